@@ -1,0 +1,34 @@
+import crypto from 'node:crypto';
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { ApiDeps } from './deps.js';
+import { errorMiddleware } from './errors.js';
+import { infoRoutes } from './info.js';
+import { internalRoutes } from './internal.js';
+import { notRunningPage } from './not-running.js';
+import { serverRoutes } from './servers.js';
+
+/** The service's HTTP app: the REST API under {service_prefix}api/, and the catch-all for servers that are not running. */
+export function createApp(deps: ApiDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.use(async (ctx, next) => {
+    ctx.state.reqId = crypto.randomBytes(6).toString('hex');
+    ctx.set('X-Request-Id', ctx.state.reqId as string);
+    const t0 = performance.now();
+    await next();
+    deps.log.debug({ reqId: ctx.state.reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - t0).toFixed(1) }, 'request');
+  });
+  app.use(errorMiddleware(deps.log));
+
+  const api = new Router({ prefix: `${deps.urls.servicePrefix()}api` });
+  for (const r of [infoRoutes(deps), serverRoutes(deps), internalRoutes(deps)]) api.use(r.routes(), r.allowedMethods());
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+
+  const catchall = deps.urls.catchallRoute();
+  app.use(async (ctx, next) => {
+    if (ctx.path === catchall || ctx.path.startsWith(`${catchall}/`)) return notRunningPage(deps, ctx);
+    return next();
+  });
+  return app;
+}

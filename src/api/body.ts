@@ -1,0 +1,25 @@
+import type { Context } from 'koa';
+import { badRequest, HubappsError } from '../errors.js';
+import type { StartInput } from '../lifecycle/start.js';
+import { printable } from '../names.js';
+
+/** A state-changing request with a body must say it is JSON; anything else is refused before parsing. */
+export function requireJson(ctx: Context): void {
+  const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
+  if (hasBody && !ctx.is('application/json')) {
+    throw new HubappsError('unsupported_media_type', 415, 'send the body as JSON (Content-Type: application/json)');
+  }
+}
+
+/** `{app, options}`: app required, options an object (keys are checked against the app later). */
+export function parseStartBody(body: unknown): StartInput {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be a JSON object {"app": NAME, "options": {}}');
+  const { app, options, ...rest } = body as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw badRequest('unknown_field', `unknown field '${printable(extra[0]!)}' in the body; expected {"app", "options"}`);
+  if (typeof app !== 'string' || app === '') throw badRequest('invalid_body', 'field "app" (the app name from GET api/apps) is required');
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw badRequest('invalid_body', 'field "options" must be an object');
+  }
+  return { app, options: (options as Record<string, unknown> | undefined) ?? {} };
+}

@@ -1,0 +1,45 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { HubappsError } from '../errors.js';
+
+/**
+ * The one place errors become HTTP answers: `{status, message}` as JSON. A HubappsError
+ * keeps its status and, when exposable, its message; errors from Koa's own stack (body
+ * too large, bad JSON) carry `status` and `expose` too; anything else is a logged 500 with
+ * a generic message, so no stack trace or secret reaches a client.
+ */
+export function errorMiddleware(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HubappsError('not_found', 404, `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`);
+      }
+    } catch (err) {
+      const { status, message, code } = describe(err);
+      if (status >= 500) log.error({ err, reqId: ctx.state.reqId, code }, message);
+      else log.info({ reqId: ctx.state.reqId, code, status }, message);
+      ctx.status = status;
+      ctx.type = 'application/json';
+      ctx.body = { status, message };
+    }
+  };
+}
+
+function describe(err: unknown): { status: number; message: string; code: string } {
+  if (err instanceof HubappsError) {
+    return { status: err.status, code: err.code, message: err.expose ? err.message : 'internal error; see the service log' };
+  }
+  const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; type?: unknown };
+  const status = Number(e.status ?? e.statusCode);
+  if (status >= 400 && status < 500 && e.expose !== false) {
+    return { status, code: String(e.type ?? 'bad_request'), message: friendly(status, String(e.message ?? 'bad request')) };
+  }
+  return { status: 500, code: 'internal', message: 'internal error; see the service log' };
+}
+
+function friendly(status: number, message: string): string {
+  if (status === 413) return 'request body too large';
+  if (status === 400 && /json|unexpected|parse/i.test(message)) return 'the request body is not valid JSON';
+  return message;
+}

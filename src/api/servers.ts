@@ -1,0 +1,85 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { notFound } from '../errors.js';
+import { checkServerName, checkUserName } from '../names.js';
+import { tailLog } from '../spawner/logs.js';
+import type { ApiDeps } from './deps.js';
+import { parseStartBody, requireJson } from './body.js';
+import { presentServer } from './present.js';
+import { streamProgress } from './progress.js';
+
+const MAX_TAIL = 5000;
+
+export function serverRoutes(deps: ApiDeps): Router {
+  const router = new Router();
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', encoding: 'utf-8' });
+
+  router.param('user', async (user, _ctx, next) => {
+    checkUserName(user);
+    return next();
+  });
+  router.param('name', async (name, _ctx, next) => {
+    checkServerName(name);
+    return next();
+  });
+
+  router.get('/users/:user', (ctx) => {
+    deps.auth.require(ctx, { owner: ctx.params.user });
+    const servers = deps.store.list({ user: ctx.params.user });
+    ctx.body = { name: ctx.params.user, servers: Object.fromEntries(servers.map((s) => [s.name, presentServer(s, deps.urls)])) };
+  });
+
+  router.get('/users/:user/servers/:name', (ctx) => {
+    deps.auth.require(ctx, { owner: ctx.params.user });
+    ctx.body = presentServer(findServer(deps, ctx.params.user!, ctx.params.name!), deps.urls);
+  });
+
+  router.post(
+    '/users/:user/servers/:name',
+    async (ctx, next) => {
+      deps.auth.require(ctx, { owner: ctx.params.user });
+      requireJson(ctx);
+      return next();
+    },
+    json,
+    async (ctx) => {
+      const who = deps.auth.require(ctx, { owner: ctx.params.user });
+      const row = await deps.manager.start(who, ctx.params.user!, ctx.params.name!, parseStartBody(ctx.request.body));
+      ctx.status = 202;
+      ctx.body = presentServer(row, deps.urls);
+    },
+  );
+
+  router.delete('/users/:user/servers/:name', async (ctx) => {
+    const who = deps.auth.require(ctx, { owner: ctx.params.user });
+    const row = await deps.manager.stop(who, ctx.params.user!, ctx.params.name!);
+    ctx.body = presentServer(row, deps.urls);
+  });
+
+  router.get('/users/:user/servers/:name/progress', (ctx) => {
+    deps.auth.require(ctx, { owner: ctx.params.user });
+    streamProgress(ctx, deps, findServer(deps, ctx.params.user!, ctx.params.name!));
+  });
+
+  router.get('/users/:user/servers/:name/logs', (ctx) => {
+    deps.auth.require(ctx, { owner: ctx.params.user });
+    const row = findServer(deps, ctx.params.user!, ctx.params.name!);
+    const tail = parseTail(ctx.query.tail);
+    ctx.body = { name: row.name, user: row.user, lines: tailLog(row.log_file, tail) };
+  });
+
+  return router;
+}
+
+function findServer(deps: ApiDeps, user: string, name: string) {
+  const row = deps.store.get(user, name);
+  if (!row) throw notFound('no_such_server', `${user} has no server '${name}'`);
+  return row;
+}
+
+function parseTail(q: unknown): number {
+  if (q === undefined) return 200;
+  const n = Number(q);
+  if (!Number.isInteger(n) || n < 1) throw Object.assign(new Error('tail must be a positive whole number'), { status: 400, expose: true });
+  return Math.min(n, MAX_TAIL);
+}

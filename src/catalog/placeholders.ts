@@ -1,0 +1,78 @@
+import { ConfigError } from '../errors.js';
+import { PLACEHOLDERS } from './types.js';
+
+/**
+ * The template syntax of app commands and environment values, shared with the proxy's
+ * expansion (src/proxy/placeholders.ts must follow the same rules):
+ *   {name}   a placeholder; name is [a-z_]+
+ *   {{  }}   a literal '{' or '}'
+ * Any other brace is an error, so a typo cannot silently reach the app as literal text.
+ */
+export type TemplatePart = { text: string } | { name: string };
+
+export interface ParsedTemplate {
+  parts: TemplatePart[];
+  /** Syntax problems: stray braces and `{...}` whose content is not a placeholder name. */
+  problems: string[];
+}
+
+const NAME = /^[a-z_]+$/;
+const KNOWN: ReadonlySet<string> = new Set(PLACEHOLDERS);
+const ESCAPE_HINT = "write '{{' or '}}' for a literal brace";
+
+export function parseTemplate(template: string): ParsedTemplate {
+  const parts: TemplatePart[] = [];
+  const problems: string[] = [];
+  let text = '';
+  let i = 0;
+  while (i < template.length) {
+    const c = template[i];
+    const next = template[i + 1];
+    if ((c === '{' && next === '{') || (c === '}' && next === '}')) {
+      text += c;
+      i += 2;
+    } else if (c === '}') {
+      problems.push(`unmatched '}' at character ${i + 1}: ${ESCAPE_HINT}`);
+      i += 1;
+    } else if (c === '{') {
+      const close = template.indexOf('}', i + 1);
+      const inner = close < 0 ? '' : template.slice(i + 1, close);
+      if (close < 0 || inner.includes('{')) {
+        problems.push(`unmatched '{' at character ${i + 1}: ${ESCAPE_HINT}`);
+        i += 1;
+        continue;
+      }
+      if (NAME.test(inner)) {
+        if (text !== '') parts.push({ text });
+        text = '';
+        parts.push({ name: inner });
+      } else {
+        problems.push(`'{${inner}}' is not a placeholder: names are lower-case letters and '_'; ${ESCAPE_HINT}`);
+      }
+      i = close + 1;
+    } else {
+      text += c;
+      i += 1;
+    }
+  }
+  if (text !== '') parts.push({ text });
+  return { parts, problems };
+}
+
+/** The placeholder names a template uses (known or not), each once, in order of first use. */
+export function findPlaceholders(template: string): string[] {
+  const names = parseTemplate(template).parts.flatMap((p) => ('name' in p ? [p.name] : []));
+  return [...new Set(names)];
+}
+
+/** Every problem of one template (syntax and unknown names), as ConfigErrors naming `file` and `key`. */
+export function checkPlaceholders(template: string, file: string, key: string): ConfigError[] {
+  const { problems } = parseTemplate(template);
+  const unknown = findPlaceholders(template).filter((name) => !KNOWN.has(name));
+  return [
+    ...unknown.map(
+      (name) => new ConfigError(file, key, `unknown placeholder '{${name}}' (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; ${ESCAPE_HINT})`),
+    ),
+    ...problems.map((problem) => new ConfigError(file, key, problem)),
+  ];
+}

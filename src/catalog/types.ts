@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** The placeholders an app's command and environment may use. */
+export const PLACEHOLDERS = ['port', 'unix_socket', 'base_url', 'user', 'server', 'home'] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+export type PlaceholderValues = Record<Placeholder, string>;
+
+/** One file in apps.d/: NAME.yaml. The app's name is the file name. */
+export const appSchema = z.strictObject({
+  title: z.string().min(1).max(80).describe('Shown on the launcher card.'),
+  description: z.string().max(500).default('').describe('One or two sentences for the launcher card.'),
+  icon: z.string().regex(/^[A-Za-z0-9._-]+\.(svg|png)$/, 'must be a .svg or .png file name in the catalog directory').optional().describe('Icon file next to the app file.'),
+  command: z.array(z.string()).min(1).describe('argv of the app (no shell). Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}.'),
+  environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string()).default({}).describe('Extra environment variables (placeholders allowed).'),
+  ready: z
+    .strictObject({
+      path: z.string().startsWith('/').default('/').describe('Path (below the app\'s base) polled until the app answers.'),
+      timeout: z.number().positive().max(3600).optional().describe('Seconds to wait for readiness (default: spawn_timeout).'),
+      status_below: z.number().int().min(200).max(600).default(500).describe('An HTTP status below this means ready.'),
+      kind: z.enum(['http', 'tcp']).default('http').describe('"tcp": ready as soon as the port (or socket) accepts a connection.'),
+    })
+    .prefault({})
+    .describe('How the proxy decides the app has started.'),
+  strip_prefix: z.boolean().default(true).describe('true: the app sees paths without /apps/{user}/{server}; false: the app is told {base_url} and gets the full path.'),
+  idle_timeout: z.number().int().nonnegative().optional().describe('Seconds without requests after which the server is stopped (0: never).'),
+  allowed_groups: z.array(z.string()).default([]).describe('Only members of one of these groups may start the app; empty: everyone in allowed_group.'),
+});
+
+export type AppSpec = z.output<typeof appSchema>;
+
+export interface CatalogApp extends AppSpec {
+  /** File name without .yaml. */
+  name: string;
+  /** The file it was read from. */
+  file: string;
+}

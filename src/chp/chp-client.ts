@@ -1,0 +1,157 @@
+import { HubappsError } from '../errors.js';
+import type { HubappsRouteData, RouteEntry, RouteTable } from './route-table.js';
+
+export interface ChpClientOptions {
+  /** CHP's REST API, e.g. http://127.0.0.1:8001 (config key chp.api_url). */
+  apiUrl: string;
+  /** The CONFIGPROXY_AUTH_TOKEN CHP was started with. */
+  authToken: string;
+  /** Per request; CHP answers on loopback in milliseconds, so a slow answer means trouble. */
+  timeoutMs?: number;
+}
+
+const KINDS: ReadonlySet<string> = new Set<HubappsRouteData['kind']>(['server', 'catchall', 'service']);
+
+/**
+ * RouteTable over CHP's REST API (configurable-http-proxy 5.x):
+ *   GET    /api/routes          all routes: {path: {target, ...data, last_activity}}
+ *   GET    /api/routes/{path}   one route, 404 when missing
+ *   POST   /api/routes/{path}   body {target, ...data}; replaces an existing route
+ *   DELETE /api/routes/{path}   204, or 404 when missing
+ * CHP stores a route's data flat next to `target` and keys routes by their path without a
+ * trailing slash.
+ *
+ * Ownership: CHP is shared with JupyterHub, whose routes hubapps must never change. CHP has
+ * no conditional write, so add() and remove() look the route up first and refuse when a
+ * route exists at that path without `hubapps: true`. Doing the check here, rather than
+ * trusting every caller to pass only paths from list(), keeps the promise in one place for
+ * one extra loopback request. The check and the write are two requests; the window between
+ * them is accepted because the only other writer, JupyterHub, owns other prefixes.
+ */
+export class ChpRouteTable implements RouteTable {
+  private readonly apiUrl: string;
+  private readonly authToken: string;
+  private readonly timeoutMs: number;
+
+  constructor(opts: ChpClientOptions) {
+    this.apiUrl = opts.apiUrl.replace(/\/+$/, '');
+    this.authToken = opts.authToken;
+    this.timeoutMs = opts.timeoutMs ?? 3000;
+  }
+
+  async add(path: string, target: string, data: HubappsRouteData): Promise<void> {
+    const clean = cleanPath(path);
+    await this.refuseForeign(clean, 'replace');
+    await this.request('POST', clean, [201], { ...data, hubapps: true, target });
+  }
+
+  async remove(path: string): Promise<void> {
+    const clean = cleanPath(path);
+    if ((await this.refuseForeign(clean, 'remove')) === undefined) return;
+    await this.request('DELETE', clean, [204, 404]);
+  }
+
+  async list(): Promise<Map<string, RouteEntry>> {
+    const res = await this.request('GET', '', [200]);
+    const all = (await readJson(res, this.apiUrl)) as Record<string, unknown>;
+    const ours = new Map<string, RouteEntry>();
+    for (const [path, raw] of Object.entries(all ?? {})) {
+      const entry = toEntry(path, raw);
+      if (entry) ours.set(path, entry);
+    }
+    return ours;
+  }
+
+  /** The route at `path` (undefined when there is none); throws when it is not ours. */
+  private async refuseForeign(path: string, verb: string): Promise<Record<string, unknown> | undefined> {
+    const res = await this.request('GET', path, [200, 404]);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    const route = (await readJson(res, this.apiUrl)) as Record<string, unknown>;
+    if (route?.hubapps !== true) {
+      throw new HubappsError(
+        'chp_route_foreign',
+        409,
+        `hubapps will not ${verb} the CHP route ${path}: it was not added by hubapps (no "hubapps": true in its data). ` +
+          'Another program (JupyterHub?) owns it: choose apps_prefix and service_prefix so they do not collide with its routes.',
+        { expose: false },
+      );
+    }
+    return route;
+  }
+
+  private async request(method: string, path: string, ok: number[], body?: object): Promise<Response> {
+    const url = `${this.apiUrl}/api/routes${path.split('/').map(encodeURIComponent).join('/')}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { Authorization: `token ${this.authToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw unreachable(this.apiUrl, err);
+    }
+    if (ok.includes(res.status)) return res;
+    const text = await res.text().catch(() => '');
+    if (res.status === 403) {
+      throw new HubappsError(
+        'chp_auth',
+        503,
+        'configurable-http-proxy refused the token: chp.auth_token must equal its CONFIGPROXY_AUTH_TOKEN',
+      );
+    }
+    throw new HubappsError(
+      'chp_error',
+      502,
+      `configurable-http-proxy answered ${method} ${path || '/'} with ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    );
+  }
+}
+
+/** CHP's own normalisation (lib/trie.js trimPrefix): leading slash, no trailing slash. */
+function cleanPath(path: string): string {
+  const withSlash = path.startsWith('/') ? path : `/${path}`;
+  const clean = withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;
+  // GET /api/routes/ means "all routes" to CHP, so the root route cannot be looked up alone;
+  // hubapps never routes the site root anyway.
+  if (clean === '/' || clean === '') {
+    throw new HubappsError('chp_error', 500, `hubapps does not manage the root route of configurable-http-proxy (path '${path}')`);
+  }
+  return clean;
+}
+
+function unreachable(apiUrl: string, err: unknown): HubappsError {
+  return new HubappsError(
+    'chp_unreachable',
+    503,
+    `configurable-http-proxy is not reachable at ${apiUrl}: is it running? (chp.api_url)`,
+    { cause: err },
+  );
+}
+
+async function readJson(res: Response, apiUrl: string): Promise<unknown> {
+  try {
+    return await res.json();
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'TimeoutError') throw unreachable(apiUrl, err);
+    throw new HubappsError('chp_error', 502, `configurable-http-proxy sent an answer that is not JSON`, { cause: err });
+  }
+}
+
+/** Routes with `hubapps: true` and a known kind; CHP's own fields (last_activity) are dropped. */
+function toEntry(path: string, raw: unknown): RouteEntry | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (r.hubapps !== true || typeof r.target !== 'string' || typeof r.kind !== 'string' || !KINDS.has(r.kind)) {
+    return undefined;
+  }
+  const data: HubappsRouteData = { hubapps: true, kind: r.kind as HubappsRouteData['kind'] };
+  if (typeof r.user === 'string') data.user = r.user;
+  if (typeof r.server === 'string') data.server = r.server;
+  if (typeof r.serverId === 'number') data.serverId = r.serverId;
+  return { path, target: r.target, data };
+}

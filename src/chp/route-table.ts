@@ -1,0 +1,23 @@
+/** Data hubapps attaches to each of its CHP routes; routes without `hubapps: true` are never touched. */
+export interface HubappsRouteData {
+  hubapps: true;
+  /** 'server': a per-user server; 'catchall': the /apps fallback to the service; 'service': the service's own prefix. */
+  kind: 'server' | 'catchall' | 'service';
+  user?: string;
+  server?: string;
+  serverId?: number;
+}
+
+export interface RouteEntry {
+  path: string;
+  target: string;
+  data: HubappsRouteData;
+}
+
+/** The only code that talks to configurable-http-proxy. */
+export interface RouteTable {
+  add(path: string, target: string, data: HubappsRouteData): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** Only routes whose data has hubapps: true, keyed by path (CHP's form: no trailing slash). */
+  list(): Promise<Map<string, RouteEntry>>;
+}

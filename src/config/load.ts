@@ -1,0 +1,56 @@
+import { ConfigError } from '../errors.js';
+import { issuesToErrors } from './issues.js';
+import { combineProblems, throwProblems } from './problems.js';
+import { type Config, type ConfigInput, configSchema } from './schema.js';
+import { resolveSecret } from './secrets.js';
+import { readYamlMapping } from './yaml.js';
+
+/** The name messages use when no file is given. */
+export const DEFAULTS_FILE = '<defaults>';
+
+/**
+ * Load the service configuration: the YAML file (or only defaults when `file` is undefined),
+ * with `overrides` merged on top (the demo and tests use them), validated and with its
+ * secrets resolved. Throws one ConfigError listing every problem, one line each, naming the
+ * file and the dotted key.
+ */
+export function loadConfig(file: string | undefined, overrides?: Partial<ConfigInput>, env: NodeJS.ProcessEnv = process.env): Config {
+  const name = file ?? DEFAULTS_FILE;
+  const fromFile = file === undefined ? {} : readYamlMapping(file, 'config file');
+  const input = overrides ? deepMerge(fromFile, overrides) : fromFile;
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw combineProblems(issuesToErrors(configSchema, input, parsed.error.issues, name)) ?? new ConfigError(name, '', parsed.error.message);
+  }
+  const cfg = parsed.data;
+
+  const problems: ConfigError[] = [];
+  const secret = (ref: string, key: string): string => {
+    try {
+      return resolveSecret(ref, name, key, env);
+    } catch (err) {
+      problems.push(err as ConfigError);
+      return '';
+    }
+  };
+  const authToken = secret(cfg.chp.auth_token, 'chp.auth_token');
+  const adminToken = cfg.admin_token === undefined ? undefined : secret(cfg.admin_token, 'admin_token');
+  throwProblems(problems);
+
+  return { ...cfg, file: name, chp: { ...cfg.chp, auth_token: authToken }, admin_token: adminToken };
+}
+
+/** Plain objects merge key by key; anything else (lists, scalars) in `over` replaces. Undefined in `over` keeps the base. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

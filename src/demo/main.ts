@@ -1,0 +1,98 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { startChp } from '../chp/chp-process.js';
+import { loadConfig } from '../config/load.js';
+import { HubappsError } from '../errors.js';
+import { serve } from '../serve.js';
+import { buildDemoCatalog } from './catalog.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * `npm run demo`: a real configurable-http-proxy, the service in local mode (apps run as
+ * whoever runs the demo, no sudo) and two demo apps, all on loopback. Ctrl-C stops the
+ * servers it started, the service and CHP, and removes its scratch directory.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      apps: { type: 'string', multiple: true },
+      port: { type: 'string', default: '8000' },
+      'api-port': { type: 'string' },
+    },
+  });
+  const port = Number(values.port);
+  const token = process.env.HUBAPPS_DEMO_TOKEN || crypto.randomBytes(24).toString('base64url');
+  const chpToken = crypto.randomBytes(24).toString('base64url');
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hubapps-demo-'));
+  const catalogDir = buildDemoCatalog(path.join(scratch, 'apps.d'), REPO, values.apps ?? []);
+
+  const chp = await startChp({
+    port,
+    apiPort: values['api-port'] ? Number(values['api-port']) : undefined,
+    authToken: chpToken,
+    onOutput: () => undefined,
+  }).catch((err: unknown) => {
+    throw new HubappsError('demo_port', 500, `could not start configurable-http-proxy on port ${port} (${(err as Error).message}); pick another with: npm run demo -- --port 8100`);
+  });
+  process.env.HUBAPPS_DEMO_ADMIN_TOKEN = token;
+  process.env.HUBAPPS_DEMO_CHP_TOKEN = chpToken;
+  const publicUrl = `http://127.0.0.1:${chp.port}`;
+  const config = loadConfig(undefined, {
+    public_url: publicUrl,
+    listen: { host: '127.0.0.1', port: 0 },
+    data_dir: path.join(scratch, 'data'),
+    log_dir: path.join(scratch, 'logs'),
+    catalog_dir: catalogDir,
+    launcher: 'local',
+    admin_token: 'env:HUBAPPS_DEMO_ADMIN_TOKEN',
+    chp: { api_url: chp.apiUrl, auth_token: 'env:HUBAPPS_DEMO_CHP_TOKEN', register_service_route: true },
+    reconcile_interval: 5,
+  });
+  const log = pino({ level: process.env.HUBAPPS_LOG_LEVEL ?? 'warn' });
+  const service = await serve(config, log);
+
+  const user = os.userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '') || 'demo';
+  const api = `${publicUrl}${service.urls.servicePrefix()}api`;
+  process.stdout.write(`
+hubapps demo is running (apps run as ${os.userInfo().username}, without sudo)
+
+  Public URL:  ${publicUrl}
+  Launcher:    ${service.urls.launcherUrl()}
+  API:         ${api}
+  API token: ${token}
+
+Start the demo app "hello" as server "hello" of user "${user}", then open it:
+  curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\
+       -X POST -d '{"app":"hello"}' ${api}/users/${user}/servers/hello
+  open ${publicUrl}${service.urls.serverPrefix(user, 'hello')}?token=${token}
+
+Apps in the catalog: ${service.deps.catalog().list().map((a) => a.name).join(', ')}   (add your own with --apps DIR)
+Press Ctrl-C to stop everything.
+`);
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nstopping demo servers, the service and configurable-http-proxy...\n');
+    const admin = { name: 'admin', admin: true };
+    await Promise.allSettled(service.deps.store.active().map((s) => service.manager.stop(admin, s.user, s.name)));
+    await service.close();
+    await chp.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`hubapps demo: ${err instanceof HubappsError ? err.message : (err as Error).stack}\n`);
+  process.exit(1);
+});

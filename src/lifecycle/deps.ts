@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import type { CatalogApp } from '../catalog/types.js';
+import type { Config } from '../config/schema.js';
+import type { RouteTable } from '../chp/route-table.js';
+import type { ProcessLauncher } from '../spawner/process-launcher.js';
+import type { ServerStore } from '../store/servers.js';
+import type { UserChecker } from '../users/account.js';
+import type { Urls } from './urls.js';
+
+export interface CatalogView {
+  get(name: string): CatalogApp | undefined;
+  list(): CatalogApp[];
+}
+
+/** Everything the lifecycle code works with, built once by `serve`'s wiring. */
+export interface LifecycleDeps {
+  config: Config;
+  store: ServerStore;
+  launcher: ProcessLauncher;
+  routes: RouteTable;
+  catalog: () => CatalogView;
+  users: UserChecker;
+  urls: Urls;
+  log: Logger;
+}

@@ -1,0 +1,156 @@
+import { HubappsError, notFound } from '../errors.js';
+import { checkServerName } from '../names.js';
+import { tailLog } from '../spawner/logs.js';
+import { pickPort } from '../spawner/ports.js';
+import type { ExitInfo } from '../spawner/process-launcher.js';
+import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
+import type { LifecycleDeps } from './deps.js';
+import { handleOf, routeTarget } from './handles.js';
+import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
+import { watchStart } from './watch-start.js';
+
+const MAX_PORT_RETRIES = 3;
+
+/**
+ * Starts and stops servers. Every decision is a guarded state transition in SQLite
+ * (`transition(..., {from})`), so a stop racing a start, or reconcile racing both, ends
+ * in one consistent state without in-memory locks.
+ */
+export class ServerManager {
+  /** Starts being followed by this process: reconcile leaves them to their watcher. */
+  readonly watching = new Set<number>();
+
+  constructor(private readonly deps: LifecycleDeps) {
+    deps.launcher.on('exit', (serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info));
+  }
+
+  /** Admit, record and spawn; resolves with the row in 'starting' while readiness is followed in the background. */
+  async start(actor: Actor, user: string, name: string, input: StartInput): Promise<ServerRow> {
+    const { app } = await admitStart(this.deps, actor, user, name, input);
+    const row = await claimRow(this.deps, actor, user, name, input);
+    this.watching.add(row.id);
+    try {
+      const started = await this.spawn(row, app.ready.timeout);
+      void this.follow(started, app.ready.timeout, 0);
+      return started;
+    } catch (err) {
+      this.watching.delete(row.id);
+      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned');
+      throw err;
+    }
+  }
+
+  private async spawn(row: ServerRow, readyTimeoutS: number | undefined): Promise<ServerRow> {
+    const handle = await this.deps.launcher.start(startRequest(this.deps, row, readyTimeoutS), row.log_file!);
+    const started = this.deps.store.transition(row.id, 'starting', {
+      from: ['pending'],
+      fields: { launcher_pid: handle.launcherPid },
+      message: `spawned via ${this.deps.launcher.kind} launcher`,
+    });
+    if (!started) {
+      await this.deps.launcher.stop(handle).catch(() => undefined);
+      throw new HubappsError('start_aborted', 409, 'the server was stopped while it was starting');
+    }
+    return started;
+  }
+
+  private async follow(row: ServerRow, readyTimeoutS: number | undefined, retries: number): Promise<void> {
+    const timeoutMs = (readyTimeoutS ?? this.deps.config.spawn_timeout) * 1000;
+    try {
+      const outcome = await watchStart(this.deps, row, timeoutMs);
+      if (outcome.kind === 'superseded') return;
+      if (outcome.kind === 'failed') {
+        if (outcome.failure.retry && retries < MAX_PORT_RETRIES) return await this.retryOnNewPort(row, readyTimeoutS, retries);
+        if (outcome.stillRunning) await this.deps.launcher.stop(handleOf(row)).catch(() => undefined);
+        this.fail(row, outcome.failure.reason);
+        return;
+      }
+      await this.publish(row);
+    } catch (err) {
+      this.deps.log.error({ err, server: row.id }, 'start failed');
+      await this.deps.launcher.stop(handleOf(row)).catch(() => undefined);
+      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log');
+    } finally {
+      this.watching.delete(row.id);
+    }
+  }
+
+  private async retryOnNewPort(row: ServerRow, readyTimeoutS: number | undefined, retries: number): Promise<void> {
+    const port = await pickPort(this.deps.config.port_range, this.deps.store.usedPorts());
+    this.deps.store.update(row.id, { port });
+    this.deps.store.progress(row, `port ${row.port} was taken, retrying on ${port}`);
+    const fresh = this.deps.store.transition(row.id, 'pending', { from: ['starting'], message: 'retrying on another port' });
+    if (!fresh) return;
+    const started = await this.spawn(fresh, readyTimeoutS);
+    this.watching.add(row.id);
+    await this.follow(started, readyTimeoutS, retries + 1);
+  }
+
+  /** Ready: route it in CHP, then mark it running; a stop that came first wins and the route goes again. */
+  private async publish(row: ServerRow): Promise<void> {
+    const route = this.deps.urls.serverRoute(row.user, row.name);
+    await this.deps.routes.add(route, routeTarget(row), { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
+    const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
+    if (!running) await this.deps.routes.remove(route).catch(() => undefined);
+  }
+
+  private fail(row: ServerRow, reason: string): void {
+    this.deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: reason });
+  }
+
+  /** Stop a server and wait until its processes and route are gone. Stopping a stopped server is not an error. */
+  async stop(actor: Actor, user: string, name: string): Promise<ServerRow> {
+    checkServerName(name);
+    const row = this.deps.store.get(user, name);
+    if (!row) throw notFound('no_such_server', `${user} has no server '${name}'`);
+    if (!actor.admin && actor.name !== user) throw new HubappsError('not_owner', 403, `${actor.name} may not stop servers of ${user}`);
+    const stopping = this.deps.store.transition(row.id, 'stopping', {
+      from: ['pending', 'starting', 'running'],
+      message: `stop requested by ${actor.name}`,
+      actor: actor.name,
+    });
+    if (stopping) return this.finishStop(stopping, 'stopped by ' + actor.name);
+    return this.deps.store.byId(row.id)!;
+  }
+
+  /** Shut the processes down, drop the route, record the end. Also used by reconcile for interrupted stops. */
+  async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
+    let reason: string | null = null;
+    try {
+      await this.deps.launcher.stop(handleOf(row), { graceMs: this.deps.config.stop_grace * 1000 });
+    } catch (err) {
+      reason = err instanceof HubappsError ? err.message : String(err);
+      this.deps.log.error({ err, server: row.id }, 'stop failed');
+    }
+    await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
+      this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
+    });
+    const to = reason ? 'failed' : 'stopped';
+    return this.deps.store.transition(row.id, to, { from: ['stopping'], fields: { reason }, message: reason ?? why }) ?? this.deps.store.byId(row.id)!;
+  }
+
+  /** A proxy this process started has ended: a running server ended on its own (app exit). */
+  private async onProcessExit(serverId: number, info: ExitInfo): Promise<void> {
+    const row = this.deps.store.byId(serverId);
+    if (!row || row.state !== 'running') return;
+    await this.markGone(row, info.code === 0 ? null : `the app ended (${info.signal ?? `exit code ${info.code}`})`);
+  }
+
+  /** Record that a running server's processes are gone, and drop its route. */
+  async markGone(row: ServerRow, failure: string | null): Promise<void> {
+    const tail = tailLog(row.log_file, 1)[0];
+    const reason = failure ? `${failure}${tail ? `: ${tail.slice(0, 200)}` : ''}` : null;
+    const done = this.deps.store.transition(row.id, failure ? 'failed' : 'stopped', {
+      from: ['running'],
+      fields: { reason },
+      message: reason ?? 'the app exited',
+    });
+    if (done) {
+      await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
+    }
+  }
+
+  isActive(row: ServerRow): boolean {
+    return ACTIVE_STATES.includes(row.state);
+  }
+}

@@ -1,0 +1,106 @@
+import type { HubappsRouteData, RouteEntry } from '../chp/route-table.js';
+import { capLog } from '../spawner/logs.js';
+import type { ServerRow } from '../store/servers.js';
+import type { LifecycleDeps } from './deps.js';
+import { handleOf, routeTarget } from './handles.js';
+import type { ServerManager } from './manager.js';
+
+export interface ReconcileReport {
+  checked: number;
+  routesAdded: number;
+  routesRemoved: number;
+  markedGone: number;
+  adopted: number;
+  chpReachable: boolean;
+  ms: number;
+}
+
+/**
+ * One pass that makes the world match the database, trusting neither: each live row's
+ * proxy is asked (by its secret) whether it still runs; CHP's hubapps routes are compared
+ * with the running rows. `adopting` is the first pass after the service (re)starts: rows
+ * left in pending/starting/stopping by a previous instance are settled here.
+ */
+export async function reconcile(deps: LifecycleDeps, manager: ServerManager, adopting = false): Promise<ReconcileReport> {
+  const t0 = performance.now();
+  const report: ReconcileReport = { checked: 0, routesAdded: 0, routesRemoved: 0, markedGone: 0, adopted: 0, chpReachable: true, ms: 0 };
+  let routes: Map<string, RouteEntry> | null = null;
+  try {
+    routes = await deps.routes.list();
+  } catch (err) {
+    report.chpReachable = false;
+    deps.log.warn({ err: (err as Error).message }, 'reconcile: CHP not reachable; routes are fixed on a later pass');
+  }
+  const rows = deps.store.active().filter((r) => !manager.watching.has(r.id));
+  await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report)));
+  if (routes) await fixRoutes(deps, routes, manager.watching, report);
+  report.ms = Math.round(performance.now() - t0);
+  return report;
+}
+
+async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport): Promise<void> {
+  report.checked++;
+  if (row.state === 'stopping') {
+    await manager.finishStop(row, 'stop finished after a service restart');
+    return;
+  }
+  const probe = await deps.launcher.probe(handleOf(row));
+  if (row.state === 'running') {
+    if (probe.answering) {
+      const r = probe.report!;
+      if (adopting) report.adopted++;
+      if (r.lastActivity !== row.last_activity || r.pid !== row.proxy_pid) {
+        deps.store.update(row.id, { last_activity: r.lastActivity, proxy_pid: r.pid, app_pid: r.appPid });
+      }
+      if (row.log_file) capLog(row.log_file, deps.config.log_max_bytes);
+      return;
+    }
+    if (probe.alive) {
+      deps.log.warn({ server: row.id, user: row.user, name: row.name }, 'reconcile: proxy alive but not answering; left for the next pass');
+      return;
+    }
+    report.markedGone++;
+    await manager.markGone(row, adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    return;
+  }
+  // pending/starting rows without a watcher: a previous service instance died mid-start.
+  if (probe.alive) await deps.launcher.stop(handleOf(row)).catch(() => undefined);
+  report.markedGone++;
+  deps.store.transition(row.id, 'failed', {
+    from: ['pending', 'starting'],
+    fields: { reason: 'the service restarted while this server was starting; start it again' },
+    message: 'interrupted start cleaned up',
+  });
+}
+
+/** Routes follow the running rows: add what is missing, drop hubapps routes nobody runs, keep the fixed ones. */
+async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, watching: Set<number>, report: ReconcileReport): Promise<void> {
+  const want = new Map<string, { target: string; data: HubappsRouteData }>();
+  for (const row of deps.store.list({ states: ['running'] })) {
+    want.set(deps.urls.serverRoute(row.user, row.name), {
+      target: routeTarget(row),
+      data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
+    });
+  }
+  want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
+  if (deps.config.chp.register_service_route) {
+    want.set(deps.urls.serviceRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } });
+  }
+  const tasks: Promise<void>[] = [];
+  for (const [path, w] of want) {
+    const have = routes.get(path);
+    if (!have || have.target !== w.target || have.data.serverId !== w.data.serverId) {
+      report.routesAdded++;
+      tasks.push(deps.routes.add(path, w.target, w.data));
+    }
+  }
+  for (const [path, have] of routes) {
+    // A watched start adds its route just before it turns 'running': not stale.
+    if (!want.has(path) && have.data.kind === 'server' && !watching.has(have.data.serverId ?? -1)) {
+      report.routesRemoved++;
+      tasks.push(deps.routes.remove(path));
+    }
+  }
+  const results = await Promise.allSettled(tasks);
+  for (const r of results) if (r.status === 'rejected') deps.log.warn({ err: (r.reason as Error).message }, 'reconcile: route change failed');
+}

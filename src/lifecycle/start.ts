@@ -1,0 +1,74 @@
+import crypto from 'node:crypto';
+import { badRequest, forbidden, HubappsError, notFound } from '../errors.js';
+import { checkServerName, printable } from '../names.js';
+import { PROTOCOL_VERSION, type StartRequest } from '../proxy/protocol.js';
+import { logFileFor } from '../spawner/logs.js';
+import { pickPort } from '../spawner/ports.js';
+import type { ServerRow } from '../store/servers.js';
+import type { LifecycleDeps } from './deps.js';
+
+export interface StartInput {
+  app: string;
+  options: Record<string, unknown>;
+}
+
+export interface Actor {
+  name: string;
+  admin: boolean;
+}
+
+/**
+ * Everything that can refuse a start, checked before anything is written or run:
+ * the name, the user (NSS), the app and who may use it, the options, and CHP's
+ * reachability (failing fast beats a server that starts but can never be routed).
+ */
+export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput) {
+  checkServerName(name);
+  if (!actor.admin && actor.name !== user) throw forbidden('not_owner', `${actor.name} may not start servers for ${user}`);
+  const account = await deps.users.check(user);
+  const app = deps.catalog().get(input.app);
+  if (!app) throw notFound('unknown_app', `no app '${printable(input.app)}' in the catalog; GET ${deps.urls.servicePrefix()}api/apps lists them`);
+  if (!deps.users.appAllowed(account, app)) {
+    throw forbidden('app_not_allowed', `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`);
+  }
+  const unknown = Object.keys(input.options);
+  if (unknown.length > 0) throw badRequest('unknown_option', `app '${app.name}' takes no option '${printable(unknown[0]!)}'`);
+  await deps.routes.list();
+  return { account, app };
+}
+
+/** Insert (or revive) the pending row with a fresh secret and a port no live server holds. */
+export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput): Promise<ServerRow> {
+  const logFile = logFileFor(deps.config.log_dir, user, name);
+  for (let attempt = 0; ; attempt++) {
+    const port = await pickPort(deps.config.port_range, deps.store.usedPorts());
+    try {
+      return deps.store.claim({
+        user, name, app: input.app, options: input.options, port, logFile,
+        secret: crypto.randomBytes(32).toString('base64url'),
+        actor: actor.name,
+      });
+    } catch (err) {
+      if (err instanceof HubappsError && err.code === 'port_taken' && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS: number | undefined): StartRequest {
+  return {
+    op: 'start',
+    version: PROTOCOL_VERSION,
+    server: { id: row.id, user: row.user, name: row.name },
+    app: row.app,
+    options: JSON.parse(row.options) as Record<string, unknown>,
+    port: row.port!,
+    secret: row.secret!,
+    publicOrigin: deps.urls.publicOrigin,
+    allowedOrigins: [],
+    prefix: deps.urls.serverPrefix(row.user, row.name),
+    serviceUrl: deps.urls.serviceUrlInternal(),
+    stopGraceMs: deps.config.stop_grace * 1000,
+    readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
+  };
+}

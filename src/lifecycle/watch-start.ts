@@ -1,0 +1,55 @@
+import { tailLog } from '../spawner/logs.js';
+import { sleep } from '../spawner/pids.js';
+import { explainEarlyExit, type StartFailure } from '../spawner/start-failure.js';
+import type { ServerRow } from '../store/servers.js';
+import type { LifecycleDeps } from './deps.js';
+import { handleOf } from './handles.js';
+
+export type WatchOutcome =
+  | { kind: 'ready' }
+  | { kind: 'failed'; failure: StartFailure; stillRunning: boolean }
+  /** Someone else (a stop) changed the row's state: the watcher steps aside. */
+  | { kind: 'superseded' };
+
+/**
+ * Follow a starting proxy until its app is ready: poll its health (fast at first, since
+ * most apps are ready in well under a second), copy its progress messages into events,
+ * and notice an early exit (sudo refusal, port taken, app crash) or a timeout.
+ */
+export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs: number): Promise<WatchOutcome> {
+  const handle = handleOf(row);
+  const deadline = Date.now() + timeoutMs + 5000;
+  let since = 0;
+  let delay = 20;
+  for (;;) {
+    const current = deps.store.byId(row.id);
+    if (!current || current.state !== 'starting') return { kind: 'superseded' };
+    const probe = await deps.launcher.probe(handle, since);
+    const report = probe.report;
+    if (report) {
+      for (const p of report.progress) deps.store.progress(current, p.message);
+      since = report.progress.at(-1)?.seq ?? since;
+      if (report.pid !== handle.proxyPid || report.appPid !== current.app_pid) {
+        handle.proxyPid = report.pid;
+        deps.store.update(row.id, { proxy_pid: report.pid, app_pid: report.appPid });
+      }
+      if (report.state === 'ready') return { kind: 'ready' };
+      if (report.state === 'exited') {
+        const reason = report.exit?.reason ?? 'the app exited before it was ready';
+        return { kind: 'failed', failure: { code: 'app_exited', reason, retry: false }, stillRunning: false };
+      }
+    } else {
+      const exit = deps.launcher.exitOf(handle);
+      if (exit || !probe.alive) {
+        const tail = tailLog(current.log_file, 20);
+        const failure = explainEarlyExit(deps.launcher.kind, exit ?? { code: null, signal: null }, tail, row.user, deps.config.allowed_group);
+        return { kind: 'failed', failure, stillRunning: false };
+      }
+    }
+    if (Date.now() > deadline) {
+      return { kind: 'failed', failure: { code: 'start_timeout', reason: `the app was not ready within ${Math.round(timeoutMs / 1000)} s`, retry: false }, stillRunning: true };
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 250);
+  }
+}

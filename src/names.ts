@@ -1,0 +1,34 @@
+import { badRequest } from './errors.js';
+
+/** Server and app names: DESIGN.md's rule. They end up in paths, routes and log file names. */
+export const SERVER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/**
+ * Unix user names as NSS hands them out (useradd's default rule plus the dots and
+ * upper case that LDAP directories use). Never starts with '-', so it cannot be read as
+ * an option by sudo or getent.
+ */
+export const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
+
+export function checkServerName(name: string, what = 'server name'): string {
+  if (!SERVER_NAME.test(name) || name.includes('..')) {
+    throw badRequest(
+      'invalid_name',
+      `invalid ${what} '${printable(name)}': use 1-63 characters a-z 0-9 . _ -, starting with a letter or digit, without '..'`,
+    );
+  }
+  return name;
+}
+
+export function checkUserName(name: string): string {
+  if (!USER_NAME.test(name) || name.includes('..')) {
+    throw badRequest('invalid_user', `invalid user name '${printable(name)}'`);
+  }
+  return name;
+}
+
+/** Echo user input in a message without control characters and without unbounded length. */
+export function printable(s: string, max = 64): string {
+  const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}

@@ -1,0 +1,82 @@
+/**
+ * The app as a process: spawned detached (its own process group) with a clean
+ * environment, its output going to the proxy's stdout/stderr (the per-server log file),
+ * and stopped as a whole group plus any process that still carries the server's marks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { LaunchPlan } from './launch-plan.js';
+import { PROXY_PID_VAR, SERVER_ID_VAR } from './launch-plan.js';
+import { markedProcesses, signal, waitFor } from './proc.js';
+
+export interface AppExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the app could not be started at all (e.g. ENOENT for the command). */
+  error: string | null;
+}
+
+export class AppProcess {
+  readonly pid: number | null;
+  /** Resolves once the app's main process has exited (or failed to start). */
+  readonly exited: Promise<AppExit>;
+  private exitInfo: AppExit | null = null;
+  private readonly marks: Record<string, string>;
+
+  private constructor(child: ChildProcess, env: Record<string, string>) {
+    this.pid = child.pid ?? null;
+    this.marks = { [SERVER_ID_VAR]: env[SERVER_ID_VAR]!, [PROXY_PID_VAR]: env[PROXY_PID_VAR]! };
+    this.exited = new Promise((resolve) => {
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        if (this.pid !== null) return;
+        this.exitInfo = { code: null, signal: null, error: `cannot run ${child.spawnfile}: ${err.code ?? err.message}` };
+        resolve(this.exitInfo);
+      });
+      child.once('exit', (code, sig) => {
+        this.exitInfo = { code, signal: sig, error: null };
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  static spawn(plan: LaunchPlan): AppProcess {
+    const [command, ...args] = plan.argv;
+    const child = spawn(command!, args, {
+      cwd: plan.cwd,
+      env: plan.env,
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    return new AppProcess(child, plan.env);
+  }
+
+  get hasExited(): boolean {
+    return this.exitInfo !== null;
+  }
+
+  /** Is anything of the app left: its process group or a process carrying its marks? */
+  anythingLeft(): boolean {
+    return (this.pid !== null && signal(-this.pid, 0)) || markedProcesses(this.marks).length > 0;
+  }
+
+  /**
+   * SIGTERM to the process group and to escaped marked processes, up to `graceMs` for
+   * them to go, then SIGKILL. Resolves when nothing is left (or after a last short wait).
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.signalAll('SIGTERM');
+    if (await waitFor(() => !this.anythingLeft(), graceMs, 100)) return;
+    this.signalAll('SIGKILL');
+    await waitFor(() => !this.anythingLeft(), 2000, 50);
+  }
+
+  private signalAll(sig: NodeJS.Signals): void {
+    if (this.pid !== null) signal(-this.pid, sig);
+    for (const pid of markedProcesses(this.marks)) signal(pid, sig);
+  }
+}
+
+export function describeExit(exit: AppExit): string {
+  if (exit.error) return exit.error;
+  if (exit.signal) return `app was killed by ${exit.signal}`;
+  return `app exited with code ${exit.code}`;
+}

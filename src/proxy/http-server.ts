@@ -1,0 +1,151 @@
+/**
+ * The proxy's one listener on 127.0.0.1:PORT. Paths under the server's prefix are the
+ * app (after the path, Origin and credential checks); /_hubapps/health and
+ * /_hubapps/shutdown are the service's private endpoints, guarded by the secret;
+ * everything else is 404.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { HubappsError, errnoCode } from '../errors.js';
+import { PROXY_ENDPOINTS, type StartRequest } from './protocol.js';
+import type { Access, Decision } from './access.js';
+import type { Activity } from './activity.js';
+import type { Forwarder } from './forward.js';
+import type { OriginPolicy } from './origin.js';
+import type { ProxyStatus } from './status.js';
+import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
+import { checkPath } from './url-path.js';
+import { describeError, log } from './log.js';
+
+export interface ListenerDeps {
+  request: StartRequest;
+  status: ProxyStatus;
+  access: Access;
+  origins: OriginPolicy;
+  activity: Activity;
+  /** Set once the app's target is known. */
+  forwarder: () => Forwarder | null;
+  onShutdown: () => void;
+  /** Where the pages link to: the launcher's public URL. */
+  launcher: string;
+}
+
+export function createListener(deps: ListenerDeps): Server {
+  const prefix = deps.request.prefix;
+  const base = prefix.slice(0, -1);
+  const expected = Buffer.from(`Bearer ${deps.request.secret}`);
+  const page: PageOptions = { launcher: deps.launcher };
+  const starting: PageOptions = { launcher: deps.launcher, refresh: 2 };
+  const unauthorized: PageOptions = { launcher: deps.launcher, headers: { 'www-authenticate': 'token realm="hubapps"' } };
+
+  const hasSecret = (req: IncomingMessage): boolean => {
+    const got = req.headers.authorization;
+    if (got === undefined || got.length !== expected.length) return false;
+    return timingSafeEqual(Buffer.from(got), expected);
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, d: Decision): void => {
+    if (!d.ok) return sendPage(req, res, d.status, d.message, d.status === 401 ? unauthorized : page);
+    if (d.redirect !== undefined) {
+      res.writeHead(302, { location: d.redirect, 'set-cookie': d.setCookie ?? [], 'cache-control': 'no-store', 'content-length': 0 });
+      res.end();
+      return;
+    }
+    deps.activity.touch();
+    const state = deps.status.state;
+    const fwd = deps.forwarder();
+    if (state === 'ready' && fwd !== null) return fwd.web(req, res);
+    if (state === 'starting') return sendPage(req, res, 503, 'the app is starting; this page reloads by itself', starting);
+    sendPage(req, res, 502, 'the app has stopped; start it again from the launcher', page);
+  };
+
+  const onProxied = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = checkPath(req.url!);
+    if (path !== 'ok') return sendPage(req, res, 400, path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding', page);
+    const d = deps.access.authorize(req, false);
+    if (d instanceof Promise) d.then((x) => forward(req, res, x), (err) => internalError(req, res, err, page));
+    else forward(req, res, d);
+  };
+
+  const onPrivate = (req: IncomingMessage, res: ServerResponse, url: string): void => {
+    if (!hasSecret(req)) return json(res, 401, { status: 401, message: 'the secret of this server is required' });
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === PROXY_ENDPOINTS.health && req.method === 'GET') {
+      const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
+      return json(res, 200, deps.status.report(Number.isFinite(since) ? since : 0));
+    }
+    if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
+      json(res, 202, { status: 202, message: 'stopping' });
+      return deps.onShutdown();
+    }
+    const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
+    json(res, known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
+  };
+
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url.startsWith(prefix)) return onProxied(req, res);
+    if (url.startsWith('/_hubapps/')) return onPrivate(req, res, url);
+    if (url === base || url.startsWith(`${base}?`)) {
+      res.writeHead(302, { location: prefix + url.slice(base.length), 'content-length': 0 });
+      return res.end();
+    }
+    sendPage(req, res, 404, 'not found: this server only serves paths below its prefix', page);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(deps, req, socket, head));
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy(err);
+  });
+  // Long uploads and long polls pass through: the front proxies own those limits.
+  server.requestTimeout = 0;
+  return server;
+}
+
+function onUpgrade(deps: ListenerDeps, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  socket.on('error', (err) => log(`websocket client: ${describeError(err)}`));
+  const url = req.url ?? '/';
+  if (!url.startsWith(deps.request.prefix)) return refuseUpgrade(socket, 404, 'not found');
+  if (checkPath(url) !== 'ok') return refuseUpgrade(socket, 400, "paths with '..' segments are refused");
+  if (!deps.origins.accepts(req.headers.origin)) {
+    log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
+    return refuseUpgrade(socket, 403, 'this origin may not open websockets to this server');
+  }
+  const go = (d: Decision): void => {
+    if (!d.ok) return refuseUpgrade(socket, d.status, d.message);
+    const fwd = deps.forwarder();
+    if (deps.status.state !== 'ready' || fwd === null) return refuseUpgrade(socket, 503, 'the app is not running');
+    deps.activity.touch();
+    fwd.ws(req, socket, head);
+  };
+  const d = deps.access.authorize(req, true);
+  if (d instanceof Promise) d.then(go, () => refuseUpgrade(socket, 500, 'internal error'));
+  else go(d);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function internalError(req: IncomingMessage, res: ServerResponse, err: unknown, page: PageOptions): void {
+  log(`internal error: ${describeError(err)}`);
+  sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', page);
+}
+
+/** Listen on 127.0.0.1:port; a taken port becomes HubappsError('port_in_use'). */
+export function listenLoopback(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('port_in_use', 409, `port ${port} on 127.0.0.1 is already in use`) : err);
+    };
+    server.once('error', onError);
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

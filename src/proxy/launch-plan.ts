@@ -1,0 +1,87 @@
+/**
+ * Turns a catalog app and the start request into what gets executed: the argv, a clean
+ * environment, and where the app will listen (a free loopback port or a unix socket in
+ * the private runtime directory). The secret never enters the plan.
+ */
+import { createServer } from 'node:net';
+import type { CatalogApp, PlaceholderValues } from '../catalog/types.js';
+import type { StartRequest } from './protocol.js';
+import { expandPlaceholders, placeholdersIn } from './placeholders.js';
+import { runtimeDir, socketPath } from './runtime-dir.js';
+
+export type AppTarget = { port: number } | { socket: string };
+
+export interface LaunchPlan {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  target: AppTarget;
+}
+
+export interface Account {
+  username: string;
+  homedir: string;
+  shell: string | null;
+}
+
+/** The environment variable that marks every process of a server (used to find escaped ones at stop). */
+export const SERVER_ID_VAR = 'HUBAPPS_SERVER_ID';
+export const PROXY_PID_VAR = 'HUBAPPS_PROXY_PID';
+
+export async function planLaunch(app: CatalogApp, req: StartRequest, account: Account, env = process.env): Promise<LaunchPlan> {
+  const templates = [...app.command, ...Object.values(app.environment)];
+  const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
+  const socket = used.has('unix_socket') ? socketPath(runtimeDir(env), req.server.name, req.server.id) : '';
+  const port = used.has('port') || !socket ? await freeLoopbackPort() : 0;
+  const values: PlaceholderValues = {
+    port: port ? String(port) : '',
+    unix_socket: socket,
+    base_url: req.prefix,
+    user: req.server.user,
+    server: req.server.name,
+    home: account.homedir,
+  };
+  const target: AppTarget = socket ? { socket } : { port };
+  return {
+    argv: app.command.map((t) => expandPlaceholders(t, values)),
+    env: { ...baseEnvironment(req, account, target, env), ...expandEach(app.environment, values) },
+    cwd: account.homedir,
+    target,
+  };
+}
+
+function baseEnvironment(req: StartRequest, account: Account, target: AppTarget, env: NodeJS.ProcessEnv): Record<string, string> {
+  const serviceUrl = 'port' in target ? `http://127.0.0.1:${target.port}/` : 'http://localhost/';
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: account.homedir,
+    USER: account.username,
+    LOGNAME: account.username,
+    SHELL: account.shell || '/bin/sh',
+    LANG: env.LANG || 'C.UTF-8',
+    TERM: 'xterm-256color',
+    JUPYTERHUB_USER: req.server.user,
+    JUPYTERHUB_SERVER_NAME: req.server.name,
+    JUPYTERHUB_SERVICE_PREFIX: req.prefix,
+    JUPYTERHUB_BASE_URL: '/',
+    JUPYTERHUB_SERVICE_URL: serviceUrl,
+    [SERVER_ID_VAR]: String(req.server.id),
+    [PROXY_PID_VAR]: String(process.pid),
+  };
+}
+
+function expandEach(vars: Record<string, string>, values: PlaceholderValues): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values)]));
+}
+
+/** A port the kernel calls free right now; the app binds it a moment later (the usual small race, as in JupyterHub). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

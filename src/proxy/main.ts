@@ -1,0 +1,77 @@
+/**
+ * hubapps-proxy: the program sudo runs as the user. `node main.js --catalog-dir DIR
+ * [--expect-user-check]` reads one ProxyRequest (JSON) from stdin. The catalog directory
+ * comes only from argv, set by the root-owned wrapper: the service, which writes stdin,
+ * is trusted less than the catalog. The 'start' op and its modules are imported only when
+ * needed so 'version' and 'stop' start fast.
+ */
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { HubappsError } from '../errors.js';
+import { PROTOCOL_VERSION, PROXY_EXIT, type ProxyRequest } from './protocol.js';
+import { parseRequest, readRequestText } from './request.js';
+import { describeError, log } from './log.js';
+
+interface Args {
+  catalogDir: string | undefined;
+  expectUserCheck: boolean;
+}
+
+function parseArguments(argv: string[]): Args {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'catalog-dir': { type: 'string' }, 'expect-user-check': { type: 'boolean', default: false } },
+    strict: true,
+    allowPositionals: false,
+  });
+  return { catalogDir: values['catalog-dir'], expectUserCheck: values['expect-user-check'] ?? false };
+}
+
+function exit(code: number, message: string): never {
+  log(message);
+  process.exit(code);
+}
+
+async function dispatch(request: ProxyRequest, args: Args, user: string): Promise<void> {
+  switch (request.op) {
+    case 'version':
+      process.stdout.write(`${JSON.stringify({ protocol: PROTOCOL_VERSION, node: process.version, user })}\n`);
+      return process.exit(PROXY_EXIT.ok);
+    case 'stop': {
+      const { runStop } = await import('./stop.js');
+      return process.exit(await runStop(request));
+    }
+    case 'start': {
+      if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'start needs --catalog-dir DIR (the installed wrapper passes it)');
+      if (args.expectUserCheck && user !== request.server.user) {
+        exit(PROXY_EXIT.wrongUser, `this proxy runs as '${user}' but the request is for '${request.server.user}': refused`);
+      }
+      const { runStart, ProxyExit } = await import('./supervisor.js');
+      try {
+        await runStart(request, args.catalogDir);
+      } catch (err) {
+        if (err instanceof ProxyExit) exit(err.exitCode, err.message);
+        throw err;
+      }
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  let args: Args;
+  try {
+    args = parseArguments(process.argv.slice(2));
+  } catch (err) {
+    exit(PROXY_EXIT.badRequest, `${(err as Error).message}; usage: hubapps-proxy --catalog-dir DIR [--expect-user-check] < request.json`);
+  }
+  let request: ProxyRequest;
+  try {
+    request = parseRequest(await readRequestText(process.stdin));
+    process.stdin.destroy();
+  } catch (err) {
+    exit(PROXY_EXIT.badRequest, err instanceof HubappsError ? err.message : describeError(err));
+  }
+  await dispatch(request, args, userInfo().username);
+}
+
+main().catch((err: unknown) => exit(1, err instanceof HubappsError ? err.message : describeError(err)));

@@ -1,0 +1,110 @@
+/**
+ * The contract between the service and hubapps-proxy. The service writes one ProxyRequest
+ * as JSON on the proxy's stdin (never in argv: argv is visible to every user in `ps`);
+ * afterwards it talks to the proxy over loopback HTTP on the proxy's port, authenticated
+ * with the per-server secret as `Authorization: Bearer <secret>`.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Private endpoints of the proxy. CHP only forwards paths under the apps prefix, so these are reachable over loopback only. */
+export const PROXY_ENDPOINTS = {
+  health: '/_hubapps/health',
+  shutdown: '/_hubapps/shutdown',
+} as const;
+
+/** The service's loopback endpoint a proxy calls to check a user's credential (relative to serviceUrl). */
+export const SERVICE_PROXY_AUTH_PATH = 'api/internal/proxy-auth';
+
+export interface StartRequest {
+  op: 'start';
+  version: number;
+  server: { id: number; user: string; name: string };
+  /** Name of the app in the catalog; the proxy reads the command from the root-owned catalog itself. */
+  app: string;
+  /** Validated user options (none are defined yet: always {}). */
+  options: Record<string, unknown>;
+  /** Loopback port the proxy listens on. */
+  port: number;
+  /** Per-server secret: authenticates service <-> proxy traffic in both directions. */
+  secret: string;
+  /** Browser-facing origin, e.g. https://hub.example.org (for redirects, cookies and the WebSocket Origin check). */
+  publicOrigin: string;
+  /** Extra origins accepted on WebSocket upgrades besides publicOrigin. */
+  allowedOrigins: string[];
+  /** Full path prefix of this server on the public URL, e.g. /apps/alice/rstudio/. */
+  prefix: string;
+  /** Loopback URL of the service including its prefix, e.g. http://127.0.0.1:10101/services/hubapps/. */
+  serviceUrl: string;
+  /** Milliseconds between SIGTERM and SIGKILL for the app's process group. */
+  stopGraceMs: number;
+  /** Default readiness timeout in ms when the app sets none. */
+  readyTimeoutMs: number;
+}
+
+/** Last-resort stop, used when the proxy no longer answers: kill the proxy with this pid if it is ours. */
+export interface StopRequest {
+  op: 'stop';
+  version: number;
+  pid: number;
+  server: { id: number };
+}
+
+/** Print the protocol version and exit; `hubapps doctor` uses it to prove sudo works. */
+export interface VersionRequest {
+  op: 'version';
+  version: number;
+}
+
+export type ProxyRequest = StartRequest | StopRequest | VersionRequest;
+
+export type ProxyState = 'starting' | 'ready' | 'stopping' | 'exited';
+
+export interface ProgressMessage {
+  seq: number;
+  at: string;
+  message: string;
+}
+
+/** GET /_hubapps/health[?since=SEQ] with the secret. */
+export interface HealthReport {
+  serverId: number;
+  state: ProxyState;
+  /** The proxy's own pid (sudo's child). */
+  pid: number;
+  appPid: number | null;
+  /** Where the app listens: a loopback port or a unix socket path. */
+  appTarget: { port: number } | { socket: string } | null;
+  startedAt: string;
+  readyAt: string | null;
+  /** Time of the last real request or WebSocket frame from a client (never synthetic). */
+  lastActivity: string | null;
+  /** Progress messages with seq > since. */
+  progress: ProgressMessage[];
+  /** Set once the app has exited. */
+  exit: { code: number | null; signal: string | null; reason: string } | null;
+}
+
+/** POST {serviceUrl}api/internal/proxy-auth — the proxy asks whether a credential may use this server. */
+export interface ProxyAuthRequest {
+  serverId: number;
+  /** An API token from `Authorization: token T` / `Bearer T` or `?token=`. */
+  token: string;
+}
+
+export interface ProxyAuthResponse {
+  user: string;
+  admin: boolean;
+  /** Seconds the proxy may cache this answer. */
+  ttl: number;
+}
+
+/** Exit codes of hubapps-proxy that the service interprets. */
+export const PROXY_EXIT = {
+  ok: 0,
+  badRequest: 2,
+  /** The port in the spec was taken: the service retries with another one. */
+  portInUse: 98,
+  appNotInCatalog: 3,
+  wrongUser: 4,
+} as const;

@@ -1,0 +1,148 @@
+/**
+ * Reading and checking the one ProxyRequest the service writes on stdin. Hand-written
+ * checks rather than zod so that the 'version' and 'stop' ops start fast and small.
+ */
+import type { Readable } from 'node:stream';
+import { HubappsError } from '../errors.js';
+import { SERVER_NAME, USER_NAME } from '../names.js';
+import { PROTOCOL_VERSION, type ProxyRequest, type StartRequest, type StopRequest } from './protocol.js';
+
+export const STDIN_LIMIT = 64 * 1024;
+
+const bad = (message: string) => new HubappsError('bad_request', 400, message);
+
+/** Reads up to the first newline or end of input, whichever comes first; refuses more than `limit` bytes. */
+export function readRequestText(input: Readable, limit = STDIN_LIMIT): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (err?: Error) => {
+      input.off('data', onData).off('end', onEnd).off('error', finish);
+      input.pause();
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (chunk: Buffer) => {
+      const nl = chunk.indexOf(10);
+      const part = nl >= 0 ? chunk.subarray(0, nl) : chunk;
+      size += part.length;
+      if (size > limit) return finish(bad(`request on stdin is larger than ${limit} bytes`));
+      chunks.push(part);
+      if (nl >= 0) finish();
+    };
+    const onEnd = () => finish();
+    input.on('data', onData).on('end', onEnd).on('error', finish);
+  });
+}
+
+export function parseRequest(text: string): ProxyRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw bad('stdin is not one JSON request: the service writes {"op": "start"|"stop"|"version", ...}');
+  }
+  const req = object(value, 'request');
+  if (req.version !== PROTOCOL_VERSION) {
+    throw bad(`protocol version ${String(req.version)} is not supported: this proxy speaks version ${PROTOCOL_VERSION}`);
+  }
+  switch (req.op) {
+    case 'version':
+      return { op: 'version', version: PROTOCOL_VERSION };
+    case 'stop':
+      return checkStop(req);
+    case 'start':
+      return checkStart(req);
+    default:
+      throw bad(`unknown op ${JSON.stringify(req.op)}: expected start, stop or version`);
+  }
+}
+
+function checkStop(req: Record<string, unknown>): StopRequest {
+  const server = object(req.server, 'server');
+  return { op: 'stop', version: PROTOCOL_VERSION, pid: int(req.pid, 'pid', 2), server: { id: int(server.id, 'server.id', 1) } };
+}
+
+function checkStart(req: Record<string, unknown>): StartRequest {
+  const server = object(req.server, 'server');
+  const prefix = str(req.prefix, 'prefix');
+  if (!/^\/([^/?#\s]+\/)+$/.test(prefix) || prefix.includes('/../') || prefix.includes('/./')) {
+    throw bad(`prefix '${prefix}' must be an absolute path ending in '/', e.g. /apps/alice/rstudio/`);
+  }
+  return {
+    op: 'start',
+    version: PROTOCOL_VERSION,
+    server: {
+      id: int(server.id, 'server.id', 1),
+      user: matching(server.user, 'server.user', USER_NAME),
+      name: matching(server.name, 'server.name', SERVER_NAME),
+    },
+    app: matching(req.app, 'app', SERVER_NAME),
+    options: object(req.options ?? {}, 'options'),
+    port: int(req.port, 'port', 1, 65535),
+    secret: matching(req.secret, 'secret', /^[\x21-\x7e]{16,512}$/, false),
+    publicOrigin: origin(req.publicOrigin, 'publicOrigin'),
+    allowedOrigins: array(req.allowedOrigins ?? [], 'allowedOrigins').map((o, i) => origin(o, `allowedOrigins[${i}]`)),
+    prefix,
+    serviceUrl: serviceUrl(req.serviceUrl),
+    stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
+    readyTimeoutMs: int(req.readyTimeoutMs, 'readyTimeoutMs', 1, 3_600_000),
+  };
+}
+
+function object(v: unknown, key: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`'${key}' must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function array(v: unknown, key: string): unknown[] {
+  if (!Array.isArray(v)) throw bad(`'${key}' must be an array`);
+  return v;
+}
+
+function str(v: unknown, key: string): string {
+  if (typeof v !== 'string') throw bad(`'${key}' must be a string`);
+  return v;
+}
+
+function int(v: unknown, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw bad(`'${key}' must be an integer between ${min} and ${max}`);
+  }
+  return v;
+}
+
+/** Names also end up in paths, so '..' is refused as in names.ts; the secret may contain anything printable. */
+function matching(v: unknown, key: string, re: RegExp, name = true): string {
+  const s = str(v, key);
+  if (!re.test(s) || (name && s.includes('..'))) throw bad(`'${key}' has an invalid value`);
+  return s;
+}
+
+function origin(v: unknown, key: string): string {
+  const s = str(v, key);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw bad(`'${key}' must be an origin such as https://hub.example.org`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== s.replace(/\/$/, '')) {
+    throw bad(`'${key}' must be an origin such as https://hub.example.org (scheme, host and port only)`);
+  }
+  return url.origin;
+}
+
+function serviceUrl(v: unknown): string {
+  const s = str(v, 'serviceUrl');
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw bad(`'serviceUrl' must be an http URL such as http://127.0.0.1:10101/services/hubapps/`);
+  }
+  if (url.protocol !== 'http:' || !url.pathname.endsWith('/') || url.search || url.hash) {
+    throw bad(`'serviceUrl' must be an http URL ending in '/', such as http://127.0.0.1:10101/services/hubapps/`);
+  }
+  return url.href;
+}

@@ -1,0 +1,44 @@
+/**
+ * The last-resort 'stop' op: the service could not stop a wedged proxy through its
+ * shutdown endpoint or sudo's signal relay, so it runs a second proxy as the user to kill
+ * the first. Only a process of this user whose command line is hubapps-proxy is touched;
+ * afterwards app processes still marked with that proxy's pid and server id are stopped.
+ */
+import { PROXY_PID_VAR, SERVER_ID_VAR } from './launch-plan.js';
+import type { StopRequest } from './protocol.js';
+import { alive, isOurProxy, markedProcesses, signal, waitFor } from './proc.js';
+import { log } from './log.js';
+
+const PROXY_GRACE_MS = 5000;
+const LEFTOVER_GRACE_MS = 2000;
+
+/** Returns the exit code: 0 when the proxy and its app are gone. */
+export async function runStop(req: StopRequest): Promise<number> {
+  const { pid } = req;
+  if (alive(pid)) {
+    if (!isOurProxy(pid)) {
+      log(`pid ${pid} is not a hubapps-proxy of this user: left alone`);
+      return 1;
+    }
+    signal(pid, 'SIGTERM');
+    if (!(await waitFor(() => !alive(pid), PROXY_GRACE_MS))) {
+      log(`proxy ${pid} ignored SIGTERM for ${PROXY_GRACE_MS / 1000} s: sending SIGKILL`);
+      signal(pid, 'SIGKILL');
+      await waitFor(() => !alive(pid), LEFTOVER_GRACE_MS);
+    }
+  }
+  const marks = { [SERVER_ID_VAR]: String(req.server.id), [PROXY_PID_VAR]: String(pid) };
+  const killLeft = (sig: NodeJS.Signals) => markedProcesses(marks).forEach((p) => signal(p, sig));
+  killLeft('SIGTERM');
+  if (!(await waitFor(() => markedProcesses(marks).length === 0, LEFTOVER_GRACE_MS, 100))) {
+    killLeft('SIGKILL');
+    await waitFor(() => markedProcesses(marks).length === 0, LEFTOVER_GRACE_MS, 100);
+  }
+  const left = markedProcesses(marks);
+  if (alive(pid) || left.length > 0) {
+    log(`could not stop proxy ${pid}${left.length ? ` and app processes ${left.join(' ')}` : ''}`);
+    return 1;
+  }
+  log(`proxy ${pid} of server ${req.server.id} is gone`);
+  return 0;
+}

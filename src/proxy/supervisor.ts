@@ -1,0 +1,189 @@
+/**
+ * The 'start' op from beginning to end: read the app from the catalog, listen, start the
+ * app, wait until it is ready, serve, and stop everything (shutdown request, signal, app
+ * exit, timeout). The proxy's exit code tells the service how it ended.
+ */
+import type { Server, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { userInfo } from 'node:os';
+import { HubappsError } from '../errors.js';
+import type { CatalogApp } from '../catalog/types.js';
+import { PROXY_EXIT, type StartRequest } from './protocol.js';
+import { loadAppFile } from './app-file.js';
+import { Activity } from './activity.js';
+import { ProxyStatus } from './status.js';
+import { Access } from './access.js';
+import { TokenChecker } from './token-check.js';
+import { OriginPolicy } from './origin.js';
+import { createListener, listenLoopback } from './http-server.js';
+import { planLaunch, type LaunchPlan } from './launch-plan.js';
+import { AppProcess, describeExit, type AppExit } from './app-process.js';
+import { Forwarder } from './forward.js';
+import { describeTarget, waitReady } from './readiness.js';
+import { sendPage } from './pages.js';
+import { sleep } from './proc.js';
+import { describeError, log } from './log.js';
+
+/** How long health keeps answering after the app is gone, so the service can read why. */
+const LINGER_MS = 1500;
+
+export class ProxyExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
+  let app: CatalogApp;
+  try {
+    app = await loadAppFile(catalogDir, request.app);
+  } catch (err) {
+    const notThere = err instanceof HubappsError && err.code === 'app_not_in_catalog';
+    throw new ProxyExit(notThere ? PROXY_EXIT.appNotInCatalog : 1, (err as Error).message);
+  }
+  await new Supervisor(request, app).run();
+}
+
+class Supervisor {
+  private readonly activity = new Activity();
+  private readonly status: ProxyStatus;
+  private readonly server: Server;
+  private readonly launcher: string;
+  private readonly abort = new AbortController();
+  private forwarder: Forwarder | null = null;
+  private app: AppProcess | null = null;
+  private ending = false;
+
+  constructor(
+    private readonly req: StartRequest,
+    private readonly catalogApp: CatalogApp,
+  ) {
+    this.status = new ProxyStatus(req.server.id, this.activity);
+    this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
+    const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
+    this.server = createListener({
+      request: req,
+      status: this.status,
+      access: new Access(tokens, { serverId: req.server.id, prefix: req.prefix, secureCookie: req.publicOrigin.startsWith('https:') }),
+      origins: new OriginPolicy(req.publicOrigin, req.allowedOrigins),
+      activity: this.activity,
+      forwarder: () => this.forwarder,
+      onShutdown: () => void this.shutdown('shutdown requested'),
+      launcher: this.launcher,
+    });
+  }
+
+  async run(): Promise<void> {
+    try {
+      await listenLoopback(this.server, this.req.port);
+    } catch (err) {
+      const inUse = err instanceof HubappsError && err.code === 'port_in_use';
+      throw new ProxyExit(inUse ? PROXY_EXIT.portInUse : 1, (err as Error).message);
+    }
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void this.shutdown(`${sig} received`));
+    process.on('uncaughtException', (err) => {
+      log(`internal error: ${describeError(err)}`);
+      void this.end(`internal error in hubapps-proxy: ${err.message}`, 1);
+    });
+    log(`listening on 127.0.0.1:${this.req.port} for ${this.req.prefix}`);
+    let plan: LaunchPlan;
+    try {
+      const me = userInfo();
+      plan = await planLaunch(this.catalogApp, this.req, { username: me.username, homedir: me.homedir, shell: me.shell });
+    } catch (err) {
+      return this.end(err instanceof HubappsError ? err.message : describeError(err), 1);
+    }
+    this.launch(plan);
+  }
+
+  private launch(plan: LaunchPlan): void {
+    this.status.appTarget = plan.target;
+    this.forwarder = new Forwarder({
+      target: plan.target,
+      prefix: this.req.prefix,
+      stripPrefix: this.catalogApp.strip_prefix,
+      publicOrigin: this.req.publicOrigin,
+      activity: this.activity,
+      onError: (err, req, res) => this.onForwardError(err, req, res),
+    });
+    this.status.progress(`starting ${this.catalogApp.name}`);
+    log(`command: ${JSON.stringify(plan.argv)}`);
+    const app = AppProcess.spawn(plan);
+    this.app = app;
+    this.status.appPid = app.pid;
+    void app.exited.then((exit) => this.onAppExit(exit));
+    void this.awaitReady(plan);
+  }
+
+  private async awaitReady(plan: LaunchPlan): Promise<void> {
+    const ready = this.catalogApp.ready;
+    const started = Date.now();
+    this.status.progress('port' in plan.target ? `waiting for port ${plan.target.port}` : 'waiting for socket');
+    const timeoutMs = ready.timeout !== undefined ? ready.timeout * 1000 : this.req.readyTimeoutMs;
+    const path = this.catalogApp.strip_prefix ? ready.path : this.req.prefix.slice(0, -1) + ready.path;
+    const result = await waitReady(
+      { target: plan.target, kind: ready.kind, path, statusBelow: ready.status_below, timeoutMs },
+      this.abort.signal,
+      (m) => this.status.progress(m),
+    );
+    if (this.ending || result === 'aborted') return;
+    if (result === 'timeout') {
+      return this.end(`${describeTarget(plan.target)} was not ready after ${Math.round(timeoutMs / 1000)} s`, 1);
+    }
+    this.status.state = 'ready';
+    this.status.readyAt = new Date();
+    this.status.progress(`ready after ${Date.now() - started} ms`);
+  }
+
+  private onAppExit(exit: AppExit): void {
+    if (this.ending) return;
+    const wasReady = this.status.state === 'ready';
+    const what = describeExit(exit);
+    log(what);
+    const reason = wasReady ? what : `${what} before it was ready`;
+    void this.end(reason, wasReady && exit.code === 0 ? 0 : 1, exit);
+  }
+
+  private async shutdown(why: string): Promise<void> {
+    if (this.ending) return;
+    await this.end(`stopped: ${why}`, PROXY_EXIT.ok, undefined, false);
+  }
+
+  /** Stop the app (what is left of it), record why, keep answering health a moment when it failed, exit. */
+  private async end(reason: string, code: number, exit?: AppExit, linger = true): Promise<void> {
+    if (this.ending) return;
+    this.ending = true;
+    this.abort.abort();
+    this.status.state = 'stopping';
+    if (!exit) this.status.progress(reason);
+    let final = exit ?? null;
+    if (this.app) {
+      await this.app.stop(this.req.stopGraceMs);
+      final ??= await Promise.race([this.app.exited, sleep(1000).then(() => null)]);
+    }
+    this.status.exit = { code: final?.code ?? null, signal: final?.signal ?? null, reason };
+    this.status.state = 'exited';
+    if (exit) this.status.progress(reason);
+    if (linger) await sleep(LINGER_MS);
+    this.forwarder?.close();
+    this.server.closeAllConnections();
+    this.server.close();
+    log(`exiting with code ${code}`);
+    process.exit(code);
+  }
+
+  private onForwardError(err: Error, req: IncomingMessage, res: ServerResponse | Socket): void {
+    log(`${req.method} ${(req.url ?? '').split('?')[0]}: forwarding failed: ${describeError(err)}`);
+    if ('writeHead' in res) {
+      const starting = this.status.state === 'starting';
+      sendPage(req, res, starting ? 503 : 502, starting ? 'the app is starting' : 'the app does not answer; it may have crashed or be overloaded', {
+        launcher: this.launcher,
+      });
+    } else {
+      res.destroy();
+    }
+  }
+}

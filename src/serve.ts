@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createApp } from './api/app.js';
+import { Authenticator } from './auth/identity.js';
+import { loadCatalogLenient, type Catalog } from './catalog/load.js';
+import { watchCatalog } from './catalog/watch.js';
+import { ChpRouteTable } from './chp/chp-client.js';
+import type { Config } from './config/schema.js';
+import type { LifecycleDeps } from './lifecycle/deps.js';
+import { ServerManager } from './lifecycle/manager.js';
+import { reconcile } from './lifecycle/reconcile.js';
+import { Urls } from './lifecycle/urls.js';
+import { LocalLauncher } from './spawner/local-launcher.js';
+import type { ProcessLauncher } from './spawner/process-launcher.js';
+import { SudoLauncher } from './spawner/sudo-launcher.js';
+import { openDb } from './store/db.js';
+import { ServerStore } from './store/servers.js';
+import { NssUserDirectory } from './users/nss.js';
+import { LocalUserPolicy, UserPolicy } from './users/policy.js';
+import { VERSION } from './version.js';
+
+export interface RunningService {
+  port: number;
+  urls: Urls;
+  deps: LifecycleDeps;
+  manager: ServerManager;
+  /** Stop serving. Servers keep running: they belong to their users, not to this process. */
+  close(): Promise<void>;
+}
+
+/**
+ * `hubapps serve`: the wiring. Builds each pluggable part from the config, re-adopts the
+ * servers a previous instance left running, then serves the API and reconciles on a timer.
+ */
+export async function serve(config: Config, log: Logger = pino({ level: config.log_level })): Promise<RunningService> {
+  fs.mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(config.log_dir, { recursive: true, mode: 0o750 });
+  const db = openDb(path.join(config.data_dir, 'hubapps.sqlite'));
+  const store = new ServerStore(db);
+
+  let catalog = loadCatalogFrom(config.catalog_dir, log);
+  const watcher = watchCatalog(config.catalog_dir, (c, errors) => {
+    catalog = c;
+    for (const e of errors) log.error(e.message);
+    log.info({ apps: c.list().map((a) => a.name) }, 'catalog reloaded');
+  });
+
+  const launcher: ProcessLauncher =
+    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command) : new LocalLauncher(config.catalog_dir);
+  const users =
+    config.launcher === 'sudo'
+      ? new UserPolicy(new NssUserDirectory(), { allowedGroup: config.allowed_group, minUid: config.min_uid })
+      : new LocalUserPolicy();
+  const routes = new ChpRouteTable({ apiUrl: config.chp.api_url, authToken: config.chp.auth_token });
+
+  const server = http.createServer();
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urls = new Urls(config, `http://${config.listen.host}:${port}`);
+  const deps: LifecycleDeps = { config, store, launcher, routes, catalog: () => catalog, users, urls, log };
+  const manager = new ServerManager(deps);
+  const auth = new Authenticator(config.admin_token);
+  server.on('request', createApp({ ...deps, manager, auth, version: VERSION }).callback());
+
+  const adoption = await reconcile(deps, manager, true);
+  log.info({ ...adoption, port, launcher: launcher.kind }, 'hubapps serving; servers re-adopted');
+
+  let passing = false;
+  const timer = setInterval(() => {
+    if (passing) return;
+    passing = true;
+    reconcile(deps, manager)
+      .then((r) => (r.routesAdded || r.routesRemoved || r.markedGone ? log.info(r, 'reconcile fixed things') : log.debug(r, 'reconcile')))
+      .catch((err: unknown) => log.error({ err }, 'reconcile failed'))
+      .finally(() => (passing = false));
+  }, config.reconcile_interval * 1000);
+  timer.unref();
+
+  return {
+    port,
+    urls,
+    deps,
+    manager,
+    async close() {
+      clearInterval(timer);
+      watcher.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      db.close();
+    },
+  };
+}
+
+function loadCatalogFrom(dir: string, log: Logger): Catalog {
+  const { catalog, errors } = loadCatalogLenient(dir);
+  for (const e of errors) log.error(e.message);
+  return catalog;
+}

@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StartRequest } from '../proxy/protocol.js';
+import type { ProcessHandle } from './launcher.js';
+import { killAndWait, ProcessLauncher } from './process-launcher.js';
+
+const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
+
+/**
+ * Runs the proxy as the service's own user, without sudo: for the demo and for tests that
+ * do not need a second Unix account. Never for production: every app would run as the
+ * service user.
+ */
+export class LocalLauncher extends ProcessLauncher {
+  readonly kind = 'local' as const;
+  protected readonly marker = PROXY_MAIN;
+
+  constructor(private readonly catalogDir: string) {
+    super();
+  }
+
+  protected command(_spec: StartRequest) {
+    return { file: process.execPath, args: [PROXY_MAIN, '--catalog-dir', this.catalogDir] };
+  }
+
+  protected async forceKill(handle: ProcessHandle): Promise<void> {
+    for (const pid of [handle.proxyPid, handle.launcherPid]) if (pid) await killAndWait(pid);
+  }
+
+  protected override environment(): NodeJS.ProcessEnv {
+    return { ...super.environment(), HOME: process.env.HOME ?? '/' };
+  }
+}

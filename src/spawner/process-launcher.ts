@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { HubappsError, errnoCode } from '../errors.js';
+import type { StartRequest } from '../proxy/protocol.js';
+import type { Launcher, ProbeResult, ProcessHandle } from './launcher.js';
+import { pidAlive, runs, signal, sleep, waitUntil } from './pids.js';
+import { fetchHealth, requestShutdown } from './proxy-client.js';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * What SudoLauncher and LocalLauncher share: spawn a detached process with the request
+ * on stdin and the log file as stdout/stderr, probe it over loopback, and stop it with the
+ * escalation DESIGN.md describes. Subclasses say which command to run, how to recognise
+ * their process in /proc, and how to do the last-resort kill.
+ *
+ * Emits 'exit' (serverId, ExitInfo) when a process this instance started ends, so the
+ * lifecycle can react at once instead of at the next reconcile pass.
+ */
+export abstract class ProcessLauncher extends EventEmitter implements Launcher {
+  abstract readonly kind: 'sudo' | 'local';
+  private readonly exits = new Map<number, ExitInfo>();
+
+  /** The command and arguments that start the proxy for this user. */
+  protected abstract command(spec: StartRequest): { file: string; args: string[] };
+  /** A string in /proc/PID/cmdline that proves a recorded pid is still one of ours. */
+  protected abstract readonly marker: string;
+  /** Kill a wedged proxy that ignores its shutdown endpoint and SIGTERM. */
+  protected abstract forceKill(handle: ProcessHandle): Promise<void>;
+
+  async start(spec: StartRequest, logFile: string): Promise<ProcessHandle> {
+    const fd = openLog(logFile);
+    try {
+      const { file, args } = this.command(spec);
+      const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.once('spawn', () => resolve(child.pid!));
+        child.once('error', (err) => reject(err));
+      }).catch((err: unknown) => {
+        throw new HubappsError('spawn_failed', 500, `could not run ${file}: ${errnoCode(err) ?? (err as Error).message}; check ${this.kind === 'sudo' ? 'sudo_command' : 'the installation'}`, { cause: err });
+      });
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(`${JSON.stringify(spec)}\n`);
+      child.once('exit', (code, sig) => {
+        const info = { code, signal: sig };
+        this.exits.set(pid, info);
+        this.emit('exit', spec.server.id, info);
+      });
+      child.unref();
+      return { serverId: spec.server.id, user: spec.server.user, port: spec.port, secret: spec.secret, launcherPid: pid, proxyPid: null };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** How the launched process ended, if this service instance started it and it has ended. */
+  exitOf(handle: ProcessHandle): ExitInfo | undefined {
+    return handle.launcherPid ? this.exits.get(handle.launcherPid) : undefined;
+  }
+
+  async probe(handle: ProcessHandle, since = 0): Promise<ProbeResult> {
+    const res = await fetchHealth(handle.port, handle.secret, since);
+    if (res.ok && res.body.serverId === handle.serverId) {
+      return { alive: true, answering: true, report: res.body };
+    }
+    return { alive: this.processAlive(handle), answering: false };
+  }
+
+  processAlive(handle: ProcessHandle): boolean {
+    if (handle.launcherPid && this.exits.has(handle.launcherPid)) return false;
+    return runs(handle.launcherPid, this.marker) || runs(handle.proxyPid, this.marker);
+  }
+
+  async stop(handle: ProcessHandle, opts: { graceMs?: number } = {}): Promise<void> {
+    const grace = opts.graceMs ?? 5000;
+    const gone = () => !this.processAlive(handle);
+    const asked = await requestShutdown(handle.port, handle.secret);
+    if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
+    if (handle.launcherPid && runs(handle.launcherPid, this.marker)) signal(handle.launcherPid, 'SIGTERM');
+    if (await waitUntil(gone, grace + 2000)) return;
+    await this.forceKill(handle);
+    if (!(await waitUntil(gone, 3000))) {
+      throw new HubappsError('stop_failed', 500, `server ${handle.serverId} of ${handle.user} did not stop (pids ${handle.launcherPid}, ${handle.proxyPid}); see its log`);
+    }
+  }
+
+  /** The proxy gets a minimal environment; sudo resets it anyway. */
+  protected environment(): NodeJS.ProcessEnv {
+    return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: process.env.LANG ?? 'C.UTF-8' };
+  }
+}
+
+/** The per-server log: appended to by the proxy and its app, owned by the service, not readable by users. */
+function openLog(file: string): number {
+  try {
+    return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+  } catch (err) {
+    throw new HubappsError('log_open_failed', 500, `cannot open the server log ${file} (${errnoCode(err)}): the service user must own log_dir`, { cause: err });
+  }
+}
+
+export async function killAndWait(pid: number, ms = 2000): Promise<void> {
+  signal(pid, 'SIGKILL');
+  await waitUntil(() => !pidAlive(pid), ms);
+  await sleep(0);
+}

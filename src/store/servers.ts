@@ -1,0 +1,253 @@
+import { EventEmitter } from 'node:events';
+import type Database from 'better-sqlite3';
+import { conflict, HubappsError } from '../errors.js';
+import type { Db } from './db.js';
+
+export const SERVER_STATES = ['pending', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
+export type ServerState = (typeof SERVER_STATES)[number];
+export const ACTIVE_STATES: readonly ServerState[] = ['pending', 'starting', 'running', 'stopping'];
+
+export interface ServerRow {
+  id: number;
+  user: string;
+  name: string;
+  app: string;
+  state: ServerState;
+  reason: string | null;
+  options: string;
+  port: number | null;
+  secret: string | null;
+  launcher_pid: number | null;
+  proxy_pid: number | null;
+  app_pid: number | null;
+  log_file: string | null;
+  created_at: string;
+  started_at: string | null;
+  ready_at: string | null;
+  stopped_at: string | null;
+  last_activity: string | null;
+  updated_at: string;
+}
+
+export interface NewServer {
+  user: string;
+  name: string;
+  app: string;
+  options: Record<string, unknown>;
+  port: number;
+  secret: string;
+  logFile: string;
+  actor: string;
+}
+
+export type ServerFields = Partial<Omit<ServerRow, 'id' | 'user' | 'name' | 'state' | 'created_at' | 'updated_at'>>;
+
+export interface EventRow {
+  id: number;
+  server_id: number | null;
+  user: string | null;
+  server: string | null;
+  at: string;
+  kind: 'state' | 'progress' | 'audit';
+  state: ServerState | null;
+  message: string;
+  actor: string | null;
+}
+
+const FIELD_NAMES = new Set<string>([
+  'app', 'reason', 'options', 'port', 'secret', 'launcher_pid', 'proxy_pid', 'app_pid', 'log_file',
+  'started_at', 'ready_at', 'stopped_at', 'last_activity',
+]);
+
+/**
+ * Servers and their events. Every state change is one transaction that updates the row and
+ * appends an event, so the progress stream and the audit trail can never disagree with the
+ * row. `events` emits each appended EventRow after commit (for SSE listeners).
+ */
+export class ServerStore {
+  readonly events = new EventEmitter();
+  private readonly byUserName: Database.Statement;
+  private readonly byIdStmt: Database.Statement;
+  private readonly insertEvent: Database.Statement;
+
+  constructor(private readonly db: Db) {
+    this.events.setMaxListeners(0);
+    this.byUserName = db.prepare('SELECT * FROM servers WHERE user = ? AND name = ?');
+    this.byIdStmt = db.prepare('SELECT * FROM servers WHERE id = ?');
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (server_id, user, server, at, kind, state, message, actor) VALUES (@server_id, @user, @server, @at, @kind, @state, @message, @actor)',
+    );
+  }
+
+  get(user: string, name: string): ServerRow | undefined {
+    return this.byUserName.get(user, name) as ServerRow | undefined;
+  }
+
+  byId(id: number): ServerRow | undefined {
+    return this.byIdStmt.get(id) as ServerRow | undefined;
+  }
+
+  list(filter: { user?: string; states?: readonly ServerState[] } = {}): ServerRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.user !== undefined) {
+      where.push('user = ?');
+      args.push(filter.user);
+    }
+    if (filter.states) {
+      where.push(`state IN (${filter.states.map(() => '?').join(',')})`);
+      args.push(...filter.states);
+    }
+    const sql = `SELECT * FROM servers ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY user, name`;
+    return this.db.prepare(sql).all(...args) as ServerRow[];
+  }
+
+  active(): ServerRow[] {
+    return this.list({ states: ACTIVE_STATES });
+  }
+
+  usedPorts(): Set<number> {
+    return new Set(this.db.prepare(`SELECT port FROM servers WHERE port IS NOT NULL AND state IN ('pending','starting','running','stopping')`).pluck().all() as number[]);
+  }
+
+  /**
+   * Make (user, name) a pending server: a new row, or a stopped/failed one brought back.
+   * Throws 409 server_active while it is active and `port_taken` (retry with another port)
+   * when the port index refuses.
+   */
+  claim(s: NewServer): ServerRow {
+    const now = new Date().toISOString();
+    const run = this.db.transaction((): ServerRow => {
+      const existing = this.get(s.user, s.name);
+      if (existing && ACTIVE_STATES.includes(existing.state)) {
+        throw conflict('server_active', `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`);
+      }
+      const values = {
+        user: s.user, name: s.name, app: s.app, options: JSON.stringify(s.options), port: s.port, secret: s.secret,
+        log_file: s.logFile, now,
+      };
+      if (existing) {
+        this.db
+          .prepare(
+            `UPDATE servers SET app=@app, state='pending', reason=NULL, options=@options, port=@port, secret=@secret,
+             launcher_pid=NULL, proxy_pid=NULL, app_pid=NULL, log_file=@log_file, started_at=@now, ready_at=NULL,
+             stopped_at=NULL, last_activity=NULL, updated_at=@now WHERE id=@id`,
+          )
+          .run({ ...values, id: existing.id });
+      } else {
+        this.db
+          .prepare(
+            `INSERT INTO servers (user, name, app, state, options, port, secret, log_file, created_at, started_at, updated_at)
+             VALUES (@user, @name, @app, 'pending', @options, @port, @secret, @log_file, @now, @now, @now)`,
+          )
+          .run(values);
+      }
+      const row = this.get(s.user, s.name)!;
+      this.appendEvent(row, 'state', 'pending', `start of app '${s.app}' requested`, s.actor, now);
+      return row;
+    });
+    try {
+      const row = run();
+      this.flushEvents();
+      return row;
+    } catch (err) {
+      this.pending.length = 0;
+      throw translateConstraint(err);
+    }
+  }
+
+  /**
+   * Move a server to `to`, in one transaction with its event. With `from`, only when the
+   * current state is one of those (returns undefined otherwise): this is how concurrent
+   * stop/start/reconcile decisions stay consistent without locks in memory.
+   */
+  transition(
+    id: number,
+    to: ServerState,
+    opts: { from?: readonly ServerState[]; fields?: ServerFields; message: string; actor?: string },
+  ): ServerRow | undefined {
+    const now = new Date().toISOString();
+    const run = this.db.transaction((): ServerRow | undefined => {
+      const row = this.byId(id);
+      if (!row || (opts.from && !opts.from.includes(row.state))) return undefined;
+      const fields: ServerFields = { ...opts.fields };
+      if (to === 'stopped' || to === 'failed') fields.stopped_at ??= now;
+      if (to === 'running') fields.ready_at ??= now;
+      this.applyFields(id, { ...fields }, to, now);
+      const updated = this.byId(id)!;
+      this.appendEvent(updated, 'state', to, opts.message, opts.actor ?? null, now);
+      return updated;
+    });
+    const row = run();
+    this.flushEvents();
+    return row;
+  }
+
+  /** Update bookkeeping fields (pids, activity) without a state change or event. */
+  update(id: number, fields: ServerFields): void {
+    this.applyFields(id, fields, undefined, new Date().toISOString());
+  }
+
+  progress(row: ServerRow, message: string): void {
+    this.appendEvent(row, 'progress', row.state, message, null, new Date().toISOString());
+    this.flushEvents();
+  }
+
+  audit(row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null, message: string, actor: string): void {
+    this.appendEvent(row, 'audit', row?.state ?? null, message, actor, new Date().toISOString());
+    this.flushEvents();
+  }
+
+  eventsFor(serverId: number, afterId = 0, limit = 500): EventRow[] {
+    return this.db.prepare('SELECT * FROM events WHERE server_id = ? AND id > ? ORDER BY id LIMIT ?').all(serverId, afterId, limit) as EventRow[];
+  }
+
+  /** Id of the event that began the latest start ('pending'), so a progress stream skips older runs. */
+  currentRunStart(serverId: number): number {
+    return (this.db.prepare(`SELECT MAX(id) FROM events WHERE server_id = ? AND kind = 'state' AND state = 'pending'`).pluck().get(serverId) as number | null) ?? 0;
+  }
+
+  private pending: EventRow[] = [];
+
+  private appendEvent(
+    row: Pick<ServerRow, 'id' | 'user' | 'name'> | null,
+    kind: EventRow['kind'],
+    state: ServerState | null,
+    message: string,
+    actor: string | null,
+    at: string,
+  ): void {
+    const ev = { server_id: row?.id ?? null, user: row?.user ?? null, server: row?.name ?? null, at, kind, state, message, actor };
+    const info = this.insertEvent.run(ev);
+    this.pending.push({ id: Number(info.lastInsertRowid), ...ev });
+  }
+
+  /** Listeners hear of events only once they are committed. */
+  private flushEvents(): void {
+    const batch = this.pending;
+    this.pending = [];
+    for (const ev of batch) this.events.emit('event', ev);
+  }
+
+  private applyFields(id: number, fields: ServerFields, state: ServerState | undefined, now: string): void {
+    const keys = Object.keys(fields).filter((k) => FIELD_NAMES.has(k));
+    const sets = keys.map((k) => `${k} = @${k}`);
+    if (state) sets.push('state = @state');
+    sets.push('updated_at = @updated_at');
+    const params: Record<string, unknown> = { id, updated_at: now, state };
+    for (const k of keys) params[k] = (fields as Record<string, unknown>)[k] ?? null;
+    if (!state) delete params.state;
+    this.db.prepare(`UPDATE servers SET ${sets.join(', ')} WHERE id = @id`).run(params);
+  }
+}
+
+function translateConstraint(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('port')) {
+    return new HubappsError('port_taken', 409, 'the chosen port is in use by another server', { cause: err, expose: false });
+  }
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return conflict('server_active', 'a server with that name already exists');
+  }
+  return err;
+}

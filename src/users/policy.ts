@@ -1,0 +1,76 @@
+import type { CatalogApp } from '../catalog/types.js';
+import type { Config } from '../config/schema.js';
+import { forbidden } from '../errors.js';
+import { checkUserName } from '../names.js';
+import type { Account, UserChecker, UserDirectory } from './account.js';
+import { LocalUserDirectory } from './local.js';
+import { NssUserDirectory } from './nss.js';
+
+/** The kernel's overflow uid ("nobody"): shared by NFS and containers, never a real person. */
+const OVERFLOW_UID = 65534;
+
+/**
+ * Production rule for who may start servers: an existing account, never root, not a system
+ * account (uid < min_uid, or nobody), member of the allowed group as primary or
+ * supplementary group.
+ */
+export class UserPolicy implements UserChecker {
+  constructor(
+    private readonly dir: UserDirectory,
+    private readonly opts: { allowedGroup: string; minUid: number },
+  ) {}
+
+  async check(name: string): Promise<Account> {
+    checkUserName(name);
+    if (name === 'root') throw isRoot();
+    const account = await this.dir.lookup(name);
+    if (account.uid === 0) throw isRoot(name);
+    if (account.uid < this.opts.minUid || account.uid === OVERFLOW_UID) {
+      throw forbidden(
+        'system_user',
+        `user '${name}' has uid ${account.uid}, a system account (min_uid is ${this.opts.minUid}): system accounts cannot start servers`,
+      );
+    }
+    const group = this.opts.allowedGroup;
+    if (!account.groups.includes(group)) {
+      throw forbidden(
+        'user_not_in_group',
+        `user ${name} is not a member of group ${group}; an admin can add them with: usermod -aG ${group} ${name}`,
+      );
+    }
+    return account;
+  }
+
+  appAllowed(account: Account, app: CatalogApp): boolean {
+    return appAllowed(account, app);
+  }
+}
+
+/** Local mode: every valid name is the service's own account and may use every app. */
+export class LocalUserPolicy implements UserChecker {
+  constructor(private readonly dir: UserDirectory = new LocalUserDirectory()) {}
+
+  async check(name: string): Promise<Account> {
+    checkUserName(name);
+    return this.dir.lookup(name);
+  }
+
+  appAllowed(): boolean {
+    return true;
+  }
+}
+
+/** An app without allowed_groups is open to everyone who passed the policy; otherwise one shared group is needed. */
+export function appAllowed(account: Account, app: CatalogApp): boolean {
+  return app.allowed_groups.length === 0 || app.allowed_groups.some((g) => account.groups.includes(g));
+}
+
+function isRoot(name = 'root') {
+  return forbidden('user_is_root', `refusing to start servers as ${name === 'root' ? 'root' : `'${name}' (uid 0)`}: hubapps never runs apps with root rights`);
+}
+
+/** The checker the service wires in: NSS and the allowed group for the sudo launcher, anyone for the local one. */
+export function createUserChecker(cfg: Pick<Config, 'launcher' | 'allowed_group' | 'min_uid'>): UserChecker {
+  if (cfg.launcher === 'local') return new LocalUserPolicy();
+  return new UserPolicy(new NssUserDirectory(), { allowedGroup: cfg.allowed_group, minUid: cfg.min_uid });
+}

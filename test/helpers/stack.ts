@@ -1,0 +1,96 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { serve, type RunningService } from '../../src/serve.js';
+import { tmpDir, type TmpDir } from './tmp.js';
+
+export interface ApiAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** A real CHP plus the service in local mode (apps run as this test process's user), in one scratch dir. */
+export interface LocalStack {
+  chp: RunningChp;
+  service: RunningService;
+  token: string;
+  dir: string;
+  catalogDir: string;
+  api(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
+  /** GET through CHP, as a browser or script would. */
+  viaChp(urlPath: string, headers?: Record<string, string>): Promise<Response>;
+  /** Close the service (servers keep running) and serve again from the same database. */
+  restartService(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startLocalStack(opts: { apps: Record<string, object>; config?: Partial<ConfigInput> }): Promise<LocalStack> {
+  const scratch: TmpDir = await tmpDir('stack');
+  const catalogDir = path.join(scratch.path, 'apps.d');
+  fs.mkdirSync(catalogDir);
+  for (const [name, app] of Object.entries(opts.apps)) fs.writeFileSync(path.join(catalogDir, `${name}.yaml`), stringify(app));
+  const token = crypto.randomBytes(18).toString('base64url');
+  const chpToken = crypto.randomBytes(18).toString('base64url');
+  const id = `${process.pid}_${++counter}`;
+  process.env[`HUBAPPS_T_ADMIN_${id}`] = token;
+  process.env[`HUBAPPS_T_CHP_${id}`] = chpToken;
+  const chp = await startChp({ authToken: chpToken });
+  const config = loadConfig(undefined, {
+    public_url: chp.proxyUrl,
+    listen: { host: '127.0.0.1', port: 0 },
+    data_dir: path.join(scratch.path, 'data'),
+    log_dir: path.join(scratch.path, 'logs'),
+    catalog_dir: catalogDir,
+    launcher: 'local',
+    admin_token: `env:HUBAPPS_T_ADMIN_${id}`,
+    chp: { api_url: chp.apiUrl, auth_token: `env:HUBAPPS_T_CHP_${id}` },
+    stop_grace: 1,
+    ...opts.config,
+  });
+  const log = pino({ level: process.env.HUBAPPS_TEST_LOG ?? 'silent' });
+  const stack: LocalStack = {
+    chp,
+    service: await serve(config, log),
+    token,
+    dir: scratch.path,
+    catalogDir,
+    async api(method, urlPath, body, headers = {}) {
+      const res = await fetch(`${stack.service.urls.serviceOrigin}${stack.service.urls.servicePrefix()}api${urlPath}`, {
+        method,
+        headers: { authorization: `token ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON: keep the text for the assertion message */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    viaChp(urlPath, headers = {}) {
+      return fetch(`${chp.proxyUrl}${urlPath}`, { headers, redirect: 'manual' });
+    },
+    async restartService() {
+      await stack.service.close();
+      stack.service = await serve(config, log);
+    },
+    async stop() {
+      const admin = { name: 'admin', admin: true };
+      await Promise.allSettled(stack.service.deps.store.active().map((s) => stack.service.manager.stop(admin, s.user, s.name)));
+      await stack.service.close();
+      await chp.stop();
+      await scratch.remove();
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run, runOk } from './harness-exec.js';
+
+/**
+ * The Unix accounts system tests run against. Every name starts with hubapps-t- so that
+ * clean-up can never touch a real account.
+ *   alice   member of the allowed group through a supplementary group
+ *   bob     member through his primary group (both paths NSS offers)
+ *   mallory not a member
+ *   svc     the service user: a system account without a login shell
+ */
+export const TEST_GROUP = 'hubapps-t-users';
+export const TEST_USERS = {
+  alice: 'hubapps-t-alice',
+  bob: 'hubapps-t-bob',
+  mallory: 'hubapps-t-mallory',
+  svc: 'hubapps-t-svc',
+} as const;
+
+const ALL_USERS = Object.values(TEST_USERS);
+
+/** Create the test group and accounts, removing leftovers of a crashed run first. Needs root. */
+export async function createTestAccounts(): Promise<void> {
+  await removeTestAccounts();
+  await runOk('groupadd', [TEST_GROUP]);
+  await runOk('useradd', ['-m', '-s', '/bin/bash', '-G', TEST_GROUP, TEST_USERS.alice]);
+  await runOk('useradd', ['-m', '-s', '/bin/bash', '-g', TEST_GROUP, TEST_USERS.bob]);
+  await runOk('useradd', ['-m', '-s', '/bin/bash', TEST_USERS.mallory]);
+  await runOk('useradd', ['--system', '-m', '-s', '/usr/sbin/nologin', TEST_USERS.svc]);
+}
+
+/** Kill what the test accounts still run, then delete the accounts, their homes and groups. Idempotent. */
+export async function removeTestAccounts(): Promise<void> {
+  for (const user of ALL_USERS) {
+    if (!(await exists('passwd', user))) continue;
+    await killProcessesOf(user);
+    const result = await run('userdel', ['-r', user]);
+    // 12: the home or mail spool was already gone, which is what we want anyway.
+    if (result.code !== 0 && result.code !== 12) {
+      throw new Error(`userdel -r ${user} failed (${result.code}): ${result.stderr.trim()}`);
+    }
+  }
+  for (const group of [TEST_GROUP, ...ALL_USERS]) {
+    if (await exists('group', group)) await runOk('groupdel', [group]);
+  }
+}
+
+export async function exists(database: 'passwd' | 'group', name: string): Promise<boolean> {
+  return (await run('getent', [database, name])).code === 0;
+}
+
+/** SIGKILL every process running as `user`, by pid, and wait until they are gone (userdel refuses otherwise). */
+async function killProcessesOf(user: string): Promise<void> {
+  for (let round = 0; round < 50; round++) {
+    // -u: effective uid, -U: real uid (a sudo started by the service user runs with euid 0).
+    const listed = [(await run('pgrep', ['-u', user])).stdout, (await run('pgrep', ['-U', user])).stdout];
+    const pids = [...new Set(listed.join('\n').split('\n').filter(Boolean).map(Number))];
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await sleep(100);
+  }
+  throw new Error(`processes of ${user} survive SIGKILL`);
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { chmod, chown, cp, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+/**
+ * Lays out hubapps-proxy the way production does (DESIGN.md, "Conventions"): root-owned,
+ * world-readable, outside the checkout. The checkout may sit under a private directory
+ * (/root, /work/...) that test users cannot traverse, and the sudoers rule must point at a
+ * file the service user cannot modify.
+ */
+
+export interface InstalledProxy {
+  /** e.g. /opt/hubapps-t-1a2b3c4d */
+  root: string;
+  /** The wrapper the sudoers rule names: <root>/bin/hubapps-proxy. */
+  proxyPath: string;
+  catalogDir: string;
+  remove(): Promise<void>;
+}
+
+/** The checkout: the nearest directory above this file with hubapps' package.json. */
+export function repoRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hubapps') return dir;
+  }
+  throw new Error('cannot find the hubapps checkout above the test files');
+}
+
+/** Where the compiled proxy starts; present once `npx tsc` has built src/proxy/main.ts. */
+export function builtProxyMain(): string {
+  return join(repoRoot(), 'dist', 'src', 'proxy', 'main.js');
+}
+
+/**
+ * Install the compiled proxy under a fresh /opt/hubapps-t-<random> (or `root`): dist/src,
+ * the node_modules the proxy imports (and their dependencies), a package.json that makes
+ * the .js files ES modules, and the wrapper <root>/bin/hubapps-proxy. Needs root.
+ */
+export async function installProxy(opts: { root?: string; catalogDir?: string; proxyArgs?: string[] } = {}): Promise<InstalledProxy> {
+  const repo = repoRoot();
+  const main = builtProxyMain();
+  if (!existsSync(main)) throw new Error(`${main} does not exist: build first (npx tsc -p tsconfig.json)`);
+  const root = opts.root ?? `/opt/hubapps-t-${randomBytes(4).toString('hex')}`;
+  const lib = join(root, 'lib');
+  const catalogDir = opts.catalogDir ?? join(root, 'apps.d');
+  await rm(root, { recursive: true, force: true });
+  await mkdir(join(lib, 'dist'), { recursive: true });
+  await mkdir(join(root, 'bin'));
+  await mkdir(catalogDir, { recursive: true });
+  await cp(join(repo, 'dist', 'src'), join(lib, 'dist', 'src'), { recursive: true });
+  for (const [rel, dir] of await packageClosure(repo, await bareImports(main))) {
+    // Nested node_modules are part of the closure themselves when something needs them.
+    await cp(dir, join(lib, rel), { recursive: true, filter: (src) => !relative(dir, src).split('/').includes('node_modules') });
+  }
+  await writeFile(join(lib, 'package.json'), `${JSON.stringify({ name: 'hubapps-proxy-installed', private: true, type: 'module' }, null, 2)}\n`);
+  const proxyPath = join(root, 'bin', 'hubapps-proxy');
+  const args = opts.proxyArgs ?? ['--catalog-dir', catalogDir];
+  const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
+  await writeFile(proxyPath, `#!/bin/sh\nexec ${[process.execPath, entry, ...args].map(shellQuote).join(' ')}\n`);
+  await lockDown(root);
+  await chmod(proxyPath, 0o755);
+  return { root, proxyPath, catalogDir, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+/** Write root-owned NAME.yaml files (0644) into `dir` (0755), as an admin would. Needs root. */
+export async function installCatalog(dir: string, apps: Record<string, object>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, app] of Object.entries(apps)) {
+    await writeFile(join(dir, `${name}.yaml`), stringify(app));
+  }
+  await lockDown(dir);
+}
+
+/** chown -R root:root, directories 0755, files 0644 (callers set execute bits afterwards). */
+export async function lockDown(path: string): Promise<void> {
+  const info = lstatSync(path);
+  // chown and chmod follow symlinks, which could reach into the checkout: own the link only.
+  if (info.isSymbolicLink()) return lchown(path, 0, 0);
+  const dir = info.isDirectory();
+  await chown(path, 0, 0);
+  await chmod(path, dir ? 0o755 : 0o644);
+  if (!dir) return;
+  for (const name of await readdir(path)) await lockDown(join(path, name));
+}
+
+/**
+ * Package names that the program starting at `entry` imports, following its relative
+ * imports through the compiled JavaScript. tsc writes imports in one regular form
+ * (`from '...'`, `import '...'`, `import('...')`), so a pattern is enough here.
+ */
+export async function bareImports(entry: string): Promise<Set<string>> {
+  const builtins = new Set(builtinModules);
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const queue = [entry];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = await readFile(file, 'utf8');
+    for (const m of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) queue.push(join(dirname(file), spec));
+      else if (!spec.startsWith('node:') && !builtins.has(spec)) packages.add(packageName(spec));
+    }
+  }
+  return packages;
+}
+
+/**
+ * `names` and everything they depend on, resolved the way Node does (nearest node_modules
+ * upwards from the dependent package): map of path relative to `repo` -> directory.
+ */
+export async function packageClosure(repo: string, names: Iterable<string>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const queue: Array<[string, string]> = [...names].map((n) => [n, repo]);
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    const [name, from] = next;
+    const dir = resolvePackage(repo, name, from);
+    if (!dir) throw new Error(`package ${name} (needed from ${relative(repo, from) || 'the proxy'}) is not installed`);
+    const rel = relative(repo, dir);
+    if (found.has(rel)) continue;
+    found.set(rel, dir);
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const dep of Object.keys(pkg.dependencies ?? {})) queue.push([dep, dir]);
+    // Optional and peer dependencies are needed only when installed (follow-redirects -> debug).
+    for (const dep of Object.keys({ ...pkg.optionalDependencies, ...pkg.peerDependencies })) {
+      if (resolvePackage(repo, dep, dir)) queue.push([dep, dir]);
+    }
+  }
+  return found;
+}
+
+function resolvePackage(repo: string, name: string, from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dir === repo || dir === dirname(dir)) return undefined;
+  }
+}
+
+function packageName(spec: string): string {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_\/.=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run, runOk, type RunResult } from './harness-exec.js';
+import { TEST_USERS } from './harness-accounts.js';
+import { repoRoot } from './harness-install.js';
+
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** Characters that mean something in sudoers (',', ':', '=', '\', space, ...) are not allowed in the path. */
+const PATH = /^\/[A-Za-z0-9_\/.-]+$/;
+
+/** systemd/hubapps.sudoers with its placeholders filled in: the test installs what admins install. */
+export function renderSudoers(svcUser: string, group: string, proxyPath: string): string {
+  if (!NAME.test(svcUser) || !NAME.test(group)) throw new Error(`unsafe user or group name: ${svcUser} ${group}`);
+  if (!PATH.test(proxyPath)) throw new Error(`unsafe proxy path for sudoers: ${proxyPath}`);
+  const template = readFileSync(join(repoRoot(), 'systemd', 'hubapps.sudoers'), 'utf8');
+  return template.replaceAll('@SERVICE_USER@', svcUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath);
+}
+
+/**
+ * Install the rule as /etc/sudoers.d/hubapps-t-<random> (0440) after `visudo -cf` accepted
+ * it; resolves to a function that removes it again. Needs root.
+ */
+export async function writeSudoers(svcUser: string, group: string, proxyPath: string): Promise<() => Promise<void>> {
+  const target = `/etc/sudoers.d/hubapps-t-${randomBytes(4).toString('hex')}`;
+  // sudo ignores files whose name contains a dot, so the unchecked draft is never in force.
+  const draft = `${target}.draft`;
+  await writeFile(draft, renderSudoers(svcUser, group, proxyPath), { mode: 0o440 });
+  try {
+    await runOk('visudo', ['-cf', draft]);
+    await rename(draft, target);
+  } catch (err) {
+    await rm(draft, { force: true });
+    throw err;
+  }
+  return () => rm(target, { force: true });
+}
+
+/**
+ * What the service does to start a server, done by root for a test: become the service
+ * user, then `sudo -n -u USER -- PROXY [args]` with `input` on stdin.
+ */
+export function sudoAsService(
+  user: string,
+  proxyPath: string,
+  opts: { svc?: string; args?: string[]; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const svc = opts.svc ?? TEST_USERS.svc;
+  const argv = ['-u', svc, '--', 'sudo', '-n', '-u', user, '--', proxyPath, ...(opts.args ?? [])];
+  return run('sudo', argv, { input: opts.input, timeoutMs: opts.timeoutMs });
+}
