@@ -11,6 +11,7 @@ import { ChpRouteTable } from './chp/chp-client.js';
 import type { Config } from './config/schema.js';
 import type { LifecycleDeps } from './lifecycle/deps.js';
 import { ServerManager } from './lifecycle/manager.js';
+import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './lifecycle/urls.js';
 import { LocalLauncher } from './spawner/local-launcher.js';
@@ -64,7 +65,8 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   });
   const port = (server.address() as AddressInfo).port;
   const urls = new Urls(config, `http://${config.listen.host}:${port}`);
-  const deps: LifecycleDeps = { config, store, launcher, routes, catalog: () => catalog, users, urls, log };
+  const metrics = new Metrics(store);
+  const deps: LifecycleDeps = { config, store, launcher, routes, catalog: () => catalog, users, urls, log, metrics };
   const manager = new ServerManager(deps);
   const auth = new Authenticator(config.admin_token);
   server.on('request', createApp({ ...deps, manager, auth, version: VERSION }).callback());

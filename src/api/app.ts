@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { ApiDeps } from './deps.js';
+import { adminRoutes } from './admin.js';
 import { errorMiddleware } from './errors.js';
 import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
@@ -20,10 +21,14 @@ export function createApp(deps: ApiDeps): Koa {
   });
   app.use(errorMiddleware(deps.log));
 
+  const admin = adminRoutes(deps);
   const api = new Router({ prefix: `${deps.urls.servicePrefix()}api` });
-  for (const r of [infoRoutes(deps), serverRoutes(deps), internalRoutes(deps)]) api.use(r.routes(), r.allowedMethods());
+  for (const r of [infoRoutes(deps), serverRoutes(deps), internalRoutes(deps), admin.api]) api.use(r.routes(), r.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
+  const service = new Router({ prefix: deps.urls.servicePrefix().slice(0, -1) });
+  service.use(admin.metrics.routes());
+  app.use(service.routes());
 
   const catchall = deps.urls.catchallRoute();
   app.use(async (ctx, next) => {

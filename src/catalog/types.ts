@@ -23,6 +23,7 @@ export const appSchema = z.strictObject({
     .describe('How the proxy decides the app has started.'),
   strip_prefix: z.boolean().default(true).describe('true: the app sees paths without /apps/{user}/{server}; false: the app is told {base_url} and gets the full path.'),
   idle_timeout: z.number().int().nonnegative().optional().describe('Seconds without requests after which the server is stopped (0: never).'),
+  max_servers: z.number().int().min(0).default(0).describe('Most servers of this app active on the host at once (0: no limit).'),
   allowed_groups: z.array(z.string()).default([]).describe('Only members of one of these groups may start the app; empty: everyone in allowed_group.'),
 });
 

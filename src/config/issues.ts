@@ -79,7 +79,7 @@ function hint(key: string, known: readonly string[]): string {
   return near === undefined ? '' : ` (did you mean '${near}'?)`;
 }
 
-export function nearestKey(key: string, known: readonly string[]): string | undefined {
+function nearestKey(key: string, known: readonly string[]): string | undefined {
   const wanted = key.toLowerCase().replace(/-/g, '_');
   let best: string | undefined;
   let bestDistance = Infinity;

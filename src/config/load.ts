@@ -41,7 +41,7 @@ export function loadConfig(file: string | undefined, overrides?: Partial<ConfigI
 }
 
 /** Plain objects merge key by key; anything else (lists, scalars) in `over` replaces. Undefined in `over` keeps the base. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;

@@ -75,6 +75,20 @@ export const configSchema = z.strictObject({
   spawn_timeout: z.number().positive().default(60).describe('Seconds a start may take when the app sets no ready.timeout.'),
   stop_grace: z.number().nonnegative().default(5).describe('Seconds an app gets between SIGTERM and SIGKILL when its server stops.'),
   log_max_bytes: z.number().int().min(4096).default(10 * 1024 * 1024).describe('A server\'s log file is cut back to its newest half when it grows past this size.'),
+  limits: z
+    .strictObject({
+      servers_per_user: z.number().int().min(0).default(5).describe('Most servers one user may have active at once (0: no limit).'),
+      servers_total: z.number().int().min(0).default(0).describe('Most servers active on this host at once (0: no limit).'),
+    })
+    .prefault({})
+    .describe('Refuse starts beyond these numbers, with a message saying which limit was hit. Per-app limits are max_servers in the app file.'),
+  culler: z
+    .strictObject({
+      idle_timeout: z.number().int().min(0).default(0).describe('Seconds without a real request or WebSocket frame after which a server is stopped, unless its app sets idle_timeout (0: never).'),
+      max_age: z.number().int().min(0).default(0).describe('Seconds after which any server is stopped, however busy (0: never).'),
+    })
+    .prefault({})
+    .describe('Stopping servers nobody uses. Checked on every reconcile pass, from the activity the proxies report.'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('The service\'s own log level (JSON lines on stdout, for journald).'),
 });
 

@@ -5,6 +5,7 @@ import type { RouteTable } from '../chp/route-table.js';
 import type { ProcessLauncher } from '../spawner/process-launcher.js';
 import type { ServerStore } from '../store/servers.js';
 import type { UserChecker } from '../users/account.js';
+import type { Metrics } from './metrics.js';
 import type { Urls } from './urls.js';
 
 export interface CatalogView {
@@ -22,4 +23,5 @@ export interface LifecycleDeps {
   users: UserChecker;
   urls: Urls;
   log: Logger;
+  metrics: Metrics;
 }

@@ -17,8 +17,8 @@ const MAX_PORT_RETRIES = 3;
  * in one consistent state without in-memory locks.
  */
 export class ServerManager {
-  /** Starts being followed by this process: reconcile leaves them to their watcher. */
-  readonly watching = new Set<number>();
+  /** Servers this process is starting or stopping right now: reconcile leaves them alone. */
+  readonly busy = new Set<number>();
 
   constructor(private readonly deps: LifecycleDeps) {
     deps.launcher.on('exit', (serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info));
@@ -27,15 +27,15 @@ export class ServerManager {
   /** Admit, record and spawn; resolves with the row in 'starting' while readiness is followed in the background. */
   async start(actor: Actor, user: string, name: string, input: StartInput): Promise<ServerRow> {
     const { app } = await admitStart(this.deps, actor, user, name, input);
-    const row = await claimRow(this.deps, actor, user, name, input);
-    this.watching.add(row.id);
+    const row = await claimRow(this.deps, actor, user, name, input, app.max_servers);
+    this.busy.add(row.id);
     try {
       const started = await this.spawn(row, app.ready.timeout);
       void this.follow(started, app.ready.timeout, 0);
       return started;
     } catch (err) {
-      this.watching.delete(row.id);
-      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned');
+      this.busy.delete(row.id);
+      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed');
       throw err;
     }
   }
@@ -62,16 +62,16 @@ export class ServerManager {
       if (outcome.kind === 'failed') {
         if (outcome.failure.retry && retries < MAX_PORT_RETRIES) return await this.retryOnNewPort(row, readyTimeoutS, retries);
         if (outcome.stillRunning) await this.deps.launcher.stop(handleOf(row)).catch(() => undefined);
-        this.fail(row, outcome.failure.reason);
+        this.fail(row, outcome.failure.reason, outcome.failure.code);
         return;
       }
       await this.publish(row);
     } catch (err) {
       this.deps.log.error({ err, server: row.id }, 'start failed');
       await this.deps.launcher.stop(handleOf(row)).catch(() => undefined);
-      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log');
+      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal');
     } finally {
-      this.watching.delete(row.id);
+      this.busy.delete(row.id);
     }
   }
 
@@ -82,7 +82,7 @@ export class ServerManager {
     const fresh = this.deps.store.transition(row.id, 'pending', { from: ['starting'], message: 'retrying on another port' });
     if (!fresh) return;
     const started = await this.spawn(fresh, readyTimeoutS);
-    this.watching.add(row.id);
+    this.busy.add(row.id);
     await this.follow(started, readyTimeoutS, retries + 1);
   }
 
@@ -91,30 +91,33 @@ export class ServerManager {
     const route = this.deps.urls.serverRoute(row.user, row.name);
     await this.deps.routes.add(route, routeTarget(row), { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
     const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
-    if (!running) await this.deps.routes.remove(route).catch(() => undefined);
+    if (!running) return void (await this.deps.routes.remove(route).catch(() => undefined));
+    this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);
   }
 
-  private fail(row: ServerRow, reason: string): void {
-    this.deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: reason });
+  private fail(row: ServerRow, reason: string, code: string): void {
+    const failed = this.deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: reason });
+    if (failed) this.deps.metrics.spawnFailures.inc({ reason: code });
   }
 
   /** Stop a server and wait until its processes and route are gone. Stopping a stopped server is not an error. */
-  async stop(actor: Actor, user: string, name: string): Promise<ServerRow> {
+  async stop(actor: Actor, user: string, name: string, why = `stopped by ${actor.name}`): Promise<ServerRow> {
     checkServerName(name);
     const row = this.deps.store.get(user, name);
     if (!row) throw notFound('no_such_server', `${user} has no server '${name}'`);
     if (!actor.admin && actor.name !== user) throw new HubappsError('not_owner', 403, `${actor.name} may not stop servers of ${user}`);
     const stopping = this.deps.store.transition(row.id, 'stopping', {
       from: ['pending', 'starting', 'running'],
-      message: `stop requested by ${actor.name}`,
+      message: why,
       actor: actor.name,
     });
-    if (stopping) return this.finishStop(stopping, 'stopped by ' + actor.name);
+    if (stopping) return this.finishStop(stopping, why);
     return this.deps.store.byId(row.id)!;
   }
 
   /** Shut the processes down, drop the route, record the end. Also used by reconcile for interrupted stops. */
   async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
+    this.busy.add(row.id);
     let reason: string | null = null;
     try {
       await this.deps.launcher.stop(handleOf(row), { graceMs: this.deps.config.stop_grace * 1000 });
@@ -126,7 +129,8 @@ export class ServerManager {
       this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
     });
     const to = reason ? 'failed' : 'stopped';
-    return this.deps.store.transition(row.id, to, { from: ['stopping'], fields: { reason }, message: reason ?? why }) ?? this.deps.store.byId(row.id)!;
+    this.busy.delete(row.id);
+    return this.deps.store.transition(row.id, to, { from: ['stopping'], fields: { reason: reason ?? why }, message: reason ?? why }) ?? this.deps.store.byId(row.id)!;
   }
 
   /** A proxy this process started has ended: a running server ended on its own (app exit). */

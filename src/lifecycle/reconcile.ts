@@ -3,10 +3,14 @@ import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
 import { handleOf, routeTarget } from './handles.js';
+import { cullReason } from './culler.js';
 import type { ServerManager } from './manager.js';
+
+const CULLER = { name: 'culler', admin: true };
 
 export interface ReconcileReport {
   checked: number;
+  culled: number;
   routesAdded: number;
   routesRemoved: number;
   markedGone: number;
@@ -23,7 +27,7 @@ export interface ReconcileReport {
  */
 export async function reconcile(deps: LifecycleDeps, manager: ServerManager, adopting = false): Promise<ReconcileReport> {
   const t0 = performance.now();
-  const report: ReconcileReport = { checked: 0, routesAdded: 0, routesRemoved: 0, markedGone: 0, adopted: 0, chpReachable: true, ms: 0 };
+  const report: ReconcileReport = { checked: 0, culled: 0, routesAdded: 0, routesRemoved: 0, markedGone: 0, adopted: 0, chpReachable: true, ms: 0 };
   let routes: Map<string, RouteEntry> | null = null;
   try {
     routes = await deps.routes.list();
@@ -31,10 +35,13 @@ export async function reconcile(deps: LifecycleDeps, manager: ServerManager, ado
     report.chpReachable = false;
     deps.log.warn({ err: (err as Error).message }, 'reconcile: CHP not reachable; routes are fixed on a later pass');
   }
-  const rows = deps.store.active().filter((r) => !manager.watching.has(r.id));
+  const rows = deps.store.active().filter((r) => !manager.busy.has(r.id));
   await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report)));
-  if (routes) await fixRoutes(deps, routes, manager.watching, report);
+  if (routes) await fixRoutes(deps, routes, manager.busy, report);
   report.ms = Math.round(performance.now() - t0);
+  deps.metrics.reconcileDuration.observe(report.ms / 1000);
+  if (report.routesAdded) deps.metrics.routeFixes.inc({ action: 'added' }, report.routesAdded);
+  if (report.routesRemoved) deps.metrics.routeFixes.inc({ action: 'removed' }, report.routesRemoved);
   return report;
 }
 
@@ -53,6 +60,13 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
         deps.store.update(row.id, { last_activity: r.lastActivity, proxy_pid: r.pid, app_pid: r.appPid });
       }
       if (row.log_file) capLog(row.log_file, deps.config.log_max_bytes);
+      const why = cullReason({ ...row, last_activity: r.lastActivity }, deps.catalog().get(row.app), deps.config.culler);
+      if (why) {
+        report.culled++;
+        deps.metrics.culls.inc({ reason: why.startsWith('idle') ? 'idle' : 'max_age' });
+        deps.log.info({ server: row.id, user: row.user, name: row.name, why }, 'culling');
+        void manager.stop(CULLER, row.user, row.name, `culled: ${why}`).catch((err: unknown) => deps.log.error({ err, server: row.id }, 'cull failed'));
+      }
       return;
     }
     if (probe.alive) {
@@ -74,7 +88,7 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
 }
 
 /** Routes follow the running rows: add what is missing, drop hubapps routes nobody runs, keep the fixed ones. */
-async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, watching: Set<number>, report: ReconcileReport): Promise<void> {
+async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, busy: Set<number>, report: ReconcileReport): Promise<void> {
   const want = new Map<string, { target: string; data: HubappsRouteData }>();
   for (const row of deps.store.list({ states: ['running'] })) {
     want.set(deps.urls.serverRoute(row.user, row.name), {
@@ -96,7 +110,7 @@ async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, w
   }
   for (const [path, have] of routes) {
     // A watched start adds its route just before it turns 'running': not stale.
-    if (!want.has(path) && have.data.kind === 'server' && !watching.has(have.data.serverId ?? -1)) {
+    if (!want.has(path) && have.data.kind === 'server' && !busy.has(have.data.serverId ?? -1)) {
       report.routesRemoved++;
       tasks.push(deps.routes.remove(path));
     }

@@ -38,7 +38,9 @@ export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string
 }
 
 /** Insert (or revive) the pending row with a fresh secret and a port no live server holds. */
-export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput): Promise<ServerRow> {
+export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput, maxOfApp: number): Promise<ServerRow> {
+  const { servers_per_user, servers_total } = deps.config.limits;
+  const quotas = { perUser: servers_per_user, total: servers_total, perApp: maxOfApp };
   const logFile = logFileFor(deps.config.log_dir, user, name);
   for (let attempt = 0; ; attempt++) {
     const port = await pickPort(deps.config.port_range, deps.store.usedPorts());
@@ -47,7 +49,7 @@ export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, 
         user, name, app: input.app, options: input.options, port, logFile,
         secret: crypto.randomBytes(32).toString('base64url'),
         actor: actor.name,
-      });
+      }, quotas);
     } catch (err) {
       if (err instanceof HubappsError && err.code === 'port_taken' && attempt < 5) continue;
       throw err;

@@ -40,6 +40,13 @@ export interface NewServer {
   actor: string;
 }
 
+/** Most active servers allowed, checked inside the claim's transaction so concurrent starts cannot overshoot (0: no limit). */
+export interface Quotas {
+  perUser: number;
+  total: number;
+  perApp: number;
+}
+
 export type ServerFields = Partial<Omit<ServerRow, 'id' | 'user' | 'name' | 'state' | 'created_at' | 'updated_at'>>;
 
 export interface EventRow {
@@ -106,6 +113,10 @@ export class ServerStore {
     return this.list({ states: ACTIVE_STATES });
   }
 
+  countByStateAndApp(): Array<{ state: ServerState; app: string; n: number }> {
+    return this.db.prepare('SELECT state, app, COUNT(*) AS n FROM servers GROUP BY state, app').all() as Array<{ state: ServerState; app: string; n: number }>;
+  }
+
   usedPorts(): Set<number> {
     return new Set(this.db.prepare(`SELECT port FROM servers WHERE port IS NOT NULL AND state IN ('pending','starting','running','stopping')`).pluck().all() as number[]);
   }
@@ -115,13 +126,14 @@ export class ServerStore {
    * Throws 409 server_active while it is active and `port_taken` (retry with another port)
    * when the port index refuses.
    */
-  claim(s: NewServer): ServerRow {
+  claim(s: NewServer, quotas: Quotas = { perUser: 0, total: 0, perApp: 0 }): ServerRow {
     const now = new Date().toISOString();
     const run = this.db.transaction((): ServerRow => {
       const existing = this.get(s.user, s.name);
       if (existing && ACTIVE_STATES.includes(existing.state)) {
         throw conflict('server_active', `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`);
       }
+      this.checkQuotas(s, quotas);
       const values = {
         user: s.user, name: s.name, app: s.app, options: JSON.stringify(s.options), port: s.port, secret: s.secret,
         log_file: s.logFile, now,
@@ -154,6 +166,15 @@ export class ServerStore {
       this.pending.length = 0;
       throw translateConstraint(err);
     }
+  }
+
+  private checkQuotas(s: NewServer, q: Quotas): void {
+    const count = (where: string, arg?: string) =>
+      this.db.prepare(`SELECT COUNT(*) FROM servers WHERE state IN ('pending','starting','running','stopping') ${where}`).pluck().get(...(arg === undefined ? [] : [arg])) as number;
+    const refuse = (what: string) => new HubappsError('limit_reached', 429, `${what}; stop a server first`);
+    if (q.perUser && count('AND user = ?', s.user) >= q.perUser) throw refuse(`${s.user} already has ${q.perUser} active servers (limits.servers_per_user)`);
+    if (q.perApp && count('AND app = ?', s.app) >= q.perApp) throw refuse(`app '${s.app}' already runs ${q.perApp} times on this host (max_servers in its app file)`);
+    if (q.total && count('') >= q.total) throw refuse(`this host already runs ${q.total} servers (limits.servers_total)`);
   }
 
   /**
@@ -200,6 +221,23 @@ export class ServerStore {
 
   eventsFor(serverId: number, afterId = 0, limit = 500): EventRow[] {
     return this.db.prepare('SELECT * FROM events WHERE server_id = ? AND id > ? ORDER BY id LIMIT ?').all(serverId, afterId, limit) as EventRow[];
+  }
+
+  /** Newest first; the audit trail for admins. */
+  searchEvents(q: { user?: string; server?: string; kind?: string; before?: number; limit: number }): EventRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add('user = ?', q.user);
+    add('server = ?', q.server);
+    add('kind = ?', q.kind);
+    add('id < ?', q.before);
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...args, q.limit) as EventRow[];
   }
 
   /** Id of the event that began the latest start ('pending'), so a progress stream skips older runs. */

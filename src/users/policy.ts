@@ -1,10 +1,8 @@
 import type { CatalogApp } from '../catalog/types.js';
-import type { Config } from '../config/schema.js';
 import { forbidden } from '../errors.js';
 import { checkUserName } from '../names.js';
 import type { Account, UserChecker, UserDirectory } from './account.js';
 import { LocalUserDirectory } from './local.js';
-import { NssUserDirectory } from './nss.js';
 
 /** The kernel's overflow uid ("nobody"): shared by NFS and containers, never a real person. */
 const OVERFLOW_UID = 65534;
@@ -67,10 +65,4 @@ export function appAllowed(account: Account, app: CatalogApp): boolean {
 
 function isRoot(name = 'root') {
   return forbidden('user_is_root', `refusing to start servers as ${name === 'root' ? 'root' : `'${name}' (uid 0)`}: hubapps never runs apps with root rights`);
-}
-
-/** The checker the service wires in: NSS and the allowed group for the sudo launcher, anyone for the local one. */
-export function createUserChecker(cfg: Pick<Config, 'launcher' | 'allowed_group' | 'min_uid'>): UserChecker {
-  if (cfg.launcher === 'local') return new LocalUserPolicy();
-  return new UserPolicy(new NssUserDirectory(), { allowedGroup: cfg.allowed_group, minUid: cfg.min_uid });
 }

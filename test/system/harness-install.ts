@@ -38,8 +38,8 @@ export function builtProxyMain(): string {
 
 /**
  * Install the compiled proxy under a fresh /opt/hubapps-t-<random> (or `root`): dist/src,
- * the node_modules the proxy imports (and their dependencies), a package.json that makes
- * the .js files ES modules, and the wrapper <root>/bin/hubapps-proxy. Needs root.
+ * the node_modules the proxy imports (and their dependencies), hubapps' package.json (which
+ * makes the .js files ES modules) and the wrapper <root>/bin/hubapps-proxy. Needs root.
  */
 export async function installProxy(opts: { root?: string; catalogDir?: string; proxyArgs?: string[] } = {}): Promise<InstalledProxy> {
   const repo = repoRoot();
@@ -57,9 +57,10 @@ export async function installProxy(opts: { root?: string; catalogDir?: string; p
     // Nested node_modules are part of the closure themselves when something needs them.
     await cp(dir, join(lib, rel), { recursive: true, filter: (src) => !relative(dir, src).split('/').includes('node_modules') });
   }
-  await writeFile(join(lib, 'package.json'), `${JSON.stringify({ name: 'hubapps-proxy-installed', private: true, type: 'module' }, null, 2)}\n`);
+  // hubapps' own package.json: "type": "module" for the .js files, and the version src/version.ts reads.
+  await cp(join(repo, 'package.json'), join(lib, 'package.json'));
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
-  const args = opts.proxyArgs ?? ['--catalog-dir', catalogDir];
+  const args = opts.proxyArgs ?? ['--catalog-dir', catalogDir, '--expect-user-check'];
   const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
   await writeFile(proxyPath, `#!/bin/sh\nexec ${[process.execPath, entry, ...args].map(shellQuote).join(' ')}\n`);
   await lockDown(root);

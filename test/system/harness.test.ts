@@ -156,11 +156,13 @@ describe('system test harness', function () {
       assert.notEqual((await run('sudo', ['-u', svc, '--', 'touch', join(installed.root, 'lib', 'planted')])).code, 0);
     });
 
-    it('answers op version as alice and as bob through the service user\'s sudo', async () => {
+    it('answers op version as alice and as bob, running as each of them, through the service user\'s sudo', async () => {
       for (const user of [alice, bob]) {
         const result = await sudoAsService(user, installed.proxyPath, { input: VERSION_REQUEST });
         assert.equal(result.code, 0, `${user}: ${result.stderr}`);
-        assert.match(result.stdout, new RegExp(`"version":\\s*${PROTOCOL_VERSION}`));
+        const answer = JSON.parse(result.stdout) as { protocol: number; user: string };
+        assert.equal(answer.protocol, PROTOCOL_VERSION);
+        assert.equal(answer.user, user);
       }
     });
 

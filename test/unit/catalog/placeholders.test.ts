@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { checkPlaceholders, findPlaceholders, parseTemplate } from '../../../src/catalog/placeholders.js';
+import { PLACEHOLDERS, type PlaceholderValues } from '../../../src/catalog/types.js';
+import { expandPlaceholders } from '../../../src/proxy/placeholders.js';
 
 describe('placeholder syntax in app templates', () => {
   it('finds the placeholders a template uses, each once, in order', () => {
@@ -31,5 +33,26 @@ describe('placeholder syntax in app templates', () => {
     assert.match(messages('{Port}')[0] ?? '', /'\{Port\}' is not a placeholder/);
     assert.match(messages('{}')[0] ?? '', /'\{\}' is not a placeholder/);
     assert.equal(messages('{a{port}').length, 1);
+  });
+
+  it('accepts exactly the templates the proxy expands, and expands them the same way', () => {
+    const values = Object.fromEntries(PLACEHOLDERS.map((p) => [p, `<${p}>`])) as PlaceholderValues;
+    const pieces = ['{', '}', '{port}', '{user}', '{nope}', '{Home}', '{}', 'port', 'x', ' '];
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 5000; i++) {
+      const template = Array.from({ length: next() % 7 }, () => pieces[next() % pieces.length]).join('');
+      let proxy: string | undefined;
+      try {
+        proxy = expandPlaceholders(template, values);
+      } catch {
+        proxy = undefined;
+      }
+      const ours = checkPlaceholders(template, 'f', 'k').length === 0;
+      assert.equal(ours, proxy !== undefined, `disagreement on ${JSON.stringify(template)}`);
+      if (proxy === undefined) continue;
+      const expanded = parseTemplate(template).parts.map((p) => ('name' in p ? values[p.name as keyof PlaceholderValues] : p.text)).join('');
+      assert.equal(expanded, proxy, `different expansion of ${JSON.stringify(template)}`);
+    }
   });
 });
