@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createApp } from './api/app.js';
-import { Authenticator } from './auth/identity.js';
+import { AdminPolicy } from './auth/admins.js';
+import { Authenticator } from './auth/authenticator.js';
+import { HubClient } from './auth/hub-client.js';
+import { HubOAuth } from './auth/oauth.js';
 import { loadCatalogLenient, type Catalog } from './catalog/load.js';
 import { watchCatalog } from './catalog/watch.js';
 import { ChpRouteTable } from './chp/chp-client.js';
@@ -17,8 +20,10 @@ import { Urls } from './lifecycle/urls.js';
 import { LocalLauncher } from './spawner/local-launcher.js';
 import type { ProcessLauncher } from './spawner/process-launcher.js';
 import { SudoLauncher } from './spawner/sudo-launcher.js';
+import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
 import { ServerStore } from './store/servers.js';
+import { LocalUserDirectory } from './users/local.js';
 import { NssUserDirectory } from './users/nss.js';
 import { LocalUserPolicy, UserPolicy } from './users/policy.js';
 import { VERSION } from './version.js';
@@ -51,10 +56,11 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
 
   const launcher: ProcessLauncher =
     config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command) : new LocalLauncher(config.catalog_dir);
+  const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
   const users =
     config.launcher === 'sudo'
-      ? new UserPolicy(new NssUserDirectory(), { allowedGroup: config.allowed_group, minUid: config.min_uid })
-      : new LocalUserPolicy();
+      ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })
+      : new LocalUserPolicy(directory);
   const routes = new ChpRouteTable({ apiUrl: config.chp.api_url, authToken: config.chp.auth_token });
 
   const server = http.createServer();
@@ -68,8 +74,17 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const metrics = new Metrics(store);
   const deps: LifecycleDeps = { config, store, launcher, routes, catalog: () => catalog, users, urls, log, metrics };
   const manager = new ServerManager(deps);
-  const auth = new Authenticator(config.admin_token);
-  server.on('request', createApp({ ...deps, manager, auth, version: VERSION }).callback());
+  const authStore = new AuthStore(db);
+  const admins = new AdminPolicy(config, directory);
+  const hubConfig = config.jupyterhub;
+  const hub = hubConfig.api_url && hubConfig.api_token ? new HubClient(hubConfig.api_url, hubConfig.api_token, hubConfig.token_cache_seconds) : undefined;
+  const oauth =
+    hubConfig.api_url && hubConfig.api_token
+      ? new HubOAuth({ ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token }, urls.publicOrigin, `${urls.launcherUrl()}oauth_callback`)
+      : undefined;
+  const auth = new Authenticator(config, authStore, admins, hub);
+  if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
+  server.on('request', createApp({ ...deps, manager, auth, authStore, admins, hub, version: VERSION }, oauth).callback());
 
   const adoption = await reconcile(deps, manager, true);
   log.info({ ...adoption, port, launcher: launcher.kind }, 'hubapps serving; servers re-adopted');
@@ -78,6 +93,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const timer = setInterval(() => {
     if (passing) return;
     passing = true;
+    authStore.prune();
     reconcile(deps, manager)
       .then((r) => (r.routesAdded || r.routesRemoved || r.markedGone ? log.info(r, 'reconcile fixed things') : log.debug(r, 'reconcile')))
       .catch((err: unknown) => log.error({ err }, 'reconcile failed'))

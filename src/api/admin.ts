@@ -9,8 +9,8 @@ const MAX_EVENTS = 1000;
 /** Admin-only views: the audit trail and Prometheus metrics. */
 export function adminRoutes(deps: ApiDeps): { api: Router; metrics: Router } {
   const api = new Router();
-  api.get('/events', (ctx) => {
-    deps.auth.require(ctx, { admin: true });
+  api.get('/events', async (ctx) => {
+    await deps.auth.require(ctx, { admin: true });
     const q = ctx.query;
     const user = typeof q.user === 'string' ? checkUserName(q.user) : undefined;
     const server = typeof q.server === 'string' ? checkServerName(q.server) : undefined;
@@ -26,7 +26,7 @@ export function adminRoutes(deps: ApiDeps): { api: Router; metrics: Router } {
 
   const metrics = new Router();
   metrics.get('/metrics', async (ctx) => {
-    deps.auth.require(ctx, { admin: true });
+    await deps.auth.require(ctx, { admin: true });
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });

@@ -3,14 +3,18 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { ApiDeps } from './deps.js';
 import { adminRoutes } from './admin.js';
+import type { HubOAuth } from '../auth/oauth.js';
 import { errorMiddleware } from './errors.js';
+import { grantRoutes } from './grants.js';
+import { loginRoutes } from './login.js';
+import { tokenRoutes } from './tokens.js';
 import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
 import { notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
 
 /** The service's HTTP app: the REST API under {service_prefix}api/, and the catch-all for servers that are not running. */
-export function createApp(deps: ApiDeps): Koa {
+export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   const app = new Koa({ proxy: false });
   app.use(async (ctx, next) => {
     ctx.state.reqId = crypto.randomBytes(6).toString('hex');
@@ -22,12 +26,15 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(errorMiddleware(deps.log));
 
   const admin = adminRoutes(deps);
+  const grants = grantRoutes(deps);
   const api = new Router({ prefix: `${deps.urls.servicePrefix()}api` });
-  for (const r of [infoRoutes(deps), serverRoutes(deps), internalRoutes(deps), admin.api]) api.use(r.routes(), r.allowedMethods());
+  for (const r of [infoRoutes(deps), serverRoutes(deps), tokenRoutes(deps), internalRoutes(deps), grants.internal, admin.api]) {
+    api.use(r.routes(), r.allowedMethods());
+  }
   app.use(api.routes());
   app.use(api.allowedMethods());
   const service = new Router({ prefix: deps.urls.servicePrefix().slice(0, -1) });
-  service.use(admin.metrics.routes());
+  for (const r of [admin.metrics, grants.pages, loginRoutes(deps, oauth)]) service.use(r.routes());
   app.use(service.routes());
 
   const catchall = deps.urls.catchallRoute();

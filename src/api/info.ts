@@ -5,7 +5,7 @@ import { presentServer } from './present.js';
 export function infoRoutes(deps: ApiDeps): Router {
   const router = new Router();
 
-  router.get('/', (ctx) => {
+  router.get('/', async (ctx) => {
     ctx.body = { name: 'hubapps', version: deps.version };
   });
 
@@ -21,8 +21,8 @@ export function infoRoutes(deps: ApiDeps): Router {
     ctx.body = { status: chp === 'ok' ? 'ok' : 'degraded', chp, launcher: deps.launcher.kind };
   });
 
-  router.get('/apps', (ctx) => {
-    deps.auth.require(ctx);
+  router.get('/apps', async (ctx) => {
+    await deps.auth.require(ctx);
     ctx.body = {
       apps: deps.catalog().list().map((a) => ({
         name: a.name,
@@ -33,8 +33,8 @@ export function infoRoutes(deps: ApiDeps): Router {
     };
   });
 
-  router.get('/users', (ctx) => {
-    deps.auth.require(ctx, { admin: true });
+  router.get('/users', async (ctx) => {
+    await deps.auth.require(ctx, { admin: true });
     const users = new Map<string, Record<string, unknown>>();
     for (const row of deps.store.list()) {
       const servers = users.get(row.user) ?? {};

@@ -23,27 +23,27 @@ export function serverRoutes(deps: ApiDeps): Router {
     return next();
   });
 
-  router.get('/users/:user', (ctx) => {
-    deps.auth.require(ctx, { owner: ctx.params.user });
+  router.get('/users/:user', async (ctx) => {
+    await deps.auth.require(ctx, { owner: ctx.params.user });
     const servers = deps.store.list({ user: ctx.params.user });
     ctx.body = { name: ctx.params.user, servers: Object.fromEntries(servers.map((s) => [s.name, presentServer(s, deps.urls)])) };
   });
 
-  router.get('/users/:user/servers/:name', (ctx) => {
-    deps.auth.require(ctx, { owner: ctx.params.user });
+  router.get('/users/:user/servers/:name', async (ctx) => {
+    await deps.auth.require(ctx, { owner: ctx.params.user });
     ctx.body = presentServer(findServer(deps, ctx.params.user!, ctx.params.name!), deps.urls);
   });
 
   router.post(
     '/users/:user/servers/:name',
     async (ctx, next) => {
-      deps.auth.require(ctx, { owner: ctx.params.user });
+      await deps.auth.require(ctx, { owner: ctx.params.user });
       requireJson(ctx);
       return next();
     },
     json,
     async (ctx) => {
-      const who = deps.auth.require(ctx, { owner: ctx.params.user });
+      const who = await deps.auth.require(ctx, { owner: ctx.params.user });
       const row = await deps.manager.start(who, ctx.params.user!, ctx.params.name!, parseStartBody(ctx.request.body));
       ctx.status = 202;
       ctx.body = presentServer(row, deps.urls);
@@ -51,18 +51,18 @@ export function serverRoutes(deps: ApiDeps): Router {
   );
 
   router.delete('/users/:user/servers/:name', async (ctx) => {
-    const who = deps.auth.require(ctx, { owner: ctx.params.user });
+    const who = await deps.auth.require(ctx, { owner: ctx.params.user });
     const row = await deps.manager.stop(who, ctx.params.user!, ctx.params.name!);
     ctx.body = presentServer(row, deps.urls);
   });
 
-  router.get('/users/:user/servers/:name/progress', (ctx) => {
-    deps.auth.require(ctx, { owner: ctx.params.user });
+  router.get('/users/:user/servers/:name/progress', async (ctx) => {
+    await deps.auth.require(ctx, { owner: ctx.params.user });
     streamProgress(ctx, deps, findServer(deps, ctx.params.user!, ctx.params.name!));
   });
 
-  router.get('/users/:user/servers/:name/logs', (ctx) => {
-    deps.auth.require(ctx, { owner: ctx.params.user });
+  router.get('/users/:user/servers/:name/logs', async (ctx) => {
+    await deps.auth.require(ctx, { owner: ctx.params.user });
     const row = findServer(deps, ctx.params.user!, ctx.params.name!);
     const tail = parseTail(ctx.query.tail);
     ctx.body = { name: row.name, user: row.user, lines: tailLog(row.log_file, tail) };

@@ -22,11 +22,13 @@ const KINDS: ReadonlySet<string> = new Set<HubappsRouteData['kind']>(['server', 
  * trailing slash.
  *
  * Ownership: CHP is shared with JupyterHub, whose routes hubapps must never change. CHP has
- * no conditional write, so add() and remove() look the route up first and refuse when a
- * route exists at that path without `hubapps: true`. Doing the check here, rather than
- * trusting every caller to pass only paths from list(), keeps the promise in one place for
- * one extra loopback request. The check and the write are two requests; the window between
- * them is accepted because the only other writer, JupyterHub, owns other prefixes.
+ * no conditional write, so add() and remove() read the table first and refuse when a route
+ * exists at that path without `hubapps: true`. Doing the check here, rather than trusting
+ * every caller to pass only paths from list(), keeps the promise in one place for one extra
+ * loopback request. The whole table is read rather than GET /api/routes/{path}, because CHP
+ * logs every 404 of the latter as a warning, and a new route is always a 404 first. The check
+ * and the write are two requests; the window between them is accepted because the only
+ * other writer, JupyterHub, owns other prefixes.
  */
 export class ChpRouteTable implements RouteTable {
   private readonly apiUrl: string;
@@ -41,36 +43,40 @@ export class ChpRouteTable implements RouteTable {
 
   async add(path: string, target: string, data: HubappsRouteData): Promise<void> {
     const clean = cleanPath(path);
-    await this.refuseForeign(clean, 'replace');
+    await this.existsAndIsOurs(clean, 'replace');
     await this.request('POST', clean, [201], { ...data, hubapps: true, target });
   }
 
   async remove(path: string): Promise<void> {
     const clean = cleanPath(path);
-    if ((await this.refuseForeign(clean, 'remove')) === undefined) return;
+    if (!(await this.existsAndIsOurs(clean, 'remove'))) return;
     await this.request('DELETE', clean, [204, 404]);
   }
 
   async list(): Promise<Map<string, RouteEntry>> {
-    const res = await this.request('GET', '', [200]);
-    const all = (await readJson(res, this.apiUrl)) as Record<string, unknown>;
     const ours = new Map<string, RouteEntry>();
-    for (const [path, raw] of Object.entries(all ?? {})) {
+    for (const [path, raw] of Object.entries(await this.table())) {
       const entry = toEntry(path, raw);
       if (entry) ours.set(path, entry);
     }
     return ours;
   }
 
-  /** The route at `path` (undefined when there is none); throws when it is not ours. */
-  private async refuseForeign(path: string, verb: string): Promise<Record<string, unknown> | undefined> {
-    const res = await this.request('GET', path, [200, 404]);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
+  /** CHP's whole routing table: {path: {target, ...data, last_activity}}. */
+  private async table(): Promise<Record<string, unknown>> {
+    const res = await this.request('GET', '', [200]);
+    const all = await readJson(res, this.apiUrl);
+    if (typeof all !== 'object' || all === null) {
+      throw new HubappsError('chp_error', 502, 'configurable-http-proxy answered GET /api/routes with something other than a JSON object');
     }
-    const route = (await readJson(res, this.apiUrl)) as Record<string, unknown>;
-    if (route?.hubapps !== true) {
+    return all as Record<string, unknown>;
+  }
+
+  /** Is there a route at `path`? Throws when there is one that hubapps did not add. */
+  private async existsAndIsOurs(path: string, verb: string): Promise<boolean> {
+    const route = (await this.table())[path];
+    if (route === undefined) return false;
+    if ((route as { hubapps?: unknown } | null)?.hubapps !== true) {
       throw new HubappsError(
         'chp_route_foreign',
         409,
@@ -79,7 +85,7 @@ export class ChpRouteTable implements RouteTable {
         { expose: false },
       );
     }
-    return route;
+    return true;
   }
 
   private async request(method: string, path: string, ok: number[], body?: object): Promise<Response> {
@@ -107,7 +113,7 @@ export class ChpRouteTable implements RouteTable {
     throw new HubappsError(
       'chp_error',
       502,
-      `configurable-http-proxy answered ${method} ${path || '/'} with ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+      `configurable-http-proxy answered ${method} /api/routes${path} with ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
     );
   }
 }
@@ -115,13 +121,7 @@ export class ChpRouteTable implements RouteTable {
 /** CHP's own normalisation (lib/trie.js trimPrefix): leading slash, no trailing slash. */
 function cleanPath(path: string): string {
   const withSlash = path.startsWith('/') ? path : `/${path}`;
-  const clean = withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;
-  // GET /api/routes/ means "all routes" to CHP, so the root route cannot be looked up alone;
-  // hubapps never routes the site root anyway.
-  if (clean === '/' || clean === '') {
-    throw new HubappsError('chp_error', 500, `hubapps does not manage the root route of configurable-http-proxy (path '${path}')`);
-  }
-  return clean;
+  return withSlash.replace(/\/+$/, '') || '/';
 }
 
 function unreachable(apiUrl: string, err: unknown): HubappsError {

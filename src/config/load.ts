@@ -35,9 +35,19 @@ export function loadConfig(file: string | undefined, overrides?: Partial<ConfigI
   };
   const authToken = secret(cfg.chp.auth_token, 'chp.auth_token');
   const adminToken = cfg.admin_token === undefined ? undefined : secret(cfg.admin_token, 'admin_token');
+  const hubToken = cfg.jupyterhub.api_token === undefined ? undefined : secret(cfg.jupyterhub.api_token, 'jupyterhub.api_token');
+  if (cfg.jupyterhub.api_url && !cfg.jupyterhub.api_token) {
+    problems.push(new ConfigError(name, 'jupyterhub.api_token', 'is required when jupyterhub.api_url is set (the service\'s api_token from jupyterhub_config.py)'));
+  }
   throwProblems(problems);
 
-  return { ...cfg, file: name, chp: { ...cfg.chp, auth_token: authToken }, admin_token: adminToken };
+  return {
+    ...cfg,
+    file: name,
+    chp: { ...cfg.chp, auth_token: authToken },
+    admin_token: adminToken,
+    jupyterhub: { ...cfg.jupyterhub, api_token: hubToken },
+  };
 }
 
 /** Plain objects merge key by key; anything else (lists, scalars) in `over` replaces. Undefined in `over` keeps the base. */

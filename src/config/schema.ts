@@ -71,6 +71,26 @@ export const configSchema = z.strictObject({
   admin_token: secret
     .optional()
     .describe('An API token with admin rights, for scripts and for the first set-up. Example: "credential:admin-token".'),
+  jupyterhub: z
+    .strictObject({
+      api_url: z.url().optional().describe('JupyterHub\'s API as the service reaches it over loopback, e.g. http://127.0.0.1:8081/hub/api. Unset: no JupyterHub login (API tokens and login links only).'),
+      public_hub_url: z
+        .string()
+        .regex(/^(https?:\/\/[^/]+)?\/([A-Za-z0-9._~-]+\/)*$/, 'must be a URL or an absolute path ending in "/"')
+        .default('/hub/')
+        .describe('Where browsers reach the hub (path on public_url, or a full URL): the OAuth authorize page is {public_hub_url}api/oauth2/authorize.'),
+      api_token: secret.optional().describe('The api_token of the hubapps service in jupyterhub_config.py; also its OAuth client secret.'),
+      client_id: z.string().min(1).default('service-hubapps').describe('OAuth client id: JupyterHub names it service-{service name}.'),
+      forward_activity: z.boolean().default(true).describe('POST each server\'s last activity to JupyterHub (/users/NAME/activity), so the hub\'s idle culler sees app use. Needs the users:activity scope.'),
+      token_cache_seconds: z.number().int().min(0).max(60).default(30).describe('How long a JupyterHub token\'s owner is cached before the hub is asked again.'),
+    })
+    .prefault({})
+    .describe('Login through JupyterHub: hubapps is a JupyterHub service and OAuth client.'),
+  admin_users: z.array(z.string()).default([]).describe('Users who are hubapps admins, besides JupyterHub admins.'),
+  admin_groups: z.array(z.string()).default([]).describe('Members of these Unix groups are hubapps admins.'),
+  admin_access: z.boolean().default(false).describe('May admins open other users\' servers? (They can always list and stop them.)'),
+  session_max_age: z.number().int().min(60).default(8 * 3600).describe('Seconds a launcher login lasts.'),
+  autostart_app: z.string().optional().describe('After login, start this app (server name = app name) if needed and go straight into it.'),
   reconcile_interval: z.number().positive().default(10).describe('Seconds between reconcile passes (processes <-> database <-> CHP routes).'),
   spawn_timeout: z.number().positive().default(60).describe('Seconds a start may take when the app sets no ready.timeout.'),
   stop_grace: z.number().nonnegative().default(5).describe('Seconds an app gets between SIGTERM and SIGKILL when its server stops.'),
@@ -96,9 +116,10 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 
 /** The config after secrets are resolved: what the rest of the service sees. */
-export interface Config extends Omit<ParsedConfig, 'chp' | 'admin_token'> {
+export interface Config extends Omit<ParsedConfig, 'chp' | 'admin_token' | 'jupyterhub'> {
   /** The file it came from (for messages), or '<defaults>'. */
   file: string;
   chp: Omit<ParsedConfig['chp'], 'auth_token'> & { auth_token: string };
   admin_token: string | undefined;
+  jupyterhub: Omit<ParsedConfig['jupyterhub'], 'api_token'> & { api_token: string | undefined };
 }

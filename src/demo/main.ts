@@ -53,8 +53,10 @@ async function main(): Promise<void> {
     admin_token: 'env:HUBAPPS_DEMO_ADMIN_TOKEN',
     chp: { api_url: chp.apiUrl, auth_token: 'env:HUBAPPS_DEMO_CHP_TOKEN', register_service_route: true },
     reconcile_interval: 5,
+    // The printed token is an admin token; let it open the demo user's servers too.
+    admin_access: true,
   });
-  const log = pino({ level: process.env.HUBAPPS_LOG_LEVEL ?? 'warn' });
+  const log = pino({ level: process.env.HUBAPPS_LOG_LEVEL ?? 'error' });
   const service = await serve(config, log);
 
   const user = os.userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '') || 'demo';

@@ -24,4 +24,6 @@ export interface LifecycleDeps {
   urls: Urls;
   log: Logger;
   metrics: Metrics;
+  /** Set when JupyterHub is configured and forward_activity is on: activity goes to the hub's culler too. */
+  activitySink?: (user: string, lastActivity: string) => Promise<void>;
 }

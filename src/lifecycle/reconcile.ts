@@ -58,6 +58,9 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
       if (adopting) report.adopted++;
       if (r.lastActivity !== row.last_activity || r.pid !== row.proxy_pid) {
         deps.store.update(row.id, { last_activity: r.lastActivity, proxy_pid: r.pid, app_pid: r.appPid });
+        if (r.lastActivity && r.lastActivity !== row.last_activity && deps.activitySink) {
+          deps.activitySink(row.user, r.lastActivity).catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'activity not forwarded to JupyterHub'));
+        }
       }
       if (row.log_file) capLog(row.log_file, deps.config.log_max_bytes);
       const why = cullReason({ ...row, last_activity: r.lastActivity }, deps.catalog().get(row.app), deps.config.culler);

@@ -53,6 +53,7 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
     admin_token: `env:HUBAPPS_T_ADMIN_${id}`,
     chp: { api_url: chp.apiUrl, auth_token: `env:HUBAPPS_T_CHP_${id}` },
     stop_grace: 1,
+    admin_access: true,
     ...opts.config,
   });
   const log = pino({ level: process.env.HUBAPPS_TEST_LOG ?? 'silent' });

@@ -116,10 +116,6 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
     }
   });
 
-  it('refuses to manage the root route', async () => {
-    await rejectsWith(table.add('/', app.url, { hubapps: true, kind: 'catchall' }), 'chp_error', 500, /root route/);
-  });
-
   it('reports a wrong token as chp_auth, naming chp.auth_token', async () => {
     const wrong = new ChpRouteTable({ apiUrl: chp.apiUrl, authToken: 'not-the-token' });
     await rejectsWith(wrong.list(), 'chp_auth', 503, /chp\.auth_token must equal its CONFIGPROXY_AUTH_TOKEN/);
@@ -153,7 +149,7 @@ describe('ChpRouteTable when configurable-http-proxy is not there or misbehaves'
     });
     try {
       const table = new ChpRouteTable({ apiUrl: broken.url, authToken: TOKEN });
-      await rejectsWith(table.list(), 'chp_error', 502, /answered GET \/ with 500: internal trouble/);
+      await rejectsWith(table.list(), 'chp_error', 502, /answered GET \/api\/routes with 500: internal trouble/);
     } finally {
       broken.server.close();
     }

@@ -1,0 +1,82 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { SESSION_COOKIE } from '../auth/authenticator.js';
+import type { HubOAuth } from '../auth/oauth.js';
+import { safeNext } from '../auth/redirects.js';
+import { HubappsError } from '../errors.js';
+import { newSecret } from '../store/auth.js';
+import { clearCookie, setCookie } from './cookies.js';
+import type { ApiDeps } from './deps.js';
+import { escapeHtml } from './html.js';
+import { page } from './pages.js';
+
+/**
+ * Browser login: through JupyterHub's OAuth (when configured) or a single-use login link
+ * minted by an admin. Both end in a launcher session cookie scoped to the service prefix.
+ */
+export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router {
+  const router = new Router();
+  const prefix = deps.urls.servicePrefix();
+  const secure = deps.urls.publicOrigin.startsWith('https:');
+
+  router.get('/login', async (ctx) => {
+    const next = safeNext(ctx.query.next, prefix);
+    if (!oauth) {
+      return page(ctx, 401, 'Log in', '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>');
+    }
+    const state = newSecret();
+    const { url, verifier } = await oauth.authorizeUrl(state);
+    deps.authStore.saveOAuthState(state, verifier, next);
+    ctx.redirect(url);
+  });
+
+  router.get('/oauth_callback', async (ctx) => {
+    const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
+    const flight = state ? deps.authStore.takeOAuthState(state) : undefined;
+    if (!oauth || !flight) {
+      return page(ctx, 400, 'Login expired', `<p>This login link has expired or was already used. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+    }
+    const callback = new URL(ctx.originalUrl, deps.urls.publicOrigin);
+    const accessToken = await oauth.exchange(callback, state, flight.verifier).catch((err: unknown) => {
+      deps.log.warn({ err: (err as Error).message }, 'OAuth code exchange failed');
+      throw new HubappsError('oauth_failed', 502, 'JupyterHub did not accept this login; try again');
+    });
+    const hubUser = await deps.hub!.userForAccessToken(accessToken);
+    await startSession(ctx, deps, hubUser.name, hubUser.admin, flight.next, secure);
+  });
+
+  router.get('/login-link', async (ctx) => {
+    const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';
+    const row = code ? deps.authStore.useCode(code, 'login') : undefined;
+    if (!row) return page(ctx, 400, 'Link expired', '<p>This login link has expired or was already used. Ask for a new one.</p>');
+    await startSession(ctx, deps, row.user, row.admin === 1, safeNext(row.next, prefix), secure);
+  });
+
+  const logout = async (ctx: Context) => {
+    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    if (cookie) deps.authStore.deleteSession(cookie);
+    clearCookie(ctx, SESSION_COOKIE, { path: prefix, secure });
+    page(ctx, 200, 'Logged out', `<p>You are logged out of hubapps. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+  };
+  router.get('/logout', logout);
+  router.post('/logout', logout);
+  return router;
+}
+
+/** Checks the user may use hubapps at all (allowed group), then opens a session and goes on to `next`. */
+async function startSession(ctx: Context, deps: ApiDeps, user: string, hubAdmin: boolean, next: string, secure: boolean): Promise<void> {
+  try {
+    await deps.users.check(user);
+  } catch (err) {
+    if (err instanceof HubappsError && err.status < 500) {
+      deps.log.info({ user, code: err.code }, 'login refused');
+      return page(ctx, 403, 'Not allowed', `<p>You are logged in as <b>${escapeHtml(user)}</b>, but you may not use hubapps here:</p><p>${escapeHtml(err.message)}</p><p>Ask your admin if you think this is wrong.</p>`);
+    }
+    throw err;
+  }
+  const admin = await deps.admins.isAdmin(user, hubAdmin);
+  const { cookie } = deps.authStore.createSession(user, admin, deps.config.session_max_age);
+  setCookie(ctx, SESSION_COOKIE, cookie, { path: deps.urls.servicePrefix(), secure, maxAgeS: deps.config.session_max_age });
+  deps.store.audit(null, `${user} logged in${admin ? ' (admin)' : ''}`, user);
+  ctx.redirect(next);
+}

@@ -1,0 +1,77 @@
+import Router, { type RouterContext } from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { safeNext } from '../auth/redirects.js';
+import { badRequest, notFound } from '../errors.js';
+import { checkUserName } from '../names.js';
+import type { TokenRow } from '../store/auth.js';
+import { requireJson } from './body.js';
+import type { ApiDeps } from './deps.js';
+
+const MAX_TOKEN_AGE_S = 366 * 24 * 3600;
+const MAX_LINK_AGE_S = 600;
+
+/** API tokens (a user's own; shown once, stored hashed) and admin-minted single-use login links. */
+export function tokenRoutes(deps: ApiDeps): Router {
+  const router = new Router();
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
+  const gate = (admin: boolean) => async (ctx: RouterContext, next: () => Promise<unknown>) => {
+    checkUserName(ctx.params.user!);
+    await deps.auth.require(ctx, admin ? { admin: true } : { owner: ctx.params.user });
+    requireJson(ctx);
+    return next();
+  };
+
+  router.post('/users/:user/tokens', gate(false), json, async (ctx) => {
+    const body = objectBody(ctx.request.body);
+    const note = optionalString(body.note, 'note', 200) ?? '';
+    const expiresIn = optionalSeconds(body.expires_in, 'expires_in', MAX_TOKEN_AGE_S);
+    const { token, row } = deps.authStore.createToken(ctx.params.user!, note, expiresIn);
+    deps.store.audit(null, `API token ${row.prefix}… created for ${row.user}`, (await deps.auth.identify(ctx))!.name);
+    ctx.status = 201;
+    ctx.body = { ...presentToken(row), token };
+  });
+
+  router.get('/users/:user/tokens', gate(false), (ctx) => {
+    ctx.body = { tokens: deps.authStore.tokens(ctx.params.user!).map(presentToken) };
+  });
+
+  router.delete('/users/:user/tokens/:id', gate(false), (ctx) => {
+    const id = Number(ctx.params.id);
+    if (!Number.isInteger(id) || !deps.authStore.deleteToken(ctx.params.user!, id)) throw notFound('no_such_token', `${ctx.params.user} has no token ${ctx.params.id}`);
+    ctx.status = 204;
+  });
+
+  router.post('/users/:user/login-links', gate(true), json, async (ctx) => {
+    const body = objectBody(ctx.request.body);
+    const ttl = optionalSeconds(body.expires_in, 'expires_in', MAX_LINK_AGE_S) ?? 120;
+    const next = safeNext(body.next, deps.urls.servicePrefix());
+    const user = ctx.params.user!;
+    await deps.users.check(user);
+    const code = deps.authStore.createCode({ kind: 'login', user, admin: await deps.admins.isAdmin(user), next, ttlS: ttl });
+    deps.store.audit(null, `login link minted for ${user}`, (await deps.auth.identify(ctx))!.name);
+    ctx.status = 201;
+    ctx.body = { url: `${deps.urls.launcherUrl()}login-link?code=${code}`, expires_at: new Date(Date.now() + ttl * 1000).toISOString() };
+  });
+  return router;
+}
+
+function presentToken(row: TokenRow) {
+  return { id: row.id, user: row.user, note: row.note, prefix: row.prefix, created: row.created_at, expires_at: row.expires_at, last_used: row.last_used };
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function optionalString(v: unknown, key: string, max: number): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length > max) throw badRequest('invalid_body', `"${key}" must be a string of at most ${max} characters`);
+  return v;
+}
+
+function optionalSeconds(v: unknown, key: string, max: number): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw badRequest('invalid_body', `"${key}" must be a whole number of seconds from 1 to ${max}`);
+  return v;
+}

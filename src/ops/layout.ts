@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { badRequest } from '../errors.js';
+import { checkUserName } from '../names.js';
+
+/**
+ * Where an installation lives. Every path here is the path as the running system sees it
+ * (it goes into the unit, the sudoers rule and the wrappers); `at()` adds the scratch root
+ * of `install --root DIR` for the place the file is actually written.
+ *
+ * `name` (default "hubapps") names every path, so a test can install a complete second
+ * copy (hubapps-t-*) on a real machine without touching a real installation.
+ */
+export interface Layout {
+  name: string;
+  /** '' for the real system, else the scratch root every path is written below. */
+  root: string;
+  serviceUser: string;
+  allowedGroup: string;
+  libRoot: string;
+  /** The program: dist/src, migrations, package.json, node_modules, systemd templates, docs. */
+  libDir: string;
+  binDir: string;
+  proxyPath: string;
+  cliPath: string;
+  /** A symlink to cliPath on PATH. */
+  cliLink: string;
+  etcDir: string;
+  configFile: string;
+  catalogDir: string;
+  chpTokenFile: string;
+  dataDir: string;
+  logDir: string;
+  unitFile: string;
+  sudoersFile: string;
+  sysusersFile: string;
+  tmpfilesFile: string;
+}
+
+/** Instance names end up in file names under /etc/sudoers.d, where sudo ignores names with a dot. */
+const INSTANCE_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export interface LayoutOptions {
+  name?: string;
+  root?: string;
+  serviceUser?: string;
+  allowedGroup?: string;
+}
+
+export function makeLayout(opts: LayoutOptions = {}): Layout {
+  const name = opts.name ?? 'hubapps';
+  if (!INSTANCE_NAME.test(name)) {
+    throw badRequest('invalid_name', `invalid installation name '${name}': use a-z 0-9 _ -, starting with a letter, no dots`);
+  }
+  const serviceUser = checkUserName(opts.serviceUser ?? name);
+  const allowedGroup = checkUserName(opts.allowedGroup ?? `${name}-users`);
+  const libRoot = `/usr/lib/${name}`;
+  const binDir = `${libRoot}/bin`;
+  const etcDir = `/etc/${name}`;
+  return {
+    name,
+    root: opts.root ?? '',
+    serviceUser,
+    allowedGroup,
+    libRoot,
+    libDir: `${libRoot}/lib`,
+    binDir,
+    proxyPath: `${binDir}/hubapps-proxy`,
+    cliPath: `${binDir}/hubapps`,
+    cliLink: `/usr/bin/${name}`,
+    etcDir,
+    configFile: `${etcDir}/hubapps.yaml`,
+    catalogDir: `${etcDir}/apps.d`,
+    chpTokenFile: `${etcDir}/chp-token`,
+    dataDir: `/var/lib/${name}`,
+    logDir: `/var/log/${name}`,
+    unitFile: `/etc/systemd/system/${name}.service`,
+    sudoersFile: `/etc/sudoers.d/${name}`,
+    sysusersFile: `/usr/lib/sysusers.d/${name}.conf`,
+    tmpfilesFile: `/usr/lib/tmpfiles.d/${name}.conf`,
+  };
+}
+
+/** Where `path` is written: below the scratch root, if there is one. */
+export function at(layout: Layout, path: string): string {
+  return layout.root === '' ? path : join(layout.root, path);
+}

@@ -1,0 +1,61 @@
+import { badRequest } from '../errors.js';
+import { USER_NAME } from '../names.js';
+import type { Layout } from './layout.js';
+
+/**
+ * Fill in the files under systemd/ for one installation. The sudoers rule is a template
+ * with @PLACEHOLDERS@; the unit, sysusers and tmpfiles fragments are written for the
+ * default installation ("hubapps" everywhere) and are renamed here, so for the default
+ * layout they are installed byte for byte as they are in the repository.
+ */
+
+/** Characters that mean something in sudoers (',', ':', '=', '\', space, ...) are not allowed in the path. */
+const SUDOERS_PATH = /^\/[A-Za-z0-9_/.-]+$/;
+
+export function renderSudoers(template: string, serviceUser: string, group: string, proxyPath: string): string {
+  for (const name of [serviceUser, group]) {
+    if (!USER_NAME.test(name)) throw badRequest('invalid_name', `'${name}' cannot go into a sudoers rule: not a valid user or group name`);
+  }
+  if (!SUDOERS_PATH.test(proxyPath)) throw badRequest('invalid_path', `'${proxyPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
+  return template.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath);
+}
+
+const DEFAULT_NAME = 'hubapps';
+
+/** The default paths of systemd/* replaced by the layout's. */
+function renamePaths(text: string, layout: Layout): string {
+  const pairs: Array<[string, string]> = [
+    [`/usr/lib/${DEFAULT_NAME}`, layout.libRoot],
+    [`/etc/${DEFAULT_NAME}`, layout.etcDir],
+    [`/var/lib/${DEFAULT_NAME}`, layout.dataDir],
+    [`/var/log/${DEFAULT_NAME}`, layout.logDir],
+  ];
+  // Only whole path components: /etc/hubapps-other stays as it is.
+  return pairs.reduce((out, [from, to]) => out.replace(new RegExp(`${escape(from)}(?![\\w.-])`, 'g'), to), text);
+}
+
+export function renderUnit(template: string, layout: Layout): string {
+  return renamePaths(template, layout)
+    .split('\n')
+    .map((line) => {
+      const m = /^(User|Group|StateDirectory|LogsDirectory)=hubapps$/.exec(line);
+      if (!m) return line;
+      const value = m[1] === 'User' || m[1] === 'Group' ? layout.serviceUser : layout.name;
+      return `${m[1]}=${value}`;
+    })
+    .join('\n');
+}
+
+/** `u NAME ID GECOS HOME SHELL`: the service user's line gets the layout's user name. */
+export function renderSysusers(template: string, layout: Layout): string {
+  return renamePaths(template, layout).replace(/^(u\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}`);
+}
+
+/** `d PATH MODE USER GROUP AGE`: lines owned by the default service user get the layout's. */
+export function renderTmpfiles(template: string, layout: Layout): string {
+  return renamePaths(template, layout).replace(/^(d\s+\S+\s+\S+\s+)hubapps(\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}$2${layout.serviceUser}`);
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

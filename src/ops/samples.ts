@@ -1,0 +1,86 @@
+import type { Layout } from './layout.js';
+
+/**
+ * The commented starting points `hubapps install` writes when none exist yet. The config
+ * is valid as written (check-config passes once the CHP token file exists); the app sample
+ * ends in .sample, so the catalog ignores it until an admin copies it to NAME.yaml.
+ */
+
+export function sampleConfig(layout: Layout): string {
+  return `# ${layout.configFile}: the hubapps service configuration.
+#
+# Written by \`hubapps install\` because no configuration existed. It is yours now:
+# install never overwrites it. Every key, its default and its meaning:
+# ${layout.libDir}/docs/configuration.md. Check your changes with
+#   hubapps check-config --config ${layout.configFile}
+# and the whole installation with \`hubapps doctor\`.
+
+# How browsers reach configurable-http-proxy: scheme, host and port, no path.
+# Redirects and the WebSocket Origin check use it.
+#public_url: https://hub.example.org
+
+# Only members of this Unix group may start apps (primary or supplementary, LDAP too).
+allowed_group: ${layout.allowedGroup}
+
+chp:
+  api_url: http://127.0.0.1:8001
+  # The token CHP runs with. The unit copies ${layout.chpTokenFile} into its
+  # credentials directory (LoadCredential=chp-token:...); give CHP and JupyterHub the same file.
+  auth_token: credential:chp-token
+  # Without JupyterHub (which adds the route for its services), let hubapps add its own:
+  #register_service_route: true
+
+# Where install put things. proxy_command must match the sudoers rule in
+# ${layout.sudoersFile} exactly; the proxy reads the catalog named in its wrapper.
+proxy_command: ${layout.proxyPath}
+catalog_dir: ${layout.catalogDir}
+data_dir: ${layout.dataDir}
+log_dir: ${layout.logDir}
+
+# Login through JupyterHub (hubapps is a JupyterHub service), see docs/jupyterhub.md:
+#jupyterhub:
+#  api_url: http://127.0.0.1:8081/hub/api
+#  api_token: credential:hub-token
+
+# Stop servers nobody uses (seconds; 0: never) and cap how many run.
+#culler:
+#  idle_timeout: 3600
+#limits:
+#  servers_per_user: 5
+`;
+}
+
+export function sampleApp(layout: Layout): string {
+  return `# A sample app. The catalog reads only NAME.yaml files: copy this file to
+# ${layout.catalogDir}/files.yaml (owned by root, mode 0644) to offer it; the app's name is
+# the file name. Every key: ${layout.libDir}/docs/configuration.md.
+# The service picks up changes to the catalog without a restart.
+
+title: Files
+description: Browse your home directory with Python's built-in web server.
+
+# argv of the app, no shell. Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}.
+# The app runs as the user, in the user's home, with PATH=/usr/local/bin:/usr/bin:/bin:
+# name programs by their absolute path.
+command: [/usr/bin/python3, -m, http.server, --bind, 127.0.0.1, "{port}"]
+
+# Extra environment variables (placeholders allowed).
+#environment:
+#  R_LIBS_USER: "{home}/R/library"
+
+# How the proxy decides that the app has started.
+ready:
+  path: /
+  timeout: 30
+
+# true: the app sees paths without /apps/USER/SERVER; false: it gets the full path
+# (and should be told {base_url}).
+strip_prefix: true
+
+# Stop the server after this many seconds without use (0: never).
+#idle_timeout: 3600
+
+# Only members of these groups may start it (empty: everyone in the allowed group).
+#allowed_groups: [staff]
+`;
+}

@@ -1,0 +1,141 @@
+import crypto from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { Db } from './db.js';
+
+/** Secrets are stored only as SHA-256 hashes: a copy of the database file gives no way in. */
+export function hashSecret(secret: string): string {
+  return crypto.createHash('sha256').update(secret).digest('base64url');
+}
+
+export function newSecret(bytes = 32): string {
+  return crypto.randomBytes(bytes).toString('base64url');
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface SessionRow {
+  hash: string;
+  user: string;
+  admin: number;
+  xsrf: string;
+  created_at: string;
+  expires_at: string;
+  last_seen: string;
+}
+
+export interface TokenRow {
+  id: number;
+  hash: string;
+  user: string;
+  note: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used: string | null;
+}
+
+export interface CodeRow {
+  hash: string;
+  kind: 'grant' | 'login';
+  user: string;
+  admin: number;
+  server_id: number | null;
+  next: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Sessions, API tokens, single-use codes and OAuth states. */
+export class AuthStore {
+  private readonly stmts: Record<string, Database.Statement>;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      session: db.prepare('SELECT * FROM sessions WHERE hash = ? AND expires_at > ?'),
+      touchSession: db.prepare('UPDATE sessions SET last_seen = ? WHERE hash = ?'),
+      token: db.prepare('SELECT * FROM tokens WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      touchToken: db.prepare('UPDATE tokens SET last_used = ? WHERE id = ?'),
+      useCode: db.prepare('UPDATE codes SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ? RETURNING *'),
+    };
+  }
+
+  createSession(user: string, admin: boolean, maxAgeS: number): { cookie: string; row: SessionRow } {
+    const cookie = newSecret();
+    const now = Date.now();
+    const row: SessionRow = {
+      hash: hashSecret(cookie), user, admin: admin ? 1 : 0, xsrf: newSecret(16),
+      created_at: iso(now), expires_at: iso(now + maxAgeS * 1000), last_seen: iso(now),
+    };
+    this.db.prepare('INSERT INTO sessions VALUES (@hash, @user, @admin, @xsrf, @created_at, @expires_at, @last_seen)').run(row);
+    return { cookie, row };
+  }
+
+  session(cookie: string): SessionRow | undefined {
+    const hash = hashSecret(cookie);
+    const row = this.stmts.session!.get(hash, iso(Date.now())) as SessionRow | undefined;
+    if (row && Date.now() - Date.parse(row.last_seen) > 60_000) this.stmts.touchSession!.run(iso(Date.now()), hash);
+    return row;
+  }
+
+  deleteSession(cookie: string): void {
+    this.db.prepare('DELETE FROM sessions WHERE hash = ?').run(hashSecret(cookie));
+  }
+
+  createToken(user: string, note: string, expiresInS: number | undefined): { token: string; row: TokenRow } {
+    const token = `ha_${newSecret(24)}`;
+    const now = Date.now();
+    const info = this.db
+      .prepare('INSERT INTO tokens (hash, user, note, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(hashSecret(token), user, note, token.slice(0, 7), iso(now), expiresInS ? iso(now + expiresInS * 1000) : null);
+    return { token, row: this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(info.lastInsertRowid) as TokenRow };
+  }
+
+  /** The owner of a valid token, recording its use (at most once a minute, to spare the disk). */
+  token(token: string): TokenRow | undefined {
+    const row = this.stmts.token!.get(hashSecret(token), iso(Date.now())) as TokenRow | undefined;
+    if (row && (!row.last_used || Date.now() - Date.parse(row.last_used) > 60_000)) this.stmts.touchToken!.run(iso(Date.now()), row.id);
+    return row;
+  }
+
+  tokens(user: string): TokenRow[] {
+    return this.db.prepare('SELECT * FROM tokens WHERE user = ? ORDER BY id').all(user) as TokenRow[];
+  }
+
+  deleteToken(user: string, id: number): boolean {
+    return this.db.prepare('DELETE FROM tokens WHERE user = ? AND id = ?').run(user, id).changes > 0;
+  }
+
+  createCode(c: { kind: CodeRow['kind']; user: string; admin: boolean; serverId?: number; next?: string; ttlS: number }): string {
+    const code = newSecret();
+    const now = Date.now();
+    this.db
+      .prepare('INSERT INTO codes (hash, kind, user, admin, server_id, next, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(hashSecret(code), c.kind, c.user, c.admin ? 1 : 0, c.serverId ?? null, c.next ?? null, iso(now), iso(now + c.ttlS * 1000));
+    return code;
+  }
+
+  /** Redeem a code once: a second redemption, an expired code or another kind finds nothing. */
+  useCode(code: string, kind: CodeRow['kind']): CodeRow | undefined {
+    const now = iso(Date.now());
+    return this.stmts.useCode!.get(now, hashSecret(code), kind, now) as CodeRow | undefined;
+  }
+
+  saveOAuthState(state: string, verifier: string, next: string): void {
+    this.db.prepare('INSERT INTO oauth_states VALUES (?, ?, ?, ?)').run(hashSecret(state), verifier, next, iso(Date.now() + 600_000));
+  }
+
+  takeOAuthState(state: string): { verifier: string; next: string } | undefined {
+    return this.db
+      .prepare('DELETE FROM oauth_states WHERE hash = ? AND expires_at > ? RETURNING verifier, next')
+      .get(hashSecret(state), iso(Date.now())) as { verifier: string; next: string } | undefined;
+  }
+
+  /** Drop what has expired; reconcile calls this now and then. */
+  prune(): void {
+    const now = iso(Date.now());
+    this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
+    this.db.prepare('DELETE FROM codes WHERE expires_at <= ?').run(iso(Date.now() - 3600_000));
+    this.db.prepare('DELETE FROM oauth_states WHERE expires_at <= ?').run(now);
+  }
+}
