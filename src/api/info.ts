@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Router from '@koa/router';
+import { notFound } from '../errors.js';
+import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
 import { presentServer } from './present.js';
 
@@ -21,6 +25,21 @@ export function infoRoutes(deps: ApiDeps): Router {
     ctx.body = { status: chp === 'ok' ? 'ok' : 'degraded', chp, launcher: deps.launcher.kind };
   });
 
+  /** Who am I: the launcher page reads its user, admin flag and the XSRF token for its state changes here. */
+  router.get('/user', async (ctx) => {
+    const who = await deps.auth.require(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      name: who.name,
+      admin: who.admin,
+      admin_access: deps.config.admin_access,
+      via: who.via,
+      xsrf: who.session?.xsrf ?? null,
+      autostart_app: deps.config.autostart_app ?? null,
+      hub_login: deps.hub !== undefined,
+    };
+  });
+
   router.get('/apps', async (ctx) => {
     await deps.auth.require(ctx);
     ctx.body = {
@@ -31,6 +50,16 @@ export function infoRoutes(deps: ApiDeps): Router {
         icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
       })),
     };
+  });
+
+  router.get('/apps/:name/icon', async (ctx) => {
+    await deps.auth.require(ctx);
+    const app = deps.catalog().get(ctx.params.name!);
+    if (!app?.icon) throw notFound('no_icon', `app '${printable(ctx.params.name!)}' has no icon`);
+    ctx.type = app.icon.endsWith('.svg') ? 'image/svg+xml' : 'image/png';
+    ctx.set('Cache-Control', 'private, max-age=300');
+    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    ctx.body = fs.createReadStream(path.join(deps.config.catalog_dir, app.icon));
   });
 
   router.get('/users', async (ctx) => {

@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HubappsError } from '../errors.js';
+import { packageClosure, runtimeDependencies } from './closure.js';
+import { listTree, type TreeEntry } from './ensure.js';
+
+/**
+ * What goes into /usr/lib/hubapps/lib: the compiled program (dist/src, without source
+ * maps, which point at sources that are not installed), the SQL migrations, the systemd
+ * templates and docs (so a later `hubapps install` run from the installed copy finds them),
+ * a package.json (ES modules, the version) and the runtime dependencies only.
+ */
+
+/** The package this code runs from: a checkout, or an installed lib directory. */
+export function sourceRoot(): string {
+  // dist/src/ops/program-tree.js -> three levels up.
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const pkg = join(root, 'package.json');
+  if (!existsSync(pkg) || (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name !== 'hubapps') {
+    throw new HubappsError('source_missing', 500, `cannot find hubapps' package.json in ${root}: run install from a built checkout or an installed copy`);
+  }
+  return root;
+}
+
+export function programTree(source: string): Map<string, TreeEntry> {
+  if (!existsSync(join(source, 'dist', 'src', 'cli.js'))) {
+    throw new HubappsError('not_built', 500, `${source}/dist/src/cli.js is missing: build first (npm ci && npm run build)`);
+  }
+  const tree = new Map<string, TreeEntry>();
+  const add = (prefix: string, entries: Map<string, TreeEntry>) => {
+    for (const [rel, entry] of entries) tree.set(`${prefix}/${rel}`, entry);
+  };
+  for (const dir of ['dist', 'dist/src', 'migrations', 'systemd', 'docs', 'node_modules']) tree.set(dir, { kind: 'dir' });
+  add('dist/src', listTree(join(source, 'dist', 'src'), (rel, isDir) => !isDir && rel.endsWith('.map')));
+  for (const dir of ['migrations', 'systemd', 'docs']) {
+    if (existsSync(join(source, dir))) add(dir, listTree(join(source, dir)));
+  }
+  for (const [rel, dir] of packageClosure(source, runtimeDependencies(source))) {
+    addParents(tree, rel);
+    tree.set(rel, { kind: 'dir' });
+    // A package's own node_modules holds only what the closure lists separately.
+    add(rel, listTree(dir, (child, isDir) => isDir && child.split('/').includes('node_modules')));
+  }
+  tree.set('package.json', { kind: 'content', content: installedPackageJson(source) });
+  return tree;
+}
+
+/** The package.json of the installed copy: what Node and `hubapps version` read, nothing for npm to run. */
+function installedPackageJson(source: string): string {
+  const pkg = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const keep = ['name', 'version', 'description', 'type', 'license', 'engines', 'dependencies'];
+  const out = Object.fromEntries(keep.filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]]));
+  return `${JSON.stringify({ ...out, private: true }, null, 2)}\n`;
+}
+
+function addParents(tree: Map<string, TreeEntry>, rel: string): void {
+  const parts = rel.split('/');
+  for (let i = 1; i < parts.length; i++) tree.set(parts.slice(0, i).join('/'), { kind: 'dir' });
+}
