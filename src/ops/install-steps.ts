@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HubappsError } from '../errors.js';
+import { ensureDir, ensureFile, ensureFileOnce, ensureSymlink, ensureTree, lstatOrUndefined, type EnsureOptions, type Owner } from './ensure.js';
+import { at, type Layout } from './layout.js';
+import { programTree } from './program-tree.js';
+import { cliWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
+import { renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
+import { sampleApp, sampleConfig } from './samples.js';
+import { getGroup, getPasswd, runChecked, runCommand } from './system.js';
+
+/** One line of install's report. 'would': a change a dry run leaves undone; 'skip': not done under --root. */
+export interface StepReport {
+  status: 'ok' | 'done' | 'would' | 'skip';
+  text: string;
+}
+
+export interface InstallContext {
+  layout: Layout;
+  dryRun: boolean;
+  /** The package install copies from. */
+  source: string;
+  /** Absolute path of the node binary the wrappers run. */
+  node: string;
+  /** Running as root: files get owners, accounts can be created. */
+  root: boolean;
+}
+
+const ROOT_OWNER: Owner = { uid: 0, gid: 0 };
+
+function rootOpts(ctx: InstallContext): EnsureOptions {
+  return { dryRun: ctx.dryRun, owner: ctx.root ? ROOT_OWNER : undefined };
+}
+
+function report(ctx: InstallContext, changed: boolean, what: string): StepReport {
+  return { status: !changed ? 'ok' : ctx.dryRun ? 'would' : 'done', text: what };
+}
+
+/** mkdir -p for the parents of a target (/etc/systemd/system under a scratch root); not reported. */
+function parentOf(ctx: InstallContext, path: string): string {
+  const file = at(ctx.layout, path);
+  if (!ctx.dryRun) fs.mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  return file;
+}
+
+export function serviceUserStep(ctx: InstallContext): StepReport[] {
+  const { serviceUser, dataDir } = ctx.layout;
+  const existing = getPasswd(serviceUser);
+  if (existing) return [{ status: 'ok', text: `service user ${serviceUser} exists (uid ${existing.uid})` }];
+  const args = ['--system', '--user-group', '--no-create-home', '--home-dir', dataDir, '--shell', '/usr/sbin/nologin', '--comment', 'hubapps service', serviceUser];
+  const text = `create service user ${serviceUser}: useradd ${args.join(' ')}`;
+  if (ctx.layout.root !== '') return [{ status: 'skip', text: `${text} (not under --root: ${ctx.layout.sysusersFile} describes it)` }];
+  if (!ctx.dryRun) runChecked('useradd', args);
+  return [report(ctx, true, text)];
+}
+
+export function allowedGroupStep(ctx: InstallContext): StepReport[] {
+  const { allowedGroup } = ctx.layout;
+  const existing = getGroup(allowedGroup);
+  if (existing) return [{ status: 'ok', text: `allowed group ${allowedGroup} exists (${existing.members.length} listed member(s))` }];
+  const text = `create allowed group ${allowedGroup}: groupadd ${allowedGroup}`;
+  if (ctx.layout.root !== '') return [{ status: 'skip', text: `${text} (not under --root)` }];
+  if (!ctx.dryRun) runChecked('groupadd', [allowedGroup]);
+  return [report(ctx, true, text)];
+}
+
+export function programStep(ctx: InstallContext): StepReport[] {
+  const { libRoot, libDir } = ctx.layout;
+  const target = at(ctx.layout, libDir);
+  if (lstatOrUndefined(target) && fs.realpathSync(target) === fs.realpathSync(ctx.source)) {
+    return [{ status: 'ok', text: `program in ${libDir}: install runs from it, left as it is` }];
+  }
+  parentOf(ctx, libRoot);
+  ensureDir(at(ctx.layout, libRoot), 0o755, rootOpts(ctx));
+  const tree = programTree(ctx.source);
+  const r = ensureTree(target, tree, 0o755, 0o644, rootOpts(ctx));
+  const what = `program in ${libDir} (${tree.size} entries, root-owned, read-only for others)`;
+  return [report(ctx, r.changed + r.removed > 0, r.changed + r.removed > 0 ? `${what}: ${r.changed} written, ${r.removed} removed` : what)];
+}
+
+export function wrappersStep(ctx: InstallContext): StepReport[] {
+  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir } = ctx.layout;
+  const opts = rootOpts(ctx);
+  ensureDir(at(ctx.layout, binDir), 0o755, opts);
+  const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir), 0o755, opts);
+  const cli = ensureFile(at(ctx.layout, cliPath), cliWrapperScript(ctx.node, libDir), 0o755, opts);
+  const link = ensureSymlink(parentOf(ctx, cliLink), cliPath, opts);
+  return [
+    report(ctx, proxy, `proxy wrapper ${proxyPath} (runs ${ctx.node})`),
+    report(ctx, cli, `CLI wrapper ${cliPath}`),
+    report(ctx, link, `${cliLink} -> ${cliPath}`),
+  ];
+}
+
+export function configStep(ctx: InstallContext): StepReport[] {
+  const { etcDir, catalogDir, configFile, chpTokenFile } = ctx.layout;
+  const opts = rootOpts(ctx);
+  parentOf(ctx, etcDir);
+  const etc = ensureDir(at(ctx.layout, etcDir), 0o755, opts);
+  const catalog = ensureDir(at(ctx.layout, catalogDir), 0o755, opts);
+  const config = ensureFileOnce(at(ctx.layout, configFile), sampleConfig(ctx.layout), 0o644, opts);
+  const sample = ensureFile(at(ctx.layout, join(catalogDir, 'files.yaml.sample')), sampleApp(ctx.layout), 0o644, opts);
+  const token = ensureFileOnce(at(ctx.layout, chpTokenFile), `${randomBytes(32).toString('hex')}\n`, 0o600, opts);
+  return [
+    report(ctx, etc || catalog, `${etcDir} and ${catalogDir} (root, 0755)`),
+    report(ctx, config, config ? `sample configuration ${configFile}` : `configuration ${configFile} exists: left as it is`),
+    report(ctx, sample, `sample app ${catalogDir}/files.yaml.sample`),
+    report(ctx, token, token ? `new CHP token in ${chpTokenFile} (root, 0600)` : `CHP token ${chpTokenFile} exists: left as it is`),
+  ];
+}
+
+export function stateDirsStep(ctx: InstallContext): StepReport[] {
+  const { serviceUser, dataDir, logDir } = ctx.layout;
+  const account = getPasswd(serviceUser);
+  const owner = ctx.root && account ? { uid: account.uid, gid: account.gid } : undefined;
+  const out = [dataDir, logDir].map((dir) => report(ctx, ensureDir(parentOf(ctx, dir), 0o700, { dryRun: ctx.dryRun, owner }), `${dir} (${serviceUser}, 0700)`));
+  // A dry run on a fresh host: the user the real run creates first does not exist yet.
+  const pending = ctx.dryRun && ctx.root && ctx.layout.root === '';
+  if (!owner && !pending) {
+    out.push({ status: 'skip', text: `${dataDir} and ${logDir} not handed to ${serviceUser}: ${account ? 'not running as root' : 'the user does not exist here'}` });
+  }
+  return out;
+}
+
+export function systemdStep(ctx: InstallContext): StepReport[] {
+  const { unitFile, sysusersFile, tmpfilesFile } = ctx.layout;
+  const opts = rootOpts(ctx);
+  const files: Array<[string, string, (t: string, l: Layout) => string]> = [
+    [unitFile, 'hubapps.service', renderUnit],
+    [sysusersFile, 'hubapps.sysusers', renderSysusers],
+    [tmpfilesFile, 'hubapps.tmpfiles', renderTmpfiles],
+  ];
+  return files.map(([target, template, render]) => {
+    const text = render(readTemplate(ctx, template), ctx.layout);
+    return report(ctx, ensureFile(parentOf(ctx, target), text, 0o644, opts), target);
+  });
+}
+
+/** The sudoers drop-in goes live only after `visudo -cf` accepted it; the draft's name has a dot, which sudo ignores. */
+export function sudoersStep(ctx: InstallContext): StepReport[] {
+  const { serviceUser, allowedGroup, proxyPath, sudoersFile } = ctx.layout;
+  const content = renderSudoers(readTemplate(ctx, 'hubapps.sudoers'), serviceUser, allowedGroup, proxyPath);
+  const target = parentOf(ctx, sudoersFile);
+  const what = `sudoers rule ${sudoersFile}: ${serviceUser} may run ${proxyPath} as members of ${allowedGroup}`;
+  const current = lstatOrUndefined(target);
+  const same = current?.isFile() && (current.mode & 0o7777) === 0o440 && (!ctx.root || current.uid === 0) && fs.readFileSync(target, 'utf8') === content;
+  if (same) return [{ status: 'ok', text: what }];
+  if (ctx.dryRun) return [{ status: 'would', text: `${what} (checked with visudo -cf first)` }];
+  const draft = `${target}.draft`;
+  ensureFile(draft, content, 0o440, rootOpts(ctx));
+  const check = runCommand('visudo', ['-cf', draft]);
+  if (check.code !== 0) {
+    fs.rmSync(draft, { force: true });
+    throw new HubappsError('sudoers_invalid', 500, `visudo refused the sudoers rule, nothing was installed: ${check.error ?? (check.stderr.trim() || check.stdout.trim())}`);
+  }
+  fs.renameSync(draft, target);
+  return [{ status: 'done', text: `${what} (visudo -cf: ok)` }];
+}
+
+function readTemplate(ctx: InstallContext, name: string): string {
+  return fs.readFileSync(join(ctx.source, 'systemd', name), 'utf8');
+}

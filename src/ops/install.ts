@@ -1,0 +1,86 @@
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { HubappsError } from '../errors.js';
+import {
+  allowedGroupStep,
+  configStep,
+  programStep,
+  serviceUserStep,
+  stateDirsStep,
+  sudoersStep,
+  systemdStep,
+  wrappersStep,
+  type InstallContext,
+  type StepReport,
+} from './install-steps.js';
+import { stdio, type Io } from './io.js';
+import { makeLayout, type Layout } from './layout.js';
+import { sourceRoot } from './program-tree.js';
+import { isRoot } from './system.js';
+
+export const INSTALL_USAGE = `usage: hubapps install [--dry-run] [--root DIR] [--name NAME] [--service-user USER] [--allowed-group GROUP]
+
+Lays out hubapps the production way, as root. Safe to run again (upgrades, repairs): it
+changes only what differs, and never overwrites the configuration or the CHP token.
+  --dry-run              print every step, change nothing
+  --root DIR             install below DIR instead of / (a scratch root; no accounts are created)
+  --name NAME            name of the installation: /usr/lib/NAME, /etc/NAME, NAME.service, ... (default hubapps)
+  --service-user USER    the account the service runs as (default: NAME)
+  --allowed-group GROUP  members may start apps (default: NAME-users)
+`;
+
+const STEPS = [serviceUserStep, allowedGroupStep, programStep, wrappersStep, configStep, stateDirsStep, systemdStep, sudoersStep];
+
+/** `hubapps install`: returns the exit status. */
+export async function runInstall(argv: string[], io: Io = stdio): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      root: { type: 'string' },
+      name: { type: 'string' },
+      'service-user': { type: 'string' },
+      'allowed-group': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.out(INSTALL_USAGE);
+    return 0;
+  }
+  const root = values.root === undefined ? '' : resolve(values.root);
+  if (root === '/') throw new HubappsError('usage', 2, '--root / is the real system: leave --root out');
+  if (root === '' && !isRoot() && !values['dry-run']) {
+    throw new HubappsError('not_root', 2, 'install changes the system and must run as root (or try --dry-run, or --root DIR for a scratch root)');
+  }
+  const layout = makeLayout({ name: values.name, root, serviceUser: values['service-user'], allowedGroup: values['allowed-group'] });
+  const ctx: InstallContext = { layout, dryRun: values['dry-run'] ?? false, source: sourceRoot(), node: nodePath(), root: isRoot() };
+
+  io.out(`hubapps install${ctx.dryRun ? ' (dry run: nothing is changed)' : ''}${root ? ` into ${root}` : ''}, from ${ctx.source}\n`);
+  for (const step of STEPS) {
+    for (const line of step(ctx)) io.out(formatStep(line));
+  }
+  io.out(nextSteps(layout, ctx.dryRun));
+  return 0;
+}
+
+function formatStep(r: StepReport): string {
+  return `  ${r.status.padEnd(6)} ${r.text}\n`;
+}
+
+function nodePath(): string {
+  if (!isAbsolute(process.execPath)) throw new HubappsError('node_path', 500, `cannot tell where node is (${process.execPath})`);
+  return process.execPath;
+}
+
+function nextSteps(l: Layout, dryRun: boolean): string {
+  const lines = [
+    `Give configurable-http-proxy and JupyterHub the token in ${l.chpTokenFile} (docs/install.md, "configurable-http-proxy"), so all three share it.`,
+    `Edit ${l.configFile} (public_url, allowed_group, jupyterhub) and add apps to ${l.catalogDir} (start from files.yaml.sample).`,
+    `Put the users who may start apps into ${l.allowedGroup}: usermod -aG ${l.allowedGroup} USER`,
+    `Check everything: ${l.cliLink} doctor --config ${l.configFile}`,
+    `Start it: systemctl daemon-reload && systemctl enable --now ${l.name}`,
+  ];
+  const head = dryRun ? 'next steps (after a real run):' : 'next steps:';
+  return `\n${head}\n${lines.map((line, i) => `  ${i + 1}. ${line}\n`).join('')}`;
+}

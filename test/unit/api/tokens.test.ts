@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { hashSecret } from '../../../src/store/auth.js';
+import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
+
+describe('api: API tokens, login links and sessions', function () {
+  this.timeout(30000);
+  let stack: LocalStack;
+  before(async () => (stack = await startLocalStack({ apps: {}, config: { admin_access: false } })));
+  after(async () => stack?.stop());
+
+  const asUser = (token: string) => ({ authorization: `token ${token}` });
+  const db = () => (stack.service.deps.store as unknown as { db: import('better-sqlite3').Database }).db;
+
+  it('creates a token that is shown once, stored only as a hash, and acts as its user', async () => {
+    const r = await stack.api('POST', '/users/alice/tokens', { note: 'laptop', expires_in: 3600 });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const token: string = r.body.token;
+    assert.match(token, /^ha_/);
+    const stored = db().prepare('SELECT hash FROM tokens WHERE id = ?').pluck().get(r.body.id);
+    assert.equal(stored, hashSecret(token));
+    assert.ok(!JSON.stringify(db().prepare('SELECT * FROM tokens').all()).includes(token));
+    const me = await stack.api('GET', '/user', undefined, asUser(token));
+    assert.equal(me.body.name, 'alice');
+    assert.equal(me.body.admin, false);
+    const list = await stack.api('GET', '/users/alice/tokens', undefined, asUser(token));
+    assert.equal(list.body.tokens.length, 1);
+    assert.equal(list.body.tokens[0].token, undefined);
+    assert.ok(list.body.tokens[0].last_used);
+  });
+
+  it("refuses alice's token on bob's servers and on admin routes", async () => {
+    const { body } = await stack.api('POST', '/users/alice/tokens', {});
+    assert.equal((await stack.api('GET', '/users/bob', undefined, asUser(body.token))).status, 403);
+    assert.equal((await stack.api('POST', '/users/bob/servers/x', { app: 'x' }, asUser(body.token))).status, 403);
+    assert.equal((await stack.api('GET', '/users', undefined, asUser(body.token))).status, 403);
+    assert.equal((await stack.api('GET', '/events', undefined, asUser(body.token))).status, 403);
+    assert.equal((await stack.api('POST', '/users/alice/login-links', {}, asUser(body.token))).status, 403);
+  });
+
+  it('stops accepting a deleted token', async () => {
+    const { body } = await stack.api('POST', '/users/alice/tokens', {});
+    assert.equal((await stack.api('DELETE', `/users/alice/tokens/${body.id}`, undefined, asUser(body.token))).status, 204);
+    assert.equal((await stack.api('GET', '/user', undefined, asUser(body.token))).status, 401);
+  });
+
+  it('refuses bad token requests with 400', async () => {
+    assert.equal((await stack.api('POST', '/users/alice/tokens', { expires_in: -1 })).status, 400);
+    assert.equal((await stack.api('POST', '/users/alice/tokens', { note: 'x'.repeat(500) })).status, 400);
+    assert.equal((await stack.api('POST', '/users/alice/tokens', [])).status, 400);
+  });
+
+  it('turns a login link into a session cookie once, and drops the code from the address bar', async () => {
+    const link = await stack.api('POST', '/users/alice/login-links', { next: '/services/hubapps/?x=1' });
+    assert.equal(link.status, 201, JSON.stringify(link.body));
+    const path = new URL(link.body.url).pathname + new URL(link.body.url).search;
+    const first = await fetch(`${stack.service.urls.serviceOrigin}${path}`, { redirect: 'manual' });
+    assert.equal(first.status, 302);
+    assert.equal(first.headers.get('location'), '/services/hubapps/?x=1');
+    const cookie = first.headers.get('set-cookie')!;
+    assert.match(cookie, /^hubapps-session=[\w-]+; Path=\/services\/hubapps\/; HttpOnly; SameSite=Lax/);
+    const session = cookie.split(';')[0]!;
+    const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } });
+    assert.equal(((await me.json()) as { name: string }).name, "alice");
+    const again = await fetch(`${stack.service.urls.serviceOrigin}${path}`, { redirect: 'manual' });
+    assert.equal(again.status, 400, 'a login link worked twice');
+  });
+
+  it('refuses cookie-authenticated state changes from another site, accepts them with the XSRF token', async () => {
+    const link = await stack.api('POST', '/users/alice/login-links', {});
+    const first = await fetch(link.body.url.replace(stack.chp.proxyUrl, stack.service.urls.serviceOrigin), { redirect: 'manual' });
+    const session = first.headers.get('set-cookie')!.split(';')[0]!;
+    const base = `${stack.service.urls.serviceOrigin}/services/hubapps/api`;
+    const me = (await (await fetch(`${base}/user`, { headers: { cookie: session } })).json()) as { xsrf: string };
+    const post = (headers: Record<string, string>) =>
+      fetch(`${base}/users/alice/tokens`, { method: 'POST', headers: { cookie: session, 'content-type': 'application/json', ...headers }, body: '{}' });
+    assert.equal((await post({ origin: 'https://evil.example' })).status, 403);
+    assert.equal((await post({})).status, 403);
+    assert.equal((await post({ 'x-xsrf-token': 'wrong' })).status, 403);
+    assert.equal((await post({ 'x-xsrf-token': me.xsrf })).status, 201);
+    assert.equal((await post({ origin: new URL(stack.chp.proxyUrl).origin })).status, 201);
+  });
+
+  it('ends the session at logout', async () => {
+    const link = await stack.api('POST', '/users/alice/login-links', {});
+    const first = await fetch(link.body.url.replace(stack.chp.proxyUrl, stack.service.urls.serviceOrigin), { redirect: 'manual' });
+    const session = first.headers.get('set-cookie')!.split(';')[0]!;
+    await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/logout`, { headers: { cookie: session } });
+    const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } });
+    assert.equal(me.status, 401);
+  });
+
+  it('stores sessions only as hashes', async () => {
+    const link = await stack.api('POST', '/users/alice/login-links', {});
+    const first = await fetch(link.body.url.replace(stack.chp.proxyUrl, stack.service.urls.serviceOrigin), { redirect: 'manual' });
+    const value = first.headers.get('set-cookie')!.split(';')[0]!.split('=')[1]!;
+    assert.equal(db().prepare('SELECT COUNT(*) FROM sessions WHERE hash = ?').pluck().get(hashSecret(value)), 1);
+    assert.equal(db().prepare('SELECT COUNT(*) FROM sessions WHERE hash = ?').pluck().get(value), 0);
+  });
+});
