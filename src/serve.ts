@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type Koa from 'koa';
 import { pino, type Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { AdminPolicy } from './auth/admins.js';
@@ -30,6 +31,8 @@ import { VERSION } from './version.js';
 
 export interface RunningService {
   port: number;
+  /** The Koa app (tests read its routes to check docs/openapi.yaml). */
+  app: Koa;
   urls: Urls;
   deps: LifecycleDeps;
   manager: ServerManager;
@@ -84,7 +87,8 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
       : undefined;
   const auth = new Authenticator(config, authStore, admins, hub);
   if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
-  server.on('request', createApp({ ...deps, manager, auth, authStore, admins, hub, version: VERSION }, oauth).callback());
+  const app = createApp({ ...deps, manager, auth, authStore, admins, hub, version: VERSION }, oauth);
+  server.on('request', app.callback());
 
   const adoption = await reconcile(deps, manager, true);
   log.info({ ...adoption, port, launcher: launcher.kind }, 'hubapps serving; servers re-adopted');
@@ -103,6 +107,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
 
   return {
     port,
+    app,
     urls,
     deps,
     manager,
