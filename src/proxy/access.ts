@@ -42,31 +42,36 @@ export class Access {
     this.loginHint = `log in: open this URL with ?token=YOUR_API_TOKEN, or send the header 'Authorization: token YOUR_API_TOKEN'`;
   }
 
-  /** Decide about a request; synchronous for a valid session cookie (the common case). */
+  /** Decide about a request; synchronous for a valid session cookie or a freshly checked token (the common cases). */
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
     const cookie = req.headers.cookie;
     if (cookie !== undefined && cookie.includes(this.cookieName)) {
       const { rest, value } = takeCookie(cookie, this.cookieName);
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
-      if (value !== null && this.validSession(value)) return ALLOWED;
+      if (value !== null && this.validSession(value)) return dropTokenParam(req);
     }
     const header = req.headers.authorization;
     const fromHeader = header === undefined ? null : AUTH_SCHEME.exec(header);
     if (fromHeader) {
-      return this.tokens.check(fromHeader[1]!).then((verdict) => {
-        if (verdict === 'allowed') delete req.headers.authorization;
-        return this.verdictDecision(verdict);
-      });
+      const onVerdict = (verdict: TokenVerdict): Decision => {
+        if (verdict !== 'allowed') return this.verdictDecision(verdict);
+        delete req.headers.authorization;
+        return dropTokenParam(req);
+      };
+      const verdict = this.tokens.check(fromHeader[1]!);
+      return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
     }
     const { url, token } = takeTokenParam(req.url ?? '/');
     if (token === null) return { ok: false, status: 401, message: `authentication required: ${this.loginHint}` };
-    return this.tokens.check(token).then((verdict): Decision => {
+    const onVerdict = (verdict: TokenVerdict): Decision => {
       if (verdict !== 'allowed') return this.verdictDecision(verdict);
       req.url = url;
       if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD')) return ALLOWED;
       return { ok: true, setCookie: `${this.cookieName}=${this.newSession()}${this.cookieAttributes}`, redirect: url };
-    });
+    };
+    const verdict = this.tokens.check(token);
+    return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
   }
 
   private verdictDecision(verdict: TokenVerdict): Decision {
@@ -89,6 +94,16 @@ export class Access {
     this.sessions.set(value, Date.now() + SESSION_TTL_MS);
     return value;
   }
+}
+
+/**
+ * A `token` query parameter never reaches the app, whichever credential let the request
+ * in: an admin's token in the URL must not be readable by the user's app.
+ */
+function dropTokenParam(req: IncomingMessage): Decision {
+  const url = req.url!;
+  if (url.includes('token=')) req.url = takeTokenParam(url).url;
+  return ALLOWED;
 }
 
 /** Split our cookie out of a Cookie header: its value (null if absent) and the header without it. */

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LaunchPlan } from './launch-plan.js';
-import { PROXY_PID_VAR, SERVER_ID_VAR } from './launch-plan.js';
+import { PROXY_PID_VAR, SERVER_ID_VAR } from './marks.js';
 import { markedProcesses, signal, waitFor } from './proc.js';
 
 export interface AppExit {

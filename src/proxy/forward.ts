@@ -3,7 +3,7 @@
  * WebSocket upgrades, to a loopback port or a unix socket. Requests are adjusted in
  * place before they go (prefix stripped, X-Forwarded-*), bodies stream through untouched.
  */
-import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import type { Activity } from './activity.js';
@@ -86,7 +86,7 @@ export class Forwarder {
   }
 
   /** WebSocket frames in either direction are activity; listeners go on once http-proxy-3 has piped the pair. */
-  private countFrames(proxyReq: import('node:http').ClientRequest, socket: Socket): void {
+  private countFrames(proxyReq: ClientRequest, socket: Socket): void {
     const touch = this.opts.activity.touch;
     proxyReq.once('upgrade', (_res: IncomingMessage, proxySocket: Socket) => {
       queueMicrotask(() => {

@@ -32,69 +32,9 @@ export interface ListenerDeps {
 }
 
 export function createListener(deps: ListenerDeps): Server {
-  const prefix = deps.request.prefix;
-  const base = prefix.slice(0, -1);
-  const expected = Buffer.from(`Bearer ${deps.request.secret}`);
-  const page: PageOptions = { launcher: deps.launcher };
-  const starting: PageOptions = { launcher: deps.launcher, refresh: 2 };
-  const unauthorized: PageOptions = { launcher: deps.launcher, headers: { 'www-authenticate': 'token realm="hubapps"' } };
-
-  const hasSecret = (req: IncomingMessage): boolean => {
-    const got = req.headers.authorization;
-    if (got === undefined || got.length !== expected.length) return false;
-    return timingSafeEqual(Buffer.from(got), expected);
-  };
-
-  const forward = (req: IncomingMessage, res: ServerResponse, d: Decision): void => {
-    if (!d.ok) return sendPage(req, res, d.status, d.message, d.status === 401 ? unauthorized : page);
-    if (d.redirect !== undefined) {
-      res.writeHead(302, { location: d.redirect, 'set-cookie': d.setCookie ?? [], 'cache-control': 'no-store', 'content-length': 0 });
-      res.end();
-      return;
-    }
-    deps.activity.touch();
-    const state = deps.status.state;
-    const fwd = deps.forwarder();
-    if (state === 'ready' && fwd !== null) return fwd.web(req, res);
-    if (state === 'starting') return sendPage(req, res, 503, 'the app is starting; this page reloads by itself', starting);
-    sendPage(req, res, 502, 'the app has stopped; start it again from the launcher', page);
-  };
-
-  const onProxied = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = checkPath(req.url!);
-    if (path !== 'ok') return sendPage(req, res, 400, path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding', page);
-    const d = deps.access.authorize(req, false);
-    if (d instanceof Promise) d.then((x) => forward(req, res, x), (err) => internalError(req, res, err, page));
-    else forward(req, res, d);
-  };
-
-  const onPrivate = (req: IncomingMessage, res: ServerResponse, url: string): void => {
-    if (!hasSecret(req)) return json(res, 401, { status: 401, message: 'the secret of this server is required' });
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (path === PROXY_ENDPOINTS.health && req.method === 'GET') {
-      const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
-      return json(res, 200, deps.status.report(Number.isFinite(since) ? since : 0));
-    }
-    if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
-      json(res, 202, { status: 202, message: 'stopping' });
-      return deps.onShutdown();
-    }
-    const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
-    json(res, known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
-  };
-
-  const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url.startsWith(prefix)) return onProxied(req, res);
-    if (url.startsWith('/_hubapps/')) return onPrivate(req, res, url);
-    if (url === base || url.startsWith(`${base}?`)) {
-      res.writeHead(302, { location: prefix + url.slice(base.length), 'content-length': 0 });
-      return res.end();
-    }
-    sendPage(req, res, 404, 'not found: this server only serves paths below its prefix', page);
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onUpgrade(deps, req, socket, head));
+  const listener = new Listener(deps);
+  const server = createServer((req, res) => listener.request(req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => listener.upgrade(req, socket, head));
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     else socket.destroy(err);
@@ -104,36 +44,111 @@ export function createListener(deps: ListenerDeps): Server {
   return server;
 }
 
-function onUpgrade(deps: ListenerDeps, req: IncomingMessage, socket: Socket, head: Buffer): void {
-  socket.on('error', (err) => log(`websocket client: ${describeError(err)}`));
-  const url = req.url ?? '/';
-  if (!url.startsWith(deps.request.prefix)) return refuseUpgrade(socket, 404, 'not found');
-  if (checkPath(url) !== 'ok') return refuseUpgrade(socket, 400, "paths with '..' segments are refused");
-  if (!deps.origins.accepts(req.headers.origin)) {
-    log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
-    return refuseUpgrade(socket, 403, 'this origin may not open websockets to this server');
+class Listener {
+  private readonly prefix: string;
+  private readonly base: string;
+  private readonly expected: Buffer;
+  private readonly page: PageOptions;
+  private readonly starting: PageOptions;
+  private readonly unauthorized: PageOptions;
+
+  constructor(private readonly deps: ListenerDeps) {
+    this.prefix = deps.request.prefix;
+    this.base = this.prefix.slice(0, -1);
+    this.expected = Buffer.from(`Bearer ${deps.request.secret}`);
+    this.page = { launcher: deps.launcher };
+    this.starting = { launcher: deps.launcher, refresh: 2 };
+    this.unauthorized = { launcher: deps.launcher, headers: { 'www-authenticate': 'token realm="hubapps"' } };
   }
-  const go = (d: Decision): void => {
-    if (!d.ok) return refuseUpgrade(socket, d.status, d.message);
-    const fwd = deps.forwarder();
-    if (deps.status.state !== 'ready' || fwd === null) return refuseUpgrade(socket, 503, 'the app is not running');
-    deps.activity.touch();
-    fwd.ws(req, socket, head);
-  };
-  const d = deps.access.authorize(req, true);
-  if (d instanceof Promise) d.then(go, () => refuseUpgrade(socket, 500, 'internal error'));
-  else go(d);
+
+  request(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    if (url.startsWith(this.prefix)) return this.proxied(req, res, url);
+    if (url.startsWith('/_hubapps/')) return this.privateEndpoint(req, res, url);
+    if (url === this.base || url.startsWith(`${this.base}?`)) {
+      res.writeHead(302, { location: this.prefix + url.slice(this.base.length), 'content-length': 0 });
+      return void res.end();
+    }
+    sendPage(req, res, 404, 'not found: this server only serves paths below its prefix', this.page);
+  }
+
+  upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    // A client that goes away before the upgrade is not worth a log line; http-proxy-3 reports later errors.
+    socket.on('error', () => undefined);
+    const url = req.url ?? '/';
+    if (!url.startsWith(this.prefix)) return refuseUpgrade(socket, 404, 'not found');
+    if (checkPath(url) !== 'ok') return refuseUpgrade(socket, 400, "paths with '..' segments are refused");
+    if (!this.deps.origins.accepts(req.headers.origin)) {
+      log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
+      return refuseUpgrade(socket, 403, 'this origin may not open websockets to this server');
+    }
+    const go = (d: Decision): void => {
+      if (!d.ok) return refuseUpgrade(socket, d.status, d.message);
+      const fwd = this.deps.forwarder();
+      if (this.deps.status.state !== 'ready' || fwd === null) return refuseUpgrade(socket, 503, 'the app is not running');
+      this.deps.activity.touch();
+      fwd.ws(req, socket, head);
+    };
+    const d = this.deps.access.authorize(req, true);
+    if (d instanceof Promise) d.then(go, () => refuseUpgrade(socket, 500, 'internal error'));
+    else go(d);
+  }
+
+  private proxied(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const path = checkPath(url);
+    if (path !== 'ok') return sendPage(req, res, 400, path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding', this.page);
+    const d = this.deps.access.authorize(req, false);
+    if (d instanceof Promise) d.then((x) => this.forward(req, res, x), (err) => this.internalError(req, res, err));
+    else this.forward(req, res, d);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, d: Decision): void {
+    if (!d.ok) return sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
+    if (d.redirect !== undefined) {
+      res.writeHead(302, { location: d.redirect, 'set-cookie': d.setCookie ?? [], 'cache-control': 'no-store', 'content-length': 0 });
+      return void res.end();
+    }
+    this.deps.activity.touch();
+    const state = this.deps.status.state;
+    const fwd = this.deps.forwarder();
+    if (state === 'ready' && fwd !== null) return fwd.web(req, res);
+    if (state === 'starting') return sendPage(req, res, 503, 'the app is starting; this page reloads by itself', this.starting);
+    sendPage(req, res, 502, 'the app has stopped; start it again from the launcher', this.page);
+  }
+
+  private privateEndpoint(req: IncomingMessage, res: ServerResponse, url: string): void {
+    if (!this.hasSecret(req)) return json(res, 401, { status: 401, message: 'the secret of this server is required' });
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === PROXY_ENDPOINTS.health && req.method === 'GET') {
+      const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
+      return json(res, 200, this.deps.status.report(Number.isFinite(since) ? since : 0));
+    }
+    if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
+      json(res, 202, { status: 202, message: 'stopping' });
+      return this.deps.onShutdown();
+    }
+    const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
+    json(res, known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
+  }
+
+  private hasSecret(req: IncomingMessage): boolean {
+    const got = req.headers.authorization;
+    if (got === undefined || got.length !== this.expected.length) return false;
+    const bytes = Buffer.from(got);
+    return bytes.length === this.expected.length && timingSafeEqual(bytes, this.expected);
+  }
+
+  private internalError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    log(`internal error: ${describeError(err)}`);
+    sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', this.page);
+  }
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
-}
-
-function internalError(req: IncomingMessage, res: ServerResponse, err: unknown, page: PageOptions): void {
-  log(`internal error: ${describeError(err)}`);
-  sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', page);
 }
 
 /** Listen on 127.0.0.1:port; a taken port becomes HubappsError('port_in_use'). */

@@ -8,6 +8,7 @@ import type { CatalogApp, PlaceholderValues } from '../catalog/types.js';
 import type { StartRequest } from './protocol.js';
 import { expandPlaceholders, placeholdersIn } from './placeholders.js';
 import { runtimeDir, socketPath } from './runtime-dir.js';
+import { serverMarks } from './marks.js';
 
 export type AppTarget = { port: number } | { socket: string };
 
@@ -23,10 +24,6 @@ export interface Account {
   homedir: string;
   shell: string | null;
 }
-
-/** The environment variable that marks every process of a server (used to find escaped ones at stop). */
-export const SERVER_ID_VAR = 'HUBAPPS_SERVER_ID';
-export const PROXY_PID_VAR = 'HUBAPPS_PROXY_PID';
 
 export async function planLaunch(app: CatalogApp, req: StartRequest, account: Account, env = process.env): Promise<LaunchPlan> {
   const templates = [...app.command, ...Object.values(app.environment)];
@@ -65,8 +62,7 @@ function baseEnvironment(req: StartRequest, account: Account, target: AppTarget,
     JUPYTERHUB_SERVICE_PREFIX: req.prefix,
     JUPYTERHUB_BASE_URL: '/',
     JUPYTERHUB_SERVICE_URL: serviceUrl,
-    [SERVER_ID_VAR]: String(req.server.id),
-    [PROXY_PID_VAR]: String(process.pid),
+    ...serverMarks(req.server.id, process.pid),
   };
 }
 

@@ -74,4 +74,8 @@ async function main(): Promise<void> {
   await dispatch(request, args, userInfo().username);
 }
 
+// The log is best effort: a closed stdout/stderr must not turn into an uncaught error loop.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 main().catch((err: unknown) => exit(1, err instanceof HubappsError ? err.message : describeError(err)));

@@ -4,7 +4,7 @@
  * the first. Only a process of this user whose command line is hubapps-proxy is touched;
  * afterwards app processes still marked with that proxy's pid and server id are stopped.
  */
-import { PROXY_PID_VAR, SERVER_ID_VAR } from './launch-plan.js';
+import { serverMarks } from './marks.js';
 import type { StopRequest } from './protocol.js';
 import { alive, isOurProxy, markedProcesses, signal, waitFor } from './proc.js';
 import { log } from './log.js';
@@ -27,7 +27,7 @@ export async function runStop(req: StopRequest): Promise<number> {
       await waitFor(() => !alive(pid), LEFTOVER_GRACE_MS);
     }
   }
-  const marks = { [SERVER_ID_VAR]: String(req.server.id), [PROXY_PID_VAR]: String(pid) };
+  const marks = serverMarks(req.server.id, pid);
   const killLeft = (sig: NodeJS.Signals) => markedProcesses(marks).forEach((p) => signal(p, sig));
   killLeft('SIGTERM');
   if (!(await waitFor(() => markedProcesses(marks).length === 0, LEFTOVER_GRACE_MS, 100))) {

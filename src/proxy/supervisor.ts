@@ -5,18 +5,19 @@
  */
 import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { HubappsError } from '../errors.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { PROXY_EXIT, type StartRequest } from './protocol.js';
-import { loadAppFile } from './app-file.js';
+import { prepareLaunch } from './prepare.js';
 import { Activity } from './activity.js';
 import { ProxyStatus } from './status.js';
 import { Access } from './access.js';
 import { TokenChecker } from './token-check.js';
 import { OriginPolicy } from './origin.js';
 import { createListener, listenLoopback } from './http-server.js';
-import { planLaunch, type LaunchPlan } from './launch-plan.js';
+import type { LaunchPlan } from './launch-plan.js';
 import { AppProcess, describeExit, type AppExit } from './app-process.js';
 import { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
@@ -37,14 +38,10 @@ export class ProxyExit extends Error {
 }
 
 export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
-  let app: CatalogApp;
-  try {
-    app = await loadAppFile(catalogDir, request.app);
-  } catch (err) {
-    const notThere = err instanceof HubappsError && err.code === 'app_not_in_catalog';
-    throw new ProxyExit(notThere ? PROXY_EXIT.appNotInCatalog : 1, (err as Error).message);
-  }
-  await new Supervisor(request, app).run();
+  const me = userInfo();
+  const prepared = await prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell });
+  if (!prepared.ok) throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
+  await new Supervisor(request, prepared.app, prepared.plan).run();
 }
 
 class Supervisor {
@@ -60,6 +57,7 @@ class Supervisor {
   constructor(
     private readonly req: StartRequest,
     private readonly catalogApp: CatalogApp,
+    private readonly plan: LaunchPlan,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
     this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
@@ -89,17 +87,11 @@ class Supervisor {
       void this.end(`internal error in hubapps-proxy: ${err.message}`, 1);
     });
     log(`listening on 127.0.0.1:${this.req.port} for ${this.req.prefix}`);
-    let plan: LaunchPlan;
-    try {
-      const me = userInfo();
-      plan = await planLaunch(this.catalogApp, this.req, { username: me.username, homedir: me.homedir, shell: me.shell });
-    } catch (err) {
-      return this.end(err instanceof HubappsError ? err.message : describeError(err), 1);
-    }
-    this.launch(plan);
+    this.launch();
   }
 
-  private launch(plan: LaunchPlan): void {
+  private launch(): void {
+    const plan = this.plan;
     this.status.appTarget = plan.target;
     this.forwarder = new Forwarder({
       target: plan.target,
@@ -115,10 +107,11 @@ class Supervisor {
     this.app = app;
     this.status.appPid = app.pid;
     void app.exited.then((exit) => this.onAppExit(exit));
-    void this.awaitReady(plan);
+    void this.awaitReady();
   }
 
-  private async awaitReady(plan: LaunchPlan): Promise<void> {
+  private async awaitReady(): Promise<void> {
+    const plan = this.plan;
     const ready = this.catalogApp.ready;
     const started = Date.now();
     this.status.progress('port' in plan.target ? `waiting for port ${plan.target.port}` : 'waiting for socket');
@@ -143,7 +136,7 @@ class Supervisor {
     const wasReady = this.status.state === 'ready';
     const what = describeExit(exit);
     log(what);
-    const reason = wasReady ? what : `${what} before it was ready`;
+    const reason = wasReady || exit.error ? what : `${what} before it was ready`;
     void this.end(reason, wasReady && exit.code === 0 ? 0 : 1, exit);
   }
 
@@ -164,6 +157,7 @@ class Supervisor {
       await this.app.stop(this.req.stopGraceMs);
       final ??= await Promise.race([this.app.exited, sleep(1000).then(() => null)]);
     }
+    if ('socket' in this.plan.target) rmSync(this.plan.target.socket, { force: true });
     this.status.exit = { code: final?.code ?? null, signal: final?.signal ?? null, reason };
     this.status.state = 'exited';
     if (exit) this.status.progress(reason);
@@ -171,7 +165,7 @@ class Supervisor {
     this.forwarder?.close();
     this.server.closeAllConnections();
     this.server.close();
-    log(`exiting with code ${code}`);
+    log(`${reason}; the proxy exits with code ${code}`);
     process.exit(code);
   }
 

@@ -33,10 +33,11 @@ export class TokenChecker {
     this.url = new URL(SERVICE_PROXY_AUTH_PATH, opts.serviceUrl);
   }
 
-  check(token: string): Promise<TokenVerdict> {
+  /** The verdict for a token; synchronous while a cached answer is fresh, so busy API clients stay on the fast path. */
+  check(token: string): TokenVerdict | Promise<TokenVerdict> {
     const key = createHash('sha256').update(token).digest('base64');
     const hit = this.cache.get(key);
-    if (hit && hit.until > Date.now()) return Promise.resolve(hit.verdict);
+    if (hit && hit.until > Date.now()) return hit.verdict;
     if (hit) this.cache.delete(key);
     let pending = this.inFlight.get(key);
     if (!pending) {

@@ -1,0 +1,32 @@
+/**
+ * Reading the app from the catalog and planning its launch (argv, environment, target),
+ * done in a worker thread that ends right after: the parser and schema libraries it needs
+ * would otherwise stay in the memory of every running proxy.
+ */
+import { Worker } from 'node:worker_threads';
+import type { CatalogApp } from '../catalog/types.js';
+import type { Account, LaunchPlan } from './launch-plan.js';
+import type { StartRequest } from './protocol.js';
+
+export interface PrepareInput {
+  catalogDir: string;
+  /** The start request without its secret: the worker does not need it. */
+  request: Omit<StartRequest, 'secret'>;
+  account: Account;
+}
+
+export type PrepareOutput = { ok: true; app: CatalogApp; plan: LaunchPlan } | { ok: false; code: string; message: string };
+
+export function prepareLaunch(catalogDir: string, request: StartRequest, account: Account): Promise<PrepareOutput> {
+  const { secret: _secret, ...withoutSecret } = request;
+  const input: PrepareInput = { catalogDir, request: withoutSecret, account };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./prepare-worker.js', import.meta.url), { workerData: input });
+    worker.once('message', (out: PrepareOutput) => {
+      resolve(out);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the catalog reader stopped with code ${code}`)));
+  });
+}

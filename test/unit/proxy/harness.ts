@@ -1,0 +1,232 @@
+/**
+ * Running the real hubapps-proxy (dist/src/proxy/main.js) as this test's user against
+ * real apps written into a temp catalog, with a small real HTTP service that answers the
+ * proxy's token checks by the ProxyAuthRequest contract.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
+import type { HealthReport, ProxyAuthRequest, StartRequest } from '../../../src/proxy/protocol.js';
+
+export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
+export const NODE = process.execPath;
+/** Absolute path of the ws package, handed to test apps through their environment. */
+export const WS_MODULE = createRequire(import.meta.url).resolve('ws');
+
+/** A temp catalog directory with app files and the apps' own scripts. */
+export class Catalog {
+  private constructor(readonly tmp: TmpDir) {}
+
+  static async create(): Promise<Catalog> {
+    return new Catalog(await tmpDir('proxy'));
+  }
+
+  get dir(): string {
+    return this.tmp.path;
+  }
+
+  /** Write NAME.yaml; the YAML text is given as written by an admin. */
+  app(name: string, yaml: string): this {
+    writeFileSync(join(this.dir, `${name}.yaml`), yaml);
+    return this;
+  }
+
+  /** Write a helper file (an app script) and return its absolute path. */
+  file(name: string, content: string): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, content);
+    return path;
+  }
+
+  remove(): Promise<void> {
+    return this.tmp.remove();
+  }
+}
+
+/** The fake hubapps service: real HTTP, real contract. alice-token is alice's, bob-token bob's, admin-token an admin's. */
+export interface FakeService {
+  /** serviceUrl for the start request, e.g. http://127.0.0.1:PORT/services/hubapps/ */
+  url: string;
+  /** Token checks received, with the Authorization header the proxy sent. */
+  calls: { body: ProxyAuthRequest; authorization: string | undefined }[];
+  close(): Promise<void>;
+}
+
+export async function startFakeService(): Promise<FakeService> {
+  const calls: FakeService['calls'] = [];
+  const users: Record<string, { user: string; admin: boolean }> = {
+    'alice-token': { user: 'alice', admin: false },
+    'bob-token': { user: 'bob', admin: false },
+    'admin-token': { user: 'root-admin', admin: true },
+  };
+  const server: Server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/services/hubapps/api/internal/proxy-auth') {
+        res.writeHead(404).end();
+        return;
+      }
+      const body = JSON.parse(text) as ProxyAuthRequest;
+      calls.push({ body, authorization: req.headers.authorization });
+      const who = users[body.token];
+      if (!who) {
+        res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown token"}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...who, ttl: 30 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/services/hubapps/`,
+    calls,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request to 127.0.0.1:port without connection reuse. */
+export function fetchRaw(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export interface RunningProxy {
+  spec: StartRequest;
+  child: ChildProcess;
+  /** Everything the proxy and its app wrote to stdout/stderr so far. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  health(since?: number, secret?: string): Promise<Answer>;
+  report(since?: number): Promise<HealthReport>;
+  /** Wait until health says ready; fails with the proxy's output on timeout. */
+  ready(timeout?: number): Promise<HealthReport>;
+  get(path: string, headers?: Record<string, string>, method?: string): Promise<Answer>;
+  /** SIGTERM the proxy if still running and wait for it; kill leftovers of its app group. */
+  kill(): Promise<void>;
+}
+
+export interface ProxyOptions {
+  catalog: Catalog;
+  app: string;
+  service: FakeService;
+  serverId?: number;
+  user?: string;
+  name?: string;
+  port?: number;
+  publicOrigin?: string;
+  allowedOrigins?: string[];
+  readyTimeoutMs?: number;
+  stopGraceMs?: number;
+  args?: string[];
+}
+
+export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
+  const user = opts.user ?? 'alice';
+  const name = opts.name ?? opts.app;
+  return {
+    op: 'start',
+    version: 1,
+    server: { id: opts.serverId ?? 7, user, name },
+    app: opts.app,
+    options: {},
+    port,
+    secret: randomBytes(24).toString('hex'),
+    publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
+    allowedOrigins: opts.allowedOrigins ?? [],
+    prefix: `/apps/${user}/${name}/`,
+    serviceUrl: opts.service.url,
+    stopGraceMs: opts.stopGraceMs ?? 2000,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 15000,
+  };
+}
+
+/** Start the proxy with a spec on stdin (not waiting for readiness). */
+export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
+  const port = opts.port ?? (await freePort());
+  const spec = makeSpec(opts, port);
+  return runProxy(spec, ['--catalog-dir', opts.catalog.dir, ...(opts.args ?? [])]);
+}
+
+export function runProxy(spec: unknown, args: string[], stdinText?: string): RunningProxy {
+  const child = spawn(NODE, [MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stdin!.end(stdinText ?? `${JSON.stringify(spec)}\n`);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const s = spec as StartRequest;
+  let appPid: number | null = null;
+  const proxy: RunningProxy = {
+    spec: s,
+    child,
+    output: () => out,
+    exited,
+    health: (since, secret = s.secret) =>
+      fetchRaw(s.port, `/_hubapps/health${since === undefined ? '' : `?since=${since}`}`, { headers: { authorization: `Bearer ${secret}` } }),
+    async report(since) {
+      const answer = await proxy.health(since);
+      if (answer.status !== 200) throw new Error(`health answered ${answer.status}: ${answer.body}`);
+      const report = JSON.parse(answer.body) as HealthReport;
+      appPid = report.appPid ?? appPid;
+      return report;
+    },
+    async ready(timeout = 15000) {
+      try {
+        return await waitFor(async () => {
+          const r = await proxy.report();
+          if (r.state === 'exited') throw new Error(`app exited: ${r.exit?.reason}`);
+          return r.state === 'ready' ? r : null;
+        }, { timeout, what: 'the proxy to report ready' });
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n--- proxy output ---\n${out}`);
+      }
+    },
+    get: (path, headers, method) => fetchRaw(s.port, path, { headers, method }),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+      if (appPid !== null) {
+        try {
+          process.kill(-appPid, 'SIGKILL');
+        } catch {
+          // the group is gone, as it should be
+        }
+      }
+    },
+  };
+  return proxy;
+}
+
+/** Is there a live (non-zombie) process with this pid? */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
