@@ -137,7 +137,12 @@ export class ServerManager {
   private async onProcessExit(serverId: number, info: ExitInfo): Promise<void> {
     const row = this.deps.store.byId(serverId);
     if (!row || row.state !== 'running') return;
-    await this.markGone(row, info.code === 0 ? null : `the app ended (${info.signal ?? `exit code ${info.code}`})`);
+    const failure = info.signal
+      ? `the server's proxy was killed by ${info.signal}`
+      : info.code === 0
+        ? null
+        : `the app ended with an error (proxy exit code ${info.code})`;
+    await this.markGone(row, failure);
   }
 
   /** Record that a running server's processes are gone, and drop its route. */
@@ -151,6 +156,7 @@ export class ServerManager {
     });
     if (done) {
       await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
+      await this.deps.launcher.forceKill(handleOf(row));
     }
   }
 

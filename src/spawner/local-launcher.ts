@@ -1,8 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StartRequest } from '../proxy/protocol.js';
-import type { ProcessHandle } from './launcher.js';
-import { killAndWait, ProcessLauncher } from './process-launcher.js';
+import { ProcessLauncher } from './process-launcher.js';
 
 const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
 
@@ -19,12 +17,8 @@ export class LocalLauncher extends ProcessLauncher {
     super();
   }
 
-  protected command(_spec: StartRequest) {
+  protected command(_user: string) {
     return { file: process.execPath, args: [PROXY_MAIN, '--catalog-dir', this.catalogDir] };
-  }
-
-  protected async forceKill(handle: ProcessHandle): Promise<void> {
-    for (const pid of [handle.proxyPid, handle.launcherPid]) if (pid) await killAndWait(pid);
   }
 
   protected override environment(): NodeJS.ProcessEnv {

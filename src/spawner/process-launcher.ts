@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { HubappsError, errnoCode } from '../errors.js';
-import type { StartRequest } from '../proxy/protocol.js';
+import { PROTOCOL_VERSION, type StartRequest, type StopRequest } from '../proxy/protocol.js';
 import type { Launcher, ProbeResult, ProcessHandle } from './launcher.js';
-import { pidAlive, runs, signal, sleep, waitUntil } from './pids.js';
+import { runs, signal, waitUntil } from './pids.js';
 import { fetchHealth, requestShutdown } from './proxy-client.js';
 
 export interface ExitInfo {
@@ -25,17 +25,15 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
   abstract readonly kind: 'sudo' | 'local';
   private readonly exits = new Map<number, ExitInfo>();
 
-  /** The command and arguments that start the proxy for this user. */
-  protected abstract command(spec: StartRequest): { file: string; args: string[] };
+  /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
+  protected abstract command(user: string): { file: string; args: string[] };
   /** A string in /proc/PID/cmdline that proves a recorded pid is still one of ours. */
   protected abstract readonly marker: string;
-  /** Kill a wedged proxy that ignores its shutdown endpoint and SIGTERM. */
-  protected abstract forceKill(handle: ProcessHandle): Promise<void>;
 
   async start(spec: StartRequest, logFile: string): Promise<ProcessHandle> {
     const fd = openLog(logFile);
     try {
-      const { file, args } = this.command(spec);
+      const { file, args } = this.command(spec.server.user);
       const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));
@@ -80,12 +78,35 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
     const gone = () => !this.processAlive(handle);
     const asked = await requestShutdown(handle.port, handle.secret);
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
-    if (handle.launcherPid && runs(handle.launcherPid, this.marker)) signal(handle.launcherPid, 'SIGTERM');
+    if (handle.launcherPid && runs(handle.launcherPid, this.marker)) {
+      signal(handle.launcherPid, 'SIGTERM');
+      // A stopped process acts on SIGTERM only once continued, and sudo stops itself when its proxy is stopped.
+      signal(handle.launcherPid, 'SIGCONT');
+    }
     if (await waitUntil(gone, grace + 2000)) return;
     await this.forceKill(handle);
     if (!(await waitUntil(gone, 3000))) {
       throw new HubappsError('stop_failed', 500, `server ${handle.serverId} of ${handle.user} did not stop (pids ${handle.launcherPid}, ${handle.proxyPid}); see its log`);
     }
+  }
+
+  /**
+   * Last resort, and the clean-up after a proxy died: a fresh proxy, run as the user, kills
+   * the recorded proxy if it is still one of ours and then every process its app left
+   * behind (they carry the server id and the proxy pid in their environment). Only the
+   * user may signal the user's processes, hence a proxy and not the service.
+   */
+  async forceKill(handle: ProcessHandle): Promise<void> {
+    if (!handle.proxyPid) return;
+    const req: StopRequest = { op: 'stop', version: PROTOCOL_VERSION, pid: handle.proxyPid, server: { id: handle.serverId } };
+    const { file, args } = this.command(handle.user);
+    await new Promise<void>((resolve) => {
+      const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'ignore'], env: this.environment() });
+      child.on('error', () => resolve());
+      child.on('exit', () => resolve());
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(`${JSON.stringify(req)}\n`);
+    });
   }
 
   /** The proxy gets a minimal environment; sudo resets it anyway. */
@@ -103,8 +124,3 @@ function openLog(file: string): number {
   }
 }
 
-export async function killAndWait(pid: number, ms = 2000): Promise<void> {
-  signal(pid, 'SIGKILL');
-  await waitUntil(() => !pidAlive(pid), ms);
-  await sleep(0);
-}
