@@ -1,25 +1,36 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadCatalog } from './catalog/load.js';
 import { loadConfig } from './config/load.js';
 import { HubappsError } from './errors.js';
+import { DEFAULT_CONFIG } from './ops/paths.js';
 import { VERSION } from './version.js';
-
-const DEFAULT_CONFIG = '/etc/hubapps/hubapps.yaml';
 
 const USAGE = `hubapps ${VERSION}: per-user web apps behind configurable-http-proxy
 
-usage: hubapps <command> [--config FILE]
+usage: hubapps <command> [--config FILE] [options]
 
 commands:
   serve          run the service (systemd runs this)
   check-config   validate the config and the app catalog; exit 1 with every problem listed
+  doctor         check the whole installation; one line per check, a fix for every failure
+  install        lay out the program, service user, directories, unit and sudoers rule (root)
+  migrate-conf   turn jupyter-server-proxy standalone *.conf.py files into apps.d/*.yaml
   version        print the version
 
---config FILE defaults to ${DEFAULT_CONFIG}
+--config FILE defaults to ${DEFAULT_CONFIG}; \`hubapps <command> --help\` for a command's options.
 `;
 
+/** Admin commands in src/ops/: each parses its own options and returns its exit status. */
+const OPS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  'check-config': async () => (await import('./ops/check-config.js')).runCheckConfig,
+  doctor: async () => (await import('./ops/doctor.js')).runDoctor,
+  install: async () => (await import('./ops/install.js')).runInstall,
+  'migrate-conf': async () => (await import('./ops/migrate-conf.js')).runMigrateConf,
+};
+
 async function main(argv: string[]): Promise<number> {
+  const ops = OPS[argv[0] ?? ''];
+  if (ops) return (await ops())(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -40,12 +51,8 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', stop);
       return -1;
     }
-    case 'check-config': {
-      const config = loadConfig(configFile);
-      const catalog = loadCatalog(config.catalog_dir);
-      process.stdout.write(`${configFile}: ok\n${config.catalog_dir}: ${catalog.list().length} app(s): ${catalog.list().map((a) => a.name).join(', ')}\n`);
-      return 0;
-    }
+    case 'check-config':
+      return (await OPS[command]!())(['--config', configFile]);
     case 'version':
       process.stdout.write(`${VERSION}\n`);
       return 0;
@@ -62,6 +69,10 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof HubappsError) {
       process.stderr.write(`hubapps: ${err.message}\n`);
+    } else if (String((err as { code?: unknown })?.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`hubapps: ${(err as Error).message}; see hubapps --help\n`);
+      process.exitCode = 2;
+      return;
     } else {
       process.stderr.write(`hubapps: ${(err as Error)?.stack ?? String(err)}\n`);
     }

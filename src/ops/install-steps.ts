@@ -8,7 +8,7 @@ import { programTree } from './program-tree.js';
 import { cliWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
 import { renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
 import { sampleApp, sampleConfig } from './samples.js';
-import { getGroup, getPasswd, runChecked, runCommand } from './system.js';
+import { getGroup, getPasswd, groupName, runChecked, runCommand } from './system.js';
 
 /** One line of install's report. 'would': a change a dry run leaves undone; 'skip': not done under --root. */
 export interface StepReport {
@@ -37,8 +37,8 @@ function report(ctx: InstallContext, changed: boolean, what: string): StepReport
   return { status: !changed ? 'ok' : ctx.dryRun ? 'would' : 'done', text: what };
 }
 
-/** mkdir -p for the parents of a target (/etc/systemd/system under a scratch root); not reported. */
-function parentOf(ctx: InstallContext, path: string): string {
+/** Where `path` is written, with its parent directories made (/etc/systemd/system under a scratch root); not reported. */
+function writePath(ctx: InstallContext, path: string): string {
   const file = at(ctx.layout, path);
   if (!ctx.dryRun) fs.mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   return file;
@@ -71,7 +71,7 @@ export function programStep(ctx: InstallContext): StepReport[] {
   if (lstatOrUndefined(target) && fs.realpathSync(target) === fs.realpathSync(ctx.source)) {
     return [{ status: 'ok', text: `program in ${libDir}: install runs from it, left as it is` }];
   }
-  parentOf(ctx, libRoot);
+  writePath(ctx, libRoot);
   ensureDir(at(ctx.layout, libRoot), 0o755, rootOpts(ctx));
   const tree = programTree(ctx.source);
   const r = ensureTree(target, tree, 0o755, 0o644, rootOpts(ctx));
@@ -85,7 +85,7 @@ export function wrappersStep(ctx: InstallContext): StepReport[] {
   ensureDir(at(ctx.layout, binDir), 0o755, opts);
   const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir), 0o755, opts);
   const cli = ensureFile(at(ctx.layout, cliPath), cliWrapperScript(ctx.node, libDir), 0o755, opts);
-  const link = ensureSymlink(parentOf(ctx, cliLink), cliPath, opts);
+  const link = ensureSymlink(writePath(ctx, cliLink), cliPath, opts);
   return [
     report(ctx, proxy, `proxy wrapper ${proxyPath} (runs ${ctx.node})`),
     report(ctx, cli, `CLI wrapper ${cliPath}`),
@@ -96,7 +96,7 @@ export function wrappersStep(ctx: InstallContext): StepReport[] {
 export function configStep(ctx: InstallContext): StepReport[] {
   const { etcDir, catalogDir, configFile, chpTokenFile } = ctx.layout;
   const opts = rootOpts(ctx);
-  parentOf(ctx, etcDir);
+  writePath(ctx, etcDir);
   const etc = ensureDir(at(ctx.layout, etcDir), 0o755, opts);
   const catalog = ensureDir(at(ctx.layout, catalogDir), 0o755, opts);
   const config = ensureFileOnce(at(ctx.layout, configFile), sampleConfig(ctx.layout), 0o644, opts);
@@ -114,7 +114,7 @@ export function stateDirsStep(ctx: InstallContext): StepReport[] {
   const { serviceUser, dataDir, logDir } = ctx.layout;
   const account = getPasswd(serviceUser);
   const owner = ctx.root && account ? { uid: account.uid, gid: account.gid } : undefined;
-  const out = [dataDir, logDir].map((dir) => report(ctx, ensureDir(parentOf(ctx, dir), 0o700, { dryRun: ctx.dryRun, owner }), `${dir} (${serviceUser}, 0700)`));
+  const out = [dataDir, logDir].map((dir) => report(ctx, ensureDir(writePath(ctx, dir), 0o700, { dryRun: ctx.dryRun, owner }), `${dir} (${serviceUser}, 0700)`));
   // A dry run on a fresh host: the user the real run creates first does not exist yet.
   const pending = ctx.dryRun && ctx.root && ctx.layout.root === '';
   if (!owner && !pending) {
@@ -126,14 +126,16 @@ export function stateDirsStep(ctx: InstallContext): StepReport[] {
 export function systemdStep(ctx: InstallContext): StepReport[] {
   const { unitFile, sysusersFile, tmpfilesFile } = ctx.layout;
   const opts = rootOpts(ctx);
+  const account = getPasswd(ctx.layout.serviceUser);
+  const group = account ? groupName(account.gid) : undefined;
   const files: Array<[string, string, (t: string, l: Layout) => string]> = [
-    [unitFile, 'hubapps.service', renderUnit],
+    [unitFile, 'hubapps.service', (t, l) => renderUnit(t, l, group)],
     [sysusersFile, 'hubapps.sysusers', renderSysusers],
     [tmpfilesFile, 'hubapps.tmpfiles', renderTmpfiles],
   ];
   return files.map(([target, template, render]) => {
     const text = render(readTemplate(ctx, template), ctx.layout);
-    return report(ctx, ensureFile(parentOf(ctx, target), text, 0o644, opts), target);
+    return report(ctx, ensureFile(writePath(ctx, target), text, 0o644, opts), target);
   });
 }
 
@@ -141,7 +143,7 @@ export function systemdStep(ctx: InstallContext): StepReport[] {
 export function sudoersStep(ctx: InstallContext): StepReport[] {
   const { serviceUser, allowedGroup, proxyPath, sudoersFile } = ctx.layout;
   const content = renderSudoers(readTemplate(ctx, 'hubapps.sudoers'), serviceUser, allowedGroup, proxyPath);
-  const target = parentOf(ctx, sudoersFile);
+  const target = writePath(ctx, sudoersFile);
   const what = `sudoers rule ${sudoersFile}: ${serviceUser} may run ${proxyPath} as members of ${allowedGroup}`;
   const current = lstatOrUndefined(target);
   const same = current?.isFile() && (current.mode & 0o7777) === 0o440 && (!ctx.root || current.uid === 0) && fs.readFileSync(target, 'utf8') === content;

@@ -39,8 +39,9 @@ export function programTree(source: string): Map<string, TreeEntry> {
   for (const [rel, dir] of packageClosure(source, runtimeDependencies(source))) {
     addParents(tree, rel);
     tree.set(rel, { kind: 'dir' });
+    const native = existsSync(join(dir, 'binding.gyp'));
     // A package's own node_modules holds only what the closure lists separately.
-    add(rel, listTree(dir, (child, isDir) => isDir && child.split('/').includes('node_modules')));
+    add(rel, listTree(dir, (child, isDir) => (isDir && child.split('/').includes('node_modules')) || (native && buildLeftover(child, isDir))));
   }
   tree.set('package.json', { kind: 'content', content: installedPackageJson(source) });
   return tree;
@@ -52,6 +53,17 @@ function installedPackageJson(source: string): string {
   const keep = ['name', 'version', 'description', 'type', 'license', 'engines', 'dependencies'];
   const out = Object.fromEntries(keep.filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]]));
   return `${JSON.stringify({ ...out, private: true }, null, 2)}\n`;
+}
+
+/**
+ * What node-gyp leaves in a native addon's package besides the addon: its C sources and
+ * object files (tens of MB for better-sqlite3). Only build/CONFIG/NAME.node is loaded.
+ */
+function buildLeftover(rel: string, isDir: boolean): boolean {
+  const parts = rel.split('/');
+  if (parts[0] === 'deps' || parts[0] === 'src') return true;
+  if (parts[0] !== 'build') return false;
+  return isDir ? parts.length > 2 : parts.length !== 3 || !rel.endsWith('.node');
 }
 
 function addParents(tree: Map<string, TreeEntry>, rel: string): void {

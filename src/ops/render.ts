@@ -34,16 +34,10 @@ function renamePaths(text: string, layout: Layout): string {
   return pairs.reduce((out, [from, to]) => out.replace(new RegExp(`${escape(from)}(?![\\w.-])`, 'g'), to), text);
 }
 
-export function renderUnit(template: string, layout: Layout): string {
-  return renamePaths(template, layout)
-    .split('\n')
-    .map((line) => {
-      const m = /^(User|Group|StateDirectory|LogsDirectory)=hubapps$/.exec(line);
-      if (!m) return line;
-      const value = m[1] === 'User' || m[1] === 'Group' ? layout.serviceUser : layout.name;
-      return `${m[1]}=${value}`;
-    })
-    .join('\n');
+/** `group`: the service user's primary group (useradd --user-group names it after the user). */
+export function renderUnit(template: string, layout: Layout, group = layout.serviceUser): string {
+  const values: Record<string, string> = { User: layout.serviceUser, Group: group, StateDirectory: layout.name, LogsDirectory: layout.name };
+  return renamePaths(template, layout).replace(/^(User|Group|StateDirectory|LogsDirectory)=hubapps$/gm, (_, key: string) => `${key}=${values[key]}`);
 }
 
 /** `u NAME ID GECOS HOME SHELL`: the service user's line gets the layout's user name. */

@@ -62,6 +62,12 @@ export function getGroup(name: string): GroupEntry | undefined {
   return { name, gid: Number(fields[2]), members: fields[3]!.split(',').filter(Boolean) };
 }
 
+/** The name of the group with this gid, or undefined. */
+export function groupName(gid: number): string | undefined {
+  const r = runCommand('getent', ['group', String(gid)]);
+  return r.code === 0 ? (r.stdout.split(':')[0] || undefined) : undefined;
+}
+
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }

@@ -31,9 +31,11 @@ export async function createTestAccounts(): Promise<void> {
 
 /** Kill what the test accounts still run, then delete the accounts, their homes and groups. Idempotent. */
 export async function removeTestAccounts(): Promise<void> {
-  for (const user of ALL_USERS) {
-    if (!(await exists('passwd', user))) continue;
-    await killProcessesOf(user);
+  const present: string[] = [];
+  for (const user of ALL_USERS) if (await exists('passwd', user)) present.push(user);
+  // All at once: a user's zombie is reaped only once its parent, a sudo of the service user, is gone.
+  await killProcessesOf(present);
+  for (const user of present) {
     const result = await run('userdel', ['-r', user]);
     // 12: the home or mail spool was already gone, which is what we want anyway.
     if (result.code !== 0 && result.code !== 12) {
@@ -49,11 +51,13 @@ export async function exists(database: 'passwd' | 'group', name: string): Promis
   return (await run('getent', [database, name])).code === 0;
 }
 
-/** SIGKILL every process running as `user`, by pid, and wait until they are gone (userdel refuses otherwise). */
-async function killProcessesOf(user: string): Promise<void> {
+/** SIGKILL every process running as one of `users`, by pid, and wait until they are gone (userdel refuses otherwise). */
+async function killProcessesOf(users: string[]): Promise<void> {
+  if (users.length === 0) return;
+  const list = users.join(',');
   for (let round = 0; round < 50; round++) {
     // -u: effective uid, -U: real uid (a sudo started by the service user runs with euid 0).
-    const listed = [(await run('pgrep', ['-u', user])).stdout, (await run('pgrep', ['-U', user])).stdout];
+    const listed = [(await run('pgrep', ['-u', list])).stdout, (await run('pgrep', ['-U', list])).stdout];
     const pids = [...new Set(listed.join('\n').split('\n').filter(Boolean).map(Number))];
     if (pids.length === 0) return;
     for (const pid of pids) {
@@ -65,5 +69,5 @@ async function killProcessesOf(user: string): Promise<void> {
     }
     await sleep(100);
   }
-  throw new Error(`processes of ${user} survive SIGKILL`);
+  throw new Error(`processes of ${list} survive SIGKILL`);
 }

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { chmod, chown, cp, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { runOk } from './harness-exec.js';
+import { packageClosure as closureOf } from '../../src/ops/closure.js';
+import { wrapperScript } from '../../src/ops/proxy-wrapper.js';
 
 /**
  * Lays out hubapps-proxy the way production does (DESIGN.md, "Conventions"): root-owned,
@@ -53,19 +56,46 @@ export async function installProxy(opts: { root?: string; catalogDir?: string; p
   await mkdir(join(root, 'bin'));
   await mkdir(catalogDir, { recursive: true });
   await cp(join(repo, 'dist', 'src'), join(lib, 'dist', 'src'), { recursive: true });
-  for (const [rel, dir] of await packageClosure(repo, await bareImports(main))) {
-    // Nested node_modules are part of the closure themselves when something needs them.
-    await cp(dir, join(lib, rel), { recursive: true, filter: (src) => !relative(dir, src).split('/').includes('node_modules') });
-  }
+  await copyPackages(repo, lib, await bareImports(main));
   // hubapps' own package.json: "type": "module" for the .js files, and the version src/version.ts reads.
   await cp(join(repo, 'package.json'), join(lib, 'package.json'));
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
   const args = opts.proxyArgs ?? ['--catalog-dir', catalogDir, '--expect-user-check'];
   const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
-  await writeFile(proxyPath, `#!/bin/sh\nexec ${[process.execPath, entry, ...args].map(shellQuote).join(' ')}\n`);
+  await writeFile(proxyPath, wrapperScript({ node: process.execPath, main: entry, args }));
   await lockDown(root);
   await chmod(proxyPath, 0o755);
   return { root, proxyPath, catalogDir, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Add what `hubapps serve` needs besides the proxy to an installation: the packages the CLI
+ * imports and the SQL migrations (found next to dist/ as in a checkout). Resolves to the
+ * installed cli.js, for `node <cli.js> serve`. Needs root.
+ */
+export async function installService(installed: InstalledProxy): Promise<string> {
+  const repo = repoRoot();
+  const lib = join(installed.root, 'lib');
+  await copyPackages(repo, lib, await bareImports(join(repo, 'dist', 'src', 'cli.js')));
+  await cp(join(repo, 'migrations'), join(lib, 'migrations'), { recursive: true });
+  await lockDown(lib);
+  return join(lib, 'dist', 'src', 'cli.js');
+}
+
+/**
+ * Copy the closure of `packages` to `lib`. cp(1), since fs.cp takes seconds over the
+ * thousands of small files in node_modules. A package's nested node_modules is dropped:
+ * the packages in it that something needs are closure entries of their own, and sorting
+ * puts them after their parent, so they are copied after the drop.
+ */
+async function copyPackages(repo: string, lib: string, packages: Iterable<string>): Promise<void> {
+  const closure = [...(await packageClosure(repo, packages))].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [rel, dir] of closure) {
+    const target = join(lib, rel);
+    await mkdir(dirname(target), { recursive: true });
+    await runOk('cp', ['-R', '-T', dir, target]);
+    await rm(join(target, 'node_modules'), { recursive: true, force: true });
+  }
 }
 
 /** Write root-owned NAME.yaml files (0644) into `dir` (0755), as an admin would. Needs root. */
@@ -89,10 +119,14 @@ export async function lockDown(path: string): Promise<void> {
   for (const name of await readdir(path)) await lockDown(join(path, name));
 }
 
+const IMPORT = /^(?:(?:import|export)\b[^'"\n]*?\bfrom|import)\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
 /**
  * Package names that the program starting at `entry` imports, following its relative
- * imports through the compiled JavaScript. tsc writes imports in one regular form
- * (`from '...'`, `import '...'`, `import('...')`), so a pattern is enough here.
+ * imports through the compiled JavaScript. tsc writes each static import or re-export on
+ * one line of its own (`import ... from '...'`, `export ... from '...'`, `import '...'`)
+ * and dynamic ones as `import('...')`, so patterns are enough here. Anchoring the static
+ * forms at the start of a line keeps text such as "(from '${ref}')" in a message out.
  */
 export async function bareImports(entry: string): Promise<Set<string>> {
   const builtins = new Set(builtinModules);
@@ -103,8 +137,8 @@ export async function bareImports(entry: string): Promise<Set<string>> {
     if (seen.has(file)) continue;
     seen.add(file);
     const source = await readFile(file, 'utf8');
-    for (const m of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)) {
-      const spec = m[1]!;
+    for (const m of source.matchAll(IMPORT)) {
+      const spec = (m[1] ?? m[2])!;
       if (spec.startsWith('.')) queue.push(join(dirname(file), spec));
       else if (!spec.startsWith('node:') && !builtins.has(spec)) packages.add(packageName(spec));
     }
@@ -112,43 +146,12 @@ export async function bareImports(entry: string): Promise<Set<string>> {
   return packages;
 }
 
-/**
- * `names` and everything they depend on, resolved the way Node does (nearest node_modules
- * upwards from the dependent package): map of path relative to `repo` -> directory.
- */
+/** `names` and everything they depend on: the closure `hubapps install` copies too (src/ops/closure.ts). */
 export async function packageClosure(repo: string, names: Iterable<string>): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  const queue: Array<[string, string]> = [...names].map((n) => [n, repo]);
-  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
-    const [name, from] = next;
-    const dir = resolvePackage(repo, name, from);
-    if (!dir) throw new Error(`package ${name} (needed from ${relative(repo, from) || 'the proxy'}) is not installed`);
-    const rel = relative(repo, dir);
-    if (found.has(rel)) continue;
-    found.set(rel, dir);
-    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-    for (const dep of Object.keys(pkg.dependencies ?? {})) queue.push([dep, dir]);
-    // Optional and peer dependencies are needed only when installed (follow-redirects -> debug).
-    for (const dep of Object.keys({ ...pkg.optionalDependencies, ...pkg.peerDependencies })) {
-      if (resolvePackage(repo, dep, dir)) queue.push([dep, dir]);
-    }
-  }
-  return found;
-}
-
-function resolvePackage(repo: string, name: string, from: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dir === repo || dir === dirname(dir)) return undefined;
-  }
+  return closureOf(repo, names);
 }
 
 function packageName(spec: string): string {
   const parts = spec.split('/');
   return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_\/.=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,20 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { renderSudoers as fillTemplate } from '../../src/ops/render.js';
 import { run, runOk, type RunResult } from './harness-exec.js';
 import { TEST_USERS } from './harness-accounts.js';
 import { repoRoot } from './harness-install.js';
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-/** Characters that mean something in sudoers (',', ':', '=', '\', space, ...) are not allowed in the path. */
-const PATH = /^\/[A-Za-z0-9_\/.-]+$/;
-
-/** systemd/hubapps.sudoers with its placeholders filled in: the test installs what admins install. */
+/** systemd/hubapps.sudoers with its placeholders filled in, as `hubapps install` does: the test installs what admins install. */
 export function renderSudoers(svcUser: string, group: string, proxyPath: string): string {
-  if (!NAME.test(svcUser) || !NAME.test(group)) throw new Error(`unsafe user or group name: ${svcUser} ${group}`);
-  if (!PATH.test(proxyPath)) throw new Error(`unsafe proxy path for sudoers: ${proxyPath}`);
-  const template = readFileSync(join(repoRoot(), 'systemd', 'hubapps.sudoers'), 'utf8');
-  return template.replaceAll('@SERVICE_USER@', svcUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath);
+  return fillTemplate(readFileSync(join(repoRoot(), 'systemd', 'hubapps.sudoers'), 'utf8'), svcUser, group, proxyPath);
 }
 
 /**

@@ -10,6 +10,7 @@ export {
   builtProxyMain,
   installCatalog,
   installProxy,
+  installService,
   lockDown,
   packageClosure,
   repoRoot,

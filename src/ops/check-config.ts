@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { credentialsEnv } from './credentials.js';
+import { inspectCatalog, inspectConfig } from './inspect-config.js';
+import { stdio, type Io } from './io.js';
+import { DEFAULT_CONFIG, DEFAULT_UNIT } from './paths.js';
+
+
+export const CHECK_CONFIG_USAGE = `usage: hubapps check-config [--config FILE] [--unit FILE]
+
+Validates the configuration and every app file of its catalog, prints every problem (one
+line each, naming the file and the key) and exits 1 if there is any; for CI and config
+management (e.g. Ansible's validate). Outside systemd, credential:NAME secrets are read
+from the LoadCredential= lines of --unit (default ${DEFAULT_UNIT}).
+`;
+
+/** `hubapps check-config`: returns the exit status. */
+export async function runCheckConfig(argv: string[], io: Io = stdio): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, unit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.out(CHECK_CONFIG_USAGE);
+    return 0;
+  }
+  const file = values.config ?? DEFAULT_CONFIG;
+  const creds = credentialsEnv(values.unit ?? DEFAULT_UNIT);
+  try {
+    const { settings, problems, invalidKeys } = inspectConfig(file, creds.env);
+    for (const p of problems) io.err(`${p.message}\n`);
+    if (problems.length === 0) io.out(`${file}: ok\n`);
+    // A catalog_dir with a problem stands in as its default, which is not where the admin's apps are.
+    if (!settings || invalidKeys.has('catalog_dir')) return 1;
+    const catalog = inspectCatalog(settings.catalog_dir);
+    for (const p of catalog.problems) io.err(`${p.message}\n`);
+    if (catalog.problems.length === 0) {
+      io.out(`${settings.catalog_dir}: ${catalog.apps.length} app(s)${catalog.apps.length ? `: ${catalog.apps.map((a) => a.name).join(', ')}` : ''}\n`);
+    }
+    return problems.length + catalog.problems.length > 0 ? 1 : 0;
+  } finally {
+    creds.dispose();
+  }
+}

@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { errnoCode } from '../../errors.js';
+import { openDb, readMigrations, MIGRATIONS_DIR, schemaVersion } from '../../store/db.js';
+import { asUser } from './as-user.js';
+import { type CheckResult, type DoctorContext, fail, ok, skipped } from './check.js';
+
+export function checkServiceUser(ctx: DoctorContext): CheckResult[] {
+  if (!ctx.account) {
+    return [fail(`service user ${ctx.serviceUser} does not exist`, `hubapps install creates it (or: useradd --system --user-group --shell /usr/sbin/nologin ${ctx.serviceUser})`)];
+  }
+  if (ctx.account.uid === 0) return [fail('the service runs as root', 'run it as its own system user (User= in the unit): it needs no root rights, sudo gives it the one it needs')];
+  return [ok(`service user ${ctx.serviceUser} (uid ${ctx.account.uid})${ctx.root ? '' : ': doctor runs as this user'}`)];
+}
+
+/** data_dir: the database, nobody else's business (0700). log_dir: the servers' logs, not for users (no access for others, no writing for the group). */
+export function checkStateDirs(ctx: DoctorContext): CheckResult[] {
+  if (!ctx.settings || !ctx.account) return [skipped('data_dir and log_dir', ctx.settings ? 'no service user' : 'the config cannot be read')];
+  const { data_dir: data, log_dir: logs } = ctx.settings;
+  return [checkDir('data_dir', data, ctx, 0o077, '0700'), checkDir('log_dir', logs, ctx, 0o027, '0700')];
+}
+
+function checkDir(key: string, dir: string, ctx: DoctorContext, forbidden: number, mode: string): CheckResult {
+  const user = ctx.serviceUser;
+  const fix = `install -d -o ${user} -g ${ctx.account!.gid} -m ${mode} ${dir}   (or chown ${user}: ${dir} && chmod ${mode} ${dir})`;
+  let info: fs.Stats;
+  try {
+    info = fs.statSync(dir);
+  } catch (err) {
+    return fail(`${key} ${dir} does not exist (${errnoCode(err) ?? 'error'})`, fix);
+  }
+  if (!info.isDirectory()) return fail(`${key} ${dir} is not a directory`, fix);
+  if (info.uid !== ctx.account!.uid) return fail(`${key} ${dir} is owned by uid ${info.uid}, not by ${user}`, fix);
+  const actual = (info.mode & 0o777).toString(8).padStart(4, '0');
+  if (info.mode & forbidden) return fail(`${key} ${dir} has mode ${actual}: other users can read or change it`, fix);
+  return ok(`${key} ${dir} (${user}, ${actual})`);
+}
+
+/** Open the database as the service user, as the service would: it must open and be migrated. */
+export function checkDatabase(ctx: DoctorContext): CheckResult[] {
+  if (!ctx.settings || !ctx.account) return [skipped('database', ctx.settings ? 'no service user' : 'the config cannot be read')];
+  const file = join(ctx.settings.data_dir, 'hubapps.sqlite');
+  const latest = Math.max(0, ...readMigrations(MIGRATIONS_DIR).map((m) => m.version));
+  try {
+    const version = asUser(ctx.account, () => {
+      const db = openDb(file);
+      try {
+        const check = db.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new Error(`SQLite quick_check: ${String(check)}`);
+        return schemaVersion(db);
+      } finally {
+        db.close();
+      }
+    });
+    if (version > latest) {
+      return [fail(`database ${file} has schema ${version}, newer than this hubapps knows (${latest})`, 'a database written by a newer hubapps: install that version again, or restore the backup taken before the upgrade')];
+    }
+    return [ok(`database ${file} opens as ${ctx.serviceUser}, schema ${version} (up to date)`)];
+  } catch (err) {
+    return [
+      fail(
+      `database ${file} does not open as ${ctx.serviceUser}: ${(err as Error).message}`,
+      `the file must be ${ctx.serviceUser}'s (chown ${ctx.serviceUser}: ${file}*); if it is damaged, restore it from a backup (docs/operations.md)`,
+      ),
+    ];
+  }
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { runCheckConfig } from '../../../src/ops/check-config.js';
+import { bufferIo } from '../../../src/ops/io.js';
+import { tmpDir, type TmpDir } from '../../helpers/index.js';
+import { repoRoot } from '../../system/harness-install.js';
+
+const run = promisify(execFile);
+
+describe('hubapps check-config', () => {
+  let dir: TmpDir;
+  let catalog: string;
+  let config: string;
+  let unit: string;
+  beforeEach(async () => {
+    dir = await tmpDir('check-config');
+    catalog = join(dir.path, 'apps.d');
+    config = join(dir.path, 'hubapps.yaml');
+    unit = join(dir.path, 'hubapps.service');
+    mkdirSync(catalog);
+    writeFileSync(join(catalog, 'good.yaml'), 'title: Good\ncommand: [/bin/app, "{port}"]\n');
+    writeFileSync(join(dir.path, 'chp-token'), 'sekrit\n');
+    writeFileSync(unit, `[Service]\nLoadCredential=chp-token:${join(dir.path, 'chp-token')}\n`);
+  });
+  afterEach(() => dir.remove());
+
+  it('lists every problem of the config and of every app file, and exits 1 (through the real CLI)', async () => {
+    writeFileSync(config, `catalog_dir: ${catalog}\nlisten: {port: 99999}\nchp: {apiurl: x}\n`);
+    writeFileSync(join(catalog, 'typo.yaml'), 'title: T\ncommand: [/bin/app, "{prot}"]\n');
+    writeFileSync(join(catalog, 'empty-cmd.yaml'), 'title: E\ncommand: []\nidle: 5\n');
+    const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
+    const err = await run(process.execPath, [cli, 'check-config', '--config', config, '--unit', unit]).then(
+      () => assert.fail('check-config exited 0'),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    assert.equal(err.code, 1);
+    const lines = err.stderr.trim().split('\n');
+    assert.ok(lines.some((l) => l.startsWith(`${config}: key 'listen.port'`)), err.stderr);
+    assert.ok(lines.some((l) => l.includes("unknown key 'apiurl' (did you mean 'api_url'?)")), err.stderr);
+    assert.ok(lines.some((l) => l.startsWith(`${join(catalog, 'typo.yaml')}: key 'command[1]': unknown placeholder '{prot}'`)), err.stderr);
+    assert.ok(lines.some((l) => l.startsWith(`${join(catalog, 'empty-cmd.yaml')}: key 'command'`)), err.stderr);
+    assert.ok(lines.some((l) => l.startsWith(`${join(catalog, 'empty-cmd.yaml')}: `) && l.includes("unknown key 'idle'")), err.stderr);
+    assert.equal(lines.length, 5, err.stderr);
+  });
+
+  it('exits 0 and names the apps when all is well, reading credential: secrets through the unit', async () => {
+    writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\n`);
+    const io = bufferIo();
+    assert.equal(await runCheckConfig(['--config', config, '--unit', unit], io), 0, io.stderr);
+    assert.equal(io.stdout, `${config}: ok\n${catalog}: 1 app(s): good\n`);
+  });
+
+  it('reports a secret that cannot be found, naming the key', async () => {
+    writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\n`);
+    const io = bufferIo();
+    assert.equal(await runCheckConfig(['--config', config, '--unit', join(dir.path, 'none.service')], io), 1);
+    assert.match(io.stderr, /key 'chp\.auth_token': 'credential:chp-token' needs \$CREDENTIALS_DIRECTORY/);
+  });
+
+  it('does not check the default catalog when catalog_dir itself is wrong', async () => {
+    writeFileSync(config, 'catalog_dir: relative/path\n');
+    const io = bufferIo();
+    assert.equal(await runCheckConfig(['--config', config], io), 1);
+    assert.match(io.stderr, /key 'catalog_dir': must be an absolute path/);
+    assert.doesNotMatch(io.stderr, /\/etc\/hubapps\/apps\.d/);
+  });
+
+  it('reports a config file that does not exist', async () => {
+    const io = bufferIo();
+    assert.equal(await runCheckConfig(['--config', join(dir.path, 'nope.yaml')], io), 1);
+    assert.match(io.stderr, /nope\.yaml: config file not found/);
+  });
+});
