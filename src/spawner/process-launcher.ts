@@ -7,6 +7,9 @@ import type { Launcher, ProbeResult, ProcessHandle } from './launcher.js';
 import { runs, signal, waitUntil } from './pids.js';
 import { fetchHealth, requestShutdown } from './proxy-client.js';
 
+/** What every hubapps-proxy's command line contains, whichever wrapper started it. */
+const PROXY_ENTRY = 'proxy/main.js';
+
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -27,7 +30,7 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
 
   /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
   protected abstract command(user: string): { file: string; args: string[] };
-  /** A string in /proc/PID/cmdline that proves a recorded pid is still one of ours. */
+  /** A string in the launched process's /proc/PID/cmdline (sudo's or the proxy's) that proves a recorded pid is still one of ours. */
   protected abstract readonly marker: string;
 
   async start(spec: StartRequest, logFile: string): Promise<ProcessHandle> {
@@ -70,7 +73,7 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
 
   processAlive(handle: ProcessHandle): boolean {
     if (handle.launcherPid && this.exits.has(handle.launcherPid)) return false;
-    return runs(handle.launcherPid, this.marker) || runs(handle.proxyPid, this.marker);
+    return runs(handle.launcherPid, this.marker) || runs(handle.proxyPid, PROXY_ENTRY);
   }
 
   async stop(handle: ProcessHandle, opts: { graceMs?: number } = {}): Promise<void> {

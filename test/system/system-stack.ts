@@ -1,0 +1,277 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { stringify } from 'yaml';
+import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+import {
+  TEST_GROUP,
+  TEST_USERS,
+  createTestAccounts,
+  installCatalog,
+  installProxy,
+  installService,
+  removeTestAccounts,
+  runOk,
+  writeSudoers,
+  type InstalledProxy,
+} from './harness.js';
+import { startServiceProcess, type ServiceProcess } from './service-process.js';
+
+/** Answers with who it runs as and its environment, so a test sees the app's side of a start. */
+const WHOAMI = `require('http').createServer((q, s) => {
+  s.setHeader('content-type', 'application/json');
+  s.end(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), env: process.env, url: q.url }));
+}).listen(+process.argv[1], '127.0.0.1')`;
+
+export const APPS = {
+  web: { title: 'Web', command: ['/usr/bin/python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1'], ready: { timeout: 20 } },
+  // Braces are doubled: a single one is placeholder syntax in the catalog.
+  whoami: { title: 'Who am I', command: [process.execPath, '-e', WHOAMI.replace(/[{}]/g, '$&$&'), '{port}'], ready: { timeout: 20 } },
+};
+
+export const RECONCILE_INTERVAL_S = 1;
+
+/** A server row as the service stored it (read straight from SQLite, as root). */
+export interface StoredServer {
+  id: number;
+  user: string;
+  name: string;
+  state: string;
+  reason: string | null;
+  port: number | null;
+  secret: string | null;
+  launcher_pid: number | null;
+  proxy_pid: number | null;
+  app_pid: number | null;
+}
+
+/** A route as CHP's REST API lists it: the target plus the data hubapps attached. */
+export interface ChpRoute {
+  target: string;
+  hubapps?: boolean;
+  kind?: string;
+  user?: string;
+  server?: string;
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: any;
+}
+
+/**
+ * The production set-up on this machine: test accounts, the proxy and the service
+ * installed root-owned under /opt/hubapps-t-*, a root-owned catalog, the sudoers rule,
+ * a real CHP, and `hubapps serve` running as hubapps-t-svc with the sudo launcher.
+ */
+export class SystemStack {
+  installed?: InstalledProxy;
+  chp?: RunningChp;
+  service?: ServiceProcess;
+  stateDir = '';
+  port = 0;
+  readonly adminToken = randomBytes(24).toString('base64url');
+  readonly chpToken = randomBytes(24).toString('base64url');
+  private cliPath = '';
+  private configFile = '';
+  private removeRule?: () => Promise<void>;
+  private attempted = false;
+
+  get dbFile(): string {
+    return join(this.stateDir, 'data', 'hubapps.sqlite');
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/services/hubapps/api`;
+  }
+
+  async setUp(): Promise<void> {
+    this.attempted = true;
+    await createTestAccounts();
+    this.installed = await installProxy();
+    this.cliPath = await installService(this.installed);
+    await installCatalog(this.installed.catalogDir, APPS);
+    this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
+    await this.writeState();
+    this.chp = await startChp({ authToken: this.chpToken });
+    // The service must listen on a port known in advance; another process may take it first.
+    for (let attempt = 1; ; attempt++) {
+      this.port = await freePort();
+      await this.writeConfig();
+      try {
+        return await this.startService();
+      } catch (err) {
+        if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */
+  private async writeState(): Promise<void> {
+    const uid = Number((await runOk('id', ['-u', TEST_USERS.svc])).stdout);
+    const gid = Number((await runOk('id', ['-g', TEST_USERS.svc])).stdout);
+    this.stateDir = await mkdtemp('/tmp/hubapps-t-state-');
+    for (const dir of ['', 'data', 'logs', 'secrets']) {
+      await mkdir(join(this.stateDir, dir), { recursive: true });
+      await chmod(join(this.stateDir, dir), 0o700);
+      await chown(join(this.stateDir, dir), uid, gid);
+    }
+    for (const [name, value] of [['chp-token', this.chpToken], ['admin-token', this.adminToken]] as const) {
+      const file = join(this.stateDir, 'secrets', name);
+      await writeFile(file, `${value}\n`, { mode: 0o600 });
+      await chown(file, uid, gid);
+    }
+  }
+
+  private async writeConfig(): Promise<void> {
+    const secrets = join(this.stateDir, 'secrets');
+    this.configFile = join(this.stateDir, 'hubapps.yaml');
+    const config = {
+      public_url: this.chp!.proxyUrl,
+      listen: { host: '127.0.0.1', port: this.port },
+      data_dir: join(this.stateDir, 'data'),
+      log_dir: join(this.stateDir, 'logs'),
+      catalog_dir: this.installed!.catalogDir,
+      allowed_group: TEST_GROUP,
+      launcher: 'sudo',
+      sudo_command: '/usr/bin/sudo',
+      proxy_command: this.installed!.proxyPath,
+      chp: { api_url: this.chp!.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+      admin_token: `file:${join(secrets, 'admin-token')}`,
+      admin_access: true,
+      reconcile_interval: RECONCILE_INTERVAL_S,
+      stop_grace: 1,
+      log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
+    };
+    // Root-owned and world-readable like /etc/hubapps/hubapps.yaml: it holds no secrets.
+    await writeFile(this.configFile, stringify(config), { mode: 0o644 });
+  }
+
+  async startService(): Promise<void> {
+    this.service = await startServiceProcess({
+      user: TEST_USERS.svc,
+      cliPath: this.cliPath,
+      configFile: this.configFile,
+      healthUrl: `${this.apiUrl}/health`,
+    });
+  }
+
+  /** Stop CHP and start a fresh one (no routes) on the same ports, as a CHP restart does. */
+  async restartChp(): Promise<void> {
+    const { port, apiPort } = this.chp!;
+    await this.chp!.stop();
+    this.chp = await startChp({ authToken: this.chpToken, port, apiPort });
+  }
+
+  async removeSudoers(): Promise<void> {
+    await this.removeRule?.();
+  }
+
+  async api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    const res = await fetch(`${this.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `token ${this.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    try {
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      return { status: res.status, body: text };
+    }
+  }
+
+  /** A request through CHP's public port, as a browser or script sends it. */
+  viaChp(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.chp!.proxyUrl}${path}`, { headers, redirect: 'manual' });
+  }
+
+  /** CHP's whole routing table, straight from its REST API. */
+  async routes(): Promise<Record<string, ChpRoute>> {
+    const res = await fetch(`${this.chp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
+    if (res.status !== 200) throw new Error(`CHP answered ${res.status} to GET /api/routes`);
+    return (await res.json()) as Record<string, ChpRoute>;
+  }
+
+  /** Server rows, read from the service's SQLite file (root may read it; SQLite keeps -wal/-shm owned by the service). */
+  servers(user?: string): StoredServer[] {
+    const db = new Database(this.dbFile, { readonly: true, fileMustExist: true });
+    try {
+      const sql = 'SELECT id, user, name, state, reason, port, secret, launcher_pid, proxy_pid, app_pid FROM servers';
+      return (user === undefined ? db.prepare(sql).all() : db.prepare(`${sql} WHERE user = ?`).all(user)) as StoredServer[];
+    } finally {
+      db.close();
+    }
+  }
+
+  eventCount(user: string): number {
+    const db = new Database(this.dbFile, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM events WHERE user = ?').pluck().get(user) as number;
+    } finally {
+      db.close();
+    }
+  }
+
+  row(user: string, name: string): StoredServer | undefined {
+    return this.servers(user).find((s) => s.name === name);
+  }
+
+  /** Start a server through the API and wait until it runs; a failed start throws with its reason. */
+  async startServer(user: string, name: string, app: string): Promise<StoredServer> {
+    const r = await this.api('POST', `/users/${user}/servers/${name}`, { app });
+    if (r.status !== 202) throw new Error(`start of ${user}/${name} answered ${r.status}: ${JSON.stringify(r.body)}`);
+    await this.waitState(user, name, ['running']);
+    return this.row(user, name)!;
+  }
+
+  /** Wait until the row reaches one of `states`; reaching another settled state throws with the reason. */
+  async waitState(user: string, name: string, states: string[], timeout = 20_000): Promise<StoredServer> {
+    return waitFor(
+      () => {
+        const row = this.row(user, name);
+        if (row && states.includes(row.state)) return row;
+        if (row && ['failed', 'stopped'].includes(row.state)) throw new Error(`${user}/${name} is ${row.state}: ${row.reason}`);
+        return undefined;
+      },
+      { timeout, interval: 100, what: `${user}/${name} to be ${states.join(' or ')}` },
+    );
+  }
+
+  /** For a failed test: the newest lines the service printed (it runs in its own process, so mocha cannot show them). */
+  reportFailure(title: string): void {
+    const output = this.service?.output().trim().split('\n').slice(-40).join('\n');
+    if (output) process.stderr.write(`--- service output up to the failure of "${title}":\n${output}\n---\n`);
+  }
+
+  /** Everything set up is taken down, each step even when an earlier one failed; the first problem is thrown. */
+  async tearDown(): Promise<void> {
+    if (!this.attempted) return;
+    const problems: unknown[] = [];
+    const step = async (fn: () => Promise<unknown> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        problems.push(err);
+      }
+    };
+    await step(() => this.stopServers());
+    await step(() => this.service?.stop());
+    await step(() => this.chp?.stop());
+    await step(() => this.removeRule?.());
+    // Also kills whatever still runs as a test user (a server the service could not stop, sudo, the service).
+    await step(() => removeTestAccounts());
+    await step(() => this.installed?.remove());
+    await step(() => (this.stateDir ? rm(this.stateDir, { recursive: true, force: true }) : undefined));
+    if (problems.length > 0) throw problems[0];
+  }
+
+  private async stopServers(): Promise<void> {
+    if (!this.service || !this.stateDir) return;
+    const active = this.servers().filter((s) => ['pending', 'starting', 'running', 'stopping'].includes(s.state));
+    await Promise.allSettled(active.map((s) => this.api('DELETE', `/users/${s.user}/servers/${s.name}`)));
+  }
+}
