@@ -12,6 +12,7 @@ import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
 import { notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
+import { launcherUi } from './ui.js';
 
 /** The service's HTTP app: the REST API under {service_prefix}api/, and the catch-all for servers that are not running. */
 export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
@@ -24,6 +25,7 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
     deps.log.debug({ reqId: ctx.state.reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - t0).toFixed(1) }, 'request');
   });
   app.use(errorMiddleware(deps.log));
+  app.use(launcherUi(deps));
 
   const admin = adminRoutes(deps);
   const grants = grantRoutes(deps);

@@ -1,16 +1,23 @@
 import type { Context } from 'koa';
 import { escapeHtml } from './html.js';
 import type { ApiDeps } from './deps.js';
+import { startOnVisitUrl } from './visit.js';
 
 /**
  * CHP sends requests for servers that have no route of their own here (the catch-all
- * route on the apps prefix): answer with a page that says the server is not running and
- * links to the launcher, instead of CHP's bare 503.
+ * route on the apps prefix). A browser asking for a stopped server of a known app goes to
+ * the launcher, which starts it or offers to; everything else gets a page that says the
+ * server is not running and links to the launcher, instead of CHP's bare 503.
  */
 export function notRunningPage(deps: ApiDeps, ctx: Context): void {
   const rest = ctx.path.slice(deps.urls.catchallRoute().length).split('/').filter(Boolean);
   const [user, name] = rest;
   const row = user && name ? deps.store.get(user, name) : undefined;
+  const visit = startOnVisitUrl(deps, ctx, user, name, row);
+  if (visit) {
+    ctx.set('Cache-Control', 'no-store');
+    return ctx.redirect(visit);
+  }
   const launcher = deps.urls.servicePrefix();
   const what = row ? `The server <b>${escapeHtml(row.name)}</b> of ${escapeHtml(row.user)} is ${escapeHtml(row.state)}.` : 'There is no server at this address.';
   ctx.status = 503;

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   process.env.HUBAPPS_DEMO_ADMIN_TOKEN = token;
   process.env.HUBAPPS_DEMO_CHP_TOKEN = chpToken;
   const publicUrl = `http://127.0.0.1:${chp.port}`;
+  const user = os.userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '') || 'demo';
   const config = loadConfig(undefined, {
     public_url: publicUrl,
     listen: { host: '127.0.0.1', port: 0 },
@@ -55,14 +56,19 @@ async function main(): Promise<void> {
     reconcile_interval: 5,
     // The printed token is an admin token; let it open the demo user's servers too.
     admin_access: true,
+    // Whoever runs the demo sees the launcher's admin view too.
+    admin_users: [user],
   });
   const log = pino({ level: process.env.HUBAPPS_LOG_LEVEL ?? 'error' });
   const service = await serve(config, log);
 
-  const user = os.userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '') || 'demo';
   const api = `${publicUrl}${service.urls.servicePrefix()}api`;
+  const loginLink = await mintLoginLink(`${service.urls.serviceOrigin}${service.urls.servicePrefix()}api`, token, user);
   process.stdout.write(`
 hubapps demo is running (apps run as ${os.userInfo().username}, without sudo)
+
+Open this link in your browser to log in to the launcher as ${user} (an admin); it works once, for 10 minutes:
+  Launcher login link: ${loginLink}
 
   Public URL:  ${publicUrl}
   Launcher:    ${service.urls.launcherUrl()}
@@ -73,6 +79,10 @@ Start the demo app "hello" as server "hello" of user "${user}", then open it:
   curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\
        -X POST -d '{"app":"hello"}' ${api}/users/${user}/servers/hello
   open ${publicUrl}${service.urls.serverPrefix(user, 'hello')}?token=${token}
+
+A new login link for the launcher (as an admin, for any user):
+  curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\
+       -X POST -d '{"expires_in": 600}' ${api}/users/${user}/login-links
 
 Apps in the catalog: ${service.deps.catalog().list().map((a) => a.name).join(', ')}   (add your own with --apps DIR)
 Press Ctrl-C to stop everything.
@@ -92,6 +102,18 @@ Press Ctrl-C to stop everything.
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+}
+
+/** A single-use launcher login link, minted through the API like an admin would. */
+async function mintLoginLink(api: string, token: string, user: string): Promise<string> {
+  const res = await fetch(`${api}/users/${user}/login-links`, {
+    method: 'POST',
+    headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ expires_in: 600 }),
+  });
+  const body = (await res.json()) as { url?: string; message?: string };
+  if (!res.ok || !body.url) throw new HubappsError('demo_login_link', 500, `could not mint a launcher login link: ${body.message ?? res.status}`);
+  return body.url;
 }
 
 main().catch((err: unknown) => {

@@ -6,7 +6,7 @@ import { packageClosure, runtimeDependencies } from './closure.js';
 import { listTree, type TreeEntry } from './ensure.js';
 
 /**
- * What goes into /usr/lib/hubapps/lib: the compiled program (dist/src, without source
+ * What goes into /usr/lib/hubapps/lib: the compiled program (dist/src and the launcher's dist/ui, without source
  * maps, which point at sources that are not installed), the SQL migrations, the systemd
  * templates and docs (so a later `hubapps install` run from the installed copy finds them),
  * a package.json (ES modules, the version) and the runtime dependencies only.
@@ -31,8 +31,11 @@ export function programTree(source: string): Map<string, TreeEntry> {
   const add = (prefix: string, entries: Map<string, TreeEntry>) => {
     for (const [rel, entry] of entries) tree.set(`${prefix}/${rel}`, entry);
   };
-  for (const dir of ['dist', 'dist/src', 'migrations', 'systemd', 'docs', 'node_modules']) tree.set(dir, { kind: 'dir' });
-  add('dist/src', listTree(join(source, 'dist', 'src'), (rel, isDir) => !isDir && rel.endsWith('.map')));
+  for (const dir of ['dist', 'dist/src', 'dist/ui', 'migrations', 'systemd', 'docs', 'node_modules']) tree.set(dir, { kind: 'dir' });
+  const noMaps = (rel: string, isDir: boolean) => !isDir && rel.endsWith('.map');
+  add('dist/src', listTree(join(source, 'dist', 'src'), noMaps));
+  // The launcher page, built by tsconfig.ui.json and scripts/copy-ui.ts.
+  if (existsSync(join(source, 'dist', 'ui'))) add('dist/ui', listTree(join(source, 'dist', 'ui'), noMaps));
   for (const dir of ['migrations', 'systemd', 'docs']) {
     if (existsSync(join(source, dir))) add(dir, listTree(join(source, dir)));
   }

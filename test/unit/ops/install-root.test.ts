@@ -34,6 +34,7 @@ describe('hubapps install --root (a scratch root)', () => {
     await install(root);
     const mode = (p: string) => (lstatSync(join(root, p)).mode & 0o7777).toString(8);
     assert.equal(mode('usr/lib/hubapps/lib/dist/src/proxy/main.js'), '644');
+    assert.equal(mode('usr/lib/hubapps/lib/dist/ui/index.html'), '644', 'the launcher page is installed');
     assert.equal(mode('usr/lib/hubapps/lib/node_modules/better-sqlite3'), '755');
     assert.equal(mode('usr/lib/hubapps/bin/hubapps-proxy'), '755');
     assert.equal(mode('etc/sudoers.d/hubapps'), '440');

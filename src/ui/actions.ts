@@ -1,0 +1,48 @@
+import { api, ApiError, serverPath } from './api.js';
+import { announce, h, showError } from './dom.js';
+import type { Server } from './types.js';
+
+export interface ActionHandlers {
+  /** May this page open the server (its owner; an admin only with admin_access)? */
+  canOpen(s: Server): boolean;
+  /** How a server is named in button labels: "hello", or "alice/hello" in the admin view. */
+  label(s: Server): string;
+  logs(s: Server): void;
+  /** Runs after a stop settles, to refresh the lists. */
+  changed(): void;
+  /** Start a stopped or failed server again (own servers). */
+  restart?(s: Server): void;
+  /** Reopen the progress of a start under way. */
+  progress?(s: Server): void;
+}
+
+/** The buttons of one server row: Open / Progress / Start / Stop / Logs, as its state allows. */
+export function serverActions(s: Server, x: ActionHandlers): Node[] {
+  const name = x.label(s);
+  const out: Node[] = [];
+  const button = (key: string, text: string, aria: string, onclick: (ev: Event) => void) =>
+    h('button', { type: 'button', 'data-key': key, 'aria-label': aria, onclick }, text);
+  if (s.state === 'running' && x.canOpen(s)) out.push(h('a', { class: 'button primary', href: s.url, 'data-key': 'open', 'aria-label': `Open ${name}` }, 'Open'));
+  if ((s.state === 'pending' || s.state === 'starting') && x.progress) out.push(button('progress', 'Progress', `Progress of ${name}`, () => x.progress!(s)));
+  if ((s.state === 'stopped' || s.state === 'failed') && x.restart) out.push(button('start', 'Start', `Start ${name} again`, () => x.restart!(s)));
+  if (s.state === 'pending' || s.state === 'starting' || s.state === 'running') {
+    out.push(button('stop', 'Stop', `Stop ${name}`, (ev) => void stop(s, name, ev.currentTarget as HTMLButtonElement, x.changed)));
+  }
+  out.push(button('logs', 'Logs', `Logs of ${name}`, () => x.logs(s)));
+  return out;
+}
+
+async function stop(s: Server, name: string, button: HTMLButtonElement, changed: () => void): Promise<void> {
+  button.disabled = true;
+  button.textContent = 'Stopping…';
+  try {
+    const after = await api<Server>('DELETE', serverPath(s.user, s.name));
+    announce(`${name} is ${after.state}`);
+  } catch (err) {
+    showError(err instanceof ApiError ? err.message : String(err));
+    button.disabled = false;
+    button.textContent = 'Stop';
+  } finally {
+    changed();
+  }
+}

@@ -1,0 +1,71 @@
+import { api, ApiError } from './api.js';
+import { askServerName } from './ask-name.js';
+import { serverActions } from './actions.js';
+import { Cards } from './cards.js';
+import { $, connectionProblem } from './dom.js';
+import type { LogsView } from './logs.js';
+import { suggestName } from './names.js';
+import { Poller } from './poller.js';
+import type { ProgressView } from './progress.js';
+import { COLUMNS, ServerTable } from './server-table.js';
+import { isActive, type App, type Me, type Server } from './types.js';
+
+const POLL_MS = 2500;
+const ORDER = ['starting', 'pending', 'running', 'stopping', 'failed', 'stopped'];
+
+/** The launcher view: the app cards and "My servers", both kept current by polling the user's servers. */
+export class MyServers {
+  private servers: Server[] = [];
+  readonly poller = new Poller(() => this.refresh(), POLL_MS, (err) => connectionProblem(err instanceof ApiError ? err.message : String(err)));
+  private readonly cards: Cards;
+  private readonly table: ServerTable;
+
+  constructor(
+    private readonly me: Me,
+    private readonly apps: App[],
+    private readonly progress: ProgressView,
+    logs: LogsView,
+  ) {
+    this.cards = new Cards($('#cards'), { start: (app) => void this.startFirst(app), startAnother: (app) => void this.startAnother(app) });
+    const handlers = {
+      canOpen: () => true,
+      label: (s: Server) => s.name,
+      logs: (s: Server) => logs.open(s),
+      changed: () => void this.poller.now(),
+      restart: (s: Server) => void this.progress.start({ user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false }),
+      progress: (s: Server) => this.progress.watch({ user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false }, s),
+    };
+    const c = COLUMNS;
+    this.table = new ServerTable($<HTMLTableSectionElement>('#mine tbody'), [c.name, c.app, c.state, c.started, c.activity], (s) => serverActions(s, handlers));
+  }
+
+  async refresh(): Promise<void> {
+    const answer = await api<{ servers: Record<string, Server> }>('GET', `users/${encodeURIComponent(this.me.name)}`);
+    connectionProblem(null);
+    this.servers = Object.values(answer.servers).sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || (b.started ?? '').localeCompare(a.started ?? ''));
+    this.cards.render(this.apps, this.servers);
+    this.table.update(this.servers);
+    $('#mine').hidden = this.servers.length === 0;
+    $('#mine-empty').hidden = this.servers.length > 0;
+  }
+
+  title(app: string): string {
+    return this.apps.find((a) => a.name === app)?.title ?? app;
+  }
+
+  /** The first server of an app takes the app's name, unless an active server of another app holds it. */
+  private async startFirst(app: App): Promise<void> {
+    if (this.activeNames().includes(app.name)) return this.startAnother(app);
+    await this.progress.start({ user: this.me.name, name: app.name, app: app.name, title: app.title, enter: false });
+  }
+
+  private async startAnother(app: App): Promise<void> {
+    const suggestion = suggestName(app.name, this.servers.map((s) => s.name));
+    const name = await askServerName(app.title, suggestion, this.activeNames());
+    if (name) await this.progress.start({ user: this.me.name, name, app: app.name, title: app.title, enter: false });
+  }
+
+  private activeNames(): string[] {
+    return this.servers.filter(isActive).map((s) => s.name);
+  }
+}

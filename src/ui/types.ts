@@ -1,0 +1,51 @@
+/** The shapes the API answers with (src/api/info.ts, present.ts), as the page uses them. */
+
+export type ServerState = 'pending' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface Me {
+  name: string;
+  admin: boolean;
+  admin_access: boolean;
+  via: string;
+  xsrf: string | null;
+  autostart_app: string | null;
+  hub_login: boolean;
+}
+
+export interface App {
+  name: string;
+  title: string;
+  description: string;
+  icon: string | null;
+}
+
+export interface Server {
+  name: string;
+  user: string;
+  app: string;
+  state: ServerState;
+  ready: boolean;
+  pending: 'spawn' | 'stop' | null;
+  reason: string | null;
+  url: string;
+  public_url: string;
+  progress_url: string;
+  started: string | null;
+  ready_at: string | null;
+  stopped: string | null;
+  last_activity: string | null;
+}
+
+export interface ServerEvent {
+  id: number;
+  at: string;
+  kind: 'state' | 'progress' | 'audit';
+  state: ServerState | null;
+  message: string;
+}
+
+export const ACTIVE: readonly ServerState[] = ['pending', 'starting', 'running', 'stopping'];
+
+export function isActive(s: Server): boolean {
+  return ACTIVE.includes(s.state);
+}

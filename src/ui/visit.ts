@@ -1,0 +1,73 @@
+import { api, ApiError, PREFIX, serverPath } from './api.js';
+import { $, h, showError } from './dom.js';
+import type { ProgressView, StartSpec } from './progress.js';
+import type { App, Me, Server } from './types.js';
+
+const AUTOSTARTED = 'hubapps-autostarted';
+
+/**
+ * Start-on-visit: the service sends a browser that asked for a stopped server here with
+ * ?start=NAME&user=USER&app=APP&next=PATH. The user's own server starts at once and the
+ * browser goes on to the page it asked for; anyone else's is offered, not started.
+ * Returns true when the URL asked for such a visit.
+ */
+export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolean {
+  const q = new URLSearchParams(location.search);
+  const name = q.get('start');
+  if (!name) return false;
+  // Reloading the launcher must not start the server again.
+  history.replaceState(null, '', `${PREFIX}${location.hash}`);
+  const user = q.get('user') ?? me.name;
+  const app = apps.find((a) => a.name === q.get('app'));
+  if (!app) {
+    showError(`The app of ${user}/${name} is not in the catalog any more; pick another app below.`);
+    return true;
+  }
+  const spec: StartSpec = { user, name, app: app.name, title: app.title, enter: true, next: q.get('next') ?? undefined };
+  if (user === me.name) void startOrFollow(spec, progress);
+  else offer(spec, me, progress);
+  return true;
+}
+
+/**
+ * Autostart (config autostart_app): once per login session, the launcher starts the app
+ * as the server named after it, if needed, and goes straight in. The session's XSRF token
+ * marks the session, so coming back to the launcher later shows the launcher.
+ */
+export function autostart(me: Me, apps: App[], progress: ProgressView): void {
+  const app = apps.find((a) => a.name === me.autostart_app);
+  if (!app || !me.xsrf || localStorage.getItem(AUTOSTARTED) === me.xsrf) return;
+  localStorage.setItem(AUTOSTARTED, me.xsrf);
+  void startOrFollow({ user: me.name, name: app.name, app: app.name, title: app.title, enter: true }, progress);
+}
+
+async function startOrFollow(spec: StartSpec, progress: ProgressView): Promise<void> {
+  let server: Server | undefined;
+  try {
+    server = await api<Server>('GET', serverPath(spec.user, spec.name));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) return showError(err instanceof ApiError ? err.message : String(err));
+  }
+  if (server?.state === 'running') return location.assign(spec.next?.startsWith(server.url) ? spec.next : server.url);
+  if (server?.state === 'pending' || server?.state === 'starting') return progress.watch(spec, server);
+  return progress.start(spec);
+}
+
+/** Someone else's server: say whose it is; an admin may start it. */
+function offer(spec: StartSpec, me: Me, progress: ProgressView): void {
+  const panel = $('#visit');
+  const text = `The server ${spec.name} of ${spec.user} (${spec.title}) is not running.`;
+  const start = h('button', { type: 'button', class: 'primary', onclick: () => {
+    panel.hidden = true;
+    void progress.start({ ...spec, enter: me.admin_access });
+  } }, `Start it for ${spec.user}`);
+  const close = h('button', { type: 'button', onclick: () => (panel.hidden = true) }, 'Dismiss');
+  panel.replaceChildren(
+    h('h2', {}, 'Not running — start it?'),
+    h('p', {}, text),
+    me.admin ? '' : h('p', {}, `Only ${spec.user} or an admin can start it.`),
+    h('div', { class: 'buttons' }, me.admin ? start : '', close),
+  );
+  panel.hidden = false;
+  panel.focus();
+}
