@@ -3,11 +3,17 @@ import { badRequest, HubappsError } from '../errors.js';
 import type { StartInput } from '../lifecycle/start.js';
 import { printable } from '../names.js';
 
-/** A state-changing request with a body must say it is JSON; anything else is refused before parsing. */
+/**
+ * A state-changing request with a body must say it is JSON; anything else is refused before
+ * parsing. JSON is UTF-8 (RFC 8259) and the parser reads it as such, so a body declared in
+ * another charset is refused rather than read as something it says it is not.
+ */
 export function requireJson(ctx: Context): void {
   const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
-  if (hasBody && !ctx.is('application/json')) {
-    throw new HubappsError('unsupported_media_type', 415, 'send the body as JSON (Content-Type: application/json)');
+  if (!hasBody) return;
+  const charset = ctx.request.charset.toLowerCase();
+  if (!ctx.is('application/json') || (charset !== '' && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new HubappsError('unsupported_media_type', 415, 'send the body as UTF-8 JSON (Content-Type: application/json)');
   }
 }
 

@@ -3,15 +3,13 @@ import { bodyParser } from '@koa/bodyparser';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import type { ProxyAuthResponse } from '../proxy/protocol.js';
+import { GRANT_PATH, type RedeemGrantRequest, type RedeemGrantResponse } from '../proxy/protocol.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from './html.js';
 import { mayUseServer, proxyRow } from './access.js';
 import { page } from './pages.js';
 
 const GRANT_TTL_S = 60;
-/** Where a proxy redeems a grant, below its server prefix. */
-export const GRANT_PATH = '_hubapps/grant';
 
 /**
  * Per-server access grants. A proxy sends a browser without its cookie to
@@ -41,11 +39,12 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
 
   const internal = new Router();
   internal.post('/internal/redeem-grant', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
-    const body = ctx.request.body as { serverId?: unknown; code?: unknown };
+    const body = ctx.request.body as Partial<RedeemGrantRequest>;
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
-    const grant = typeof body.code === 'string' ? deps.authStore.useCode(body.code, 'grant') : undefined;
-    if (!grant || grant.server_id !== row.id) throw new HubappsError('invalid_grant', 403, 'unknown, used, expired or foreign access code');
-    const answer: ProxyAuthResponse & { next: string } = { user: grant.user, admin: grant.admin === 1, ttl: 0, next: grant.next ?? '' };
+    // Bound to the server in the query itself: another server's proxy cannot even use up a code.
+    const grant = typeof body.code === 'string' ? deps.authStore.useGrant(body.code, row.id) : undefined;
+    if (!grant) throw new HubappsError('invalid_grant', 403, 'unknown, used, expired or foreign access code');
+    const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, ttl: 0, next: grant.next ?? '' };
     ctx.body = answer;
   });
   return { pages, internal };

@@ -1,47 +1,68 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { SESSION_COOKIE } from '../auth/authenticator.js';
+import type { HubUser } from '../auth/hub-client.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
-import { newSecret } from '../store/auth.js';
+import { hashSecret, newSecret } from '../store/auth.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from './html.js';
 import { page } from './pages.js';
 
+const OAUTH_STATE_MAX_AGE_S = 600;
+
 /**
  * Browser login: through JupyterHub's OAuth (when configured) or a single-use login link
  * minted by an admin. Both end in a launcher session cookie scoped to the service prefix.
+ * An OAuth login must end in the browser that started it: /login leaves a cookie named
+ * after the state, and the callback wants it back. Otherwise anyone could start a login,
+ * get a code for their own account and hand the callback URL to a victim, whose browser
+ * would then be logged in as the attacker (login CSRF).
  */
 export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router {
   const router = new Router();
   const prefix = deps.urls.servicePrefix();
   const secure = deps.urls.publicOrigin.startsWith('https:');
+  const callbackPath = `${prefix}oauth_callback`;
+  const stateCookie = (state: string) => `hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
 
   router.get('/login', async (ctx) => {
     const next = safeNext(ctx.query.next, prefix);
     if (!oauth) {
       return page(ctx, 401, 'Log in', '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>');
     }
+    // The browser would otherwise land on the front proxy's bare error page for the hub.
+    if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
     const state = newSecret();
     const { url, verifier } = await oauth.authorizeUrl(state);
     deps.authStore.saveOAuthState(state, verifier, next);
+    setCookie(ctx, stateCookie(state), '1', { path: callbackPath, secure, maxAgeS: OAUTH_STATE_MAX_AGE_S });
     ctx.redirect(url);
   });
 
   router.get('/oauth_callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    const flight = state ? deps.authStore.takeOAuthState(state) : undefined;
+    const startedHere = state !== '' && ctx.cookies.get(stateCookie(state)) === '1';
+    const flight = startedHere ? deps.authStore.takeOAuthState(state) : undefined;
+    if (startedHere) clearCookie(ctx, stateCookie(state), { path: callbackPath, secure });
     if (!oauth || !flight) {
-      return page(ctx, 400, 'Login expired', `<p>This login link has expired or was already used. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+      return page(
+        ctx,
+        400,
+        'Login expired',
+        `<p>This login has expired, was already used, or was started in another browser. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`,
+      );
     }
-    const callback = new URL(ctx.originalUrl, deps.urls.publicOrigin);
-    const accessToken = await oauth.exchange(callback, state, flight.verifier).catch((err: unknown) => {
-      deps.log.warn({ err: (err as Error).message }, 'OAuth code exchange failed');
-      throw new HubappsError('oauth_failed', 502, 'JupyterHub did not accept this login; try again');
-    });
-    const hubUser = await deps.hub!.userForAccessToken(accessToken);
+    let hubUser: HubUser;
+    try {
+      hubUser = await deps.hub!.userForAccessToken(await oauth.exchange(ctx.querystring, state, flight.verifier));
+    } catch (err) {
+      deps.log.warn({ err: (err as Error).message }, 'JupyterHub login failed');
+      if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
+      return page(ctx, 502, 'Login failed', `<p>JupyterHub did not complete this login. <a href="${escapeHtml(prefix)}login">Try again</a>; if it keeps failing, tell your admin (the hubapps log says why).</p>`);
+    }
     await startSession(ctx, deps, hubUser.name, hubUser.admin, flight.next, secure);
   });
 
@@ -61,6 +82,15 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   router.get('/logout', logout);
   router.post('/logout', logout);
   return router;
+}
+
+function hubDown(ctx: Context, prefix: string): void {
+  page(
+    ctx,
+    503,
+    'JupyterHub is not available',
+    `<p>hubapps logs you in through JupyterHub, which does not answer right now, so a new login is not possible. Servers you already opened keep working.</p><p><a href="${escapeHtml(prefix)}login">Try again</a> in a minute.</p>`,
+  );
 }
 
 /** Checks the user may use hubapps at all (allowed group), then opens a session and goes on to `next`. */

@@ -46,6 +46,17 @@ export class HubClient {
     return parseHubUser(await res.json());
   }
 
+  /** Does the hub answer at all? Its API root needs no token. Asked before sending a browser to log in there. */
+  async reachable(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.apiUrl.replace(/\/$/, '')}/`, { signal: AbortSignal.timeout(3000) });
+      await res.body?.cancel();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
   async postActivity(user: string, lastActivity: string): Promise<void> {
     const res = await this.call('POST', `/users/${encodeURIComponent(user)}/activity`, this.serviceToken, { last_activity: lastActivity });
     if (!res.ok && res.status !== 404) throw new HubappsError('hub_error', 502, `JupyterHub answered ${res.status} to an activity update for ${user}`);

@@ -46,8 +46,15 @@ export class HubOAuth {
     return { url: url.href, verifier };
   }
 
-  /** Exchange the callback's code for an access token (state was already matched by the caller). */
-  async exchange(callbackUrl: URL, state: string, verifier: string): Promise<string> {
+  /**
+   * Exchange the callback's code for an access token (state was already matched by the
+   * caller). The callback URL is rebuilt from the registered redirect URI and the query the
+   * browser brought: openid-client sends it as redirect_uri, which JupyterHub compares with
+   * the service's oauth_redirect_uri, whatever path rewriting happened on the way in.
+   */
+  async exchange(query: string, state: string, verifier: string): Promise<string> {
+    const callbackUrl = new URL(this.redirectUri);
+    callbackUrl.search = query;
     try {
       const tokens = await client.authorizationCodeGrant(this.configuration, callbackUrl, { expectedState: state, pkceCodeVerifier: verifier });
       return tokens.access_token;

@@ -5,12 +5,21 @@ export const PLACEHOLDERS = ['port', 'unix_socket', 'base_url', 'user', 'server'
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 export type PlaceholderValues = Record<Placeholder, string>;
 
+/** Apps that ship with hubapps and run inside the user's hubapps-proxy (src/apps/). */
+export const BUILTIN_APPS = ['terminal'] as const;
+export type BuiltinApp = (typeof BUILTIN_APPS)[number];
+
 /** One file in apps.d/: NAME.yaml. The app's name is the file name. */
 export const appSchema = z.strictObject({
   title: z.string().min(1).max(80).describe('Shown on the launcher card.'),
   description: z.string().max(500).default('').describe('One or two sentences for the launcher card.'),
   icon: z.string().regex(/^[A-Za-z0-9._-]+\.(svg|png)$/, 'must be a .svg or .png file name in the catalog directory').optional().describe('Icon file next to the app file.'),
-  command: z.array(z.string()).min(1).describe('argv of the app (no shell). Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}.'),
+  command: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe('argv of the app (no shell). Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}. Required unless `builtin` is set.'),
+  builtin: z.enum(BUILTIN_APPS).optional().describe('A program that ships with hubapps instead of `command`: "terminal" is a shell in the browser, run inside the user\'s proxy.'),
   environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string()).default({}).describe('Extra environment variables (placeholders allowed).'),
   ready: z
     .strictObject({
@@ -25,7 +34,19 @@ export const appSchema = z.strictObject({
   idle_timeout: z.number().int().nonnegative().optional().describe('Seconds without requests after which the server is stopped (0: never).'),
   max_servers: z.number().int().min(0).default(0).describe('Most servers of this app active on the host at once (0: no limit).'),
   allowed_groups: z.array(z.string()).default([]).describe('Only members of one of these groups may start the app; empty: everyone in allowed_group.'),
-});
+}).check(commandOrBuiltin);
+
+/** An app runs either a command or a built-in program: exactly one of the two keys. */
+function commandOrBuiltin(ctx: z.core.ParsePayload<{ command?: string[]; builtin?: BuiltinApp }>): void {
+  const { command, builtin } = ctx.value;
+  if (command === undefined && builtin === undefined) {
+    const message = "required key is missing: give the argv of the app's program, or 'builtin: terminal' for the built-in terminal";
+    ctx.issues.push({ code: 'custom', input: ctx.value, path: ['command'], message });
+  } else if (command !== undefined && builtin !== undefined) {
+    const message = `'builtin: ${builtin}' and 'command' exclude each other: a built-in app runs inside hubapps-proxy; remove one of them`;
+    ctx.issues.push({ code: 'custom', input: ctx.value, path: ['builtin'], message });
+  }
+}
 
 export type AppSpec = z.output<typeof appSchema>;
 

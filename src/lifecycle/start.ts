@@ -33,8 +33,22 @@ export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string
   }
   const unknown = Object.keys(input.options);
   if (unknown.length > 0) throw badRequest('unknown_option', `app '${app.name}' takes no option '${printable(unknown[0]!)}'`);
-  await deps.routes.list();
+  await requireChp(deps);
   return { account, app };
+}
+
+/** CHP's own error names its loopback API and stays in the log; the caller learns what is wrong and what to do. */
+async function requireChp(deps: LifecycleDeps): Promise<void> {
+  try {
+    await deps.routes.list();
+  } catch (err) {
+    throw new HubappsError(
+      'chp_unavailable',
+      503,
+      'cannot start servers right now: configurable-http-proxy, which routes them, is not available; try again shortly or tell your admin',
+      { cause: err, expose: true },
+    );
+  }
 }
 
 /** Insert (or revive) the pending row with a fresh secret and a port no live server holds. */

@@ -2,17 +2,22 @@
  * Who may use this server: every proxied request and upgrade carries a credential, in
  * this order: the proxy's session cookie, `Authorization: token|Bearer T`, or `?token=T`.
  * Tokens are checked with the service (TokenChecker); a browser that logs in with
- * ?token= gets a session cookie and is redirected to the URL without the token. The
+ * ?token= gets a session cookie and is redirected to the URL without the token. A browser
+ * that navigates here with no credential at all is sent to the service's authorize page,
+ * which comes back with a one-time code (grant.ts) that also ends in a session cookie. The
  * proxy's cookie, and an Authorization header that carried our token, never reach the app.
  */
 import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { TokenChecker, TokenVerdict } from './token-check.js';
 import { takeTokenParam } from './url-path.js';
+import { wantsHtml } from './pages.js';
 
 export type Decision =
   | { ok: true; setCookie?: string; redirect?: string }
-  | { ok: false; status: 401 | 403 | 503; message: string };
+  | { ok: false; status: 401 | 403 | 503; message: string }
+  /** Not allowed yet: a browser goes to `location` (the service's authorize page) to get in. */
+  | { ok: false; status: 302; message: string; location: string };
 
 /** Sessions live in memory only; a restarted proxy asks for the token again. */
 const SESSION_TTL_MS = 12 * 3600 * 1000;
@@ -25,6 +30,8 @@ export interface AccessOptions {
   prefix: string;
   /** Send the cookie with Secure (the public origin is https). */
   secureCookie: boolean;
+  /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&next=` is appended). */
+  authorizeUrl: string;
 }
 
 export class Access {
@@ -32,11 +39,13 @@ export class Access {
   private readonly sessions = new Map<string, number>();
   private readonly cookieAttributes: string;
   private readonly loginHint: string;
+  private readonly authorizeUrl: string;
 
   constructor(
     private readonly tokens: TokenChecker,
     opts: AccessOptions,
   ) {
+    this.authorizeUrl = `${opts.authorizeUrl}&next=`;
     this.cookieName = `hubapps-proxy-${opts.serverId}`;
     this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${opts.secureCookie ? '; Secure' : ''}`;
     this.loginHint = `log in: open this URL with ?token=YOUR_API_TOKEN, or send the header 'Authorization: token YOUR_API_TOKEN'`;
@@ -63,15 +72,31 @@ export class Access {
       return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
     }
     const { url, token } = takeTokenParam(req.url ?? '/');
-    if (token === null) return { ok: false, status: 401, message: `authentication required: ${this.loginHint}` };
+    if (token === null) return this.noCredential(req, upgrade);
     const onVerdict = (verdict: TokenVerdict): Decision => {
       if (verdict !== 'allowed') return this.verdictDecision(verdict);
       req.url = url;
       if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD')) return ALLOWED;
-      return { ok: true, setCookie: `${this.cookieName}=${this.newSession()}${this.cookieAttributes}`, redirect: url };
+      return { ok: true, setCookie: this.sessionCookie(), redirect: url };
     };
     const verdict = this.tokens.check(token);
     return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
+  }
+
+  /** A Set-Cookie value for a fresh session: the ?token= login and a redeemed grant end here. */
+  sessionCookie(): string {
+    return `${this.cookieName}=${this.newSession()}${this.cookieAttributes}`;
+  }
+
+  /**
+   * Browser navigations go through the service's authorize page, which knows the launcher
+   * session; anything else (API clients, uploads, WebSockets, sub-resources) gets 401, as
+   * a redirect to an HTML login would only confuse it.
+   */
+  private noCredential(req: IncomingMessage, upgrade: boolean): Decision {
+    const message = `authentication required: ${this.loginHint}`;
+    if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD') || !wantsHtml(req)) return { ok: false, status: 401, message };
+    return { ok: false, status: 302, message, location: this.authorizeUrl + encodeURIComponent(req.url ?? '/') };
   }
 
   private verdictDecision(verdict: TokenVerdict): Decision {

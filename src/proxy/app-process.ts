@@ -15,7 +15,15 @@ export interface AppExit {
   error: string | null;
 }
 
-export class AppProcess {
+/** What the supervisor needs of a running app: a spawned command (AppProcess) or a built-in app (src/apps/). */
+export interface RunningApp {
+  /** Resolves once the app has ended. */
+  readonly exited: Promise<AppExit>;
+  /** Stop the app and whatever it started: a signal, up to `graceMs` to go, then SIGKILL. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export class AppProcess implements RunningApp {
   readonly pid: number | null;
   /** Resolves once the app's main process has exited (or failed to start). */
   readonly exited: Promise<AppExit>;

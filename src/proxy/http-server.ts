@@ -1,6 +1,7 @@
 /**
  * The proxy's one listener on 127.0.0.1:PORT. Paths under the server's prefix are the
- * app (after the path, Origin and credential checks); /_hubapps/health and
+ * app (after the path, Origin and credential checks), except {prefix}_hubapps/grant, where
+ * a browser brings its one-time access code; /_hubapps/health and
  * /_hubapps/shutdown are the service's private endpoints, guarded by the secret;
  * everything else is 404.
  */
@@ -12,6 +13,7 @@ import { PROXY_ENDPOINTS, type StartRequest } from './protocol.js';
 import type { Access, Decision } from './access.js';
 import type { Activity } from './activity.js';
 import type { Forwarder } from './forward.js';
+import { serveGrant, type Grants } from './grant.js';
 import type { OriginPolicy } from './origin.js';
 import type { ProxyStatus } from './status.js';
 import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
@@ -22,6 +24,7 @@ export interface ListenerDeps {
   request: StartRequest;
   status: ProxyStatus;
   access: Access;
+  grants: Grants;
   origins: OriginPolicy;
   activity: Activity;
   /** Set once the app's target is known. */
@@ -63,7 +66,10 @@ class Listener {
 
   request(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
-    if (url.startsWith(this.prefix)) return this.proxied(req, res, url);
+    if (url.startsWith(this.prefix)) {
+      if (this.deps.grants.matches(url)) return this.grant(req, res, url);
+      return this.proxied(req, res, url);
+    }
     if (url.startsWith('/_hubapps/')) return this.privateEndpoint(req, res, url);
     if (url === this.base || url.startsWith(`${this.base}?`)) {
       res.writeHead(302, { location: this.prefix + url.slice(this.base.length), 'content-length': 0 });
@@ -102,12 +108,17 @@ class Listener {
     else this.forward(req, res, d);
   }
 
+  private grant(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const { grants, access } = this.deps;
+    serveGrant(req, res, url, { grants, access, page: this.page }).catch((err: unknown) => this.internalError(req, res, err));
+  }
+
   private forward(req: IncomingMessage, res: ServerResponse, d: Decision): void {
-    if (!d.ok) return sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
-    if (d.redirect !== undefined) {
-      res.writeHead(302, { location: d.redirect, 'set-cookie': d.setCookie ?? [], 'cache-control': 'no-store', 'content-length': 0 });
-      return void res.end();
+    if (!d.ok) {
+      if (d.status === 302) return redirect(res, d.location);
+      return sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
     }
+    if (d.redirect !== undefined) return redirect(res, d.redirect, d.setCookie);
     this.deps.activity.touch();
     const state = this.deps.status.state;
     const fwd = this.deps.forwarder();
@@ -143,6 +154,11 @@ class Listener {
     log(`internal error: ${describeError(err)}`);
     sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', this.page);
   }
+}
+
+function redirect(res: ServerResponse, location: string, setCookie?: string): void {
+  res.writeHead(302, { location, 'set-cookie': setCookie ?? [], 'cache-control': 'no-store', 'content-length': 0 });
+  res.end();
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

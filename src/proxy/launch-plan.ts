@@ -1,10 +1,11 @@
 /**
  * Turns a catalog app and the start request into what gets executed: the argv, a clean
  * environment, and where the app will listen (a free loopback port or a unix socket in
- * the private runtime directory). The secret never enters the plan.
+ * the private runtime directory). The secret never enters the plan. A built-in app
+ * (`builtin: terminal`) runs the user's login shell and always listens on a unix socket.
  */
 import { createServer } from 'node:net';
-import type { CatalogApp, PlaceholderValues } from '../catalog/types.js';
+import type { BuiltinApp, CatalogApp, PlaceholderValues } from '../catalog/types.js';
 import type { StartRequest } from './protocol.js';
 import { expandPlaceholders, placeholdersIn } from './placeholders.js';
 import { runtimeDir, socketPath } from './runtime-dir.js';
@@ -17,6 +18,8 @@ export interface LaunchPlan {
   env: Record<string, string>;
   cwd: string;
   target: AppTarget;
+  /** Set for a built-in app: the proxy runs it in-process on `target`, and argv is the program it runs (the shell). */
+  builtin?: BuiltinApp;
 }
 
 export interface Account {
@@ -26,9 +29,10 @@ export interface Account {
 }
 
 export async function planLaunch(app: CatalogApp, req: StartRequest, account: Account, env = process.env): Promise<LaunchPlan> {
-  const templates = [...app.command, ...Object.values(app.environment)];
+  const command = app.command ?? [];
+  const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
-  const socket = used.has('unix_socket') ? socketPath(runtimeDir(env), req.server.name, req.server.id) : '';
+  const socket = used.has('unix_socket') || app.builtin ? socketPath(runtimeDir(env), req.server.name, req.server.id) : '';
   const port = used.has('port') || !socket ? await freeLoopbackPort() : 0;
   const values: PlaceholderValues = {
     port: port ? String(port) : '',
@@ -39,12 +43,20 @@ export async function planLaunch(app: CatalogApp, req: StartRequest, account: Ac
     home: account.homedir,
   };
   const target: AppTarget = socket ? { socket } : { port };
+  const base = baseEnvironment(req, account, target, env);
   return {
-    argv: app.command.map((t) => expandPlaceholders(t, values)),
-    env: { ...baseEnvironment(req, account, target, env), ...expandEach(app.environment, values) },
+    argv: app.builtin ? [loginShell(account, env), '-l'] : command.map((t) => expandPlaceholders(t, values)),
+    env: { ...base, ...(app.builtin ? { COLORTERM: 'truecolor' } : {}), ...expandEach(app.environment, values) },
     cwd: account.homedir,
     target,
+    ...(app.builtin ? { builtin: app.builtin } : {}),
   };
+}
+
+/** The account's shell from the password database, else $SHELL, else /bin/sh. */
+function loginShell(account: Account, env: NodeJS.ProcessEnv): string {
+  const shell = account.shell || env.SHELL;
+  return shell && shell.startsWith('/') ? shell : '/bin/sh';
 }
 
 function baseEnvironment(req: StartRequest, account: Account, target: AppTarget, env: NodeJS.ProcessEnv): Record<string, string> {
@@ -54,7 +66,7 @@ function baseEnvironment(req: StartRequest, account: Account, target: AppTarget,
     HOME: account.homedir,
     USER: account.username,
     LOGNAME: account.username,
-    SHELL: account.shell || '/bin/sh',
+    SHELL: loginShell(account, env),
     LANG: env.LANG || 'C.UTF-8',
     TERM: 'xterm-256color',
     JUPYTERHUB_USER: req.server.user,

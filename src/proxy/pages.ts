@@ -12,6 +12,8 @@ export interface PageOptions {
   launcher: string;
   /** Reload the page after this many seconds (the 'starting' page). */
   refresh?: number;
+  /** A "Try again" link, e.g. the server's own address after a refused access code. */
+  retry?: string;
   headers?: Record<string, string>;
 }
 
@@ -51,10 +53,11 @@ export function refuseUpgrade(socket: Socket, status: number, message: string): 
 
 function htmlPage(status: number, message: string, opts: PageOptions): string {
   const title = `${status} ${STATUS_CODES[status] ?? ''}`;
+  const retry = opts.retry ? `<a href="${escapeHtml(opts.retry)}">Try again</a> · ` : '';
   const refresh = opts.refresh ? `<meta http-equiv="refresh" content="${opts.refresh}">` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${refresh}<title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}code{background:#f3f3f3;padding:0 .2em}</style></head>
-<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="${escapeHtml(opts.launcher)}">Back to the launcher</a></p></body></html>
+<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${retry}<a href="${escapeHtml(opts.launcher)}">Back to the launcher</a></p></body></html>
 `;
 }

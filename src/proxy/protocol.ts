@@ -16,6 +16,18 @@ export const PROXY_ENDPOINTS = {
 /** The service's loopback endpoint a proxy calls to check a user's credential (relative to serviceUrl). */
 export const SERVICE_PROXY_AUTH_PATH = 'api/internal/proxy-auth';
 
+/**
+ * Per-server access grants. A browser without the proxy's cookie is sent to the service's
+ * page {serviceUrl path}authorize?user=U&server=S&next=PATH; the service checks its launcher
+ * session and sends the browser back to {prefix}_hubapps/grant?code=C; the proxy redeems
+ * the code at the service over loopback with the server secret and sets its own cookie.
+ */
+export const SERVICE_AUTHORIZE_PATH = 'authorize';
+/** Below the server prefix: where a proxy takes the one-time code (shadows that path of the app). */
+export const GRANT_PATH = '_hubapps/grant';
+/** The service's loopback endpoint that redeems a code (relative to serviceUrl). */
+export const SERVICE_REDEEM_GRANT_PATH = 'api/internal/redeem-grant';
+
 export interface StartRequest {
   op: 'start';
   version: number;
@@ -97,6 +109,17 @@ export interface ProxyAuthResponse {
   admin: boolean;
   /** Seconds the proxy may cache this answer. */
   ttl: number;
+}
+
+/** POST {serviceUrl}api/internal/redeem-grant with the secret — single use; 403 for a used, expired, forged or foreign code. */
+export interface RedeemGrantRequest {
+  serverId: number;
+  code: string;
+}
+
+export interface RedeemGrantResponse extends ProxyAuthResponse {
+  /** Where the browser wanted to go: a path below the server prefix (the proxy checks it again). */
+  next: string;
 }
 
 /** Exit codes of hubapps-proxy that the service interprets. */

@@ -9,16 +9,18 @@ import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { HubappsError } from '../errors.js';
 import type { CatalogApp } from '../catalog/types.js';
-import { PROXY_EXIT, type StartRequest } from './protocol.js';
+import { PROXY_EXIT, SERVICE_AUTHORIZE_PATH, type StartRequest } from './protocol.js';
 import { prepareLaunch } from './prepare.js';
 import { Activity } from './activity.js';
 import { ProxyStatus } from './status.js';
 import { Access } from './access.js';
 import { TokenChecker } from './token-check.js';
+import { Grants } from './grant.js';
 import { OriginPolicy } from './origin.js';
 import { createListener, listenLoopback } from './http-server.js';
 import type { LaunchPlan } from './launch-plan.js';
-import { AppProcess, describeExit, type AppExit } from './app-process.js';
+import { AppProcess, describeExit, type AppExit, type RunningApp } from './app-process.js';
+import { startBuiltin } from './builtin.js';
 import { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
 import { sendPage } from './pages.js';
@@ -51,7 +53,7 @@ class Supervisor {
   private readonly launcher: string;
   private readonly abort = new AbortController();
   private forwarder: Forwarder | null = null;
-  private app: AppProcess | null = null;
+  private app: RunningApp | null = null;
   private ending = false;
 
   constructor(
@@ -62,10 +64,12 @@ class Supervisor {
     this.status = new ProxyStatus(req.server.id, this.activity);
     this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
     const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
+    const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
     this.server = createListener({
       request: req,
       status: this.status,
-      access: new Access(tokens, { serverId: req.server.id, prefix: req.prefix, secureCookie: req.publicOrigin.startsWith('https:') }),
+      access: new Access(tokens, { serverId: req.server.id, prefix: req.prefix, secureCookie: req.publicOrigin.startsWith('https:'), authorizeUrl }),
+      grants: new Grants({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl, prefix: req.prefix }),
       origins: new OriginPolicy(req.publicOrigin, req.allowedOrigins),
       activity: this.activity,
       forwarder: () => this.forwarder,
@@ -87,10 +91,10 @@ class Supervisor {
       void this.end(`internal error in hubapps-proxy: ${err.message}`, 1);
     });
     log(`listening on 127.0.0.1:${this.req.port} for ${this.req.prefix}`);
-    this.launch();
+    await this.launch();
   }
 
-  private launch(): void {
+  private async launch(): Promise<void> {
     const plan = this.plan;
     this.status.appTarget = plan.target;
     this.forwarder = new Forwarder({
@@ -102,12 +106,33 @@ class Supervisor {
       onError: (err, req, res) => this.onForwardError(err, req, res),
     });
     this.status.progress(`starting ${this.catalogApp.name}`);
-    log(`command: ${JSON.stringify(plan.argv)}`);
-    const app = AppProcess.spawn(plan);
+    let app: RunningApp;
+    if (plan.builtin) {
+      try {
+        app = await this.startBuiltin();
+      } catch (err) {
+        return this.end(`cannot start the built-in ${plan.builtin}: ${(err as Error).message}`, 1);
+      }
+    } else {
+      log(`command: ${JSON.stringify(plan.argv)}`);
+      const spawned = AppProcess.spawn(plan);
+      this.status.appPid = spawned.pid;
+      app = spawned;
+    }
     this.app = app;
-    this.status.appPid = app.pid;
     void app.exited.then((exit) => this.onAppExit(exit));
     void this.awaitReady();
+  }
+
+  private startBuiltin(): Promise<RunningApp> {
+    return startBuiltin({
+      plan: this.plan,
+      base: this.catalogApp.strip_prefix ? '/' : this.req.prefix,
+      title: this.catalogApp.title,
+      launcher: this.launcher,
+      log,
+      onPid: (pid) => (this.status.appPid = pid),
+    });
   }
 
   private async awaitReady(): Promise<void> {
@@ -137,7 +162,9 @@ class Supervisor {
     const what = describeExit(exit);
     log(what);
     const reason = wasReady || exit.error ? what : `${what} before it was ready`;
-    void this.end(reason, wasReady && exit.code === 0 ? 0 : 1, exit);
+    // A terminal ends when its shell does, whatever the shell's exit status: that is a normal stop.
+    const clean = exit.code === 0 || (this.plan.builtin === 'terminal' && exit.error === null);
+    void this.end(reason, wasReady && clean ? 0 : 1, exit);
   }
 
   private async shutdown(why: string): Promise<void> {

@@ -5,16 +5,14 @@
  * busy API client costs one round trip a minute.
  */
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
 import { SERVICE_PROXY_AUTH_PATH, type ProxyAuthRequest, type ProxyAuthResponse } from './protocol.js';
 import { describeError, log } from './log.js';
+import { postToService, type ServiceAnswer } from './service-call.js';
 
 export type TokenVerdict = 'allowed' | 'denied' | 'unavailable';
 
 const MAX_CACHE = 1000;
 const MAX_TTL_S = 60;
-const CALL_TIMEOUT_MS = 5000;
-const MAX_BODY = 16 * 1024;
 
 export interface TokenCheckOptions {
   serverId: number;
@@ -48,9 +46,9 @@ export class TokenChecker {
   }
 
   private async ask(token: string, key: string): Promise<TokenVerdict> {
-    let answer: { status: number; body: string };
+    let answer: ServiceAnswer;
     try {
-      answer = await this.post({ serverId: this.opts.serverId, token });
+      answer = await postToService(this.url, this.opts.secret, { serverId: this.opts.serverId, token } satisfies ProxyAuthRequest);
     } catch (err) {
       log(`token check: service unreachable: ${describeError(err)}`);
       return 'unavailable';
@@ -70,34 +68,6 @@ export class TokenChecker {
   private remember(key: string, verdict: TokenVerdict, ttlS: number): void {
     if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { verdict, until: Date.now() + ttlS * 1000 });
-  }
-
-  private post(payload: ProxyAuthRequest): Promise<{ status: number; body: string }> {
-    const body = JSON.stringify(payload);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        this.url,
-        {
-          method: 'POST',
-          timeout: CALL_TIMEOUT_MS,
-          headers: { authorization: `Bearer ${this.opts.secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_BODY) res.destroy(new Error('answer too large'));
-            else chunks.push(c);
-          });
-          res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.once('error', reject);
-        },
-      );
-      req.once('timeout', () => req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })));
-      req.once('error', reject);
-      req.end(body);
-    });
   }
 }
 

@@ -22,6 +22,15 @@ export function explainEarlyExit(kind: 'sudo' | 'local', exit: ExitInfo, logTail
       reason: `sudo refused to run the proxy as ${user}: is ${user} in group ${group} and is the sudoers rule installed (proxy_command must match it exactly)? run 'hubapps doctor'`,
     };
   }
+  // A rule that names a missing file gets past the rule check: sudo then cannot find the program.
+  const missing = kind === 'sudo' ? /sudo: (\S+): command not found/.exec(text) : null;
+  if (missing) {
+    return {
+      code: 'proxy_not_installed',
+      retry: false,
+      reason: `sudo cannot find the proxy ${missing[1]}: proxy_command and the sudoers rule must name the installed hubapps-proxy; run 'hubapps doctor'`,
+    };
+  }
   if (kind === 'sudo' && /sudo: unknown user/.test(text)) {
     return { code: 'sudo_unknown_user', retry: false, reason: `sudo does not know the user ${user}` };
   }

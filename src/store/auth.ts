@@ -57,6 +57,7 @@ export class AuthStore {
       token: db.prepare('SELECT * FROM tokens WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)'),
       touchToken: db.prepare('UPDATE tokens SET last_used = ? WHERE id = ?'),
       useCode: db.prepare('UPDATE codes SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ? RETURNING *'),
+      useGrant: db.prepare("UPDATE codes SET used_at = ? WHERE hash = ? AND kind = 'grant' AND server_id = ? AND used_at IS NULL AND expires_at > ? RETURNING *"),
     };
   }
 
@@ -119,6 +120,12 @@ export class AuthStore {
   useCode(code: string, kind: CodeRow['kind']): CodeRow | undefined {
     const now = iso(Date.now());
     return this.stmts.useCode!.get(now, hashSecret(code), kind, now) as CodeRow | undefined;
+  }
+
+  /** Redeem a per-server grant once, only for the server it was issued for. */
+  useGrant(code: string, serverId: number): CodeRow | undefined {
+    const now = iso(Date.now());
+    return this.stmts.useGrant!.get(now, hashSecret(code), serverId, now) as CodeRow | undefined;
   }
 
   saveOAuthState(state: string, verifier: string, next: string): void {

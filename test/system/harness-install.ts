@@ -119,14 +119,16 @@ export async function lockDown(path: string): Promise<void> {
   for (const name of await readdir(path)) await lockDown(join(path, name));
 }
 
-const IMPORT = /^(?:(?:import|export)\b[^'"\n]*?\bfrom|import)\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT = /^(?:(?:import|export)\b[^'"\n]*?\bfrom|import)\s*['"]([^'"]+)['"]|\bimport(?:\.meta\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /**
  * Package names that the program starting at `entry` imports, following its relative
  * imports through the compiled JavaScript. tsc writes each static import or re-export on
  * one line of its own (`import ... from '...'`, `export ... from '...'`, `import '...'`)
- * and dynamic ones as `import('...')`, so patterns are enough here. Anchoring the static
- * forms at the start of a line keeps text such as "(from '${ref}')" in a message out.
+ * and dynamic ones as `import('...')`; files read from a package at run time (the
+ * terminal's xterm.js) are found with `import.meta.resolve('...')`. So patterns are enough
+ * here. Anchoring the static forms at the start of a line keeps text such as
+ * "(from '${ref}')" in a message out.
  */
 export async function bareImports(entry: string): Promise<Set<string>> {
   const builtins = new Set(builtinModules);

@@ -94,7 +94,7 @@ describe('loading the app catalog', () => {
   it('refuses an app without a command', () => {
     const err = failure(() => loadCatalog(catalogDir({ 'x.yaml': 'title: X\n' })));
     assert.equal(err.key, 'command');
-    assert.match(err.message, /key 'command': required key is missing \(expected array\)/);
+    assert.match(err.message, /key 'command': required key is missing: give the argv of the app's program, or 'builtin: terminal'/);
   });
 
   it('refuses an unknown key with a hint, and a bad environment variable name', () => {

@@ -33,8 +33,8 @@ describe('hubapps-proxy access control', () => {
     assert.match(JSON.parse(answer.body).message, /\?token=YOUR_API_TOKEN/);
   });
 
-  it('shows a browser an HTML page with the ?token= hint and a link to the launcher', async () => {
-    const answer = await proxy.get(`${base}page`, { accept: 'text/html,application/xhtml+xml' });
+  it('shows a browser form post without credential an HTML page with the ?token= hint and a link to the launcher', async () => {
+    const answer = await proxy.get(`${base}page`, { accept: 'text/html,application/xhtml+xml' }, 'POST');
     assert.equal(answer.status, 401);
     assert.match(answer.headers['content-type']!, /^text\/html/);
     assert.match(answer.body, /open this URL with \?token=YOUR_API_TOKEN/);

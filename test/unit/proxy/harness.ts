@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
-import type { HealthReport, ProxyAuthRequest, StartRequest } from '../../../src/proxy/protocol.js';
+import type { HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
 export const NODE = process.execPath;
@@ -48,14 +48,26 @@ export class Catalog {
   }
 }
 
-/** The fake hubapps service: real HTTP, real contract. alice-token is alice's, bob-token bob's, admin-token an admin's. */
+/**
+ * The fake hubapps service: real HTTP, real contract. alice-token is alice's, bob-token
+ * bob's, admin-token an admin's. Access codes are issued with grant() and redeemed as the
+ * real service does: once, and only by the server they were issued for.
+ */
 export interface FakeService {
   /** serviceUrl for the start request, e.g. http://127.0.0.1:PORT/services/hubapps/ */
   url: string;
   /** Token checks received, with the Authorization header the proxy sent. */
   calls: { body: ProxyAuthRequest; authorization: string | undefined }[];
+  /** Code redemptions received. */
+  redeems: { body: RedeemGrantRequest; authorization: string | undefined }[];
+  /** Issue a one-time code, as the service's authorize page does. */
+  grant(g: { serverId: number; user: string; admin?: boolean; next: string }): string;
+  /** Answer every redemption with this HTTP status instead (null: back to normal). */
+  failRedeems(status: number | null): void;
   close(): Promise<void>;
 }
+
+const REDEEM_PATH = '/services/hubapps/api/internal/redeem-grant';
 
 export async function startFakeService(): Promise<FakeService> {
   const calls: FakeService['calls'] = [];
@@ -64,10 +76,25 @@ export async function startFakeService(): Promise<FakeService> {
     'bob-token': { user: 'bob', admin: false },
     'admin-token': { user: 'root-admin', admin: true },
   };
+  const redeems: FakeService['redeems'] = [];
+  const grants = new Map<string, { serverId: number; user: string; admin: boolean; next: string }>();
+  let redeemStatus: number | null = null;
+  const redeem = (text: string, authorization: string | undefined, res: import('node:http').ServerResponse) => {
+    const body = JSON.parse(text) as RedeemGrantRequest;
+    redeems.push({ body, authorization });
+    const grant = grants.get(body.code);
+    if (redeemStatus !== null) return res.writeHead(redeemStatus).end();
+    if (!grant || grant.serverId !== body.serverId) {
+      return res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown, used, expired or foreign access code"}');
+    }
+    grants.delete(body.code);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, ttl: 0, next: grant.next }));
+  };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
+      if (req.method === 'POST' && req.url === REDEEM_PATH) return redeem(text, req.headers.authorization, res);
       if (req.method !== 'POST' || req.url !== '/services/hubapps/api/internal/proxy-auth') {
         res.writeHead(404).end();
         return;
@@ -87,6 +114,13 @@ export async function startFakeService(): Promise<FakeService> {
   return {
     url: `http://127.0.0.1:${port}/services/hubapps/`,
     calls,
+    redeems,
+    grant(g) {
+      const code = randomBytes(32).toString('base64url');
+      grants.set(code, { admin: false, ...g });
+      return code;
+    },
+    failRedeems: (status) => (redeemStatus = status),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,112 @@
+/**
+ * The proxy's side of per-server access grants: GET {prefix}_hubapps/grant?code=C. The
+ * service's authorize page sent the browser here with a one-time code; the proxy redeems
+ * it at the service over loopback with the server secret (the service binds each code to
+ * one server and lets it work once, for 60 s), then sets its own session cookie and sends
+ * the browser on to where it wanted to go, if that is below this server's prefix.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GRANT_PATH, SERVICE_REDEEM_GRANT_PATH, type RedeemGrantRequest, type RedeemGrantResponse } from './protocol.js';
+import type { Access } from './access.js';
+import { sendPage, type PageOptions } from './pages.js';
+import { postToService, type ServiceAnswer } from './service-call.js';
+import { checkPath } from './url-path.js';
+import { describeError, log } from './log.js';
+
+export type GrantOutcome = { kind: 'granted'; user: string; next: string } | { kind: 'refused' } | { kind: 'unavailable' };
+
+export interface GrantOptions {
+  serverId: number;
+  /** The server's owner: grants for this user (or an admin) are honoured. */
+  user: string;
+  secret: string;
+  serviceUrl: string;
+  prefix: string;
+}
+
+/** The service makes 43 base64url characters; anything unlike a code is refused without asking. */
+const CODE = /^[A-Za-z0-9_-]{16,128}$/;
+const UNSAFE_TARGET = /[\\\u0000-\u001f\u007f]/;
+
+export class Grants {
+  /** The full path of the endpoint, e.g. /apps/alice/lab/_hubapps/grant */
+  readonly path: string;
+  readonly prefix: string;
+  private readonly url: URL;
+
+  constructor(private readonly opts: GrantOptions) {
+    this.prefix = opts.prefix;
+    this.path = opts.prefix + GRANT_PATH;
+    this.url = new URL(SERVICE_REDEEM_GRANT_PATH, opts.serviceUrl);
+  }
+
+  /** Is this request URL (path and query) the grant endpoint? */
+  matches(url: string): boolean {
+    return url.startsWith(this.path) && (url.length === this.path.length || url.charCodeAt(this.path.length) === 63 /* ? */);
+  }
+
+  async redeem(code: string): Promise<GrantOutcome> {
+    if (!CODE.test(code)) return { kind: 'refused' };
+    let answer: ServiceAnswer;
+    try {
+      answer = await postToService(this.url, this.opts.secret, { serverId: this.opts.serverId, code } satisfies RedeemGrantRequest);
+    } catch (err) {
+      log(`access code: service unreachable: ${describeError(err)}`);
+      return { kind: 'unavailable' };
+    }
+    if (answer.status >= 400 && answer.status < 500) return { kind: 'refused' };
+    const parsed = answer.status === 200 ? parseAnswer(answer.body) : null;
+    if (!parsed) {
+      log(`access code: unexpected answer from the service (HTTP ${answer.status})`);
+      return { kind: 'unavailable' };
+    }
+    // The service checked the user when it issued the code; checked again here as for tokens.
+    if (parsed.user !== this.opts.user && !parsed.admin) {
+      log(`access code: the service granted ${parsed.user}, who neither owns this server nor is an admin: refused`);
+      return { kind: 'refused' };
+    }
+    return { kind: 'granted', user: parsed.user, next: this.target(parsed.next) };
+  }
+
+  /** `next` only when it stays below this server's prefix: the code's target is data from the browser. */
+  private target(next: string): string {
+    const prefix = this.prefix;
+    if (!next.startsWith(prefix) || UNSAFE_TARGET.test(next) || checkPath(next) !== 'ok') return prefix;
+    return next;
+  }
+}
+
+export interface GrantPageDeps {
+  grants: Grants;
+  access: Access;
+  page: PageOptions;
+}
+
+/** Answer GET {prefix}_hubapps/grant?code=C: a cookie and a redirect, or a page that says what went wrong. */
+export async function serveGrant(req: IncomingMessage, res: ServerResponse, url: string, deps: GrantPageDeps): Promise<void> {
+  if (req.method !== 'GET') {
+    return sendPage(req, res, 405, 'the access code endpoint only answers GET', { ...deps.page, headers: { allow: 'GET' } });
+  }
+  const q = url.indexOf('?');
+  const code = q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('code');
+  const outcome: GrantOutcome = code ? await deps.grants.redeem(code) : { kind: 'refused' };
+  if (outcome.kind === 'refused') {
+    return sendPage(req, res, 403, 'access code invalid or expired — reload the server to try again', { ...deps.page, retry: deps.grants.prefix });
+  }
+  if (outcome.kind === 'unavailable') {
+    return sendPage(req, res, 503, 'cannot check the access code right now: the hubapps service does not answer; try again shortly', deps.page);
+  }
+  log(`access granted to ${outcome.user} by an access code`);
+  res.writeHead(302, { location: outcome.next, 'set-cookie': deps.access.sessionCookie(), 'cache-control': 'no-store', 'content-length': 0 });
+  res.end();
+}
+
+function parseAnswer(text: string): RedeemGrantResponse | null {
+  try {
+    const v = JSON.parse(text) as Partial<RedeemGrantResponse>;
+    if (typeof v.user !== 'string' || typeof v.admin !== 'boolean' || typeof v.next !== 'string') return null;
+    return { user: v.user, admin: v.admin, ttl: 0, next: v.next };
+  } catch {
+    return null;
+  }
+}

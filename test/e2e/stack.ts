@@ -1,0 +1,235 @@
+/**
+ * The production set-up with JupyterHub in front, on loopback: test Unix accounts, the
+ * proxy and the service installed root-owned, the sudoers rule, a CHP started on its own,
+ * `hubapps serve` as hubapps-t-svc (sudo launcher) configured as a JupyterHub service, and
+ * a real JupyterHub whose users are the test accounts (DummyAuthenticator).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, chown, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { stringify } from 'yaml';
+import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
+import { freePort } from '../helpers/ports.js';
+import {
+  TEST_GROUP,
+  TEST_USERS,
+  createTestAccounts,
+  installCatalog,
+  installProxy,
+  installService,
+  lockDown,
+  removeTestAccounts,
+  repoRoot,
+  runOk,
+  writeSudoers,
+  type InstalledProxy,
+} from '../system/harness.js';
+import { startServiceProcess, type ServiceProcess } from '../system/service-process.js';
+import { startHub, type RunningHub } from './hub.js';
+
+/** HTML page naming the account it runs as; WebSocket messages come back as "echo:<message>". */
+const ECHO_APP = `const http = require('http');
+const os = require('os');
+const { WebSocketServer } = require('ws');
+const esc = (s) => s.replace(/[<>&"]/g, (c) => '&#' + c.charCodeAt(0) + ';');
+const server = http.createServer((req, res) => {
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end('<!doctype html><title>e2e echo</title><h1 id="who">echo app of ' + os.userInfo().username + '</h1><p id="url">' + esc(req.url) + '</p>');
+});
+new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (m) => ws.send('echo:' + m)));
+server.listen(Number(process.argv[2]), '127.0.0.1');
+`;
+
+/** JupyterHub-only user: may log in to the hub but is in no group that grants access to hubapps. */
+export const HUB_ONLY_USER = 'eve';
+
+/** The launcher page, built by `npm run build` into dist/ui (plain tsc does not build it). */
+export function launcherBuilt(): boolean {
+  return existsSync(join(repoRoot(), 'dist', 'ui', 'index.html'));
+}
+export const HUB_GROUP = 'hubapps-users';
+
+export class HubStack {
+  installed?: InstalledProxy;
+  chp?: RunningChp;
+  service?: ServiceProcess;
+  hub?: RunningHub;
+  readonly password = randomBytes(12).toString('base64url');
+  readonly observerToken = randomBytes(24).toString('base64url');
+  readonly adminToken = randomBytes(24).toString('base64url');
+  private readonly chpToken = randomBytes(24).toString('base64url');
+  /** The hubapps service's api_token in jupyterhub_config.py. */
+  readonly serviceToken = randomBytes(24).toString('base64url');
+  private stateDir = '';
+  private hubDir = '';
+  private servicePort = 0;
+  private attempted = false;
+  private removeRule?: () => Promise<void>;
+
+  /** Where browsers go: CHP's public port, e.g. http://127.0.0.1:PORT */
+  get publicUrl(): string {
+    return this.chp!.proxyUrl;
+  }
+
+  get dbFile(): string {
+    return join(this.stateDir, 'data', 'hubapps.sqlite');
+  }
+
+  async setUp(): Promise<void> {
+    this.attempted = true;
+    await createTestAccounts();
+    this.installed = await installProxy();
+    const cli = await installService(this.installed);
+    await this.installUi();
+    await this.installEchoApp();
+    this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
+    await this.writeState();
+    this.chp = await startChp({ authToken: this.chpToken });
+    this.servicePort = await freePort();
+    const hubPort = await freePort();
+    const configFile = await this.writeServiceConfig(`http://127.0.0.1:${hubPort}/hub/api`);
+    this.service = await startServiceProcess({
+      user: TEST_USERS.svc,
+      cliPath: cli,
+      configFile,
+      healthUrl: `http://127.0.0.1:${this.servicePort}/services/hubapps/api/health`,
+    });
+    this.hubDir = await mkdtemp('/tmp/hubapps-t-hub-');
+    this.hub = await startHub({
+      dir: this.hubDir,
+      password: this.password,
+      bindUrl: `${this.publicUrl}/`,
+      hubBindUrl: `http://127.0.0.1:${hubPort}`,
+      publicUrl: this.publicUrl,
+      serviceUrl: `http://127.0.0.1:${this.servicePort}`,
+      chpApiUrl: this.chp.apiUrl,
+      chpTokenFile: join(this.stateDir, 'secrets', 'chp-token'),
+      tokenFile: join(this.stateDir, 'secrets', 'hub-token'),
+      group: HUB_GROUP,
+      users: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory, HUB_ONLY_USER],
+      members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory],
+      extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
+    });
+  }
+
+  /** The launcher page next to the installed dist/src, where the service looks for it. */
+  private async installUi(): Promise<void> {
+    const ui = join(repoRoot(), 'dist', 'ui');
+    const target = join(this.installed!.root, 'lib', 'dist', 'ui');
+    await cp(ui, target, { recursive: true });
+    await lockDown(target);
+  }
+
+  /** echo.cjs and the ws package, root-owned and world-readable, and the catalog entry that runs them. */
+  private async installEchoApp(): Promise<void> {
+    const dir = join(this.installed!.root, 'e2e');
+    await mkdir(join(dir, 'node_modules'), { recursive: true });
+    await runOk('cp', ['-R', '-T', join(repoRoot(), 'node_modules', 'ws'), join(dir, 'node_modules', 'ws')]);
+    await writeFile(join(dir, 'echo.cjs'), ECHO_APP);
+    await lockDown(dir);
+    await installCatalog(this.installed!.catalogDir, { echo: { title: 'Echo', command: [process.execPath, join(dir, 'echo.cjs'), '{port}'], ready: { timeout: 20 } } });
+  }
+
+  /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */
+  private async writeState(): Promise<void> {
+    const uid = Number((await runOk('id', ['-u', TEST_USERS.svc])).stdout);
+    const gid = Number((await runOk('id', ['-g', TEST_USERS.svc])).stdout);
+    this.stateDir = await mkdtemp('/tmp/hubapps-t-state-');
+    for (const dir of ['', 'data', 'logs', 'secrets']) {
+      await mkdir(join(this.stateDir, dir), { recursive: true });
+      await chmod(join(this.stateDir, dir), 0o700);
+      await chown(join(this.stateDir, dir), uid, gid);
+    }
+    const secrets = { 'chp-token': this.chpToken, 'admin-token': this.adminToken, 'hub-token': this.serviceToken };
+    for (const [name, value] of Object.entries(secrets)) {
+      const file = join(this.stateDir, 'secrets', name);
+      await writeFile(file, `${value}\n`, { mode: 0o600 });
+      await chown(file, uid, gid);
+    }
+  }
+
+  private async writeServiceConfig(hubApiUrl: string): Promise<string> {
+    const secrets = join(this.stateDir, 'secrets');
+    const file = join(this.stateDir, 'hubapps.yaml');
+    const config = {
+      public_url: this.publicUrl,
+      listen: { host: '127.0.0.1', port: this.servicePort },
+      data_dir: join(this.stateDir, 'data'),
+      log_dir: join(this.stateDir, 'logs'),
+      catalog_dir: this.installed!.catalogDir,
+      allowed_group: TEST_GROUP,
+      launcher: 'sudo',
+      proxy_command: this.installed!.proxyPath,
+      chp: { api_url: this.chp!.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+      admin_token: `file:${join(secrets, 'admin-token')}`,
+      jupyterhub: { api_url: hubApiUrl, api_token: `file:${join(secrets, 'hub-token')}` },
+      admin_access: false,
+      reconcile_interval: 1,
+      stop_grace: 1,
+      log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
+    };
+    await writeFile(file, stringify(config), { mode: 0o644 });
+    return file;
+  }
+
+  /** Run SQL against the service's database as root (the test's way to age a session). */
+  sql(statement: string, ...params: unknown[]): void {
+    const db = new Database(this.dbFile, { fileMustExist: true });
+    try {
+      db.prepare(statement).run(...params);
+    } finally {
+      db.close();
+    }
+  }
+
+  /** A row of the servers table. */
+  server(user: string, name: string): { id: number; state: string; port: number } | undefined {
+    const db = new Database(this.dbFile, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT id, state, port FROM servers WHERE user = ? AND name = ?').get(user, name) as { id: number; state: string; port: number } | undefined;
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Everything set up is taken down, each step even when an earlier one failed; the first problem is thrown. */
+  async tearDown(): Promise<void> {
+    if (!this.attempted) return;
+    const problems: unknown[] = [];
+    const step = async (fn: () => Promise<unknown> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        problems.push(err);
+      }
+    };
+    await step(() => this.hub?.stop());
+    await step(() => this.stopServers());
+    await step(() => this.service?.stop());
+    await step(() => this.chp?.stop());
+    await step(() => this.removeRule?.());
+    await step(() => removeTestAccounts());
+    await step(() => this.installed?.remove());
+    for (const dir of [this.stateDir, this.hubDir]) await step(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
+    if (problems.length > 0) throw problems[0];
+  }
+
+  private async stopServers(): Promise<void> {
+    if (!this.service) return;
+    const res = await fetch(`http://127.0.0.1:${this.servicePort}/services/hubapps/api/users`, { headers: { authorization: `token ${this.adminToken}` } });
+    const { users } = (await res.json()) as { users: { name: string; servers: Record<string, { state: string }> }[] };
+    const stops = users.flatMap((u) =>
+      Object.entries(u.servers)
+        .filter(([, s]) => ['pending', 'starting', 'running'].includes(s.state))
+        .map(([name]) =>
+          fetch(`http://127.0.0.1:${this.servicePort}/services/hubapps/api/users/${u.name}/servers/${name}`, {
+            method: 'DELETE',
+            headers: { authorization: `token ${this.adminToken}` },
+          }),
+        ),
+    );
+    await Promise.allSettled(stops);
+  }
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { echoApp } from './apps.js';
+import { Catalog, fetchRaw, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+
+const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+const AUTHORIZE = 'https://hub.example.org/services/hubapps/authorize?user=alice&server=echo&next=';
+
+describe('hubapps-proxy per-server access grants', () => {
+  let catalog: Catalog;
+  let service: FakeService;
+  let proxy: RunningProxy;
+  const base = '/apps/alice/echo/';
+  const grantUrl = (code: string) => `${base}_hubapps/grant?code=${encodeURIComponent(code)}`;
+  const issue = (next: string, user = 'alice', serverId = 7, admin = false) => service.grant({ serverId, user, admin, next });
+
+  before(async () => {
+    catalog = await Catalog.create();
+    service = await startFakeService();
+    echoApp(catalog, 'echo', { websocket: true });
+    proxy = await startProxy({ catalog, app: 'echo', service });
+    await proxy.ready();
+  });
+  after(async () => {
+    await proxy.kill();
+    await service.close();
+    await catalog.remove();
+  });
+
+  it("sends a browser navigation without credential to the service's authorize page, with where it wanted to go", async () => {
+    const answer = await proxy.get(`${base}tree/a%20b?x=1&y=2`, HTML);
+    assert.equal(answer.status, 302);
+    assert.equal(answer.headers.location, `${AUTHORIZE}${encodeURIComponent(`${base}tree/a%20b?x=1&y=2`)}`);
+    assert.equal(answer.headers['set-cookie'], undefined);
+    const head = await proxy.get(`${base}x`, HTML, 'HEAD');
+    assert.equal(head.status, 302);
+  });
+
+  it('sends a browser with a stale or made-up proxy cookie to the authorize page too', async () => {
+    const answer = await proxy.get(`${base}x`, { ...HTML, cookie: 'hubapps-proxy-7=left-over-from-before-a-restart' });
+    assert.equal(answer.status, 302);
+    assert.ok(answer.headers.location!.startsWith(AUTHORIZE));
+  });
+
+  it('answers API clients, form posts and WebSocket upgrades without credential with 401, not a redirect', async () => {
+    assert.equal((await proxy.get(`${base}api/contents`, { accept: 'application/json' })).status, 401);
+    assert.equal((await proxy.get(`${base}form`, HTML, 'POST')).status, 401);
+    const upgrade = await fetchRaw(proxy.spec.port, `${base}ws`, {
+      headers: { ...HTML, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') },
+    });
+    assert.equal(upgrade.status, 401);
+  });
+
+  it('redeems a code with its server id and secret, sets its own cookie and sends the browser on to next', async () => {
+    const code = issue(`${base}tree?x=1`);
+    const answer = await proxy.get(grantUrl(code), HTML);
+    assert.equal(answer.status, 302, answer.body);
+    assert.equal(answer.headers.location, `${base}tree?x=1`);
+    const cookie = answer.headers['set-cookie']![0]!;
+    assert.match(cookie, /^hubapps-proxy-7=[A-Za-z0-9_-]{40,}; Path=\/apps\/alice\/echo\/; HttpOnly; SameSite=Lax; Secure$/);
+    const redeemed = service.redeems.at(-1)!;
+    assert.deepEqual(redeemed.body, { serverId: 7, code });
+    assert.equal(redeemed.authorization, `Bearer ${proxy.spec.secret}`);
+
+    const next = await proxy.get(`${base}tree?x=1`, { ...HTML, cookie: `theme=dark; ${cookie.split(';')[0]}` });
+    assert.equal(next.status, 200);
+    const echoed = JSON.parse(next.body) as { url: string; headers: Record<string, string> };
+    assert.equal(echoed.url, '/tree?x=1');
+    assert.equal(echoed.headers.cookie, 'theme=dark', 'the proxy cookie never reaches the app');
+    assert.ok(!proxy.output().includes(code), 'the code is in the log');
+  });
+
+  it('refuses a code the second time with a 403 page that says what to do, and sets no cookie', async () => {
+    const code = issue(`${base}`);
+    assert.equal((await proxy.get(grantUrl(code), HTML)).status, 302);
+    const replay = await proxy.get(grantUrl(code), HTML);
+    assert.equal(replay.status, 403);
+    assert.match(replay.body, /access code invalid or expired/);
+    assert.match(replay.body, /href="\/apps\/alice\/echo\/">Try again/);
+    assert.equal(replay.headers['set-cookie'], undefined);
+  });
+
+  it('refuses a forged, missing or malformed code', async () => {
+    const before = service.redeems.length;
+    for (const path of [grantUrl(randomBytes(32).toString('base64url')), `${base}_hubapps/grant`, grantUrl('<script>'), grantUrl('short')]) {
+      const answer = await proxy.get(path, HTML);
+      assert.equal(answer.status, 403, path);
+      assert.equal(answer.headers['set-cookie'], undefined, path);
+    }
+    assert.equal(service.redeems.length, before + 1, 'only the well-formed code is worth asking the service about');
+  });
+
+  it('refuses a code issued for another server', async () => {
+    const code = issue(`${base}`, 'alice', 8);
+    const answer = await proxy.get(grantUrl(code), HTML);
+    assert.equal(answer.status, 403);
+    assert.equal(service.redeems.at(-1)!.body.serverId, 7, 'the proxy names its own server');
+  });
+
+  it("refuses a code granted to a user who neither owns the server nor is an admin, honours an admin's", async () => {
+    assert.equal((await proxy.get(grantUrl(issue(base, 'bob')), HTML)).status, 403);
+    assert.equal((await proxy.get(grantUrl(issue(base, 'root-admin', 7, true)), HTML)).status, 302);
+  });
+
+  for (const next of ['/apps/bob/echo/x', 'https://elsewhere.example/', '//elsewhere.example/', '/apps/alice/echo/../../bob/echo/', '/apps/alice/echo/%2e%2e/x', '/apps/alice/echoes/', '/apps/alice/echo/\\\\evil', '']) {
+    it(`sends the browser to the prefix instead of next=${JSON.stringify(next)}`, async () => {
+      const answer = await proxy.get(grantUrl(issue(next)), HTML);
+      assert.equal(answer.status, 302);
+      assert.equal(answer.headers.location, base);
+    });
+  }
+
+  it('answers only GET on the grant endpoint and leaves the code unused otherwise', async () => {
+    const code = issue(base);
+    assert.equal((await proxy.get(grantUrl(code), HTML, 'POST')).status, 405);
+    assert.equal((await proxy.get(grantUrl(code), HTML)).status, 302, 'a refused POST leaves the code unused');
+  });
+});
+
+describe('hubapps-proxy when the service cannot redeem access codes', () => {
+  let catalog: Catalog;
+  let service: FakeService;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    catalog = await Catalog.create();
+    service = await startFakeService();
+    echoApp(catalog, 'echo');
+    proxy = await startProxy({ catalog, app: 'echo', service });
+    await proxy.ready();
+  });
+  after(async () => {
+    await proxy.kill();
+    await catalog.remove();
+  });
+
+  it('answers 503, not 403, when the service fails, and lets nobody in', async () => {
+    service.failRedeems(500);
+    const code = service.grant({ serverId: 7, user: 'alice', next: '/apps/alice/echo/' });
+    const answer = await proxy.get(`/apps/alice/echo/_hubapps/grant?code=${code}`, HTML);
+    assert.equal(answer.status, 503);
+    assert.equal(answer.headers['set-cookie'], undefined);
+    service.failRedeems(null);
+  });
+
+  it('answers 503 when the service does not answer at all', async () => {
+    const code = service.grant({ serverId: 7, user: 'alice', next: '/apps/alice/echo/' });
+    await service.close();
+    const answer = await proxy.get(`/apps/alice/echo/_hubapps/grant?code=${code}`, HTML);
+    assert.equal(answer.status, 503);
+    assert.match(answer.body, /does not answer/);
+    assert.equal(answer.headers['set-cookie'], undefined);
+  });
+});
