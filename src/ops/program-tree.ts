@@ -64,7 +64,8 @@ function installedPackageJson(source: string): string {
  */
 function buildLeftover(rel: string, isDir: boolean): boolean {
   const parts = rel.split('/');
-  if (parts[0] === 'deps' || parts[0] === 'src') return true;
+  // Sources, and binaries for other platforms (node-pty ships macOS and Windows ones): the addon was built here, into build/.
+  if (['deps', 'src', 'prebuilds', 'third_party'].includes(parts[0]!)) return true;
   if (parts[0] !== 'build') return false;
   return isDir ? parts.length > 2 : parts.length !== 3 || !rel.endsWith('.node');
 }

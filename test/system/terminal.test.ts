@@ -196,7 +196,8 @@ describe('system: the built-in terminal, as hubapps-t-alice via sudo, through CH
     client.type('exit\r');
     assert.equal((await client.closed).code, 1000);
     await stack.waitState(alice, 'term', ['stopped']);
-    assert.equal((await stack.routes())[`/apps/${alice}/term`], undefined);
+    // The row is marked first, the route goes right after.
+    await waitFor(async () => (await stack.routes())[`/apps/${alice}/term`] === undefined, { timeout: 5000, what: 'the route to be removed' });
     await waitFor(() => !isAlive(row.proxy_pid) && !isAlive(row.launcher_pid), { timeout: 5000, what: 'the proxy and its sudo to exit' });
     const res = await fetch(`http://127.0.0.1:${row.port}/_hubapps/health`, { headers: { authorization: `Bearer ${row.secret}` } }).catch((err: Error) => err);
     assert.ok(res instanceof Error, 'the proxy no longer answers health');
