@@ -84,6 +84,11 @@ export class SystemStack {
     return join(this.stateDir, 'data', 'hubapps.sqlite');
   }
 
+  /** The service's config file, for tests that change it and restart the service. */
+  get configPath(): string {
+    return this.configFile;
+  }
+
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/services/hubapps/api`;
   }
