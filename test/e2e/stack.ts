@@ -6,12 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { freePort } from '../helpers/ports.js';
+import { createServiceState } from '../system/harness-state.js';
 import {
   TEST_GROUP,
   TEST_USERS,
@@ -134,21 +135,9 @@ export class HubStack {
 
   /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */
   private async writeState(): Promise<void> {
-    const uid = Number((await runOk('id', ['-u', TEST_USERS.svc])).stdout);
-    const gid = Number((await runOk('id', ['-g', TEST_USERS.svc])).stdout);
-    this.stateDir = await mkdtemp('/tmp/hubapps-t-state-');
-    for (const dir of ['', 'data', 'logs', 'secrets']) {
-      await mkdir(join(this.stateDir, dir), { recursive: true });
-      await chmod(join(this.stateDir, dir), 0o700);
-      await chown(join(this.stateDir, dir), uid, gid);
-    }
-    const secrets = { 'chp-token': this.chpToken, 'admin-token': this.adminToken, 'hub-token': this.serviceToken };
-    for (const [name, value] of Object.entries(secrets)) {
-      const file = join(this.stateDir, 'secrets', name);
-      await writeFile(file, `${value}\n`, { mode: 0o600 });
-      await chown(file, uid, gid);
-    }
+    this.stateDir = await createServiceState({ 'chp-token': this.chpToken, 'admin-token': this.adminToken, 'hub-token': this.serviceToken });
   }
+
 
   private async writeServiceConfig(hubApiUrl: string): Promise<string> {
     const secrets = join(this.stateDir, 'secrets');

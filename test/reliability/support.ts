@@ -4,13 +4,12 @@
  * again, credentials for test users, raw HTTP (no URL normalisation), custom sudoers
  * rules, and one check that the database, the processes and CHP agree.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { parse, stringify } from 'yaml';
 import { startChp } from '../../src/chp/chp-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { installCatalog, runOk, TEST_USERS } from '../system/harness.js';
+import { installCatalog, installSudoersText, TEST_USERS } from '../system/harness.js';
 import { allProcesses, environOf, isAlive, uidOfUser } from '../system/proc-scan.js';
 import type { SystemStack } from '../system/system-stack.js';
 import { RELIABILITY_APPS } from './apps.js';
@@ -106,19 +105,8 @@ export function raw(port: number, path: string, opts: { method?: string; headers
 }
 
 /** Install a sudoers rule of our own (checked by visudo first); resolves to its remover. */
-export async function writeRule(text: string): Promise<() => Promise<void>> {
-  const target = `/etc/sudoers.d/hubapps-t-${randomBytes(4).toString('hex')}`;
-  // sudo ignores names with a dot, so the unchecked draft is never in force.
-  const draft = `${target}.draft`;
-  await writeFile(draft, `${text}\n`, { mode: 0o440 });
-  try {
-    await runOk('visudo', ['-cf', draft]);
-    await rename(draft, target);
-  } catch (err) {
-    await rm(draft, { force: true });
-    throw err;
-  }
-  return () => rm(target, { force: true });
+export function writeRule(text: string): Promise<() => Promise<void>> {
+  return installSudoersText(text);
 }
 
 /**

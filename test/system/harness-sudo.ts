@@ -16,11 +16,16 @@ export function renderSudoers(svcUser: string, group: string, proxyPath: string)
  * Install the rule as /etc/sudoers.d/hubapps-t-<random> (0440) after `visudo -cf` accepted
  * it; resolves to a function that removes it again. Needs root.
  */
-export async function writeSudoers(svcUser: string, group: string, proxyPath: string): Promise<() => Promise<void>> {
+export function writeSudoers(svcUser: string, group: string, proxyPath: string): Promise<() => Promise<void>> {
+  return installSudoersText(renderSudoers(svcUser, group, proxyPath));
+}
+
+/** Install any sudoers text the same way (visudo-checked draft, then renamed into force); resolves to its remover. */
+export async function installSudoersText(text: string): Promise<() => Promise<void>> {
   const target = `/etc/sudoers.d/hubapps-t-${randomBytes(4).toString('hex')}`;
   // sudo ignores files whose name contains a dot, so the unchecked draft is never in force.
   const draft = `${target}.draft`;
-  await writeFile(draft, renderSudoers(svcUser, group, proxyPath), { mode: 0o440 });
+  await writeFile(draft, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o440 });
   try {
     await runOk('visudo', ['-cf', draft]);
     await rename(draft, target);

@@ -16,4 +16,4 @@ export {
   repoRoot,
   type InstalledProxy,
 } from './harness-install.js';
-export { renderSudoers, sudoAsService, writeSudoers } from './harness-sudo.js';
+export { installSudoersText, renderSudoers, sudoAsService, writeSudoers } from './harness-sudo.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
@@ -14,10 +14,10 @@ import {
   installProxy,
   installService,
   removeTestAccounts,
-  runOk,
   writeSudoers,
   type InstalledProxy,
 } from './harness.js';
+import { createServiceState } from './harness-state.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 /** Answers with who it runs as and its environment, so a test sees the app's side of a start. */
@@ -116,20 +116,9 @@ export class SystemStack {
 
   /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */
   private async writeState(): Promise<void> {
-    const uid = Number((await runOk('id', ['-u', TEST_USERS.svc])).stdout);
-    const gid = Number((await runOk('id', ['-g', TEST_USERS.svc])).stdout);
-    this.stateDir = await mkdtemp('/tmp/hubapps-t-state-');
-    for (const dir of ['', 'data', 'logs', 'secrets']) {
-      await mkdir(join(this.stateDir, dir), { recursive: true });
-      await chmod(join(this.stateDir, dir), 0o700);
-      await chown(join(this.stateDir, dir), uid, gid);
-    }
-    for (const [name, value] of [['chp-token', this.chpToken], ['admin-token', this.adminToken]] as const) {
-      const file = join(this.stateDir, 'secrets', name);
-      await writeFile(file, `${value}\n`, { mode: 0o600 });
-      await chown(file, uid, gid);
-    }
+    this.stateDir = await createServiceState({ 'chp-token': this.chpToken, 'admin-token': this.adminToken });
   }
+
 
   private async writeConfig(): Promise<void> {
     const secrets = join(this.stateDir, 'secrets');
