@@ -1,0 +1,197 @@
+/**
+ * Everything the hop benchmarks talk through, on loopback: a real CHP; hubapps-proxy
+ * started as this user with a StartRequest on stdin (as sudo would start it), running the
+ * tiny app; a bare http-proxy-3 hop and (when available) jupyter-server-proxy standalone
+ * in front of the same app program. Each path is one route in the same CHP.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { startChp, type RunningChp } from '../src/chp/chp-process.js';
+import { freePort } from '../src/chp/free-port.js';
+import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/proxy/protocol.js';
+import { jspAvailable, startJsp } from './jsp.js';
+import { descendants, type Child, type Processes } from './procs.js';
+import { startTokenService, type TokenService } from './token-service.js';
+
+export const PROXY_MAIN = fileURLToPath(new URL('../src/proxy/main.js', import.meta.url));
+export const TINY_APP = fileURLToPath(new URL('./tiny-app.js', import.meta.url));
+const BARE_HOP = fileURLToPath(new URL('./bare-hop.js', import.meta.url));
+const TOKEN = 'bench-token';
+const USER = 'bench';
+
+export type PathKey = 'direct' | 'chp' | 'bare' | 'hubapps' | 'hubapps-token' | 'jsp';
+
+export interface HopPath {
+  key: PathKey;
+  label: string;
+  url: string;
+  wsUrl: string;
+  headers: Record<string, string>;
+  /** The server-side processes on this path (app, CHP, the hop): their CPU time per request is reported. */
+  cpuPids: number[];
+}
+
+export interface HopStack {
+  paths: HopPath[];
+  /** The hop processes whose memory is reported. */
+  hops: { proxy: Child; bare: Child; jsp: Child | null };
+  jsp: { available: boolean; reason: string | null };
+  chp: RunningChp;
+  tokenChecks(): number;
+  stop(): Promise<void>;
+}
+
+export async function startHopStack(procs: Processes, opts: { withToken: boolean; withJsp: boolean }): Promise<HopStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'hubapps-bench-'));
+  const chpToken = randomBytes(18).toString('base64url');
+  const chp = await startChp({ authToken: chpToken });
+  const service = await startTokenService(TOKEN, USER);
+  const cleanup = async () => {
+    await procs.stopAll();
+    await service.close();
+    await chp.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const proxy = await startProxy(procs, dir, chp.proxyUrl, service);
+    const barePort = await freePort('127.0.0.1');
+    const bare = procs.start('bare http-proxy-3 hop', process.execPath, [BARE_HOP, String(barePort), String(proxy.appPort)]);
+    const route = (path: string, port: number) => addRoute(chp, chpToken, path, `http://127.0.0.1:${port}`);
+    await route('/direct', proxy.appPort);
+    await route('/bare', barePort);
+    await route('/apps/bench/hop', proxy.port);
+    const jsp = opts.withJsp ? await jspAvailable() : { ok: false as const, reason: 'left out' };
+    let jspChild: Child | null = null;
+    if (jsp.ok) {
+      const port = await freePort('127.0.0.1');
+      jspChild = startJsp(procs, { pythonPath: jsp.pythonPath, port, baseUrl: '/apps/bench/jsp', command: [process.execPath, TINY_APP, '{port}'] });
+      await route('/apps/bench/jsp', port);
+    }
+    const paths = buildPaths(chp, proxy, bare, jspChild, opts.withToken);
+    for (const p of paths) await untilAnswered(p);
+    // jupyter-server-proxy starts its app on the first request: only now does it have one.
+    if (jspChild) paths.find((p) => p.key === 'jsp')!.cpuPids.push(...descendants(jspChild.pid));
+    return {
+      paths,
+      hops: { proxy: proxy.child, bare, jsp: jspChild },
+      jsp: { available: jsp.ok, reason: jsp.ok ? null : jsp.reason },
+      chp,
+      tokenChecks: service.calls,
+      stop: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+function buildPaths(chp: RunningChp, proxy: StartedProxy, bare: Child, jsp: Child | null, withToken: boolean): HopPath[] {
+  const origin = chp.proxyUrl;
+  const path = (key: PathKey, label: string, base: string, headers: Record<string, string>, cpuPids: number[]): HopPath => ({
+    key,
+    label,
+    url: `${base}/`,
+    wsUrl: `${base.replace(/^http/, 'ws')}/`,
+    headers,
+    cpuPids,
+  });
+  const app = proxy.appPid;
+  const hubapps = [chp.pid, proxy.child.pid, app];
+  const paths = [
+    path('direct', 'app direct', `http://127.0.0.1:${proxy.appPort}`, {}, [app]),
+    path('chp', 'CHP -> app', `${origin}/direct`, {}, [chp.pid, app]),
+    path('bare', 'CHP -> bare http-proxy-3 -> app', `${origin}/bare`, {}, [chp.pid, bare.pid, app]),
+    path('hubapps', 'CHP -> hubapps-proxy -> app (cookie)', `${origin}/apps/bench/hop`, { cookie: proxy.cookie }, hubapps),
+  ];
+  if (withToken) paths.push(path('hubapps-token', 'CHP -> hubapps-proxy -> app (token header)', `${origin}/apps/bench/hop`, { authorization: `token ${TOKEN}` }, hubapps));
+  if (jsp) paths.push(path('jsp', 'CHP -> jupyter-server-proxy -> app', `${origin}/apps/bench/jsp`, {}, [chp.pid, jsp.pid]));
+  return paths;
+}
+
+interface StartedProxy {
+  child: Child;
+  port: number;
+  appPort: number;
+  appPid: number;
+  cookie: string;
+}
+
+/** hubapps-proxy as sudo would start it (minus sudo): the StartRequest on stdin, the catalog from argv. */
+async function startProxy(procs: Processes, dir: string, publicOrigin: string, service: TokenService): Promise<StartedProxy> {
+  const catalog = join(dir, 'apps.d');
+  await mkdir(catalog);
+  await writeFile(join(catalog, 'tiny.yaml'), stringify({ title: 'Tiny', command: [process.execPath, TINY_APP, '{port}'] }));
+  const port = await freePort('127.0.0.1');
+  const spec: StartRequest = {
+    op: 'start',
+    version: PROTOCOL_VERSION,
+    server: { id: 1, user: USER, name: 'hop' },
+    app: 'tiny',
+    options: {},
+    port,
+    secret: randomBytes(24).toString('hex'),
+    publicOrigin,
+    allowedOrigins: [],
+    prefix: '/apps/bench/hop/',
+    serviceUrl: service.url,
+    stopGraceMs: 2000,
+    readyTimeoutMs: 15_000,
+  };
+  const child = procs.start('hubapps-proxy', process.execPath, [PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
+  const report = await waitHealthy(port, spec.secret, child);
+  if (!report.appTarget || !('port' in report.appTarget)) throw new Error('hubapps-proxy reports no app port');
+  const login = await fetch(`http://127.0.0.1:${port}${spec.prefix}?token=${TOKEN}`, { redirect: 'manual' });
+  await login.body?.cancel();
+  const cookie = login.headers.get('set-cookie')?.split(';')[0];
+  if (login.status !== 302 || !cookie) throw new Error(`hubapps-proxy did not set its cookie for ?token= (HTTP ${login.status})`);
+  return { child, port, appPort: report.appTarget.port, appPid: report.appPid!, cookie };
+}
+
+/** Poll the proxy's health until it reports ready; the time it took is the proxy's start-up as seen from outside. */
+export async function waitHealthy(port: number, secret: string, child: Child, timeoutMs = 15_000): Promise<HealthReport> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (child.exited()) throw new Error(`${child.name} exited; its output:\n${child.output()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: `Bearer ${secret}` } });
+      const report = (await res.json()) as HealthReport;
+      if (report.state === 'ready') return report;
+    } catch {
+      // not listening yet
+    }
+    await sleep(5);
+  }
+  throw new Error(`${child.name} was not ready within ${timeoutMs} ms; its output:\n${child.output()}`);
+}
+
+async function addRoute(chp: RunningChp, token: string, path: string, target: string): Promise<void> {
+  const res = await fetch(`${chp.apiUrl}/api/routes${path}`, {
+    method: 'POST',
+    headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ target }),
+  });
+  if (res.status !== 201) throw new Error(`CHP answered ${res.status} when adding the route ${path}`);
+}
+
+/** Wait until a path serves the app's 1 KiB (jupyter-server-proxy starts its app on the first request). */
+async function untilAnswered(path: HopPath): Promise<void> {
+  const end = Date.now() + 20_000;
+  let last = '';
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(path.url, { headers: path.headers, redirect: 'manual' });
+      const body = await res.text();
+      if (res.status === 200 && body.length === 1024) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(50);
+  }
+  throw new Error(`${path.label} did not serve the app within 20 s (last: ${last})`);
+}

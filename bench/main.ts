@@ -1,0 +1,63 @@
+/**
+ * `npm run bench [-- --quick] [--only hop,spawn,scale] [--json FILE]`: runs the
+ * benchmarks of docs/benchmarks.md and prints their figures as Markdown on stdout
+ * (progress on stderr). Every process it starts is stopped by pid before it exits. Goals
+ * are reported, never enforced: a missed goal does not change the exit code.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runHopSection } from './hop-section.js';
+import { describeMachine } from './machine.js';
+import { renderReport, type BenchResults } from './report.js';
+import { Aborter } from './run-context.js';
+import { runScaleSection } from './scale-section.js';
+import { runSpawnSection } from './spawn-section.js';
+import { settingsFor } from './settings.js';
+
+const SECTIONS = ['hop', 'spawn', 'scale'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function note(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, json: { type: 'string' } },
+    strict: true,
+  });
+  const quick = values.quick ?? false;
+  const only = (values.only?.split(',') ?? [...SECTIONS]) as Section[];
+  const unknown = only.filter((s) => !SECTIONS.includes(s));
+  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+  const settings = settingsFor(quick);
+  const aborter = new Aborter();
+  const ctx = aborter.context(note);
+  const limitS = quick ? 150 : 45 * 60;
+  setTimeout(() => void aborter.abort(1, `the run took longer than ${limitS} s`, note), limitS * 1000).unref();
+  process.once('SIGINT', () => void aborter.abort(130, 'SIGINT', note));
+  process.once('SIGTERM', () => void aborter.abort(143, 'SIGTERM', note));
+  const started = new Date();
+  const results: BenchResults = { quick, started: started.toISOString(), machine: await describeMachine(), sections: {} };
+  if (only.includes('hop')) {
+    note('hop: HTTP and WebSocket through each path, memory of the hops');
+    results.sections.hop = await runHopSection(settings.hop, ctx);
+  }
+  if (only.includes('spawn')) {
+    note('spawn: starts through real sudo');
+    results.sections.spawn = await runSpawnSection(settings.spawn, ctx);
+  }
+  if (only.includes('scale')) {
+    note(`scale: ${settings.scale.servers} servers with the local launcher`);
+    results.sections.scale = await runScaleSection(settings.scale, ctx);
+  }
+  results.seconds = (Date.now() - started.getTime()) / 1000;
+  results.loadAfter = (await describeMachine()).loadavg;
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(renderReport(results));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

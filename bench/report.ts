@@ -1,0 +1,154 @@
+/** The run's figures as Markdown: machine, raw figures per benchmark, ratios, and where each goal stands. */
+import type { HopReport } from './hop-section.js';
+import { evaluateGoals } from './goals.js';
+import type { Machine } from './machine.js';
+import type { ScaleReport } from './scale-section.js';
+import type { SpawnReport, SpawnStats } from './spawn-section.js';
+import { TIMELINE_PARTS } from './spawn-timeline.js';
+import { ratio } from './stats.js';
+
+export interface BenchResults {
+  quick: boolean;
+  started: string;
+  seconds?: number;
+  machine: Machine;
+  loadAfter?: number[];
+  sections: { hop?: HopReport; spawn?: SpawnReport; scale?: ScaleReport };
+}
+
+const n0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toString() : 'n/a');
+const n1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const n2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const n3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function machine(r: BenchResults): string {
+  const m = r.machine;
+  return [
+    `Run ${r.started}${r.quick ? ' (--quick: short rounds, indicative only)' : ''}, ${n0(r.seconds ?? Number.NaN)} s.`,
+    '',
+    table(
+      ['what', 'value'],
+      [
+        ['CPU', `${m.cpus} x ${m.cpuModel}`],
+        ['memory', `${m.memoryGiB} GiB`],
+        ['system', `${m.os}, Linux ${m.kernel}`],
+        ['node', m.node],
+        ['configurable-http-proxy', m.chp],
+        ['http-proxy-3', m.httpProxy3],
+        ['wrk', m.wrk],
+        ['sudo', m.sudo],
+        ['python', m.python],
+        ['load average (1/5/15 min) before / after', `${m.loadavg.join(' ')} / ${r.loadAfter?.join(' ') ?? 'n/a'}`],
+      ],
+    ),
+  ].join('\n');
+}
+
+function hop(h: HopReport): string {
+  const out: string[] = ['## HTTP through each path', ''];
+  const s = h.settings;
+  out.push(`wrk -t1 --latency, keep-alive, 1 KiB responses; ${s.rounds} round(s) of ${s.seconds} s per path and connection count, paths in rotated order; medians of the rounds. CPU: user+system time of the path's server-side processes (app, CHP, hop) per request.`, '');
+  for (const c of s.connections) {
+    const chp = h.http.find((x) => x.path === 'chp' && x.connections === c)!;
+    const rows = h.http
+      .filter((x) => x.connections === c)
+      .map((x) => [x.label, n0(x.rps), n3(x.p50), n2(x.p99), n0(x.cpuUs), n2(ratio(x.rps, chp.rps)), n2(ratio(x.p99, chp.p99)), String(x.errors)]);
+    out.push(`${c} connection${c > 1 ? 's' : ''}:`, '', table(['path', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'req/s vs CHP->app', 'p99 vs CHP->app', 'errors'], rows), '');
+  }
+  out.push('## WebSocket echo', '', `64-byte messages, each connection waits for its echo; ${s.wsSeconds} s per path and round. RTT from one connection; messages/s from 1 and ${s.wsConnections} connections.`, '');
+  const chpWs = h.ws.find((w) => w.path === 'chp')!;
+  out.push(
+    table(
+      ['path', 'RTT p50 ms', 'RTT p99 ms', 'msg/s (1 conn)', `msg/s (${s.wsConnections} conn)`, `vs CHP->app (${s.wsConnections} conn)`, 'CPU µs/msg'],
+      h.ws.map((w) => [w.label, n3(w.rttP50), n3(w.rttP99), n0(w.msgsPerS1), n0(w.msgsPerSMany), n2(ratio(w.msgsPerSMany, chpWs.msgsPerSMany)), n0(w.cpuUs)]),
+    ),
+    '',
+  );
+  out.push('## Memory of the hop processes', '', `cold: after start-up and ${s.connections.length ? 'a warm-up of 100 requests per path' : ''}; after load: ${h.idleWaitS} s after the HTTP and WebSocket runs above. MB; PSS splits shared pages (the node binary) among the processes that share them.`, '');
+  out.push(
+    table(
+      ['process', 'RSS cold', 'PSS cold', 'RSS after load', 'PSS after load', 'peak RSS'],
+      h.memory.map((m) => [m.name, n1(m.cold.rss), n1(m.cold.pss), n1(m.afterLoad.rss), n1(m.afterLoad.pss), n1(m.afterLoad.peakRss)]),
+    ),
+    '',
+  );
+  if (!h.jsp.available) out.push(`jupyter-server-proxy: not available: ${h.jsp.reason}.`, '');
+  out.push(`Token checks hubapps-proxy sent to the service during the whole run: ${h.tokenChecks}.`, '');
+  return out.join('\n');
+}
+
+function spawnStats(label: string, s: SpawnStats): string[][] {
+  return [
+    [`${label}: total (POST -> app answers via CHP)`, n1(s.total.p50), n1(s.total.p95)],
+    [`${label}: total without the app's start-up`, n1(s.withoutApp.p50), n1(s.withoutApp.p95)],
+    ...TIMELINE_PARTS.map((p) => [`${label}: ${p}`, n1(s.parts[p]!.p50), n1(s.parts[p]!.p95)]),
+  ];
+}
+
+function spawn(s: SpawnReport): string {
+  if (s.skipped) return `## Spawn through sudo\n\nSkipped: ${s.skipped}.\n`;
+  const rows: string[][] = [];
+  if (s.sequential) rows.push(...spawnStats(`sequential (n=${s.sequential.n})`, s.sequential));
+  if (s.concurrent) rows.push(...spawnStats(`concurrent (n=${s.concurrent.n})`, s.concurrent));
+  if (s.stop) rows.push(['stop (DELETE, answered once stopped), sequential', n1(s.stop.p50), n1(s.stop.p95)]);
+  const out = [
+    '## Spawn through sudo',
+    '',
+    `Set-up (accounts, installation, sudoers, CHP, service): ${n1(s.setupS)} s. The instant app's own start-up, run directly: ${n1(s.appStartupMs)} ms (subtracted for "without the app's start-up").`,
+    '',
+    table(['figure', 'p50 ms', 'p95 ms'], rows),
+    '',
+  ];
+  if (s.concurrent) out.push(`All ${s.concurrent.n} concurrent starts answered within ${n0(s.concurrent.wallMs)} ms.`, '');
+  if (s.sudo) out.push(`The proxy's 'version' op as the service user: ${n1(s.sudo.withSudoMs)} ms through \`sudo -n -u USER\`, ${n1(s.sudo.withoutSudoMs)} ms without (medians of ${s.sudo.n}); sudo's own cost is the difference.`, '');
+  return out.join('\n');
+}
+
+function scale(s: ScaleReport): string {
+  const a = s.api;
+  const m = s.serviceMemory;
+  return [
+    `## ${s.servers} servers (local launcher)`,
+    '',
+    `Started in ${n1(s.rampS)} s (batches of 10, each awaited until running). Reconcile interval ${s.reconcileIntervalS} s.`,
+    '',
+    table(
+      ['figure', 'p50 ms', 'p95 ms', 'n'],
+      [
+        ['GET /users/USER (10 servers)', n1(a.listUser.p50), n1(a.listUser.p95), String(a.listUser.n)],
+        [`GET /users (${s.servers} servers)`, n1(a.listAll.p50), n1(a.listAll.p95), String(a.listAll.n)],
+        ['POST start (202 once spawned)', n1(a.start.p50), n1(a.start.p95), String(a.start.n)],
+        ['POST -> running (progress stream)', n1(a.startToRunning.p50), n1(a.startToRunning.p95), String(a.startToRunning.n)],
+        ['DELETE stop (answered once stopped)', n1(a.stop.p50), n1(a.stop.p95), String(a.stop.n)],
+      ],
+    ),
+    '',
+    `Reconcile: ${s.reconcile.passes} passes with every server running, mean ${n1(s.reconcile.meanMs)} ms, each <= ${s.reconcile.maxBoundMs} ms (histogram bucket).`,
+    '',
+    `Restart: kill -9 (old process gone after ${n2(s.restart.goneS)} s), start again: health answers after ${n2(s.restart.healthS)} s, all ${s.restart.adopted ?? '?'} servers re-adopted after ${n2(s.restart.adoptedS)} s (adoption pass ${s.restart.adoptionPassMs ?? 'n/a'} ms).`,
+    '',
+    table(
+      ['service memory', 'RSS MB', 'PSS MB'],
+      [
+        ['0 servers', n1(m.idle.rss), n1(m.idle.pss)],
+        [`${s.servers} servers`, n1(m.loaded.rss), n1(m.loaded.pss)],
+        [`${s.servers} servers, after the restart`, m.afterRestart ? n1(m.afterRestart.rss) : 'n/a', m.afterRestart ? n1(m.afterRestart.pss) : 'n/a'],
+      ],
+    ),
+    '',
+  ].join('\n');
+}
+
+export function renderReport(r: BenchResults): string {
+  const parts = ['# hubapps benchmark run', '', machine(r), ''];
+  if (r.sections.hop) parts.push(hop(r.sections.hop));
+  if (r.sections.spawn) parts.push(spawn(r.sections.spawn));
+  if (r.sections.scale) parts.push(scale(r.sections.scale));
+  const goals = evaluateGoals(r);
+  parts.push('## Goals', '', table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.measured, g.met === null ? 'not measured' : g.met ? 'yes' : 'no'])), '');
+  return `${parts.join('\n')}\n`;
+}

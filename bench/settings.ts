@@ -1,0 +1,32 @@
+/**
+ * How long and how many: the full run behind docs/benchmarks.md, and --quick, which
+ * exercises every benchmark in well under a minute (its figures are indicative only).
+ */
+import type { HopOptions } from './hop-section.js';
+
+export interface Settings {
+  hop: HopOptions;
+  spawn: { sequential: number; concurrent: number; sudoRuns: number };
+  scale: { servers: number; startBatch: number; listCalls: number; startStopCalls: number; reconcileWaitS: number };
+}
+
+export function settingsFor(quick: boolean): Settings {
+  return {
+    hop: {
+      rounds: quick ? 1 : 5,
+      seconds: quick ? 1 : 5,
+      wsSeconds: quick ? 0.5 : 3,
+      warmSeconds: quick ? 0 : 2,
+      connections: [1, 32],
+      wsConnections: 32,
+      idleWaitS: quick ? 5 : 30,
+      withToken: !quick,
+      withJsp: true,
+      warmupRequests: 100,
+    },
+    spawn: quick ? { sequential: 3, concurrent: 3, sudoRuns: 3 } : { sequential: 50, concurrent: 20, sudoRuns: 20 },
+    scale: quick
+      ? { servers: 10, startBatch: 10, listCalls: 30, startStopCalls: 3, reconcileWaitS: 3 }
+      : { servers: 200, startBatch: 10, listCalls: 200, startStopCalls: 20, reconcileWaitS: 10 },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * A stand-in for the hubapps service's token check (SERVICE_PROXY_AUTH_PATH), run in the
+ * bench process: hubapps-proxy asks it once whether the bench token may use the server,
+ * then serves the session cookie it set without asking again.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SERVICE_PROXY_AUTH_PATH, type ProxyAuthRequest, type ProxyAuthResponse } from '../src/proxy/protocol.js';
+
+export interface TokenService {
+  /** serviceUrl for a StartRequest. */
+  url: string;
+  /** Token checks answered so far. */
+  calls(): number;
+  close(): Promise<void>;
+}
+
+const PREFIX = '/services/hubapps/';
+
+export async function startTokenService(token: string, user: string): Promise<TokenService> {
+  let calls = 0;
+  const server = createServer((req, res) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (text += c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== PREFIX + SERVICE_PROXY_AUTH_PATH) return void res.writeHead(404).end();
+      calls++;
+      let body: ProxyAuthRequest | null = null;
+      try {
+        body = JSON.parse(text) as ProxyAuthRequest;
+      } catch {
+        // answered as an unknown token below
+      }
+      if (body?.token !== token) return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown token"}');
+      const answer: ProxyAuthResponse = { user, admin: false, ttl: 60 };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${PREFIX}`,
+    calls: () => calls,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
