@@ -20,7 +20,7 @@ export function adminRoutes(deps: ApiDeps): { api: Router; metrics: Router } {
     if (!Number.isInteger(limit) || limit < 1) throw badRequest('invalid_query', 'limit must be a positive whole number');
     const before = q.before === undefined ? undefined : Number(q.before);
     if (before !== undefined && !Number.isInteger(before)) throw badRequest('invalid_query', 'before must be an event id');
-    const events = deps.store.searchEvents({ user, server, kind, before, limit: Math.min(limit, MAX_EVENTS) });
+    const events = deps.store.events.search({ user, server, kind, before, limit: Math.min(limit, MAX_EVENTS) });
     ctx.body = { events: events.map((e) => ({ ...presentEvent(e), user: e.user, server: e.server, actor: e.actor })) };
   });
 

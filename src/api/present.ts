@@ -1,5 +1,6 @@
 import type { Urls } from '../lifecycle/urls.js';
-import type { EventRow, ServerRow } from '../store/servers.js';
+import type { EventRow } from '../store/events.js';
+import type { ServerRow } from '../store/servers.js';
 
 /** The API's view of a server: no secret, no pids of other users' processes. */
 export function presentServer(row: ServerRow, urls: Urls) {

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
-import type { EventRow, ServerRow } from '../store/servers.js';
+import type { EventRow } from '../store/events.js';
+import type { ServerRow } from '../store/servers.js';
 import type { ApiDeps } from './deps.js';
 import { presentEvent, presentServer } from './present.js';
 
@@ -28,9 +29,9 @@ export function streamProgress(ctx: Context, deps: ApiDeps, row: ServerRow): voi
     stream.end();
   };
 
-  const startId = deps.store.currentRunStart(row.id);
+  const startId = deps.store.events.currentRunStart(row.id);
   let last = Math.max(lastSeen, startId - 1);
-  for (const ev of deps.store.eventsFor(row.id, last)) {
+  for (const ev of deps.store.events.forServer(row.id, last)) {
     send(ev);
     last = ev.id;
   }
@@ -45,9 +46,9 @@ export function streamProgress(ctx: Context, deps: ApiDeps, row: ServerRow): voi
   const keepalive = setInterval(() => stream.write(': keep-alive\n\n'), 15000);
   const cleanup = (done: boolean) => {
     clearInterval(keepalive);
-    deps.store.events.off('event', onEvent);
+    deps.store.events.emitter.off('event', onEvent);
     if (done) finish();
   };
-  deps.store.events.on('event', onEvent);
+  deps.store.events.emitter.on('event', onEvent);
   ctx.req.on('close', () => cleanup(false));
 }

@@ -1,7 +1,7 @@
-import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
 import { conflict, HubappsError } from '../errors.js';
 import type { Db } from './db.js';
+import { EventLog } from './events.js';
 
 export const SERVER_STATES = ['pending', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
 export type ServerState = (typeof SERVER_STATES)[number];
@@ -49,17 +49,6 @@ export interface Quotas {
 
 export type ServerFields = Partial<Omit<ServerRow, 'id' | 'user' | 'name' | 'state' | 'created_at' | 'updated_at'>>;
 
-export interface EventRow {
-  id: number;
-  server_id: number | null;
-  user: string | null;
-  server: string | null;
-  at: string;
-  kind: 'state' | 'progress' | 'audit';
-  state: ServerState | null;
-  message: string;
-  actor: string | null;
-}
 
 const FIELD_NAMES = new Set<string>([
   'app', 'reason', 'options', 'port', 'secret', 'launcher_pid', 'proxy_pid', 'app_pid', 'log_file',
@@ -69,21 +58,18 @@ const FIELD_NAMES = new Set<string>([
 /**
  * Servers and their events. Every state change is one transaction that updates the row and
  * appends an event, so the progress stream and the audit trail can never disagree with the
- * row. `events` emits each appended EventRow after commit (for SSE listeners).
+ * row (the events themselves live in events.ts).
  */
 export class ServerStore {
-  readonly events = new EventEmitter();
+  /** The events of every server; `events.emitter` announces each committed event. */
+  readonly events: EventLog;
   private readonly byUserName: Database.Statement;
   private readonly byIdStmt: Database.Statement;
-  private readonly insertEvent: Database.Statement;
 
   constructor(private readonly db: Db) {
-    this.events.setMaxListeners(0);
+    this.events = new EventLog(db);
     this.byUserName = db.prepare('SELECT * FROM servers WHERE user = ? AND name = ?');
     this.byIdStmt = db.prepare('SELECT * FROM servers WHERE id = ?');
-    this.insertEvent = db.prepare(
-      'INSERT INTO events (server_id, user, server, at, kind, state, message, actor) VALUES (@server_id, @user, @server, @at, @kind, @state, @message, @actor)',
-    );
   }
 
   get(user: string, name: string): ServerRow | undefined {
@@ -155,15 +141,15 @@ export class ServerStore {
           .run(values);
       }
       const row = this.get(s.user, s.name)!;
-      this.appendEvent(row, 'state', 'pending', `start of app '${s.app}' requested`, s.actor, now);
+      this.events.append(row, 'state', 'pending', `start of app '${s.app}' requested`, s.actor, now);
       return row;
     });
     try {
       const row = run();
-      this.flushEvents();
+      this.events.commit();
       return row;
     } catch (err) {
-      this.pending.length = 0;
+      this.events.discard();
       throw translateConstraint(err);
     }
   }
@@ -196,12 +182,17 @@ export class ServerStore {
       if (to === 'running') fields.ready_at ??= now;
       this.applyFields(id, { ...fields }, to, now);
       const updated = this.byId(id)!;
-      this.appendEvent(updated, 'state', to, opts.message, opts.actor ?? null, now);
+      this.events.append(updated, 'state', to, opts.message, opts.actor ?? null, now);
       return updated;
     });
-    const row = run();
-    this.flushEvents();
-    return row;
+    try {
+      const row = run();
+      this.events.commit();
+      return row;
+    } catch (err) {
+      this.events.discard();
+      throw err;
+    }
   }
 
   /** Update bookkeeping fields (pids, activity) without a state change or event. */
@@ -210,61 +201,13 @@ export class ServerStore {
   }
 
   progress(row: ServerRow, message: string): void {
-    this.appendEvent(row, 'progress', row.state, message, null, new Date().toISOString());
-    this.flushEvents();
+    this.events.append(row, 'progress', row.state, message, null, new Date().toISOString());
+    this.events.commit();
   }
 
   audit(row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null, message: string, actor: string): void {
-    this.appendEvent(row, 'audit', row?.state ?? null, message, actor, new Date().toISOString());
-    this.flushEvents();
-  }
-
-  eventsFor(serverId: number, afterId = 0, limit = 500): EventRow[] {
-    return this.db.prepare('SELECT * FROM events WHERE server_id = ? AND id > ? ORDER BY id LIMIT ?').all(serverId, afterId, limit) as EventRow[];
-  }
-
-  /** Newest first; the audit trail for admins. */
-  searchEvents(q: { user?: string; server?: string; kind?: string; before?: number; limit: number }): EventRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (clause: string, value: unknown) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    add('user = ?', q.user);
-    add('server = ?', q.server);
-    add('kind = ?', q.kind);
-    add('id < ?', q.before);
-    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...args, q.limit) as EventRow[];
-  }
-
-  /** Id of the event that began the latest start ('pending'), so a progress stream skips older runs. */
-  currentRunStart(serverId: number): number {
-    return (this.db.prepare(`SELECT MAX(id) FROM events WHERE server_id = ? AND kind = 'state' AND state = 'pending'`).pluck().get(serverId) as number | null) ?? 0;
-  }
-
-  private pending: EventRow[] = [];
-
-  private appendEvent(
-    row: Pick<ServerRow, 'id' | 'user' | 'name'> | null,
-    kind: EventRow['kind'],
-    state: ServerState | null,
-    message: string,
-    actor: string | null,
-    at: string,
-  ): void {
-    const ev = { server_id: row?.id ?? null, user: row?.user ?? null, server: row?.name ?? null, at, kind, state, message, actor };
-    const info = this.insertEvent.run(ev);
-    this.pending.push({ id: Number(info.lastInsertRowid), ...ev });
-  }
-
-  /** Listeners hear of events only once they are committed. */
-  private flushEvents(): void {
-    const batch = this.pending;
-    this.pending = [];
-    for (const ev of batch) this.events.emit('event', ev);
+    this.events.append(row, 'audit', row?.state ?? null, message, actor, new Date().toISOString());
+    this.events.commit();
   }
 
   private applyFields(id: number, fields: ServerFields, state: ServerState | undefined, now: string): void {

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDb, type Db } from '../../../src/store/db.js';
-import { ServerStore, type EventRow, type NewServer } from '../../../src/store/servers.js';
+import type { EventRow } from '../../../src/store/events.js';
+import { ServerStore, type NewServer } from '../../../src/store/servers.js';
 
 const base = (over: Partial<NewServer> = {}): NewServer => ({
   user: 'alice', name: 'lab', app: 'files', options: {}, port: 50001, secret: 's3cret', logFile: '/tmp/x.log', actor: 'alice', ...over,
@@ -25,10 +26,10 @@ describe('store: servers and events', () => {
 
   it('claims a new server as pending and records the event in the same step', () => {
     const heard: EventRow[] = [];
-    store.events.on('event', (e: EventRow) => heard.push(e));
+    store.events.emitter.on('event', (e: EventRow) => heard.push(e));
     const row = store.claim(base());
     assert.equal(row.state, 'pending');
-    assert.equal(store.eventsFor(row.id).length, 1);
+    assert.equal(store.events.forServer(row.id).length, 1);
     assert.equal(heard.length, 1);
     assert.equal(heard[0]!.state, 'pending');
   });
@@ -56,7 +57,7 @@ describe('store: servers and events', () => {
     assert.equal(again.port, 50009);
     assert.equal(again.secret, 'new');
     assert.equal(again.stopped_at, null);
-    assert.ok(store.currentRunStart(row.id) > store.eventsFor(row.id)[0]!.id);
+    assert.ok(store.events.currentRunStart(row.id) > store.events.forServer(row.id)[0]!.id);
   });
 
   it('applies a guarded transition only from the listed states', () => {
@@ -69,7 +70,7 @@ describe('store: servers and events', () => {
     const failed = store.transition(row.id, 'failed', { fields: { reason: 'boom' }, message: 'boom' });
     assert.equal(failed!.reason, 'boom');
     assert.ok(failed!.stopped_at);
-    assert.deepEqual(store.eventsFor(row.id).map((e) => e.state), ['pending', 'starting', 'failed']);
+    assert.deepEqual(store.events.forServer(row.id).map((e) => e.state), ['pending', 'starting', 'failed']);
   });
 
   it('lists active servers and their ports for port allocation', () => {
