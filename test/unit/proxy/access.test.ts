@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { echoApp } from './apps.js';
 import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { startEchoProxy, tearDown } from './bed.js';
 
 interface Echoed {
   url: string;
@@ -13,18 +14,8 @@ describe('hubapps-proxy access control', () => {
   let proxy: RunningProxy;
   const base = '/apps/alice/echo/';
 
-  before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo');
-    proxy = await startProxy({ catalog, app: 'echo', service });
-    await proxy.ready();
-  });
-  after(async () => {
-    await proxy.kill();
-    await service.close();
-    await catalog.remove();
-  });
+  before(async () => ({ catalog, service, proxy } = await startEchoProxy()));
+  after(() => tearDown({ catalog, service, proxy }));
 
   it('answers a request without credential with 401 JSON saying how to log in', async () => {
     const answer = await proxy.get(`${base}page`);

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { echoApp } from './apps.js';
 import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { startEchoProxy, tearDown } from './bed.js';
 
 interface Echoed {
   url: string;
@@ -20,18 +21,8 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
   let proxy: RunningProxy;
   const base = '/apps/alice/echo/';
 
-  before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo');
-    proxy = await startProxy({ catalog, app: 'echo', service });
-    await proxy.ready();
-  });
-  after(async () => {
-    await proxy.kill();
-    await service.close();
-    await catalog.remove();
-  });
+  before(async () => ({ catalog, service, proxy } = await startEchoProxy()));
+  after(() => tearDown({ catalog, service, proxy }));
 
   it('forwards the path without the prefix and sets the X-Forwarded headers', async () => {
     const answer = await proxy.get(`${base}some/page?x=1`, { ...AUTH, 'x-forwarded-for': '203.0.113.9' });

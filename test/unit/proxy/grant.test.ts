@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { echoApp } from './apps.js';
-import { Catalog, fetchRaw, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { fetchRaw, type Catalog, type FakeService, type RunningProxy } from './harness.js';
+import { startEchoProxy, tearDown } from './bed.js';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 const AUTHORIZE = 'https://hub.example.org/services/hubapps/authorize?user=alice&server=echo&next=';
@@ -14,18 +14,8 @@ describe('hubapps-proxy per-server access grants', () => {
   const grantUrl = (code: string) => `${base}_hubapps/grant?code=${encodeURIComponent(code)}`;
   const issue = (next: string, user = 'alice', serverId = 7, admin = false) => service.grant({ serverId, user, admin, next });
 
-  before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo', { websocket: true });
-    proxy = await startProxy({ catalog, app: 'echo', service });
-    await proxy.ready();
-  });
-  after(async () => {
-    await proxy.kill();
-    await service.close();
-    await catalog.remove();
-  });
+  before(async () => ({ catalog, service, proxy } = await startEchoProxy({ websocket: true })));
+  after(() => tearDown({ catalog, service, proxy }));
 
   it("sends a browser navigation without credential to the service's authorize page, with where it wanted to go", async () => {
     const answer = await proxy.get(`${base}tree/a%20b?x=1&y=2`, HTML);
@@ -122,17 +112,8 @@ describe('hubapps-proxy when the service cannot redeem access codes', () => {
   let service: FakeService;
   let proxy: RunningProxy;
 
-  before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo');
-    proxy = await startProxy({ catalog, app: 'echo', service });
-    await proxy.ready();
-  });
-  after(async () => {
-    await proxy.kill();
-    await catalog.remove();
-  });
+  before(async () => ({ catalog, service, proxy } = await startEchoProxy()));
+  after(() => tearDown({ catalog, service, proxy }));
 
   it('answers 503, not 403, when the service fails, and lets nobody in', async () => {
     service.failRedeems(500);

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../helpers/index.js';
 import { echoApp, familyApp } from './apps.js';
-import { Catalog, processAlive, runProxy, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { processAlive, runProxy, startProxy, type Catalog, type FakeService, type RunningProxy } from './harness.js';
+import { startBed, tearDown } from './bed.js';
 
 const AUTH = { authorization: 'token alice-token' };
 
@@ -15,18 +16,11 @@ describe('hubapps-proxy app lifecycle', () => {
   const running: RunningProxy[] = [];
   const track = (p: RunningProxy) => (running.push(p), p);
 
-  before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo');
-  });
+  before(async () => ({ catalog, service } = await startBed()));
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.kill()));
   });
-  after(async () => {
-    await service.close();
-    await catalog.remove();
-  });
+  after(() => tearDown({ catalog, service }));
 
   it('proxies an app on a unix socket in a private 0700 directory', async () => {
     echoApp(catalog, 'sock', { socket: true });

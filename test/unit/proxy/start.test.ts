@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:net';
 import { userInfo } from 'node:os';
 import { PROXY_EXIT } from '../../../src/proxy/protocol.js';
 import { waitFor } from '../../helpers/index.js';
-import { echoApp } from './apps.js';
-import { Catalog, makeSpec, processAlive, runProxy, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { makeSpec, processAlive, runProxy, startProxy, type Catalog, type FakeService, type RunningProxy } from './harness.js';
+import { startBed, tearDown } from './bed.js';
 
 describe('hubapps-proxy start', () => {
   let catalog: Catalog;
@@ -13,18 +13,11 @@ describe('hubapps-proxy start', () => {
   const running: RunningProxy[] = [];
   const track = (p: RunningProxy) => (running.push(p), p);
 
-  before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo');
-  });
+  before(async () => ({ catalog, service } = await startBed()));
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.kill()));
   });
-  after(async () => {
-    await service.close();
-    await catalog.remove();
-  });
+  after(() => tearDown({ catalog, service }));
 
   it('reports numbered progress through health until the app is ready', async () => {
     const proxy = track(await startProxy({ catalog, app: 'echo', service }));
