@@ -114,7 +114,7 @@ export class ServerStore {
    */
   claim(s: NewServer, quotas: Quotas = { perUser: 0, total: 0, perApp: 0 }): ServerRow {
     const now = new Date().toISOString();
-    const run = this.db.transaction((): ServerRow => {
+    const run = (): ServerRow => {
       const existing = this.get(s.user, s.name);
       if (existing && ACTIVE_STATES.includes(existing.state)) {
         throw conflict('server_active', `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`);
@@ -143,13 +143,10 @@ export class ServerStore {
       const row = this.get(s.user, s.name)!;
       this.events.append(row, 'state', 'pending', `start of app '${s.app}' requested`, s.actor, now);
       return row;
-    });
+    };
     try {
-      const row = run();
-      this.events.commit();
-      return row;
+      return this.withEvents(run);
     } catch (err) {
-      this.events.discard();
       throw translateConstraint(err);
     }
   }
@@ -174,7 +171,7 @@ export class ServerStore {
     opts: { from?: readonly ServerState[]; fields?: ServerFields; message: string; actor?: string },
   ): ServerRow | undefined {
     const now = new Date().toISOString();
-    const run = this.db.transaction((): ServerRow | undefined => {
+    return this.withEvents((): ServerRow | undefined => {
       const row = this.byId(id);
       if (!row || (opts.from && !opts.from.includes(row.state))) return undefined;
       const fields: ServerFields = { ...opts.fields };
@@ -185,10 +182,14 @@ export class ServerStore {
       this.events.append(updated, 'state', to, opts.message, opts.actor ?? null, now);
       return updated;
     });
+  }
+
+  /** Run `work` as one transaction; the events it appends reach listeners only if it commits. */
+  private withEvents<T>(work: () => T): T {
     try {
-      const row = run();
+      const out = this.db.transaction(work)();
       this.events.commit();
-      return row;
+      return out;
     } catch (err) {
       this.events.discard();
       throw err;
@@ -201,13 +202,11 @@ export class ServerStore {
   }
 
   progress(row: ServerRow, message: string): void {
-    this.events.append(row, 'progress', row.state, message, null, new Date().toISOString());
-    this.events.commit();
+    this.withEvents(() => this.events.append(row, 'progress', row.state, message, null));
   }
 
   audit(row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null, message: string, actor: string): void {
-    this.events.append(row, 'audit', row?.state ?? null, message, actor, new Date().toISOString());
-    this.events.commit();
+    this.withEvents(() => this.events.append(row, 'audit', row?.state ?? null, message, actor));
   }
 
   private applyFields(id: number, fields: ServerFields, state: ServerState | undefined, now: string): void {
