@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { freePort } from '../helpers/ports.js';
+import { runAllSteps } from '../helpers/teardown.js';
 import { createServiceState } from '../system/harness-state.js';
 import {
   TEST_GROUP,
@@ -186,23 +187,16 @@ export class HubStack {
   /** Everything set up is taken down, each step even when an earlier one failed; the first problem is thrown. */
   async tearDown(): Promise<void> {
     if (!this.attempted) return;
-    const problems: unknown[] = [];
-    const step = async (fn: () => Promise<unknown> | undefined) => {
-      try {
-        await fn();
-      } catch (err) {
-        problems.push(err);
-      }
-    };
-    await step(() => this.hub?.stop());
-    await step(() => this.stopServers());
-    await step(() => this.service?.stop());
-    await step(() => this.chp?.stop());
-    await step(() => this.removeRule?.());
-    await step(() => removeTestAccounts());
-    await step(() => this.installed?.remove());
-    for (const dir of [this.stateDir, this.hubDir]) await step(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
-    if (problems.length > 0) throw problems[0];
+    await runAllSteps([
+      () => this.hub?.stop(),
+      () => this.stopServers(),
+      () => this.service?.stop(),
+      () => this.chp?.stop(),
+      () => this.removeRule?.(),
+      () => removeTestAccounts(),
+      () => this.installed?.remove(),
+      ...[this.stateDir, this.hubDir].map((dir) => () => (dir ? rm(dir, { recursive: true, force: true }) : undefined)),
+    ]);
   }
 
   private async stopServers(): Promise<void> {

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { freePort } from '../helpers/ports.js';
+import { runAllSteps } from '../helpers/teardown.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   TEST_GROUP,
@@ -244,23 +245,16 @@ export class SystemStack {
   /** Everything set up is taken down, each step even when an earlier one failed; the first problem is thrown. */
   async tearDown(): Promise<void> {
     if (!this.attempted) return;
-    const problems: unknown[] = [];
-    const step = async (fn: () => Promise<unknown> | undefined) => {
-      try {
-        await fn();
-      } catch (err) {
-        problems.push(err);
-      }
-    };
-    await step(() => this.stopServers());
-    await step(() => this.service?.stop());
-    await step(() => this.chp?.stop());
-    await step(() => this.removeRule?.());
-    // Also kills whatever still runs as a test user (a server the service could not stop, sudo, the service).
-    await step(() => removeTestAccounts());
-    await step(() => this.installed?.remove());
-    await step(() => (this.stateDir ? rm(this.stateDir, { recursive: true, force: true }) : undefined));
-    if (problems.length > 0) throw problems[0];
+    await runAllSteps([
+      () => this.stopServers(),
+      () => this.service?.stop(),
+      () => this.chp?.stop(),
+      () => this.removeRule?.(),
+      // Also kills whatever still runs as a test user (a server the service could not stop, sudo, the service).
+      () => removeTestAccounts(),
+      () => this.installed?.remove(),
+      () => (this.stateDir ? rm(this.stateDir, { recursive: true, force: true }) : undefined),
+    ]);
   }
 
   private async stopServers(): Promise<void> {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors.js';
 import { loadCatalog } from '../../../src/catalog/load.js';
 import { loadAppFile } from '../../../src/proxy/app-file.js';
 import { tmpDir, type TmpDir } from '../../helpers/index.js';
+import { configFailure } from '../../helpers/config-error.js';
 
 describe('built-in apps in the catalog (builtin: terminal)', () => {
   let tmp: TmpDir;
@@ -15,15 +15,7 @@ describe('built-in apps in the catalog (builtin: terminal)', () => {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     return dir;
   };
-  const failure = (fn: () => unknown): ConfigError => {
-    try {
-      fn();
-    } catch (err) {
-      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      return err;
-    }
-    assert.fail('expected a ConfigError');
-  };
+  const failure = configFailure;
 
   before(async () => {
     tmp = await tmpDir('catalog-builtin');

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors.js';
 import { EXAMPLE_APP } from '../../../src/config/docs.js';
 import { ConfigErrorList, problemsOf } from '../../../src/config/problems.js';
 import { loadCatalog, loadCatalogLenient } from '../../../src/catalog/load.js';
+import { configFailure } from '../../helpers/config-error.js';
 
 const GOOD = 'title: Terminal\ncommand: [/usr/bin/ttyd, "--port={port}", "--base-path={base_url}"]\n';
 
@@ -19,15 +19,7 @@ describe('loading the app catalog', () => {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     return dir;
   };
-  const failure = (fn: () => unknown): ConfigError => {
-    try {
-      fn();
-    } catch (err) {
-      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      return err;
-    }
-    assert.fail('expected a ConfigError');
-  };
+  const failure = configFailure;
 
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'hubapps-t-catalog-'));

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors.js';
 import { EXAMPLE_CONFIG } from '../../../src/config/docs.js';
 import { DEFAULTS_FILE, loadConfig } from '../../../src/config/load.js';
 import { ConfigErrorList } from '../../../src/config/problems.js';
+import { configFailure } from '../../helpers/config-error.js';
 
 const ENV = { CONFIGPROXY_AUTH_TOKEN: 'chp-token' };
 
@@ -18,15 +18,7 @@ describe('loading hubapps.yaml', () => {
     writeFileSync(path, text);
     return path;
   };
-  const failure = (fn: () => unknown): ConfigError => {
-    try {
-      fn();
-    } catch (err) {
-      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      return err;
-    }
-    assert.fail('expected a ConfigError');
-  };
+  const failure = configFailure;
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'hubapps-t-config-'));
