@@ -9,13 +9,25 @@ import { run, runOk } from './harness-exec.js';
  *   mallory not a member
  *   svc     the service user: a system account without a login shell
  */
-export const TEST_GROUP = 'hubapps-t-users';
+const TAG = testTag();
+export const TEST_GROUP = `hubapps-t-${TAG}users`;
 export const TEST_USERS = {
-  alice: 'hubapps-t-alice',
-  bob: 'hubapps-t-bob',
-  mallory: 'hubapps-t-mallory',
-  svc: 'hubapps-t-svc',
+  alice: `hubapps-t-${TAG}alice`,
+  bob: `hubapps-t-${TAG}bob`,
+  mallory: `hubapps-t-${TAG}mallory`,
+  svc: `hubapps-t-${TAG}svc`,
 } as const;
+
+/**
+ * HUBAPPS_TEST_TAG (up to 4 of [a-z0-9]) puts a tag into every account name, so that two
+ * checkouts on one machine can run their system tests at the same time without deleting
+ * each other's accounts. CI leaves it unset.
+ */
+function testTag(): string {
+  const tag = process.env.HUBAPPS_TEST_TAG ?? '';
+  if (!/^[a-z0-9]{0,4}$/.test(tag)) throw new Error(`HUBAPPS_TEST_TAG must be up to 4 of [a-z0-9], not '${tag}'`);
+  return tag;
+}
 
 const ALL_USERS = Object.values(TEST_USERS);
 
