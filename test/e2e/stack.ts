@@ -28,7 +28,7 @@ import {
   writeSudoers,
   type InstalledProxy,
 } from '../system/harness.js';
-import { startServiceProcess, type ServiceProcess } from '../system/service-process.js';
+import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../system/service-process.js';
 import { startHub, type RunningHub } from './hub.js';
 
 /** HTML page naming the account it runs as; WebSocket messages come back as "echo:<message>". */
@@ -69,6 +69,7 @@ export class HubStack {
   private servicePort = 0;
   private attempted = false;
   private removeRule?: () => Promise<void>;
+  private serviceOptions?: ServiceProcessOptions;
 
   /** Where browsers go: CHP's public port, e.g. http://127.0.0.1:PORT */
   get publicUrl(): string {
@@ -92,12 +93,13 @@ export class HubStack {
     this.servicePort = await freePort();
     const hubPort = await freePort();
     const configFile = await this.writeServiceConfig(`http://127.0.0.1:${hubPort}/hub/api`);
-    this.service = await startServiceProcess({
+    this.serviceOptions = {
       user: TEST_USERS.svc,
       cliPath: cli,
       configFile,
       healthUrl: `http://127.0.0.1:${this.servicePort}/services/hubapps/api/health`,
-    });
+    };
+    this.service = await startServiceProcess(this.serviceOptions);
     this.hubDir = await mkdtemp('/tmp/hubapps-t-hub-');
     this.hub = await startHub({
       dir: this.hubDir,
@@ -114,6 +116,12 @@ export class HubStack {
       members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory],
       extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
     });
+  }
+
+  /** SIGKILL the service, as a crash or the OOM killer would, and start it again with the same configuration. */
+  async killAndRestartService(): Promise<void> {
+    await this.service!.kill9();
+    this.service = await startServiceProcess(this.serviceOptions!);
   }
 
   /** The launcher page next to the installed dist/src, where the service looks for it. */
