@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { notFound } from '../errors.js';
 import { checkServerName, checkUserName } from '../names.js';
-import { tailLog } from '../spawner/logs.js';
+import { currentAttemptStart, tailLog } from '../spawner/logs.js';
 import type { ApiDeps } from './deps.js';
 import { parseStartBody, requireJson } from './body.js';
 import { presentServer } from './present.js';
@@ -65,7 +65,8 @@ export function serverRoutes(deps: ApiDeps): Router {
     await deps.auth.require(ctx, { owner: ctx.params.user });
     const row = findServer(deps, ctx.params.user!, ctx.params.name!);
     const tail = parseTail(ctx.query.tail);
-    ctx.body = { name: row.name, user: row.user, lines: tailLog(row.log_file, tail) };
+    const lines = tailLog(row.log_file, tail);
+    ctx.body = { name: row.name, user: row.user, lines, current_attempt: currentAttemptStart(lines) };
   });
 
   return router;

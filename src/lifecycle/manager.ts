@@ -5,6 +5,7 @@ import { pickPort } from '../spawner/ports.js';
 import type { ExitInfo } from '../spawner/process-launcher.js';
 import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
+import { logFailedStart } from './failure-log.js';
 import { handleOf, routeTarget } from './handles.js';
 import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
 import { watchStart } from './watch-start.js';
@@ -35,7 +36,7 @@ export class ServerManager {
       return started;
     } catch (err) {
       this.busy.delete(row.id);
-      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed');
+      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed', err);
       throw err;
     }
   }
@@ -67,9 +68,8 @@ export class ServerManager {
       }
       await this.publish(row);
     } catch (err) {
-      this.deps.log.error({ err, server: row.id }, 'start failed');
       await this.deps.launcher.stop(handleOf(row)).catch(() => undefined);
-      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal');
+      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal', err);
     } finally {
       this.busy.delete(row.id);
     }
@@ -95,9 +95,11 @@ export class ServerManager {
     this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);
   }
 
-  private fail(row: ServerRow, reason: string, code: string): void {
+  private fail(row: ServerRow, reason: string, code: string, err?: unknown): void {
     const failed = this.deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: reason });
-    if (failed) this.deps.metrics.spawnFailures.inc({ reason: code });
+    if (!failed) return;
+    this.deps.metrics.spawnFailures.inc({ reason: code });
+    logFailedStart(this.deps.log, row, code, reason, err);
   }
 
   /** Stop a server and wait until its processes and route are gone. Stopping a stopped server is not an error. */

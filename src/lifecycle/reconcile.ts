@@ -1,6 +1,7 @@
 import type { HubappsRouteData, RouteEntry } from '../chp/route-table.js';
 import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
+import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';
 import { handleOf, routeTarget } from './handles.js';
 import { cullReason } from './culler.js';
@@ -83,11 +84,9 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
   // pending/starting rows without a watcher: a previous service instance died mid-start.
   if (probe.alive) await deps.launcher.stop(handleOf(row)).catch(() => undefined);
   report.markedGone++;
-  deps.store.transition(row.id, 'failed', {
-    from: ['pending', 'starting'],
-    fields: { reason: 'the service restarted while this server was starting; start it again' },
-    message: 'interrupted start cleaned up',
-  });
+  const reason = 'the service restarted while this server was starting; start it again';
+  const failed = deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: 'interrupted start cleaned up' });
+  if (failed) logFailedStart(deps.log, row, 'start_interrupted', reason);
 }
 
 /** Routes follow the running rows: add what is missing, drop hubapps routes nobody runs, keep the fixed ones. */

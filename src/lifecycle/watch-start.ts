@@ -1,4 +1,4 @@
-import { tailLog } from '../spawner/logs.js';
+import { currentAttemptStart, tailLog } from '../spawner/logs.js';
 import { sleep } from '../spawner/pids.js';
 import { explainEarlyExit, type StartFailure } from '../spawner/start-failure.js';
 import type { ServerRow } from '../store/servers.js';
@@ -41,7 +41,9 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
     } else {
       const exit = deps.launcher.exitOf(handle);
       if (exit || !probe.alive) {
-        const tail = tailLog(current.log_file, 20);
+        const lines = tailLog(current.log_file, 20);
+        // Only this attempt's lines explain this failure: an earlier attempt may have failed differently.
+        const tail = lines.slice(currentAttemptStart(lines));
         const failure = explainEarlyExit(deps.launcher.kind, exit ?? { code: null, signal: null }, tail, row.user, deps.config.allowed_group);
         return { kind: 'failed', failure, stillRunning: false };
       }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { HubappsError, errnoCode } from '../errors.js';
 import { PROTOCOL_VERSION, type StartRequest, type StopRequest } from '../proxy/protocol.js';
 import type { Launcher, ProbeResult, ProcessHandle } from './launcher.js';
+import { attemptLine } from './logs.js';
 import { runs, signal, waitUntil } from './pids.js';
 import { fetchHealth, requestShutdown } from './proxy-client.js';
 
@@ -36,6 +37,7 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
   async start(spec: StartRequest, logFile: string): Promise<ProcessHandle> {
     const fd = openLog(logFile);
     try {
+      fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
       const { file, args } = this.command(spec.server.user);
       const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
       const pid = await new Promise<number>((resolve, reject) => {

@@ -172,6 +172,13 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await waitFor(async () => (await failures()) > before, { timeout: 20000, what: 'the retry to run the app again' });
       await page.locator('#progress-failure').waitFor({ timeout: 20000 });
       assert.equal(await stack.state('alice', 'broken'), 'failed');
+      // The log now holds two attempts: the one that just failed comes first, the earlier one under a heading.
+      await page.locator('#progress-log', { hasText: 'earlier attempts' }).waitFor();
+      const [current, earlier] = ((await page.locator('#progress-log').textContent()) ?? '').split('── earlier attempts (older) ──');
+      assert.match(current!, /^\S+ hubapps: start of alice\/broken \(app broken\)\n/);
+      const appLines = (text: string) => text.split('\n').filter((l) => l === 'broken: cannot read /etc/broken/settings.toml').length;
+      assert.equal(appLines(current!), 1, current);
+      assert.ok(appLines(earlier!) >= 1, earlier);
       await closeDialog(page, '#progress');
       await rowInState(page, '#mine', 'alice', 'broken', 'Failed');
     });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -32,7 +32,8 @@ export interface LocalStack {
 
 let counter = 0;
 
-export async function startLocalStack(opts: { apps: Record<string, object>; config?: Partial<ConfigInput> }): Promise<LocalStack> {
+/** `log`: the service's logger (default: silent, or $HUBAPPS_TEST_LOG's level). */
+export async function startLocalStack(opts: { apps: Record<string, object>; config?: Partial<ConfigInput>; log?: Logger }): Promise<LocalStack> {
   const scratch: TmpDir = await tmpDir('stack');
   const catalogDir = path.join(scratch.path, 'apps.d');
   fs.mkdirSync(catalogDir);
@@ -56,7 +57,7 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
     admin_access: true,
     ...opts.config,
   });
-  const log = pino({ level: process.env.HUBAPPS_TEST_LOG ?? 'silent' });
+  const log = opts.log ?? pino({ level: process.env.HUBAPPS_TEST_LOG ?? 'silent' });
   const stack: LocalStack = {
     chp,
     service: await serve(config, log),
