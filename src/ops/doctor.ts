@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { HubappsError } from '../errors.js';
 import { checkUserName } from '../names.js';
 import { credentialsEnv, unitUser } from './credentials.js';
+import { checkAppPrograms } from './doctor/app-programs.js';
 import type { CheckResult, DoctorContext } from './doctor/check.js';
 import { checkCatalog, checkConfig } from './doctor/config-checks.js';
 import { checkTrustedFiles } from './doctor/file-checks.js';
@@ -33,6 +34,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkChp,
   checkHub,
   checkGroup,
+  checkAppPrograms,
   checkSudoPolicy,
   checkSudoRun,
   checkTrustedFiles,

@@ -180,6 +180,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       /^ok\s+node \/usr\/bin\/node: root-owned/m,
       /^ok\s+program files under .*: root-owned/m,
       /^ok\s+app catalog .*: root-owned/m,
+      new RegExp(`^ok\\s+app programs found \\(as ${alice} would run them\\)\\n {2}files: /usr/bin/python3$`, 'm'),
     ]) {
       assert.match(run.out, pattern);
     }
@@ -356,6 +357,36 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
         assertFails(await doctor(), /proxy wrapper .*: 1 unsafe or unusable path/, /hubapps install lays these out/);
       } finally {
         await chmod(proxy.proxyPath, 0o755);
+      }
+    });
+
+    it("an app whose program does not exist, looked up as the user's proxy would: in the app's PATH, {home} expanded for a member", async () => {
+      const home = (await runOk('getent', ['passwd', alice])).stdout.split(':')[5]!;
+      await installCatalog(proxy.catalogDir, {
+        ghost: { title: 'Ghost', command: ['hubapps-t-no-such-program', '{port}'] },
+        mine: { title: 'Mine', command: ['{home}/bin/hubapps-t-app', '{port}'] },
+        pathed: { title: 'Own PATH', command: ['python3', '-m', 'http.server', '{port}'], environment: { PATH: '{home}/bin' } },
+      });
+      try {
+        const run = await doctor();
+        assertFails(run, /app ghost: program hubapps-t-no-such-program does not exist in PATH \/usr\/local\/bin:\/usr\/bin:\/bin$/m, /install it, or correct command in .*ghost\.yaml/);
+        assertFails(run, new RegExp(`app mine: program ${home}/bin/hubapps-t-app does not exist$`, 'm'), /correct command in .*mine\.yaml/);
+        assertFails(run, new RegExp(`app pathed: program python3 does not exist in PATH ${home}/bin$`, 'm'), /pathed\.yaml/);
+        assert.match(entry(run.out, 'ok', /app programs found/).join('\n'), /files: \/usr\/bin\/python3/);
+      } finally {
+        for (const name of ['ghost', 'mine', 'pathed']) await rm(join(proxy.catalogDir, `${name}.yaml`));
+      }
+    });
+
+    it('an app program the user may not run', async () => {
+      const program = join(proxy.root, 'private-app');
+      await writeFile(program, '#!/bin/sh\n', { mode: 0o700 });
+      await installCatalog(proxy.catalogDir, { private: { title: 'Private', command: [program, '{port}'] } });
+      try {
+        assertFails(await doctor(), new RegExp(`app private: ${program} is not executable by ${alice}$`, 'm'), /chmod a\+rx/);
+      } finally {
+        await rm(join(proxy.catalogDir, 'private.yaml'));
+        await rm(program);
       }
     });
 
