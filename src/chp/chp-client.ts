@@ -47,6 +47,13 @@ export class ChpRouteTable implements RouteTable {
     await this.request('POST', clean, [201], { ...data, hubapps: true, target });
   }
 
+  async addIfAbsent(path: string, target: string, data: HubappsRouteData): Promise<boolean> {
+    const clean = cleanPath(path);
+    if ((await this.table())[clean] !== undefined) return false;
+    await this.request('POST', clean, [201], { ...data, hubapps: true, target });
+    return true;
+  }
+
   async remove(path: string): Promise<void> {
     const clean = cleanPath(path);
     if (!(await this.existsAndIsOurs(clean, 'remove'))) return;

@@ -99,10 +99,10 @@ async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, b
     });
   }
   want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
-  if (deps.config.chp.register_service_route) {
-    want.set(deps.urls.serviceRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } });
-  }
+  const serviceRoute = { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } as const };
+  if (deps.config.chp.register_service_route) want.set(deps.urls.serviceRoute(), serviceRoute);
   const tasks: Promise<void>[] = [];
+  if (!deps.config.chp.register_service_route && !routes.has(deps.urls.serviceRoute())) tasks.push(fillInServiceRoute(deps, serviceRoute, report));
   for (const [path, w] of want) {
     const have = routes.get(path);
     if (!have || have.target !== w.target || have.data.serverId !== w.data.serverId) {
@@ -120,3 +120,17 @@ async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, b
   const results = await Promise.allSettled(tasks);
   for (const r of results) if (r.status === 'rejected') deps.log.warn({ err: (r.reason as Error).message }, 'reconcile: route change failed');
 }
+
+/**
+ * JupyterHub owns the service route and puts it back only at its next route check
+ * (last_activity_interval, 5 minutes by default), so after a CHP restart the launcher would
+ * be unreachable until then. hubapps fills the gap: it adds the route only while CHP has
+ * none at that path. JupyterHub ignores routes without its own tag and simply replaces this
+ * one at its next check; hubapps never replaces or removes the hub's, so the two never fight.
+ */
+async function fillInServiceRoute(deps: LifecycleDeps, route: { target: string; data: HubappsRouteData }, report: ReconcileReport): Promise<void> {
+  if (!(await deps.routes.addIfAbsent(deps.urls.serviceRoute(), route.target, route.data))) return;
+  report.routesAdded++;
+  deps.log.info({ route: deps.urls.serviceRoute() }, 'reconcile: CHP had no route for the service (restarted?): filled it in until JupyterHub re-adds its own');
+}
+

@@ -53,6 +53,13 @@ export function launcherBuilt(): boolean {
 }
 export const HUB_GROUP = 'hubapps-users';
 
+export interface HubStackOptions {
+  /** Start CHP with --default-target at the hub, as docs/install.md recommends. */
+  chpDefaultTarget?: boolean;
+  /** Extra lines for jupyterhub_config.py. */
+  hubConfig?: string;
+}
+
 export class HubStack {
   installed?: InstalledProxy;
   chp?: RunningChp;
@@ -70,6 +77,9 @@ export class HubStack {
   private attempted = false;
   private removeRule?: () => Promise<void>;
   private serviceOptions?: ServiceProcessOptions;
+  private chpDefaultTarget?: string;
+
+  constructor(private readonly options: HubStackOptions = {}) {}
 
   /** Where browsers go: CHP's public port, e.g. http://127.0.0.1:PORT */
   get publicUrl(): string {
@@ -89,9 +99,10 @@ export class HubStack {
     await this.installEchoApp();
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
-    this.chp = await startChp({ authToken: this.chpToken });
-    this.servicePort = await freePort();
     const hubPort = await freePort();
+    if (this.options.chpDefaultTarget) this.chpDefaultTarget = `http://127.0.0.1:${hubPort}`;
+    this.chp = await startChp({ authToken: this.chpToken, ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}) });
+    this.servicePort = await freePort();
     const configFile = await this.writeServiceConfig(`http://127.0.0.1:${hubPort}/hub/api`);
     this.serviceOptions = {
       user: TEST_USERS.svc,
@@ -115,6 +126,7 @@ export class HubStack {
       users: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory, HUB_ONLY_USER],
       members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory],
       extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
+      ...(this.options.hubConfig ? { extraConfig: this.options.hubConfig } : {}),
     });
   }
 
@@ -122,6 +134,20 @@ export class HubStack {
   async killAndRestartService(): Promise<void> {
     await this.service!.kill9();
     this.service = await startServiceProcess(this.serviceOptions!);
+  }
+
+  /** SIGKILL CHP, as a crash would, and start a new one on the same ports with the same settings (an empty routing table). */
+  async killAndRestartChp(): Promise<void> {
+    const { pid, port, apiPort } = this.chp!;
+    process.kill(pid, 'SIGKILL');
+    await this.chp!.stop();
+    this.chp = await startChp({ authToken: this.chpToken, port, apiPort, ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}) });
+  }
+
+  /** CHP's raw entry for `path` (its key form, no trailing slash), or undefined. */
+  async chpRoute(path: string): Promise<Record<string, unknown> | undefined> {
+    const res = await fetch(`${this.chp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
+    return ((await res.json()) as Record<string, Record<string, unknown>>)[path];
   }
 
   /** The launcher page next to the installed dist/src, where the service looks for it. */
