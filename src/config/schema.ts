@@ -64,7 +64,7 @@ export const configSchema = z.strictObject({
       register_service_route: z
         .boolean()
         .default(false)
-        .describe('Add the route {service_prefix} -> this service to CHP. JupyterHub does this for services with a url; turn it on when running without JupyterHub (the demo does).'),
+        .describe('Keep the route {service_prefix} -> this service in CHP at all times. Off: JupyterHub owns that route (it adds it for services with a url), and hubapps adds it only while CHP has no route there, e.g. after a CHP restart, until the hub puts its own back. Turn it on when running without JupyterHub (the demo does).'),
     })
     .prefault({})
     .describe('configurable-http-proxy, which routes browsers to the servers.'),
