@@ -17,7 +17,9 @@ export function renderSudoers(template: string, serviceUser: string, group: stri
     if (!USER_NAME.test(name)) throw badRequest('invalid_name', `'${name}' cannot go into a sudoers rule: not a valid user or group name`);
   }
   if (!SUDOERS_PATH.test(proxyPath)) throw badRequest('invalid_path', `'${proxyPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
-  return template.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath);
+  // Comments keep their @PLACEHOLDERS@: they show how to fill in the template by hand, which reads as nonsense once filled in.
+  const fill = (line: string) => (line.startsWith('#') ? line : line.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath));
+  return template.split('\n').map(fill).join('\n');
 }
 
 const DEFAULT_NAME = 'hubapps';
