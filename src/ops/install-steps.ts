@@ -29,16 +29,16 @@ export interface InstallContext {
 
 const ROOT_OWNER: Owner = { uid: 0, gid: 0 };
 
-function rootOpts(ctx: InstallContext): EnsureOptions {
+export function rootOpts(ctx: InstallContext): EnsureOptions {
   return { dryRun: ctx.dryRun, owner: ctx.root ? ROOT_OWNER : undefined };
 }
 
-function report(ctx: InstallContext, changed: boolean, what: string): StepReport {
+export function report(ctx: InstallContext, changed: boolean, what: string): StepReport {
   return { status: !changed ? 'ok' : ctx.dryRun ? 'would' : 'done', text: what };
 }
 
 /** Where `path` is written, with its parent directories made (/etc/systemd/system under a scratch root); not reported. */
-function writePath(ctx: InstallContext, path: string): string {
+export function writePath(ctx: InstallContext, path: string): string {
   const file = at(ctx.layout, path);
   if (!ctx.dryRun) fs.mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   return file;
@@ -160,6 +160,6 @@ export function sudoersStep(ctx: InstallContext): StepReport[] {
   return [{ status: 'done', text: `${what} (visudo -cf: ok)` }];
 }
 
-function readTemplate(ctx: InstallContext, name: string): string {
+export function readTemplate(ctx: InstallContext, name: string): string {
   return fs.readFileSync(join(ctx.source, 'systemd', name), 'utf8');
 }

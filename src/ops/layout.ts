@@ -34,6 +34,12 @@ export interface Layout {
   sudoersFile: string;
   sysusersFile: string;
   tmpfilesFile: string;
+  /** configurable-http-proxy, pinned to the version the checkout's lockfile installed. */
+  chpDir: string;
+  chpUnitFile: string;
+  /** The drop-in that makes Debian's jupyterhub.service read jupyterhubConfig (install --jupyterhub-config). */
+  hubDropIn: string;
+  jupyterhubConfig: string;
 }
 
 /** Instance names end up in file names under /etc/sudoers.d, where sudo ignores names with a dot. */
@@ -77,6 +83,11 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     sudoersFile: `/etc/sudoers.d/${name}`,
     sysusersFile: `/usr/lib/sysusers.d/${name}.conf`,
     tmpfilesFile: `/usr/lib/tmpfiles.d/${name}.conf`,
+    chpDir: `${libRoot}/chp`,
+    // Another installation's name keeps its CHP unit apart from the real one.
+    chpUnitFile: `/etc/systemd/system/${name === 'hubapps' ? 'configurable-http-proxy' : `${name}-chp`}.service`,
+    hubDropIn: `/etc/systemd/system/jupyterhub.service.d/${name}.conf`,
+    jupyterhubConfig: '/etc/jupyterhub/jupyterhub_config.py',
   };
 }
 

@@ -52,6 +52,11 @@ export function renderTmpfiles(template: string, layout: Layout): string {
   return renamePaths(template, layout).replace(/^(d\s+\S+\s+\S+\s+)hubapps(\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}$2${layout.serviceUser}`);
 }
 
+/** CHP's unit: the layout's paths, and the node that runs hubapps (install's own). */
+export function renderChpUnit(template: string, layout: Layout, node: string): string {
+  return renamePaths(template, layout).replace(/exec \/usr\/bin\/node /, `exec ${node} `);
+}
+
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
