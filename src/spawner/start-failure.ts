@@ -34,7 +34,8 @@ export function explainEarlyExit(kind: 'sudo' | 'local', exit: ExitInfo, logTail
   if (kind === 'sudo' && /sudo: unknown user/.test(text)) {
     return { code: 'sudo_unknown_user', retry: false, reason: `sudo does not know the user ${user}` };
   }
-  if (exit.code === PROXY_EXIT.portInUse) return { code: 'port_in_use', retry: true, reason: 'the port was taken' };
+  // The proxy's own line counts too: the exit status may not have been collected yet when the process is found gone.
+  if (exit.code === PROXY_EXIT.portInUse || /hubapps-proxy: port \d+ on \S+ is already in use/.test(text)) return { code: 'port_in_use', retry: true, reason: 'the port was taken' };
   if (exit.code === PROXY_EXIT.appNotInCatalog) {
     return { code: 'app_not_in_catalog', retry: false, reason: `the proxy did not find the app in its catalog: ${lastLine(text)}` };
   }

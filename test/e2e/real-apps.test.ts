@@ -147,6 +147,19 @@ describe('e2e: third-party apps from Debian packages, started from the launcher 
       assert.equal((await nb.locator('.cell').nth(1).locator('.output_text').textContent())!.trim(), 'answer is 42');
       await nb.close();
     });
+
+    it("lets a script with alice's hubapps token read through the notebook's REST API, while the notebook itself refuses writes without its _xsrf (as docs/api.md says)", async () => {
+      const created = await apiFromPage(launcher, 'POST', `/users/${alice}/tokens`, { note: 'script', expires_in: 600 });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const headers = { authorization: `token ${created.body.token as string}` };
+      const api = url(`/apps/${alice}/notebook/api/contents`);
+      const read = await fetch(api, { headers, redirect: 'manual' });
+      assert.equal(read.status, 200);
+      assert.ok(((await read.json()) as { content: { name: string }[] }).content.some((f) => f.name === 'probe.ipynb'));
+      const write = await fetch(api, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'notebook' }), redirect: 'manual' });
+      assert.equal(write.status, 403);
+      assert.match(await write.text(), /_xsrf/);
+    });
   });
 
   it("R Shiny: typing into a reactive input updates the output over the app's WebSocket, computed as the user", async () => {
