@@ -11,13 +11,15 @@ import { snapshot } from './ops-snapshot.js';
 
 /**
  * `hubapps install` on the real machine, not under --root: a complete installation named
- * hubapps-t-inst (every path, the service user hubapps-t-isvc and the group
- * hubapps-t-iusers carry test names), so it can never touch a real hubapps installation.
+ * hubapps-t-[TAG]inst (every path, the service user hubapps-t-[TAG]isvc and the group
+ * hubapps-t-[TAG]iusers carry test names), so it can never touch a real hubapps installation.
  * uninstall() removes exactly what the layout names, and runs before (leftovers of a
  * crashed run) and after.
  */
-const LAYOUT = makeLayout({ name: 'hubapps-t-inst', serviceUser: 'hubapps-t-isvc', allowedGroup: 'hubapps-t-iusers' });
-const MEMBER = 'hubapps-t-imember';
+// HUBAPPS_TEST_TAG (validated by the harness) keeps two checkouts running this test at once apart.
+const TAG = process.env.HUBAPPS_TEST_TAG ?? '';
+const LAYOUT = makeLayout({ name: `hubapps-t-${TAG}inst`, serviceUser: `hubapps-t-${TAG}isvc`, allowedGroup: `hubapps-t-${TAG}iusers` });
+const MEMBER = `hubapps-t-${TAG}imember`;
 const INSTALL_ARGS = ['install', '--name', LAYOUT.name, '--service-user', LAYOUT.serviceUser, '--allowed-group', LAYOUT.allowedGroup];
 
 /** Every file the installation consists of. */
@@ -56,7 +58,7 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
   });
 
   it('creates the service user (system, no login shell, home = data dir) and the allowed group', async () => {
-    assert.match(first, /done\s+create service user hubapps-t-isvc: useradd --system/);
+    assert.match(first, new RegExp(`done\\s+create service user ${LAYOUT.serviceUser}: useradd --system`));
     const [, , uid, , , home, shell] = (await runOk('getent', ['passwd', LAYOUT.serviceUser])).stdout.trim().split(':');
     assert.ok(Number(uid) < 1000);
     assert.equal(home, LAYOUT.dataDir);
