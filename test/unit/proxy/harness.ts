@@ -189,6 +189,7 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     secret: randomBytes(24).toString('hex'),
     publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
     allowedOrigins: opts.allowedOrigins ?? [],
+    framing: { frames: 'server', popups: 'isolate' },
     prefix: `/apps/${user}/${name}/`,
     serviceUrl: opts.service.url,
     stopGraceMs: opts.stopGraceMs ?? 2000,
