@@ -40,6 +40,8 @@ export interface AccessOptions {
   secureCookie: boolean;
   /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&binding=…&next=` is appended). */
   authorizeUrl: string;
+  /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
+  revalidateMs?: number;
 }
 
 interface Session {
@@ -57,6 +59,7 @@ export class Access {
   private readonly cookieAttributes: string;
   private readonly grantCookieAttributes: string;
   private readonly authorizeUrl: string;
+  private readonly revalidateMs: number;
 
   constructor(
     private readonly tokens: TokenChecker,
@@ -64,6 +67,7 @@ export class Access {
     opts: AccessOptions,
   ) {
     this.authorizeUrl = opts.authorizeUrl;
+    this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
     this.cookieName = `hubapps-proxy-${opts.serverId}`;
     this.grantCookieName = `${GRANT_NONCE_COOKIE}${opts.serverId}`;
     const secure = opts.secureCookie ? '; Secure' : '';
@@ -81,7 +85,7 @@ export class Access {
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
       const session = value === null ? undefined : this.session(value);
-      if (session && Date.now() - session.checkedAt < REVALIDATE_MS) return dropOurToken(req);
+      if (session && Date.now() - session.checkedAt < this.revalidateMs) return dropOurToken(req);
       if (session) stale = value;
     }
     const header = req.headers.authorization;
