@@ -64,6 +64,12 @@ window.attack = {
     try { return 'read: ' + w.document.body.innerText; } catch (e) { return 'no handle: closed=' + w.closed; }
   },
 };
+// Opened as attack.html#ws, the page goes straight for a WebSocket to alice's running app.
+if (location.hash === '#ws') {
+  const ws = new WebSocket('ws://' + location.host + '${ALICE_ECHO}ws');
+  ws.onopen = () => ws.send('whoami');
+  ws.onmessage = (m) => { document.title = 'ws: ' + m.data; };
+}
 </script>`;
 
 describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared origin, path layout)', function () {
@@ -147,6 +153,19 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
     assert.match((await page.textContent('body'))!, /made for another browser/);
     assert.equal(await page.$('#attack'), null);
     assert.ok(!(await cookieNames(aliceCtx)).includes(bobCookie()));
+    await page.close();
+  });
+
+  it("opens no WebSocket to alice's app: bob's page with its WebSocket attack cannot be brought into her browser by a link", async () => {
+    const page = await aliceCtx.newPage();
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    for (const link of [url(`${ATTACK}?token=${bobToken}#ws`), `${bobGrantUrl}#ws`]) {
+      await page.goto(link);
+      await sleep(1500);
+      assert.equal(await page.$('#attack'), null, `bob's page ran from ${link}`);
+    }
+    assert.deepEqual(sockets, [], 'a WebSocket was opened from bob\'s page');
     await page.close();
   });
 
