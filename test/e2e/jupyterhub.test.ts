@@ -183,6 +183,8 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     await hubPage.close();
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const hubToken = made.body.token!;
+    // The API answers cookie requests only from launcher pages, so back to the launcher first.
+    await alicePage.goto(url('/services/hubapps/'));
     const created = await apiFromPage(alicePage, 'POST', `/users/${alice}/tokens`, { note: 'e2e' });
     assert.equal(created.status, 201);
     for (const token of [hubToken, created.body.token as string]) {
@@ -199,7 +201,12 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     it(`keeps next=${target} on this host at login and at authorize`, async () => {
       await alicePage.goto(url(`/services/hubapps/login?next=${encodeURIComponent(target)}`));
       assert.equal(alicePage.url(), url('/services/hubapps/'));
-      await alicePage.goto(url(`/services/hubapps/authorize?user=${alice}&server=echo&next=${encodeURIComponent(target)}`));
+      // As the proxy sends a browser to authorize: with the hash of a grant cookie this browser holds.
+      const nonce = randomBytes(32).toString('base64url');
+      const id = stack.server(alice, 'echo')!.id;
+      await aliceCtx.addCookies([{ name: `hubapps-grant-${id}`, value: nonce, url: url(`${ALICE_ECHO}_hubapps/grant`), httpOnly: true, sameSite: 'Lax' }]);
+      const binding = hashSecret(nonce);
+      await alicePage.goto(url(`/services/hubapps/authorize?user=${alice}&server=echo&binding=${binding}&next=${encodeURIComponent(target)}`));
       assert.equal(alicePage.url(), url(ALICE_ECHO));
       assert.equal(await alicePage.textContent('#who'), `echo app of ${alice}`);
     });
