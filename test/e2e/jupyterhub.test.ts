@@ -256,6 +256,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
 
   it('keeps sessions and open servers working while JupyterHub is down, and explains why a new login fails', async () => {
     await stack.hub!.stop();
+    await alicePage.goto(url('/services/hubapps/'));
     const me = await apiFromPage(alicePage, 'GET', '/user');
     assert.equal(me.body.name, alice);
     await alicePage.goto(url(ALICE_ECHO));
