@@ -70,7 +70,8 @@ describe('reliability: secrets stay out of argv, logs and API answers; files sta
     secrets.set("alice's proxy cookie", String(granted.headers['set-cookie']).split(';')[0]!.split('=')[1]!);
     for (const r of [granted, await redeemAt(stack, alice, 'a', code), await redeemAt(stack, bob, 'b', code)]) keep(r.body);
     for (const [path, headers] of [
-      [`/apps/${alice}/web/?token=${w.aliceToken}&x=1`, {}],
+      [`/apps/${alice}/web/?token=${w.aliceToken}&x=1`, { authorization: `token ${w.aliceToken}` }],
+      [`/apps/${alice}/web/?token=${w.aliceToken}&x=3`, { accept: 'text/html' }],
       [`/apps/${alice}/web/?x=2&token=${stack.adminToken}`, {}],
       [`/apps/${alice}/web/?token=${w.bobToken}`, {}],
       [`/apps/${alice}/web/`, { authorization: `token ${w.bobToken}` }],
