@@ -2,8 +2,9 @@
  * The headers the proxy owns on the way to and from the app. Towards the app: the
  * forwarding headers say what the proxy saw, whatever the client claimed (a client's own
  * X-Forwarded-*, Forwarded or X-Real-IP is dropped, not appended to). Back to the
- * browser: Set-Cookie paths stay inside the server's prefix, and the framing policy
- * (protocol.ts FramingPolicy) is added to every answer.
+ * browser: Set-Cookie paths stay inside the server's prefix, the framing policy
+ * (protocol.ts FramingPolicy) is added to every answer, and Referrer-Policy is
+ * `same-origin`, so the app's pages name themselves to the proxy and to nobody else.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FramingPolicy } from './protocol.js';
@@ -45,6 +46,8 @@ export class ResponseHeaders {
     // A second policy can only narrow the app's own (browsers enforce every policy in the list).
     headers['content-security-policy'] = csp ? `${csp}, ${this.frameAncestors}` : this.frameAncestors;
     headers['x-frame-options'] = this.frameOptions;
+    // The page's own sub-requests must name it in Referer (request-source.ts); other sites still get none.
+    headers['referrer-policy'] = 'same-origin';
     if (this.framing.popups === 'isolate') headers['cross-origin-opener-policy'] = 'noopener-allow-popups';
   }
 

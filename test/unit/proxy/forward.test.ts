@@ -42,6 +42,7 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
     assert.equal(answer.headers['x-frame-options'], 'SAMEORIGIN');
     assert.match(String(answer.headers['content-security-policy'] ?? ''), /frame-ancestors 'self'/);
     assert.equal(answer.headers['cross-origin-opener-policy'], 'noopener-allow-popups');
+    assert.equal(answer.headers['referrer-policy'], 'same-origin');
   });
 
   it('streams a request body through to the app', async () => {
