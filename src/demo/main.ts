@@ -75,10 +75,12 @@ Open this link in your browser to log in to the launcher as ${user} (an admin); 
   API:         ${api}
   API token: ${token}
 
-Start the demo app "hello" as server "hello" of user "${user}", then open it:
+Start the demo app "hello" as server "hello" of user "${user}", then open it in the browser
+you logged in with above (tokens in URLs are not accepted; scripts send the header):
   curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\
        -X POST -d '{"app":"hello"}' ${api}/users/${user}/servers/hello
-  open ${publicUrl}${service.urls.serverPrefix(user, 'hello')}?token=${token}
+  open ${publicUrl}${service.urls.serverPrefix(user, 'hello')}
+  curl -H "Authorization: token ${token}" ${publicUrl}${service.urls.serverPrefix(user, 'hello')}
 
 A new login link for the launcher (as an admin, for any user):
   curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\

@@ -82,6 +82,7 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS:
     secret: row.secret!,
     publicOrigin: deps.urls.publicOrigin,
     allowedOrigins: [],
+    framing: { frames: deps.config.app_framing, popups: deps.config.app_popups },
     prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,
