@@ -10,7 +10,7 @@ import { loginRoutes } from './login.js';
 import { tokenRoutes } from './tokens.js';
 import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
-import { notRunningPage } from './not-running.js';
+import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
 import { launcherUi } from './ui.js';
 
@@ -25,6 +25,10 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
     deps.log.debug({ reqId: ctx.state.reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - t0).toFixed(1) }, 'request');
   });
   app.use(errorMiddleware(deps.log));
+  app.use(async (ctx, next) => {
+    if (deps.urls.onAppsDomain(ctx.get('host'))) return appsHostPage(deps, ctx);
+    return next();
+  });
   app.use(launcherUi(deps));
 
   const admin = adminRoutes(deps);

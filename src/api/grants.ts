@@ -34,7 +34,9 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     }
     if (row.state !== 'running') return page(ctx, 503, 'Not running', `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`);
     const code = deps.authStore.createCode({ kind: 'grant', user: who.name, admin: who.admin, serverId: row.id, next, ttlS: GRANT_TTL_S });
-    ctx.redirect(`${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);
+    // In the host layout the code travels to the server's own origin, which sets its own cookie there.
+    const origin = deps.urls.hostLayout ? deps.urls.serverOrigin(row.user, row.name) : '';
+    ctx.redirect(`${origin}${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);
   });
 
   const internal = new Router();

@@ -30,6 +30,13 @@ export interface AccessOptions {
   prefix: string;
   /** Send the cookie with Secure (the public origin is https). */
   secureCookie: boolean;
+  /**
+   * The server has its own origin: the cookie is `__Host-hubapps-ID; Path=/; Secure` (no
+   * Domain), which a sibling host on the apps domain can neither set nor overwrite, and it
+   * is the only cookie name trusted for access. Browsers accept Secure cookies from https
+   * origins and from http://*.localhost (the demo).
+   */
+  hostCookie?: boolean;
   /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&next=` is appended). */
   authorizeUrl: string;
 }
@@ -46,8 +53,10 @@ export class Access {
     opts: AccessOptions,
   ) {
     this.authorizeUrl = `${opts.authorizeUrl}&next=`;
-    this.cookieName = `hubapps-proxy-${opts.serverId}`;
-    this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${opts.secureCookie ? '; Secure' : ''}`;
+    this.cookieName = opts.hostCookie ? `__Host-hubapps-${opts.serverId}` : `hubapps-proxy-${opts.serverId}`;
+    this.cookieAttributes = opts.hostCookie
+      ? '; Path=/; Secure; HttpOnly; SameSite=Lax'
+      : `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${opts.secureCookie ? '; Secure' : ''}`;
     this.loginHint = `log in: open this URL with ?token=YOUR_API_TOKEN, or send the header 'Authorization: token YOUR_API_TOKEN'`;
   }
 

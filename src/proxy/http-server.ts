@@ -66,11 +66,11 @@ class Listener {
 
   request(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
-    if (url.startsWith(this.prefix)) {
-      if (this.deps.grants.matches(url)) return this.grant(req, res, url);
-      return this.proxied(req, res, url);
-    }
-    if (url.startsWith('/_hubapps/')) return this.privateEndpoint(req, res, url);
+    if (this.deps.grants.matches(url)) return this.grant(req, res, url);
+    // On its own host the prefix is '/', so the service's endpoints come first; CHP marks what
+    // it forwards with X-Forwarded-For, and browsers never reach them that way.
+    if (url.startsWith('/_hubapps/') && (this.prefix !== '/' || isPrivateCall(url, req))) return this.privateEndpoint(req, res, url);
+    if (url.startsWith(this.prefix)) return this.proxied(req, res, url);
     if (url === this.base || url.startsWith(`${this.base}?`)) {
       res.writeHead(302, { location: this.prefix + url.slice(this.base.length), 'content-length': 0 });
       return void res.end();
@@ -103,6 +103,10 @@ class Listener {
   private proxied(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = checkPath(url);
     if (path !== 'ok') return sendPage(req, res, 400, path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding', this.page);
+    if (this.deps.request.ownOrigin && !SAFE_METHODS.has(req.method ?? 'GET') && !this.deps.origins.accepts(req.headers.origin)) {
+      log(`refused a ${req.method} from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
+      return sendPage(req, res, 403, 'requests that change something must come from pages of this server', this.page);
+    }
     const d = this.deps.access.authorize(req, false);
     if (d instanceof Promise) d.then((x) => this.forward(req, res, x), (err) => this.internalError(req, res, err));
     else this.forward(req, res, d);
@@ -154,6 +158,18 @@ class Listener {
     log(`internal error: ${describeError(err)}`);
     sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', this.page);
   }
+}
+
+/**
+ * Sibling servers on the apps domain are same-site, so the browser attaches this server's
+ * Lax cookie to their form POSTs and fetches; their Origin gives them away.
+ */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The service's own calls: loopback, not forwarded by CHP, to one of the private paths. */
+function isPrivateCall(url: string, req: IncomingMessage): boolean {
+  const path = url.split('?')[0];
+  return req.headers['x-forwarded-for'] === undefined && (path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown);
 }
 
 function redirect(res: ServerResponse, location: string, setCookie?: string): void {
