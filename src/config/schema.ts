@@ -48,7 +48,7 @@ export const configSchema = z.strictObject({
   apps_chp: z
     .strictObject({
       api_url: z.url().default('http://127.0.0.1:8003').describe('REST API of the apps CHP, the second configurable-http-proxy that runs with --host-routing for the apps domain (systemd/hubapps-apps-chp.service).'),
-      auth_token: secret.default('env:HUBAPPS_APPS_CHP_AUTH_TOKEN').describe('The CONFIGPROXY_AUTH_TOKEN the apps CHP was started with (not JupyterHub\'s CHP token).'),
+      auth_token: secret.default('credential:apps-chp-token').describe('The CONFIGPROXY_AUTH_TOKEN the apps CHP was started with (not JupyterHub\'s CHP token).'),
     })
     .prefault({})
     .describe('The apps CHP; used only when apps_domain is set. hubapps adds one route per running server, keyed by host name, and the route "/" to its own page for stopped or unknown servers.'),
