@@ -108,6 +108,16 @@ describe('per-server origins: each server on its own host, routed by the apps CH
     }
   });
 
+  it('ignores the launcher session on API requests whose Origin is a page on the apps domain', async () => {
+    const link = await stack.api('POST', '/users/alice/login-links', {});
+    const login = await fetch(link.body.url.replace(stack.service.urls.publicOrigin, stack.service.urls.serviceOrigin), { redirect: 'manual' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const api = `${stack.service.urls.serviceOrigin}/services/hubapps/api/user`;
+    assert.equal((await fetch(api, { headers: { cookie } })).status, 200);
+    const fromApp = await fetch(api, { headers: { cookie, origin: `http://lab--bob.apps.localhost:${stack.appsChp!.port}` } });
+    assert.equal(fromApp.status, 401);
+  });
+
   it('sends a navigation to a stopped server on its own host to the launcher to start it there', async () => {
     const res = await stack.viaApps(`lab--bob.apps.localhost:${stack.appsChp!.port}`, '/p?q=1', { headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } });
     assert.equal(res.status, 302);
