@@ -137,6 +137,7 @@ async function startProxy(procs: Processes, dir: string, publicOrigin: string, s
     secret: randomBytes(24).toString('hex'),
     publicOrigin,
     allowedOrigins: [],
+    framing: { frames: 'server', popups: 'isolate' },
     prefix: '/apps/bench/hop/',
     serviceUrl: service.url,
     stopGraceMs: 2000,

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
-import type { ProxyAuthRequest, ProxyAuthResponse } from '../proxy/protocol.js';
+import type { ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../proxy/protocol.js';
 import type { ApiDeps } from './deps.js';
 import { mayUseServer, proxyRow } from './access.js';
 
@@ -22,6 +22,31 @@ export function internalRoutes(deps: ApiDeps): Router {
     if (!mayUseServer(deps, who, row.user)) throw new HubappsError('not_owner', 403, `${who.name} may not use ${row.user}'s server`);
     const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };
     ctx.body = answer;
+  });
+
+  /**
+   * "Is the launcher session behind my cookie still allowed on my server?", asked by a
+   * proxy at least once a minute per browser session. No: the session ended (logout,
+   * expiry), the user left the allowed group, lost the admin right that let them in, or
+   * the server is no longer running.
+   */
+  router.post('/internal/session-check', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
+    const body = ctx.request.body as Partial<SessionCheckRequest>;
+    const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
+    const session = typeof body.session === 'string' && body.session !== '' ? deps.authStore.sessionByHash(body.session) : undefined;
+    if (!session) throw new HubappsError('session_ended', 403, 'this browser session has ended');
+    if (row.state !== 'running') throw new HubappsError('server_not_running', 403, `${row.user}/${row.name} is ${row.state}`);
+    try {
+      await deps.users.check(session.user);
+    } catch (err) {
+      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', 403, err.message);
+      throw err;
+    }
+    const admin = session.admin === 1 && (await deps.admins.isAdmin(session.user, session.hub_admin === 1));
+    if (!mayUseServer(deps, { name: session.user, admin, via: 'session' }, row.user)) {
+      throw new HubappsError('not_owner', 403, `${session.user} may no longer use ${row.user}'s server`);
+    }
+    ctx.body = { user: session.user, admin };
   });
   return router;
 }

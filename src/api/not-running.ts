@@ -54,12 +54,13 @@ function answer(deps: ApiDeps, ctx: Context, user: string | undefined, name: str
     return ctx.redirect(visit);
   }
   const launcher = deps.urls.launcherUrl();
-  const what = row ? `The server <b>${escapeHtml(row.name)}</b> of ${escapeHtml(row.user)} is ${escapeHtml(row.state)}.` : 'There is no server at this address.';
+  // This page answers anyone (the launcher's cookie does not reach this path): the state, reason and log of a server are shown to its owner and admins in the launcher only.
+  const what = row ? 'This server is not running.' : 'There is no server at this address.';
   ctx.status = 503;
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'text/html';
   ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Server not running</title></head><body style="font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
-<h1>Not running</h1><p>${what}</p>${row?.reason ? `<p>Last reason: ${escapeHtml(row.reason)}</p>` : ''}
-<p><a href="${escapeHtml(launcher)}">Open the launcher</a> to start it.</p></body></html>`;
+<h1>Not running</h1><p>${what}</p>
+<p><a href="${escapeHtml(launcher)}">Open the launcher</a> to see its state and start it.</p></body></html>`;
 }

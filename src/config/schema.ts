@@ -112,6 +112,14 @@ export const configSchema = z.strictObject({
   admin_users: z.array(z.string()).default([]).describe('Users who are hubapps admins, besides JupyterHub admins.'),
   admin_groups: z.array(z.string()).default([]).describe('Members of these Unix groups are hubapps admins.'),
   admin_access: z.boolean().default(false).describe('May admins open other users\' servers? (They can always list and stop them.)'),
+  app_framing: z
+    .enum(['server', 'none'])
+    .default('server')
+    .describe('Who may show a server\'s pages in a frame: "server" (only pages of the same server; pages of other servers, the launcher and other sites are refused) or "none" (nobody).'),
+  app_popups: z
+    .enum(['isolate', 'allow'])
+    .default('isolate')
+    .describe('"isolate": a server\'s pages always open in their own browsing context group (Cross-Origin-Opener-Policy: noopener-allow-popups), so a page that opened them, even of another server on the same origin, gets no handle to script them. "allow": keep window.opener between windows (some apps\' detached windows need it), at the price of that protection.'),
   session_max_age: z.number().int().min(60).default(8 * 3600).describe('Seconds a launcher login lasts.'),
   autostart_app: z.string().optional().describe('After login, start this app (server name = app name) if needed and go straight into it.'),
   reconcile_interval: z.number().positive().default(10).describe('Seconds between reconcile passes (processes <-> database <-> CHP routes).'),

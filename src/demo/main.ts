@@ -106,7 +106,7 @@ Open this link in your browser to log in to the launcher as ${user} (an admin); 
   API token: ${token}
 
 Start the demo app "hello" as server "hello" of user "${user}", then open it in the browser
-where you are logged in to the launcher, or with curl:
+you logged in with above (tokens in URLs are not accepted; scripts send the header):
   curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\
        -X POST -d '{"app":"hello"}' ${api}/users/${user}/servers/hello
   open ${hello}

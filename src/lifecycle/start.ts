@@ -98,6 +98,7 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS:
     publicOrigin: deps.urls.serverOrigin(row.user, row.name),
     ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),
     allowedOrigins: [],
+    framing: { frames: deps.config.app_framing, popups: deps.config.app_popups },
     prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,

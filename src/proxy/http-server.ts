@@ -18,6 +18,7 @@ import type { OriginPolicy } from './origin.js';
 import type { ProxyStatus } from './status.js';
 import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
 import { checkPath } from './url-path.js';
+import { requestSource } from './request-source.js';
 import { describeError, log } from './log.js';
 
 export interface ListenerDeps {
@@ -84,7 +85,7 @@ class Listener {
     const url = req.url ?? '/';
     if (!url.startsWith(this.prefix)) return refuseUpgrade(socket, 404, 'not found');
     if (checkPath(url) !== 'ok') return refuseUpgrade(socket, 400, "paths with '..' segments are refused");
-    if (!this.deps.origins.accepts(req.headers.origin)) {
+    if (!this.deps.origins.accepts(req.headers.origin) || this.foreign(req, true)) {
       log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
       return refuseUpgrade(socket, 403, 'this origin may not open websockets to this server');
     }
@@ -103,26 +104,33 @@ class Listener {
   private proxied(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = checkPath(url);
     if (path !== 'ok') return sendPage(req, res, 400, path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding', this.page);
-    if (this.deps.request.ownOrigin && !SAFE_METHODS.has(req.method ?? 'GET') && !this.deps.origins.accepts(req.headers.origin)) {
-      log(`refused a ${req.method} from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
-      return sendPage(req, res, 403, 'requests that change something must come from pages of this server', this.page);
+    if (this.foreign(req, false)) {
+      log(`refused a ${req.method} request for ${url.slice(0, 200)} from a page outside this server (referer ${JSON.stringify(req.headers.referer ?? null).slice(0, 200)})`);
+      return sendPage(req, res, 403, 'refused: this request comes from a page outside this server (another app or site may not use or frame it)', this.page);
     }
     const d = this.deps.access.authorize(req, false);
     if (d instanceof Promise) d.then((x) => this.forward(req, res, x), (err) => this.internalError(req, res, err));
     else this.forward(req, res, d);
   }
 
+  /** Sub-requests, frames, form posts and upgrades from pages outside this server's prefix (request-source.ts). */
+  private foreign(req: IncomingMessage, upgrade: boolean): boolean {
+    return requestSource(req, this.prefix, this.deps.origins.allowed, upgrade) === 'foreign';
+  }
+
   private grant(req: IncomingMessage, res: ServerResponse, url: string): void {
+    if (requestSource(req, this.prefix, this.deps.origins.allowed) === 'foreign') {
+      return sendPage(req, res, 403, 'refused: access codes are taken only by a top-level page load', this.page);
+    }
     const { grants, access } = this.deps;
     serveGrant(req, res, url, { grants, access, page: this.page }).catch((err: unknown) => this.internalError(req, res, err));
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, d: Decision): void {
     if (!d.ok) {
-      if (d.status === 302) return redirect(res, d.location);
+      if (d.status === 302) return redirect(res, d.location, d.setCookie);
       return sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
     }
-    if (d.redirect !== undefined) return redirect(res, d.redirect, d.setCookie);
     this.deps.activity.touch();
     const state = this.deps.status.state;
     const fwd = this.deps.forwarder();
@@ -160,20 +168,14 @@ class Listener {
   }
 }
 
-/**
- * Sibling servers on the apps domain are same-site, so the browser attaches this server's
- * Lax cookie to their form POSTs and fetches; their Origin gives them away.
- */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /** The service's own calls: loopback, not forwarded by CHP, to one of the private paths. */
 function isPrivateCall(url: string, req: IncomingMessage): boolean {
   const path = url.split('?')[0];
   return req.headers['x-forwarded-for'] === undefined && (path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown);
 }
 
-function redirect(res: ServerResponse, location: string, setCookie?: string): void {
-  res.writeHead(302, { location, 'set-cookie': setCookie ?? [], 'cache-control': 'no-store', 'content-length': 0 });
+function redirect(res: ServerResponse, location: string, setCookie: string): void {
+  res.writeHead(302, { location, 'set-cookie': setCookie, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
 }
 

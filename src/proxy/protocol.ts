@@ -27,6 +27,13 @@ export const SERVICE_AUTHORIZE_PATH = 'authorize';
 export const GRANT_PATH = '_hubapps/grant';
 /** The service's loopback endpoint that redeems a code (relative to serviceUrl). */
 export const SERVICE_REDEEM_GRANT_PATH = 'api/internal/redeem-grant';
+/** The service's loopback endpoint that says whether a browser session is still valid (relative to serviceUrl). */
+export const SERVICE_SESSION_CHECK_PATH = 'api/internal/session-check';
+/**
+ * Below the server prefix: the short-lived cookie that binds an access code to the browser
+ * that asked for it (named with the server id, scoped to {prefix}_hubapps/).
+ */
+export const GRANT_NONCE_COOKIE = 'hubapps-grant-';
 
 export interface StartRequest {
   op: 'start';
@@ -52,6 +59,8 @@ export interface StartRequest {
   launcherOrigin?: string;
   /** Extra origins accepted on WebSocket upgrades besides publicOrigin. */
   allowedOrigins: string[];
+  /** Who may frame the app's pages and open them with a usable window handle (config app_framing). */
+  framing: FramingPolicy;
   /** Full path prefix of this server on the public URL, e.g. /apps/alice/rstudio/. */
   prefix: string;
   /** Loopback URL of the service including its prefix, e.g. http://127.0.0.1:10101/services/hubapps/. */
@@ -60,6 +69,16 @@ export interface StartRequest {
   stopGraceMs: number;
   /** Default readiness timeout in ms when the app sets none. */
   readyTimeoutMs: number;
+}
+
+/**
+ * 'server': only the server's own pages may frame its pages; 'none': nobody may. Either
+ * way the app's pages are opened in their own browsing context group (COOP
+ * noopener-allow-popups) unless popups is 'allow'.
+ */
+export interface FramingPolicy {
+  frames: 'server' | 'none';
+  popups: 'isolate' | 'allow';
 }
 
 /** Last-resort stop, used when the proxy no longer answers: kill the proxy with this pid if it is ours. */
@@ -108,7 +127,7 @@ export interface HealthReport {
 /** POST {serviceUrl}api/internal/proxy-auth — the proxy asks whether a credential may use this server. */
 export interface ProxyAuthRequest {
   serverId: number;
-  /** An API token from `Authorization: token T` / `Bearer T` or `?token=`. */
+  /** An API token from `Authorization: token T` / `Bearer T`. */
   token: string;
 }
 
@@ -119,15 +138,25 @@ export interface ProxyAuthResponse {
   ttl: number;
 }
 
-/** POST {serviceUrl}api/internal/redeem-grant with the secret — single use; 403 for a used, expired, forged or foreign code. */
+/** POST {serviceUrl}api/internal/redeem-grant with the secret — single use; 403 for a used, expired, forged, foreign or unbound code. */
 export interface RedeemGrantRequest {
   serverId: number;
   code: string;
+  /** The value of the browser's grant cookie: the code was issued for its hash. */
+  binding: string;
 }
 
 export interface RedeemGrantResponse extends ProxyAuthResponse {
   /** Where the browser wanted to go: a path below the server prefix (the proxy checks it again). */
   next: string;
+  /** Names the launcher session that granted access, for SessionCheckRequest. */
+  session: string;
+}
+
+/** POST {serviceUrl}api/internal/session-check with the secret — 200 while the session may use this server, 403 once not. */
+export interface SessionCheckRequest {
+  serverId: number;
+  session: string;
 }
 
 /** Exit codes of hubapps-proxy that the service interprets. */

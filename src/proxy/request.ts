@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import { PROTOCOL_VERSION, type ProxyRequest, type StartRequest, type StopRequest } from './protocol.js';
+import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type StartRequest, type StopRequest } from './protocol.js';
 
 export const STDIN_LIMIT = 64 * 1024;
 
@@ -86,6 +86,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     ownOrigin,
     ...(req.launcherOrigin === undefined ? {} : { launcherOrigin: origin(req.launcherOrigin, 'launcherOrigin') }),
     allowedOrigins: array(req.allowedOrigins ?? [], 'allowedOrigins').map((o, i) => origin(o, `allowedOrigins[${i}]`)),
+    framing: framing(req.framing),
     prefix,
     serviceUrl: serviceUrl(req.serviceUrl),
     stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
@@ -139,6 +140,16 @@ function origin(v: unknown, key: string): string {
     throw bad(`'${key}' must be an origin such as https://hub.example.org (scheme, host and port only)`);
   }
   return url.origin;
+}
+
+/** Absent: the strictest defaults, so an older service cannot loosen the proxy's framing rules. */
+function framing(v: unknown): FramingPolicy {
+  const f = object(v ?? {}, 'framing');
+  const frames = f.frames ?? 'server';
+  const popups = f.popups ?? 'isolate';
+  if (frames !== 'server' && frames !== 'none') throw bad("'framing.frames' must be 'server' or 'none'");
+  if (popups !== 'isolate' && popups !== 'allow') throw bad("'framing.popups' must be 'isolate' or 'allow'");
+  return { frames, popups };
 }
 
 function serviceUrl(v: unknown): string {

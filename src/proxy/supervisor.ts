@@ -15,6 +15,7 @@ import { Activity } from './activity.js';
 import { ProxyStatus } from './status.js';
 import { Access } from './access.js';
 import { TokenChecker } from './token-check.js';
+import { SessionChecker } from './session-check.js';
 import { Grants } from './grant.js';
 import { OriginPolicy } from './origin.js';
 import { createListener, listenLoopback } from './http-server.js';
@@ -68,7 +69,7 @@ class Supervisor {
     this.server = createListener({
       request: req,
       status: this.status,
-      access: new Access(tokens, {
+      access: new Access(tokens, new SessionChecker({ serverId: req.server.id, secret: req.secret, serviceUrl: req.serviceUrl }), {
         serverId: req.server.id,
         prefix: req.prefix,
         secureCookie: req.publicOrigin.startsWith('https:'),
@@ -109,6 +110,7 @@ class Supervisor {
       stripPrefix: this.catalogApp.strip_prefix,
       publicOrigin: this.req.publicOrigin,
       ownOrigin: this.req.ownOrigin === true,
+      framing: this.req.framing,
       activity: this.activity,
       onError: (err, req, res) => this.onForwardError(err, req, res),
     });

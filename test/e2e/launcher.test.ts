@@ -49,10 +49,12 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       const first = await browser.newContext();
       const page = await first.newPage();
       await page.goto(link);
+      await page.getByRole('button', { name: 'Log in' }).click();
       await waitForLauncher(page, 'carol');
       assert.equal(page.url(), stack.launcher);
       const second = await (await browser.newContext()).newPage();
       await second.goto(link);
+      await second.getByRole('button', { name: 'Log in' }).click();
       await second.getByText('expired or was already used').waitFor();
       await first.close();
       await second.context().close();
@@ -207,10 +209,14 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
   });
 
   describe('start-on-visit', () => {
-    it("starts the user's own stopped server when its address is visited, and lands on the page asked for", async () => {
+    it("offers the user's own stopped server when its address is visited, starts it on a click, and lands on the page asked for", async () => {
       await stack.api('DELETE', '/users/alice/servers/hello');
       const { page } = alice;
       await page.goto(`${stack.chp.proxyUrl}/apps/alice/hello/deep/page?x=1`);
+      await page.locator('#visit', { hasText: 'Not running — start it?' }).waitFor();
+      await sleep(1000);
+      assert.equal(await stack.state('alice', 'hello'), 'stopped', 'started without a click');
+      await page.getByRole('button', { name: 'Start hello', exact: true }).click();
       await page.locator('#path', { hasText: '/deep/page?x=1' }).waitFor({ timeout: 30000 });
       assert.equal(new URL(page.url()).pathname, '/apps/alice/hello/deep/page');
       assert.equal(await stack.state('alice', 'hello'), 'running');

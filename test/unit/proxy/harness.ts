@@ -61,11 +61,17 @@ export interface FakeService {
   /** Code redemptions received. */
   redeems: { body: RedeemGrantRequest; authorization: string | undefined }[];
   /** Issue a one-time code, as the service's authorize page does. */
-  grant(g: { serverId: number; user: string; admin?: boolean; next: string }): string;
+  grant(g: { serverId: number; user: string; admin?: boolean; next: string; binding?: string }): string;
+  /** Session checks received; sessions named in `ended` are answered 403. */
+  sessionChecks: { serverId: number; session: string }[];
+  ended: Set<string>;
   /** Answer every redemption with this HTTP status instead (null: back to normal). */
   failRedeems(status: number | null): void;
   close(): Promise<void>;
 }
+
+/** The grant cookie value codes are bound to unless a test says otherwise (the browser is then sent with `grant-cookie-7=` it). */
+export const TEST_GRANT_NONCE = 'g'.repeat(43);
 
 const REDEEM_PATH = '/services/hubapps/api/internal/redeem-grant';
 
@@ -77,24 +83,31 @@ export async function startFakeService(): Promise<FakeService> {
     'admin-token': { user: 'root-admin', admin: true },
   };
   const redeems: FakeService['redeems'] = [];
-  const grants = new Map<string, { serverId: number; user: string; admin: boolean; next: string }>();
+  const grants = new Map<string, { serverId: number; user: string; admin: boolean; next: string; binding: string }>();
+  const sessionChecks: FakeService['sessionChecks'] = [];
+  const ended = new Set<string>();
   let redeemStatus: number | null = null;
   const redeem = (text: string, authorization: string | undefined, res: import('node:http').ServerResponse) => {
     const body = JSON.parse(text) as RedeemGrantRequest;
     redeems.push({ body, authorization });
     const grant = grants.get(body.code);
     if (redeemStatus !== null) return res.writeHead(redeemStatus).end();
-    if (!grant || grant.serverId !== body.serverId) {
+    if (!grant || grant.serverId !== body.serverId || grant.binding !== body.binding) {
       return res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown, used, expired or foreign access code"}');
     }
     grants.delete(body.code);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, ttl: 0, next: grant.next }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, ttl: 0, next: grant.next, session: `session-of-${grant.user}` }));
   };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
       if (req.method === 'POST' && req.url === REDEEM_PATH) return redeem(text, req.headers.authorization, res);
+      if (req.method === 'POST' && req.url === '/services/hubapps/api/internal/session-check') {
+        const body = JSON.parse(text) as { serverId: number; session: string };
+        sessionChecks.push(body);
+        return res.writeHead(ended.has(body.session) ? 403 : 200, { 'content-type': 'application/json' }).end('{}');
+      }
       if (req.method !== 'POST' || req.url !== '/services/hubapps/api/internal/proxy-auth') {
         res.writeHead(404).end();
         return;
@@ -115,9 +128,11 @@ export async function startFakeService(): Promise<FakeService> {
     url: `http://127.0.0.1:${port}/services/hubapps/`,
     calls,
     redeems,
+    sessionChecks,
+    ended,
     grant(g) {
       const code = randomBytes(32).toString('base64url');
-      grants.set(code, { admin: false, ...g });
+      grants.set(code, { admin: false, binding: TEST_GRANT_NONCE, ...g });
       return code;
     },
     failRedeems: (status) => (redeemStatus = status),
@@ -189,6 +204,7 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     secret: randomBytes(24).toString('hex'),
     publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
     allowedOrigins: opts.allowedOrigins ?? [],
+    framing: { frames: 'server', popups: 'isolate' },
     prefix: `/apps/${user}/${name}/`,
     serviceUrl: opts.service.url,
     stopGraceMs: opts.stopGraceMs ?? 2000,
