@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { startChp } from '../../../src/chp/chp-process.js';
 import { reconcile } from '../../../src/lifecycle/reconcile.js';
+import { httpFetch } from '../../helpers/http-fetch.js';
+import { useLoginLink } from '../../helpers/login-link.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const node = process.execPath;
 /** Echoes method and path (no braces: the catalog reads them as placeholders); /cookies sets one host-only cookie, one for its exact host and one for the whole apps domain. */
 const APP = "require('http').createServer((q, s) => (q.url === '/cookies' && s.setHeader('set-cookie', ['own=1; Path=/', 'exact=2; Domain=' + q.headers['x-forwarded-host'].split(':')[0] + '; Path=/', 'toss=3; Domain=apps.localhost; Path=/', 'toss2=4; Path=/; domain=.APPS.localhost']), s.end(q.method + ' ' + q.url))).listen(+process.argv[1], '127.0.0.1')";
+/** What a browser's page load says. */
+const NAV = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 const APPS = { lab: { title: 'Lab', command: [node, '-e', APP, '{port}'], ready: { timeout: 10 } } };
 
 describe('per-server origins: each server on its own host, routed by the apps CHP (local launcher, two real CHPs)', function () {
@@ -22,6 +26,13 @@ describe('per-server origins: each server on its own host, routed by the apps CH
     host = `lab--alice.apps.localhost:${stack.appsChp!.port}`;
   });
   after(async () => stack?.stop());
+
+  /** A launcher session cookie of `user`, through a login link as a browser uses it. */
+  async function session(user: string): Promise<string> {
+    const link = await stack.api('POST', `/users/${user}/login-links`, {});
+    const res = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
+    return res.headers.get('set-cookie')!.split(';')[0]!;
+  }
 
   it('hands out the server\'s own origin as its URL', async () => {
     const r = await stack.api('GET', '/users/alice/servers/lab');
@@ -60,20 +71,25 @@ describe('per-server origins: each server on its own host, routed by the apps CH
     assert.equal(to.searchParams.get('next'), '/x');
   });
 
-  it('grants access on the server\'s own host with a __Host- cookie, and trusts no other cookie name', async () => {
-    const link = await stack.api('POST', '/users/alice/login-links', {});
-    const login = await fetch(link.body.url.replace(stack.service.urls.publicOrigin, stack.service.urls.serviceOrigin), { redirect: 'manual' });
-    const session = login.headers.get('set-cookie')!.split(';')[0]!;
-    const authorize = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/authorize?user=alice&server=lab&next=%2Fdeep`, {
-      headers: { cookie: session, accept: 'text/html' },
-      redirect: 'manual',
-    });
+  it('grants access on the server\'s own host with __Host- cookies bound to the browser, and trusts no other cookie name', async () => {
+    const launcher = await session('alice');
+    const first = await stack.viaApps(host, '/deep', { headers: NAV });
+    assert.equal(first.status, 302);
+    const grantCookie = first.headers['set-cookie']![0]!;
+    assert.match(grantCookie, /^__Host-hubapps-grant-\d+=[\w-]+; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=\d+$/);
+    const toAuthorize = new URL(first.headers.location!);
+    const authorize = await httpFetch(`${stack.service.urls.serviceOrigin}${toAuthorize.pathname}${toAuthorize.search}`, { headers: { ...NAV, cookie: launcher } });
+    assert.equal(authorize.status, 302);
     const grant = new URL(authorize.headers.get('location')!);
     assert.equal(grant.host, host, 'the code travels to the server\'s own host');
-    const redeemed = await stack.viaApps(host, grant.pathname + grant.search, { headers: { accept: 'text/html' } });
+    const elsewhere = await stack.viaApps(host, grant.pathname + grant.search, { headers: NAV });
+    assert.equal(elsewhere.status, 403, 'the code works only in the browser that holds the grant cookie');
+    const again = await httpFetch(`${stack.service.urls.serviceOrigin}${toAuthorize.pathname}${toAuthorize.search}`, { headers: { ...NAV, cookie: launcher } });
+    const code = new URL(again.headers.get('location')!);
+    const redeemed = await stack.viaApps(host, code.pathname + code.search, { headers: { ...NAV, cookie: grantCookie.split(';')[0]! } });
     assert.equal(redeemed.status, 302);
     assert.equal(redeemed.headers.location, '/deep');
-    const cookie = redeemed.headers['set-cookie']![0]!;
+    const cookie = redeemed.headers['set-cookie']!.find((c) => c.startsWith('__Host-hubapps-') && !c.startsWith('__Host-hubapps-grant-'))!;
     assert.match(cookie, /^__Host-hubapps-\d+=[\w-]+; Path=\/; Secure; HttpOnly; SameSite=Lax$/);
     const pair = cookie.split(';')[0]!;
     const ok = await stack.viaApps(host, '/deep', { headers: { cookie: pair } });
@@ -88,7 +104,7 @@ describe('per-server origins: each server on its own host, routed by the apps CH
     assert.equal(sibling.status, 403);
     const opaque = await stack.viaApps(host, '/form', { method: 'POST', headers: { ...auth, origin: 'null' }, body: 'x=1' });
     assert.equal(opaque.status, 403);
-    const own = await stack.viaApps(host, '/form', { method: 'POST', headers: { ...auth, origin: `http://${host}` }, body: 'x=1' });
+    const own = await stack.viaApps(host, '/form', { method: 'POST', headers: { ...auth, origin: `http://${host}`, referer: `http://${host}/page` }, body: 'x=1' });
     assert.equal(own.status, 200);
     assert.equal(own.body, 'POST /form');
   });
@@ -109,9 +125,7 @@ describe('per-server origins: each server on its own host, routed by the apps CH
   });
 
   it('ignores the launcher session on API requests whose Origin is a page on the apps domain', async () => {
-    const link = await stack.api('POST', '/users/alice/login-links', {});
-    const login = await fetch(link.body.url.replace(stack.service.urls.publicOrigin, stack.service.urls.serviceOrigin), { redirect: 'manual' });
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const cookie = await session('alice');
     const api = `${stack.service.urls.serviceOrigin}/services/hubapps/api/user`;
     assert.equal((await fetch(api, { headers: { cookie } })).status, 200);
     const fromApp = await fetch(api, { headers: { cookie, origin: `http://lab--bob.apps.localhost:${stack.appsChp!.port}` } });
@@ -145,6 +159,6 @@ describe('per-server origins: each server on its own host, routed by the apps CH
     assert.ok(!(await stack.service.deps.serverRoutes.list()).has('/lab--alice.apps.localhost'));
     const res = await stack.viaApps(host, '/', { headers: auth });
     assert.equal(res.status, 503);
-    assert.match(res.body, /stopped/);
+    assert.match(res.body, /not running/);
   });
 });
