@@ -32,14 +32,24 @@ describe('e2e: per-server origins, each server on its own host name (real sudo, 
   const accessCookie = (user: string) => `__Host-hubapps-${stack.server(user, 'echo')!.id}`;
   const cookiesOf = async (context: BrowserContext, name?: string): Promise<Cookie[]> => (await context.cookies()).filter((c) => name === undefined || c.name === name);
 
+  /** Log in on the hub's form; the hub sends the browser to the launcher, which logs it in to hubapps (OAuth). */
   async function loginToHubapps(user: string): Promise<{ context: BrowserContext; page: Page }> {
     const context = await newContext(browser, { appsDomain: APPS_DOMAIN });
     const page = await context.newPage();
-    await hubLogin(page, stack.publicUrl, user, stack.password);
-    await waitFor(async () => new URL(page.url()).pathname === '/services/hubapps/' && (await cookiesOf(context, 'hubapps-session')).length === 1, {
-      timeout: 15_000,
-      what: `${user} to land on the launcher with a hubapps session (at ${page.url()})`,
+    // The launcher loads twice: first without a session (its script goes on to log in), then after the OAuth callback.
+    const events: string[] = [];
+    page.on('response', (r) => {
+      if (r.request().isNavigationRequest()) events.push(new URL(r.url()).pathname);
     });
+    page.on('load', () => events.push('load'));
+    await hubLogin(page, stack.publicUrl, user, stack.password);
+    const callback = '/services/hubapps/oauth_callback';
+    await waitFor(() => events.includes(callback) && events.slice(events.indexOf(callback)).includes('load'), {
+      timeout: 15_000,
+      what: `${user} to land on the launcher after logging in to hubapps (went through ${events.join(' ')})`,
+    });
+    assert.equal(new URL(page.url()).pathname, '/services/hubapps/');
+    assert.equal((await cookiesOf(context, 'hubapps-session')).length, 1);
     return { context, page };
   }
 
@@ -151,7 +161,7 @@ describe('e2e: per-server origins, each server on its own host name (real sudo, 
 
   it('refuses a form POST from bob\'s page to alice\'s server, although the browser attaches her cookie (same site)', async () => {
     await Promise.all([attack.waitForURL((u) => u.host === host(alice), { waitUntil: 'load' }), postForm(server(alice, '/api/contents'), 'cmd', 'rm -rf ~')]);
-    assert.match((await attack.textContent('body'))!, /requests that change something must come from pages of this server/);
+    assert.match((await attack.textContent('body'))!, /refused: this request comes from a page outside this server/);
     assert.equal(await attack.$('#who'), null);
     await attack.goto(server(bob, '/attack'));
   });
@@ -234,7 +244,7 @@ describe('e2e: per-server origins, each server on its own host name (real sudo, 
     assert.equal(await alicePage.textContent('#url'), '/after-restart');
   });
 
-  it('starts a stopped server when alice opens its host, through the launcher, and lands where she asked', async () => {
+  it('offers a stopped server when alice opens its host, starts it on her click in the launcher, and lands where she asked', async () => {
     const stopped = await apiFromPage(bobPage, 'GET', `/users/${bob}/servers/echo`);
     assert.equal(stopped.status, 200);
     await alicePage.goto(hub('/services/hubapps/'));
@@ -242,6 +252,9 @@ describe('e2e: per-server origins, each server on its own host name (real sudo, 
     assert.ok(stop.status < 300, JSON.stringify(stop.body));
     await waitFor(async () => stack.server(alice, 'echo')?.state === 'stopped', { timeout: 15_000, what: 'alice\'s server to stop' });
     await alicePage.goto(server(alice, '/again?x=2'));
+    await alicePage.locator('#visit', { hasText: 'Not running — start it?' }).waitFor();
+    assert.equal(stack.server(alice, 'echo')?.state, 'stopped', 'started without a click');
+    await alicePage.locator('#visit button.primary').click();
     await waitFor(async () => new URL(alicePage.url()).host === host(alice) && (await alicePage.$('#who')) !== null, {
       timeout: 30_000,
       what: `the launcher to start alice's server and go on to it (at ${alicePage.url()})`,
