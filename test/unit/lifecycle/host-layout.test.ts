@@ -4,6 +4,7 @@ import { reconcile } from '../../../src/lifecycle/reconcile.js';
 import { httpFetch } from '../../helpers/http-fetch.js';
 import { useLoginLink } from '../../helpers/login-link.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
+import { TermClient } from '../../helpers/terminal-client.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const node = process.execPath;
@@ -11,7 +12,7 @@ const node = process.execPath;
 const APP = "require('http').createServer((q, s) => (q.url === '/cookies' && s.setHeader('set-cookie', ['own=1; Path=/', 'exact=2; Domain=' + q.headers['x-forwarded-host'].split(':')[0] + '; Path=/', 'toss=3; Domain=apps.localhost; Path=/', 'toss2=4; Path=/; domain=.APPS.localhost']), s.end(q.method + ' ' + q.url))).listen(+process.argv[1], '127.0.0.1')";
 /** What a browser's page load says. */
 const NAV = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
-const APPS = { lab: { title: 'Lab', command: [node, '-e', APP, '{port}'], ready: { timeout: 10 } } };
+const APPS = { lab: { title: 'Lab', command: [node, '-e', APP, '{port}'], ready: { timeout: 10 } }, terminal: { title: 'Terminal', builtin: 'terminal' } };
 
 describe('per-server origins: each server on its own host, routed by the apps CHP (local launcher, two real CHPs)', function () {
   this.timeout(60000);
@@ -152,6 +153,21 @@ describe('per-server origins: each server on its own host, routed by the apps CH
     const res = await stack.viaApps(host, '/back', { headers: auth });
     assert.equal(res.status, 200);
     assert.equal(res.body, 'GET /back');
+  });
+
+  it('runs the built-in terminal on its own host, its WebSocket open to its own pages only', async () => {
+    assert.equal((await stack.api('POST', '/users/alice/servers/terminal', { app: 'terminal' })).status, 202);
+    await waitFor(async () => (await stack.api('GET', '/users/alice/servers/terminal')).body.state === 'running', { timeout: 15000, what: 'the terminal to run' });
+    const termHost = `terminal--alice.apps.localhost:${stack.appsChp!.port}`;
+    const page = await stack.viaApps(termHost, '/', { headers: auth });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<title>Terminal<\/title>/);
+    const url = `ws://127.0.0.1:${stack.appsChp!.port}/socket`;
+    await assert.rejects(TermClient.open(url, { headers: { ...auth, host: termHost, origin: `http://lab--alice.apps.localhost:${stack.appsChp!.port}` } }), (err: { status?: number }) => err.status === 403);
+    const term = await TermClient.open(url, { headers: { ...auth, host: termHost, origin: `http://${termHost}` } });
+    await term.run('echo hubapps-$((40+2))', /hubapps-42/);
+    await term.close();
+    await stack.api('DELETE', '/users/alice/servers/terminal');
   });
 
   it('removes the host route when the server stops, and the host then shows the not-running page', async () => {
