@@ -47,6 +47,8 @@ export interface AccessOptions {
   hostCookie?: boolean;
   /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&binding=…&next=` is appended). */
   authorizeUrl: string;
+  /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
+  revalidateMs?: number;
 }
 
 interface Session {
@@ -64,6 +66,7 @@ export class Access {
   private readonly cookieAttributes: string;
   private readonly grantCookieAttributes: string;
   private readonly authorizeUrl: string;
+  private readonly revalidateMs: number;
 
   constructor(
     private readonly tokens: TokenChecker,
@@ -71,6 +74,7 @@ export class Access {
     opts: AccessOptions,
   ) {
     this.authorizeUrl = opts.authorizeUrl;
+    this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
     const secure = opts.secureCookie ? '; Secure' : '';
     if (opts.hostCookie) {
       this.cookieName = `__Host-hubapps-${opts.serverId}`;
@@ -95,7 +99,7 @@ export class Access {
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
       const session = value === null ? undefined : this.session(value);
-      if (session && Date.now() - session.checkedAt < REVALIDATE_MS) return dropOurToken(req);
+      if (session && Date.now() - session.checkedAt < this.revalidateMs) return dropOurToken(req);
       if (session) stale = value;
     }
     const header = req.headers.authorization;

@@ -10,6 +10,7 @@ import { waitFor } from '../helpers/wait.js';
 import { TEST_GROUP, TEST_USERS, repoRoot } from '../system/harness.js';
 import { apiFromPage, chromiumInstalled, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
 import { DOC_VALUES, hubappsSnippet } from './hub-config.js';
+import { loginToHubapps as hubappsLogin } from './hub-login.js';
 import { jupyterhubInstalled } from './hub.js';
 import { HUB_ONLY_USER, HubStack, launcherBuilt } from './stack.js';
 
@@ -31,24 +32,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
   const proxyCookieName = () => `hubapps-proxy-${stack.server(alice, 'echo')!.id}`;
 
   /** Log in on the hub's form; the hub sends the browser to the launcher, which logs it in to hubapps. */
-  async function loginToHubapps(user: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    // The launcher loads twice: first from the hub (no session yet, so its script goes on to log in), then after the OAuth callback.
-    const events: string[] = [];
-    page.on('response', (r) => {
-      if (r.request().isNavigationRequest()) events.push(new URL(r.url()).pathname);
-    });
-    page.on('load', () => events.push('load'));
-    await hubLogin(page, stack.publicUrl, user, stack.password);
-    await waitFor(() => events.includes('/services/hubapps/oauth_callback') && events.slice(events.indexOf('/services/hubapps/oauth_callback')).includes('load'), {
-      timeout: 15_000,
-      what: `${user} to land on the launcher after logging in to hubapps (went through ${events.join(' ')})`,
-    });
-    assert.equal(new URL(page.url()).pathname, '/services/hubapps/');
-    assert.ok(await cookie(context, 'hubapps-session'), `${user} has no hubapps session`);
-    return { context, page };
-  }
+  const loginToHubapps = (user: string) => hubappsLogin(browser, stack.publicUrl, stack.password, user);
 
   async function startServer(page: Page, user: string): Promise<void> {
     const started = await apiFromPage(page, 'POST', `/users/${user}/servers/echo`, { app: 'echo' });
@@ -160,7 +144,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     for (const page of [alicePage, fresh]) {
       const res = await page.goto(usedGrantUrl);
       assert.equal(res!.status(), 403);
-      assert.match((await page.textContent('body'))!, /access code invalid or expired/);
+      assert.match((await page.textContent('body'))!, /access code invalid, expired or made for another browser/);
     }
     assert.equal(await cookie(fresh.context(), proxyCookieName()), undefined);
     await fresh.context().close();

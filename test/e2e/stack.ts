@@ -50,6 +50,21 @@ new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (m) =>
 server.listen(Number(process.argv[2]), '127.0.0.1');
 `;
 
+/** A static-file server: {home}/www/PATH as it is, text/html for .html (what a user might publish, or an attacker plant). */
+const WWW_APP = `const http = require('http');
+const fs = require('fs');
+const path = require('path');
+const root = path.join(process.argv[3], 'www');
+http.createServer((req, res) => {
+  const file = path.join(root, path.normalize(decodeURIComponent(req.url.split('?')[0])).replace(/^(\\.\\.[\\/])+/, ''));
+  fs.readFile(file, (err, data) => {
+    if (err) { res.statusCode = 404; return res.end('not found'); }
+    res.setHeader('content-type', file.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream');
+    res.end(data);
+  });
+}).listen(Number(process.argv[2]), '127.0.0.1');
+`;
+
 /** JupyterHub-only user: may log in to the hub but is in no group that grants access to hubapps. */
 export const HUB_ONLY_USER = 'eve';
 
@@ -143,14 +158,18 @@ export class HubStack {
     await lockDown(target);
   }
 
-  /** echo.cjs and the ws package, root-owned and world-readable, and the catalog entry that runs them. */
+  /** echo.cjs, www.cjs and the ws package, root-owned and world-readable, and the catalog entry that runs them. */
   private async installEchoApp(): Promise<void> {
     const dir = join(this.installed!.root, 'e2e');
     await mkdir(join(dir, 'node_modules'), { recursive: true });
     await runOk('cp', ['-R', '-T', join(repoRoot(), 'node_modules', 'ws'), join(dir, 'node_modules', 'ws')]);
     await writeFile(join(dir, 'echo.cjs'), ECHO_APP);
+    await writeFile(join(dir, 'www.cjs'), WWW_APP);
     await lockDown(dir);
-    await installCatalog(this.installed!.catalogDir, { echo: { title: 'Echo', command: [process.execPath, join(dir, 'echo.cjs'), '{port}'], ready: { timeout: 20 } } });
+    await installCatalog(this.installed!.catalogDir, {
+      echo: { title: 'Echo', command: [process.execPath, join(dir, 'echo.cjs'), '{port}'], ready: { timeout: 20 } },
+      www: { title: 'Static files', command: [process.execPath, join(dir, 'www.cjs'), '{port}', '{home}'], ready: { timeout: 20 } },
+    });
   }
 
   /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */

@@ -50,14 +50,17 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
       assert.equal(JSON.parse(res.body).user, alice);
       assert.ok(appSaw(stack, alice, 'a', m));
     });
-    it("refuses bob's token on alice's server URL, in the header and in ?token=", async () => {
+    it("refuses bob's token on alice's server URL in the header, and takes no token from ?token= at all", async () => {
       await refusedAt(alice, 'a', { authorization: `token ${w.bobToken}` }, [403]);
       await refusedAt(alice, 'a', { authorization: `Bearer ${w.bobToken}` }, [403]);
-      await refusedAt(alice, 'a', {}, [403], `?token=${w.bobToken}`);
+      await refusedAt(alice, 'a', {}, [401], `?token=${w.bobToken}`);
+      await refusedAt(alice, 'a', {}, [401], `?token=${w.aliceToken}`);
     });
-    it("refuses alice's token on bob's server", async () => {
+    it("refuses alice's token on bob's server; a browser with ?token= goes to authorize without a cookie", async () => {
       await refusedAt(bob, 'b', { authorization: `token ${w.aliceToken}` }, [403]);
-      await refusedAt(bob, 'b', { accept: 'text/html' }, [403], `?token=${w.aliceToken}`);
+      const res = await refusedAt(bob, 'b', { accept: 'text/html' }, [302], `?token=${w.aliceToken}`);
+      assert.match(res.headers.location ?? '', /\/services\/hubapps\/authorize\?/);
+      assert.ok(!String(res.headers['set-cookie'] ?? '').includes('hubapps-proxy-'), 'a URL token made a session cookie');
     });
     it('refuses a made-up token, a deleted token and a request without any credential', async () => {
       await refusedAt(alice, 'a', { authorization: `token ha_${randomBytes(24).toString('base64url')}` }, [403]);

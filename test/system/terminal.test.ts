@@ -143,7 +143,9 @@ describe('system: the built-in terminal, as hubapps-t-alice via sudo, through CH
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: publicOrigin });
       page = await context.newPage();
       await page.setViewportSize({ width: 880, height: 360 });
-      await page.goto(`${stack.chp!.proxyUrl}/apps/${alice}/shot/?token=${stack.adminToken}`);
+      // Scripted access sends its token in the header (a token in the URL is not a credential).
+      await context.setExtraHTTPHeaders({ authorization: `token ${stack.adminToken}` });
+      await page.goto(`${stack.chp!.proxyUrl}/apps/${alice}/shot/`);
       await page.waitForSelector('.xterm-rows');
       await onScreen('$');
       await page.click('#terminal');

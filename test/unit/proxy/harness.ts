@@ -280,3 +280,18 @@ export function processAlive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * A browser's way in, as the real flow ends: the service issued a code for this browser's
+ * grant cookie, the browser brings both to the grant endpoint. Returns "hubapps-proxy-ID=…".
+ */
+export async function browserLogin(proxy: RunningProxy, service: FakeService, user = proxy.spec.server.user): Promise<string> {
+  const code = service.grant({ serverId: proxy.spec.server.id, user, next: proxy.spec.prefix });
+  const answer = await proxy.get(`${proxy.spec.prefix}_hubapps/grant?code=${code}`, {
+    accept: 'text/html',
+    cookie: `hubapps-grant-${proxy.spec.server.id}=${TEST_GRANT_NONCE}`,
+  });
+  const cookie = (answer.headers['set-cookie'] ?? []).find((c) => c.startsWith('hubapps-proxy-'));
+  if (answer.status !== 302 || !cookie) throw new Error(`grant login answered ${answer.status}: ${answer.body}`);
+  return cookie.split(';')[0]!;
+}
