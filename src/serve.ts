@@ -65,6 +65,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })
       : new LocalUserPolicy(directory);
   const routes = new ChpRouteTable({ apiUrl: config.chp.api_url, authToken: config.chp.auth_token });
+  const serverRoutes = config.apps_domain === undefined ? routes : new ChpRouteTable({ apiUrl: config.apps_chp.api_url, authToken: config.apps_chp.auth_token, name: 'the apps CHP' });
 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
@@ -75,7 +76,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const port = (server.address() as AddressInfo).port;
   const urls = new Urls(config, `http://${config.listen.host}:${port}`);
   const metrics = new Metrics(store);
-  const deps: LifecycleDeps = { config, store, launcher, routes, catalog: () => catalog, users, urls, log, metrics };
+  const deps: LifecycleDeps = { config, store, launcher, routes, serverRoutes, catalog: () => catalog, users, urls, log, metrics };
   const manager = new ServerManager(deps);
   const authStore = new AuthStore(db);
   const admins = new AdminPolicy(config, directory);
@@ -85,7 +86,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     hubConfig.api_url && hubConfig.api_token
       ? new HubOAuth({ ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token }, urls.publicOrigin, `${urls.launcherUrl()}oauth_callback`)
       : undefined;
-  const auth = new Authenticator(config, authStore, admins, hub, urls.servicePrefix());
+  const auth = new Authenticator(config, authStore, admins, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
   const app = createApp({ ...deps, manager, auth, authStore, admins, hub, version: VERSION }, oauth);
   server.on('request', app.callback());

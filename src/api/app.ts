@@ -10,7 +10,7 @@ import { loginRoutes } from './login.js';
 import { tokenRoutes } from './tokens.js';
 import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
-import { notRunningPage } from './not-running.js';
+import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
 import { launcherUi } from './ui.js';
 
@@ -38,6 +38,10 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   });
   app.use(isolation);
   app.use(errorMiddleware(deps.log));
+  app.use(async (ctx, next) => {
+    if (deps.urls.onAppsDomain(ctx.get('host'))) return appsHostPage(deps, ctx);
+    return next();
+  });
   app.use(launcherUi(deps));
 
   const admin = adminRoutes(deps);

@@ -36,7 +36,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     const serverPrefix = deps.urls.serverPrefix(row.user, row.name);
     const binding = String(ctx.query.binding ?? '');
     if (!BINDING.test(binding)) {
-      return page(ctx, 400, 'Open the server again', `<p>This address was not made by the server's proxy. <a href="${escapeHtml(serverPrefix)}">Open the server</a> to get in.</p>`);
+      return page(ctx, 400, 'Open the server again', `<p>This address was not made by the server's proxy. <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">Open the server</a> to get in.</p>`);
     }
     const next = safeNext(ctx.query.next, serverPrefix, serverPrefix);
     // A browser flow: only a launcher session grants, never a token a script sent along.
@@ -50,10 +50,12 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     const code = deps.authStore.createGrant({ user: who.name, admin: who.admin, serverId: row.id, next, ttlS: GRANT_TTL_S, binding, session: who.session.hash });
     if (code === undefined) {
       deps.store.audit(row, `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`, who.name);
-      return page(ctx, 429, 'Too many open requests', `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(serverPrefix)}">open the server</a> again.</p>`);
+      return page(ctx, 429, 'Too many open requests', `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`);
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(`${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);
+    // In the host layout the code travels to the server's own origin, which sets its own cookie there.
+    const origin = deps.urls.hostLayout ? deps.urls.serverOrigin(row.user, row.name) : '';
+    ctx.redirect(`${origin}${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);
   });
 
   const internal = new Router();

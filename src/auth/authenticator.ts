@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { HubappsError } from '../errors.js';
 import type { AuthStore } from '../store/auth.js';
 import type { AdminPolicy } from './admins.js';
+import type { Urls } from '../lifecycle/urls.js';
 import type { HubClient } from './hub-client.js';
 import { bearer, sameSecret, type Identity } from './identity.js';
 import { requestSource, under } from '../proxy/request-source.js';
@@ -29,6 +30,8 @@ export class Authenticator {
     private readonly admins: AdminPolicy,
     private readonly hub: HubClient | undefined,
     private readonly launcherPrefix: string,
+    /** In the host layout: tells pages on the apps domain, whose requests never carry the launcher's session. */
+    private readonly urls?: Pick<Urls, 'isAppsOrigin'>,
   ) {
     this.origins = new Set([new URL(config.public_url).origin.toLowerCase()]);
   }
@@ -49,6 +52,9 @@ export class Authenticator {
   async identify(ctx: Context): Promise<Identity | undefined> {
     const header = ctx.get('authorization');
     if (header) return this.fromToken(bearer(header));
+    // A page on an app's host is same-site with the hub when both share a registrable domain,
+    // so the browser may attach the launcher's Lax cookie: such a request acts for nobody.
+    if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     const session = cookie ? this.store.session(cookie) : undefined;
     if (!session) return undefined;

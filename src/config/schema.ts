@@ -29,6 +29,29 @@ export const configSchema = z.strictObject({
     .default('/services/hubapps/')
     .describe('Where the launcher page and the REST API live (the API is under {service_prefix}api/). Must match the JupyterHub service name.'),
   apps_prefix: urlPrefix.default('/apps/').describe('Servers are reached at {apps_prefix}{user}/{server}/.'),
+  apps_domain: z
+    .string()
+    .regex(/^(?=.{1,190}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, 'must be a lower-case DNS name with at least two labels, e.g. apps.example.org (no scheme, no port)')
+    .optional()
+    .describe('Per-server origins: when set, each server gets its own host name {server}--{user}.{apps_domain} (see docs/security-origins.md), routed by the apps CHP (apps_chp), and /apps/{user}/{server}/ on public_url redirects there. Needs a wildcard DNS record and, with https, a wildcard certificate. Prefer a registrable domain of its own (apps-example.org rather than apps.example.org). Unset: the path layout, every server under public_url.'),
+  apps_scheme: z
+    .enum(['https', 'http'])
+    .default('https')
+    .describe('Scheme browsers use for the apps domain. Keep https: the access cookies are __Host- cookies, which browsers only accept from secure origins (plain http works only on *.localhost, for the demo).'),
+  apps_port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe('Port browsers use for the apps domain when it is not the default of apps_scheme (the demo uses the port of its front proxy).'),
+  apps_chp: z
+    .strictObject({
+      api_url: z.url().default('http://127.0.0.1:8003').describe('REST API of the apps CHP, the second configurable-http-proxy that runs with --host-routing for the apps domain (systemd/hubapps-apps-chp.service).'),
+      auth_token: secret.default('credential:apps-chp-token').describe('The CONFIGPROXY_AUTH_TOKEN the apps CHP was started with (not JupyterHub\'s CHP token).'),
+    })
+    .prefault({})
+    .describe('The apps CHP; used only when apps_domain is set. hubapps adds one route per running server, keyed by host name, and the route "/" to its own page for stopped or unknown servers.'),
   listen: z
     .strictObject({
       host: z.string().default('127.0.0.1').describe('Address the service binds to. Keep it on loopback: CHP and the proxies reach it there.'),
@@ -124,10 +147,12 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 
 /** The config after secrets are resolved: what the rest of the service sees. */
-export interface Config extends Omit<ParsedConfig, 'chp' | 'admin_token' | 'jupyterhub'> {
+export interface Config extends Omit<ParsedConfig, 'chp' | 'apps_chp' | 'admin_token' | 'jupyterhub'> {
   /** The file it came from (for messages), or '<defaults>'. */
   file: string;
   chp: Omit<ParsedConfig['chp'], 'auth_token'> & { auth_token: string };
+  /** auth_token is '' when apps_domain is unset (the apps CHP is not used, its token not read). */
+  apps_chp: Omit<ParsedConfig['apps_chp'], 'auth_token'> & { auth_token: string };
   admin_token: string | undefined;
   jupyterhub: Omit<ParsedConfig['jupyterhub'], 'api_token'> & { api_token: string | undefined };
 }

@@ -89,9 +89,9 @@ export class ServerManager {
   /** Ready: route it in CHP, then mark it running; a stop that came first wins and the route goes again. */
   private async publish(row: ServerRow): Promise<void> {
     const route = this.deps.urls.serverRoute(row.user, row.name);
-    await this.deps.routes.add(route, routeTarget(row), { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
+    await this.deps.serverRoutes.add(route, routeTarget(row), { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
     const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
-    if (!running) return void (await this.deps.routes.remove(route).catch(() => undefined));
+    if (!running) return void (await this.deps.serverRoutes.remove(route).catch(() => undefined));
     this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);
   }
 
@@ -127,7 +127,7 @@ export class ServerManager {
       reason = err instanceof HubappsError ? err.message : String(err);
       this.deps.log.error({ err, server: row.id }, 'stop failed');
     }
-    await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
+    await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
       this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
     });
     const to = reason ? 'failed' : 'stopped';
@@ -157,7 +157,7 @@ export class ServerManager {
       message: reason ?? 'the app exited',
     });
     if (done) {
-      await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
+      await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
       await this.deps.launcher.forceKill(handleOf(row));
     }
   }

@@ -1,4 +1,4 @@
-import type { HubappsRouteData, RouteEntry } from '../chp/route-table.js';
+import type { HubappsRouteData, RouteEntry, RouteTable } from '../chp/route-table.js';
 import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
@@ -29,16 +29,19 @@ export interface ReconcileReport {
 export async function reconcile(deps: LifecycleDeps, manager: ServerManager, adopting = false): Promise<ReconcileReport> {
   const t0 = performance.now();
   const report: ReconcileReport = { checked: 0, culled: 0, routesAdded: 0, routesRemoved: 0, markedGone: 0, adopted: 0, chpReachable: true, ms: 0 };
-  let routes: Map<string, RouteEntry> | null = null;
-  try {
-    routes = await deps.routes.list();
-  } catch (err) {
-    report.chpReachable = false;
-    deps.log.warn({ err: (err as Error).message }, 'reconcile: CHP not reachable; routes are fixed on a later pass');
-  }
+  const tables = deps.serverRoutes === deps.routes ? [deps.routes] : [deps.routes, deps.serverRoutes];
+  const seen = await Promise.all(
+    tables.map((table) =>
+      table.list().catch((err: unknown) => {
+        report.chpReachable = false;
+        deps.log.warn({ err: (err as Error).message }, 'reconcile: a CHP is not reachable; its routes are fixed on a later pass');
+        return null;
+      }),
+    ),
+  );
   const rows = deps.store.active().filter((r) => !manager.busy.has(r.id));
   await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report)));
-  if (routes) await fixRoutes(deps, routes, manager.busy, report);
+  await Promise.all(tables.map((table, i) => (seen[i] ? fixRoutes(deps, table, seen[i], manager.busy, report) : undefined)));
   report.ms = Math.round(performance.now() - t0);
   deps.metrics.reconcileDuration.observe(report.ms / 1000);
   if (report.routesAdded) deps.metrics.routeFixes.inc({ action: 'added' }, report.routesAdded);
@@ -89,32 +92,51 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
   if (failed) logFailedStart(deps.log, row, 'start_interrupted', reason);
 }
 
-/** Routes follow the running rows: add what is missing, drop hubapps routes nobody runs, keep the fixed ones. */
-async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, busy: Set<number>, report: ReconcileReport): Promise<void> {
-  const want = new Map<string, { target: string; data: HubappsRouteData }>();
-  for (const row of deps.store.list({ states: ['running'] })) {
-    want.set(deps.urls.serverRoute(row.user, row.name), {
-      target: routeTarget(row),
-      data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
-    });
+type Wanted = Map<string, { target: string; data: HubappsRouteData }>;
+
+/** The routes hubapps keeps in `table`: server routes where servers live, the catch-alls and the service route where they belong. */
+function wantedRoutes(deps: LifecycleDeps, table: RouteTable): Wanted {
+  const want: Wanted = new Map();
+  if (table === deps.serverRoutes) {
+    for (const row of deps.store.list({ states: ['running'] })) {
+      want.set(deps.urls.serverRoute(row.user, row.name), {
+        target: routeTarget(row),
+        data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
+      });
+    }
+    // The apps CHP's root: every host without a server route lands on the service's not-running page.
+    if (deps.urls.hostLayout) want.set('/', { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
   }
-  want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
-  const serviceRoute = { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } as const };
-  if (deps.config.chp.register_service_route) want.set(deps.urls.serviceRoute(), serviceRoute);
+  if (table === deps.routes) {
+    want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
+    if (deps.config.chp.register_service_route) want.set(deps.urls.serviceRoute(), serviceRoute(deps));
+  }
+  return want;
+}
+
+function serviceRoute(deps: LifecycleDeps): { target: string; data: HubappsRouteData } {
+  return { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } };
+}
+
+/** Routes follow the running rows: add what is missing, drop hubapps server routes nobody runs, keep the fixed ones. */
+async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<string, RouteEntry>, busy: Set<number>, report: ReconcileReport): Promise<void> {
+  const want = wantedRoutes(deps, table);
   const tasks: Promise<void>[] = [];
-  if (!deps.config.chp.register_service_route && !routes.has(deps.urls.serviceRoute())) tasks.push(fillInServiceRoute(deps, serviceRoute, report));
+  if (table === deps.routes && !deps.config.chp.register_service_route && !routes.has(deps.urls.serviceRoute())) {
+    tasks.push(fillInServiceRoute(deps, serviceRoute(deps), report));
+  }
   for (const [path, w] of want) {
     const have = routes.get(path);
     if (!have || have.target !== w.target || have.data.serverId !== w.data.serverId) {
       report.routesAdded++;
-      tasks.push(deps.routes.add(path, w.target, w.data));
+      tasks.push(table.add(path, w.target, w.data));
     }
   }
   for (const [path, have] of routes) {
     // A watched start adds its route just before it turns 'running': not stale.
     if (!want.has(path) && have.data.kind === 'server' && !busy.has(have.data.serverId ?? -1)) {
       report.routesRemoved++;
-      tasks.push(deps.routes.remove(path));
+      tasks.push(table.remove(path));
     }
   }
   const results = await Promise.allSettled(tasks);

@@ -9,6 +9,7 @@ import type { CheckResult, DoctorContext } from './doctor/check.js';
 import { checkCatalog, checkConfig } from './doctor/config-checks.js';
 import { checkTrustedFiles } from './doctor/file-checks.js';
 import { checkChp, checkHub } from './doctor/net-checks.js';
+import { checkOrigins } from './doctor/origin-checks.js';
 import { checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './doctor/sudo-checks.js';
 import { inspectConfig } from './inspect-config.js';
@@ -32,6 +33,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkStateDirs,
   checkDatabase,
   checkChp,
+  checkOrigins,
   checkHub,
   checkGroup,
   checkAppPrograms,

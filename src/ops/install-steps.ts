@@ -6,7 +6,7 @@ import { ensureDir, ensureFile, ensureFileOnce, ensureSymlink, ensureTree, lstat
 import { at, type Layout } from './layout.js';
 import { programTree } from './program-tree.js';
 import { cliWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
-import { renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
+import { renderAppsChpUnit, renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
 import { sampleApp, sampleConfig } from './samples.js';
 import { getGroup, getPasswd, groupName, runChecked, runCommand } from './system.js';
 
@@ -94,7 +94,7 @@ export function wrappersStep(ctx: InstallContext): StepReport[] {
 }
 
 export function configStep(ctx: InstallContext): StepReport[] {
-  const { etcDir, catalogDir, configFile, chpTokenFile } = ctx.layout;
+  const { etcDir, catalogDir, configFile, chpTokenFile, appsChpTokenFile } = ctx.layout;
   const opts = rootOpts(ctx);
   writePath(ctx, etcDir);
   const etc = ensureDir(at(ctx.layout, etcDir), 0o755, opts);
@@ -102,11 +102,13 @@ export function configStep(ctx: InstallContext): StepReport[] {
   const config = ensureFileOnce(at(ctx.layout, configFile), sampleConfig(ctx.layout), 0o644, opts);
   const sample = ensureFile(at(ctx.layout, join(catalogDir, 'files.yaml.sample')), sampleApp(ctx.layout), 0o644, opts);
   const token = ensureFileOnce(at(ctx.layout, chpTokenFile), `${randomBytes(32).toString('hex')}\n`, 0o600, opts);
+  const appsToken = ensureFileOnce(at(ctx.layout, appsChpTokenFile), `${randomBytes(32).toString('hex')}\n`, 0o600, opts);
   return [
     report(ctx, etc || catalog, `${etcDir} and ${catalogDir} (root, 0755)`),
     report(ctx, config, config ? `sample configuration ${configFile}` : `configuration ${configFile} exists: left as it is`),
     report(ctx, sample, `sample app ${catalogDir}/files.yaml.sample`),
     report(ctx, token, token ? `new CHP token in ${chpTokenFile} (root, 0600)` : `CHP token ${chpTokenFile} exists: left as it is`),
+    report(ctx, appsToken, appsToken ? `new apps CHP token in ${appsChpTokenFile} (root, 0600)` : `apps CHP token ${appsChpTokenFile} exists: left as it is`),
   ];
 }
 
@@ -124,12 +126,13 @@ export function stateDirsStep(ctx: InstallContext): StepReport[] {
 }
 
 export function systemdStep(ctx: InstallContext): StepReport[] {
-  const { unitFile, sysusersFile, tmpfilesFile } = ctx.layout;
+  const { unitFile, appsChpUnitFile, sysusersFile, tmpfilesFile } = ctx.layout;
   const opts = rootOpts(ctx);
   const account = getPasswd(ctx.layout.serviceUser);
   const group = account ? groupName(account.gid) : undefined;
   const files: Array<[string, string, (t: string, l: Layout) => string]> = [
     [unitFile, 'hubapps.service', (t, l) => renderUnit(t, l, group)],
+    [appsChpUnitFile, 'hubapps-apps-chp.service', renderAppsChpUnit],
     [sysusersFile, 'hubapps.sysusers', renderSysusers],
     [tmpfilesFile, 'hubapps.tmpfiles', renderTmpfiles],
   ];

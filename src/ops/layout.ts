@@ -28,9 +28,13 @@ export interface Layout {
   configFile: string;
   catalogDir: string;
   chpTokenFile: string;
+  /** The apps CHP's token (per-server origins). */
+  appsChpTokenFile: string;
   dataDir: string;
   logDir: string;
   unitFile: string;
+  /** The apps CHP's unit (per-server origins). */
+  appsChpUnitFile: string;
   sudoersFile: string;
   sysusersFile: string;
   tmpfilesFile: string;
@@ -77,9 +81,11 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     configFile: `${etcDir}/hubapps.yaml`,
     catalogDir: `${etcDir}/apps.d`,
     chpTokenFile: `${etcDir}/chp-token`,
+    appsChpTokenFile: `${etcDir}/apps-chp-token`,
     dataDir: `/var/lib/${name}`,
     logDir: `/var/log/${name}`,
     unitFile: `/etc/systemd/system/${name}.service`,
+    appsChpUnitFile: `/etc/systemd/system/${name}-apps-chp.service`,
     sudoersFile: `/etc/sudoers.d/${name}`,
     sysusersFile: `/usr/lib/sysusers.d/${name}.conf`,
     tmpfilesFile: `/usr/lib/tmpfiles.d/${name}.conf`,

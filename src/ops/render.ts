@@ -39,7 +39,14 @@ function renamePaths(text: string, layout: Layout): string {
 /** `group`: the service user's primary group (useradd --user-group names it after the user). */
 export function renderUnit(template: string, layout: Layout, group = layout.serviceUser): string {
   const values: Record<string, string> = { User: layout.serviceUser, Group: group, StateDirectory: layout.name, LogsDirectory: layout.name };
-  return renamePaths(template, layout).replace(/^(User|Group|StateDirectory|LogsDirectory)=hubapps$/gm, (_, key: string) => `${key}=${values[key]}`);
+  return renamePaths(template, layout)
+    .replace(/^(User|Group|StateDirectory|LogsDirectory)=hubapps$/gm, (_, key: string) => `${key}=${values[key]}`)
+    .replace(/\bhubapps-apps-chp\.service\b/g, `${layout.name}-apps-chp.service`);
+}
+
+/** The apps CHP's unit: the layout's paths, and the service unit it starts before. */
+export function renderAppsChpUnit(template: string, layout: Layout): string {
+  return renamePaths(template, layout).replace(/^Before=hubapps\.service$/m, `Before=${layout.name}.service`);
 }
 
 /** `u NAME ID GECOS HOME SHELL`: the service user's line gets the layout's user name. */

@@ -38,6 +38,13 @@ export interface AccessOptions {
   prefix: string;
   /** Send the cookie with Secure (the public origin is https). */
   secureCookie: boolean;
+  /**
+   * The server has its own origin: the cookies are `__Host-` cookies (`Path=/; Secure`, no
+   * Domain), which a sibling host on the apps domain can neither set nor overwrite, and
+   * only those names are trusted. Browsers accept Secure cookies from https origins and
+   * from http://*.localhost (the demo).
+   */
+  hostCookie?: boolean;
   /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&binding=…&next=` is appended). */
   authorizeUrl: string;
   /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
@@ -68,11 +75,18 @@ export class Access {
   ) {
     this.authorizeUrl = opts.authorizeUrl;
     this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
-    this.cookieName = `hubapps-proxy-${opts.serverId}`;
-    this.grantCookieName = `${GRANT_NONCE_COOKIE}${opts.serverId}`;
     const secure = opts.secureCookie ? '; Secure' : '';
-    this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${secure}`;
-    this.grantCookieAttributes = `; Path=${opts.prefix}${GRANT_PATH}; HttpOnly; SameSite=Lax${secure}`;
+    if (opts.hostCookie) {
+      this.cookieName = `__Host-hubapps-${opts.serverId}`;
+      this.grantCookieName = `__Host-${GRANT_NONCE_COOKIE}${opts.serverId}`;
+      this.cookieAttributes = '; Path=/; Secure; HttpOnly; SameSite=Lax';
+      this.grantCookieAttributes = this.cookieAttributes;
+    } else {
+      this.cookieName = `hubapps-proxy-${opts.serverId}`;
+      this.grantCookieName = `${GRANT_NONCE_COOKIE}${opts.serverId}`;
+      this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${secure}`;
+      this.grantCookieAttributes = `; Path=${opts.prefix}${GRANT_PATH}; HttpOnly; SameSite=Lax${secure}`;
+    }
   }
 
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */

@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import type { Activity } from './activity.js';
 import type { AppTarget } from './launch-plan.js';
+import { staysOnHost } from './cookie-scope.js';
+import { log } from './log.js';
 import { PrefixRewriter } from './rewrite.js';
 import { ResponseHeaders, setForwardedHeaders } from './headers.js';
 import type { FramingPolicy } from './protocol.js';
@@ -18,6 +20,8 @@ export interface ForwardOptions {
   prefix: string;
   stripPrefix: boolean;
   publicOrigin: string;
+  /** The server has its own host (publicOrigin): cookies the app scopes to a wider Domain are dropped. */
+  ownOrigin?: boolean;
   framing: FramingPolicy;
   activity: Activity;
   /** The app could not be reached (or the connection broke); `res` is the socket for upgrades. */
@@ -49,6 +53,7 @@ export class Forwarder {
     this.proxy.on('error', (err, req, res) => opts.onError(err, req, res));
     this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => this.countFrames(proxyReq, socket));
     this.rewriteResponses();
+    if (opts.ownOrigin) this.keepCookiesOnHost(pub.hostname);
   }
 
   web(req: IncomingMessage, res: ServerResponse): void {
@@ -90,6 +95,16 @@ export class Forwarder {
         socket.on('data', touch);
         proxySocket.on('data', touch);
       });
+    });
+  }
+
+  private keepCookiesOnHost(host: string): void {
+    this.proxy.on('proxyRes', (proxyRes) => {
+      const cookies = proxyRes.headers['set-cookie'];
+      if (cookies === undefined) return;
+      const kept = cookies.filter((c) => staysOnHost(c, host));
+      if (kept.length < cookies.length) log(`dropped ${cookies.length - kept.length} cookie(s) the app scoped wider than ${host}`);
+      proxyRes.headers['set-cookie'] = kept;
     });
   }
 

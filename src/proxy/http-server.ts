@@ -67,11 +67,11 @@ class Listener {
 
   request(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
-    if (url.startsWith(this.prefix)) {
-      if (this.deps.grants.matches(url)) return this.grant(req, res, url);
-      return this.proxied(req, res, url);
-    }
-    if (url.startsWith('/_hubapps/')) return this.privateEndpoint(req, res, url);
+    if (this.deps.grants.matches(url)) return this.grant(req, res, url);
+    // On its own host the prefix is '/', so the service's endpoints come first; CHP marks what
+    // it forwards with X-Forwarded-For, and browsers never reach them that way.
+    if (url.startsWith('/_hubapps/') && (this.prefix !== '/' || isPrivateCall(url, req))) return this.privateEndpoint(req, res, url);
+    if (url.startsWith(this.prefix)) return this.proxied(req, res, url);
     if (url === this.base || url.startsWith(`${this.base}?`)) {
       res.writeHead(302, { location: this.prefix + url.slice(this.base.length), 'content-length': 0 });
       return void res.end();
@@ -166,6 +166,12 @@ class Listener {
     log(`internal error: ${describeError(err)}`);
     sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', this.page);
   }
+}
+
+/** The service's own calls: loopback, not forwarded by CHP, to one of the private paths. */
+function isPrivateCall(url: string, req: IncomingMessage): boolean {
+  const path = url.split('?')[0];
+  return req.headers['x-forwarded-for'] === undefined && (path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown);
 }
 
 function redirect(res: ServerResponse, location: string, setCookie: string): void {

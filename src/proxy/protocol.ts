@@ -49,6 +49,14 @@ export interface StartRequest {
   secret: string;
   /** Browser-facing origin, e.g. https://hub.example.org (for redirects, cookies and the WebSocket Origin check). */
   publicOrigin: string;
+  /**
+   * Per-server origins: publicOrigin is this server's own origin (https://lab--alice.apps.example.org),
+   * prefix is '/', the access cookie is a __Host- cookie, and cross-origin state changes are refused.
+   * Absent or false: the path layout, publicOrigin shared with the launcher.
+   */
+  ownOrigin?: boolean;
+  /** Origin of the launcher (for the authorize page and links back); publicOrigin when absent. */
+  launcherOrigin?: string;
   /** Extra origins accepted on WebSocket upgrades besides publicOrigin. */
   allowedOrigins: string[];
   /** Who may frame the app's pages and open them with a usable window handle (config app_framing). */

@@ -66,8 +66,9 @@ function checkStop(req: Record<string, unknown>): StopRequest {
 function checkStart(req: Record<string, unknown>): StartRequest {
   const server = object(req.server, 'server');
   const prefix = str(req.prefix, 'prefix');
-  if (!/^\/([^/?#\s]+\/)+$/.test(prefix) || prefix.includes('/../') || prefix.includes('/./')) {
-    throw bad(`prefix '${prefix}' must be an absolute path ending in '/', e.g. /apps/alice/rstudio/`);
+  const ownOrigin = req.ownOrigin === undefined ? false : bool(req.ownOrigin, 'ownOrigin');
+  if (ownOrigin ? prefix !== '/' : !/^\/([^/?#\s]+\/)+$/.test(prefix) || prefix.includes('/../') || prefix.includes('/./')) {
+    throw bad(ownOrigin ? `prefix must be '/' for a server on its own origin` : `prefix '${prefix}' must be an absolute path ending in '/', e.g. /apps/alice/rstudio/`);
   }
   return {
     op: 'start',
@@ -82,6 +83,8 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     port: int(req.port, 'port', 1, 65535),
     secret: matching(req.secret, 'secret', /^[\x21-\x7e]{16,512}$/, false),
     publicOrigin: origin(req.publicOrigin, 'publicOrigin'),
+    ownOrigin,
+    ...(req.launcherOrigin === undefined ? {} : { launcherOrigin: origin(req.launcherOrigin, 'launcherOrigin') }),
     allowedOrigins: array(req.allowedOrigins ?? [], 'allowedOrigins').map((o, i) => origin(o, `allowedOrigins[${i}]`)),
     framing: framing(req.framing),
     prefix,
@@ -98,6 +101,11 @@ function object(v: unknown, key: string): Record<string, unknown> {
 
 function array(v: unknown, key: string): unknown[] {
   if (!Array.isArray(v)) throw bad(`'${key}' must be an array`);
+  return v;
+}
+
+function bool(v: unknown, key: string): boolean {
+  if (typeof v !== 'boolean') throw bad(`'${key}' must be true or false`);
   return v;
 }
 

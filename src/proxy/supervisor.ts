@@ -63,7 +63,7 @@ class Supervisor {
     private readonly plan: LaunchPlan,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
-    this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
+    this.launcher = (req.launcherOrigin ?? req.publicOrigin) + new URL(req.serviceUrl).pathname;
     const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
     const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
     this.server = createListener({
@@ -73,6 +73,7 @@ class Supervisor {
         serverId: req.server.id,
         prefix: req.prefix,
         secureCookie: req.publicOrigin.startsWith('https:'),
+        hostCookie: req.ownOrigin === true,
         authorizeUrl,
       }),
       grants: new Grants({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl, prefix: req.prefix }),
@@ -108,6 +109,7 @@ class Supervisor {
       prefix: this.req.prefix,
       stripPrefix: this.catalogApp.strip_prefix,
       publicOrigin: this.req.publicOrigin,
+      ownOrigin: this.req.ownOrigin === true,
       framing: this.req.framing,
       activity: this.activity,
       onError: (err, req, res) => this.onForwardError(err, req, res),

@@ -31,12 +31,18 @@ import {
 import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../system/service-process.js';
 import { startHub, type RunningHub } from './hub.js';
 
-/** HTML page naming the account it runs as; WebSocket messages come back as "echo:<message>". */
+/**
+ * HTML page naming the account it runs as; WebSocket messages come back as "echo:<message>".
+ * A request with ?toss=NAME sets the cookie NAME for the whole apps domain (the cookie
+ * tossing an app could try on its own host).
+ */
 const ECHO_APP = `const http = require('http');
 const os = require('os');
 const { WebSocketServer } = require('ws');
 const esc = (s) => s.replace(/[<>&"]/g, (c) => '&#' + c.charCodeAt(0) + ';');
 const server = http.createServer((req, res) => {
+  const toss = new URL(req.url, 'http://x').searchParams.get('toss');
+  if (toss) res.setHeader('set-cookie', toss + '=tossed; Domain=apps.localhost; Path=/');
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.end('<!doctype html><title>e2e echo</title><h1 id="who">echo app of ' + os.userInfo().username + '</h1><p id="url">' + esc(req.url) + '</p>');
 });
@@ -68,22 +74,29 @@ export function launcherBuilt(): boolean {
 }
 export const HUB_GROUP = 'hubapps-users';
 
+/** Per-server origins in the tests: servers at http://SERVER--USER.apps.localhost:PORT, which Chromium resolves to loopback. */
+export const APPS_DOMAIN = 'apps.localhost';
+
 export interface HubStackOptions {
   /** Start CHP with --default-target at the hub, as docs/install.md recommends. */
   chpDefaultTarget?: boolean;
   /** Extra lines for jupyterhub_config.py. */
   hubConfig?: string;
+  /** Per-server origins: a second, host-routing CHP for *.apps.localhost. */
+  hostLayout?: boolean;
 }
 
 export class HubStack {
   installed?: InstalledProxy;
   chp?: RunningChp;
+  /** The apps CHP (hostLayout only). */
+  appsChp?: RunningChp;
   service?: ServiceProcess;
   hub?: RunningHub;
   readonly password = randomBytes(12).toString('base64url');
   readonly observerToken = randomBytes(24).toString('base64url');
   readonly adminToken = randomBytes(24).toString('base64url');
-  private readonly chpToken = randomBytes(24).toString('base64url');
+  readonly chpToken = randomBytes(24).toString('base64url');
   /** The hubapps service's api_token in jupyterhub_config.py. */
   readonly serviceToken = randomBytes(24).toString('base64url');
   private stateDir = '';
@@ -114,6 +127,7 @@ export class HubStack {
     await this.installEchoApp();
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
+    if (this.options.hostLayout) this.appsChp = await startChp({ authToken: this.chpToken, hostRouting: true });
     const hubPort = await freePort();
     if (this.options.chpDefaultTarget) this.chpDefaultTarget = `http://127.0.0.1:${hubPort}`;
     this.chp = await startChp({ authToken: this.chpToken, ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}) });
@@ -206,6 +220,14 @@ export class HubStack {
       launcher: 'sudo',
       proxy_command: this.installed!.proxyPath,
       chp: { api_url: this.chp!.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+      ...(this.appsChp
+        ? {
+            apps_domain: APPS_DOMAIN,
+            apps_scheme: 'http',
+            apps_port: this.appsChp.port,
+            apps_chp: { api_url: this.appsChp.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+          }
+        : {}),
       admin_token: `file:${join(secrets, 'admin-token')}`,
       jupyterhub: { api_url: hubApiUrl, api_token: `file:${join(secrets, 'hub-token')}` },
       admin_access: false,
@@ -215,6 +237,19 @@ export class HubStack {
     };
     await writeFile(file, stringify(config), { mode: 0o644 });
     return file;
+  }
+
+  /** Stop the apps CHP and start a fresh one (no routes) on the same ports, as its unit's Restart= would. */
+  async restartAppsChp(): Promise<void> {
+    const { port, apiPort } = this.appsChp!;
+    await this.appsChp!.stop();
+    this.appsChp = await startChp({ authToken: this.chpToken, port, apiPort, hostRouting: true });
+  }
+
+  /** The apps CHP's routing table, straight from its REST API. */
+  async appsRoutes(): Promise<Record<string, { target: string; hubapps?: boolean; user?: string; server?: string }>> {
+    const res = await fetch(`${this.appsChp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
+    return (await res.json()) as Record<string, { target: string; hubapps?: boolean; user?: string; server?: string }>;
   }
 
   /** Run SQL against the service's database as root (the test's way to age a session). */
@@ -245,6 +280,7 @@ export class HubStack {
       () => this.stopServers(),
       () => this.service?.stop(),
       () => this.chp?.stop(),
+      () => this.appsChp?.stop(),
       () => this.removeRule?.(),
       () => removeTestAccounts(),
       () => this.installed?.remove(),

@@ -24,7 +24,7 @@ const INSTALL_ARGS = ['install', '--name', LAYOUT.name, '--service-user', LAYOUT
 
 /** Every file the installation consists of. */
 function installedPaths(l: Layout): string[] {
-  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.unitFile, l.sudoersFile, l.sysusersFile, l.tmpfilesFile, l.chpUnitFile];
+  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.unitFile, l.appsChpUnitFile, l.sudoersFile, l.sysusersFile, l.tmpfilesFile, l.chpUnitFile];
 }
 
 async function uninstall(l: Layout): Promise<void> {

@@ -45,6 +45,11 @@ describe('hubapps install --root (a scratch root)', () => {
     assert.match(readFileSync(join(root, 'etc/sudoers.d/hubapps'), 'utf8'), /^nobody ALL=\(%nogroup,!root\) NOPASSWD: \/usr\/lib\/hubapps\/bin\/hubapps-proxy ""$/m);
     await run('visudo', ['-cf', join(root, 'etc/sudoers.d/hubapps')]);
     assert.match(readFileSync(join(root, 'etc/systemd/system/hubapps.service'), 'utf8'), /^User=nobody$/m);
+    assert.equal(mode('etc/hubapps/apps-chp-token'), '600');
+    const appsChp = readFileSync(join(root, 'etc/systemd/system/hubapps-apps-chp.service'), 'utf8').replace(/^#.*\n/gm, '');
+    assert.match(appsChp, /--host-routing/);
+    assert.doesNotMatch(appsChp, /--no-include-prefix/);
+    assert.match(appsChp, /^LoadCredential=apps-chp-token:\/etc\/hubapps\/apps-chp-token$/m);
     assert.ok(existsSync(join(root, 'usr/lib/sysusers.d/hubapps.conf')));
     assert.ok(existsSync(join(root, 'usr/lib/tmpfiles.d/hubapps.conf')));
     // Runtime dependencies only: mocha is a devDependency.
