@@ -58,9 +58,9 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     log.info({ apps: c.list().map((a) => a.name) }, 'catalog reloaded');
   });
 
-  const launcher: ProcessLauncher =
-    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command) : new LocalLauncher(config.catalog_dir);
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
+  const launcher: ProcessLauncher =
+    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command, directory) : new LocalLauncher(config.catalog_dir);
   const users =
     config.launcher === 'sudo'
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })

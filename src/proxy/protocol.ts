@@ -52,6 +52,8 @@ export interface StartRequest {
   stopGraceMs: number;
   /** Default readiness timeout in ms when the app sets none. */
   readyTimeoutMs: number;
+  /** The per-server log's budget in bytes: the proxy drops the app's output past it (log_max_bytes). */
+  logMaxBytes: number;
 }
 
 /** Last-resort stop, used when the proxy no longer answers: kill the proxy with this pid if it is ours. */

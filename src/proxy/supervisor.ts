@@ -25,7 +25,8 @@ import { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
 import { sendPage } from './pages.js';
 import { sleep } from './proc.js';
-import { describeError, log } from './log.js';
+import { describeError, log, useLogBudget } from './log.js';
+import { LogBudget } from './log-budget.js';
 
 /** How long health keeps answering after the app is gone, so the service can read why. */
 const LINGER_MS = 1500;
@@ -40,6 +41,7 @@ export class ProxyExit extends Error {
 }
 
 export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
+  useLogBudget(new LogBudget(process.stderr.fd, request.logMaxBytes));
   const me = userInfo();
   const prepared = await prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell });
   if (!prepared.ok) throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
@@ -55,6 +57,7 @@ class Supervisor {
   private forwarder: Forwarder | null = null;
   private app: RunningApp | null = null;
   private ending = false;
+  private readonly output: LogBudget;
 
   constructor(
     private readonly req: StartRequest,
@@ -62,6 +65,7 @@ class Supervisor {
     private readonly plan: LaunchPlan,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
+    this.output = new LogBudget(process.stdout.fd, req.logMaxBytes);
     this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
     const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
     const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
@@ -115,7 +119,7 @@ class Supervisor {
       }
     } else {
       log(`command: ${JSON.stringify(plan.argv)}`);
-      const spawned = AppProcess.spawn(plan);
+      const spawned = AppProcess.spawn(plan, (chunk) => this.output.write(chunk));
       this.status.appPid = spawned.pid;
       app = spawned;
     }

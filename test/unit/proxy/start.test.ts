@@ -46,6 +46,8 @@ describe('hubapps-proxy start', () => {
     assert.equal(none.status, 401);
     const shutdown = await proxy.get('/_hubapps/shutdown', { authorization: 'Bearer nope' }, 'POST');
     assert.equal(shutdown.status, 401);
+    const plain = await proxy.get('/_hubapps/health', { authorization: `Bearer ${proxy.spec.secret}` });
+    assert.equal(plain.status, 401, 'the secret itself is no longer a credential on the wire');
     assert.equal((await proxy.report()).state, 'ready');
   });
 
