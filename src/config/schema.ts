@@ -13,6 +13,9 @@ const secret = z
   .string()
   .regex(/^(env|file|credential):.+$/, 'must be "env:NAME", "file:/path" or "credential:NAME" (secrets are never written in the config file)');
 
+/** Also written into the installed proxy's wrapper, which enforces it by itself. */
+export const DEFAULT_MIN_UID = 1000;
+
 const path = z.string().startsWith('/', 'must be an absolute path');
 
 const urlPrefix = z
@@ -40,7 +43,7 @@ export const configSchema = z.strictObject({
   log_dir: path.default('/var/log/hubapps').describe('Per-server log files (the app\'s stdout/stderr and the proxy\'s lines). Owned by the service user, not readable by users.'),
   catalog_dir: path.default('/etc/hubapps/apps.d').describe('The app catalog: one NAME.yaml per app, root-owned.'),
   allowed_group: z.string().min(1).default('hubapps-users').describe('Only members of this Unix group (primary or supplementary, NSS: LDAP/SSSD included) may start servers.'),
-  min_uid: z.number().int().min(1).default(1000).describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
+  min_uid: z.number().int().min(1).default(DEFAULT_MIN_UID).describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
   launcher: z
     .enum(['sudo', 'local'])
     .default('sudo')

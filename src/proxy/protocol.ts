@@ -132,4 +132,6 @@ export const PROXY_EXIT = {
   portInUse: 98,
   appNotInCatalog: 3,
   wrongUser: 4,
+  /** Started through sudo, the proxy refused itself: wrong account, not in the group, or an unsafe catalog. */
+  refused: 5,
 } as const;

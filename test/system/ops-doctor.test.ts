@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { freePort } from '../helpers/ports.js';
 import { requirePrerequisite, requireRootOrSkip, waitFor } from '../helpers/index.js';
+import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
+import { proxyArgs } from '../../src/ops/proxy-wrapper.js';
 import {
   TEST_GROUP,
   TEST_USERS,
@@ -109,7 +111,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     await createTestAccounts();
     const root = `/opt/hubapps-t-${randomBytes(4).toString('hex')}`;
     // The wrapper's arguments as hubapps install writes them.
-    proxy = await installProxy({ root, catalogDir: join(root, 'apps.d'), proxyArgs: ['--catalog-dir', join(root, 'apps.d'), '--expect-user-check'] });
+    proxy = await installProxy({ root, catalogDir: join(root, 'apps.d'), proxyArgs: proxyArgs(join(root, 'apps.d'), { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID }) });
     await installCatalog(proxy.catalogDir, { files: { title: 'Files', command: ['/usr/bin/python3', '-m', 'http.server', '{port}'] } });
     removeRule = await writeSudoers(svc, TEST_GROUP, proxy.proxyPath);
     chp = await startChp({ authToken: chpToken });

@@ -110,9 +110,16 @@ describe('hubapps-proxy start', () => {
 
   it('with --expect-user-check refuses a request for another user (exit 4)', async () => {
     const spec = makeSpec({ catalog, app: 'echo', service, user: 'somebody-else' }, 1);
-    const proxy = track(runProxy(spec, ['--catalog-dir', catalog.dir, '--expect-user-check']));
+    const proxy = track(runProxy(spec, ['--catalog-dir', catalog.dir, '--expect-user-check', '--allowed-group', 'nogroup']));
     assert.equal((await proxy.exited).code, PROXY_EXIT.wrongUser);
     assert.match(proxy.output(), /request is for 'somebody-else'/);
+  });
+
+  it('with --expect-user-check refuses to start without the policy the installed wrapper passes (exit 2)', async () => {
+    const spec = makeSpec({ catalog, app: 'echo', service, user: userInfo().username }, 1);
+    const proxy = track(runProxy(spec, ['--catalog-dir', catalog.dir, '--expect-user-check']));
+    assert.equal((await proxy.exited).code, PROXY_EXIT.badRequest);
+    assert.match(proxy.output(), /needs --allowed-group/);
   });
 
   it('starts the app with a clean environment that never holds the secret', async () => {
