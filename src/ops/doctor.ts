@@ -8,7 +8,7 @@ import type { CheckResult, DoctorContext } from './doctor/check.js';
 import { checkCatalog, checkConfig } from './doctor/config-checks.js';
 import { checkTrustedFiles } from './doctor/file-checks.js';
 import { checkChp, checkHub } from './doctor/net-checks.js';
-import { checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
+import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './doctor/sudo-checks.js';
 import { inspectConfig } from './inspect-config.js';
 import { stdio, type Io } from './io.js';
@@ -35,6 +35,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkGroup,
   checkSudoPolicy,
   checkSudoRun,
+  checkActiveOwners,
   checkTrustedFiles,
 ];
 
