@@ -14,19 +14,22 @@ export class LogBudget {
   private size: number;
   private checkedAt: number;
   private dropped = 0;
+  /** Only a file can be cut back by the service; into a pipe the budget is for everything ever written. */
+  private readonly isFile: boolean;
 
   constructor(
     private readonly fd: number,
     private readonly maxBytes: number,
     private readonly now: () => number = Date.now,
   ) {
+    this.isFile = isFile(fd);
     this.size = this.fileSize();
     this.checkedAt = now();
   }
 
   write(chunk: Buffer | string): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (this.size + bytes.length > this.maxBytes || this.now() - this.checkedAt > RECHECK_MS) {
+    if (this.isFile && (this.size + bytes.length > this.maxBytes || this.now() - this.checkedAt > RECHECK_MS)) {
       this.size = this.fileSize();
       this.checkedAt = this.now();
     }
@@ -57,11 +60,18 @@ export class LogBudget {
 
   private fileSize(): number {
     try {
-      const st = fstatSync(this.fd);
-      return st.isFile() ? st.size : 0;
+      return this.isFile ? fstatSync(this.fd).size : 0;
     } catch {
       return 0;
     }
+  }
+}
+
+function isFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
   }
 }
 

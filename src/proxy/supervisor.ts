@@ -41,11 +41,13 @@ export class ProxyExit extends Error {
 }
 
 export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
-  useLogBudget(new LogBudget(process.stderr.fd, request.logMaxBytes));
+  // stdout and stderr are the same per-server log file: one budget for the app's output and the proxy's lines.
+  const output = new LogBudget(process.stderr.fd, request.logMaxBytes);
+  useLogBudget(output);
   const me = userInfo();
   const prepared = await prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell });
   if (!prepared.ok) throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
-  await new Supervisor(request, prepared.app, prepared.plan).run();
+  await new Supervisor(request, prepared.app, prepared.plan, output).run();
 }
 
 class Supervisor {
@@ -57,15 +59,14 @@ class Supervisor {
   private forwarder: Forwarder | null = null;
   private app: RunningApp | null = null;
   private ending = false;
-  private readonly output: LogBudget;
 
   constructor(
     private readonly req: StartRequest,
     private readonly catalogApp: CatalogApp,
     private readonly plan: LaunchPlan,
+    private readonly output: LogBudget,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
-    this.output = new LogBudget(process.stdout.fd, req.logMaxBytes);
     this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
     const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
     const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
