@@ -133,18 +133,22 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
 
     const start = (user = alice) => sudoAsService(user, installed.proxyPath, { input: JSON.stringify(startRequest(user)), timeoutMs: 20_000 });
 
-    it('never sees the caller\'s NODE_OPTIONS: the wrapper starts node with a clean environment', async () => {
-      removeRule = await (async () => {
-        const undo = await installSudoersText(HOSTILE_DEFAULTS(svc));
-        const rule = removeRule;
-        return async () => {
-          await undo();
-          await rule();
-        };
-      })();
-      const r = await run('sudo', ['-u', svc, '--', 'env', 'NODE_OPTIONS=--require=/nonexistent/hubapps-t.cjs', 'sudo', '-n', '-u', alice, '--', installed.proxyPath], { input: VERSION_REQUEST });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(JSON.parse(r.stdout).user, alice);
+    it('never sees the caller\'s NODE_OPTIONS, even through a sudo loosened elsewhere: the wrapper starts node with a clean environment', async () => {
+      // A separate installation whose rule lacks the Defaults line, under the loosened settings: only the wrapper stands in the way.
+      const other = await installProxy({ catalogDir: installed.catalogDir });
+      const undo = [
+        await installSudoersText(HOSTILE_DEFAULTS(svc)),
+        await installSudoersText(renderSudoers(svc, TEST_GROUP, other.proxyPath).replace(/^Defaults!.*$/m, '')),
+      ];
+      try {
+        const env = ['NODE_OPTIONS=--require=/nonexistent/hubapps-t.cjs'];
+        const r = await run('sudo', ['-u', svc, '--', 'env', ...env, 'sudo', '-n', '-u', alice, '--', other.proxyPath], { input: VERSION_REQUEST });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(JSON.parse(r.stdout).user, alice);
+      } finally {
+        for (const u of undo) await u();
+        await other.remove();
+      }
     });
 
     it('refuses a catalog directory the service user owns, before running anything (exit 5)', async () => {
