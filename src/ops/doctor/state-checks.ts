@@ -95,7 +95,7 @@ export function checkActiveOwners(ctx: DoctorContext): CheckResult[] {
     if (!members.has(s.user)) members.set(s.user, inGroup(s.user, group.gid));
     if (!members.get(s.user)) outside.set(s.user, [...(outside.get(s.user) ?? []), s.name]);
   }
-  if (outside.size === 0) return [ok(`owners of active servers: all ${members.size} are in ${group.name}`)];
+  if (outside.size === 0) return [ok(`owners of active servers: none outside ${group.name} (${members.size} user(s) with active servers)`)];
   const list = [...outside].map(([user, names]) => `${user} (${names.join(', ')})`).join('; ');
   return [
     fail(
