@@ -36,8 +36,9 @@ export async function reconcile(deps: LifecycleDeps, manager: ServerManager, ado
     deps.log.warn({ err: (err as Error).message }, 'reconcile: CHP not reachable; routes are fixed on a later pass');
   }
   const rows = deps.store.active().filter((r) => !manager.busy.has(r.id));
-  await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report)));
-  if (routes) await fixRoutes(deps, routes, manager.busy, report);
+  const verified = new Set<number>();
+  await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report, verified)));
+  if (routes) await fixRoutes(deps, routes, manager.busy, verified, report);
   report.ms = Math.round(performance.now() - t0);
   deps.metrics.reconcileDuration.observe(report.ms / 1000);
   if (report.routesAdded) deps.metrics.routeFixes.inc({ action: 'added' }, report.routesAdded);
@@ -45,7 +46,7 @@ export async function reconcile(deps: LifecycleDeps, manager: ServerManager, ado
   return report;
 }
 
-async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport): Promise<void> {
+async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport, verified: Set<number>): Promise<void> {
   report.checked++;
   if (row.state === 'stopping') {
     await manager.finishStop(row, 'stop finished after a service restart');
@@ -54,6 +55,7 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
   const probe = await deps.launcher.probe(handleOf(row));
   if (row.state === 'running') {
     if (probe.answering) {
+      verified.add(row.id);
       const r = probe.report!;
       if (adopting) report.adopted++;
       if (r.lastActivity !== row.last_activity || r.pid !== row.proxy_pid) {
@@ -90,23 +92,29 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
   });
 }
 
-/** Routes follow the running rows: add what is missing, drop hubapps routes nobody runs, keep the fixed ones. */
-async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, busy: Set<number>, report: ReconcileReport): Promise<void> {
-  const want = new Map<string, { target: string; data: HubappsRouteData }>();
+/**
+ * Routes follow the running rows: add what is missing, drop hubapps routes nobody runs, keep
+ * the fixed ones. A missing route is added back only for a server whose proxy proved itself
+ * in this pass (its user's listener, the secret's challenge): a port taken over by someone
+ * else while the row still says running gets no route.
+ */
+async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, busy: Set<number>, verified: Set<number>, report: ReconcileReport): Promise<void> {
+  const want = new Map<string, { target: string; data: HubappsRouteData; verified: boolean }>();
   for (const row of deps.store.list({ states: ['running'] })) {
     want.set(deps.urls.serverRoute(row.user, row.name), {
       target: routeTarget(row),
       data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
+      verified: verified.has(row.id),
     });
   }
-  want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
+  want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
   if (deps.config.chp.register_service_route) {
-    want.set(deps.urls.serviceRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } });
+    want.set(deps.urls.serviceRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' }, verified: true });
   }
   const tasks: Promise<void>[] = [];
   for (const [path, w] of want) {
     const have = routes.get(path);
-    if (!have || have.target !== w.target || have.data.serverId !== w.data.serverId) {
+    if (w.verified && (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)) {
       report.routesAdded++;
       tasks.push(deps.routes.add(path, w.target, w.data));
     }
