@@ -183,6 +183,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       /^ok\s+proxy wrapper .*: root-owned/m,
       /^ok\s+node \/usr\/bin\/node: root-owned/m,
       /^ok\s+program files under .*: root-owned/m,
+      /^ok\s+the proxy wrapper starts node with a clean environment and the proxy checks itself/m,
       /^ok\s+app catalog .*: root-owned/m,
     ]) {
       assert.match(run.out, pattern);
@@ -353,6 +354,10 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       } finally {
         await runOk('sudo', ['-u', svc, '--', 'python3', '-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM servers"); c.commit()', db]);
       }
+    });
+
+    it('a config whose min_uid or allowed group the proxy wrapper does not enforce', async () => {
+      assertFails(await doctor([], { min_uid: 2000 }), /the proxy wrapper .* does not hold the proxy to the config: --min-uid is 1000, min_uid 2000/, /run hubapps install again/);
     });
 
     it('a member sudo will not run the proxy for', async () => {
