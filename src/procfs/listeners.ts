@@ -26,10 +26,9 @@ const REACHES_LOOPBACK_V6 = new Set([
 ]);
 const LISTEN = '0A';
 
-/** Every listener that a connection to 127.0.0.1:`port` could reach. */
-export async function loopbackListeners(port: number): Promise<Listener[]> {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const found: Listener[] = [];
+/** Every loopback-reachable listener on this host, by port, read from /proc/net/tcp and tcp6. */
+async function readListeners(): Promise<Map<number, Listener[]>> {
+  const byPort = new Map<number, Listener[]>();
   for (const [table, addresses] of [['/proc/net/tcp', REACHES_LOOPBACK_V4], ['/proc/net/tcp6', REACHES_LOOPBACK_V6]] as const) {
     let text: string;
     try {
@@ -40,17 +39,48 @@ export async function loopbackListeners(port: number): Promise<Listener[]> {
     for (const line of text.split('\n').slice(1)) {
       // columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const cols = line.trim().split(/\s+/);
-      const [addr, p] = (cols[1] ?? '').split(':');
-      if (p === hexPort && cols[3] === LISTEN && addresses.has(addr!) && cols[7] && cols[9]) found.push({ uid: Number(cols[7]), inode: cols[9] });
+      if (cols[3] !== LISTEN || !cols[7] || !cols[9]) continue;
+      const [addr, hexPort] = (cols[1] ?? '').split(':');
+      if (!addresses.has(addr!) || !hexPort) continue;
+      const port = parseInt(hexPort, 16);
+      byPort.set(port, [...(byPort.get(port) ?? []), { uid: Number(cols[7]), inode: cols[9] }]);
     }
   }
-  return found;
+  return byPort;
+}
+
+/** Every listener that a connection to 127.0.0.1:`port` could reach. */
+export async function loopbackListeners(port: number): Promise<Listener[]> {
+  return (await readListeners()).get(port) ?? [];
 }
 
 /** Does 127.0.0.1:`port` lead only to listeners of `uid` (and to at least one)? */
 export async function listenerOwnedBy(port: number, uid: number): Promise<boolean> {
-  const listeners = await loopbackListeners(port);
+  return ownedBy(await loopbackListeners(port), uid);
+}
+
+function ownedBy(listeners: Listener[], uid: number): boolean {
   return listeners.length > 0 && listeners.every((l) => l.uid === uid);
+}
+
+/**
+ * Listener owners for many calls at once: one read of /proc serves every call within
+ * `maxAgeMs`. A reconcile pass probes every server in parallel, and the tables list every
+ * TCP socket of the host, so reading them once per call costs milliseconds each.
+ */
+export class ListenerOwners {
+  private snapshot: { at: number; table: Promise<Map<number, Listener[]>> } | undefined;
+
+  constructor(
+    private readonly maxAgeMs = 100,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  async ownedBy(port: number, uid: number): Promise<boolean> {
+    const t = this.now();
+    if (!this.snapshot || t - this.snapshot.at > this.maxAgeMs) this.snapshot = { at: t, table: readListeners() };
+    return ownedBy((await this.snapshot.table).get(port) ?? [], uid);
+  }
 }
 
 /** Does process `pid` hold a socket listening on 127.0.0.1:`port`? */

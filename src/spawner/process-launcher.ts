@@ -5,6 +5,7 @@ import { HubappsError, errnoCode } from '../errors.js';
 import { PROTOCOL_VERSION, type StartRequest, type StopRequest } from '../proxy/protocol.js';
 import type { Launcher, ProbeResult, ProcessHandle } from './launcher.js';
 import { runs, signal, waitUntil } from './pids.js';
+import { ListenerOwners } from '../procfs/listeners.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 
 /** What every hubapps-proxy's command line contains, whichever wrapper started it. */
@@ -27,6 +28,8 @@ export interface ExitInfo {
 export abstract class ProcessLauncher extends EventEmitter implements Launcher {
   abstract readonly kind: 'sudo' | 'local';
   private readonly exits = new Map<number, ExitInfo>();
+  private readonly listenerOwners = new ListenerOwners();
+  private readonly owner = (port: number, uid: number) => this.listenerOwners.ownedBy(port, uid);
 
   /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
   protected abstract command(user: string): { file: string; args: string[] };
@@ -72,7 +75,7 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
 
   async probe(handle: ProcessHandle, since = 0): Promise<ProbeResult> {
     const alive = this.processAlive(handle);
-    const res = await fetchHealth(await this.target(handle), since);
+    const res = await fetchHealth(await this.target(handle), since, this.owner);
     if (res.ok && res.body.serverId === handle.serverId) {
       return { alive: true, answering: true, launched: alive, report: res.body };
     }
@@ -87,7 +90,7 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
   async stop(handle: ProcessHandle, opts: { graceMs?: number } = {}): Promise<void> {
     const grace = opts.graceMs ?? 5000;
     const gone = () => !this.processAlive(handle);
-    const asked = await requestShutdown(await this.target(handle));
+    const asked = await requestShutdown(await this.target(handle), this.owner);
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
     if (handle.launcherPid && runs(handle.launcherPid, this.marker)) {
       signal(handle.launcherPid, 'SIGTERM');

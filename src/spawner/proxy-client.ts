@@ -3,6 +3,9 @@ import { answerProven, PROOF_HEADER, signCall } from '../proxy/challenge.js';
 import { PROXY_ENDPOINTS, type HealthReport } from '../proxy/protocol.js';
 import { listenerOwnedBy } from '../procfs/listeners.js';
 
+/** Says whether the listener on a port is `uid`'s alone; ListenerOwners shares one /proc read between calls. */
+export type OwnerCheck = (port: number, uid: number) => Promise<boolean>;
+
 /**
  * Loopback HTTP calls from the service to a per-server proxy. Before a call, the listener
  * on the port must belong to the server's Unix user (anyone else there is a squatter); the
@@ -25,8 +28,8 @@ export interface ProxyTarget {
 
 export type ProxyCallResult<T> = { ok: true; status: number; body: T } | { ok: false; error: string; status?: number };
 
-async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string, timeoutMs: number): Promise<ProxyCallResult<T>> {
-  if (!(await listenerOwnedBy(target.port, target.uid))) {
+async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, owner: OwnerCheck): Promise<ProxyCallResult<T>> {
+  if (!(await owner(target.port, target.uid))) {
     return { ok: false, error: `the listener on port ${target.port} does not belong to uid ${target.uid}` };
   }
   const signed = signCall(target.secret, method, path);
@@ -64,10 +67,10 @@ async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string
   });
 }
 
-export function fetchHealth(target: ProxyTarget, since = 0, timeoutMs = 2000): Promise<ProxyCallResult<HealthReport>> {
-  return call<HealthReport>(target, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs);
+export function fetchHealth(target: ProxyTarget, since = 0, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000): Promise<ProxyCallResult<HealthReport>> {
+  return call<HealthReport>(target, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs, owner);
 }
 
-export function requestShutdown(target: ProxyTarget, timeoutMs = 2000): Promise<ProxyCallResult<unknown>> {
-  return call(target, 'POST', PROXY_ENDPOINTS.shutdown, timeoutMs);
+export function requestShutdown(target: ProxyTarget, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000): Promise<ProxyCallResult<unknown>> {
+  return call(target, 'POST', PROXY_ENDPOINTS.shutdown, timeoutMs, owner);
 }

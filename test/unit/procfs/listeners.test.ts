@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { listenerOwnedBy, listensOn, loopbackListeners } from '../../../src/procfs/listeners.js';
+import { ListenerOwners, listenerOwnedBy, listensOn, loopbackListeners } from '../../../src/procfs/listeners.js';
 import { freePort } from '../../helpers/ports.js';
 
 const listen = (host: string, port = 0) =>
@@ -42,5 +42,21 @@ describe('who listens on a loopback port, from /proc/net/tcp and tcp6', () => {
     const port = await freePort();
     assert.deepEqual(await loopbackListeners(port), []);
     assert.equal(await listenerOwnedBy(port, me), false);
+  });
+
+  it('shares one reading between calls within its age, and reads again after it', async () => {
+    let now = 0;
+    const owners = new ListenerOwners(100, () => now);
+    const port = await freePort();
+    assert.equal(await owners.ownedBy(port, me), false);
+    const s = await listen('127.0.0.1', port);
+    try {
+      assert.equal(await owners.ownedBy(port, me), false, 'a fresh reading within the age');
+      now += 101;
+      assert.equal(await owners.ownedBy(port, me), true);
+      assert.equal(await owners.ownedBy(port, me + 1), false);
+    } finally {
+      await close(s);
+    }
   });
 });
