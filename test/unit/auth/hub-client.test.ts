@@ -57,7 +57,7 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
     }
   });
 
-  it('turns a refused hub token into 401 at the API, not into an identity', async () => {
+  it('gives a hub token without the scope no identity, and one with it the identity of its owner', async () => {
     const dir: TmpDir = await tmpDir('hubscope');
     try {
       const db = openDb(`${dir.path}/db.sqlite`);
