@@ -17,6 +17,7 @@ import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/p
 import { jspAvailable, startJsp } from './jsp.js';
 import { descendants, type Child, type Processes } from './procs.js';
 import { BENCH_GRANT, BENCH_GRANT_COOKIE, startTokenService, type TokenService } from './token-service.js';
+import { signCall } from '../src/proxy/challenge.js';
 
 export const PROXY_MAIN = fileURLToPath(new URL('../src/proxy/main.js', import.meta.url));
 export const TINY_APP = fileURLToPath(new URL('./tiny-app.js', import.meta.url));
@@ -142,6 +143,7 @@ async function startProxy(procs: Processes, dir: string, publicOrigin: string, s
     serviceUrl: service.url,
     stopGraceMs: 2000,
     readyTimeoutMs: 15_000,
+    logMaxBytes: 1 << 20,
   };
   const child = procs.start('hubapps-proxy', process.execPath, [PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
   const report = await waitHealthy(port, spec.secret, child);
@@ -163,7 +165,7 @@ export async function waitHealthy(port: number, secret: string, child: Child, ti
   while (Date.now() < end) {
     if (child.exited()) throw new Error(`${child.name} exited; its output:\n${child.output()}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: `Bearer ${secret}` } });
+      const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: signCall(secret, 'GET', '/_hubapps/health').header } });
       const report = (await res.json()) as HealthReport;
       if (report.state === 'ready') return report;
     } catch {

@@ -7,7 +7,8 @@ import { pino, type Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { AdminPolicy } from './auth/admins.js';
 import { Authenticator } from './auth/authenticator.js';
-import { HubClient } from './auth/hub-client.js';
+import { HubClient, hubServiceName } from './auth/hub-client.js';
+import { RateLimit } from './limits/rate.js';
 import { HubOAuth } from './auth/oauth.js';
 import { loadCatalogLenient, type Catalog } from './catalog/load.js';
 import { watchCatalog } from './catalog/watch.js';
@@ -57,9 +58,9 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     log.info({ apps: c.list().map((a) => a.name) }, 'catalog reloaded');
   });
 
-  const launcher: ProcessLauncher =
-    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command) : new LocalLauncher(config.catalog_dir);
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
+  const launcher: ProcessLauncher =
+    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command, directory) : new LocalLauncher(config.catalog_dir);
   const users =
     config.launcher === 'sudo'
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })
@@ -81,7 +82,16 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const authStore = new AuthStore(db);
   const admins = new AdminPolicy(config, directory);
   const hubConfig = config.jupyterhub;
-  const hub = hubConfig.api_url && hubConfig.api_token ? new HubClient(hubConfig.api_url, hubConfig.api_token, hubConfig.token_cache_seconds) : undefined;
+  const hub =
+    hubConfig.api_url && hubConfig.api_token
+      ? new HubClient(
+          hubConfig.api_url,
+          hubConfig.api_token,
+          hubConfig.token_cache_seconds,
+          hubServiceName(hubConfig.client_id),
+          new RateLimit(config.limits.unknown_tokens_per_minute, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute'),
+        )
+      : undefined;
   const oauth =
     hubConfig.api_url && hubConfig.api_token
       ? new HubOAuth({ ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token }, urls.publicOrigin, `${urls.launcherUrl()}oauth_callback`)
@@ -99,6 +109,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     if (passing) return;
     passing = true;
     authStore.prune();
+    store.events.prune(config.events_max_age_days);
     reconcile(deps, manager)
       .then((r) => (r.routesAdded || r.routesRemoved || r.markedGone ? log.info(r, 'reconcile fixed things') : log.debug(r, 'reconcile')))
       .catch((err: unknown) => log.error({ err }, 'reconcile failed'))

@@ -7,6 +7,7 @@ import type { HubUser } from '../auth/hub-client.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
+import { RateLimit } from '../limits/rate.js';
 import { hashSecret, newSecret } from '../store/auth.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
@@ -30,12 +31,15 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   const callbackPath = `${prefix}oauth_callback`;
   const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
   const stateCookie = (state: string) => `hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
+  const logins = new RateLimit(deps.config.limits.logins_per_minute, 'logins', 'limits.logins_per_minute');
 
   router.get('/login', async (ctx) => {
     const next = safeNext(ctx.query.next, prefix);
     if (!oauth) {
       return page(ctx, 401, 'Log in', '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>');
     }
+    // Each login asks the hub and writes a state row, for a client nobody knows yet.
+    logins.take();
     // The browser would otherwise land on the front proxy's bare error page for the hub.
     if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
     const state = newSecret();

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { notFound } from '../errors.js';
+import { StreamSlots } from '../limits/streams.js';
 import { checkServerName, checkUserName } from '../names.js';
 import { currentAttemptStart, tailLog } from '../spawner/logs.js';
 import type { ApiDeps } from './deps.js';
@@ -13,6 +14,7 @@ const MAX_TAIL = 5000;
 export function serverRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', encoding: 'utf-8' });
+  const streams = new StreamSlots(deps.config.limits.streams_per_user);
 
   router.param('user', async (user, _ctx, next) => {
     checkUserName(user);
@@ -57,8 +59,10 @@ export function serverRoutes(deps: ApiDeps): Router {
   });
 
   router.get('/users/:user/servers/:name/progress', async (ctx) => {
-    await deps.auth.require(ctx, { owner: ctx.params.user });
-    streamProgress(ctx, deps, findServer(deps, ctx.params.user!, ctx.params.name!));
+    const who = await deps.auth.require(ctx, { owner: ctx.params.user });
+    const row = findServer(deps, ctx.params.user!, ctx.params.name!);
+    const release = streams.take(who.name);
+    streamProgress(ctx, deps, row, release);
   });
 
   router.get('/users/:user/servers/:name/logs', async (ctx) => {

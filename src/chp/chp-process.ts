@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubappsError } from '../errors.js';
 import { freePort } from './free-port.js';
-import { listensOn } from './proc-listen.js';
+import { listensOn } from '../procfs/listeners.js';
 
 export interface StartChpOptions {
   /** Public (proxy) port; a free one when omitted. Give the old ports to restart CHP in place. */

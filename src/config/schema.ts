@@ -13,6 +13,9 @@ const secret = z
   .string()
   .regex(/^(env|file|credential):.+$/, 'must be "env:NAME", "file:/path" or "credential:NAME" (secrets are never written in the config file)');
 
+/** Also written into the installed proxy's wrapper, which enforces it by itself. */
+export const DEFAULT_MIN_UID = 1000;
+
 const path = z.string().startsWith('/', 'must be an absolute path');
 
 const urlPrefix = z
@@ -63,7 +66,7 @@ export const configSchema = z.strictObject({
   log_dir: path.default('/var/log/hubapps').describe('Per-server log files (the app\'s stdout/stderr and the proxy\'s lines). Owned by the service user, not readable by users.'),
   catalog_dir: path.default('/etc/hubapps/apps.d').describe('The app catalog: one NAME.yaml per app, root-owned.'),
   allowed_group: z.string().min(1).default('hubapps-users').describe('Only members of this Unix group (primary or supplementary, NSS: LDAP/SSSD included) may start servers.'),
-  min_uid: z.number().int().min(1).default(1000).describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
+  min_uid: z.number().int().min(1).default(DEFAULT_MIN_UID).describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
   launcher: z
     .enum(['sudo', 'local'])
     .default('sudo')
@@ -125,11 +128,35 @@ export const configSchema = z.strictObject({
   reconcile_interval: z.number().positive().default(10).describe('Seconds between reconcile passes (processes <-> database <-> CHP routes).'),
   spawn_timeout: z.number().positive().default(60).describe('Seconds a start may take when the app sets no ready.timeout.'),
   stop_grace: z.number().nonnegative().default(5).describe('Seconds an app gets between SIGTERM and SIGKILL when its server stops.'),
-  log_max_bytes: z.number().int().min(4096).default(10 * 1024 * 1024).describe('A server\'s log file is cut back to its newest half when it grows past this size.'),
+  log_max_bytes: z
+    .number()
+    .int()
+    .min(4096)
+    .default(10 * 1024 * 1024)
+    .describe('A server\'s log budget. The proxy stops writing the app\'s output once the file reaches this size (it notes how much it dropped), and the next reconcile pass cuts the file back to its newest half.'),
+  events_max_age_days: z
+    .number()
+    .positive()
+    .default(90)
+    .describe('Days the events table (progress messages, state changes, the audit trail) keeps a row; older rows are deleted on reconcile passes.'),
   limits: z
     .strictObject({
       servers_per_user: z.number().int().min(0).default(5).describe('Most servers one user may have active at once (0: no limit).'),
       servers_total: z.number().int().min(0).default(0).describe('Most servers active on this host at once (0: no limit).'),
+      tokens_per_user: z.number().int().min(0).default(20).describe('Most unexpired API tokens one user may hold (0: no limit).'),
+      streams_per_user: z.number().int().min(0).default(10).describe('Most progress streams (Server-Sent Events) one user may hold open at once (0: no limit).'),
+      logins_per_minute: z
+        .number()
+        .int()
+        .min(1)
+        .default(300)
+        .describe('Unauthenticated /login requests accepted per minute, for everyone together; more get 429 (each one asks JupyterHub and writes a login state).'),
+      unknown_tokens_per_minute: z
+        .number()
+        .int()
+        .min(1)
+        .default(300)
+        .describe('Tokens unknown to hubapps that may be checked with JupyterHub per minute, for everyone together; more get 429, so random tokens cannot flood the hub.'),
     })
     .prefault({})
     .describe('Refuse starts beyond these numbers, with a message saying which limit was hit. Per-app limits are max_servers in the app file.'),

@@ -40,8 +40,9 @@ export async function reconcile(deps: LifecycleDeps, manager: ServerManager, ado
     ),
   );
   const rows = deps.store.active().filter((r) => !manager.busy.has(r.id));
-  await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report)));
-  await Promise.all(tables.map((table, i) => (seen[i] ? fixRoutes(deps, table, seen[i], manager.busy, report) : undefined)));
+  const verified = new Set<number>();
+  await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report, verified)));
+  await Promise.all(tables.map((table, i) => (seen[i] ? fixRoutes(deps, table, seen[i], manager.busy, verified, report) : undefined)));
   report.ms = Math.round(performance.now() - t0);
   deps.metrics.reconcileDuration.observe(report.ms / 1000);
   if (report.routesAdded) deps.metrics.routeFixes.inc({ action: 'added' }, report.routesAdded);
@@ -49,7 +50,7 @@ export async function reconcile(deps: LifecycleDeps, manager: ServerManager, ado
   return report;
 }
 
-async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport): Promise<void> {
+async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport, verified: Set<number>): Promise<void> {
   report.checked++;
   if (row.state === 'stopping') {
     await manager.finishStop(row, 'stop finished after a service restart');
@@ -58,6 +59,7 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
   const probe = await deps.launcher.probe(handleOf(row));
   if (row.state === 'running') {
     if (probe.answering) {
+      verified.add(row.id);
       const r = probe.report!;
       if (adopting) report.adopted++;
       if (r.lastActivity !== row.last_activity || r.pid !== row.proxy_pid) {
@@ -92,24 +94,29 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
   if (failed) logFailedStart(deps.log, row, 'start_interrupted', reason);
 }
 
-type Wanted = Map<string, { target: string; data: HubappsRouteData }>;
+type Wanted = Map<string, { target: string; data: HubappsRouteData; verified: boolean }>;
 
-/** The routes hubapps keeps in `table`: server routes where servers live, the catch-alls and the service route where they belong. */
-function wantedRoutes(deps: LifecycleDeps, table: RouteTable): Wanted {
+/**
+ * The routes hubapps keeps in `table`: server routes where servers live, the catch-alls and
+ * the service route where they belong. A server route counts as verified only for a server
+ * whose proxy proved itself in this pass (its user's listener, the secret's challenge).
+ */
+function wantedRoutes(deps: LifecycleDeps, table: RouteTable, verified: Set<number>): Wanted {
   const want: Wanted = new Map();
   if (table === deps.serverRoutes) {
     for (const row of deps.store.list({ states: ['running'] })) {
       want.set(deps.urls.serverRoute(row.user, row.name), {
         target: routeTarget(row),
         data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
+        verified: verified.has(row.id),
       });
     }
     // The apps CHP's root: every host without a server route lands on the service's not-running page.
-    if (deps.urls.hostLayout) want.set('/', { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
+    if (deps.urls.hostLayout) want.set('/', { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
   }
   if (table === deps.routes) {
-    want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
-    if (deps.config.chp.register_service_route) want.set(deps.urls.serviceRoute(), serviceRoute(deps));
+    want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
+    if (deps.config.chp.register_service_route) want.set(deps.urls.serviceRoute(), { ...serviceRoute(deps), verified: true });
   }
   return want;
 }
@@ -118,16 +125,20 @@ function serviceRoute(deps: LifecycleDeps): { target: string; data: HubappsRoute
   return { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } };
 }
 
-/** Routes follow the running rows: add what is missing, drop hubapps server routes nobody runs, keep the fixed ones. */
-async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<string, RouteEntry>, busy: Set<number>, report: ReconcileReport): Promise<void> {
-  const want = wantedRoutes(deps, table);
+/**
+ * Routes follow the running rows: add what is missing, drop hubapps server routes nobody
+ * runs, keep the fixed ones. A port taken over by someone else while the row still says
+ * running gets no route back.
+ */
+async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<string, RouteEntry>, busy: Set<number>, verified: Set<number>, report: ReconcileReport): Promise<void> {
+  const want = wantedRoutes(deps, table, verified);
   const tasks: Promise<void>[] = [];
   if (table === deps.routes && !deps.config.chp.register_service_route && !routes.has(deps.urls.serviceRoute())) {
     tasks.push(fillInServiceRoute(deps, serviceRoute(deps), report));
   }
   for (const [path, w] of want) {
     const have = routes.get(path);
-    if (!have || have.target !== w.target || have.data.serverId !== w.data.serverId) {
+    if (w.verified && (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)) {
       report.routesAdded++;
       tasks.push(table.add(path, w.target, w.data));
     }

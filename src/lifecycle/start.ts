@@ -103,5 +103,6 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS:
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,
     readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
+    logMaxBytes: deps.config.log_max_bytes,
   };
 }

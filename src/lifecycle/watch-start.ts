@@ -25,7 +25,8 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
     const current = deps.store.byId(row.id);
     if (!current || current.state !== 'starting') return { kind: 'superseded' };
     const probe = await deps.launcher.probe(handle, since);
-    const report = probe.report;
+    // An answer counts only while the process this start launched runs: once it is gone, nothing on its port is this start's proxy.
+    const report = probe.launched ? probe.report : undefined;
     if (report) {
       for (const p of report.progress) deps.store.progress(current, p.message);
       since = report.progress.at(-1)?.seq ?? since;
@@ -40,7 +41,7 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
       }
     } else {
       const exit = deps.launcher.exitOf(handle);
-      if (exit || !probe.alive) {
+      if (exit || !probe.launched) {
         const lines = tailLog(current.log_file, 20);
         // Only this attempt's lines explain this failure: an earlier attempt may have failed differently.
         const tail = lines.slice(currentAttemptStart(lines));

@@ -10,7 +10,7 @@ import { checkCatalog, checkConfig } from './doctor/config-checks.js';
 import { checkTrustedFiles } from './doctor/file-checks.js';
 import { checkChp, checkHub } from './doctor/net-checks.js';
 import { checkOrigins } from './doctor/origin-checks.js';
-import { checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
+import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './doctor/sudo-checks.js';
 import { inspectConfig } from './inspect-config.js';
 import { stdio, type Io } from './io.js';
@@ -39,6 +39,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkAppPrograms,
   checkSudoPolicy,
   checkSudoRun,
+  checkActiveOwners,
   checkTrustedFiles,
 ];
 

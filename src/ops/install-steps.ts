@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DEFAULT_MIN_UID } from '../config/schema.js';
 import { HubappsError } from '../errors.js';
 import { ensureDir, ensureFile, ensureFileOnce, ensureSymlink, ensureTree, lstatOrUndefined, type EnsureOptions, type Owner } from './ensure.js';
 import { at, type Layout } from './layout.js';
@@ -80,10 +81,11 @@ export function programStep(ctx: InstallContext): StepReport[] {
 }
 
 export function wrappersStep(ctx: InstallContext): StepReport[] {
-  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir } = ctx.layout;
+  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir, allowedGroup } = ctx.layout;
   const opts = rootOpts(ctx);
   ensureDir(at(ctx.layout, binDir), 0o755, opts);
-  const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir), 0o755, opts);
+  const policy = { allowedGroup, minUid: DEFAULT_MIN_UID };
+  const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir, policy), 0o755, opts);
   const cli = ensureFile(at(ctx.layout, cliPath), cliWrapperScript(ctx.node, libDir), 0o755, opts);
   const link = ensureSymlink(writePath(ctx, cliLink), cliPath, opts);
   return [

@@ -2,12 +2,13 @@
  * The proxy's one listener on 127.0.0.1:PORT. Paths under the server's prefix are the
  * app (after the path, Origin and credential checks), except {prefix}_hubapps/grant, where
  * a browser brings its one-time access code; /_hubapps/health and
- * /_hubapps/shutdown are the service's private endpoints, guarded by the secret;
+ * /_hubapps/shutdown are the service's private endpoints, guarded by a challenge-response
+ * over the secret (challenge.ts), whose answers carry a proof that this proxy wrote them;
  * everything else is 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { CallVerifier, PROOF_HEADER, proveAnswer } from './challenge.js';
 import { HubappsError, errnoCode } from '../errors.js';
 import { PROXY_ENDPOINTS, type StartRequest } from './protocol.js';
 import type { Access, Decision } from './access.js';
@@ -51,7 +52,7 @@ export function createListener(deps: ListenerDeps): Server {
 class Listener {
   private readonly prefix: string;
   private readonly base: string;
-  private readonly expected: Buffer;
+  private readonly calls: CallVerifier;
   private readonly page: PageOptions;
   private readonly starting: PageOptions;
   private readonly unauthorized: PageOptions;
@@ -59,7 +60,7 @@ class Listener {
   constructor(private readonly deps: ListenerDeps) {
     this.prefix = deps.request.prefix;
     this.base = this.prefix.slice(0, -1);
-    this.expected = Buffer.from(`Bearer ${deps.request.secret}`);
+    this.calls = new CallVerifier(deps.request.secret);
     this.page = { launcher: deps.launcher };
     this.starting = { launcher: deps.launcher, refresh: 2 };
     this.unauthorized = { launcher: deps.launcher, headers: { 'www-authenticate': 'token realm="hubapps"' } };
@@ -140,26 +141,21 @@ class Listener {
   }
 
   private privateEndpoint(req: IncomingMessage, res: ServerResponse, url: string): void {
-    if (!this.hasSecret(req)) return json(res, 401, { status: 401, message: 'the secret of this server is required' });
+    const nonce = this.calls.verify(req.method ?? '', url, req.headers.authorization);
+    if (nonce === undefined) return json(res, 401, { status: 401, message: 'a fresh challenge signed with the secret of this server is required' });
+    const answer = (status: number, body: unknown) => json(res, status, body, (text) => proveAnswer(this.deps.request.secret, nonce, status, text));
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === PROXY_ENDPOINTS.health && req.method === 'GET') {
       const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
-      return json(res, 200, this.deps.status.report(Number.isFinite(since) ? since : 0));
+      return answer(200, this.deps.status.report(Number.isFinite(since) ? since : 0));
     }
     if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
-      json(res, 202, { status: 202, message: 'stopping' });
+      answer(202, { status: 202, message: 'stopping' });
       return this.deps.onShutdown();
     }
     const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
-    json(res, known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
-  }
-
-  private hasSecret(req: IncomingMessage): boolean {
-    const got = req.headers.authorization;
-    if (got === undefined || got.length !== this.expected.length) return false;
-    const bytes = Buffer.from(got);
-    return bytes.length === this.expected.length && timingSafeEqual(bytes, this.expected);
+    answer(known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
   }
 
   private internalError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
@@ -179,9 +175,12 @@ function redirect(res: ServerResponse, location: string, setCookie: string): voi
   res.end();
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+/** A JSON answer; `prove` adds the proof header over the exact bytes sent. */
+function json(res: ServerResponse, status: number, body: unknown, prove?: (text: Buffer) => string): void {
+  const text = Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': text.length, 'cache-control': 'no-store' };
+  if (prove) headers[PROOF_HEADER] = prove(text);
+  res.writeHead(status, headers);
   res.end(text);
 }
 

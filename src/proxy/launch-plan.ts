@@ -35,7 +35,7 @@ export async function planLaunch(app: CatalogApp, req: StartRequest, account: Ac
   const command = app.command ?? [];
   const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
-  const socket = used.has('unix_socket') || app.builtin ? socketPath(runtimeDir(env), req.server.name, req.server.id) : '';
+  const socket = used.has('unix_socket') || app.builtin ? socketPath(runtimeDir(env), req.server.name) : '';
   const port = used.has('port') || !socket ? await freeLoopbackPort() : 0;
   const values: PlaceholderValues = {
     port: port ? String(port) : '',

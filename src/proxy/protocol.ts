@@ -69,6 +69,8 @@ export interface StartRequest {
   stopGraceMs: number;
   /** Default readiness timeout in ms when the app sets none. */
   readyTimeoutMs: number;
+  /** The per-server log's budget in bytes: the proxy drops the app's output past it (log_max_bytes). */
+  logMaxBytes: number;
 }
 
 /**
@@ -167,4 +169,6 @@ export const PROXY_EXIT = {
   portInUse: 98,
   appNotInCatalog: 3,
   wrongUser: 4,
+  /** Started through sudo, the proxy refused itself: wrong account, not in the group, or an unsafe catalog. */
+  refused: 5,
 } as const;

@@ -63,6 +63,9 @@ function checkStop(req: Record<string, unknown>): StopRequest {
   return { op: 'stop', version: PROTOCOL_VERSION, pid: int(req.pid, 'pid', 2), server: { id: int(server.id, 'server.id', 1) } };
 }
 
+/** log_max_bytes' default, for requests that do not say. */
+const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
+
 function checkStart(req: Record<string, unknown>): StartRequest {
   const server = object(req.server, 'server');
   const prefix = str(req.prefix, 'prefix');
@@ -91,6 +94,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     serviceUrl: serviceUrl(req.serviceUrl),
     stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
     readyTimeoutMs: int(req.readyTimeoutMs, 'readyTimeoutMs', 1, 3_600_000),
+    logMaxBytes: int(req.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, 'logMaxBytes', 4096, Number.MAX_SAFE_INTEGER),
   };
 }
 

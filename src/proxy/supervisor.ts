@@ -26,7 +26,8 @@ import { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
 import { sendPage } from './pages.js';
 import { sleep } from './proc.js';
-import { describeError, log } from './log.js';
+import { describeError, log, useLogBudget } from './log.js';
+import { LogBudget } from './log-budget.js';
 
 /** How long health keeps answering after the app is gone, so the service can read why. */
 const LINGER_MS = 1500;
@@ -41,10 +42,13 @@ export class ProxyExit extends Error {
 }
 
 export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
+  // stdout and stderr are the same per-server log file: one budget for the app's output and the proxy's lines.
+  const output = new LogBudget(process.stderr.fd, request.logMaxBytes);
+  useLogBudget(output);
   const me = userInfo();
   const prepared = await prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell });
   if (!prepared.ok) throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
-  await new Supervisor(request, prepared.app, prepared.plan).run();
+  await new Supervisor(request, prepared.app, prepared.plan, output).run();
 }
 
 class Supervisor {
@@ -61,6 +65,7 @@ class Supervisor {
     private readonly req: StartRequest,
     private readonly catalogApp: CatalogApp,
     private readonly plan: LaunchPlan,
+    private readonly output: LogBudget,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
     this.launcher = (req.launcherOrigin ?? req.publicOrigin) + new URL(req.serviceUrl).pathname;
@@ -124,7 +129,7 @@ class Supervisor {
       }
     } else {
       log(`command: ${JSON.stringify(plan.argv)}`);
-      const spawned = AppProcess.spawn(plan);
+      const spawned = AppProcess.spawn(plan, (chunk) => this.output.write(chunk));
       this.status.appPid = spawned.pid;
       app = spawned;
     }

@@ -14,8 +14,14 @@ export interface ProcessHandle {
 
 export interface ProbeResult {
   alive: boolean;
-  /** The proxy answered health with the expected server id and secret. */
+  /** The proxy answered health with the expected server id, proving it knows the secret, from a listener of the server's user. */
   answering: boolean;
+  /**
+   * The process the service launched (sudo, or the local proxy) is still running. While a
+   * start is watched it must be: an answer from a port whose launched process is gone is
+   * not this start's proxy.
+   */
+  launched: boolean;
   report?: import('../proxy/protocol.js').HealthReport;
 }
 

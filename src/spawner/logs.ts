@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** One log file per (user, server); names are validated before they get here, so this is a safe file name. */
+/**
+ * One log file per (user, server). Names are validated before they get here, so this is a
+ * safe file name, and '@' appears in neither a user nor a server name, so two pairs never
+ * share a file (with '--', alice--x + y and alice + x--y would).
+ */
 export function logFileFor(logDir: string, user: string, server: string): string {
-  return path.join(logDir, `${user}--${server}.log`);
+  return path.join(logDir, `${user}@${server}.log`);
 }
 
 const ATTEMPT = ' hubapps: start of ';

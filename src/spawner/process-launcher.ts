@@ -6,7 +6,8 @@ import { PROTOCOL_VERSION, type StartRequest, type StopRequest } from '../proxy/
 import type { Launcher, ProbeResult, ProcessHandle } from './launcher.js';
 import { attemptLine } from './logs.js';
 import { runs, signal, waitUntil } from './pids.js';
-import { fetchHealth, requestShutdown } from './proxy-client.js';
+import { ListenerOwners } from '../procfs/listeners.js';
+import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 
 /** What every hubapps-proxy's command line contains, whichever wrapper started it. */
 const PROXY_ENTRY = 'proxy/main.js';
@@ -28,11 +29,20 @@ export interface ExitInfo {
 export abstract class ProcessLauncher extends EventEmitter implements Launcher {
   abstract readonly kind: 'sudo' | 'local';
   private readonly exits = new Map<number, ExitInfo>();
+  private readonly listenerOwners = new ListenerOwners();
+  private readonly owner = (port: number, uid: number) => this.listenerOwners.ownedBy(port, uid);
 
   /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
   protected abstract command(user: string): { file: string; args: string[] };
   /** A string in the launched process's /proc/PID/cmdline (sudo's or the proxy's) that proves a recorded pid is still one of ours. */
   protected abstract readonly marker: string;
+  /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
+  protected abstract uidOf(user: string): Promise<number>;
+
+  /** A user NSS no longer knows has no listener the service could trust (uid -1 matches none). */
+  private async target(handle: ProcessHandle): Promise<ProxyTarget> {
+    return { port: handle.port, secret: handle.secret, uid: await this.uidOf(handle.user).catch(() => -1) };
+  }
 
   async start(spec: StartRequest, logFile: string): Promise<ProcessHandle> {
     const fd = openLog(logFile);
@@ -66,11 +76,12 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
   }
 
   async probe(handle: ProcessHandle, since = 0): Promise<ProbeResult> {
-    const res = await fetchHealth(handle.port, handle.secret, since);
+    const alive = this.processAlive(handle);
+    const res = await fetchHealth(await this.target(handle), since, this.owner);
     if (res.ok && res.body.serverId === handle.serverId) {
-      return { alive: true, answering: true, report: res.body };
+      return { alive: true, answering: true, launched: alive, report: res.body };
     }
-    return { alive: this.processAlive(handle), answering: false };
+    return { alive, answering: false, launched: alive };
   }
 
   processAlive(handle: ProcessHandle): boolean {
@@ -81,7 +92,7 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
   async stop(handle: ProcessHandle, opts: { graceMs?: number } = {}): Promise<void> {
     const grace = opts.graceMs ?? 5000;
     const gone = () => !this.processAlive(handle);
-    const asked = await requestShutdown(handle.port, handle.secret);
+    const asked = await requestShutdown(await this.target(handle), this.owner);
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
     if (handle.launcherPid && runs(handle.launcherPid, this.marker)) {
       signal(handle.launcherPid, 'SIGTERM');

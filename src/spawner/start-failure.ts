@@ -39,6 +39,7 @@ export function explainEarlyExit(kind: 'sudo' | 'local', exit: ExitInfo, logTail
   if (exit.code === PROXY_EXIT.appNotInCatalog) {
     return { code: 'app_not_in_catalog', retry: false, reason: `the proxy did not find the app in its catalog: ${lastLine(text)}` };
   }
+  if (exit.code === PROXY_EXIT.refused) return { code: 'proxy_refused', retry: false, reason: `the proxy ${lastLine(text).replace(/^.*?hubapps-proxy: /, '')}; run 'hubapps doctor'` };
   if (exit.code === PROXY_EXIT.wrongUser) return { code: 'wrong_user', retry: false, reason: `the proxy did not run as ${user}: ${lastLine(text)}` };
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
   return { code: 'proxy_exited', retry: false, reason: `the server ${how} before it was ready: ${lastLine(text) || 'see its log'}` };

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { HubappsError } from '../errors.js';
 import type { Db } from './db.js';
 
 /** Secrets are stored only as SHA-256 hashes: a copy of the database file gives no way in. */
@@ -103,13 +104,22 @@ export class AuthStore {
     this.db.prepare('DELETE FROM sessions WHERE hash = ?').run(hashSecret(cookie));
   }
 
-  createToken(user: string, note: string, expiresInS: number | undefined): { token: string; row: TokenRow } {
+  /** A new token for `user`; refused with 429 when the user already holds `max` unexpired tokens (0: no limit). */
+  createToken(user: string, note: string, expiresInS: number | undefined, max = 0): { token: string; row: TokenRow } {
     const token = `ha_${newSecret(24)}`;
     const now = Date.now();
-    const info = this.db
-      .prepare('INSERT INTO tokens (hash, user, note, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(hashSecret(token), user, note, token.slice(0, 7), iso(now), expiresInS ? iso(now + expiresInS * 1000) : null);
-    return { token, row: this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(info.lastInsertRowid) as TokenRow };
+    // Counted and inserted in one transaction, so parallel requests cannot overshoot the cap.
+    const create = this.db.transaction(() => {
+      const held = this.db.prepare('SELECT COUNT(*) FROM tokens WHERE user = ? AND (expires_at IS NULL OR expires_at > ?)').pluck().get(user, iso(now)) as number;
+      if (max > 0 && held >= max) {
+        throw new HubappsError('limit_reached', 429, `${user} already has ${max} API tokens (limits.tokens_per_user); delete one first`);
+      }
+      return this.db
+        .prepare('INSERT INTO tokens (hash, user, note, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(hashSecret(token), user, note, token.slice(0, 7), iso(now), expiresInS ? iso(now + expiresInS * 1000) : null).lastInsertRowid;
+    });
+    const id = create.immediate();
+    return { token, row: this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow };
   }
 
   /** The owner of a valid token, recording its use (at most once a minute, to spare the disk). */
@@ -177,5 +187,6 @@ export class AuthStore {
     this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
     this.db.prepare('DELETE FROM codes WHERE expires_at <= ?').run(iso(Date.now() - 3600_000));
     this.db.prepare('DELETE FROM oauth_states WHERE expires_at <= ?').run(now);
+    this.db.prepare('DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
   }
 }

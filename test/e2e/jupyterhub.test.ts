@@ -197,6 +197,26 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     }
   });
 
+  it('refuses a JupyterHub token of alice whose scopes do not grant access to hubapps, at the API and at her server', async () => {
+    const hubPage = await aliceCtx.newPage();
+    await hubPage.goto(url('/hub/token'));
+    const made = await hubPage.evaluate(async (user) => {
+      const body = JSON.stringify({ note: 'e2e narrow', expires_in: 600, scopes: [`read:users:activity!user=${user}`] });
+      const res = await fetch(`/hub/api/users/${user}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: res.status, body: (await res.json()) as { token?: string } };
+    }, alice);
+    await hubPage.close();
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const narrow = made.body.token!;
+    const hubSays = await fetch(`${stack.hub!.apiUrl}/user`, { headers: { authorization: `token ${narrow}` } });
+    assert.equal(((await hubSays.json()) as { name: string }).name, alice, 'the hub knows whose token it is');
+    const api = await fetch(url('/services/hubapps/api/user'), { headers: { authorization: `token ${narrow}` } });
+    assert.equal(api.status, 401);
+    const onHers = await fetch(url(ALICE_ECHO), { headers: { authorization: `token ${narrow}` } });
+    assert.notEqual(onHers.status, 200);
+    assert.ok(!(await onHers.text()).includes('echo app of'));
+  });
+
   for (const target of ['https://elsewhere.example/', '//elsewhere.example/']) {
     it(`keeps next=${target} on this host at login and at authorize`, async () => {
       await alicePage.goto(url(`/services/hubapps/login?next=${encodeURIComponent(target)}`));

@@ -47,7 +47,7 @@ export function marker(): string {
 
 /** Did the echo app of user/name log a request containing `needle`? */
 export function appSaw(stack: SystemStack, user: string, name: string, needle: string): boolean {
-  return readFileSync(join(stack.stateDir, 'logs', `${user}--${name}.log`), 'utf8').includes(needle);
+  return readFileSync(join(stack.stateDir, 'logs', `${user}@${name}.log`), 'utf8').includes(needle);
 }
 
 /** A request to CHP's public port with the path sent as it is. */

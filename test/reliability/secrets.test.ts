@@ -126,7 +126,7 @@ describe('reliability: secrets stay out of argv, logs and API answers; files sta
 
   it('writes no secret into any server log, though the web app logs every request line it gets', () => {
     const dir = join(stack.stateDir, 'logs');
-    const web = readFileSync(join(dir, `${alice}--web.log`), 'utf8');
+    const web = readFileSync(join(dir, `${alice}@web.log`), 'utf8');
     assert.match(web, /"GET \/\?x=1 HTTP/, 'the app logged the request without the token parameter');
     const found = readdirSync(dir).flatMap((f) => leaked(readFileSync(join(dir, f), 'utf8'), secrets).map((s) => `${s} in ${f}`));
     assert.deepEqual(found, []);
@@ -165,7 +165,7 @@ describe('reliability: secrets stay out of argv, logs and API answers; files sta
     for (const d of dirs) chmodSync(d, 0o711);
     try {
       for (const user of [alice, bob]) {
-        for (const file of [join(stack.stateDir, 'logs', `${alice}--web.log`), join(stack.stateDir, 'logs', `${bob}--b.log`), stack.dbFile]) {
+        for (const file of [join(stack.stateDir, 'logs', `${alice}@web.log`), join(stack.stateDir, 'logs', `${bob}@b.log`), stack.dbFile]) {
           const r = await run('runuser', ['-u', user, '--', 'cat', file]);
           assert.notEqual(r.code, 0, `${user} could read ${file}`);
           assert.match(r.stderr, /Permission denied/);

@@ -80,7 +80,9 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
   it('leaves sudo working for the whole machine, with the rule in force', async () => {
     await runOk('visudo', ['-c']);
     const list = await runOk('sudo', ['-n', '-l', '-U', LAYOUT.serviceUser]);
-    assert.match(list.stdout.replace(/\s+/g, ' '), new RegExp(`\\(%${LAYOUT.allowedGroup}, !root\\) NOPASSWD: ${LAYOUT.proxyPath} ""`));
+    const flat = list.stdout.replace(/\s+/g, ' ');
+    assert.match(flat, new RegExp(`\\(%${LAYOUT.allowedGroup}, !root, !#0\\) NOPASSWD: ${LAYOUT.proxyPath} ""`));
+    assert.match(flat, new RegExp(`Defaults!${LAYOUT.proxyPath} env_reset, !setenv`));
   });
 
   it('changes nothing when run a second time', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
 import type { HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
+import { signCall } from '../../../src/proxy/challenge.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
 export const NODE = process.execPath;
@@ -188,6 +189,7 @@ export interface ProxyOptions {
   allowedOrigins?: string[];
   readyTimeoutMs?: number;
   stopGraceMs?: number;
+  logMaxBytes?: number;
   args?: string[];
 }
 
@@ -209,6 +211,7 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     serviceUrl: opts.service.url,
     stopGraceMs: opts.stopGraceMs ?? 2000,
     readyTimeoutMs: opts.readyTimeoutMs ?? 15000,
+    logMaxBytes: opts.logMaxBytes ?? 1 << 20,
   };
 }
 
@@ -233,8 +236,10 @@ export function runProxy(spec: unknown, args: string[], stdinText?: string): Run
     child,
     output: () => out,
     exited,
-    health: (since, secret = s.secret) =>
-      fetchRaw(s.port, `/_hubapps/health${since === undefined ? '' : `?since=${since}`}`, { headers: { authorization: `Bearer ${secret}` } }),
+    health: (since, secret = s.secret) => {
+      const path = `/_hubapps/health${since === undefined ? '' : `?since=${since}`}`;
+      return fetchRaw(s.port, path, { headers: { authorization: signCall(secret, 'GET', path).header } });
+    },
     async report(since) {
       const answer = await proxy.health(since);
       if (answer.status !== 200) throw new Error(`health answered ${answer.status}: ${answer.body}`);

@@ -21,6 +21,7 @@ const REQUEST = {
   serviceUrl: 'http://127.0.0.1:10101/services/hubapps/',
   stopGraceMs: 1000,
   readyTimeoutMs: 5000,
+  logMaxBytes: 1 << 20,
 } satisfies StartRequest;
 
 const TERMINAL: CatalogApp = {
