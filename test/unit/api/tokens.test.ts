@@ -115,4 +115,51 @@ describe('api: API tokens, login links and sessions', function () {
     assert.equal(db().prepare('SELECT COUNT(*) FROM sessions WHERE hash = ?').pluck().get(hashSecret(value)), 1);
     assert.equal(db().prepare('SELECT COUNT(*) FROM sessions WHERE hash = ?').pluck().get(value), 0);
   });
+
+  describe('browser requests with the launcher cookie come only from launcher pages', () => {
+    let session = '';
+    let origin = '';
+    const get = (path: string, headers: Record<string, string>) => httpFetch(`${stack.service.urls.serviceOrigin}/services/hubapps${path}`, { headers: { cookie: session, ...headers } });
+    const fromPage = (page: string, extra: Record<string, string> = {}) => ({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', referer: `${origin}${page}`, ...extra });
+    before(async () => {
+      const link = await stack.api('POST', '/users/alice/login-links', {});
+      session = (await useLoginLink(stack.service.urls.serviceOrigin, link.body.url)).headers.get('set-cookie')!.split(';')[0]!;
+      origin = new URL(stack.chp.proxyUrl).origin;
+    });
+
+    it("answers a launcher page's fetch, refuses another page's on this origin, and one that hid its Referer", async () => {
+      assert.equal((await get('/api/user', fromPage('/services/hubapps/'))).status, 200);
+      assert.equal((await get('/api/user', fromPage('/apps/bob/www/page.html'))).status, 403);
+      const hidden = await get('/api/user', { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' });
+      assert.equal(hidden.status, 403);
+      assert.match(await hidden.text(), /only from the launcher page/);
+    });
+
+    it('answers a page load of an API address from a link on another site or a typed address, not from another page on this origin', async () => {
+      const nav = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+      assert.equal((await get('/api/user', { ...nav, 'sec-fetch-site': 'none' })).status, 200);
+      assert.equal((await get('/api/user', { ...nav, 'sec-fetch-site': 'cross-site' })).status, 200);
+      assert.equal((await get('/api/user', { ...nav, 'sec-fetch-site': 'same-origin', referer: `${origin}/apps/bob/www/` })).status, 403);
+    });
+
+    it('logs nobody in when a login link is posted from another page', async () => {
+      const link = await stack.api('POST', '/users/alice/login-links', {});
+      const res = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
+      await res.body?.cancel();
+      const other = await stack.api('POST', '/users/alice/login-links', {});
+      const foreign = await useLoginLink(stack.service.urls.serviceOrigin, other.body.url, { origin, referer: `${origin}/apps/bob/www/` });
+      assert.equal(foreign.status, 403);
+      assert.equal(foreign.headers.get('set-cookie'), null);
+      assert.equal((await useLoginLink(stack.service.urls.serviceOrigin, other.body.url)).status, 302, 'the refused post left the link usable');
+    });
+
+    it('sends every answer with frame-ancestors none, X-Frame-Options DENY and its own browsing context group', async () => {
+      for (const path of ['/', '/login-link?code=x', '/authorize?user=alice&server=nope', '/api/user']) {
+        const res = await get(path, {});
+        assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+        assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+        assert.equal(res.headers.get('cross-origin-opener-policy'), 'noopener-allow-popups', path);
+      }
+    });
+  });
 });
