@@ -36,7 +36,7 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^(?=.{1,190}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, 'must be a lower-case DNS name with at least two labels, e.g. apps.example.org (no scheme, no port)')
     .optional()
-    .describe('Per-server origins: when set, each server gets its own host name {server}--{user}.{apps_domain} (see docs/security-origins.md), routed by the apps CHP (apps_chp), and /apps/{user}/{server}/ on public_url redirects there. Needs a wildcard DNS record and, with https, a wildcard certificate. Prefer a registrable domain of its own (apps-example.org rather than apps.example.org). Unset: the path layout, every server under public_url.'),
+    .describe('Per-server origins: when set, each server gets its own host name {server}--{user}.{apps_domain} (see docs/security.md, "What each layout protects against"), routed by the apps CHP (apps_chp), and /apps/{user}/{server}/ on public_url redirects there. Needs a wildcard DNS record and, with https, a wildcard certificate. Prefer a registrable domain of its own (apps-example.org rather than apps.example.org). Unset: the path layout, every server under public_url.'),
   apps_scheme: z
     .enum(['https', 'http'])
     .default('https')

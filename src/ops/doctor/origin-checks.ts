@@ -7,7 +7,7 @@ import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from '.
 /**
  * The layout: per-server origins need the apps CHP, a wildcard DNS record and HTTPS for the
  * __Host- access cookies; the path layout gets a warning, since every server shares the
- * hub's origin there (docs/security-origins.md).
+ * hub's origin there (docs/security.md, "What each layout protects against").
  */
 export async function checkOrigins(ctx: DoctorContext): Promise<CheckResult[]> {
   if (!ctx.settings) return [skipped('per-server origins', 'the config cannot be read')];
