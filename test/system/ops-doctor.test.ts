@@ -185,7 +185,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       /^ok\s+program files under .*: root-owned/m,
       /^ok\s+the proxy wrapper starts node with a clean environment and the proxy checks itself/m,
       /^ok\s+app catalog .*: root-owned/m,
-      new RegExp(`^ok\\s+app programs found \\(as ${alice} would run them\\)\\n {2}files: /usr/bin/python3$`, 'm'),
+      new RegExp(`^ok\\s+app programs found \\(as ${alice} would run them\\)\\n +files: /usr/bin/python3$`, 'm'),
     ]) {
       assert.match(run.out, pattern);
     }
