@@ -19,7 +19,7 @@ import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './lifecycle/urls.js';
 import { LocalLauncher } from './spawner/local-launcher.js';
-import type { ProcessLauncher } from './spawner/process-launcher.js';
+import type { Launcher } from './spawner/launcher.js';
 import { SudoLauncher } from './spawner/sudo-launcher.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
@@ -57,7 +57,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     log.info({ apps: c.list().map((a) => a.name) }, 'catalog reloaded');
   });
 
-  const launcher: ProcessLauncher =
+  const launcher: Launcher =
     config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command) : new LocalLauncher(config.catalog_dir);
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
   const users =

@@ -2,7 +2,7 @@ import type { HubappsRouteData, RouteEntry } from '../chp/route-table.js';
 import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
-import { handleOf, routeTarget } from './handles.js';
+import { handleOf } from './handles.js';
 import { cullReason } from './culler.js';
 import type { ServerManager } from './manager.js';
 
@@ -51,7 +51,7 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
     await manager.finishStop(row, 'stop finished after a service restart');
     return;
   }
-  const probe = await deps.launcher.probe(handleOf(row));
+  const probe = await deps.launcher.probe(handleOf(deps.launcher, row));
   if (row.state === 'running') {
     if (probe.answering) {
       const r = probe.report!;
@@ -77,11 +77,13 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
       return;
     }
     report.markedGone++;
-    await manager.markGone(row, adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    // A launcher that knows why (a job out of memory or time) says so; otherwise the log tail explains.
+    const why = probe.ended?.reason ?? (adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    await manager.markGone(row, why);
     return;
   }
   // pending/starting rows without a watcher: a previous service instance died mid-start.
-  if (probe.alive) await deps.launcher.stop(handleOf(row)).catch(() => undefined);
+  if (probe.alive) await deps.launcher.stop(handleOf(deps.launcher, row)).catch(() => undefined);
   report.markedGone++;
   deps.store.transition(row.id, 'failed', {
     from: ['pending', 'starting'],
@@ -94,8 +96,10 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
 async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, busy: Set<number>, report: ReconcileReport): Promise<void> {
   const want = new Map<string, { target: string; data: HubappsRouteData }>();
   for (const row of deps.store.list({ states: ['running'] })) {
+    const target = deps.launcher.routeTarget(handleOf(deps.launcher, row));
+    if (!target) continue;
     want.set(deps.urls.serverRoute(row.user, row.name), {
-      target: routeTarget(row),
+      target,
       data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
     });
   }
