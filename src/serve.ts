@@ -18,9 +18,7 @@ import { ServerManager } from './lifecycle/manager.js';
 import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './lifecycle/urls.js';
-import { LocalLauncher } from './spawner/local-launcher.js';
-import type { Launcher } from './spawner/launcher.js';
-import { SudoLauncher } from './spawner/sudo-launcher.js';
+import { buildLauncher } from './spawner/build.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
 import { ServerStore } from './store/servers.js';
@@ -57,8 +55,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     log.info({ apps: c.list().map((a) => a.name) }, 'catalog reloaded');
   });
 
-  const launcher: Launcher =
-    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command) : new LocalLauncher(config.catalog_dir);
+  const launcher = buildLauncher(config, (name) => catalog.get(name));
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
   const users =
     config.launcher === 'sudo'

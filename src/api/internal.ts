@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
-import type { ProxyAuthRequest, ProxyAuthResponse } from '../proxy/protocol.js';
+import type { AnnounceRequest, ProxyAuthRequest, ProxyAuthResponse } from '../proxy/protocol.js';
 import type { ApiDeps } from './deps.js';
 import { mayUseServer, proxyRow } from './access.js';
 
@@ -22,6 +22,16 @@ export function internalRoutes(deps: ApiDeps): Router {
     if (!mayUseServer(deps, who, row.user)) throw new HubappsError('not_owner', 403, `${who.name} may not use ${row.user}'s server`);
     const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };
     ctx.body = answer;
+  });
+  // A proxy in a Slurm job says where it listens; the lifecycle checks it before CHP routes there.
+  router.post('/internal/announce', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
+    const body = ctx.request.body as Partial<AnnounceRequest>;
+    const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
+    if (typeof body.host !== 'string' || typeof body.port !== 'number' || typeof body.runId !== 'string') {
+      throw new HubappsError('bad_announce', 400, 'announce needs host (string), port (number) and runId (string)');
+    }
+    await deps.manager.announce(row, { host: body.host, port: body.port, runId: body.runId });
+    ctx.body = { ok: true };
   });
   return router;
 }

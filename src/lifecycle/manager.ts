@@ -2,7 +2,7 @@ import { HubappsError, notFound } from '../errors.js';
 import { checkServerName } from '../names.js';
 import { tailLog } from '../spawner/logs.js';
 import { pickPort } from '../spawner/ports.js';
-import type { ExitInfo } from '../spawner/launcher.js';
+import type { Announcement, ExitInfo } from '../spawner/launcher.js';
 import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
 import { handleOf, savedHandle } from './handles.js';
@@ -161,6 +161,17 @@ export class ServerManager {
       await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
       await this.deps.launcher.forceKill(handleOf(this.deps.launcher, row));
     }
+  }
+
+  /** A server's proxy said where it listens (Slurm jobs): the launcher verifies it, then it is saved for routing. */
+  async announce(row: ServerRow, where: Announcement): Promise<void> {
+    if (row.state !== 'starting' && row.state !== 'running') {
+      throw new HubappsError('not_starting', 409, `server ${row.name} of ${row.user} is ${row.state}: nothing to announce`);
+    }
+    const handle = handleOf(this.deps.launcher, row);
+    await this.deps.launcher.announce(handle, where);
+    this.deps.store.update(row.id, { launcher_state: this.deps.launcher.save(handle) });
+    this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
   }
 
   isActive(row: ServerRow): boolean {

@@ -5,6 +5,7 @@
  * is trusted less than the catalog. The 'start' op and its modules are imported only when
  * needed so 'version' and 'stop' start fast.
  */
+import { unlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HubappsError } from '../errors.js';
@@ -41,11 +42,26 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
       const { runStop } = await import('./stop.js');
       return process.exit(await runStop(request));
     }
+    case 'slurm-status':
+    case 'slurm-cancel': {
+      const { runSlurmJob } = await import('./slurm-jobs.js');
+      return process.exit(await runSlurmJob(request));
+    }
+    case 'slurm-submit': {
+      if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'slurm-submit needs --catalog-dir DIR (the installed wrapper passes it)');
+      if (args.expectUserCheck && user !== request.start.server.user) {
+        exit(PROXY_EXIT.wrongUser, `this proxy runs as '${user}' but the request is for '${request.start.server.user}': refused`);
+      }
+      const { runSlurmSubmit } = await import('./slurm-jobs.js');
+      const self = { node: process.execPath, main: process.argv[1]!, args: ['--catalog-dir', args.catalogDir, ...(args.expectUserCheck ? ['--expect-user-check'] : [])] };
+      return process.exit(await runSlurmSubmit(request, args.catalogDir, self));
+    }
     case 'start': {
       if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'start needs --catalog-dir DIR (the installed wrapper passes it)');
       if (args.expectUserCheck && user !== request.server.user) {
         exit(PROXY_EXIT.wrongUser, `this proxy runs as '${user}' but the request is for '${request.server.user}': refused`);
       }
+      if (request.node) await forgetJobSpec(request.node.specFile);
       const { runStart, ProxyExit } = await import('./supervisor.js');
       try {
         await runStart(request, args.catalogDir);
@@ -54,6 +70,17 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
         throw err;
       }
     }
+  }
+}
+
+/** A job's proxy has read its request: the file with the secret goes at once. */
+async function forgetJobSpec(file: string): Promise<void> {
+  const { isJobSpec } = await import('./slurm-dir.js');
+  if (!isJobSpec(userInfo().homedir, file)) exit(PROXY_EXIT.badRequest, `node.specFile ${file} is not in ~/.hubapps/slurm: refused`);
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    log(`could not delete the job's request ${file}: ${describeError(err)}`);
   }
 }
 

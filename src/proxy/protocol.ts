@@ -52,7 +52,62 @@ export interface StartRequest {
   stopGraceMs: number;
   /** Default readiness timeout in ms when the app sets none. */
   readyTimeoutMs: number;
+  /**
+   * Set when a Slurm job runs the proxy on a compute node: it reads this request from
+   * `specFile` (0600, the user's own), deletes it, listens on every interface at a port
+   * of its choosing and announces host:port to the service. `port` is then unused.
+   */
+  node?: { specFile: string };
 }
+
+/** Submit `start` as a Slurm job (run by the proxy as the user on the hub host); answers SlurmSubmitted on stdout. */
+export interface SlurmSubmitRequest {
+  op: 'slurm-submit';
+  version: number;
+  start: StartRequest;
+}
+
+/** Report on (status) or cancel (cancel) the job that runs a server; answers SlurmJobStatus on stdout. */
+export interface SlurmJobRequest {
+  op: 'slurm-status' | 'slurm-cancel';
+  version: number;
+  jobId: string;
+  server: { id: number; name: string };
+}
+
+export interface SlurmSubmitted {
+  jobId: string;
+  /** The job's output file (the user's own, in ~/.hubapps/slurm). */
+  output: string;
+  /** What the job asked for, for messages about its end. */
+  memMb: number;
+  timeMinutes: number;
+}
+
+export interface SlurmJobStatus {
+  jobId: string;
+  /** Slurm's job state (PENDING, RUNNING, OUT_OF_MEMORY, ...), or UNKNOWN once Slurm has forgotten the job. */
+  state: string;
+  /** squeue's reason (Priority, Resources, ...), or "None". */
+  reason: string;
+  node: string;
+  /** Time left before the wall-time limit, as squeue prints it. */
+  timeLeft: string;
+  /** "exit:signal" once the job has ended. */
+  exitCode: string;
+  /** The last lines of the job's output. */
+  output: string[];
+}
+
+/** POST {serviceUrl}api/internal/announce with the secret: a proxy on a compute node says where it listens. */
+export interface AnnounceRequest {
+  serverId: number;
+  host: string;
+  port: number;
+  /** The Slurm job id the proxy runs in. */
+  runId: string;
+}
+export const SERVICE_ANNOUNCE_PATH = 'api/internal/announce';
 
 /** Last-resort stop, used when the proxy no longer answers: kill the proxy with this pid if it is ours. */
 export interface StopRequest {
@@ -68,7 +123,7 @@ export interface VersionRequest {
   version: number;
 }
 
-export type ProxyRequest = StartRequest | StopRequest | VersionRequest;
+export type ProxyRequest = StartRequest | StopRequest | VersionRequest | SlurmSubmitRequest | SlurmJobRequest;
 
 export type ProxyState = 'starting' | 'ready' | 'stopping' | 'exited';
 
@@ -130,4 +185,6 @@ export const PROXY_EXIT = {
   portInUse: 98,
   appNotInCatalog: 3,
   wrongUser: 4,
+  /** sbatch refused the job; its message is on stderr. */
+  jobRejected: 5,
 } as const;

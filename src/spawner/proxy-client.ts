@@ -10,10 +10,10 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 4, timeout: 5000 });
 
 export type ProxyCallResult<T> = { ok: true; status: number; body: T } | { ok: false; error: string; status?: number };
 
-function call<T>(port: number, secret: string, method: 'GET' | 'POST', path: string, timeoutMs: number): Promise<ProxyCallResult<T>> {
+function call<T>(port: number, secret: string, method: 'GET' | 'POST', path: string, timeoutMs: number, host: string): Promise<ProxyCallResult<T>> {
   return new Promise((resolve) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${secret}` }, timeout: timeoutMs },
+      { host, port, method, path, agent, headers: { authorization: `Bearer ${secret}` }, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -36,10 +36,11 @@ function call<T>(port: number, secret: string, method: 'GET' | 'POST', path: str
   });
 }
 
-export function fetchHealth(port: number, secret: string, since = 0, timeoutMs = 2000): Promise<ProxyCallResult<HealthReport>> {
-  return call<HealthReport>(port, secret, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs);
+/** `host` is loopback except for a proxy on a compute node (the Slurm launcher). */
+export function fetchHealth(port: number, secret: string, since = 0, timeoutMs = 2000, host = '127.0.0.1'): Promise<ProxyCallResult<HealthReport>> {
+  return call<HealthReport>(port, secret, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs, host);
 }
 
-export function requestShutdown(port: number, secret: string, timeoutMs = 2000): Promise<ProxyCallResult<unknown>> {
-  return call(port, secret, 'POST', PROXY_ENDPOINTS.shutdown, timeoutMs);
+export function requestShutdown(port: number, secret: string, timeoutMs = 2000, host = '127.0.0.1'): Promise<ProxyCallResult<unknown>> {
+  return call(port, secret, 'POST', PROXY_ENDPOINTS.shutdown, timeoutMs, host);
 }
