@@ -165,8 +165,9 @@ export class ServerManager {
 
   /** A server's proxy said where it listens (Slurm jobs): the launcher verifies it, then it is saved for routing. */
   async announce(row: ServerRow, where: Announcement): Promise<void> {
+    // 'pending': the job started before its submission was recorded; the proxy asks again (409).
     if (row.state !== 'starting' && row.state !== 'running') {
-      throw new HubappsError('not_starting', 409, `server ${row.name} of ${row.user} is ${row.state}: nothing to announce`);
+      throw new HubappsError(row.state === 'pending' ? 'not_recorded_yet' : 'not_starting', 409, `server ${row.name} of ${row.user} is ${row.state}: nothing to announce now`);
     }
     const handle = handleOf(this.deps.launcher, row);
     await this.deps.launcher.announce(handle, where);

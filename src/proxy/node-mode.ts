@@ -12,7 +12,8 @@ import { sleep } from './proc.js';
 import { SERVICE_ANNOUNCE_PATH, type AnnounceRequest, type StartRequest } from './protocol.js';
 import { postToService } from './service-call.js';
 
-const ATTEMPTS = 5;
+/** Enough for the service to record the job it has just submitted (it answers 409 until then). */
+const ATTEMPTS = 8;
 
 export async function listenOnNode(server: Server, req: StartRequest): Promise<string> {
   await new Promise<void>((resolve, reject) => {
@@ -27,6 +28,10 @@ export async function listenOnNode(server: Server, req: StartRequest): Promise<s
     try {
       const answer = await postToService(url, req.secret, announce);
       if (answer.status === 200) return `${host}:${port}`;
+      if (answer.status === 409 && attempt < ATTEMPTS) {
+        await sleep(300 * attempt);
+        continue;
+      }
       throw new HubappsError('announce_refused', 502, `the service refused this job's address (HTTP ${answer.status}): ${answer.body.slice(0, 300)}`);
     } catch (err) {
       if (err instanceof HubappsError || attempt >= ATTEMPTS) {

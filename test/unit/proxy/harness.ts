@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
-import type { HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
+import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
 export const NODE = process.execPath;
@@ -64,10 +64,13 @@ export interface FakeService {
   grant(g: { serverId: number; user: string; admin?: boolean; next: string }): string;
   /** Answer every redemption with this HTTP status instead (null: back to normal). */
   failRedeems(status: number | null): void;
+  /** Who answers a job proxy's announcement (POST api/internal/announce): an HTTP status. */
+  onAnnounce(handler: (body: AnnounceRequest, authorization: string | undefined) => Promise<number>): void;
   close(): Promise<void>;
 }
 
 const REDEEM_PATH = '/services/hubapps/api/internal/redeem-grant';
+const ANNOUNCE_PATH = '/services/hubapps/api/internal/announce';
 
 export async function startFakeService(): Promise<FakeService> {
   const calls: FakeService['calls'] = [];
@@ -79,6 +82,7 @@ export async function startFakeService(): Promise<FakeService> {
   const redeems: FakeService['redeems'] = [];
   const grants = new Map<string, { serverId: number; user: string; admin: boolean; next: string }>();
   let redeemStatus: number | null = null;
+  let announce: (body: AnnounceRequest, authorization: string | undefined) => Promise<number> = async () => 404;
   const redeem = (text: string, authorization: string | undefined, res: import('node:http').ServerResponse) => {
     const body = JSON.parse(text) as RedeemGrantRequest;
     redeems.push({ body, authorization });
@@ -95,6 +99,10 @@ export async function startFakeService(): Promise<FakeService> {
     req.on('data', (c) => (text += c));
     req.on('end', () => {
       if (req.method === 'POST' && req.url === REDEEM_PATH) return redeem(text, req.headers.authorization, res);
+      if (req.method === 'POST' && req.url === ANNOUNCE_PATH) {
+        void announce(JSON.parse(text) as AnnounceRequest, req.headers.authorization).then((status) => res.writeHead(status).end('{}'));
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/services/hubapps/api/internal/proxy-auth') {
         res.writeHead(404).end();
         return;
@@ -121,6 +129,7 @@ export async function startFakeService(): Promise<FakeService> {
       return code;
     },
     failRedeems: (status) => (redeemStatus = status),
+    onAnnounce: (handler) => (announce = handler),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
