@@ -19,7 +19,11 @@ export const slurmAppSchema = z.strictObject({
     .default([])
     .describe('More sbatch options, one per item (e.g. --constraint=avx2).'),
   choices: z
-    .strictObject({ hours: limit('hours of wall time').optional(), cpus: limit('cores').optional(), mem_mb: limit('MB of memory').optional() })
+    .strictObject({
+      hours: limit('hours of wall time').optional().describe('Offer the option `hours` (replaces time_minutes).'),
+      cpus: limit('cores').optional().describe('Offer the option `cpus` (replaces cpus).'),
+      mem_mb: limit('MB of memory').optional().describe('Offer the option `mem_mb` (replaces mem_mb).'),
+    })
     .prefault({})
     .describe('What users may choose when they start the app, up to these limits (the start dialog offers them; the service checks them).'),
 });
@@ -101,4 +105,27 @@ export function checkStartOptions(slurmApps: readonly string[], app: { name: str
   }
   const keys = Object.keys(options);
   if (keys.length > 0) throw badRequest('unknown_option', `app '${app.name}' takes no option '${keys[0]!.slice(0, 40)}'`);
+}
+
+/** A choice the start dialog offers (GET api/apps), with the app's default and the admin's limit. */
+export interface StartOption {
+  name: (typeof CHOICE_KEYS)[number];
+  label: string;
+  min: number;
+  max: number;
+  default: number;
+}
+
+export function startOptions(slurmApps: readonly string[], app: { name: string; slurm?: SlurmApp }): StartOption[] {
+  const s = app.slurm;
+  if (!s || !runsOnSlurm(slurmApps, app)) return [];
+  const defaults = { hours: Math.max(1, Math.round(s.time_minutes / 60)), cpus: s.cpus, mem_mb: s.mem_mb };
+  const labels = { hours: 'Hours', cpus: 'CPU cores', mem_mb: 'Memory (MB)' };
+  return CHOICE_KEYS.filter((k) => s.choices[k]).map((k) => ({
+    name: k,
+    label: labels[k],
+    min: 1,
+    max: s.choices[k]!.max,
+    default: Math.min(defaults[k], s.choices[k]!.max),
+  }));
 }
