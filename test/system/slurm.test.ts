@@ -24,6 +24,7 @@ const APPS = {
   hog: { title: 'Memory hog', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 30 }, slurm: job() },
   short: { title: 'One minute', command: WEB, ready: { timeout: 30 }, slurm: job({ time_minutes: 1 }) },
   later: { title: 'Starts in an hour', command: WEB, slurm: job({ extra_args: ['--begin=now+3600'] }) },
+  nowhere: { title: 'No such partition', command: WEB, slurm: job({ partition: 'nosuch' }) },
 };
 
 describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', function () {
@@ -118,6 +119,28 @@ describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', functio
     }
     assert.equal((await jobsOf(alice)).length, before);
     assert.equal(stack.row(alice, 'toomuch'), undefined);
+  });
+
+  it('answers a job Slurm refuses with 422 and sbatch\'s reason; the server is failed and no job or request file is left', async () => {
+    const r = await stack.api('POST', `/users/${alice}/servers/nowhere`, { app: 'nowhere' });
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    assert.match(r.body.message, /Slurm did not accept the job: .*(partition|Partition)/);
+    assert.equal(stack.row(alice, 'nowhere')!.state, 'failed');
+    assert.equal((await jobsOf(alice)).filter((j) => j.name === 'hubapps-nowhere').length, 0);
+    const left = await run('find', [`/home/${alice}/.hubapps/slurm`, '-name', 'nowhere-*.json']);
+    assert.equal(left.stdout.trim(), '');
+  });
+
+  it('keeps the secret out of reach: a 0700 directory, no request file left once the job\'s proxy read it, nothing in scontrol or the batch script', async () => {
+    const dir = await run('stat', ['-c', '%a %U', `/home/${alice}/.hubapps/slurm`]);
+    assert.equal(dir.stdout.trim(), `700 ${alice}`);
+    const left = await run('find', [`/home/${alice}/.hubapps/slurm`, '-name', '*.json']);
+    assert.equal(left.stdout.trim(), '', 'a request file with the secret was left behind');
+    const secret = stack.row(alice, 'webjob')!.secret!;
+    const shown = await run('scontrol', ['-o', 'show', 'job', saved('webjob').jobId]);
+    assert.ok(!shown.stdout.includes(secret), 'the secret shows in scontrol show job');
+    const script = await run('scontrol', ['write', 'batch_script', saved('webjob').jobId, '-']);
+    assert.ok(script.stdout.length > 0 && !script.stdout.includes(secret), 'the secret is in the batch script');
   });
 
   it('carries WebSocket traffic through CHP to an app in a job (the built-in terminal), which sees its job\'s SLURM_* variables', async () => {
