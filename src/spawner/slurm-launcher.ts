@@ -1,5 +1,4 @@
 import { appendFileSync } from 'node:fs';
-import { EventEmitter } from 'node:events';
 import { HubappsError } from '../errors.js';
 import { PROTOCOL_VERSION, PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitted, type StartRequest } from '../proxy/protocol.js';
 import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
@@ -44,7 +43,6 @@ export class SlurmLauncher implements Launcher {
   private readonly cache = new Map<string, { at: number; status: Promise<SlurmJobStatus> }>();
   private readonly shownEnd = new Set<string>();
   private readonly live = new Map<string, string>();
-  private readonly events = new EventEmitter();
 
   constructor(private readonly opts: SlurmLauncherOptions) {}
 
@@ -114,8 +112,9 @@ export class SlurmLauncher implements Launcher {
     return undefined;
   }
 
-  onExit(listener: (serverId: number, info: ExitInfo) => void): void {
-    this.events.on('exit', listener);
+  /** No local process to wait on: a job's end is seen by probe, on the next reconcile pass. */
+  onExit(): void {
+    return;
   }
 
   async probe(handle: LaunchHandle, since = 0): Promise<ProbeResult> {

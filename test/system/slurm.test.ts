@@ -24,12 +24,13 @@ const APPS = {
   hog: { title: 'Memory hog', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 30 }, slurm: job() },
   short: { title: 'One minute', command: WEB, ready: { timeout: 30 }, slurm: job({ time_minutes: 1 }) },
   later: { title: 'Starts in an hour', command: WEB, slurm: job({ extra_args: ['--begin=now+3600'] }) },
+  idle: { title: 'Idle', command: WEB, ready: { timeout: 30 }, idle_timeout: 3, slurm: job() },
   nowhere: { title: 'No such partition', command: WEB, slurm: job({ partition: 'nosuch' }) },
 };
 
 describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', function () {
   this.timeout(240_000);
-  const stack = new SystemStack({ apps: APPS, config: { slurm: { apps: Object.keys(APPS), pending_timeout: 600 } } });
+  const stack = new SystemStack({ apps: APPS, config: { slurm: { apps: Object.keys(APPS), pending_timeout: 15 } } });
   let mode = '';
   let bobToken = '';
 
@@ -102,7 +103,7 @@ describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', functio
     assert.equal(saved('webjob').launcher, 'slurm');
     assert.equal(saved('webjob').jobId, jobs[0]!.id);
     const said = messages('webjob').join('\n');
-    assert.match(said, new RegExp(`submitted|starting on ${jobs[0]!.node}`));
+    assert.match(said, /spawned via slurm launcher/);
     assert.match(said, /listening on \S+:\d+/);
   });
 
@@ -205,6 +206,23 @@ describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', functio
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.state, 'stopped', r.body.reason);
     assert.equal(await jobState(jobId), 'CANCELLED');
+  });
+
+  it('gives up on a job still queued after slurm.pending_timeout: cancelled, and the start failed with the queue\'s reason', async () => {
+    await start('later2', 'later');
+    const row = await waitFor(() => ended('later2'), { timeout: 45_000, interval: 500, what: 'the queued start to time out' });
+    assert.equal(row.state, 'failed');
+    assert.match(row.reason ?? '', /waited in the queue for more than 15 s \(BeginTime\) and was cancelled/);
+    assert.equal(await jobState(saved('later2').jobId), 'CANCELLED');
+  });
+
+  it('culls an idle server by ending its job', async () => {
+    await start('idle', 'idle');
+    await stack.waitState(alice, 'idle', ['running'], 60_000);
+    const row = await waitFor(() => ended('idle'), { timeout: 30_000, interval: 500, what: 'the idle server to be culled' });
+    assert.equal(row.state, 'stopped', row.reason ?? '');
+    assert.match(row.reason ?? '', /culled: idle/);
+    assert.ok(['COMPLETED', 'CANCELLED', null].includes(await jobState(saved('idle').jobId)));
   });
 
   it('ends a job that outgrows its memory with a reason that says so (enforced with task/cgroup)', async function () {
