@@ -107,6 +107,17 @@ describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', functio
     assert.match(said, /listening on \S+:\d+/);
   });
 
+  it('runs apps not listed in slurm.apps on this host through sudo, beside the jobs', async () => {
+    await start('onhost', 'web');
+    await stack.waitState(alice, 'onhost', ['running'], 30_000);
+    const row = stack.row(alice, 'onhost')!;
+    assert.equal(saved('onhost').launcher, 'sudo');
+    assert.equal((await stack.routes())[`/apps/${alice}/onhost`]!.target, `http://127.0.0.1:${row.port}`);
+    assert.equal((await jobsOf(alice)).filter((j) => j.name === 'hubapps-onhost').length, 0);
+    const r = await stack.api('DELETE', `/users/${alice}/servers/onhost`);
+    assert.equal(r.body.state, 'stopped', r.body.reason);
+  });
+
   it('refuses resource choices beyond the admin\'s limits, and options the app does not offer, before anything is submitted', async () => {
     const before = (await jobsOf(alice)).length;
     for (const [options, re] of [
