@@ -34,9 +34,11 @@ describe('launcher page: starting an app as a Slurm job with a resource choice (
     await stack?.stop();
   });
 
-  it('asks for hours and cores within the admin\'s limits, submits the job with them, and opens the app from the node', async () => {
+  it('marks the app as a cluster job, asks for hours and cores within the admin\'s limits, submits the job with them, and opens the app from the node', async () => {
     const { page, errors } = await loginAs(browser, stack, 'alice');
     await waitForLauncher(page, 'alice');
+    await page.locator('.card[data-app="hellojob"] .runs-on', { hasText: 'Runs as a job on the cluster' }).waitFor();
+    assert.equal(await page.locator('.card[data-app="hello"] .runs-on').count(), 0);
     await page.getByRole('button', { name: 'Start Hello on the cluster', exact: true }).click();
     const dialog = page.locator('#options-dialog');
     await dialog.waitFor();
