@@ -18,7 +18,10 @@ export interface LifecycleDeps {
   config: Config;
   store: ServerStore;
   launcher: Launcher;
+  /** JupyterHub's CHP: the catch-all for /apps and, when configured, the service's own route. */
   routes: RouteTable;
+  /** Where server routes live: the apps CHP (host routing) in the host layout, else the same table as `routes`. */
+  serverRoutes: RouteTable;
   catalog: () => CatalogView;
   users: UserChecker;
   urls: Urls;

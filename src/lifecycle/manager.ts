@@ -5,6 +5,7 @@ import { pickPort } from '../spawner/ports.js';
 import type { Announcement, ExitInfo } from '../spawner/launcher.js';
 import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
+import { logFailedStart } from './failure-log.js';
 import { handleOf, savedHandle } from './handles.js';
 import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
 import { watchStart } from './watch-start.js';
@@ -35,7 +36,7 @@ export class ServerManager {
       return started;
     } catch (err) {
       this.busy.delete(row.id);
-      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed');
+      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed', err);
       throw err;
     }
   }
@@ -67,9 +68,8 @@ export class ServerManager {
       }
       await this.publish(row);
     } catch (err) {
-      this.deps.log.error({ err, server: row.id }, 'start failed');
       await this.deps.launcher.stop(handleOf(this.deps.launcher, row)).catch(() => undefined);
-      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal');
+      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal', err);
     } finally {
       this.busy.delete(row.id);
     }
@@ -92,15 +92,17 @@ export class ServerManager {
     const route = this.deps.urls.serverRoute(row.user, row.name);
     const target = this.deps.launcher.routeTarget(handleOf(this.deps.launcher, row));
     if (!target) throw new HubappsError('no_route_target', 500, 'the server reported ready but its address is not known');
-    await this.deps.routes.add(route, target, { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
+    await this.deps.serverRoutes.add(route, target, { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
     const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
-    if (!running) return void (await this.deps.routes.remove(route).catch(() => undefined));
+    if (!running) return void (await this.deps.serverRoutes.remove(route).catch(() => undefined));
     this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);
   }
 
-  private fail(row: ServerRow, reason: string, code: string): void {
+  private fail(row: ServerRow, reason: string, code: string, err?: unknown): void {
     const failed = this.deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: reason });
-    if (failed) this.deps.metrics.spawnFailures.inc({ reason: code });
+    if (!failed) return;
+    this.deps.metrics.spawnFailures.inc({ reason: code });
+    logFailedStart(this.deps.log, row, code, reason, err);
   }
 
   /** Stop a server and wait until its processes and route are gone. Stopping a stopped server is not an error. */
@@ -128,7 +130,7 @@ export class ServerManager {
       reason = err instanceof HubappsError ? err.message : String(err);
       this.deps.log.error({ err, server: row.id }, 'stop failed');
     }
-    await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
+    await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
       this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
     });
     const to = reason ? 'failed' : 'stopped';
@@ -158,7 +160,7 @@ export class ServerManager {
       message: reason ?? 'the app exited',
     });
     if (done) {
-      await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
+      await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
       await this.deps.launcher.forceKill(handleOf(this.deps.launcher, row));
     }
   }

@@ -1,4 +1,4 @@
-import { tailLog } from '../spawner/logs.js';
+import { currentAttemptStart, tailLog } from '../spawner/logs.js';
 import { sleep } from '../spawner/pids.js';
 import { explainEarlyExit, type StartFailure } from '../spawner/start-failure.js';
 import type { ServerRow } from '../store/servers.js';
@@ -27,7 +27,8 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
     // Reloaded each time: the launcher's state may grow meanwhile (an announced address).
     const handle = handleOf(deps.launcher, current);
     const probe = await deps.launcher.probe(handle, since);
-    const report = probe.report;
+    // An answer counts only while what this start launched (process or job) runs: once it is gone, nothing at its address is this start's proxy.
+    const report = probe.launched ? probe.report : undefined;
     if (probe.status && probe.status !== status) deps.store.progress(current, probe.status);
     status = probe.status ?? status;
     // Time in a queue is not the app's start-up time; the launcher enforces its own limit on waiting.
@@ -46,8 +47,10 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
       }
     } else {
       const exit = deps.launcher.exitOf(handle);
-      if (exit || !probe.alive) {
-        const tail = tailLog(current.log_file, 20);
+      if (exit || !probe.launched) {
+        const lines = tailLog(current.log_file, 20);
+        // Only this attempt's lines explain this failure: an earlier attempt may have failed differently.
+        const tail = lines.slice(currentAttemptStart(lines));
         const failure = probe.ended
           ? { ...probe.ended, retry: false }
           : explainEarlyExit(handle.kind, exit ?? { code: null, signal: null }, tail, row.user, deps.config.allowed_group);

@@ -8,7 +8,11 @@ import type { Socket } from 'node:net';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import type { Activity } from './activity.js';
 import type { AppTarget } from './launch-plan.js';
+import { staysOnHost } from './cookie-scope.js';
+import { log } from './log.js';
 import { PrefixRewriter } from './rewrite.js';
+import { ResponseHeaders, setForwardedHeaders } from './headers.js';
+import type { FramingPolicy } from './protocol.js';
 
 export interface ForwardOptions {
   target: AppTarget;
@@ -16,6 +20,9 @@ export interface ForwardOptions {
   prefix: string;
   stripPrefix: boolean;
   publicOrigin: string;
+  /** The server has its own host (publicOrigin): cookies the app scopes to a wider Domain are dropped. */
+  ownOrigin?: boolean;
+  framing: FramingPolicy;
   activity: Activity;
   /** The app could not be reached (or the connection broke); `res` is the socket for upgrades. */
   onError: (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => void;
@@ -45,7 +52,8 @@ export class Forwarder {
     // Without an 'error' listener http-proxy-3 throws; errors of client sockets on upgrades land here.
     this.proxy.on('error', (err, req, res) => opts.onError(err, req, res));
     this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => this.countFrames(proxyReq, socket));
-    if (opts.stripPrefix) this.rewriteResponses();
+    this.rewriteResponses();
+    if (opts.ownOrigin) this.keepCookiesOnHost(pub.hostname);
   }
 
   web(req: IncomingMessage, res: ServerResponse): void {
@@ -65,10 +73,7 @@ export class Forwarder {
   /** Adjust the request in place; `req.url` is known to start with the prefix. */
   private prepare(req: IncomingMessage, upgrade: boolean): void {
     const h = req.headers;
-    const remote = req.socket.remoteAddress ?? '';
-    const xff = h['x-forwarded-for'];
-    h['x-forwarded-for'] = xff ? `${xff}, ${remote}` : remote;
-    h['x-forwarded-proto'] = this.proto;
+    setForwardedHeaders(h, req.socket.remoteAddress ?? '', this.proto, upgrade ? null : this.publicHost);
     if (this.opts.stripPrefix) {
       h['x-forwarded-prefix'] = this.base;
       req.url = req.url!.slice(this.base.length);
@@ -79,9 +84,6 @@ export class Forwarder {
       // Apps compare Origin with Host (or X-Forwarded-Host): make all of them say "the app itself".
       if (h.origin !== undefined) h.origin = this.appOrigin;
       h.host = this.appHost;
-      delete h['x-forwarded-host'];
-    } else {
-      h['x-forwarded-host'] = this.publicHost;
     }
   }
 
@@ -96,14 +98,20 @@ export class Forwarder {
     });
   }
 
+  private keepCookiesOnHost(host: string): void {
+    this.proxy.on('proxyRes', (proxyRes) => {
+      const cookies = proxyRes.headers['set-cookie'];
+      if (cookies === undefined) return;
+      const kept = cookies.filter((c) => staysOnHost(c, host));
+      if (kept.length < cookies.length) log(`dropped ${cookies.length - kept.length} cookie(s) the app scoped wider than ${host}`);
+      proxyRes.headers['set-cookie'] = kept;
+    });
+  }
+
   private rewriteResponses(): void {
     const ownHosts = new Set([this.appHost, `localhost${'port' in this.opts.target ? `:${this.opts.target.port}` : ''}`, this.publicHost]);
-    const rewriter = new PrefixRewriter(this.opts.prefix, ownHosts);
-    this.proxy.on('proxyRes', (proxyRes, req) => {
-      const headers = proxyRes.headers;
-      if (headers.location !== undefined) headers.location = rewriter.location(headers.location, req.headers.host);
-      const cookies = headers['set-cookie'];
-      if (cookies !== undefined) headers['set-cookie'] = cookies.map((c) => rewriter.setCookie(c));
-    });
+    const rewriter = this.opts.stripPrefix ? new PrefixRewriter(this.opts.prefix, ownHosts) : null;
+    const headers = new ResponseHeaders(this.opts.prefix, this.opts.framing, rewriter);
+    this.proxy.on('proxyRes', (proxyRes, req) => headers.apply(proxyRes.headers, req.headers.host));
   }
 }

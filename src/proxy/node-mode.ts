@@ -1,7 +1,7 @@
 /**
  * A proxy in a Slurm job on a compute node: CHP on the hub host must reach it, so it
  * listens on every interface at a port the kernel picks, then tells the service where
- * (authenticated with the server's secret). Access to the app is still enforced by the
+ * (signed with the server's secret, which does not cross the network). Access to the app is still enforced by the
  * proxy itself, as on the hub host.
  */
 import type { Server } from 'node:http';
@@ -26,7 +26,7 @@ export async function listenOnNode(server: Server, req: StartRequest): Promise<s
   const url = new URL(SERVICE_ANNOUNCE_PATH, req.serviceUrl);
   for (let attempt = 1; ; attempt++) {
     try {
-      const answer = await postToService(url, req.secret, announce);
+      const answer = await postToService(url, req.secret, announce, true);
       if (answer.status === 200) return `${host}:${port}`;
       if (answer.status === 409 && attempt < ATTEMPTS) {
         await sleep(300 * attempt);

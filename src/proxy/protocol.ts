@@ -27,6 +27,13 @@ export const SERVICE_AUTHORIZE_PATH = 'authorize';
 export const GRANT_PATH = '_hubapps/grant';
 /** The service's loopback endpoint that redeems a code (relative to serviceUrl). */
 export const SERVICE_REDEEM_GRANT_PATH = 'api/internal/redeem-grant';
+/** The service's loopback endpoint that says whether a browser session is still valid (relative to serviceUrl). */
+export const SERVICE_SESSION_CHECK_PATH = 'api/internal/session-check';
+/**
+ * Below the server prefix: the short-lived cookie that binds an access code to the browser
+ * that asked for it (named with the server id, scoped to {prefix}_hubapps/).
+ */
+export const GRANT_NONCE_COOKIE = 'hubapps-grant-';
 
 export interface StartRequest {
   op: 'start';
@@ -42,8 +49,18 @@ export interface StartRequest {
   secret: string;
   /** Browser-facing origin, e.g. https://hub.example.org (for redirects, cookies and the WebSocket Origin check). */
   publicOrigin: string;
+  /**
+   * Per-server origins: publicOrigin is this server's own origin (https://lab--alice.apps.example.org),
+   * prefix is '/', the access cookie is a __Host- cookie, and cross-origin state changes are refused.
+   * Absent or false: the path layout, publicOrigin shared with the launcher.
+   */
+  ownOrigin?: boolean;
+  /** Origin of the launcher (for the authorize page and links back); publicOrigin when absent. */
+  launcherOrigin?: string;
   /** Extra origins accepted on WebSocket upgrades besides publicOrigin. */
   allowedOrigins: string[];
+  /** Who may frame the app's pages and open them with a usable window handle (config app_framing). */
+  framing: FramingPolicy;
   /** Full path prefix of this server on the public URL, e.g. /apps/alice/rstudio/. */
   prefix: string;
   /** Loopback URL of the service including its prefix, e.g. http://127.0.0.1:10101/services/hubapps/. */
@@ -58,6 +75,18 @@ export interface StartRequest {
    * of its choosing and announces host:port to the service. `port` is then unused.
    */
   node?: { specFile: string };
+  /** The per-server log's budget in bytes: the proxy drops the app's output past it (log_max_bytes). */
+  logMaxBytes: number;
+}
+
+/**
+ * 'server': only the server's own pages may frame its pages; 'none': nobody may. Either
+ * way the app's pages are opened in their own browsing context group (COOP
+ * noopener-allow-popups) unless popups is 'allow'.
+ */
+export interface FramingPolicy {
+  frames: 'server' | 'none';
+  popups: 'isolate' | 'allow';
 }
 
 /** Submit `start` as a Slurm job (run by the proxy as the user on the hub host); answers SlurmSubmitted on stdout. */
@@ -99,7 +128,7 @@ export interface SlurmJobStatus {
   output: string[];
 }
 
-/** POST {serviceUrl}api/internal/announce with the secret: a proxy on a compute node says where it listens. */
+/** POST {serviceUrl}api/internal/announce, signed with the secret (challenge.ts signCall, never the secret itself): a proxy on a compute node says where it listens. */
 export interface AnnounceRequest {
   serverId: number;
   host: string;
@@ -155,7 +184,7 @@ export interface HealthReport {
 /** POST {serviceUrl}api/internal/proxy-auth — the proxy asks whether a credential may use this server. */
 export interface ProxyAuthRequest {
   serverId: number;
-  /** An API token from `Authorization: token T` / `Bearer T` or `?token=`. */
+  /** An API token from `Authorization: token T` / `Bearer T`. */
   token: string;
 }
 
@@ -166,15 +195,25 @@ export interface ProxyAuthResponse {
   ttl: number;
 }
 
-/** POST {serviceUrl}api/internal/redeem-grant with the secret — single use; 403 for a used, expired, forged or foreign code. */
+/** POST {serviceUrl}api/internal/redeem-grant with the secret — single use; 403 for a used, expired, forged, foreign or unbound code. */
 export interface RedeemGrantRequest {
   serverId: number;
   code: string;
+  /** The value of the browser's grant cookie: the code was issued for its hash. */
+  binding: string;
 }
 
 export interface RedeemGrantResponse extends ProxyAuthResponse {
   /** Where the browser wanted to go: a path below the server prefix (the proxy checks it again). */
   next: string;
+  /** Names the launcher session that granted access, for SessionCheckRequest. */
+  session: string;
+}
+
+/** POST {serviceUrl}api/internal/session-check with the secret — 200 while the session may use this server, 403 once not. */
+export interface SessionCheckRequest {
+  serverId: number;
+  session: string;
 }
 
 /** Exit codes of hubapps-proxy that the service interprets. */
@@ -185,6 +224,8 @@ export const PROXY_EXIT = {
   portInUse: 98,
   appNotInCatalog: 3,
   wrongUser: 4,
+  /** Started through sudo, the proxy refused itself: wrong account, not in the group, or an unsafe catalog. */
+  refused: 5,
   /** sbatch refused the job; its message is on stderr. */
-  jobRejected: 5,
+  jobRejected: 6,
 } as const;

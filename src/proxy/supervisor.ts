@@ -15,6 +15,7 @@ import { Activity } from './activity.js';
 import { ProxyStatus } from './status.js';
 import { Access } from './access.js';
 import { TokenChecker } from './token-check.js';
+import { SessionChecker } from './session-check.js';
 import { Grants } from './grant.js';
 import { OriginPolicy } from './origin.js';
 import { createListener, listenLoopback } from './http-server.js';
@@ -26,7 +27,8 @@ import { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
 import { sendPage } from './pages.js';
 import { sleep } from './proc.js';
-import { describeError, log } from './log.js';
+import { describeError, log, useLogBudget } from './log.js';
+import { LogBudget } from './log-budget.js';
 
 /** How long health keeps answering after the app is gone, so the service can read why. */
 const LINGER_MS = 1500;
@@ -41,10 +43,13 @@ export class ProxyExit extends Error {
 }
 
 export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
+  // stdout and stderr are the same per-server log file: one budget for the app's output and the proxy's lines.
+  const output = new LogBudget(process.stderr.fd, request.logMaxBytes);
+  useLogBudget(output);
   const me = userInfo();
   const prepared = await prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell });
   if (!prepared.ok) throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
-  await new Supervisor(request, prepared.app, prepared.plan).run();
+  await new Supervisor(request, prepared.app, prepared.plan, output).run();
 }
 
 class Supervisor {
@@ -61,15 +66,22 @@ class Supervisor {
     private readonly req: StartRequest,
     private readonly catalogApp: CatalogApp,
     private readonly plan: LaunchPlan,
+    private readonly output: LogBudget,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
-    this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
+    this.launcher = (req.launcherOrigin ?? req.publicOrigin) + new URL(req.serviceUrl).pathname;
     const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
     const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
     this.server = createListener({
       request: req,
       status: this.status,
-      access: new Access(tokens, { serverId: req.server.id, prefix: req.prefix, secureCookie: req.publicOrigin.startsWith('https:'), authorizeUrl }),
+      access: new Access(tokens, new SessionChecker({ serverId: req.server.id, secret: req.secret, serviceUrl: req.serviceUrl }), {
+        serverId: req.server.id,
+        prefix: req.prefix,
+        secureCookie: req.publicOrigin.startsWith('https:'),
+        hostCookie: req.ownOrigin === true,
+        authorizeUrl,
+      }),
       grants: new Grants({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl, prefix: req.prefix }),
       origins: new OriginPolicy(req.publicOrigin, req.allowedOrigins),
       activity: this.activity,
@@ -105,6 +117,8 @@ class Supervisor {
       prefix: this.req.prefix,
       stripPrefix: this.catalogApp.strip_prefix,
       publicOrigin: this.req.publicOrigin,
+      ownOrigin: this.req.ownOrigin === true,
+      framing: this.req.framing,
       activity: this.activity,
       onError: (err, req, res) => this.onForwardError(err, req, res),
     });
@@ -118,7 +132,7 @@ class Supervisor {
       }
     } else {
       log(`command: ${JSON.stringify(plan.argv)}`);
-      const spawned = AppProcess.spawn(plan);
+      const spawned = AppProcess.spawn(plan, (chunk) => this.output.write(chunk));
       this.status.appPid = spawned.pid;
       app = spawned;
     }

@@ -1,4 +1,5 @@
 import type { HealthReport, StartRequest } from '../proxy/protocol.js';
+import type { ProxyTarget } from './proxy-client.js';
 import type { Announcement, ExitInfo, Launcher, LaunchHandle, LauncherKind, ProbeResult, ServerRef } from './launcher.js';
 
 /**
@@ -33,6 +34,10 @@ export class LauncherSet implements Launcher {
 
   save(h: LaunchHandle): string {
     return this.of(h.kind).save(h);
+  }
+
+  target(h: LaunchHandle): Promise<ProxyTarget | null> {
+    return this.of(h.kind).target(h);
   }
 
   probe(h: LaunchHandle, since?: number): Promise<ProbeResult> {

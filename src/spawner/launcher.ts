@@ -1,4 +1,5 @@
 import type { HealthReport, StartRequest } from '../proxy/protocol.js';
+import type { ProxyTarget } from './proxy-client.js';
 
 export type LauncherKind = 'sudo' | 'local' | 'slurm';
 
@@ -34,8 +35,14 @@ export interface ExitInfo {
 export interface ProbeResult {
   /** Something of this server still exists (a process, a queued or running job). */
   alive: boolean;
-  /** The proxy answered health with the expected server id and secret. */
+  /** The proxy answered health with the expected server id, proving it knows the secret, from a listener of the server's user. */
   answering: boolean;
+  /**
+   * What the service launched (sudo, the local proxy, a Slurm job) is still running. While a
+   * start is watched it must be: an answer from an address whose launched process or job is
+   * gone is not this start's proxy.
+   */
+  launched: boolean;
   report?: HealthReport;
   /** Not ready yet through no fault of the app (a queued job): the readiness deadline waits. */
   waiting?: boolean;
@@ -69,7 +76,13 @@ export interface Launcher {
   load(ref: ServerRef, saved: string | null): LaunchHandle;
   /** The handle's state as it goes into SQLite. */
   save(handle: LaunchHandle): string;
-  /** Alive and answering as this server? Readiness, reconcile and re-adoption use it. */
+  /**
+   * Where this server's proxy listens and how far a listener there can be trusted before
+   * the service signs a call to it; null while that is not known (a job not yet announced).
+   * Every call the launcher makes to its proxy goes to this target.
+   */
+  target(handle: LaunchHandle): Promise<ProxyTarget | null>;
+  /** Alive and answering as this server (the proof of the secret, from a listener `target` allows)? Readiness, reconcile and re-adoption use it. */
   probe(handle: LaunchHandle, since?: number): Promise<ProbeResult>;
   /** Take in what a health report says (e.g. the proxy's pid); true when the state changed and should be saved. */
   observe(handle: LaunchHandle, report: HealthReport): boolean;

@@ -17,6 +17,11 @@ export class LocalLauncher extends ProcessLauncher {
     super();
   }
 
+  /** Every server runs as the service's own user. */
+  protected async uidOf(_user: string): Promise<number> {
+    return process.getuid!();
+  }
+
   protected command(_user: string) {
     return { file: process.execPath, args: [PROXY_MAIN, '--catalog-dir', this.catalogDir] };
   }

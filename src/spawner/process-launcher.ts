@@ -4,8 +4,10 @@ import fs from 'node:fs';
 import { HubappsError, errnoCode } from '../errors.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest, type StopRequest } from '../proxy/protocol.js';
 import type { ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
+import { attemptLine } from './logs.js';
 import { runs, signal, waitUntil } from './pids.js';
-import { fetchHealth, requestShutdown } from './proxy-client.js';
+import { ListenerOwners } from '../procfs/listeners.js';
+import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 
 /** What every hubapps-proxy's command line contains, whichever wrapper started it. */
 const PROXY_ENTRY = 'proxy/main.js';
@@ -34,15 +36,25 @@ export abstract class ProcessLauncher implements Launcher {
   abstract readonly kind: 'sudo' | 'local';
   private readonly exits = new Map<number, ExitInfo>();
   private readonly events = new EventEmitter();
+  private readonly listenerOwners = new ListenerOwners();
+  private readonly owner = (port: number, uid: number) => this.listenerOwners.ownedBy(port, uid);
 
   /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
   protected abstract command(user: string): { file: string; args: string[] };
   /** A string in the launched process's /proc/PID/cmdline (sudo's or the proxy's) that proves a recorded pid is still one of ours. */
   protected abstract readonly marker: string;
+  /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
+  protected abstract uidOf(user: string): Promise<number>;
+
+  /** On this host's loopback, so the listener's owner is checked; a user NSS no longer knows has no listener the service could trust (uid -1 matches none). */
+  async target(handle: LaunchHandle): Promise<ProxyTarget> {
+    return { port: handle.port, secret: handle.secret, uid: await this.uidOf(handle.user).catch(() => -1), listener: 'local' };
+  }
 
   async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
     const fd = openLog(logFile);
     try {
+      fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
       const { file, args } = this.command(spec.server.user);
       const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
       const pid = await new Promise<number>((resolve, reject) => {
@@ -101,11 +113,12 @@ export abstract class ProcessLauncher implements Launcher {
   }
 
   async probe(handle: LaunchHandle, since = 0): Promise<ProbeResult> {
-    const res = await fetchHealth(handle.port, handle.secret, since);
+    const alive = this.processAlive(handle);
+    const res = await fetchHealth(await this.target(handle), since, this.owner);
     if (res.ok && res.body.serverId === handle.serverId) {
-      return { alive: true, answering: true, report: res.body };
+      return { alive: true, answering: true, launched: alive, report: res.body };
     }
-    return { alive: this.processAlive(handle), answering: false };
+    return { alive, answering: false, launched: alive };
   }
 
   private processAlive(handle: LaunchHandle): boolean {
@@ -117,7 +130,7 @@ export abstract class ProcessLauncher implements Launcher {
   async stop(handle: LaunchHandle, opts: { graceMs?: number } = {}): Promise<void> {
     const grace = opts.graceMs ?? 5000;
     const gone = () => !this.processAlive(handle);
-    const asked = await requestShutdown(handle.port, handle.secret);
+    const asked = await requestShutdown(await this.target(handle), this.owner);
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
     const { launcherPid, proxyPid } = pids(handle);
     if (launcherPid && runs(launcherPid, this.marker)) {

@@ -3,15 +3,18 @@ import { HubappsError } from '../errors.js';
 import { PROTOCOL_VERSION, PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitted, type StartRequest } from '../proxy/protocol.js';
 import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
 import { sleep, waitUntil } from './pids.js';
-import { fetchHealth, requestShutdown } from './proxy-client.js';
+import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 import { runProxyOp } from './run-proxy.js';
 import { explainEarlyExit } from './start-failure.js';
 import { describeEnd, describeLive, jobEnded, jobQueued } from './slurm-states.js';
+import { isThisHost } from './this-host.js';
 
 export interface SlurmLauncherOptions {
   /** How to run hubapps-proxy as `user` (sudo in production). */
   command: (user: string) => { file: string; args: string[] };
   via: 'sudo' | 'local';
+  /** The uid a user's proxy runs as, for the listener check when a job's node is this host. */
+  uidOf: (user: string) => Promise<number>;
   /** The service URL proxies on compute nodes use; unset: the one in the start request. */
   serviceUrl?: string;
   pendingTimeoutS: number;
@@ -95,12 +98,33 @@ export class SlurmLauncher implements Launcher {
     if (!HOST.test(where.host) || !Number.isInteger(where.port) || where.port < 1 || where.port > 65535) {
       throw new HubappsError('announce_invalid', 400, 'host must be a host name or address and port a TCP port');
     }
-    const health = await fetchHealth(where.port, handle.secret, 0, 3000, where.host);
+    // Slurm, asked as the user, must place this job on the announced node: the announcer then runs inside the job.
+    const status = await this.status(handle, 0);
+    if (status.state !== 'RUNNING' || status.node !== where.host) {
+      throw new HubappsError('announce_mismatch', 403, `Slurm reports job ${s.jobId} as ${status.state} on ${status.node || '(no node)'}, not running on ${where.host}`);
+    }
+    const health = await fetchHealth(await this.targetAt(handle, where.host, where.port), 0, undefined, 3000);
     if (!health.ok || health.body.serverId !== handle.serverId) {
       throw new HubappsError('announce_unverified', 502, `nothing at ${where.host}:${where.port} answers as server ${handle.serverId} (${health.ok ? 'another server' : health.error})`);
     }
     Object.assign(handle.state, { host: where.host, nodePort: where.port });
     appendLog(s.log, `hubapps: job ${s.jobId} runs on ${where.host}, its proxy listens on port ${where.port}\n`);
+  }
+
+  /**
+   * The job's node and port once announced. A node that is this host (a single-node
+   * cluster) gets the listener-owner check as a host proxy does; on another node only the
+   * proof of the secret counts, after announce matched the node to the job through squeue.
+   */
+  async target(handle: LaunchHandle): Promise<ProxyTarget | null> {
+    const s = job(handle);
+    return s.host && s.nodePort ? this.targetAt(handle, s.host, s.nodePort) : null;
+  }
+
+  private async targetAt(handle: LaunchHandle, host: string, port: number): Promise<ProxyTarget> {
+    const local = await isThisHost(host);
+    const uid = local ? await this.opts.uidOf(handle.user).catch(() => -1) : -1;
+    return { host, port, secret: handle.secret, uid, listener: local ? 'local' : 'remote' };
   }
 
   routeTarget(handle: LaunchHandle): string | null {
@@ -119,22 +143,23 @@ export class SlurmLauncher implements Launcher {
 
   async probe(handle: LaunchHandle, since = 0): Promise<ProbeResult> {
     const s = job(handle);
-    if (!s.jobId) return { alive: false, answering: false };
-    if (s.host && s.nodePort) {
-      const health = await fetchHealth(s.nodePort, handle.secret, since, 2000, s.host);
-      if (health.ok && health.body.serverId === handle.serverId) return { alive: true, answering: true, report: health.body };
+    if (!s.jobId) return { alive: false, answering: false, launched: false };
+    const target = await this.target(handle);
+    if (target) {
+      const health = await fetchHealth(target, since);
+      if (health.ok && health.body.serverId === handle.serverId) return { alive: true, answering: true, launched: true, report: health.body };
     }
     const status = await this.status(handle, this.opts.statusCacheMs);
     if (jobEnded(status)) {
       this.showEnd(s, status);
-      return { alive: false, answering: false, ended: describeEnd(status, { memMb: s.memMb ?? undefined, timeMinutes: s.timeMinutes ?? undefined }) };
+      return { alive: false, answering: false, launched: false, ended: describeEnd(status, { memMb: s.memMb ?? undefined, timeMinutes: s.timeMinutes ?? undefined }) };
     }
     if (jobQueued(status) && s.submittedAt && Date.now() - s.submittedAt > this.opts.pendingTimeoutS * 1000) {
       await this.cancel(handle);
       const reason = `Slurm job ${s.jobId} waited in the queue for more than ${this.opts.pendingTimeoutS} s (${status.reason}) and was cancelled: try fewer resources or later`;
-      return { alive: false, answering: false, ended: { code: 'queue_timeout', reason } };
+      return { alive: false, answering: false, launched: false, ended: { code: 'queue_timeout', reason } };
     }
-    return { alive: true, answering: false, waiting: jobQueued(status), status: this.liveText(s.jobId, status) };
+    return { alive: true, answering: false, launched: true, waiting: jobQueued(status), status: this.liveText(s.jobId, status) };
   }
 
   /** One text per job and state, so the progress stream gets one line per change rather than per poll. */
@@ -159,8 +184,9 @@ export class SlurmLauncher implements Launcher {
     const s = job(handle);
     if (!s.jobId) return;
     const ended = async () => jobEnded(await this.status(handle, 0));
-    if (s.host && s.nodePort) {
-      const asked = await requestShutdown(s.nodePort, handle.secret, 2000, s.host);
+    const target = await this.target(handle);
+    if (target) {
+      const asked = await requestShutdown(target);
       if (asked.ok && (await waitUntil(ended, (opts.graceMs ?? 5000) + 5000, 300))) return void (await this.probe(handle));
     }
     await this.cancel(handle);

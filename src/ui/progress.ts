@@ -155,8 +155,8 @@ export class ProgressView {
 
   private async showLogTail(server: Server): Promise<void> {
     try {
-      const { lines } = await api<{ lines: string[] }>('GET', `${serverPath(server.user, server.name)}/logs?tail=30`);
-      this.el.log.textContent = lines.length ? lines.join('\n') : '(the log is empty)';
+      const { lines, current_attempt } = await api<{ lines: string[]; current_attempt: number }>('GET', `${serverPath(server.user, server.name)}/logs?tail=30`);
+      this.el.log.textContent = lines.length ? currentAttemptFirst(lines, current_attempt) : '(the log is empty)';
     } catch (err) {
       this.el.log.textContent = `(could not read the log: ${(err as Error).message})`;
     }
@@ -179,4 +179,10 @@ export class ProgressView {
     this.source?.close();
     this.source = undefined;
   }
+}
+
+/** This attempt's lines first (they explain the failure on screen), then earlier attempts under a marked heading. */
+function currentAttemptFirst(lines: string[], start: number): string {
+  const now = lines.slice(start).join('\n');
+  return start > 0 ? `${now}\n\n── earlier attempts (older) ──\n${lines.slice(0, start).join('\n')}` : now;
 }

@@ -3,6 +3,7 @@ import { HubappsError } from '../../src/errors.js';
 import type { StartRequest } from '../../src/proxy/protocol.js';
 import type { LaunchHandle } from '../../src/spawner/launcher.js';
 import { SlurmLauncher } from '../../src/spawner/slurm-launcher.js';
+import { NssUserDirectory } from '../../src/users/nss.js';
 import { freePort, requireRootOrSkip, tmpDir, type TmpDir } from '../helpers/index.js';
 import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harness.js';
 import { launcherContract } from '../unit/spawner/launcher-contract.js';
@@ -57,10 +58,13 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
   }
 
   launcherContract('slurm', () => ({
+    // The test cluster's only node is this host, so the job's listener is checked for its owner as a host proxy's is.
+    listener: 'local',
     launcher: () =>
       new Recording({
         command: (user) => ({ file: '/usr/bin/sudo', args: ['-n', '-u', user, '--', installed!.proxyPath] }),
         via: 'sudo',
+        uidOf: async (user) => (await new NssUserDirectory().lookup(user)).uid,
         pendingTimeoutS: 600,
         statusCacheMs: 0,
         allowedGroup: TEST_GROUP,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { SudoLauncher } from '../../src/spawner/sudo-launcher.js';
+import { NssUserDirectory } from '../../src/users/nss.js';
 import { requireRootOrSkip, tmpDir, freePort, type TmpDir } from '../helpers/index.js';
 import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harness.js';
 import { launcherContract } from '../unit/spawner/launcher-contract.js';
@@ -31,7 +32,8 @@ describe('system: the sudo launcher keeps the launcher contract (real sudo, real
   // The test runs as root, so this proves the launcher's side of the contract with real sudo
   // and a real user; the sudoers rule itself is proved by the core system tests.
   launcherContract('sudo', () => ({
-    launcher: () => new SudoLauncher('/usr/bin/sudo', installed!.proxyPath),
+    listener: 'local',
+    launcher: () => new SudoLauncher('/usr/bin/sudo', installed!.proxyPath, new NssUserDirectory()),
     spec: async (serverId) =>
       makeSpec({ catalog: undefined as never, service: service!, app: 'web', user: TEST_USERS.alice, name: `web${serverId}`, serverId }, await freePort()),
     logFile: join(logs!.path, 'contract.log'),

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import type { Launcher, LaunchHandle } from '../../../src/spawner/launcher.js';
 import type { StartRequest } from '../../../src/proxy/protocol.js';
 import { tailLog } from '../../../src/spawner/logs.js';
+import { fetchHealth } from '../../../src/spawner/proxy-client.js';
 import { waitFor } from '../../helpers/wait.js';
 
 export interface ContractBed {
@@ -20,6 +21,8 @@ export interface ContractBed {
   logFile: string;
   /** How long a start may take to become ready here (a queue adds time). */
   readyMs: number;
+  /** Whether this bed's proxies listen on this host (their listener's owner can be checked) or on another one. */
+  listener: 'local' | 'remote';
   /** Kill the app's process behind the proxy's back (as its owner or root can). */
   killApp(appPid: number, handle: LaunchHandle): Promise<void>;
 }
@@ -86,12 +89,26 @@ export function launcherContract(title: string, makeBed: () => ContractBed): voi
       assert.equal(await statusOf(`${target}${spec.prefix}`), 302);
     });
 
+    it('the running server\'s proxy target is where CHP is routed, and a listener on this host gets no call unless it is the user\'s', async () => {
+      const { handle } = await startReady();
+      const target = await launcher.target(handle);
+      assert.ok(target, 'no proxy target for a ready server');
+      assert.equal(target.listener, bed.listener);
+      assert.equal(launcher.routeTarget(handle), `http://${target.host ?? '127.0.0.1'}:${target.port}`);
+      assert.equal((await fetchHealth(target)).ok, true);
+      if (target.listener === 'local') {
+        const other = await fetchHealth({ ...target, uid: target.uid + 1 });
+        assert.equal(other.ok, false);
+        assert.match(other.ok ? '' : other.error, /does not belong to uid/);
+      }
+    });
+
     it('a new launcher instance loading the saved state re-adopts the server: it answers, and stop ends it', async () => {
       const { handle } = await startReady();
       const fresh = bed.launcher();
       const loaded = fresh.load({ ...handle }, launcher.save(handle));
       const probe = await fresh.probe(loaded);
-      assert.equal(probe.answering, true);
+      assert.deepEqual([probe.answering, probe.launched], [true, true]);
       assert.equal(probe.report?.serverId, handle.serverId);
       await fresh.stop(loaded, { graceMs: 1000 });
       const after = await fresh.probe(loaded);
@@ -102,7 +119,7 @@ export function launcherContract(title: string, makeBed: () => ContractBed): voi
       const { handle } = await startReady();
       await launcher.stop(handle, { graceMs: 1000 });
       const probe = await launcher.probe(handle);
-      assert.deepEqual([probe.answering, probe.alive], [false, false]);
+      assert.deepEqual([probe.answering, probe.alive, probe.launched], [false, false, false]);
       await launcher.stop(handle, { graceMs: 500 });
       await launcher.forceKill(handle);
     });
