@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { HubappsError } from '../../src/errors.js';
+import { CallVerifier } from '../../src/proxy/challenge.js';
 import type { StartRequest } from '../../src/proxy/protocol.js';
 import type { LaunchHandle } from '../../src/spawner/launcher.js';
 import { SlurmLauncher } from '../../src/spawner/slurm-launcher.js';
@@ -29,9 +30,11 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
     await installService(installed);
     await installCatalog(installed.catalogDir, { web: { title: 'Web', command: WEB, ready: { timeout: 30 }, slurm: { mem_mb: 200, time_minutes: 10 } } });
     service = await startFakeService();
-    service.onAnnounce(async (body) => {
+    service.onAnnounce(async (body, authorization) => {
       const entry = started.get(body.serverId);
       if (!entry) return 409;
+      // The job's proxy proves the secret with a signed challenge; the secret itself never travels.
+      if (!new CallVerifier(entry.handle.secret).verify('POST', '/services/hubapps/api/internal/announce', authorization)) return 401;
       try {
         await entry.launcher.announce(entry.handle, body);
         return 200;
