@@ -19,9 +19,7 @@ import { ServerManager } from './lifecycle/manager.js';
 import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './lifecycle/urls.js';
-import { LocalLauncher } from './spawner/local-launcher.js';
-import type { ProcessLauncher } from './spawner/process-launcher.js';
-import { SudoLauncher } from './spawner/sudo-launcher.js';
+import { buildLauncher } from './spawner/build.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
 import { ServerStore } from './store/servers.js';
@@ -59,8 +57,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   });
 
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
-  const launcher: ProcessLauncher =
-    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command, directory) : new LocalLauncher(config.catalog_dir);
+  const launcher = buildLauncher(config, directory, (name) => catalog.get(name));
   const users =
     config.launcher === 'sudo'
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
+import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
 import { notFound } from '../errors.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
@@ -46,6 +47,8 @@ export function infoRoutes(deps: ApiDeps): Router {
         title: a.title,
         description: a.description,
         icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
+        runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
+        options: startOptions(deps.config.slurm.apps, a),
       })),
     };
   });

@@ -1,7 +1,9 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
-import type { ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../proxy/protocol.js';
+import { CallVerifier } from '../proxy/challenge.js';
+import type { AnnounceRequest, ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../proxy/protocol.js';
+import type { ServerRow } from '../store/servers.js';
 import type { ApiDeps } from './deps.js';
 import { mayUseServer, proxyRow } from './access.js';
 
@@ -14,6 +16,7 @@ const CACHE_SECONDS = 30;
  */
 export function internalRoutes(deps: ApiDeps): Router {
   const router = new Router();
+  const verifiers = new Map<number, { secret: string; verifier: CallVerifier }>();
   router.post('/internal/proxy-auth', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
     const body = ctx.request.body as Partial<ProxyAuthRequest>;
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
@@ -22,6 +25,16 @@ export function internalRoutes(deps: ApiDeps): Router {
     if (!mayUseServer(deps, who, row.user)) throw new HubappsError('not_owner', 403, `${who.name} may not use ${row.user}'s server`);
     const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };
     ctx.body = answer;
+  });
+  // A proxy in a Slurm job says where it listens; the lifecycle checks it before CHP routes there.
+  router.post('/internal/announce', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
+    const body = ctx.request.body as Partial<AnnounceRequest>;
+    const row = signedProxyRow(deps, verifiers, body.serverId, ctx);
+    if (typeof body.host !== 'string' || typeof body.port !== 'number' || typeof body.runId !== 'string') {
+      throw new HubappsError('bad_announce', 400, 'announce needs host (string), port (number) and runId (string)');
+    }
+    await deps.manager.announce(row, { host: body.host, port: body.port, runId: body.runId });
+    ctx.body = { ok: true };
   });
 
   /**
@@ -49,4 +62,22 @@ export function internalRoutes(deps: ApiDeps): Router {
     ctx.body = { user: session.user, admin };
   });
   return router;
+}
+
+/**
+ * A call from a proxy on a compute node crosses the cluster network, so it carries a
+ * challenge signed with the server's secret (challenge.ts), never the secret itself; each
+ * server's verifier remembers nonces, so a captured call cannot be replayed.
+ */
+function signedProxyRow(deps: ApiDeps, verifiers: Map<number, { secret: string; verifier: CallVerifier }>, serverId: unknown, ctx: { method: string; path: string; get(h: string): string }): ServerRow {
+  const row = typeof serverId === 'number' ? deps.store.byId(serverId) : undefined;
+  if (row?.secret) {
+    let v = verifiers.get(row.id);
+    if (!v || v.secret !== row.secret) {
+      v = { secret: row.secret, verifier: new CallVerifier(row.secret) };
+      verifiers.set(row.id, v);
+    }
+    if (v.verifier.verify(ctx.method, ctx.path, ctx.get('authorization'))) return row;
+  }
+  throw new HubappsError('proxy_unknown', 401, 'unknown server, or the call is not signed with its secret');
 }

@@ -167,6 +167,21 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('Stopping servers nobody uses. Checked on every reconcile pass, from the activity the proxies report.'),
+  slurm: z
+    .strictObject({
+      apps: z
+        .array(z.string().regex(/^(\*|[a-z0-9][a-z0-9._-]{0,62})$/, 'must be an app name or "*"'))
+        .default([])
+        .describe('Apps that run as Slurm jobs on compute nodes instead of on this host; "*": every app whose file has a slurm section. Empty: Slurm is not used.'),
+      service_url: z
+        .url()
+        .optional()
+        .describe('How proxies on compute nodes reach this service, with its prefix (e.g. http://hubhost.cluster:10101/services/hubapps/); listen.host must then accept that network. Unset: the loopback URL, which works only when the nodes are this host.'),
+      pending_timeout: z.number().int().min(10).default(600).describe('Seconds a job may wait in the queue; then it is cancelled and the start fails, naming the queue\'s reason.'),
+      status_cache_ms: z.number().int().min(0).default(1000).describe('How long one squeue answer about a job is reused while a start is followed.'),
+    })
+    .prefault({})
+    .describe('The Slurm launcher: the proxy, as the user, submits each listed app as a job (sbatch) and runs on the compute node. See docs/slurm.md.'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('The service\'s own log level (JSON lines on stdout, for journald).'),
 });
 

@@ -3,7 +3,7 @@ import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';
-import { handleOf, routeTarget } from './handles.js';
+import { handleOf } from './handles.js';
 import { cullReason } from './culler.js';
 import type { ServerManager } from './manager.js';
 
@@ -56,7 +56,7 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
     await manager.finishStop(row, 'stop finished after a service restart');
     return;
   }
-  const probe = await deps.launcher.probe(handleOf(row));
+  const probe = await deps.launcher.probe(handleOf(deps.launcher, row));
   if (row.state === 'running') {
     if (probe.answering) {
       verified.add(row.id);
@@ -83,11 +83,13 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
       return;
     }
     report.markedGone++;
-    await manager.markGone(row, adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    // A launcher that knows why (a job out of memory or time) says so; otherwise the log tail explains.
+    const why = probe.ended?.reason ?? (adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    await manager.markGone(row, why);
     return;
   }
   // pending/starting rows without a watcher: a previous service instance died mid-start.
-  if (probe.alive) await deps.launcher.stop(handleOf(row)).catch(() => undefined);
+  if (probe.alive) await deps.launcher.stop(handleOf(deps.launcher, row)).catch(() => undefined);
   report.markedGone++;
   const reason = 'the service restarted while this server was starting; start it again';
   const failed = deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: 'interrupted start cleaned up' });
@@ -99,14 +101,17 @@ type Wanted = Map<string, { target: string; data: HubappsRouteData; verified: bo
 /**
  * The routes hubapps keeps in `table`: server routes where servers live, the catch-alls and
  * the service route where they belong. A server route counts as verified only for a server
- * whose proxy proved itself in this pass (its user's listener, the secret's challenge).
+ * whose proxy proved itself in this pass (the secret's challenge, and the listener's owner where
+ * the launcher can check it on this host).
  */
 function wantedRoutes(deps: LifecycleDeps, table: RouteTable, verified: Set<number>): Wanted {
   const want: Wanted = new Map();
   if (table === deps.serverRoutes) {
     for (const row of deps.store.list({ states: ['running'] })) {
+      const target = deps.launcher.routeTarget(handleOf(deps.launcher, row));
+      if (!target) continue;
       want.set(deps.urls.serverRoute(row.user, row.name), {
-        target: routeTarget(row),
+        target,
         data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
         verified: verified.has(row.id),
       });

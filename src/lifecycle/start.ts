@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { badRequest, forbidden, HubappsError, notFound } from '../errors.js';
+import { forbidden, HubappsError, notFound } from '../errors.js';
+import { checkStartOptions } from '../catalog/slurm.js';
 import { checkServerName, printable } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../proxy/protocol.js';
 import { hostLabel } from './host-label.js';
@@ -32,8 +33,7 @@ export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string
   if (!deps.users.appAllowed(account, app)) {
     throw forbidden('app_not_allowed', `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`);
   }
-  const unknown = Object.keys(input.options);
-  if (unknown.length > 0) throw badRequest('unknown_option', `app '${app.name}' takes no option '${printable(unknown[0]!)}'`);
+  checkStartOptions(deps.config.slurm.apps, app, input.options);
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
   await requireChp(deps);
   return { account, app };

@@ -78,7 +78,13 @@ function baseEnvironment(req: StartRequest, account: Account, target: AppTarget,
     JUPYTERHUB_BASE_URL: '/',
     JUPYTERHUB_SERVICE_URL: serviceUrl,
     ...serverMarks(req.server.id, process.pid),
+    ...(req.node ? slurmJobEnvironment(env) : {}),
   };
+}
+
+/** In a Slurm job the app sees the job's SLURM_* variables (its id, cores, memory), so it can size itself. */
+function slurmJobEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('SLURM_') && e[1] !== undefined));
 }
 
 function expandEach(vars: Record<string, string>, values: PlaceholderValues): Record<string, string> {

@@ -7,6 +7,7 @@
  * checks itself before it does anything (self-check.ts). The 'start' op and its modules
  * are imported only when needed so 'version' and 'stop' start fast.
  */
+import { unlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HubappsError } from '../errors.js';
@@ -49,15 +50,22 @@ function exit(code: number, message: string): never {
   process.exit(code);
 }
 
+/** The job's proxy on a compute node checks itself as this one did: the same policy arguments. */
+function policyArgs(args: Args): string[] {
+  if (!args.policy) return [];
+  return ['--expect-user-check', '--allowed-group', args.policy.allowedGroup, '--min-uid', String(args.policy.minUid)];
+}
+
 /** The sudo-mode checks; a refusal ends the proxy before it runs anything. */
 function selfCheck(request: ProxyRequest, args: Args, user: string): void {
   if (!args.policy) return;
-  if (request.op === 'start' && user !== request.server.user) {
-    exit(PROXY_EXIT.wrongUser, `this proxy runs as '${user}' but the request is for '${request.server.user}': refused`);
+  const start = request.op === 'start' ? request : request.op === 'slurm-submit' ? request.start : undefined;
+  if (start && user !== start.server.user) {
+    exit(PROXY_EXIT.wrongUser, `this proxy runs as '${user}' but the request is for '${start.server.user}': refused`);
   }
   try {
     checkRunAs(processIdentity(user), args.policy);
-    if (request.op === 'start' && args.catalogDir) checkCatalogFile(args.catalogDir, request.app);
+    if (start && args.catalogDir) checkCatalogFile(args.catalogDir, start.app);
   } catch (err) {
     exit(PROXY_EXIT.refused, err instanceof HubappsError ? err.message : describeError(err));
   }
@@ -73,8 +81,20 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
       const { runStop } = await import('./stop.js');
       return process.exit(await runStop(request));
     }
+    case 'slurm-status':
+    case 'slurm-cancel': {
+      const { runSlurmJob } = await import('./slurm-jobs.js');
+      return process.exit(await runSlurmJob(request));
+    }
+    case 'slurm-submit': {
+      if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'slurm-submit needs --catalog-dir DIR (the installed wrapper passes it)');
+      const { runSlurmSubmit } = await import('./slurm-jobs.js');
+      const self = { node: process.execPath, main: process.argv[1]!, args: ['--catalog-dir', args.catalogDir, ...policyArgs(args)] };
+      return process.exit(await runSlurmSubmit(request, args.catalogDir, self));
+    }
     case 'start': {
       if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'start needs --catalog-dir DIR (the installed wrapper passes it)');
+      if (request.node) await forgetJobSpec(request.node.specFile);
       const { runStart, ProxyExit } = await import('./supervisor.js');
       try {
         await runStart(request, args.catalogDir);
@@ -83,6 +103,17 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
         throw err;
       }
     }
+  }
+}
+
+/** A job's proxy has read its request: the file with the secret goes at once. */
+async function forgetJobSpec(file: string): Promise<void> {
+  const { isJobSpec } = await import('./slurm-dir.js');
+  if (!isJobSpec(userInfo().homedir, file)) exit(PROXY_EXIT.badRequest, `node.specFile ${file} is not in ~/.hubapps/slurm: refused`);
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    log(`could not delete the job's request ${file}: ${describeError(err)}`);
   }
 }
 

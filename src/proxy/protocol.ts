@@ -69,6 +69,12 @@ export interface StartRequest {
   stopGraceMs: number;
   /** Default readiness timeout in ms when the app sets none. */
   readyTimeoutMs: number;
+  /**
+   * Set when a Slurm job runs the proxy on a compute node: it reads this request from
+   * `specFile` (0600, the user's own), deletes it, listens on every interface at a port
+   * of its choosing and announces host:port to the service. `port` is then unused.
+   */
+  node?: { specFile: string };
   /** The per-server log's budget in bytes: the proxy drops the app's output past it (log_max_bytes). */
   logMaxBytes: number;
 }
@@ -82,6 +88,55 @@ export interface FramingPolicy {
   frames: 'server' | 'none';
   popups: 'isolate' | 'allow';
 }
+
+/** Submit `start` as a Slurm job (run by the proxy as the user on the hub host); answers SlurmSubmitted on stdout. */
+export interface SlurmSubmitRequest {
+  op: 'slurm-submit';
+  version: number;
+  start: StartRequest;
+}
+
+/** Report on (status) or cancel (cancel) the job that runs a server; answers SlurmJobStatus on stdout. */
+export interface SlurmJobRequest {
+  op: 'slurm-status' | 'slurm-cancel';
+  version: number;
+  jobId: string;
+  server: { id: number; name: string };
+}
+
+export interface SlurmSubmitted {
+  jobId: string;
+  /** The job's output file (the user's own, in ~/.hubapps/slurm). */
+  output: string;
+  /** What the job asked for, for messages about its end. */
+  memMb: number;
+  timeMinutes: number;
+}
+
+export interface SlurmJobStatus {
+  jobId: string;
+  /** Slurm's job state (PENDING, RUNNING, OUT_OF_MEMORY, ...), or UNKNOWN once Slurm has forgotten the job. */
+  state: string;
+  /** squeue's reason (Priority, Resources, ...), or "None". */
+  reason: string;
+  node: string;
+  /** Time left before the wall-time limit, as squeue prints it. */
+  timeLeft: string;
+  /** "exit:signal" once the job has ended. */
+  exitCode: string;
+  /** The last lines of the job's output. */
+  output: string[];
+}
+
+/** POST {serviceUrl}api/internal/announce, signed with the secret (challenge.ts signCall, never the secret itself): a proxy on a compute node says where it listens. */
+export interface AnnounceRequest {
+  serverId: number;
+  host: string;
+  port: number;
+  /** The Slurm job id the proxy runs in. */
+  runId: string;
+}
+export const SERVICE_ANNOUNCE_PATH = 'api/internal/announce';
 
 /** Last-resort stop, used when the proxy no longer answers: kill the proxy with this pid if it is ours. */
 export interface StopRequest {
@@ -97,7 +152,7 @@ export interface VersionRequest {
   version: number;
 }
 
-export type ProxyRequest = StartRequest | StopRequest | VersionRequest;
+export type ProxyRequest = StartRequest | StopRequest | VersionRequest | SlurmSubmitRequest | SlurmJobRequest;
 
 export type ProxyState = 'starting' | 'ready' | 'stopping' | 'exited';
 
@@ -171,4 +226,6 @@ export const PROXY_EXIT = {
   wrongUser: 4,
   /** Started through sudo, the proxy refused itself: wrong account, not in the group, or an unsafe catalog. */
   refused: 5,
+  /** sbatch refused the job; its message is on stderr. */
+  jobRejected: 6,
 } as const;

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type StartRequest, type StopRequest } from './protocol.js';
+import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type SlurmJobRequest, type StartRequest, type StopRequest } from './protocol.js';
 
 export const STDIN_LIMIT = 64 * 1024;
 
@@ -53,14 +53,29 @@ export function parseRequest(text: string): ProxyRequest {
       return checkStop(req);
     case 'start':
       return checkStart(req);
+    case 'slurm-submit':
+      return { op: 'slurm-submit', version: PROTOCOL_VERSION, start: checkStart(object(req.start, 'start')) };
+    case 'slurm-status':
+    case 'slurm-cancel':
+      return checkJob(req, req.op);
     default:
-      throw bad(`unknown op ${JSON.stringify(req.op)}: expected start, stop or version`);
+      throw bad(`unknown op ${JSON.stringify(req.op)}: expected start, stop, version, slurm-submit, slurm-status or slurm-cancel`);
   }
 }
 
 function checkStop(req: Record<string, unknown>): StopRequest {
   const server = object(req.server, 'server');
   return { op: 'stop', version: PROTOCOL_VERSION, pid: int(req.pid, 'pid', 2), server: { id: int(server.id, 'server.id', 1) } };
+}
+
+function checkJob(req: Record<string, unknown>, op: SlurmJobRequest['op']): SlurmJobRequest {
+  const server = object(req.server, 'server');
+  return {
+    op,
+    version: PROTOCOL_VERSION,
+    jobId: matching(req.jobId, 'jobId', /^[0-9]{1,12}$/),
+    server: { id: int(server.id, 'server.id', 1), name: matching(server.name, 'server.name', SERVER_NAME) },
+  };
 }
 
 /** log_max_bytes' default, for requests that do not say. */
@@ -95,6 +110,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
     readyTimeoutMs: int(req.readyTimeoutMs, 'readyTimeoutMs', 1, 3_600_000),
     logMaxBytes: int(req.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, 'logMaxBytes', 4096, Number.MAX_SAFE_INTEGER),
+    ...(req.node === undefined ? {} : { node: { specFile: matching(object(req.node, 'node').specFile, 'node.specFile', /^\/[A-Za-z0-9_.\/-]+\.json$/) } }),
   };
 }
 

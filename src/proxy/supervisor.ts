@@ -19,6 +19,7 @@ import { SessionChecker } from './session-check.js';
 import { Grants } from './grant.js';
 import { OriginPolicy } from './origin.js';
 import { createListener, listenLoopback } from './http-server.js';
+import { listenOnNode } from './node-mode.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { AppProcess, describeExit, type AppExit, type RunningApp } from './app-process.js';
 import { startBuiltin } from './builtin.js';
@@ -91,8 +92,10 @@ class Supervisor {
   }
 
   async run(): Promise<void> {
+    let where = `127.0.0.1:${this.req.port}`;
     try {
-      await listenLoopback(this.server, this.req.port);
+      if (this.req.node) where = await listenOnNode(this.server, this.req);
+      else await listenLoopback(this.server, this.req.port);
     } catch (err) {
       const inUse = err instanceof HubappsError && err.code === 'port_in_use';
       throw new ProxyExit(inUse ? PROXY_EXIT.portInUse : 1, (err as Error).message);
@@ -102,7 +105,7 @@ class Supervisor {
       log(`internal error: ${describeError(err)}`);
       void this.end(`internal error in hubapps-proxy: ${err.message}`, 1);
     });
-    log(`listening on 127.0.0.1:${this.req.port} for ${this.req.prefix}`);
+    log(`listening on ${where} for ${this.req.prefix}`);
     await this.launch();
   }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessLauncher } from './process-launcher.js';
 
-const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
+export const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
 
 /**
  * Runs the proxy as the service's own user, without sudo: for the demo and for tests that

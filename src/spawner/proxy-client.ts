@@ -7,8 +7,9 @@ import { listenerOwnedBy } from '../procfs/listeners.js';
 export type OwnerCheck = (port: number, uid: number) => Promise<boolean>;
 
 /**
- * Loopback HTTP calls from the service to a per-server proxy. Before a call, the listener
- * on the port must belong to the server's Unix user (anyone else there is a squatter); the
+ * HTTP calls from the service to a per-server proxy, on loopback or on a Slurm job's node.
+ * Before a call to a listener on this host, it must belong to the server's Unix user
+ * (anyone else there is a squatter); the
  * call is signed with a fresh challenge over the server's secret, never the secret itself;
  * the answer is read up to MAX_ANSWER bytes and trusted only with the proxy's proof.
  * A dedicated keep-alive agent: readiness polling and reconcile passes call every proxy
@@ -20,22 +21,32 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 4, timeout: 5000 });
 export const MAX_ANSWER = 256 * 1024;
 
 export interface ProxyTarget {
+  /** Where the proxy listens: this host's loopback unless set (a Slurm job's node). */
+  host?: string;
   port: number;
   secret: string;
   /** The uid the server runs as: the listener on `port` must be this user's. */
   uid: number;
+  /**
+   * 'local': the listener is on this host, so its owner is read from /proc/net/tcp before
+   * each call and anyone else's listener gets no call. 'remote': it is on another host,
+   * whose sockets this host cannot see; trust rests on the proxy's proof of the secret and
+   * on the launcher's own check of where the server runs (for Slurm, the job's node as the
+   * user's squeue reports it).
+   */
+  listener: 'local' | 'remote';
 }
 
 export type ProxyCallResult<T> = { ok: true; status: number; body: T } | { ok: false; error: string; status?: number };
 
 async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, owner: OwnerCheck): Promise<ProxyCallResult<T>> {
-  if (!(await owner(target.port, target.uid))) {
+  if (target.listener === 'local' && !(await owner(target.port, target.uid))) {
     return { ok: false, error: `the listener on port ${target.port} does not belong to uid ${target.uid}` };
   }
   const signed = signCall(target.secret, method, path);
   return new Promise((resolve) => {
     const req = http.request(
-      { host: '127.0.0.1', port: target.port, method, path, agent, headers: { authorization: signed.header }, timeout: timeoutMs },
+      { host: target.host ?? '127.0.0.1', port: target.port, method, path, agent, headers: { authorization: signed.header }, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

@@ -1,5 +1,5 @@
 import { PROXY_EXIT } from '../proxy/protocol.js';
-import type { ExitInfo } from './process-launcher.js';
+import type { ExitInfo, LauncherKind } from './launcher.js';
 
 export interface StartFailure {
   code: string;
@@ -13,7 +13,7 @@ export interface StartFailure {
  * can act on. sudo under -n answers every refusal (no rule, wrong program, user outside
  * the group, root) with "a password is required", so that text alone says "rule missing".
  */
-export function explainEarlyExit(kind: 'sudo' | 'local', exit: ExitInfo, logTail: string[], user: string, group: string): StartFailure {
+export function explainEarlyExit(kind: LauncherKind, exit: ExitInfo, logTail: string[], user: string, group: string): StartFailure {
   const text = logTail.join('\n');
   if (kind === 'sudo' && /sudo: (a password is required|a terminal is required|.*is not allowed to execute|.*not in the sudoers)/.test(text)) {
     return {

@@ -9,6 +9,8 @@ export interface StartSpec {
   app: string;
   /** Shown in the dialog: the app's title. */
   title: string;
+  /** The user's choices (resources of a Slurm job); none for most apps. */
+  options?: Record<string, number>;
   /** Go into the app once it is ready (autostart, start-on-visit, or the user's choice). */
   enter: boolean;
   /** Where to go in: a path below the server's URL (start-on-visit keeps the page that was asked for). */
@@ -56,7 +58,7 @@ export class ProgressView {
   async start(spec: StartSpec): Promise<void> {
     this.show(spec, 'Asking the service to start it…');
     try {
-      const server = await api<Server>('POST', serverPath(spec.user, spec.name), { app: spec.app, options: {} });
+      const server = await api<Server>('POST', serverPath(spec.user, spec.name), { app: spec.app, options: spec.options ?? {} });
       this.follow(server);
     } catch (err) {
       this.fail(err instanceof ApiError ? err.message : String(err));

@@ -2,6 +2,7 @@ import { useLoginLink } from '../../helpers/login-link.js';
 import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
 import { hashSecret } from '../../../src/store/auth.js';
+import { signCall } from '../../../src/proxy/challenge.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 import { httpFetch } from '../../helpers/http-fetch.js';
@@ -191,6 +192,26 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.equal((await authorize(carol, 'carol')).status, 404, 'the cap is per user (carol has no server, but is not refused for alice\'s codes)');
     assert.equal((await redeem(row('alice'), codes[0]!)).status, 200);
     assert.equal((await authorize(alice, 'alice')).status, 302);
+  });
+
+  describe("a job proxy's announcement", () => {
+    const ANNOUNCE = '/services/hubapps/api/internal/announce';
+    const announce = (r: ServerRow, authorization: string) =>
+      service(ANNOUNCE, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ serverId: r.id, host: 'node1', port: 40000, runId: '7' }),
+      });
+
+    it('is heard only when signed with the server\'s secret, once: the bare secret, another server\'s signature and a replay get 401', async () => {
+      const r = row('alice');
+      assert.equal((await announce(r, `Bearer ${r.secret}`)).status, 401);
+      assert.equal((await announce(r, signCall(row('bob').secret, 'POST', ANNOUNCE).header)).status, 401);
+      const signed = signCall(r.secret, 'POST', ANNOUNCE).header;
+      // Heard, then refused by alice's launcher: her server runs on this host and has nothing to announce.
+      assert.equal((await announce(r, signed)).status, 409);
+      assert.equal((await announce(r, signed)).status, 401);
+    });
   });
 
   describe('session re-validation for proxies', () => {

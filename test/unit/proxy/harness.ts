@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
-import type { HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
+import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
 import { signCall } from '../../../src/proxy/challenge.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
@@ -68,6 +68,8 @@ export interface FakeService {
   ended: Set<string>;
   /** Answer every redemption with this HTTP status instead (null: back to normal). */
   failRedeems(status: number | null): void;
+  /** Who answers a job proxy's announcement (POST api/internal/announce): an HTTP status. */
+  onAnnounce(handler: (body: AnnounceRequest, authorization: string | undefined) => Promise<number>): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export interface FakeService {
 export const TEST_GRANT_NONCE = 'g'.repeat(43);
 
 const REDEEM_PATH = '/services/hubapps/api/internal/redeem-grant';
+const ANNOUNCE_PATH = '/services/hubapps/api/internal/announce';
 
 export async function startFakeService(): Promise<FakeService> {
   const calls: FakeService['calls'] = [];
@@ -88,6 +91,7 @@ export async function startFakeService(): Promise<FakeService> {
   const sessionChecks: FakeService['sessionChecks'] = [];
   const ended = new Set<string>();
   let redeemStatus: number | null = null;
+  let announce: (body: AnnounceRequest, authorization: string | undefined) => Promise<number> = async () => 404;
   const redeem = (text: string, authorization: string | undefined, res: import('node:http').ServerResponse) => {
     const body = JSON.parse(text) as RedeemGrantRequest;
     redeems.push({ body, authorization });
@@ -104,6 +108,10 @@ export async function startFakeService(): Promise<FakeService> {
     req.on('data', (c) => (text += c));
     req.on('end', () => {
       if (req.method === 'POST' && req.url === REDEEM_PATH) return redeem(text, req.headers.authorization, res);
+      if (req.method === 'POST' && req.url === ANNOUNCE_PATH) {
+        void announce(JSON.parse(text) as AnnounceRequest, req.headers.authorization).then((status) => res.writeHead(status).end('{}'));
+        return;
+      }
       if (req.method === 'POST' && req.url === '/services/hubapps/api/internal/session-check') {
         const body = JSON.parse(text) as { serverId: number; session: string };
         sessionChecks.push(body);
@@ -137,6 +145,7 @@ export async function startFakeService(): Promise<FakeService> {
       return code;
     },
     failRedeems: (status) => (redeemStatus = status),
+    onAnnounce: (handler) => (announce = handler),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

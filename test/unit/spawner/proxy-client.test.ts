@@ -31,10 +31,10 @@ describe('the service talks only to the real proxy of a server', () => {
   it('sends nothing to a port whose listener belongs to another uid than the server\'s user', async () => {
     const s = await squatter();
     try {
-      const health = await fetchHealth({ port: s.port, secret: SECRET, uid: me + 1 });
+      const health = await fetchHealth({ port: s.port, secret: SECRET, uid: me + 1, listener: 'local' });
       assert.equal(health.ok, false);
       assert.match(health.ok ? '' : health.error, new RegExp(`does not belong to uid ${me + 1}`));
-      assert.equal((await requestShutdown({ port: s.port, secret: SECRET, uid: me + 1 })).ok, false);
+      assert.equal((await requestShutdown({ port: s.port, secret: SECRET, uid: me + 1, listener: 'local' })).ok, false);
       assert.equal(s.seen.length, 0, 'the squatter was contacted');
     } finally {
       await s.close();
@@ -44,7 +44,7 @@ describe('the service talks only to the real proxy of a server', () => {
   it('never puts the secret on the wire, and trusts no answer without the proxy\'s proof', async () => {
     const s = await squatter();
     try {
-      const health = await fetchHealth({ port: s.port, secret: SECRET, uid: me });
+      const health = await fetchHealth({ port: s.port, secret: SECRET, uid: me, listener: 'local' });
       assert.equal(health.ok, false, 'a healthy-looking answer without proof was trusted');
       assert.match(health.ok ? '' : health.error, /no valid proof/);
       assert.equal(s.seen.length, 1);
@@ -67,10 +67,10 @@ describe('the service talks only to the real proxy of a server', () => {
       return { body, headers: { [PROOF_HEADER]: proof } };
     });
     try {
-      const first = await fetchHealth({ port: s.port, secret: SECRET, uid: me });
+      const first = await fetchHealth({ port: s.port, secret: SECRET, uid: me, listener: 'local' });
       assert.equal(first.ok, true);
       assert.equal(first.ok && first.body.serverId, 7);
-      const replayed = await fetchHealth({ port: s.port, secret: SECRET, uid: me });
+      const replayed = await fetchHealth({ port: s.port, secret: SECRET, uid: me, listener: 'local' });
       assert.equal(replayed.ok, false);
     } finally {
       await s.close();
@@ -80,7 +80,7 @@ describe('the service talks only to the real proxy of a server', () => {
   it('stops reading an answer past its size cap', async () => {
     const s = await squatter(() => ({ body: Buffer.alloc(MAX_ANSWER * 8, 0x20) }));
     try {
-      const health = await fetchHealth({ port: s.port, secret: SECRET, uid: me });
+      const health = await fetchHealth({ port: s.port, secret: SECRET, uid: me, listener: 'local' });
       assert.equal(health.ok, false);
       assert.match(health.ok ? '' : health.error, /larger than/);
     } finally {
@@ -92,7 +92,7 @@ describe('the service talks only to the real proxy of a server', () => {
     const s = await squatter();
     try {
       const launcher = new LocalLauncher('/nonexistent');
-      const probe = await launcher.probe({ serverId: 7, user: 'alice', port: s.port, secret: SECRET, launcherPid: null, proxyPid: null });
+      const probe = await launcher.probe(launcher.load({ serverId: 7, user: 'alice', port: s.port, secret: SECRET, kind: 'local' }, null));
       assert.equal(probe.answering, false);
       assert.equal(probe.report, undefined);
       assert.equal(probe.launched, false);
