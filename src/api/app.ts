@@ -12,6 +12,7 @@ import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
 import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
+import { shareRoutes } from './shares.js';
 import { launcherUi } from './ui.js';
 
 /**
@@ -47,7 +48,7 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   const admin = adminRoutes(deps);
   const grants = grantRoutes(deps);
   const api = new Router({ prefix: `${deps.urls.servicePrefix()}api` });
-  for (const r of [infoRoutes(deps), serverRoutes(deps), tokenRoutes(deps), internalRoutes(deps), grants.internal, admin.api]) {
+  for (const r of [infoRoutes(deps), serverRoutes(deps), shareRoutes(deps), tokenRoutes(deps), internalRoutes(deps), grants.internal, admin.api]) {
     api.use(r.routes(), r.allowedMethods());
   }
   app.use(api.routes());

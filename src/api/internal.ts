@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
 import type { ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../proxy/protocol.js';
 import type { ApiDeps } from './deps.js';
-import { mayUseServer, proxyRow } from './access.js';
+import { accessVia, mayUseServer, proxyRow } from './access.js';
 
 const CACHE_SECONDS = 30;
 
@@ -28,7 +28,7 @@ export function internalRoutes(deps: ApiDeps): Router {
    * "Is the launcher session behind my cookie still allowed on my server?", asked by a
    * proxy at least once a minute per browser session. No: the session ended (logout,
    * expiry), the user left the allowed group, lost the admin right that let them in, or
-   * the server is no longer running.
+   * the server is no longer running, or the share that let them in was revoked.
    */
   router.post('/internal/session-check', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
     const body = ctx.request.body as Partial<SessionCheckRequest>;
@@ -43,7 +43,7 @@ export function internalRoutes(deps: ApiDeps): Router {
       throw err;
     }
     const admin = session.admin === 1 && (await deps.admins.isAdmin(session.user, session.hub_admin === 1));
-    if (!mayUseServer(deps, { name: session.user, admin, via: 'session' }, row.user)) {
+    if ((await accessVia(deps, { name: session.user, admin }, row)) === null) {
       throw new HubappsError('not_owner', 403, `${session.user} may no longer use ${row.user}'s server`);
     }
     ctx.body = { user: session.user, admin };

@@ -34,6 +34,7 @@ export const appSchema = z.strictObject({
   idle_timeout: z.number().int().nonnegative().optional().describe('Seconds without requests after which the server is stopped (0: never).'),
   max_servers: z.number().int().min(0).default(0).describe('Most servers of this app active on the host at once (0: no limit).'),
   allowed_groups: z.array(z.string()).default([]).describe('Only members of one of these groups may start the app; empty: everyone in allowed_group.'),
+  shareable: z.boolean().default(true).describe('false: servers of this app can never be shared with other users (config key sharing turns sharing off for every app).'),
 }).check(commandOrBuiltin);
 
 /** An app runs either a command or a built-in program: exactly one of the two keys. */

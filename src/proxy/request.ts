@@ -90,6 +90,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     prefix,
     serviceUrl: serviceUrl(req.serviceUrl),
     stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
+    ...(req.revalidateMs === undefined ? {} : { revalidateMs: int(req.revalidateMs, 'revalidateMs', 1000, 3_600_000) }),
     readyTimeoutMs: int(req.readyTimeoutMs, 'readyTimeoutMs', 1, 3_600_000),
   };
 }
