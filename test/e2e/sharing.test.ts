@@ -90,22 +90,30 @@ describe('e2e: sharing a server with another user (real sudo, both CHPs, Jupyter
     await stack.tearDown();
   });
 
-  it('lets alice share her running server with bob from her launcher session, and lists it for bob only', async () => {
+  it('lets alice share her running server with bob in the launcher\'s Sharing dialog, and lists it for bob only', async () => {
     ({ page: alicePage } = await loginToHubapps(alice));
     await start(alicePage, alice);
-    const shared = await apiFromPage(alicePage, 'POST', `/users/${alice}/servers/echo/shares`, { user: bob });
-    assert.equal(shared.status, 201, JSON.stringify(shared.body));
+    await alicePage.reload();
+    await alicePage.locator(`#mine tr[data-server="${alice}/echo"] button[data-key="share"]`).click();
+    await alicePage.fill('#share-name', bob);
+    await alicePage.locator('#share-form button[type="submit"]').click();
+    await alicePage.locator(`#share-list li`, { hasText: `user ${bob}` }).waitFor();
+    await alicePage.locator('#share-close').click();
     ({ context: bobCtx, page: bobPage } = await loginToHubapps(bob));
     const mine = await apiFromPage(bobPage, 'GET', `/users/${bob}/shared-with-me`);
     assert.deepEqual(mine.body.shares.map((s: { owner: string; url: string }) => [s.owner, s.url]), [[alice, server(alice)]]);
     assert.equal((await apiFromPage(bobPage, 'GET', `/users/${alice}/servers/echo/shares`)).status, 403);
   });
 
-  it('lets bob open alice\'s server in his browser and use it over HTTP and WebSocket, named to the app as bob', async () => {
+  it('lets bob open alice\'s server from "Shared with me" and use it over HTTP and WebSocket, named to the app as bob', async () => {
     visit = await bobCtx.newPage();
-    await visit.goto(server(alice, '/shared'));
+    await visit.goto(hub('/services/hubapps/'));
+    const open = visit.locator(`#shared-section tr[data-server="${alice}/echo"] a[data-key="open"]`);
+    await Promise.all([visit.waitForURL((u) => u.host === host(alice), { waitUntil: 'load' }), open.click()]);
     assert.equal(await visit.textContent('#who'), `echo app of ${alice}`);
     assert.equal(await visit.textContent('#visitor'), bob);
+    await visit.goto(server(alice, '/shared'));
+    assert.equal(await visit.textContent('#url'), '/shared');
     assert.equal(await webSocketFromPage(visit, '/ws', 'hi'), 'echo:hi');
   });
 
