@@ -159,6 +159,50 @@ describe('sharing a server on per-server origins (local launcher, real CHPs)', f
     assert.deepEqual((await stack.api('GET', '/shares')).body.shares, []);
     assert.equal((await stack.api('DELETE', `/users/alice/servers/lab/shares/${all.body.shares[0].id}`)).status, 404);
   });
+  describe('share links', () => {
+    /** Press the button on the link's page, as a browser logged in with `launcher` does. */
+    async function redeem(url: string, launcher: string | null, origin = stack.service.urls.publicOrigin): Promise<Response> {
+      const link = new URL(url);
+      const page = `${origin}${link.pathname}${link.search}`;
+      const headers: Record<string, string> = { ...NAV, origin, referer: page, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
+      if (launcher) headers.cookie = launcher;
+      return httpFetch(`${stack.service.urls.serviceOrigin}${link.pathname}`, { method: 'POST', headers, body: new URLSearchParams({ code: link.searchParams.get('code')! }).toString() });
+    }
+
+    it('gives a single-use link\'s redeemer a share and the server\'s address, once', async () => {
+      const minted = await stack.api('POST', '/users/alice/servers/lab/share-links', { uses: 1, expires_in: 600 }, alice);
+      assert.equal(minted.status, 201, JSON.stringify(minted.body));
+      assert.equal(minted.body.uses_left, 1);
+      const carol = await launcherSession('carol');
+      const used = await redeem(minted.body.url, carol);
+      assert.equal(used.status, 302);
+      assert.equal(used.headers.get('location'), `http://${host}/`);
+      const shares = (await stack.api('GET', '/users/alice/servers/lab/shares', undefined, alice)).body.shares;
+      assert.deepEqual(shares.map((x: { user?: string }) => x.user), ['carol']);
+      const visit = await openAsBrowser('carol');
+      assert.ok(visit.cookie, 'carol gets in through the share the link gave her');
+      const again = await redeem(minted.body.url, await launcherSession('bob'));
+      assert.equal(again.status, 400);
+      assert.match(await again.text(), /expired, was used up or was revoked/);
+      assert.equal((await openAsBrowser('bob')).status, 403, 'the used-up link let bob in');
+      await stack.api('DELETE', `/users/alice/servers/lab/shares/${shares[0].id}`, undefined, alice);
+    });
+
+    it('refuses a revoked link, a press without a login and a press from another page', async () => {
+      const minted = await stack.api('POST', '/users/alice/servers/lab/share-links', { uses: 5 }, alice);
+      const bobSession = await launcherSession('bob');
+      const noLogin = await redeem(minted.body.url, null);
+      assert.equal(noLogin.status, 302);
+      assert.match(noLogin.headers.get('location')!, /\/services\/hubapps\/login\?next=/);
+      const foreign = await redeem(minted.body.url, bobSession, `http://lab--alice.apps.localhost:${stack.appsChp!.port}`);
+      assert.equal(foreign.status, 403);
+      assert.equal((await stack.api('DELETE', `/users/alice/servers/lab/share-links/${minted.body.id}`, undefined, alice)).status, 204);
+      assert.equal((await redeem(minted.body.url, bobSession)).status, 400);
+      assert.deepEqual((await stack.api('GET', '/users/alice/servers/lab/shares', undefined, alice)).body.shares, []);
+      assert.equal((await stack.api('POST', '/users/alice/servers/lab/share-links', { uses: 0 }, alice)).status, 400);
+      assert.equal((await stack.api('POST', '/users/alice/servers/lab/share-links', {}, bob)).status, 403);
+    });
+  });
 });
 
 describe('sharing on the shared path layout', function () {
