@@ -4,8 +4,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { checkRecipient, parseShareBody } from '../../../src/api/shares.js';
-import { sharingRefusal } from '../../../src/api/access.js';
-import type { ApiDeps } from '../../../src/api/deps.js';
 import { NssUserDirectory } from '../../../src/users/nss.js';
 import { UserPolicy } from '../../../src/users/policy.js';
 import { httpFetch } from '../../helpers/http-fetch.js';
@@ -224,21 +222,30 @@ describe('sharing on the shared path layout', function () {
   });
 });
 
+describe('sharing turned off host-wide (config sharing: false)', function () {
+  this.timeout(60000);
+  let stack: LocalStack;
+  before(async () => {
+    stack = await startLocalStack({ apps: { hello: { title: 'Hello', command: [process.execPath, '-e', '0'] } }, hostLayout: true, config: { reconcile_interval: 3600, sharing: false } });
+    assert.equal((await stack.api('POST', '/users/alice/servers/lab', { app: 'hello' })).status, 202);
+  });
+  after(async () => stack?.stop());
+
+  it('refuses shares and share links, naming the config key, even on per-server origins', async () => {
+    for (const path of ['shares', 'share-links']) {
+      const r = await stack.api('POST', `/users/alice/servers/lab/${path}`, path === 'shares' ? { user: 'bob' } : {});
+      assert.equal(r.status, 403, path);
+      assert.match(r.body.message, /sharing is turned off on this host \(config key sharing\)/);
+    }
+    assert.deepEqual((await stack.api('GET', '/shares')).body.shares, []);
+  });
+});
+
 describe('share rules', () => {
   it('refuses to share with an account outside the allowed group (real NSS look-up)', async () => {
     const users = new UserPolicy(new NssUserDirectory(), { allowedGroup: 'root', minUid: 0 });
     await assert.rejects(checkRecipient({ users }, 'user', 'daemon', 'alice'), /cannot share with daemon: user daemon is not a member of group root/);
     await assert.rejects(checkRecipient({ users }, 'user', 'hubapps-t-nobody-here', 'alice'), /cannot share with hubapps-t-nobody-here: no such user/);
-  });
-
-  it('refuses sharing when it is off host-wide or for the app, and on the path layout first', () => {
-    const deps = (hostLayout: boolean, sharing: boolean, shareable: boolean) =>
-      ({ urls: { hostLayout }, config: { sharing }, catalog: () => ({ get: () => ({ shareable }) }) }) as unknown as ApiDeps;
-    const row = { app: 'lab', user: 'alice', name: 'lab' };
-    assert.equal(sharingRefusal(deps(true, true, true), row), null);
-    assert.equal(sharingRefusal(deps(false, true, true), row)?.code, 'sharing_needs_origins');
-    assert.equal(sharingRefusal(deps(true, false, true), row)?.code, 'sharing_disabled');
-    assert.equal(sharingRefusal(deps(true, true, false), row)?.code, 'app_not_shareable');
   });
 
   it('takes exactly one of user or group', () => {
