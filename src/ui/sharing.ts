@@ -3,8 +3,8 @@ import { $, announce, h } from './dom.js';
 import type { Server, Share } from './types.js';
 
 /**
- * The "Sharing" dialog of one of my servers: who it is shared with (each with Revoke), and
- * a form to share it with a user or a Unix group. When the server cannot be shared (path
+ * The "Sharing" dialog of one of my servers: who it is shared with (each with Revoke), a
+ * form to share it with a user or a Unix group, and a single-use share link. When the server cannot be shared (path
  * layout, sharing off, app not shareable) it says why and offers no form.
  */
 export class SharingDialog {
@@ -24,12 +24,30 @@ export class SharingDialog {
       void this.add();
     });
     $('#share-close', dialog).addEventListener('click', () => dialog.close());
+    $('#share-link-make', dialog).addEventListener('click', () => void this.makeLink());
+  }
+
+  private async makeLink(): Promise<void> {
+    const s = this.server!;
+    try {
+      const link = await api<{ url: string }>('POST', `${serverPath(s.user, s.name)}/share-links`, { uses: 1 });
+      const field = $<HTMLInputElement>('#share-link-url', this.dialog);
+      field.value = link.url;
+      field.hidden = false;
+      $('#share-link-help', this.dialog).hidden = false;
+      field.select();
+      announce('Share link made');
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   async open(s: Server): Promise<void> {
     this.server = s;
     $('#share-title', this.dialog).textContent = `Sharing ${s.name}`;
     this.error.hidden = true;
+    $('#share-link-url', this.dialog).hidden = true;
+    $('#share-link-help', this.dialog).hidden = true;
     await this.load();
     if (!this.dialog.open) this.dialog.showModal();
   }
@@ -39,6 +57,7 @@ export class SharingDialog {
     try {
       const answer = await api<{ shareable: boolean; reason?: string; shares: Share[] }>('GET', `${serverPath(s.user, s.name)}/shares`);
       this.form.hidden = !answer.shareable;
+      $('#share-link-box', this.dialog).hidden = !answer.shareable;
       this.reason.hidden = answer.shareable;
       this.reason.textContent = answer.reason ?? '';
       this.list.replaceChildren(...answer.shares.map((share) => this.item(share)));
