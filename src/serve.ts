@@ -20,6 +20,7 @@ import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './lifecycle/urls.js';
 import { buildLauncher } from './spawner/build.js';
+import { ShareStore } from './store/shares.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
 import { ServerStore } from './store/servers.js';
@@ -95,7 +96,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
       : undefined;
   const auth = new Authenticator(config, authStore, admins, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
-  const app = createApp({ ...deps, manager, auth, authStore, admins, hub, version: VERSION }, oauth);
+  const app = createApp({ ...deps, manager, auth, authStore, shares: new ShareStore(db, store), admins, hub, version: VERSION }, oauth);
   server.on('request', app.callback());
 
   const adoption = await reconcile(deps, manager, true);

@@ -3,9 +3,47 @@ import { HubappsError } from '../errors.js';
 import type { ServerRow } from '../store/servers.js';
 import type { ApiDeps } from './deps.js';
 
+/** How a user gets into a server: as its owner, as an admin (admin_access), or through a share. */
+export type AccessVia = 'owner' | 'admin' | 'share';
+
 /** Owners use their servers; admins only when admin_access is on (they can always stop them through the API). */
-export function mayUseServer(deps: ApiDeps, who: Identity, owner: string): boolean {
+export function mayUseServer(deps: ApiDeps, who: Pick<Identity, 'name' | 'admin'>, owner: string): boolean {
   return who.name === owner || (who.admin && deps.config.admin_access);
+}
+
+/**
+ * Why `who` may use `row`, or null. A share counts only while sharing is possible for
+ * this server (sharingRefusal) and the visitor still passes the user policy (allowed group,
+ * no system account); group shares are matched against the visitor's groups now.
+ */
+export async function accessVia(deps: ApiDeps, who: Pick<Identity, 'name' | 'admin'>, row: ServerRow): Promise<AccessVia | null> {
+  if (who.name === row.user) return 'owner';
+  if (who.admin && deps.config.admin_access) return 'admin';
+  if (sharingRefusal(deps, row) !== null) return null;
+  let groups: string[];
+  try {
+    groups = (await deps.users.check(who.name)).groups;
+  } catch (err) {
+    if (err instanceof HubappsError && err.status < 500) return null;
+    throw err;
+  }
+  return deps.shares.grants(row.id, who.name, groups) ? 'share' : null;
+}
+
+/** Why this server cannot be shared (an error to throw), or null when it can. */
+export function sharingRefusal(deps: ApiDeps, row: Pick<ServerRow, 'app' | 'user' | 'name'>): HubappsError | null {
+  if (!deps.urls.hostLayout) {
+    return new HubappsError(
+      'sharing_needs_origins',
+      409,
+      "sharing needs per-server origins: on the shared path layout a shared app's pages could act on the visitor's own servers and launcher. An admin can set apps_domain (docs/install.md, 'Per-server origins') to enable it.",
+    );
+  }
+  if (!deps.config.sharing) return new HubappsError('sharing_disabled', 403, 'sharing is turned off on this host (config key sharing)');
+  if (deps.catalog().get(row.app)?.shareable === false) {
+    return new HubappsError('app_not_shareable', 403, `servers of app '${row.app}' cannot be shared (shareable: false in its catalog file)`);
+  }
+  return null;
 }
 
 /** The server a proxy speaks for, proven by that server's secret. */

@@ -12,6 +12,8 @@ import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
 import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
+import { shareLinkRoutes } from './share-links.js';
+import { shareRoutes } from './shares.js';
 import { launcherUi } from './ui.js';
 
 /**
@@ -46,14 +48,15 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
 
   const admin = adminRoutes(deps);
   const grants = grantRoutes(deps);
+  const links = shareLinkRoutes(deps);
   const api = new Router({ prefix: `${deps.urls.servicePrefix()}api` });
-  for (const r of [infoRoutes(deps), serverRoutes(deps), tokenRoutes(deps), internalRoutes(deps), grants.internal, admin.api]) {
+  for (const r of [infoRoutes(deps), serverRoutes(deps), shareRoutes(deps), links.api, tokenRoutes(deps), internalRoutes(deps), grants.internal, admin.api]) {
     api.use(r.routes(), r.allowedMethods());
   }
   app.use(api.routes());
   app.use(api.allowedMethods());
   const service = new Router({ prefix: deps.urls.servicePrefix().slice(0, -1) });
-  for (const r of [admin.metrics, grants.pages, loginRoutes(deps, oauth)]) service.use(r.routes());
+  for (const r of [admin.metrics, grants.pages, links.pages, loginRoutes(deps, oauth)]) service.use(r.routes());
   app.use(service.routes());
 
   const catchall = deps.urls.catchallRoute();

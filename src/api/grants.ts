@@ -7,7 +7,7 @@ import { SERVER_NAME, USER_NAME } from '../names.js';
 import { GRANT_PATH, type RedeemGrantRequest, type RedeemGrantResponse } from '../proxy/protocol.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from './html.js';
-import { mayUseServer, proxyRow } from './access.js';
+import { accessVia, proxyRow } from './access.js';
 import { page } from './pages.js';
 import { MAX_OUTSTANDING_GRANTS } from '../store/auth.js';
 
@@ -42,7 +42,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     // A browser flow: only a launcher session grants, never a token a script sent along.
     const who = await deps.auth.identify(ctx);
     if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
-    if (!mayUseServer(deps, who, row.user)) {
+    if ((await accessVia(deps, who, row)) === null) {
       deps.store.audit(row, `${who.name} was refused access to ${row.user}/${row.name}`, who.name);
       return page(ctx, 403, 'Not your server', `<p>You are logged in as <b>${escapeHtml(who.name)}</b>; this server belongs to ${escapeHtml(row.user)}.</p>`);
     }
@@ -65,7 +65,11 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     // Bound to the server and the browser in the query itself: another server's proxy or another browser cannot even use up a code.
     const grant = typeof body.code === 'string' && typeof body.binding === 'string' ? deps.authStore.useGrant(body.code, row.id, body.binding) : undefined;
     if (!grant) throw new HubappsError('invalid_grant', 403, 'unknown, used, expired, foreign or unbound access code');
-    const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, ttl: 0, next: grant.next ?? '', session: grant.session ?? '' };
+    // Checked again at redemption: a share revoked in the code's 60 s lets nobody in.
+    const via = await accessVia(deps, { name: grant.user, admin: grant.admin === 1 }, row);
+    if (via === null) throw new HubappsError('not_allowed', 403, `${grant.user} may no longer use ${row.user}/${row.name}`);
+    if (via === 'share') deps.store.audit(row, `${grant.user} opened ${row.user}/${row.name} as a visitor (shared)`, grant.user);
+    const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, shared: via === 'share', ttl: 0, next: grant.next ?? '', session: grant.session ?? '' };
     ctx.body = answer;
   });
   return { pages, internal };

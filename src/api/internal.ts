@@ -5,7 +5,7 @@ import { CallVerifier } from '../proxy/challenge.js';
 import type { AnnounceRequest, ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../proxy/protocol.js';
 import type { ServerRow } from '../store/servers.js';
 import type { ApiDeps } from './deps.js';
-import { mayUseServer, proxyRow } from './access.js';
+import { accessVia, mayUseServer, proxyRow } from './access.js';
 
 const CACHE_SECONDS = 30;
 
@@ -41,7 +41,7 @@ export function internalRoutes(deps: ApiDeps): Router {
    * "Is the launcher session behind my cookie still allowed on my server?", asked by a
    * proxy at least once a minute per browser session. No: the session ended (logout,
    * expiry), the user left the allowed group, lost the admin right that let them in, or
-   * the server is no longer running.
+   * the server is no longer running, or the share that let them in was revoked.
    */
   router.post('/internal/session-check', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
     const body = ctx.request.body as Partial<SessionCheckRequest>;
@@ -56,7 +56,7 @@ export function internalRoutes(deps: ApiDeps): Router {
       throw err;
     }
     const admin = session.admin === 1 && (await deps.admins.isAdmin(session.user, session.hub_admin === 1));
-    if (!mayUseServer(deps, { name: session.user, admin, via: 'session' }, row.user)) {
+    if ((await accessVia(deps, { name: session.user, admin }, row)) === null) {
       throw new HubappsError('not_owner', 403, `${session.user} may no longer use ${row.user}'s server`);
     }
     ctx.body = { user: session.user, admin };

@@ -36,6 +36,7 @@ export const appSchema = z.strictObject({
   max_servers: z.number().int().min(0).default(0).describe('Most servers of this app active on the host at once (0: no limit).'),
   allowed_groups: z.array(z.string()).default([]).describe('Only members of one of these groups may start the app; empty: everyone in allowed_group.'),
   slurm: slurmAppSchema.optional().describe('Run the app as a Slurm job on a compute node (when the service config lists it under slurm.apps): resources and user choices.'),
+  shareable: z.boolean().default(true).describe('false: servers of this app can never be shared with other users (config key sharing turns sharing off for every app).'),
 }).check(commandOrBuiltin);
 
 /** An app runs either a command or a built-in program: exactly one of the two keys. */

@@ -115,6 +115,8 @@ export const configSchema = z.strictObject({
   admin_users: z.array(z.string()).default([]).describe('Users who are hubapps admins, besides JupyterHub admins.'),
   admin_groups: z.array(z.string()).default([]).describe('Members of these Unix groups are hubapps admins.'),
   admin_access: z.boolean().default(false).describe('May admins open other users\' servers? (They can always list and stop them.)'),
+  sharing: z.boolean().default(true).describe('May owners share a running server with other allowed users or Unix groups (docs/launcher.md, "Sharing")? Works only with apps_domain set: on the shared path layout sharing is always refused. false turns it off host-wide; existing shares stop working at once.'),
+  session_revalidate: z.number().int().min(1).max(3600).default(60).describe('Seconds a server\'s proxy trusts a browser\'s access before asking the service again: logout, leaving the allowed group or a revoked share end access (and the visitor\'s open WebSockets) within this time.'),
   app_framing: z
     .enum(['server', 'none'])
     .default('server')

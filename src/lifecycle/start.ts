@@ -102,6 +102,7 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS:
     prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,
+    revalidateMs: deps.config.session_revalidate * 1000,
     readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
     logMaxBytes: deps.config.log_max_bytes,
   };

@@ -7,16 +7,24 @@
  * fresh grant cookie whose hash goes along: the one-time code that comes back (grant.ts)
  * works only in the browser holding that cookie. Session cookies name the launcher
  * session that granted them and are re-validated with the service (SessionChecker) at
- * least every REVALIDATE_MS. The proxy's cookies, and an Authorization header that carried
- * our token, never reach the app.
+ * least every REVALIDATE_MS (config session_revalidate); WebSockets opened with a session
+ * are re-validated on the same schedule and closed when the answer is no (a revoked share,
+ * a logout). The proxy's cookies, and an Authorization header that carried our token, never
+ * reach the app; USER_HEADER names the browser session's user to the app and is never
+ * taken from the client.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenChecker, TokenVerdict } from './token-check.js';
 import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
 import { GRANT_NONCE_COOKIE, GRANT_PATH } from './protocol.js';
 import { takeTokenParam } from './url-path.js';
 import { wantsHtml } from './pages.js';
+import { log } from './log.js';
+
+/** Who is visiting, for the app: set from the proxy's session, removed from every incoming request. */
+export const USER_HEADER = 'x-hubapps-user';
 
 export type Decision =
   | { ok: true }
@@ -53,6 +61,8 @@ export interface AccessOptions {
 
 interface Session {
   until: number;
+  /** Who the service granted access to (owner, admin or visitor). */
+  user: string;
   /** The launcher session behind it, as the service named it. */
   launcherSession: string;
   checkedAt: number;
@@ -67,6 +77,11 @@ export class Access {
   private readonly grantCookieAttributes: string;
   private readonly authorizeUrl: string;
   private readonly revalidateMs: number;
+  /** Open WebSockets by the session cookie that let them in. */
+  private readonly sockets = new Map<string, Set<Duplex>>();
+  /** The session cookie value that let a request in, for track(). */
+  private readonly sessionOf = new WeakMap<IncomingMessage, string>();
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly tokens: TokenChecker,
@@ -92,6 +107,7 @@ export class Access {
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
     if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
+    delete req.headers[USER_HEADER];
     const cookie = req.headers.cookie;
     let stale: string | null = null;
     if (cookie !== undefined && cookie.includes(this.cookieName)) {
@@ -99,7 +115,7 @@ export class Access {
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
       const session = value === null ? undefined : this.session(value);
-      if (session && Date.now() - session.checkedAt < this.revalidateMs) return dropOurToken(req);
+      if (session && Date.now() - session.checkedAt < this.revalidateMs) return this.letIn(req, value!, session);
       if (session) stale = value;
     }
     const header = req.headers.authorization;
@@ -118,11 +134,11 @@ export class Access {
   }
 
   /** A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant ends here. */
-  sessionCookie(launcherSession: string): string {
+  sessionCookie(launcherSession: string, user: string): string {
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     const value = randomBytes(32).toString('base64url');
     const now = Date.now();
-    this.sessions.set(value, { until: now + SESSION_TTL_MS, launcherSession, checkedAt: now });
+    this.sessions.set(value, { until: now + SESSION_TTL_MS, user, launcherSession, checkedAt: now });
     return `${this.cookieName}=${value}${this.cookieAttributes}`;
   }
 
@@ -140,10 +156,65 @@ export class Access {
     // The service being down revokes nothing: the session keeps working and is checked again on the next request.
     if (verdict !== 'ended') {
       if (verdict === 'valid') session.checkedAt = Date.now();
-      return dropOurToken(req);
+      return this.letIn(req, value, session);
     }
-    this.sessions.delete(value);
+    this.end(value);
     return this.noCredential(req, upgrade);
+  }
+
+  /**
+   * An upgraded connection that `authorize` let in with a session cookie: it is closed
+   * when a later re-validation of that session says no. Requests let in by a token are
+   * not tracked (a token is checked again on each new connection).
+   */
+  track(req: IncomingMessage, socket: Duplex): void {
+    const value = this.sessionOf.get(req);
+    if (value === undefined || !this.sessions.has(value)) return;
+    let set = this.sockets.get(value);
+    if (!set) this.sockets.set(value, (set = new Set()));
+    set.add(socket);
+    socket.once('close', () => {
+      set.delete(socket);
+      if (set.size === 0 && this.sockets.get(value) === set) this.sockets.delete(value);
+    });
+    if (this.sweeper === null) {
+      this.sweeper = setInterval(() => void this.sweep(), this.revalidateMs);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Ask the service about every session that holds open WebSockets, once per interval, so a revoked one loses them in time. */
+  private async sweep(): Promise<void> {
+    if (this.sockets.size === 0) {
+      clearInterval(this.sweeper!);
+      this.sweeper = null;
+      return;
+    }
+    await Promise.all(
+      [...this.sockets.keys()].map(async (value) => {
+        const session = this.session(value);
+        const verdict = session ? await this.sessionChecker.check(session.launcherSession) : 'ended';
+        if (verdict === 'valid' && session) session.checkedAt = Date.now();
+        if (verdict === 'ended') this.end(value);
+      }),
+    );
+  }
+
+  /** The session may no longer be used: forget it and close its WebSockets. */
+  private end(value: string): void {
+    const user = this.sessions.get(value)?.user;
+    this.sessions.delete(value);
+    const set = this.sockets.get(value);
+    if (!set) return;
+    this.sockets.delete(value);
+    log(`closing ${set.size} websocket(s) of ${user ?? 'an expired session'}: access ended`);
+    for (const socket of set) socket.destroy();
+  }
+
+  private letIn(req: IncomingMessage, value: string, session: Session): Decision {
+    req.headers[USER_HEADER] = session.user;
+    this.sessionOf.set(req, value);
+    return dropOurToken(req);
   }
 
   /**

@@ -24,6 +24,8 @@ export interface GrantOptions {
   secret: string;
   serviceUrl: string;
   prefix: string;
+  /** The server has its own origin: only then are visitors let in by a share honoured. */
+  ownOrigin?: boolean;
 }
 
 /** The service makes 43 base64url characters; anything unlike a code is refused without asking. */
@@ -63,8 +65,8 @@ export class Grants {
       return { kind: 'unavailable' };
     }
     // The service checked the user when it issued the code; checked again here as for tokens.
-    if (parsed.user !== this.opts.user && !parsed.admin) {
-      log(`access code: the service granted ${parsed.user}, who neither owns this server nor is an admin: refused`);
+    if (parsed.user !== this.opts.user && !parsed.admin && !(parsed.shared && this.opts.ownOrigin === true)) {
+      log(`access code: the service granted ${parsed.user}, who neither owns this server, nor is an admin, nor a visitor on its own origin: refused`);
       return { kind: 'refused' };
     }
     return { kind: 'granted', user: parsed.user, next: this.target(parsed.next), session: parsed.session };
@@ -101,7 +103,7 @@ export async function serveGrant(req: IncomingMessage, res: ServerResponse, url:
     return sendPage(req, res, 503, 'cannot check the access code right now: the hubapps service does not answer; try again shortly', deps.page);
   }
   log(`access granted to ${outcome.user} by an access code`);
-  const cookies = [deps.access.sessionCookie(outcome.session), grantCookie.clear];
+  const cookies = [deps.access.sessionCookie(outcome.session, outcome.user), grantCookie.clear];
   res.writeHead(302, { location: outcome.next, 'set-cookie': cookies, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
 }
@@ -110,7 +112,7 @@ function parseAnswer(text: string): RedeemGrantResponse | null {
   try {
     const v = JSON.parse(text) as Partial<RedeemGrantResponse>;
     if (typeof v.user !== 'string' || typeof v.admin !== 'boolean' || typeof v.next !== 'string' || typeof v.session !== 'string') return null;
-    return { user: v.user, admin: v.admin, ttl: 0, next: v.next, session: v.session };
+    return { user: v.user, admin: v.admin, shared: v.shared === true, ttl: 0, next: v.next, session: v.session };
   } catch {
     return null;
   }

@@ -95,6 +95,7 @@ class Listener {
       const fwd = this.deps.forwarder();
       if (this.deps.status.state !== 'ready' || fwd === null) return refuseUpgrade(socket, 503, 'the app is not running');
       this.deps.activity.touch();
+      this.deps.access.track(req, socket);
       fwd.ws(req, socket, head);
     };
     const d = this.deps.access.authorize(req, true);

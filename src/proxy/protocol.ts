@@ -67,6 +67,8 @@ export interface StartRequest {
   serviceUrl: string;
   /** Milliseconds between SIGTERM and SIGKILL for the app's process group. */
   stopGraceMs: number;
+  /** How long a browser's access is trusted before the service is asked again (config session_revalidate); 60 s when absent. */
+  revalidateMs?: number;
   /** Default readiness timeout in ms when the app sets none. */
   readyTimeoutMs: number;
   /**
@@ -204,6 +206,8 @@ export interface RedeemGrantRequest {
 }
 
 export interface RedeemGrantResponse extends ProxyAuthResponse {
+  /** The user is a visitor let in by a share of this server (only honoured on a server's own origin). */
+  shared: boolean;
   /** Where the browser wanted to go: a path below the server prefix (the proxy checks it again). */
   next: string;
   /** Names the launcher session that granted access, for SessionCheckRequest. */

@@ -108,6 +108,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     prefix,
     serviceUrl: serviceUrl(req.serviceUrl),
     stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
+    ...(req.revalidateMs === undefined ? {} : { revalidateMs: int(req.revalidateMs, 'revalidateMs', 1000, 3_600_000) }),
     readyTimeoutMs: int(req.readyTimeoutMs, 'readyTimeoutMs', 1, 3_600_000),
     logMaxBytes: int(req.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, 'logMaxBytes', 4096, Number.MAX_SAFE_INTEGER),
     ...(req.node === undefined ? {} : { node: { specFile: matching(object(req.node, 'node').specFile, 'node.specFile', /^\/[A-Za-z0-9_.\/-]+\.json$/) } }),

@@ -188,7 +188,8 @@ export class ServerStore {
   }
 
   /** Run `work` as one transaction; the events it appends reach listeners only if it commits. */
-  private withEvents<T>(work: () => T): T {
+  /** Run `work` in one transaction; the events it appended are announced only once it committed (other stores write audited rows through it). */
+  withEvents<T>(work: () => T): T {
     try {
       const out = this.db.transaction(work)();
       this.events.commit();

@@ -14,9 +14,11 @@ export interface ActionHandlers {
   restart?(s: Server): void;
   /** Reopen the progress of a start under way. */
   progress?(s: Server): void;
+  /** Open the Sharing dialog (own servers). */
+  share?(s: Server): void;
 }
 
-/** The buttons of one server row: Open / Progress / Start / Stop / Logs, as its state allows. */
+/** The buttons of one server row: Open / Progress / Start / Stop / Sharing / Logs, as its state allows. */
 export function serverActions(s: Server, x: ActionHandlers): Node[] {
   const name = x.label(s);
   const out: Node[] = [];
@@ -28,6 +30,7 @@ export function serverActions(s: Server, x: ActionHandlers): Node[] {
   if (s.state === 'pending' || s.state === 'starting' || s.state === 'running') {
     out.push(button('stop', 'Stop', `Stop ${name}`, (ev) => void stop(s, name, ev.currentTarget as HTMLButtonElement, x.changed)));
   }
+  if (x.share) out.push(button('share', 'Sharing', `Sharing of ${name}`, () => x.share!(s)));
   out.push(button('logs', 'Logs', `Logs of ${name}`, () => x.logs(s)));
   return out;
 }

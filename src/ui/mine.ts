@@ -9,12 +9,13 @@ import { suggestName } from './names.js';
 import { Poller } from './poller.js';
 import type { ProgressView } from './progress.js';
 import { COLUMNS, ServerTable } from './server-table.js';
+import { refreshSharedWithMe, SharingDialog } from './sharing.js';
 import { isActive, type App, type Me, type Server } from './types.js';
 
 const POLL_MS = 2500;
 const ORDER = ['starting', 'pending', 'running', 'stopping', 'failed', 'stopped'];
 
-/** The launcher view: the app cards and "My servers", both kept current by polling the user's servers. */
+/** The launcher view: the app cards, "My servers" (with their Sharing dialogs) and "Shared with me", kept current by polling. */
 export class MyServers {
   private servers: Server[] = [];
   readonly poller = new Poller(() => this.refresh(), POLL_MS, (err) => connectionProblem(err instanceof ApiError ? err.message : String(err)));
@@ -27,6 +28,7 @@ export class MyServers {
     private readonly progress: ProgressView,
     logs: LogsView,
   ) {
+    const sharing = new SharingDialog($<HTMLDialogElement>('#share-dialog'));
     this.cards = new Cards($('#cards'), { start: (app) => void this.startFirst(app), startAnother: (app) => void this.startAnother(app) });
     const handlers = {
       canOpen: () => true,
@@ -34,6 +36,7 @@ export class MyServers {
       logs: (s: Server) => logs.open(s),
       changed: () => void this.poller.now(),
       restart: (s: Server) => void this.progress.start({ user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false }),
+      share: (s: Server) => void sharing.open(s),
       progress: (s: Server) => this.progress.watch({ user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false }, s),
     };
     const c = COLUMNS;
@@ -48,6 +51,7 @@ export class MyServers {
     this.table.update(this.servers);
     $('#mine').hidden = this.servers.length === 0;
     $('#mine-empty').hidden = this.servers.length > 0;
+    await refreshSharedWithMe(this.me.name);
   }
 
   title(app: string): string {

@@ -48,6 +48,19 @@ export interface Server {
   last_activity: string | null;
 }
 
+/** A share of a server (src/api/shares.ts): exactly one of user and group. */
+export interface Share {
+  id: number;
+  owner: string;
+  server: string;
+  app: string;
+  state: ServerState;
+  user?: string;
+  group?: string;
+  /** Shared-with-me answers only. */
+  url?: string;
+}
+
 export interface ServerEvent {
   id: number;
   at: string;

@@ -32,7 +32,7 @@ import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } 
 import { startHub, type RunningHub } from './hub.js';
 
 /**
- * HTML page naming the account it runs as; WebSocket messages come back as "echo:<message>".
+ * HTML page naming the account it runs as and the visitor the proxy names (X-Hubapps-User); WebSocket messages come back as "echo:<message>".
  * A request with ?toss=NAME sets the cookie NAME for the whole apps domain (the cookie
  * tossing an app could try on its own host).
  */
@@ -44,7 +44,7 @@ const server = http.createServer((req, res) => {
   const toss = new URL(req.url, 'http://x').searchParams.get('toss');
   if (toss) res.setHeader('set-cookie', toss + '=tossed; Domain=apps.localhost; Path=/');
   res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.end('<!doctype html><title>e2e echo</title><h1 id="who">echo app of ' + os.userInfo().username + '</h1><p id="url">' + esc(req.url) + '</p>');
+  res.end('<!doctype html><title>e2e echo</title><h1 id="who">echo app of ' + os.userInfo().username + '</h1><p id="url">' + esc(req.url) + '</p><p id="visitor">' + esc(req.headers['x-hubapps-user'] || '') + '</p>');
 });
 new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (m) => ws.send('echo:' + m)));
 server.listen(Number(process.argv[2]), '127.0.0.1');
@@ -84,6 +84,8 @@ export interface HubStackOptions {
   hubConfig?: string;
   /** Per-server origins: a second, host-routing CHP for *.apps.localhost. */
   hostLayout?: boolean;
+  /** Extra keys for hubapps.yaml. */
+  config?: Record<string, unknown>;
 }
 
 export class HubStack {
@@ -152,8 +154,8 @@ export class HubStack {
       chpTokenFile: join(this.stateDir, 'secrets', 'chp-token'),
       tokenFile: join(this.stateDir, 'secrets', 'hub-token'),
       group: HUB_GROUP,
-      users: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory, HUB_ONLY_USER],
-      members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory],
+      users: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.carol, TEST_USERS.mallory, HUB_ONLY_USER],
+      members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.carol, TEST_USERS.mallory],
       extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
       ...(this.options.hubConfig ? { extraConfig: this.options.hubConfig } : {}),
     });
@@ -234,6 +236,7 @@ export class HubStack {
       reconcile_interval: 1,
       stop_grace: 1,
       log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
+      ...this.options.config,
     };
     await writeFile(file, stringify(config), { mode: 0o644 });
     return file;

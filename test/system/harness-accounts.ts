@@ -6,6 +6,7 @@ import { run, runOk } from './harness-exec.js';
  * clean-up can never touch a real account.
  *   alice   member of the allowed group through a supplementary group
  *   bob     member through his primary group (both paths NSS offers)
+ *   carol   member like alice (a third user: sharing tests)
  *   mallory not a member
  *   svc     the service user: a system account without a login shell
  */
@@ -14,6 +15,7 @@ export const TEST_GROUP = `hubapps-t-${TAG}users`;
 export const TEST_USERS = {
   alice: `hubapps-t-${TAG}alice`,
   bob: `hubapps-t-${TAG}bob`,
+  carol: `hubapps-t-${TAG}carol`,
   mallory: `hubapps-t-${TAG}mallory`,
   svc: `hubapps-t-${TAG}svc`,
 } as const;
@@ -37,6 +39,7 @@ export async function createTestAccounts(): Promise<void> {
   await runOk('groupadd', [TEST_GROUP]);
   await runOk('useradd', ['-m', '-s', '/bin/bash', '-G', TEST_GROUP, TEST_USERS.alice]);
   await runOk('useradd', ['-m', '-s', '/bin/bash', '-g', TEST_GROUP, TEST_USERS.bob]);
+  await runOk('useradd', ['-m', '-s', '/bin/bash', '-G', TEST_GROUP, TEST_USERS.carol]);
   await runOk('useradd', ['-m', '-s', '/bin/bash', TEST_USERS.mallory]);
   await runOk('useradd', ['--system', '-m', '-s', '/usr/sbin/nologin', TEST_USERS.svc]);
 }

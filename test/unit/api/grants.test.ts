@@ -87,7 +87,7 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     const ok = await redeem(row('alice'), code);
     assert.equal(ok.status, 200);
     const answer = (await ok.json()) as Record<string, unknown>;
-    assert.deepEqual({ ...answer, session: undefined }, { user: 'alice', admin: false, ttl: 0, next: '/apps/alice/lab/tree?x=1', session: undefined });
+    assert.deepEqual({ ...answer, session: undefined }, { user: 'alice', admin: false, shared: false, ttl: 0, next: '/apps/alice/lab/tree?x=1', session: undefined });
     assert.equal(answer.session, hashSecret(alice.split('=')[1]!), 'the code names the launcher session that granted it');
     assert.equal((await redeem(row('alice'), code)).status, 403, 'a code worked twice');
   });

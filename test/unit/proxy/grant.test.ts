@@ -120,6 +120,13 @@ describe('hubapps-proxy per-server access grants', () => {
     assert.equal((await proxy.get(grantUrl(issue(base, 'root-admin', 7, true)), BROWSER)).status, 302);
   });
 
+  it('refuses a visitor the service let in by a share, on a server without its own origin', async () => {
+    const code = service.grant({ serverId: 7, user: 'bob', shared: true, next: base });
+    const answer = await proxy.get(grantUrl(code), BROWSER);
+    assert.equal(answer.status, 403);
+    assert.equal(sessionCookie(answer.headers['set-cookie']), undefined);
+  });
+
   for (const next of ['/apps/bob/echo/x', 'https://elsewhere.example/', '//elsewhere.example/', '/apps/alice/echo/../../bob/echo/', '/apps/alice/echo/%2e%2e/x', '/apps/alice/echoes/', '/apps/alice/echo/\\\\evil', '']) {
     it(`sends the browser to the prefix instead of next=${JSON.stringify(next)}`, async () => {
       const answer = await proxy.get(grantUrl(issue(next)), BROWSER);

@@ -62,7 +62,7 @@ export interface FakeService {
   /** Code redemptions received. */
   redeems: { body: RedeemGrantRequest; authorization: string | undefined }[];
   /** Issue a one-time code, as the service's authorize page does. */
-  grant(g: { serverId: number; user: string; admin?: boolean; next: string; binding?: string }): string;
+  grant(g: { serverId: number; user: string; admin?: boolean; shared?: boolean; next: string; binding?: string }): string;
   /** Session checks received; sessions named in `ended` are answered 403. */
   sessionChecks: { serverId: number; session: string }[];
   ended: Set<string>;
@@ -87,7 +87,7 @@ export async function startFakeService(): Promise<FakeService> {
     'admin-token': { user: 'root-admin', admin: true },
   };
   const redeems: FakeService['redeems'] = [];
-  const grants = new Map<string, { serverId: number; user: string; admin: boolean; next: string; binding: string }>();
+  const grants = new Map<string, { serverId: number; user: string; admin: boolean; shared?: boolean; next: string; binding: string }>();
   const sessionChecks: FakeService['sessionChecks'] = [];
   const ended = new Set<string>();
   let redeemStatus: number | null = null;
@@ -101,7 +101,7 @@ export async function startFakeService(): Promise<FakeService> {
       return res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown, used, expired or foreign access code"}');
     }
     grants.delete(body.code);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, ttl: 0, next: grant.next, session: `session-of-${grant.user}` }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, shared: grant.shared === true, ttl: 0, next: grant.next, session: `session-of-${grant.user}` }));
   };
   const server: Server = createServer((req, res) => {
     let text = '';

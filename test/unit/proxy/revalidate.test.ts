@@ -26,20 +26,20 @@ describe('hubapps-proxy re-validates browser sessions with the service', () => {
 
   it('lets a fresh session in without asking, and asks the service once it is older than the re-validation time', async () => {
     const fresh = access(60_000);
-    const cookie = fresh.sessionCookie('launcher-1').split(';')[0]!;
+    const cookie = fresh.sessionCookie('launcher-1', 'alice').split(';')[0]!;
     const before = service.sessionChecks.length;
     assert.equal((await decide(fresh, cookie)).ok, true);
     assert.equal(service.sessionChecks.length, before, 'a fresh session was checked');
 
     const eager = access(0);
-    const eagerCookie = eager.sessionCookie('launcher-2').split(';')[0]!;
+    const eagerCookie = eager.sessionCookie('launcher-2', 'alice').split(';')[0]!;
     assert.equal((await decide(eager, eagerCookie)).ok, true);
     assert.deepEqual(service.sessionChecks.at(-1), { serverId: 7, session: 'launcher-2' });
   });
 
   it('ends the proxy session once the service says the launcher session ended: the browser goes back through authorize', async () => {
     const a = access(0);
-    const cookie = a.sessionCookie('launcher-3').split(';')[0]!;
+    const cookie = a.sessionCookie('launcher-3', 'alice').split(';')[0]!;
     assert.equal((await decide(a, cookie)).ok, true);
     service.ended.add('launcher-3');
     const ended = await decide(a, cookie);

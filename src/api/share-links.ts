@@ -1,0 +1,115 @@
+import Router, { type RouterContext } from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { badRequest, HubappsError, notFound } from '../errors.js';
+import { checkServerName, checkUserName, printable } from '../names.js';
+import { requestSource } from '../proxy/request-source.js';
+import type { ShareLinkRow } from '../store/shares.js';
+import { sharingRefusal } from './access.js';
+import { requireJson } from './body.js';
+import type { ApiDeps } from './deps.js';
+import { escapeHtml } from './html.js';
+import { page } from './pages.js';
+
+const MAX_USES = 100;
+const MAX_AGE_S = 7 * 24 * 3600;
+const DEFAULT_AGE_S = 24 * 3600;
+
+/**
+ * Share links: the owner mints a link good for `uses` redemptions until it expires; an
+ * allowed user who opens it while logged in, and presses the button on its page, gets a
+ * share of the server (revocable like any other). Revoking the link stops further use.
+ */
+export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
+  const api = new Router();
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
+  const owner = async (ctx: RouterContext, next: () => Promise<unknown>) => {
+    checkUserName(ctx.params.user!);
+    checkServerName(ctx.params.name!);
+    await deps.auth.require(ctx, { owner: ctx.params.user });
+    requireJson(ctx);
+    return next();
+  };
+  const server = (ctx: RouterContext) => {
+    const row = deps.store.get(ctx.params.user!, ctx.params.name!);
+    if (!row) throw notFound('no_such_server', `${ctx.params.user} has no server '${ctx.params.name}'`);
+    return row;
+  };
+  const linkUrl = (code: string) => `${deps.urls.launcherUrl()}share-link?code=${encodeURIComponent(code)}`;
+
+  api.post('/users/:user/servers/:name/share-links', owner, json, async (ctx) => {
+    const row = server(ctx);
+    const refusal = sharingRefusal(deps, row);
+    if (refusal) throw refusal;
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be {"uses": N, "expires_in": SECONDS}');
+    const uses = whole(body.uses, 'uses', 1, MAX_USES, 1);
+    const ttl = whole(body.expires_in, 'expires_in', 60, MAX_AGE_S, DEFAULT_AGE_S);
+    const { code, link } = deps.shares.addLink(row, uses, ttl, (await deps.auth.identify(ctx))!.name);
+    ctx.status = 201;
+    ctx.body = { ...presentLink(link), url: linkUrl(code) };
+  });
+
+  api.get('/users/:user/servers/:name/share-links', owner, (ctx) => {
+    ctx.body = { links: deps.shares.links(server(ctx).id).map(presentLink) };
+  });
+
+  api.delete('/users/:user/servers/:name/share-links/:id', owner, async (ctx) => {
+    const row = server(ctx);
+    const link = deps.shares.link(Number(ctx.params.id));
+    if (!link || link.server_id !== row.id) throw notFound('no_such_link', `${row.user}/${row.name} has no share link ${printable(ctx.params.id!)}`);
+    deps.shares.removeLink(row, link, (await deps.auth.identify(ctx))!.name);
+    ctx.status = 204;
+  });
+
+  const pages = new Router();
+  const prefix = deps.urls.servicePrefix();
+  const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
+  // Opening the link only shows a button: a prefetch, a frame or a script cannot use up a use.
+  pages.get('/share-link', (ctx) => {
+    const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';
+    page(
+      ctx,
+      200,
+      'Shared server',
+      `<p>Someone shared one of their servers with you through this link. Press the button to add it to "Shared with me" in your launcher and open it.</p>
+<form method="post" action="${escapeHtml(prefix)}share-link"><input type="hidden" name="code" value="${escapeHtml(code)}"><button type="submit">Accept and open</button></form>`,
+    );
+  });
+
+  pages.post('/share-link', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }), async (ctx) => {
+    if (requestSource(ctx.req, prefix, origins) === 'foreign') {
+      return page(ctx, 403, 'Refused', '<p>Share links work only from their own page. Open the link itself.</p>');
+    }
+    const body = ctx.request.body as Record<string, unknown> | undefined;
+    const code = typeof body?.code === 'string' ? body.code : '';
+    const who = await deps.auth.identify(ctx);
+    if (!who?.session) return ctx.redirect(`${prefix}login?next=${encodeURIComponent(`${prefix}share-link?code=${encodeURIComponent(code)}`)}`);
+    const gone = () => page(ctx, 400, 'Link expired', '<p>This share link has expired, was used up or was revoked. Ask its owner for a new one.</p>');
+    const link = code ? deps.shares.linkByCode(code) : undefined;
+    const row = link ? deps.store.byId(link.server_id) : undefined;
+    if (!link || !row) return gone();
+    const refusal = sharingRefusal(deps, row);
+    if (refusal) return page(ctx, refusal.status, 'Not shareable', `<p>${escapeHtml(refusal.message)}</p>`);
+    if (who.name !== row.user) {
+      try {
+        await deps.users.check(who.name);
+      } catch (err) {
+        if (err instanceof HubappsError && err.status < 500) return page(ctx, 403, 'Not allowed', `<p>${escapeHtml(err.message)}</p>`);
+        throw err;
+      }
+      if (!deps.shares.redeemLink(code, row, who.name)) return gone();
+    }
+    ctx.redirect(deps.urls.serverLink(row.user, row.name));
+  });
+  return { api, pages };
+}
+
+function whole(v: unknown, key: string, min: number, max: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw badRequest('invalid_body', `"${key}" must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
+function presentLink(l: ShareLinkRow) {
+  return { id: l.id, uses: l.uses, uses_left: l.uses_left, created_by: l.created_by, created_at: l.created_at, expires_at: l.expires_at };
+}

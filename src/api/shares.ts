@@ -1,0 +1,109 @@
+import Router, { type RouterContext } from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { badRequest, HubappsError, notFound } from '../errors.js';
+import { checkServerName, checkUserName, printable } from '../names.js';
+import type { ShareKind, ShareWithServer } from '../store/shares.js';
+import { groupExists } from '../users/groups.js';
+import { sharingRefusal } from './access.js';
+import { requireJson } from './body.js';
+import type { ApiDeps } from './deps.js';
+
+/**
+ * Shares of one server with named users or Unix groups: the owner (or an admin) lists,
+ * adds and revokes them; recipients list what is shared with them; admins list all. Only
+ * on per-server origins, and only while sharing is on for the host and the server's app.
+ */
+export function shareRoutes(deps: ApiDeps): Router {
+  const router = new Router();
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
+  const owner = async (ctx: RouterContext, next: () => Promise<unknown>) => {
+    checkUserName(ctx.params.user!);
+    if (ctx.params.name !== undefined) checkServerName(ctx.params.name);
+    await deps.auth.require(ctx, { owner: ctx.params.user });
+    requireJson(ctx);
+    return next();
+  };
+  const server = (ctx: RouterContext) => {
+    const row = deps.store.get(ctx.params.user!, ctx.params.name!);
+    if (!row) throw notFound('no_such_server', `${ctx.params.user} has no server '${ctx.params.name}'`);
+    return row;
+  };
+
+  router.get('/users/:user/servers/:name/shares', owner, (ctx) => {
+    const row = server(ctx);
+    const refusal = sharingRefusal(deps, row);
+    ctx.body = { shareable: refusal === null, ...(refusal ? { reason: refusal.message } : {}), shares: deps.shares.forServer(row.id).map(presentShare) };
+  });
+
+  router.post('/users/:user/servers/:name/shares', owner, json, async (ctx) => {
+    const row = server(ctx);
+    const refusal = sharingRefusal(deps, row);
+    if (refusal) throw refusal;
+    const { kind, subject } = parseShareBody(ctx.request.body);
+    await checkRecipient(deps, kind, subject, row.user);
+    const who = (await deps.auth.identify(ctx))!;
+    const share = deps.shares.add(row, kind, subject, who.name);
+    ctx.status = 201;
+    ctx.body = presentShare({ ...share, owner: row.user, server: row.name, state: row.state, app: row.app });
+  });
+
+  router.delete('/users/:user/servers/:name/shares/:id', owner, async (ctx) => {
+    const row = server(ctx);
+    const share = deps.shares.byId(Number(ctx.params.id));
+    if (!share || share.server_id !== row.id) throw notFound('no_such_share', `${row.user}/${row.name} has no share ${printable(ctx.params.id!)}`);
+    deps.shares.remove(share, (await deps.auth.identify(ctx))!.name);
+    ctx.status = 204;
+  });
+
+  router.get('/users/:user/shared-with-me', owner, async (ctx) => {
+    const user = ctx.params.user!;
+    let groups: string[] = [];
+    try {
+      groups = (await deps.users.check(user)).groups;
+    } catch (err) {
+      if (!(err instanceof HubappsError) || err.status >= 500) throw err;
+    }
+    // A share that cannot be used right now (sharing off, path layout) is not offered.
+    const shares = groups.length === 0 ? [] : deps.shares.reaching(user, groups).filter((s) => s.owner !== user && sharingRefusal(deps, { app: s.app, user: s.owner, name: s.server }) === null);
+    ctx.body = { shares: shares.map((s) => ({ ...presentShare(s), url: deps.urls.serverLink(s.owner, s.server) })) };
+  });
+
+  router.get('/shares', async (ctx) => {
+    await deps.auth.require(ctx, { admin: true });
+    ctx.body = { shares: deps.shares.all().map(presentShare) };
+  });
+
+  return router;
+}
+
+/** `{"user": NAME}` or `{"group": NAME}`, exactly one. */
+export function parseShareBody(body: unknown): { kind: ShareKind; subject: string } {
+  const hint = 'the body must be {"user": NAME} or {"group": UNIX_GROUP}';
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', hint);
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || (keys[0] !== 'user' && keys[0] !== 'group')) throw badRequest('invalid_body', hint);
+  const kind = keys[0] as ShareKind;
+  const subject = (body as Record<string, unknown>)[kind];
+  if (typeof subject !== 'string' || subject === '') throw badRequest('invalid_body', hint);
+  return { kind, subject };
+}
+
+/** A user recipient must be someone else who passes the user policy (allowed group, no system account); a group must exist. */
+export async function checkRecipient(deps: Pick<ApiDeps, 'users'>, kind: ShareKind, subject: string, owner: string): Promise<void> {
+  if (kind === 'group') {
+    if (!(await groupExists(subject))) throw badRequest('unknown_group', `no Unix group '${printable(subject)}' on this host (getent group)`);
+    return;
+  }
+  checkUserName(subject);
+  if (subject === owner) throw badRequest('share_with_self', `${owner} owns this server already`);
+  try {
+    await deps.users.check(subject);
+  } catch (err) {
+    if (err instanceof HubappsError && err.status < 500) throw new HubappsError('recipient_not_allowed', 400, `cannot share with ${subject}: ${err.message}`);
+    throw err;
+  }
+}
+
+function presentShare(s: ShareWithServer) {
+  return { id: s.id, owner: s.owner, server: s.server, app: s.app, state: s.state, [s.kind]: s.subject, created_by: s.created_by, created_at: s.created_at };
+}
