@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../src/chp/chp-process.js';
 import { freePort } from '../src/chp/free-port.js';
+import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/proxy/protocol.js';
 import { jspAvailable, startJsp } from './jsp.js';
 import { descendants, type Child, type Processes } from './procs.js';
@@ -142,7 +143,7 @@ async function startProxy(procs: Processes, dir: string, publicOrigin: string, s
     stopGraceMs: 2000,
     readyTimeoutMs: 15_000,
   };
-  const child = procs.start('hubapps-proxy', process.execPath, [PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
+  const child = procs.start('hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
   const report = await waitHealthy(port, spec.secret, child);
   if (!report.appTarget || !('port' in report.appTarget)) throw new Error('hubapps-proxy reports no app port');
   const login = await fetch(`http://127.0.0.1:${port}${spec.prefix}?token=${TOKEN}`, { redirect: 'manual' });

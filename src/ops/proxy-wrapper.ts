@@ -5,9 +5,13 @@
  * allows the wrapper with no arguments at all, so the catalog directory is written into it.
  */
 
+import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
+
 export interface WrapperTarget {
   /** Absolute path of the node binary: never looked up in PATH, which sudo replaces. */
   node: string;
+  /** Options for node itself (V8 flags), before the entry point. */
+  nodeFlags?: readonly string[];
   /** The JavaScript entry point. */
   main: string;
   args: string[];
@@ -15,13 +19,13 @@ export interface WrapperTarget {
 
 /** `#!/bin/sh` + `exec NODE MAIN ARGS`, every word quoted for sh where needed. */
 export function wrapperScript(target: WrapperTarget, passArgs = false): string {
-  const words = [target.node, target.main, ...target.args].map(shellQuote).join(' ');
+  const words = [target.node, ...(target.nodeFlags ?? []), target.main, ...target.args].map(shellQuote).join(' ');
   return `#!/bin/sh\nexec ${words}${passArgs ? ' "$@"' : ''}\n`;
 }
 
 /** The proxy wrapper as production installs it: the proxy also checks that sudo made it the requested user. */
 export function proxyWrapperScript(node: string, libDir: string, catalogDir: string, extraArgs: string[] = ['--expect-user-check']): string {
-  return wrapperScript({ node, main: `${libDir}/dist/src/proxy/main.js`, args: ['--catalog-dir', catalogDir, ...extraArgs] });
+  return wrapperScript({ node, nodeFlags: PROXY_NODE_FLAGS, main: `${libDir}/dist/src/proxy/main.js`, args: ['--catalog-dir', catalogDir, ...extraArgs] });
 }
 
 /** The CLI wrapper: passes its arguments on. */
@@ -39,9 +43,12 @@ export function parseWrapper(text: string): WrapperTarget | undefined {
   const exec = lines.find((l) => l.startsWith('exec '));
   if (!exec) return undefined;
   const words = shellWords(exec.slice('exec '.length).replace(/ "\$@"$/, ''));
-  if (!words || words.length < 2) return undefined;
-  const [node, main, ...args] = words as [string, string, ...string[]];
-  return { node, main, args };
+  if (!words) return undefined;
+  const [node, ...rest] = words;
+  const flags = rest.findIndex((w) => !w.startsWith('-'));
+  if (node === undefined || flags < 0) return undefined;
+  const [main, ...args] = rest.slice(flags) as [string, ...string[]];
+  return flags > 0 ? { node, nodeFlags: rest.slice(0, flags), main, args } : { node, main, args };
 }
 
 export function shellQuote(s: string): string {

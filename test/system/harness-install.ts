@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { runOk } from './harness-exec.js';
 import { packageClosure as closureOf } from '../../src/ops/closure.js';
 import { wrapperScript } from '../../src/ops/proxy-wrapper.js';
+import { PROXY_NODE_FLAGS } from '../../src/proxy/node-flags.js';
 
 /**
  * Lays out hubapps-proxy the way production does (DESIGN.md, "Conventions"): root-owned,
@@ -62,7 +63,7 @@ export async function installProxy(opts: { root?: string; catalogDir?: string; p
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
   const args = opts.proxyArgs ?? ['--catalog-dir', catalogDir, '--expect-user-check'];
   const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
-  await writeFile(proxyPath, wrapperScript({ node: process.execPath, main: entry, args }));
+  await writeFile(proxyPath, wrapperScript({ node: process.execPath, nodeFlags: PROXY_NODE_FLAGS, main: entry, args }));
   await lockDown(root);
   await chmod(proxyPath, 0o755);
   return { root, proxyPath, catalogDir, remove: () => rm(root, { recursive: true, force: true }) };

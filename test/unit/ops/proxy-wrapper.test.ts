@@ -16,11 +16,18 @@ describe('the wrappers install writes', () => {
   before(async () => (dir = await tmpDir('wrapper')));
   after(() => dir.remove());
 
-  it('writes the proxy wrapper as #!/bin/sh + exec with absolute paths and the fixed arguments', () => {
+  it('writes the proxy wrapper as #!/bin/sh + exec with absolute paths, the proxy\'s V8 flags and the fixed arguments', () => {
+    const text = proxyWrapperScript('/usr/bin/node', '/usr/lib/hubapps/lib', '/etc/hubapps/apps.d');
     assert.equal(
-      proxyWrapperScript('/usr/bin/node', '/usr/lib/hubapps/lib', '/etc/hubapps/apps.d'),
-      '#!/bin/sh\nexec /usr/bin/node /usr/lib/hubapps/lib/dist/src/proxy/main.js --catalog-dir /etc/hubapps/apps.d --expect-user-check\n',
+      text,
+      '#!/bin/sh\nexec /usr/bin/node --liftoff-only --max-semi-space-size=1 /usr/lib/hubapps/lib/dist/src/proxy/main.js --catalog-dir /etc/hubapps/apps.d --expect-user-check\n',
     );
+    assert.deepEqual(parseWrapper(text), {
+      node: '/usr/bin/node',
+      nodeFlags: ['--liftoff-only', '--max-semi-space-size=1'],
+      main: '/usr/lib/hubapps/lib/dist/src/proxy/main.js',
+      args: ['--catalog-dir', '/etc/hubapps/apps.d', '--expect-user-check'],
+    });
   });
 
   it('quotes words the shell would split or expand, and reads them back', () => {

@@ -9,7 +9,8 @@ import { NODE, WS_MODULE } from './harness.js';
  * Echo app: answers every request with JSON {url, method, headers, body}; argv[2] is a
  * port or a unix socket path. Special paths: .../login-redirect (Location: /login and
  * cookies with Path=/), .../abs-redirect (absolute Location on its own host),
- * .../stop-listening (closes its listener but keeps running), .../exit-N (exits with N).
+ * .../stop-listening (closes its listener and its connections but keeps running: it can no
+ * longer be reached), .../exit-N (exits with N).
  * With WS_MODULE set it also echoes WebSocket messages.
  */
 const ECHO = `
@@ -27,6 +28,7 @@ const server = http.createServer((req, res) => {
     return res.end();
   }
   if (url.endsWith('/stop-listening')) {
+    res.writeHead(200, { connection: 'close' });
     res.end('bye');
     server.close();
     setInterval(() => {}, 1000);
