@@ -35,6 +35,8 @@ export interface HopPath {
   headers: Record<string, string>;
   /** The server-side processes on this path (app, CHP, the hop): their CPU time per request is reported. */
   cpuPids: number[];
+  /** The hop process alone (empty for paths without a hop). */
+  hopPids: number[];
 }
 
 export interface HopStack {
@@ -93,24 +95,25 @@ export async function startHopStack(procs: Processes, opts: { withToken: boolean
 
 function buildPaths(chp: RunningChp, proxy: StartedProxy, bare: Child, jsp: Child | null, withToken: boolean): HopPath[] {
   const origin = chp.proxyUrl;
-  const path = (key: PathKey, label: string, base: string, headers: Record<string, string>, cpuPids: number[]): HopPath => ({
+  const path = (key: PathKey, label: string, base: string, headers: Record<string, string>, cpuPids: number[], hopPids: number[] = []): HopPath => ({
     key,
     label,
     url: `${base}/`,
     wsUrl: `${base.replace(/^http/, 'ws')}/`,
     headers,
     cpuPids,
+    hopPids,
   });
   const app = proxy.appPid;
   const hubapps = [chp.pid, proxy.child.pid, app];
   const paths = [
     path('direct', 'app direct', `http://127.0.0.1:${proxy.appPort}`, {}, [app]),
     path('chp', 'CHP -> app', `${origin}/direct`, {}, [chp.pid, app]),
-    path('bare', 'CHP -> bare http-proxy-3 -> app', `${origin}/bare`, {}, [chp.pid, bare.pid, app]),
-    path('hubapps', 'CHP -> hubapps-proxy -> app (cookie)', `${origin}/apps/bench/hop`, { cookie: proxy.cookie }, hubapps),
+    path('bare', 'CHP -> bare http-proxy-3 -> app', `${origin}/bare`, {}, [chp.pid, bare.pid, app], [bare.pid]),
+    path('hubapps', 'CHP -> hubapps-proxy -> app (cookie)', `${origin}/apps/bench/hop`, { cookie: proxy.cookie }, hubapps, [proxy.child.pid]),
   ];
-  if (withToken) paths.push(path('hubapps-token', 'CHP -> hubapps-proxy -> app (token header)', `${origin}/apps/bench/hop`, { authorization: `token ${TOKEN}` }, hubapps));
-  if (jsp) paths.push(path('jsp', 'CHP -> jupyter-server-proxy -> app', `${origin}/apps/bench/jsp`, {}, [chp.pid, jsp.pid]));
+  if (withToken) paths.push(path('hubapps-token', 'CHP -> hubapps-proxy -> app (token header)', `${origin}/apps/bench/hop`, { authorization: `token ${TOKEN}` }, hubapps, [proxy.child.pid]));
+  if (jsp) paths.push(path('jsp', 'CHP -> jupyter-server-proxy -> app', `${origin}/apps/bench/jsp`, {}, [chp.pid, jsp.pid], [jsp.pid]));
   return paths;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, cp, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import { runOk } from './harness-exec.js';
 import { packageClosure as closureOf } from '../../src/ops/closure.js';
 import { wrapperScript } from '../../src/ops/proxy-wrapper.js';
+import { compileCatalog } from '../../src/catalog/compile.js';
+import { COMPILED_DIR } from '../../src/catalog/compiled-form.js';
 import { PROXY_NODE_FLAGS } from '../../src/proxy/node-flags.js';
 
 /**
@@ -99,11 +101,20 @@ async function copyPackages(repo: string, lib: string, packages: Iterable<string
   }
 }
 
-/** Write root-owned NAME.yaml files (0644) into `dir` (0755), as an admin would. Needs root. */
+/**
+ * Write root-owned NAME.yaml files (0644) into `dir` (0755), as an admin would, and compile
+ * them as `hubapps check-config` run by root does; a catalog with an invalid file (some
+ * tests install one on purpose) gets no compiled form, as with check-config. Needs root.
+ */
 export async function installCatalog(dir: string, apps: Record<string, object>): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [name, app] of Object.entries(apps)) {
     await writeFile(join(dir, `${name}.yaml`), stringify(app));
+  }
+  try {
+    compileCatalog(dir);
+  } catch {
+    rmSync(join(dir, COMPILED_DIR), { recursive: true, force: true });
   }
   await lockDown(dir);
 }
