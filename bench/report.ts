@@ -148,6 +148,8 @@ function scale(s: ScaleReport): string {
       ],
     ),
     '',
+    `The ${s.proxiesMemory.count} idle hubapps-proxy processes together: PSS ${n1(s.proxiesMemory.pss)} MB (${n1(s.proxiesMemory.pss / Math.max(1, s.proxiesMemory.count))} MB each), RSS ${n1(s.proxiesMemory.rss)} MB summed (shared pages counted once per process).`,
+    '',
   ].join('\n');
 }
 

@@ -15,7 +15,7 @@ export type ResponseRewrite = (headers: IncomingHttpHeaders, req: IncomingMessag
 export type HopError = (err: Error, req: IncomingMessage, res: ServerResponse) => void;
 
 /** Headers that describe one connection, not the message: each side of the hop has its own. */
-const REQUEST_HOP_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'http2-settings'];
+const REQUEST_HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'http2-settings']);
 const RESPONSE_HOP_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade'];
 
 export class HttpHop {
@@ -36,14 +36,25 @@ export class HttpHop {
     const h = req.headers;
     // Node's parser has already de-chunked the body; the length or chunked framing is re-decided for the app.
     const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
-    for (const name of REQUEST_HOP_HEADERS) delete h[name];
     const exchange = new Exchange(req, res, this.rewrite, this.onError);
-    this.pool.dispatch({ path: req.url!, method: req.method!, headers: h, body: hasBody ? req : null }, exchange);
+    this.pool.dispatch({ path: req.url!, method: req.method!, headers: forwardedHeaders(h), body: hasBody ? req : null }, exchange);
   }
 
   close(): void {
     void this.pool.destroy().catch(() => undefined);
   }
+}
+
+/** The request's headers as undici's flat [name, value, ...] list, without the hop-by-hop ones. */
+function forwardedHeaders(h: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const name in h) {
+    const value = h[name];
+    if (value === undefined || REQUEST_HOP_HEADERS.has(name)) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  return out;
 }
 
 class Exchange implements Dispatcher.DispatchHandler {
@@ -70,11 +81,18 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.gone) controller.abort(new Error('the client closed the connection'));
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (status < 200) return;
     for (const name of RESPONSE_HOP_HEADERS) delete headers[name];
     this.rewrite?.(headers, this.req);
-    this.res.writeHead(status, statusMessage || undefined, headers);
+    try {
+      this.res.writeHead(status, statusMessage || undefined, headers);
+    } catch (err) {
+      // A header Node refuses to send (e.g. a control character in it) is the app's error: 502, not a crash.
+      this.gone = true;
+      controller.abort(err as Error);
+      this.fail(err as Error, this.req, this.res);
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
