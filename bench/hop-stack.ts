@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { compileCatalog } from '../src/catalog/compile.js';
 import { startChp, type RunningChp } from '../src/chp/chp-process.js';
 import { freePort } from '../src/chp/free-port.js';
 import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
@@ -130,6 +131,8 @@ async function startProxy(procs: Processes, dir: string, publicOrigin: string, s
   const catalog = join(dir, 'apps.d');
   await mkdir(catalog);
   await writeFile(join(catalog, 'tiny.yaml'), stringify({ title: 'Tiny', command: [process.execPath, TINY_APP, '{port}'] }));
+  // As `hubapps check-config` leaves a production catalog: the proxy reads the compiled form.
+  compileCatalog(catalog);
   const port = await freePort('127.0.0.1');
   const spec: StartRequest = {
     op: 'start',
