@@ -18,7 +18,8 @@ import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/proxy/protocol.js';
 import { jspAvailable, startJsp } from './jsp.js';
 import { descendants, type Child, type Processes } from './procs.js';
-import { startTokenService, type TokenService } from './token-service.js';
+import { BENCH_GRANT, BENCH_GRANT_COOKIE, startTokenService, type TokenService } from './token-service.js';
+import { signCall } from '../src/proxy/challenge.js';
 
 export const PROXY_MAIN = fileURLToPath(new URL('../src/proxy/main.js', import.meta.url));
 export const TINY_APP = fileURLToPath(new URL('./tiny-app.js', import.meta.url));
@@ -54,7 +55,7 @@ export async function startHopStack(procs: Processes, opts: { withToken: boolean
   const dir = await mkdtemp(join(tmpdir(), 'hubapps-bench-'));
   const chpToken = randomBytes(18).toString('base64url');
   const chp = await startChp({ authToken: chpToken });
-  const service = await startTokenService(TOKEN, USER);
+  const service = await startTokenService(TOKEN, USER, '/apps/bench/hop/');
   const cleanup = async () => {
     await procs.stopAll();
     await service.close();
@@ -144,18 +145,24 @@ async function startProxy(procs: Processes, dir: string, publicOrigin: string, s
     secret: randomBytes(24).toString('hex'),
     publicOrigin,
     allowedOrigins: [],
+    framing: { frames: 'server', popups: 'isolate' },
     prefix: '/apps/bench/hop/',
     serviceUrl: service.url,
     stopGraceMs: 2000,
     readyTimeoutMs: 15_000,
+    logMaxBytes: 1 << 20,
   };
   const child = procs.start('hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
   const report = await waitHealthy(port, spec.secret, child);
   if (!report.appTarget || !('port' in report.appTarget)) throw new Error('hubapps-proxy reports no app port');
-  const login = await fetch(`http://127.0.0.1:${port}${spec.prefix}?token=${TOKEN}`, { redirect: 'manual' });
+  // A browser's way in: the access code bound to its grant cookie.
+  const login = await fetch(`http://127.0.0.1:${port}${spec.prefix}_hubapps/grant?code=${BENCH_GRANT}`, {
+    redirect: 'manual',
+    headers: { cookie: `hubapps-grant-${spec.server.id}=${BENCH_GRANT_COOKIE}` },
+  });
   await login.body?.cancel();
-  const cookie = login.headers.get('set-cookie')?.split(';')[0];
-  if (login.status !== 302 || !cookie) throw new Error(`hubapps-proxy did not set its cookie for ?token= (HTTP ${login.status})`);
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('hubapps-proxy-'))?.split(';')[0];
+  if (login.status !== 302 || !cookie) throw new Error(`hubapps-proxy did not set its cookie for the access code (HTTP ${login.status})`);
   return { child, port, appPort: report.appTarget.port, appPid: report.appPid!, cookie };
 }
 
@@ -165,7 +172,7 @@ export async function waitHealthy(port: number, secret: string, child: Child, ti
   while (Date.now() < end) {
     if (child.exited()) throw new Error(`${child.name} exited; its output:\n${child.output()}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: `Bearer ${secret}` } });
+      const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: signCall(secret, 'GET', '/_hubapps/health').header } });
       const report = (await res.json()) as HealthReport;
       if (report.state === 'ready') return report;
     } catch {

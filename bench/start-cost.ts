@@ -90,6 +90,8 @@ async function proxyStart(procs: Processes, catalog: string): Promise<number[][]
     serviceUrl: 'http://127.0.0.1:9/services/hubapps/',
     stopGraceMs: 1000,
     readyTimeoutMs: 15_000,
+    framing: { frames: 'server', popups: 'isolate' },
+    logMaxBytes: 1 << 20,
   };
   const t0 = performance.now();
   const child = procs.start('hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });

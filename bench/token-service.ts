@@ -1,11 +1,22 @@
 /**
  * A stand-in for the hubapps service's token check (SERVICE_PROXY_AUTH_PATH), run in the
- * bench process: hubapps-proxy asks it once whether the bench token may use the server,
- * then serves the session cookie it set without asking again.
+ * bench process: hubapps-proxy asks it once whether the bench token may use the server.
+ * It also redeems the one access code BENCH_GRANT (bound to BENCH_GRANT_COOKIE) that gives
+ * the bench its session cookie, and answers the proxy's once-a-minute session checks.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SERVICE_PROXY_AUTH_PATH, type ProxyAuthRequest, type ProxyAuthResponse } from '../src/proxy/protocol.js';
+import {
+  SERVICE_PROXY_AUTH_PATH,
+  SERVICE_REDEEM_GRANT_PATH,
+  SERVICE_SESSION_CHECK_PATH,
+  type ProxyAuthRequest,
+  type ProxyAuthResponse,
+  type RedeemGrantRequest,
+} from '../src/proxy/protocol.js';
+
+export const BENCH_GRANT = 'bench-access-code-0000000000000000';
+export const BENCH_GRANT_COOKIE = 'bench-grant-cookie-000000000000000';
 
 export interface TokenService {
   /** serviceUrl for a StartRequest. */
@@ -17,13 +28,19 @@ export interface TokenService {
 
 const PREFIX = '/services/hubapps/';
 
-export async function startTokenService(token: string, user: string): Promise<TokenService> {
+export async function startTokenService(token: string, user: string, prefix = '/'): Promise<TokenService> {
   let calls = 0;
   const server = createServer((req, res) => {
     let text = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (text += c));
     req.on('end', () => {
+      if (req.method === 'POST' && req.url === PREFIX + SERVICE_SESSION_CHECK_PATH) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.method === 'POST' && req.url === PREFIX + SERVICE_REDEEM_GRANT_PATH) {
+        const grant = JSON.parse(text) as RedeemGrantRequest;
+        if (grant.code !== BENCH_GRANT || grant.binding !== BENCH_GRANT_COOKIE) return void res.writeHead(403).end();
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user, admin: false, ttl: 0, next: prefix, session: 'bench' }));
+      }
       if (req.method !== 'POST' || req.url !== PREFIX + SERVICE_PROXY_AUTH_PATH) return void res.writeHead(404).end();
       calls++;
       let body: ProxyAuthRequest | null = null;

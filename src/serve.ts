@@ -7,7 +7,8 @@ import { pino, type Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { AdminPolicy } from './auth/admins.js';
 import { Authenticator } from './auth/authenticator.js';
-import { HubClient } from './auth/hub-client.js';
+import { HubClient, hubServiceName } from './auth/hub-client.js';
+import { RateLimit } from './limits/rate.js';
 import { HubOAuth } from './auth/oauth.js';
 import { loadCatalogLenient, type Catalog } from './catalog/load.js';
 import { watchCatalog } from './catalog/watch.js';
@@ -18,9 +19,7 @@ import { ServerManager } from './lifecycle/manager.js';
 import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './lifecycle/urls.js';
-import { LocalLauncher } from './spawner/local-launcher.js';
-import type { ProcessLauncher } from './spawner/process-launcher.js';
-import { SudoLauncher } from './spawner/sudo-launcher.js';
+import { buildLauncher } from './spawner/build.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
 import { ServerStore } from './store/servers.js';
@@ -57,14 +56,14 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     log.info({ apps: c.list().map((a) => a.name) }, 'catalog reloaded');
   });
 
-  const launcher: ProcessLauncher =
-    config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command) : new LocalLauncher(config.catalog_dir);
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
+  const launcher = buildLauncher(config, directory, (name) => catalog.get(name));
   const users =
     config.launcher === 'sudo'
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })
       : new LocalUserPolicy(directory);
   const routes = new ChpRouteTable({ apiUrl: config.chp.api_url, authToken: config.chp.auth_token });
+  const serverRoutes = config.apps_domain === undefined ? routes : new ChpRouteTable({ apiUrl: config.apps_chp.api_url, authToken: config.apps_chp.auth_token, name: 'the apps CHP' });
 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
@@ -75,17 +74,26 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const port = (server.address() as AddressInfo).port;
   const urls = new Urls(config, `http://${config.listen.host}:${port}`);
   const metrics = new Metrics(store);
-  const deps: LifecycleDeps = { config, store, launcher, routes, catalog: () => catalog, users, urls, log, metrics };
+  const deps: LifecycleDeps = { config, store, launcher, routes, serverRoutes, catalog: () => catalog, users, urls, log, metrics };
   const manager = new ServerManager(deps);
   const authStore = new AuthStore(db);
   const admins = new AdminPolicy(config, directory);
   const hubConfig = config.jupyterhub;
-  const hub = hubConfig.api_url && hubConfig.api_token ? new HubClient(hubConfig.api_url, hubConfig.api_token, hubConfig.token_cache_seconds) : undefined;
+  const hub =
+    hubConfig.api_url && hubConfig.api_token
+      ? new HubClient(
+          hubConfig.api_url,
+          hubConfig.api_token,
+          hubConfig.token_cache_seconds,
+          hubServiceName(hubConfig.client_id),
+          new RateLimit(config.limits.unknown_tokens_per_minute, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute'),
+        )
+      : undefined;
   const oauth =
     hubConfig.api_url && hubConfig.api_token
       ? new HubOAuth({ ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token }, urls.publicOrigin, `${urls.launcherUrl()}oauth_callback`)
       : undefined;
-  const auth = new Authenticator(config, authStore, admins, hub);
+  const auth = new Authenticator(config, authStore, admins, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
   const app = createApp({ ...deps, manager, auth, authStore, admins, hub, version: VERSION }, oauth);
   server.on('request', app.callback());
@@ -98,6 +106,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     if (passing) return;
     passing = true;
     authStore.prune();
+    store.events.prune(config.events_max_age_days);
     reconcile(deps, manager)
       .then((r) => (r.routesAdded || r.routesRemoved || r.markedGone ? log.info(r, 'reconcile fixed things') : log.debug(r, 'reconcile')))
       .catch((err: unknown) => log.error({ err }, 'reconcile failed'))

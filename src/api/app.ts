@@ -10,9 +10,21 @@ import { loginRoutes } from './login.js';
 import { tokenRoutes } from './tokens.js';
 import { infoRoutes } from './info.js';
 import { internalRoutes } from './internal.js';
-import { notRunningPage } from './not-running.js';
+import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
 import { launcherUi } from './ui.js';
+
+/**
+ * No page of the service may be framed (clickjacking the launcher, or reading it from a
+ * frame on the shared origin), and its pages open in their own browsing context group, so
+ * a page of some user's app that opened them in a window gets no handle to script them.
+ */
+async function isolation(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  await next();
+  if (!ctx.response.get('Content-Security-Policy')) ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
+  ctx.set('X-Frame-Options', 'DENY');
+  ctx.set('Cross-Origin-Opener-Policy', 'noopener-allow-popups');
+}
 
 /** The service's HTTP app: the REST API under {service_prefix}api/, and the catch-all for servers that are not running. */
 export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
@@ -24,7 +36,12 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
     await next();
     deps.log.debug({ reqId: ctx.state.reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - t0).toFixed(1) }, 'request');
   });
+  app.use(isolation);
   app.use(errorMiddleware(deps.log));
+  app.use(async (ctx, next) => {
+    if (deps.urls.onAppsDomain(ctx.get('host'))) return appsHostPage(deps, ctx);
+    return next();
+  });
   app.use(launcherUi(deps));
 
   const admin = adminRoutes(deps);

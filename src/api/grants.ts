@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
@@ -8,14 +9,19 @@ import type { ApiDeps } from './deps.js';
 import { escapeHtml } from './html.js';
 import { mayUseServer, proxyRow } from './access.js';
 import { page } from './pages.js';
+import { MAX_OUTSTANDING_GRANTS } from '../store/auth.js';
 
 const GRANT_TTL_S = 60;
+/** The base64url SHA-256 of the proxy's grant cookie. */
+const BINDING = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Per-server access grants. A proxy sends a browser without its cookie to
- * {service}authorize; with a launcher session that may use the server, the browser comes
- * back to the proxy with a single-use code (60 s, bound to that server), which the proxy
- * redeems over loopback with its secret before it sets its own cookie.
+ * {service}authorize with the hash of a grant cookie it just set; with a launcher session
+ * that may use the server, the browser comes back to the proxy with a single-use code
+ * (60 s, bound to that server and to that hash), which the proxy redeems over loopback
+ * with its secret and the browser's grant cookie before it sets its own cookie. Grants go
+ * only to top-level page loads: a frame or a script gets none.
  */
 export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } {
   const pages = new Router();
@@ -24,28 +30,50 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     const name = String(ctx.query.server ?? '');
     const row = USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.store.get(user, name) : undefined;
     if (!row) return page(ctx, 404, 'No such server', '<p>There is no server at this address.</p>');
+    if (!topLevelNavigation(ctx)) {
+      return page(ctx, 403, 'Not a page load', '<p>Access to a server is granted only when the browser opens it as a page, not inside a frame or from a script.</p>');
+    }
     const serverPrefix = deps.urls.serverPrefix(row.user, row.name);
+    const binding = String(ctx.query.binding ?? '');
+    if (!BINDING.test(binding)) {
+      return page(ctx, 400, 'Open the server again', `<p>This address was not made by the server's proxy. <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">Open the server</a> to get in.</p>`);
+    }
     const next = safeNext(ctx.query.next, serverPrefix, serverPrefix);
+    // A browser flow: only a launcher session grants, never a token a script sent along.
     const who = await deps.auth.identify(ctx);
-    if (!who) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
+    if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
     if (!mayUseServer(deps, who, row.user)) {
       deps.store.audit(row, `${who.name} was refused access to ${row.user}/${row.name}`, who.name);
       return page(ctx, 403, 'Not your server', `<p>You are logged in as <b>${escapeHtml(who.name)}</b>; this server belongs to ${escapeHtml(row.user)}.</p>`);
     }
     if (row.state !== 'running') return page(ctx, 503, 'Not running', `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`);
-    const code = deps.authStore.createCode({ kind: 'grant', user: who.name, admin: who.admin, serverId: row.id, next, ttlS: GRANT_TTL_S });
-    ctx.redirect(`${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);
+    const code = deps.authStore.createGrant({ user: who.name, admin: who.admin, serverId: row.id, next, ttlS: GRANT_TTL_S, binding, session: who.session.hash });
+    if (code === undefined) {
+      deps.store.audit(row, `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`, who.name);
+      return page(ctx, 429, 'Too many open requests', `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`);
+    }
+    ctx.set('Cache-Control', 'no-store');
+    // In the host layout the code travels to the server's own origin, which sets its own cookie there.
+    const origin = deps.urls.hostLayout ? deps.urls.serverOrigin(row.user, row.name) : '';
+    ctx.redirect(`${origin}${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);
   });
 
   const internal = new Router();
   internal.post('/internal/redeem-grant', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
     const body = ctx.request.body as Partial<RedeemGrantRequest>;
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
-    // Bound to the server in the query itself: another server's proxy cannot even use up a code.
-    const grant = typeof body.code === 'string' ? deps.authStore.useGrant(body.code, row.id) : undefined;
-    if (!grant) throw new HubappsError('invalid_grant', 403, 'unknown, used, expired or foreign access code');
-    const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, ttl: 0, next: grant.next ?? '' };
+    // Bound to the server and the browser in the query itself: another server's proxy or another browser cannot even use up a code.
+    const grant = typeof body.code === 'string' && typeof body.binding === 'string' ? deps.authStore.useGrant(body.code, row.id, body.binding) : undefined;
+    if (!grant) throw new HubappsError('invalid_grant', 403, 'unknown, used, expired, foreign or unbound access code');
+    const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, ttl: 0, next: grant.next ?? '', session: grant.session ?? '' };
     ctx.body = answer;
   });
   return { pages, internal };
+}
+
+/** Fetch metadata, where the browser sends it, must say "a page load in a tab". */
+function topLevelNavigation(ctx: Context): boolean {
+  const dest = ctx.get('sec-fetch-dest');
+  const mode = ctx.get('sec-fetch-mode');
+  return (dest === '' || dest === 'document') && (mode === '' || mode === 'navigate');
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
+import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
 import { notFound } from '../errors.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
@@ -15,14 +16,12 @@ export function infoRoutes(deps: ApiDeps): Router {
 
   /** Unauthenticated on purpose (load balancers, systemd checks); says nothing private. */
   router.get('/health', async (ctx) => {
-    let chp = 'ok';
-    try {
-      await deps.routes.list();
-    } catch {
-      chp = 'unreachable';
-    }
-    ctx.status = chp === 'ok' ? 200 : 503;
-    ctx.body = { status: chp === 'ok' ? 'ok' : 'degraded', chp, launcher: deps.launcher.kind };
+    const reach = (t: typeof deps.routes) => t.list().then(() => 'ok', () => 'unreachable');
+    const chp = await reach(deps.routes);
+    const appsChp = deps.serverRoutes === deps.routes ? undefined : await reach(deps.serverRoutes);
+    const ok = chp === 'ok' && (appsChp ?? 'ok') === 'ok';
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { status: ok ? 'ok' : 'degraded', chp, ...(appsChp ? { apps_chp: appsChp } : {}), launcher: deps.launcher.kind };
   });
 
   /** Who am I: the launcher page reads its user, admin flag and the XSRF token for its state changes here. */
@@ -48,6 +47,8 @@ export function infoRoutes(deps: ApiDeps): Router {
         title: a.title,
         description: a.description,
         icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
+        runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
+        options: startOptions(deps.config.slurm.apps, a),
       })),
     };
   });

@@ -1,7 +1,9 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
-import type { ProxyAuthRequest, ProxyAuthResponse } from '../proxy/protocol.js';
+import { CallVerifier } from '../proxy/challenge.js';
+import type { AnnounceRequest, ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../proxy/protocol.js';
+import type { ServerRow } from '../store/servers.js';
 import type { ApiDeps } from './deps.js';
 import { mayUseServer, proxyRow } from './access.js';
 
@@ -14,6 +16,7 @@ const CACHE_SECONDS = 30;
  */
 export function internalRoutes(deps: ApiDeps): Router {
   const router = new Router();
+  const verifiers = new Map<number, { secret: string; verifier: CallVerifier }>();
   router.post('/internal/proxy-auth', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
     const body = ctx.request.body as Partial<ProxyAuthRequest>;
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
@@ -23,5 +26,58 @@ export function internalRoutes(deps: ApiDeps): Router {
     const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };
     ctx.body = answer;
   });
+  // A proxy in a Slurm job says where it listens; the lifecycle checks it before CHP routes there.
+  router.post('/internal/announce', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
+    const body = ctx.request.body as Partial<AnnounceRequest>;
+    const row = signedProxyRow(deps, verifiers, body.serverId, ctx);
+    if (typeof body.host !== 'string' || typeof body.port !== 'number' || typeof body.runId !== 'string') {
+      throw new HubappsError('bad_announce', 400, 'announce needs host (string), port (number) and runId (string)');
+    }
+    await deps.manager.announce(row, { host: body.host, port: body.port, runId: body.runId });
+    ctx.body = { ok: true };
+  });
+
+  /**
+   * "Is the launcher session behind my cookie still allowed on my server?", asked by a
+   * proxy at least once a minute per browser session. No: the session ended (logout,
+   * expiry), the user left the allowed group, lost the admin right that let them in, or
+   * the server is no longer running.
+   */
+  router.post('/internal/session-check', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
+    const body = ctx.request.body as Partial<SessionCheckRequest>;
+    const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
+    const session = typeof body.session === 'string' && body.session !== '' ? deps.authStore.sessionByHash(body.session) : undefined;
+    if (!session) throw new HubappsError('session_ended', 403, 'this browser session has ended');
+    if (row.state !== 'running') throw new HubappsError('server_not_running', 403, `${row.user}/${row.name} is ${row.state}`);
+    try {
+      await deps.users.check(session.user);
+    } catch (err) {
+      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', 403, err.message);
+      throw err;
+    }
+    const admin = session.admin === 1 && (await deps.admins.isAdmin(session.user, session.hub_admin === 1));
+    if (!mayUseServer(deps, { name: session.user, admin, via: 'session' }, row.user)) {
+      throw new HubappsError('not_owner', 403, `${session.user} may no longer use ${row.user}'s server`);
+    }
+    ctx.body = { user: session.user, admin };
+  });
   return router;
+}
+
+/**
+ * A call from a proxy on a compute node crosses the cluster network, so it carries a
+ * challenge signed with the server's secret (challenge.ts), never the secret itself; each
+ * server's verifier remembers nonces, so a captured call cannot be replayed.
+ */
+function signedProxyRow(deps: ApiDeps, verifiers: Map<number, { secret: string; verifier: CallVerifier }>, serverId: unknown, ctx: { method: string; path: string; get(h: string): string }): ServerRow {
+  const row = typeof serverId === 'number' ? deps.store.byId(serverId) : undefined;
+  if (row?.secret) {
+    let v = verifiers.get(row.id);
+    if (!v || v.secret !== row.secret) {
+      v = { secret: row.secret, verifier: new CallVerifier(row.secret) };
+      verifiers.set(row.id, v);
+    }
+    if (v.verifier.verify(ctx.method, ctx.path, ctx.get('authorization'))) return row;
+  }
+  throw new HubappsError('proxy_unknown', 401, 'unknown server, or the call is not signed with its secret');
 }

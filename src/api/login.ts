@@ -1,10 +1,13 @@
 import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { requestSource } from '../proxy/request-source.js';
 import type { Context } from 'koa';
 import { SESSION_COOKIE } from '../auth/authenticator.js';
 import type { HubUser } from '../auth/hub-client.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
+import { RateLimit } from '../limits/rate.js';
 import { hashSecret, newSecret } from '../store/auth.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
@@ -26,13 +29,17 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   const prefix = deps.urls.servicePrefix();
   const secure = deps.urls.publicOrigin.startsWith('https:');
   const callbackPath = `${prefix}oauth_callback`;
+  const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
   const stateCookie = (state: string) => `hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
+  const logins = new RateLimit(deps.config.limits.logins_per_minute, 'logins', 'limits.logins_per_minute');
 
   router.get('/login', async (ctx) => {
     const next = safeNext(ctx.query.next, prefix);
     if (!oauth) {
       return page(ctx, 401, 'Log in', '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>');
     }
+    // Each login asks the hub and writes a state row, for a client nobody knows yet.
+    logins.take();
     // The browser would otherwise land on the front proxy's bare error page for the hub.
     if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
     const state = newSecret();
@@ -66,11 +73,27 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     await startSession(ctx, deps, hubUser.name, hubUser.admin, flight.next, secure);
   });
 
+  // Opening the link only shows a button: a link, a frame or a script elsewhere cannot log a browser in as someone else without the user seeing it.
   router.get('/login-link', async (ctx) => {
     const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';
+    page(
+      ctx,
+      200,
+      'Log in with a link',
+      `<p>This link logs this browser in to hubapps as the user it was made for. Use it only if it was given to you for yourself.</p>
+<form method="post" action="${escapeHtml(prefix)}login-link"><input type="hidden" name="code" value="${escapeHtml(code)}"><button type="submit">Log in</button></form>`,
+    );
+  });
+
+  router.post('/login-link', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }), async (ctx) => {
+    if (requestSource(ctx.req, prefix, origins) === 'foreign') {
+      return page(ctx, 403, 'Refused', `<p>Login links work only from their own page. Open the link itself.</p>`);
+    }
+    const body = ctx.request.body as Record<string, unknown> | undefined;
+    const code = typeof body?.code === 'string' ? body.code : '';
     const row = code ? deps.authStore.useCode(code, 'login') : undefined;
     if (!row) return page(ctx, 400, 'Link expired', '<p>This login link has expired or was already used. Ask for a new one.</p>');
-    await startSession(ctx, deps, row.user, row.admin === 1, safeNext(row.next, prefix), secure);
+    await startSession(ctx, deps, row.user, false, safeNext(row.next, prefix), secure);
   });
 
   const logout = async (ctx: Context) => {
@@ -105,7 +128,7 @@ async function startSession(ctx: Context, deps: ApiDeps, user: string, hubAdmin:
     throw err;
   }
   const admin = await deps.admins.isAdmin(user, hubAdmin);
-  const { cookie } = deps.authStore.createSession(user, admin, deps.config.session_max_age);
+  const { cookie } = deps.authStore.createSession(user, admin, deps.config.session_max_age, hubAdmin);
   setCookie(ctx, SESSION_COOKIE, cookie, { path: deps.urls.servicePrefix(), secure, maxAgeS: deps.config.session_max_age });
   deps.store.audit(null, `${user} logged in${admin ? ' (admin)' : ''}`, user);
   ctx.redirect(next);

@@ -12,7 +12,7 @@ export function presentServer(row: ServerRow, urls: Urls) {
     ready: row.state === 'running',
     pending: row.state === 'pending' || row.state === 'starting' ? 'spawn' : row.state === 'stopping' ? 'stop' : null,
     reason: row.reason,
-    url: urls.serverPrefix(row.user, row.name),
+    url: urls.serverLink(row.user, row.name),
     public_url: urls.publicServerUrl(row.user, row.name),
     progress_url: `${urls.servicePrefix()}api/users/${row.user}/servers/${row.name}/progress`,
     started: row.started_at,

@@ -13,8 +13,10 @@ const TERMINAL = new Set(['running', 'stopped', 'failed']);
  * (running, stopped or failed). Events come from SQLite, so a client that reconnects, or
  * one served after a service restart, sees the same history.
  */
-export function streamProgress(ctx: Context, deps: ApiDeps, row: ServerRow): void {
+export function streamProgress(ctx: Context, deps: ApiDeps, row: ServerRow, release: () => void): void {
   const stream = new PassThrough();
+  stream.once('close', release);
+  ctx.req.once('close', release);
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
   ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });

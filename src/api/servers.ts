@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { notFound } from '../errors.js';
+import { StreamSlots } from '../limits/streams.js';
 import { checkServerName, checkUserName } from '../names.js';
-import { tailLog } from '../spawner/logs.js';
+import { currentAttemptStart, tailLog } from '../spawner/logs.js';
 import type { ApiDeps } from './deps.js';
 import { parseStartBody, requireJson } from './body.js';
 import { presentServer } from './present.js';
@@ -13,6 +14,7 @@ const MAX_TAIL = 5000;
 export function serverRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', encoding: 'utf-8' });
+  const streams = new StreamSlots(deps.config.limits.streams_per_user);
 
   router.param('user', async (user, _ctx, next) => {
     checkUserName(user);
@@ -57,15 +59,18 @@ export function serverRoutes(deps: ApiDeps): Router {
   });
 
   router.get('/users/:user/servers/:name/progress', async (ctx) => {
-    await deps.auth.require(ctx, { owner: ctx.params.user });
-    streamProgress(ctx, deps, findServer(deps, ctx.params.user!, ctx.params.name!));
+    const who = await deps.auth.require(ctx, { owner: ctx.params.user });
+    const row = findServer(deps, ctx.params.user!, ctx.params.name!);
+    const release = streams.take(who.name);
+    streamProgress(ctx, deps, row, release);
   });
 
   router.get('/users/:user/servers/:name/logs', async (ctx) => {
     await deps.auth.require(ctx, { owner: ctx.params.user });
     const row = findServer(deps, ctx.params.user!, ctx.params.name!);
     const tail = parseTail(ctx.query.tail);
-    ctx.body = { name: row.name, user: row.user, lines: tailLog(row.log_file, tail) };
+    const lines = tailLog(row.log_file, tail);
+    ctx.body = { name: row.name, user: row.user, lines, current_attempt: currentAttemptStart(lines) };
   });
 
   return router;

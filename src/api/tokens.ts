@@ -1,7 +1,8 @@
 import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { safeNext } from '../auth/redirects.js';
-import { badRequest, notFound } from '../errors.js';
+import type { Identity } from '../auth/identity.js';
+import { HubappsError, badRequest, notFound } from '../errors.js';
 import { checkUserName } from '../names.js';
 import type { TokenRow } from '../store/auth.js';
 import { requireJson } from './body.js';
@@ -10,34 +11,48 @@ import type { ApiDeps } from './deps.js';
 const MAX_TOKEN_AGE_S = 366 * 24 * 3600;
 const MAX_LINK_AGE_S = 600;
 
-/** API tokens (a user's own; shown once, stored hashed) and admin-minted single-use login links. */
+/**
+ * API tokens (a user's own; shown once, stored hashed) and single-use login links. Both are
+ * credentials that act as their user, so only that user handles them. Admin users act on
+ * other users' tokens and mint login links for them only with admin_access on, and the
+ * config's admin_token (the operator's credential, readable only by root) always may; every
+ * act on another user's credentials is written to the audit trail.
+ */
 export function tokenRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
   const gate = (admin: boolean) => async (ctx: RouterContext, next: () => Promise<unknown>) => {
     checkUserName(ctx.params.user!);
-    await deps.auth.require(ctx, admin ? { admin: true } : { owner: ctx.params.user });
+    const who = await deps.auth.require(ctx, admin ? { admin: true } : {});
+    mayHandleCredentials(who, ctx.params.user!, deps.config.admin_access);
+    ctx.state.who = who;
     requireJson(ctx);
     return next();
+  };
+  const onBehalf = (ctx: RouterContext, what: string) => {
+    const who = ctx.state.who as Identity;
+    if (who.name !== ctx.params.user) deps.store.audit(null, `${what} (for ${ctx.params.user}, by ${who.name})`, who.name);
   };
 
   router.post('/users/:user/tokens', gate(false), json, async (ctx) => {
     const body = objectBody(ctx.request.body);
     const note = optionalString(body.note, 'note', 200) ?? '';
     const expiresIn = optionalSeconds(body.expires_in, 'expires_in', MAX_TOKEN_AGE_S);
-    const { token, row } = deps.authStore.createToken(ctx.params.user!, note, expiresIn);
-    deps.store.audit(null, `API token ${row.prefix}… created for ${row.user}`, (await deps.auth.identify(ctx))!.name);
+    const { token, row } = deps.authStore.createToken(ctx.params.user!, note, expiresIn, deps.config.limits.tokens_per_user);
+    deps.store.audit(null, `API token ${row.prefix}… created for ${row.user}`, (ctx.state.who as Identity).name);
     ctx.status = 201;
     ctx.body = { ...presentToken(row), token };
   });
 
   router.get('/users/:user/tokens', gate(false), (ctx) => {
+    onBehalf(ctx, 'API tokens listed');
     ctx.body = { tokens: deps.authStore.tokens(ctx.params.user!).map(presentToken) };
   });
 
   router.delete('/users/:user/tokens/:id', gate(false), (ctx) => {
     const id = Number(ctx.params.id);
     if (!Number.isInteger(id) || !deps.authStore.deleteToken(ctx.params.user!, id)) throw notFound('no_such_token', `${ctx.params.user} has no token ${ctx.params.id}`);
+    onBehalf(ctx, `API token ${id} deleted`);
     ctx.status = 204;
   });
 
@@ -48,11 +63,23 @@ export function tokenRoutes(deps: ApiDeps): Router {
     const user = ctx.params.user!;
     await deps.users.check(user);
     const code = deps.authStore.createCode({ kind: 'login', user, admin: await deps.admins.isAdmin(user), next, ttlS: ttl });
-    deps.store.audit(null, `login link minted for ${user}`, (await deps.auth.identify(ctx))!.name);
+    deps.store.audit(null, `login link minted for ${user}`, (ctx.state.who as Identity).name);
     ctx.status = 201;
     ctx.body = { url: `${deps.urls.launcherUrl()}login-link?code=${code}`, expires_at: new Date(Date.now() + ttl * 1000).toISOString() };
   });
   return router;
+}
+
+/** The owner, the operator's admin_token, or an admin user when admin_access is on; otherwise 403. */
+function mayHandleCredentials(who: Identity, user: string, adminAccess: boolean): void {
+  if (who.via === 'admin_token' || who.name === user || (who.admin && adminAccess)) return;
+  throw new HubappsError(
+    'not_owner',
+    403,
+    who.admin
+      ? `${who.name} may not handle the API tokens or login links of ${user}: admins may do so only when admin_access is on`
+      : `${who.name} may not handle the API tokens or login links of ${user}: only ${user} may`,
+  );
 }
 
 function presentToken(row: TokenRow) {

@@ -11,7 +11,7 @@ import type { ApiDeps } from './deps.js';
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
 /** The page loads only its own scripts and styles, and talks only to this origin. */
-const PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+const PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const ASSET = /^[A-Za-z0-9_-]+\.(js|css|svg|png)$/;
 
 /**

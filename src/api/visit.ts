@@ -10,14 +10,15 @@ import type { ApiDeps } from './deps.js';
  * goes on to `next`; anyone else is asked. Scripts and sub-resources (no HTML navigation)
  * keep getting the plain 503, and so does a server whose app is not in the catalog.
  */
-export function startOnVisitUrl(deps: ApiDeps, ctx: Context, user: string | undefined, name: string | undefined, row: ServerRow | undefined): string | undefined {
+export function startOnVisitUrl(deps: ApiDeps, ctx: Context, user: string | undefined, name: string | undefined, row: ServerRow | undefined, next: string): string | undefined {
   if (!user || !name || !USER_NAME.test(user) || !SERVER_NAME.test(name) || name.includes('..')) return undefined;
   // A running row whose route is missing for a moment (CHP restarted) is reconcile's job; sending it to the launcher could loop.
   if (row?.state === 'running' || !isNavigation(ctx)) return undefined;
   const app = row ? row.app : name;
   if (!deps.catalog().get(app)) return undefined;
-  const query = new URLSearchParams({ start: name, user, app, next: ctx.originalUrl });
-  return `${deps.urls.servicePrefix()}?${query}`;
+  const query = new URLSearchParams({ start: name, user, app, next });
+  // Absolute: in the host layout this page is on an app's host, not the launcher's.
+  return `${deps.urls.hostLayout ? deps.urls.launcherUrl() : deps.urls.servicePrefix()}?${query}`;
 }
 
 function isNavigation(ctx: Context): boolean {

@@ -3,8 +3,10 @@ import type { Config } from '../config/schema.js';
 import { HubappsError } from '../errors.js';
 import type { AuthStore } from '../store/auth.js';
 import type { AdminPolicy } from './admins.js';
+import type { Urls } from '../lifecycle/urls.js';
 import type { HubClient } from './hub-client.js';
 import { bearer, sameSecret, type Identity } from './identity.js';
+import { requestSource, under } from '../proxy/request-source.js';
 
 export const SESSION_COOKIE = 'hubapps-session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -12,16 +14,27 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Turns a request's credential into an Identity: the admin token from the config, a
  * hubapps API token, a JupyterHub token (asked of the hub, cached briefly) or the
- * launcher's session cookie. Cookie-authenticated state changes must also prove they come
- * from our own pages (same-origin Origin/Referer, or the session's XSRF token in a header).
+ * launcher's session cookie. Every cookie-authenticated request must come from the
+ * launcher's own pages: on the shared origin, another server's page is same-origin with
+ * the launcher, so Origin alone proves nothing; fetch metadata and the Referer's path do
+ * (proxy/request-source.ts). State changes must also carry the session's XSRF token or a
+ * same-origin Origin/Referer.
  */
 export class Authenticator {
+  private readonly origins: ReadonlySet<string>;
+
+  /** @param launcherPrefix where the launcher's pages live, e.g. /services/hubapps/ */
   constructor(
     private readonly config: Pick<Config, 'admin_token' | 'public_url'>,
     private readonly store: AuthStore,
     private readonly admins: AdminPolicy,
     private readonly hub: HubClient | undefined,
-  ) {}
+    private readonly launcherPrefix: string,
+    /** In the host layout: tells pages on the apps domain, whose requests never carry the launcher's session. */
+    private readonly urls?: Pick<Urls, 'isAppsOrigin'>,
+  ) {
+    this.origins = new Set([new URL(config.public_url).origin.toLowerCase()]);
+  }
 
   /** Identity for a bare token (API header, or a proxy asking on a user's behalf). */
   async fromToken(token: string | undefined): Promise<Identity | undefined> {
@@ -39,6 +52,9 @@ export class Authenticator {
   async identify(ctx: Context): Promise<Identity | undefined> {
     const header = ctx.get('authorization');
     if (header) return this.fromToken(bearer(header));
+    // A page on an app's host is same-site with the hub when both share a registrable domain,
+    // so the browser may attach the launcher's Lax cookie: such a request acts for nobody.
+    if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     const session = cookie ? this.store.session(cookie) : undefined;
     if (!session) return undefined;
@@ -52,12 +68,25 @@ export class Authenticator {
       ctx.set('WWW-Authenticate', 'token');
       throw new HubappsError('unauthenticated', 401, 'authentication required: log in, or send "Authorization: token <API token>"');
     }
+    if (who.session) this.checkLauncherPage(ctx);
     if (who.session && !SAFE_METHODS.has(ctx.method)) this.checkSameOrigin(ctx, who);
     if (opts.admin && !who.admin) throw new HubappsError('admin_only', 403, 'this needs an admin');
     if (opts.owner !== undefined && !who.admin && who.name !== opts.owner) {
       throw new HubappsError('not_owner', 403, `${who.name} may not act for ${opts.owner}`);
     }
     return who;
+  }
+
+  /**
+   * Scripts, frames and form posts must come from a launcher page; a page load is fine
+   * from a link on another site or a typed address, but not from another page on this
+   * origin (another user's app could open it in a window it scripts).
+   */
+  private checkLauncherPage(ctx: Context): void {
+    const source = requestSource(ctx.req, this.launcherPrefix, this.origins);
+    if (source === 'own-page' || source === 'unknown') return;
+    if (source === 'navigation' && (ctx.get('sec-fetch-site') !== 'same-origin' || under(ctx.get('referer'), this.launcherPrefix, this.origins))) return;
+    throw new HubappsError('foreign_page', 403, 'refused: the hubapps API answers browser requests only from the launcher page (this one came from another page on this site)');
   }
 
   private checkSameOrigin(ctx: Context, who: Identity): void {

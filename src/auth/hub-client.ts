@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { HubappsError } from '../errors.js';
+import type { RateLimit } from '../limits/rate.js';
 import { ExpiringCache } from '../users/cache.js';
 
 /** What JupyterHub's /user answers about a token's owner (the fields hubapps uses). */
@@ -6,6 +8,27 @@ export interface HubUser {
   name: string;
   admin: boolean;
   groups: string[];
+  /** The token's own scopes, as the hub lists them (empty when the hub sends none). */
+  scopes: string[];
+}
+
+/** JupyterHub names a service's OAuth client "service-NAME". */
+export function hubServiceName(clientId: string): string {
+  return clientId.startsWith('service-') ? clientId.slice('service-'.length) : clientId;
+}
+
+/** Room for this many unknown tokens in the negative cache; past that the oldest go first. */
+const MAX_CACHED_TOKENS = 10_000;
+
+/**
+ * Does a token with these scopes grant access to the service `service`? JupyterHub lists a
+ * token's scopes expanded, so a token that may reach every service carries
+ * `access:services` and one limited to us `access:services!service=NAME`. Anything else (a
+ * token made for reading users, an OAuth token issued to another hub service) is not a
+ * credential for hubapps, even though the hub says whose it is.
+ */
+export function grantsService(scopes: readonly string[], service: string): boolean {
+  return scopes.includes('access:services') || scopes.includes(`access:services!service=${service}`);
 }
 
 /**
@@ -15,27 +38,48 @@ export interface HubUser {
  */
 export class HubClient {
   private readonly tokens: ExpiringCache<HubUser | null>;
+  private readonly unknown: ExpiringCache<true>;
 
+  /**
+   * `service` is this service's name in JupyterHub (the client id without "service-");
+   * `lookups` limits how many tokens not seen before are sent to the hub.
+   */
   constructor(
     private readonly apiUrl: string,
     private readonly serviceToken: string,
     cacheSeconds: number,
+    private readonly service: string,
+    private readonly lookups?: RateLimit,
   ) {
-    this.tokens = new ExpiringCache(cacheSeconds * 1000);
+    this.tokens = new ExpiringCache(cacheSeconds * 1000, MAX_CACHED_TOKENS);
+    // Refusals are remembered for at least a minute: a client that repeats a bad token costs nothing.
+    this.unknown = new ExpiringCache(Math.max(60, cacheSeconds) * 1000, MAX_CACHED_TOKENS);
   }
 
-  /** The owner of a JupyterHub token, or undefined when the hub does not know it. */
+  /**
+   * The owner of a JupyterHub token, or undefined when the hub does not know it or the
+   * token does not grant access to this service. Throws 429 when too many new tokens
+   * arrive at once (they would each cost a hub request).
+   */
   async userForToken(token: string): Promise<HubUser | undefined> {
-    const cached = this.tokens.get(token);
+    const key = hashKey(token);
+    const cached = this.tokens.get(key);
     if (cached !== undefined) return cached ?? undefined;
+    if (this.unknown.get(key)) return undefined;
+    this.lookups?.take();
     const res = await this.call('GET', '/user', token);
     if (res.status === 401 || res.status === 403) {
-      this.tokens.set(token, null);
+      await res.body?.cancel();
+      this.unknown.set(key, true);
       return undefined;
     }
     if (!res.ok) throw new HubappsError('hub_error', 502, `JupyterHub answered ${res.status} to a token check`);
     const user = parseHubUser(await res.json());
-    this.tokens.set(token, user);
+    if (!grantsService(user.scopes, this.service)) {
+      this.unknown.set(key, true);
+      return undefined;
+    }
+    this.tokens.set(key, user);
     return user;
   }
 
@@ -77,7 +121,16 @@ export class HubClient {
 }
 
 function parseHubUser(body: unknown): HubUser {
-  const b = body as { name?: unknown; admin?: unknown; groups?: unknown };
+  const b = body as { name?: unknown; admin?: unknown; groups?: unknown; scopes?: unknown };
   if (typeof b.name !== 'string') throw new HubappsError('hub_error', 502, 'JupyterHub\'s /user answer has no name');
-  return { name: b.name, admin: b.admin === true, groups: Array.isArray(b.groups) ? b.groups.filter((g): g is string => typeof g === 'string') : [] };
+  return { name: b.name, admin: b.admin === true, groups: strings(b.groups), scopes: strings(b.scopes) };
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : [];
+}
+
+/** Tokens are kept in memory only as hashes. */
+function hashKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
 }

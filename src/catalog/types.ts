@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_APPS, type BuiltinApp } from './constants.js';
+import { slurmAppSchema } from './slurm.js';
 
 export { BUILTIN_APPS, PLACEHOLDERS, type BuiltinApp, type Placeholder, type PlaceholderValues } from './constants.js';
 
@@ -28,6 +29,7 @@ export const appSchema = z.strictObject({
   idle_timeout: z.number().int().nonnegative().optional().describe('Seconds without requests after which the server is stopped (0: never).'),
   max_servers: z.number().int().min(0).default(0).describe('Most servers of this app active on the host at once (0: no limit).'),
   allowed_groups: z.array(z.string()).default([]).describe('Only members of one of these groups may start the app; empty: everyone in allowed_group.'),
+  slurm: slurmAppSchema.optional().describe('Run the app as a Slurm job on a compute node (when the service config lists it under slurm.apps): resources and user choices.'),
 }).check(commandOrBuiltin);
 
 /** An app runs either a command or a built-in program: exactly one of the two keys. */

@@ -6,6 +6,8 @@ export interface ChpClientOptions {
   apiUrl: string;
   /** The CONFIGPROXY_AUTH_TOKEN CHP was started with. */
   authToken: string;
+  /** How messages name this CHP (default: configurable-http-proxy). */
+  name?: string;
   /** Per request; CHP answers on loopback in milliseconds, so a slow answer means trouble. */
   timeoutMs?: number;
 }
@@ -34,8 +36,10 @@ export class ChpRouteTable implements RouteTable {
   private readonly apiUrl: string;
   private readonly authToken: string;
   private readonly timeoutMs: number;
+  private readonly name: string;
 
   constructor(opts: ChpClientOptions) {
+    this.name = opts.name ?? 'configurable-http-proxy';
     this.apiUrl = opts.apiUrl.replace(/\/+$/, '');
     this.authToken = opts.authToken;
     this.timeoutMs = opts.timeoutMs ?? 3000;
@@ -45,6 +49,13 @@ export class ChpRouteTable implements RouteTable {
     const clean = cleanPath(path);
     await this.existsAndIsOurs(clean, 'replace');
     await this.request('POST', clean, [201], { ...data, hubapps: true, target });
+  }
+
+  async addIfAbsent(path: string, target: string, data: HubappsRouteData): Promise<boolean> {
+    const clean = cleanPath(path);
+    if ((await this.table())[clean] !== undefined) return false;
+    await this.request('POST', clean, [201], { ...data, hubapps: true, target });
+    return true;
   }
 
   async remove(path: string): Promise<void> {
@@ -65,7 +76,7 @@ export class ChpRouteTable implements RouteTable {
   /** CHP's whole routing table: {path: {target, ...data, last_activity}}. */
   private async table(): Promise<Record<string, unknown>> {
     const res = await this.request('GET', '', [200]);
-    const all = await readJson(res, this.apiUrl);
+    const all = await readJson(res, this.name, this.apiUrl);
     if (typeof all !== 'object' || all === null) {
       throw new HubappsError('chp_error', 502, 'configurable-http-proxy answered GET /api/routes with something other than a JSON object');
     }
@@ -99,7 +110,7 @@ export class ChpRouteTable implements RouteTable {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw unreachable(this.apiUrl, err);
+      throw unreachable(this.name, this.apiUrl, err);
     }
     if (ok.includes(res.status)) return res;
     const text = await res.text().catch(() => '');
@@ -107,7 +118,7 @@ export class ChpRouteTable implements RouteTable {
       throw new HubappsError(
         'chp_auth',
         503,
-        'configurable-http-proxy refused the token: chp.auth_token must equal its CONFIGPROXY_AUTH_TOKEN',
+        `${this.name} refused the token: ${this.name === 'the apps CHP' ? 'apps_chp' : 'chp'}.auth_token must equal its CONFIGPROXY_AUTH_TOKEN`,
       );
     }
     throw new HubappsError(
@@ -124,20 +135,20 @@ function cleanPath(path: string): string {
   return withSlash.replace(/\/+$/, '') || '/';
 }
 
-function unreachable(apiUrl: string, err: unknown): HubappsError {
+function unreachable(name: string, apiUrl: string, err: unknown): HubappsError {
   return new HubappsError(
     'chp_unreachable',
     503,
-    `configurable-http-proxy is not reachable at ${apiUrl}: is it running? (chp.api_url)`,
+    `${name} is not reachable at ${apiUrl}: is it running? (${name === 'the apps CHP' ? 'apps_chp.api_url' : 'chp.api_url'})`,
     { cause: err },
   );
 }
 
-async function readJson(res: Response, apiUrl: string): Promise<unknown> {
+async function readJson(res: Response, name: string, apiUrl: string): Promise<unknown> {
   try {
     return await res.json();
   } catch (err) {
-    if (err instanceof DOMException && err.name === 'TimeoutError') throw unreachable(apiUrl, err);
+    if (err instanceof DOMException && err.name === 'TimeoutError') throw unreachable(name, apiUrl, err);
     throw new HubappsError('chp_error', 502, `configurable-http-proxy sent an answer that is not JSON`, { cause: err });
   }
 }

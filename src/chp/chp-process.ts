@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubappsError } from '../errors.js';
 import { freePort } from './free-port.js';
-import { listensOn } from './proc-listen.js';
+import { listensOn } from '../procfs/listeners.js';
 
 export interface StartChpOptions {
   /** Public (proxy) port; a free one when omitted. Give the old ports to restart CHP in place. */
@@ -14,6 +14,11 @@ export interface StartChpOptions {
   /** Becomes CONFIGPROXY_AUTH_TOKEN in CHP's environment (never argv: argv is world-readable in ps). */
   authToken: string;
   defaultTarget?: string;
+  /**
+   * Route by host name (the apps CHP): routes are '/HOST[/path]'. Never combined with
+   * --no-include-prefix, which cuts the host's length off the forwarded path.
+   */
+  hostRouting?: boolean;
   errorTarget?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Receives CHP's stdout and stderr; without it only a short tail is kept, for error messages. */
@@ -63,6 +68,7 @@ export async function startChp(opts: StartChpOptions): Promise<RunningChp> {
 async function launch(opts: StartChpOptions, port: number, apiPort: number): Promise<RunningChp> {
   const args = [chpBin(), '--ip', HOST, '--port', String(port), '--api-ip', HOST, '--api-port', String(apiPort)];
   args.push('--log-level', opts.logLevel ?? 'warn');
+  if (opts.hostRouting) args.push('--host-routing');
   if (opts.defaultTarget) args.push('--default-target', opts.defaultTarget);
   if (opts.errorTarget) args.push('--error-target', opts.errorTarget);
   const child = spawn(process.execPath, args, {

@@ -17,6 +17,12 @@ export interface RouteEntry {
 /** The only code that talks to configurable-http-proxy. */
 export interface RouteTable {
   add(path: string, target: string, data: HubappsRouteData): Promise<void>;
+  /**
+   * Add the route only when CHP has none at `path`, whoever's: for a route another program
+   * (JupyterHub) owns and re-adds on its own schedule, which hubapps only fills in meanwhile.
+   * Resolves true when it added the route.
+   */
+  addIfAbsent(path: string, target: string, data: HubappsRouteData): Promise<boolean>;
   remove(path: string): Promise<void>;
   /** Only routes whose data has hubapps: true, keyed by path (CHP's form: no trailing slash). */
   list(): Promise<Map<string, RouteEntry>>;

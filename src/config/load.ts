@@ -34,10 +34,14 @@ export function loadConfig(file: string | undefined, overrides?: Partial<ConfigI
     }
   };
   const authToken = secret(cfg.chp.auth_token, 'chp.auth_token');
+  const appsChpToken = cfg.apps_domain === undefined ? '' : secret(cfg.apps_chp.auth_token, 'apps_chp.auth_token');
   const adminToken = cfg.admin_token === undefined ? undefined : secret(cfg.admin_token, 'admin_token');
   const hubToken = cfg.jupyterhub.api_token === undefined ? undefined : secret(cfg.jupyterhub.api_token, 'jupyterhub.api_token');
   if (cfg.jupyterhub.api_url && !cfg.jupyterhub.api_token) {
     problems.push(new ConfigError(name, 'jupyterhub.api_token', 'is required when jupyterhub.api_url is set (the service\'s api_token from jupyterhub_config.py)'));
+  }
+  if (cfg.apps_domain !== undefined && underDomain(new URL(cfg.public_url).hostname, cfg.apps_domain)) {
+    problems.push(new ConfigError(name, 'apps_domain', `must not contain the host of public_url (${new URL(cfg.public_url).hostname}): the launcher and the API stay off the apps domain, or every app could script them`));
   }
   throwProblems(problems);
 
@@ -45,9 +49,15 @@ export function loadConfig(file: string | undefined, overrides?: Partial<ConfigI
     ...cfg,
     file: name,
     chp: { ...cfg.chp, auth_token: authToken },
+    apps_chp: { ...cfg.apps_chp, auth_token: appsChpToken },
     admin_token: adminToken,
     jupyterhub: { ...cfg.jupyterhub, api_token: hubToken },
   };
+}
+
+function underDomain(host: string, domain: string): boolean {
+  const h = host.toLowerCase();
+  return h === domain || h.endsWith(`.${domain}`);
 }
 
 /** Plain objects merge key by key; anything else (lists, scalars) in `over` replaces. Undefined in `over` keeps the base. */

@@ -13,6 +13,9 @@ const secret = z
   .string()
   .regex(/^(env|file|credential):.+$/, 'must be "env:NAME", "file:/path" or "credential:NAME" (secrets are never written in the config file)');
 
+/** Also written into the installed proxy's wrapper, which enforces it by itself. */
+export const DEFAULT_MIN_UID = 1000;
+
 const path = z.string().startsWith('/', 'must be an absolute path');
 
 const urlPrefix = z
@@ -29,6 +32,29 @@ export const configSchema = z.strictObject({
     .default('/services/hubapps/')
     .describe('Where the launcher page and the REST API live (the API is under {service_prefix}api/). Must match the JupyterHub service name.'),
   apps_prefix: urlPrefix.default('/apps/').describe('Servers are reached at {apps_prefix}{user}/{server}/.'),
+  apps_domain: z
+    .string()
+    .regex(/^(?=.{1,190}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/, 'must be a lower-case DNS name with at least two labels, e.g. apps.example.org (no scheme, no port)')
+    .optional()
+    .describe('Per-server origins: when set, each server gets its own host name {server}--{user}.{apps_domain} (see docs/security.md, "What each layout protects against"), routed by the apps CHP (apps_chp), and /apps/{user}/{server}/ on public_url redirects there. Needs a wildcard DNS record and, with https, a wildcard certificate. Prefer a registrable domain of its own (apps-example.org rather than apps.example.org). Unset: the path layout, every server under public_url.'),
+  apps_scheme: z
+    .enum(['https', 'http'])
+    .default('https')
+    .describe('Scheme browsers use for the apps domain. Keep https: the access cookies are __Host- cookies, which browsers only accept from secure origins (plain http works only on *.localhost, for the demo).'),
+  apps_port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe('Port browsers use for the apps domain when it is not the default of apps_scheme (the demo uses the port of its front proxy).'),
+  apps_chp: z
+    .strictObject({
+      api_url: z.url().default('http://127.0.0.1:8003').describe('REST API of the apps CHP, the second configurable-http-proxy that runs with --host-routing for the apps domain (systemd/hubapps-apps-chp.service).'),
+      auth_token: secret.default('credential:apps-chp-token').describe('The CONFIGPROXY_AUTH_TOKEN the apps CHP was started with (not JupyterHub\'s CHP token).'),
+    })
+    .prefault({})
+    .describe('The apps CHP; used only when apps_domain is set. hubapps adds one route per running server, keyed by host name, and the route "/" to its own page for stopped or unknown servers.'),
   listen: z
     .strictObject({
       host: z.string().default('127.0.0.1').describe('Address the service binds to. Keep it on loopback: CHP and the proxies reach it there.'),
@@ -40,7 +66,7 @@ export const configSchema = z.strictObject({
   log_dir: path.default('/var/log/hubapps').describe('Per-server log files (the app\'s stdout/stderr and the proxy\'s lines). Owned by the service user, not readable by users.'),
   catalog_dir: path.default('/etc/hubapps/apps.d').describe('The app catalog: one NAME.yaml per app, root-owned.'),
   allowed_group: z.string().min(1).default('hubapps-users').describe('Only members of this Unix group (primary or supplementary, NSS: LDAP/SSSD included) may start servers.'),
-  min_uid: z.number().int().min(1).default(1000).describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
+  min_uid: z.number().int().min(1).default(DEFAULT_MIN_UID).describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
   launcher: z
     .enum(['sudo', 'local'])
     .default('sudo')
@@ -64,7 +90,7 @@ export const configSchema = z.strictObject({
       register_service_route: z
         .boolean()
         .default(false)
-        .describe('Add the route {service_prefix} -> this service to CHP. JupyterHub does this for services with a url; turn it on when running without JupyterHub (the demo does).'),
+        .describe('Keep the route {service_prefix} -> this service in CHP at all times. Off: JupyterHub owns that route (it adds it for services with a url), and hubapps adds it only while CHP has no route there, e.g. after a CHP restart, until the hub puts its own back. Turn it on when running without JupyterHub (the demo does).'),
     })
     .prefault({})
     .describe('configurable-http-proxy, which routes browsers to the servers.'),
@@ -89,16 +115,48 @@ export const configSchema = z.strictObject({
   admin_users: z.array(z.string()).default([]).describe('Users who are hubapps admins, besides JupyterHub admins.'),
   admin_groups: z.array(z.string()).default([]).describe('Members of these Unix groups are hubapps admins.'),
   admin_access: z.boolean().default(false).describe('May admins open other users\' servers? (They can always list and stop them.)'),
+  app_framing: z
+    .enum(['server', 'none'])
+    .default('server')
+    .describe('Who may show a server\'s pages in a frame: "server" (only pages of the same server; pages of other servers, the launcher and other sites are refused) or "none" (nobody).'),
+  app_popups: z
+    .enum(['isolate', 'allow'])
+    .default('isolate')
+    .describe('"isolate": a server\'s pages always open in their own browsing context group (Cross-Origin-Opener-Policy: noopener-allow-popups), so a page that opened them, even of another server on the same origin, gets no handle to script them. "allow": keep window.opener between windows (some apps\' detached windows need it), at the price of that protection.'),
   session_max_age: z.number().int().min(60).default(8 * 3600).describe('Seconds a launcher login lasts.'),
   autostart_app: z.string().optional().describe('After login, start this app (server name = app name) if needed and go straight into it.'),
   reconcile_interval: z.number().positive().default(10).describe('Seconds between reconcile passes (processes <-> database <-> CHP routes).'),
   spawn_timeout: z.number().positive().default(60).describe('Seconds a start may take when the app sets no ready.timeout.'),
   stop_grace: z.number().nonnegative().default(5).describe('Seconds an app gets between SIGTERM and SIGKILL when its server stops.'),
-  log_max_bytes: z.number().int().min(4096).default(10 * 1024 * 1024).describe('A server\'s log file is cut back to its newest half when it grows past this size.'),
+  log_max_bytes: z
+    .number()
+    .int()
+    .min(4096)
+    .default(10 * 1024 * 1024)
+    .describe('A server\'s log budget. The proxy stops writing the app\'s output once the file reaches this size (it notes how much it dropped), and the next reconcile pass cuts the file back to its newest half.'),
+  events_max_age_days: z
+    .number()
+    .positive()
+    .default(90)
+    .describe('Days the events table (progress messages, state changes, the audit trail) keeps a row; older rows are deleted on reconcile passes.'),
   limits: z
     .strictObject({
       servers_per_user: z.number().int().min(0).default(5).describe('Most servers one user may have active at once (0: no limit).'),
       servers_total: z.number().int().min(0).default(0).describe('Most servers active on this host at once (0: no limit).'),
+      tokens_per_user: z.number().int().min(0).default(20).describe('Most unexpired API tokens one user may hold (0: no limit).'),
+      streams_per_user: z.number().int().min(0).default(10).describe('Most progress streams (Server-Sent Events) one user may hold open at once (0: no limit).'),
+      logins_per_minute: z
+        .number()
+        .int()
+        .min(1)
+        .default(300)
+        .describe('Unauthenticated /login requests accepted per minute, for everyone together; more get 429 (each one asks JupyterHub and writes a login state).'),
+      unknown_tokens_per_minute: z
+        .number()
+        .int()
+        .min(1)
+        .default(300)
+        .describe('Tokens unknown to hubapps that may be checked with JupyterHub per minute, for everyone together; more get 429, so random tokens cannot flood the hub.'),
     })
     .prefault({})
     .describe('Refuse starts beyond these numbers, with a message saying which limit was hit. Per-app limits are max_servers in the app file.'),
@@ -109,6 +167,21 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('Stopping servers nobody uses. Checked on every reconcile pass, from the activity the proxies report.'),
+  slurm: z
+    .strictObject({
+      apps: z
+        .array(z.string().regex(/^(\*|[a-z0-9][a-z0-9._-]{0,62})$/, 'must be an app name or "*"'))
+        .default([])
+        .describe('Apps that run as Slurm jobs on compute nodes instead of on this host; "*": every app whose file has a slurm section. Empty: Slurm is not used.'),
+      service_url: z
+        .url()
+        .optional()
+        .describe('How proxies on compute nodes reach this service, with its prefix (e.g. http://hubhost.cluster:10101/services/hubapps/); listen.host must then accept that network. Unset: the loopback URL, which works only when the nodes are this host.'),
+      pending_timeout: z.number().int().min(10).default(600).describe('Seconds a job may wait in the queue; then it is cancelled and the start fails, naming the queue\'s reason.'),
+      status_cache_ms: z.number().int().min(0).default(1000).describe('How long one squeue answer about a job is reused while a start is followed.'),
+    })
+    .prefault({})
+    .describe('The Slurm launcher: the proxy, as the user, submits each listed app as a job (sbatch) and runs on the compute node. See docs/slurm.md.'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('The service\'s own log level (JSON lines on stdout, for journald).'),
 });
 
@@ -116,10 +189,12 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 
 /** The config after secrets are resolved: what the rest of the service sees. */
-export interface Config extends Omit<ParsedConfig, 'chp' | 'admin_token' | 'jupyterhub'> {
+export interface Config extends Omit<ParsedConfig, 'chp' | 'apps_chp' | 'admin_token' | 'jupyterhub'> {
   /** The file it came from (for messages), or '<defaults>'. */
   file: string;
   chp: Omit<ParsedConfig['chp'], 'auth_token'> & { auth_token: string };
+  /** auth_token is '' when apps_domain is unset (the apps CHP is not used, its token not read). */
+  apps_chp: Omit<ParsedConfig['apps_chp'], 'auth_token'> & { auth_token: string };
   admin_token: string | undefined;
   jupyterhub: Omit<ParsedConfig['jupyterhub'], 'api_token'> & { api_token: string | undefined };
 }

@@ -39,6 +39,18 @@ export function resolveSecret(ref: string, file: string, key: string, env: NodeJ
   }
 }
 
+/**
+ * The secret exists but this user may not read it: a real problem for the service, but
+ * expected when an admin checks the config without root, since the files are root's and
+ * systemd hands them to the service (LoadCredential=).
+ */
+export class UnreadableSecretError extends ConfigError {
+  constructor(from: ConfigError) {
+    super(from.file, from.key, '');
+    this.message = from.message;
+  }
+}
+
 function firstLine(path: string, ref: string, fail: (problem: string) => ConfigError): string {
   let text: string;
   try {
@@ -46,7 +58,7 @@ function firstLine(path: string, ref: string, fail: (problem: string) => ConfigE
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') throw fail(`secret file ${path} does not exist (from '${ref}')`);
-    if (code === 'EACCES') throw fail(`secret file ${path} is not readable by this user (from '${ref}')`);
+    if (code === 'EACCES') throw new UnreadableSecretError(fail(`secret file ${path} is not readable by this user (from '${ref}')`));
     throw fail(`cannot read secret file ${path} (from '${ref}'): ${(err as Error).message}`);
   }
   const line = (text.split('\n', 1)[0] ?? '').trim();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { CatalogApp } from '../catalog/types.js';
 import type { Config } from '../config/schema.js';
 import type { RouteTable } from '../chp/route-table.js';
-import type { ProcessLauncher } from '../spawner/process-launcher.js';
+import type { Launcher } from '../spawner/launcher.js';
 import type { ServerStore } from '../store/servers.js';
 import type { UserChecker } from '../users/account.js';
 import type { Metrics } from './metrics.js';
@@ -17,8 +17,11 @@ export interface CatalogView {
 export interface LifecycleDeps {
   config: Config;
   store: ServerStore;
-  launcher: ProcessLauncher;
+  launcher: Launcher;
+  /** JupyterHub's CHP: the catch-all for /apps and, when configured, the service's own route. */
   routes: RouteTable;
+  /** Where server routes live: the apps CHP (host routing) in the host layout, else the same table as `routes`. */
+  serverRoutes: RouteTable;
   catalog: () => CatalogView;
   users: UserChecker;
   urls: Urls;

@@ -1,18 +1,13 @@
-import type { ProcessHandle } from '../spawner/launcher.js';
-import type { ServerRow } from '../store/servers.js';
+import type { Launcher, LaunchHandle, LauncherKind } from '../spawner/launcher.js';
+import type { ServerFields, ServerRow } from '../store/servers.js';
 
-/** The launcher's view of a server row. */
-export function handleOf(row: ServerRow): ProcessHandle {
-  return {
-    serverId: row.id,
-    user: row.user,
-    port: row.port ?? 0,
-    secret: row.secret ?? '',
-    launcherPid: row.launcher_pid,
-    proxyPid: row.proxy_pid,
-  };
+/** The launcher's handle for a server row: the row's identity plus the state the launcher saved. */
+export function handleOf(launcher: Launcher, row: ServerRow): LaunchHandle {
+  const ref = { serverId: row.id, user: row.user, port: row.port ?? 0, secret: row.secret ?? '', kind: row.launcher as LauncherKind | null };
+  return launcher.load(ref, row.launcher_state);
 }
 
-export function routeTarget(row: Pick<ServerRow, 'port'>): string {
-  return `http://127.0.0.1:${row.port}`;
+/** The columns that keep a handle across service restarts. */
+export function savedHandle(launcher: Launcher, handle: LaunchHandle): ServerFields {
+  return { launcher: handle.kind, launcher_state: launcher.save(handle), launcher_pid: handle.pid };
 }

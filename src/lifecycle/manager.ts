@@ -2,10 +2,11 @@ import { HubappsError, notFound } from '../errors.js';
 import { checkServerName } from '../names.js';
 import { tailLog } from '../spawner/logs.js';
 import { pickPort } from '../spawner/ports.js';
-import type { ExitInfo } from '../spawner/process-launcher.js';
+import type { Announcement, ExitInfo } from '../spawner/launcher.js';
 import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
-import { handleOf, routeTarget } from './handles.js';
+import { logFailedStart } from './failure-log.js';
+import { handleOf, savedHandle } from './handles.js';
 import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
 import { watchStart } from './watch-start.js';
 
@@ -21,7 +22,7 @@ export class ServerManager {
   readonly busy = new Set<number>();
 
   constructor(private readonly deps: LifecycleDeps) {
-    deps.launcher.on('exit', (serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info));
+    deps.launcher.onExit((serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info));
   }
 
   /** Admit, record and spawn; resolves with the row in 'starting' while readiness is followed in the background. */
@@ -35,7 +36,7 @@ export class ServerManager {
       return started;
     } catch (err) {
       this.busy.delete(row.id);
-      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed');
+      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed', err);
       throw err;
     }
   }
@@ -44,8 +45,8 @@ export class ServerManager {
     const handle = await this.deps.launcher.start(startRequest(this.deps, row, readyTimeoutS), row.log_file!);
     const started = this.deps.store.transition(row.id, 'starting', {
       from: ['pending'],
-      fields: { launcher_pid: handle.launcherPid },
-      message: `spawned via ${this.deps.launcher.kind} launcher`,
+      fields: savedHandle(this.deps.launcher, handle),
+      message: `spawned via ${handle.kind} launcher`,
     });
     if (!started) {
       await this.deps.launcher.stop(handle).catch(() => undefined);
@@ -61,15 +62,14 @@ export class ServerManager {
       if (outcome.kind === 'superseded') return;
       if (outcome.kind === 'failed') {
         if (outcome.failure.retry && retries < MAX_PORT_RETRIES) return await this.retryOnNewPort(row, readyTimeoutS, retries);
-        if (outcome.stillRunning) await this.deps.launcher.stop(handleOf(row)).catch(() => undefined);
+        if (outcome.stillRunning) await this.deps.launcher.stop(handleOf(this.deps.launcher, row)).catch(() => undefined);
         this.fail(row, outcome.failure.reason, outcome.failure.code);
         return;
       }
       await this.publish(row);
     } catch (err) {
-      this.deps.log.error({ err, server: row.id }, 'start failed');
-      await this.deps.launcher.stop(handleOf(row)).catch(() => undefined);
-      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal');
+      await this.deps.launcher.stop(handleOf(this.deps.launcher, row)).catch(() => undefined);
+      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal', err);
     } finally {
       this.busy.delete(row.id);
     }
@@ -87,17 +87,22 @@ export class ServerManager {
   }
 
   /** Ready: route it in CHP, then mark it running; a stop that came first wins and the route goes again. */
-  private async publish(row: ServerRow): Promise<void> {
+  private async publish(started: ServerRow): Promise<void> {
+    const row = this.deps.store.byId(started.id) ?? started;
     const route = this.deps.urls.serverRoute(row.user, row.name);
-    await this.deps.routes.add(route, routeTarget(row), { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
+    const target = this.deps.launcher.routeTarget(handleOf(this.deps.launcher, row));
+    if (!target) throw new HubappsError('no_route_target', 500, 'the server reported ready but its address is not known');
+    await this.deps.serverRoutes.add(route, target, { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
     const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
-    if (!running) return void (await this.deps.routes.remove(route).catch(() => undefined));
+    if (!running) return void (await this.deps.serverRoutes.remove(route).catch(() => undefined));
     this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);
   }
 
-  private fail(row: ServerRow, reason: string, code: string): void {
+  private fail(row: ServerRow, reason: string, code: string, err?: unknown): void {
     const failed = this.deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: reason });
-    if (failed) this.deps.metrics.spawnFailures.inc({ reason: code });
+    if (!failed) return;
+    this.deps.metrics.spawnFailures.inc({ reason: code });
+    logFailedStart(this.deps.log, row, code, reason, err);
   }
 
   /** Stop a server and wait until its processes and route are gone. Stopping a stopped server is not an error. */
@@ -120,12 +125,12 @@ export class ServerManager {
     this.busy.add(row.id);
     let reason: string | null = null;
     try {
-      await this.deps.launcher.stop(handleOf(row), { graceMs: this.deps.config.stop_grace * 1000 });
+      await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { graceMs: this.deps.config.stop_grace * 1000 });
     } catch (err) {
       reason = err instanceof HubappsError ? err.message : String(err);
       this.deps.log.error({ err, server: row.id }, 'stop failed');
     }
-    await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
+    await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
       this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
     });
     const to = reason ? 'failed' : 'stopped';
@@ -155,9 +160,21 @@ export class ServerManager {
       message: reason ?? 'the app exited',
     });
     if (done) {
-      await this.deps.routes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
-      await this.deps.launcher.forceKill(handleOf(row));
+      await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
+      await this.deps.launcher.forceKill(handleOf(this.deps.launcher, row));
     }
+  }
+
+  /** A server's proxy said where it listens (Slurm jobs): the launcher verifies it, then it is saved for routing. */
+  async announce(row: ServerRow, where: Announcement): Promise<void> {
+    // 'pending': the job started before its submission was recorded; the proxy asks again (409).
+    if (row.state !== 'starting' && row.state !== 'running') {
+      throw new HubappsError(row.state === 'pending' ? 'not_recorded_yet' : 'not_starting', 409, `server ${row.name} of ${row.user} is ${row.state}: nothing to announce now`);
+    }
+    const handle = handleOf(this.deps.launcher, row);
+    await this.deps.launcher.announce(handle, where);
+    this.deps.store.update(row.id, { launcher_state: this.deps.launcher.save(handle) });
+    this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
   }
 
   isActive(row: ServerRow): boolean {

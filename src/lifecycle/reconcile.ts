@@ -1,8 +1,9 @@
-import type { HubappsRouteData, RouteEntry } from '../chp/route-table.js';
+import type { HubappsRouteData, RouteEntry, RouteTable } from '../chp/route-table.js';
 import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
+import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';
-import { handleOf, routeTarget } from './handles.js';
+import { handleOf } from './handles.js';
 import { cullReason } from './culler.js';
 import type { ServerManager } from './manager.js';
 
@@ -28,16 +29,20 @@ export interface ReconcileReport {
 export async function reconcile(deps: LifecycleDeps, manager: ServerManager, adopting = false): Promise<ReconcileReport> {
   const t0 = performance.now();
   const report: ReconcileReport = { checked: 0, culled: 0, routesAdded: 0, routesRemoved: 0, markedGone: 0, adopted: 0, chpReachable: true, ms: 0 };
-  let routes: Map<string, RouteEntry> | null = null;
-  try {
-    routes = await deps.routes.list();
-  } catch (err) {
-    report.chpReachable = false;
-    deps.log.warn({ err: (err as Error).message }, 'reconcile: CHP not reachable; routes are fixed on a later pass');
-  }
+  const tables = deps.serverRoutes === deps.routes ? [deps.routes] : [deps.routes, deps.serverRoutes];
+  const seen = await Promise.all(
+    tables.map((table) =>
+      table.list().catch((err: unknown) => {
+        report.chpReachable = false;
+        deps.log.warn({ err: (err as Error).message }, 'reconcile: a CHP is not reachable; its routes are fixed on a later pass');
+        return null;
+      }),
+    ),
+  );
   const rows = deps.store.active().filter((r) => !manager.busy.has(r.id));
-  await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report)));
-  if (routes) await fixRoutes(deps, routes, manager.busy, report);
+  const verified = new Set<number>();
+  await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report, verified)));
+  await Promise.all(tables.map((table, i) => (seen[i] ? fixRoutes(deps, table, seen[i], manager.busy, verified, report) : undefined)));
   report.ms = Math.round(performance.now() - t0);
   deps.metrics.reconcileDuration.observe(report.ms / 1000);
   if (report.routesAdded) deps.metrics.routeFixes.inc({ action: 'added' }, report.routesAdded);
@@ -45,15 +50,16 @@ export async function reconcile(deps: LifecycleDeps, manager: ServerManager, ado
   return report;
 }
 
-async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport): Promise<void> {
+async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport, verified: Set<number>): Promise<void> {
   report.checked++;
   if (row.state === 'stopping') {
     await manager.finishStop(row, 'stop finished after a service restart');
     return;
   }
-  const probe = await deps.launcher.probe(handleOf(row));
+  const probe = await deps.launcher.probe(handleOf(deps.launcher, row));
   if (row.state === 'running') {
     if (probe.answering) {
+      verified.add(row.id);
       const r = probe.report!;
       if (adopting) report.adopted++;
       if (r.lastActivity !== row.last_activity || r.pid !== row.proxy_pid) {
@@ -77,47 +83,92 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
       return;
     }
     report.markedGone++;
-    await manager.markGone(row, adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    // A launcher that knows why (a job out of memory or time) says so; otherwise the log tail explains.
+    const why = probe.ended?.reason ?? (adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    await manager.markGone(row, why);
     return;
   }
   // pending/starting rows without a watcher: a previous service instance died mid-start.
-  if (probe.alive) await deps.launcher.stop(handleOf(row)).catch(() => undefined);
+  if (probe.alive) await deps.launcher.stop(handleOf(deps.launcher, row)).catch(() => undefined);
   report.markedGone++;
-  deps.store.transition(row.id, 'failed', {
-    from: ['pending', 'starting'],
-    fields: { reason: 'the service restarted while this server was starting; start it again' },
-    message: 'interrupted start cleaned up',
-  });
+  const reason = 'the service restarted while this server was starting; start it again';
+  const failed = deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: 'interrupted start cleaned up' });
+  if (failed) logFailedStart(deps.log, row, 'start_interrupted', reason);
 }
 
-/** Routes follow the running rows: add what is missing, drop hubapps routes nobody runs, keep the fixed ones. */
-async function fixRoutes(deps: LifecycleDeps, routes: Map<string, RouteEntry>, busy: Set<number>, report: ReconcileReport): Promise<void> {
-  const want = new Map<string, { target: string; data: HubappsRouteData }>();
-  for (const row of deps.store.list({ states: ['running'] })) {
-    want.set(deps.urls.serverRoute(row.user, row.name), {
-      target: routeTarget(row),
-      data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
-    });
+type Wanted = Map<string, { target: string; data: HubappsRouteData; verified: boolean }>;
+
+/**
+ * The routes hubapps keeps in `table`: server routes where servers live, the catch-alls and
+ * the service route where they belong. A server route counts as verified only for a server
+ * whose proxy proved itself in this pass (the secret's challenge, and the listener's owner where
+ * the launcher can check it on this host).
+ */
+function wantedRoutes(deps: LifecycleDeps, table: RouteTable, verified: Set<number>): Wanted {
+  const want: Wanted = new Map();
+  if (table === deps.serverRoutes) {
+    for (const row of deps.store.list({ states: ['running'] })) {
+      const target = deps.launcher.routeTarget(handleOf(deps.launcher, row));
+      if (!target) continue;
+      want.set(deps.urls.serverRoute(row.user, row.name), {
+        target,
+        data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
+        verified: verified.has(row.id),
+      });
+    }
+    // The apps CHP's root: every host without a server route lands on the service's not-running page.
+    if (deps.urls.hostLayout) want.set('/', { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
   }
-  want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' } });
-  if (deps.config.chp.register_service_route) {
-    want.set(deps.urls.serviceRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } });
+  if (table === deps.routes) {
+    want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
+    if (deps.config.chp.register_service_route) want.set(deps.urls.serviceRoute(), { ...serviceRoute(deps), verified: true });
   }
+  return want;
+}
+
+function serviceRoute(deps: LifecycleDeps): { target: string; data: HubappsRouteData } {
+  return { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'service' } };
+}
+
+/**
+ * Routes follow the running rows: add what is missing, drop hubapps server routes nobody
+ * runs, keep the fixed ones. A port taken over by someone else while the row still says
+ * running gets no route back.
+ */
+async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<string, RouteEntry>, busy: Set<number>, verified: Set<number>, report: ReconcileReport): Promise<void> {
+  const want = wantedRoutes(deps, table, verified);
   const tasks: Promise<void>[] = [];
+  if (table === deps.routes && !deps.config.chp.register_service_route && !routes.has(deps.urls.serviceRoute())) {
+    tasks.push(fillInServiceRoute(deps, serviceRoute(deps), report));
+  }
   for (const [path, w] of want) {
     const have = routes.get(path);
-    if (!have || have.target !== w.target || have.data.serverId !== w.data.serverId) {
+    if (w.verified && (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)) {
       report.routesAdded++;
-      tasks.push(deps.routes.add(path, w.target, w.data));
+      tasks.push(table.add(path, w.target, w.data));
     }
   }
   for (const [path, have] of routes) {
     // A watched start adds its route just before it turns 'running': not stale.
     if (!want.has(path) && have.data.kind === 'server' && !busy.has(have.data.serverId ?? -1)) {
       report.routesRemoved++;
-      tasks.push(deps.routes.remove(path));
+      tasks.push(table.remove(path));
     }
   }
   const results = await Promise.allSettled(tasks);
   for (const r of results) if (r.status === 'rejected') deps.log.warn({ err: (r.reason as Error).message }, 'reconcile: route change failed');
 }
+
+/**
+ * JupyterHub owns the service route and puts it back only at its next route check
+ * (last_activity_interval, 5 minutes by default), so after a CHP restart the launcher would
+ * be unreachable until then. hubapps fills the gap: it adds the route only while CHP has
+ * none at that path. JupyterHub ignores routes without its own tag and simply replaces this
+ * one at its next check; hubapps never replaces or removes the hub's, so the two never fight.
+ */
+async function fillInServiceRoute(deps: LifecycleDeps, route: { target: string; data: HubappsRouteData }, report: ReconcileReport): Promise<void> {
+  if (!(await deps.routes.addIfAbsent(deps.urls.serviceRoute(), route.target, route.data))) return;
+  report.routesAdded++;
+  deps.log.info({ route: deps.urls.serviceRoute() }, 'reconcile: CHP had no route for the service (restarted?): filled it in until JupyterHub re-adds its own');
+}
+

@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
-import { badRequest, forbidden, HubappsError, notFound } from '../errors.js';
+import { forbidden, HubappsError, notFound } from '../errors.js';
+import { checkStartOptions } from '../catalog/slurm.js';
 import { checkServerName, printable } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../proxy/protocol.js';
+import { hostLabel } from './host-label.js';
 import { logFileFor } from '../spawner/logs.js';
 import { pickPort } from '../spawner/ports.js';
 import type { ServerRow } from '../store/servers.js';
@@ -31,16 +33,29 @@ export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string
   if (!deps.users.appAllowed(account, app)) {
     throw forbidden('app_not_allowed', `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`);
   }
-  const unknown = Object.keys(input.options);
-  if (unknown.length > 0) throw badRequest('unknown_option', `app '${app.name}' takes no option '${printable(unknown[0]!)}'`);
+  checkStartOptions(deps.config.slurm.apps, app, input.options);
+  if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
   await requireChp(deps);
   return { account, app };
+}
+
+/**
+ * Two servers must never share a host name. Labels of different (user, server) pairs differ
+ * by construction except for a hashed label meeting another on 80 bits of SHA-256: this
+ * check turns even that into a refusal instead of a shared origin.
+ */
+function checkLabelFree(deps: LifecycleDeps, user: string, name: string): void {
+  const label = hostLabel(user, name);
+  const clash = deps.store.active().find((r) => (r.user !== user || r.name !== name) && hostLabel(r.user, r.name) === label);
+  if (clash) {
+    throw new HubappsError('host_label_taken', 409, `the host name ${deps.urls.serverHost(user, name)} is held by another active server; choose another server name`);
+  }
 }
 
 /** CHP's own error names its loopback API and stays in the log; the caller learns what is wrong and what to do. */
 async function requireChp(deps: LifecycleDeps): Promise<void> {
   try {
-    await deps.routes.list();
+    await deps.serverRoutes.list();
   } catch (err) {
     throw new HubappsError(
       'chp_unavailable',
@@ -80,11 +95,14 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS:
     options: JSON.parse(row.options) as Record<string, unknown>,
     port: row.port!,
     secret: row.secret!,
-    publicOrigin: deps.urls.publicOrigin,
+    publicOrigin: deps.urls.serverOrigin(row.user, row.name),
+    ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),
     allowedOrigins: [],
+    framing: { frames: deps.config.app_framing, popups: deps.config.app_popups },
     prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,
     readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
+    logMaxBytes: deps.config.log_max_bytes,
   };
 }

@@ -1,4 +1,4 @@
-import { tailLog } from '../spawner/logs.js';
+import { currentAttemptStart, tailLog } from '../spawner/logs.js';
 import { sleep } from '../spawner/pids.js';
 import { explainEarlyExit, type StartFailure } from '../spawner/start-failure.js';
 import type { ServerRow } from '../store/servers.js';
@@ -17,21 +17,28 @@ export type WatchOutcome =
  * and notice an early exit (sudo refusal, port taken, app crash) or a timeout.
  */
 export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs: number): Promise<WatchOutcome> {
-  const handle = handleOf(row);
-  const deadline = Date.now() + timeoutMs + 5000;
+  let deadline = Date.now() + timeoutMs + 5000;
   let since = 0;
+  let status: string | undefined;
   const started = Date.now();
   for (;;) {
     const current = deps.store.byId(row.id);
     if (!current || current.state !== 'starting') return { kind: 'superseded' };
+    // Reloaded each time: the launcher's state may grow meanwhile (an announced address).
+    const handle = handleOf(deps.launcher, current);
     const probe = await deps.launcher.probe(handle, since);
-    const report = probe.report;
+    // An answer counts only while what this start launched (process or job) runs: once it is gone, nothing at its address is this start's proxy.
+    const report = probe.launched ? probe.report : undefined;
+    if (probe.status && probe.status !== status) deps.store.progress(current, probe.status);
+    status = probe.status ?? status;
+    // Time in a queue is not the app's start-up time; the launcher enforces its own limit on waiting.
+    if (probe.waiting) deadline = Date.now() + timeoutMs + 5000;
     if (report) {
       for (const p of report.progress) deps.store.progress(current, p.message);
       since = report.progress.at(-1)?.seq ?? since;
-      if (report.pid !== handle.proxyPid || report.appPid !== current.app_pid) {
-        handle.proxyPid = report.pid;
-        deps.store.update(row.id, { proxy_pid: report.pid, app_pid: report.appPid });
+      const changed = deps.launcher.observe(handle, report);
+      if (changed || report.pid !== current.proxy_pid || report.appPid !== current.app_pid) {
+        deps.store.update(row.id, { proxy_pid: report.pid, app_pid: report.appPid, ...(changed ? { launcher_state: deps.launcher.save(handle) } : {}) });
       }
       if (report.state === 'ready') return { kind: 'ready' };
       if (report.state === 'exited') {
@@ -40,9 +47,13 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
       }
     } else {
       const exit = deps.launcher.exitOf(handle);
-      if (exit || !probe.alive) {
-        const tail = tailLog(current.log_file, 20);
-        const failure = explainEarlyExit(deps.launcher.kind, exit ?? { code: null, signal: null }, tail, row.user, deps.config.allowed_group);
+      if (exit || !probe.launched) {
+        const lines = tailLog(current.log_file, 20);
+        // Only this attempt's lines explain this failure: an earlier attempt may have failed differently.
+        const tail = lines.slice(currentAttemptStart(lines));
+        const failure = probe.ended
+          ? { ...probe.ended, retry: false }
+          : explainEarlyExit(handle.kind, exit ?? { code: null, signal: null }, tail, row.user, deps.config.allowed_group);
         return { kind: 'failed', failure, stillRunning: false };
       }
     }

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileCatalog } from '../catalog/compile.js';
 import { COMPILED_DIR } from '../catalog/compiled-form.js';
+import { UnreadableSecretError } from '../config/secrets.js';
 import { credentialsEnv } from './credentials.js';
 import { inspectCatalog, inspectConfig } from './inspect-config.js';
 import { stdio, type Io } from './io.js';
 import { DEFAULT_CONFIG, DEFAULT_UNIT } from './paths.js';
+import { isRoot } from './system.js';
 
 
 export const CHECK_CONFIG_USAGE = `usage: hubapps check-config [--config FILE] [--unit FILE]
@@ -32,9 +34,13 @@ export async function runCheckConfig(argv: string[], io: Io = stdio): Promise<nu
   const file = values.config ?? DEFAULT_CONFIG;
   const creds = credentialsEnv(values.unit ?? DEFAULT_UNIT);
   try {
-    const { settings, problems, invalidKeys } = inspectConfig(file, creds.env);
+    const inspection = inspectConfig(file, creds.env);
+    const { settings, invalidKeys } = inspection;
+    // Without root the secret files (root's, 0600) cannot be read; that they exist is what can be checked here.
+    const unreadable = isRoot() ? [] : inspection.problems.filter((p) => p instanceof UnreadableSecretError);
+    const problems = inspection.problems.filter((p) => !unreadable.includes(p));
     for (const p of problems) io.err(`${p.message}\n`);
-    if (problems.length === 0) io.out(`${file}: ok\n`);
+    if (problems.length === 0) io.out(`${file}: ok${unreadable.length ? ` (${unreadable.length} secret file(s) exist but only root can read them: ${unreadable.map((p) => p.key).join(', ')}; run as root to check their content)` : ''}\n`);
     // A catalog_dir with a problem stands in as its default, which is not where the admin's apps are.
     if (!settings || invalidKeys.has('catalog_dir')) return 1;
     const catalog = inspectCatalog(settings.catalog_dir);

@@ -4,11 +4,13 @@ import { parseArgs } from 'node:util';
 import { HubappsError } from '../errors.js';
 import { checkUserName } from '../names.js';
 import { credentialsEnv, unitUser } from './credentials.js';
+import { checkAppPrograms } from './doctor/app-programs.js';
 import type { CheckResult, DoctorContext } from './doctor/check.js';
 import { checkCatalog, checkConfig } from './doctor/config-checks.js';
 import { checkTrustedFiles } from './doctor/file-checks.js';
 import { checkChp, checkHub } from './doctor/net-checks.js';
-import { checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
+import { checkOrigins } from './doctor/origin-checks.js';
+import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './doctor/sudo-checks.js';
 import { inspectConfig } from './inspect-config.js';
 import { stdio, type Io } from './io.js';
@@ -31,10 +33,13 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkStateDirs,
   checkDatabase,
   checkChp,
+  checkOrigins,
   checkHub,
   checkGroup,
+  checkAppPrograms,
   checkSudoPolicy,
   checkSudoRun,
+  checkActiveOwners,
   checkTrustedFiles,
 ];
 

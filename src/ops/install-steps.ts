@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DEFAULT_MIN_UID } from '../config/schema.js';
 import { HubappsError } from '../errors.js';
 import { ensureDir, ensureFile, ensureFileOnce, ensureSymlink, ensureTree, lstatOrUndefined, type EnsureOptions, type Owner } from './ensure.js';
 import { at, type Layout } from './layout.js';
 import { programTree } from './program-tree.js';
 import { cliWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
-import { renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
+import { renderAppsChpUnit, renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
 import { sampleApp, sampleConfig } from './samples.js';
 import { getGroup, getPasswd, groupName, runChecked, runCommand } from './system.js';
 
@@ -29,16 +30,16 @@ export interface InstallContext {
 
 const ROOT_OWNER: Owner = { uid: 0, gid: 0 };
 
-function rootOpts(ctx: InstallContext): EnsureOptions {
+export function rootOpts(ctx: InstallContext): EnsureOptions {
   return { dryRun: ctx.dryRun, owner: ctx.root ? ROOT_OWNER : undefined };
 }
 
-function report(ctx: InstallContext, changed: boolean, what: string): StepReport {
+export function report(ctx: InstallContext, changed: boolean, what: string): StepReport {
   return { status: !changed ? 'ok' : ctx.dryRun ? 'would' : 'done', text: what };
 }
 
 /** Where `path` is written, with its parent directories made (/etc/systemd/system under a scratch root); not reported. */
-function writePath(ctx: InstallContext, path: string): string {
+export function writePath(ctx: InstallContext, path: string): string {
   const file = at(ctx.layout, path);
   if (!ctx.dryRun) fs.mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   return file;
@@ -80,10 +81,11 @@ export function programStep(ctx: InstallContext): StepReport[] {
 }
 
 export function wrappersStep(ctx: InstallContext): StepReport[] {
-  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir } = ctx.layout;
+  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir, allowedGroup } = ctx.layout;
   const opts = rootOpts(ctx);
   ensureDir(at(ctx.layout, binDir), 0o755, opts);
-  const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir), 0o755, opts);
+  const policy = { allowedGroup, minUid: DEFAULT_MIN_UID };
+  const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir, policy), 0o755, opts);
   const cli = ensureFile(at(ctx.layout, cliPath), cliWrapperScript(ctx.node, libDir), 0o755, opts);
   const link = ensureSymlink(writePath(ctx, cliLink), cliPath, opts);
   return [
@@ -94,7 +96,7 @@ export function wrappersStep(ctx: InstallContext): StepReport[] {
 }
 
 export function configStep(ctx: InstallContext): StepReport[] {
-  const { etcDir, catalogDir, configFile, chpTokenFile } = ctx.layout;
+  const { etcDir, catalogDir, configFile, chpTokenFile, appsChpTokenFile } = ctx.layout;
   const opts = rootOpts(ctx);
   writePath(ctx, etcDir);
   const etc = ensureDir(at(ctx.layout, etcDir), 0o755, opts);
@@ -102,11 +104,13 @@ export function configStep(ctx: InstallContext): StepReport[] {
   const config = ensureFileOnce(at(ctx.layout, configFile), sampleConfig(ctx.layout), 0o644, opts);
   const sample = ensureFile(at(ctx.layout, join(catalogDir, 'files.yaml.sample')), sampleApp(ctx.layout), 0o644, opts);
   const token = ensureFileOnce(at(ctx.layout, chpTokenFile), `${randomBytes(32).toString('hex')}\n`, 0o600, opts);
+  const appsToken = ensureFileOnce(at(ctx.layout, appsChpTokenFile), `${randomBytes(32).toString('hex')}\n`, 0o600, opts);
   return [
     report(ctx, etc || catalog, `${etcDir} and ${catalogDir} (root, 0755)`),
     report(ctx, config, config ? `sample configuration ${configFile}` : `configuration ${configFile} exists: left as it is`),
     report(ctx, sample, `sample app ${catalogDir}/files.yaml.sample`),
     report(ctx, token, token ? `new CHP token in ${chpTokenFile} (root, 0600)` : `CHP token ${chpTokenFile} exists: left as it is`),
+    report(ctx, appsToken, appsToken ? `new apps CHP token in ${appsChpTokenFile} (root, 0600)` : `apps CHP token ${appsChpTokenFile} exists: left as it is`),
   ];
 }
 
@@ -124,12 +128,13 @@ export function stateDirsStep(ctx: InstallContext): StepReport[] {
 }
 
 export function systemdStep(ctx: InstallContext): StepReport[] {
-  const { unitFile, sysusersFile, tmpfilesFile } = ctx.layout;
+  const { unitFile, appsChpUnitFile, sysusersFile, tmpfilesFile } = ctx.layout;
   const opts = rootOpts(ctx);
   const account = getPasswd(ctx.layout.serviceUser);
   const group = account ? groupName(account.gid) : undefined;
   const files: Array<[string, string, (t: string, l: Layout) => string]> = [
     [unitFile, 'hubapps.service', (t, l) => renderUnit(t, l, group)],
+    [appsChpUnitFile, 'hubapps-apps-chp.service', renderAppsChpUnit],
     [sysusersFile, 'hubapps.sysusers', renderSysusers],
     [tmpfilesFile, 'hubapps.tmpfiles', renderTmpfiles],
   ];
@@ -160,6 +165,6 @@ export function sudoersStep(ctx: InstallContext): StepReport[] {
   return [{ status: 'done', text: `${what} (visudo -cf: ok)` }];
 }
 
-function readTemplate(ctx: InstallContext, name: string): string {
+export function readTemplate(ctx: InstallContext, name: string): string {
   return fs.readFileSync(join(ctx.source, 'systemd', name), 'utf8');
 }

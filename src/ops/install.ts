@@ -13,23 +13,27 @@ import {
   type InstallContext,
   type StepReport,
 } from './install-steps.js';
+import { chpManualInstall, chpStep, chpUnitStep, hubDropInStep } from './install-chp.js';
 import { stdio, type Io } from './io.js';
 import { makeLayout, type Layout } from './layout.js';
 import { sourceRoot } from './program-tree.js';
 import { isRoot } from './system.js';
 
-export const INSTALL_USAGE = `usage: hubapps install [--dry-run] [--root DIR] [--name NAME] [--service-user USER] [--allowed-group GROUP]
+export const INSTALL_USAGE = `usage: hubapps install [--dry-run] [--root DIR] [--name NAME] [--service-user USER] [--allowed-group GROUP] [--jupyterhub-config]
 
-Lays out hubapps the production way, as root. Safe to run again (upgrades, repairs): it
-changes only what differs, and never overwrites the configuration or the CHP token.
+Lays out hubapps the production way, as root, with configurable-http-proxy and its unit.
+Safe to run again (upgrades, repairs): it changes only what differs, and never overwrites
+the configuration or the CHP token.
   --dry-run              print every step, change nothing
+  --jupyterhub-config    also write a drop-in for Debian's jupyterhub.service, so the hub
+                         reads /etc/jupyterhub/jupyterhub_config.py and starts after CHP
   --root DIR             install below DIR instead of / (a scratch root; no accounts are created)
   --name NAME            name of the installation: /usr/lib/NAME, /etc/NAME, NAME.service, ... (default hubapps)
   --service-user USER    the account the service runs as (default: NAME)
   --allowed-group GROUP  members may start apps (default: NAME-users)
 `;
 
-const STEPS = [serviceUserStep, allowedGroupStep, programStep, wrappersStep, configStep, stateDirsStep, systemdStep, sudoersStep];
+const STEPS = [serviceUserStep, allowedGroupStep, programStep, wrappersStep, configStep, stateDirsStep, systemdStep, chpStep, chpUnitStep, sudoersStep];
 
 /** `hubapps install`: returns the exit status. */
 export async function runInstall(argv: string[], io: Io = stdio): Promise<number> {
@@ -41,6 +45,7 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
       name: { type: 'string' },
       'service-user': { type: 'string' },
       'allowed-group': { type: 'string' },
+      'jupyterhub-config': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -57,10 +62,11 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
   const ctx: InstallContext = { layout, dryRun: values['dry-run'] ?? false, source: sourceRoot(), node: nodePath(), root: isRoot() };
 
   io.out(`hubapps install${ctx.dryRun ? ' (dry run: nothing is changed)' : ''}${root ? ` into ${root}` : ''}, from ${ctx.source}\n`);
-  for (const step of STEPS) {
-    for (const line of step(ctx)) io.out(formatStep(line));
-  }
-  io.out(nextSteps(layout, ctx.dryRun));
+  const steps = values['jupyterhub-config'] ? [...STEPS, hubDropInStep] : STEPS;
+  const reports = steps.flatMap((step) => step(ctx));
+  for (const line of reports) io.out(formatStep(line));
+  const chpMissing = reports.some((r) => r.status === 'skip' && r.text.startsWith('configurable-http-proxy not installed'));
+  io.out(nextSteps(layout, { dryRun: ctx.dryRun, chpMissing, hubDropIn: values['jupyterhub-config'] ?? false }));
   return 0;
 }
 
@@ -73,14 +79,17 @@ function nodePath(): string {
   return process.execPath;
 }
 
-function nextSteps(l: Layout, dryRun: boolean): string {
+function nextSteps(l: Layout, opts: { dryRun: boolean; chpMissing: boolean; hubDropIn: boolean }): string {
+  const chpUnit = l.chpUnitFile.split('/').pop()!;
   const lines = [
-    `Give configurable-http-proxy and JupyterHub the token in ${l.chpTokenFile} (docs/install.md, "configurable-http-proxy"), so all three share it.`,
-    `Edit ${l.configFile} (public_url, allowed_group, jupyterhub) and add apps to ${l.catalogDir} (start from files.yaml.sample).`,
+    ...(opts.chpMissing ? [`Install configurable-http-proxy: ${chpManualInstall(l)}`] : []),
+    `Edit ${l.configFile} (public_url, allowed_group, jupyterhub) and add apps to ${l.catalogDir} (start from files.yaml.sample; tested recipes in ${l.libDir}/docs/apps.md).`,
+    `Connect JupyterHub (${l.libDir}/docs/jupyterhub.md): its CHP settings use the token in ${l.chpTokenFile}, which install made and never replaces.` +
+      (opts.hubDropIn ? ` Put them into ${l.jupyterhubConfig}, which the drop-in makes Debian's hub read.` : ` With Debian's jupyterhub package, run install again with --jupyterhub-config first.`),
     `Put the users who may start apps into ${l.allowedGroup}: usermod -aG ${l.allowedGroup} USER`,
     `Check everything: ${l.cliLink} doctor --config ${l.configFile}`,
-    `Start it: systemctl daemon-reload && systemctl enable --now ${l.name}`,
+    `Start it: systemctl daemon-reload && systemctl enable --now ${chpUnit} ${l.name} && systemctl restart jupyterhub`,
   ];
-  const head = dryRun ? 'next steps (after a real run):' : 'next steps:';
+  const head = opts.dryRun ? 'next steps (after a real run):' : 'next steps:';
   return `\n${head}\n${lines.map((line, i) => `  ${i + 1}. ${line}\n`).join('')}`;
 }

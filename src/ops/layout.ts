@@ -28,12 +28,22 @@ export interface Layout {
   configFile: string;
   catalogDir: string;
   chpTokenFile: string;
+  /** The apps CHP's token (per-server origins). */
+  appsChpTokenFile: string;
   dataDir: string;
   logDir: string;
   unitFile: string;
+  /** The apps CHP's unit (per-server origins). */
+  appsChpUnitFile: string;
   sudoersFile: string;
   sysusersFile: string;
   tmpfilesFile: string;
+  /** configurable-http-proxy, pinned to the version the checkout's lockfile installed. */
+  chpDir: string;
+  chpUnitFile: string;
+  /** The drop-in that makes Debian's jupyterhub.service read jupyterhubConfig (install --jupyterhub-config). */
+  hubDropIn: string;
+  jupyterhubConfig: string;
 }
 
 /** Instance names end up in file names under /etc/sudoers.d, where sudo ignores names with a dot. */
@@ -71,12 +81,19 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     configFile: `${etcDir}/hubapps.yaml`,
     catalogDir: `${etcDir}/apps.d`,
     chpTokenFile: `${etcDir}/chp-token`,
+    appsChpTokenFile: `${etcDir}/apps-chp-token`,
     dataDir: `/var/lib/${name}`,
     logDir: `/var/log/${name}`,
     unitFile: `/etc/systemd/system/${name}.service`,
+    appsChpUnitFile: `/etc/systemd/system/${name}-apps-chp.service`,
     sudoersFile: `/etc/sudoers.d/${name}`,
     sysusersFile: `/usr/lib/sysusers.d/${name}.conf`,
     tmpfilesFile: `/usr/lib/tmpfiles.d/${name}.conf`,
+    chpDir: `${libRoot}/chp`,
+    // Another installation's name keeps its CHP unit apart from the real one.
+    chpUnitFile: `/etc/systemd/system/${name === 'hubapps' ? 'configurable-http-proxy' : `${name}-chp`}.service`,
+    hubDropIn: `/etc/systemd/system/jupyterhub.service.d/${name}.conf`,
+    jupyterhubConfig: '/etc/jupyterhub/jupyterhub_config.py',
   };
 }
 

@@ -39,14 +39,23 @@ export function programTree(source: string): Map<string, TreeEntry> {
   for (const dir of ['migrations', 'systemd', 'docs']) {
     if (existsSync(join(source, dir))) add(dir, listTree(join(source, dir)));
   }
-  for (const [rel, dir] of packageClosure(source, runtimeDependencies(source))) {
+  for (const [rel, entry] of packagesTree(source, runtimeDependencies(source))) tree.set(rel, entry);
+  tree.set('package.json', { kind: 'content', content: installedPackageJson(source) });
+  return tree;
+}
+
+/** `names` and everything they depend on, as installed in `source`: node_modules/... entries, build leftovers of native addons left out. */
+export function packagesTree(source: string, names: Iterable<string>): Map<string, TreeEntry> {
+  const tree = new Map<string, TreeEntry>([['node_modules', { kind: 'dir' }]]);
+  for (const [rel, dir] of packageClosure(source, names)) {
     addParents(tree, rel);
     tree.set(rel, { kind: 'dir' });
     const native = existsSync(join(dir, 'binding.gyp'));
     // A package's own node_modules holds only what the closure lists separately.
-    add(rel, listTree(dir, (child, isDir) => (isDir && child.split('/').includes('node_modules')) || (native && buildLeftover(child, isDir))));
+    for (const [child, entry] of listTree(dir, (c, isDir) => (isDir && c.split('/').includes('node_modules')) || (native && buildLeftover(c, isDir)))) {
+      tree.set(`${rel}/${child}`, entry);
+    }
   }
-  tree.set('package.json', { kind: 'content', content: installedPackageJson(source) });
   return tree;
 }
 

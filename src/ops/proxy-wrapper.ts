@@ -8,6 +8,8 @@
 import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
 
 export interface WrapperTarget {
+  /** Variables of a clean environment (`env -i NAME=VALUE ...`); unset: the caller's environment. */
+  cleanEnv?: string[];
   /** Absolute path of the node binary: never looked up in PATH, which sudo replaces. */
   node: string;
   /** Options for node itself (V8 flags), before the entry point. */
@@ -17,15 +19,31 @@ export interface WrapperTarget {
   args: string[];
 }
 
-/** `#!/bin/sh` + `exec NODE MAIN ARGS`, every word quoted for sh where needed. */
+/** The proxy's whole environment: node reads NODE_OPTIONS, NODE_PATH and friends, so nothing comes from the caller. */
+export const PROXY_ENV = ['PATH=/usr/bin:/bin', 'LANG=C.UTF-8'];
+const ENV = '/usr/bin/env';
+
+/** `#!/bin/sh` + `exec [env -i VARS] NODE MAIN ARGS`, every word quoted for sh where needed. */
 export function wrapperScript(target: WrapperTarget, passArgs = false): string {
-  const words = [target.node, ...(target.nodeFlags ?? []), target.main, ...target.args].map(shellQuote).join(' ');
+  const clean = target.cleanEnv ? [ENV, '-i', ...target.cleanEnv] : [];
+  const words = [...clean, target.node, ...(target.nodeFlags ?? []), target.main, ...target.args].map(shellQuote).join(' ');
   return `#!/bin/sh\nexec ${words}${passArgs ? ' "$@"' : ''}\n`;
 }
 
-/** The proxy wrapper as production installs it: the proxy also checks that sudo made it the requested user. */
-export function proxyWrapperScript(node: string, libDir: string, catalogDir: string, extraArgs: string[] = ['--expect-user-check']): string {
-  return wrapperScript({ node, nodeFlags: PROXY_NODE_FLAGS, main: `${libDir}/dist/src/proxy/main.js`, args: ['--catalog-dir', catalogDir, ...extraArgs] });
+/** Who the installed proxy may run as: written into its root-owned wrapper. */
+export interface ProxyPolicy {
+  allowedGroup: string;
+  minUid: number;
+}
+
+/** The arguments of a production proxy: its catalog and the self-checks it runs under sudo. */
+export function proxyArgs(catalogDir: string, policy: ProxyPolicy): string[] {
+  return ['--catalog-dir', catalogDir, '--expect-user-check', '--allowed-group', policy.allowedGroup, '--min-uid', String(policy.minUid)];
+}
+
+/** The proxy wrapper as production installs it: a clean environment, the V8 flags, the catalog, and the proxy's own checks of who it runs as. */
+export function proxyWrapperScript(node: string, libDir: string, catalogDir: string, policy: ProxyPolicy): string {
+  return wrapperScript({ cleanEnv: PROXY_ENV, node, nodeFlags: PROXY_NODE_FLAGS, main: `${libDir}/dist/src/proxy/main.js`, args: proxyArgs(catalogDir, policy) });
 }
 
 /** The CLI wrapper: passes its arguments on. */
@@ -44,11 +62,17 @@ export function parseWrapper(text: string): WrapperTarget | undefined {
   if (!exec) return undefined;
   const words = shellWords(exec.slice('exec '.length).replace(/ "\$@"$/, ''));
   if (!words) return undefined;
+  let cleanEnv: string[] | undefined;
+  if (words[0] === ENV && words[1] === '-i') {
+    words.splice(0, 2);
+    cleanEnv = [];
+    while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) cleanEnv.push(words.shift()!);
+  }
   const [node, ...rest] = words;
   const flags = rest.findIndex((w) => !w.startsWith('-'));
   if (node === undefined || flags < 0) return undefined;
   const [main, ...args] = rest.slice(flags) as [string, ...string[]];
-  return flags > 0 ? { node, nodeFlags: rest.slice(0, flags), main, args } : { node, main, args };
+  return { ...(cleanEnv ? { cleanEnv } : {}), node, ...(flags > 0 ? { nodeFlags: rest.slice(0, flags) } : {}), main, args };
 }
 
 export function shellQuote(s: string): string {

@@ -17,7 +17,9 @@ export function renderSudoers(template: string, serviceUser: string, group: stri
     if (!USER_NAME.test(name)) throw badRequest('invalid_name', `'${name}' cannot go into a sudoers rule: not a valid user or group name`);
   }
   if (!SUDOERS_PATH.test(proxyPath)) throw badRequest('invalid_path', `'${proxyPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
-  return template.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath);
+  // Comments keep their @PLACEHOLDERS@: they show how to fill in the template by hand, which reads as nonsense once filled in.
+  const fill = (line: string) => (line.startsWith('#') ? line : line.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath));
+  return template.split('\n').map(fill).join('\n');
 }
 
 const DEFAULT_NAME = 'hubapps';
@@ -37,7 +39,14 @@ function renamePaths(text: string, layout: Layout): string {
 /** `group`: the service user's primary group (useradd --user-group names it after the user). */
 export function renderUnit(template: string, layout: Layout, group = layout.serviceUser): string {
   const values: Record<string, string> = { User: layout.serviceUser, Group: group, StateDirectory: layout.name, LogsDirectory: layout.name };
-  return renamePaths(template, layout).replace(/^(User|Group|StateDirectory|LogsDirectory)=hubapps$/gm, (_, key: string) => `${key}=${values[key]}`);
+  return renamePaths(template, layout)
+    .replace(/^(User|Group|StateDirectory|LogsDirectory)=hubapps$/gm, (_, key: string) => `${key}=${values[key]}`)
+    .replace(/\bhubapps-apps-chp\.service\b/g, `${layout.name}-apps-chp.service`);
+}
+
+/** The apps CHP's unit: the layout's paths, and the service unit it starts before. */
+export function renderAppsChpUnit(template: string, layout: Layout): string {
+  return renamePaths(template, layout).replace(/^Before=hubapps\.service$/m, `Before=${layout.name}.service`);
 }
 
 /** `u NAME ID GECOS HOME SHELL`: the service user's line gets the layout's user name. */
@@ -48,6 +57,11 @@ export function renderSysusers(template: string, layout: Layout): string {
 /** `d PATH MODE USER GROUP AGE`: lines owned by the default service user get the layout's. */
 export function renderTmpfiles(template: string, layout: Layout): string {
   return renamePaths(template, layout).replace(/^(d\s+\S+\s+\S+\s+)hubapps(\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}$2${layout.serviceUser}`);
+}
+
+/** CHP's unit: the layout's paths, and the node that runs hubapps (install's own). */
+export function renderChpUnit(template: string, layout: Layout, node: string): string {
+  return renamePaths(template, layout).replace(/exec \/usr\/bin\/node /, `exec ${node} `);
 }
 
 function escape(s: string): string {

@@ -30,6 +30,15 @@ chp:
   # Without JupyterHub (which adds the route for its services), let hubapps add its own:
   #register_service_route: true
 
+# Per-server origins (safer: each server on its own host name SERVER--USER.APPS_DOMAIN).
+# Needs a wildcard DNS record, a wildcard certificate and the apps CHP unit
+# ${layout.appsChpUnitFile} (docs/install.md, "Per-server origins"). Prefer a registrable
+# domain of its own for the apps, not a subdomain of the hub's.
+#apps_domain: apps-example.org
+#apps_chp:
+#  api_url: http://127.0.0.1:8003
+#  auth_token: credential:apps-chp-token
+
 # Where install put things. proxy_command must match the sudoers rule in
 # ${layout.sudoersFile} exactly; the proxy reads the catalog named in its wrapper.
 proxy_command: ${layout.proxyPath}

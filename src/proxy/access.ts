@@ -1,91 +1,149 @@
 /**
- * Who may use this server: every proxied request and upgrade carries a credential, in
- * this order: the proxy's session cookie, `Authorization: token|Bearer T`, or `?token=T`.
- * Tokens are checked with the service (TokenChecker); a browser that logs in with
- * ?token= gets a session cookie and is redirected to the URL without the token. A browser
- * that navigates here with no credential at all is sent to the service's authorize page,
- * which comes back with a one-time code (grant.ts) that also ends in a session cookie. The
- * proxy's cookie, and an Authorization header that carried our token, never reach the app.
+ * Who may use this server: every proxied request and upgrade carries a credential, either
+ * the proxy's session cookie or `Authorization: token|Bearer T` (checked with the service,
+ * TokenChecker). A credential in the URL (`?token=`) is no credential: it is taken out of
+ * the URL and ignored, so a link can never log one browser in as someone else. A browser
+ * that navigates here without the cookie is sent to the service's authorize page with a
+ * fresh grant cookie whose hash goes along: the one-time code that comes back (grant.ts)
+ * works only in the browser holding that cookie. Session cookies name the launcher
+ * session that granted them and are re-validated with the service (SessionChecker) at
+ * least every REVALIDATE_MS. The proxy's cookies, and an Authorization header that carried
+ * our token, never reach the app.
  */
 import type { IncomingMessage } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { TokenChecker, TokenVerdict } from './token-check.js';
+import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
+import { GRANT_NONCE_COOKIE, GRANT_PATH } from './protocol.js';
 import { takeTokenParam } from './url-path.js';
 import { wantsHtml } from './pages.js';
 
 export type Decision =
-  | { ok: true; setCookie?: string; redirect?: string }
+  | { ok: true }
   | { ok: false; status: 401 | 403 | 503; message: string }
-  /** Not allowed yet: a browser goes to `location` (the service's authorize page) to get in. */
-  | { ok: false; status: 302; message: string; location: string };
+  /** Not allowed yet: a browser goes to `location` (the service's authorize page) with `setCookie` (its grant cookie) to get in. */
+  | { ok: false; status: 302; message: string; location: string; setCookie: string };
 
-/** Sessions live in memory only; a restarted proxy asks for the token again. */
+/** Sessions live in memory only; a restarted proxy sends the browser through authorize again. */
 const SESSION_TTL_MS = 12 * 3600 * 1000;
 const MAX_SESSIONS = 1000;
+/** A grant cookie outlives the round trip through authorize (and a login on the way) by a margin. */
+const GRANT_COOKIE_MAX_AGE_S = 600;
 const ALLOWED: Decision = { ok: true };
 const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
+const LOGIN_HINT = "log in through the launcher, or send the header 'Authorization: token YOUR_API_TOKEN' (tokens in the URL are not accepted)";
 
 export interface AccessOptions {
   serverId: number;
   prefix: string;
   /** Send the cookie with Secure (the public origin is https). */
   secureCookie: boolean;
-  /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&next=` is appended). */
+  /**
+   * The server has its own origin: the cookies are `__Host-` cookies (`Path=/; Secure`, no
+   * Domain), which a sibling host on the apps domain can neither set nor overwrite, and
+   * only those names are trusted. Browsers accept Secure cookies from https origins and
+   * from http://*.localhost (the demo).
+   */
+  hostCookie?: boolean;
+  /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&binding=…&next=` is appended). */
   authorizeUrl: string;
+  /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
+  revalidateMs?: number;
+}
+
+interface Session {
+  until: number;
+  /** The launcher session behind it, as the service named it. */
+  launcherSession: string;
+  checkedAt: number;
 }
 
 export class Access {
   readonly cookieName: string;
-  private readonly sessions = new Map<string, number>();
+  /** The grant cookie: set before authorize, brought back to the grant endpoint. */
+  readonly grantCookieName: string;
+  private readonly sessions = new Map<string, Session>();
   private readonly cookieAttributes: string;
-  private readonly loginHint: string;
+  private readonly grantCookieAttributes: string;
   private readonly authorizeUrl: string;
+  private readonly revalidateMs: number;
 
   constructor(
     private readonly tokens: TokenChecker,
+    private readonly sessionChecker: SessionChecker,
     opts: AccessOptions,
   ) {
-    this.authorizeUrl = `${opts.authorizeUrl}&next=`;
-    this.cookieName = `hubapps-proxy-${opts.serverId}`;
-    this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${opts.secureCookie ? '; Secure' : ''}`;
-    this.loginHint = `log in: open this URL with ?token=YOUR_API_TOKEN, or send the header 'Authorization: token YOUR_API_TOKEN'`;
+    this.authorizeUrl = opts.authorizeUrl;
+    this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
+    const secure = opts.secureCookie ? '; Secure' : '';
+    if (opts.hostCookie) {
+      this.cookieName = `__Host-hubapps-${opts.serverId}`;
+      this.grantCookieName = `__Host-${GRANT_NONCE_COOKIE}${opts.serverId}`;
+      this.cookieAttributes = '; Path=/; Secure; HttpOnly; SameSite=Lax';
+      this.grantCookieAttributes = this.cookieAttributes;
+    } else {
+      this.cookieName = `hubapps-proxy-${opts.serverId}`;
+      this.grantCookieName = `${GRANT_NONCE_COOKIE}${opts.serverId}`;
+      this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${secure}`;
+      this.grantCookieAttributes = `; Path=${opts.prefix}${GRANT_PATH}; HttpOnly; SameSite=Lax${secure}`;
+    }
   }
 
-  /** Decide about a request; synchronous for a valid session cookie or a freshly checked token (the common cases). */
+  /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
+    if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
     const cookie = req.headers.cookie;
+    let stale: string | null = null;
     if (cookie !== undefined && cookie.includes(this.cookieName)) {
       const { rest, value } = takeCookie(cookie, this.cookieName);
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
-      if (value !== null && this.validSession(value)) return dropTokenParam(req);
+      const session = value === null ? undefined : this.session(value);
+      if (session && Date.now() - session.checkedAt < this.revalidateMs) return dropOurToken(req);
+      if (session) stale = value;
     }
     const header = req.headers.authorization;
     const fromHeader = header === undefined ? null : AUTH_SCHEME.exec(header);
-    if (fromHeader) {
+    if (fromHeader && stale === null) {
       const onVerdict = (verdict: TokenVerdict): Decision => {
         if (verdict !== 'allowed') return this.verdictDecision(verdict);
         delete req.headers.authorization;
-        return dropTokenParam(req);
+        return ALLOWED;
       };
       const verdict = this.tokens.check(fromHeader[1]!);
       return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
     }
-    const { url, token } = takeTokenParam(req.url ?? '/');
-    if (token === null) return this.noCredential(req, upgrade);
-    const onVerdict = (verdict: TokenVerdict): Decision => {
-      if (verdict !== 'allowed') return this.verdictDecision(verdict);
-      req.url = url;
-      if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD')) return ALLOWED;
-      return { ok: true, setCookie: this.sessionCookie(), redirect: url };
-    };
-    const verdict = this.tokens.check(token);
-    return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
+    if (stale !== null) return this.revalidate(stale, req, upgrade);
+    return this.noCredential(req, upgrade);
   }
 
-  /** A Set-Cookie value for a fresh session: the ?token= login and a redeemed grant end here. */
-  sessionCookie(): string {
-    return `${this.cookieName}=${this.newSession()}${this.cookieAttributes}`;
+  /** A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant ends here. */
+  sessionCookie(launcherSession: string): string {
+    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    const value = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    this.sessions.set(value, { until: now + SESSION_TTL_MS, launcherSession, checkedAt: now });
+    return `${this.cookieName}=${value}${this.cookieAttributes}`;
+  }
+
+  /** The grant cookie's value in a request (null if absent), and the Set-Cookie that removes it. */
+  takeGrantCookie(req: IncomingMessage): { value: string | null; clear: string } {
+    const header = req.headers.cookie;
+    const value = header === undefined ? null : takeCookie(header, this.grantCookieName).value;
+    return { value, clear: `${this.grantCookieName}=${this.grantCookieAttributes}; Max-Age=0` };
+  }
+
+  private async revalidate(value: string, req: IncomingMessage, upgrade: boolean): Promise<Decision> {
+    const session = this.sessions.get(value);
+    if (!session) return this.noCredential(req, upgrade);
+    const verdict = await this.sessionChecker.check(session.launcherSession);
+    // The service being down revokes nothing: the session keeps working and is checked again on the next request.
+    if (verdict !== 'ended') {
+      if (verdict === 'valid') session.checkedAt = Date.now();
+      return dropOurToken(req);
+    }
+    this.sessions.delete(value);
+    return this.noCredential(req, upgrade);
   }
 
   /**
@@ -94,9 +152,13 @@ export class Access {
    * a redirect to an HTML login would only confuse it.
    */
   private noCredential(req: IncomingMessage, upgrade: boolean): Decision {
-    const message = `authentication required: ${this.loginHint}`;
+    const message = `authentication required: ${LOGIN_HINT}`;
     if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD') || !wantsHtml(req)) return { ok: false, status: 401, message };
-    return { ok: false, status: 302, message, location: this.authorizeUrl + encodeURIComponent(req.url ?? '/') };
+    const nonce = randomBytes(32).toString('base64url');
+    const binding = createHash('sha256').update(nonce).digest('base64url');
+    const location = `${this.authorizeUrl}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
+    const setCookie = `${this.grantCookieName}=${nonce}${this.grantCookieAttributes}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
+    return { ok: false, status: 302, message, location, setCookie };
   }
 
   private verdictDecision(verdict: TokenVerdict): Decision {
@@ -105,29 +167,19 @@ export class Access {
     return { ok: false, status: 503, message: 'cannot check the token right now: the hubapps service does not answer; try again shortly' };
   }
 
-  private validSession(value: string): boolean {
-    const until = this.sessions.get(value);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
+  private session(value: string): Session | undefined {
+    const session = this.sessions.get(value);
+    if (session === undefined) return undefined;
+    if (session.until > Date.now()) return session;
     this.sessions.delete(value);
-    return false;
-  }
-
-  private newSession(): string {
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    const value = randomBytes(32).toString('base64url');
-    this.sessions.set(value, Date.now() + SESSION_TTL_MS);
-    return value;
+    return undefined;
   }
 }
 
-/**
- * A `token` query parameter never reaches the app, whichever credential let the request
- * in: an admin's token in the URL must not be readable by the user's app.
- */
-function dropTokenParam(req: IncomingMessage): Decision {
-  const url = req.url!;
-  if (url.includes('token=')) req.url = takeTokenParam(url).url;
+/** A request let in by its cookie may still carry a hubapps token in Authorization: it is not the app's to see. */
+function dropOurToken(req: IncomingMessage): Decision {
+  const header = req.headers.authorization;
+  if (header !== undefined && AUTH_SCHEME.exec(header)?.[1]?.startsWith('ha_')) delete req.headers.authorization;
   return ALLOWED;
 }
 

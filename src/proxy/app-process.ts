@@ -1,6 +1,6 @@
 /**
  * The app as a process: spawned detached (its own process group) with a clean
- * environment, its output going to the proxy's stdout/stderr (the per-server log file),
+ * environment, its output piped through the proxy into the per-server log (within the log's budget),
  * and stopped as a whole group plus any process that still carries the server's marks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -46,14 +46,17 @@ export class AppProcess implements RunningApp {
     });
   }
 
-  static spawn(plan: LaunchPlan): AppProcess {
+  /** `output` gets what the app writes on stdout and stderr (the proxy writes it to the log within its budget). */
+  static spawn(plan: LaunchPlan, output: (chunk: Buffer) => void): AppProcess {
     const [command, ...args] = plan.argv;
     const child = spawn(command!, args, {
       cwd: plan.cwd,
       env: plan.env,
       detached: true,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child.stdout?.on('data', output);
+    child.stderr?.on('data', output);
     return new AppProcess(child, plan.env);
   }
 

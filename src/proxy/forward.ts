@@ -8,9 +8,13 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Socket } from 'node:net';
 import type { Activity } from './activity.js';
 import type { AppTarget } from './launch-plan.js';
+import { staysOnHost } from './cookie-scope.js';
 import { HttpHop, type ResponseRewrite } from './http-hop.js';
+import { log } from './log.js';
 import { pipeUpgrade } from './ws-hop.js';
 import { PrefixRewriter } from './rewrite.js';
+import { ResponseHeaders, setForwardedHeaders } from './headers.js';
+import type { FramingPolicy } from './protocol.js';
 
 export interface ForwardOptions {
   target: AppTarget;
@@ -18,6 +22,9 @@ export interface ForwardOptions {
   prefix: string;
   stripPrefix: boolean;
   publicOrigin: string;
+  /** The server has its own host (publicOrigin): cookies the app scopes to a wider Domain are dropped. */
+  ownOrigin?: boolean;
+  framing: FramingPolicy;
   activity: Activity;
   /** The app could not be reached (or the connection broke); `res` is the socket for upgrades. */
   onError: (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => void;
@@ -41,7 +48,7 @@ export class Forwarder {
     this.appHost = 'port' in opts.target ? `127.0.0.1:${opts.target.port}` : 'localhost';
     this.appOrigin = `http://${this.appHost}`;
     this.onWebError = opts.onError;
-    this.http = new HttpHop(opts.target, opts.stripPrefix ? this.rewriteResponses() : undefined, this.onWebError);
+    this.http = new HttpHop(opts.target, this.rewriteResponses(opts.ownOrigin ? pub.hostname : null), this.onWebError);
   }
 
   web(req: IncomingMessage, res: ServerResponse): void {
@@ -61,10 +68,7 @@ export class Forwarder {
   /** Adjust the request in place; `req.url` is known to start with the prefix. */
   private prepare(req: IncomingMessage, upgrade: boolean): void {
     const h = req.headers;
-    const remote = req.socket.remoteAddress ?? '';
-    const xff = h['x-forwarded-for'];
-    h['x-forwarded-for'] = xff ? `${xff}, ${remote}` : remote;
-    h['x-forwarded-proto'] = this.proto;
+    setForwardedHeaders(h, req.socket.remoteAddress ?? '', this.proto, upgrade ? null : this.publicHost);
     if (this.opts.stripPrefix) {
       h['x-forwarded-prefix'] = this.base;
       req.url = req.url!.slice(this.base.length);
@@ -75,19 +79,26 @@ export class Forwarder {
       // Apps compare Origin with Host (or X-Forwarded-Host): make all of them say "the app itself".
       if (h.origin !== undefined) h.origin = this.appOrigin;
       h.host = this.appHost;
-      delete h['x-forwarded-host'];
-    } else {
-      h['x-forwarded-host'] = this.publicHost;
     }
   }
 
-  private rewriteResponses(): ResponseRewrite {
+  /** Framing and Set-Cookie confinement apply to every answer; prefix rewriting only when the prefix is stripped. */
+  private rewriteResponses(cookieHost: string | null): ResponseRewrite {
     const ownHosts = new Set([this.appHost, `localhost${'port' in this.opts.target ? `:${this.opts.target.port}` : ''}`, this.publicHost]);
-    const rewriter = new PrefixRewriter(this.opts.prefix, ownHosts);
-    return (headers: IncomingHttpHeaders, req: IncomingMessage) => {
-      if (headers.location !== undefined) headers.location = rewriter.location(headers.location, req.headers.host);
-      const cookies = headers['set-cookie'];
-      if (cookies !== undefined) headers['set-cookie'] = cookies.map((c) => rewriter.setCookie(c));
+    const rewriter = this.opts.stripPrefix ? new PrefixRewriter(this.opts.prefix, ownHosts) : null;
+    const headers = new ResponseHeaders(this.opts.prefix, this.opts.framing, rewriter);
+    return (h: IncomingHttpHeaders, req: IncomingMessage) => {
+      headers.apply(h, req.headers.host);
+      if (cookieHost !== null) keepCookiesOnHost(h, cookieHost);
     };
   }
+}
+
+/** A server with its own host drops the cookies its app scopes to a wider Domain. */
+function keepCookiesOnHost(headers: IncomingHttpHeaders, host: string): void {
+  const cookies = headers['set-cookie'];
+  if (cookies === undefined) return;
+  const kept = cookies.filter((c) => staysOnHost(c, host));
+  if (kept.length < cookies.length) log(`dropped ${cookies.length - kept.length} cookie(s) the app scoped wider than ${host}`);
+  headers['set-cookie'] = kept;
 }

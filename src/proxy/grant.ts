@@ -1,9 +1,11 @@
 /**
  * The proxy's side of per-server access grants: GET {prefix}_hubapps/grant?code=C. The
  * service's authorize page sent the browser here with a one-time code; the proxy redeems
- * it at the service over loopback with the server secret (the service binds each code to
- * one server and lets it work once, for 60 s), then sets its own session cookie and sends
- * the browser on to where it wanted to go, if that is below this server's prefix.
+ * it at the service over loopback with the server secret and the value of the browser's
+ * grant cookie (the service binds each code to one server and to the hash of that cookie,
+ * and lets it work once, for 60 s), then sets its own session cookie and sends the browser
+ * on to where it wanted to go, if that is below this server's prefix. A code carried to
+ * another browser lacks the cookie and is refused.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GRANT_PATH, SERVICE_REDEEM_GRANT_PATH, type RedeemGrantRequest, type RedeemGrantResponse } from './protocol.js';
@@ -13,7 +15,7 @@ import { postToService, type ServiceAnswer } from './service-call.js';
 import { checkPath } from './url-path.js';
 import { describeError, log } from './log.js';
 
-export type GrantOutcome = { kind: 'granted'; user: string; next: string } | { kind: 'refused' } | { kind: 'unavailable' };
+export type GrantOutcome = { kind: 'granted'; user: string; next: string; session: string } | { kind: 'refused' } | { kind: 'unavailable' };
 
 export interface GrantOptions {
   serverId: number;
@@ -45,11 +47,11 @@ export class Grants {
     return url.startsWith(this.path) && (url.length === this.path.length || url.charCodeAt(this.path.length) === 63 /* ? */);
   }
 
-  async redeem(code: string): Promise<GrantOutcome> {
-    if (!CODE.test(code)) return { kind: 'refused' };
+  async redeem(code: string, binding: string): Promise<GrantOutcome> {
+    if (!CODE.test(code) || !CODE.test(binding)) return { kind: 'refused' };
     let answer: ServiceAnswer;
     try {
-      answer = await postToService(this.url, this.opts.secret, { serverId: this.opts.serverId, code } satisfies RedeemGrantRequest);
+      answer = await postToService(this.url, this.opts.secret, { serverId: this.opts.serverId, code, binding } satisfies RedeemGrantRequest);
     } catch (err) {
       log(`access code: service unreachable: ${describeError(err)}`);
       return { kind: 'unavailable' };
@@ -65,7 +67,7 @@ export class Grants {
       log(`access code: the service granted ${parsed.user}, who neither owns this server nor is an admin: refused`);
       return { kind: 'refused' };
     }
-    return { kind: 'granted', user: parsed.user, next: this.target(parsed.next) };
+    return { kind: 'granted', user: parsed.user, next: this.target(parsed.next), session: parsed.session };
   }
 
   /** `next` only when it stays below this server's prefix: the code's target is data from the browser. */
@@ -89,23 +91,26 @@ export async function serveGrant(req: IncomingMessage, res: ServerResponse, url:
   }
   const q = url.indexOf('?');
   const code = q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('code');
-  const outcome: GrantOutcome = code ? await deps.grants.redeem(code) : { kind: 'refused' };
+  const grantCookie = deps.access.takeGrantCookie(req);
+  const outcome: GrantOutcome = code && grantCookie.value ? await deps.grants.redeem(code, grantCookie.value) : { kind: 'refused' };
   if (outcome.kind === 'refused') {
-    return sendPage(req, res, 403, 'access code invalid or expired — reload the server to try again', { ...deps.page, retry: deps.grants.prefix });
+    const message = 'access code invalid, expired or made for another browser — reload the server to try again';
+    return sendPage(req, res, 403, message, { ...deps.page, retry: deps.grants.prefix, headers: { 'set-cookie': grantCookie.clear } });
   }
   if (outcome.kind === 'unavailable') {
     return sendPage(req, res, 503, 'cannot check the access code right now: the hubapps service does not answer; try again shortly', deps.page);
   }
   log(`access granted to ${outcome.user} by an access code`);
-  res.writeHead(302, { location: outcome.next, 'set-cookie': deps.access.sessionCookie(), 'cache-control': 'no-store', 'content-length': 0 });
+  const cookies = [deps.access.sessionCookie(outcome.session), grantCookie.clear];
+  res.writeHead(302, { location: outcome.next, 'set-cookie': cookies, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
 }
 
 function parseAnswer(text: string): RedeemGrantResponse | null {
   try {
     const v = JSON.parse(text) as Partial<RedeemGrantResponse>;
-    if (typeof v.user !== 'string' || typeof v.admin !== 'boolean' || typeof v.next !== 'string') return null;
-    return { user: v.user, admin: v.admin, ttl: 0, next: v.next };
+    if (typeof v.user !== 'string' || typeof v.admin !== 'boolean' || typeof v.next !== 'string' || typeof v.session !== 'string') return null;
+    return { user: v.user, admin: v.admin, ttl: 0, next: v.next, session: v.session };
   } catch {
     return null;
   }

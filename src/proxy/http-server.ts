@@ -2,12 +2,13 @@
  * The proxy's one listener on 127.0.0.1:PORT. Paths under the server's prefix are the
  * app (after the path, Origin and credential checks), except {prefix}_hubapps/grant, where
  * a browser brings its one-time access code; /_hubapps/health and
- * /_hubapps/shutdown are the service's private endpoints, guarded by the secret;
+ * /_hubapps/shutdown are the service's private endpoints, guarded by a challenge-response
+ * over the secret (challenge.ts), whose answers carry a proof that this proxy wrote them;
  * everything else is 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { CallVerifier, PROOF_HEADER, proveAnswer } from './challenge.js';
 import { HubappsError, errnoCode } from '../errors.js';
 import { PROXY_ENDPOINTS, type StartRequest } from './protocol.js';
 import type { Access, Decision } from './access.js';
@@ -18,6 +19,7 @@ import type { OriginPolicy } from './origin.js';
 import type { ProxyStatus } from './status.js';
 import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
 import { checkPath } from './url-path.js';
+import { requestSource } from './request-source.js';
 import { describeError, log } from './log.js';
 
 export interface ListenerDeps {
@@ -50,7 +52,7 @@ export function createListener(deps: ListenerDeps): Server {
 class Listener {
   private readonly prefix: string;
   private readonly base: string;
-  private readonly expected: Buffer;
+  private readonly calls: CallVerifier;
   private readonly page: PageOptions;
   private readonly starting: PageOptions;
   private readonly unauthorized: PageOptions;
@@ -58,7 +60,7 @@ class Listener {
   constructor(private readonly deps: ListenerDeps) {
     this.prefix = deps.request.prefix;
     this.base = this.prefix.slice(0, -1);
-    this.expected = Buffer.from(`Bearer ${deps.request.secret}`);
+    this.calls = new CallVerifier(deps.request.secret);
     this.page = { launcher: deps.launcher };
     this.starting = { launcher: deps.launcher, refresh: 2 };
     this.unauthorized = { launcher: deps.launcher, headers: { 'www-authenticate': 'token realm="hubapps"' } };
@@ -66,11 +68,11 @@ class Listener {
 
   request(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
-    if (url.startsWith(this.prefix)) {
-      if (this.deps.grants.matches(url)) return this.grant(req, res, url);
-      return this.proxied(req, res, url);
-    }
-    if (url.startsWith('/_hubapps/')) return this.privateEndpoint(req, res, url);
+    if (this.deps.grants.matches(url)) return this.grant(req, res, url);
+    // On its own host the prefix is '/', so the service's endpoints come first; CHP marks what
+    // it forwards with X-Forwarded-For, and browsers never reach them that way.
+    if (url.startsWith('/_hubapps/') && (this.prefix !== '/' || isPrivateCall(url, req))) return this.privateEndpoint(req, res, url);
+    if (url.startsWith(this.prefix)) return this.proxied(req, res, url);
     if (url === this.base || url.startsWith(`${this.base}?`)) {
       res.writeHead(302, { location: this.prefix + url.slice(this.base.length), 'content-length': 0 });
       return void res.end();
@@ -84,7 +86,7 @@ class Listener {
     const url = req.url ?? '/';
     if (!url.startsWith(this.prefix)) return refuseUpgrade(socket, 404, 'not found');
     if (checkPath(url) !== 'ok') return refuseUpgrade(socket, 400, "paths with '..' segments are refused");
-    if (!this.deps.origins.accepts(req.headers.origin)) {
+    if (!this.deps.origins.accepts(req.headers.origin) || this.foreign(req, true)) {
       log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
       return refuseUpgrade(socket, 403, 'this origin may not open websockets to this server');
     }
@@ -103,22 +105,33 @@ class Listener {
   private proxied(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = checkPath(url);
     if (path !== 'ok') return sendPage(req, res, 400, path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding', this.page);
+    if (this.foreign(req, false)) {
+      log(`refused a ${req.method} request for ${url.slice(0, 200)} from a page outside this server (referer ${JSON.stringify(req.headers.referer ?? null).slice(0, 200)})`);
+      return sendPage(req, res, 403, 'refused: this request comes from a page outside this server (another app or site may not use or frame it)', this.page);
+    }
     const d = this.deps.access.authorize(req, false);
     if (d instanceof Promise) d.then((x) => this.forward(req, res, x), (err) => this.internalError(req, res, err));
     else this.forward(req, res, d);
   }
 
+  /** Sub-requests, frames, form posts and upgrades from pages outside this server's prefix (request-source.ts). */
+  private foreign(req: IncomingMessage, upgrade: boolean): boolean {
+    return requestSource(req, this.prefix, this.deps.origins.allowed, upgrade) === 'foreign';
+  }
+
   private grant(req: IncomingMessage, res: ServerResponse, url: string): void {
+    if (requestSource(req, this.prefix, this.deps.origins.allowed) === 'foreign') {
+      return sendPage(req, res, 403, 'refused: access codes are taken only by a top-level page load', this.page);
+    }
     const { grants, access } = this.deps;
     serveGrant(req, res, url, { grants, access, page: this.page }).catch((err: unknown) => this.internalError(req, res, err));
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, d: Decision): void {
     if (!d.ok) {
-      if (d.status === 302) return redirect(res, d.location);
+      if (d.status === 302) return redirect(res, d.location, d.setCookie);
       return sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
     }
-    if (d.redirect !== undefined) return redirect(res, d.redirect, d.setCookie);
     this.deps.activity.touch();
     const state = this.deps.status.state;
     const fwd = this.deps.forwarder();
@@ -128,26 +141,21 @@ class Listener {
   }
 
   private privateEndpoint(req: IncomingMessage, res: ServerResponse, url: string): void {
-    if (!this.hasSecret(req)) return json(res, 401, { status: 401, message: 'the secret of this server is required' });
+    const nonce = this.calls.verify(req.method ?? '', url, req.headers.authorization);
+    if (nonce === undefined) return json(res, 401, { status: 401, message: 'a fresh challenge signed with the secret of this server is required' });
+    const answer = (status: number, body: unknown) => json(res, status, body, (text) => proveAnswer(this.deps.request.secret, nonce, status, text));
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === PROXY_ENDPOINTS.health && req.method === 'GET') {
       const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
-      return json(res, 200, this.deps.status.report(Number.isFinite(since) ? since : 0));
+      return answer(200, this.deps.status.report(Number.isFinite(since) ? since : 0));
     }
     if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
-      json(res, 202, { status: 202, message: 'stopping' });
+      answer(202, { status: 202, message: 'stopping' });
       return this.deps.onShutdown();
     }
     const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
-    json(res, known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
-  }
-
-  private hasSecret(req: IncomingMessage): boolean {
-    const got = req.headers.authorization;
-    if (got === undefined || got.length !== this.expected.length) return false;
-    const bytes = Buffer.from(got);
-    return bytes.length === this.expected.length && timingSafeEqual(bytes, this.expected);
+    answer(known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
   }
 
   private internalError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
@@ -156,14 +164,23 @@ class Listener {
   }
 }
 
-function redirect(res: ServerResponse, location: string, setCookie?: string): void {
-  res.writeHead(302, { location, 'set-cookie': setCookie ?? [], 'cache-control': 'no-store', 'content-length': 0 });
+/** The service's own calls: loopback, not forwarded by CHP, to one of the private paths. */
+function isPrivateCall(url: string, req: IncomingMessage): boolean {
+  const path = url.split('?')[0];
+  return req.headers['x-forwarded-for'] === undefined && (path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown);
+}
+
+function redirect(res: ServerResponse, location: string, setCookie: string): void {
+  res.writeHead(302, { location, 'set-cookie': setCookie, 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+/** A JSON answer; `prove` adds the proof header over the exact bytes sent. */
+function json(res: ServerResponse, status: number, body: unknown, prove?: (text: Buffer) => string): void {
+  const text = Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': text.length, 'cache-control': 'no-store' };
+  if (prove) headers[PROOF_HEADER] = prove(text);
+  res.writeHead(status, headers);
   res.end(text);
 }
 

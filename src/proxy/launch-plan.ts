@@ -11,6 +11,9 @@ import { expandPlaceholders, placeholdersIn } from './placeholders.js';
 import { runtimeDir, socketPath } from './runtime-dir.js';
 import { serverMarks } from './marks.js';
 
+/** The PATH every app starts with (an app file's `environment` may set another); doctor looks programs up in it too. */
+export const APP_PATH = '/usr/local/bin:/usr/bin:/bin';
+
 export type AppTarget = { port: number } | { socket: string };
 
 export interface LaunchPlan {
@@ -32,7 +35,7 @@ export async function planLaunch(app: CatalogApp, req: StartRequest, account: Ac
   const command = app.command ?? [];
   const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
-  const socket = used.has('unix_socket') || app.builtin ? socketPath(runtimeDir(env), req.server.name, req.server.id) : '';
+  const socket = used.has('unix_socket') || app.builtin ? socketPath(runtimeDir(env), req.server.name) : '';
   const port = used.has('port') || !socket ? await freeLoopbackPort() : 0;
   const values: PlaceholderValues = {
     port: port ? String(port) : '',
@@ -62,7 +65,7 @@ function loginShell(account: Account, env: NodeJS.ProcessEnv): string {
 function baseEnvironment(req: StartRequest, account: Account, target: AppTarget, env: NodeJS.ProcessEnv): Record<string, string> {
   const serviceUrl = 'port' in target ? `http://127.0.0.1:${target.port}/` : 'http://localhost/';
   return {
-    PATH: '/usr/local/bin:/usr/bin:/bin',
+    PATH: APP_PATH,
     HOME: account.homedir,
     USER: account.username,
     LOGNAME: account.username,
@@ -75,7 +78,13 @@ function baseEnvironment(req: StartRequest, account: Account, target: AppTarget,
     JUPYTERHUB_BASE_URL: '/',
     JUPYTERHUB_SERVICE_URL: serviceUrl,
     ...serverMarks(req.server.id, process.pid),
+    ...(req.node ? slurmJobEnvironment(env) : {}),
   };
+}
+
+/** In a Slurm job the app sees the job's SLURM_* variables (its id, cores, memory), so it can size itself. */
+function slurmJobEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('SLURM_') && e[1] !== undefined));
 }
 
 function expandEach(vars: Record<string, string>, values: PlaceholderValues): Record<string, string> {

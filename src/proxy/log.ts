@@ -7,8 +7,19 @@
 /** Network errors that happen in normal operation (a client went away, the app is down): one line, no stack. */
 const EXPECTED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOENT', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
+import type { LogBudget } from './log-budget.js';
+
+/** Set once a start request says the log's budget; 'version' and 'stop' write a line or two without one. */
+let budget: LogBudget | undefined;
+
+export function useLogBudget(b: LogBudget): void {
+  budget = b;
+}
+
 export function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} hubapps-proxy: ${message}\n`);
+  const line = `${new Date().toISOString()} hubapps-proxy: ${message}\n`;
+  if (budget) budget.write(line);
+  else process.stderr.write(line);
 }
 
 /** A short description of an error: the code and message for expected ones, the stack otherwise. */

@@ -5,7 +5,8 @@
  * (not browsers) are judged by their credential alone.
  */
 export class OriginPolicy {
-  private readonly allowed: ReadonlySet<string>;
+  /** The public origin and the configured extra ones, lower case. */
+  readonly allowed: ReadonlySet<string>;
 
   constructor(publicOrigin: string, allowedOrigins: readonly string[]) {
     this.allowed = new Set([publicOrigin, ...allowedOrigins].map((o) => o.toLowerCase()));

@@ -27,6 +27,13 @@ export const SERVICE_AUTHORIZE_PATH = 'authorize';
 export const GRANT_PATH = '_hubapps/grant';
 /** The service's loopback endpoint that redeems a code (relative to serviceUrl). */
 export const SERVICE_REDEEM_GRANT_PATH = 'api/internal/redeem-grant';
+/** The service's loopback endpoint that says whether a browser session is still valid (relative to serviceUrl). */
+export const SERVICE_SESSION_CHECK_PATH = 'api/internal/session-check';
+/**
+ * Below the server prefix: the short-lived cookie that binds an access code to the browser
+ * that asked for it (named with the server id, scoped to {prefix}_hubapps/).
+ */
+export const GRANT_NONCE_COOKIE = 'hubapps-grant-';
 
 export interface StartRequest {
   op: 'start';
@@ -42,8 +49,18 @@ export interface StartRequest {
   secret: string;
   /** Browser-facing origin, e.g. https://hub.example.org (for redirects, cookies and the WebSocket Origin check). */
   publicOrigin: string;
+  /**
+   * Per-server origins: publicOrigin is this server's own origin (https://lab--alice.apps.example.org),
+   * prefix is '/', the access cookie is a __Host- cookie, and cross-origin state changes are refused.
+   * Absent or false: the path layout, publicOrigin shared with the launcher.
+   */
+  ownOrigin?: boolean;
+  /** Origin of the launcher (for the authorize page and links back); publicOrigin when absent. */
+  launcherOrigin?: string;
   /** Extra origins accepted on WebSocket upgrades besides publicOrigin. */
   allowedOrigins: string[];
+  /** Who may frame the app's pages and open them with a usable window handle (config app_framing). */
+  framing: FramingPolicy;
   /** Full path prefix of this server on the public URL, e.g. /apps/alice/rstudio/. */
   prefix: string;
   /** Loopback URL of the service including its prefix, e.g. http://127.0.0.1:10101/services/hubapps/. */
@@ -52,7 +69,74 @@ export interface StartRequest {
   stopGraceMs: number;
   /** Default readiness timeout in ms when the app sets none. */
   readyTimeoutMs: number;
+  /**
+   * Set when a Slurm job runs the proxy on a compute node: it reads this request from
+   * `specFile` (0600, the user's own), deletes it, listens on every interface at a port
+   * of its choosing and announces host:port to the service. `port` is then unused.
+   */
+  node?: { specFile: string };
+  /** The per-server log's budget in bytes: the proxy drops the app's output past it (log_max_bytes). */
+  logMaxBytes: number;
 }
+
+/**
+ * 'server': only the server's own pages may frame its pages; 'none': nobody may. Either
+ * way the app's pages are opened in their own browsing context group (COOP
+ * noopener-allow-popups) unless popups is 'allow'.
+ */
+export interface FramingPolicy {
+  frames: 'server' | 'none';
+  popups: 'isolate' | 'allow';
+}
+
+/** Submit `start` as a Slurm job (run by the proxy as the user on the hub host); answers SlurmSubmitted on stdout. */
+export interface SlurmSubmitRequest {
+  op: 'slurm-submit';
+  version: number;
+  start: StartRequest;
+}
+
+/** Report on (status) or cancel (cancel) the job that runs a server; answers SlurmJobStatus on stdout. */
+export interface SlurmJobRequest {
+  op: 'slurm-status' | 'slurm-cancel';
+  version: number;
+  jobId: string;
+  server: { id: number; name: string };
+}
+
+export interface SlurmSubmitted {
+  jobId: string;
+  /** The job's output file (the user's own, in ~/.hubapps/slurm). */
+  output: string;
+  /** What the job asked for, for messages about its end. */
+  memMb: number;
+  timeMinutes: number;
+}
+
+export interface SlurmJobStatus {
+  jobId: string;
+  /** Slurm's job state (PENDING, RUNNING, OUT_OF_MEMORY, ...), or UNKNOWN once Slurm has forgotten the job. */
+  state: string;
+  /** squeue's reason (Priority, Resources, ...), or "None". */
+  reason: string;
+  node: string;
+  /** Time left before the wall-time limit, as squeue prints it. */
+  timeLeft: string;
+  /** "exit:signal" once the job has ended. */
+  exitCode: string;
+  /** The last lines of the job's output. */
+  output: string[];
+}
+
+/** POST {serviceUrl}api/internal/announce, signed with the secret (challenge.ts signCall, never the secret itself): a proxy on a compute node says where it listens. */
+export interface AnnounceRequest {
+  serverId: number;
+  host: string;
+  port: number;
+  /** The Slurm job id the proxy runs in. */
+  runId: string;
+}
+export const SERVICE_ANNOUNCE_PATH = 'api/internal/announce';
 
 /** Last-resort stop, used when the proxy no longer answers: kill the proxy with this pid if it is ours. */
 export interface StopRequest {
@@ -68,7 +152,7 @@ export interface VersionRequest {
   version: number;
 }
 
-export type ProxyRequest = StartRequest | StopRequest | VersionRequest;
+export type ProxyRequest = StartRequest | StopRequest | VersionRequest | SlurmSubmitRequest | SlurmJobRequest;
 
 export type ProxyState = 'starting' | 'ready' | 'stopping' | 'exited';
 
@@ -100,7 +184,7 @@ export interface HealthReport {
 /** POST {serviceUrl}api/internal/proxy-auth — the proxy asks whether a credential may use this server. */
 export interface ProxyAuthRequest {
   serverId: number;
-  /** An API token from `Authorization: token T` / `Bearer T` or `?token=`. */
+  /** An API token from `Authorization: token T` / `Bearer T`. */
   token: string;
 }
 
@@ -111,15 +195,25 @@ export interface ProxyAuthResponse {
   ttl: number;
 }
 
-/** POST {serviceUrl}api/internal/redeem-grant with the secret — single use; 403 for a used, expired, forged or foreign code. */
+/** POST {serviceUrl}api/internal/redeem-grant with the secret — single use; 403 for a used, expired, forged, foreign or unbound code. */
 export interface RedeemGrantRequest {
   serverId: number;
   code: string;
+  /** The value of the browser's grant cookie: the code was issued for its hash. */
+  binding: string;
 }
 
 export interface RedeemGrantResponse extends ProxyAuthResponse {
   /** Where the browser wanted to go: a path below the server prefix (the proxy checks it again). */
   next: string;
+  /** Names the launcher session that granted access, for SessionCheckRequest. */
+  session: string;
+}
+
+/** POST {serviceUrl}api/internal/session-check with the secret — 200 while the session may use this server, 403 once not. */
+export interface SessionCheckRequest {
+  serverId: number;
+  session: string;
 }
 
 /** Exit codes of hubapps-proxy that the service interprets. */
@@ -130,4 +224,8 @@ export const PROXY_EXIT = {
   portInUse: 98,
   appNotInCatalog: 3,
   wrongUser: 4,
+  /** Started through sudo, the proxy refused itself: wrong account, not in the group, or an unsafe catalog. */
+  refused: 5,
+  /** sbatch refused the job; its message is on stderr. */
+  jobRejected: 6,
 } as const;

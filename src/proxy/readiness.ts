@@ -4,11 +4,14 @@
  * 10 ms at first, backing off to 500 ms, so fast apps are routed quickly and slow ones
  * are not hammered: a refused connection costs next to nothing, and 50 ms first steps
  * added ~40 ms to the start of an app ready in 20 ms (docs/benchmarks.md). These polls
- * go straight to the app and never count as activity.
+ * go straight to the app and never count as activity. A loopback port counts only while
+ * every listener on it is the proxy's own user's: another local user who bound the app's
+ * port first would otherwise receive the owner's browser traffic.
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { listenerOwnedBy } from '../procfs/listeners.js';
 import type { AppTarget } from './launch-plan.js';
 
 export interface ReadinessCheck {
@@ -27,15 +30,25 @@ const MAX_DELAY = 500;
 const ATTEMPT_TIMEOUT = 5000;
 const STILL_WAITING_EVERY = 10_000;
 
-export async function waitReady(check: ReadinessCheck, signal: AbortSignal, progress: (message: string) => void): Promise<ReadinessResult> {
+export async function waitReady(
+  check: ReadinessCheck,
+  signal: AbortSignal,
+  progress: (message: string) => void,
+  uid = process.getuid!(),
+): Promise<ReadinessResult> {
   const started = Date.now();
   const deadline = started + check.timeoutMs;
   let wait = FIRST_DELAY;
   let nextNote = started + STILL_WAITING_EVERY;
+  let squatted = false;
   while (!signal.aborted) {
     const left = deadline - Date.now();
     if (left <= 0) return 'timeout';
-    if (await attempt(check, Math.min(left, ATTEMPT_TIMEOUT))) return signal.aborted ? 'aborted' : 'ready';
+    if (await attempt(check, Math.min(left, ATTEMPT_TIMEOUT))) {
+      if (await ours(check.target, uid)) return signal.aborted ? 'aborted' : 'ready';
+      if (!squatted) progress(`${describeTarget(check.target)} is held by another user's program: not routing to it`);
+      squatted = true;
+    }
     if (Date.now() >= nextNote) {
       progress(`still waiting for ${describeTarget(check.target)} (${Math.round((Date.now() - started) / 1000)} s)`);
       nextNote += STILL_WAITING_EVERY;
@@ -52,6 +65,11 @@ export async function waitReady(check: ReadinessCheck, signal: AbortSignal, prog
 
 export function describeTarget(target: AppTarget): string {
   return 'port' in target ? `port ${target.port}` : `socket ${target.socket}`;
+}
+
+/** A unix socket sits in the user's 0700 directory; a port must be held by `uid` alone. */
+async function ours(target: AppTarget, uid: number): Promise<boolean> {
+  return 'port' in target ? listenerOwnedBy(target.port, uid) : true;
 }
 
 function attempt(check: ReadinessCheck, timeoutMs: number): Promise<boolean> {

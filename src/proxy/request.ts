@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import { PROTOCOL_VERSION, type ProxyRequest, type StartRequest, type StopRequest } from './protocol.js';
+import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type SlurmJobRequest, type StartRequest, type StopRequest } from './protocol.js';
 
 export const STDIN_LIMIT = 64 * 1024;
 
@@ -53,8 +53,13 @@ export function parseRequest(text: string): ProxyRequest {
       return checkStop(req);
     case 'start':
       return checkStart(req);
+    case 'slurm-submit':
+      return { op: 'slurm-submit', version: PROTOCOL_VERSION, start: checkStart(object(req.start, 'start')) };
+    case 'slurm-status':
+    case 'slurm-cancel':
+      return checkJob(req, req.op);
     default:
-      throw bad(`unknown op ${JSON.stringify(req.op)}: expected start, stop or version`);
+      throw bad(`unknown op ${JSON.stringify(req.op)}: expected start, stop, version, slurm-submit, slurm-status or slurm-cancel`);
   }
 }
 
@@ -63,11 +68,25 @@ function checkStop(req: Record<string, unknown>): StopRequest {
   return { op: 'stop', version: PROTOCOL_VERSION, pid: int(req.pid, 'pid', 2), server: { id: int(server.id, 'server.id', 1) } };
 }
 
+function checkJob(req: Record<string, unknown>, op: SlurmJobRequest['op']): SlurmJobRequest {
+  const server = object(req.server, 'server');
+  return {
+    op,
+    version: PROTOCOL_VERSION,
+    jobId: matching(req.jobId, 'jobId', /^[0-9]{1,12}$/),
+    server: { id: int(server.id, 'server.id', 1), name: matching(server.name, 'server.name', SERVER_NAME) },
+  };
+}
+
+/** log_max_bytes' default, for requests that do not say. */
+const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
+
 function checkStart(req: Record<string, unknown>): StartRequest {
   const server = object(req.server, 'server');
   const prefix = str(req.prefix, 'prefix');
-  if (!/^\/([^/?#\s]+\/)+$/.test(prefix) || prefix.includes('/../') || prefix.includes('/./')) {
-    throw bad(`prefix '${prefix}' must be an absolute path ending in '/', e.g. /apps/alice/rstudio/`);
+  const ownOrigin = req.ownOrigin === undefined ? false : bool(req.ownOrigin, 'ownOrigin');
+  if (ownOrigin ? prefix !== '/' : !/^\/([^/?#\s]+\/)+$/.test(prefix) || prefix.includes('/../') || prefix.includes('/./')) {
+    throw bad(ownOrigin ? `prefix must be '/' for a server on its own origin` : `prefix '${prefix}' must be an absolute path ending in '/', e.g. /apps/alice/rstudio/`);
   }
   return {
     op: 'start',
@@ -82,11 +101,16 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     port: int(req.port, 'port', 1, 65535),
     secret: matching(req.secret, 'secret', /^[\x21-\x7e]{16,512}$/, false),
     publicOrigin: origin(req.publicOrigin, 'publicOrigin'),
+    ownOrigin,
+    ...(req.launcherOrigin === undefined ? {} : { launcherOrigin: origin(req.launcherOrigin, 'launcherOrigin') }),
     allowedOrigins: array(req.allowedOrigins ?? [], 'allowedOrigins').map((o, i) => origin(o, `allowedOrigins[${i}]`)),
+    framing: framing(req.framing),
     prefix,
     serviceUrl: serviceUrl(req.serviceUrl),
     stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
     readyTimeoutMs: int(req.readyTimeoutMs, 'readyTimeoutMs', 1, 3_600_000),
+    logMaxBytes: int(req.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, 'logMaxBytes', 4096, Number.MAX_SAFE_INTEGER),
+    ...(req.node === undefined ? {} : { node: { specFile: matching(object(req.node, 'node').specFile, 'node.specFile', /^\/[A-Za-z0-9_.\/-]+\.json$/) } }),
   };
 }
 
@@ -97,6 +121,11 @@ function object(v: unknown, key: string): Record<string, unknown> {
 
 function array(v: unknown, key: string): unknown[] {
   if (!Array.isArray(v)) throw bad(`'${key}' must be an array`);
+  return v;
+}
+
+function bool(v: unknown, key: string): boolean {
+  if (typeof v !== 'boolean') throw bad(`'${key}' must be true or false`);
   return v;
 }
 
@@ -131,6 +160,16 @@ function origin(v: unknown, key: string): string {
     throw bad(`'${key}' must be an origin such as https://hub.example.org (scheme, host and port only)`);
   }
   return url.origin;
+}
+
+/** Absent: the strictest defaults, so an older service cannot loosen the proxy's framing rules. */
+function framing(v: unknown): FramingPolicy {
+  const f = object(v ?? {}, 'framing');
+  const frames = f.frames ?? 'server';
+  const popups = f.popups ?? 'isolate';
+  if (frames !== 'server' && frames !== 'none') throw bad("'framing.frames' must be 'server' or 'none'");
+  if (popups !== 'isolate' && popups !== 'allow') throw bad("'framing.popups' must be 'isolate' or 'allow'");
+  return { frames, popups };
 }
 
 function serviceUrl(v: unknown): string {

@@ -14,9 +14,13 @@ export function runtimeDir(env: NodeJS.ProcessEnv = process.env, uid = process.g
   return ensurePrivateDir(`/tmp/hubapps-${uid}`, uid);
 }
 
-/** Socket path for one server; a stale socket file from an earlier run is removed. */
-export function socketPath(dir: string, serverName: string, serverId: number): string {
-  const path = join(dir, `${serverName}-${serverId}.sock`);
+/**
+ * Socket path for one server; a stale socket file from an earlier run is removed. The
+ * directory is the user's own and a user has one active server per name, so the name alone
+ * is unique; it carries no id that says anything about the service's database.
+ */
+export function socketPath(dir: string, serverName: string): string {
+  const path = join(dir, `${serverName}.sock`);
   rmSync(path, { force: true });
   return path;
 }

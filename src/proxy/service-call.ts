@@ -4,6 +4,7 @@
  * must not hold a browser's request or the proxy's memory.
  */
 import { request } from 'node:http';
+import { signCall } from './challenge.js';
 
 const CALL_TIMEOUT_MS = 5000;
 const MAX_BODY = 16 * 1024;
@@ -13,16 +14,21 @@ export interface ServiceAnswer {
   body: string;
 }
 
-/** Rejects when the service cannot be reached or does not answer in time; any HTTP status resolves. */
-export function postToService(url: URL, secret: string, payload: unknown): Promise<ServiceAnswer> {
+/**
+ * Rejects when the service cannot be reached or does not answer in time; any HTTP status
+ * resolves. `signed`: the call proves the secret with a fresh challenge instead of carrying
+ * it (a call from a compute node, over the cluster network).
+ */
+export function postToService(url: URL, secret: string, payload: unknown, signed = false): Promise<ServiceAnswer> {
   const body = JSON.stringify(payload);
+  const authorization = signed ? signCall(secret, 'POST', url.pathname).header : `Bearer ${secret}`;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method: 'POST',
         timeout: CALL_TIMEOUT_MS,
-        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
         const chunks: Buffer[] = [];

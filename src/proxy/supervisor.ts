@@ -15,9 +15,11 @@ import { Activity } from './activity.js';
 import { ProxyStatus } from './status.js';
 import { Access } from './access.js';
 import { TokenChecker } from './token-check.js';
+import { SessionChecker } from './session-check.js';
 import { Grants } from './grant.js';
 import { OriginPolicy } from './origin.js';
 import { createListener, listenLoopback } from './http-server.js';
+import { listenOnNode } from './node-mode.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { AppProcess, describeExit, type AppExit, type RunningApp } from './app-process.js';
 import { startBuiltin } from './builtin.js';
@@ -25,7 +27,8 @@ import type { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
 import { sendPage } from './pages.js';
 import { sleep } from './proc.js';
-import { describeError, log } from './log.js';
+import { describeError, log, useLogBudget } from './log.js';
+import { LogBudget } from './log-budget.js';
 
 /** How long health keeps answering after the app is gone, so the service can read why. */
 const LINGER_MS = 1500;
@@ -44,7 +47,10 @@ export class ProxyExit extends Error {
  * the catalog read and the forwarding core's modules, which only the app needs, load after.
  */
 export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
-  const supervisor = new Supervisor(request);
+  // stdout and stderr are the same per-server log file: one budget for the app's output and the proxy's lines.
+  const output = new LogBudget(process.stderr.fd, request.logMaxBytes);
+  useLogBudget(output);
+  const supervisor = new Supervisor(request, output);
   await supervisor.listen();
   const me = userInfo();
   const [prepared, { Forwarder }] = await Promise.all([
@@ -71,15 +77,24 @@ class Supervisor {
   private catalogApp!: CatalogApp;
   private plan: LaunchPlan | undefined;
 
-  constructor(private readonly req: StartRequest) {
+  constructor(
+    private readonly req: StartRequest,
+    private readonly output: LogBudget,
+  ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
-    this.launcher = req.publicOrigin + new URL(req.serviceUrl).pathname;
+    this.launcher = (req.launcherOrigin ?? req.publicOrigin) + new URL(req.serviceUrl).pathname;
     const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
     const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
     this.server = createListener({
       request: req,
       status: this.status,
-      access: new Access(tokens, { serverId: req.server.id, prefix: req.prefix, secureCookie: req.publicOrigin.startsWith('https:'), authorizeUrl }),
+      access: new Access(tokens, new SessionChecker({ serverId: req.server.id, secret: req.secret, serviceUrl: req.serviceUrl }), {
+        serverId: req.server.id,
+        prefix: req.prefix,
+        secureCookie: req.publicOrigin.startsWith('https:'),
+        hostCookie: req.ownOrigin === true,
+        authorizeUrl,
+      }),
       grants: new Grants({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl, prefix: req.prefix }),
       origins: new OriginPolicy(req.publicOrigin, req.allowedOrigins),
       activity: this.activity,
@@ -90,8 +105,10 @@ class Supervisor {
   }
 
   async listen(): Promise<void> {
+    let where = `127.0.0.1:${this.req.port}`;
     try {
-      await listenLoopback(this.server, this.req.port);
+      if (this.req.node) where = await listenOnNode(this.server, this.req);
+      else await listenLoopback(this.server, this.req.port);
     } catch (err) {
       const inUse = err instanceof HubappsError && err.code === 'port_in_use';
       throw new ProxyExit(inUse ? PROXY_EXIT.portInUse : 1, (err as Error).message);
@@ -101,7 +118,7 @@ class Supervisor {
       log(`internal error: ${describeError(err)}`);
       void this.end(`internal error in hubapps-proxy: ${err.message}`, 1);
     });
-    log(`listening on 127.0.0.1:${this.req.port} for ${this.req.prefix}`);
+    log(`listening on ${where} for ${this.req.prefix}`);
   }
 
   /** The catalog could not be read: nothing was started, the caller exits. */
@@ -120,6 +137,8 @@ class Supervisor {
       prefix: this.req.prefix,
       stripPrefix: this.catalogApp.strip_prefix,
       publicOrigin: this.req.publicOrigin,
+      ownOrigin: this.req.ownOrigin === true,
+      framing: this.req.framing,
       activity: this.activity,
       onError: (err, req, res) => this.onForwardError(err, req, res),
     });
@@ -133,7 +152,7 @@ class Supervisor {
       }
     } else {
       log(`command: ${JSON.stringify(plan.argv)}`);
-      const spawned = AppProcess.spawn(plan);
+      const spawned = AppProcess.spawn(plan, (chunk) => this.output.write(chunk));
       this.status.appPid = spawned.pid;
       app = spawned;
     }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
 import { ProcessLauncher } from './process-launcher.js';
 
-const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
+export const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
 
 /**
  * Runs the proxy as the service's own user, without sudo: for the demo and for tests that
@@ -16,6 +16,11 @@ export class LocalLauncher extends ProcessLauncher {
 
   constructor(private readonly catalogDir: string) {
     super();
+  }
+
+  /** Every server runs as the service's own user. */
+  protected async uidOf(_user: string): Promise<number> {
+    return process.getuid!();
   }
 
   protected command(_user: string) {

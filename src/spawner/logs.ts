@@ -1,9 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** One log file per (user, server); names are validated before they get here, so this is a safe file name. */
+/**
+ * One log file per (user, server). Names are validated before they get here, so this is a
+ * safe file name, and '@' appears in neither a user nor a server name, so two pairs never
+ * share a file (with '--', alice--x + y and alice + x--y would).
+ */
 export function logFileFor(logDir: string, user: string, server: string): string {
-  return path.join(logDir, `${user}--${server}.log`);
+  return path.join(logDir, `${user}@${server}.log`);
+}
+
+const ATTEMPT = ' hubapps: start of ';
+
+/** The line the service writes into a server's log before each start, so a log that spans several attempts can be split. */
+export function attemptLine(user: string, server: string, app: string, at = new Date()): string {
+  return `${at.toISOString()}${ATTEMPT}${user}/${server} (app ${app})\n`;
+}
+
+/** Index in `lines` where the newest attempt begins (its marker line); 0 when the marker is older than the lines shown. */
+export function currentAttemptStart(lines: string[]): number {
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.includes(ATTEMPT)) return i;
+  return 0;
 }
 
 /** The last `lines` lines of a log, reading at most `maxBytes` from its end. */

@@ -2,17 +2,25 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { HubappsError, errnoCode } from '../errors.js';
-import { PROTOCOL_VERSION, type StartRequest, type StopRequest } from '../proxy/protocol.js';
-import type { Launcher, ProbeResult, ProcessHandle } from './launcher.js';
+import { PROTOCOL_VERSION, type HealthReport, type StartRequest, type StopRequest } from '../proxy/protocol.js';
+import type { ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
+import { attemptLine } from './logs.js';
 import { runs, signal, waitUntil } from './pids.js';
-import { fetchHealth, requestShutdown } from './proxy-client.js';
+import { ListenerOwners } from '../procfs/listeners.js';
+import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 
 /** What every hubapps-proxy's command line contains, whichever wrapper started it. */
 const PROXY_ENTRY = 'proxy/main.js';
 
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
+/** A process launcher's saved state: the pid it spawned (sudo, or the proxy itself) and the proxy's pid once health said it. */
+interface Pids {
+  launcherPid: number | null;
+  proxyPid: number | null;
+}
+
+function pids(handle: LaunchHandle): Pids {
+  const { launcherPid, proxyPid } = handle.state;
+  return { launcherPid: typeof launcherPid === 'number' ? launcherPid : null, proxyPid: typeof proxyPid === 'number' ? proxyPid : null };
 }
 
 /**
@@ -21,21 +29,32 @@ export interface ExitInfo {
  * escalation DESIGN.md describes. Subclasses say which command to run, how to recognise
  * their process in /proc, and how to do the last-resort kill.
  *
- * Emits 'exit' (serverId, ExitInfo) when a process this instance started ends, so the
- * lifecycle can react at once instead of at the next reconcile pass.
+ * Tells `onExit` listeners when a process this instance started ends, so the lifecycle can
+ * react at once instead of at the next reconcile pass.
  */
-export abstract class ProcessLauncher extends EventEmitter implements Launcher {
+export abstract class ProcessLauncher implements Launcher {
   abstract readonly kind: 'sudo' | 'local';
   private readonly exits = new Map<number, ExitInfo>();
+  private readonly events = new EventEmitter();
+  private readonly listenerOwners = new ListenerOwners();
+  private readonly owner = (port: number, uid: number) => this.listenerOwners.ownedBy(port, uid);
 
   /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
   protected abstract command(user: string): { file: string; args: string[] };
   /** A string in the launched process's /proc/PID/cmdline (sudo's or the proxy's) that proves a recorded pid is still one of ours. */
   protected abstract readonly marker: string;
+  /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
+  protected abstract uidOf(user: string): Promise<number>;
 
-  async start(spec: StartRequest, logFile: string): Promise<ProcessHandle> {
+  /** On this host's loopback, so the listener's owner is checked; a user NSS no longer knows has no listener the service could trust (uid -1 matches none). */
+  async target(handle: LaunchHandle): Promise<ProxyTarget> {
+    return { port: handle.port, secret: handle.secret, uid: await this.uidOf(handle.user).catch(() => -1), listener: 'local' };
+  }
+
+  async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
     const fd = openLog(logFile);
     try {
+      fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
       const { file, args } = this.command(spec.server.user);
       const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
       const pid = await new Promise<number>((resolve, reject) => {
@@ -49,47 +68,80 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
       child.once('exit', (code, sig) => {
         const info = { code, signal: sig };
         this.exits.set(pid, info);
-        this.emit('exit', spec.server.id, info);
+        this.events.emit('exit', spec.server.id, info);
       });
       child.unref();
-      return { serverId: spec.server.id, user: spec.server.user, port: spec.port, secret: spec.secret, launcherPid: pid, proxyPid: null };
+      const ref = { serverId: spec.server.id, user: spec.server.user, port: spec.port, secret: spec.secret };
+      return { ...ref, kind: this.kind, pid, state: { launcherPid: pid, proxyPid: null } };
     } finally {
       fs.closeSync(fd);
     }
   }
 
+  load(ref: ServerRef, saved: string | null): LaunchHandle {
+    const state = saved ? (JSON.parse(saved) as Partial<Pids>) : {};
+    const launcherPid = state.launcherPid ?? null;
+    return { ...ref, kind: this.kind, pid: launcherPid, state: { launcherPid, proxyPid: state.proxyPid ?? null } };
+  }
+
+  save(handle: LaunchHandle): string {
+    return JSON.stringify(pids(handle));
+  }
+
+  observe(handle: LaunchHandle, report: HealthReport): boolean {
+    if (pids(handle).proxyPid === report.pid) return false;
+    handle.state.proxyPid = report.pid;
+    return true;
+  }
+
+  async announce(handle: LaunchHandle): Promise<void> {
+    throw new HubappsError('unexpected_announce', 409, `server ${handle.serverId} runs on this host at its assigned port; it has nothing to announce`);
+  }
+
+  routeTarget(handle: LaunchHandle): string {
+    return `http://127.0.0.1:${handle.port}`;
+  }
+
+  onExit(listener: (serverId: number, info: ExitInfo) => void): void {
+    this.events.on('exit', listener);
+  }
+
   /** How the launched process ended, if this service instance started it and it has ended. */
-  exitOf(handle: ProcessHandle): ExitInfo | undefined {
-    return handle.launcherPid ? this.exits.get(handle.launcherPid) : undefined;
+  exitOf(handle: LaunchHandle): ExitInfo | undefined {
+    const { launcherPid } = pids(handle);
+    return launcherPid ? this.exits.get(launcherPid) : undefined;
   }
 
-  async probe(handle: ProcessHandle, since = 0): Promise<ProbeResult> {
-    const res = await fetchHealth(handle.port, handle.secret, since);
+  async probe(handle: LaunchHandle, since = 0): Promise<ProbeResult> {
+    const alive = this.processAlive(handle);
+    const res = await fetchHealth(await this.target(handle), since, this.owner);
     if (res.ok && res.body.serverId === handle.serverId) {
-      return { alive: true, answering: true, report: res.body };
+      return { alive: true, answering: true, launched: alive, report: res.body };
     }
-    return { alive: this.processAlive(handle), answering: false };
+    return { alive, answering: false, launched: alive };
   }
 
-  processAlive(handle: ProcessHandle): boolean {
-    if (handle.launcherPid && this.exits.has(handle.launcherPid)) return false;
-    return runs(handle.launcherPid, this.marker) || runs(handle.proxyPid, PROXY_ENTRY);
+  private processAlive(handle: LaunchHandle): boolean {
+    const { launcherPid, proxyPid } = pids(handle);
+    if (launcherPid && this.exits.has(launcherPid)) return false;
+    return runs(launcherPid, this.marker) || runs(proxyPid, PROXY_ENTRY);
   }
 
-  async stop(handle: ProcessHandle, opts: { graceMs?: number } = {}): Promise<void> {
+  async stop(handle: LaunchHandle, opts: { graceMs?: number } = {}): Promise<void> {
     const grace = opts.graceMs ?? 5000;
     const gone = () => !this.processAlive(handle);
-    const asked = await requestShutdown(handle.port, handle.secret);
+    const asked = await requestShutdown(await this.target(handle), this.owner);
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
-    if (handle.launcherPid && runs(handle.launcherPid, this.marker)) {
-      signal(handle.launcherPid, 'SIGTERM');
+    const { launcherPid, proxyPid } = pids(handle);
+    if (launcherPid && runs(launcherPid, this.marker)) {
+      signal(launcherPid, 'SIGTERM');
       // A stopped process acts on SIGTERM only once continued, and sudo stops itself when its proxy is stopped.
-      signal(handle.launcherPid, 'SIGCONT');
+      signal(launcherPid, 'SIGCONT');
     }
     if (await waitUntil(gone, grace + 2000)) return;
     await this.forceKill(handle);
     if (!(await waitUntil(gone, 3000))) {
-      throw new HubappsError('stop_failed', 500, `server ${handle.serverId} of ${handle.user} did not stop (pids ${handle.launcherPid}, ${handle.proxyPid}); see its log`);
+      throw new HubappsError('stop_failed', 500, `server ${handle.serverId} of ${handle.user} did not stop (pids ${launcherPid}, ${proxyPid}); see its log`);
     }
   }
 
@@ -99,9 +151,10 @@ export abstract class ProcessLauncher extends EventEmitter implements Launcher {
    * behind (they carry the server id and the proxy pid in their environment). Only the
    * user may signal the user's processes, hence a proxy and not the service.
    */
-  async forceKill(handle: ProcessHandle): Promise<void> {
-    if (!handle.proxyPid) return;
-    const req: StopRequest = { op: 'stop', version: PROTOCOL_VERSION, pid: handle.proxyPid, server: { id: handle.serverId } };
+  async forceKill(handle: LaunchHandle): Promise<void> {
+    const { proxyPid } = pids(handle);
+    if (!proxyPid) return;
+    const req: StopRequest = { op: 'stop', version: PROTOCOL_VERSION, pid: proxyPid, server: { id: handle.serverId } };
     const { file, args } = this.command(handle.user);
     await new Promise<void>((resolve) => {
       const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'ignore'], env: this.environment() });

@@ -1,28 +1,70 @@
 import http from 'node:http';
+import { answerProven, PROOF_HEADER, signCall } from '../proxy/challenge.js';
 import { PROXY_ENDPOINTS, type HealthReport } from '../proxy/protocol.js';
+import { listenerOwnedBy } from '../procfs/listeners.js';
+
+/** Says whether the listener on a port is `uid`'s alone; ListenerOwners shares one /proc read between calls. */
+export type OwnerCheck = (port: number, uid: number) => Promise<boolean>;
 
 /**
- * Loopback HTTP calls from the service to a per-server proxy, authenticated with the
- * server's secret. A dedicated keep-alive agent: readiness polling and reconcile passes
- * call every proxy often, and a fresh TCP handshake each time is wasted work.
+ * HTTP calls from the service to a per-server proxy, on loopback or on a Slurm job's node.
+ * Before a call to a listener on this host, it must belong to the server's Unix user
+ * (anyone else there is a squatter); the
+ * call is signed with a fresh challenge over the server's secret, never the secret itself;
+ * the answer is read up to MAX_ANSWER bytes and trusted only with the proxy's proof.
+ * A dedicated keep-alive agent: readiness polling and reconcile passes call every proxy
+ * often, and a fresh TCP handshake each time is wasted work.
  */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4, timeout: 5000 });
 
+/** A health report holds at most 200 short progress messages; anything much larger is not a proxy talking. */
+export const MAX_ANSWER = 256 * 1024;
+
+export interface ProxyTarget {
+  /** Where the proxy listens: this host's loopback unless set (a Slurm job's node). */
+  host?: string;
+  port: number;
+  secret: string;
+  /** The uid the server runs as: the listener on `port` must be this user's. */
+  uid: number;
+  /**
+   * 'local': the listener is on this host, so its owner is read from /proc/net/tcp before
+   * each call and anyone else's listener gets no call. 'remote': it is on another host,
+   * whose sockets this host cannot see; trust rests on the proxy's proof of the secret and
+   * on the launcher's own check of where the server runs (for Slurm, the job's node as the
+   * user's squeue reports it).
+   */
+  listener: 'local' | 'remote';
+}
+
 export type ProxyCallResult<T> = { ok: true; status: number; body: T } | { ok: false; error: string; status?: number };
 
-function call<T>(port: number, secret: string, method: 'GET' | 'POST', path: string, timeoutMs: number): Promise<ProxyCallResult<T>> {
+async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, owner: OwnerCheck): Promise<ProxyCallResult<T>> {
+  if (target.listener === 'local' && !(await owner(target.port, target.uid))) {
+    return { ok: false, error: `the listener on port ${target.port} does not belong to uid ${target.uid}` };
+  }
+  const signed = signCall(target.secret, method, path);
   return new Promise((resolve) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${secret}` }, timeout: timeoutMs },
+      { host: target.host ?? '127.0.0.1', port: target.port, method, path, agent, headers: { authorization: signed.header }, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_ANSWER) res.destroy(new Error(`answer larger than ${MAX_ANSWER} bytes`));
+          else chunks.push(c);
+        });
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
+          const proof = res.headers[PROOF_HEADER];
+          if (!answerProven(target.secret, signed.nonce, status, bytes, typeof proof === 'string' ? proof : undefined)) {
+            return resolve({ ok: false, status, error: 'the answer carries no valid proof from this server\'s proxy' });
+          }
           if (status >= 300) return resolve({ ok: false, status, error: `HTTP ${status}` });
           try {
-            resolve({ ok: true, status, body: (text ? JSON.parse(text) : {}) as T });
+            resolve({ ok: true, status, body: (bytes.length ? JSON.parse(bytes.toString('utf8')) : {}) as T });
           } catch {
             resolve({ ok: false, status, error: 'not JSON' });
           }
@@ -36,10 +78,10 @@ function call<T>(port: number, secret: string, method: 'GET' | 'POST', path: str
   });
 }
 
-export function fetchHealth(port: number, secret: string, since = 0, timeoutMs = 2000): Promise<ProxyCallResult<HealthReport>> {
-  return call<HealthReport>(port, secret, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs);
+export function fetchHealth(target: ProxyTarget, since = 0, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000): Promise<ProxyCallResult<HealthReport>> {
+  return call<HealthReport>(target, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs, owner);
 }
 
-export function requestShutdown(port: number, secret: string, timeoutMs = 2000): Promise<ProxyCallResult<unknown>> {
-  return call(port, secret, 'POST', PROXY_ENDPOINTS.shutdown, timeoutMs);
+export function requestShutdown(target: ProxyTarget, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000): Promise<ProxyCallResult<unknown>> {
+  return call(target, 'POST', PROXY_ENDPOINTS.shutdown, timeoutMs, owner);
 }

@@ -1,3 +1,4 @@
+import type { UserDirectory } from '../users/account.js';
 import { ProcessLauncher } from './process-launcher.js';
 
 /**
@@ -13,9 +14,14 @@ export class SudoLauncher extends ProcessLauncher {
   constructor(
     private readonly sudo: string,
     private readonly proxy: string,
+    private readonly directory: UserDirectory,
   ) {
     super();
     this.marker = proxy;
+  }
+
+  protected async uidOf(user: string): Promise<number> {
+    return (await this.directory.lookup(user)).uid;
   }
 
   protected command(user: string) {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { HubappsError } from '../errors.js';
 import type { Db } from './db.js';
 
 /** Secrets are stored only as SHA-256 hashes: a copy of the database file gives no way in. */
@@ -21,6 +22,8 @@ export interface SessionRow {
   created_at: string;
   expires_at: string;
   last_seen: string;
+  /** 1 when the admin right came from JupyterHub's admin flag at login. */
+  hub_admin: number;
 }
 
 export interface TokenRow {
@@ -44,7 +47,14 @@ export interface CodeRow {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+  /** Grants: SHA-256 (base64url) of the grant cookie of the browser that asked. */
+  binding: string | null;
+  /** Grants: the hash of the launcher session that granted the code. */
+  session: string | null;
 }
+
+/** Most unredeemed, unexpired access codes one user may hold at once. */
+export const MAX_OUTSTANDING_GRANTS = 20;
 
 /** Sessions, API tokens, single-use codes and OAuth states. */
 export class AuthStore {
@@ -57,18 +67,24 @@ export class AuthStore {
       token: db.prepare('SELECT * FROM tokens WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)'),
       touchToken: db.prepare('UPDATE tokens SET last_used = ? WHERE id = ?'),
       useCode: db.prepare('UPDATE codes SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ? RETURNING *'),
-      useGrant: db.prepare("UPDATE codes SET used_at = ? WHERE hash = ? AND kind = 'grant' AND server_id = ? AND used_at IS NULL AND expires_at > ? RETURNING *"),
+      useGrant: db.prepare(
+        "UPDATE codes SET used_at = ? WHERE hash = ? AND kind = 'grant' AND server_id = ? AND binding = ? AND used_at IS NULL AND expires_at > ? RETURNING *",
+      ),
+      outstandingGrants: db.prepare("SELECT count(*) FROM codes WHERE user = ? AND kind = 'grant' AND used_at IS NULL AND expires_at > ?").pluck(),
+      sessionByHash: db.prepare('SELECT * FROM sessions WHERE hash = ? AND expires_at > ?'),
     };
   }
 
-  createSession(user: string, admin: boolean, maxAgeS: number): { cookie: string; row: SessionRow } {
+  createSession(user: string, admin: boolean, maxAgeS: number, hubAdmin = false): { cookie: string; row: SessionRow } {
     const cookie = newSecret();
     const now = Date.now();
     const row: SessionRow = {
       hash: hashSecret(cookie), user, admin: admin ? 1 : 0, xsrf: newSecret(16),
-      created_at: iso(now), expires_at: iso(now + maxAgeS * 1000), last_seen: iso(now),
+      created_at: iso(now), expires_at: iso(now + maxAgeS * 1000), last_seen: iso(now), hub_admin: hubAdmin ? 1 : 0,
     };
-    this.db.prepare('INSERT INTO sessions VALUES (@hash, @user, @admin, @xsrf, @created_at, @expires_at, @last_seen)').run(row);
+    this.db
+      .prepare('INSERT INTO sessions (hash, user, admin, xsrf, created_at, expires_at, last_seen, hub_admin) VALUES (@hash, @user, @admin, @xsrf, @created_at, @expires_at, @last_seen, @hub_admin)')
+      .run(row);
     return { cookie, row };
   }
 
@@ -79,17 +95,31 @@ export class AuthStore {
     return row;
   }
 
+  /** A live session by its stored hash (what grants and proxies know it by). */
+  sessionByHash(hash: string): SessionRow | undefined {
+    return this.stmts.sessionByHash!.get(hash, iso(Date.now())) as SessionRow | undefined;
+  }
+
   deleteSession(cookie: string): void {
     this.db.prepare('DELETE FROM sessions WHERE hash = ?').run(hashSecret(cookie));
   }
 
-  createToken(user: string, note: string, expiresInS: number | undefined): { token: string; row: TokenRow } {
+  /** A new token for `user`; refused with 429 when the user already holds `max` unexpired tokens (0: no limit). */
+  createToken(user: string, note: string, expiresInS: number | undefined, max = 0): { token: string; row: TokenRow } {
     const token = `ha_${newSecret(24)}`;
     const now = Date.now();
-    const info = this.db
-      .prepare('INSERT INTO tokens (hash, user, note, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(hashSecret(token), user, note, token.slice(0, 7), iso(now), expiresInS ? iso(now + expiresInS * 1000) : null);
-    return { token, row: this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(info.lastInsertRowid) as TokenRow };
+    // Counted and inserted in one transaction, so parallel requests cannot overshoot the cap.
+    const create = this.db.transaction(() => {
+      const held = this.db.prepare('SELECT COUNT(*) FROM tokens WHERE user = ? AND (expires_at IS NULL OR expires_at > ?)').pluck().get(user, iso(now)) as number;
+      if (max > 0 && held >= max) {
+        throw new HubappsError('limit_reached', 429, `${user} already has ${max} API tokens (limits.tokens_per_user); delete one first`);
+      }
+      return this.db
+        .prepare('INSERT INTO tokens (hash, user, note, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(hashSecret(token), user, note, token.slice(0, 7), iso(now), expiresInS ? iso(now + expiresInS * 1000) : null).lastInsertRowid;
+    });
+    const id = create.immediate();
+    return { token, row: this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow };
   }
 
   /** The owner of a valid token, recording its use (at most once a minute, to spare the disk). */
@@ -107,13 +137,26 @@ export class AuthStore {
     return this.db.prepare('DELETE FROM tokens WHERE user = ? AND id = ?').run(user, id).changes > 0;
   }
 
-  createCode(c: { kind: CodeRow['kind']; user: string; admin: boolean; serverId?: number; next?: string; ttlS: number }): string {
+  createCode(c: { kind: CodeRow['kind']; user: string; admin: boolean; serverId?: number; next?: string; ttlS: number; binding?: string; session?: string }): string {
     const code = newSecret();
     const now = Date.now();
     this.db
-      .prepare('INSERT INTO codes (hash, kind, user, admin, server_id, next, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(hashSecret(code), c.kind, c.user, c.admin ? 1 : 0, c.serverId ?? null, c.next ?? null, iso(now), iso(now + c.ttlS * 1000));
+      .prepare('INSERT INTO codes (hash, kind, user, admin, server_id, next, created_at, expires_at, binding, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(hashSecret(code), c.kind, c.user, c.admin ? 1 : 0, c.serverId ?? null, c.next ?? null, iso(now), iso(now + c.ttlS * 1000), c.binding ?? null, c.session ?? null);
     return code;
+  }
+
+  /**
+   * A per-server access code for one browser (`binding`: the hash of its grant cookie), or
+   * undefined when the user already holds MAX_OUTSTANDING_GRANTS unredeemed ones: a page
+   * that loops through authorize cannot fill the table. Counted and inserted in one
+   * transaction, so parallel requests cannot overshoot.
+   */
+  createGrant(g: { user: string; admin: boolean; serverId: number; next: string; ttlS: number; binding: string; session: string }): string | undefined {
+    return this.db.transaction(() => {
+      if ((this.stmts.outstandingGrants!.get(g.user, iso(Date.now())) as number) >= MAX_OUTSTANDING_GRANTS) return undefined;
+      return this.createCode({ kind: 'grant', ...g });
+    }).immediate();
   }
 
   /** Redeem a code once: a second redemption, an expired code or another kind finds nothing. */
@@ -122,10 +165,10 @@ export class AuthStore {
     return this.stmts.useCode!.get(now, hashSecret(code), kind, now) as CodeRow | undefined;
   }
 
-  /** Redeem a per-server grant once, only for the server it was issued for. */
-  useGrant(code: string, serverId: number): CodeRow | undefined {
+  /** Redeem a per-server grant once, only for the server it was issued for, only with the grant cookie of the browser it was issued to. */
+  useGrant(code: string, serverId: number, grantCookie: string): CodeRow | undefined {
     const now = iso(Date.now());
-    return this.stmts.useGrant!.get(now, hashSecret(code), serverId, now) as CodeRow | undefined;
+    return this.stmts.useGrant!.get(now, hashSecret(code), serverId, hashSecret(grantCookie), now) as CodeRow | undefined;
   }
 
   saveOAuthState(state: string, verifier: string, next: string): void {
@@ -144,5 +187,6 @@ export class AuthStore {
     this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
     this.db.prepare('DELETE FROM codes WHERE expires_at <= ?').run(iso(Date.now() - 3600_000));
     this.db.prepare('DELETE FROM oauth_states WHERE expires_at <= ?').run(now);
+    this.db.prepare('DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
   }
 }

@@ -87,6 +87,12 @@ export class EventLog {
     return this.db.prepare(sql).all(...args, q.limit) as EventRow[];
   }
 
+  /** Delete events older than `maxAgeDays`; returns how many went. */
+  prune(maxAgeDays: number, now = Date.now()): number {
+    const cutoff = new Date(now - maxAgeDays * 86_400_000).toISOString();
+    return this.db.prepare('DELETE FROM events WHERE at < ?').run(cutoff).changes;
+  }
+
   /** Id of the event that began the latest start ('pending'), so a progress stream skips older runs. */
   currentRunStart(serverId: number): number {
     return (this.db.prepare(`SELECT MAX(id) FROM events WHERE server_id = ? AND kind = 'state' AND state = 'pending'`).pluck().get(serverId) as number | null) ?? 0;

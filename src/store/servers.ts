@@ -21,6 +21,9 @@ export interface ServerRow {
   proxy_pid: number | null;
   app_pid: number | null;
   log_file: string | null;
+  /** Which launcher runs it, and that launcher's saved state (JSON only it reads). */
+  launcher: string | null;
+  launcher_state: string | null;
   created_at: string;
   started_at: string | null;
   ready_at: string | null;
@@ -51,7 +54,7 @@ export type ServerFields = Partial<Omit<ServerRow, 'id' | 'user' | 'name' | 'sta
 
 
 const FIELD_NAMES = new Set<string>([
-  'app', 'reason', 'options', 'port', 'secret', 'launcher_pid', 'proxy_pid', 'app_pid', 'log_file',
+  'app', 'reason', 'options', 'port', 'secret', 'launcher_pid', 'proxy_pid', 'app_pid', 'log_file', 'launcher', 'launcher_state',
   'started_at', 'ready_at', 'stopped_at', 'last_activity',
 ]);
 
@@ -128,7 +131,7 @@ export class ServerStore {
         this.db
           .prepare(
             `UPDATE servers SET app=@app, state='pending', reason=NULL, options=@options, port=@port, secret=@secret,
-             launcher_pid=NULL, proxy_pid=NULL, app_pid=NULL, log_file=@log_file, started_at=@now, ready_at=NULL,
+             launcher_pid=NULL, proxy_pid=NULL, app_pid=NULL, launcher=NULL, launcher_state=NULL, log_file=@log_file, started_at=@now, ready_at=NULL,
              stopped_at=NULL, last_activity=NULL, updated_at=@now WHERE id=@id`,
           )
           .run({ ...values, id: existing.id });

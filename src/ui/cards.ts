@@ -45,7 +45,10 @@ export class Cards {
     const status = h('p', { class: 'instances' });
     const actions = h('div', { class: 'card-actions' });
     this.cards.set(app.name, { status, actions, shown: '-' });
-    return h('article', { class: 'card', 'aria-labelledby': titleId, 'data-app': app.name }, icon, h('h3', { id: titleId }, app.title), h('p', { class: 'description' }, app.description), status, actions);
+    // A job waits in a queue and ends at its time limit: users should know before they start one.
+    const where = app.runs_on === 'slurm' ? h('p', { class: 'runs-on' }, 'Runs as a job on the cluster') : null;
+    const parts = [icon, h('h3', { id: titleId }, app.title), h('p', { class: 'description' }, app.description), ...(where ? [where] : []), status, actions];
+    return h('article', { class: 'card', 'aria-labelledby': titleId, 'data-app': app.name }, ...parts);
   }
 
   private refresh(card: Card, app: App, active: Server[]): void {

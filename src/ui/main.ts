@@ -4,6 +4,7 @@ import { $, showError } from './dom.js';
 import { LogsView } from './logs.js';
 import { MyServers } from './mine.js';
 import { ProgressView } from './progress.js';
+import { TokensView } from './tokens.js';
 import type { App, Me } from './types.js';
 import { autostart, handleVisit } from './visit.js';
 
@@ -25,15 +26,21 @@ async function main(): Promise<void> {
   const admin = me.admin ? new AdminView(me, apps, logs) : undefined;
   $('#nav-admin').hidden = !admin;
 
+  const tokens = new TokensView(me);
+
   const route = () => {
     const showAdmin = admin !== undefined && location.hash === '#admin';
-    $('#launcher').hidden = showAdmin;
+    const showTokens = location.hash === '#tokens';
+    $('#launcher').hidden = showAdmin || showTokens;
     $('#admin').hidden = !showAdmin;
-    current($('#nav-launcher'), !showAdmin);
+    $('#tokens').hidden = !showTokens;
+    current($('#nav-launcher'), !showAdmin && !showTokens);
     current($('#nav-admin'), showAdmin);
+    current($('#nav-tokens'), showTokens);
     if (showAdmin) admin.poller.start();
     else admin?.poller.stop();
-    document.title = showAdmin ? 'All servers · hubapps' : 'Apps · hubapps';
+    if (showTokens) void tokens.load();
+    document.title = showAdmin ? 'All servers · hubapps' : showTokens ? 'API tokens · hubapps' : 'Apps · hubapps';
   };
   window.addEventListener('hashchange', route);
   route();

@@ -1,4 +1,5 @@
 import { api, ApiError } from './api.js';
+import { askOptions } from './ask-options.js';
 import { askServerName } from './ask-name.js';
 import { serverActions } from './actions.js';
 import { Cards } from './cards.js';
@@ -56,13 +57,15 @@ export class MyServers {
   /** The first server of an app takes the app's name, unless an active server of another app holds it. */
   private async startFirst(app: App): Promise<void> {
     if (this.activeNames().includes(app.name)) return this.startAnother(app);
-    await this.progress.start({ user: this.me.name, name: app.name, app: app.name, title: app.title, enter: false });
+    const options = await askOptions(app);
+    if (options) await this.progress.start({ user: this.me.name, name: app.name, app: app.name, title: app.title, enter: false, options });
   }
 
   private async startAnother(app: App): Promise<void> {
     const suggestion = suggestName(app.name, this.servers.map((s) => s.name));
     const name = await askServerName(app.title, suggestion, this.activeNames());
-    if (name) await this.progress.start({ user: this.me.name, name, app: app.name, title: app.title, enter: false });
+    const options = name ? await askOptions(app) : null;
+    if (name && options) await this.progress.start({ user: this.me.name, name, app: app.name, title: app.title, enter: false, options });
   }
 
   private activeNames(): string[] {

@@ -9,6 +9,8 @@ export interface StartSpec {
   app: string;
   /** Shown in the dialog: the app's title. */
   title: string;
+  /** The user's choices (resources of a Slurm job); none for most apps. */
+  options?: Record<string, number>;
   /** Go into the app once it is ready (autostart, start-on-visit, or the user's choice). */
   enter: boolean;
   /** Where to go in: a path below the server's URL (start-on-visit keeps the page that was asked for). */
@@ -56,7 +58,7 @@ export class ProgressView {
   async start(spec: StartSpec): Promise<void> {
     this.show(spec, 'Asking the service to start it…');
     try {
-      const server = await api<Server>('POST', serverPath(spec.user, spec.name), { app: spec.app, options: {} });
+      const server = await api<Server>('POST', serverPath(spec.user, spec.name), { app: spec.app, options: spec.options ?? {} });
       this.follow(server);
     } catch (err) {
       this.fail(err instanceof ApiError ? err.message : String(err));
@@ -153,8 +155,8 @@ export class ProgressView {
 
   private async showLogTail(server: Server): Promise<void> {
     try {
-      const { lines } = await api<{ lines: string[] }>('GET', `${serverPath(server.user, server.name)}/logs?tail=30`);
-      this.el.log.textContent = lines.length ? lines.join('\n') : '(the log is empty)';
+      const { lines, current_attempt } = await api<{ lines: string[]; current_attempt: number }>('GET', `${serverPath(server.user, server.name)}/logs?tail=30`);
+      this.el.log.textContent = lines.length ? currentAttemptFirst(lines, current_attempt) : '(the log is empty)';
     } catch (err) {
       this.el.log.textContent = `(could not read the log: ${(err as Error).message})`;
     }
@@ -177,4 +179,10 @@ export class ProgressView {
     this.source?.close();
     this.source = undefined;
   }
+}
+
+/** This attempt's lines first (they explain the failure on screen), then earlier attempts under a marked heading. */
+function currentAttemptFirst(lines: string[], start: number): string {
+  const now = lines.slice(start).join('\n');
+  return start > 0 ? `${now}\n\n── earlier attempts (older) ──\n${lines.slice(0, start).join('\n')}` : now;
 }

@@ -17,6 +17,18 @@ export interface App {
   title: string;
   description: string;
   icon: string | null;
+  /** 'slurm': the app runs as a Slurm job on a compute node. */
+  runs_on: 'host' | 'slurm';
+  /** What the user may choose when starting it (resources of a Slurm job). */
+  options: StartOption[];
+}
+
+export interface StartOption {
+  name: string;
+  label: string;
+  min: number;
+  max: number;
+  default: number;
 }
 
 export interface Server {

@@ -7,8 +7,9 @@ const AUTOSTARTED = 'hubapps-autostarted';
 
 /**
  * Start-on-visit: the service sends a browser that asked for a stopped server here with
- * ?start=NAME&user=USER&app=APP&next=PATH. The user's own server starts at once and the
- * browser goes on to the page it asked for; anyone else's is offered, not started.
+ * ?start=NAME&user=USER&app=APP&next=PATH. A running server is entered at once; a
+ * stopped one is only offered, never started without a click here: a link from anywhere
+ * (another user's page included) can bring the browser to this address.
  * Returns true when the URL asked for such a visit.
  */
 export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolean {
@@ -24,8 +25,7 @@ export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolea
     return true;
   }
   const spec: StartSpec = { user, name, app: app.name, title: app.title, enter: true, next: q.get('next') ?? undefined };
-  if (user === me.name) void startOrFollow(spec, progress);
-  else offer(spec, me, progress);
+  void followOrOffer(spec, me, progress);
   return true;
 }
 
@@ -53,20 +53,34 @@ async function startOrFollow(spec: StartSpec, progress: ProgressView): Promise<v
   return progress.start(spec);
 }
 
-/** Someone else's server: say whose it is; an admin may start it. */
+/** Enter a running server; otherwise ask. */
+async function followOrOffer(spec: StartSpec, me: Me, progress: ProgressView): Promise<void> {
+  let server: Server | undefined;
+  try {
+    server = await api<Server>('GET', serverPath(spec.user, spec.name));
+  } catch (err) {
+    if (!(err instanceof ApiError && (err.status === 404 || err.status === 403))) return showError(err instanceof ApiError ? err.message : String(err));
+  }
+  if (server?.state === 'running' && (spec.user === me.name || me.admin_access)) return location.assign(spec.next?.startsWith(server.url) ? spec.next : server.url);
+  if (server?.state === 'pending' || server?.state === 'starting') return progress.watch(spec, server);
+  offer(spec, me, progress);
+}
+
+/** A stopped server: say whose it is; its owner (or an admin) may start it with a click. */
 function offer(spec: StartSpec, me: Me, progress: ProgressView): void {
   const panel = $('#visit');
-  const text = `The server ${spec.name} of ${spec.user} (${spec.title}) is not running.`;
+  const own = spec.user === me.name;
+  const text = own ? `Your server ${spec.name} (${spec.title}) is not running.` : `The server ${spec.name} of ${spec.user} (${spec.title}) is not running.`;
   const start = h('button', { type: 'button', class: 'primary', onclick: () => {
     panel.hidden = true;
-    void progress.start({ ...spec, enter: me.admin_access });
-  } }, `Start it for ${spec.user}`);
+    void progress.start({ ...spec, enter: own || me.admin_access });
+  } }, own ? `Start ${spec.name}` : `Start it for ${spec.user}`);
   const close = h('button', { type: 'button', onclick: () => (panel.hidden = true) }, 'Dismiss');
   panel.replaceChildren(
     h('h2', {}, 'Not running — start it?'),
     h('p', {}, text),
-    me.admin ? '' : h('p', {}, `Only ${spec.user} or an admin can start it.`),
-    h('div', { class: 'buttons' }, me.admin ? start : '', close),
+    own || me.admin ? '' : h('p', {}, `Only ${spec.user} or an admin can start it.`),
+    h('div', { class: 'buttons' }, own || me.admin ? start : '', close),
   );
   panel.hidden = false;
   panel.focus();

@@ -21,14 +21,16 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
- * A fresh context (no cookies) whose requests to any host but 127.0.0.1 are answered by
- * the test itself with "OFF-HOST <url>": a redirect that leaves the host shows up in the
+ * A fresh context (no cookies) whose requests to any host but 127.0.0.1 (and, with
+ * `appsDomain`, the servers' own hosts below it, which Chromium resolves to loopback) are
+ * answered by the test itself with "OFF-HOST <url>": a redirect that leaves the host shows up in the
  * page instead of reaching the network.
  */
-export async function newContext(browser: Browser): Promise<BrowserContext> {
+export async function newContext(browser: Browser, opts: { appsDomain?: string } = {}): Promise<BrowserContext> {
   const context = await browser.newContext();
+  const local = (host: string) => host === '127.0.0.1' || (opts.appsDomain !== undefined && host.endsWith(`.${opts.appsDomain}`));
   await context.route(
-    (url) => url.hostname !== '127.0.0.1',
+    (url) => !local(url.hostname),
     (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: `OFF-HOST ${route.request().url()}` }),
   );
   return context;

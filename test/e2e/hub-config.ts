@@ -82,6 +82,8 @@ export interface TestHubValues extends SnippetValues {
   members: string[];
   /** Extra services (tokens) the test uses to look at the hub. */
   extraServices: { name: string; token: string; scopes: string[] }[];
+  /** Lines appended to the config, e.g. a shorter last_activity_interval. */
+  extraConfig?: string;
 }
 
 /** A whole throwaway hub: DummyAuthenticator (password from E2E_HUB_PASSWORD), state in `dir`. */
@@ -105,5 +107,6 @@ c.JupyterHub.load_groups = {${py(v.group)}: ${JSON.stringify(v.members)}}
 
 ${hubappsSnippet(v)}
 ${extras}
+${v.extraConfig ?? ''}
 `;
 }

@@ -10,6 +10,7 @@ import { waitFor } from '../helpers/wait.js';
 import { TEST_GROUP, TEST_USERS, repoRoot } from '../system/harness.js';
 import { apiFromPage, chromiumInstalled, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
 import { DOC_VALUES, hubappsSnippet } from './hub-config.js';
+import { loginToHubapps as hubappsLogin } from './hub-login.js';
 import { jupyterhubInstalled } from './hub.js';
 import { HUB_ONLY_USER, HubStack, launcherBuilt } from './stack.js';
 
@@ -31,24 +32,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
   const proxyCookieName = () => `hubapps-proxy-${stack.server(alice, 'echo')!.id}`;
 
   /** Log in on the hub's form; the hub sends the browser to the launcher, which logs it in to hubapps. */
-  async function loginToHubapps(user: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await newContext(browser);
-    const page = await context.newPage();
-    // The launcher loads twice: first from the hub (no session yet, so its script goes on to log in), then after the OAuth callback.
-    const events: string[] = [];
-    page.on('response', (r) => {
-      if (r.request().isNavigationRequest()) events.push(new URL(r.url()).pathname);
-    });
-    page.on('load', () => events.push('load'));
-    await hubLogin(page, stack.publicUrl, user, stack.password);
-    await waitFor(() => events.includes('/services/hubapps/oauth_callback') && events.slice(events.indexOf('/services/hubapps/oauth_callback')).includes('load'), {
-      timeout: 15_000,
-      what: `${user} to land on the launcher after logging in to hubapps (went through ${events.join(' ')})`,
-    });
-    assert.equal(new URL(page.url()).pathname, '/services/hubapps/');
-    assert.ok(await cookie(context, 'hubapps-session'), `${user} has no hubapps session`);
-    return { context, page };
-  }
+  const loginToHubapps = (user: string) => hubappsLogin(browser, stack.publicUrl, stack.password, user);
 
   async function startServer(page: Page, user: string): Promise<void> {
     const started = await apiFromPage(page, 'POST', `/users/${user}/servers/echo`, { app: 'echo' });
@@ -160,7 +144,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     for (const page of [alicePage, fresh]) {
       const res = await page.goto(usedGrantUrl);
       assert.equal(res!.status(), 403);
-      assert.match((await page.textContent('body'))!, /access code invalid or expired/);
+      assert.match((await page.textContent('body'))!, /access code invalid, expired or made for another browser/);
     }
     assert.equal(await cookie(fresh.context(), proxyCookieName()), undefined);
     await fresh.context().close();
@@ -199,6 +183,8 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     await hubPage.close();
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const hubToken = made.body.token!;
+    // The API answers cookie requests only from launcher pages, so back to the launcher first.
+    await alicePage.goto(url('/services/hubapps/'));
     const created = await apiFromPage(alicePage, 'POST', `/users/${alice}/tokens`, { note: 'e2e' });
     assert.equal(created.status, 201);
     for (const token of [hubToken, created.body.token as string]) {
@@ -211,11 +197,36 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     }
   });
 
+  it('refuses a JupyterHub token of alice whose scopes do not grant access to hubapps, at the API and at her server', async () => {
+    const hubPage = await aliceCtx.newPage();
+    await hubPage.goto(url('/hub/token'));
+    const made = await hubPage.evaluate(async (user) => {
+      const body = JSON.stringify({ note: 'e2e narrow', expires_in: 600, scopes: [`read:users:activity!user=${user}`] });
+      const res = await fetch(`/hub/api/users/${user}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: res.status, body: (await res.json()) as { token?: string } };
+    }, alice);
+    await hubPage.close();
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const narrow = made.body.token!;
+    const hubSays = await fetch(`${stack.hub!.apiUrl}/user`, { headers: { authorization: `token ${narrow}` } });
+    assert.equal(((await hubSays.json()) as { name: string }).name, alice, 'the hub knows whose token it is');
+    const api = await fetch(url('/services/hubapps/api/user'), { headers: { authorization: `token ${narrow}` } });
+    assert.equal(api.status, 401);
+    const onHers = await fetch(url(ALICE_ECHO), { headers: { authorization: `token ${narrow}` } });
+    assert.notEqual(onHers.status, 200);
+    assert.ok(!(await onHers.text()).includes('echo app of'));
+  });
+
   for (const target of ['https://elsewhere.example/', '//elsewhere.example/']) {
     it(`keeps next=${target} on this host at login and at authorize`, async () => {
       await alicePage.goto(url(`/services/hubapps/login?next=${encodeURIComponent(target)}`));
       assert.equal(alicePage.url(), url('/services/hubapps/'));
-      await alicePage.goto(url(`/services/hubapps/authorize?user=${alice}&server=echo&next=${encodeURIComponent(target)}`));
+      // As the proxy sends a browser to authorize: with the hash of a grant cookie this browser holds.
+      const nonce = randomBytes(32).toString('base64url');
+      const id = stack.server(alice, 'echo')!.id;
+      await aliceCtx.addCookies([{ name: `hubapps-grant-${id}`, value: nonce, url: url(`${ALICE_ECHO}_hubapps/grant`), httpOnly: true, sameSite: 'Lax' }]);
+      const binding = hashSecret(nonce);
+      await alicePage.goto(url(`/services/hubapps/authorize?user=${alice}&server=echo&binding=${binding}&next=${encodeURIComponent(target)}`));
       assert.equal(alicePage.url(), url(ALICE_ECHO));
       assert.equal(await alicePage.textContent('#who'), `echo app of ${alice}`);
     });
@@ -265,6 +276,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
 
   it('keeps sessions and open servers working while JupyterHub is down, and explains why a new login fails', async () => {
     await stack.hub!.stop();
+    await alicePage.goto(url('/services/hubapps/'));
     const me = await apiFromPage(alicePage, 'GET', '/user');
     assert.equal(me.body.name, alice);
     await alicePage.goto(url(ALICE_ECHO));

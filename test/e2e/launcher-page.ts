@@ -22,6 +22,7 @@ export async function loginAs(browser: Browser, stack: LauncherStack, user: stri
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(await stack.loginLink(user, opts.next));
+  await page.getByRole('button', { name: 'Log in' }).click();
   return { context, page, errors };
 }
 

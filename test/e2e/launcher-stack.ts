@@ -50,8 +50,9 @@ export interface LauncherStack extends LocalStack {
   state(user: string, name: string): Promise<string>;
 }
 
-export async function startLauncherStack(config: Partial<ConfigInput> = {}): Promise<LauncherStack> {
-  const base = await startLocalStack({ apps: APPS, config: { admin_users: ['ada'], ...config } });
+/** `apps`: more catalog apps beside APPS (e.g. one that runs as a Slurm job). */
+export async function startLauncherStack(config: Partial<ConfigInput> = {}, apps: Record<string, object> = {}): Promise<LauncherStack> {
+  const base = await startLocalStack({ apps: { ...APPS, ...apps }, config: { admin_users: ['ada'], ...config } });
   const urls = base.service.urls;
   await base.service.deps.routes.add(urls.serviceRoute(), urls.serviceOrigin, { hubapps: true, kind: 'service' });
   await addIcon(base, 'hello');

@@ -49,10 +49,12 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       const first = await browser.newContext();
       const page = await first.newPage();
       await page.goto(link);
+      await page.getByRole('button', { name: 'Log in' }).click();
       await waitForLauncher(page, 'carol');
       assert.equal(page.url(), stack.launcher);
       const second = await (await browser.newContext()).newPage();
       await second.goto(link);
+      await second.getByRole('button', { name: 'Log in' }).click();
       await second.getByText('expired or was already used').waitFor();
       await first.close();
       await second.context().close();
@@ -172,6 +174,13 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await waitFor(async () => (await failures()) > before, { timeout: 20000, what: 'the retry to run the app again' });
       await page.locator('#progress-failure').waitFor({ timeout: 20000 });
       assert.equal(await stack.state('alice', 'broken'), 'failed');
+      // The log now holds two attempts: the one that just failed comes first, the earlier one under a heading.
+      await page.locator('#progress-log', { hasText: 'earlier attempts' }).waitFor();
+      const [current, earlier] = ((await page.locator('#progress-log').textContent()) ?? '').split('── earlier attempts (older) ──');
+      assert.match(current!, /^\S+ hubapps: start of alice\/broken \(app broken\)\n/);
+      const appLines = (text: string) => text.split('\n').filter((l) => l === 'broken: cannot read /etc/broken/settings.toml').length;
+      assert.equal(appLines(current!), 1, current);
+      assert.ok(appLines(earlier!) >= 1, earlier);
       await closeDialog(page, '#progress');
       await rowInState(page, '#mine', 'alice', 'broken', 'Failed');
     });
@@ -207,10 +216,14 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
   });
 
   describe('start-on-visit', () => {
-    it("starts the user's own stopped server when its address is visited, and lands on the page asked for", async () => {
+    it("offers the user's own stopped server when its address is visited, starts it on a click, and lands on the page asked for", async () => {
       await stack.api('DELETE', '/users/alice/servers/hello');
       const { page } = alice;
       await page.goto(`${stack.chp.proxyUrl}/apps/alice/hello/deep/page?x=1`);
+      await page.locator('#visit', { hasText: 'Not running — start it?' }).waitFor();
+      await sleep(1000);
+      assert.equal(await stack.state('alice', 'hello'), 'stopped', 'started without a click');
+      await page.getByRole('button', { name: 'Start hello', exact: true }).click();
       await page.locator('#path', { hasText: '/deep/page?x=1' }).waitFor({ timeout: 30000 });
       assert.equal(new URL(page.url()).pathname, '/apps/alice/hello/deep/page');
       assert.equal(await stack.state('alice', 'hello'), 'running');

@@ -28,20 +28,41 @@ import {
   writeSudoers,
   type InstalledProxy,
 } from '../system/harness.js';
-import { startServiceProcess, type ServiceProcess } from '../system/service-process.js';
+import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../system/service-process.js';
 import { startHub, type RunningHub } from './hub.js';
 
-/** HTML page naming the account it runs as; WebSocket messages come back as "echo:<message>". */
+/**
+ * HTML page naming the account it runs as; WebSocket messages come back as "echo:<message>".
+ * A request with ?toss=NAME sets the cookie NAME for the whole apps domain (the cookie
+ * tossing an app could try on its own host).
+ */
 const ECHO_APP = `const http = require('http');
 const os = require('os');
 const { WebSocketServer } = require('ws');
 const esc = (s) => s.replace(/[<>&"]/g, (c) => '&#' + c.charCodeAt(0) + ';');
 const server = http.createServer((req, res) => {
+  const toss = new URL(req.url, 'http://x').searchParams.get('toss');
+  if (toss) res.setHeader('set-cookie', toss + '=tossed; Domain=apps.localhost; Path=/');
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.end('<!doctype html><title>e2e echo</title><h1 id="who">echo app of ' + os.userInfo().username + '</h1><p id="url">' + esc(req.url) + '</p>');
 });
 new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (m) => ws.send('echo:' + m)));
 server.listen(Number(process.argv[2]), '127.0.0.1');
+`;
+
+/** A static-file server: {home}/www/PATH as it is, text/html for .html (what a user might publish, or an attacker plant). */
+const WWW_APP = `const http = require('http');
+const fs = require('fs');
+const path = require('path');
+const root = path.join(process.argv[3], 'www');
+http.createServer((req, res) => {
+  const file = path.join(root, path.normalize(decodeURIComponent(req.url.split('?')[0])).replace(/^(\\.\\.[\\/])+/, ''));
+  fs.readFile(file, (err, data) => {
+    if (err) { res.statusCode = 404; return res.end('not found'); }
+    res.setHeader('content-type', file.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream');
+    res.end(data);
+  });
+}).listen(Number(process.argv[2]), '127.0.0.1');
 `;
 
 /** JupyterHub-only user: may log in to the hub but is in no group that grants access to hubapps. */
@@ -53,15 +74,29 @@ export function launcherBuilt(): boolean {
 }
 export const HUB_GROUP = 'hubapps-users';
 
+/** Per-server origins in the tests: servers at http://SERVER--USER.apps.localhost:PORT, which Chromium resolves to loopback. */
+export const APPS_DOMAIN = 'apps.localhost';
+
+export interface HubStackOptions {
+  /** Start CHP with --default-target at the hub, as docs/install.md recommends. */
+  chpDefaultTarget?: boolean;
+  /** Extra lines for jupyterhub_config.py. */
+  hubConfig?: string;
+  /** Per-server origins: a second, host-routing CHP for *.apps.localhost. */
+  hostLayout?: boolean;
+}
+
 export class HubStack {
   installed?: InstalledProxy;
   chp?: RunningChp;
+  /** The apps CHP (hostLayout only). */
+  appsChp?: RunningChp;
   service?: ServiceProcess;
   hub?: RunningHub;
   readonly password = randomBytes(12).toString('base64url');
   readonly observerToken = randomBytes(24).toString('base64url');
   readonly adminToken = randomBytes(24).toString('base64url');
-  private readonly chpToken = randomBytes(24).toString('base64url');
+  readonly chpToken = randomBytes(24).toString('base64url');
   /** The hubapps service's api_token in jupyterhub_config.py. */
   readonly serviceToken = randomBytes(24).toString('base64url');
   private stateDir = '';
@@ -69,6 +104,10 @@ export class HubStack {
   private servicePort = 0;
   private attempted = false;
   private removeRule?: () => Promise<void>;
+  private serviceOptions?: ServiceProcessOptions;
+  private chpDefaultTarget?: string;
+
+  constructor(private readonly options: HubStackOptions = {}) {}
 
   /** Where browsers go: CHP's public port, e.g. http://127.0.0.1:PORT */
   get publicUrl(): string {
@@ -88,16 +127,19 @@ export class HubStack {
     await this.installEchoApp();
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
-    this.chp = await startChp({ authToken: this.chpToken });
-    this.servicePort = await freePort();
+    if (this.options.hostLayout) this.appsChp = await startChp({ authToken: this.chpToken, hostRouting: true });
     const hubPort = await freePort();
+    if (this.options.chpDefaultTarget) this.chpDefaultTarget = `http://127.0.0.1:${hubPort}`;
+    this.chp = await startChp({ authToken: this.chpToken, ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}) });
+    this.servicePort = await freePort();
     const configFile = await this.writeServiceConfig(`http://127.0.0.1:${hubPort}/hub/api`);
-    this.service = await startServiceProcess({
+    this.serviceOptions = {
       user: TEST_USERS.svc,
       cliPath: cli,
       configFile,
       healthUrl: `http://127.0.0.1:${this.servicePort}/services/hubapps/api/health`,
-    });
+    };
+    this.service = await startServiceProcess(this.serviceOptions);
     this.hubDir = await mkdtemp('/tmp/hubapps-t-hub-');
     this.hub = await startHub({
       dir: this.hubDir,
@@ -113,7 +155,28 @@ export class HubStack {
       users: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory, HUB_ONLY_USER],
       members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.mallory],
       extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
+      ...(this.options.hubConfig ? { extraConfig: this.options.hubConfig } : {}),
     });
+  }
+
+  /** SIGKILL the service, as a crash or the OOM killer would, and start it again with the same configuration. */
+  async killAndRestartService(): Promise<void> {
+    await this.service!.kill9();
+    this.service = await startServiceProcess(this.serviceOptions!);
+  }
+
+  /** SIGKILL CHP, as a crash would, and start a new one on the same ports with the same settings (an empty routing table). */
+  async killAndRestartChp(): Promise<void> {
+    const { pid, port, apiPort } = this.chp!;
+    process.kill(pid, 'SIGKILL');
+    await this.chp!.stop();
+    this.chp = await startChp({ authToken: this.chpToken, port, apiPort, ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}) });
+  }
+
+  /** CHP's raw entry for `path` (its key form, no trailing slash), or undefined. */
+  async chpRoute(path: string): Promise<Record<string, unknown> | undefined> {
+    const res = await fetch(`${this.chp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
+    return ((await res.json()) as Record<string, Record<string, unknown>>)[path];
   }
 
   /** The launcher page next to the installed dist/src, where the service looks for it. */
@@ -124,14 +187,18 @@ export class HubStack {
     await lockDown(target);
   }
 
-  /** echo.cjs and the ws package, root-owned and world-readable, and the catalog entry that runs them. */
+  /** echo.cjs, www.cjs and the ws package, root-owned and world-readable, and the catalog entry that runs them. */
   private async installEchoApp(): Promise<void> {
     const dir = join(this.installed!.root, 'e2e');
     await mkdir(join(dir, 'node_modules'), { recursive: true });
     await runOk('cp', ['-R', '-T', join(repoRoot(), 'node_modules', 'ws'), join(dir, 'node_modules', 'ws')]);
     await writeFile(join(dir, 'echo.cjs'), ECHO_APP);
+    await writeFile(join(dir, 'www.cjs'), WWW_APP);
     await lockDown(dir);
-    await installCatalog(this.installed!.catalogDir, { echo: { title: 'Echo', command: [process.execPath, join(dir, 'echo.cjs'), '{port}'], ready: { timeout: 20 } } });
+    await installCatalog(this.installed!.catalogDir, {
+      echo: { title: 'Echo', command: [process.execPath, join(dir, 'echo.cjs'), '{port}'], ready: { timeout: 20 } },
+      www: { title: 'Static files', command: [process.execPath, join(dir, 'www.cjs'), '{port}', '{home}'], ready: { timeout: 20 } },
+    });
   }
 
   /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */
@@ -153,6 +220,14 @@ export class HubStack {
       launcher: 'sudo',
       proxy_command: this.installed!.proxyPath,
       chp: { api_url: this.chp!.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+      ...(this.appsChp
+        ? {
+            apps_domain: APPS_DOMAIN,
+            apps_scheme: 'http',
+            apps_port: this.appsChp.port,
+            apps_chp: { api_url: this.appsChp.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+          }
+        : {}),
       admin_token: `file:${join(secrets, 'admin-token')}`,
       jupyterhub: { api_url: hubApiUrl, api_token: `file:${join(secrets, 'hub-token')}` },
       admin_access: false,
@@ -162,6 +237,19 @@ export class HubStack {
     };
     await writeFile(file, stringify(config), { mode: 0o644 });
     return file;
+  }
+
+  /** Stop the apps CHP and start a fresh one (no routes) on the same ports, as its unit's Restart= would. */
+  async restartAppsChp(): Promise<void> {
+    const { port, apiPort } = this.appsChp!;
+    await this.appsChp!.stop();
+    this.appsChp = await startChp({ authToken: this.chpToken, port, apiPort, hostRouting: true });
+  }
+
+  /** The apps CHP's routing table, straight from its REST API. */
+  async appsRoutes(): Promise<Record<string, { target: string; hubapps?: boolean; user?: string; server?: string }>> {
+    const res = await fetch(`${this.appsChp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
+    return (await res.json()) as Record<string, { target: string; hubapps?: boolean; user?: string; server?: string }>;
   }
 
   /** Run SQL against the service's database as root (the test's way to age a session). */
@@ -192,6 +280,7 @@ export class HubStack {
       () => this.stopServers(),
       () => this.service?.stop(),
       () => this.chp?.stop(),
+      () => this.appsChp?.stop(),
       () => this.removeRule?.(),
       () => removeTestAccounts(),
       () => this.installed?.remove(),

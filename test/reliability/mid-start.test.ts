@@ -83,7 +83,7 @@ describe('reliability: starts interrupted between claim and spawn, or between re
   it('fails a pending row that has no process on the adoption pass', async () => {
     const claimed = store.claim({
       user: 'alice', name: 'claimed', app: 'tiny', options: {}, port: 59_990, secret: 'x'.repeat(43),
-      logFile: path.join(stack.dir, 'logs', 'alice--claimed.log'), actor: 'alice',
+      logFile: path.join(stack.dir, 'logs', 'alice@claimed.log'), actor: 'alice',
     });
     assert.equal(claimed.state, 'pending');
     await stack.restartService();

@@ -1,3 +1,4 @@
+import { hashSecret } from '../../src/store/auth.js';
 /**
  * Tools for the cross-user probes (scenario 8): a stack with servers of alice and bob
  * running the echo app, their credentials, the grant flow step by step, WebSocket
@@ -46,7 +47,7 @@ export function marker(): string {
 
 /** Did the echo app of user/name log a request containing `needle`? */
 export function appSaw(stack: SystemStack, user: string, name: string, needle: string): boolean {
-  return readFileSync(join(stack.stateDir, 'logs', `${user}--${name}.log`), 'utf8').includes(needle);
+  return readFileSync(join(stack.stateDir, 'logs', `${user}@${name}.log`), 'utf8').includes(needle);
 }
 
 /** A request to CHP's public port with the path sent as it is. */
@@ -56,7 +57,7 @@ export function viaChpRaw(stack: SystemStack, path: string, headers: Record<stri
 
 /** Ask the service's authorize page for a grant to user/name with a launcher session; the answer's Location holds the code. */
 export async function authorize(stack: SystemStack, session: string, user: string, name: string, next?: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  const q = new URLSearchParams({ user, server: name, ...(next === undefined ? {} : { next }) });
+  const q = new URLSearchParams({ user, server: name, binding: hashSecret(GRANT_NONCE), ...(next === undefined ? {} : { next }) });
   return raw(stack.port, `/services/hubapps/authorize?${q}`, { headers: { cookie: session, accept: 'text/html', ...headers } });
 }
 
@@ -70,8 +71,18 @@ export function codeOf(answer: RawAnswer): string {
 
 /** Bring a code to a server's grant endpoint through CHP, as the browser does after the redirect. */
 export function redeemAt(stack: SystemStack, user: string, name: string, code: string): Promise<RawAnswer> {
-  return viaChpRaw(stack, `/apps/${user}/${name}/_hubapps/grant?code=${encodeURIComponent(code)}`, { accept: 'text/html' });
+  const db = new Database(stack.dbFile, { readonly: true, fileMustExist: true });
+  let id: number;
+  try {
+    id = db.prepare('SELECT id FROM servers WHERE user = ? AND name = ?').pluck().get(user, name) as number;
+  } finally {
+    db.close();
+  }
+  return viaChpRaw(stack, `/apps/${user}/${name}/_hubapps/grant?code=${encodeURIComponent(code)}`, { accept: 'text/html', cookie: `hubapps-grant-${id}=${GRANT_NONCE}` });
 }
+
+/** The grant cookie of the probes' "browser": authorize gets its hash, redemption brings the value. */
+export const GRANT_NONCE = 'p'.repeat(43);
 
 /** Run one write against the service's database as root (the service keeps it open; SQLite locks between processes). */
 export function writeDb(stack: SystemStack, sql: string, ...args: unknown[]): number {

@@ -54,7 +54,8 @@ describe('reliability: crafted requests cannot redirect away, cross servers or s
       it(`keeps a login link with next=${JSON.stringify(next)} on this site`, async () => {
         const link = await stack.api('POST', `/users/${alice}/login-links`, { next });
         const url = new URL(link.body.url as string);
-        const res = await raw(stack.port, `${url.pathname}${url.search}`, { headers: { host: EVIL } });
+        const form = new URLSearchParams({ code: url.searchParams.get('code')! }).toString();
+        const res = await raw(stack.port, url.pathname, { method: 'POST', headers: { host: EVIL, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
         assert.equal(res.status, 302);
         // The admin who mints the link picks its target; it may be any page of this site, never another.
         assert.ok(staysOn(res.headers.location, publicOrigin), `went to ${res.headers.location}`);
@@ -151,16 +152,16 @@ describe('reliability: crafted requests cannot redirect away, cross servers or s
       assert.equal(countRows(stack, 'tokens'), tokens);
       const allowed = await raw(stack.port, `/services/hubapps/api/users/${alice}/tokens`, {
         method: 'POST',
-        headers: { cookie: w.aliceSession, 'content-type': 'application/json', origin: publicOrigin },
+        headers: { cookie: w.aliceSession, 'content-type': 'application/json', origin: publicOrigin, referer: `${publicOrigin}/services/hubapps/` },
         body: '{}',
       });
-      assert.equal(allowed.status, 201, 'the same request from the public origin is allowed');
+      assert.equal(allowed.status, 201, 'the same request from the launcher page on the public origin is allowed');
     });
     it('keeps the service\'s redirects relative or on the public origin when Host names another site', async () => {
       const res = await authorize(stack, w.aliceSession, alice, 'a', undefined, { host: EVIL, 'x-forwarded-host': EVIL });
       assert.equal(res.status, 302);
       assert.ok(staysOn(res.headers.location, publicOrigin, `/apps/${alice}/a/`), res.headers.location);
-      const login = await raw(stack.port, `/services/hubapps/authorize?user=${alice}&server=a`, { headers: { host: EVIL, accept: 'text/html' } });
+      const login = await raw(stack.port, `/services/hubapps/authorize?user=${alice}&server=a&binding=${'b'.repeat(43)}`, { headers: { host: EVIL, accept: 'text/html' } });
       assert.ok(staysOn(login.headers.location, publicOrigin, '/services/hubapps/'), login.headers.location);
       assert.notEqual(serviceOrigin(stack), publicOrigin);
       refused += 2;

@@ -1,3 +1,4 @@
+import { useLoginLink } from '../helpers/login-link.js';
 /**
  * What the reliability suite adds to the system stack (test/system/system-stack.ts):
  * extra catalog apps, a config change with a service restart, CHP killed and started
@@ -73,8 +74,7 @@ export function serviceOrigin(stack: SystemStack): string {
 export async function sessionFor(stack: SystemStack, user: string): Promise<string> {
   const link = await stack.api('POST', `/users/${user}/login-links`, {});
   if (link.status !== 201) throw new Error(`login link for ${user}: ${link.status} ${JSON.stringify(link.body)}`);
-  const url = new URL(link.body.url as string);
-  const res = await fetch(`${serviceOrigin(stack)}${url.pathname}${url.search}`, { redirect: 'manual' });
+  const res = await useLoginLink(serviceOrigin(stack), link.body.url as string);
   await res.body?.cancel();
   const cookie = res.headers.get('set-cookie');
   if (res.status !== 302 || !cookie) throw new Error(`login link for ${user} answered ${res.status}`);

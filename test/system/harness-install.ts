@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { runOk } from './harness-exec.js';
 import { packageClosure as closureOf } from '../../src/ops/closure.js';
-import { wrapperScript } from '../../src/ops/proxy-wrapper.js';
+import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
 import { compileCatalog } from '../../src/catalog/compile.js';
 import { COMPILED_DIR } from '../../src/catalog/compiled-form.js';
+import { PROXY_ENV, proxyArgs, wrapperScript } from '../../src/ops/proxy-wrapper.js';
 import { PROXY_NODE_FLAGS } from '../../src/proxy/node-flags.js';
+import { TEST_GROUP } from './harness-accounts.js';
 
 /**
  * Lays out hubapps-proxy the way production does (DESIGN.md, "Conventions"): root-owned,
@@ -63,9 +65,9 @@ export async function installProxy(opts: { root?: string; catalogDir?: string; p
   // hubapps' own package.json: "type": "module" for the .js files, and the version src/version.ts reads.
   await cp(join(repo, 'package.json'), join(lib, 'package.json'));
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
-  const args = opts.proxyArgs ?? ['--catalog-dir', catalogDir, '--expect-user-check'];
+  const args = opts.proxyArgs ?? proxyArgs(catalogDir, { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID });
   const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
-  await writeFile(proxyPath, wrapperScript({ node: process.execPath, nodeFlags: PROXY_NODE_FLAGS, main: entry, args }));
+  await writeFile(proxyPath, wrapperScript({ cleanEnv: PROXY_ENV, node: process.execPath, nodeFlags: PROXY_NODE_FLAGS, main: entry, args }));
   await lockDown(root);
   await chmod(proxyPath, 0o755);
   return { root, proxyPath, catalogDir, remove: () => rm(root, { recursive: true, force: true }) };

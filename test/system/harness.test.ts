@@ -89,7 +89,7 @@ describe('system test harness', function () {
       const rules = renderSudoers(svc, TEST_GROUP, standIn.path)
         .split('\n')
         .filter((l) => l.trim() && !l.startsWith('#'));
-      assert.deepEqual(rules, [`${svc} ALL=(%${TEST_GROUP},!root) NOPASSWD: ${standIn.path} ""`]);
+      assert.deepEqual(rules, [`Defaults!${standIn.path} env_reset, !setenv`, `${svc} ALL=(%${TEST_GROUP},!root,!#0) NOPASSWD: ${standIn.path} ""`]);
     });
 
     it('lets the service user run the proxy as a supplementary member, with the request on stdin', async () => {

@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { freePort } from '../helpers/ports.js';
 import { requirePrerequisite, requireRootOrSkip, waitFor } from '../helpers/index.js';
+import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
+import { proxyArgs } from '../../src/ops/proxy-wrapper.js';
 import {
   TEST_GROUP,
   TEST_USERS,
@@ -109,7 +111,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     await createTestAccounts();
     const root = `/opt/hubapps-t-${randomBytes(4).toString('hex')}`;
     // The wrapper's arguments as hubapps install writes them.
-    proxy = await installProxy({ root, catalogDir: join(root, 'apps.d'), proxyArgs: ['--catalog-dir', join(root, 'apps.d'), '--expect-user-check'] });
+    proxy = await installProxy({ root, catalogDir: join(root, 'apps.d'), proxyArgs: proxyArgs(join(root, 'apps.d'), { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID }) });
     await installCatalog(proxy.catalogDir, { files: { title: 'Files', command: ['/usr/bin/python3', '-m', 'http.server', '{port}'] } });
     removeRule = await writeSudoers(svc, TEST_GROUP, proxy.proxyPath);
     chp = await startChp({ authToken: chpToken });
@@ -166,20 +168,24 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       /^ok\s+config .* is valid$/m,
       /^ok\s+app catalog .*: 1 app\(s\): files$/m,
       new RegExp(`^ok\\s+service user ${svc} `, 'm'),
-      /^ok\s+data_dir .* \(hubapps-t-svc, 0700\)$/m,
+      new RegExp(`^ok\\s+data_dir .* \\(${svc}, 0700\\)$`, 'm'),
       /^ok\s+log_dir /m,
-      /^ok\s+database .* opens as hubapps-t-svc, schema \d+ \(up to date\)$/m,
+      new RegExp(`^ok\\s+database .* opens as ${svc}, schema \\d+ \\(up to date\\)$`, 'm'),
       /^ok\s+configurable-http-proxy at .* accepts the token/m,
       /^warn\s+JupyterHub not configured/m,
       new RegExp(`^ok\\s+allowed group ${TEST_GROUP} `, 'm'),
       /^ok\s+sudoers rule: .*NOPASSWD/m,
       /^ok\s+sudo does not require a terminal/m,
+      /^ok\s+sudo resets the proxy's environment/m,
       /^ok\s+sudo secure_path /m,
+      new RegExp(`^ok\\s+owners of active servers: none outside ${TEST_GROUP} \\(0 user\\(s\\) with active servers\\)$`, 'm'),
       new RegExp(`^ok\\s+${svc} runs .* as ${alice} through sudo: protocol 1`, 'm'),
       /^ok\s+proxy wrapper .*: root-owned/m,
       /^ok\s+node \/usr\/bin\/node: root-owned/m,
       /^ok\s+program files under .*: root-owned/m,
+      /^ok\s+the proxy wrapper starts node with a clean environment and the proxy checks itself/m,
       /^ok\s+app catalog .*: root-owned/m,
+      new RegExp(`^ok\\s+app programs found \\(as ${alice} would run them\\)\\n +files: /usr/bin/python3$`, 'm'),
     ]) {
       assert.match(run.out, pattern);
     }
@@ -209,7 +215,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     it('a data_dir not owned by the service user', async () => {
       await chown(join(state, 'data'), 0, 0);
       try {
-        assertFails(await doctor(), /data_dir .* is owned by uid 0, not by hubapps-t-svc/, /chown hubapps-t-svc: .* chmod 0700/);
+        assertFails(await doctor(), new RegExp(`data_dir .* is owned by uid 0, not by ${svc}`), new RegExp(`chown ${svc}: .* chmod 0700`));
       } finally {
         await chown(join(state, 'data'), svcUid, svcUid);
       }
@@ -230,7 +236,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       await chown(other, svcUid, svcUid);
       await writeFile(join(other, 'hubapps.sqlite'), 'this is not a database, it only has its name'.repeat(200), { mode: 0o600 });
       await chown(join(other, 'hubapps.sqlite'), svcUid, svcUid);
-      assertFails(await doctor([], { data_dir: other }), /database .* does not open as hubapps-t-svc: .*not a database/, /restore it from a backup/);
+      assertFails(await doctor([], { data_dir: other }), new RegExp(`database .* does not open as ${svc}: .*not a database`), /restore it from a backup/);
     });
 
     it('a CHP token CHP does not accept', async () => {
@@ -289,8 +295,8 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       await removeRule();
       try {
         const run = await doctor();
-        assertFails(run, /sudo has no rule for hubapps-t-svc/, /install the rule/);
-        assertFails(run, /hubapps-t-svc runs .* through sudo: refused \("a password is required"\)/, /is the rule .* in force/);
+        assertFails(run, new RegExp(`sudo has no rule for ${svc}`), /install the rule/);
+        assertFails(run, new RegExp(`${svc} runs .* through sudo: refused \\("a password is required"\\)`), /is the rule .* in force/);
       } finally {
         removeRule = await writeSudoers(svc, TEST_GROUP, proxy.proxyPath);
       }
@@ -317,11 +323,42 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       await rename(`${file}.draft`, file);
       try {
         const run = await doctor();
-        assertFails(run, /sudo requires a terminal \(requiretty\) for hubapps-t-svc/, /Defaults:hubapps-t-svc !requiretty/);
+        assertFails(run, new RegExp(`sudo requires a terminal \\(requiretty\\) for ${svc}`), new RegExp(`Defaults:${svc} !requiretty`));
         assertFails(run, /through sudo: sudo wants a terminal/, /!requiretty/);
       } finally {
         await rm(file, { force: true });
       }
+    });
+
+    it('sudo settings that hand the caller\'s environment to the proxy', async () => {
+      const file = `/etc/sudoers.d/hubapps-t-env${randomBytes(3).toString('hex')}`;
+      await writeFile(`${file}.draft`, `Defaults:${svc} env_keep += "NODE_OPTIONS"\nDefaults!${proxy.proxyPath} !env_reset\n`, { mode: 0o440 });
+      await runOk('visudo', ['-cf', `${file}.draft`]);
+      await rename(`${file}.draft`, file);
+      try {
+        assertFails(await doctor(), /sudo settings that let the caller shape the proxy's environment: !env_reset .*env_keep keeps NODE_OPTIONS/, /Defaults!.* env_reset, !setenv/);
+      } finally {
+        await rm(file, { force: true });
+      }
+    });
+
+    it('an active server of a user no longer in the allowed group, named while the members\' servers pass', async () => {
+      const db = join(state, 'data', 'hubapps.sqlite');
+      const insert = (user: string, name: string) =>
+        runOk('sudo', ['-u', svc, '--', 'python3', '-c', `import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO servers (user, name, app, state, created_at, updated_at) VALUES (?, ?, 'files', 'running', '2026-01-01', '2026-01-01')", (sys.argv[2], sys.argv[3])); c.commit()`, db, user, name]);
+      await insert(alice, 'lab');
+      await insert(mallory, 'old');
+      try {
+        const run = await doctor();
+        assertFails(run, new RegExp(`active servers of users no longer in ${TEST_GROUP}: ${mallory} \\(old\\)$`, 'm'), /DELETE .*api\/users\/USER\/servers\/NAME/);
+        assert.doesNotMatch(entry(run.out, 'FAIL', /active servers/).join('\n'), new RegExp(alice));
+      } finally {
+        await runOk('sudo', ['-u', svc, '--', 'python3', '-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM servers"); c.commit()', db]);
+      }
+    });
+
+    it('a config whose min_uid or allowed group the proxy wrapper does not enforce', async () => {
+      assertFails(await doctor([], { min_uid: 2000 }), /the proxy wrapper .* does not hold the proxy to the config: --min-uid is 1000, min_uid 2000/, /run hubapps install again/);
     });
 
     it('a member sudo will not run the proxy for', async () => {
@@ -356,6 +393,36 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
         assertFails(await doctor(), /proxy wrapper .*: 1 unsafe or unusable path/, /hubapps install lays these out/);
       } finally {
         await chmod(proxy.proxyPath, 0o755);
+      }
+    });
+
+    it("an app whose program does not exist, looked up as the user's proxy would: in the app's PATH, {home} expanded for a member", async () => {
+      const home = (await runOk('getent', ['passwd', alice])).stdout.split(':')[5]!;
+      await installCatalog(proxy.catalogDir, {
+        ghost: { title: 'Ghost', command: ['hubapps-t-no-such-program', '{port}'] },
+        mine: { title: 'Mine', command: ['{home}/bin/hubapps-t-app', '{port}'] },
+        pathed: { title: 'Own PATH', command: ['python3', '-m', 'http.server', '{port}'], environment: { PATH: '{home}/bin' } },
+      });
+      try {
+        const run = await doctor();
+        assertFails(run, /app ghost: program hubapps-t-no-such-program does not exist in PATH \/usr\/local\/bin:\/usr\/bin:\/bin$/m, /install it, or correct command in .*ghost\.yaml/);
+        assertFails(run, new RegExp(`app mine: program ${home}/bin/hubapps-t-app does not exist$`, 'm'), /correct command in .*mine\.yaml/);
+        assertFails(run, new RegExp(`app pathed: program python3 does not exist in PATH ${home}/bin$`, 'm'), /pathed\.yaml/);
+        assert.match(entry(run.out, 'ok', /app programs found/).join('\n'), /files: \/usr\/bin\/python3/);
+      } finally {
+        for (const name of ['ghost', 'mine', 'pathed']) await rm(join(proxy.catalogDir, `${name}.yaml`));
+      }
+    });
+
+    it('an app program the user may not run', async () => {
+      const program = join(proxy.root, 'private-app');
+      await writeFile(program, '#!/bin/sh\n', { mode: 0o700 });
+      await installCatalog(proxy.catalogDir, { private: { title: 'Private', command: [program, '{port}'] } });
+      try {
+        assertFails(await doctor(), new RegExp(`app private: ${program} is not executable by ${alice}$`, 'm'), /chmod a\+rx/);
+      } finally {
+        await rm(join(proxy.catalogDir, 'private.yaml'));
+        await rm(program);
       }
     });
 

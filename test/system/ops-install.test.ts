@@ -11,18 +11,20 @@ import { snapshot } from './ops-snapshot.js';
 
 /**
  * `hubapps install` on the real machine, not under --root: a complete installation named
- * hubapps-t-inst (every path, the service user hubapps-t-isvc and the group
- * hubapps-t-iusers carry test names), so it can never touch a real hubapps installation.
+ * hubapps-t-[TAG]inst (every path, the service user hubapps-t-[TAG]isvc and the group
+ * hubapps-t-[TAG]iusers carry test names), so it can never touch a real hubapps installation.
  * uninstall() removes exactly what the layout names, and runs before (leftovers of a
  * crashed run) and after.
  */
-const LAYOUT = makeLayout({ name: 'hubapps-t-inst', serviceUser: 'hubapps-t-isvc', allowedGroup: 'hubapps-t-iusers' });
-const MEMBER = 'hubapps-t-imember';
+// HUBAPPS_TEST_TAG (validated by the harness) keeps two checkouts running this test at once apart.
+const TAG = process.env.HUBAPPS_TEST_TAG ?? '';
+const LAYOUT = makeLayout({ name: `hubapps-t-${TAG}inst`, serviceUser: `hubapps-t-${TAG}isvc`, allowedGroup: `hubapps-t-${TAG}iusers` });
+const MEMBER = `hubapps-t-${TAG}imember`;
 const INSTALL_ARGS = ['install', '--name', LAYOUT.name, '--service-user', LAYOUT.serviceUser, '--allowed-group', LAYOUT.allowedGroup];
 
 /** Every file the installation consists of. */
 function installedPaths(l: Layout): string[] {
-  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.unitFile, l.sudoersFile, l.sysusersFile, l.tmpfilesFile];
+  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.unitFile, l.appsChpUnitFile, l.sudoersFile, l.sysusersFile, l.tmpfilesFile, l.chpUnitFile];
 }
 
 async function uninstall(l: Layout): Promise<void> {
@@ -56,7 +58,7 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
   });
 
   it('creates the service user (system, no login shell, home = data dir) and the allowed group', async () => {
-    assert.match(first, /done\s+create service user hubapps-t-isvc: useradd --system/);
+    assert.match(first, new RegExp(`done\\s+create service user ${LAYOUT.serviceUser}: useradd --system`));
     const [, , uid, , , home, shell] = (await runOk('getent', ['passwd', LAYOUT.serviceUser])).stdout.trim().split(':');
     assert.ok(Number(uid) < 1000);
     assert.equal(home, LAYOUT.dataDir);
@@ -78,7 +80,9 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
   it('leaves sudo working for the whole machine, with the rule in force', async () => {
     await runOk('visudo', ['-c']);
     const list = await runOk('sudo', ['-n', '-l', '-U', LAYOUT.serviceUser]);
-    assert.match(list.stdout.replace(/\s+/g, ' '), new RegExp(`\\(%${LAYOUT.allowedGroup}, !root\\) NOPASSWD: ${LAYOUT.proxyPath} ""`));
+    const flat = list.stdout.replace(/\s+/g, ' ');
+    assert.match(flat, new RegExp(`\\(%${LAYOUT.allowedGroup}, !root, !#0\\) NOPASSWD: ${LAYOUT.proxyPath} ""`));
+    assert.match(flat, new RegExp(`Defaults!${LAYOUT.proxyPath} env_reset, !setenv`));
   });
 
   it('changes nothing when run a second time', async () => {

@@ -81,6 +81,9 @@ export class SystemStack {
   private removeRule?: () => Promise<void>;
   private attempted = false;
 
+  /** `extra`: more catalog apps and config keys (e.g. slurm) on top of the defaults. */
+  constructor(private readonly extra: { apps?: Record<string, object>; config?: Record<string, unknown> } = {}) {}
+
   get dbFile(): string {
     return join(this.stateDir, 'data', 'hubapps.sqlite');
   }
@@ -99,7 +102,7 @@ export class SystemStack {
     await createTestAccounts();
     this.installed = await installProxy();
     this.cliPath = await installService(this.installed);
-    await installCatalog(this.installed.catalogDir, APPS);
+    await installCatalog(this.installed.catalogDir, { ...APPS, ...this.extra.apps });
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
     this.chp = await startChp({ authToken: this.chpToken });
@@ -140,6 +143,7 @@ export class SystemStack {
       reconcile_interval: RECONCILE_INTERVAL_S,
       stop_grace: 1,
       log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
+      ...this.extra.config,
     };
     // Root-owned and world-readable like /etc/hubapps/hubapps.yaml: it holds no secrets.
     await writeFile(this.configFile, stringify(config), { mode: 0o644 });

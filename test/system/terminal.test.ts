@@ -10,6 +10,7 @@ import { chromiumInstalled, launchChromium, newContext } from '../e2e/browser.js
 import { TEST_USERS, installCatalog, repoRoot } from './harness.js';
 import { isAlive, uidOfUser, uidsOf } from './proc-scan.js';
 import { APPS, SystemStack } from './system-stack.js';
+import { signCall } from '../../src/proxy/challenge.js';
 
 const { alice } = TEST_USERS;
 const SCREENSHOT = join(repoRoot(), 'docs', 'img', 'terminal.png');
@@ -143,7 +144,9 @@ describe('system: the built-in terminal, as hubapps-t-alice via sudo, through CH
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: publicOrigin });
       page = await context.newPage();
       await page.setViewportSize({ width: 880, height: 360 });
-      await page.goto(`${stack.chp!.proxyUrl}/apps/${alice}/shot/?token=${stack.adminToken}`);
+      // Scripted access: the admin token in the Authorization header (a token in the URL is not a credential).
+      await context.setExtraHTTPHeaders({ authorization: `token ${stack.adminToken}` });
+      await page.goto(`${stack.chp!.proxyUrl}/apps/${alice}/shot/`);
       await page.waitForSelector('.xterm-rows');
       await onScreen('$');
       await page.click('#terminal');
@@ -199,7 +202,7 @@ describe('system: the built-in terminal, as hubapps-t-alice via sudo, through CH
     // The row is marked first, the route goes right after.
     await waitFor(async () => (await stack.routes())[`/apps/${alice}/term`] === undefined, { timeout: 5000, what: 'the route to be removed' });
     await waitFor(() => !isAlive(row.proxy_pid) && !isAlive(row.launcher_pid), { timeout: 5000, what: 'the proxy and its sudo to exit' });
-    const res = await fetch(`http://127.0.0.1:${row.port}/_hubapps/health`, { headers: { authorization: `Bearer ${row.secret}` } }).catch((err: Error) => err);
+    const res = await fetch(`http://127.0.0.1:${row.port}/_hubapps/health`, { headers: { authorization: signCall(row.secret!, 'GET', '/_hubapps/health').header } }).catch((err: Error) => err);
     assert.ok(res instanceof Error, 'the proxy no longer answers health');
   });
 });

@@ -16,11 +16,15 @@ type Asset = { file: string; type: string } | { text: string; type: string; etag
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 
-/** Same-origin scripts only; xterm.js sets inline styles, so styles may be inline. */
+/**
+ * Same-origin scripts only; xterm.js sets inline styles, so styles may be inline. The
+ * Referer goes to this origin only: the proxy needs it to tell the page's own requests from
+ * another server's page.
+ */
 const PAGE_HEADERS = {
   'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
 };
 
 export class Assets {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { getGroup } from '../system.js';
-import { parseWrapper } from '../proxy-wrapper.js';
+import type { ParsedConfig } from '../../config/schema.js';
+import { parseWrapper, type WrapperTarget } from '../proxy-wrapper.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
 
 /**
@@ -51,8 +52,24 @@ export function checkTrustedFiles(ctx: DoctorContext): CheckResult[] {
   if (target.args.includes('--catalog-dir') && proxyCatalog !== catalogDir) {
     results.push(fail(`the proxy reads apps from ${proxyCatalog} (its wrapper) but the service from ${catalogDir} (catalog_dir)`, `make them the same: set catalog_dir: ${proxyCatalog}, or run hubapps install again`));
   }
+  results.push(checkWrapperPolicy(target, ctx.settings, proxy));
   report(`app catalog ${catalogDir}`, walkTree(catalogDir, gid, 1));
   return results;
+}
+
+/** The proxy's own checks (clean environment, min_uid, allowed group) come from its wrapper: they must be on and match the config. */
+function checkWrapperPolicy(target: WrapperTarget, settings: ParsedConfig, proxy: string): CheckResult {
+  const fix = `run hubapps install again (it writes the wrapper from the config), or edit ${proxy} to match`;
+  const arg = (name: string) => (target.args.includes(name) ? target.args[target.args.indexOf(name) + 1] : undefined);
+  const problems: string[] = [];
+  if (!target.cleanEnv) problems.push('it does not start node with a clean environment (env -i)');
+  if (!target.args.includes('--expect-user-check')) problems.push('it does not pass --expect-user-check, so the proxy does not check itself');
+  else {
+    if (arg('--allowed-group') !== settings.allowed_group) problems.push(`--allowed-group is ${arg('--allowed-group') ?? 'missing'}, allowed_group ${settings.allowed_group}`);
+    if (Number(arg('--min-uid') ?? 1000) !== settings.min_uid) problems.push(`--min-uid is ${arg('--min-uid') ?? '1000 (its default)'}, min_uid ${settings.min_uid}`);
+  }
+  if (problems.length > 0) return fail(`the proxy wrapper ${proxy} does not hold the proxy to the config: ${problems.join('; ')}`, fix);
+  return ok(`the proxy wrapper starts node with a clean environment and the proxy checks itself: ${settings.allowed_group} members, uid ${settings.min_uid} and up, a root-owned catalog`);
 }
 
 function shown(findings: string[]): string[] {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../../errors.js';
 import { openDb, readMigrations, MIGRATIONS_DIR, schemaVersion } from '../../store/db.js';
+import { getGroup, runCommand } from '../system.js';
 import { asUser } from './as-user.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped } from './check.js';
 
@@ -64,4 +65,48 @@ export function checkDatabase(ctx: DoctorContext): CheckResult[] {
       ),
     ];
   }
+}
+
+/**
+ * Users with active servers who are no longer in the allowed group (or no longer exist):
+ * removing someone from the group stops new starts, but what they already run keeps
+ * running as them until it is stopped. Reported by name, while the others stay untouched.
+ */
+export function checkActiveOwners(ctx: DoctorContext): CheckResult[] {
+  if (!ctx.settings || !ctx.account) return [skipped('owners of active servers', ctx.settings ? 'no service user' : 'the config cannot be read')];
+  const group = getGroup(ctx.settings.allowed_group);
+  if (!group) return [skipped('owners of active servers', `the allowed group ${ctx.settings.allowed_group} does not exist`)];
+  let active: Array<{ user: string; name: string }>;
+  try {
+    active = asUser(ctx.account, () => {
+      const db = openDb(join(ctx.settings!.data_dir, 'hubapps.sqlite'));
+      try {
+        return db.prepare("SELECT user, name FROM servers WHERE state IN ('pending', 'starting', 'running') ORDER BY user, name").all() as Array<{ user: string; name: string }>;
+      } finally {
+        db.close();
+      }
+    });
+  } catch (err) {
+    return [skipped('owners of active servers', `the database does not open: ${(err as Error).message}`)];
+  }
+  const outside = new Map<string, string[]>();
+  const members = new Map<string, boolean>();
+  for (const s of active) {
+    if (!members.has(s.user)) members.set(s.user, inGroup(s.user, group.gid));
+    if (!members.get(s.user)) outside.set(s.user, [...(outside.get(s.user) ?? []), s.name]);
+  }
+  if (outside.size === 0) return [ok(`owners of active servers: none outside ${group.name} (${members.size} user(s) with active servers)`)];
+  const list = [...outside].map(([user, names]) => `${user} (${names.join(', ')})`).join('; ');
+  return [
+    fail(
+      `active servers of users no longer in ${group.name}: ${list}`,
+      `stop them as an admin: DELETE {service_prefix}api/users/USER/servers/NAME (or the Stop button in the launcher's admin view); put the user back in ${group.name} if the removal was a mistake`,
+    ),
+  ];
+}
+
+/** Member through the primary or a supplementary group, as NSS says (`id -G`); an unknown user is not a member. */
+function inGroup(user: string, gid: number): boolean {
+  const r = runCommand('id', ['-G', '--', user]);
+  return r.code === 0 && r.stdout.trim().split(/\s+/).map(Number).includes(gid);
 }

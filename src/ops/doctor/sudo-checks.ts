@@ -2,6 +2,7 @@ import { PROTOCOL_VERSION } from '../../proxy/protocol.js';
 import { getGroup, getPasswd, runCommand } from '../system.js';
 import { commandAs } from './as-user.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
+import { checkSudoEnvironment } from './sudo-env-checks.js';
 import { flag, parseSudoList, ruleFor, setting } from './sudo-list.js';
 
 /**
@@ -49,6 +50,9 @@ export function checkSudoPolicy(ctx: DoctorContext): CheckResult[] {
   else {
     results.push(ok(`sudoers rule: ${rule.line}`));
     if (rule.asRoot) results.push(warn('the rule lets the service start the proxy as root', `limit the run-as list to (%${ctx.settings.allowed_group},!root) as in systemd/hubapps.sudoers`));
+    if (!rule.asRoot && !rule.excludesUid0) {
+      results.push(warn('the rule excludes root by name only: another account with uid 0 in the group would pass', `add !#0 to the run-as list: (%${ctx.settings.allowed_group},!root,!#0) as in systemd/hubapps.sudoers`));
+    }
     if (!rule.noArguments) results.push(warn('the rule lets the service pass arguments to the proxy', `end the rule with ${proxy} "" as in systemd/hubapps.sudoers`));
   }
   results.push(
@@ -56,6 +60,7 @@ export function checkSudoPolicy(ctx: DoctorContext): CheckResult[] {
       ? fail(`sudo requires a terminal (requiretty) for ${svc}, and the service has none`, `add "Defaults:${svc} !requiretty" to ${ctx.sudoersHint}, or remove requiretty`)
       : ok('sudo does not require a terminal (no requiretty)'),
   );
+  results.push(...checkSudoEnvironment(ctx, list));
   const securePath = setting(list, 'secure_path');
   results.push(ok(`sudo secure_path ${securePath ?? 'not set'}: does not matter, the wrapper runs node by its absolute path and the proxy sets the apps' PATH`));
   return results;

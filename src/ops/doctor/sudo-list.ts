@@ -28,6 +28,8 @@ export interface ProxyRule {
   asRoot: boolean;
   /** `PATH ""`: the command may take no arguments. */
   noArguments: boolean;
+  /** The runas list excludes every account with uid 0 (`!#0`), not only the one named root. */
+  excludesUid0: boolean;
 }
 
 export function parseSudoList(text: string): SudoList {
@@ -83,6 +85,7 @@ export function ruleFor(list: SudoList, command: string): ProxyRule | undefined 
       nopasswd: tags.at(-1) === 'NOPASSWD:',
       asRoot: runas.split(/[,:]/).some((r) => ['ALL', 'root', '#0'].includes(r.trim())) && !/!root\b/.test(runas),
       noArguments: line.slice(at + command.length).startsWith(' ""'),
+      excludesUid0: /!#0(?!\d)/.test(runas),
     };
   }
   return undefined;

@@ -1,12 +1,18 @@
+import { useLoginLink } from '../../helpers/login-link.js';
 import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
 import { hashSecret } from '../../../src/store/auth.js';
+import { signCall } from '../../../src/proxy/challenge.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
+import { httpFetch } from '../../helpers/http-fetch.js';
 
 /** Answers "app <url>"; no braces, which the catalog would read as placeholders. */
 const APP = "require('http').createServer((q, s) => s.end('app ' + q.url)).listen(+process.argv[1], '127.0.0.1')";
-const HTML = { accept: 'text/html' };
+/** What a browser's page load says (Node's fetch says sec-fetch-mode: cors unless told). */
+const HTML = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+/** The grant cookie of "the browser" in these tests; authorize gets its hash, redemption the value. */
+const NONCE = 'n'.repeat(43);
 
 interface ServerRow {
   id: number;
@@ -21,20 +27,21 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
   let carol: string;
   const db = () => (stack.service.deps.store as unknown as { db: Database.Database }).db;
   const row = (user: string) => db().prepare("SELECT id, secret FROM servers WHERE user = ? AND name = 'lab'").get(user) as ServerRow;
-  const service = (path: string, init: RequestInit = {}) => fetch(`${stack.service.urls.serviceOrigin}${path}`, { redirect: 'manual', ...init });
+  // Node's fetch always says sec-fetch-mode: cors; page loads need the headers a browser sends, so plain http.
+  const service = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => httpFetch(`${stack.service.urls.serviceOrigin}${path}`, init);
   const authorize = (session: string | undefined, user: string, next = `/apps/${user}/lab/x`) =>
-    service(`/services/hubapps/authorize?${new URLSearchParams({ user, server: 'lab', next })}`, { headers: session ? { ...HTML, cookie: session } : HTML });
-  const redeem = (r: ServerRow, code: string, secret = r.secret) =>
+    service(`/services/hubapps/authorize?${new URLSearchParams({ user, server: 'lab', binding: hashSecret(NONCE), next })}`, { headers: session ? { ...HTML, cookie: session } : HTML });
+  const redeem = (r: ServerRow, code: string, secret = r.secret, binding = NONCE) =>
     service('/services/hubapps/api/internal/redeem-grant', {
       method: 'POST',
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ serverId: r.id, code }),
+      body: JSON.stringify({ serverId: r.id, code, binding }),
     });
   const codeOf = (res: Response) => new URL(res.headers.get('location')!, 'http://x').searchParams.get('code')!;
 
   async function session(user: string): Promise<string> {
     const link = await stack.api('POST', `/users/${user}/login-links`, {});
-    const res = await service(new URL(link.body.url).pathname + new URL(link.body.url).search);
+    const res = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
     return res.headers.get('set-cookie')!.split(';')[0]!;
   }
 
@@ -58,7 +65,7 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.equal(res.status, 302);
     const location = new URL(res.headers.get('location')!, 'http://x');
     assert.equal(location.pathname, '/services/hubapps/login');
-    assert.match(location.searchParams.get('next')!, /^\/services\/hubapps\/authorize\?user=alice&server=lab&next=/);
+    assert.match(location.searchParams.get('next')!, /^\/services\/hubapps\/authorize\?user=alice&server=lab&binding=[\w-]{43}&next=/);
   });
 
   it("gives the owner a 60 s single-use code bound to the server, stored only as a hash, at the proxy's grant endpoint", async () => {
@@ -79,7 +86,9 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.equal((await redeem(row('alice'), code, row('bob').secret)).status, 401, "the wrong server's secret was accepted");
     const ok = await redeem(row('alice'), code);
     assert.equal(ok.status, 200);
-    assert.deepEqual(await ok.json(), { user: 'alice', admin: false, ttl: 0, next: '/apps/alice/lab/tree?x=1' });
+    const answer = (await ok.json()) as Record<string, unknown>;
+    assert.deepEqual({ ...answer, session: undefined }, { user: 'alice', admin: false, ttl: 0, next: '/apps/alice/lab/tree?x=1', session: undefined });
+    assert.equal(answer.session, hashSecret(alice.split('=')[1]!), 'the code names the launcher session that granted it');
     assert.equal((await redeem(row('alice'), code)).status, 403, 'a code worked twice');
   });
 
@@ -132,14 +141,100 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     const toAuthorize = new URL(first.headers.get('location')!);
     assert.equal(toAuthorize.origin, new URL(stack.chp.proxyUrl).origin);
     assert.equal(toAuthorize.searchParams.get('next'), '/apps/alice/lab/notebook?x=1');
+    const grantCookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    assert.match(first.headers.get('set-cookie')!, /^hubapps-grant-\d+=[\w-]{43}; Path=\/apps\/alice\/lab\/_hubapps\/grant; HttpOnly; SameSite=Lax/);
     const granted = await service(toAuthorize.pathname + toAuthorize.search, { headers: { ...HTML, cookie: alice } });
     assert.equal(granted.status, 302);
-    const atProxy = await stack.viaChp(granted.headers.get('location')!, HTML);
+    const elsewhere = await stack.viaChp(granted.headers.get('location')!, HTML);
+    assert.equal(elsewhere.status, 403, 'the code worked in a browser without the grant cookie');
+    const granted2 = await service(toAuthorize.pathname + toAuthorize.search, { headers: { ...HTML, cookie: alice } });
+    const atProxy = await stack.viaChp(granted2.headers.get('location')!, { ...HTML, cookie: grantCookie });
     assert.equal(atProxy.status, 302);
     assert.equal(atProxy.headers.get('location'), '/apps/alice/lab/notebook?x=1');
     const cookie = atProxy.headers.get('set-cookie')!.split(';')[0]!;
     const app = await stack.viaChp('/apps/alice/lab/notebook?x=1', { ...HTML, cookie });
     assert.equal(app.status, 200);
     assert.equal(await app.text(), 'app /notebook?x=1');
+  });
+
+  it('refuses a code redeemed with another browser\'s grant cookie, and leaves it usable by its own browser', async () => {
+    const code = codeOf(await authorize(alice, 'alice'));
+    assert.equal((await redeem(row('alice'), code, row('alice').secret, 'm'.repeat(43))).status, 403);
+    assert.equal((await redeem(row('alice'), code, row('alice').secret, '')).status, 403);
+    assert.equal((await redeem(row('alice'), code)).status, 200);
+  });
+
+  it('grants only top-level page loads: a frame, a script or a missing binding gets no code', async () => {
+    const before = db().prepare('SELECT COUNT(*) FROM codes').pluck().get();
+    const url = `/services/hubapps/authorize?${new URLSearchParams({ user: 'alice', server: 'lab', binding: hashSecret(NONCE), next: '/apps/alice/lab/' })}`;
+    for (const headers of [{ 'sec-fetch-dest': 'iframe', 'sec-fetch-mode': 'navigate' }, { 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors' }]) {
+      const res = await service(url, { headers: { accept: 'text/html', cookie: alice, ...headers } });
+      assert.equal(res.status, 403, JSON.stringify(headers));
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
+      assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    }
+    const unbound = await service(url.replace(/&binding=[^&]+/, ''), { headers: { ...HTML, cookie: alice } });
+    assert.equal(unbound.status, 400);
+    assert.equal(db().prepare('SELECT COUNT(*) FROM codes').pluck().get(), before);
+  });
+
+  it('caps the unredeemed access codes one user may hold at 20, and frees the cap as codes are used', async () => {
+    db().prepare("UPDATE codes SET used_at = ? WHERE used_at IS NULL").run(new Date().toISOString());
+    const codes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await authorize(alice, 'alice');
+      assert.equal(res.status, 302, `code ${i + 1}`);
+      codes.push(codeOf(res));
+    }
+    const refused = await authorize(alice, 'alice');
+    assert.equal(refused.status, 429);
+    assert.match(await refused.text(), /Too many open requests/);
+    assert.equal((await authorize(carol, 'carol')).status, 404, 'the cap is per user (carol has no server, but is not refused for alice\'s codes)');
+    assert.equal((await redeem(row('alice'), codes[0]!)).status, 200);
+    assert.equal((await authorize(alice, 'alice')).status, 302);
+  });
+
+  describe("a job proxy's announcement", () => {
+    const ANNOUNCE = '/services/hubapps/api/internal/announce';
+    const announce = (r: ServerRow, authorization: string) =>
+      service(ANNOUNCE, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ serverId: r.id, host: 'node1', port: 40000, runId: '7' }),
+      });
+
+    it('is heard only when signed with the server\'s secret, once: the bare secret, another server\'s signature and a replay get 401', async () => {
+      const r = row('alice');
+      assert.equal((await announce(r, `Bearer ${r.secret}`)).status, 401);
+      assert.equal((await announce(r, signCall(row('bob').secret, 'POST', ANNOUNCE).header)).status, 401);
+      const signed = signCall(r.secret, 'POST', ANNOUNCE).header;
+      // Heard, then refused by alice's launcher: her server runs on this host and has nothing to announce.
+      assert.equal((await announce(r, signed)).status, 409);
+      assert.equal((await announce(r, signed)).status, 401);
+    });
+  });
+
+  describe('session re-validation for proxies', () => {
+    const check = (r: ServerRow, session: string, secret = r.secret) =>
+      service('/services/hubapps/api/internal/session-check', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ serverId: r.id, session }),
+      });
+    const hashOf = (cookie: string) => hashSecret(cookie.split('=')[1]!);
+
+    it("answers 200 for the owner's live session and 403 for another user's, or with another server's secret 401", async () => {
+      assert.equal((await check(row('alice'), hashOf(alice))).status, 200);
+      assert.equal((await check(row('alice'), hashOf(bob))).status, 403);
+      assert.equal((await check(row('alice'), hashOf(alice), row('bob').secret)).status, 401);
+      assert.equal((await check(row('alice'), 'made-up')).status, 403);
+    });
+
+    it('answers 403 once the session is logged out', async () => {
+      const second = await session('alice');
+      assert.equal((await check(row('alice'), hashOf(second))).status, 200);
+      await service('/services/hubapps/logout', { headers: { cookie: second } });
+      assert.equal((await check(row('alice'), hashOf(second))).status, 403);
+    });
   });
 });

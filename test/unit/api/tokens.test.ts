@@ -1,3 +1,5 @@
+import { httpFetch } from '../../helpers/http-fetch.js';
+import { useLoginLink } from '../../helpers/login-link.js';
 import assert from 'node:assert/strict';
 import { hashSecret } from '../../../src/store/auth.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
@@ -53,7 +55,10 @@ describe('api: API tokens, login links and sessions', function () {
     const link = await stack.api('POST', '/users/alice/login-links', { next: '/services/hubapps/?x=1' });
     assert.equal(link.status, 201, JSON.stringify(link.body));
     const path = new URL(link.body.url).pathname + new URL(link.body.url).search;
-    const first = await fetch(`${stack.service.urls.serviceOrigin}${path}`, { redirect: 'manual' });
+    const shown = await fetch(`${stack.service.urls.serviceOrigin}${path}`, { redirect: 'manual' });
+    assert.equal(shown.status, 200, 'opening the link only shows its button');
+    assert.equal(shown.headers.get('set-cookie'), null);
+    const first = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
     assert.equal(first.status, 302);
     assert.equal(first.headers.get('location'), '/services/hubapps/?x=1');
     const cookie = first.headers.get('set-cookie')!;
@@ -61,13 +66,13 @@ describe('api: API tokens, login links and sessions', function () {
     const session = cookie.split(';')[0]!;
     const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } });
     assert.equal(((await me.json()) as { name: string }).name, "alice");
-    const again = await fetch(`${stack.service.urls.serviceOrigin}${path}`, { redirect: 'manual' });
+    const again = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
     assert.equal(again.status, 400, 'a login link worked twice');
   });
 
   it('refuses cookie-authenticated state changes from another site, accepts them with the XSRF token', async () => {
     const link = await stack.api('POST', '/users/alice/login-links', {});
-    const first = await fetch(link.body.url.replace(stack.chp.proxyUrl, stack.service.urls.serviceOrigin), { redirect: 'manual' });
+    const first = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
     const session = first.headers.get('set-cookie')!.split(';')[0]!;
     const base = `${stack.service.urls.serviceOrigin}/services/hubapps/api`;
     const me = (await (await fetch(`${base}/user`, { headers: { cookie: session } })).json()) as { xsrf: string };
@@ -77,12 +82,26 @@ describe('api: API tokens, login links and sessions', function () {
     assert.equal((await post({})).status, 403);
     assert.equal((await post({ 'x-xsrf-token': 'wrong' })).status, 403);
     assert.equal((await post({ 'x-xsrf-token': me.xsrf })).status, 201);
-    assert.equal((await post({ origin: new URL(stack.chp.proxyUrl).origin })).status, 201);
+    // On the shared origin, Origin alone could be any user's app page: the Referer must name a launcher page.
+    const origin = new URL(stack.chp.proxyUrl).origin;
+    assert.equal((await post({ origin })).status, 403);
+    const fromLauncher = await httpFetch(`${base}/users/alice/tokens`, {
+      method: 'POST',
+      headers: { cookie: session, 'content-type': 'application/json', origin, referer: `${origin}/services/hubapps/`, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' },
+      body: '{}',
+    });
+    assert.equal(fromLauncher.status, 201);
+    const fromApp = await httpFetch(`${base}/users/alice/tokens`, {
+      method: 'POST',
+      headers: { cookie: session, 'content-type': 'application/json', 'x-xsrf-token': me.xsrf, origin, referer: `${origin}/apps/bob/lab/`, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' },
+      body: '{}',
+    });
+    assert.equal(fromApp.status, 403, "another user's app page created a token, even with the XSRF token");
   });
 
   it('ends the session at logout', async () => {
     const link = await stack.api('POST', '/users/alice/login-links', {});
-    const first = await fetch(link.body.url.replace(stack.chp.proxyUrl, stack.service.urls.serviceOrigin), { redirect: 'manual' });
+    const first = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
     const session = first.headers.get('set-cookie')!.split(';')[0]!;
     await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/logout`, { headers: { cookie: session } });
     const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } });
@@ -91,9 +110,56 @@ describe('api: API tokens, login links and sessions', function () {
 
   it('stores sessions only as hashes', async () => {
     const link = await stack.api('POST', '/users/alice/login-links', {});
-    const first = await fetch(link.body.url.replace(stack.chp.proxyUrl, stack.service.urls.serviceOrigin), { redirect: 'manual' });
+    const first = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
     const value = first.headers.get('set-cookie')!.split(';')[0]!.split('=')[1]!;
     assert.equal(db().prepare('SELECT COUNT(*) FROM sessions WHERE hash = ?').pluck().get(hashSecret(value)), 1);
     assert.equal(db().prepare('SELECT COUNT(*) FROM sessions WHERE hash = ?').pluck().get(value), 0);
+  });
+
+  describe('browser requests with the launcher cookie come only from launcher pages', () => {
+    let session = '';
+    let origin = '';
+    const get = (path: string, headers: Record<string, string>) => httpFetch(`${stack.service.urls.serviceOrigin}/services/hubapps${path}`, { headers: { cookie: session, ...headers } });
+    const fromPage = (page: string, extra: Record<string, string> = {}) => ({ 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', referer: `${origin}${page}`, ...extra });
+    before(async () => {
+      const link = await stack.api('POST', '/users/alice/login-links', {});
+      session = (await useLoginLink(stack.service.urls.serviceOrigin, link.body.url)).headers.get('set-cookie')!.split(';')[0]!;
+      origin = new URL(stack.chp.proxyUrl).origin;
+    });
+
+    it("answers a launcher page's fetch, refuses another page's on this origin, and one that hid its Referer", async () => {
+      assert.equal((await get('/api/user', fromPage('/services/hubapps/'))).status, 200);
+      assert.equal((await get('/api/user', fromPage('/apps/bob/www/page.html'))).status, 403);
+      const hidden = await get('/api/user', { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' });
+      assert.equal(hidden.status, 403);
+      assert.match(await hidden.text(), /only from the launcher page/);
+    });
+
+    it('answers a page load of an API address from a link on another site or a typed address, not from another page on this origin', async () => {
+      const nav = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+      assert.equal((await get('/api/user', { ...nav, 'sec-fetch-site': 'none' })).status, 200);
+      assert.equal((await get('/api/user', { ...nav, 'sec-fetch-site': 'cross-site' })).status, 200);
+      assert.equal((await get('/api/user', { ...nav, 'sec-fetch-site': 'same-origin', referer: `${origin}/apps/bob/www/` })).status, 403);
+    });
+
+    it('logs nobody in when a login link is posted from another page', async () => {
+      const link = await stack.api('POST', '/users/alice/login-links', {});
+      const res = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
+      await res.body?.cancel();
+      const other = await stack.api('POST', '/users/alice/login-links', {});
+      const foreign = await useLoginLink(stack.service.urls.serviceOrigin, other.body.url, { origin, referer: `${origin}/apps/bob/www/` });
+      assert.equal(foreign.status, 403);
+      assert.equal(foreign.headers.get('set-cookie'), null);
+      assert.equal((await useLoginLink(stack.service.urls.serviceOrigin, other.body.url)).status, 302, 'the refused post left the link usable');
+    });
+
+    it('sends every answer with frame-ancestors none, X-Frame-Options DENY and its own browsing context group', async () => {
+      for (const path of ['/', '/login-link?code=x', '/authorize?user=alice&server=nope', '/api/user']) {
+        const res = await get(path, {});
+        assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+        assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+        assert.equal(res.headers.get('cross-origin-opener-policy'), 'noopener-allow-popups', path);
+      }
+    });
   });
 });

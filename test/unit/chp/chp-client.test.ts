@@ -105,6 +105,17 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
     assert.equal(((await res.json()) as { target: string }).target, 'http://127.0.0.1:2');
   });
 
+  it("fills in a route only where CHP has none, and leaves another program's route (and its own) as they are", async () => {
+    assert.equal(await table.addIfAbsent('/services/fill', app.url, { hubapps: true, kind: 'service' }), true);
+    assert.equal(await (await fetch(`${chp.proxyUrl}/services/fill/x`)).text(), 'alice-app');
+    assert.equal(await table.addIfAbsent('/services/fill', 'http://127.0.0.1:3', { hubapps: true, kind: 'service' }), false);
+    assert.equal(await (await fetch(`${chp.proxyUrl}/services/fill/x`)).text(), 'alice-app');
+    assert.equal(await rawChp(chp, 'POST', '/services/hubowned', { target: 'http://127.0.0.1:4', jupyterhub: true }), 201);
+    assert.equal(await table.addIfAbsent('/services/hubowned/', app.url, { hubapps: true, kind: 'service' }), false);
+    const res = await fetch(`${chp.apiUrl}/api/routes/services/hubowned`, { headers: { Authorization: `token ${TOKEN}` } });
+    assert.deepEqual(await res.json().then((r) => [(r as { target: string }).target, (r as { hubapps?: boolean }).hubapps]), ['http://127.0.0.1:4', undefined]);
+  });
+
   it('replaces its own route with a new target', async () => {
     const other = await namedServer('second-app');
     try {

@@ -81,10 +81,12 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     assert.equal((await stack.api('DELETE', '/users/alice/servers/two')).body.state, 'stopped');
   });
 
-  it('sends a request for a stopped server to the service, which says it is not running', async () => {
+  it('sends a request for a stopped server to the service, which says it is not running and nothing more (no owner, state or reason)', async () => {
     const res = await stack.viaChp('/apps/alice/two/');
     assert.equal(res.status, 503);
-    assert.match(await res.text(), /is stopped/);
+    const text = await res.text();
+    assert.match(text, /This server is not running/);
+    assert.doesNotMatch(text, /alice|stopped|reason/i);
   });
 
   it('marks a server whose app exits during start as failed, with the reason', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readCompiledApp } from '../../../src/catalog/compiled-form.js';
@@ -60,6 +60,30 @@ describe('hubapps check-config', () => {
     const io = bufferIo();
     assert.equal(await runCheckConfig(['--config', config, '--unit', join(dir.path, 'none.service')], io), 1);
     assert.match(io.stderr, /key 'chp\.auth_token': 'credential:chp-token' needs \$CREDENTIALS_DIRECTORY/);
+  });
+
+  it("passes as a normal user whose credential: secrets are root's files it may not read, and says so; other problems still count", async () => {
+    writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\n`);
+    chmodSync(join(dir.path, 'chp-token'), 0o600);
+    // The way an admin runs it: a normal account; as root, `nobody` stands in for one.
+    const root = process.getuid?.() === 0;
+    if (root) {
+      chmodSync(dir.path, 0o755);
+      for (const f of [config, unit, join(catalog, 'good.yaml')]) chmodSync(f, 0o644);
+    } else chmodSync(join(dir.path, 'chp-token'), 0o000);
+    const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
+    const asUser = (args: string[]) => (root ? run('runuser', ['-u', 'nobody', '--', process.execPath, cli, ...args]) : run(process.execPath, [cli, ...args]));
+    const ok = await asUser(['check-config', '--config', config, '--unit', unit]);
+    assert.equal(ok.stderr, '');
+    assert.equal(ok.stdout, `${config}: ok (1 secret file(s) exist but only root can read them: chp.auth_token; run as root to check their content)\n${catalog}: 1 app(s): good\n`);
+    writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\nadmin_token: "credential:missing"\n`);
+    const err = await asUser(['check-config', '--config', config, '--unit', unit]).then(
+      () => assert.fail('check-config exited 0'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /key 'admin_token': 'credential:missing' needs \$CREDENTIALS_DIRECTORY|key 'admin_token': secret file .*missing does not exist/);
+    assert.doesNotMatch(err.stderr, /chp\.auth_token/);
   });
 
   it('does not check the default catalog when catalog_dir itself is wrong', async () => {

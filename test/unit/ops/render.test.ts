@@ -28,7 +28,11 @@ describe('filling in systemd/* for an installation', () => {
   });
 
   it('fills the sudoers template and refuses what could change the meaning of the rule', () => {
-    assert.match(renderSudoers(template('hubapps.sudoers'), 'svc', 'users', '/usr/lib/x/bin/hubapps-proxy'), /^svc ALL=\(%users,!root\) NOPASSWD: \/usr\/lib\/x\/bin\/hubapps-proxy ""$/m);
+    const rule = renderSudoers(template('hubapps.sudoers'), 'svc', 'users', '/usr/lib/x/bin/hubapps-proxy');
+    assert.match(rule, /^svc ALL=\(%users,!root,!#0\) NOPASSWD: \/usr\/lib\/x\/bin\/hubapps-proxy ""$/m);
+    assert.match(rule, /^Defaults!\/usr\/lib\/x\/bin\/hubapps-proxy env_reset, !setenv$/m);
+    assert.match(rule, /^# {3}sed -e 's\|@SERVICE_USER@\|hubapps\|' -e 's\|@ALLOWED_GROUP@\|hubapps-users\|'/m, 'the comment still shows how to fill in the template');
+    assert.doesNotMatch(rule, /s\|svc\||s\|hubapps\|hubapps\|/);
     assert.throws(() => renderSudoers('', 'svc', 'users', '/opt/a b/proxy'), /cannot go into a sudoers rule/);
     assert.throws(() => renderSudoers('', 'svc,ALL', 'users', '/opt/proxy'), /not a valid user or group name/);
   });

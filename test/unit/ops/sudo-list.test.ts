@@ -13,7 +13,7 @@ describe("reading sudo -l for doctor", () => {
   it("finds the rule, its NOPASSWD tag, the !root and the empty argument list", () => {
     const list = parseSudoList(DEBIAN);
     assert.equal(list.allowed, true);
-    assert.deepEqual(ruleFor(list, PROXY), { line: `(%hubapps-users, !root) NOPASSWD: ${PROXY} ""`, nopasswd: true, asRoot: false, noArguments: true });
+    assert.deepEqual(ruleFor(list, PROXY), { line: `(%hubapps-users, !root) NOPASSWD: ${PROXY} ""`, nopasswd: true, asRoot: false, noArguments: true, excludesUid0: false });
     assert.equal(ruleFor(list, `${PROXY}2`), undefined);
   });
 
@@ -33,7 +33,7 @@ describe("reading sudo -l for doctor", () => {
 
   it('tells a rule that asks for a password, runs as root or takes arguments', () => {
     const list = parseSudoList(`User hubapps may run the following commands on vm:\n    (ALL) NOPASSWD: /bin/true, PASSWD: ${PROXY}\n`);
-    assert.deepEqual(ruleFor(list, PROXY), { line: `(ALL) NOPASSWD: /bin/true, PASSWD: ${PROXY}`, nopasswd: false, asRoot: true, noArguments: false });
+    assert.deepEqual(ruleFor(list, PROXY), { line: `(ALL) NOPASSWD: /bin/true, PASSWD: ${PROXY}`, nopasswd: false, asRoot: true, noArguments: false, excludesUid0: false });
   });
 
   it('knows when the user may not run anything', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { echoApp } from './apps.js';
-import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { Catalog, browserLogin, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
 import { startEchoProxy, tearDown } from './bed.js';
 
 interface Echoed {
@@ -21,14 +21,14 @@ describe('hubapps-proxy access control', () => {
     const answer = await proxy.get(`${base}page`);
     assert.equal(answer.status, 401);
     assert.equal(answer.headers['content-type'], 'application/json');
-    assert.match(JSON.parse(answer.body).message, /\?token=YOUR_API_TOKEN/);
+    assert.match(JSON.parse(answer.body).message, /'Authorization: token YOUR_API_TOKEN'/);
   });
 
-  it('shows a browser form post without credential an HTML page with the ?token= hint and a link to the launcher', async () => {
+  it('shows a browser form post without credential an HTML page with the login hint and a link to the launcher', async () => {
     const answer = await proxy.get(`${base}page`, { accept: 'text/html,application/xhtml+xml' }, 'POST');
     assert.equal(answer.status, 401);
     assert.match(answer.headers['content-type']!, /^text\/html/);
-    assert.match(answer.body, /open this URL with \?token=YOUR_API_TOKEN/);
+    assert.match(answer.body, /log in through the launcher/);
     assert.match(answer.body, /href="https:\/\/hub\.example\.org\/services\/hubapps\/"/);
   });
 
@@ -65,17 +65,18 @@ describe('hubapps-proxy access control', () => {
     assert.equal(any.body.serverId, 7);
   });
 
-  it('logs a browser in with ?token=: cookie set, redirect to the URL without the token', async () => {
-    const login = await proxy.get(`${base}notebook?a=1&token=alice-token&b=2`);
-    assert.equal(login.status, 302);
-    assert.equal(login.headers.location, `${base}notebook?a=1&b=2`);
-    const cookie = login.headers['set-cookie']![0]!;
-    assert.match(cookie, /^hubapps-proxy-7=[A-Za-z0-9_-]{40,};/);
-    assert.match(cookie, /; Path=\/apps\/alice\/echo\/(;|$)/);
-    assert.match(cookie, /; HttpOnly/);
-    assert.match(cookie, /; SameSite=Lax/);
-    assert.match(cookie, /; Secure/, 'the public origin is https');
-    const session = cookie.split(';')[0]!;
+  it('never turns ?token= into a cookie: a browser with a valid token in the URL goes through authorize, a script gets 401', async () => {
+    const browser = await proxy.get(`${base}notebook?a=1&token=alice-token&b=2`, { accept: 'text/html' });
+    assert.equal(browser.status, 302);
+    assert.match(browser.headers.location!, /\/services\/hubapps\/authorize\?/);
+    assert.ok(!browser.headers.location!.includes('alice-token'), 'the token travelled on to authorize');
+    assert.ok((browser.headers['set-cookie'] ?? []).every((c) => !c.startsWith('hubapps-proxy-')), 'a session cookie came from a URL token');
+    const script = await proxy.get(`${base}x?token=alice-token`);
+    assert.equal(script.status, 401);
+  });
+
+  it('sets its session cookie HttpOnly, SameSite=Lax, Secure and scoped to the server, and strips it before the app', async () => {
+    const session = await browserLogin(proxy, service);
     const next = await proxy.get(`${base}notebook?a=1&b=2`, { cookie: `theme=dark; ${session}; lang=en` });
     assert.equal(next.status, 200);
     const echoed = JSON.parse(next.body) as Echoed;
@@ -83,23 +84,20 @@ describe('hubapps-proxy access control', () => {
     assert.equal(echoed.headers.cookie, 'theme=dark; lang=en', 'the proxy cookie is stripped, others pass');
   });
 
+  it("never passes a hubapps token on to the app, in the URL or in an Authorization header that came with the cookie", async () => {
+    const session = await browserLogin(proxy, service);
+    const answer = await proxy.get(`${base}x?token=admin-token&q=1`, { cookie: session, authorization: 'token ha_someonestoken' });
+    assert.equal(answer.status, 200);
+    const echoed = JSON.parse(answer.body) as Echoed;
+    assert.equal(echoed.url, '/x?q=1');
+    assert.equal(echoed.headers.authorization, undefined);
+    const own = await proxy.get(`${base}x`, { cookie: session, authorization: 'Basic YXBwOnBhc3M=' });
+    assert.equal((JSON.parse(own.body) as Echoed).headers.authorization, 'Basic YXBwOnBhc3M=', "the app's own credentials pass");
+  });
+
   it('refuses a made-up session cookie', async () => {
     const answer = await proxy.get(`${base}x`, { cookie: 'hubapps-proxy-7=forged' });
     assert.equal(answer.status, 401);
-  });
-
-  it('never passes a token query parameter on to the app', async () => {
-    const login = await proxy.get(`${base}x?token=alice-token`);
-    const session = login.headers['set-cookie']![0]!.split(';')[0]!;
-    const answer = await proxy.get(`${base}x?token=admin-token&q=1`, { cookie: session });
-    assert.equal(answer.status, 200);
-    assert.equal((JSON.parse(answer.body) as Echoed).url, '/x?q=1');
-  });
-
-  it('refuses ?token= with a bad token with 403 and sets no cookie', async () => {
-    const answer = await proxy.get(`${base}x?token=bob-token`);
-    assert.equal(answer.status, 403);
-    assert.equal(answer.headers['set-cookie'], undefined);
   });
 
   it('does not count refused requests as activity', async () => {
@@ -110,8 +108,8 @@ describe('hubapps-proxy access control', () => {
   });
 
   it('never writes the secret, a token or a session to its log', async () => {
-    const login = await proxy.get(`${base}log?token=alice-token`);
-    const session = login.headers['set-cookie']![0]!.split(';')[0]!.split('=')[1]!;
+    const session = (await browserLogin(proxy, service)).split('=')[1]!;
+    await proxy.get(`${base}log?token=alice-token`);
     await proxy.get(`${base}../x?token=admin-token`);
     const log = proxy.output();
     assert.match(log, /ready after/);

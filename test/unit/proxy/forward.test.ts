@@ -24,15 +24,25 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
   before(async () => ({ catalog, service, proxy } = await startEchoProxy()));
   after(() => tearDown({ catalog, service, proxy }));
 
-  it('forwards the path without the prefix and sets the X-Forwarded headers', async () => {
-    const answer = await proxy.get(`${base}some/page?x=1`, { ...AUTH, 'x-forwarded-for': '203.0.113.9' });
+  it("forwards the path without the prefix and sets the X-Forwarded headers, replacing the client's own", async () => {
+    const forged = { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'gopher', 'x-forwarded-port': '1', forwarded: 'for=203.0.113.9;host=evil.example', 'x-real-ip': '203.0.113.9' };
+    const answer = await proxy.get(`${base}some/page?x=1`, { ...AUTH, ...forged });
     assert.equal(answer.status, 200);
     const echoed = JSON.parse(answer.body) as Echoed;
     assert.equal(echoed.url, '/some/page?x=1');
     assert.equal(echoed.headers['x-forwarded-prefix'], '/apps/alice/echo');
     assert.equal(echoed.headers['x-forwarded-proto'], 'https');
     assert.equal(echoed.headers['x-forwarded-host'], 'hub.example.org');
-    assert.equal(echoed.headers['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+    assert.equal(echoed.headers['x-forwarded-for'], '127.0.0.1', 'the peer the proxy saw, nothing the client claimed');
+    for (const name of ['x-forwarded-port', 'forwarded', 'x-real-ip']) assert.equal(echoed.headers[name], undefined, name);
+  });
+
+  it("adds the framing policy to the app's answers: frames only from the same origin (the proxy checks the page), no opener handle", async () => {
+    const answer = await proxy.get(`${base}page`, AUTH);
+    assert.equal(answer.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.match(String(answer.headers['content-security-policy'] ?? ''), /frame-ancestors 'self'/);
+    assert.equal(answer.headers['cross-origin-opener-policy'], 'noopener-allow-popups');
+    assert.equal(answer.headers['referrer-policy'], 'same-origin');
   });
 
   it('streams a request body through to the app', async () => {
@@ -93,7 +103,7 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
 });
 
 describe('hubapps-proxy forwarding with strip_prefix: false', () => {
-  it('forwards the full path and leaves Location and cookies alone', async () => {
+  it('forwards the full path, leaves Location alone and confines cookie paths to the server', async () => {
     const catalog = await Catalog.create();
     const service = await startFakeService();
     echoApp(catalog, 'full', { stripPrefix: false });
@@ -105,7 +115,7 @@ describe('hubapps-proxy forwarding with strip_prefix: false', () => {
       assert.equal(page.headers['x-forwarded-prefix'], undefined);
       const redirect = await proxy.get('/apps/alice/full/login-redirect', AUTH);
       assert.equal(redirect.headers.location, '/login');
-      assert.equal(redirect.headers['set-cookie']![0], 'app=1; Path=/');
+      assert.equal(redirect.headers['set-cookie']![0], 'app=1; Path=/apps/alice/full/');
     } finally {
       await proxy.kill();
       await service.close();

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
 import { PROXY_NODE_FLAGS } from '../../../src/proxy/node-flags.js';
-import type { HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
+import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
+import { signCall } from '../../../src/proxy/challenge.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
 export const NODE = process.execPath;
@@ -62,13 +63,22 @@ export interface FakeService {
   /** Code redemptions received. */
   redeems: { body: RedeemGrantRequest; authorization: string | undefined }[];
   /** Issue a one-time code, as the service's authorize page does. */
-  grant(g: { serverId: number; user: string; admin?: boolean; next: string }): string;
+  grant(g: { serverId: number; user: string; admin?: boolean; next: string; binding?: string }): string;
+  /** Session checks received; sessions named in `ended` are answered 403. */
+  sessionChecks: { serverId: number; session: string }[];
+  ended: Set<string>;
   /** Answer every redemption with this HTTP status instead (null: back to normal). */
   failRedeems(status: number | null): void;
+  /** Who answers a job proxy's announcement (POST api/internal/announce): an HTTP status. */
+  onAnnounce(handler: (body: AnnounceRequest, authorization: string | undefined) => Promise<number>): void;
   close(): Promise<void>;
 }
 
+/** The grant cookie value codes are bound to unless a test says otherwise (the browser is then sent with `grant-cookie-7=` it). */
+export const TEST_GRANT_NONCE = 'g'.repeat(43);
+
 const REDEEM_PATH = '/services/hubapps/api/internal/redeem-grant';
+const ANNOUNCE_PATH = '/services/hubapps/api/internal/announce';
 
 export async function startFakeService(): Promise<FakeService> {
   const calls: FakeService['calls'] = [];
@@ -78,24 +88,36 @@ export async function startFakeService(): Promise<FakeService> {
     'admin-token': { user: 'root-admin', admin: true },
   };
   const redeems: FakeService['redeems'] = [];
-  const grants = new Map<string, { serverId: number; user: string; admin: boolean; next: string }>();
+  const grants = new Map<string, { serverId: number; user: string; admin: boolean; next: string; binding: string }>();
+  const sessionChecks: FakeService['sessionChecks'] = [];
+  const ended = new Set<string>();
   let redeemStatus: number | null = null;
+  let announce: (body: AnnounceRequest, authorization: string | undefined) => Promise<number> = async () => 404;
   const redeem = (text: string, authorization: string | undefined, res: import('node:http').ServerResponse) => {
     const body = JSON.parse(text) as RedeemGrantRequest;
     redeems.push({ body, authorization });
     const grant = grants.get(body.code);
     if (redeemStatus !== null) return res.writeHead(redeemStatus).end();
-    if (!grant || grant.serverId !== body.serverId) {
+    if (!grant || grant.serverId !== body.serverId || grant.binding !== body.binding) {
       return res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown, used, expired or foreign access code"}');
     }
     grants.delete(body.code);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, ttl: 0, next: grant.next }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, ttl: 0, next: grant.next, session: `session-of-${grant.user}` }));
   };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
       if (req.method === 'POST' && req.url === REDEEM_PATH) return redeem(text, req.headers.authorization, res);
+      if (req.method === 'POST' && req.url === ANNOUNCE_PATH) {
+        void announce(JSON.parse(text) as AnnounceRequest, req.headers.authorization).then((status) => res.writeHead(status).end('{}'));
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/services/hubapps/api/internal/session-check') {
+        const body = JSON.parse(text) as { serverId: number; session: string };
+        sessionChecks.push(body);
+        return res.writeHead(ended.has(body.session) ? 403 : 200, { 'content-type': 'application/json' }).end('{}');
+      }
       if (req.method !== 'POST' || req.url !== '/services/hubapps/api/internal/proxy-auth') {
         res.writeHead(404).end();
         return;
@@ -116,12 +138,15 @@ export async function startFakeService(): Promise<FakeService> {
     url: `http://127.0.0.1:${port}/services/hubapps/`,
     calls,
     redeems,
+    sessionChecks,
+    ended,
     grant(g) {
       const code = randomBytes(32).toString('base64url');
-      grants.set(code, { admin: false, ...g });
+      grants.set(code, { admin: false, binding: TEST_GRANT_NONCE, ...g });
       return code;
     },
     failRedeems: (status) => (redeemStatus = status),
+    onAnnounce: (handler) => (announce = handler),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -174,6 +199,7 @@ export interface ProxyOptions {
   allowedOrigins?: string[];
   readyTimeoutMs?: number;
   stopGraceMs?: number;
+  logMaxBytes?: number;
   args?: string[];
 }
 
@@ -190,10 +216,12 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     secret: randomBytes(24).toString('hex'),
     publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
     allowedOrigins: opts.allowedOrigins ?? [],
+    framing: { frames: 'server', popups: 'isolate' },
     prefix: `/apps/${user}/${name}/`,
     serviceUrl: opts.service.url,
     stopGraceMs: opts.stopGraceMs ?? 2000,
     readyTimeoutMs: opts.readyTimeoutMs ?? 15000,
+    logMaxBytes: opts.logMaxBytes ?? 1 << 20,
   };
 }
 
@@ -218,8 +246,10 @@ export function runProxy(spec: unknown, args: string[], stdinText?: string): Run
     child,
     output: () => out,
     exited,
-    health: (since, secret = s.secret) =>
-      fetchRaw(s.port, `/_hubapps/health${since === undefined ? '' : `?since=${since}`}`, { headers: { authorization: `Bearer ${secret}` } }),
+    health: (since, secret = s.secret) => {
+      const path = `/_hubapps/health${since === undefined ? '' : `?since=${since}`}`;
+      return fetchRaw(s.port, path, { headers: { authorization: signCall(secret, 'GET', path).header } });
+    },
     async report(since) {
       const answer = await proxy.health(since);
       if (answer.status !== 200) throw new Error(`health answered ${answer.status}: ${answer.body}`);
@@ -264,4 +294,19 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A browser's way in, as the real flow ends: the service issued a code for this browser's
+ * grant cookie, the browser brings both to the grant endpoint. Returns "hubapps-proxy-ID=…".
+ */
+export async function browserLogin(proxy: RunningProxy, service: FakeService, user = proxy.spec.server.user): Promise<string> {
+  const code = service.grant({ serverId: proxy.spec.server.id, user, next: proxy.spec.prefix });
+  const answer = await proxy.get(`${proxy.spec.prefix}_hubapps/grant?code=${code}`, {
+    accept: 'text/html',
+    cookie: `hubapps-grant-${proxy.spec.server.id}=${TEST_GRANT_NONCE}`,
+  });
+  const cookie = (answer.headers['set-cookie'] ?? []).find((c) => c.startsWith('hubapps-proxy-'));
+  if (answer.status !== 302 || !cookie) throw new Error(`grant login answered ${answer.status}: ${answer.body}`);
+  return cookie.split(';')[0]!;
 }

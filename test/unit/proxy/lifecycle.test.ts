@@ -7,6 +7,7 @@ import { waitFor } from '../../helpers/index.js';
 import { echoApp, familyApp } from './apps.js';
 import { processAlive, runProxy, startProxy, type Catalog, type FakeService, type RunningProxy } from './harness.js';
 import { startBed, tearDown } from './bed.js';
+import { signCall } from '../../../src/proxy/challenge.js';
 
 const AUTH = { authorization: 'token alice-token' };
 
@@ -28,7 +29,7 @@ describe('hubapps-proxy app lifecycle', () => {
     const report = await proxy.ready();
     assert.ok(report.appTarget && 'socket' in report.appTarget, 'target is a socket');
     const socket = report.appTarget.socket;
-    assert.match(socket, /\/sock-41\.sock$/);
+    assert.match(socket, /\/sock\.sock$/);
     const dir = lstatSync(dirname(socket));
     assert.ok(dir.isDirectory());
     assert.equal(dir.mode & 0o777, 0o700);
@@ -88,7 +89,7 @@ describe('hubapps-proxy app lifecycle', () => {
     const report = await proxy.ready();
     const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as { inGroup: number; escaped: number };
     assert.ok(processAlive(pids.inGroup) && processAlive(pids.escaped));
-    const answer = await proxy.get('/_hubapps/shutdown', { authorization: `Bearer ${proxy.spec.secret}` }, 'POST');
+    const answer = await proxy.get('/_hubapps/shutdown', { authorization: signCall(proxy.spec.secret, 'POST', '/_hubapps/shutdown').header }, 'POST');
     assert.equal(answer.status, 202);
     assert.equal((await proxy.exited).code, 0);
     assert.equal(processAlive(report.appPid!), false, 'app');

@@ -46,6 +46,8 @@ describe('hubapps-proxy start', () => {
     assert.equal(none.status, 401);
     const shutdown = await proxy.get('/_hubapps/shutdown', { authorization: 'Bearer nope' }, 'POST');
     assert.equal(shutdown.status, 401);
+    const plain = await proxy.get('/_hubapps/health', { authorization: `Bearer ${proxy.spec.secret}` });
+    assert.equal(plain.status, 401, 'the secret itself is no longer a credential on the wire');
     assert.equal((await proxy.report()).state, 'ready');
   });
 
@@ -108,9 +110,16 @@ describe('hubapps-proxy start', () => {
 
   it('with --expect-user-check refuses a request for another user (exit 4)', async () => {
     const spec = makeSpec({ catalog, app: 'echo', service, user: 'somebody-else' }, 1);
-    const proxy = track(runProxy(spec, ['--catalog-dir', catalog.dir, '--expect-user-check']));
+    const proxy = track(runProxy(spec, ['--catalog-dir', catalog.dir, '--expect-user-check', '--allowed-group', 'nogroup']));
     assert.equal((await proxy.exited).code, PROXY_EXIT.wrongUser);
     assert.match(proxy.output(), /request is for 'somebody-else'/);
+  });
+
+  it('with --expect-user-check refuses to start without the policy the installed wrapper passes (exit 2)', async () => {
+    const spec = makeSpec({ catalog, app: 'echo', service, user: userInfo().username }, 1);
+    const proxy = track(runProxy(spec, ['--catalog-dir', catalog.dir, '--expect-user-check']));
+    assert.equal((await proxy.exited).code, PROXY_EXIT.badRequest);
+    assert.match(proxy.output(), /needs --allowed-group/);
   });
 
   it('starts the app with a clean environment that never holds the secret', async () => {

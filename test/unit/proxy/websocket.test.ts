@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { echoApp } from './apps.js';
-import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { Catalog, browserLogin, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
 
 interface Hello {
   url: string;
@@ -77,8 +77,7 @@ describe('hubapps-proxy WebSockets', () => {
   });
 
   it('accepts the session cookie of a browser login and strips it before the app', async () => {
-    const login = await proxy.get('/apps/alice/ws/?token=alice-token');
-    const session = login.headers['set-cookie']![0]!.split(';')[0]!;
+    const session = await browserLogin(proxy, service);
     const { ws, hello } = await open(url, { origin: 'https://hub.example.org', cookie: `${session}; keep=1` });
     ws.close();
     assert.equal(hello.cookie, 'keep=1');

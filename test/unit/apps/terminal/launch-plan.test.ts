@@ -16,10 +16,12 @@ const REQUEST = {
   secret: 'not-used-by-the-plan-0123456789',
   publicOrigin: 'https://hub.example.org',
   allowedOrigins: [],
+  framing: { frames: 'server', popups: 'isolate' },
   prefix: '/apps/alice/shell/',
   serviceUrl: 'http://127.0.0.1:10101/services/hubapps/',
   stopGraceMs: 1000,
   readyTimeoutMs: 5000,
+  logMaxBytes: 1 << 20,
 } satisfies StartRequest;
 
 const TERMINAL: CatalogApp = {

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { isRoot, requirePrerequisite } from '../helpers/index.js';
+import { waitFor } from '../helpers/wait.js';
+import { TEST_USERS } from '../system/harness.js';
+import { chromiumInstalled, hubLogin, launchChromium, newContext } from './browser.js';
+import { jupyterhubInstalled } from './hub.js';
+import { waitForLauncher, waitUntilReady } from './launcher-page.js';
+import { HubStack, launcherBuilt } from './stack.js';
+
+const { alice } = TEST_USERS;
+/** The service's reconcile_interval in HubStack, in seconds. */
+const RECONCILE_S = 1;
+/** JupyterHub's route check in this test (the setting docs/install.md names); 300 s by default. */
+const HUB_CHECK_S = 5;
+
+describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty routing table) behind a real JupyterHub', function () {
+  this.timeout(120_000);
+  const stack = new HubStack({ chpDefaultTarget: true, hubConfig: `c.JupyterHub.last_activity_interval = ${HUB_CHECK_S}` });
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const url = (path: string) => `${stack.publicUrl}${path}`;
+  const answers = async (path: string) => {
+    const res = await fetch(url(path), { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.status === 200;
+  };
+
+  before(async function () {
+    this.timeout(180_000);
+    requirePrerequisite(this, isRoot(), 'needs root (real sudo, test Unix accounts)');
+    requirePrerequisite(this, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
+    requirePrerequisite(this, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
+    requirePrerequisite(this, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
+    await stack.setUp();
+    browser = await launchChromium();
+    context = await newContext(browser);
+    page = await context.newPage();
+    await hubLogin(page, stack.publicUrl, alice, stack.password);
+    await waitForLauncher(page, alice);
+    await page.getByRole('button', { name: 'Start Echo', exact: true }).click();
+    await waitUntilReady(page);
+    await page.locator('#progress-open').click();
+    await page.locator('#who', { hasText: `echo app of ${alice}` }).waitFor();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    process.stderr.write(`--- hubapps service (tail) ---\n${stack.service?.output().slice(-6000)}\n--- jupyterhub (tail) ---\n${stack.hub?.output().slice(-4000)}\n`);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.close();
+    await stack.tearDown();
+  });
+
+  it('brings back the hub login at once (CHP --default-target at the hub), and the launcher and a running app within a reconcile interval', async () => {
+    // While JupyterHub owns the service route, hubapps leaves it alone.
+    assert.equal((await stack.chpRoute('/services/hubapps'))?.jupyterhub, true);
+    const killedAt = Date.now();
+    await stack.killAndRestartChp();
+    const restartedAt = Date.now();
+    assert.equal(await stack.chpRoute('/services/hubapps'), undefined, 'the new CHP starts with an empty table');
+    const since = async (what: string, check: () => Promise<boolean>) => {
+      await waitFor(() => check().catch(() => false), { timeout: 30_000, interval: 100, what });
+      return Date.now() - restartedAt;
+    };
+    const [login, launcher, app] = await Promise.all([
+      since('the hub login page through CHP', () => answers('/hub/login')),
+      since('the launcher through CHP', () => answers('/services/hubapps/api/health')),
+      since("alice's app through CHP", async () => {
+        const res = await page.goto(url(`/apps/${alice}/echo/`));
+        return res?.status() === 200 && (await page.locator('#who').textContent()) === `echo app of ${alice}`;
+      }),
+    ]);
+    process.stdout.write(
+      `      CHP restart (kill -9 took ${restartedAt - killedAt} ms to a listening CHP): hub login back after ${login} ms, launcher after ${launcher} ms, alice's app after ${app} ms (reconcile_interval ${RECONCILE_S} s)\n`,
+    );
+    const route = await stack.chpRoute('/services/hubapps');
+    assert.ok(route, 'no service route');
+    assert.equal(route.hubapps, true, 'hubapps filled in the service route');
+    assert.equal(route.jupyterhub, undefined, "hubapps' stand-in carries no JupyterHub tag, so the hub neither deletes nor keeps it as its own");
+    await page.goto(url('/services/hubapps/'));
+    await waitForLauncher(page, alice);
+  });
+
+  it("hands the service route back to JupyterHub at the hub's next route check, and never takes it again", async () => {
+    await waitFor(async () => (await stack.chpRoute('/services/hubapps'))?.jupyterhub === true, {
+      timeout: (HUB_CHECK_S + 15) * 1000,
+      interval: 200,
+      what: 'JupyterHub to put its own service route back',
+    });
+    await sleep(5 * RECONCILE_S * 1000);
+    const route = await stack.chpRoute('/services/hubapps');
+    assert.equal(route?.jupyterhub, true);
+    assert.equal(route?.hubapps, undefined);
+    assert.doesNotMatch(stack.service!.output(), /route change failed|chp_route_foreign/);
+    assert.ok(await answers('/services/hubapps/api/health'));
+  });
+});
