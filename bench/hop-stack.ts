@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { compileCatalog } from '../src/catalog/compile.js';
 import { startChp, type RunningChp } from '../src/chp/chp-process.js';
 import { freePort } from '../src/chp/free-port.js';
+import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/proxy/protocol.js';
 import { jspAvailable, startJsp } from './jsp.js';
 import { descendants, type Child, type Processes } from './procs.js';
@@ -35,6 +37,8 @@ export interface HopPath {
   headers: Record<string, string>;
   /** The server-side processes on this path (app, CHP, the hop): their CPU time per request is reported. */
   cpuPids: number[];
+  /** The hop process alone (empty for paths without a hop). */
+  hopPids: number[];
 }
 
 export interface HopStack {
@@ -93,24 +97,25 @@ export async function startHopStack(procs: Processes, opts: { withToken: boolean
 
 function buildPaths(chp: RunningChp, proxy: StartedProxy, bare: Child, jsp: Child | null, withToken: boolean): HopPath[] {
   const origin = chp.proxyUrl;
-  const path = (key: PathKey, label: string, base: string, headers: Record<string, string>, cpuPids: number[]): HopPath => ({
+  const path = (key: PathKey, label: string, base: string, headers: Record<string, string>, cpuPids: number[], hopPids: number[] = []): HopPath => ({
     key,
     label,
     url: `${base}/`,
     wsUrl: `${base.replace(/^http/, 'ws')}/`,
     headers,
     cpuPids,
+    hopPids,
   });
   const app = proxy.appPid;
   const hubapps = [chp.pid, proxy.child.pid, app];
   const paths = [
     path('direct', 'app direct', `http://127.0.0.1:${proxy.appPort}`, {}, [app]),
     path('chp', 'CHP -> app', `${origin}/direct`, {}, [chp.pid, app]),
-    path('bare', 'CHP -> bare http-proxy-3 -> app', `${origin}/bare`, {}, [chp.pid, bare.pid, app]),
-    path('hubapps', 'CHP -> hubapps-proxy -> app (cookie)', `${origin}/apps/bench/hop`, { cookie: proxy.cookie }, hubapps),
+    path('bare', 'CHP -> bare http-proxy-3 -> app', `${origin}/bare`, {}, [chp.pid, bare.pid, app], [bare.pid]),
+    path('hubapps', 'CHP -> hubapps-proxy -> app (cookie)', `${origin}/apps/bench/hop`, { cookie: proxy.cookie }, hubapps, [proxy.child.pid]),
   ];
-  if (withToken) paths.push(path('hubapps-token', 'CHP -> hubapps-proxy -> app (token header)', `${origin}/apps/bench/hop`, { authorization: `token ${TOKEN}` }, hubapps));
-  if (jsp) paths.push(path('jsp', 'CHP -> jupyter-server-proxy -> app', `${origin}/apps/bench/jsp`, {}, [chp.pid, jsp.pid]));
+  if (withToken) paths.push(path('hubapps-token', 'CHP -> hubapps-proxy -> app (token header)', `${origin}/apps/bench/hop`, { authorization: `token ${TOKEN}` }, hubapps, [proxy.child.pid]));
+  if (jsp) paths.push(path('jsp', 'CHP -> jupyter-server-proxy -> app', `${origin}/apps/bench/jsp`, {}, [chp.pid, jsp.pid], [jsp.pid]));
   return paths;
 }
 
@@ -127,6 +132,8 @@ async function startProxy(procs: Processes, dir: string, publicOrigin: string, s
   const catalog = join(dir, 'apps.d');
   await mkdir(catalog);
   await writeFile(join(catalog, 'tiny.yaml'), stringify({ title: 'Tiny', command: [process.execPath, TINY_APP, '{port}'] }));
+  // As `hubapps check-config` leaves a production catalog: the proxy reads the compiled form.
+  compileCatalog(catalog);
   const port = await freePort('127.0.0.1');
   const spec: StartRequest = {
     op: 'start',
@@ -145,7 +152,7 @@ async function startProxy(procs: Processes, dir: string, publicOrigin: string, s
     readyTimeoutMs: 15_000,
     logMaxBytes: 1 << 20,
   };
-  const child = procs.start('hubapps-proxy', process.execPath, [PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
+  const child = procs.start('hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
   const report = await waitHealthy(port, spec.secret, child);
   if (!report.appTarget || !('port' in report.appTarget)) throw new Error('hubapps-proxy reports no app port');
   // A browser's way in: the access code bound to its grant cookie.

@@ -33,7 +33,9 @@ export interface HttpFigure {
   errors: number;
   /** CPU time of the path's server-side processes per request, µs (median of rounds). */
   cpuUs: number;
-  rounds: (WrkResult & { cpuUs: number })[];
+  /** The same for the hop process alone (0 for paths without a hop). */
+  hopCpuUs: number;
+  rounds: (WrkResult & Cpu)[];
 }
 
 export interface WsFigure {
@@ -47,15 +49,23 @@ export interface WsFigure {
   msgsPerSMany: number;
   /** CPU time of the path's server-side processes per echoed message in the many-connection run, µs. */
   cpuUs: number;
-  rounds: { one: WsResult; many: WsResult & { cpuUs: number } }[];
+  hopCpuUs: number;
+  rounds: { one: WsResult; many: WsResult & Cpu }[];
 }
 
-/** Run `fn` and return its result with the CPU µs the path's processes spent per unit of `count`. */
-async function withCpu<T>(pids: readonly number[], fn: () => Promise<T>, count: (r: T) => number): Promise<T & { cpuUs: number }> {
-  const total = () => pids.reduce((a, pid) => a + cpuMs(pid), 0);
-  const before = total();
+interface Cpu {
+  cpuUs: number;
+  hopCpuUs: number;
+}
+
+/** Run `fn` and return its result with the CPU µs the path's processes (and its hop alone) spent per unit of `count`. */
+async function withCpu<T>(p: HopPath, fn: () => Promise<T>, count: (r: T) => number): Promise<T & Cpu> {
+  const total = (pids: readonly number[]) => pids.reduce((a, pid) => a + cpuMs(pid), 0);
+  const before = total(p.cpuPids);
+  const hopBefore = total(p.hopPids);
   const r = await fn();
-  return { ...r, cpuUs: ((total() - before) * 1000) / Math.max(1, count(r)) };
+  const n = Math.max(1, count(r));
+  return { ...r, cpuUs: ((total(p.cpuPids) - before) * 1000) / n, hopCpuUs: ((total(p.hopPids) - hopBefore) * 1000) / n };
 }
 
 function rotated<T>(items: readonly T[], by: number): T[] {
@@ -67,11 +77,11 @@ export async function measureHttp(paths: readonly HopPath[], s: HopSettings, not
   if (s.warmSeconds > 0) {
     for (const p of paths) await runWrk(p.url, { connections: Math.max(...s.connections), seconds: s.warmSeconds, headers: p.headers });
   }
-  const results = new Map<string, (WrkResult & { cpuUs: number })[]>();
+  const results = new Map<string, (WrkResult & Cpu)[]>();
   for (let round = 0; round < s.rounds; round++) {
     for (const connections of s.connections) {
       for (const p of rotated(paths, round)) {
-        const r = await withCpu(p.cpuPids, () => runWrk(p.url, { connections, seconds: s.seconds, headers: p.headers }), (x) => x.requests);
+        const r = await withCpu(p, () => runWrk(p.url, { connections, seconds: s.seconds, headers: p.headers }), (x) => x.requests);
         const key = `${p.key}/${connections}`;
         results.set(key, [...(results.get(key) ?? []), r]);
       }
@@ -91,6 +101,7 @@ export async function measureHttp(paths: readonly HopPath[], s: HopSettings, not
         p99: median(rounds.map((r) => r.p99)),
         errors: rounds.reduce((a, r) => a + r.errors, 0),
         cpuUs: median(rounds.map((r) => r.cpuUs)),
+        hopCpuUs: median(rounds.map((r) => r.hopCpuUs)),
         rounds,
       });
     }
@@ -103,7 +114,7 @@ export async function measureWs(paths: readonly HopPath[], s: HopSettings, note:
   for (let round = 0; round < s.rounds; round++) {
     for (const p of rotated(paths, round)) {
       const one = await runWsEcho(p.wsUrl, { connections: 1, seconds: s.wsSeconds, headers: p.headers });
-      const many = await withCpu(p.cpuPids, () => runWsEcho(p.wsUrl, { connections: s.wsConnections, seconds: s.wsSeconds, headers: p.headers }), (x) => x.messages);
+      const many = await withCpu(p, () => runWsEcho(p.wsUrl, { connections: s.wsConnections, seconds: s.wsSeconds, headers: p.headers }), (x) => x.messages);
       results.set(p.key, [...(results.get(p.key) ?? []), { one, many }]);
     }
     note(`websocket round ${round + 1}/${s.rounds} done`);
@@ -118,6 +129,7 @@ export async function measureWs(paths: readonly HopPath[], s: HopSettings, note:
       msgsPerS1: median(rounds.map((r) => r.one.msgsPerS)),
       msgsPerSMany: median(rounds.map((r) => r.many.msgsPerS)),
       cpuUs: median(rounds.map((r) => r.many.cpuUs)),
+      hopCpuUs: median(rounds.map((r) => r.many.hopCpuUs)),
       rounds,
     };
   });

@@ -51,20 +51,20 @@ function machine(r: BenchResults): string {
 function hop(h: HopReport): string {
   const out: string[] = ['## HTTP through each path', ''];
   const s = h.settings;
-  out.push(`wrk -t1 --latency, keep-alive, 1 KiB responses; ${s.rounds} round(s) of ${s.seconds} s per path and connection count, paths in rotated order; medians of the rounds. CPU: user+system time of the path's server-side processes (app, CHP, hop) per request.`, '');
+  out.push(`wrk -t1 --latency, keep-alive, 1 KiB responses; ${s.rounds} round(s) of ${s.seconds} s per path and connection count, paths in rotated order; medians of the rounds. CPU: user+system time of the path's server-side processes (app, CHP, hop) per request; hop CPU: the hop process alone.`, '');
   for (const c of s.connections) {
     const chp = h.http.find((x) => x.path === 'chp' && x.connections === c)!;
     const rows = h.http
       .filter((x) => x.connections === c)
-      .map((x) => [x.label, n0(x.rps), n3(x.p50), n2(x.p99), n0(x.cpuUs), n2(ratio(x.rps, chp.rps)), n2(ratio(x.p99, chp.p99)), String(x.errors)]);
-    out.push(`${c} connection${c > 1 ? 's' : ''}:`, '', table(['path', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'req/s vs CHP->app', 'p99 vs CHP->app', 'errors'], rows), '');
+      .map((x) => [x.label, n0(x.rps), n3(x.p50), n2(x.p99), n0(x.cpuUs), x.hopCpuUs > 0 ? n0(x.hopCpuUs) : '-', n2(ratio(x.rps, chp.rps)), n2(ratio(x.p99, chp.p99)), String(x.errors)]);
+    out.push(`${c} connection${c > 1 ? 's' : ''}:`, '', table(['path', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'hop CPU µs/req', 'req/s vs CHP->app', 'p99 vs CHP->app', 'errors'], rows), '');
   }
   out.push('## WebSocket echo', '', `64-byte messages, each connection waits for its echo; ${s.wsSeconds} s per path and round. RTT from one connection; messages/s from 1 and ${s.wsConnections} connections.`, '');
   const chpWs = h.ws.find((w) => w.path === 'chp')!;
   out.push(
     table(
-      ['path', 'RTT p50 ms', 'RTT p99 ms', 'msg/s (1 conn)', `msg/s (${s.wsConnections} conn)`, `vs CHP->app (${s.wsConnections} conn)`, 'CPU µs/msg'],
-      h.ws.map((w) => [w.label, n3(w.rttP50), n3(w.rttP99), n0(w.msgsPerS1), n0(w.msgsPerSMany), n2(ratio(w.msgsPerSMany, chpWs.msgsPerSMany)), n0(w.cpuUs)]),
+      ['path', 'RTT p50 ms', 'RTT p99 ms', 'msg/s (1 conn)', `msg/s (${s.wsConnections} conn)`, `vs CHP->app (${s.wsConnections} conn)`, 'CPU µs/msg', 'hop CPU µs/msg'],
+      h.ws.map((w) => [w.label, n3(w.rttP50), n3(w.rttP99), n0(w.msgsPerS1), n0(w.msgsPerSMany), n2(ratio(w.msgsPerSMany, chpWs.msgsPerSMany)), n0(w.cpuUs), w.hopCpuUs > 0 ? n0(w.hopCpuUs) : '-']),
     ),
     '',
   );
@@ -104,6 +104,14 @@ function spawn(s: SpawnReport): string {
     '',
   ];
   if (s.concurrent) out.push(`All ${s.concurrent.n} concurrent starts answered within ${n0(s.concurrent.wallMs)} ms.`, '');
+  if (s.startCost) {
+    out.push('Where a proxy start goes (no sudo; medians; CPU of the process at that moment, 10 ms ticks):', '');
+    out.push(table(['start', 'wall ms', 'CPU ms'], s.startCost.map((c) => [c.label, n0(c.wallMs), n0(c.cpuMs)])), '');
+  }
+  if (s.burst) {
+    const failed = s.burst.failures.length > 0 ? ` Failures: ${s.burst.failures.slice(0, 3).join('; ')}` : '';
+    out.push(`${s.burst.n} concurrent starts: ${s.burst.succeeded} succeeded, all answered within ${n0(s.burst.wallMs)} ms.${failed}`, '');
+  }
   if (s.sudo) out.push(`The proxy's 'version' op as the service user: ${n1(s.sudo.withSudoMs)} ms through \`sudo -n -u USER\`, ${n1(s.sudo.withoutSudoMs)} ms without (medians of ${s.sudo.n}); sudo's own cost is the difference.`, '');
   return out.join('\n');
 }
@@ -139,6 +147,8 @@ function scale(s: ScaleReport): string {
         [`${s.servers} servers, after the restart`, m.afterRestart ? n1(m.afterRestart.rss) : 'n/a', m.afterRestart ? n1(m.afterRestart.pss) : 'n/a'],
       ],
     ),
+    '',
+    `The ${s.proxiesMemory.count} idle hubapps-proxy processes together: PSS ${n1(s.proxiesMemory.pss)} MB (${n1(s.proxiesMemory.pss / Math.max(1, s.proxiesMemory.count))} MB each), RSS ${n1(s.proxiesMemory.rss)} MB summed (shared pages counted once per process).`,
     '',
   ].join('\n');
 }

@@ -6,16 +6,19 @@
  * server is re-adopted.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { compileCatalog } from '../src/catalog/compile.js';
 import { startChp, type RunningChp } from '../src/chp/chp-process.js';
 import { freePort } from '../src/chp/free-port.js';
 import { ApiClient } from './api-client.js';
 import { instantApp } from './instant-app.js';
-import { memoryOf, Processes, type Memory } from './procs.js';
+import { descendants, memoryOf, Processes, type Memory } from './procs.js';
+import { PROXY_MAIN } from './hop-stack.js';
 import { measureApi, measureReconcile, type ApiLatency, type ReconcileFigure } from './scale-measure.js';
 import { killLeftovers, restartAndAdopt, type Restart } from './scale-restart.js';
 import type { RunContext } from './run-context.js';
@@ -34,6 +37,8 @@ export interface ScaleReport {
   /** Seconds to start all servers, in batches of startBatch awaited until running. */
   rampS: number;
   serviceMemory: { idle: Memory; loaded: Memory; afterRestart: Memory | null };
+  /** The idle hubapps-proxy processes of all servers, summed (MB). */
+  proxiesMemory: { count: number; pss: number; rss: number };
   api: ApiLatency;
   reconcile: ReconcileFigure;
   restart: Restart;
@@ -82,22 +87,37 @@ export async function runScaleSection(s: ScaleSettings, ctx: RunContext): Promis
     const api = await measureApi(env.api, s);
     const reconcile = await measureReconcile(env, s.reconcileWaitS);
     const loaded = memoryOf(service.pid);
+    const proxiesMemory = proxiesOf(service.pid);
     const restarted = await restartAndAdopt(env, service, s.servers, note);
     service = restarted.service;
     await sleep(1000);
     const afterRestart = memoryOf(service.pid);
     await stopServers(env.api, note);
-    return { servers: s.servers, rampS, serviceMemory: { idle, loaded, afterRestart }, api, reconcile, restart: restarted.figure, reconcileIntervalS: RECONCILE_INTERVAL_S };
+    return { servers: s.servers, rampS, serviceMemory: { idle, loaded, afterRestart }, proxiesMemory, api, reconcile, restart: restarted.figure, reconcileIntervalS: RECONCILE_INTERVAL_S };
   } finally {
     await cleanup();
     forget();
   }
 }
 
+/** The service's hubapps-proxy children (the local launcher starts them), their memory summed. */
+function proxiesOf(servicePid: number): ScaleReport['proxiesMemory'] {
+  const proxies = descendants(servicePid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PROXY_MAIN);
+    } catch {
+      return false;
+    }
+  });
+  const mems = proxies.map((pid) => memoryOf(pid));
+  return { count: mems.length, pss: mems.reduce((a, m) => a + m.pss, 0), rss: mems.reduce((a, m) => a + m.rss, 0) };
+}
+
 async function prepare(procs: Processes, chp: RunningChp, chpToken: string, dir: string): Promise<ScaleEnv> {
   const catalog = join(dir, 'apps.d');
   await mkdir(catalog);
   await writeFile(join(catalog, 'instant.yaml'), stringify(instantApp()));
+  compileCatalog(catalog);
   const port = await freePort('127.0.0.1');
   const adminToken = randomBytes(24).toString('base64url');
   const config = {

@@ -6,7 +6,7 @@ import type { HopOptions } from './hop-section.js';
 
 export interface Settings {
   hop: HopOptions;
-  spawn: { sequential: number; concurrent: number; sudoRuns: number };
+  spawn: { sequential: number; concurrent: number; burst: number; sudoRuns: number };
   scale: { servers: number; startBatch: number; listCalls: number; startStopCalls: number; reconcileWaitS: number };
 }
 
@@ -24,7 +24,7 @@ export function settingsFor(quick: boolean): Settings {
       withJsp: true,
       warmupRequests: 100,
     },
-    spawn: quick ? { sequential: 3, concurrent: 3, sudoRuns: 3 } : { sequential: 50, concurrent: 20, sudoRuns: 20 },
+    spawn: quick ? { sequential: 3, concurrent: 3, burst: 5, sudoRuns: 3 } : { sequential: 50, concurrent: 20, burst: 50, sudoRuns: 20 },
     scale: quick
       ? { servers: 10, startBatch: 10, listCalls: 30, startStopCalls: 3, reconcileWaitS: 3 }
       : { servers: 200, startBatch: 10, listCalls: 200, startStopCalls: 20, reconcileWaitS: 10 },

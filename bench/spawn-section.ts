@@ -15,6 +15,7 @@ import { ApiClient, firstAnswer } from './api-client.js';
 import { INSTANT_APP_BODY, instantApp, instantAppStartupMs } from './instant-app.js';
 import { timelineOf, TIMELINE_PARTS, type SpawnTimeline } from './spawn-timeline.js';
 import type { RunContext } from './run-context.js';
+import { measureStartCost, type StartCostFigure } from './start-cost.js';
 import { median, percentile } from './stats.js';
 
 export interface Spread {
@@ -38,17 +39,21 @@ export interface SpawnReport {
   appStartupMs: number;
   sequential: SpawnStats | null;
   concurrent: (SpawnStats & { wallMs: number }) | null;
+  /** A larger burst of concurrent starts: do they all succeed? */
+  burst: { n: number; succeeded: number; wallMs: number; failures: string[] } | null;
   /** DELETE of a running server, answered once it is stopped (sequential runs). */
   stop: Spread | null;
+  /** Where a proxy start's time and CPU go, without sudo (start-cost.ts). */
+  startCost: StartCostFigure[] | null;
   /** Medians of the proxy's 'version' op as the service user, with and without `sudo -n -u USER`. */
   sudo: { withSudoMs: number; withoutSudoMs: number; n: number } | null;
 }
 
 const USER = TEST_USERS.alice;
 
-export async function runSpawnSection(opts: { sequential: number; concurrent: number; sudoRuns: number }, ctx: RunContext): Promise<SpawnReport> {
+export async function runSpawnSection(opts: { sequential: number; concurrent: number; burst: number; sudoRuns: number }, ctx: RunContext): Promise<SpawnReport> {
   const note = ctx.note;
-  const none = (skipped: string): SpawnReport => ({ skipped, setupS: 0, appStartupMs: Number.NaN, sequential: null, concurrent: null, stop: null, sudo: null });
+  const none = (skipped: string): SpawnReport => ({ skipped, setupS: 0, appStartupMs: Number.NaN, sequential: null, concurrent: null, burst: null, stop: null, sudo: null, startCost: null });
   if (process.getuid?.() !== 0) return none('needs root (test accounts, sudoers rule, root-owned installation)');
   const busy = await testAccountsBusy();
   if (busy) return none(`the hubapps-t-* test accounts are in use (${busy}): system tests running?`);
@@ -77,13 +82,26 @@ export async function runSpawnSection(opts: { sequential: number; concurrent: nu
     const wallMs = performance.now() - w0;
     await Promise.all(names.map((n) => api.call('DELETE', `/users/${USER}/servers/${n}`)));
     note(`${opts.concurrent} concurrent starts done`);
+    const burst = await startBurst(stack, api, opts.burst);
+    note(`${opts.burst} concurrent starts: ${burst.succeeded} succeeded`);
     const sudo = await sudoCost(stack, opts.sudoRuns);
     const app = await instantAppStartupMs(opts.sudoRuns);
-    return { skipped: null, setupS, appStartupMs: app, sequential: stats(seq, app), concurrent: { ...stats(con, app), wallMs }, stop: spread(stops), sudo };
+    const startCost = await measureStartCost(opts.sudoRuns);
+    return { skipped: null, setupS, appStartupMs: app, sequential: stats(seq, app), concurrent: { ...stats(con, app), wallMs }, burst, stop: spread(stops), sudo, startCost };
   } finally {
     await stack.tearDown();
     forget();
   }
+}
+
+async function startBurst(stack: SystemStack, api: ApiClient, n: number): Promise<NonNullable<SpawnReport['burst']>> {
+  const names = Array.from({ length: n }, (_, i) => `burst-${i}`);
+  const w0 = performance.now();
+  const results = await Promise.allSettled(names.map((name) => startOne(stack, api, name)));
+  const wallMs = performance.now() - w0;
+  await Promise.all(names.map((name) => api.call('DELETE', `/users/${USER}/servers/${name}`)));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : []));
+  return { n, succeeded: n - failures.length, wallMs, failures };
 }
 
 async function startOne(stack: SystemStack, api: ApiClient, name: string): Promise<SpawnTimeline> {

@@ -1,14 +1,8 @@
 import { z } from 'zod';
+import { BUILTIN_APPS, type BuiltinApp } from './constants.js';
 import { slurmAppSchema } from './slurm.js';
 
-/** The placeholders an app's command and environment may use. */
-export const PLACEHOLDERS = ['port', 'unix_socket', 'base_url', 'user', 'server', 'home'] as const;
-export type Placeholder = (typeof PLACEHOLDERS)[number];
-export type PlaceholderValues = Record<Placeholder, string>;
-
-/** Apps that ship with hubapps and run inside the user's hubapps-proxy (src/apps/). */
-export const BUILTIN_APPS = ['terminal'] as const;
-export type BuiltinApp = (typeof BUILTIN_APPS)[number];
+export { BUILTIN_APPS, PLACEHOLDERS, type BuiltinApp, type Placeholder, type PlaceholderValues } from './constants.js';
 
 /** One file in apps.d/: NAME.yaml. The app's name is the file name. */
 export const appSchema = z.strictObject({

@@ -5,11 +5,15 @@
  * allows the wrapper with no arguments at all, so the catalog directory is written into it.
  */
 
+import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
+
 export interface WrapperTarget {
   /** Variables of a clean environment (`env -i NAME=VALUE ...`); unset: the caller's environment. */
   cleanEnv?: string[];
   /** Absolute path of the node binary: never looked up in PATH, which sudo replaces. */
   node: string;
+  /** Options for node itself (V8 flags), before the entry point. */
+  nodeFlags?: readonly string[];
   /** The JavaScript entry point. */
   main: string;
   args: string[];
@@ -22,7 +26,7 @@ const ENV = '/usr/bin/env';
 /** `#!/bin/sh` + `exec [env -i VARS] NODE MAIN ARGS`, every word quoted for sh where needed. */
 export function wrapperScript(target: WrapperTarget, passArgs = false): string {
   const clean = target.cleanEnv ? [ENV, '-i', ...target.cleanEnv] : [];
-  const words = [...clean, target.node, target.main, ...target.args].map(shellQuote).join(' ');
+  const words = [...clean, target.node, ...(target.nodeFlags ?? []), target.main, ...target.args].map(shellQuote).join(' ');
   return `#!/bin/sh\nexec ${words}${passArgs ? ' "$@"' : ''}\n`;
 }
 
@@ -37,9 +41,9 @@ export function proxyArgs(catalogDir: string, policy: ProxyPolicy): string[] {
   return ['--catalog-dir', catalogDir, '--expect-user-check', '--allowed-group', policy.allowedGroup, '--min-uid', String(policy.minUid)];
 }
 
-/** The proxy wrapper as production installs it: a clean environment, the catalog, and the proxy's own checks of who it runs as. */
+/** The proxy wrapper as production installs it: a clean environment, the V8 flags, the catalog, and the proxy's own checks of who it runs as. */
 export function proxyWrapperScript(node: string, libDir: string, catalogDir: string, policy: ProxyPolicy): string {
-  return wrapperScript({ cleanEnv: PROXY_ENV, node, main: `${libDir}/dist/src/proxy/main.js`, args: proxyArgs(catalogDir, policy) });
+  return wrapperScript({ cleanEnv: PROXY_ENV, node, nodeFlags: PROXY_NODE_FLAGS, main: `${libDir}/dist/src/proxy/main.js`, args: proxyArgs(catalogDir, policy) });
 }
 
 /** The CLI wrapper: passes its arguments on. */
@@ -64,9 +68,11 @@ export function parseWrapper(text: string): WrapperTarget | undefined {
     cleanEnv = [];
     while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) cleanEnv.push(words.shift()!);
   }
-  if (words.length < 2) return undefined;
-  const [node, main, ...args] = words as [string, string, ...string[]];
-  return cleanEnv ? { cleanEnv, node, main, args } : { node, main, args };
+  const [node, ...rest] = words;
+  const flags = rest.findIndex((w) => !w.startsWith('-'));
+  if (node === undefined || flags < 0) return undefined;
+  const [main, ...args] = rest.slice(flags) as [string, ...string[]];
+  return { ...(cleanEnv ? { cleanEnv } : {}), node, ...(flags > 0 ? { nodeFlags: rest.slice(0, flags) } : {}), main, args };
 }
 
 export function shellQuote(s: string): string {

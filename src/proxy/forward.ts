@@ -1,15 +1,17 @@
 /**
- * The reverse proxy to the app (http-proxy-3 over a keep-alive agent), for HTTP and
- * WebSocket upgrades, to a loopback port or a unix socket. Requests are adjusted in
- * place before they go (prefix stripped, X-Forwarded-*), bodies stream through untouched.
+ * The reverse proxy to the app, for HTTP (http-hop.ts: an undici pool) and WebSocket
+ * upgrades (ws-hop.ts: a socket pipe), to a loopback port or a unix socket. Requests are
+ * adjusted in place before they go (prefix stripped, X-Forwarded-*), bodies stream
+ * through untouched.
  */
-import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import type { Activity } from './activity.js';
 import type { AppTarget } from './launch-plan.js';
 import { staysOnHost } from './cookie-scope.js';
+import { HttpHop, type ResponseRewrite } from './http-hop.js';
 import { log } from './log.js';
+import { pipeUpgrade } from './ws-hop.js';
 import { PrefixRewriter } from './rewrite.js';
 import { ResponseHeaders, setForwardedHeaders } from './headers.js';
 import type { FramingPolicy } from './protocol.js';
@@ -29,8 +31,7 @@ export interface ForwardOptions {
 }
 
 export class Forwarder {
-  private readonly proxy: ProxyServer;
-  private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 64, scheduling: 'lifo' });
+  private readonly http: HttpHop;
   private readonly base: string;
   private readonly proto: string;
   private readonly publicHost: string;
@@ -47,27 +48,21 @@ export class Forwarder {
     this.appHost = 'port' in opts.target ? `127.0.0.1:${opts.target.port}` : 'localhost';
     this.appOrigin = `http://${this.appHost}`;
     this.onWebError = opts.onError;
-    const target = 'port' in opts.target ? { host: '127.0.0.1', port: opts.target.port } : { host: 'localhost', port: 80, socketPath: opts.target.socket };
-    this.proxy = createProxyServer({ target, agent: this.agent, xfwd: false, ws: true });
-    // Without an 'error' listener http-proxy-3 throws; errors of client sockets on upgrades land here.
-    this.proxy.on('error', (err, req, res) => opts.onError(err, req, res));
-    this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => this.countFrames(proxyReq, socket));
-    this.rewriteResponses();
-    if (opts.ownOrigin) this.keepCookiesOnHost(pub.hostname);
+    this.http = new HttpHop(opts.target, this.rewriteResponses(opts.ownOrigin ? pub.hostname : null), this.onWebError);
   }
 
   web(req: IncomingMessage, res: ServerResponse): void {
     this.prepare(req, false);
-    this.proxy.web(req, res, this.onWebError);
+    this.http.forward(req, res);
   }
 
   ws(req: IncomingMessage, socket: Socket, head: Buffer): void {
     this.prepare(req, true);
-    this.proxy.ws(req, socket, head, this.onWebError);
+    pipeUpgrade(this.opts.target, req, socket, head, this.opts.activity.touch, this.onWebError);
   }
 
   close(): void {
-    this.agent.destroy();
+    this.http.close();
   }
 
   /** Adjust the request in place; `req.url` is known to start with the prefix. */
@@ -87,31 +82,23 @@ export class Forwarder {
     }
   }
 
-  /** WebSocket frames in either direction are activity; listeners go on once http-proxy-3 has piped the pair. */
-  private countFrames(proxyReq: ClientRequest, socket: Socket): void {
-    const touch = this.opts.activity.touch;
-    proxyReq.once('upgrade', (_res: IncomingMessage, proxySocket: Socket) => {
-      queueMicrotask(() => {
-        socket.on('data', touch);
-        proxySocket.on('data', touch);
-      });
-    });
-  }
-
-  private keepCookiesOnHost(host: string): void {
-    this.proxy.on('proxyRes', (proxyRes) => {
-      const cookies = proxyRes.headers['set-cookie'];
-      if (cookies === undefined) return;
-      const kept = cookies.filter((c) => staysOnHost(c, host));
-      if (kept.length < cookies.length) log(`dropped ${cookies.length - kept.length} cookie(s) the app scoped wider than ${host}`);
-      proxyRes.headers['set-cookie'] = kept;
-    });
-  }
-
-  private rewriteResponses(): void {
+  /** Framing and Set-Cookie confinement apply to every answer; prefix rewriting only when the prefix is stripped. */
+  private rewriteResponses(cookieHost: string | null): ResponseRewrite {
     const ownHosts = new Set([this.appHost, `localhost${'port' in this.opts.target ? `:${this.opts.target.port}` : ''}`, this.publicHost]);
     const rewriter = this.opts.stripPrefix ? new PrefixRewriter(this.opts.prefix, ownHosts) : null;
     const headers = new ResponseHeaders(this.opts.prefix, this.opts.framing, rewriter);
-    this.proxy.on('proxyRes', (proxyRes, req) => headers.apply(proxyRes.headers, req.headers.host));
+    return (h: IncomingHttpHeaders, req: IncomingMessage) => {
+      headers.apply(h, req.headers.host);
+      if (cookieHost !== null) keepCookiesOnHost(h, cookieHost);
+    };
   }
+}
+
+/** A server with its own host drops the cookies its app scopes to a wider Domain. */
+function keepCookiesOnHost(headers: IncomingHttpHeaders, host: string): void {
+  const cookies = headers['set-cookie'];
+  if (cookies === undefined) return;
+  const kept = cookies.filter((c) => staysOnHost(c, host));
+  if (kept.length < cookies.length) log(`dropped ${cookies.length - kept.length} cookie(s) the app scoped wider than ${host}`);
+  headers['set-cookie'] = kept;
 }

@@ -81,7 +81,7 @@ class Listener {
   }
 
   upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    // A client that goes away before the upgrade is not worth a log line; http-proxy-3 reports later errors.
+    // A client that goes away before the upgrade is not worth a log line; ws-hop.ts handles later errors.
     socket.on('error', () => undefined);
     const url = req.url ?? '/';
     if (!url.startsWith(this.prefix)) return refuseUpgrade(socket, 404, 'not found');

@@ -4,7 +4,7 @@
  * module reuses this to refuse unknown placeholders when it loads a file.
  */
 import { HubappsError } from '../errors.js';
-import { PLACEHOLDERS, type Placeholder, type PlaceholderValues } from '../catalog/types.js';
+import { PLACEHOLDERS, type Placeholder, type PlaceholderValues } from '../catalog/constants.js';
 
 export type { PlaceholderValues };
 

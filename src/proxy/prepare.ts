@@ -1,11 +1,15 @@
 /**
- * Reading the app from the catalog and planning its launch (argv, environment, target),
- * done in a worker thread that ends right after: the parser and schema libraries it needs
- * would otherwise stay in the memory of every running proxy.
+ * Reading the app from the catalog and planning its launch (argv, environment, target).
+ * The compiled form that check-config writes (src/catalog/compiled-form.ts) is read in
+ * place; without a trustworthy one, the YAML file is read and validated in a worker
+ * thread that ends right after: the parser and schema libraries it needs would otherwise
+ * stay in the memory of every running proxy.
  */
 import { Worker } from 'node:worker_threads';
+import { readCompiledApp } from '../catalog/compiled-form.js';
 import type { CatalogApp } from '../catalog/types.js';
-import type { Account, LaunchPlan } from './launch-plan.js';
+import { HubappsError } from '../errors.js';
+import { planLaunch, type Account, type LaunchPlan } from './launch-plan.js';
 import type { StartRequest } from './protocol.js';
 
 export interface PrepareInput {
@@ -17,7 +21,17 @@ export interface PrepareInput {
 
 export type PrepareOutput = { ok: true; app: CatalogApp; plan: LaunchPlan } | { ok: false; code: string; message: string };
 
-export function prepareLaunch(catalogDir: string, request: StartRequest, account: Account): Promise<PrepareOutput> {
+export async function prepareLaunch(catalogDir: string, request: StartRequest, account: Account): Promise<PrepareOutput> {
+  const app = readCompiledApp(catalogDir, request.app);
+  if (app === null) return inWorker(catalogDir, request, account);
+  try {
+    return { ok: true, app, plan: await planLaunch(app, request, account) };
+  } catch (err) {
+    return { ok: false, code: err instanceof HubappsError ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function inWorker(catalogDir: string, request: StartRequest, account: Account): Promise<PrepareOutput> {
   const { secret: _secret, ...withoutSecret } = request;
   const input: PrepareInput = { catalogDir, request: withoutSecret, account };
   return new Promise((resolve, reject) => {

@@ -23,7 +23,7 @@ import { listenOnNode } from './node-mode.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { AppProcess, describeExit, type AppExit, type RunningApp } from './app-process.js';
 import { startBuiltin } from './builtin.js';
-import { Forwarder } from './forward.js';
+import type { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
 import { sendPage } from './pages.js';
 import { sleep } from './proc.js';
@@ -42,14 +42,26 @@ export class ProxyExit extends Error {
   }
 }
 
+/**
+ * Listens first, so that the service's first health poll is answered as early as possible;
+ * the catalog read and the forwarding core's modules, which only the app needs, load after.
+ */
 export async function runStart(request: StartRequest, catalogDir: string): Promise<void> {
   // stdout and stderr are the same per-server log file: one budget for the app's output and the proxy's lines.
   const output = new LogBudget(process.stderr.fd, request.logMaxBytes);
   useLogBudget(output);
+  const supervisor = new Supervisor(request, output);
+  await supervisor.listen();
   const me = userInfo();
-  const prepared = await prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell });
-  if (!prepared.ok) throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
-  await new Supervisor(request, prepared.app, prepared.plan, output).run();
+  const [prepared, { Forwarder }] = await Promise.all([
+    prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell }),
+    import('./forward.js'),
+  ]);
+  if (!prepared.ok) {
+    supervisor.close();
+    throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
+  }
+  await supervisor.launch(prepared.app, prepared.plan, Forwarder);
 }
 
 class Supervisor {
@@ -61,11 +73,12 @@ class Supervisor {
   private forwarder: Forwarder | null = null;
   private app: RunningApp | null = null;
   private ending = false;
+  /** Known once launch() runs; end() may come before (a signal while the catalog is read). */
+  private catalogApp!: CatalogApp;
+  private plan: LaunchPlan | undefined;
 
   constructor(
     private readonly req: StartRequest,
-    private readonly catalogApp: CatalogApp,
-    private readonly plan: LaunchPlan,
     private readonly output: LogBudget,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
@@ -92,7 +105,7 @@ class Supervisor {
     });
   }
 
-  async run(): Promise<void> {
+  async listen(): Promise<void> {
     let where = `127.0.0.1:${this.req.port}`;
     try {
       if (this.req.node) where = await listenOnNode(this.server, this.req);
@@ -107,13 +120,20 @@ class Supervisor {
       void this.end(`internal error in hubapps-proxy: ${err.message}`, 1);
     });
     log(`listening on ${where} for ${this.req.prefix}`);
-    await this.launch();
   }
 
-  private async launch(): Promise<void> {
-    const plan = this.plan;
+  /** The catalog could not be read: nothing was started, the caller exits. */
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+
+  async launch(catalogApp: CatalogApp, plan: LaunchPlan, forwarder: typeof Forwarder): Promise<void> {
+    if (this.ending) return;
+    this.catalogApp = catalogApp;
+    this.plan = plan;
     this.status.appTarget = plan.target;
-    this.forwarder = new Forwarder({
+    this.forwarder = new forwarder({
       target: plan.target,
       prefix: this.req.prefix,
       stripPrefix: this.catalogApp.strip_prefix,
@@ -127,7 +147,7 @@ class Supervisor {
     let app: RunningApp;
     if (plan.builtin) {
       try {
-        app = await this.startBuiltin();
+        app = await this.startBuiltin(plan);
       } catch (err) {
         return this.end(`cannot start the built-in ${plan.builtin}: ${(err as Error).message}`, 1);
       }
@@ -139,12 +159,12 @@ class Supervisor {
     }
     this.app = app;
     void app.exited.then((exit) => this.onAppExit(exit));
-    void this.awaitReady();
+    void this.awaitReady(plan);
   }
 
-  private startBuiltin(): Promise<RunningApp> {
+  private startBuiltin(plan: LaunchPlan): Promise<RunningApp> {
     return startBuiltin({
-      plan: this.plan,
+      plan,
       base: this.catalogApp.strip_prefix ? '/' : this.req.prefix,
       title: this.catalogApp.title,
       launcher: this.launcher,
@@ -153,8 +173,7 @@ class Supervisor {
     });
   }
 
-  private async awaitReady(): Promise<void> {
-    const plan = this.plan;
+  private async awaitReady(plan: LaunchPlan): Promise<void> {
     const ready = this.catalogApp.ready;
     const started = Date.now();
     this.status.progress('port' in plan.target ? `waiting for port ${plan.target.port}` : 'waiting for socket');
@@ -181,7 +200,7 @@ class Supervisor {
     log(what);
     const reason = wasReady || exit.error ? what : `${what} before it was ready`;
     // A terminal ends when its shell does, whatever the shell's exit status: that is a normal stop.
-    const clean = exit.code === 0 || (this.plan.builtin === 'terminal' && exit.error === null);
+    const clean = exit.code === 0 || (this.plan?.builtin === 'terminal' && exit.error === null);
     void this.end(reason, wasReady && clean ? 0 : 1, exit);
   }
 
@@ -202,7 +221,7 @@ class Supervisor {
       await this.app.stop(this.req.stopGraceMs);
       final ??= await Promise.race([this.app.exited, sleep(1000).then(() => null)]);
     }
-    if ('socket' in this.plan.target) rmSync(this.plan.target.socket, { force: true });
+    if (this.plan && 'socket' in this.plan.target) rmSync(this.plan.target.socket, { force: true });
     this.status.exit = { code: final?.code ?? null, signal: final?.signal ?? null, reason };
     this.status.state = 'exited';
     if (exit) this.status.progress(reason);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
 import { ProcessLauncher } from './process-launcher.js';
 
 export const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
@@ -23,7 +24,7 @@ export class LocalLauncher extends ProcessLauncher {
   }
 
   protected command(_user: string) {
-    return { file: process.execPath, args: [PROXY_MAIN, '--catalog-dir', this.catalogDir] };
+    return { file: process.execPath, args: [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', this.catalogDir] };
   }
 
   protected override environment(): NodeJS.ProcessEnv {

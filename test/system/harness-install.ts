@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, cp, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -8,7 +8,10 @@ import { stringify } from 'yaml';
 import { runOk } from './harness-exec.js';
 import { packageClosure as closureOf } from '../../src/ops/closure.js';
 import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
+import { compileCatalog } from '../../src/catalog/compile.js';
+import { COMPILED_DIR } from '../../src/catalog/compiled-form.js';
 import { PROXY_ENV, proxyArgs, wrapperScript } from '../../src/ops/proxy-wrapper.js';
+import { PROXY_NODE_FLAGS } from '../../src/proxy/node-flags.js';
 import { TEST_GROUP } from './harness-accounts.js';
 
 /**
@@ -64,7 +67,7 @@ export async function installProxy(opts: { root?: string; catalogDir?: string; p
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
   const args = opts.proxyArgs ?? proxyArgs(catalogDir, { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID });
   const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
-  await writeFile(proxyPath, wrapperScript({ cleanEnv: PROXY_ENV, node: process.execPath, main: entry, args }));
+  await writeFile(proxyPath, wrapperScript({ cleanEnv: PROXY_ENV, node: process.execPath, nodeFlags: PROXY_NODE_FLAGS, main: entry, args }));
   await lockDown(root);
   await chmod(proxyPath, 0o755);
   return { root, proxyPath, catalogDir, remove: () => rm(root, { recursive: true, force: true }) };
@@ -100,11 +103,20 @@ async function copyPackages(repo: string, lib: string, packages: Iterable<string
   }
 }
 
-/** Write root-owned NAME.yaml files (0644) into `dir` (0755), as an admin would. Needs root. */
+/**
+ * Write root-owned NAME.yaml files (0644) into `dir` (0755), as an admin would, and compile
+ * them as `hubapps check-config` run by root does; a catalog with an invalid file (some
+ * tests install one on purpose) gets no compiled form, as with check-config. Needs root.
+ */
 export async function installCatalog(dir: string, apps: Record<string, object>): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [name, app] of Object.entries(apps)) {
     await writeFile(join(dir, `${name}.yaml`), stringify(app));
+  }
+  try {
+    compileCatalog(dir);
+  } catch {
+    rmSync(join(dir, COMPILED_DIR), { recursive: true, force: true });
   }
   await lockDown(dir);
 }

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readCompiledApp } from '../../../src/catalog/compiled-form.js';
 import { runCheckConfig } from '../../../src/ops/check-config.js';
 import { bufferIo } from '../../../src/ops/io.js';
 import { tmpDir, type TmpDir } from '../../helpers/index.js';
@@ -46,11 +47,12 @@ describe('hubapps check-config', () => {
     assert.equal(lines.length, 5, err.stderr);
   });
 
-  it('exits 0 and names the apps when all is well, reading credential: secrets through the unit', async () => {
+  it('exits 0, names the apps and compiles them for the proxy when all is well, reading credential: secrets through the unit', async () => {
     writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\n`);
     const io = bufferIo();
     assert.equal(await runCheckConfig(['--config', config, '--unit', unit], io), 0, io.stderr);
-    assert.equal(io.stdout, `${config}: ok\n${catalog}: 1 app(s): good\n`);
+    assert.equal(io.stdout, `${config}: ok\n${catalog}: 1 app(s): good\n${join(catalog, '.compiled')}: 1 app(s) compiled for hubapps-proxy\n`);
+    assert.equal(readCompiledApp(catalog, 'good')?.title !== undefined, true);
   });
 
   it('reports a secret that cannot be found, naming the key', async () => {

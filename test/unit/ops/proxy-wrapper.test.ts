@@ -17,19 +17,20 @@ describe('the wrappers install writes', () => {
   before(async () => (dir = await tmpDir('wrapper')));
   after(() => dir.remove());
 
-  it('writes the proxy wrapper as #!/bin/sh + exec with absolute paths and the fixed arguments', () => {
+  it('writes the proxy wrapper as #!/bin/sh + exec env -i with absolute paths, the proxy\'s V8 flags and the fixed arguments', () => {
     assert.equal(
       proxyWrapperScript('/usr/bin/node', '/usr/lib/hubapps/lib', '/etc/hubapps/apps.d', { allowedGroup: 'hubapps-users', minUid: 1000 }),
-      '#!/bin/sh\nexec /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 /usr/bin/node /usr/lib/hubapps/lib/dist/src/proxy/main.js' +
+      '#!/bin/sh\nexec /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 /usr/bin/node --liftoff-only --max-semi-space-size=1 /usr/lib/hubapps/lib/dist/src/proxy/main.js' +
         ' --catalog-dir /etc/hubapps/apps.d --expect-user-check --allowed-group hubapps-users --min-uid 1000\n',
     );
   });
 
-  it('reads back the clean environment of a proxy wrapper, so doctor finds node and the arguments', () => {
+  it('reads back the clean environment and V8 flags of a proxy wrapper, so doctor finds node and the arguments', () => {
     const text = proxyWrapperScript('/usr/bin/node', '/usr/lib/hubapps/lib', '/etc/hubapps/apps.d', { allowedGroup: 'g', minUid: 2000 });
     assert.deepEqual(parseWrapper(text), {
       cleanEnv: ['PATH=/usr/bin:/bin', 'LANG=C.UTF-8'],
       node: '/usr/bin/node',
+      nodeFlags: ['--liftoff-only', '--max-semi-space-size=1'],
       main: '/usr/lib/hubapps/lib/dist/src/proxy/main.js',
       args: ['--catalog-dir', '/etc/hubapps/apps.d', '--expect-user-check', '--allowed-group', 'g', '--min-uid', '2000'],
     });

@@ -9,13 +9,17 @@ import { NODE, WS_MODULE } from './harness.js';
  * Echo app: answers every request with JSON {url, method, headers, body}; argv[2] is a
  * port or a unix socket path. Special paths: .../login-redirect (Location: /login and
  * cookies with Path=/), .../abs-redirect (absolute Location on its own host),
- * .../stop-listening (closes its listener but keeps running), .../exit-N (exits with N).
+ * .../stop-listening (closes its listener and its connections but keeps running: it can no
+ * longer be reached), .../exit-N (exits with N), .../stream (1 KiB every 5 ms until the
+ * client goes), .../streams (how many streams are open), .../malformed (a response with a
+ * control character in a header, written on the raw socket).
  * With WS_MODULE set it also echoes WebSocket messages.
  */
 const ECHO = `
 import http from 'node:http';
 import { createRequire } from 'node:module';
 const where = process.argv[2];
+let streams = 0;
 const server = http.createServer((req, res) => {
   const url = req.url;
   if (url.endsWith('/login-redirect')) {
@@ -26,7 +30,20 @@ const server = http.createServer((req, res) => {
     res.writeHead(302, { location: 'http://' + req.headers.host + '/abs?x=1' });
     return res.end();
   }
+  if (url.endsWith('/stream')) {
+    streams++;
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const timer = setInterval(() => res.write('x'.repeat(1024)), 5);
+    res.on('close', () => { clearInterval(timer); streams--; });
+    return;
+  }
+  if (url.endsWith('/streams')) return res.end(String(streams));
+  if (url.endsWith('/malformed')) {
+    req.socket.end('HTTP/1.1 200 OK\\r\\nx-bad: a\\u0001b\\r\\ncontent-length: 2\\r\\n\\r\\nok');
+    return;
+  }
   if (url.endsWith('/stop-listening')) {
+    res.writeHead(200, { connection: 'close' });
     res.end('bye');
     server.close();
     setInterval(() => {}, 1000);

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
+import { PROXY_NODE_FLAGS } from '../../../src/proxy/node-flags.js';
 import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
 import { signCall } from '../../../src/proxy/challenge.js';
 
@@ -232,7 +233,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
 }
 
 export function runProxy(spec: unknown, args: string[], stdinText?: string): RunningProxy {
-  const child = spawn(NODE, [MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [...PROXY_NODE_FLAGS, MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
