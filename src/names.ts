@@ -1,6 +1,6 @@
 import { badRequest } from './errors.js';
 
-/** Server and app names: DESIGN.md's rule. They end up in paths, routes and log file names. */
+/** Server and app names: lower case, at most 63 characters, no `..`; they end up in paths, routes and log file names. */
 export const SERVER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /**

@@ -25,9 +25,10 @@ function pids(handle: LaunchHandle): Pids {
 
 /**
  * What SudoLauncher and LocalLauncher share: spawn a detached process with the request
- * on stdin and the log file as stdout/stderr, probe it over loopback, and stop it with the
- * escalation DESIGN.md describes. Subclasses say which command to run, how to recognise
- * their process in /proc, and how to do the last-resort kill.
+ * on stdin and the log file as stdout/stderr, probe it over loopback, and stop it step by
+ * step: the proxy's shutdown endpoint, then SIGTERM to the recorded sudo, then the stop op
+ * run as the user. Subclasses say which command to run, how to recognise their process in
+ * /proc, and how to do the last-resort kill.
  *
  * Tells `onExit` listeners when a process this instance started ends, so the lifecycle can
  * react at once instead of at the next reconcile pass.

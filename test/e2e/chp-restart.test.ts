@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { isRoot, requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
-import { chromiumInstalled, hubLogin, launchChromium, newContext } from './browser.js';
-import { jupyterhubInstalled } from './hub.js';
+import { hubLogin, launchChromium, newContext } from './browser.js';
 import { waitForLauncher, waitUntilReady } from './launcher-page.js';
-import { HubStack, launcherBuilt } from './stack.js';
+import { HubStack, requireHubStackPrerequisites } from './stack.js';
 
 const { alice } = TEST_USERS;
 /** The service's reconcile_interval in HubStack, in seconds. */
@@ -30,10 +28,7 @@ describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty rout
 
   before(async function () {
     this.timeout(180_000);
-    requirePrerequisite(this, isRoot(), 'needs root (real sudo, test Unix accounts)');
-    requirePrerequisite(this, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
-    requirePrerequisite(this, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
-    requirePrerequisite(this, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
+    requireHubStackPrerequisites(this);
     await stack.setUp();
     browser = await launchChromium();
     context = await newContext(browser);
@@ -46,8 +41,7 @@ describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty rout
     await page.locator('#who', { hasText: `echo app of ${alice}` }).waitFor();
   });
   afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    process.stderr.write(`--- hubapps service (tail) ---\n${stack.service?.output().slice(-6000)}\n--- jupyterhub (tail) ---\n${stack.hub?.output().slice(-4000)}\n`);
+    stack.reportFailure(this);
   });
   after(async function () {
     this.timeout(60_000);

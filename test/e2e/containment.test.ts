@@ -12,13 +12,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { isRoot, requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, runOk } from '../system/harness.js';
-import { apiFromPage, chromiumInstalled, launchChromium } from './browser.js';
+import { apiFromPage, launchChromium } from './browser.js';
 import { loginToHubapps } from './hub-login.js';
-import { jupyterhubInstalled } from './hub.js';
-import { HubStack, launcherBuilt } from './stack.js';
+import { HubStack, requireHubStackPrerequisites } from './stack.js';
 
 const { alice, bob } = TEST_USERS;
 const ALICE_ECHO = `/apps/${alice}/echo/`;
@@ -97,10 +95,7 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
 
   before(async function () {
     this.timeout(180_000);
-    requirePrerequisite(this, isRoot(), 'needs root (real sudo, test Unix accounts)');
-    requirePrerequisite(this, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
-    requirePrerequisite(this, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
-    requirePrerequisite(this, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
+    requireHubStackPrerequisites(this);
     await stack.setUp();
     browser = await launchChromium();
     // bob publishes his page in ~/www, as himself.
@@ -127,8 +122,7 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
     assert.match(bobGrantUrl, /_hubapps\/grant\?code=/);
   });
   afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    process.stderr.write(`--- hubapps service (tail) ---\n${stack.service?.output().slice(-4000)}\n`);
+    stack.reportFailure(this);
   });
   after(async function () {
     this.timeout(60_000);

@@ -5,14 +5,12 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { hashSecret } from '../../src/store/auth.js';
-import { isRoot, requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_GROUP, TEST_USERS, repoRoot } from '../system/harness.js';
-import { apiFromPage, chromiumInstalled, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
+import { apiFromPage, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
 import { DOC_VALUES, hubappsSnippet } from './hub-config.js';
 import { loginToHubapps as hubappsLogin } from './hub-login.js';
-import { jupyterhubInstalled } from './hub.js';
-import { HUB_ONLY_USER, HubStack, launcherBuilt } from './stack.js';
+import { HUB_ONLY_USER, HubStack, requireHubStackPrerequisites } from './stack.js';
 
 const { alice, bob, mallory } = TEST_USERS;
 const ALICE_ECHO = `/apps/${alice}/echo/`;
@@ -45,16 +43,12 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
 
   before(async function () {
     this.timeout(120_000);
-    requirePrerequisite(this, isRoot(), 'needs root (real sudo, test Unix accounts)');
-    requirePrerequisite(this, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
-    requirePrerequisite(this, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
-    requirePrerequisite(this, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
+    requireHubStackPrerequisites(this);
     await stack.setUp();
     browser = await launchChromium();
   });
   afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    process.stderr.write(`--- jupyterhub (tail) ---\n${stack.hub?.output().slice(-6000)}\n--- hubapps service (tail) ---\n${stack.service?.output().slice(-6000)}\n`);
+    stack.reportFailure(this);
   });
   after(async function () {
     this.timeout(60_000);

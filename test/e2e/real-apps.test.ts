@@ -4,14 +4,13 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { isRoot, requirePrerequisite } from '../helpers/index.js';
+import { requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, lockDown, runOk } from '../system/harness.js';
-import { apiFromPage, chromiumInstalled, hubLogin, launchChromium, newContext } from './browser.js';
+import { apiFromPage, hubLogin, launchChromium, newContext } from './browser.js';
 import { docRecipe } from './doc-recipes.js';
-import { jupyterhubInstalled } from './hub.js';
 import { waitForLauncher, waitUntilReady } from './launcher-page.js';
-import { HubStack, launcherBuilt } from './stack.js';
+import { HubStack, requireHubStackPrerequisites } from './stack.js';
 
 const { alice } = TEST_USERS;
 const APPS = ['notebook', 'shiny', 'files'] as const;
@@ -69,10 +68,7 @@ describe('e2e: third-party apps from Debian packages, started from the launcher 
 
   before(async function () {
     this.timeout(180_000);
-    requirePrerequisite(this, isRoot(), 'needs root (real sudo, test Unix accounts)');
-    requirePrerequisite(this, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
-    requirePrerequisite(this, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
-    requirePrerequisite(this, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
+    requireHubStackPrerequisites(this);
     requirePrerequisite(this, existsSync('/usr/bin/jupyter-notebook') && existsSync('/usr/share/jupyter/kernels/python3'), 'needs jupyter-notebook and python3-ipykernel');
     requirePrerequisite(this, existsSync('/usr/lib/R/site-library/shiny'), 'needs r-cran-shiny');
     await stack.setUp();
@@ -93,8 +89,7 @@ describe('e2e: third-party apps from Debian packages, started from the launcher 
     await waitForLauncher(launcher, alice);
   });
   afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    process.stderr.write(`--- hubapps service (tail) ---\n${stack.service?.output().slice(-6000)}\n`);
+    stack.reportFailure(this);
   });
   after(async function () {
     this.timeout(60_000);

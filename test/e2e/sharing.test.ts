@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { isRoot, requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
-import { apiFromPage, chromiumInstalled, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
-import { jupyterhubInstalled } from './hub.js';
-import { APPS_DOMAIN, HubStack, launcherBuilt } from './stack.js';
+import { apiFromPage, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
+import { APPS_DOMAIN, HubStack, requireHubStackPrerequisites } from './stack.js';
 
 const { alice, bob, carol } = TEST_USERS;
 /** Seconds between re-validations of a browser's access (config session_revalidate), short so revocation shows quickly. */
@@ -73,16 +71,12 @@ describe('e2e: sharing a server with another user (real sudo, both CHPs, Jupyter
 
   before(async function () {
     this.timeout(150_000);
-    requirePrerequisite(this, isRoot(), 'needs root (real sudo, test Unix accounts)');
-    requirePrerequisite(this, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
-    requirePrerequisite(this, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
-    requirePrerequisite(this, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
+    requireHubStackPrerequisites(this);
     await stack.setUp();
     browser = await launchChromium();
   });
   afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    process.stderr.write(`--- hubapps service (tail) ---\n${stack.service?.output().slice(-6000)}\n`);
+    stack.reportFailure(this);
   });
   after(async function () {
     this.timeout(60_000);

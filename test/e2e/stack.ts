@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
+import { isRoot, requirePrerequisite } from '../helpers/index.js';
 import { freePort } from '../helpers/ports.js';
 import { runAllSteps } from '../helpers/teardown.js';
 import { createServiceState } from '../system/harness-state.js';
@@ -29,7 +30,8 @@ import {
   type InstalledProxy,
 } from '../system/harness.js';
 import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../system/service-process.js';
-import { startHub, type RunningHub } from './hub.js';
+import { chromiumInstalled } from './browser.js';
+import { jupyterhubInstalled, startHub, type RunningHub } from './hub.js';
 
 /**
  * HTML page naming the account it runs as and the visitor the proxy names (X-Hubapps-User); WebSocket messages come back as "echo:<message>".
@@ -74,6 +76,14 @@ export function launcherBuilt(): boolean {
 }
 export const HUB_GROUP = 'hubapps-users';
 
+/** What every HubStack suite needs on this machine; skips (or in CI fails) from a `before` hook. */
+export function requireHubStackPrerequisites(ctx: Mocha.Context): void {
+  requirePrerequisite(ctx, isRoot(), 'needs root (real sudo, test Unix accounts)');
+  requirePrerequisite(ctx, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
+  requirePrerequisite(ctx, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
+  requirePrerequisite(ctx, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
+}
+
 /** Per-server origins in the tests: servers at http://SERVER--USER.apps.localhost:PORT, which Chromium resolves to loopback. */
 export const APPS_DOMAIN = 'apps.localhost';
 
@@ -110,6 +120,12 @@ export class HubStack {
   private chpDefaultTarget?: string;
 
   constructor(private readonly options: HubStackOptions = {}) {}
+
+  /** From an afterEach hook: when the test failed, print the tails of the service's and the hub's output. */
+  reportFailure(ctx: Mocha.Context): void {
+    if (ctx.currentTest?.state !== 'failed') return;
+    process.stderr.write(`--- hubapps service (tail) ---\n${this.service?.output().slice(-6000)}\n--- jupyterhub (tail) ---\n${this.hub?.output().slice(-4000)}\n`);
+  }
 
   /** Where browsers go: CHP's public port, e.g. http://127.0.0.1:PORT */
   get publicUrl(): string {

@@ -15,7 +15,7 @@ import { PROXY_NODE_FLAGS } from '../../src/proxy/node-flags.js';
 import { TEST_GROUP } from './harness-accounts.js';
 
 /**
- * Lays out hubapps-proxy the way production does (DESIGN.md, "Conventions"): root-owned,
+ * Lays out hubapps-proxy the way production does (docs/install.md): root-owned,
  * world-readable, outside the checkout. The checkout may sit under a private directory
  * (/root, /work/...) that test users cannot traverse, and the sudoers rule must point at a
  * file the service user cannot modify.

@@ -85,7 +85,7 @@ describe('system test harness', function () {
       if (standIn) await rm(standIn.root, { recursive: true, force: true });
     });
 
-    it('is systemd/hubapps.sudoers filled in, in the form DESIGN.md gives', () => {
+    it('is systemd/hubapps.sudoers filled in, in the form docs/security.md gives', () => {
       const rules = renderSudoers(svc, TEST_GROUP, standIn.path)
         .split('\n')
         .filter((l) => l.trim() && !l.startsWith('#'));
