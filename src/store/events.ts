@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
-import type { ServerRow, ServerState } from './servers.js';
+import type { ServerState } from './states.js';
 
 export interface EventRow {
   id: number;
@@ -42,7 +42,7 @@ export class EventLog {
   }
 
   append(
-    row: Pick<ServerRow, 'id' | 'user' | 'name'> | null,
+    row: { id: number; user: string; name: string } | null,
     kind: EventRow['kind'],
     state: ServerState | null,
     message: string,

@@ -2,10 +2,9 @@ import type Database from 'better-sqlite3';
 import { conflict, HubappsError } from '../errors.js';
 import type { Db } from './db.js';
 import { EventLog } from './events.js';
+import { ACTIVE_STATES, type ServerState } from './states.js';
 
-export const SERVER_STATES = ['pending', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
-export type ServerState = (typeof SERVER_STATES)[number];
-export const ACTIVE_STATES: readonly ServerState[] = ['pending', 'starting', 'running', 'stopping'];
+export { ACTIVE_STATES, SERVER_STATES, type ServerState } from './states.js';
 
 export interface ServerRow {
   id: number;

@@ -6,7 +6,7 @@
  */
 import { HubappsError } from '../../errors.js';
 import type { RunningApp } from '../../proxy/app-process.js';
-import type { BuiltinContext } from '../../proxy/builtin.js';
+import type { BuiltinContext } from '../../proxy/builtin-context.js';
 import { createTerminalServer, listenSocket } from './server.js';
 import { TerminalSession } from './session.js';
 
