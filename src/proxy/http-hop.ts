@@ -84,6 +84,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (status < 200) return;
     for (const name of RESPONSE_HOP_HEADERS) delete headers[name];
+    // undici gives a header seen once as a string; Node's client (and the rewriters) always give set-cookie as a list.
+    const cookies: unknown = headers['set-cookie'];
+    if (typeof cookies === 'string') headers['set-cookie'] = [cookies];
     this.rewrite?.(headers, this.req);
     try {
       this.res.writeHead(status, statusMessage || undefined, headers);

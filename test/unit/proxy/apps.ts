@@ -8,7 +8,7 @@ import { NODE, WS_MODULE } from './harness.js';
 /**
  * Echo app: answers every request with JSON {url, method, headers, body}; argv[2] is a
  * port or a unix socket path. Special paths: .../login-redirect (Location: /login and
- * cookies with Path=/), .../abs-redirect (absolute Location on its own host),
+ * cookies with Path=/), .../one-cookie (a single Set-Cookie), .../abs-redirect (absolute Location on its own host),
  * .../stop-listening (closes its listener and its connections but keeps running: it can no
  * longer be reached), .../exit-N (exits with N), .../stream (1 KiB every 5 ms until the
  * client goes), .../streams (how many streams are open), .../malformed (a response with a
@@ -25,6 +25,10 @@ const server = http.createServer((req, res) => {
   if (url.endsWith('/login-redirect')) {
     res.writeHead(302, { location: '/login', 'set-cookie': ['app=1; Path=/', 'other=2; Path=/sub; HttpOnly', 'plain=3'] });
     return res.end();
+  }
+  if (url.endsWith('/one-cookie')) {
+    res.writeHead(200, { 'set-cookie': 'only=1; Path=/' });
+    return res.end('one');
   }
   if (url.endsWith('/abs-redirect')) {
     res.writeHead(302, { location: 'http://' + req.headers.host + '/abs?x=1' });

@@ -77,6 +77,12 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
     assert.deepEqual(answer.headers['set-cookie'], ['app=1; Path=/apps/alice/echo/', 'other=2; Path=/apps/alice/echo/sub; HttpOnly', 'plain=3']);
   });
 
+  it('moves the path of a single Set-Cookie under the prefix too', async () => {
+    const answer = await proxy.get(`${base}one-cookie`, AUTH);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.headers['set-cookie'], ['only=1; Path=/apps/alice/echo/']);
+  });
+
   it("refuses paths with '..' segments, also percent-encoded, with 400", async () => {
     for (const path of [`${base}../bob/x`, `${base}a/%2e%2e/b`, `${base}a/%2E%2E`, `${base}..%2fetc`]) {
       const answer = await proxy.get(path, AUTH);
