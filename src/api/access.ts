@@ -1,6 +1,9 @@
 import { bearer, sameSecret, type Identity } from '../auth/identity.js';
-import { HubappsError } from '../errors.js';
+import type { RouterContext } from '@koa/router';
+import { HubappsError, notFound } from '../errors.js';
+import { checkServerName, checkUserName } from '../names.js';
 import type { ServerRow } from '../store/servers.js';
+import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
 
 /** How a user gets into a server: as its owner, as an admin (admin_access), or through a share. */
@@ -53,5 +56,23 @@ export function proxyRow(deps: ApiDeps, serverId: unknown, authorization: string
   if (!row || !row.secret || !secret || !sameSecret(secret, row.secret)) {
     throw new HubappsError('proxy_unknown', 401, 'unknown server or wrong server secret');
   }
+  return row;
+}
+
+/** Router middleware for a user's own resources (`:user`, and `:name` where the route has it): the owner or an admin, JSON bodies only. */
+export function ownerOnly(deps: ApiDeps) {
+  return async (ctx: RouterContext, next: () => Promise<unknown>): Promise<unknown> => {
+    checkUserName(ctx.params.user!);
+    if (ctx.params.name !== undefined) checkServerName(ctx.params.name);
+    await deps.auth.require(ctx, { owner: ctx.params.user });
+    requireJson(ctx);
+    return next();
+  };
+}
+
+/** The server a route's `:user` and `:name` name, or 404. */
+export function namedServer(deps: ApiDeps, ctx: RouterContext): ServerRow {
+  const row = deps.store.get(ctx.params.user!, ctx.params.name!);
+  if (!row) throw notFound('no_such_server', `${ctx.params.user} has no server '${ctx.params.name}'`);
   return row;
 }

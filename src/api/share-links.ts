@@ -1,11 +1,10 @@
 import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { badRequest, HubappsError, notFound } from '../errors.js';
-import { checkServerName, checkUserName, printable } from '../names.js';
+import { printable } from '../names.js';
 import { requestSource } from '../proxy/request-source.js';
 import type { ShareLinkRow } from '../store/shares.js';
-import { sharingRefusal } from './access.js';
-import { requireJson } from './body.js';
+import { namedServer, ownerOnly, sharingRefusal } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from './html.js';
 import { page } from './pages.js';
@@ -22,18 +21,8 @@ const DEFAULT_AGE_S = 24 * 3600;
 export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
   const api = new Router();
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
-  const owner = async (ctx: RouterContext, next: () => Promise<unknown>) => {
-    checkUserName(ctx.params.user!);
-    checkServerName(ctx.params.name!);
-    await deps.auth.require(ctx, { owner: ctx.params.user });
-    requireJson(ctx);
-    return next();
-  };
-  const server = (ctx: RouterContext) => {
-    const row = deps.store.get(ctx.params.user!, ctx.params.name!);
-    if (!row) throw notFound('no_such_server', `${ctx.params.user} has no server '${ctx.params.name}'`);
-    return row;
-  };
+  const owner = ownerOnly(deps);
+  const server = (ctx: RouterContext) => namedServer(deps, ctx);
   const linkUrl = (code: string) => `${deps.urls.launcherUrl()}share-link?code=${encodeURIComponent(code)}`;
 
   api.post('/users/:user/servers/:name/share-links', owner, json, async (ctx) => {

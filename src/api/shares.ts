@@ -1,11 +1,10 @@
 import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { badRequest, HubappsError, notFound } from '../errors.js';
-import { checkServerName, checkUserName, printable } from '../names.js';
+import { checkUserName, printable } from '../names.js';
 import type { ShareKind, ShareWithServer } from '../store/shares.js';
 import { groupExists } from '../users/groups.js';
-import { sharingRefusal } from './access.js';
-import { requireJson } from './body.js';
+import { namedServer, ownerOnly, sharingRefusal } from './access.js';
 import type { ApiDeps } from './deps.js';
 
 /**
@@ -16,18 +15,8 @@ import type { ApiDeps } from './deps.js';
 export function shareRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
-  const owner = async (ctx: RouterContext, next: () => Promise<unknown>) => {
-    checkUserName(ctx.params.user!);
-    if (ctx.params.name !== undefined) checkServerName(ctx.params.name);
-    await deps.auth.require(ctx, { owner: ctx.params.user });
-    requireJson(ctx);
-    return next();
-  };
-  const server = (ctx: RouterContext) => {
-    const row = deps.store.get(ctx.params.user!, ctx.params.name!);
-    if (!row) throw notFound('no_such_server', `${ctx.params.user} has no server '${ctx.params.name}'`);
-    return row;
-  };
+  const owner = ownerOnly(deps);
+  const server = (ctx: RouterContext) => namedServer(deps, ctx);
 
   router.get('/users/:user/servers/:name/shares', owner, (ctx) => {
     const row = server(ctx);
