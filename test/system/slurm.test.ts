@@ -246,7 +246,8 @@ describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', functio
     const row = await waitFor(() => ended('hog'), { timeout: 60_000, what: 'the hog to end' });
     assert.equal(row.state, 'failed');
     assert.match(row.reason ?? '', /ran out of memory \(its limit is 200 MB\)/);
-    assert.equal((await stack.routes())[`/apps/${alice}/hog`], undefined);
+    // The row turns failed first (state lives in SQLite), the route goes right after it.
+    await waitFor(async () => (await stack.routes())[`/apps/${alice}/hog`] === undefined, { timeout: 5000, what: "the hog's route to go" });
   });
 
   it('ends a job at its time limit with a reason that says so', async () => {
