@@ -19,6 +19,7 @@ import { PROXY_MAIN } from './hop-stack.js';
 import { instantApp } from './instant-app.js';
 import { cpuMs, type Child, Processes } from './procs.js';
 import { median } from './stats.js';
+import { signCall } from '../src/proxy/challenge.js';
 
 export interface StartCostFigure {
   label: string;
@@ -112,7 +113,7 @@ async function proxyStart(procs: Processes, catalog: string): Promise<number[][]
 async function health(port: number, secret: string, child: Child): Promise<HealthReport | null> {
   if (child.exited()) throw new Error(`hubapps-proxy exited; its output:\n${child.output()}`);
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: `Bearer ${secret}` } });
+    const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: signCall(secret, 'GET', '/_hubapps/health').header } });
     return (await res.json()) as HealthReport;
   } catch {
     return null;
