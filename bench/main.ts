@@ -38,23 +38,27 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void aborter.abort(130, 'SIGINT', note));
   process.once('SIGTERM', () => void aborter.abort(143, 'SIGTERM', note));
   const started = new Date();
-  const results: BenchResults = { quick, started: started.toISOString(), machine: await describeMachine(), sections: {} };
-  if (only.includes('hop')) {
-    note('hop: HTTP and WebSocket through each path, memory of the hops');
-    results.sections.hop = await runHopSection(settings.hop, ctx);
-  }
-  if (only.includes('spawn')) {
-    note('spawn: starts through real sudo');
-    results.sections.spawn = await runSpawnSection(settings.spawn, ctx);
-  }
-  if (only.includes('scale')) {
-    note(`scale: ${settings.scale.servers} servers with the local launcher`);
-    results.sections.scale = await runScaleSection(settings.scale, ctx);
-  }
+  const results: BenchResults = { quick, started: started.toISOString(), machine: await describeMachine(), sections: {}, failed: [] };
+  // A section that fails is reported and the others still run: one bad section must not throw
+  // away twenty minutes of figures from the rest.
+  const run = async <K extends Section>(section: K, title: string, body: () => Promise<NonNullable<BenchResults['sections'][K]>>) => {
+    if (!only.includes(section)) return;
+    note(title);
+    try {
+      results.sections[section] = await body();
+    } catch (err) {
+      note(`${section} failed: ${(err as Error).stack ?? String(err)}`);
+      results.failed.push({ section, message: (err as Error).message ?? String(err) });
+    }
+  };
+  await run('hop', 'hop: HTTP and WebSocket through each path, memory of the hops', () => runHopSection(settings.hop, ctx));
+  await run('spawn', 'spawn: starts through real sudo', () => runSpawnSection(settings.spawn, ctx));
+  await run('scale', `scale: ${settings.scale.servers} servers with the local launcher`, () => runScaleSection(settings.scale, ctx));
   results.seconds = (Date.now() - started.getTime()) / 1000;
   results.loadAfter = (await describeMachine()).loadavg;
   if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(renderReport(results));
+  if (results.failed.length > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -14,6 +14,8 @@ export interface BenchResults {
   machine: Machine;
   loadAfter?: number[];
   sections: { hop?: HopReport; spawn?: SpawnReport; scale?: ScaleReport };
+  /** Sections that threw: their figures are missing from the report. */
+  failed: Array<{ section: string; message: string }>;
 }
 
 const n0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toString() : 'n/a');
@@ -158,6 +160,7 @@ export function renderReport(r: BenchResults): string {
   if (r.sections.hop) parts.push(hop(r.sections.hop));
   if (r.sections.spawn) parts.push(spawn(r.sections.spawn));
   if (r.sections.scale) parts.push(scale(r.sections.scale));
+  for (const f of r.failed) parts.push(`## Section ${f.section} failed`, '', `Its figures are missing: ${f.message}`, '');
   const goals = evaluateGoals(r);
   parts.push('## Goals', '', table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.measured, g.met === null ? 'not measured' : g.met ? 'yes' : 'no'])), '');
   return `${parts.join('\n')}\n`;

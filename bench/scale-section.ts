@@ -131,7 +131,7 @@ async function prepare(procs: Processes, chp: RunningChp, chpToken: string, dir:
     chp: { api_url: chp.apiUrl, auth_token: 'env:HUBAPPS_BENCH_CHP_TOKEN' },
     reconcile_interval: RECONCILE_INTERVAL_S,
     stop_grace: 1,
-    limits: { servers_per_user: 0, servers_total: 0 },
+    limits: { servers_per_user: 0, servers_total: 0, streams_per_user: 0 },
     log_level: 'info',
   };
   const configFile = join(dir, 'hubapps.yaml');

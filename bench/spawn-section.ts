@@ -117,7 +117,7 @@ async function startOne(stack: SystemStack, api: ApiClient, name: string): Promi
 async function reconfigure(stack: SystemStack): Promise<void> {
   const file = stack.configPath;
   const config = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, stringify({ ...config, reconcile_interval: 10, limits: { servers_per_user: 0, servers_total: 0 } }));
+  writeFileSync(file, stringify({ ...config, reconcile_interval: 10, limits: { servers_per_user: 0, servers_total: 0, streams_per_user: 0 } }));
   await stack.service!.stop();
   await stack.startService();
 }
