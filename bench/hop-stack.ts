@@ -13,13 +13,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { compileCatalog } from '../src/catalog/compile.js';
 import { startChp, type RunningChp } from '../src/chp/chp-process.js';
-import { freePort } from '../src/chp/free-port.js';
+import { freePort } from '../src/net/ports.js';
 import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
-import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/proxy/protocol.js';
+import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/protocol/wire.js';
 import { jspAvailable, startJsp } from './jsp.js';
 import { descendants, type Child, type Processes } from './procs.js';
 import { BENCH_GRANT, BENCH_GRANT_COOKIE, startTokenService, type TokenService } from './token-service.js';
-import { signCall } from '../src/proxy/challenge.js';
+import { signCall } from '../src/protocol/challenge.js';
 
 export const PROXY_MAIN = fileURLToPath(new URL('../src/proxy/main.js', import.meta.url));
 export const TINY_APP = fileURLToPath(new URL('./tiny-app.js', import.meta.url));

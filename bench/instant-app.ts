@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../src/chp/free-port.js';
+import { freePort } from '../src/net/ports.js';
 import { median } from './stats.js';
 
 export const INSTANT_APP_SOURCE = `import socket, sys

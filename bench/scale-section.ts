@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { compileCatalog } from '../src/catalog/compile.js';
 import { startChp, type RunningChp } from '../src/chp/chp-process.js';
-import { freePort } from '../src/chp/free-port.js';
+import { freePort } from '../src/net/ports.js';
 import { ApiClient } from './api-client.js';
 import { instantApp } from './instant-app.js';
 import { descendants, memoryOf, Processes, type Memory } from './procs.js';

@@ -12,14 +12,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { compileCatalog } from '../src/catalog/compile.js';
-import { freePort } from '../src/chp/free-port.js';
+import { freePort } from '../src/net/ports.js';
 import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
-import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/proxy/protocol.js';
+import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/protocol/wire.js';
 import { PROXY_MAIN } from './hop-stack.js';
 import { instantApp } from './instant-app.js';
 import { cpuMs, type Child, Processes } from './procs.js';
 import { median } from './stats.js';
-import { signCall } from '../src/proxy/challenge.js';
+import { signCall } from '../src/protocol/challenge.js';
 
 export interface StartCostFigure {
   label: string;

@@ -13,7 +13,7 @@ import {
   type ProxyAuthRequest,
   type ProxyAuthResponse,
   type RedeemGrantRequest,
-} from '../src/proxy/protocol.js';
+} from '../src/protocol/wire.js';
 
 export const BENCH_GRANT = 'bench-access-code-0000000000000000';
 export const BENCH_GRANT_COOKIE = 'bench-grant-cookie-000000000000000';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderConfigDocs } from '../src/config/docs.js';
+import { renderConfigDocs } from './config-docs/render.js';
 
 // Compiled to dist/scripts/, two levels below the repository root.
 const target = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));

@@ -18,7 +18,7 @@ import type { LifecycleDeps } from './lifecycle/deps.js';
 import { ServerManager } from './lifecycle/manager.js';
 import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
-import { Urls } from './lifecycle/urls.js';
+import { Urls } from './config/urls.js';
 import { buildLauncher } from './spawner/build.js';
 import { ShareStore } from './store/shares.js';
 import { AuthStore } from './store/auth.js';

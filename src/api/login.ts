@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { requestSource } from '../proxy/request-source.js';
+import { requestSource } from '../http/request-source.js';
 import type { Context } from 'koa';
 import { SESSION_COOKIE } from '../auth/authenticator.js';
 import type { HubUser } from '../auth/hub-client.js';
@@ -11,7 +11,7 @@ import { RateLimit } from '../limits/rate.js';
 import { hashSecret, newSecret } from '../store/auth.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../http/html.js';
 import { page } from './pages.js';
 
 const OAUTH_STATE_MAX_AGE_S = 600;

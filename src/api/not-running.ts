@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
-import { hostLabel } from '../lifecycle/host-label.js';
+import { hostLabel } from '../host-label.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
 import type { ServerRow } from '../store/servers.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../http/html.js';
 import type { ApiDeps } from './deps.js';
 import { startOnVisitUrl } from './visit.js';
 

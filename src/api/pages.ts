@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../http/html.js';
 
 /** A small self-contained HTML page for the browser-facing answers (login problems, not running, refused). */
 export function page(ctx: Context, status: number, title: string, bodyHtml: string): void {

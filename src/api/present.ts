@@ -1,4 +1,4 @@
-import type { Urls } from '../lifecycle/urls.js';
+import type { Urls } from '../config/urls.js';
 import type { EventRow } from '../store/events.js';
 import type { ServerRow } from '../store/servers.js';
 

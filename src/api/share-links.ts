@@ -2,11 +2,11 @@ import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { badRequest, HubappsError, notFound } from '../errors.js';
 import { printable } from '../names.js';
-import { requestSource } from '../proxy/request-source.js';
+import { requestSource } from '../http/request-source.js';
 import type { ShareLinkRow } from '../store/shares.js';
 import { namedServer, ownerOnly, sharingRefusal } from './access.js';
 import type { ApiDeps } from './deps.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../http/html.js';
 import { page } from './pages.js';
 
 const MAX_USES = 100;

@@ -3,10 +3,10 @@ import type { Config } from '../config/schema.js';
 import { HubappsError } from '../errors.js';
 import type { AuthStore } from '../store/auth.js';
 import type { AdminPolicy } from './admins.js';
-import type { Urls } from '../lifecycle/urls.js';
+import type { Urls } from '../config/urls.js';
 import type { HubClient } from './hub-client.js';
 import { bearer, sameSecret, type Identity } from './identity.js';
-import { requestSource, under } from '../proxy/request-source.js';
+import { requestSource, under } from '../http/request-source.js';
 
 export const SESSION_COOKIE = 'hubapps-session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubappsError } from '../errors.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../net/ports.js';
 import { listensOn } from '../procfs/listeners.js';
 
 export interface StartChpOptions {

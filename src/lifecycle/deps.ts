@@ -6,7 +6,7 @@ import type { Launcher } from '../spawner/launcher.js';
 import type { ServerStore } from '../store/servers.js';
 import type { UserChecker } from '../users/account.js';
 import type { Metrics } from './metrics.js';
-import type { Urls } from './urls.js';
+import type { Urls } from '../config/urls.js';
 
 export interface CatalogView {
   get(name: string): CatalogApp | undefined;

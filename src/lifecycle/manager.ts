@@ -1,9 +1,10 @@
 import { HubappsError, notFound } from '../errors.js';
 import { checkServerName } from '../names.js';
 import { tailLog } from '../spawner/logs.js';
-import { pickPort } from '../spawner/ports.js';
+import { pickPort } from '../net/ports.js';
 import type { Announcement, ExitInfo } from '../spawner/launcher.js';
 import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
+import { serverRouteData } from '../chp/route-table.js';
 import type { LifecycleDeps } from './deps.js';
 import { logFailedStart } from './failure-log.js';
 import { handleOf, savedHandle } from './handles.js';
@@ -92,7 +93,7 @@ export class ServerManager {
     const route = this.deps.urls.serverRoute(row.user, row.name);
     const target = this.deps.launcher.routeTarget(handleOf(this.deps.launcher, row));
     if (!target) throw new HubappsError('no_route_target', 500, 'the server reported ready but its address is not known');
-    await this.deps.serverRoutes.add(route, target, { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id });
+    await this.deps.serverRoutes.add(route, target, serverRouteData(row));
     const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
     if (!running) return void (await this.deps.serverRoutes.remove(route).catch(() => undefined));
     this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);

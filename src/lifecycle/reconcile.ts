@@ -1,4 +1,4 @@
-import type { HubappsRouteData, RouteEntry, RouteTable } from '../chp/route-table.js';
+import { serverRouteData, type HubappsRouteData, type RouteEntry, type RouteTable } from '../chp/route-table.js';
 import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
@@ -112,7 +112,7 @@ function wantedRoutes(deps: LifecycleDeps, table: RouteTable, verified: Set<numb
       if (!target) continue;
       want.set(deps.urls.serverRoute(row.user, row.name), {
         target,
-        data: { hubapps: true, kind: 'server', user: row.user, server: row.name, serverId: row.id },
+        data: serverRouteData(row),
         verified: verified.has(row.id),
       });
     }

@@ -2,10 +2,10 @@ import crypto from 'node:crypto';
 import { forbidden, HubappsError, notFound } from '../errors.js';
 import { checkStartOptions } from '../catalog/slurm.js';
 import { checkServerName, printable } from '../names.js';
-import { PROTOCOL_VERSION, type StartRequest } from '../proxy/protocol.js';
-import { hostLabel } from './host-label.js';
+import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
+import { hostLabel } from '../host-label.js';
 import { logFileFor } from '../spawner/logs.js';
-import { pickPort } from '../spawner/ports.js';
+import { pickPort } from '../net/ports.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
 

@@ -1,5 +1,5 @@
 import { currentAttemptStart, tailLog } from '../spawner/logs.js';
-import { sleep } from '../spawner/pids.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { explainEarlyExit, type StartFailure } from '../spawner/start-failure.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';

@@ -6,6 +6,7 @@
  */
 
 import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
+import { shellQuote } from '../shell-quote.js';
 
 export interface WrapperTarget {
   /** Variables of a clean environment (`env -i NAME=VALUE ...`); unset: the caller's environment. */
@@ -73,10 +74,6 @@ export function parseWrapper(text: string): WrapperTarget | undefined {
   if (node === undefined || flags < 0) return undefined;
   const [main, ...args] = rest.slice(flags) as [string, ...string[]];
   return { ...(cleanEnv ? { cleanEnv } : {}), node, ...(flags > 0 ? { nodeFlags: rest.slice(0, flags) } : {}), main, args };
-}
-
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_/.=:,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Words of a line quoted the way shellQuote() quotes: bare words and '...' parts. Undefined for other shell syntax. */

@@ -18,7 +18,7 @@ import type { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenChecker, TokenVerdict } from './token-check.js';
 import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
-import { GRANT_NONCE_COOKIE, GRANT_PATH } from './protocol.js';
+import { GRANT_NONCE_COOKIE, GRANT_PATH } from '../protocol/wire.js';
 import { takeTokenParam } from './url-path.js';
 import { wantsHtml } from './pages.js';
 import { log } from './log.js';

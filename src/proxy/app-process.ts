@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LaunchPlan } from './launch-plan.js';
 import { PROXY_PID_VAR, SERVER_ID_VAR } from './marks.js';
-import { markedProcesses, signal, waitFor } from './proc.js';
+import { markedProcesses, signal, waitUntil } from '../procfs/processes.js';
 
 export interface AppExit {
   code: number | null;
@@ -75,9 +75,9 @@ export class AppProcess implements RunningApp {
    */
   async stop(graceMs: number): Promise<void> {
     this.signalAll('SIGTERM');
-    if (await waitFor(() => !this.anythingLeft(), graceMs, 100)) return;
+    if (await waitUntil(() => !this.anythingLeft(), graceMs, 100)) return;
     this.signalAll('SIGKILL');
-    await waitFor(() => !this.anythingLeft(), 2000, 50);
+    await waitUntil(() => !this.anythingLeft(), 2000, 50);
   }
 
   private signalAll(sig: NodeJS.Signals): void {

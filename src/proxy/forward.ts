@@ -14,7 +14,7 @@ import { log } from './log.js';
 import { pipeUpgrade } from './ws-hop.js';
 import { PrefixRewriter } from './rewrite.js';
 import { ResponseHeaders, setForwardedHeaders } from './headers.js';
-import type { FramingPolicy } from './protocol.js';
+import type { FramingPolicy } from '../protocol/wire.js';
 
 export interface ForwardOptions {
   target: AppTarget;

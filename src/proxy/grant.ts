@@ -8,7 +8,7 @@
  * another browser lacks the cookie and is refused.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GRANT_PATH, SERVICE_REDEEM_GRANT_PATH, type RedeemGrantRequest, type RedeemGrantResponse } from './protocol.js';
+import { GRANT_PATH, SERVICE_REDEEM_GRANT_PATH, type RedeemGrantRequest, type RedeemGrantResponse } from '../protocol/wire.js';
 import type { Access } from './access.js';
 import { sendPage, type PageOptions } from './pages.js';
 import { postToService, type ServiceAnswer } from './service-call.js';

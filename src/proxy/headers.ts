@@ -7,7 +7,7 @@
  * `same-origin`, so the app's pages name themselves to the proxy and to nobody else.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FramingPolicy } from './protocol.js';
+import type { FramingPolicy } from '../protocol/wire.js';
 import type { PrefixRewriter } from './rewrite.js';
 
 const CLIENT_FORWARDING = /^(x-forwarded-|x-real-ip$|forwarded$)/;

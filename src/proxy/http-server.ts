@@ -8,9 +8,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { CallVerifier, PROOF_HEADER, proveAnswer } from './challenge.js';
+import { CallVerifier, PROOF_HEADER, proveAnswer } from '../protocol/challenge.js';
 import { HubappsError, errnoCode } from '../errors.js';
-import { PROXY_ENDPOINTS, type StartRequest } from './protocol.js';
+import { PROXY_ENDPOINTS, type StartRequest } from '../protocol/wire.js';
 import type { Access, Decision } from './access.js';
 import type { Activity } from './activity.js';
 import type { Forwarder } from './forward.js';
@@ -19,7 +19,7 @@ import type { OriginPolicy } from './origin.js';
 import type { ProxyStatus } from './status.js';
 import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
 import { checkPath } from './url-path.js';
-import { requestSource } from './request-source.js';
+import { requestSource } from '../http/request-source.js';
 import { describeError, log } from './log.js';
 
 export interface ListenerDeps {

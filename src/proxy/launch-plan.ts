@@ -4,9 +4,9 @@
  * the private runtime directory). The secret never enters the plan. A built-in app
  * (`builtin: terminal`) runs the user's login shell and always listens on a unix socket.
  */
-import { createServer } from 'node:net';
+import { freePort } from '../net/ports.js';
 import type { BuiltinApp, CatalogApp, PlaceholderValues } from '../catalog/types.js';
-import type { StartRequest } from './protocol.js';
+import type { StartRequest } from '../protocol/wire.js';
 import { expandPlaceholders, placeholdersIn } from './placeholders.js';
 import { runtimeDir, socketPath } from './runtime-dir.js';
 import { serverMarks } from './marks.js';
@@ -36,7 +36,7 @@ export async function planLaunch(app: CatalogApp, req: StartRequest, account: Ac
   const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
   const socket = used.has('unix_socket') || app.builtin ? socketPath(runtimeDir(env), req.server.name) : '';
-  const port = used.has('port') || !socket ? await freeLoopbackPort() : 0;
+  const port = used.has('port') || !socket ? await freePort() : 0;
   const values: PlaceholderValues = {
     port: port ? String(port) : '',
     unix_socket: socket,
@@ -91,14 +91,3 @@ function expandEach(vars: Record<string, string>, values: PlaceholderValues): Re
   return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values)]));
 }
 
-/** A port the kernel calls free right now; the app binds it a moment later (the usual small race, as in JupyterHub). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -11,7 +11,7 @@ import { unlinkSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HubappsError } from '../errors.js';
-import { PROTOCOL_VERSION, PROXY_EXIT, type ProxyRequest } from './protocol.js';
+import { PROTOCOL_VERSION, PROXY_EXIT, type ProxyRequest } from '../protocol/wire.js';
 import { parseRequest, readRequestText } from './request.js';
 import { describeError, log } from './log.js';
 import { checkCatalogFile, checkRunAs, processIdentity, type RunAsPolicy } from './self-check.js';

@@ -8,8 +8,8 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { HubappsError } from '../errors.js';
 import { log, describeError } from './log.js';
-import { sleep } from './proc.js';
-import { SERVICE_ANNOUNCE_PATH, type AnnounceRequest, type StartRequest } from './protocol.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVICE_ANNOUNCE_PATH, type AnnounceRequest, type StartRequest } from '../protocol/wire.js';
 import { postToService } from './service-call.js';
 
 /** Enough for the service to record the job it has just submitted (it answers 409 until then). */

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
+import { escapeHtml } from '../http/html.js';
 
 export interface PageOptions {
   /** Link back to the launcher, e.g. https://hub.example.org/services/hubapps/ */
@@ -17,7 +18,6 @@ export interface PageOptions {
   headers?: Record<string, string>;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function wantsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept;

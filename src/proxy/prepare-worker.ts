@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { HubappsError } from '../errors.js';
 import { loadAppFile } from './app-file.js';
 import { planLaunch, type Account } from './launch-plan.js';
-import type { StartRequest } from './protocol.js';
+import type { StartRequest } from '../protocol/wire.js';
 import type { PrepareInput, PrepareOutput } from './prepare.js';
 
 async function prepare(input: PrepareInput): Promise<PrepareOutput> {

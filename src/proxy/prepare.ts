@@ -10,7 +10,7 @@ import { readCompiledApp } from '../catalog/compiled-form.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { HubappsError } from '../errors.js';
 import { planLaunch, type Account, type LaunchPlan } from './launch-plan.js';
-import type { StartRequest } from './protocol.js';
+import type { StartRequest } from '../protocol/wire.js';
 
 export interface PrepareInput {
   catalogDir: string;

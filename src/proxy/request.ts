@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type SlurmJobRequest, type StartRequest, type StopRequest } from './protocol.js';
+import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type SlurmJobRequest, type StartRequest, type StopRequest } from '../protocol/wire.js';
 
 export const STDIN_LIMIT = 64 * 1024;
 

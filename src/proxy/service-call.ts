@@ -4,7 +4,7 @@
  * must not hold a browser's request or the proxy's memory.
  */
 import { request } from 'node:http';
-import { signCall } from './challenge.js';
+import { signCall } from '../protocol/challenge.js';
 
 const CALL_TIMEOUT_MS = 5000;
 const MAX_BODY = 16 * 1024;

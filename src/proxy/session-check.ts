@@ -6,7 +6,7 @@
  * group or from admin end it within REVALIDATE_MS. Concurrent checks of one session
  * share one call.
  */
-import { SERVICE_SESSION_CHECK_PATH, type SessionCheckRequest } from './protocol.js';
+import { SERVICE_SESSION_CHECK_PATH, type SessionCheckRequest } from '../protocol/wire.js';
 import { describeError, log } from './log.js';
 import { postToService } from './service-call.js';
 

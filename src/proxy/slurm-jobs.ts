@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { sbatchResourceArgs, slurmResources } from '../catalog/slurm.js';
-import { shellQuote } from '../ops/proxy-wrapper.js';
+import { shellQuote } from '../shell-quote.js';
 import { loadAppFile } from './app-file.js';
 import { log } from './log.js';
-import { PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitRequest, type SlurmSubmitted } from './protocol.js';
+import { PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitRequest, type SlurmSubmitted } from '../protocol/wire.js';
 import { jobDir, outputFile, outputTail } from './slurm-dir.js';
 
 interface Run {

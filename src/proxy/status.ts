@@ -3,7 +3,7 @@
  * target, times, numbered progress messages and the exit reason.
  */
 import type { AppTarget } from './launch-plan.js';
-import type { HealthReport, ProgressMessage, ProxyState } from './protocol.js';
+import type { HealthReport, ProgressMessage, ProxyState } from '../protocol/wire.js';
 import type { Activity } from './activity.js';
 import { log } from './log.js';
 

@@ -5,8 +5,8 @@
  * afterwards app processes still marked with that proxy's pid and server id are stopped.
  */
 import { serverMarks } from './marks.js';
-import type { StopRequest } from './protocol.js';
-import { alive, isOurProxy, markedProcesses, signal, waitFor } from './proc.js';
+import type { StopRequest } from '../protocol/wire.js';
+import { alive, isOurProxy, markedProcesses, signal, waitUntil } from '../procfs/processes.js';
 import { log } from './log.js';
 
 const PROXY_GRACE_MS = 5000;
@@ -21,18 +21,18 @@ export async function runStop(req: StopRequest): Promise<number> {
       return 1;
     }
     signal(pid, 'SIGTERM');
-    if (!(await waitFor(() => !alive(pid), PROXY_GRACE_MS))) {
+    if (!(await waitUntil(() => !alive(pid), PROXY_GRACE_MS))) {
       log(`proxy ${pid} ignored SIGTERM for ${PROXY_GRACE_MS / 1000} s: sending SIGKILL`);
       signal(pid, 'SIGKILL');
-      await waitFor(() => !alive(pid), LEFTOVER_GRACE_MS);
+      await waitUntil(() => !alive(pid), LEFTOVER_GRACE_MS);
     }
   }
   const marks = serverMarks(req.server.id, pid);
   const killLeft = (sig: NodeJS.Signals) => markedProcesses(marks).forEach((p) => signal(p, sig));
   killLeft('SIGTERM');
-  if (!(await waitFor(() => markedProcesses(marks).length === 0, LEFTOVER_GRACE_MS, 100))) {
+  if (!(await waitUntil(() => markedProcesses(marks).length === 0, LEFTOVER_GRACE_MS, 100))) {
     killLeft('SIGKILL');
-    await waitFor(() => markedProcesses(marks).length === 0, LEFTOVER_GRACE_MS, 100);
+    await waitUntil(() => markedProcesses(marks).length === 0, LEFTOVER_GRACE_MS, 100);
   }
   const left = markedProcesses(marks);
   if (alive(pid) || left.length > 0) {

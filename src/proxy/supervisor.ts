@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { HubappsError } from '../errors.js';
 import type { CatalogApp } from '../catalog/types.js';
-import { PROXY_EXIT, SERVICE_AUTHORIZE_PATH, type StartRequest } from './protocol.js';
+import { PROXY_EXIT, SERVICE_AUTHORIZE_PATH, type StartRequest } from '../protocol/wire.js';
 import { prepareLaunch } from './prepare.js';
 import { Activity } from './activity.js';
 import { ProxyStatus } from './status.js';
@@ -26,7 +26,7 @@ import { startBuiltin } from './builtin.js';
 import type { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
 import { sendPage } from './pages.js';
-import { sleep } from './proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, log, useLogBudget } from './log.js';
 import { LogBudget } from './log-budget.js';
 

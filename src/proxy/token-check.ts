@@ -5,7 +5,7 @@
  * busy API client costs one round trip a minute.
  */
 import { createHash } from 'node:crypto';
-import { SERVICE_PROXY_AUTH_PATH, type ProxyAuthRequest, type ProxyAuthResponse } from './protocol.js';
+import { SERVICE_PROXY_AUTH_PATH, type ProxyAuthRequest, type ProxyAuthResponse } from '../protocol/wire.js';
 import { describeError, log } from './log.js';
 import { postToService, type ServiceAnswer } from './service-call.js';
 

@@ -1,4 +1,4 @@
-import type { HealthReport, StartRequest } from '../proxy/protocol.js';
+import type { HealthReport, StartRequest } from '../protocol/wire.js';
 import type { ProxyTarget } from './proxy-client.js';
 import type { Announcement, ExitInfo, Launcher, LaunchHandle, LauncherKind, ProbeResult, ServerRef } from './launcher.js';
 

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { HubappsError, errnoCode } from '../errors.js';
-import { PROTOCOL_VERSION, type HealthReport, type StartRequest, type StopRequest } from '../proxy/protocol.js';
+import { PROTOCOL_VERSION, type HealthReport, type StartRequest, type StopRequest } from '../protocol/wire.js';
 import type { ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
 import { attemptLine } from './logs.js';
-import { runs, signal, waitUntil } from './pids.js';
+import { runs, signal, waitUntil } from '../procfs/processes.js';
 import { ListenerOwners } from '../procfs/listeners.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 

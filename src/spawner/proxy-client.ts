@@ -1,6 +1,6 @@
 import http from 'node:http';
-import { answerProven, PROOF_HEADER, signCall } from '../proxy/challenge.js';
-import { PROXY_ENDPOINTS, type HealthReport } from '../proxy/protocol.js';
+import { answerProven, PROOF_HEADER, signCall } from '../protocol/challenge.js';
+import { PROXY_ENDPOINTS, type HealthReport } from '../protocol/wire.js';
 import { listenerOwnedBy } from '../procfs/listeners.js';
 
 /** Says whether the listener on a port is `uid`'s alone; ListenerOwners shares one /proc read between calls. */

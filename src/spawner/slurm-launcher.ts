@@ -1,8 +1,9 @@
 import { appendFileSync } from 'node:fs';
 import { HubappsError } from '../errors.js';
-import { PROTOCOL_VERSION, PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitted, type StartRequest } from '../proxy/protocol.js';
+import { PROTOCOL_VERSION, PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitted, type StartRequest } from '../protocol/wire.js';
 import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
-import { sleep, waitUntil } from './pids.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '../procfs/processes.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 import { runProxyOp } from './run-proxy.js';
 import { explainEarlyExit } from './start-failure.js';

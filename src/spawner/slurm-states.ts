@@ -1,4 +1,4 @@
-import type { SlurmJobStatus } from '../proxy/protocol.js';
+import type { SlurmJobStatus } from '../protocol/wire.js';
 
 /** Slurm states in which the job holds no processes any more (UNKNOWN: Slurm has forgotten it). */
 const ENDED = new Set(['COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'UNKNOWN']);

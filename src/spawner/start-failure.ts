@@ -1,4 +1,4 @@
-import { PROXY_EXIT } from '../proxy/protocol.js';
+import { PROXY_EXIT } from '../protocol/wire.js';
 import type { ExitInfo, LauncherKind } from './launcher.js';
 
 export interface StartFailure {

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { conflict, HubappsError } from '../errors.js';
 import type { Db } from './db.js';
 import { EventLog } from './events.js';
-import { ACTIVE_STATES, type ServerState } from './states.js';
+import { ACTIVE_STATES, sqlStateList, type ServerState } from './states.js';
 
 export { ACTIVE_STATES, SERVER_STATES, type ServerState } from './states.js';
 
@@ -106,7 +106,7 @@ export class ServerStore {
   }
 
   usedPorts(): Set<number> {
-    return new Set(this.db.prepare(`SELECT port FROM servers WHERE port IS NOT NULL AND state IN ('pending','starting','running','stopping')`).pluck().all() as number[]);
+    return new Set(this.db.prepare(`SELECT port FROM servers WHERE port IS NOT NULL AND state IN ${sqlStateList()}`).pluck().all() as number[]);
   }
 
   /**

@@ -2,3 +2,6 @@
 export const SERVER_STATES = ['pending', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
 export type ServerState = (typeof SERVER_STATES)[number];
 export const ACTIVE_STATES: readonly ServerState[] = ['pending', 'starting', 'running', 'stopping'];
+
+/** `IN (...)` list for SQL over `states` (fixed names from SERVER_STATES, never user input). */
+export const sqlStateList = (states: readonly ServerState[] = ACTIVE_STATES): string => `(${states.map((s) => `'${s}'`).join(', ')})`;

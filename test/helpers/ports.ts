@@ -1,2 +1,2 @@
 /** Tests bind port 0 or ask for a free loopback port; never a fixed one. */
-export { freePort } from '../../src/chp/free-port.js';
+export { freePort } from '../../src/net/ports.js';

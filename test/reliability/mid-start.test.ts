@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { pidAlive } from '../../src/spawner/pids.js';
+import { alive } from '../../src/procfs/processes.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { ServerStore } from '../../src/store/servers.js';
 import { requireRootOrSkip } from '../helpers/index.js';
@@ -106,7 +106,7 @@ describe('reliability: starts interrupted between claim and spawn, or between re
     await stack.restartService();
     const row = stack.service.deps.store.get('alice', 'ready')!;
     assert.equal(row.state, 'failed');
-    await waitFor(() => !pidAlive(running.proxy_pid) && !pidAlive(running.app_pid), { timeout: 10_000, what: 'the proxy and app to stop' });
+    await waitFor(() => !alive(running.proxy_pid) && !alive(running.app_pid), { timeout: 10_000, what: 'the proxy and app to stop' });
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/ready'));
   });
 });

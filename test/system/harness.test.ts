@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROTOCOL_VERSION } from '../../src/proxy/protocol.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/wire.js';
 import { requireRootOrSkip } from '../helpers/index.js';
 import {
   TEST_GROUP,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { HubappsError } from '../../src/errors.js';
-import { CallVerifier } from '../../src/proxy/challenge.js';
-import type { StartRequest } from '../../src/proxy/protocol.js';
+import { CallVerifier } from '../../src/protocol/challenge.js';
+import type { StartRequest } from '../../src/protocol/wire.js';
 import type { LaunchHandle } from '../../src/spawner/launcher.js';
 import { SlurmLauncher } from '../../src/spawner/slurm-launcher.js';
 import { NssUserDirectory } from '../../src/users/nss.js';

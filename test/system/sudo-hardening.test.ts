@@ -4,7 +4,7 @@ import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
 import { proxyArgs } from '../../src/ops/proxy-wrapper.js';
-import { PROTOCOL_VERSION, PROXY_EXIT, type StartRequest } from '../../src/proxy/protocol.js';
+import { PROTOCOL_VERSION, PROXY_EXIT, type StartRequest } from '../../src/protocol/wire.js';
 import { requireRootOrSkip } from '../helpers/index.js';
 import {
   TEST_GROUP,

@@ -10,7 +10,7 @@ import { chromiumInstalled, launchChromium, newContext } from '../e2e/browser.js
 import { TEST_USERS, installCatalog, repoRoot } from './harness.js';
 import { isAlive, uidOfUser, uidsOf } from './proc-scan.js';
 import { APPS, SystemStack } from './system-stack.js';
-import { signCall } from '../../src/proxy/challenge.js';
+import { signCall } from '../../src/protocol/challenge.js';
 
 const { alice } = TEST_USERS;
 const SCREENSHOT = join(repoRoot(), 'docs', 'img', 'terminal.png');

@@ -3,6 +3,8 @@
  * while the connection is down or after the shell has ended, and a link back to the
  * launcher. All URLs are relative, so the page works below any prefix.
  */
+import { escapeHtml } from '../../http/html.js';
+
 export interface PageInfo {
   /** The app's title from the catalog. */
   title: string;
@@ -14,7 +16,6 @@ export interface PageInfo {
 export const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1e1e1e"/><path d="M3 4l4 4-4 4" stroke="#4ec9b0" stroke-width="1.8" fill="none"/><path d="M8 12h5" stroke="#d4d4d4" stroke-width="1.8"/></svg>
 `;
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function pageHtml(info: PageInfo): string {
   const title = escapeHtml(info.title);

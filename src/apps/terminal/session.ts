@@ -12,7 +12,7 @@ import { spawn } from 'node-pty';
 import type { WebSocket } from 'ws';
 import type { AppExit, RunningApp } from '../../proxy/app-process.js';
 import { PROXY_PID_VAR, SERVER_ID_VAR } from '../../proxy/marks.js';
-import { markedProcesses, signal, waitFor } from '../../proxy/proc.js';
+import { markedProcesses, signal, waitUntil } from '../../procfs/processes.js';
 import type { TerminalSize } from './protocol.js';
 import { Scrollback } from './scrollback.js';
 import { Viewer, type FlowLimits } from './viewer.js';
@@ -115,9 +115,9 @@ export class TerminalSession implements RunningApp {
     // A hang-up ends the shell (interactive shells ignore SIGTERM); SIGTERM ends what ignores hang-ups (nohup).
     this.signalAll('SIGHUP');
     this.signalAll('SIGTERM');
-    if (await waitFor(() => !this.anythingLeft(), graceMs, 100)) return;
+    if (await waitUntil(() => !this.anythingLeft(), graceMs, 100)) return;
     this.signalAll('SIGKILL');
-    await waitFor(() => !this.anythingLeft(), 2000, 50);
+    await waitUntil(() => !this.anythingLeft(), 2000, 50);
   }
 
   private startShell(size: TerminalSize): void {

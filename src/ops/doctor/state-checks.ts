@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../../errors.js';
 import { openDb, readMigrations, MIGRATIONS_DIR, schemaVersion } from '../../store/db.js';
+import { ACTIVE_STATES, sqlStateList } from '../../store/states.js';
 import { getGroup, runCommand } from '../system.js';
 import { asUser } from './as-user.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped } from './check.js';
@@ -81,7 +82,7 @@ export function checkActiveOwners(ctx: DoctorContext): CheckResult[] {
     active = asUser(ctx.account, () => {
       const db = openDb(join(ctx.settings!.data_dir, 'hubapps.sqlite'));
       try {
-        return db.prepare("SELECT user, name FROM servers WHERE state IN ('pending', 'starting', 'running') ORDER BY user, name").all() as Array<{ user: string; name: string }>;
+        return db.prepare(`SELECT user, name FROM servers WHERE state IN ${sqlStateList(ACTIVE_STATES)} ORDER BY user, name`).all() as Array<{ user: string; name: string }>;
       } finally {
         db.close();
       }

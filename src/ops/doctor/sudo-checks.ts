@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '../../proxy/protocol.js';
+import { PROTOCOL_VERSION } from '../../protocol/wire.js';
 import { getGroup, getPasswd, runCommand } from '../system.js';
 import { commandAs } from './as-user.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import type { ApiDeps } from '../../../src/api/deps.js';
 import { errorMiddleware } from '../../../src/api/errors.js';
 import { launcherUi, UI_DIR } from '../../../src/api/ui.js';
-import { Urls } from '../../../src/lifecycle/urls.js';
+import { Urls } from '../../../src/config/urls.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { tmpDir, type TmpDir } from '../../helpers/tmp.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLE_APP } from '../../../src/config/docs.js';
+import { EXAMPLE_APP } from '../../../scripts/config-docs/render.js';
 import { ConfigErrorList, problemsOf } from '../../../src/config/problems.js';
 import { loadCatalog, loadCatalogLenient } from '../../../src/catalog/load.js';
 import { configFailure } from '../../helpers/config-error.js';

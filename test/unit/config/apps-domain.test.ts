@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../../src/config/load.js';
-import { Urls } from '../../../src/lifecycle/urls.js';
+import { Urls } from '../../../src/config/urls.js';
 import { configFailure } from '../../helpers/config-error.js';
 
 const ENV = { CONFIGPROXY_AUTH_TOKEN: 'x', T_APPS: 'y' };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderConfigDocs } from '../../../src/config/docs.js';
+import { renderConfigDocs } from '../../../scripts/config-docs/render.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { appSchema } from '../../../src/catalog/types.js';
 

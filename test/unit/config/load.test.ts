@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLE_CONFIG } from '../../../src/config/docs.js';
+import { EXAMPLE_CONFIG } from '../../../scripts/config-docs/render.js';
 import { DEFAULTS_FILE, loadConfig } from '../../../src/config/load.js';
 import { ConfigErrorList } from '../../../src/config/problems.js';
 import { configFailure } from '../../helpers/config-error.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { pidAlive } from '../../../src/spawner/pids.js';
+import { alive } from '../../../src/procfs/processes.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -52,7 +52,7 @@ describe('lifecycle: processes that die under a running server', function () {
     assert.equal(marked.state, 'failed');
     assert.match(marked.reason, /proxy (is gone|was killed by SIGKILL)/);
     await waitFor(async () => (await sessionOrphans(row.id, row.proxy_pid!)).length === 0, { timeout: 8000, what: 'the orphaned app processes to be killed' });
-    assert.ok(!pidAlive(row.app_pid));
+    assert.ok(!alive(row.app_pid));
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/proxykill'));
   });
 
@@ -62,6 +62,6 @@ describe('lifecycle: processes that die under a running server', function () {
     const marked = await settled('appkill');
     assert.equal(marked.state, 'failed');
     await waitFor(async () => (await sessionOrphans(row.id, row.proxy_pid!)).length === 0, { timeout: 8000, what: 'the grandchild to be stopped' });
-    assert.ok(!pidAlive(row.proxy_pid));
+    assert.ok(!alive(row.proxy_pid));
   });
 });

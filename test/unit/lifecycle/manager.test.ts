@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { pidAlive } from '../../../src/spawner/pids.js';
+import { alive } from '../../../src/procfs/processes.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -75,8 +75,8 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     const r = await stack.api('DELETE', '/users/alice/servers/two');
     assert.equal(r.status, 200);
     assert.equal(r.body.state, 'stopped');
-    assert.ok(!pidAlive(row.proxy_pid), 'proxy still alive');
-    assert.ok(!pidAlive(row.app_pid), 'app still alive');
+    assert.ok(!alive(row.proxy_pid), 'proxy still alive');
+    assert.ok(!alive(row.app_pid), 'app still alive');
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/two'));
     assert.equal((await stack.api('DELETE', '/users/alice/servers/two')).body.state, 'stopped');
   });
@@ -108,7 +108,7 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     await stack.service.close();
     process.kill(dying.proxy_pid!, 'SIGKILL');
     process.kill(dying.app_pid!, 'SIGKILL');
-    await waitFor(() => !pidAlive(dying.proxy_pid), { what: 'the proxy to die' });
+    await waitFor(() => !alive(dying.proxy_pid), { what: 'the proxy to die' });
     await stack.restartService();
     const store = stack.service.deps.store;
     assert.equal(store.get('alice', 'one')!.state, 'running');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { answerProven, CallVerifier, proveAnswer, signCall, WINDOW_MS } from '../../../src/proxy/challenge.js';
+import { answerProven, CallVerifier, proveAnswer, signCall, WINDOW_MS } from '../../../src/protocol/challenge.js';
 
 const SECRET = 'per-server-secret-abcdefghijklmnop';
 

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
 import { PROXY_NODE_FLAGS } from '../../../src/proxy/node-flags.js';
-import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/proxy/protocol.js';
-import { signCall } from '../../../src/proxy/challenge.js';
+import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/protocol/wire.js';
+import { signCall } from '../../../src/protocol/challenge.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
 export const NODE = process.execPath;

@@ -7,7 +7,7 @@ import { waitFor } from '../../helpers/index.js';
 import { echoApp, familyApp } from './apps.js';
 import { processAlive, runProxy, startProxy, type Catalog, type FakeService, type RunningProxy } from './harness.js';
 import { startBed, tearDown } from './bed.js';
-import { signCall } from '../../../src/proxy/challenge.js';
+import { signCall } from '../../../src/protocol/challenge.js';
 
 const AUTH = { authorization: 'token alice-token' };
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { requestSource } from '../../../src/proxy/request-source.js';
+import { requestSource } from '../../../src/http/request-source.js';
 
 const ORIGIN = 'https://hub.example.org';
 const ORIGINS = new Set([ORIGIN]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { userInfo } from 'node:os';
-import { PROXY_EXIT } from '../../../src/proxy/protocol.js';
+import { PROXY_EXIT } from '../../../src/protocol/wire.js';
 import { waitFor } from '../../helpers/index.js';
 import { makeSpec, processAlive, runProxy, startProxy, type Catalog, type FakeService, type RunningProxy } from './harness.js';
 import { startBed, tearDown } from './bed.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { Launcher, LaunchHandle } from '../../../src/spawner/launcher.js';
-import type { StartRequest } from '../../../src/proxy/protocol.js';
+import type { StartRequest } from '../../../src/protocol/wire.js';
 import { tailLog } from '../../../src/spawner/logs.js';
 import { fetchHealth } from '../../../src/spawner/proxy-client.js';
 import { waitFor } from '../../helpers/wait.js';

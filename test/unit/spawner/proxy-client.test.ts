@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PROOF_HEADER, proveAnswer } from '../../../src/proxy/challenge.js';
-import type { HealthReport } from '../../../src/proxy/protocol.js';
+import { PROOF_HEADER, proveAnswer } from '../../../src/protocol/challenge.js';
+import type { HealthReport } from '../../../src/protocol/wire.js';
 import { fetchHealth, MAX_ANSWER, requestShutdown } from '../../../src/spawner/proxy-client.js';
 import { LocalLauncher } from '../../../src/spawner/local-launcher.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { HubappsError } from '../../../src/errors.js';
-import type { SlurmJobStatus } from '../../../src/proxy/protocol.js';
+import type { SlurmJobStatus } from '../../../src/protocol/wire.js';
 import { SlurmLauncher } from '../../../src/spawner/slurm-launcher.js';
 
 /** A Slurm launcher whose "proxy" answers every status question with `status` (what squeue would say). */

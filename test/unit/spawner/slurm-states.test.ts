@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SlurmJobStatus } from '../../../src/proxy/protocol.js';
+import type { SlurmJobStatus } from '../../../src/protocol/wire.js';
 import { describeEnd, describeLive, jobEnded, jobQueued } from '../../../src/spawner/slurm-states.js';
 
 const status = (state: string, more: Partial<SlurmJobStatus> = {}): SlurmJobStatus => ({

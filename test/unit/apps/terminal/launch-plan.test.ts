@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { planLaunch } from '../../../../src/proxy/launch-plan.js';
 import type { CatalogApp } from '../../../../src/catalog/types.js';
-import type { StartRequest } from '../../../../src/proxy/protocol.js';
+import type { StartRequest } from '../../../../src/protocol/wire.js';
 import { tmpDir, type TmpDir } from '../../../helpers/index.js';
 
 const REQUEST = {

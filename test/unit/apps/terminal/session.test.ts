@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../helpers/index.js';
 import type { TermClient } from '../../../helpers/terminal-client.js';
-import { markedProcesses } from '../../../../src/proxy/proc.js';
+import { markedProcesses } from '../../../../src/procfs/processes.js';
 import { localTerminal, type LocalTerminal } from './local.js';
 
 /** The shell's pid, asked in a way whose answer cannot be mistaken for the echoed command. */

@@ -1,5 +1,5 @@
-import type { Config } from '../config/schema.js';
-import { hostLabel, isHostLabel } from './host-label.js';
+import type { Config } from './schema.js';
+import { hostLabel, isHostLabel } from '../host-label.js';
 
 /** Join URL path pieces with exactly one '/' between them. */
 export function joinPath(...parts: string[]): string {

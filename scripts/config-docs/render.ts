@@ -1,6 +1,6 @@
-import { type Placeholder, appSchema } from '../catalog/types.js';
-import { keyTable } from './docs-table.js';
-import { configSchema } from './schema.js';
+import { type Placeholder, appSchema } from '../../src/catalog/types.js';
+import { keyTable } from './key-table.js';
+import { configSchema } from '../../src/config/schema.js';
 
 /** An example service configuration; the unit tests load it, so it stays valid. */
 export const EXAMPLE_CONFIG = `# /etc/hubapps/hubapps.yaml

@@ -1,11 +1,11 @@
 /**
- * Looking at processes through /proc and signalling them. Pids are reused, so a pid is
- * only signalled after /proc shows it is the process we mean.
+ * Looking at processes through /proc and signalling them, for the service and the proxy
+ * alike. Pids are reused, so a pid is only signalled after /proc shows it is the process
+ * we mean (`runs`, `isOurProxy`).
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errnoCode } from '../errors.js';
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Owner uid of a live process, or null when it does not exist. */
 export function ownerOf(pid: number): number | null {
@@ -22,6 +22,25 @@ export function cmdlineOf(pid: number): string[] | null {
   } catch {
     return null;
   }
+}
+
+/** True while /proc/PID exists and is neither a zombie nor dead. Works for other users' processes (no signal needed). */
+export function alive(pid: number | null | undefined): boolean {
+  if (!pid || pid <= 1) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Does the process still run a command that contains `needle` (e.g. the proxy program's path)? */
+export function runs(pid: number | null | undefined, needle: string): boolean {
+  if (!pid || !alive(pid)) return false;
+  const argv = cmdlineOf(pid);
+  return argv !== null && argv.some((a) => a.includes(needle));
 }
 
 /** Our own uid's process whose command line names the proxy. */
@@ -46,16 +65,6 @@ export function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** Is the process alive (not a zombie)? */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Our processes whose environment carries all of `marks` (NAME=value). Finds app
  * processes that left the app's process group (setsid, daemons, Jupyter kernels).
@@ -77,12 +86,12 @@ export function markedProcesses(marks: Record<string, string>, uid = process.get
   return found;
 }
 
-/** Poll until `done()` or `ms` elapsed; true if done. */
-export async function waitFor(done: () => boolean, ms: number, step = 50): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() >= until) return false;
-    await sleep(step);
+/** Poll until `cond` holds or `ms` passes; returns whether it held. */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, every = 50): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() >= end) return false;
+    await sleep(every);
   }
-  return true;
 }
