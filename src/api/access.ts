@@ -2,7 +2,7 @@ import { bearer, sameSecret, type Identity } from '../auth/identity.js';
 import type { RouterContext } from '@koa/router';
 import { HubappsError, notFound } from '../errors.js';
 import { checkServerName, checkUserName } from '../names.js';
-import type { ServerRow } from '../store/servers.js';
+import type { ServerRow } from '../model/server.js';
 import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
 

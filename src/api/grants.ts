@@ -9,7 +9,7 @@ import type { ApiDeps } from './deps.js';
 import { escapeHtml } from '../http/html.js';
 import { accessVia, proxyRow } from './access.js';
 import { page } from './pages.js';
-import { MAX_OUTSTANDING_GRANTS } from '../store/auth.js';
+import { MAX_OUTSTANDING_GRANTS } from '../limits/grants.js';
 
 const GRANT_TTL_S = 60;
 /** The base64url SHA-256 of the proxy's grant cookie. */

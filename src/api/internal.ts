@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
 import { CallVerifier } from '../protocol/challenge.js';
 import type { AnnounceRequest, ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../protocol/wire.js';
-import type { ServerRow } from '../store/servers.js';
+import type { ServerRow } from '../model/server.js';
 import type { ApiDeps } from './deps.js';
 import { accessVia, mayUseServer, proxyRow } from './access.js';
 

@@ -8,7 +8,7 @@ import type { HubOAuth } from '../auth/oauth.js';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
 import { RateLimit } from '../limits/rate.js';
-import { hashSecret, newSecret } from '../store/auth.js';
+import { hashSecret, newSecret } from '../secret-hash.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from '../http/html.js';

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { hostLabel } from '../host-label.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import type { ServerRow } from '../store/servers.js';
+import type { ServerRow } from '../model/server.js';
 import { escapeHtml } from '../http/html.js';
 import type { ApiDeps } from './deps.js';
 import { startOnVisitUrl } from './visit.js';

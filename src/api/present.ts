@@ -1,6 +1,6 @@
 import type { Urls } from '../config/urls.js';
-import type { EventRow } from '../store/events.js';
-import type { ServerRow } from '../store/servers.js';
+import type { EventRow } from '../model/event.js';
+import type { ServerRow } from '../model/server.js';
 
 /** The API's view of a server: no secret, no pids of other users' processes. */
 export function presentServer(row: ServerRow, urls: Urls) {

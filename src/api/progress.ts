@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
-import type { EventRow } from '../store/events.js';
-import type { ServerRow } from '../store/servers.js';
+import type { EventRow } from '../model/event.js';
+import type { ServerRow } from '../model/server.js';
 import type { ApiDeps } from './deps.js';
 import { presentEvent, presentServer } from './present.js';
 

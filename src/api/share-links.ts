@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { badRequest, HubappsError, notFound } from '../errors.js';
 import { printable } from '../names.js';
 import { requestSource } from '../http/request-source.js';
-import type { ShareLinkRow } from '../store/shares.js';
+import type { ShareLinkRow } from '../model/share.js';
 import { namedServer, ownerOnly, sharingRefusal } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from '../http/html.js';

@@ -2,7 +2,7 @@ import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { badRequest, HubappsError, notFound } from '../errors.js';
 import { checkUserName, printable } from '../names.js';
-import type { ShareKind, ShareWithServer } from '../store/shares.js';
+import type { ShareKind, ShareWithServer } from '../model/share.js';
 import { groupExists } from '../users/groups.js';
 import { namedServer, ownerOnly, sharingRefusal } from './access.js';
 import type { ApiDeps } from './deps.js';

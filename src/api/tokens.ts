@@ -4,7 +4,7 @@ import { safeNext } from '../auth/redirects.js';
 import type { Identity } from '../auth/identity.js';
 import { HubappsError, badRequest, notFound } from '../errors.js';
 import { checkUserName } from '../names.js';
-import type { TokenRow } from '../store/auth.js';
+import type { TokenRow } from '../model/auth.js';
 import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
 

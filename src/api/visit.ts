@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import type { ServerRow } from '../store/servers.js';
+import type { ServerRow } from '../model/server.js';
 import type { ApiDeps } from './deps.js';
 
 /**

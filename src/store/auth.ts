@@ -1,60 +1,19 @@
-import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { HubappsError } from '../errors.js';
+import type { CodeRow, SessionRow, TokenRow } from '../model/auth.js';
+import { hashSecret, newSecret } from '../secret-hash.js';
+import { MAX_OUTSTANDING_GRANTS } from '../limits/grants.js';
 import type { Db } from './db.js';
 
-/** Secrets are stored only as SHA-256 hashes: a copy of the database file gives no way in. */
-export function hashSecret(secret: string): string {
-  return crypto.createHash('sha256').update(secret).digest('base64url');
-}
+export type { CodeRow, SessionRow, TokenRow } from '../model/auth.js';
 
-export function newSecret(bytes = 32): string {
-  return crypto.randomBytes(bytes).toString('base64url');
-}
+
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export interface SessionRow {
-  hash: string;
-  user: string;
-  admin: number;
-  xsrf: string;
-  created_at: string;
-  expires_at: string;
-  last_seen: string;
-  /** 1 when the admin right came from JupyterHub's admin flag at login. */
-  hub_admin: number;
-}
 
-export interface TokenRow {
-  id: number;
-  hash: string;
-  user: string;
-  note: string;
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used: string | null;
-}
 
-export interface CodeRow {
-  hash: string;
-  kind: 'grant' | 'login';
-  user: string;
-  admin: number;
-  server_id: number | null;
-  next: string | null;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-  /** Grants: SHA-256 (base64url) of the grant cookie of the browser that asked. */
-  binding: string | null;
-  /** Grants: the hash of the launcher session that granted the code. */
-  session: string | null;
-}
 
-/** Most unredeemed, unexpired access codes one user may hold at once. */
-export const MAX_OUTSTANDING_GRANTS = 20;
 
 /** Sessions, API tokens, single-use codes and OAuth states. */
 export class AuthStore {

@@ -1,19 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
-import type { ServerState } from './states.js';
+import type { EventRow } from '../model/event.js';
+import type { ServerState } from '../model/states.js';
 
-export interface EventRow {
-  id: number;
-  server_id: number | null;
-  user: string | null;
-  server: string | null;
-  at: string;
-  kind: 'state' | 'progress' | 'audit';
-  state: ServerState | null;
-  message: string;
-  actor: string | null;
-}
+export type { EventRow } from '../model/event.js';
+
 
 export interface EventQuery {
   user?: string;

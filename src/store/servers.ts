@@ -2,34 +2,13 @@ import type Database from 'better-sqlite3';
 import { conflict, HubappsError } from '../errors.js';
 import type { Db } from './db.js';
 import { EventLog } from './events.js';
-import { ACTIVE_STATES, sqlStateList, type ServerState } from './states.js';
+import type { ServerRow } from '../model/server.js';
+import { ACTIVE_STATES, type ServerState } from '../model/states.js';
+import { sqlStateList } from './states.js';
 
-export { ACTIVE_STATES, SERVER_STATES, type ServerState } from './states.js';
+export { ACTIVE_STATES, SERVER_STATES, type ServerState } from '../model/states.js';
+export type { ServerRow } from '../model/server.js';
 
-export interface ServerRow {
-  id: number;
-  user: string;
-  name: string;
-  app: string;
-  state: ServerState;
-  reason: string | null;
-  options: string;
-  port: number | null;
-  secret: string | null;
-  launcher_pid: number | null;
-  proxy_pid: number | null;
-  app_pid: number | null;
-  log_file: string | null;
-  /** Which launcher runs it, and that launcher's saved state (JSON only it reads). */
-  launcher: string | null;
-  launcher_state: string | null;
-  created_at: string;
-  started_at: string | null;
-  ready_at: string | null;
-  stopped_at: string | null;
-  last_activity: string | null;
-  updated_at: string;
-}
 
 export interface NewServer {
   user: string;

@@ -1,38 +1,11 @@
 import type Database from 'better-sqlite3';
 import { conflict } from '../errors.js';
-import { hashSecret, newSecret } from './auth.js';
+import type { ShareKind, ShareLinkRow, ShareRow, ShareWithServer } from '../model/share.js';
+import { hashSecret, newSecret } from '../secret-hash.js';
 import type { Db } from './db.js';
 import type { ServerRow, ServerStore } from './servers.js';
 
-export type ShareKind = 'user' | 'group';
-
-export interface ShareRow {
-  id: number;
-  server_id: number;
-  kind: ShareKind;
-  /** A user name or a Unix group name. */
-  subject: string;
-  created_by: string;
-  created_at: string;
-}
-
-/** A share together with the server it opens. */
-export interface ShareWithServer extends ShareRow {
-  owner: string;
-  server: string;
-  state: ServerRow['state'];
-  app: string;
-}
-
-export interface ShareLinkRow {
-  id: number;
-  server_id: number;
-  uses: number;
-  uses_left: number;
-  created_by: string;
-  created_at: string;
-  expires_at: string;
-}
+export type { ShareKind, ShareLinkRow, ShareRow, ShareWithServer } from '../model/share.js';
 
 const LINK_COLUMNS = 'id, server_id, uses, uses_left, created_by, created_at, expires_at';
 const JOINED = 'SELECT shares.*, servers.user AS owner, servers.name AS server, servers.state AS state, servers.app AS app FROM shares JOIN servers ON servers.id = shares.server_id';

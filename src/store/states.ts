@@ -1,7 +1,4 @@
-/** A server's states (the servers table's `state`), in a module of their own so the event log can name them without importing the server store. */
-export const SERVER_STATES = ['pending', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
-export type ServerState = (typeof SERVER_STATES)[number];
-export const ACTIVE_STATES: readonly ServerState[] = ['pending', 'starting', 'running', 'stopping'];
+import { ACTIVE_STATES, type ServerState } from '../model/states.js';
 
 /** `IN (...)` list for SQL over `states` (fixed names from SERVER_STATES, never user input). */
 export const sqlStateList = (states: readonly ServerState[] = ACTIVE_STATES): string => `(${states.map((s) => `'${s}'`).join(', ')})`;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { hashSecret } from '../../src/store/auth.js';
+import { hashSecret } from '../../src/secret-hash.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_GROUP, TEST_USERS, repoRoot } from '../system/harness.js';
 import { apiFromPage, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';

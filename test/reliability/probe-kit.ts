@@ -1,4 +1,4 @@
-import { hashSecret } from '../../src/store/auth.js';
+import { hashSecret } from '../../src/secret-hash.js';
 /**
  * Tools for the cross-user probes (scenario 8): a stack with servers of alice and bob
  * running the echo app, their credentials, the grant flow step by step, WebSocket

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { hashSecret } from '../../src/store/auth.js';
+import { hashSecret } from '../../src/secret-hash.js';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { TEST_USERS } from '../system/harness.js';
 import { SystemStack } from '../system/system-stack.js';

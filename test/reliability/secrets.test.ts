@@ -2,7 +2,7 @@ import { useLoginLink } from '../helpers/login-link.js';
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashSecret } from '../../src/store/auth.js';
+import { hashSecret } from '../../src/secret-hash.js';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { startLocalStack } from '../helpers/stack.js';
 import { run, TEST_USERS } from '../system/harness.js';

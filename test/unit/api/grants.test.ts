@@ -1,7 +1,7 @@
 import { useLoginLink } from '../../helpers/login-link.js';
 import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
-import { hashSecret } from '../../../src/store/auth.js';
+import { hashSecret } from '../../../src/secret-hash.js';
 import { signCall } from '../../../src/protocol/challenge.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';

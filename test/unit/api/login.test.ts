@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type Database from 'better-sqlite3';
-import { hashSecret } from '../../../src/store/auth.js';
+import { hashSecret } from '../../../src/secret-hash.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 
 /**

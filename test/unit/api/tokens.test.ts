@@ -1,7 +1,7 @@
 import { httpFetch } from '../../helpers/http-fetch.js';
 import { useLoginLink } from '../../helpers/login-link.js';
 import assert from 'node:assert/strict';
-import { hashSecret } from '../../../src/store/auth.js';
+import { hashSecret } from '../../../src/secret-hash.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 
 describe('api: API tokens, login links and sessions', function () {

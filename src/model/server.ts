@@ -1,0 +1,27 @@
+import type { ServerState } from './states.js';
+
+/** One named server of one user: a row of the servers table, as every layer sees it. */
+export interface ServerRow {
+  id: number;
+  user: string;
+  name: string;
+  app: string;
+  state: ServerState;
+  reason: string | null;
+  options: string;
+  port: number | null;
+  secret: string | null;
+  launcher_pid: number | null;
+  proxy_pid: number | null;
+  app_pid: number | null;
+  log_file: string | null;
+  /** Which launcher runs it, and that launcher's saved state (JSON only it reads). */
+  launcher: string | null;
+  launcher_state: string | null;
+  created_at: string;
+  started_at: string | null;
+  ready_at: string | null;
+  stopped_at: string | null;
+  last_activity: string | null;
+  updated_at: string;
+}
