@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { circles, componentOf, readImports, tsFiles, upwardImports, type ImportEdge } from '../helpers/import-graph.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+// Compiled to dist/test/unit/, three levels below the repository root.
+const SRC = fileURLToPath(new URL('../../../src', import.meta.url));
+
+/**
+ * src/'s layers, lowest first: a file may import its own layer or a lower one, never a
+ * higher one. A new folder must be placed here on purpose.
+ * - proxy and apps share a layer: the built-in apps run inside hubapps-proxy, which loads
+ *   them through its registry (proxy/builtin.ts), and they use its app-process API.
+ * - ui is browser code, built on its own (tsconfig.ui.json), and imports nothing of the rest.
+ */
+const LAYERS = [
+  ['errors.ts', 'names.ts', 'version.ts', 'host-label.ts', 'shell-quote.ts', 'secret-hash.ts', 'model', 'protocol', 'procfs', 'net', 'http', 'ui'],
+  ['config', 'store', 'chp', 'limits'],
+  ['catalog'],
+  ['users'],
+  ['proxy', 'apps'],
+  ['spawner', 'auth'],
+  ['lifecycle'],
+  ['api'],
+  ['serve.ts', 'demo', 'ops', 'cli.ts'],
+] as const;
+
+const LAUNCHER_CLASSES = ['spawner/process-launcher.ts', 'spawner/sudo-launcher.ts', 'spawner/local-launcher.ts', 'spawner/slurm-launcher.ts'];
+
+const show = (edges: readonly ImportEdge[]) => edges.map((e) => `${e.from} imports ${e.to}`).join('\n');
+
+describe('the import graph of src/', () => {
+  const edges = readImports(SRC);
+
+  it('has no circles between files', () => {
+    assert.deepEqual(circles(edges).map((c) => c.join(' <-> ')), []);
+  });
+
+  it('places every folder and top-level file in a layer', () => {
+    const components = new Set(tsFiles(SRC).map((f) => componentOf(f.slice(SRC.length + 1))));
+    const placed = new Set<string>(LAYERS.flat());
+    assert.deepEqual([...components].filter((c) => !placed.has(c)).sort(), []);
+  });
+
+  it('has no import into a higher layer', () => {
+    const { upward, unplaced } = upwardImports(edges, LAYERS);
+    assert.deepEqual(unplaced, []);
+    assert.equal(show(upward), '');
+  });
+
+  it('keeps the lifecycle on the Launcher contract: it imports no launcher class', () => {
+    assert.equal(show(edges.filter((e) => e.from.startsWith('lifecycle/') && LAUNCHER_CLASSES.includes(e.to))), '');
+  });
+
+  it('keeps the API off the store and CHP: it imports no module of src/store or src/chp', () => {
+    assert.equal(show(edges.filter((e) => e.from.startsWith('api/') && /^(store|chp)\//.test(e.to))), '');
+  });
+});
+
+describe('the import-graph reader', () => {
+  const write = (root: string, file: string, text: string) => {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    writeFileSync(join(root, file), text);
+  };
+
+  it('finds a circle, an upward import and an unplaced folder in a small tree', async () => {
+    const tmp = await tmpDir('graph');
+    try {
+      write(tmp.path, 'low/a.ts', "import type { B } from './b.js';\nexport type A = B;\n");
+      write(tmp.path, 'low/b.ts', "import { a } from './a.js';\nimport { h } from '../high/h.js';\nexport const b = a;\n");
+      write(tmp.path, 'high/h.ts', "import { readFileSync } from 'node:fs';\nexport const h = await import('../low/b.js');\n");
+      write(tmp.path, 'stray/s.ts', "export { b } from '../low/b.js';\n");
+      const found = readImports(tmp.path);
+      assert.deepEqual(circles(found), [['high/h.ts', 'low/a.ts', 'low/b.ts']]);
+      const { upward, unplaced } = upwardImports(found, [['low'], ['high']]);
+      assert.deepEqual(upward, [{ from: 'low/b.ts', to: 'high/h.ts' }]);
+      assert.deepEqual(unplaced, ['stray']);
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
