@@ -1,28 +1,37 @@
 /**
- * Write docs/configuration.md from the config and app schemas.
- *   node dist/scripts/gen-config-docs.js          rewrite the file
- *   node dist/scripts/gen-config-docs.js --check  exit 1 if the file is out of date
+ * Write the generated parts of the docs: docs/configuration.md from the config and app
+ * schemas, and docs/api.md's table of error codes from src/error-codes.ts.
+ *   node dist/scripts/gen-config-docs.js          rewrite them
+ *   node dist/scripts/gen-config-docs.js --check  exit 1 if one is out of date
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderConfigDocs } from './config-docs/render.js';
+import { withErrorTable } from './error-docs.js';
 
 // Compiled to dist/scripts/, two levels below the repository root.
-const target = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));
-const text = renderConfigDocs();
-
-if (process.argv.includes('--check')) {
-  let current = '';
+const docs = (name: string) => fileURLToPath(new URL(`../../docs/${name}`, import.meta.url));
+const read = (file: string) => {
   try {
-    current = readFileSync(target, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
-    // A missing file is out of date too.
+    return '';
   }
-  if (current !== text) {
-    console.error(`${target} is out of date: run npm run docs`);
-    process.exit(1);
+};
+const targets = [
+  { file: docs('configuration.md'), text: renderConfigDocs() },
+  { file: docs('api.md'), text: withErrorTable(read(docs('api.md'))) },
+];
+
+let stale = false;
+for (const { file, text } of targets) {
+  if (read(file) === text) continue;
+  if (process.argv.includes('--check')) {
+    console.error(`${file} is out of date: run npm run docs`);
+    stale = true;
+  } else {
+    writeFileSync(file, text);
+    console.log(`wrote ${file}`);
   }
-} else {
-  writeFileSync(target, text);
-  console.log(`wrote ${target}`);
 }
+if (stale) process.exit(1);

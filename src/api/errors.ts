@@ -1,10 +1,11 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { HubappsError } from '../errors.js';
+import { HubappsError, type ErrorCode } from '../errors.js';
 
 /**
- * The one place errors become HTTP answers: `{status, message}` as JSON. A HubappsError
- * keeps its status and, when exposable, its message; errors from Koa's own stack (body
+ * The one place errors become HTTP answers: `{status, message, code}` as JSON, `code` one
+ * of src/error-codes.ts (docs/api.md lists them). A HubappsError keeps its status, its code
+ * and, when exposable, its message; errors from Koa's own stack (body
  * too large, bad JSON) carry `status` and `expose` too; anything else is a logged 500 with
  * a generic message, so no stack trace or secret reaches a client.
  */
@@ -21,21 +22,30 @@ export function errorMiddleware(log: Logger) {
       else log.info({ reqId: ctx.state.reqId, code, status }, message);
       ctx.status = status;
       ctx.type = 'application/json';
-      ctx.body = { status, message };
+      ctx.body = { status, message, code };
     }
   };
 }
 
-function describe(err: unknown): { status: number; message: string; code: string } {
+function describe(err: unknown): { status: number; message: string; code: ErrorCode } {
   if (err instanceof HubappsError) {
     return { status: err.status, code: err.code, message: err.expose ? err.message : 'internal error; see the service log' };
   }
   const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; type?: unknown };
   const status = Number(e.status ?? e.statusCode);
   if (status >= 400 && status < 500 && e.expose !== false) {
-    return { status, code: String(e.type ?? 'bad_request'), message: friendly(status, String(e.message ?? 'bad request')) };
+    return { status, code: koaCode(status), message: friendly(status, String(e.message ?? 'bad request')) };
   }
   return { status: 500, code: 'internal', message: 'internal error; see the service log' };
+}
+
+/** Koa's and the body parser's own errors, by status, as one of our codes. */
+function koaCode(status: number): ErrorCode {
+  if (status === 413) return 'body_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 404) return 'not_found';
+  if (status === 405) return 'method_not_allowed';
+  return 'bad_request';
 }
 
 function friendly(status: number, message: string): string {

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { HealthReport, StartRequest } from '../protocol/wire.js';
 import type { ProxyTarget } from './proxy-client.js';
 
@@ -49,7 +50,7 @@ export interface ProbeResult {
   /** What the launcher sees now, for the progress stream (e.g. "queued (Priority)"). */
   status?: string;
   /** Why it is gone, when the launcher knows better than an exit code (e.g. "ran out of memory"). */
-  ended?: { code: string; reason: string };
+  ended?: { code: ErrorCode; reason: string };
 }
 
 /** Where a server announced it listens (a launcher whose proxy picks its own address). */

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { SlurmJobStatus } from '../protocol/wire.js';
 
 /** Slurm states in which the job holds no processes any more (UNKNOWN: Slurm has forgotten it). */
@@ -26,7 +27,7 @@ export function describeLive(s: SlurmJobStatus): string {
 }
 
 /** Why an ended job ended, written for the user who started it. */
-export function describeEnd(s: SlurmJobStatus, limits: { memMb?: number; timeMinutes?: number }): { code: string; reason: string } {
+export function describeEnd(s: SlurmJobStatus, limits: { memMb?: number; timeMinutes?: number }): { code: ErrorCode; reason: string } {
   const job = `Slurm job ${s.jobId}`;
   switch (baseState(s.state)) {
     case 'OUT_OF_MEMORY':

@@ -1,8 +1,9 @@
+import type { ErrorCode } from '../errors.js';
 import { PROXY_EXIT } from '../protocol/wire.js';
 import type { ExitInfo, LauncherKind } from './launcher.js';
 
 export interface StartFailure {
-  code: string;
+  code: ErrorCode;
   reason: string;
   /** The port was taken: try again with another one. */
   retry: boolean;

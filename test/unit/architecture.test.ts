@@ -16,7 +16,7 @@ const SRC = fileURLToPath(new URL('../../../src', import.meta.url));
  * - ui is browser code, built on its own (tsconfig.ui.json), and imports nothing of the rest.
  */
 const LAYERS = [
-  ['errors.ts', 'names.ts', 'version.ts', 'host-label.ts', 'shell-quote.ts', 'secret-hash.ts', 'model', 'protocol', 'procfs', 'net', 'http', 'ui'],
+  ['errors.ts', 'error-codes.ts', 'names.ts', 'version.ts', 'host-label.ts', 'shell-quote.ts', 'secret-hash.ts', 'model', 'protocol', 'procfs', 'net', 'http', 'ui'],
   ['config', 'store', 'chp', 'limits'],
   ['catalog'],
   ['users'],
