@@ -15,6 +15,7 @@ import { watchCatalog } from './catalog/watch.js';
 import { ChpRouteTable } from './chp/chp-client.js';
 import type { Config } from './config/schema.js';
 import type { LifecycleDeps } from './lifecycle/deps.js';
+import { ServerQueries } from './lifecycle/queries.js';
 import { ServerManager } from './lifecycle/manager.js';
 import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
@@ -96,7 +97,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
       : undefined;
   const auth = new Authenticator(config, authStore, admins, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
-  const app = createApp({ ...deps, manager, auth, authStore, shares: new ShareStore(db, store), admins, hub, version: VERSION }, oauth);
+  const app = createApp({ ...deps, manager, queries: new ServerQueries(deps), auth, authStore, shares: new ShareStore(db, store), admins, hub, version: VERSION }, oauth);
   server.on('request', app.callback());
 
   const adoption = await reconcile(deps, manager, true);

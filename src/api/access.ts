@@ -1,6 +1,6 @@
 import { bearer, sameSecret, type Identity } from '../auth/identity.js';
 import type { RouterContext } from '@koa/router';
-import { HubappsError, notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { checkServerName, checkUserName } from '../names.js';
 import type { ServerRow } from '../model/server.js';
 import { requireJson } from './body.js';
@@ -51,7 +51,7 @@ export function sharingRefusal(deps: ApiDeps, row: Pick<ServerRow, 'app' | 'user
 
 /** The server a proxy speaks for, proven by that server's secret. */
 export function proxyRow(deps: ApiDeps, serverId: unknown, authorization: string): ServerRow {
-  const row = typeof serverId === 'number' ? deps.store.byId(serverId) : undefined;
+  const row = typeof serverId === 'number' ? deps.queries.byId(serverId) : undefined;
   const secret = bearer(authorization);
   if (!row || !row.secret || !secret || !sameSecret(secret, row.secret)) {
     throw new HubappsError('proxy_unknown', 401, 'unknown server or wrong server secret');
@@ -59,12 +59,12 @@ export function proxyRow(deps: ApiDeps, serverId: unknown, authorization: string
   return row;
 }
 
-/** Router middleware for a user's own resources (`:user`, and `:name` where the route has it): the owner or an admin, JSON bodies only. */
+/** Router middleware for a user's own resources (`:user`, and `:name` where the route has it): the owner or an admin (ctx.state.who), JSON bodies only. */
 export function ownerOnly(deps: ApiDeps) {
   return async (ctx: RouterContext, next: () => Promise<unknown>): Promise<unknown> => {
     checkUserName(ctx.params.user!);
     if (ctx.params.name !== undefined) checkServerName(ctx.params.name);
-    await deps.auth.require(ctx, { owner: ctx.params.user });
+    ctx.state.who = await deps.auth.require(ctx, { owner: ctx.params.user });
     requireJson(ctx);
     return next();
   };
@@ -72,7 +72,5 @@ export function ownerOnly(deps: ApiDeps) {
 
 /** The server a route's `:user` and `:name` name, or 404. */
 export function namedServer(deps: ApiDeps, ctx: RouterContext): ServerRow {
-  const row = deps.store.get(ctx.params.user!, ctx.params.name!);
-  if (!row) throw notFound('no_such_server', `${ctx.params.user} has no server '${ctx.params.name}'`);
-  return row;
+  return deps.queries.get(ctx.params.user!, ctx.params.name!);
 }

@@ -28,7 +28,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
   pages.get('/authorize', async (ctx) => {
     const user = String(ctx.query.user ?? '');
     const name = String(ctx.query.server ?? '');
-    const row = USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.store.get(user, name) : undefined;
+    const row = USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.queries.find(user, name) : undefined;
     if (!row) return page(ctx, 404, 'No such server', '<p>There is no server at this address.</p>');
     if (!topLevelNavigation(ctx)) {
       return page(ctx, 403, 'Not a page load', '<p>Access to a server is granted only when the browser opens it as a page, not inside a frame or from a script.</p>');
@@ -43,13 +43,13 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     const who = await deps.auth.identify(ctx);
     if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
     if ((await accessVia(deps, who, row)) === null) {
-      deps.store.audit(row, `${who.name} was refused access to ${row.user}/${row.name}`, who.name);
+      deps.manager.audit(row, `${who.name} was refused access to ${row.user}/${row.name}`, who.name);
       return page(ctx, 403, 'Not your server', `<p>You are logged in as <b>${escapeHtml(who.name)}</b>; this server belongs to ${escapeHtml(row.user)}.</p>`);
     }
     if (row.state !== 'running') return page(ctx, 503, 'Not running', `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`);
     const code = deps.authStore.createGrant({ user: who.name, admin: who.admin, serverId: row.id, next, ttlS: GRANT_TTL_S, binding, session: who.session.hash });
     if (code === undefined) {
-      deps.store.audit(row, `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`, who.name);
+      deps.manager.audit(row, `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`, who.name);
       return page(ctx, 429, 'Too many open requests', `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`);
     }
     ctx.set('Cache-Control', 'no-store');
@@ -68,7 +68,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     // Checked again at redemption: a share revoked in the code's 60 s lets nobody in.
     const via = await accessVia(deps, { name: grant.user, admin: grant.admin === 1 }, row);
     if (via === null) throw new HubappsError('not_allowed', 403, `${grant.user} may no longer use ${row.user}/${row.name}`);
-    if (via === 'share') deps.store.audit(row, `${grant.user} opened ${row.user}/${row.name} as a visitor (shared)`, grant.user);
+    if (via === 'share') deps.manager.audit(row, `${grant.user} opened ${row.user}/${row.name} as a visitor (shared)`, grant.user);
     const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, shared: via === 'share', ttl: 0, next: grant.next ?? '', session: grant.session ?? '' };
     ctx.body = answer;
   });

@@ -5,6 +5,7 @@ import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
 import { notFound } from '../errors.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
+import { adminOnly, signedIn, whoOf } from './guards.js';
 import { presentServer } from './present.js';
 
 export function infoRoutes(deps: ApiDeps): Router {
@@ -16,17 +17,15 @@ export function infoRoutes(deps: ApiDeps): Router {
 
   /** Unauthenticated on purpose (load balancers, systemd checks); says nothing private. */
   router.get('/health', async (ctx) => {
-    const reach = (t: typeof deps.routes) => t.list().then(() => 'ok', () => 'unreachable');
-    const chp = await reach(deps.routes);
-    const appsChp = deps.serverRoutes === deps.routes ? undefined : await reach(deps.serverRoutes);
+    const { chp, appsChp, launcher } = await deps.queries.health();
     const ok = chp === 'ok' && (appsChp ?? 'ok') === 'ok';
     ctx.status = ok ? 200 : 503;
-    ctx.body = { status: ok ? 'ok' : 'degraded', chp, ...(appsChp ? { apps_chp: appsChp } : {}), launcher: deps.launcher.kind };
+    ctx.body = { status: ok ? 'ok' : 'degraded', chp, ...(appsChp ? { apps_chp: appsChp } : {}), launcher };
   });
 
   /** Who am I: the launcher page reads its user, admin flag and the XSRF token for its state changes here. */
-  router.get('/user', async (ctx) => {
-    const who = await deps.auth.require(ctx);
+  router.get('/user', signedIn(deps), async (ctx) => {
+    const who = whoOf(ctx);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
       name: who.name,
@@ -39,8 +38,7 @@ export function infoRoutes(deps: ApiDeps): Router {
     };
   });
 
-  router.get('/apps', async (ctx) => {
-    await deps.auth.require(ctx);
+  router.get('/apps', signedIn(deps), async (ctx) => {
     ctx.body = {
       apps: deps.catalog().list().map((a) => ({
         name: a.name,
@@ -53,8 +51,7 @@ export function infoRoutes(deps: ApiDeps): Router {
     };
   });
 
-  router.get('/apps/:name/icon', async (ctx) => {
-    await deps.auth.require(ctx);
+  router.get('/apps/:name/icon', signedIn(deps), async (ctx) => {
     const app = deps.catalog().get(ctx.params.name!);
     if (!app?.icon) throw notFound('no_icon', `app '${printable(ctx.params.name!)}' has no icon`);
     ctx.type = app.icon.endsWith('.svg') ? 'image/svg+xml' : 'image/png';
@@ -63,10 +60,9 @@ export function infoRoutes(deps: ApiDeps): Router {
     ctx.body = fs.createReadStream(path.join(deps.config.catalog_dir, app.icon));
   });
 
-  router.get('/users', async (ctx) => {
-    await deps.auth.require(ctx, { admin: true });
+  router.get('/users', adminOnly(deps), async (ctx) => {
     const users = new Map<string, Record<string, unknown>>();
-    for (const row of deps.store.list()) {
+    for (const row of deps.queries.list()) {
       const servers = users.get(row.user) ?? {};
       servers[row.name] = presentServer(row, deps.urls);
       users.set(row.user, servers);

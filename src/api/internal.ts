@@ -70,7 +70,7 @@ export function internalRoutes(deps: ApiDeps): Router {
  * server's verifier remembers nonces, so a captured call cannot be replayed.
  */
 function signedProxyRow(deps: ApiDeps, verifiers: Map<number, { secret: string; verifier: CallVerifier }>, serverId: unknown, ctx: { method: string; path: string; get(h: string): string }): ServerRow {
-  const row = typeof serverId === 'number' ? deps.store.byId(serverId) : undefined;
+  const row = typeof serverId === 'number' ? deps.queries.byId(serverId) : undefined;
   if (row?.secret) {
     let v = verifiers.get(row.id);
     if (!v || v.secret !== row.secret) {

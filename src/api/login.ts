@@ -130,6 +130,6 @@ async function startSession(ctx: Context, deps: ApiDeps, user: string, hubAdmin:
   const admin = await deps.admins.isAdmin(user, hubAdmin);
   const { cookie } = deps.authStore.createSession(user, admin, deps.config.session_max_age, hubAdmin);
   setCookie(ctx, SESSION_COOKIE, cookie, { path: deps.urls.servicePrefix(), secure, maxAgeS: deps.config.session_max_age });
-  deps.store.audit(null, `${user} logged in${admin ? ' (admin)' : ''}`, user);
+  deps.manager.audit(null, `${user} logged in${admin ? ' (admin)' : ''}`, user);
   ctx.redirect(next);
 }

@@ -20,7 +20,7 @@ export function notRunningPage(deps: ApiDeps, ctx: Context): void {
     ctx.set('Cache-Control', 'no-store');
     return ctx.redirect(`${deps.urls.publicServerUrl(user, name)}${tail}`);
   }
-  const row = user && name ? deps.store.get(user, name) : undefined;
+  const row = user && name ? deps.queries.find(user, name) : undefined;
   answer(deps, ctx, user, name, row, ctx.originalUrl);
 }
 
@@ -41,9 +41,9 @@ function serverOfLabel(deps: ApiDeps, label: string): { user: string; name: stri
   const parts = label.split('--');
   if (parts.length === 2 && hostLabel(parts[1]!, parts[0]!) === label) {
     const [name, user] = parts as [string, string];
-    return { user, name, row: deps.store.get(user, name) };
+    return { user, name, row: deps.queries.find(user, name) };
   }
-  const row = deps.store.list().find((r) => hostLabel(r.user, r.name) === label);
+  const row = deps.queries.list().find((r) => hostLabel(r.user, r.name) === label);
   return row ? { user: row.user, name: row.name, row } : undefined;
 }
 

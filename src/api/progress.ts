@@ -26,18 +26,18 @@ export function streamProgress(ctx: Context, deps: ApiDeps, row: ServerRow, rele
   const lastSeen = Number(ctx.get('last-event-id')) || 0;
   const send = (ev: EventRow) => stream.write(`id: ${ev.id}\nevent: ${ev.kind}\ndata: ${JSON.stringify(presentEvent(ev))}\n\n`);
   const finish = () => {
-    const final = deps.store.byId(row.id)!;
+    const final = deps.queries.byId(row.id)!;
     stream.write(`event: done\ndata: ${JSON.stringify(presentServer(final, deps.urls))}\n\n`);
     stream.end();
   };
 
-  const startId = deps.store.events.currentRunStart(row.id);
-  let last = Math.max(lastSeen, startId - 1);
-  for (const ev of deps.store.events.forServer(row.id, last)) {
+  const run = deps.queries.runEvents(row.id, lastSeen);
+  let last = Math.max(lastSeen, run.startId - 1);
+  for (const ev of run.events) {
     send(ev);
     last = ev.id;
   }
-  if (TERMINAL.has(deps.store.byId(row.id)!.state)) return finish();
+  if (TERMINAL.has(deps.queries.byId(row.id)!.state)) return finish();
 
   const onEvent = (ev: EventRow) => {
     if (ev.server_id !== row.id || ev.id <= last) return;
@@ -48,9 +48,9 @@ export function streamProgress(ctx: Context, deps: ApiDeps, row: ServerRow, rele
   const keepalive = setInterval(() => stream.write(': keep-alive\n\n'), 15000);
   const cleanup = (done: boolean) => {
     clearInterval(keepalive);
-    deps.store.events.emitter.off('event', onEvent);
+    unfollow();
     if (done) finish();
   };
-  deps.store.events.emitter.on('event', onEvent);
+  const unfollow = deps.queries.follow(onEvent);
   ctx.req.on('close', () => cleanup(false));
 }

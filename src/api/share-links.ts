@@ -6,6 +6,7 @@ import { requestSource } from '../http/request-source.js';
 import type { ShareLinkRow } from '../model/share.js';
 import { namedServer, ownerOnly, sharingRefusal } from './access.js';
 import type { ApiDeps } from './deps.js';
+import { whoOf } from './guards.js';
 import { escapeHtml } from '../http/html.js';
 import { page } from './pages.js';
 
@@ -33,7 +34,7 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
     if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be {"uses": N, "expires_in": SECONDS}');
     const uses = whole(body.uses, 'uses', 1, MAX_USES, 1);
     const ttl = whole(body.expires_in, 'expires_in', 60, MAX_AGE_S, DEFAULT_AGE_S);
-    const { code, link } = deps.shares.addLink(row, uses, ttl, (await deps.auth.identify(ctx))!.name);
+    const { code, link } = deps.shares.addLink(row, uses, ttl, whoOf(ctx).name);
     ctx.status = 201;
     ctx.body = { ...presentLink(link), url: linkUrl(code) };
   });
@@ -46,7 +47,7 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
     const row = server(ctx);
     const link = deps.shares.link(Number(ctx.params.id));
     if (!link || link.server_id !== row.id) throw notFound('no_such_link', `${row.user}/${row.name} has no share link ${printable(ctx.params.id!)}`);
-    deps.shares.removeLink(row, link, (await deps.auth.identify(ctx))!.name);
+    deps.shares.removeLink(row, link, whoOf(ctx).name);
     ctx.status = 204;
   });
 
@@ -75,7 +76,7 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
     if (!who?.session) return ctx.redirect(`${prefix}login?next=${encodeURIComponent(`${prefix}share-link?code=${encodeURIComponent(code)}`)}`);
     const gone = () => page(ctx, 400, 'Link expired', '<p>This share link has expired, was used up or was revoked. Ask its owner for a new one.</p>');
     const link = code ? deps.shares.linkByCode(code) : undefined;
-    const row = link ? deps.store.byId(link.server_id) : undefined;
+    const row = link ? deps.queries.byId(link.server_id) : undefined;
     if (!link || !row) return gone();
     const refusal = sharingRefusal(deps, row);
     if (refusal) return page(ctx, refusal.status, 'Not shareable', `<p>${escapeHtml(refusal.message)}</p>`);

@@ -6,6 +6,7 @@ import type { ShareKind, ShareWithServer } from '../model/share.js';
 import { groupExists } from '../users/groups.js';
 import { namedServer, ownerOnly, sharingRefusal } from './access.js';
 import type { ApiDeps } from './deps.js';
+import { adminOnly, whoOf } from './guards.js';
 
 /**
  * Shares of one server with named users or Unix groups: the owner (or an admin) lists,
@@ -30,7 +31,7 @@ export function shareRoutes(deps: ApiDeps): Router {
     if (refusal) throw refusal;
     const { kind, subject } = parseShareBody(ctx.request.body);
     await checkRecipient(deps, kind, subject, row.user);
-    const who = (await deps.auth.identify(ctx))!;
+    const who = whoOf(ctx);
     const share = deps.shares.add(row, kind, subject, who.name);
     ctx.status = 201;
     ctx.body = presentShare({ ...share, owner: row.user, server: row.name, state: row.state, app: row.app });
@@ -40,7 +41,7 @@ export function shareRoutes(deps: ApiDeps): Router {
     const row = server(ctx);
     const share = deps.shares.byId(Number(ctx.params.id));
     if (!share || share.server_id !== row.id) throw notFound('no_such_share', `${row.user}/${row.name} has no share ${printable(ctx.params.id!)}`);
-    deps.shares.remove(share, (await deps.auth.identify(ctx))!.name);
+    deps.shares.remove(share, whoOf(ctx).name);
     ctx.status = 204;
   });
 
@@ -57,8 +58,7 @@ export function shareRoutes(deps: ApiDeps): Router {
     ctx.body = { shares: shares.map((s) => ({ ...presentShare(s), url: deps.urls.serverLink(s.owner, s.server) })) };
   });
 
-  router.get('/shares', async (ctx) => {
-    await deps.auth.require(ctx, { admin: true });
+  router.get('/shares', adminOnly(deps), async (ctx) => {
     ctx.body = { shares: deps.shares.all().map(presentShare) };
   });
 

@@ -7,6 +7,7 @@ import { checkUserName } from '../names.js';
 import type { TokenRow } from '../model/auth.js';
 import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
+import { whoOf } from './guards.js';
 
 const MAX_TOKEN_AGE_S = 366 * 24 * 3600;
 const MAX_LINK_AGE_S = 600;
@@ -30,8 +31,8 @@ export function tokenRoutes(deps: ApiDeps): Router {
     return next();
   };
   const onBehalf = (ctx: RouterContext, what: string) => {
-    const who = ctx.state.who as Identity;
-    if (who.name !== ctx.params.user) deps.store.audit(null, `${what} (for ${ctx.params.user}, by ${who.name})`, who.name);
+    const who = whoOf(ctx);
+    if (who.name !== ctx.params.user) deps.manager.audit(null, `${what} (for ${ctx.params.user}, by ${who.name})`, who.name);
   };
 
   router.post('/users/:user/tokens', gate(false), json, async (ctx) => {
@@ -39,7 +40,7 @@ export function tokenRoutes(deps: ApiDeps): Router {
     const note = optionalString(body.note, 'note', 200) ?? '';
     const expiresIn = optionalSeconds(body.expires_in, 'expires_in', MAX_TOKEN_AGE_S);
     const { token, row } = deps.authStore.createToken(ctx.params.user!, note, expiresIn, deps.config.limits.tokens_per_user);
-    deps.store.audit(null, `API token ${row.prefix}… created for ${row.user}`, (ctx.state.who as Identity).name);
+    deps.manager.audit(null, `API token ${row.prefix}… created for ${row.user}`, whoOf(ctx).name);
     ctx.status = 201;
     ctx.body = { ...presentToken(row), token };
   });
@@ -63,7 +64,7 @@ export function tokenRoutes(deps: ApiDeps): Router {
     const user = ctx.params.user!;
     await deps.users.check(user);
     const code = deps.authStore.createCode({ kind: 'login', user, admin: await deps.admins.isAdmin(user), next, ttlS: ttl });
-    deps.store.audit(null, `login link minted for ${user}`, (ctx.state.who as Identity).name);
+    deps.manager.audit(null, `login link minted for ${user}`, whoOf(ctx).name);
     ctx.status = 201;
     ctx.body = { url: `${deps.urls.launcherUrl()}login-link?code=${code}`, expires_at: new Date(Date.now() + ttl * 1000).toISOString() };
   });

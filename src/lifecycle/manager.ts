@@ -178,6 +178,11 @@ export class ServerManager {
     this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
   }
 
+  /** One line in the audit trail (events, kind 'audit'), for actions the API takes outside a start or stop. */
+  audit(row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null, message: string, actor: string): void {
+    this.deps.store.audit(row, message, actor);
+  }
+
   isActive(row: ServerRow): boolean {
     return ACTIVE_STATES.includes(row.state);
   }

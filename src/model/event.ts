@@ -12,3 +12,12 @@ export interface EventRow {
   message: string;
   actor: string | null;
 }
+
+/** A search of the audit trail and progress messages (GET /events). */
+export interface EventQuery {
+  user?: string;
+  server?: string;
+  kind?: string;
+  before?: number;
+  limit: number;
+}

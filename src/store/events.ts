@@ -1,19 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
-import type { EventRow } from '../model/event.js';
+import type { EventQuery, EventRow } from '../model/event.js';
 import type { ServerState } from '../model/states.js';
 
-export type { EventRow } from '../model/event.js';
+export type { EventQuery, EventRow } from '../model/event.js';
 
 
-export interface EventQuery {
-  user?: string;
-  server?: string;
-  kind?: string;
-  before?: number;
-  limit: number;
-}
 
 /**
  * The events table: state changes, progress messages and audited actions. It feeds the

@@ -134,7 +134,7 @@ export class ServerStore {
 
   private checkQuotas(s: NewServer, q: Quotas): void {
     const count = (where: string, arg?: string) =>
-      this.db.prepare(`SELECT COUNT(*) FROM servers WHERE state IN ('pending','starting','running','stopping') ${where}`).pluck().get(...(arg === undefined ? [] : [arg])) as number;
+      this.db.prepare(`SELECT COUNT(*) FROM servers WHERE state IN ${sqlStateList()} ${where}`).pluck().get(...(arg === undefined ? [] : [arg])) as number;
     const refuse = (what: string) => new HubappsError('limit_reached', 429, `${what}; stop a server first`);
     if (q.perUser && count('AND user = ?', s.user) >= q.perUser) throw refuse(`${s.user} already has ${q.perUser} active servers (limits.servers_per_user)`);
     if (q.perApp && count('AND app = ?', s.app) >= q.perApp) throw refuse(`app '${s.app}' already runs ${q.perApp} times on this host (max_servers in its app file)`);

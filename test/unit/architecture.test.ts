@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { circles, componentOf, readImports, tsFiles, upwardImports, type ImportEdge } from '../helpers/import-graph.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -56,6 +56,15 @@ describe('the import graph of src/', () => {
 
   it('keeps the API off the store and CHP: it imports no module of src/store or src/chp', () => {
     assert.equal(show(edges.filter((e) => e.from.startsWith('api/') && /^(store|chp)\//.test(e.to))), '');
+  });
+
+  it('keeps API handlers on the manager and the query object: none touches deps.store, the route tables or the launcher', () => {
+    const reaching = tsFiles(join(SRC, 'api')).flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (/\bdeps\.(store|routes|serverRoutes|launcher)\b/.test(line) ? [`api/${basename(f)}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    assert.deepEqual(reaching, []);
   });
 });
 
