@@ -66,7 +66,7 @@ export function internalRoutes(deps: ApiDeps): Router {
 
 /**
  * A call from a proxy on a compute node crosses the cluster network, so it carries a
- * challenge signed with the server's secret (challenge.ts), never the secret itself; each
+ * challenge signed with the server's secret (protocol/challenge.ts), never the secret itself; each
  * server's verifier remembers nonces, so a captured call cannot be replayed.
  */
 function signedProxyRow(deps: ApiDeps, verifiers: Map<number, { secret: string; verifier: CallVerifier }>, serverId: unknown, ctx: { method: string; path: string; get(h: string): string }): ServerRow {

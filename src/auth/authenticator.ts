@@ -17,7 +17,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * launcher's session cookie. Every cookie-authenticated request must come from the
  * launcher's own pages: on the shared origin, another server's page is same-origin with
  * the launcher, so Origin alone proves nothing; fetch metadata and the Referer's path do
- * (proxy/request-source.ts). State changes must also carry the session's XSRF token or a
+ * (http/request-source.ts). State changes must also carry the session's XSRF token or a
  * same-origin Origin/Referer.
  */
 export class Authenticator {

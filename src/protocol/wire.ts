@@ -130,7 +130,7 @@ export interface SlurmJobStatus {
   output: string[];
 }
 
-/** POST {serviceUrl}api/internal/announce, signed with the secret (challenge.ts signCall, never the secret itself): a proxy on a compute node says where it listens. */
+/** POST {serviceUrl}api/internal/announce, signed with the secret (protocol/challenge.ts signCall, never the secret itself): a proxy on a compute node says where it listens. */
 export interface AnnounceRequest {
   serverId: number;
   host: string;

@@ -3,7 +3,7 @@
  * forwarding headers say what the proxy saw, whatever the client claimed (a client's own
  * X-Forwarded-*, Forwarded or X-Real-IP is dropped, not appended to). Back to the
  * browser: Set-Cookie paths stay inside the server's prefix, the framing policy
- * (protocol.ts FramingPolicy) is added to every answer, and Referrer-Policy is
+ * (protocol/wire.ts FramingPolicy) is added to every answer, and Referrer-Policy is
  * `same-origin`, so the app's pages name themselves to the proxy and to nobody else.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -33,7 +33,7 @@ export class ResponseHeaders {
     private readonly framing: FramingPolicy,
     private readonly rewriter: PrefixRewriter | null,
   ) {
-    // 'self' is the whole shared origin; the proxy itself refuses frames from pages outside the prefix (request-source.ts).
+    // 'self' is the whole shared origin; the proxy itself refuses frames from pages outside the prefix (http/request-source.ts).
     this.frameAncestors = framing.frames === 'none' ? "frame-ancestors 'none'" : "frame-ancestors 'self'";
     this.frameOptions = framing.frames === 'none' ? 'DENY' : 'SAMEORIGIN';
   }
@@ -46,7 +46,7 @@ export class ResponseHeaders {
     // A second policy can only narrow the app's own (browsers enforce every policy in the list).
     headers['content-security-policy'] = csp ? `${csp}, ${this.frameAncestors}` : this.frameAncestors;
     headers['x-frame-options'] = this.frameOptions;
-    // The page's own sub-requests must name it in Referer (request-source.ts); other sites still get none.
+    // The page's own sub-requests must name it in Referer (http/request-source.ts); other sites still get none.
     headers['referrer-policy'] = 'same-origin';
     if (this.framing.popups === 'isolate') headers['cross-origin-opener-policy'] = 'noopener-allow-popups';
   }

@@ -3,7 +3,7 @@
  * app (after the path, Origin and credential checks), except {prefix}_hubapps/grant, where
  * a browser brings its one-time access code; /_hubapps/health and
  * /_hubapps/shutdown are the service's private endpoints, guarded by a challenge-response
- * over the secret (challenge.ts), whose answers carry a proof that this proxy wrote them;
+ * over the secret (protocol/challenge.ts), whose answers carry a proof that this proxy wrote them;
  * everything else is 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -115,7 +115,7 @@ class Listener {
     else this.forward(req, res, d);
   }
 
-  /** Sub-requests, frames, form posts and upgrades from pages outside this server's prefix (request-source.ts). */
+  /** Sub-requests, frames, form posts and upgrades from pages outside this server's prefix (http/request-source.ts). */
   private foreign(req: IncomingMessage, upgrade: boolean): boolean {
     return requestSource(req, this.prefix, this.deps.origins.allowed, upgrade) === 'foreign';
   }

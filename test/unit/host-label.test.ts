@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hostLabel, isHostLabel } from '../../../src/host-label.js';
-import { SERVER_NAME, USER_NAME } from '../../../src/names.js';
+import { hostLabel, isHostLabel } from '../../src/host-label.js';
+import { SERVER_NAME, USER_NAME } from '../../src/names.js';
 
 const validServer = (s: string) => SERVER_NAME.test(s) && !s.includes('..');
 const validUser = (u: string) => USER_NAME.test(u) && !u.includes('..');
