@@ -22,10 +22,10 @@ commands:
 
 /** Admin commands in src/ops/: each parses its own options and returns its exit status. */
 const OPS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
-  'check-config': async () => (await import('./ops/check-config.js')).runCheckConfig,
-  doctor: async () => (await import('./ops/doctor.js')).runDoctor,
-  install: async () => (await import('./ops/install.js')).runInstall,
-  'migrate-conf': async () => (await import('./ops/migrate-conf.js')).runMigrateConf,
+  'check-config': async () => (await import('./ops/check/check-config.js')).runCheckConfig,
+  doctor: async () => (await import('./ops/doctor/run.js')).runDoctor,
+  install: async () => (await import('./ops/install/install.js')).runInstall,
+  'migrate-conf': async () => (await import('./ops/migrate/migrate-conf.js')).runMigrateConf,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -6,11 +6,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { runOk } from './harness-exec.js';
-import { packageClosure as closureOf } from '../../src/ops/closure.js';
+import { packageClosure as closureOf } from '../../src/ops/install/closure.js';
 import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
 import { compileCatalog } from '../../src/catalog/compile.js';
 import { COMPILED_DIR } from '../../src/catalog/compiled-form.js';
-import { PROXY_ENV, proxyArgs, wrapperScript } from '../../src/ops/proxy-wrapper.js';
+import { PROXY_ENV, proxyArgs, wrapperScript } from '../../src/ops/install/proxy-wrapper.js';
 import { PROXY_NODE_FLAGS } from '../../src/proxy/node-flags.js';
 import { TEST_GROUP } from './harness-accounts.js';
 
@@ -162,7 +162,7 @@ export async function bareImports(entry: string): Promise<Set<string>> {
   return packages;
 }
 
-/** `names` and everything they depend on: the closure `hubapps install` copies too (src/ops/closure.ts). */
+/** `names` and everything they depend on: the closure `hubapps install` copies too (src/ops/install/closure.ts). */
 export async function packageClosure(repo: string, names: Iterable<string>): Promise<Map<string, string>> {
   return closureOf(repo, names);
 }

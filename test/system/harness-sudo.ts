@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderSudoers as fillTemplate } from '../../src/ops/render.js';
+import { renderSudoers as fillTemplate } from '../../src/ops/install/render.js';
 import { run, runOk, type RunResult } from './harness-exec.js';
 import { TEST_USERS } from './harness-accounts.js';
 import { repoRoot } from './harness-install.js';

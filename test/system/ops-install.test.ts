@@ -4,7 +4,7 @@ import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
-import { makeLayout, type Layout } from '../../src/ops/layout.js';
+import { makeLayout, type Layout } from '../../src/ops/install/layout.js';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { exists, repoRoot, run, runOk } from './harness.js';
 import { snapshot } from './ops-snapshot.js';

@@ -1,4 +1,4 @@
-import { inspectCatalog, type ConfigInspection } from '../inspect-config.js';
+import { inspectCatalog, type ConfigInspection } from '../check/inspect-config.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
 
 export function checkConfig(file: string, inspection: ConfigInspection): CheckResult[] {

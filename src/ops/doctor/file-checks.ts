@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { getGroup } from '../system.js';
 import type { ParsedConfig } from '../../config/schema.js';
-import { parseWrapper, type WrapperTarget } from '../proxy-wrapper.js';
+import { parseWrapper, type WrapperTarget } from '../install/proxy-wrapper.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
 
 /**

@@ -1,21 +1,21 @@
 import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HubappsError } from '../errors.js';
-import { checkUserName } from '../names.js';
-import { credentialsEnv, unitUser } from './credentials.js';
-import { checkAppPrograms } from './doctor/app-programs.js';
-import type { CheckResult, DoctorContext } from './doctor/check.js';
-import { checkCatalog, checkConfig } from './doctor/config-checks.js';
-import { checkTrustedFiles } from './doctor/file-checks.js';
-import { checkChp, checkHub } from './doctor/net-checks.js';
-import { checkOrigins } from './doctor/origin-checks.js';
-import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './doctor/state-checks.js';
-import { checkGroup, checkSudoPolicy, checkSudoRun } from './doctor/sudo-checks.js';
-import { inspectConfig } from './inspect-config.js';
-import { stdio, type Io } from './io.js';
-import { DEFAULT_CONFIG, DEFAULT_UNIT } from './paths.js';
-import { getPasswd, isRoot } from './system.js';
+import { HubappsError } from '../../errors.js';
+import { checkUserName } from '../../names.js';
+import { credentialsEnv, unitUser } from '../check/credentials.js';
+import { checkAppPrograms } from './app-programs.js';
+import type { CheckResult, DoctorContext } from './check.js';
+import { checkCatalog, checkConfig } from './config-checks.js';
+import { checkTrustedFiles } from './file-checks.js';
+import { checkChp, checkHub } from './net-checks.js';
+import { checkOrigins } from './origin-checks.js';
+import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './state-checks.js';
+import { checkGroup, checkSudoPolicy, checkSudoRun } from './sudo-checks.js';
+import { inspectConfig } from '../check/inspect-config.js';
+import { stdio, type Io } from '../io.js';
+import { DEFAULT_CONFIG, DEFAULT_UNIT } from '../paths.js';
+import { getPasswd, isRoot } from '../system.js';
 
 export const DOCTOR_USAGE = `usage: hubapps doctor [--config FILE] [--as USER] [--member USER] [--unit FILE]
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { ensureFile, ensureTree } from './ensure.js';
-import { readTemplate, report, rootOpts, writePath, type InstallContext, type StepReport } from './install-steps.js';
+import { readTemplate, report, rootOpts, writePath, type InstallContext, type StepReport } from './steps.js';
 import { at, type Layout } from './layout.js';
 import { packagesTree } from './program-tree.js';
 import { renderChpUnit } from './render.js';

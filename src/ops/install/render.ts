@@ -1,5 +1,5 @@
-import { badRequest } from '../errors.js';
-import { USER_NAME } from '../names.js';
+import { badRequest } from '../../errors.js';
+import { USER_NAME } from '../../names.js';
 import type { Layout } from './layout.js';
 
 /**

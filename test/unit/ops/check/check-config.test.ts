@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readCompiledApp } from '../../../src/catalog/compiled-form.js';
-import { runCheckConfig } from '../../../src/ops/check-config.js';
-import { bufferIo } from '../../../src/ops/io.js';
-import { tmpDir, type TmpDir } from '../../helpers/index.js';
-import { repoRoot } from '../../system/harness-install.js';
+import { readCompiledApp } from '../../../../src/catalog/compiled-form.js';
+import { runCheckConfig } from '../../../../src/ops/check/check-config.js';
+import { bufferIo } from '../../../../src/ops/io.js';
+import { tmpDir, type TmpDir } from '../../../helpers/index.js';
+import { repoRoot } from '../../../system/harness-install.js';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HubappsError } from '../errors.js';
+import { HubappsError } from '../../errors.js';
 import { packageClosure, runtimeDependencies } from './closure.js';
 import { listTree, type TreeEntry } from './ensure.js';
 
@@ -14,8 +14,8 @@ import { listTree, type TreeEntry } from './ensure.js';
 
 /** The package this code runs from: a checkout, or an installed lib directory. */
 export function sourceRoot(): string {
-  // dist/src/ops/program-tree.js -> three levels up.
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  // dist/src/ops/install/program-tree.js -> four levels up.
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
   const pkg = join(root, 'package.json');
   if (!existsSync(pkg) || (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name !== 'hubapps') {
     throw new HubappsError('source_missing', 500, `cannot find hubapps' package.json in ${root}: run install from a built checkout or an installed copy`);

@@ -1,14 +1,14 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compileCatalog } from '../catalog/compile.js';
-import { COMPILED_DIR } from '../catalog/compiled-form.js';
-import { UnreadableSecretError } from '../config/secrets.js';
+import { compileCatalog } from '../../catalog/compile.js';
+import { COMPILED_DIR } from '../../catalog/compiled-form.js';
+import { UnreadableSecretError } from '../../config/secrets.js';
 import { credentialsEnv } from './credentials.js';
 import { inspectCatalog, inspectConfig } from './inspect-config.js';
-import { stdio, type Io } from './io.js';
-import { DEFAULT_CONFIG, DEFAULT_UNIT } from './paths.js';
-import { isRoot } from './system.js';
+import { stdio, type Io } from '../io.js';
+import { DEFAULT_CONFIG, DEFAULT_UNIT } from '../paths.js';
+import { isRoot } from '../system.js';
 
 
 export const CHECK_CONFIG_USAGE = `usage: hubapps check-config [--config FILE] [--unit FILE]

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../src/ops/pyconf/parse.js';
-import { PySyntaxError, tokenize } from '../../../src/ops/pyconf/tokenize.js';
-import { translateConf } from '../../../src/ops/pyconf/translate.js';
+import { parseConfig } from '../../../../src/ops/migrate/pyconf/parse.js';
+import { PySyntaxError, tokenize } from '../../../../src/ops/migrate/pyconf/tokenize.js';
+import { translateConf } from '../../../../src/ops/migrate/pyconf/translate.js';
 
 const CMD = 'c.StandaloneProxyServer.command = ["/usr/bin/python3", "-m", "http.server", "{port}"]\n';
 

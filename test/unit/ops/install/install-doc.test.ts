@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chpManualInstall } from '../../../src/ops/install-chp.js';
-import { makeLayout } from '../../../src/ops/layout.js';
-import { repoRoot } from '../../system/harness-install.js';
+import { chpManualInstall } from '../../../../src/ops/install/chp.js';
+import { makeLayout } from '../../../../src/ops/install/layout.js';
+import { repoRoot } from '../../../system/harness-install.js';
 
 const doc = () => readFileSync(join(repoRoot(), 'docs', 'install.md'), 'utf8');
 

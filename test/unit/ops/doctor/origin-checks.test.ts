@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { startChp, type RunningChp } from '../../../src/chp/chp-process.js';
-import { loadConfig } from '../../../src/config/load.js';
-import type { ConfigInput } from '../../../src/config/schema.js';
-import type { DoctorContext } from '../../../src/ops/doctor/check.js';
-import { checkOrigins } from '../../../src/ops/doctor/origin-checks.js';
+import { startChp, type RunningChp } from '../../../../src/chp/chp-process.js';
+import { loadConfig } from '../../../../src/config/load.js';
+import type { ConfigInput } from '../../../../src/config/schema.js';
+import type { DoctorContext } from '../../../../src/ops/doctor/check.js';
+import { checkOrigins } from '../../../../src/ops/doctor/origin-checks.js';
 
 const TOKEN = 'doctor-origins-test-token';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { at, makeLayout } from '../../../src/ops/layout.js';
-import { renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from '../../../src/ops/render.js';
-import { repoRoot } from '../../system/harness-install.js';
+import { at, makeLayout } from '../../../../src/ops/install/layout.js';
+import { renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from '../../../../src/ops/install/render.js';
+import { repoRoot } from '../../../system/harness-install.js';
 
 const template = (name: string) => readFileSync(join(repoRoot(), 'systemd', name), 'utf8');
 

@@ -5,8 +5,8 @@
  * allows the wrapper with no arguments at all, so the catalog directory is written into it.
  */
 
-import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
-import { shellQuote } from '../shell-quote.js';
+import { PROXY_NODE_FLAGS } from '../../proxy/node-flags.js';
+import { shellQuote } from '../../shell-quote.js';
 
 export interface WrapperTarget {
   /** Variables of a clean environment (`env -i NAME=VALUE ...`); unset: the caller's environment. */

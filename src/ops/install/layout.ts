@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { badRequest } from '../errors.js';
-import { checkUserName } from '../names.js';
+import { badRequest } from '../../errors.js';
+import { checkUserName } from '../../names.js';
 
 /**
  * Where an installation lives. Every path here is the path as the running system sees it

@@ -1,11 +1,11 @@
-import { loadCatalogLenient } from '../catalog/load.js';
-import type { CatalogApp } from '../catalog/types.js';
-import { issuesToErrors } from '../config/issues.js';
-import { loadConfig } from '../config/load.js';
-import { problemsOf } from '../config/problems.js';
-import { type Config, type ParsedConfig, configSchema } from '../config/schema.js';
-import { readYamlMapping } from '../config/yaml.js';
-import { ConfigError } from '../errors.js';
+import { loadCatalogLenient } from '../../catalog/load.js';
+import type { CatalogApp } from '../../catalog/types.js';
+import { issuesToErrors } from '../../config/issues.js';
+import { loadConfig } from '../../config/load.js';
+import { problemsOf } from '../../config/problems.js';
+import { type Config, type ParsedConfig, configSchema } from '../../config/schema.js';
+import { readYamlMapping } from '../../config/yaml.js';
+import { ConfigError } from '../../errors.js';
 
 /**
  * The config and the catalog checked completely, for check-config and doctor: every

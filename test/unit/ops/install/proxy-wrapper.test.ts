@@ -4,11 +4,11 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PROTOCOL_VERSION } from '../../../src/protocol/wire.js';
-import { cliWrapperScript, parseWrapper, proxyWrapperScript, wrapperScript } from '../../../src/ops/proxy-wrapper.js';
-import { VERSION } from '../../../src/version.js';
-import { tmpDir, type TmpDir } from '../../helpers/index.js';
-import { repoRoot } from '../../system/harness-install.js';
+import { PROTOCOL_VERSION } from '../../../../src/protocol/wire.js';
+import { cliWrapperScript, parseWrapper, proxyWrapperScript, wrapperScript } from '../../../../src/ops/install/proxy-wrapper.js';
+import { VERSION } from '../../../../src/version.js';
+import { tmpDir, type TmpDir } from '../../../helpers/index.js';
+import { repoRoot } from '../../../system/harness-install.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HubappsError } from '../errors.js';
+import { HubappsError } from '../../errors.js';
 import {
   allowedGroupStep,
   configStep,
@@ -12,12 +12,12 @@ import {
   wrappersStep,
   type InstallContext,
   type StepReport,
-} from './install-steps.js';
-import { chpManualInstall, chpStep, chpUnitStep, hubDropInStep } from './install-chp.js';
-import { stdio, type Io } from './io.js';
+} from './steps.js';
+import { chpManualInstall, chpStep, chpUnitStep, hubDropInStep } from './chp.js';
+import { stdio, type Io } from '../io.js';
 import { makeLayout, type Layout } from './layout.js';
 import { sourceRoot } from './program-tree.js';
-import { isRoot } from './system.js';
+import { isRoot } from '../system.js';
 
 export const INSTALL_USAGE = `usage: hubapps install [--dry-run] [--root DIR] [--name NAME] [--service-user USER] [--allowed-group GROUP] [--jupyterhub-config]
 

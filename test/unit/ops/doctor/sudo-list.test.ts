@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { flag, parseSudoList, ruleFor, setting } from '../../../src/ops/doctor/sudo-list.js';
+import { flag, parseSudoList, ruleFor, setting } from '../../../../src/ops/doctor/sudo-list.js';
 
 const PROXY = '/usr/lib/hubapps/bin/hubapps-proxy';
 const DEBIAN = `Matching Defaults entries for hubapps on vm:

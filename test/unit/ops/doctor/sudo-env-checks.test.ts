@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { DoctorContext } from '../../../src/ops/doctor/check.js';
-import { checkSudoEnvironment } from '../../../src/ops/doctor/sudo-env-checks.js';
-import { parseSudoList, ruleFor } from '../../../src/ops/doctor/sudo-list.js';
-import { configSchema } from '../../../src/config/schema.js';
+import type { DoctorContext } from '../../../../src/ops/doctor/check.js';
+import { checkSudoEnvironment } from '../../../../src/ops/doctor/sudo-env-checks.js';
+import { parseSudoList, ruleFor } from '../../../../src/ops/doctor/sudo-list.js';
+import { configSchema } from '../../../../src/config/schema.js';
 
 const PROXY = '/usr/lib/hubapps/bin/hubapps-proxy';
 const ctx = {

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import { checkPlaceholders } from '../../catalog/placeholders.js';
-import { appSchema } from '../../catalog/types.js';
+import { checkPlaceholders } from '../../../catalog/placeholders.js';
+import { appSchema } from '../../../catalog/types.js';
 import type { AppDraft } from './traits.js';
 import type { Refusal } from './translate.js';
 

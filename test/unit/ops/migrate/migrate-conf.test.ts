@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadCatalog } from '../../../src/catalog/load.js';
-import { bufferIo } from '../../../src/ops/io.js';
-import { appName, runMigrateConf } from '../../../src/ops/migrate-conf.js';
-import { tmpDir, type TmpDir } from '../../helpers/index.js';
-import { repoRoot } from '../../system/harness-install.js';
+import { loadCatalog } from '../../../../src/catalog/load.js';
+import { bufferIo } from '../../../../src/ops/io.js';
+import { appName, runMigrateConf } from '../../../../src/ops/migrate/migrate-conf.js';
+import { tmpDir, type TmpDir } from '../../../helpers/index.js';
+import { repoRoot } from '../../../system/harness-install.js';
 
 const GOOD = `# example.conf.py in /usr/local/etc/jupyter/standalone
 from utils import *

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HubappsError } from '../errors.js';
-import { SERVER_NAME } from '../names.js';
-import { stdio, type Io } from './io.js';
+import { HubappsError } from '../../errors.js';
+import { SERVER_NAME } from '../../names.js';
+import { stdio, type Io } from '../io.js';
 import { appData, appFileText, catalogProblems } from './pyconf/app-file.js';
 import { translateConf, type Refusal } from './pyconf/translate.js';
 

@@ -4,12 +4,12 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync,
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { configSchema } from '../../../src/config/schema.js';
-import { runInstall } from '../../../src/ops/install.js';
-import { bufferIo } from '../../../src/ops/io.js';
-import { tmpDir, type TmpDir } from '../../helpers/index.js';
-import { repoRoot } from '../../system/harness-install.js';
-import { snapshot } from '../../system/ops-snapshot.js';
+import { configSchema } from '../../../../src/config/schema.js';
+import { runInstall } from '../../../../src/ops/install/install.js';
+import { bufferIo } from '../../../../src/ops/io.js';
+import { tmpDir, type TmpDir } from '../../../helpers/index.js';
+import { repoRoot } from '../../../system/harness-install.js';
+import { snapshot } from '../../../system/ops-snapshot.js';
 
 const run = promisify(execFile);
 /** nobody exists on every Debian host; under --root install creates no accounts anyway. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { HubappsError } from '../errors.js';
+import { HubappsError } from '../../errors.js';
 
 interface PackageJson {
   dependencies?: Record<string, string>;

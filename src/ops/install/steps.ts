@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DEFAULT_MIN_UID } from '../config/schema.js';
-import { HubappsError } from '../errors.js';
+import { DEFAULT_MIN_UID } from '../../config/schema.js';
+import { HubappsError } from '../../errors.js';
 import { ensureDir, ensureFile, ensureFileOnce, ensureSymlink, ensureTree, lstatOrUndefined, type EnsureOptions, type Owner } from './ensure.js';
 import { at, type Layout } from './layout.js';
 import { programTree } from './program-tree.js';
 import { cliWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
 import { renderAppsChpUnit, renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
 import { sampleApp, sampleConfig } from './samples.js';
-import { getGroup, getPasswd, groupName, runChecked, runCommand } from './system.js';
+import { getGroup, getPasswd, groupName, runChecked, runCommand } from '../system.js';
 
 /** One line of install's report. 'would': a change a dry run leaves undone; 'skip': not done under --root. */
 export interface StepReport {
