@@ -1,5 +1,4 @@
-import { parseConfig, type PyValue, type Statement } from './parse.js';
-import { PySyntaxError } from './tokenize.js';
+import { parseConfig, PySyntaxError, type PyValue, type Statement } from './parse.js';
 import { traitRule, type AppDraft } from './traits.js';
 
 /** A line that could not be translated: the file is refused. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../../src/ops/migrate/pyconf/parse.js';
-import { PySyntaxError, tokenize } from '../../../../src/ops/migrate/pyconf/tokenize.js';
+import { existsSync } from 'node:fs';
+import { HubappsError } from '../../../../src/errors.js';
+import { parseConfig, PySyntaxError } from '../../../../src/ops/migrate/pyconf/parse.js';
 import { translateConf } from '../../../../src/ops/migrate/pyconf/translate.js';
 
 const CMD = 'c.StandaloneProxyServer.command = ["/usr/bin/python3", "-m", "http.server", "{port}"]\n';
@@ -11,7 +12,7 @@ function refusalAt(src: string, line: number, pattern: RegExp): void {
   assert.ok(hit, `expected a refusal on line ${line} matching ${pattern}, got ${JSON.stringify(t.refusals)}`);
 }
 
-describe('reading traitlets config files without Python', () => {
+describe('reading traitlets config files with Python\'s parser, never running them', () => {
   describe('string literals', () => {
     const value = (literal: string) => {
       const [st] = parseConfig(`c.StandaloneProxyServer.name = ${literal}\n`);
@@ -33,7 +34,7 @@ describe('reading traitlets config files without Python', () => {
       assert.equal(value(`'-m' 'http.server'`), '-mhttp.server');
     });
     it('refuses an unterminated string with its line', () => {
-      assert.throws(() => tokenize(`x = 1\ny = 'abc\n`), (err: unknown) => err instanceof PySyntaxError && err.line === 2);
+      assert.throws(() => parseConfig(`x = 1\ny = 'abc\n`), (err: unknown) => err instanceof PySyntaxError && err.line === 2);
     });
   });
 
@@ -57,6 +58,25 @@ describe('reading traitlets config files without Python', () => {
     });
     it('refuses an indented statement, as Python would', () => {
       assert.throws(() => parseConfig('c.X.a = 1\n  c.X.b = 2\n'), (err: unknown) => err instanceof PySyntaxError && err.line === 2);
+    });
+    it('never runs the file: code in it has no effect', async () => {
+      const { tmpDir } = await import('../../../helpers/tmp.js');
+      const tmp = await tmpDir('pyconf');
+      try {
+        const marker = `${tmp.path}/ran`;
+        parseConfig(`import os\nos.system('touch ${marker}')\nc.X.y = open('${marker}', 'w')\n`);
+        assert.equal(existsSync(marker), false);
+      } finally {
+        await tmp.remove();
+      }
+    });
+    it('refuses a number Python cannot hold (1e999 is infinity) and reads named escapes', () => {
+      const [big, named] = parseConfig("c.X.y = 1e999\nc.X.z = '\\N{DEGREE SIGN}'\n") as Array<{ problem?: string; value?: unknown }>;
+      assert.match(big!.problem ?? '', /not a literal value/);
+      assert.equal(named!.value, '°');
+    });
+    it('says what to install when python3 cannot be run', () => {
+      assert.throws(() => parseConfig('c.X.y = 1\n', '/nonexistent/python3'), (err: unknown) => err instanceof HubappsError && err.code === 'command_failed' && /needs python3/.test(err.message));
     });
     it('keeps what is not a literal as a problem instead of guessing', () => {
       const [st] = parseConfig('c.X.y = os.environ["HOME"]\n');
