@@ -64,6 +64,13 @@ export class ChpRouteTable implements RouteTable {
     await this.request('DELETE', clean, [204, 404]);
   }
 
+  async reachable(): Promise<void> {
+    // CHP lists routes inactive since a given time; none has been inactive since the epoch,
+    // so the answer is an empty object however many routes there are.
+    const res = await this.request('GET', '', [200], undefined, '?inactive_since=1970-01-01T00:00:00.000Z');
+    await readJson(res, this.name, this.apiUrl);
+  }
+
   async list(): Promise<Map<string, RouteEntry>> {
     const ours = new Map<string, RouteEntry>();
     for (const [path, raw] of Object.entries(await this.table())) {
@@ -99,8 +106,8 @@ export class ChpRouteTable implements RouteTable {
     return true;
   }
 
-  private async request(method: string, path: string, ok: number[], body?: object): Promise<Response> {
-    const url = `${this.apiUrl}/api/routes${path.split('/').map(encodeURIComponent).join('/')}`;
+  private async request(method: string, path: string, ok: number[], body?: object, query = ''): Promise<Response> {
+    const url = `${this.apiUrl}/api/routes${path.split('/').map(encodeURIComponent).join('/')}${query}`;
     let res: Response;
     try {
       res = await fetch(url, {

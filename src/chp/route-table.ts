@@ -29,6 +29,8 @@ export interface RouteTable {
    */
   addIfAbsent(path: string, target: string, data: HubappsRouteData): Promise<boolean>;
   remove(path: string): Promise<void>;
+  /** Resolves when CHP's API answers with our token, without reading the whole table; throws chp_unreachable, chp_auth or chp_error. */
+  reachable(): Promise<void>;
   /** Only routes whose data has hubapps: true, keyed by path (CHP's form: no trailing slash). */
   list(): Promise<Map<string, RouteEntry>>;
 }

@@ -57,7 +57,7 @@ export class ServerQueries {
   }
 
   async health(): Promise<ServiceHealth> {
-    const reach = (t: LifecycleDeps['routes']): Promise<Reachability> => t.list().then(() => 'ok' as const, () => 'unreachable' as const);
+    const reach = (t: LifecycleDeps['routes']): Promise<Reachability> => t.reachable().then(() => 'ok' as const, () => 'unreachable' as const);
     const chp = await reach(this.deps.routes);
     const appsChp = this.deps.serverRoutes === this.deps.routes ? undefined : await reach(this.deps.serverRoutes);
     return { chp, ...(appsChp ? { appsChp } : {}), launcher: this.deps.launcher.kind };

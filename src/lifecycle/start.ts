@@ -55,7 +55,7 @@ function checkLabelFree(deps: LifecycleDeps, user: string, name: string): void {
 /** CHP's own error names its loopback API and stays in the log; the caller learns what is wrong and what to do. */
 async function requireChp(deps: LifecycleDeps): Promise<void> {
   try {
-    await deps.serverRoutes.list();
+    await deps.serverRoutes.reachable();
   } catch (err) {
     throw new HubappsError(
       'chp_unavailable',

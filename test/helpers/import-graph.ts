@@ -102,3 +102,13 @@ export function upwardImports(edges: readonly ImportEdge[], layers: readonly (re
   }
   return { upward, unplaced: [...unplaced].sort() };
 }
+
+/** Imports of the lifecycle into launcher classes: it must depend on the Launcher contract alone. */
+export function launcherClassImports(edges: readonly ImportEdge[], classes: readonly string[]): ImportEdge[] {
+  return edges.filter((e) => e.from.startsWith('lifecycle/') && classes.includes(e.to));
+}
+
+/** Imports of the API into the store or CHP: it reads through the lifecycle's queries and writes through its manager. */
+export function apiPersistenceImports(edges: readonly ImportEdge[]): ImportEdge[] {
+  return edges.filter((e) => e.from.startsWith('api/') && /^(store|chp)\//.test(e.to));
+}

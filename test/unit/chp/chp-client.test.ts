@@ -127,9 +127,18 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
     }
   });
 
+  it('answers reachable() without sending its route table, however many routes it holds', async () => {
+    await table.add('/apps/alice/other', app.url, { hubapps: true, kind: 'server', user: 'alice', server: 'other', serverId: 8 });
+    await table.reachable();
+    const raw = await fetch(`${chp.apiUrl}/api/routes?inactive_since=1970-01-01T00:00:00.000Z`, { headers: { Authorization: `token ${TOKEN}` } });
+    assert.deepEqual(await raw.json(), {});
+    assert.ok((await table.list()).size >= 1);
+  });
+
   it('reports a wrong token as chp_auth, naming chp.auth_token', async () => {
     const wrong = new ChpRouteTable({ apiUrl: chp.apiUrl, authToken: 'not-the-token' });
     await rejectsWith(wrong.list(), 'chp_auth', 503, /chp\.auth_token must equal its CONFIGPROXY_AUTH_TOKEN/);
+    await rejectsWith(wrong.reachable(), 'chp_auth', 503);
     await rejectsWith(wrong.add('/apps/x/y', app.url, { hubapps: true, kind: 'server' }), 'chp_auth', 503);
   });
 });
@@ -138,6 +147,7 @@ describe('ChpRouteTable when configurable-http-proxy is not there or misbehaves'
   it('reports nothing listening on the API port as chp_unreachable, naming the URL and chp.api_url', async () => {
     const apiUrl = `http://127.0.0.1:${await freePort()}`;
     const table = new ChpRouteTable({ apiUrl, authToken: TOKEN });
+    await rejectsWith(table.reachable(), 'chp_unreachable', 503);
     const err = await rejectsWith(table.list(), 'chp_unreachable', 503);
     assert.equal(err.message, `configurable-http-proxy is not reachable at ${apiUrl}: is it running? (chp.api_url)`);
   });
