@@ -3,9 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
-import { hubLogin, launchChromium, newContext } from './browser.js';
+import { hubLogin, newContext } from './browser.js';
 import { waitForLauncher, waitUntilReady } from './launcher-page.js';
-import { HubStack, requireHubStackPrerequisites } from './stack.js';
+import { HubStack } from './stack.js';
+import { useHubStack } from './hub-suite.js';
 
 const { alice } = TEST_USERS;
 /** The service's reconcile_interval in HubStack, in seconds. */
@@ -26,27 +27,19 @@ describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty rout
     return res.status === 200;
   };
 
-  before(async function () {
-    this.timeout(180_000);
-    requireHubStackPrerequisites(this);
-    await stack.setUp();
-    browser = await launchChromium();
-    context = await newContext(browser);
-    page = await context.newPage();
-    await hubLogin(page, stack.publicUrl, alice, stack.password);
-    await waitForLauncher(page, alice);
-    await page.getByRole('button', { name: 'Start Echo', exact: true }).click();
-    await waitUntilReady(page);
-    await page.locator('#progress-open').click();
-    await page.locator('#who', { hasText: `echo app of ${alice}` }).waitFor();
-  });
-  afterEach(function () {
-    stack.reportFailure(this);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await stack.tearDown();
+  useHubStack(stack, {
+    setUpMs: 180_000,
+    ready: async (b) => {
+      browser = b;
+      context = await newContext(browser);
+      page = await context.newPage();
+      await hubLogin(page, stack.publicUrl, alice, stack.password);
+      await waitForLauncher(page, alice);
+      await page.getByRole('button', { name: 'Start Echo', exact: true }).click();
+      await waitUntilReady(page);
+      await page.locator('#progress-open').click();
+      await page.locator('#who', { hasText: `echo app of ${alice}` }).waitFor();
+    },
   });
 
   it('brings back the hub login at once (CHP --default-target at the hub), and the launcher and a running app within a reconcile interval', async () => {

@@ -14,9 +14,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, runOk } from '../system/harness.js';
-import { apiFromPage, launchChromium } from './browser.js';
+import { apiFromPage } from './browser.js';
 import { loginToHubapps } from './hub-login.js';
-import { HubStack, requireHubStackPrerequisites } from './stack.js';
+import { HubStack } from './stack.js';
+import { useHubStack } from './hub-suite.js';
 
 const { alice, bob } = TEST_USERS;
 const ALICE_ECHO = `/apps/${alice}/echo/`;
@@ -93,41 +94,33 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
   /** Run one of bob's attacks in a page showing his attack page. */
   const run = (page: Page, attack: string, arg?: string) => page.evaluate(({ attack, arg }) => (globalThis as any).attack[attack](arg) as Promise<string>, { attack, arg });
 
-  before(async function () {
-    this.timeout(180_000);
-    requireHubStackPrerequisites(this);
-    await stack.setUp();
-    browser = await launchChromium();
-    // bob publishes his page in ~/www, as himself.
-    const www = join('/home', bob, 'www');
-    await mkdir(www, { recursive: true });
-    await writeFile(join(www, 'attack.html'), ATTACK_HTML);
-    await runOk('chown', ['-R', `${bob}:`, www]);
-    ({ context: aliceCtx, page: alicePage } = await loginToHubapps(browser, stack.publicUrl, stack.password, alice));
-    await startServer(alicePage, alice, 'echo');
-    await alicePage.goto(url(ALICE_ECHO));
-    assert.equal(await alicePage.textContent('#who'), ALICE_SECRET);
-    ({ context: bobCtx, page: bobPage } = await loginToHubapps(browser, stack.publicUrl, stack.password, bob));
-    await startServer(bobPage, bob, 'www');
-    const made = await apiFromPage(bobPage, 'POST', `/users/${bob}/tokens`, { note: 'bait' });
-    assert.equal(made.status, 201);
-    bobToken = made.body.token as string;
-    // An access code minted in bob's browser for his own server, taken before his browser uses it: the
-    // context's request API shares bob's cookie jar, so the code is bound to his browser's grant cookie.
-    const toAuthorize = await bobPage.request.get(url(ATTACK), { maxRedirects: 0, headers: { accept: 'text/html' } });
-    assert.equal(toAuthorize.status(), 302);
-    const granted = await bobPage.request.get(toAuthorize.headers().location!, { maxRedirects: 0, headers: { accept: 'text/html' } });
-    assert.equal(granted.status(), 302, await granted.text());
-    bobGrantUrl = url(granted.headers().location!);
-    assert.match(bobGrantUrl, /_hubapps\/grant\?code=/);
-  });
-  afterEach(function () {
-    stack.reportFailure(this);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await stack.tearDown();
+  useHubStack(stack, {
+    setUpMs: 180_000,
+    ready: async (b) => {
+      browser = b;
+      // bob publishes his page in ~/www, as himself.
+      const www = join('/home', bob, 'www');
+      await mkdir(www, { recursive: true });
+      await writeFile(join(www, 'attack.html'), ATTACK_HTML);
+      await runOk('chown', ['-R', `${bob}:`, www]);
+      ({ context: aliceCtx, page: alicePage } = await loginToHubapps(browser, stack.publicUrl, stack.password, alice));
+      await startServer(alicePage, alice, 'echo');
+      await alicePage.goto(url(ALICE_ECHO));
+      assert.equal(await alicePage.textContent('#who'), ALICE_SECRET);
+      ({ context: bobCtx, page: bobPage } = await loginToHubapps(browser, stack.publicUrl, stack.password, bob));
+      await startServer(bobPage, bob, 'www');
+      const made = await apiFromPage(bobPage, 'POST', `/users/${bob}/tokens`, { note: 'bait' });
+      assert.equal(made.status, 201);
+      bobToken = made.body.token as string;
+      // An access code minted in bob's browser for his own server, taken before his browser uses it: the
+      // context's request API shares bob's cookie jar, so the code is bound to his browser's grant cookie.
+      const toAuthorize = await bobPage.request.get(url(ATTACK), { maxRedirects: 0, headers: { accept: 'text/html' } });
+      assert.equal(toAuthorize.status(), 302);
+      const granted = await bobPage.request.get(toAuthorize.headers().location!, { maxRedirects: 0, headers: { accept: 'text/html' } });
+      assert.equal(granted.status(), 302, await granted.text());
+      bobGrantUrl = url(granted.headers().location!);
+      assert.match(bobGrantUrl, /_hubapps\/grant\?code=/);
+    },
   });
 
   it("does not log alice's browser in to bob's app through a link with his token (?token=)", async () => {

@@ -7,10 +7,11 @@ import WebSocket from 'ws';
 import { hashSecret } from '../../src/secret-hash.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_GROUP, TEST_USERS, repoRoot } from '../system/harness.js';
-import { apiFromPage, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
+import { apiFromPage, hubLogin, newContext, webSocketFromPage } from './browser.js';
 import { DOC_VALUES, hubappsSnippet } from './hub-config.js';
 import { loginToHubapps as hubappsLogin } from './hub-login.js';
-import { HUB_ONLY_USER, HubStack, requireHubStackPrerequisites } from './stack.js';
+import { HUB_ONLY_USER, HubStack } from './stack.js';
+import { useHubStack } from './hub-suite.js';
 
 const { alice, bob, mallory } = TEST_USERS;
 const ALICE_ECHO = `/apps/${alice}/echo/`;
@@ -41,19 +42,9 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     });
   }
 
-  before(async function () {
-    this.timeout(120_000);
-    requireHubStackPrerequisites(this);
-    await stack.setUp();
-    browser = await launchChromium();
-  });
-  afterEach(function () {
-    stack.reportFailure(this);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await stack.tearDown();
+  useHubStack(stack, {
+    setUpMs: 120_000,
+    ready: async (b) => void (browser = b),
   });
 
   it('logs alice in on the hub and lands her on the launcher with a hubapps session (OAuth with state and PKCE)', async () => {

@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
-import { apiFromPage, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
-import { APPS_DOMAIN, HubStack, requireHubStackPrerequisites } from './stack.js';
+import { apiFromPage, hubLogin, newContext, webSocketFromPage } from './browser.js';
+import { APPS_DOMAIN, HubStack } from './stack.js';
+import { useHubStack } from './hub-suite.js';
 
 const { alice, bob } = TEST_USERS;
 
@@ -79,19 +80,9 @@ describe('e2e: per-server origins, each server on its own host name (real sudo, 
     );
   }
 
-  before(async function () {
-    this.timeout(150_000);
-    requireHubStackPrerequisites(this);
-    await stack.setUp();
-    browser = await launchChromium();
-  });
-  afterEach(function () {
-    stack.reportFailure(this);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await stack.tearDown();
+  useHubStack(stack, {
+    setUpMs: 150_000,
+    ready: async (b) => void (browser = b),
   });
 
   it('opens alice\'s server from the launcher on its own host, logged in with a host-only __Host- cookie', async () => {

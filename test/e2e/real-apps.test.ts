@@ -7,10 +7,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, lockDown, runOk } from '../system/harness.js';
-import { apiFromPage, hubLogin, launchChromium, newContext } from './browser.js';
+import { apiFromPage, hubLogin, newContext } from './browser.js';
 import { docRecipe } from './doc-recipes.js';
 import { waitForLauncher, waitUntilReady } from './launcher-page.js';
-import { HubStack, requireHubStackPrerequisites } from './stack.js';
+import { HubStack } from './stack.js';
+import { useHubStack } from './hub-suite.js';
 
 const { alice } = TEST_USERS;
 const APPS = ['notebook', 'shiny', 'files'] as const;
@@ -66,35 +67,29 @@ describe('e2e: third-party apps from Debian packages, started from the launcher 
     return file;
   }
 
-  before(async function () {
-    this.timeout(180_000);
-    requireHubStackPrerequisites(this);
-    requirePrerequisite(this, existsSync('/usr/bin/jupyter-notebook') && existsSync('/usr/share/jupyter/kernels/python3'), 'needs jupyter-notebook and python3-ipykernel');
-    requirePrerequisite(this, existsSync('/usr/lib/R/site-library/shiny'), 'needs r-cran-shiny');
-    await stack.setUp();
-    for (const name of APPS) await writeFile(join(stack.installed!.catalogDir, `${name}.yaml`), docRecipe(name));
-    await lockDown(stack.installed!.catalogDir);
-    const passwd = (await runOk('getent', ['passwd', alice])).stdout.split(':');
-    uid = Number(passwd[2]);
-    home = passwd[5]!;
-    await putInHome('probe.ipynb', JSON.stringify(NOTEBOOK, null, 1));
-    await putInHome('shiny-app/app.R', SHINY_APP);
-    await mkdir(join(home, 'public_html'));
-    await runOk('dd', ['if=/dev/urandom', `of=${join(home, 'public_html', 'big.bin')}`, 'bs=1M', `count=${BIG_FILE_MIB}`, 'status=none']);
-    await runOk('chown', ['-R', `${alice}:`, join(home, 'public_html')]);
-    browser = await launchChromium();
-    context = await newContext(browser);
-    launcher = await context.newPage();
-    await hubLogin(launcher, stack.publicUrl, alice, stack.password);
-    await waitForLauncher(launcher, alice);
-  });
-  afterEach(function () {
-    stack.reportFailure(this);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await stack.tearDown();
+  useHubStack(stack, {
+    setUpMs: 180_000,
+    prerequisites: (ctx) => {
+      requirePrerequisite(ctx, existsSync('/usr/bin/jupyter-notebook') && existsSync('/usr/share/jupyter/kernels/python3'), 'needs jupyter-notebook and python3-ipykernel');
+      requirePrerequisite(ctx, existsSync('/usr/lib/R/site-library/shiny'), 'needs r-cran-shiny');
+    },
+    ready: async (b) => {
+      browser = b;
+      for (const name of APPS) await writeFile(join(stack.installed!.catalogDir, `${name}.yaml`), docRecipe(name));
+      await lockDown(stack.installed!.catalogDir);
+      const passwd = (await runOk('getent', ['passwd', alice])).stdout.split(':');
+      uid = Number(passwd[2]);
+      home = passwd[5]!;
+      await putInHome('probe.ipynb', JSON.stringify(NOTEBOOK, null, 1));
+      await putInHome('shiny-app/app.R', SHINY_APP);
+      await mkdir(join(home, 'public_html'));
+      await runOk('dd', ['if=/dev/urandom', `of=${join(home, 'public_html', 'big.bin')}`, 'bs=1M', `count=${BIG_FILE_MIB}`, 'status=none']);
+      await runOk('chown', ['-R', `${alice}:`, join(home, 'public_html')]);
+      context = await newContext(browser);
+      launcher = await context.newPage();
+      await hubLogin(launcher, stack.publicUrl, alice, stack.password);
+      await waitForLauncher(launcher, alice);
+    },
   });
 
   it("uses the recipes of docs/apps.md byte for byte as the catalog, and the launcher offers them", async () => {

@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
-import { apiFromPage, hubLogin, launchChromium, newContext, webSocketFromPage } from './browser.js';
-import { APPS_DOMAIN, HubStack, requireHubStackPrerequisites } from './stack.js';
+import { apiFromPage, hubLogin, newContext, webSocketFromPage } from './browser.js';
+import { APPS_DOMAIN, HubStack } from './stack.js';
+import { useHubStack } from './hub-suite.js';
 
 const { alice, bob, carol } = TEST_USERS;
 /** Seconds between re-validations of a browser's access (config session_revalidate), short so revocation shows quickly. */
@@ -69,19 +70,9 @@ describe('e2e: sharing a server with another user (real sudo, both CHPs, Jupyter
     }
   };
 
-  before(async function () {
-    this.timeout(150_000);
-    requireHubStackPrerequisites(this);
-    await stack.setUp();
-    browser = await launchChromium();
-  });
-  afterEach(function () {
-    stack.reportFailure(this);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await stack.tearDown();
+  useHubStack(stack, {
+    setUpMs: 150_000,
+    ready: async (b) => void (browser = b),
   });
 
   it('lets alice share her running server with bob in the launcher\'s Sharing dialog, and lists it for bob only', async () => {
