@@ -48,7 +48,8 @@ describe('system: servers outlive the service and CHP (service as hubapps-t-svc,
     assert.equal(r.target, `http://127.0.0.1:${row.port}`);
     assert.deepEqual({ hubapps: r.hubapps, user: r.user, server: r.server }, { hubapps: true, user: alice, server: 'keep' });
     await works();
-    assert.match(stack.service!.output(), /"adopted":2/);
+    // The service answers health before its adoption pass ends; the pass logs what it adopted when it does.
+    await waitFor(() => /"adopted":2/.test(stack.service!.output()), { timeout: 15_000, what: 'the adoption pass to log 2 servers adopted' });
   });
 
   it('puts the route back within one reconcile interval after CHP restarts empty', async () => {
