@@ -5,6 +5,7 @@ import { checkServerName, checkUserName } from '../names.js';
 import type { ServerRow } from '../model/server.js';
 import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
+import { ownerOrAdmin } from './guards.js';
 
 /** How a user gets into a server: as its owner, as an admin (admin_access), or through a share. */
 export type AccessVia = 'owner' | 'admin' | 'share';
@@ -61,12 +62,14 @@ export function proxyRow(deps: ApiDeps, serverId: unknown, authorization: string
 
 /** Router middleware for a user's own resources (`:user`, and `:name` where the route has it): the owner or an admin (ctx.state.who), JSON bodies only. */
 export function ownerOnly(deps: ApiDeps) {
+  const owner = ownerOrAdmin(deps);
   return async (ctx: RouterContext, next: () => Promise<unknown>): Promise<unknown> => {
     checkUserName(ctx.params.user!);
     if (ctx.params.name !== undefined) checkServerName(ctx.params.name);
-    ctx.state.who = await deps.auth.require(ctx, { owner: ctx.params.user });
-    requireJson(ctx);
-    return next();
+    return owner(ctx, async () => {
+      requireJson(ctx);
+      return next();
+    });
   };
 }
 

@@ -7,7 +7,7 @@ import { checkUserName } from '../names.js';
 import type { TokenRow } from '../model/auth.js';
 import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
-import { whoOf } from './guards.js';
+import { adminOnly, signedIn, whoOf } from './guards.js';
 
 const MAX_TOKEN_AGE_S = 366 * 24 * 3600;
 const MAX_LINK_AGE_S = 600;
@@ -22,13 +22,14 @@ const MAX_LINK_AGE_S = 600;
 export function tokenRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
+  const guards = { admin: adminOnly(deps), any: signedIn(deps) };
   const gate = (admin: boolean) => async (ctx: RouterContext, next: () => Promise<unknown>) => {
     checkUserName(ctx.params.user!);
-    const who = await deps.auth.require(ctx, admin ? { admin: true } : {});
-    mayHandleCredentials(who, ctx.params.user!, deps.config.admin_access);
-    ctx.state.who = who;
-    requireJson(ctx);
-    return next();
+    return (admin ? guards.admin : guards.any)(ctx, async () => {
+      mayHandleCredentials(whoOf(ctx), ctx.params.user!, deps.config.admin_access);
+      requireJson(ctx);
+      return next();
+    });
   };
   const onBehalf = (ctx: RouterContext, what: string) => {
     const who = whoOf(ctx);
