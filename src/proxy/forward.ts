@@ -1,6 +1,6 @@
 /**
  * The reverse proxy to the app, for HTTP (http-hop.ts: an undici pool) and WebSocket
- * upgrades (ws-hop.ts: a socket pipe), to a loopback port or a unix socket. Requests are
+ * upgrades (ws-hop.ts: a socket pipe once the app has answered 101), to a loopback port or a unix socket. Requests are
  * adjusted in place before they go (prefix stripped, X-Forwarded-*), bodies stream
  * through untouched.
  */
@@ -26,8 +26,8 @@ export interface ForwardOptions {
   ownOrigin?: boolean;
   framing: FramingPolicy;
   activity: Activity;
-  /** The app could not be reached (or the connection broke); `res` is the socket for upgrades. */
-  onError: (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => void;
+  /** The app could not be reached (or the connection broke); `res` is the socket for upgrades, with the status to tell the client. */
+  onError: (err: Error, req: IncomingMessage, res: ServerResponse | Socket, status?: 502 | 504) => void;
 }
 
 export class Forwarder {
@@ -38,7 +38,7 @@ export class Forwarder {
   /** What the app considers its own origin and host: WebSocket handshakes are rewritten to it. */
   private readonly appOrigin: string;
   private readonly appHost: string;
-  private readonly onWebError: (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => void;
+  private readonly rewrite: ResponseRewrite;
 
   constructor(private readonly opts: ForwardOptions) {
     const pub = new URL(opts.publicOrigin);
@@ -47,8 +47,8 @@ export class Forwarder {
     this.publicHost = pub.host;
     this.appHost = 'port' in opts.target ? `127.0.0.1:${opts.target.port}` : 'localhost';
     this.appOrigin = `http://${this.appHost}`;
-    this.onWebError = opts.onError;
-    this.http = new HttpHop(opts.target, this.rewriteResponses(opts.ownOrigin ? pub.hostname : null), this.onWebError);
+    this.rewrite = this.rewriteResponses(opts.ownOrigin ? pub.hostname : null);
+    this.http = new HttpHop(opts.target, this.rewrite, opts.onError);
   }
 
   web(req: IncomingMessage, res: ServerResponse): void {
@@ -58,7 +58,8 @@ export class Forwarder {
 
   ws(req: IncomingMessage, socket: Socket, head: Buffer): void {
     this.prepare(req, true);
-    pipeUpgrade(this.opts.target, req, socket, head, this.opts.activity.touch, this.onWebError);
+    const { target, activity, onError } = this.opts;
+    pipeUpgrade({ target, touch: activity.touch, rewrite: this.rewrite, onError }, req, socket, head);
   }
 
   close(): void {

@@ -39,6 +39,9 @@ export interface ListenerDeps {
 export function createListener(deps: ListenerDeps): Server {
   const listener = new Listener(deps);
   const server = createServer((req, res) => listener.request(req, res));
+  // "100 Continue" only once the request has passed the checks (Listener.forward): a refused
+  // request is not invited to send its body, and Node closes its connection after the answer.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => listener.request(req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => listener.upgrade(req, socket, head));
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -136,7 +139,10 @@ class Listener {
     this.deps.activity.touch();
     const state = this.deps.status.state;
     const fwd = this.deps.forwarder();
-    if (state === 'ready' && fwd !== null) return fwd.web(req, res);
+    if (state === 'ready' && fwd !== null) {
+      if (expectsContinue(req)) res.writeContinue();
+      return fwd.web(req, res);
+    }
     if (state === 'starting') return sendPage(req, res, 503, 'the app is starting; this page reloads by itself', this.starting);
     sendPage(req, res, 502, 'the app has stopped; start it again from the launcher', this.page);
   }
@@ -163,6 +169,10 @@ class Listener {
     log(`internal error: ${describeError(err)}`);
     sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', this.page);
   }
+}
+
+function expectsContinue(req: IncomingMessage): boolean {
+  return /100-continue/i.test(req.headers.expect ?? '');
 }
 
 /** The service's own calls: loopback, not forwarded by CHP, to one of the private paths. */

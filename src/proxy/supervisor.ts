@@ -25,7 +25,7 @@ import { AppProcess, describeExit, type AppExit, type RunningApp } from './app-p
 import { startBuiltin } from './builtin.js';
 import type { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
-import { sendPage } from './pages.js';
+import { refuseUpgrade, sendPage } from './pages.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, log, useLogBudget } from './log.js';
 import { LogBudget } from './log-budget.js';
@@ -141,7 +141,7 @@ class Supervisor {
       ownOrigin: this.req.ownOrigin === true,
       framing: this.req.framing,
       activity: this.activity,
-      onError: (err, req, res) => this.onForwardError(err, req, res),
+      onError: (err, req, res, status) => this.onForwardError(err, req, res, status),
     });
     this.status.progress(`starting ${this.catalogApp.name}`);
     let app: RunningApp;
@@ -233,7 +233,7 @@ class Supervisor {
     process.exit(code);
   }
 
-  private onForwardError(err: Error, req: IncomingMessage, res: ServerResponse | Socket): void {
+  private onForwardError(err: Error, req: IncomingMessage, res: ServerResponse | Socket, status: 502 | 504 = 502): void {
     log(`${req.method} ${(req.url ?? '').split('?')[0]}: forwarding failed: ${describeError(err)}`);
     if ('writeHead' in res) {
       const starting = this.status.state === 'starting';
@@ -241,7 +241,7 @@ class Supervisor {
         launcher: this.launcher,
       });
     } else {
-      res.destroy();
+      refuseUpgrade(res, status, status === 504 ? 'the app did not answer the WebSocket handshake in time' : 'the app does not answer; it may have crashed or be overloaded');
     }
   }
 }

@@ -221,6 +221,36 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
     });
   });
 
+  it("lets nobody else into alice's app after her page's WebSockets to a vanished kernel were refused (the wire)", async () => {
+    const anonymous = await browser.newContext();
+    const outcomes: string[] = [];
+    try {
+      const bobView = await bobCtx.newPage();
+      const anonView = await anonymous.newPage();
+      for (let round = 0; round < 6; round++) {
+        // alice's own page reconnects to a kernel the app no longer has: the app answers 404 and keeps its connection open.
+        const socket = await alicePage.evaluate(
+          (path) =>
+            new Promise<string>((resolve) => {
+              const ws = new WebSocket(`ws://${(globalThis as any).location.host}${path}`);
+              ws.onopen = () => resolve('open');
+              ws.onerror = () => resolve('refused');
+            }),
+          `${ALICE_ECHO}api/kernels/gone/${round}/channels`,
+        );
+        const asBob = await bobView.goto(url(`${ALICE_ECHO}round-${round}`));
+        const bobSaw = (await bobView.textContent('body')) ?? '';
+        await anonView.goto(url(`${ALICE_ECHO}round-${round}`));
+        const nobodySaw = (await anonView.textContent('body')) ?? '';
+        outcomes.push(`${socket} bob:${asBob!.status()}${bobSaw.includes(ALICE_SECRET) ? '+secret' : ''} anonymous:${nobodySaw.includes(ALICE_SECRET) ? 'secret' : 'out'}`);
+      }
+    } finally {
+      await anonymous.close();
+    }
+    assert.deepEqual(outcomes, Array(6).fill('refused bob:403 anonymous:out'));
+    assert.equal(await alicePage.evaluate(() => fetch((globalThis as any).location.href).then((r: Response) => r.status)), 200, 'alice still reaches her own app');
+  });
+
   it("never starts alice's server from a link on bob's page: the launcher asks for a click", async () => {
     const page = await aliceCtx.newPage();
     await page.goto(url(ATTACK));

@@ -35,6 +35,8 @@ import { jupyterhubInstalled, startHub, type RunningHub } from './hub.js';
 
 /**
  * HTML page naming the account it runs as and the visitor the proxy names (X-Hubapps-User); WebSocket messages come back as "echo:<message>".
+ * A WebSocket to a path with /gone/ is refused with 404 on a connection kept open for
+ * further requests, as Jupyter refuses a socket to a kernel that is gone.
  * A request with ?toss=NAME sets the cookie NAME for the whole apps domain (the cookie
  * tossing an app could try on its own host).
  */
@@ -48,7 +50,16 @@ const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.end('<!doctype html><title>e2e echo</title><h1 id="who">echo app of ' + os.userInfo().username + '</h1><p id="url">' + esc(req.url) + '</p><p id="visitor">' + esc(req.headers['x-hubapps-user'] || '') + '</p>');
 });
-new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (m) => ws.send('echo:' + m)));
+server.keepAliveTimeout = 60000;
+const wss = new WebSocketServer({ noServer: true });
+wss.on('connection', (ws) => ws.on('message', (m) => ws.send('echo:' + m)));
+server.on('upgrade', (req, socket, head) => {
+  if (!req.url.includes('/gone/')) return wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  // As Jupyter answers a vanished kernel's socket: 404, and the connection stays open for more requests.
+  socket.write('HTTP/1.1 404 Not Found\\r\\ncontent-type: text/plain\\r\\ncontent-length: 16\\r\\n\\r\\nkernel not found');
+  if (head.length > 0) socket.unshift(head);
+  server.emit('connection', socket);
+});
 server.listen(Number(process.argv[2]), '127.0.0.1');
 `;
 

@@ -45,6 +45,25 @@ srv.on('upgrade', (q, sock) => {
 srv.listen(+process.argv[1], '127.0.0.1');
 `;
 
+/**
+ * Refuses every WebSocket upgrade with 404 on a keep-alive connection it goes on reading,
+ * as Jupyter does for a kernel that is gone (Node without an 'upgrade' listener answers an
+ * upgrade like any request); anything else is 200 with who it runs as. Logs every request.
+ */
+const KERNELS = String.raw`
+const http = require('http'), os = require('os');
+const srv = http.createServer((q, s) => {
+  console.error('kernels saw ' + q.method + ' ' + q.url);
+  if (q.headers.upgrade) {
+    s.writeHead(404, { 'content-type': 'text/plain' });
+    return s.end('kernel not found');
+  }
+  s.end('kernels app of ' + os.userInfo().username);
+});
+srv.keepAliveTimeout = 60000;
+srv.listen(+process.argv[1], '127.0.0.1');
+`;
+
 export const RELIABILITY_APPS = {
   tiny: { title: 'Tiny', command: python([]), ready: { kind: 'tcp', timeout: 30 } },
   /** Sleeps 3 s before it listens: a start that is still in progress when something happens. */
@@ -57,6 +76,7 @@ export const RELIABILITY_APPS = {
   },
   // Braces are doubled: a single one is placeholder syntax in the catalog.
   echo: { title: 'Echo', command: [process.execPath, '-e', ECHO.replace(/[{}]/g, '$&$&'), '{port}'], ready: { timeout: 30 } },
+  kernels: { title: 'Kernels', command: [process.execPath, '-e', KERNELS.replace(/[{}]/g, '$&$&'), '{port}'], ready: { timeout: 30 } },
 };
 
 /** What the echo app answers. */

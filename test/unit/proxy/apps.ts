@@ -119,3 +119,47 @@ export function familyApp(catalog: Catalog, name: string, pidFile: string): void
   const script = catalog.file('family.mjs', FAMILY);
   catalog.app(name, `title: Family\ncommand: [${JSON.stringify(NODE)}, ${JSON.stringify(script)}, "{port}", ${JSON.stringify(pidFile)}]\n`);
 }
+
+/**
+ * An app that refuses WebSocket upgrades the way real ones do, on a keep-alive connection
+ * it goes on reading requests from (Node without an 'upgrade' listener treats an upgrade as
+ * a plain request, as Tornado answers a vanished kernel's socket with 404). The last path
+ * segment picks the refusal: refuse-NNN (that status, with a length), refuse-chunked (404
+ * without a length), close (drops the connection unanswered), garbage (not HTTP), stall
+ * (never answers). Every request's URL is logged as "app saw URL", so a test can prove
+ * what reached the app.
+ */
+const REFUSING = `
+import http from 'node:http';
+const where = process.argv[2];
+const server = http.createServer((req, res) => {
+  console.log('app saw ' + req.url);
+  const last = req.url.split('?')[0].split('/').pop();
+  const status = /^refuse-(\\d+)$/.exec(last);
+  if (status) {
+    res.writeHead(Number(status[1]), { 'content-type': 'text/plain', 'set-cookie': 'wide=1; Domain=example.org; Path=/' });
+    return res.end('refused by the app');
+  }
+  if (last === 'refuse-chunked') {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.write('chunked ');
+    return res.end('refusal');
+  }
+  if (last === 'close') return req.socket.destroy();
+  if (last === 'garbage') return req.socket.write('NOT HTTP AT ALL\\r\\n\\r\\n');
+  if (last === 'stall') return;
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end('app content for ' + req.url);
+});
+server.keepAliveTimeout = 60000;
+server.listen(/^\\d+$/.test(where) ? { port: Number(where), host: '127.0.0.1' } : { path: where });
+`;
+
+/** Write refusing.mjs (once) and NAME.yaml that runs it on {port} or {unix_socket}. */
+export function refusingApp(catalog: Catalog, name: string, opts: { socket?: boolean } = {}): void {
+  const script = catalog.file('refusing.mjs', REFUSING);
+  catalog.app(
+    name,
+    [`title: Refusing ${name}`, `command: [${JSON.stringify(NODE)}, ${JSON.stringify(script)}, "${opts.socket ? '{unix_socket}' : '{port}'}"]`, 'ready: {path: /ready}', ''].join('\n'),
+  );
+}
