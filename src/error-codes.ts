@@ -100,6 +100,7 @@ export const ERROR_CODES = {
   sharing_disabled: [403, 'Sharing is off on this host (`sharing`).'],
   sharing_needs_origins: [409, 'Sharing needs per-server origins (`apps_domain`).'],
   slurm_query_failed: [502, 'Asking Slurm about a job failed; check squeue/scontrol.'],
+  socket_in_use: [409, "The proxy's socket path exists already (a leftover or someone else's file); start again."],
   source_missing: [500, '`hubapps install` misses its source tree.'],
   spawn_failed: [500, 'The proxy could not be started; see the service log.'],
   start_aborted: [409, 'The start was stopped before it finished.'],

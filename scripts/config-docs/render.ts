@@ -10,7 +10,7 @@ chp:
   api_url: http://127.0.0.1:8001
   auth_token: env:CONFIGPROXY_AUTH_TOKEN
 admin_token: credential:admin-token
-port_range: {min: 50000, max: 50999}
+port_range: {min: 20000, max: 20999}
 log_level: info
 `;
 

@@ -76,3 +76,14 @@ export function checkPlaceholders(template: string, file: string, key: string): 
     ...problems.map((problem) => new ConfigError(file, key, problem)),
   ];
 }
+
+/**
+ * Whether an app listens on a loopback port: it names {port}, or it names neither {port}
+ * nor {unix_socket} (the proxy then gives it a port and checks that). The built-in terminal
+ * listens on a socket. proxy/launch-plan.ts decides the same way at start.
+ */
+export function usesPort(app: { command?: string[] | undefined; builtin?: string | undefined; environment: Record<string, string> }): boolean {
+  if (app.builtin) return false;
+  const used = new Set([...(app.command ?? []), ...Object.values(app.environment)].flatMap(findPlaceholders));
+  return used.has('port') || !used.has('unix_socket');
+}

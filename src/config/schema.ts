@@ -77,12 +77,18 @@ export const configSchema = z.strictObject({
     .describe('The hubapps-proxy program sudo runs as the user. Must be root-owned and match the sudoers rule exactly.'),
   port_range: z
     .strictObject({
-      min: z.number().int().min(1024).max(65535).default(50000).describe('Lowest port handed out.'),
-      max: z.number().int().min(1024).max(65535).default(59999).describe('Highest port handed out.'),
+      min: z.number().int().min(1024).max(65535).default(20000).describe('Lowest port handed out.'),
+      max: z.number().int().min(1024).max(65535).default(29999).describe('Highest port handed out.'),
     })
     .prefault({})
     .refine((r) => r.min <= r.max, { message: 'min must not be greater than max' })
-    .describe('Loopback ports handed to the per-server proxies.'),
+    .describe('Loopback ports handed to apps that listen on {port}, one per server, never two alike. Keep the range outside the kernel\'s ephemeral ports (net.ipv4.ip_local_port_range, 32768-60999 on Debian), or an outgoing connection can hold a port an app is about to bind; `hubapps doctor` checks.'),
+  proxy_socket_dir: path
+    .optional()
+    .describe('Where the per-server proxies listen, one unix socket each (CHP routes to http+unix:// targets). Must be root-owned, mode 3733 (setgid, sticky, no listing), its group the service\'s and both CHPs\' (hubapps.tmpfiles creates /run/hubapps/proxies so). Default: /run/hubapps/proxies with the sudo launcher, {data_dir}/proxies with the local launcher.'),
+  runtime_dir: path
+    .optional()
+    .describe('Parent of the private runtime directories of the apps ({unix_socket} sockets, the terminal): each server gets a fresh directory of its own there, mode 0700, made by its user. Must be root-owned, mode 1733 (sticky, no listing) and outside /tmp (hubapps.tmpfiles creates /run/hubapps/users so). Default: /run/hubapps/users with the sudo launcher, {data_dir}/run with the local launcher.'),
   chp: z
     .strictObject({
       api_url: z.url().default('http://127.0.0.1:8001').describe('configurable-http-proxy\'s REST API.'),

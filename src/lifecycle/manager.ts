@@ -29,7 +29,7 @@ export class ServerManager {
   /** Admit, record and spawn; resolves with the row in 'starting' while readiness is followed in the background. */
   async start(actor: Actor, user: string, name: string, input: StartInput): Promise<ServerRow> {
     const { app } = await admitStart(this.deps, actor, user, name, input);
-    const row = await claimRow(this.deps, actor, user, name, input, app.max_servers);
+    const row = await claimRow(this.deps, actor, user, name, input, app);
     this.busy.add(row.id);
     try {
       const started = await this.spawn(row, app.ready.timeout);
@@ -50,7 +50,7 @@ export class ServerManager {
       message: `spawned via ${handle.kind} launcher`,
     });
     if (!started) {
-      await this.deps.launcher.stop(handle).catch(() => undefined);
+      await this.deps.launcher.stop(handle, { routeRemoved: true }).catch(() => undefined);
       throw new HubappsError('start_aborted', 409, 'the server was stopped while it was starting');
     }
     return started;
@@ -63,7 +63,7 @@ export class ServerManager {
       if (outcome.kind === 'superseded') return;
       if (outcome.kind === 'failed') {
         if (outcome.failure.retry && retries < MAX_PORT_RETRIES) return await this.retryOnNewPort(row, readyTimeoutS, retries);
-        if (outcome.stillRunning) await this.deps.launcher.stop(handleOf(this.deps.launcher, row)).catch(() => undefined);
+        if (outcome.stillRunning) await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { routeRemoved: true }).catch(() => undefined);
         this.fail(row, outcome.failure.reason, outcome.failure.code);
         return;
       }
@@ -121,19 +121,27 @@ export class ServerManager {
     return this.deps.store.byId(row.id)!;
   }
 
-  /** Shut the processes down, drop the route, record the end. Also used by reconcile for interrupted stops. */
+  /**
+   * Drop the route, shut the processes down, record the end. Also used by reconcile for
+   * interrupted stops. The route goes first: once a proxy has gone, its address can be
+   * taken by someone else, and CHP must not send the owner's requests there.
+   */
   async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
     this.busy.add(row.id);
     let reason: string | null = null;
+    const routeRemoved = await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).then(
+      () => true,
+      (err: unknown) => {
+        this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
+        return false;
+      },
+    );
     try {
-      await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { graceMs: this.deps.config.stop_grace * 1000 });
+      await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { graceMs: this.deps.config.stop_grace * 1000, routeRemoved });
     } catch (err) {
       reason = err instanceof HubappsError ? err.message : String(err);
       this.deps.log.error({ err, server: row.id }, 'stop failed');
     }
-    await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch((err: unknown) => {
-      this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
-    });
     const to = reason ? 'failed' : 'stopped';
     this.busy.delete(row.id);
     return this.deps.store.transition(row.id, to, { from: ['stopping'], fields: { reason: reason ?? why }, message: reason ?? why }) ?? this.deps.store.byId(row.id)!;

@@ -1,11 +1,14 @@
 import crypto from 'node:crypto';
 import { forbidden, HubappsError, notFound } from '../errors.js';
-import { checkStartOptions } from '../catalog/slurm.js';
+import { checkStartOptions, runsOnSlurm } from '../catalog/slurm.js';
+import { usesPort } from '../catalog/placeholders.js';
+import type { CatalogApp } from '../catalog/types.js';
 import { checkServerName, printable } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
 import { hostLabel } from '../host-label.js';
 import { logFileFor } from '../spawner/logs.js';
 import { pickPort } from '../net/ports.js';
+import { hostDirs } from '../spawner/host-dirs.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
 
@@ -66,13 +69,18 @@ async function requireChp(deps: LifecycleDeps): Promise<void> {
   }
 }
 
-/** Insert (or revive) the pending row with a fresh secret and a port no live server holds. */
-export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput, maxOfApp: number): Promise<ServerRow> {
+/**
+ * Insert (or revive) the pending row with a fresh secret and, for an app that listens on a
+ * loopback port, a port no live server holds. An app on a unix socket gets none: holding
+ * ports cannot stop it from starting.
+ */
+export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput, app: CatalogApp): Promise<ServerRow> {
   const { servers_per_user, servers_total } = deps.config.limits;
-  const quotas = { perUser: servers_per_user, total: servers_total, perApp: maxOfApp };
+  const quotas = { perUser: servers_per_user, total: servers_total, perApp: app.max_servers };
+  const needsPort = usesPort(app) || runsOnSlurm(deps.config.slurm.apps, app);
   const logFile = logFileFor(deps.config.log_dir, user, name);
   for (let attempt = 0; ; attempt++) {
-    const port = await pickPort(deps.config.port_range, deps.store.usedPorts());
+    const port = needsPort ? await pickPort(deps.config.port_range, deps.store.usedPorts()) : null;
     try {
       return deps.store.claim({
         user, name, app: input.app, options: input.options, port, logFile,
@@ -93,7 +101,8 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS:
     server: { id: row.id, user: row.user, name: row.name },
     app: row.app,
     options: JSON.parse(row.options) as Record<string, unknown>,
-    port: row.port!,
+    port: row.port ?? 0,
+    runtimeDir: hostDirs(deps.config).runtime,
     secret: row.secret!,
     publicOrigin: deps.urls.serverOrigin(row.user, row.name),
     ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),

@@ -1,13 +1,13 @@
 /**
  * The contract between the service and hubapps-proxy. The service writes one ProxyRequest
  * as JSON on the proxy's stdin (never in argv: argv is visible to every user in `ps`);
- * afterwards it talks to the proxy over loopback HTTP on the proxy's port, authenticated
- * with the per-server secret as `Authorization: Bearer <secret>`.
+ * afterwards it talks to the proxy over HTTP on the proxy's unix socket (a Slurm job's
+ * proxy: TCP), each call signed with a challenge over the per-server secret.
  */
 
 export const PROTOCOL_VERSION = 1;
 
-/** Private endpoints of the proxy. CHP only forwards paths under the apps prefix, so these are reachable over loopback only. */
+/** Private endpoints of the proxy, answered only to calls signed with the secret and never to requests CHP forwarded. */
 export const PROXY_ENDPOINTS = {
   health: '/_hubapps/health',
   shutdown: '/_hubapps/shutdown',
@@ -43,8 +43,24 @@ export interface StartRequest {
   app: string;
   /** Validated user options (none are defined yet: always {}). */
   options: Record<string, unknown>;
-  /** Loopback port the proxy listens on. */
+  /**
+   * Without `socket`: the loopback port the proxy listens on. With it: the app's {port},
+   * allocated by the service from port_range, never given to two live servers.
+   */
   port: number;
+  /**
+   * The unix socket the proxy listens on, in the root-provisioned proxy_socket_dir: only
+   * the service, CHP and the owner can connect. Absent: TCP on `port` (tests, a Slurm node).
+   */
+  socket?: string;
+  /** The app's {port} when the proxy is on `socket` (absent: a free port the kernel picks). */
+  appPort?: number;
+  /**
+   * The parent of the server's private runtime directory (runtime_dir: root-owned, sticky,
+   * unlistable); the proxy makes a fresh 0700 directory of its own there. Absent: the
+   * proxy's own XDG_RUNTIME_DIR (a Slurm node), never /tmp.
+   */
+  runtimeDir?: string;
   /** Per-server secret: authenticates service <-> proxy traffic in both directions. */
   secret: string;
   /** Browser-facing origin, e.g. https://hub.example.org (for redirects, cookies and the WebSocket Origin check). */
@@ -146,6 +162,8 @@ export interface StopRequest {
   version: number;
   pid: number;
   server: { id: number };
+  /** The proxy's socket file, removed once the proxy is gone (its route was removed first). */
+  socket?: string;
 }
 
 /** Print the protocol version and exit; `hubapps doctor` uses it to prove sudo works. */

@@ -6,6 +6,7 @@
  * over the secret (protocol/challenge.ts), whose answers carry a proof that this proxy wrote them;
  * everything else is 404.
  */
+import { chmodSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { CallVerifier, PROOF_HEADER, proveAnswer } from '../protocol/challenge.js';
@@ -31,14 +32,18 @@ export interface ListenerDeps {
   activity: Activity;
   /** Set once the app's target is known. */
   forwarder: () => Forwarder | null;
-  onShutdown: () => void;
+  /** `routeRemoved`: the service says CHP no longer routes here, so the socket file may go. */
+  onShutdown: (routeRemoved: boolean) => void;
   /** Where the pages link to: the launcher's public URL. */
   launcher: string;
 }
 
 export function createListener(deps: ListenerDeps): Server {
   const listener = new Listener(deps);
-  const server = createServer((req, res) => listener.request(req, res));
+  const server = createServer((req, res) => {
+    leaveCloseToClient(req, res);
+    listener.request(req, res);
+  });
   // "100 Continue" only once the request has passed the checks (Listener.forward): a refused
   // request is not invited to send its body, and Node closes its connection after the answer.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => listener.request(req, res));
@@ -159,7 +164,7 @@ class Listener {
     }
     if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
       answer(202, { status: 202, message: 'stopping' });
-      return this.deps.onShutdown();
+      return this.deps.onShutdown(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('route') === 'removed');
     }
     const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
     answer(known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
@@ -193,6 +198,40 @@ function json(res: ServerResponse, status: number, body: unknown, prove?: (text:
   if (prove) headers[PROOF_HEADER] = prove(text);
   res.writeHead(status, headers);
   res.end(text);
+}
+
+/**
+ * CHP 5.3 reaches a unix-socket target without an agent: it sends `connection: close` with
+ * every request and closes the connection itself once the answer is in. Closing first from
+ * this side made CHP fail about one POST in four with EPIPE (its 503 "Proxy Target
+ * Missing"); leaving the close to the client fails none. A request waiting for 100 Continue
+ * is left alone, so that Node still closes its connection after a refusal.
+ */
+function leaveCloseToClient(req: IncomingMessage, res: ServerResponse): void {
+  if (req.headers.expect === undefined && req.headers.connection?.toLowerCase() === 'close') res.shouldKeepAlive = true;
+}
+
+/**
+ * Listen on a unix socket, then open it to its group: the directory is setgid, so the
+ * group is the one of the service and CHP. Until the chmod the file has the proxy's
+ * umask (at most 0755), which lets nobody else connect, so there is no window.
+ */
+export function listenSocket(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('socket_in_use', 409, `the socket ${path} exists already`) : err);
+    };
+    server.once('error', onError);
+    server.listen({ path, exclusive: true }, () => {
+      server.off('error', onError);
+      try {
+        chmodSync(path, 0o660);
+        resolve();
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
 }
 
 /** Listen on 127.0.0.1:port; a taken port becomes HubappsError('port_in_use'). */

@@ -1,14 +1,15 @@
 /**
  * Turns a catalog app and the start request into what gets executed: the argv, a clean
- * environment, and where the app will listen (a free loopback port or a unix socket in
- * the private runtime directory). The secret never enters the plan. A built-in app
+ * environment, and where the app will listen (its loopback port, or a unix socket in the
+ * server's private runtime directory). The secret never enters the plan. A built-in app
  * (`builtin: terminal`) runs the user's login shell and always listens on a unix socket.
  */
+import { join } from 'node:path';
 import { freePort } from '../net/ports.js';
 import type { BuiltinApp, CatalogApp, PlaceholderValues } from '../catalog/types.js';
 import type { StartRequest } from '../protocol/wire.js';
 import { expandPlaceholders, placeholdersIn } from './placeholders.js';
-import { runtimeDir, socketPath } from './runtime-dir.js';
+import { APP_SOCKET, makeRuntimeDir } from './runtime-dir.js';
 import { serverMarks } from './marks.js';
 
 /** The PATH every app starts with (an app file's `environment` may set another); doctor looks programs up in it too. */
@@ -21,6 +22,8 @@ export interface LaunchPlan {
   env: Record<string, string>;
   cwd: string;
   target: AppTarget;
+  /** The server's private runtime directory, removed when the proxy ends. */
+  runtimeDir?: string;
   /** Set for a built-in app: the proxy runs it in-process on `target`, and argv is the program it runs (the shell). */
   builtin?: BuiltinApp;
 }
@@ -35,8 +38,10 @@ export async function planLaunch(app: CatalogApp, req: StartRequest, account: Ac
   const command = app.command ?? [];
   const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
-  const socket = used.has('unix_socket') || app.builtin ? socketPath(runtimeDir(env), req.server.name) : '';
-  const port = used.has('port') || !socket ? await freePort() : 0;
+  const dir = used.has('unix_socket') || app.builtin ? makeRuntimeDir(req.runtimeDir, env) : undefined;
+  const socket = dir ? join(dir, APP_SOCKET) : '';
+  // The service hands out {port} from port_range, unique among its servers; a job on a node picks its own.
+  const port = used.has('port') || !socket ? (req.appPort ?? (await freePort())) : 0;
   const values: PlaceholderValues = {
     port: port ? String(port) : '',
     unix_socket: socket,
@@ -52,6 +57,7 @@ export async function planLaunch(app: CatalogApp, req: StartRequest, account: Ac
     env: { ...base, ...(app.builtin ? { COLORTERM: 'truecolor' } : {}), ...expandEach(app.environment, values) },
     cwd: account.homedir,
     target,
+    ...(dir ? { runtimeDir: dir } : {}),
     ...(app.builtin ? { builtin: app.builtin } : {}),
   };
 }

@@ -65,7 +65,21 @@ export function parseRequest(text: string): ProxyRequest {
 
 function checkStop(req: Record<string, unknown>): StopRequest {
   const server = object(req.server, 'server');
-  return { op: 'stop', version: PROTOCOL_VERSION, pid: int(req.pid, 'pid', 2), server: { id: int(server.id, 'server.id', 1) } };
+  return {
+    op: 'stop',
+    version: PROTOCOL_VERSION,
+    pid: int(req.pid, 'pid', 2),
+    server: { id: int(server.id, 'server.id', 1) },
+    ...(req.socket === undefined ? {} : { socket: socketPath(req.socket, 'socket') }),
+  };
+}
+
+/** sun_path holds 108 bytes with its terminating NUL. */
+const SOCKET_PATH = /^(?=.{2,107}$)\/[A-Za-z0-9_.\/-]+\.sock$/;
+const DIRECTORY = /^(?=.{2,80}$)\/[A-Za-z0-9_.\/-]+$/;
+
+function socketPath(v: unknown, key: string): string {
+  return matching(v, key, SOCKET_PATH);
 }
 
 function checkJob(req: Record<string, unknown>, op: SlurmJobRequest['op']): SlurmJobRequest {
@@ -98,7 +112,11 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     },
     app: matching(req.app, 'app', SERVER_NAME),
     options: object(req.options ?? {}, 'options'),
-    port: int(req.port, 'port', 1, 65535),
+    // On a socket the proxy needs no port of its own: 0 is an app without {port}.
+    port: int(req.port, 'port', req.socket === undefined ? 1 : 0, 65535),
+    ...(req.socket === undefined ? {} : { socket: socketPath(req.socket, 'socket') }),
+    ...(req.appPort === undefined ? {} : { appPort: int(req.appPort, 'appPort', 1, 65535) }),
+    ...(req.runtimeDir === undefined ? {} : { runtimeDir: matching(req.runtimeDir, 'runtimeDir', DIRECTORY) }),
     secret: matching(req.secret, 'secret', /^[\x21-\x7e]{16,512}$/, false),
     publicOrigin: origin(req.publicOrigin, 'publicOrigin'),
     ownOrigin,

@@ -7,7 +7,9 @@
 import { serverMarks } from './marks.js';
 import type { StopRequest } from '../protocol/wire.js';
 import { alive, isOurProxy, markedProcesses, signal, waitUntil } from '../procfs/processes.js';
-import { log } from './log.js';
+import { describeError, log } from './log.js';
+import { lstatSync, unlinkSync } from 'node:fs';
+import { errnoCode } from '../errors.js';
 
 const PROXY_GRACE_MS = 5000;
 const LEFTOVER_GRACE_MS = 2000;
@@ -39,6 +41,17 @@ export async function runStop(req: StopRequest): Promise<number> {
     log(`could not stop proxy ${pid}${left.length ? ` and app processes ${left.join(' ')}` : ''}`);
     return 1;
   }
+  if (req.socket) removeOwnSocket(req.socket);
   log(`proxy ${pid} of server ${req.server.id} is gone`);
   return 0;
+}
+
+/** The socket file the gone proxy kept (its route is removed by now); only a socket of this user is touched. */
+function removeOwnSocket(path: string): void {
+  try {
+    const st = lstatSync(path);
+    if (st.isSocket() && st.uid === process.getuid!()) unlinkSync(path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') log(`could not remove the socket ${path}: ${describeError(err)}`);
+  }
 }

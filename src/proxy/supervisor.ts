@@ -5,7 +5,6 @@
  */
 import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { HubappsError } from '../errors.js';
 import type { CatalogApp } from '../catalog/types.js';
@@ -18,13 +17,14 @@ import { TokenChecker } from './token-check.js';
 import { SessionChecker } from './session-check.js';
 import { Grants } from './grant.js';
 import { OriginPolicy } from './origin.js';
-import { createListener, listenLoopback } from './http-server.js';
+import { createListener, listenLoopback, listenSocket } from './http-server.js';
 import { listenOnNode } from './node-mode.js';
 import type { LaunchPlan } from './launch-plan.js';
 import { AppProcess, describeExit, type AppExit, type RunningApp } from './app-process.js';
 import { startBuiltin } from './builtin.js';
 import type { Forwarder } from './forward.js';
 import { describeTarget, waitReady } from './readiness.js';
+import { removeRuntimeDir } from './runtime-dir.js';
 import { refuseUpgrade, sendPage } from './pages.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, log, useLogBudget } from './log.js';
@@ -73,6 +73,12 @@ class Supervisor {
   private forwarder: Forwarder | null = null;
   private app: RunningApp | null = null;
   private ending = false;
+  /**
+   * The service asked for the stop, after removing the route: the socket file may go. Any
+   * other end (the app exited, a signal) keeps it until the service has removed the route,
+   * because a freed path can be bound by anyone, and CHP would send the owner's requests there.
+   */
+  private routeGone = false;
   /** Known once launch() runs; end() may come before (a signal while the catalog is read). */
   private catalogApp!: CatalogApp;
   private plan: LaunchPlan | undefined;
@@ -100,15 +106,19 @@ class Supervisor {
       origins: new OriginPolicy(req.publicOrigin, req.allowedOrigins),
       activity: this.activity,
       forwarder: () => this.forwarder,
-      onShutdown: () => void this.shutdown('shutdown requested'),
+      onShutdown: (routeRemoved) => {
+        this.routeGone = routeRemoved;
+        void this.shutdown('shutdown requested');
+      },
       launcher: this.launcher,
     });
   }
 
   async listen(): Promise<void> {
-    let where = `127.0.0.1:${this.req.port}`;
+    let where = this.req.socket ?? `127.0.0.1:${this.req.port}`;
     try {
       if (this.req.node) where = await listenOnNode(this.server, this.req);
+      else if (this.req.socket) await listenSocket(this.server, this.req.socket);
       else await listenLoopback(this.server, this.req.port);
     } catch (err) {
       const inUse = err instanceof HubappsError && err.code === 'port_in_use';
@@ -221,14 +231,15 @@ class Supervisor {
       await this.app.stop(this.req.stopGraceMs);
       final ??= await Promise.race([this.app.exited, sleep(1000).then(() => null)]);
     }
-    if (this.plan && 'socket' in this.plan.target) rmSync(this.plan.target.socket, { force: true });
+    if (this.plan?.runtimeDir) removeRuntimeDir(this.plan.runtimeDir);
     this.status.exit = { code: final?.code ?? null, signal: final?.signal ?? null, reason };
     this.status.state = 'exited';
     if (exit) this.status.progress(reason);
     if (linger) await sleep(LINGER_MS);
     this.forwarder?.close();
     this.server.closeAllConnections();
-    this.server.close();
+    // Closing a unix socket server unlinks its file; exiting without closing leaves it.
+    if (this.routeGone || !this.req.socket) this.server.close();
     log(`${reason}; the proxy exits with code ${code}`);
     process.exit(code);
   }

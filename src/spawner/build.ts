@@ -7,10 +7,16 @@ import { LauncherSet } from './launcher-set.js';
 import { LocalLauncher, PROXY_MAIN } from './local-launcher.js';
 import { SlurmLauncher } from './slurm-launcher.js';
 import { SudoLauncher } from './sudo-launcher.js';
+import { ensureLocalDirs, hostDirs } from './host-dirs.js';
 
 /** The host's launcher (sudo or local), and the Slurm launcher beside it when slurm.apps names any app. */
 export function buildLauncher(config: Config, directory: UserDirectory, app: (name: string) => CatalogApp | undefined): Launcher {
-  const host = config.launcher === 'sudo' ? new SudoLauncher(config.sudo_command, config.proxy_command, directory) : new LocalLauncher(config.catalog_dir);
+  const dirs = hostDirs(config);
+  if (config.launcher === 'local') ensureLocalDirs(dirs);
+  const host =
+    config.launcher === 'sudo'
+      ? new SudoLauncher(config.sudo_command, config.proxy_command, directory, dirs.proxySockets)
+      : new LocalLauncher(config.catalog_dir, dirs.proxySockets);
   if (config.slurm.apps.length === 0) return host;
   const slurm = new SlurmLauncher({
     command:

@@ -1,6 +1,6 @@
 import type { HealthReport, StartRequest } from '../protocol/wire.js';
 import type { ProxyTarget } from './proxy-client.js';
-import type { Announcement, ExitInfo, Launcher, LaunchHandle, LauncherKind, ProbeResult, ServerRef } from './launcher.js';
+import type { Announcement, ExitInfo, Launcher, LaunchHandle, LauncherKind, ProbeResult, ServerRef, StopOptions } from './launcher.js';
 
 /**
  * Several launchers behind one: `pick` says which one starts an app (the Slurm launcher for
@@ -60,7 +60,7 @@ export class LauncherSet implements Launcher {
     return this.of(h.kind).exitOf(h);
   }
 
-  stop(h: LaunchHandle, opts?: { graceMs?: number }): Promise<void> {
+  stop(h: LaunchHandle, opts?: StopOptions): Promise<void> {
     return this.of(h.kind).stop(h, opts);
   }
 

@@ -28,6 +28,11 @@ export interface LaunchHandle extends ServerRef {
   pid: number | null;
 }
 
+export interface StopOptions {
+  graceMs?: number;
+  routeRemoved?: boolean;
+}
+
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -93,8 +98,11 @@ export interface Launcher {
   routeTarget(handle: LaunchHandle): string | null;
   /** How the launched process ended, if this instance started it and it has ended. */
   exitOf(handle: LaunchHandle): ExitInfo | undefined;
-  /** Stop the proxy and its app; escalates until nothing is left, or throws. */
-  stop(handle: LaunchHandle, opts?: { graceMs?: number }): Promise<void>;
+  /**
+   * Stop the proxy and its app; escalates until nothing is left, or throws. `routeRemoved`:
+   * CHP no longer routes to this server (or never did), so its address may be freed.
+   */
+  stop(handle: LaunchHandle, opts?: StopOptions): Promise<void>;
   /** Clean up what a dead proxy left behind (or cancel a job), without asking it. */
   forceKill(handle: LaunchHandle): Promise<void>;
   /** Called with the server id when a server this instance launched ends on its own. */

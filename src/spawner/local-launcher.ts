@@ -14,8 +14,11 @@ export class LocalLauncher extends ProcessLauncher {
   readonly kind = 'local' as const;
   protected readonly marker = PROXY_MAIN;
 
-  constructor(private readonly catalogDir: string) {
-    super();
+  constructor(
+    private readonly catalogDir: string,
+    socketDir: string,
+  ) {
+    super(socketDir);
   }
 
   /** Every server runs as the service's own user. */

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import { join } from 'node:path';
 import { HubappsError, errnoCode } from '../errors.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest, type StopRequest } from '../protocol/wire.js';
-import type { ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
+import type { ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef, StopOptions } from './launcher.js';
 import { attemptLine } from './logs.js';
 import { runs, signal, waitUntil } from '../procfs/processes.js';
 import { ListenerOwners } from '../procfs/listeners.js';
@@ -12,22 +14,40 @@ import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.j
 /** What every hubapps-proxy's command line contains, whichever wrapper started it. */
 const PROXY_ENTRY = 'proxy/main.js';
 
-/** A process launcher's saved state: the pid it spawned (sudo, or the proxy itself) and the proxy's pid once health said it. */
+/**
+ * A process launcher's saved state: the pid it spawned (sudo, or the proxy itself), the
+ * proxy's pid once health said it, and the unix socket the proxy listens on (null for a
+ * server started before proxies moved off TCP: it is still reached on its loopback port).
+ */
 interface Pids {
   launcherPid: number | null;
   proxyPid: number | null;
+  socket: string | null;
 }
 
 function pids(handle: LaunchHandle): Pids {
-  const { launcherPid, proxyPid } = handle.state;
-  return { launcherPid: typeof launcherPid === 'number' ? launcherPid : null, proxyPid: typeof proxyPid === 'number' ? proxyPid : null };
+  const { launcherPid, proxyPid, socket } = handle.state;
+  return {
+    launcherPid: typeof launcherPid === 'number' ? launcherPid : null,
+    proxyPid: typeof proxyPid === 'number' ? proxyPid : null,
+    socket: typeof socket === 'string' ? socket : null,
+  };
+}
+
+/**
+ * A fresh name per start, never derived from the server: /proc/net/unix shows every bound
+ * path to every local account, so the name is no secret once bound, but nobody can bind it
+ * before the proxy does, and the directory's sticky bit keeps anyone else from removing it.
+ */
+function socketName(): string {
+  return `p-${randomBytes(12).toString('hex')}.sock`;
 }
 
 /**
  * What SudoLauncher and LocalLauncher share: spawn a detached process with the request
- * on stdin and the log file as stdout/stderr, probe it over loopback, and stop it step by
- * step: the proxy's shutdown endpoint, then SIGTERM to the recorded sudo, then the stop op
- * run as the user. Subclasses say which command to run, how to recognise their process in
+ * on stdin and the log file as stdout/stderr, probe it on its unix socket in
+ * `socketDir`, and stop it step by step: the proxy's shutdown endpoint, then SIGTERM to
+ * the recorded sudo, then the stop op run as the user. Subclasses say which command to run, how to recognise their process in
  * /proc, and how to do the last-resort kill.
  *
  * Tells `onExit` listeners when a process this instance started ends, so the lifecycle can
@@ -40,6 +60,8 @@ export abstract class ProcessLauncher implements Launcher {
   private readonly listenerOwners = new ListenerOwners();
   private readonly owner = (port: number, uid: number) => this.listenerOwners.ownedBy(port, uid);
 
+  constructor(private readonly socketDir: string) {}
+
   /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
   protected abstract command(user: string): { file: string; args: string[] };
   /** A string in the launched process's /proc/PID/cmdline (sudo's or the proxy's) that proves a recorded pid is still one of ours. */
@@ -47,9 +69,12 @@ export abstract class ProcessLauncher implements Launcher {
   /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
   protected abstract uidOf(user: string): Promise<number>;
 
-  /** On this host's loopback, so the listener's owner is checked; a user NSS no longer knows has no listener the service could trust (uid -1 matches none). */
+  /** On this host, so the socket's (or the port's) owner is checked; a user NSS no longer knows has nothing the service could trust (uid -1 matches none). */
   async target(handle: LaunchHandle): Promise<ProxyTarget> {
-    return { port: handle.port, secret: handle.secret, uid: await this.uidOf(handle.user).catch(() => -1), listener: 'local' };
+    const uid = await this.uidOf(handle.user).catch(() => -1);
+    const { socket } = pids(handle);
+    if (socket) return { socket, secret: handle.secret, uid };
+    return { port: handle.port, secret: handle.secret, uid, listener: 'local' };
   }
 
   async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
@@ -57,6 +82,9 @@ export abstract class ProcessLauncher implements Launcher {
     try {
       fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
       const { file, args } = this.command(spec.server.user);
+      // The row's port is the app's {port}: the proxy itself is reached only on its socket.
+      const socket = join(this.socketDir, socketName());
+      const request: StartRequest = { ...spec, socket, ...(spec.port ? { appPort: spec.port } : {}) };
       const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));
@@ -65,7 +93,7 @@ export abstract class ProcessLauncher implements Launcher {
         throw new HubappsError('spawn_failed', 500, `could not run ${file}: ${errnoCode(err) ?? (err as Error).message}; check ${this.kind === 'sudo' ? 'sudo_command' : 'the installation'}`, { cause: err });
       });
       child.stdin!.on('error', () => undefined);
-      child.stdin!.end(`${JSON.stringify(spec)}\n`);
+      child.stdin!.end(`${JSON.stringify(request)}\n`);
       child.once('exit', (code, sig) => {
         const info = { code, signal: sig };
         this.exits.set(pid, info);
@@ -73,7 +101,7 @@ export abstract class ProcessLauncher implements Launcher {
       });
       child.unref();
       const ref = { serverId: spec.server.id, user: spec.server.user, port: spec.port, secret: spec.secret };
-      return { ...ref, kind: this.kind, pid, state: { launcherPid: pid, proxyPid: null } };
+      return { ...ref, kind: this.kind, pid, state: { launcherPid: pid, proxyPid: null, socket } };
     } finally {
       fs.closeSync(fd);
     }
@@ -82,7 +110,7 @@ export abstract class ProcessLauncher implements Launcher {
   load(ref: ServerRef, saved: string | null): LaunchHandle {
     const state = saved ? (JSON.parse(saved) as Partial<Pids>) : {};
     const launcherPid = state.launcherPid ?? null;
-    return { ...ref, kind: this.kind, pid: launcherPid, state: { launcherPid, proxyPid: state.proxyPid ?? null } };
+    return { ...ref, kind: this.kind, pid: launcherPid, state: { launcherPid, proxyPid: state.proxyPid ?? null, socket: state.socket ?? null } };
   }
 
   save(handle: LaunchHandle): string {
@@ -99,8 +127,10 @@ export abstract class ProcessLauncher implements Launcher {
     throw new HubappsError('unexpected_announce', 409, `server ${handle.serverId} runs on this host at its assigned port; it has nothing to announce`);
   }
 
+  /** CHP 5.3 reads the socket's path, URL-encoded, from the host part of an http+unix URL. */
   routeTarget(handle: LaunchHandle): string {
-    return `http://127.0.0.1:${handle.port}`;
+    const { socket } = pids(handle);
+    return socket ? `http+unix://${encodeURIComponent(socket)}` : `http://127.0.0.1:${handle.port}`;
   }
 
   onExit(listener: (serverId: number, info: ExitInfo) => void): void {
@@ -128,18 +158,19 @@ export abstract class ProcessLauncher implements Launcher {
     return runs(launcherPid, this.marker) || runs(proxyPid, PROXY_ENTRY);
   }
 
-  async stop(handle: LaunchHandle, opts: { graceMs?: number } = {}): Promise<void> {
+  async stop(handle: LaunchHandle, opts: StopOptions = {}): Promise<void> {
     const grace = opts.graceMs ?? 5000;
     const gone = () => !this.processAlive(handle);
-    const asked = await requestShutdown(await this.target(handle), this.owner);
+    const asked = await requestShutdown(await this.target(handle), this.owner, 2000, opts.routeRemoved);
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
+    // Signalled rather than asked, the proxy keeps its socket file (it cannot know its route is gone): the stop op below removes it.
     const { launcherPid, proxyPid } = pids(handle);
     if (launcherPid && runs(launcherPid, this.marker)) {
       signal(launcherPid, 'SIGTERM');
       // A stopped process acts on SIGTERM only once continued, and sudo stops itself when its proxy is stopped.
       signal(launcherPid, 'SIGCONT');
     }
-    if (await waitUntil(gone, grace + 2000)) return;
+    if (await waitUntil(gone, grace + 2000)) return void (await this.forceKill(handle));
     await this.forceKill(handle);
     if (!(await waitUntil(gone, 3000))) {
       throw new HubappsError('stop_failed', 500, `server ${handle.serverId} of ${handle.user} did not stop (pids ${launcherPid}, ${proxyPid}); see its log`);
@@ -149,13 +180,15 @@ export abstract class ProcessLauncher implements Launcher {
   /**
    * Last resort, and the clean-up after a proxy died: a fresh proxy, run as the user, kills
    * the recorded proxy if it is still one of ours and then every process its app left
-   * behind (they carry the server id and the proxy pid in their environment). Only the
-   * user may signal the user's processes, hence a proxy and not the service.
+   * behind (they carry the server id and the proxy pid in their environment), and removes
+   * the socket file a proxy that did not stop on request leaves (its route is gone by now).
+   * Only the user may signal the user's processes and remove the user's file from the
+   * sticky socket directory, hence a proxy and not the service.
    */
   async forceKill(handle: LaunchHandle): Promise<void> {
-    const { proxyPid } = pids(handle);
+    const { proxyPid, socket } = pids(handle);
     if (!proxyPid) return;
-    const req: StopRequest = { op: 'stop', version: PROTOCOL_VERSION, pid: proxyPid, server: { id: handle.serverId } };
+    const req: StopRequest = { op: 'stop', version: PROTOCOL_VERSION, pid: proxyPid, server: { id: handle.serverId }, ...(socket ? { socket } : {}) };
     const { file, args } = this.command(handle.user);
     await new Promise<void>((resolve) => {
       const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'ignore'], env: this.environment() });

@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import http from 'node:http';
 import { answerProven, PROOF_HEADER, signCall } from '../protocol/challenge.js';
 import { PROXY_ENDPOINTS, type HealthReport } from '../protocol/wire.js';
@@ -7,9 +8,9 @@ import { listenerOwnedBy } from '../procfs/listeners.js';
 export type OwnerCheck = (port: number, uid: number) => Promise<boolean>;
 
 /**
- * HTTP calls from the service to a per-server proxy, on loopback or on a Slurm job's node.
- * Before a call to a listener on this host, it must belong to the server's Unix user
- * (anyone else there is a squatter); the
+ * HTTP calls from the service to a per-server proxy: on its unix socket, or over TCP on a
+ * Slurm job's node. Before a call to a listener on this host, it must belong to the
+ * server's Unix user (anyone else there is a squatter); the
  * call is signed with a fresh challenge over the server's secret, never the secret itself;
  * the answer is read up to MAX_ANSWER bytes and trusted only with the proxy's proof.
  * A dedicated keep-alive agent: readiness polling and reconcile passes call every proxy
@@ -20,7 +21,16 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 4, timeout: 5000 });
 /** A health report holds at most 200 short progress messages; anything much larger is not a proxy talking. */
 export const MAX_ANSWER = 256 * 1024;
 
-export interface ProxyTarget {
+/** A proxy on this host, on its unix socket; the socket file must be `uid`'s. */
+export interface SocketTarget {
+  socket: string;
+  secret: string;
+  uid: number;
+}
+
+export type ProxyTarget = SocketTarget | TcpTarget;
+
+export interface TcpTarget {
   /** Where the proxy listens: this host's loopback unless set (a Slurm job's node). */
   host?: string;
   port: number;
@@ -39,14 +49,33 @@ export interface ProxyTarget {
 
 export type ProxyCallResult<T> = { ok: true; status: number; body: T } | { ok: false; error: string; status?: number };
 
-async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, owner: OwnerCheck): Promise<ProxyCallResult<T>> {
-  if (target.listener === 'local' && !(await owner(target.port, target.uid))) {
-    return { ok: false, error: `the listener on port ${target.port} does not belong to uid ${target.uid}` };
+/**
+ * In the sticky socket directory nobody but its owner (and root) can remove or replace a
+ * socket file, so a file that is the user's now is still theirs when the call connects.
+ */
+function socketOwnedBy(path: string, uid: number): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isSocket() && st.uid === uid;
+  } catch {
+    return false;
   }
+}
+
+async function trusted(target: ProxyTarget, owner: OwnerCheck): Promise<string | null> {
+  if ('socket' in target) return socketOwnedBy(target.socket, target.uid) ? null : `the socket ${target.socket} is missing or does not belong to uid ${target.uid}`;
+  if (target.listener === 'local' && !(await owner(target.port, target.uid))) return `the listener on port ${target.port} does not belong to uid ${target.uid}`;
+  return null;
+}
+
+async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, owner: OwnerCheck): Promise<ProxyCallResult<T>> {
+  const distrust = await trusted(target, owner);
+  if (distrust) return { ok: false, error: distrust };
   const signed = signCall(target.secret, method, path);
+  const where = 'socket' in target ? { socketPath: target.socket } : { host: target.host ?? '127.0.0.1', port: target.port };
   return new Promise((resolve) => {
     const req = http.request(
-      { host: target.host ?? '127.0.0.1', port: target.port, method, path, agent, headers: { authorization: signed.header }, timeout: timeoutMs },
+      { ...where, method, path, agent, headers: { authorization: signed.header }, timeout: timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -82,6 +111,7 @@ export function fetchHealth(target: ProxyTarget, since = 0, owner: OwnerCheck = 
   return call<HealthReport>(target, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs, owner);
 }
 
-export function requestShutdown(target: ProxyTarget, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000): Promise<ProxyCallResult<unknown>> {
-  return call(target, 'POST', PROXY_ENDPOINTS.shutdown, timeoutMs, owner);
+/** `routeRemoved`: CHP no longer routes to the proxy, so it may free its socket's path as it exits. */
+export function requestShutdown(target: ProxyTarget, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000, routeRemoved = false): Promise<ProxyCallResult<unknown>> {
+  return call(target, 'POST', `${PROXY_ENDPOINTS.shutdown}${routeRemoved ? '?route=removed' : ''}`, timeoutMs, owner);
 }

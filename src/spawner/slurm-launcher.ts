@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { HubappsError } from '../errors.js';
 import { PROTOCOL_VERSION, PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitted, type StartRequest } from '../protocol/wire.js';
-import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef } from './launcher.js';
+import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef, StopOptions } from './launcher.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../procfs/processes.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
@@ -181,7 +181,7 @@ export class SlurmLauncher implements Launcher {
     appendLog(s.log, `hubapps: job ${status.jobId} ended as ${status.state}; the end of its output:${out}\n`);
   }
 
-  async stop(handle: LaunchHandle, opts: { graceMs?: number } = {}): Promise<void> {
+  async stop(handle: LaunchHandle, opts: StopOptions = {}): Promise<void> {
     const s = job(handle);
     if (!s.jobId) return;
     const ended = async () => jobEnded(await this.status(handle, 0));

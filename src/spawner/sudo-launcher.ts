@@ -15,8 +15,9 @@ export class SudoLauncher extends ProcessLauncher {
     private readonly sudo: string,
     private readonly proxy: string,
     private readonly directory: UserDirectory,
+    socketDir: string,
   ) {
-    super();
+    super(socketDir);
     this.marker = proxy;
   }
 

@@ -15,7 +15,8 @@ export interface NewServer {
   name: string;
   app: string;
   options: Record<string, unknown>;
-  port: number;
+  /** Null for an app that listens on a unix socket only. */
+  port: number | null;
   secret: string;
   logFile: string;
   actor: string;

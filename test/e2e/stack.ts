@@ -14,7 +14,7 @@ import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { isRoot, requirePrerequisite } from '../helpers/index.js';
 import { freePort } from '../helpers/ports.js';
 import { runAllSteps } from '../helpers/teardown.js';
-import { createServiceState } from '../system/harness-state.js';
+import { createServiceState, hostDirsFor, removeServiceState } from '../system/harness-state.js';
 import {
   TEST_GROUP,
   TEST_USERS,
@@ -244,6 +244,7 @@ export class HubStack {
       listen: { host: '127.0.0.1', port: this.servicePort },
       data_dir: join(this.stateDir, 'data'),
       log_dir: join(this.stateDir, 'logs'),
+      ...hostDirsFor(this.stateDir),
       catalog_dir: this.installed!.catalogDir,
       allowed_group: TEST_GROUP,
       launcher: 'sudo',
@@ -314,7 +315,8 @@ export class HubStack {
       () => this.removeRule?.(),
       () => removeTestAccounts(),
       () => this.installed?.remove(),
-      ...[this.stateDir, this.hubDir].map((dir) => () => (dir ? rm(dir, { recursive: true, force: true }) : undefined)),
+      () => (this.stateDir ? removeServiceState(this.stateDir) : undefined),
+      () => (this.hubDir ? rm(this.hubDir, { recursive: true, force: true }) : undefined),
     ]);
   }
 

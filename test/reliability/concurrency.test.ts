@@ -4,7 +4,7 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
 import { isAlive, processesMentioning, processesOfServer, uidOfUser } from '../system/proc-scan.js';
-import { SystemStack } from '../system/system-stack.js';
+import { routeTargetOf, SystemStack } from '../system/system-stack.js';
 import { addReliabilityApps, pool, reconfigure, settled } from './support.js';
 
 const { alice, bob } = TEST_USERS;
@@ -41,7 +41,7 @@ describe('reliability: concurrent starts and stops (real sudo)', function () {
     const rows = stack.servers();
     assert.equal(new Set(rows.map((r) => r.port)).size, 50, 'two servers share a port');
     const routes = await stack.routes();
-    for (const r of rows) assert.equal(routes[`/apps/${r.user}/${r.name}`]?.target, `http://127.0.0.1:${r.port}`);
+    for (const r of rows) assert.equal(routes[`/apps/${r.user}/${r.name}`]?.target, routeTargetOf(r));
     await settled(stack);
     await stopAll();
   });

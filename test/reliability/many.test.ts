@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
-import { SystemStack, type StoredServer } from '../system/system-stack.js';
+import { routeTargetOf, SystemStack, type StoredServer } from '../system/system-stack.js';
 import { addReliabilityApps, pool, reconfigure, settled } from './support.js';
 
 const COUNT = 100;
@@ -63,7 +63,7 @@ describe(`reliability: ${COUNT} running servers are all re-adopted after a servi
     const routes = await stack.routes();
     const servers = Object.entries(routes).filter(([, r]) => r.kind === 'server');
     assert.equal(servers.length, COUNT);
-    for (const row of after) assert.equal(routes[`/apps/${row.user}/${row.name}`]?.target, `http://127.0.0.1:${row.port}`);
+    for (const row of after) assert.equal(routes[`/apps/${row.user}/${row.name}`]?.target, routeTargetOf(row));
     assert.equal(new Set(after.map((r) => r.port)).size, COUNT, 'ports are distinct');
   });
 

@@ -12,7 +12,7 @@ import { startChp } from '../../src/chp/chp-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { installCatalog, installSudoersText, TEST_USERS } from '../system/harness.js';
 import { allProcesses, environOf, isAlive, uidOfUser } from '../system/proc-scan.js';
-import type { SystemStack } from '../system/system-stack.js';
+import { routeTargetOf, type SystemStack } from '../system/system-stack.js';
 import { RELIABILITY_APPS } from './apps.js';
 
 export const ACTIVE = ['pending', 'starting', 'running', 'stopping'];
@@ -126,7 +126,7 @@ export async function inconsistencies(stack: SystemStack): Promise<string[]> {
       if (!isAlive(pid)) problems.push(`${r.user}/${r.name} is running but its ${what} (pid ${pid}) is gone`);
     }
     const route = routes[`/apps/${r.user}/${r.name}`];
-    if (route?.target !== `http://127.0.0.1:${r.port}`) problems.push(`${r.user}/${r.name} is running but its route is ${JSON.stringify(route)}`);
+    if (route?.target !== routeTargetOf(r)) problems.push(`${r.user}/${r.name} is running but its route is ${JSON.stringify(route)}`);
   }
   for (const [path, route] of Object.entries(routes)) {
     if (route.hubapps && route.kind === 'server' && !running.some((r) => r.user === route.user && r.name === route.server)) {

@@ -3,7 +3,7 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from './harness.js';
 import { isAlive, processesOfServer, processesOfUid, uidOfUser } from './proc-scan.js';
-import { RECONCILE_INTERVAL_S, SystemStack, type StoredServer } from './system-stack.js';
+import { RECONCILE_INTERVAL_S, routeTargetOf, SystemStack, type StoredServer } from './system-stack.js';
 
 const { alice } = TEST_USERS;
 
@@ -45,7 +45,7 @@ describe('system: servers outlive the service and CHP (service as hubapps-t-svc,
     assert.deepEqual([row.launcher_pid, row.proxy_pid, row.app_pid], [started.launcher_pid, started.proxy_pid, started.app_pid]);
     const r = await route();
     assert.ok(r, 'route missing after the restart');
-    assert.equal(r.target, `http://127.0.0.1:${row.port}`);
+    assert.equal(r.target, routeTargetOf(row));
     assert.deepEqual({ hubapps: r.hubapps, user: r.user, server: r.server }, { hubapps: true, user: alice, server: 'keep' });
     await works();
     // The service answers health before its adoption pass ends; the pass logs what it adopted when it does.

@@ -4,7 +4,7 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from './harness.js';
 import { allProcesses, isAlive, processesMentioning, processesOfServer, processesOfUid, uidOfUser, uidsOf } from './proc-scan.js';
-import { SystemStack } from './system-stack.js';
+import { routeTargetOf, SystemStack } from './system-stack.js';
 
 const { alice, bob, mallory, svc } = TEST_USERS;
 
@@ -41,7 +41,7 @@ describe('system: the service as hubapps-t-svc starts servers as their users via
     const row = stack.row(alice, 'web')!;
     const route = (await stack.routes())[`/apps/${alice}/web`];
     assert.ok(route, 'route missing');
-    assert.equal(route.target, `http://127.0.0.1:${row.port}`);
+    assert.equal(route.target, routeTargetOf(row));
     assert.deepEqual({ hubapps: route.hubapps, user: route.user, server: route.server }, { hubapps: true, user: alice, server: 'web' });
   });
 

@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEST_USERS } from './harness-accounts.js';
 import { runOk } from './harness-exec.js';
@@ -22,5 +22,32 @@ export async function createServiceState(secrets: Record<string, string>): Promi
     await writeFile(file, `${value}\n`, { mode: 0o600 });
     await chown(file, uid, gid);
   }
+  await createHostDirs(stateDir, gid);
   return stateDir;
+}
+
+/**
+ * What hubapps.tmpfiles provisions under /run/hubapps, next to a test's state directory:
+ * the proxies' socket directory (root, the service's group, 3733) and the parent of the
+ * apps' runtime directories (root, 1733). The service's config points there.
+ */
+export function hostDirsFor(stateDir: string): { proxy_socket_dir: string; runtime_dir: string } {
+  return { proxy_socket_dir: join(`${stateDir}-host`, 'proxies'), runtime_dir: join(`${stateDir}-host`, 'users') };
+}
+
+export async function createHostDirs(stateDir: string, serviceGid: number): Promise<void> {
+  const dirs = hostDirsFor(stateDir);
+  await mkdir(`${stateDir}-host`, { mode: 0o755 });
+  await chmod(`${stateDir}-host`, 0o755);
+  await mkdir(dirs.proxy_socket_dir);
+  await chown(dirs.proxy_socket_dir, 0, serviceGid);
+  await chmod(dirs.proxy_socket_dir, 0o3733);
+  await mkdir(dirs.runtime_dir);
+  await chmod(dirs.runtime_dir, 0o1733);
+}
+
+/** The state directory and its host directories. */
+export async function removeServiceState(stateDir: string): Promise<void> {
+  await rm(stateDir, { recursive: true, force: true });
+  await rm(`${stateDir}-host`, { recursive: true, force: true });
 }

@@ -6,12 +6,14 @@ import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harn
 import { launcherContract } from '../unit/spawner/launcher-contract.js';
 import { TEST_USERS, createTestAccounts, installCatalog, installProxy, installService, removeTestAccounts, type InstalledProxy } from './harness.js';
 import { APPS } from './system-stack.js';
+import { createServiceState, hostDirsFor, removeServiceState } from './harness-state.js';
 
 describe('system: the sudo launcher keeps the launcher contract (real sudo, real test user, installed proxy)', function () {
   this.timeout(60_000);
   let installed: InstalledProxy | undefined;
   let service: FakeService | undefined;
   let logs: TmpDir | undefined;
+  let state: string | undefined;
   before(async function () {
     requireRootOrSkip(this);
     await createTestAccounts();
@@ -21,19 +23,21 @@ describe('system: the sudo launcher keeps the launcher contract (real sudo, real
     await installCatalog(installed.catalogDir, { web: APPS.web });
     service = await startFakeService();
     logs = await tmpDir('sudo-contract');
+    state = await createServiceState({});
   });
   after(async () => {
     await service?.close();
     await installed?.remove();
     await logs?.remove();
+    if (state) await removeServiceState(state);
     await removeTestAccounts();
   });
 
   // The test runs as root, so this proves the launcher's side of the contract with real sudo
   // and a real user; the sudoers rule itself is proved by the core system tests.
   launcherContract('sudo', () => ({
-    listener: 'local',
-    launcher: () => new SudoLauncher('/usr/bin/sudo', installed!.proxyPath, new NssUserDirectory()),
+    listener: 'socket',
+    launcher: () => new SudoLauncher('/usr/bin/sudo', installed!.proxyPath, new NssUserDirectory(), hostDirsFor(state!).proxy_socket_dir),
     spec: async (serverId) =>
       makeSpec({ catalog: undefined as never, service: service!, app: 'web', user: TEST_USERS.alice, name: `web${serverId}`, serverId }, await freePort()),
     logFile: join(logs!.path, 'contract.log'),

@@ -3,6 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { createHostDirs, hostDirsFor, removeServiceState } from './harness-state.js';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
@@ -122,10 +123,12 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       await mkdir(join(state, dir), { mode: 0o700 });
       await chown(join(state, dir), svcUid, svcUid);
     }
+    await createHostDirs(state, Number((await runOk('id', ['-g', svc])).stdout));
     configFile = join(state, 'hubapps.yaml');
     config = {
       data_dir: join(state, 'data'),
       log_dir: join(state, 'logs'),
+      ...hostDirsFor(state),
       catalog_dir: proxy.catalogDir,
       allowed_group: TEST_GROUP,
       proxy_command: proxy.proxyPath,
@@ -139,7 +142,7 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     await chp?.stop();
     await removeRule?.();
     await proxy?.remove();
-    if (state) await rm(state, { recursive: true, force: true });
+    if (state) await removeServiceState(state);
     await removeTestAccounts();
   });
 

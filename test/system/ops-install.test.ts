@@ -24,7 +24,7 @@ const INSTALL_ARGS = ['install', '--name', LAYOUT.name, '--service-user', LAYOUT
 
 /** Every file the installation consists of. */
 function installedPaths(l: Layout): string[] {
-  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.unitFile, l.appsChpUnitFile, l.sudoersFile, l.sysusersFile, l.tmpfilesFile, l.chpUnitFile];
+  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.runDir, l.unitFile, l.appsChpUnitFile, l.sudoersFile, l.sysusersFile, l.tmpfilesFile, l.chpUnitFile];
 }
 
 async function uninstall(l: Layout): Promise<void> {
@@ -71,6 +71,10 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
     assert.notEqual(svcUid, 0);
     assert.equal(lstatSync(LAYOUT.dataDir).mode & 0o777, 0o700);
     assert.equal(lstatSync(LAYOUT.logDir).uid, svcUid);
+    const sockets = lstatSync(`${LAYOUT.runDir}/proxies`);
+    assert.deepEqual([sockets.uid, sockets.gid, sockets.mode & 0o7777], [0, lstatSync(LAYOUT.dataDir).gid, 0o3733], 'the proxies\' socket directory: root, the service\'s group, setgid + sticky, unlistable');
+    const runtime = lstatSync(`${LAYOUT.runDir}/users`);
+    assert.deepEqual([runtime.uid, runtime.mode & 0o7777], [0, 0o1733]);
     for (const path of [LAYOUT.proxyPath, join(LAYOUT.libDir, 'dist/src/proxy/main.js'), LAYOUT.sudoersFile, LAYOUT.unitFile]) {
       assert.equal(lstatSync(path).uid, 0, path);
       assert.equal(lstatSync(path).mode & 0o022, 0, `${path} is writable by group or others`);

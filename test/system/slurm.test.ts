@@ -7,7 +7,7 @@ import { waitFor } from '../helpers/wait.js';
 import { TermClient } from '../helpers/terminal-client.js';
 import { TEST_USERS, run } from './harness.js';
 import { cancelTestJobs, ensureCluster, jobsOf, jobState, requireSlurm } from './slurm-cluster.js';
-import { SystemStack } from './system-stack.js';
+import { routeTargetOf, SystemStack } from './system-stack.js';
 
 const { alice, bob } = TEST_USERS;
 const WEB = ['/usr/bin/python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1'];
@@ -112,7 +112,7 @@ describe('system: apps as Slurm jobs (real sudo, real Slurm, real CHP)', functio
     await stack.waitState(alice, 'onhost', ['running'], 30_000);
     const row = stack.row(alice, 'onhost')!;
     assert.equal(saved('onhost').launcher, 'sudo');
-    assert.equal((await stack.routes())[`/apps/${alice}/onhost`]!.target, `http://127.0.0.1:${row.port}`);
+    assert.equal((await stack.routes())[`/apps/${alice}/onhost`]!.target, routeTargetOf(row));
     assert.equal((await jobsOf(alice)).filter((j) => j.name === 'hubapps-onhost').length, 0);
     const r = await stack.api('DELETE', `/users/${alice}/servers/onhost`);
     assert.equal(r.body.state, 'stopped', r.body.reason);

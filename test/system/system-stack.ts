@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
@@ -18,7 +18,7 @@ import {
   writeSudoers,
   type InstalledProxy,
 } from './harness.js';
-import { createServiceState } from './harness-state.js';
+import { createServiceState, hostDirsFor, removeServiceState } from './harness-state.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 /** Answers with who it runs as and its environment, so a test sees the app's side of a start. */
@@ -47,6 +47,14 @@ export interface StoredServer {
   launcher_pid: number | null;
   proxy_pid: number | null;
   app_pid: number | null;
+  launcher_state: string | null;
+}
+
+/** Where CHP should send a server's requests: its proxy's unix socket, as the launcher saved it. */
+export function routeTargetOf(row: Pick<StoredServer, 'launcher_state'>): string {
+  const socket = (JSON.parse(row.launcher_state ?? '{}') as { socket?: string }).socket;
+  if (!socket) throw new Error(`no proxy socket saved in ${row.launcher_state}`);
+  return `http+unix://${encodeURIComponent(socket)}`;
 }
 
 /** A route as CHP's REST API lists it: the target plus the data hubapps attached. */
@@ -132,6 +140,7 @@ export class SystemStack {
       listen: { host: '127.0.0.1', port: this.port },
       data_dir: join(this.stateDir, 'data'),
       log_dir: join(this.stateDir, 'logs'),
+      ...hostDirsFor(this.stateDir),
       catalog_dir: this.installed!.catalogDir,
       allowed_group: TEST_GROUP,
       launcher: 'sudo',
@@ -199,7 +208,7 @@ export class SystemStack {
   servers(user?: string): StoredServer[] {
     const db = new Database(this.dbFile, { readonly: true, fileMustExist: true });
     try {
-      const sql = 'SELECT id, user, name, state, reason, port, secret, launcher_pid, proxy_pid, app_pid FROM servers';
+      const sql = 'SELECT id, user, name, state, reason, port, secret, launcher_pid, proxy_pid, app_pid, launcher_state FROM servers';
       return (user === undefined ? db.prepare(sql).all() : db.prepare(`${sql} WHERE user = ?`).all(user)) as StoredServer[];
     } finally {
       db.close();
@@ -257,7 +266,7 @@ export class SystemStack {
       // Also kills whatever still runs as a test user (a server the service could not stop, sudo, the service).
       () => removeTestAccounts(),
       () => this.installed?.remove(),
-      () => (this.stateDir ? rm(this.stateDir, { recursive: true, force: true }) : undefined),
+      () => (this.stateDir ? removeServiceState(this.stateDir) : undefined),
     ]);
   }
 

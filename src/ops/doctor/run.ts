@@ -10,6 +10,7 @@ import { checkCatalog, checkConfig } from './config-checks.js';
 import { checkTrustedFiles } from './file-checks.js';
 import { checkChp, checkHub } from './net-checks.js';
 import { checkOrigins } from './origin-checks.js';
+import { checkHostDirs, checkPortRange } from './host-dir-checks.js';
 import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './state-checks.js';
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './sudo-checks.js';
 import { inspectConfig } from '../check/inspect-config.js';
@@ -31,6 +32,8 @@ every FAIL a line "fix:" says what to do. Exits 1 if anything failed.
 const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[]>> = [
   checkServiceUser,
   checkStateDirs,
+  checkHostDirs,
+  checkPortRange,
   checkDatabase,
   checkChp,
   checkOrigins,

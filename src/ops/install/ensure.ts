@@ -35,8 +35,9 @@ export function ensureDir(path: string, mode: number, opts: EnsureOptions): bool
   const changed = !exists || !sameMode(info, mode) || !sameOwner(info, opts.owner);
   if (!changed || opts.dryRun) return changed;
   if (!exists) fs.mkdirSync(path, { mode });
-  fs.chmodSync(path, mode);
+  // chown first: a chown may clear the setgid and sticky bits the mode sets.
   if (opts.owner) fs.chownSync(path, opts.owner.uid, opts.owner.gid);
+  fs.chmodSync(path, mode);
   return true;
 }
 

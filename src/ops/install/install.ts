@@ -6,6 +6,7 @@ import {
   configStep,
   programStep,
   serviceUserStep,
+  runDirsStep,
   stateDirsStep,
   sudoersStep,
   systemdStep,
@@ -33,7 +34,7 @@ the configuration or the CHP token.
   --allowed-group GROUP  members may start apps (default: NAME-users)
 `;
 
-const STEPS = [serviceUserStep, allowedGroupStep, programStep, wrappersStep, configStep, stateDirsStep, systemdStep, chpStep, chpUnitStep, sudoersStep];
+const STEPS = [serviceUserStep, allowedGroupStep, programStep, wrappersStep, configStep, stateDirsStep, runDirsStep, systemdStep, chpStep, chpUnitStep, sudoersStep];
 
 /** `hubapps install`: returns the exit status. */
 export async function runInstall(argv: string[], io: Io = stdio): Promise<number> {

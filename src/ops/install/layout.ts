@@ -32,6 +32,8 @@ export interface Layout {
   appsChpTokenFile: string;
   dataDir: string;
   logDir: string;
+  /** Root's directory in /run: the proxies' sockets and the apps' runtime directories (hubapps.tmpfiles recreates it at boot). */
+  runDir: string;
   unitFile: string;
   /** The apps CHP's unit (per-server origins). */
   appsChpUnitFile: string;
@@ -84,6 +86,7 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     appsChpTokenFile: `${etcDir}/apps-chp-token`,
     dataDir: `/var/lib/${name}`,
     logDir: `/var/log/${name}`,
+    runDir: `/run/${name}`,
     unitFile: `/etc/systemd/system/${name}.service`,
     appsChpUnitFile: `/etc/systemd/system/${name}-apps-chp.service`,
     sudoersFile: `/etc/sudoers.d/${name}`,

@@ -31,6 +31,7 @@ function renamePaths(text: string, layout: Layout): string {
     [`/etc/${DEFAULT_NAME}`, layout.etcDir],
     [`/var/lib/${DEFAULT_NAME}`, layout.dataDir],
     [`/var/log/${DEFAULT_NAME}`, layout.logDir],
+    [`/run/${DEFAULT_NAME}`, layout.runDir],
   ];
   // Only whole path components: /etc/hubapps-other stays as it is.
   return pairs.reduce((out, [from, to]) => out.replace(new RegExp(`${escape(from)}(?![\\w.-])`, 'g'), to), text);
@@ -46,7 +47,12 @@ export function renderUnit(template: string, layout: Layout, group = layout.serv
 
 /** The apps CHP's unit: the layout's paths, and the service unit it starts before. */
 export function renderAppsChpUnit(template: string, layout: Layout): string {
-  return renamePaths(template, layout).replace(/^Before=hubapps\.service$/m, `Before=${layout.name}.service`);
+  return socketGroup(renamePaths(template, layout), layout).replace(/^Before=hubapps\.service$/m, `Before=${layout.name}.service`);
+}
+
+/** CHP joins the service's group, the group of the proxies' sockets. */
+function socketGroup(unit: string, layout: Layout): string {
+  return unit.replace(/^SupplementaryGroups=hubapps$/m, `SupplementaryGroups=${layout.serviceUser}`);
 }
 
 /** `u NAME ID GECOS HOME SHELL`: the service user's line gets the layout's user name. */
@@ -54,14 +60,16 @@ export function renderSysusers(template: string, layout: Layout): string {
   return renamePaths(template, layout).replace(/^(u\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}`);
 }
 
-/** `d PATH MODE USER GROUP AGE`: lines owned by the default service user get the layout's. */
+/** `d PATH MODE USER GROUP AGE`: the default service user and group become the layout's. */
 export function renderTmpfiles(template: string, layout: Layout): string {
-  return renamePaths(template, layout).replace(/^(d\s+\S+\s+\S+\s+)hubapps(\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}$2${layout.serviceUser}`);
+  return renamePaths(template, layout)
+    .replace(/^(d\s+\S+\s+\S+\s+)hubapps(\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}$2${layout.serviceUser}`)
+    .replace(/^(d\s+\S+\s+\S+\s+root\s+)hubapps(?=\s)/gm, `$1${layout.serviceUser}`);
 }
 
 /** CHP's unit: the layout's paths, and the node that runs hubapps (install's own). */
 export function renderChpUnit(template: string, layout: Layout, node: string): string {
-  return renamePaths(template, layout).replace(/exec \/usr\/bin\/node /, `exec ${node} `);
+  return socketGroup(renamePaths(template, layout), layout).replace(/exec \/usr\/bin\/node /, `exec ${node} `);
 }
 
 function escape(s: string): string {

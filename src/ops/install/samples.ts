@@ -45,6 +45,9 @@ proxy_command: ${layout.proxyPath}
 catalog_dir: ${layout.catalogDir}
 data_dir: ${layout.dataDir}
 log_dir: ${layout.logDir}
+# Made by ${layout.tmpfilesFile} at boot; nobody but root may create anything else there.
+proxy_socket_dir: ${layout.runDir}/proxies
+runtime_dir: ${layout.runDir}/users
 
 # Login through JupyterHub (hubapps is a JupyterHub service), see docs/jupyterhub.md:
 #jupyterhub:
@@ -70,8 +73,18 @@ description: Browse your home directory with Python's built-in web server.
 
 # argv of the app, no shell. Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}.
 # The app runs as the user, in the user's home, with PATH=/usr/local/bin:/usr/bin:/bin:
-# name programs by their absolute path.
-command: [/usr/bin/python3, -m, http.server, --bind, 127.0.0.1, "{port}"]
+# name programs by their absolute path. It listens on {unix_socket}, in a directory only
+# its user can enter: an app on a loopback {port} can be reached by every local account.
+command:
+  - /usr/bin/python3
+  - -c
+  - |
+    import functools, http.server as h, socketserver as s, sys
+    class Files(h.SimpleHTTPRequestHandler):
+        def address_string(self): return 'local'
+    s.ThreadingUnixStreamServer(sys.argv[1], functools.partial(Files, directory=sys.argv[2])).serve_forever()
+  - "{unix_socket}"
+  - "{home}"
 
 # Extra environment variables (placeholders allowed).
 #environment:

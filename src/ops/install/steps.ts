@@ -127,6 +127,25 @@ export function stateDirsStep(ctx: InstallContext): StepReport[] {
   return out;
 }
 
+/**
+ * What hubapps.tmpfiles makes at boot, made now too, so the first start needs no reboot or
+ * systemd-tmpfiles run: /run/NAME (root), proxies/ (3733, the service's group: setgid,
+ * sticky, unlistable) and users/ (1733).
+ */
+export function runDirsStep(ctx: InstallContext): StepReport[] {
+  const { serviceUser, runDir } = ctx.layout;
+  const account = getPasswd(serviceUser);
+  if (!ctx.root) return [{ status: 'skip', text: `${runDir} not made: not running as root` }];
+  if (!account && !ctx.dryRun) return [{ status: 'skip', text: `${runDir} not made: ${serviceUser} does not exist here` }];
+  const rootOwned = { uid: 0, gid: 0 };
+  const dirs: Array<[string, number, { uid: number; gid: number }, string]> = [
+    [runDir, 0o755, rootOwned, 'root, 0755'],
+    [`${runDir}/proxies`, 0o3733, { uid: 0, gid: account?.gid ?? 0 }, `root:${serviceUser}'s group, 3733: the proxies' sockets`],
+    [`${runDir}/users`, 0o1733, rootOwned, 'root, 1733: the apps\' runtime directories'],
+  ];
+  return dirs.map(([dir, mode, owner, what]) => report(ctx, ensureDir(writePath(ctx, dir), mode, { dryRun: ctx.dryRun, owner }), `${dir} (${what})`));
+}
+
 export function systemdStep(ctx: InstallContext): StepReport[] {
   const { unitFile, appsChpUnitFile, sysusersFile, tmpfilesFile } = ctx.layout;
   const opts = rootOpts(ctx);

@@ -30,7 +30,7 @@ describe('loading hubapps.yaml', () => {
     assert.equal(cfg.file, DEFAULTS_FILE);
     assert.equal(cfg.listen.port, 10101);
     assert.equal(cfg.listen.host, '127.0.0.1');
-    assert.deepEqual(cfg.port_range, { min: 50000, max: 59999 });
+    assert.deepEqual(cfg.port_range, { min: 20000, max: 29999 });
     assert.equal(cfg.chp.api_url, 'http://127.0.0.1:8001');
     assert.equal(cfg.chp.auth_token, 'chp-token');
     assert.equal(cfg.admin_token, undefined);
@@ -150,6 +150,6 @@ describe('loading hubapps.yaml', () => {
     const cfg = loadConfig(file(EXAMPLE_CONFIG), undefined, { ...ENV, CREDENTIALS_DIRECTORY: credDir });
     assert.equal(cfg.public_url, 'https://hub.example.org');
     assert.equal(cfg.admin_token, 'from-credential');
-    assert.equal(cfg.port_range.max, 50999);
+    assert.equal(cfg.port_range.max, 20999);
   });
 });

@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -203,6 +204,17 @@ export interface ProxyOptions {
   args?: string[];
 }
 
+/** runtime_dir for proxies started here: this process's own private directory, as the local launcher has. */
+let runtimeParent: string | undefined;
+function runtimeDir(): string {
+  if (!runtimeParent) {
+    const dir = mkdtempSync(join(tmpdir(), 'hubapps-run-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    runtimeParent = dir;
+  }
+  return runtimeParent;
+}
+
 export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
   const user = opts.user ?? 'alice';
   const name = opts.name ?? opts.app;
@@ -213,6 +225,7 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     app: opts.app,
     options: {},
     port,
+    runtimeDir: runtimeDir(),
     secret: randomBytes(24).toString('hex'),
     publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
     allowedOrigins: opts.allowedOrigins ?? [],

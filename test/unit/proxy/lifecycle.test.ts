@@ -29,7 +29,8 @@ describe('hubapps-proxy app lifecycle', () => {
     const report = await proxy.ready();
     assert.ok(report.appTarget && 'socket' in report.appTarget, 'target is a socket');
     const socket = report.appTarget.socket;
-    assert.match(socket, /\/sock\.sock$/);
+    assert.equal(dirname(dirname(socket)), proxy.spec.runtimeDir, 'in a directory of its own in runtime_dir');
+    assert.match(socket, new RegExp(`/${process.getuid!()}-[A-Za-z0-9]{6}/app\\.sock$`));
     const dir = lstatSync(dirname(socket));
     assert.ok(dir.isDirectory());
     assert.equal(dir.mode & 0o777, 0o700);
@@ -40,7 +41,7 @@ describe('hubapps-proxy app lifecycle', () => {
     const cmdline = readFileSync(`/proc/${report.appPid}/cmdline`, 'utf8');
     assert.ok(cmdline.includes(socket), 'the app was told the socket path');
     await proxy.kill();
-    assert.equal(existsSync(socket), false, 'the socket file is removed at stop');
+    assert.equal(existsSync(dirname(socket)), false, 'the server\'s runtime directory goes at stop');
   });
 
   it('reports an app that exits before it is ready, then exits itself', async () => {

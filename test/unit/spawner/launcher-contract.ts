@@ -5,6 +5,7 @@
  * test/system/.
  */
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import type { Launcher, LaunchHandle } from '../../../src/spawner/launcher.js';
 import type { StartRequest } from '../../../src/protocol/wire.js';
@@ -21,16 +22,18 @@ export interface ContractBed {
   logFile: string;
   /** How long a start may take to become ready here (a queue adds time). */
   readyMs: number;
-  /** Whether this bed's proxies listen on this host (their listener's owner can be checked) or on another one. */
-  listener: 'local' | 'remote';
+  /** Whether this bed's proxies listen on a unix socket, on TCP on this host (their listener's owner can be checked) or on another host. */
+  listener: 'socket' | 'local' | 'remote';
   /** Kill the app's process behind the proxy's back (as its owner or root can). */
   killApp(appPid: number, handle: LaunchHandle): Promise<void>;
 }
 
-/** GET url's status as a browser would ask, following nothing. */
-function statusOf(url: string): Promise<number> {
+/** GET path at a CHP route target (http:// or http+unix://) as a browser would ask, following nothing. */
+function statusOf(target: string, path: string): Promise<number> {
+  const unix = /^http\+unix:\/\/([^/]+)$/.exec(target);
+  const where = unix ? { socketPath: decodeURIComponent(unix[1]!) } : { host: new URL(target).hostname, port: Number(new URL(target).port) };
   return new Promise((resolve, reject) => {
-    request(url, { agent: false, headers: { accept: 'text/html' } }, (res) => {
+    request({ ...where, path, agent: false, headers: { accept: 'text/html', host: 'localhost' } }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     })
@@ -86,16 +89,25 @@ export function launcherContract(title: string, makeBed: () => ContractBed): voi
       const target = launcher.routeTarget(handle);
       assert.ok(target, 'no route target for a ready server');
       // The proxy sends a browser without its cookie to the launcher's authorize page.
-      assert.equal(await statusOf(`${target}${spec.prefix}`), 302);
+      assert.equal(await statusOf(target, spec.prefix), 302);
     });
 
     it('the running server\'s proxy target is where CHP is routed, and a listener on this host gets no call unless it is the user\'s', async () => {
       const { handle } = await startReady();
       const target = await launcher.target(handle);
       assert.ok(target, 'no proxy target for a ready server');
+      assert.equal((await fetchHealth(target)).ok, true);
+      if ('socket' in target) {
+        assert.equal(bed.listener, 'socket');
+        assert.equal(launcher.routeTarget(handle), `http+unix://${encodeURIComponent(target.socket)}`);
+        assert.equal(statSync(target.socket).mode & 0o777, 0o660, 'only the owner and the socket directory\'s group may connect');
+        const other = await fetchHealth({ ...target, uid: target.uid + 1 });
+        assert.equal(other.ok, false);
+        assert.match(other.ok ? '' : other.error, /does not belong to uid/);
+        return;
+      }
       assert.equal(target.listener, bed.listener);
       assert.equal(launcher.routeTarget(handle), `http://${target.host ?? '127.0.0.1'}:${target.port}`);
-      assert.equal((await fetchHealth(target)).ok, true);
       if (target.listener === 'local') {
         const other = await fetchHealth({ ...target, uid: target.uid + 1 });
         assert.equal(other.ok, false);
@@ -113,6 +125,20 @@ export function launcherContract(title: string, makeBed: () => ContractBed): voi
       await fresh.stop(loaded, { graceMs: 1000 });
       const after = await fresh.probe(loaded);
       assert.deepEqual([after.answering, after.alive], [false, false]);
+    });
+
+    it('a proxy on a socket frees its path only when told its route is removed', async function () {
+      if (bed.listener !== 'socket') this.skip();
+      const told = await startReady();
+      const toldAt = (await launcher.target(told.handle)) as { socket: string };
+      await launcher.stop(told.handle, { graceMs: 1000, routeRemoved: true });
+      assert.equal(existsSync(toldAt.socket), false, 'the socket file of a proxy stopped after its route went is removed');
+      const kept = await startReady();
+      const keptAt = (await launcher.target(kept.handle)) as { socket: string };
+      await launcher.stop(kept.handle, { graceMs: 1000 });
+      assert.equal(existsSync(keptAt.socket), true, 'a proxy that may still be routed keeps its path, so nobody else can bind it');
+      await launcher.forceKill(kept.handle);
+      assert.equal(existsSync(keptAt.socket), false, 'the clean-up as the user removes the kept socket file');
     });
 
     it('stop leaves nothing that probes alive, and stopping again is harmless', async () => {

@@ -20,8 +20,8 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
   });
 
   launcherContract('local', () => ({
-    listener: 'local',
-    launcher: () => new LocalLauncher(catalog.dir),
+    listener: 'socket',
+    launcher: () => new LocalLauncher(catalog.dir, catalog.dir),
     spec: async (serverId) => makeSpec({ catalog, service, app: 'echo', serverId, name: `echo${serverId}` }, await freePort()),
     logFile: join(catalog.dir, 'contract.log'),
     readyMs: 15_000,

@@ -91,7 +91,7 @@ describe('the service talks only to the real proxy of a server', () => {
   it('reports a squatted port as not answering, so a start never turns ready and gets no route', async () => {
     const s = await squatter();
     try {
-      const launcher = new LocalLauncher('/nonexistent');
+      const launcher = new LocalLauncher('/nonexistent', '/nonexistent');
       const probe = await launcher.probe(launcher.load({ serverId: 7, user: 'alice', port: s.port, secret: SECRET, kind: 'local' }, null));
       assert.equal(probe.answering, false);
       assert.equal(probe.report, undefined);

@@ -1,0 +1,209 @@
+/**
+ * Another local account on the host (mallory: a real Unix user outside the allowed group)
+ * attacks alice's servers from the shell, where a browser cannot: her proxy's socket, a stop
+ * or crash race for the proxy's address, the runtime directory, the port range.
+ * docs/security.md, "Local users", lists each defence with the test here.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { requireRootOrSkip } from '../helpers/index.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+import { TEST_USERS, run } from './harness.js';
+import { hostDirsFor } from './harness-state.js';
+import { routeTargetOf, SystemStack, type StoredServer } from './system-stack.js';
+
+const { alice, mallory } = TEST_USERS;
+const TERMINAL = { title: 'Terminal', builtin: 'terminal' };
+
+/** Run a Node script as mallory and wait for its JSON answer on stdout. */
+async function asMallory<T>(script: string, ...args: string[]): Promise<T> {
+  const r = await run('sudo', ['-n', '-u', mallory, '--', process.execPath, '-e', script, ...args], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, `mallory's script failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Start a Node script as mallory in the background; its stdout is collected. */
+function malloryInBackground(script: string, ...args: string[]): { child: ChildProcess; sofar: () => string; output: () => Promise<string> } {
+  const child = spawn('sudo', ['-n', '-u', mallory, '--', process.execPath, '-e', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return { child, sofar: () => out, output: async () => (await closed, out) };
+}
+
+const socketOf = (row: StoredServer) => decodeURIComponent(routeTargetOf(row).slice('http+unix://'.length));
+
+/** What mallory can do to a path: connect to it, list its directory, remove it, bind it. */
+const PROBE = String.raw`
+const net = require('net'), fs = require('fs'), path = require('path');
+const [sock] = process.argv.slice(1);
+const tryIt = (f) => { try { f(); return 'ok'; } catch (e) { return e.code; } };
+const c = net.connect(sock);
+c.on('connect', () => done('connected'));
+c.on('error', (e) => done(e.code));
+function done(connect) {
+  c.destroy();
+  const list = tryIt(() => fs.readdirSync(path.dirname(sock)));
+  const remove = tryIt(() => fs.unlinkSync(sock));
+  const s = net.createServer();
+  s.on('error', (e) => finish(e.code));
+  s.listen(sock, () => { s.close(); finish('bound'); });
+  function finish(bind) { console.log(JSON.stringify({ connect, list, remove, bind })); }
+}`;
+
+/**
+ * Binds `sock` as soon as the path is free, for `ms`, and reports every byte anyone sent
+ * it: the loop a local account would run to catch a stopping proxy's address.
+ */
+const SQUAT = String.raw`
+const net = require('net');
+const [sock, ms] = process.argv.slice(1);
+const got = []; let bound = false, attempts = 0;
+const end = Date.now() + Number(ms);
+(function attempt() {
+  if (Date.now() > end) return report();
+  attempts++;
+  const s = net.createServer((c) => c.on('data', (d) => got.push(d.toString('latin1'))));
+  s.once('error', () => setTimeout(attempt, 1));
+  s.listen(sock, () => { bound = true; setTimeout(() => { s.close(); report(); }, Math.max(0, end - Date.now())); });
+})();
+function report() { console.log(JSON.stringify({ bound, attempts, received: got.join('') })); process.exit(0); }`;
+
+/** Holds every port in [min, max] on loopback until killed, taking each one as soon as it is free. */
+const HOLD_PORTS = String.raw`
+const net = require('net');
+const [min, max] = process.argv.slice(1).map(Number);
+let n = 0;
+const hold = (p) => {
+  const s = net.createServer();
+  s.once('error', () => setTimeout(() => hold(p), 50));
+  s.listen(p, '127.0.0.1', () => { if (++n === max - min + 1) console.log('holding'); });
+};
+for (let p = min; p <= max; p++) hold(p);`;
+
+describe('system: another local account attacks alice\'s servers from the shell (real sudo, real users)', function () {
+  this.timeout(120_000);
+  let stack: SystemStack;
+  let portMin = 0;
+
+  before(async function () {
+    requireRootOrSkip(this);
+    portMin = await freePort();
+    stack = new SystemStack({ apps: { terminal: TERMINAL }, config: { port_range: { min: portMin, max: portMin + 1 } } });
+    await stack.setUp();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') stack.reportFailure(this.currentTest.fullTitle());
+  });
+  after(async () => stack?.tearDown());
+
+  const requestsWithToken = async (name: string, untilMs: number) => {
+    const statuses: number[] = [];
+    while (Date.now() < untilMs) {
+      const res = await stack.viaChp(`/apps/${alice}/${name}/`, { authorization: `token ${stack.adminToken}` }).catch(() => null);
+      if (res) {
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
+    }
+    return statuses;
+  };
+
+  it('cannot connect to alice\'s proxy, list the socket directory, remove her socket or bind its path', async () => {
+    const row = await stack.startServer(alice, 'web', 'web');
+    const sock = socketOf(row);
+    const st = lstatSync(sock);
+    assert.equal(st.mode & 0o777, 0o660);
+    const seen = await asMallory<Record<string, string>>(PROBE, sock);
+    // EPERM: the sticky bit (only the owner may remove a file there); EADDRINUSE: the path is alice's.
+    assert.deepEqual(seen, { connect: 'EACCES', list: 'EACCES', remove: 'EPERM', bind: 'EADDRINUSE' });
+    // The same probe would notice an open socket: it is the mode that keeps mallory out.
+    chmodSync(sock, 0o666);
+    try {
+      assert.equal((await asMallory<{ connect: string }>(PROBE, sock)).connect, 'connected');
+    } finally {
+      chmodSync(sock, 0o660);
+    }
+    const res = await stack.viaChp(`/apps/${alice}/web/`, { authorization: `token ${stack.adminToken}` });
+    assert.equal(res.status, 200, 'CHP, in the socket directory\'s group, still reaches the proxy');
+    await stack.api('DELETE', `/users/${alice}/servers/web`);
+  });
+
+  it('receives nothing when racing a stop for the proxy\'s address, while the owner\'s client keeps sending its token', async () => {
+    const row = await stack.startServer(alice, 'race', 'web');
+    const squat = malloryInBackground(SQUAT, socketOf(row), '4000');
+    const traffic = requestsWithToken('race', Date.now() + 3500);
+    await sleep(500);
+    const stopped = await stack.api('DELETE', `/users/${alice}/servers/race`);
+    assert.equal(stopped.body.state, 'stopped', stopped.body.reason);
+    const statuses = await traffic;
+    const seen = JSON.parse(await squat.output()) as { bound: boolean; attempts: number; received: string };
+    assert.ok(statuses.includes(200), 'the owner\'s requests reached the server before the stop');
+    assert.ok(seen.attempts > 10, 'mallory kept trying to bind the address');
+    assert.equal(seen.received, '', 'a request reached mallory\'s listener');
+  });
+
+  it('receives nothing when racing a crash: a proxy whose app died keeps its socket file until the service removed the route', async () => {
+    const row = await stack.startServer(alice, 'crash', 'web');
+    const sock = socketOf(row);
+    // A restarted service re-adopts the server: it learns of the crash only at its next reconcile pass.
+    await stack.service!.stop();
+    await stack.startService();
+    const squat = malloryInBackground(SQUAT, sock, '6000');
+    const traffic = requestsWithToken('crash', Date.now() + 5500);
+    await sleep(500);
+    const appPid = await waitFor(() => stack.row(alice, 'crash')!.app_pid, { timeout: 10_000, what: 'the app\'s pid' });
+    process.kill(appPid, 'SIGKILL');
+    await stack.waitState(alice, 'crash', ['failed', 'stopped']);
+    const statuses = await traffic;
+    const seen = JSON.parse(await squat.output()) as { bound: boolean; attempts: number; received: string };
+    assert.ok(statuses.includes(200));
+    assert.equal(seen.received, '', 'a request reached mallory\'s listener');
+    assert.equal((await stack.routes())[`/apps/${alice}/crash`], undefined);
+  });
+
+  it('cannot squat alice\'s runtime directory: not in /tmp, not under a name mallory can make first', async () => {
+    const uid = Number((await run('id', ['-u', alice])).stdout);
+    const runtime = hostDirsFor(stack.stateDir).runtime_dir;
+    const planted = await asMallory<{ made: number; list: string }>(
+      String.raw`
+      const fs = require('fs'); const [dir, uid] = process.argv.slice(1);
+      let made = 0;
+      try { fs.mkdirSync('/tmp/hubapps-' + uid, { mode: 0o777 }); made++; } catch {}
+      for (let i = 0; i < 20; i++) { try { fs.mkdirSync(dir + '/' + uid + '-' + Math.random().toString(36).slice(2, 8), { mode: 0o777 }); made++; } catch {} }
+      let list; try { fs.readdirSync(dir); list = 'ok'; } catch (e) { list = e.code; }
+      console.log(JSON.stringify({ made, list }));`,
+      runtime,
+      String(uid),
+    );
+    assert.ok(planted.made > 0, 'mallory could plant nothing: the test did not attack');
+    assert.equal(planted.list, 'EACCES');
+    await stack.startServer(alice, 'term', 'terminal');
+    const own = readdirSync(runtime).map((n) => join(runtime, n)).filter((p) => lstatSync(p).uid === uid);
+    assert.equal(own.length, 1, 'alice\'s terminal has one runtime directory of its own');
+    assert.equal(lstatSync(own[0]!).mode & 0o777, 0o700);
+    const res = await stack.api('DELETE', `/users/${alice}/servers/term`);
+    assert.equal(res.body.state, 'stopped', res.body.reason);
+    assert.equal(readdirSync(runtime).some((n) => n === own[0]!.slice(runtime.length + 1)), false, 'the runtime directory goes with the server');
+  });
+
+  it('cannot stop alice\'s socket apps from starting by holding every port of port_range', async () => {
+    const holder = malloryInBackground(HOLD_PORTS, String(portMin), String(portMin + 1));
+    try {
+      await waitFor(() => holder.sofar().includes('holding'), { timeout: 10_000, what: 'mallory to hold the ports' });
+      const term = await stack.startServer(alice, 'term2', 'terminal');
+      assert.equal(term.state, 'running');
+      assert.equal(term.port, null, 'a socket app takes no port');
+      const web = await stack.api('POST', `/users/${alice}/servers/web2`, { app: 'web' });
+      assert.equal(web.status, 503, 'an app that needs a loopback port still does (docs/security.md: network namespaces are not in yet)');
+      assert.equal(web.body.code, 'no_free_port');
+    } finally {
+      holder.child.kill('SIGTERM');
+      await holder.output();
+    }
+  });
+});
