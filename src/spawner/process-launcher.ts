@@ -46,6 +46,8 @@ export abstract class ProcessLauncher implements Launcher {
   protected abstract readonly marker: string;
   /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
   protected abstract uidOf(user: string): Promise<number>;
+  /** How a server's command runs: src/limits/ makes it enter the server's cgroup first. */
+  wrapCommand = (_serverId: number, cmd: { file: string; args: string[] }) => cmd;
 
   /** On this host's loopback, so the listener's owner is checked; a user NSS no longer knows has no listener the service could trust (uid -1 matches none). */
   async target(handle: LaunchHandle): Promise<ProxyTarget> {
@@ -56,7 +58,7 @@ export abstract class ProcessLauncher implements Launcher {
     const fd = openLog(logFile);
     try {
       fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
-      const { file, args } = this.command(spec.server.user);
+      const { file, args } = this.wrapCommand(spec.server.id, this.command(spec.server.user));
       const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));
