@@ -108,7 +108,7 @@ describe('cgroups of servers, on a directory standing in for /sys/fs/cgroup', ()
     assert.equal(limits.ended(5), 'stopped: out of memory (limit 64 MiB)');
   });
 
-  it('fails a start under "required" when the root is missing (503 cgroup_unavailable), and starts it unlimited under "auto"', () => {
+  it('fails a start when the root is missing under cgroups: required (503 cgroup_unavailable), and starts it unlimited under auto', () => {
     const tree = new CgroupTree(detectLayout(tmp.path, 'hubapps', ''), rmTree);
     const required = new HostLimits(serverLimitsConfigSchema.parse({ cgroups: 'required' }), tree, () => undefined, quiet);
     assert.throws(() => required.prepare(spec(1)), (err: HubappsError) => err.code === 'cgroup_unavailable' && err.status === 503 && /hubapps doctor/.test(err.message));
