@@ -20,8 +20,8 @@ export interface OomSink {
  */
 export class HostLimits {
   private sink: (e: OomSink) => void = () => undefined;
-  /** Servers whose kill was already reported: the exit event and a later probe both ask. */
-  private readonly reported = new Set<number>();
+  /** Why servers the kernel killed ended, reported once: the exit event and later probes all ask. */
+  private readonly reported = new Map<number, string>();
 
   constructor(
     readonly cfg: ServerLimitsConfig,
@@ -78,11 +78,18 @@ export class HostLimits {
   ended(serverId: number): string | null {
     const rec = this.tree.oomRecord(serverId);
     this.tree.remove(serverId);
-    if (!rec || rec.kills === 0 || this.reported.has(serverId)) return null;
-    this.reported.add(serverId);
-    const limit = formatBytes(rec.limitBytes);
-    this.sink({ serverId, limit });
-    return `stopped: out of memory (limit ${limit})`;
+    const known = this.reported.get(serverId);
+    if (known || !rec || rec.kills === 0) return known ?? null;
+    const reason = oomReason(rec.limitBytes);
+    this.reported.set(serverId, reason);
+    this.sink({ serverId, limit: formatBytes(rec.limitBytes) });
+    return reason;
+  }
+
+  /** The same reason while the server's proxy still lingers after its app was killed; the report waits for `ended`. */
+  killedReason(serverId: number): string | null {
+    const rec = this.tree.oomRecord(serverId);
+    return rec && rec.kills > 0 ? oomReason(rec.limitBytes) : null;
   }
 
   /** The command as it must run: it enters the server's cgroup itself, then execs, so sudo, the proxy and the app all start inside. */
@@ -90,6 +97,8 @@ export class HostLimits {
     return { file: '/bin/sh', args: ['-c', ENTER, 'hubapps-cgroup-enter', ...this.tree.procsFiles(serverId), '--', cmd.file, ...cmd.args] };
   }
 }
+
+const oomReason = (limitBytes: number) => `stopped: out of memory (limit ${formatBytes(limitBytes)})`;
 
 /** Writes its own pid into each cgroup.procs named before `--`, then becomes the command after it; exit 126 (and sh's message in the log) if one cannot be written. */
 const ENTER = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 126; shift; done; shift; exec "$@"';

@@ -40,8 +40,9 @@ export class CgroupLauncher implements Launcher {
 
   async probe(h: LaunchHandle, since?: number): Promise<ProbeResult> {
     const p = await this.inner.probe(h, since);
-    if (p.alive || p.ended) return p;
-    const reason = this.limits.ended(h.serverId);
+    if (p.ended) return p;
+    // A proxy answers for a moment after its app ended; a start being followed must learn why now.
+    const reason = p.report?.state === 'exited' ? this.limits.killedReason(h.serverId) : p.alive ? null : this.limits.ended(h.serverId);
     return reason ? { ...p, ended: { code: 'out_of_memory', reason } } : p;
   }
 

@@ -33,6 +33,8 @@ http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()`;
 const APPS = {
   hog: { title: 'Hog', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 20 }, limits: { mem_mb: 64, cpus: 0.5, pids: 64 } },
   big: { title: 'Big', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 20 }, limits: { mem_mb: 200 } },
+  // Meets its limit before it ever listens.
+  greedy: { title: 'Greedy', command: ['/usr/bin/python3', '-c', "held = ' ' * (300 << 20)"], ready: { timeout: 20 }, limits: { mem_mb: 64 } },
 };
 
 /** The v1 cgroup a process is in for one controller, from /proc/PID/cgroup. */
@@ -80,9 +82,13 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
       for (const c of CONTROLLERS) assert.equal(cgroupOf(pid, c), leaf, `pid ${pid}, controller ${c}`);
     }
     assert.equal(Number(read(`${root('memory')}/server-${row.id}/memory.limit_in_bytes`)), 64 * MIB);
+    const used = Number(read(`${root('memory')}/server-${row.id}/memory.usage_in_bytes`)) / MIB;
+    process.stdout.write(`      (measured: sudo, proxy and idle app charge ${used.toFixed(1)} MiB to the server's cgroup)\n`);
     assert.equal(read(`${root('cpu')}/server-${row.id}/cpu.cfs_quota_us`), '50000');
     assert.equal(read(`${root('pids')}/server-${row.id}/pids.max`), '64');
     assert.equal(cgroupOf(stack.service!.pid, 'memory').includes(CGROUP_NAME), false, 'the service stays outside the servers’ cgroups');
+    assert.equal(read(`/proc/${row.app_pid}/oom_score_adj`), '500', 'the kernel picks the app before its proxy');
+    assert.equal(read(`/proc/${row.proxy_pid}/oom_score_adj`), '0');
   });
 
   it("refuses a start beyond the user's memory total with 429 and a JSON error naming the totals", async () => {
@@ -117,6 +123,14 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
     assert.match(await metrics.text(), /hubapps_server_oom_kills_total\{app="hog"\} 1/);
     await waitFor(() => !existsSync(`${root('memory')}/server-${row.id}`), { timeout: 5000, what: "the ended server's cgroup to be removed" });
     process.stdout.write(`      (measured: killed and recorded ${ms} ms after GET /eat)\n`);
+  });
+
+  it('fails a start whose app meets its memory limit before it is ready, with the same reason', async () => {
+    const r = await stack.api('POST', `/users/${bob}/servers/greedy`, { app: 'greedy' });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const row = await stack.waitState(bob, 'greedy', ['failed'], 20_000);
+    assert.match(row.reason ?? '', /^stopped: out of memory \(limit 64 MiB\)$/);
+    await waitFor(() => !existsSync(`${root('memory')}/server-${row.id}`), { timeout: 5000, what: "the failed server's cgroup to be removed" });
   });
 
   it("removes a stopped server's cgroup from every controller", async () => {

@@ -92,7 +92,8 @@ describe('cgroups of servers, on a directory standing in for /sys/fs/cgroup', ()
     fs.writeFileSync(path.join(mem, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n');
     assert.equal(limits.ended(9), 'stopped: out of memory (limit 2 GiB)');
     assert.deepEqual(seen, [{ serverId: 9, limit: '2 GiB' }]);
-    assert.equal(limits.ended(9), null, 'asked again (a probe after the exit event): nothing new');
+    assert.equal(limits.ended(9), 'stopped: out of memory (limit 2 GiB)', 'asked again (a probe after the exit event): the same reason');
+    assert.equal(seen.length, 1, 'reported once');
     assert.equal(fs.existsSync(mem), false);
   });
 
