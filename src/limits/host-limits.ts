@@ -117,8 +117,10 @@ export function openHostLimits(
   if (cfg.cgroups === 'off') return null;
   const self = readSelf();
   const layout: CgroupLayout = detectLayout(fsRoot, cfg.cgroup_name, self);
-  // Only a systemd service's own cgroup is claimed: under a login session (the demo) the cgroup belongs to the session's scope.
-  if (layout.version === 2 && /^0::.*\.service$/m.test(self) && writable(layout.root)) {
+  // Only a delegated service's own cgroup is claimed: systemd hands a .service cgroup to a
+  // non-root User= only with Delegate=yes. A login session's scope (the demo) or root's test
+  // runner is left where it is.
+  if (layout.version === 2 && process.getuid?.() !== 0 && /^0::.*\.service$/m.test(self) && writable(layout.root)) {
     try {
       claimV2Root(layout.root, process.pid);
     } catch (err) {
