@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { HubappsError } from '../../../src/errors.js';
-import { CgroupTree, detectLayout, layoutProblem } from '../../../src/limits/cgroup-tree.js';
+import { CgroupTree, claimV2Root, detectLayout, layoutProblem } from '../../../src/limits/cgroup-tree.js';
 import { HostLimits } from '../../../src/limits/host-limits.js';
 import { serverLimitsConfigSchema } from '../../../src/limits/resources.js';
 import type { StartRequest } from '../../../src/protocol/wire.js';
@@ -50,6 +50,12 @@ describe('cgroups of servers, on a directory standing in for /sys/fs/cgroup', ()
     assert.match(layoutProblem({ version: 2, root: tmp.path }) ?? '', /controllers cpu, pids are not enabled .* Delegate=yes/);
     fs.writeFileSync(path.join(tmp.path, 'cgroup.subtree_control'), 'cpu memory pids\n');
     assert.equal(layoutProblem({ version: 2, root: tmp.path }), null);
+  });
+
+  it('claims a delegated v2 cgroup: the service moves into its leaf, then the controllers are enabled for the servers beside it', () => {
+    claimV2Root(tmp.path, 4242);
+    assert.equal(read(tmp.path, 'service', 'cgroup.procs'), '4242\n');
+    assert.equal(read(tmp.path, 'cgroup.subtree_control'), '+memory +cpu +pids');
   });
 
   it('writes v1 limits: memory (and memsw where swap is accounted), the CPU quota per 100 ms, pids; a process enters through three cgroup.procs', () => {
