@@ -85,11 +85,15 @@ export class CgroupTree {
     return { memory: path.join(r.memory, leaf), cpu: path.join(r.cpu, leaf), pids: path.join(r.pids, leaf) };
   }
 
-  /** Make the server's cgroup (fresh: one left by an earlier run of the same id is emptied first) and write its limits. */
+  /**
+   * Make the server's cgroup and write its limits. One left by an earlier run of the same id
+   * is removed first; one still holding a process of an attempt that is ending (a retry on
+   * another port) is reused, its limits written again.
+   */
   create(serverId: number, r: ServerResources): void {
     this.remove(serverId);
     const d = this.dirs(serverId);
-    for (const dir of new Set(Object.values(d))) fs.mkdirSync(dir);
+    for (const dir of new Set(Object.values(d))) fs.mkdirSync(dir, { recursive: true });
     const mem = String(r.memMb * MIB);
     const quota = String(Math.max(1000, Math.round(r.cpus * CPU_PERIOD_US)));
     if (this.layout.version === 1) {
