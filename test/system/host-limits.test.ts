@@ -30,9 +30,38 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()`;
 
+/** GET /spin: spins for 2 s of wall time and answers the CPU seconds it got; GET /fork: how many of 64 children it could start. */
+const SPIN = `import http.server, subprocess, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = 'ok'
+        if self.path == '/spin':
+            t0, c0 = time.time(), time.process_time()
+            while time.time() - t0 < 2:
+                pass
+            body = str(time.process_time() - c0)
+        if self.path == '/fork':
+            kids = []
+            try:
+                for i in range(64):
+                    kids.append(subprocess.Popen(['/bin/sleep', '30']))
+            except OSError:
+                pass
+            body = str(len(kids))
+            for k in kids:
+                k.kill()
+                k.wait()
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body.encode())
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()`;
+
 const APPS = {
   hog: { title: 'Hog', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 20 }, limits: { mem_mb: 64, cpus: 0.5, pids: 64 } },
   big: { title: 'Big', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 20 }, limits: { mem_mb: 200 } },
+  spin: { title: 'Spin', command: ['/usr/bin/python3', '-c', SPIN, '{port}'], ready: { timeout: 20 }, limits: { cpus: 0.2, pids: 40 } },
   // Meets its limit before it ever listens.
   greedy: { title: 'Greedy', command: ['/usr/bin/python3', '-c', "held = ' ' * (300 << 20)"], ready: { timeout: 20 }, limits: { mem_mb: 64 } },
 };
@@ -131,6 +160,21 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
     const row = await stack.waitState(bob, 'greedy', ['failed'], 20_000);
     assert.match(row.reason ?? '', /^stopped: out of memory \(limit 64 MiB\)$/);
     await waitFor(() => !existsSync(`${root('memory')}/server-${row.id}`), { timeout: 5000, what: "the failed server's cgroup to be removed" });
+  });
+
+  it('holds a spinning app to its CPU quota and its forks to pids.max', async () => {
+    await stack.startServer(alice, 'spin', 'spin');
+    const get = async (path: string) => {
+      const res = await stack.viaChp(`/apps/${alice}/spin${path}`, { authorization: `token ${stack.adminToken}` });
+      assert.equal(res.status, 200);
+      return Number(await res.text());
+    };
+    const cpuSeconds = await get('/spin');
+    const children = await get('/fork');
+    process.stdout.write(`      (measured: ${cpuSeconds.toFixed(2)} CPU s in 2 s of spinning at cpus 0.2; ${children} of 64 children started at pids 40)\n`);
+    assert.ok(cpuSeconds < 0.8, `the app got ${cpuSeconds} CPU seconds in 2 s with a quota of 0.2 cores`);
+    assert.ok(children > 0 && children < 40, `${children} children started`);
+    assert.equal((await stack.api('DELETE', `/users/${alice}/servers/spin`)).status, 200);
   });
 
   it("removes a stopped server's cgroup from every controller", async () => {
