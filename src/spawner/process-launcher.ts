@@ -46,7 +46,7 @@ export abstract class ProcessLauncher implements Launcher {
   protected abstract readonly marker: string;
   /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
   protected abstract uidOf(user: string): Promise<number>;
-  /** How a server's command runs: src/limits/ makes it enter the server's cgroup first. */
+  /** How a server's command runs: CgroupLauncher makes it enter the server's cgroup first. */
   wrapCommand = (_serverId: number, cmd: { file: string; args: string[] }) => cmd;
 
   /** On this host's loopback, so the listener's owner is checked; a user NSS no longer knows has no listener the service could trust (uid -1 matches none). */
