@@ -90,6 +90,19 @@ export function serverResources(cfg: ServerLimitsConfig, app: LimitedApp, option
   return r;
 }
 
+/** App files whose `limits` exceed the admin's caps: check-config names them before a start fails on them. */
+export function capProblems(cfg: ServerLimitsConfig, apps: ReadonlyArray<LimitedApp & { file: string }>): string[] {
+  if (cfg.cgroups === 'off') return [];
+  return apps.flatMap((a) => {
+    try {
+      serverResources(cfg, a, {});
+      return [];
+    } catch (err) {
+      return [`${a.file}: key 'limits': ${(err as Error).message}`];
+    }
+  });
+}
+
 /** The most a user may choose for `key`: the app's offer, never above the admin's cap. */
 function offeredMax(cfg: ServerLimitsConfig, app: LimitedApp, key: string): number | undefined {
   if (!(CHOICE_KEYS as readonly string[]).includes(key)) return undefined;

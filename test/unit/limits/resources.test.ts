@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { HubappsError } from '../../../src/errors.js';
-import { checkUserTotals, formatBytes, hostLimitsAppSchema, limitOptions, serverLimitsConfigSchema, serverResources } from '../../../src/limits/resources.js';
+import { capProblems, checkUserTotals, formatBytes, hostLimitsAppSchema, limitOptions, serverLimitsConfigSchema, serverResources } from '../../../src/limits/resources.js';
 
 const cfg = (over: Record<string, unknown> = {}) => serverLimitsConfigSchema.parse({ mem_mb: 1024, cpus: 1, pids: 256, max_mem_mb: 4096, max_cpus: 4, ...over });
 const app = (limits?: Record<string, unknown>) => ({ name: 'lab', ...(limits ? { limits: hostLimitsAppSchema.parse(limits) } : {}) });
@@ -41,6 +41,12 @@ describe("a server's limits on the host", () => {
   it("refuses an app file that asks for more than the admin's caps, naming the key to lower", () => {
     assert.match(code(() => serverResources(cfg(), app({ mem_mb: 5000 }), {})), /^limit_above_cap 500: app 'lab' .*mem_mb 5000 > max_mem_mb 4096/);
     assert.match(code(() => serverResources(cfg({ max_pids: 100 }), app({ pids: 200 }), {})), /pids 200 > max_pids 100/);
+  });
+
+  it('names for check-config the app files whose limits exceed the caps, unless cgroups are off', () => {
+    const apps = [{ ...app({ mem_mb: 5000 }), file: '/etc/hubapps/apps.d/lab.yaml' }, { ...app(), name: 'ok', file: 'ok.yaml' }];
+    assert.deepEqual(capProblems(cfg(), apps), ["/etc/hubapps/apps.d/lab.yaml: key 'limits': app 'lab' asks for more than the admin allows one server (mem_mb 5000 > max_mem_mb 4096 in server_limits); lower its limits key"]);
+    assert.deepEqual(capProblems(cfg({ cgroups: 'off' }), apps), []);
   });
 
   it("refuses a start beyond the user's memory or CPU total with 429 limit_reached, saying what is held and what was asked", () => {
