@@ -82,7 +82,12 @@ export class HostLimits {
     if (known || !rec || rec.kills === 0) return known ?? null;
     const reason = oomReason(rec.limitBytes);
     this.reported.set(serverId, reason);
-    this.sink({ serverId, limit: formatBytes(rec.limitBytes) });
+    try {
+      this.sink({ serverId, limit: formatBytes(rec.limitBytes) });
+    } catch (err) {
+      // An exit event can arrive while the service is closing; the reason still reaches the row.
+      this.log.error({ err, server: serverId }, 'the out-of-memory kill was not recorded in the audit trail');
+    }
     return reason;
   }
 
