@@ -68,7 +68,7 @@ describe('launcher page: memory limits of servers on this host (Chromium, CHP, r
     assert.deepEqual(errors, [], 'the page threw');
   });
 
-  it('shows "stopped: out of memory (limit 64 MiB)" for a server the kernel killed at its limit', async () => {
+  it('shows the reason stopped: out of memory (limit 64 MiB) for a server the kernel killed at its limit', async () => {
     const { page, errors } = await loginAs(browser, stack, 'alice');
     await waitForLauncher(page, 'alice');
     await page.getByRole('button', { name: 'Start Greedy', exact: true }).click();
