@@ -7,7 +7,7 @@ import type { ServerStore } from '../store/servers.js';
 import { CgroupTree, claimV2Root, detectLayout, layoutProblem, V2_SERVICE_LEAF, type CgroupLayout } from './cgroup-tree.js';
 import { formatBytes, serverResources, type HostLimitsApp, type ServerLimitsConfig } from './resources.js';
 
-/** Where a server row's audit line and the metric go when the kernel killed in its cgroup. */
+/** What the audit trail and the metric learn when the kernel killed in a server's cgroup. */
 export interface OomSink {
   serverId: number;
   limit: string;
