@@ -14,6 +14,7 @@ commands:
   check-config   validate the config and the app catalog; exit 1 with every problem listed
   doctor         check the whole installation; one line per check, a fix for every failure
   install        lay out the program, service user, directories, unit and sudoers rule (root)
+  cgroup-setup   give the service its cgroup root for per-server limits (root; the unit runs it)
   migrate-conf   turn jupyter-server-proxy standalone *.conf.py files into apps.d/*.yaml
   version        print the version
 
@@ -25,6 +26,7 @@ const OPS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = 
   'check-config': async () => (await import('./ops/check/check-config.js')).runCheckConfig,
   doctor: async () => (await import('./ops/doctor/run.js')).runDoctor,
   install: async () => (await import('./ops/install/install.js')).runInstall,
+  'cgroup-setup': async () => async (argv) => (await import('./ops/cgroup-setup.js')).runCgroupSetup(argv),
   'migrate-conf': async () => (await import('./ops/migrate/migrate-conf.js')).runMigrateConf,
 };
 

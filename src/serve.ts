@@ -21,6 +21,7 @@ import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './config/urls.js';
 import { buildLauncher } from './spawner/build.js';
+import { auditOomKills, openHostLimits } from './limits/host-limits.js';
 import { ShareStore } from './store/shares.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
@@ -59,7 +60,8 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   });
 
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
-  const launcher = buildLauncher(config, directory, (name) => catalog.get(name));
+  const limits = openHostLimits(config.server_limits, (name) => catalog.get(name), log);
+  const launcher = buildLauncher(config, directory, (name) => catalog.get(name), limits);
   const users =
     config.launcher === 'sudo'
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })
@@ -76,6 +78,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const port = (server.address() as AddressInfo).port;
   const urls = new Urls(config, `http://${config.listen.host}:${port}`);
   const metrics = new Metrics(store);
+  if (limits) auditOomKills(limits, store, metrics.registry);
   const deps: LifecycleDeps = { config, store, launcher, routes, serverRoutes, catalog: () => catalog, users, urls, log, metrics };
   const manager = new ServerManager(deps);
   const authStore = new AuthStore(db);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
 import { notFound } from '../errors.js';
+import { limitOptions } from '../limits/resources.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, signedIn, whoOf } from './guards.js';
@@ -46,7 +47,7 @@ export function infoRoutes(deps: ApiDeps): Router {
         description: a.description,
         icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
         runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
-        options: startOptions(deps.config.slurm.apps, a),
+        options: runsOnSlurm(deps.config.slurm.apps, a) ? startOptions(deps.config.slurm.apps, a) : limitOptions(deps.config.server_limits, a),
       })),
     };
   });

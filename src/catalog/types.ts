@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BUILTIN_APPS, type BuiltinApp } from './constants.js';
 import { slurmAppSchema } from './slurm.js';
+import { hostLimitsAppSchema } from '../limits/resources.js';
 
 export { BUILTIN_APPS, PLACEHOLDERS, type BuiltinApp, type Placeholder, type PlaceholderValues } from './constants.js';
 
@@ -29,6 +30,7 @@ export const appSchema = z.strictObject({
   idle_timeout: z.number().int().nonnegative().optional().describe('Seconds without requests after which the server is stopped (0: never).'),
   max_servers: z.number().int().min(0).default(0).describe('Most servers of this app active on the host at once (0: no limit).'),
   allowed_groups: z.array(z.string()).default([]).describe('Only members of one of these groups may start the app; empty: everyone in allowed_group.'),
+  limits: hostLimitsAppSchema.optional().describe("Memory, CPU and processes of one server on this host (cgroups), and what users may choose; the admin's server_limits give the defaults and caps."),
   slurm: slurmAppSchema.optional().describe('Run the app as a Slurm job on a compute node (when the service config lists it under slurm.apps): resources and user choices.'),
   shareable: z.boolean().default(true).describe('false: servers of this app can never be shared with other users (config key sharing turns sharing off for every app).'),
 }).check(commandOrBuiltin);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverLimitsConfigSchema } from '../limits/resources.js';
 
 /**
  * The service configuration, declared once: types, defaults, validation and the text of
@@ -168,6 +169,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('Refuse starts beyond these numbers, with a message saying which limit was hit. Per-app limits are max_servers in the app file.'),
+  server_limits: serverLimitsConfigSchema,
   culler: z
     .strictObject({
       idle_timeout: z.number().int().min(0).default(0).describe('Seconds without a real request or WebSocket frame after which a server is stopped, unless its app sets idle_timeout (0: never).'),

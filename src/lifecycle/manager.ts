@@ -151,11 +151,11 @@ export class ServerManager {
   private async onProcessExit(serverId: number, info: ExitInfo): Promise<void> {
     const row = this.deps.store.byId(serverId);
     if (!row || row.state !== 'running') return;
-    const failure = info.signal
+    const failure = info.reason ?? (info.signal
       ? `the server's proxy was killed by ${info.signal}`
       : info.code === 0
         ? null
-        : `the app ended with an error (proxy exit code ${info.code})`;
+        : `the app ended with an error (proxy exit code ${info.code})`);
     await this.markGone(row, failure);
   }
 

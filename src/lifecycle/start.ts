@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import { forbidden, HubappsError, notFound } from '../errors.js';
-import { checkStartOptions, runsOnSlurm } from '../catalog/slurm.js';
+import { runsOnSlurm } from '../catalog/slurm.js';
 import { usesPort } from '../catalog/placeholders.js';
 import type { CatalogApp } from '../catalog/types.js';
+import { admitResources } from './admit-resources.js';
 import { checkServerName, printable } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
 import { hostLabel } from '../host-label.js';
@@ -36,7 +37,7 @@ export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string
   if (!deps.users.appAllowed(account, app)) {
     throw forbidden('app_not_allowed', `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`);
   }
-  checkStartOptions(deps.config.slurm.apps, app, input.options);
+  admitResources(deps, user, app, input.options);
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
   await requireChp(deps);
   return { account, app };

@@ -42,8 +42,8 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
       }
       if (report.state === 'ready') return { kind: 'ready' };
       if (report.state === 'exited') {
-        const reason = report.exit?.reason ?? 'the app exited before it was ready';
-        return { kind: 'failed', failure: { code: 'app_exited', reason, retry: false }, stillRunning: false };
+        const reason = probe.ended?.reason ?? report.exit?.reason ?? 'the app exited before it was ready';
+        return { kind: 'failed', failure: { code: probe.ended?.code ?? 'app_exited', reason, retry: false }, stillRunning: false };
       }
     } else {
       const exit = deps.launcher.exitOf(handle);

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LaunchPlan } from './launch-plan.js';
 import { PROXY_PID_VAR, SERVER_ID_VAR } from './marks.js';
+import { preferAsOomVictim } from '../limits/oom-score.js';
 import { markedProcesses, signal, waitUntil } from '../procfs/processes.js';
 
 export interface AppExit {
@@ -55,6 +56,7 @@ export class AppProcess implements RunningApp {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    preferAsOomVictim(child.pid);
     child.stdout?.on('data', output);
     child.stderr?.on('data', output);
     return new AppProcess(child, plan.env);

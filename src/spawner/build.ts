@@ -2,6 +2,8 @@ import { runsOnSlurm } from '../catalog/slurm.js';
 import type { CatalogApp } from '../catalog/types.js';
 import type { Config } from '../config/schema.js';
 import type { UserDirectory } from '../users/account.js';
+import { CgroupLauncher } from './cgroup-launcher.js';
+import type { HostLimits } from '../limits/host-limits.js';
 import type { Launcher, LauncherKind } from './launcher.js';
 import { LauncherSet } from './launcher-set.js';
 import { LocalLauncher, PROXY_MAIN } from './local-launcher.js';
@@ -9,14 +11,15 @@ import { SlurmLauncher } from './slurm-launcher.js';
 import { SudoLauncher } from './sudo-launcher.js';
 import { ensureLocalDirs, hostDirs } from './host-dirs.js';
 
-/** The host's launcher (sudo or local), and the Slurm launcher beside it when slurm.apps names any app. */
-export function buildLauncher(config: Config, directory: UserDirectory, app: (name: string) => CatalogApp | undefined): Launcher {
+/** The host's launcher (sudo or local, inside per-server cgroups when `limits` is given), and the Slurm launcher beside it when slurm.apps names any app. */
+export function buildLauncher(config: Config, directory: UserDirectory, app: (name: string) => CatalogApp | undefined, limits?: HostLimits | null): Launcher {
   const dirs = hostDirs(config);
   if (config.launcher === 'local') ensureLocalDirs(dirs);
-  const host =
+  const bare =
     config.launcher === 'sudo'
       ? new SudoLauncher(config.sudo_command, config.proxy_command, directory, dirs.proxySockets)
       : new LocalLauncher(config.catalog_dir, dirs.proxySockets);
+  const host = limits ? new CgroupLauncher(bare, limits) : bare;
   if (config.slurm.apps.length === 0) return host;
   const slurm = new SlurmLauncher({
     command:

@@ -36,6 +36,8 @@ export interface StopOptions {
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Why it ended, when the host knows better than the exit status (the kernel killed it at its memory limit). */
+  reason?: string;
 }
 
 export interface ProbeResult {

@@ -68,6 +68,8 @@ export abstract class ProcessLauncher implements Launcher {
   protected abstract readonly marker: string;
   /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
   protected abstract uidOf(user: string): Promise<number>;
+  /** How a server's command runs: CgroupLauncher makes it enter the server's cgroup first. */
+  wrapCommand = (_serverId: number, cmd: { file: string; args: string[] }) => cmd;
 
   /** On this host, so the socket's (or the port's) owner is checked; a user NSS no longer knows has nothing the service could trust (uid -1 matches none). */
   async target(handle: LaunchHandle): Promise<ProxyTarget> {
@@ -81,7 +83,7 @@ export abstract class ProcessLauncher implements Launcher {
     const fd = openLog(logFile);
     try {
       fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
-      const { file, args } = this.command(spec.server.user);
+      const { file, args } = this.wrapCommand(spec.server.id, this.command(spec.server.user));
       // The row's port is the app's {port}: the proxy itself is reached only on its socket.
       const socket = join(this.socketDir, socketName());
       const request: StartRequest = { ...spec, socket, ...(spec.port ? { appPort: spec.port } : {}) };

@@ -2,8 +2,8 @@ import { $, h } from './dom.js';
 import type { App } from './types.js';
 
 /**
- * The resources dialog of an app that runs as a Slurm job: one number field per choice
- * the admin offers, within its limits (the service checks them again). Resolves to the
+ * The resources dialog of an app (memory and cores on this host, or a Slurm job's
+ * resources): one number field per choice the admin offers, within its limits (the service checks them again). Resolves to the
  * options, or null when cancelled. Apps without choices skip it.
  */
 export function askOptions(app: App): Promise<Record<string, number> | null> {
@@ -11,7 +11,7 @@ export function askOptions(app: App): Promise<Record<string, number> | null> {
   const dialog = $<HTMLDialogElement>('#options-dialog');
   const form = $<HTMLFormElement>('#options-form', dialog);
   const fields = $('#options-fields', dialog);
-  $('#options-title', dialog).textContent = `Start ${app.title} on the cluster`;
+  $('#options-title', dialog).textContent = `Start ${app.title}${app.runs_on === 'slurm' ? ' on the cluster' : ''}`;
   fields.replaceChildren(
     ...app.options.map((o) =>
       h('label', {}, `${o.label} (${o.min}–${o.max}) `, h('input', { type: 'number', name: o.name, min: String(o.min), max: String(o.max), step: '1', value: String(o.default), required: 'required' })),

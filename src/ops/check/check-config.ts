@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { compileCatalog } from '../../catalog/compile.js';
 import { COMPILED_DIR } from '../../catalog/compiled-form.js';
 import { UnreadableSecretError } from '../../config/secrets.js';
+import { capProblems } from '../../limits/resources.js';
 import { credentialsEnv } from './credentials.js';
 import { inspectCatalog, inspectConfig } from './inspect-config.js';
 import { stdio, type Io } from '../io.js';
@@ -44,14 +45,15 @@ export async function runCheckConfig(argv: string[], io: Io = stdio): Promise<nu
     // A catalog_dir with a problem stands in as its default, which is not where the admin's apps are.
     if (!settings || invalidKeys.has('catalog_dir')) return 1;
     const catalog = inspectCatalog(settings.catalog_dir);
-    for (const p of catalog.problems) io.err(`${p.message}\n`);
-    if (catalog.problems.length === 0) {
+    const overCaps = capProblems(settings.server_limits, catalog.apps);
+    for (const p of [...catalog.problems.map((c) => c.message), ...overCaps]) io.err(`${p}\n`);
+    if (catalog.problems.length + overCaps.length === 0) {
       io.out(`${settings.catalog_dir}: ${catalog.apps.length} app(s)${catalog.apps.length ? `: ${catalog.apps.map((a) => a.name).join(', ')}` : ''}\n`);
       if (process.geteuid?.() === statSync(settings.catalog_dir).uid) {
         io.out(`${join(settings.catalog_dir, COMPILED_DIR)}: ${compileCatalog(settings.catalog_dir).length} app(s) compiled for hubapps-proxy\n`);
       }
     }
-    return problems.length + catalog.problems.length > 0 ? 1 : 0;
+    return problems.length + catalog.problems.length + overCaps.length > 0 ? 1 : 0;
   } finally {
     creds.dispose();
   }

@@ -26,6 +26,8 @@ export interface DoctorContext {
   /** The allowed-group member to try sudo with (--member, or found in the group). */
   member?: string;
   sudoersHint: string;
+  /** The installed unit (--unit), for the checks that read it. */
+  unitFile?: string;
 }
 
 export const ok = (what: string, details?: string[]): CheckResult => ({ status: 'ok', what, ...(details ? { details } : {}) });

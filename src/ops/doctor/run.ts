@@ -6,6 +6,7 @@ import { checkUserName } from '../../names.js';
 import { credentialsEnv, unitUser } from '../check/credentials.js';
 import { checkAppPrograms } from './app-programs.js';
 import type { CheckResult, DoctorContext } from './check.js';
+import { checkCgroups } from './cgroup-checks.js';
 import { checkCatalog, checkConfig } from './config-checks.js';
 import { checkTrustedFiles } from './file-checks.js';
 import { checkChp, checkHub } from './net-checks.js';
@@ -44,6 +45,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkSudoRun,
   checkActiveOwners,
   checkTrustedFiles,
+  checkCgroups,
 ];
 
 /** `hubapps doctor`: returns the exit status. */
@@ -77,6 +79,7 @@ export async function runDoctor(argv: string[], io: Io = stdio): Promise<number>
       root: isRoot(),
       ...(values.member ? { member: checkUserName(values.member) } : {}),
       sudoersHint: `/etc/sudoers.d/${basename(unitFile, '.service')}`,
+      unitFile,
     };
     const results = [...checkConfig(configFile, inspection), ...checkCatalog(ctx, inspection.invalidKeys)];
     for (const check of CHECKS) results.push(...(await check(ctx)));
