@@ -4,7 +4,7 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
 import { isAlive, processesMentioning, processesOfServer } from '../system/proc-scan.js';
-import { RECONCILE_INTERVAL_S, SystemStack, type StoredServer } from '../system/system-stack.js';
+import { proxySocketOf, RECONCILE_INTERVAL_S, SystemStack, type StoredServer } from '../system/system-stack.js';
 import { addReliabilityApps, killChp, raw, settled, startChpAgain } from './support.js';
 
 const { alice, bob } = TEST_USERS;
@@ -12,7 +12,7 @@ const { alice, bob } = TEST_USERS;
 /**
  * Scenario 5 (the CHP half; JupyterHub down is covered with the login tests in
  * test/e2e/): while configurable-http-proxy is down, starts fail fast with a message that
- * names it and write nothing; running servers keep serving on their proxy ports; once CHP
+ * names it and write nothing; running servers keep serving on their proxy sockets; once CHP
  * is back, reconcile puts every route back.
  */
 describe('reliability: configurable-http-proxy down (real sudo)', function () {
@@ -52,12 +52,12 @@ describe('reliability: configurable-http-proxy down (real sudo)', function () {
     assert.deepEqual(await res.json(), { status: 'degraded', chp: 'unreachable', launcher: 'sudo' });
   });
 
-  it('keeps running servers running and serving on their proxy port, across reconcile passes', async () => {
+  it('keeps running servers running and serving on their proxy socket, across reconcile passes', async () => {
     await sleep(RECONCILE_INTERVAL_S * 2000 + 500);
     const row = stack.row(alice, 'keep')!;
     assert.equal(row.state, 'running', row.reason ?? '');
     assert.deepEqual([row.proxy_pid, row.app_pid], [keep.proxy_pid, keep.app_pid]);
-    const res = await raw(keep.port!, `/apps/${alice}/keep/`, { headers: { authorization: `token ${stack.adminToken}` } });
+    const res = await raw(proxySocketOf(keep), `/apps/${alice}/keep/`, { headers: { authorization: `token ${stack.adminToken}` } });
     assert.equal(res.status, 200);
     assert.equal(res.body, 'tiny');
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { TEST_USERS } from '../system/harness.js';
-import { SystemStack } from '../system/system-stack.js';
+import { proxySocketOf, SystemStack } from '../system/system-stack.js';
 import { appSaw, authorize, codeOf, countRows, marker, redeemAt, setUpProbeWorld, viaChpRaw, wsHandshake, type ProbeWorld } from './probe-kit.js';
 import { raw, serviceOrigin } from './support.js';
 
@@ -117,16 +117,16 @@ describe('reliability: crafted requests cannot redirect away, cross servers or s
       assert.ok(!appSaw(stack, bob, 'b', m));
       refused++;
     });
-    it("refuses an absolute-form request for bob's server sent to alice's proxy port", async () => {
+    it("refuses an absolute-form request for bob's server sent to alice's proxy socket", async () => {
       const m = marker();
-      const res = await raw(w.a.port!, `http://127.0.0.1:${w.b.port}/apps/${bob}/b/${m}`, { headers: { authorization: `token ${stack.adminToken}` } });
+      const res = await raw(proxySocketOf(w.a), `http://127.0.0.1:${w.b.port}/apps/${bob}/b/${m}`, { headers: { authorization: `token ${stack.adminToken}` } });
       assert.equal(res.status, 404);
       assert.ok(!appSaw(stack, bob, 'b', m) && !appSaw(stack, alice, 'a', m));
       refused++;
     });
-    it("refuses a path of bob's server sent straight to alice's proxy port", async () => {
+    it("refuses a path of bob's server sent straight to alice's proxy socket", async () => {
       const m = marker();
-      const res = await raw(w.a.port!, `/apps/${bob}/b/${m}`, { headers: { authorization: `token ${stack.adminToken}`, host: `127.0.0.1:${w.b.port}` } });
+      const res = await raw(proxySocketOf(w.a), `/apps/${bob}/b/${m}`, { headers: { authorization: `token ${stack.adminToken}`, host: `127.0.0.1:${w.b.port}` } });
       assert.equal(res.status, 404);
       assert.ok(!appSaw(stack, bob, 'b', m) && !appSaw(stack, alice, 'a', m));
       refused++;

@@ -89,11 +89,12 @@ export interface RawAnswer {
 
 /**
  * One HTTP request with the path sent byte for byte (fetch would resolve '..' and
- * re-encode), to 127.0.0.1:port.
+ * re-encode), to 127.0.0.1:port or to a unix socket (a proxy's).
  */
-export function raw(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawAnswer> {
+export function raw(at: number | string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawAnswer> {
+  const where = typeof at === 'number' ? { host: '127.0.0.1', port: at } : { socketPath: at };
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+    const req = http.request({ ...where, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));

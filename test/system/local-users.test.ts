@@ -14,7 +14,7 @@ import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, run } from './harness.js';
 import { hostDirsFor } from './harness-state.js';
-import { routeTargetOf, SystemStack, type StoredServer } from './system-stack.js';
+import { proxySocketOf as socketOf, SystemStack } from './system-stack.js';
 
 const { alice, mallory } = TEST_USERS;
 const TERMINAL = { title: 'Terminal', builtin: 'terminal' };
@@ -35,7 +35,6 @@ function malloryInBackground(script: string, ...args: string[]): { child: ChildP
   return { child, sofar: () => out, output: async () => (await closed, out) };
 }
 
-const socketOf = (row: StoredServer) => decodeURIComponent(routeTargetOf(row).slice('http+unix://'.length));
 
 /** What mallory can do to a path: connect to it, list its directory, remove it, bind it. */
 const PROBE = String.raw`

@@ -50,6 +50,11 @@ export interface StoredServer {
   launcher_state: string | null;
 }
 
+/** The unix socket a server's proxy listens on, as the launcher saved it. */
+export function proxySocketOf(row: Pick<StoredServer, 'launcher_state'>): string {
+  return decodeURIComponent(routeTargetOf(row).slice('http+unix://'.length));
+}
+
 /** Where CHP should send a server's requests: its proxy's unix socket, as the launcher saved it. */
 export function routeTargetOf(row: Pick<StoredServer, 'launcher_state'>): string {
   const socket = (JSON.parse(row.launcher_state ?? '{}') as { socket?: string }).socket;
