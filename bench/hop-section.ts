@@ -46,6 +46,7 @@ export async function runHopSection(opts: HopOptions, ctx: RunContext): Promise<
     const direct = stack.paths.find((p) => p.key === 'direct')!;
     const hops: [string, number | undefined][] = [
       ['hubapps-proxy', stack.hops.proxy.pid],
+      ['hubapps-proxy on a unix socket', stack.hops.unixProxy.pid],
       ['bare http-proxy-3 hop', stack.hops.bare.pid],
       ['jupyter-server-proxy standalone', stack.hops.jsp?.pid],
       ['the tiny app (a Node HTTP server with ws: the floor)', direct.cpuPids[0]],

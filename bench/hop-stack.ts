@@ -5,6 +5,7 @@
  * in front of the same app program. Each path is one route in the same CHP.
  */
 import { randomBytes } from 'node:crypto';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ const BARE_HOP = fileURLToPath(new URL('./bare-hop.js', import.meta.url));
 const TOKEN = 'bench-token';
 const USER = 'bench';
 
-export type PathKey = 'direct' | 'chp' | 'bare' | 'hubapps' | 'hubapps-token' | 'jsp';
+export type PathKey = 'direct' | 'chp' | 'bare' | 'hubapps' | 'hubapps-unix' | 'hubapps-token' | 'jsp';
 
 export interface HopPath {
   key: PathKey;
@@ -44,7 +45,7 @@ export interface HopPath {
 export interface HopStack {
   paths: HopPath[];
   /** The hop processes whose memory is reported. */
-  hops: { proxy: Child; bare: Child; jsp: Child | null };
+  hops: { proxy: Child; unixProxy: Child; bare: Child; jsp: Child | null };
   jsp: { available: boolean; reason: string | null };
   chp: RunningChp;
   tokenChecks(): number;
@@ -55,7 +56,7 @@ export async function startHopStack(procs: Processes, opts: { withToken: boolean
   const dir = await mkdtemp(join(tmpdir(), 'hubapps-bench-'));
   const chpToken = randomBytes(18).toString('base64url');
   const chp = await startChp({ authToken: chpToken });
-  const service = await startTokenService(TOKEN, USER, '/apps/bench/hop/');
+  const service = await startTokenService(TOKEN, USER, (id) => (id === UNIX.id ? UNIX.prefix : TCP.prefix));
   const cleanup = async () => {
     await procs.stopAll();
     await service.close();
@@ -63,13 +64,17 @@ export async function startHopStack(procs: Processes, opts: { withToken: boolean
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const proxy = await startProxy(procs, dir, chp.proxyUrl, service);
+    const catalog = await writeCatalog(dir);
+    const proxy = await startProxy(procs, catalog, chp.proxyUrl, service, TCP);
+    // As production runs it: on a unix socket, routed by CHP as http+unix://.
+    const unixProxy = await startProxy(procs, catalog, chp.proxyUrl, service, { ...UNIX, socket: join(dir, 'proxy.sock') });
     const barePort = await freePort('127.0.0.1');
     const bare = procs.start('bare http-proxy-3 hop', process.execPath, [BARE_HOP, String(barePort), String(proxy.appPort)]);
     const route = (path: string, port: number) => addRoute(chp, chpToken, path, `http://127.0.0.1:${port}`);
     await route('/direct', proxy.appPort);
     await route('/bare', barePort);
     await route('/apps/bench/hop', proxy.port);
+    await addRoute(chp, chpToken, '/apps/bench/unix', `http+unix://${encodeURIComponent(unixProxy.socket!)}`);
     const jsp = opts.withJsp ? await jspAvailable() : { ok: false as const, reason: 'left out' };
     let jspChild: Child | null = null;
     if (jsp.ok) {
@@ -77,13 +82,13 @@ export async function startHopStack(procs: Processes, opts: { withToken: boolean
       jspChild = startJsp(procs, { pythonPath: jsp.pythonPath, port, baseUrl: '/apps/bench/jsp', command: [process.execPath, TINY_APP, '{port}'] });
       await route('/apps/bench/jsp', port);
     }
-    const paths = buildPaths(chp, proxy, bare, jspChild, opts.withToken);
+    const paths = buildPaths(chp, { tcp: proxy, unix: unixProxy }, bare, jspChild, opts.withToken);
     for (const p of paths) await untilAnswered(p);
     // jupyter-server-proxy starts its app on the first request: only now does it have one.
     if (jspChild) paths.find((p) => p.key === 'jsp')!.cpuPids.push(...descendants(jspChild.pid));
     return {
       paths,
-      hops: { proxy: proxy.child, bare, jsp: jspChild },
+      hops: { proxy: proxy.child, unixProxy: unixProxy.child, bare, jsp: jspChild },
       jsp: { available: jsp.ok, reason: jsp.ok ? null : jsp.reason },
       chp,
       tokenChecks: service.calls,
@@ -95,7 +100,8 @@ export async function startHopStack(procs: Processes, opts: { withToken: boolean
   }
 }
 
-function buildPaths(chp: RunningChp, proxy: StartedProxy, bare: Child, jsp: Child | null, withToken: boolean): HopPath[] {
+function buildPaths(chp: RunningChp, proxies: { tcp: StartedProxy; unix: StartedProxy }, bare: Child, jsp: Child | null, withToken: boolean): HopPath[] {
+  const proxy = proxies.tcp;
   const origin = chp.proxyUrl;
   const path = (key: PathKey, label: string, base: string, headers: Record<string, string>, cpuPids: number[], hopPids: number[] = []): HopPath => ({
     key,
@@ -113,6 +119,7 @@ function buildPaths(chp: RunningChp, proxy: StartedProxy, bare: Child, jsp: Chil
     path('chp', 'CHP -> app', `${origin}/direct`, {}, [chp.pid, app]),
     path('bare', 'CHP -> bare http-proxy-3 -> app', `${origin}/bare`, {}, [chp.pid, bare.pid, app], [bare.pid]),
     path('hubapps', 'CHP -> hubapps-proxy -> app (cookie)', `${origin}/apps/bench/hop`, { cookie: proxy.cookie }, hubapps, [proxy.child.pid]),
+    path('hubapps-unix', 'CHP -> hubapps-proxy on a unix socket -> app (cookie)', `${origin}/apps/bench/unix`, { cookie: proxies.unix.cookie }, [chp.pid, proxies.unix.child.pid, proxies.unix.appPid], [proxies.unix.child.pid]),
   ];
   if (withToken) paths.push(path('hubapps-token', 'CHP -> hubapps-proxy -> app (token header)', `${origin}/apps/bench/hop`, { authorization: `token ${TOKEN}` }, hubapps, [proxy.child.pid]));
   if (jsp) paths.push(path('jsp', 'CHP -> jupyter-server-proxy -> app', `${origin}/apps/bench/jsp`, {}, [chp.pid, jsp.pid], [jsp.pid]));
@@ -122,58 +129,85 @@ function buildPaths(chp: RunningChp, proxy: StartedProxy, bare: Child, jsp: Chil
 interface StartedProxy {
   child: Child;
   port: number;
+  socket?: string;
   appPort: number;
   appPid: number;
   cookie: string;
 }
 
-/** hubapps-proxy as sudo would start it (minus sudo): the StartRequest on stdin, the catalog from argv. */
-async function startProxy(procs: Processes, dir: string, publicOrigin: string, service: TokenService): Promise<StartedProxy> {
+const TCP = { id: 1, name: 'hop', prefix: '/apps/bench/hop/' };
+const UNIX = { id: 2, name: 'unix', prefix: '/apps/bench/unix/' };
+
+async function writeCatalog(dir: string): Promise<string> {
   const catalog = join(dir, 'apps.d');
   await mkdir(catalog);
   await writeFile(join(catalog, 'tiny.yaml'), stringify({ title: 'Tiny', command: [process.execPath, TINY_APP, '{port}'] }));
   // As `hubapps check-config` leaves a production catalog: the proxy reads the compiled form.
   compileCatalog(catalog);
+  return catalog;
+}
+
+/** hubapps-proxy as sudo would start it (minus sudo): the StartRequest on stdin, the catalog from argv; on TCP, or on `socket`. */
+async function startProxy(
+  procs: Processes,
+  catalog: string,
+  publicOrigin: string,
+  service: TokenService,
+  at: { id: number; name: string; prefix: string; socket?: string },
+): Promise<StartedProxy> {
   const port = await freePort('127.0.0.1');
   const spec: StartRequest = {
     op: 'start',
     version: PROTOCOL_VERSION,
-    server: { id: 1, user: USER, name: 'hop' },
+    server: { id: at.id, user: USER, name: at.name },
     app: 'tiny',
     options: {},
     port,
+    ...(at.socket ? { socket: at.socket, appPort: port } : {}),
     secret: randomBytes(24).toString('hex'),
     publicOrigin,
     allowedOrigins: [],
     framing: { frames: 'server', popups: 'isolate' },
-    prefix: '/apps/bench/hop/',
+    prefix: at.prefix,
     serviceUrl: service.url,
     stopGraceMs: 2000,
     readyTimeoutMs: 15_000,
     logMaxBytes: 1 << 20,
   };
-  const child = procs.start('hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
-  const report = await waitHealthy(port, spec.secret, child);
+  const child = procs.start(at.socket ? 'hubapps-proxy (unix socket)' : 'hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
+  const where: Where = at.socket ? { socketPath: at.socket } : { host: '127.0.0.1', port };
+  const report = await waitHealthy(where, spec.secret, child);
   if (!report.appTarget || !('port' in report.appTarget)) throw new Error('hubapps-proxy reports no app port');
   // A browser's way in: the access code bound to its grant cookie.
-  const login = await fetch(`http://127.0.0.1:${port}${spec.prefix}_hubapps/grant?code=${BENCH_GRANT}`, {
-    redirect: 'manual',
-    headers: { cookie: `hubapps-grant-${spec.server.id}=${BENCH_GRANT_COOKIE}` },
-  });
-  await login.body?.cancel();
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('hubapps-proxy-'))?.split(';')[0];
+  const login = await get(where, `${spec.prefix}_hubapps/grant?code=${BENCH_GRANT}`, { cookie: `hubapps-grant-${spec.server.id}=${BENCH_GRANT_COOKIE}` });
+  const cookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []).find((c) => c.startsWith('hubapps-proxy-'))?.split(';')[0];
   if (login.status !== 302 || !cookie) throw new Error(`hubapps-proxy did not set its cookie for the access code (HTTP ${login.status})`);
-  return { child, port, appPort: report.appTarget.port, appPid: report.appPid!, cookie };
+  return { child, port, ...(at.socket ? { socket: at.socket } : {}), appPort: report.appTarget.port, appPid: report.appPid!, cookie };
+}
+
+type Where = { host: string; port: number } | { socketPath: string };
+
+/** One GET to a proxy on TCP or on its socket (fetch speaks neither a socket path nor keeps set-cookie whole). */
+function get(where: Where, path: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ ...where, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject).end();
+  });
 }
 
 /** Poll the proxy's health until it reports ready; the time it took is the proxy's start-up as seen from outside. */
-export async function waitHealthy(port: number, secret: string, child: Child, timeoutMs = 15_000): Promise<HealthReport> {
+export async function waitHealthy(at: number | Where, secret: string, child: Child, timeoutMs = 15_000): Promise<HealthReport> {
+  const where: Where = typeof at === 'number' ? { host: '127.0.0.1', port: at } : at;
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (child.exited()) throw new Error(`${child.name} exited; its output:\n${child.output()}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/_hubapps/health`, { headers: { authorization: signCall(secret, 'GET', '/_hubapps/health').header } });
-      const report = (await res.json()) as HealthReport;
+      const res = await get(where, '/_hubapps/health', { authorization: signCall(secret, 'GET', '/_hubapps/health').header });
+      const report = JSON.parse(res.body) as HealthReport;
       if (report.state === 'ready') return report;
     } catch {
       // not listening yet

@@ -28,7 +28,8 @@ export interface TokenService {
 
 const PREFIX = '/services/hubapps/';
 
-export async function startTokenService(token: string, user: string, prefix = '/'): Promise<TokenService> {
+/** `prefix`: where a redeemed code sends the browser, per server id (the bench runs more than one proxy). */
+export async function startTokenService(token: string, user: string, prefix: (serverId: number) => string = () => '/'): Promise<TokenService> {
   let calls = 0;
   const server = createServer((req, res) => {
     let text = '';
@@ -39,7 +40,7 @@ export async function startTokenService(token: string, user: string, prefix = '/
       if (req.method === 'POST' && req.url === PREFIX + SERVICE_REDEEM_GRANT_PATH) {
         const grant = JSON.parse(text) as RedeemGrantRequest;
         if (grant.code !== BENCH_GRANT || grant.binding !== BENCH_GRANT_COOKIE) return void res.writeHead(403).end();
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user, admin: false, ttl: 0, next: prefix, session: 'bench' }));
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user, admin: false, ttl: 0, next: prefix(grant.serverId), session: 'bench' }));
       }
       if (req.method !== 'POST' || req.url !== PREFIX + SERVICE_PROXY_AUTH_PATH) return void res.writeHead(404).end();
       calls++;
