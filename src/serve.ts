@@ -95,7 +95,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     hubConfig.api_url && hubConfig.api_token
       ? new HubOAuth({ ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token }, urls.publicOrigin, `${urls.launcherUrl()}oauth_callback`)
       : undefined;
-  const auth = new Authenticator(config, authStore, admins, hub, urls.servicePrefix(), urls);
+  const auth = new Authenticator(config, authStore, admins, users, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
   const app = createApp({ ...deps, manager, queries: new ServerQueries(deps), auth, authStore, shares: new ShareStore(db, store), admins, hub, version: VERSION }, oauth);
   server.on('request', app.callback());

@@ -5,6 +5,7 @@ import type { AuthStore } from '../store/auth.js';
 import type { AdminPolicy } from './admins.js';
 import type { Urls } from '../config/urls.js';
 import type { HubClient } from './hub-client.js';
+import type { UserChecker } from '../users/account.js';
 import { bearer, sameSecret, type Identity } from './identity.js';
 import { requestSource, under } from '../http/request-source.js';
 
@@ -28,6 +29,8 @@ export class Authenticator {
     private readonly config: Pick<Config, 'admin_token' | 'public_url'>,
     private readonly store: AuthStore,
     private readonly admins: AdminPolicy,
+    /** Tokens outlive a user's membership of the allowed group; each use asks again. */
+    private readonly users: Pick<UserChecker, 'check'>,
     private readonly hub: HubClient | undefined,
     private readonly launcherPrefix: string,
     /** In the host layout: tells pages on the apps domain, whose requests never carry the launcher's session. */
@@ -36,17 +39,31 @@ export class Authenticator {
     this.origins = new Set([new URL(config.public_url).origin.toLowerCase()]);
   }
 
-  /** Identity for a bare token (API header, or a proxy asking on a user's behalf). */
+  /**
+   * Identity for a bare token (API header, or a proxy asking on a user's behalf). A token
+   * of a user who may no longer use hubapps (left the allowed group, account gone) is
+   * refused with 403, as a login of theirs would be.
+   */
   async fromToken(token: string | undefined): Promise<Identity | undefined> {
     if (!token) return undefined;
     if (this.config.admin_token && sameSecret(token, this.config.admin_token)) return { name: 'admin', admin: true, via: 'admin_token' };
     const row = this.store.token(token);
-    if (row) return { name: row.user, admin: await this.admins.isAdmin(row.user), via: 'token' };
+    if (row) return this.member({ name: row.user, admin: await this.admins.isAdmin(row.user), via: 'token' });
     if (this.hub && !token.startsWith('ha_')) {
       const user = await this.hub.userForToken(token);
-      if (user) return { name: user.name, admin: await this.admins.isAdmin(user.name, user.admin), via: 'hub_token' };
+      if (user) return this.member({ name: user.name, admin: await this.admins.isAdmin(user.name, user.admin), via: 'hub_token' });
     }
     return undefined;
+  }
+
+  private async member(who: Identity): Promise<Identity> {
+    try {
+      await this.users.check(who.name);
+    } catch (err) {
+      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', 403, `${who.name} may not use hubapps: ${err.message}`);
+      throw err;
+    }
+    return who;
   }
 
   async identify(ctx: Context): Promise<Identity | undefined> {

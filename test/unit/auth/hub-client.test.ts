@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '../../../src/auth/authenticator.js';
 import { AdminPolicy } from '../../../src/auth/admins.js';
+import { LocalUserPolicy } from '../../../src/users/policy.js';
 import { HubClient, grantsService, hubServiceName } from '../../../src/auth/hub-client.js';
 import { HubappsError } from '../../../src/errors.js';
 import { RateLimit } from '../../../src/limits/rate.js';
@@ -61,7 +62,7 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
     const dir: TmpDir = await tmpDir('hubscope');
     try {
       const db = openDb(`${dir.path}/db.sqlite`);
-      const auth = new Authenticator({ admin_token: undefined, public_url: 'http://127.0.0.1:8000' }, new AuthStore(db), new AdminPolicy({ admin_users: [], admin_groups: [] }, new LocalUserDirectory()), client(), '/services/hubapps/');
+      const auth = new Authenticator({ admin_token: undefined, public_url: 'http://127.0.0.1:8000' }, new AuthStore(db), new AdminPolicy({ admin_users: [], admin_groups: [] }, new LocalUserDirectory()), new LocalUserPolicy(), client(), '/services/hubapps/');
       assert.equal(await auth.fromToken('for-other-service'), undefined);
       assert.equal((await auth.fromToken('for-hubapps'))?.via, 'hub_token');
       db.close();
