@@ -22,8 +22,9 @@ import { GRANT_NONCE_COOKIE, GRANT_PATH } from '../protocol/wire.js';
 import { takeTokenParam } from './url-path.js';
 import { wantsHtml } from './pages.js';
 import { log } from './log.js';
+import { dropHubappsHeaders } from './headers.js';
 
-/** Who is visiting, for the app: set from the proxy's session, removed from every incoming request. */
+/** Who is visiting, for the app: set from the proxy's session; every X-Hubapps-* a client sends is removed, however spelled. */
 export const USER_HEADER = 'x-hubapps-user';
 
 export type Decision =
@@ -107,7 +108,7 @@ export class Access {
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
     if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
-    delete req.headers[USER_HEADER];
+    dropHubappsHeaders(req.headers);
     const cookie = req.headers.cookie;
     let stale: string | null = null;
     if (cookie !== undefined && cookie.includes(this.cookieName)) {
