@@ -5,6 +5,7 @@ import { printable } from '../names.js';
 import { requestSource } from '../http/request-source.js';
 import type { ShareLinkRow } from '../model/share.js';
 import type { Account } from '../users/account.js';
+import { objectBody } from './body.js';
 import { namedServer, ownerOnly, sharingRefusal, shareCreator } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { whoOf } from './guards.js';
@@ -32,8 +33,7 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
     const who = shareCreator(ctx, row);
     const refusal = sharingRefusal(deps, row);
     if (refusal) throw refusal;
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be {"uses": N, "expires_in": SECONDS}');
+    const body = objectBody(ctx.request.body ?? {}, ['uses', 'expires_in']);
     const uses = whole(body.uses, 'uses', 1, MAX_USES, 1);
     const ttl = whole(body.expires_in, 'expires_in', 60, MAX_AGE_S, DEFAULT_AGE_S);
     const { code, link } = deps.shares.addLink(row, uses, ttl, who.name);
