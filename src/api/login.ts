@@ -3,6 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { requestSource } from '../http/request-source.js';
 import type { Context } from 'koa';
 import { SESSION_COOKIE } from '../auth/authenticator.js';
+import { sameSecret } from '../auth/identity.js';
 import type { HubUser } from '../auth/hub-client.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { safeNext } from '../auth/redirects.js';
@@ -96,14 +97,39 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     await startSession(ctx, deps, row.user, false, safeNext(row.next, prefix), secure);
   });
 
-  const logout = async (ctx: Context) => {
+  const loggedOut = (ctx: Context) => page(ctx, 200, 'Logged out', `<p>You are logged out of hubapps. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+  const sessionOf = (ctx: Context) => {
     const cookie = ctx.cookies.get(SESSION_COOKIE);
-    if (cookie) deps.authStore.deleteSession(cookie);
-    clearCookie(ctx, SESSION_COOKIE, { path: prefix, secure });
-    page(ctx, 200, 'Logged out', `<p>You are logged out of hubapps. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+    return cookie ? { cookie, session: deps.authStore.session(cookie) } : undefined;
   };
-  router.get('/logout', logout);
-  router.post('/logout', logout);
+
+  // A link (an image, a frame, another page's navigation) must not end a session: the page only offers the button.
+  router.get('/logout', async (ctx) => {
+    if (requestSource(ctx.req, prefix, origins) === 'foreign') return page(ctx, 403, 'Refused', '<p>Open the Log out page from the launcher.</p>');
+    const session = sessionOf(ctx)?.session;
+    if (!session) return loggedOut(ctx);
+    page(
+      ctx,
+      200,
+      'Log out',
+      `<p>Log this browser out of hubapps? Servers you opened stop letting this browser in within a minute.</p>
+<form method="post" action="${escapeHtml(prefix)}logout"><input type="hidden" name="_xsrf" value="${escapeHtml(session.xsrf)}"><button type="submit">Log out</button></form>`,
+    );
+  });
+
+  router.post('/logout', bodyParser({ enableTypes: ['form'], formLimit: '1kb' }), async (ctx) => {
+    const found = sessionOf(ctx);
+    if (found?.session) {
+      const body = ctx.request.body as Record<string, unknown> | undefined;
+      const given = ctx.get('x-xsrf-token') || (typeof body?._xsrf === 'string' ? body._xsrf : '');
+      if (!given || !sameSecret(given, found.session.xsrf)) {
+        return page(ctx, 403, 'Refused', `<p>This logout did not come from hubapps' own page. <a href="${escapeHtml(prefix)}logout">Log out here</a>.</p>`);
+      }
+      deps.authStore.deleteSession(found.cookie);
+    }
+    clearCookie(ctx, SESSION_COOKIE, { path: prefix, secure });
+    loggedOut(ctx);
+  });
   return router;
 }
 

@@ -233,7 +233,8 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     it('answers 403 once the session is logged out', async () => {
       const second = await session('alice');
       assert.equal((await check(row('alice'), hashOf(second))).status, 200);
-      await service('/services/hubapps/logout', { headers: { cookie: second } });
+      const { xsrf } = JSON.parse(await (await service('/services/hubapps/api/user', { headers: { cookie: second } })).text()) as { xsrf: string };
+      assert.equal((await service('/services/hubapps/logout', { method: 'POST', headers: { cookie: second, 'x-xsrf-token': xsrf } })).status, 200);
       assert.equal((await check(row('alice'), hashOf(second))).status, 403);
     });
   });
