@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FramingPolicy } from '../protocol/wire.js';
 import type { PrefixRewriter } from './rewrite.js';
+import { withOnePath } from './cookie-scope.js';
 
 const CLIENT_FORWARDING = /^(x-forwarded-|x-real-ip$|forwarded$)/;
 const HUBAPPS_OWNED = /^x-hubapps-/;
@@ -69,6 +70,6 @@ export class ResponseHeaders {
   /** A cookie path outside the prefix (apps that see the full path may still say Path=/) becomes the prefix. */
   private confineCookie(value: string): string {
     if (this.rewriter !== null) return this.rewriter.setCookie(value);
-    return value.replace(/(;\s*path=)([^;]*)/i, (match, attr: string, path: string) => (path.trim().startsWith(this.prefix) ? match : attr + this.prefix));
+    return withOnePath(value, (path) => (path.startsWith(this.prefix) ? path : this.prefix));
   }
 }
