@@ -108,6 +108,20 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.equal(db().prepare('SELECT COUNT(*) FROM codes').pluck().get(), before);
   });
 
+  it('writes one audit row a minute per user, server and reason for repeated refusals, and counts every refusal in the metrics', async () => {
+    const metric = async () => {
+      const text = await (await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/metrics`, { headers: { authorization: `token ${stack.token}` } })).text();
+      return Number(/^hubapps_access_refusals_total\{reason="not_allowed"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const rows = (message: string) => db().prepare('SELECT COUNT(*) FROM events WHERE message = ?').pluck().get(message);
+    const counted = await metric();
+    for (let i = 0; i < 50; i++) assert.equal((await authorize(carol, 'bob')).status, 403);
+    assert.equal(rows('carol was refused access to bob/lab'), 1);
+    assert.equal(await metric(), counted + 50);
+    assert.equal((await authorize(alice, 'bob')).status, 403);
+    assert.equal(rows('alice was refused access to bob/lab'), 1, 'another user is recorded on their own');
+  });
+
   for (const next of ['https://elsewhere.example/', '//elsewhere.example/', '/apps/bob/lab/', '/services/hubapps/api/users']) {
     it(`keeps next=${next} from leaving the server: the code carries the server prefix instead`, async () => {
       const code = codeOf(await authorize(alice, 'alice', next));
