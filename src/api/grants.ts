@@ -35,6 +35,10 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     if (recorded.first(`${user}\n${row.id}\n${reason}`)) deps.manager.audit(row, message, user);
   };
   pages.get('/authorize', async (ctx) => {
+    // A browser flow: only a launcher session grants, never a token a script sent along. Asked
+    // first, so a caller without one learns nothing, not even whether the server exists.
+    const who = await deps.auth.identify(ctx);
+    if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
     const user = String(ctx.query.user ?? '');
     const name = String(ctx.query.server ?? '');
     const row = USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.queries.find(user, name) : undefined;
@@ -48,9 +52,6 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
       return page(ctx, 400, 'Open the server again', `<p>This address was not made by the server's proxy. <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">Open the server</a> to get in.</p>`);
     }
     const next = safeNext(ctx.query.next, serverPrefix, serverPrefix);
-    // A browser flow: only a launcher session grants, never a token a script sent along.
-    const who = await deps.auth.identify(ctx);
-    if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
     if ((await accessVia(deps, who, row)) === null) {
       refused(row, who.name, 'not_allowed', `${who.name} was refused access to ${row.user}/${row.name}`);
       return page(ctx, 403, 'Not your server', `<p>You are logged in as <b>${escapeHtml(who.name)}</b>; this server belongs to ${escapeHtml(row.user)}.</p>`);

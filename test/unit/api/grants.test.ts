@@ -68,6 +68,14 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.match(location.searchParams.get('next')!, /^\/services\/hubapps\/authorize\?user=alice&server=lab&binding=[\w-]{43}&next=/);
   });
 
+  it('answers every browser without a session the same, whether the server exists or not: on to login', async () => {
+    for (const [user, server] of [['alice', 'lab'], ['alice', 'nope'], ['nobody', 'lab'], ['-bad', '..']]) {
+      const res = await service(`/services/hubapps/authorize?${new URLSearchParams({ user, server, binding: hashSecret(NONCE), next: '/' })}`, { headers: HTML });
+      assert.equal(res.status, 302, `${user}/${server}`);
+      assert.equal(new URL(res.headers.get('location')!, 'http://x').pathname, '/services/hubapps/login', `${user}/${server}`);
+    }
+  });
+
   it("gives the owner a 60 s single-use code bound to the server, stored only as a hash, at the proxy's grant endpoint", async () => {
     const res = await authorize(alice, 'alice');
     assert.equal(res.status, 302);
