@@ -8,7 +8,8 @@ import type { HubUser } from '../auth/hub-client.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
-import { RateLimit } from '../limits/rate.js';
+import { ClientRateLimit } from '../limits/rate.js';
+import { clientAddress } from '../http/client-address.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
@@ -32,7 +33,9 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   const callbackPath = `${prefix}oauth_callback`;
   const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
   const stateCookie = (state: string) => `hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
-  const logins = new RateLimit(deps.config.limits.logins_per_minute, 'logins', 'limits.logins_per_minute');
+  const { limits } = deps.config;
+  const logins = new ClientRateLimit(limits.logins_per_minute, limits.logins_per_minute_total, 'logins', 'limits.logins_per_minute', 'limits.logins_per_minute_total');
+  const trusted = new Set(deps.config.trusted_proxies);
 
   router.get('/login', async (ctx) => {
     const next = safeNext(ctx.query.next, prefix);
@@ -40,7 +43,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
       return page(ctx, 401, 'Log in', '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>');
     }
     // Each login asks the hub and writes a state row, for a client nobody knows yet.
-    logins.take();
+    logins.take(clientAddress(ctx.req, trusted));
     // The browser would otherwise land on the front proxy's bare error page for the hub.
     if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
     const state = newSecret();

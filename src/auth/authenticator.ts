@@ -8,6 +8,7 @@ import type { HubClient } from './hub-client.js';
 import type { UserChecker } from '../users/account.js';
 import { bearer, sameSecret, type Identity } from './identity.js';
 import { requestSource, under } from '../http/request-source.js';
+import { clientAddress } from '../http/client-address.js';
 
 export const SESSION_COOKIE = 'hubapps-session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -23,10 +24,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export class Authenticator {
   private readonly origins: ReadonlySet<string>;
+  private readonly trusted: ReadonlySet<string>;
 
   /** @param launcherPrefix where the launcher's pages live, e.g. /services/hubapps/ */
   constructor(
-    private readonly config: Pick<Config, 'admin_token' | 'public_url'>,
+    private readonly config: Pick<Config, 'admin_token' | 'public_url' | 'trusted_proxies'>,
     private readonly store: AuthStore,
     private readonly admins: AdminPolicy,
     /** Tokens outlive a user's membership of the allowed group; each use asks again. */
@@ -37,20 +39,22 @@ export class Authenticator {
     private readonly urls?: Pick<Urls, 'isAppsOrigin'>,
   ) {
     this.origins = new Set([new URL(config.public_url).origin.toLowerCase()]);
+    this.trusted = new Set(config.trusted_proxies);
   }
 
   /**
    * Identity for a bare token (API header, or a proxy asking on a user's behalf). A token
    * of a user who may no longer use hubapps (left the allowed group, account gone) is
-   * refused with 403, as a login of theirs would be.
+   * refused with 403, as a login of theirs would be. `client` is whom the hub look-ups of
+   * unknown tokens are counted against (a client address, or a server's proxy).
    */
-  async fromToken(token: string | undefined): Promise<Identity | undefined> {
+  async fromToken(token: string | undefined, client: string): Promise<Identity | undefined> {
     if (!token) return undefined;
     if (this.config.admin_token && sameSecret(token, this.config.admin_token)) return { name: 'admin', admin: true, via: 'admin_token' };
     const row = this.store.token(token);
     if (row) return this.member({ name: row.user, admin: await this.admins.isAdmin(row.user), via: 'token' });
     if (this.hub && !token.startsWith('ha_')) {
-      const user = await this.hub.userForToken(token);
+      const user = await this.hub.userForToken(token, client);
       if (user) return this.member({ name: user.name, admin: await this.admins.isAdmin(user.name, user.admin), via: 'hub_token' });
     }
     return undefined;
@@ -68,7 +72,7 @@ export class Authenticator {
 
   async identify(ctx: Context): Promise<Identity | undefined> {
     const header = ctx.get('authorization');
-    if (header) return this.fromToken(bearer(header));
+    if (header) return this.fromToken(bearer(header), clientAddress(ctx.req, this.trusted));
     // A page on an app's host is same-site with the hub when both share a registrable domain,
     // so the browser may attach the launcher's Lax cookie: such a request acts for nobody.
     if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
