@@ -29,7 +29,8 @@ async function visit(user: string, name: string, next: string | undefined, me: M
     server = await api<Server>('GET', serverPath(user, name));
   } catch (err) {
     if (!(err instanceof ApiError && (err.status === 404 || err.status === 403))) return showError(err instanceof ApiError ? err.message : String(err));
-    if (err.status === 403) return showError(`${user}/${name} is not running. Only ${user} can start it.`);
+    // Another user's server that the API does not show this user: its app (and whether it exists) stays unknown here.
+    if (err.status === 403) return offer({ user, name, app: '', title: '', enter: false, next }, me, progress);
   }
   const app = apps.find((a) => a.name === (server?.app ?? name));
   if (!app) return showError(`There is no app for ${user}/${name} in the catalog; pick an app below.`);
@@ -71,7 +72,8 @@ function followOrOffer(spec: StartSpec, server: Server | undefined, me: Me, prog
 function offer(spec: StartSpec, me: Me, progress: ProgressView): void {
   const panel = $('#visit');
   const own = spec.user === me.name;
-  const text = own ? `Your server ${spec.name} (${spec.title}) is not running.` : `The server ${spec.name} of ${spec.user} (${spec.title}) is not running.`;
+  const title = spec.title ? ` (${spec.title})` : '';
+  const text = own ? `Your server ${spec.name}${title} is not running.` : `The server ${spec.name} of ${spec.user}${title} is not running.`;
   const start = h('button', { type: 'button', class: 'primary', onclick: () => {
     panel.hidden = true;
     void progress.start({ ...spec, enter: own || me.admin_access });
