@@ -31,7 +31,7 @@ export async function accessVia(deps: ApiDeps, who: Pick<Identity, 'name' | 'adm
 }
 
 /** The visitor's account if they pass the user policy and the server's app is open to them, else null. */
-export async function visitorAccount(deps: ApiDeps, user: string, row: Pick<ServerRow, 'app'>): Promise<Account | null> {
+async function visitorAccount(deps: ApiDeps, user: string, row: Pick<ServerRow, 'app'>): Promise<Account | null> {
   let account: Account;
   try {
     account = await deps.users.check(user);
