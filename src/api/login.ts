@@ -10,6 +10,7 @@ import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
 import { ClientRateLimit } from '../limits/rate.js';
 import { clientAddress } from '../http/client-address.js';
+import { cookieValues } from '../http/cookies.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
@@ -32,7 +33,12 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   const secure = deps.urls.publicOrigin.startsWith('https:');
   const callbackPath = `${prefix}oauth_callback`;
   const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
-  const stateCookie = (state: string) => `hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
+  // __Host- where the scheme allows it (https): no other host, a shared app's under the same
+  // registrable domain included, can set a cookie of that name, so none can plant the state of
+  // a login it started itself and hand this browser the callback (login CSRF by cookie tossing).
+  const statePrefix = secure ? '__Host-' : '';
+  const statePath = secure ? '/' : callbackPath;
+  const stateCookie = (state: string) => `${statePrefix}hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
   const { limits } = deps.config;
   const logins = new ClientRateLimit(limits.logins_per_minute, limits.logins_per_minute_total, 'logins', 'limits.logins_per_minute', 'limits.logins_per_minute_total');
   const trusted = new Set(deps.config.trusted_proxies);
@@ -49,15 +55,16 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     const state = newSecret();
     const { url, verifier } = await oauth.authorizeUrl(state);
     deps.authStore.saveOAuthState(state, verifier, next);
-    setCookie(ctx, stateCookie(state), '1', { path: callbackPath, secure, maxAgeS: OAUTH_STATE_MAX_AGE_S });
+    setCookie(ctx, stateCookie(state), '1', { path: statePath, secure, maxAgeS: OAUTH_STATE_MAX_AGE_S });
     ctx.redirect(url);
   });
 
   router.get('/oauth_callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    const startedHere = state !== '' && ctx.cookies.get(stateCookie(state)) === '1';
+    const marks = state === '' ? [] : cookieValues(ctx.get('cookie'), stateCookie(state));
+    const startedHere = marks.length === 1 && marks[0] === '1';
     const flight = startedHere ? deps.authStore.takeOAuthState(state) : undefined;
-    if (startedHere) clearCookie(ctx, stateCookie(state), { path: callbackPath, secure });
+    if (startedHere) clearCookie(ctx, stateCookie(state), { path: statePath, secure });
     if (!oauth || !flight) {
       return page(
         ctx,

@@ -9,6 +9,7 @@ import type { UserChecker } from '../users/account.js';
 import { bearer, sameSecret, type Identity } from './identity.js';
 import { requestSource, under } from '../http/request-source.js';
 import { clientAddress } from '../http/client-address.js';
+import { cookieValues } from '../http/cookies.js';
 
 export const SESSION_COOKIE = 'hubapps-session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -76,7 +77,11 @@ export class Authenticator {
     // A page on an app's host is same-site with the hub when both share a registrable domain,
     // so the browser may attach the launcher's Lax cookie: such a request acts for nobody.
     if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
-    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    const cookies = cookieValues(ctx.get('cookie'), SESSION_COOKIE);
+    if (cookies.length > 1) {
+      throw new HubappsError('bad_request', 400, `this browser sends ${cookies.length} ${SESSION_COOKIE} cookies, so another site set one of them; clear this site's cookies in the browser and log in again`);
+    }
+    const cookie = cookies[0];
     const session = cookie ? this.store.session(cookie) : undefined;
     if (!session) return undefined;
     return { name: session.user, admin: session.admin === 1, via: 'session', session };

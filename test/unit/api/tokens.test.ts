@@ -126,6 +126,19 @@ describe('api: API tokens, login links and sessions', function () {
     assert.equal(await alive(), false);
   });
 
+  it('refuses a request that carries two hubapps-session cookies, as when another site tossed one in', async () => {
+    const mine = async () => {
+      const link = await stack.api('POST', '/users/alice/login-links', {});
+      return (await useLoginLink(stack.service.urls.serviceOrigin, link.body.url)).headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const [own, planted] = [await mine(), await mine()];
+    const me = (cookie: string) => fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie } });
+    assert.equal((await me(own)).status, 200);
+    const both = await me(`${planted}; ${own}`);
+    assert.equal(both.status, 400);
+    assert.match(((await both.json()) as { message: string }).message, /2 hubapps-session cookies/);
+  });
+
   it('stores sessions only as hashes', async () => {
     const link = await stack.api('POST', '/users/alice/login-links', {});
     const first = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
