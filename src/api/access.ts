@@ -4,6 +4,7 @@ import { HubappsError } from '../errors.js';
 import { checkServerName, checkUserName } from '../names.js';
 import type { ServerRow } from '../model/server.js';
 import type { Account } from '../users/account.js';
+import { sameSite } from '../http/site.js';
 import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { ownerOrAdmin, whoOf } from './guards.js';
@@ -53,6 +54,14 @@ export function sharingRefusal(deps: ApiDeps, row: Pick<ServerRow, 'app' | 'user
     );
   }
   if (!deps.config.sharing) return new HubappsError('sharing_disabled', 403, 'sharing is turned off on this host (config key sharing)');
+  const appsDomain = deps.config.apps_domain;
+  if (appsDomain !== undefined && !deps.config.sharing_same_site && sameSite(new URL(deps.urls.publicOrigin).hostname, appsDomain)) {
+    return new HubappsError(
+      'sharing_disabled',
+      403,
+      `sharing is refused because the hub and the apps (${appsDomain}) share a registrable domain, so a shared app's pages could plant cookies on the hub; an admin can give the apps their own domain, or accept this with sharing_same_site: true`,
+    );
+  }
   if (deps.catalog().get(row.app)?.shareable === false) {
     return new HubappsError('app_not_shareable', 403, `servers of app '${row.app}' cannot be shared (shareable: false in its catalog file)`);
   }

@@ -119,6 +119,10 @@ export const configSchema = z.strictObject({
     .default(['127.0.0.1', '::1'])
     .describe('Addresses of the proxies in front of the service (configurable-http-proxy, nginx) whose X-Forwarded-For is believed when the per-client limits look for the client\'s address; a request from any other peer is counted under that peer.'),
   admin_access: z.boolean().default(false).describe('May admins open other users\' servers? (They can always list and stop them.)'),
+  sharing_same_site: z
+    .boolean()
+    .default(false)
+    .describe('Allow sharing although the hub and apps_domain share a registrable domain (hub.example.org with apps.example.org): a shared app\'s pages are then same-site with the hub and can toss cookies onto it. false (the default) refuses sharing there; give the apps their own registrable domain instead (docs/security.md, "Sharing a server").'),
   sharing: z.boolean().default(true).describe('May owners share a running server with other allowed users or Unix groups (docs/launcher.md, "Sharing")? Works only with apps_domain set: on the shared path layout sharing is always refused. false turns it off host-wide; existing shares stop working at once.'),
   session_revalidate: z.number().int().min(1).max(3600).default(60).describe('Seconds a server\'s proxy trusts a browser\'s access before asking the service again: logout, leaving the allowed group or a revoked share end access (and the visitor\'s open WebSockets) within this time.'),
   app_framing: z
