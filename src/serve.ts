@@ -8,7 +8,7 @@ import { createApp } from './api/app.js';
 import { AdminPolicy } from './auth/admins.js';
 import { Authenticator } from './auth/authenticator.js';
 import { HubClient, hubServiceName } from './auth/hub-client.js';
-import { RateLimit } from './limits/rate.js';
+import { ClientRateLimit } from './limits/rate.js';
 import { HubOAuth } from './auth/oauth.js';
 import { loadCatalogLenient, type Catalog } from './catalog/load.js';
 import { watchCatalog } from './catalog/watch.js';
@@ -91,14 +91,20 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
           hubConfig.api_token,
           hubConfig.token_cache_seconds,
           hubServiceName(hubConfig.client_id),
-          new RateLimit(config.limits.unknown_tokens_per_minute, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute'),
+          new ClientRateLimit(
+            config.limits.unknown_tokens_per_minute,
+            config.limits.unknown_tokens_per_minute_total,
+            'unknown tokens to check with JupyterHub',
+            'limits.unknown_tokens_per_minute',
+            'limits.unknown_tokens_per_minute_total',
+          ),
         )
       : undefined;
   const oauth =
     hubConfig.api_url && hubConfig.api_token
       ? new HubOAuth({ ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token }, urls.publicOrigin, `${urls.launcherUrl()}oauth_callback`)
       : undefined;
-  const auth = new Authenticator(config, authStore, admins, hub, urls.servicePrefix(), urls);
+  const auth = new Authenticator(config, authStore, admins, users, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
   const app = createApp({ ...deps, manager, queries: new ServerQueries(deps), auth, authStore, shares: new ShareStore(db, store), admins, hub, version: VERSION }, oauth);
   server.on('request', app.callback());

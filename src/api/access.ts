@@ -3,9 +3,11 @@ import type { RouterContext } from '@koa/router';
 import { HubappsError } from '../errors.js';
 import { checkServerName, checkUserName } from '../names.js';
 import type { ServerRow } from '../model/server.js';
+import type { Account } from '../users/account.js';
+import { sameSite } from '../http/site.js';
 import { requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
-import { ownerOrAdmin } from './guards.js';
+import { ownerOrAdmin, whoOf } from './guards.js';
 
 /** How a user gets into a server: as its owner, as an admin (admin_access), or through a share. */
 export type AccessVia = 'owner' | 'admin' | 'share';
@@ -18,20 +20,28 @@ export function mayUseServer(deps: ApiDeps, who: Pick<Identity, 'name' | 'admin'
 /**
  * Why `who` may use `row`, or null. A share counts only while sharing is possible for
  * this server (sharingRefusal) and the visitor still passes the user policy (allowed group,
- * no system account); group shares are matched against the visitor's groups now.
+ * no system account) and the app's own rule (allowed_groups), as if they started it
+ * themselves; group shares are matched against the visitor's groups now.
  */
 export async function accessVia(deps: ApiDeps, who: Pick<Identity, 'name' | 'admin'>, row: ServerRow): Promise<AccessVia | null> {
   if (who.name === row.user) return 'owner';
   if (who.admin && deps.config.admin_access) return 'admin';
   if (sharingRefusal(deps, row) !== null) return null;
-  let groups: string[];
+  const account = await visitorAccount(deps, who.name, row);
+  return account && deps.shares.grants(row.id, who.name, account.groups) ? 'share' : null;
+}
+
+/** The visitor's account if they pass the user policy and the server's app is open to them, else null. */
+async function visitorAccount(deps: ApiDeps, user: string, row: Pick<ServerRow, 'app'>): Promise<Account | null> {
+  let account: Account;
   try {
-    groups = (await deps.users.check(who.name)).groups;
+    account = await deps.users.check(user);
   } catch (err) {
     if (err instanceof HubappsError && err.status < 500) return null;
     throw err;
   }
-  return deps.shares.grants(row.id, who.name, groups) ? 'share' : null;
+  const app = deps.catalog().get(row.app);
+  return app && deps.users.appAllowed(account, app) ? account : null;
 }
 
 /** Why this server cannot be shared (an error to throw), or null when it can. */
@@ -44,6 +54,14 @@ export function sharingRefusal(deps: ApiDeps, row: Pick<ServerRow, 'app' | 'user
     );
   }
   if (!deps.config.sharing) return new HubappsError('sharing_disabled', 403, 'sharing is turned off on this host (config key sharing)');
+  const appsDomain = deps.config.apps_domain;
+  if (appsDomain !== undefined && !deps.config.sharing_same_site && sameSite(new URL(deps.urls.publicOrigin).hostname, appsDomain)) {
+    return new HubappsError(
+      'sharing_disabled',
+      403,
+      `sharing is refused because the hub and the apps (${appsDomain}) share a registrable domain, so a shared app's pages could plant cookies on the hub; an admin can give the apps their own domain, or accept this with sharing_same_site: true`,
+    );
+  }
   if (deps.catalog().get(row.app)?.shareable === false) {
     return new HubappsError('app_not_shareable', 403, `servers of app '${row.app}' cannot be shared (shareable: false in its catalog file)`);
   }
@@ -71,6 +89,19 @@ export function ownerOnly(deps: ApiDeps) {
       return next();
     });
   };
+}
+
+/**
+ * Who may give others a way into a server: its owner alone. An admin (or the operator's
+ * admin_token) may start servers for any user and revoke shares, so letting them add shares
+ * or share links would open every user's server to them whatever admin_access says.
+ */
+export function shareCreator(ctx: RouterContext, row: Pick<ServerRow, 'user' | 'name'>): Identity {
+  const who = whoOf(ctx);
+  if (who.via === 'admin_token' || who.name !== row.user) {
+    throw new HubappsError('not_owner', 403, `only ${row.user} may share ${row.user}/${row.name}; admins may list and revoke its shares`);
+  }
+  return who;
 }
 
 /** The server a route's `:user` and `:name` name, or 404. */

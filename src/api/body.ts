@@ -29,3 +29,11 @@ export function parseStartBody(body: unknown): StartInput {
   }
   return { app, options: (options as Record<string, unknown> | undefined) ?? {} };
 }
+
+/** A JSON object with only the `fields` named, as every endpoint with a body wants. */
+export function objectBody(body: unknown, fields: readonly string[]): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be a JSON object');
+  const extra = Object.keys(body).find((k) => !fields.includes(k));
+  if (extra !== undefined) throw badRequest('unknown_field', `unknown field '${printable(extra)}' in the body; expected ${fields.map((f) => `"${f}"`).join(', ')}`);
+  return body as Record<string, unknown>;
+}

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { HubappsError, type ErrorCode } from '../errors.js';
+import { printable } from '../names.js';
 
 /**
  * The one place errors become HTTP answers: `{status, message, code}` as JSON, `code` one
@@ -16,11 +17,20 @@ export function errorMiddleware(log: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new HubappsError('not_found', 404, `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`);
       }
+      // The router's own answers for a path it knows under another method (405) or a method no route has (501).
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const allow = ctx.response.get('Allow');
+        throw new HubappsError('method_not_allowed', 405, `${printable(ctx.method)} is not allowed on ${ctx.path.slice(0, 200)}${allow ? `; allowed: ${allow}` : ''}`);
+      }
     } catch (err) {
       const { status, message, code } = describe(err);
       if (status >= 500) log.error({ err, reqId: ctx.state.reqId, code }, message);
       else log.info({ reqId: ctx.state.reqId, code, status }, message);
       ctx.status = status;
+      // The body parser stops reading at its limit and leaves the request paused: unread, the rest of
+      // the body stalls the sender (CHP, which then never relays this answer). It is read and dropped,
+      // as Node does for bodies nobody read; closing instead would reset CHP's upload and turn the 413 into its 503.
+      if (status === 413 && !ctx.req.complete) ctx.req.resume();
       ctx.type = 'application/json';
       ctx.body = { status, message, code };
     }

@@ -10,8 +10,11 @@ import { escapeHtml } from '../http/html.js';
 import { accessVia, proxyRow } from './access.js';
 import { page } from './pages.js';
 import { MAX_OUTSTANDING_GRANTS } from '../limits/grants.js';
+import { OncePer } from '../limits/once-per.js';
+import type { ServerRow } from '../model/server.js';
 
 const GRANT_TTL_S = 60;
+const REFUSAL_AUDIT_WINDOW_MS = 60_000;
 /** The base64url SHA-256 of the proxy's grant cookie. */
 const BINDING = /^[A-Za-z0-9_-]{43}$/;
 
@@ -25,7 +28,17 @@ const BINDING = /^[A-Za-z0-9_-]{43}$/;
  */
 export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } {
   const pages = new Router();
+  // A browser or script looping on a refusal would otherwise write a row per request.
+  const recorded = new OncePer(REFUSAL_AUDIT_WINDOW_MS);
+  const refused = (row: ServerRow, user: string, reason: 'not_allowed' | 'too_many_codes', message: string) => {
+    deps.metrics.accessRefusals.inc({ reason });
+    if (recorded.first(`${user}\n${row.id}\n${reason}`)) deps.manager.audit(row, message, user);
+  };
   pages.get('/authorize', async (ctx) => {
+    // A browser flow: only a launcher session grants, never a token a script sent along. Asked
+    // first, so a caller without one learns nothing, not even whether the server exists.
+    const who = await deps.auth.identify(ctx);
+    if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
     const user = String(ctx.query.user ?? '');
     const name = String(ctx.query.server ?? '');
     const row = USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.queries.find(user, name) : undefined;
@@ -39,17 +52,14 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
       return page(ctx, 400, 'Open the server again', `<p>This address was not made by the server's proxy. <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">Open the server</a> to get in.</p>`);
     }
     const next = safeNext(ctx.query.next, serverPrefix, serverPrefix);
-    // A browser flow: only a launcher session grants, never a token a script sent along.
-    const who = await deps.auth.identify(ctx);
-    if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
     if ((await accessVia(deps, who, row)) === null) {
-      deps.manager.audit(row, `${who.name} was refused access to ${row.user}/${row.name}`, who.name);
+      refused(row, who.name, 'not_allowed', `${who.name} was refused access to ${row.user}/${row.name}`);
       return page(ctx, 403, 'Not your server', `<p>You are logged in as <b>${escapeHtml(who.name)}</b>; this server belongs to ${escapeHtml(row.user)}.</p>`);
     }
     if (row.state !== 'running') return page(ctx, 503, 'Not running', `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`);
     const code = deps.authStore.createGrant({ user: who.name, admin: who.admin, serverId: row.id, next, ttlS: GRANT_TTL_S, binding, session: who.session.hash });
     if (code === undefined) {
-      deps.manager.audit(row, `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`, who.name);
+      refused(row, who.name, 'too_many_codes', `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`);
       return page(ctx, 429, 'Too many open requests', `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`);
     }
     ctx.set('Cache-Control', 'no-store');

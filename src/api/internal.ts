@@ -20,7 +20,8 @@ export function internalRoutes(deps: ApiDeps): Router {
   router.post('/internal/proxy-auth', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
     const body = ctx.request.body as Partial<ProxyAuthRequest>;
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
-    const who = await deps.auth.fromToken(typeof body.token === 'string' ? body.token : undefined);
+    // Counted per server: a flood of made-up tokens at one server's proxy exhausts only that proxy's look-ups.
+    const who = await deps.auth.fromToken(typeof body.token === 'string' ? body.token : undefined, `proxy of server ${row.id}`);
     if (!who) throw new HubappsError('unauthenticated', 401, 'invalid token');
     if (!mayUseServer(deps, who, row.user)) throw new HubappsError('not_owner', 403, `${who.name} may not use ${row.user}'s server`);
     const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };

@@ -3,11 +3,14 @@ import { bodyParser } from '@koa/bodyparser';
 import { requestSource } from '../http/request-source.js';
 import type { Context } from 'koa';
 import { SESSION_COOKIE } from '../auth/authenticator.js';
+import { sameSecret } from '../auth/identity.js';
 import type { HubUser } from '../auth/hub-client.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { safeNext } from '../auth/redirects.js';
 import { HubappsError } from '../errors.js';
-import { RateLimit } from '../limits/rate.js';
+import { ClientRateLimit } from '../limits/rate.js';
+import { clientAddress } from '../http/client-address.js';
+import { cookieValues } from '../http/cookies.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
 import { clearCookie, setCookie } from './cookies.js';
 import type { ApiDeps } from './deps.js';
@@ -30,8 +33,15 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   const secure = deps.urls.publicOrigin.startsWith('https:');
   const callbackPath = `${prefix}oauth_callback`;
   const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
-  const stateCookie = (state: string) => `hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
-  const logins = new RateLimit(deps.config.limits.logins_per_minute, 'logins', 'limits.logins_per_minute');
+  // __Host- where the scheme allows it (https): no other host, a shared app's under the same
+  // registrable domain included, can set a cookie of that name, so none can plant the state of
+  // a login it started itself and hand this browser the callback (login CSRF by cookie tossing).
+  const statePrefix = secure ? '__Host-' : '';
+  const statePath = secure ? '/' : callbackPath;
+  const stateCookie = (state: string) => `${statePrefix}hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
+  const { limits } = deps.config;
+  const logins = new ClientRateLimit(limits.logins_per_minute, limits.logins_per_minute_total, 'logins', 'limits.logins_per_minute', 'limits.logins_per_minute_total');
+  const trusted = new Set(deps.config.trusted_proxies);
 
   router.get('/login', async (ctx) => {
     const next = safeNext(ctx.query.next, prefix);
@@ -39,21 +49,22 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
       return page(ctx, 401, 'Log in', '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>');
     }
     // Each login asks the hub and writes a state row, for a client nobody knows yet.
-    logins.take();
+    logins.take(clientAddress(ctx.req, trusted));
     // The browser would otherwise land on the front proxy's bare error page for the hub.
     if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
     const state = newSecret();
     const { url, verifier } = await oauth.authorizeUrl(state);
     deps.authStore.saveOAuthState(state, verifier, next);
-    setCookie(ctx, stateCookie(state), '1', { path: callbackPath, secure, maxAgeS: OAUTH_STATE_MAX_AGE_S });
+    setCookie(ctx, stateCookie(state), '1', { path: statePath, secure, maxAgeS: OAUTH_STATE_MAX_AGE_S });
     ctx.redirect(url);
   });
 
   router.get('/oauth_callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    const startedHere = state !== '' && ctx.cookies.get(stateCookie(state)) === '1';
+    const marks = state === '' ? [] : cookieValues(ctx.get('cookie'), stateCookie(state));
+    const startedHere = marks.length === 1 && marks[0] === '1';
     const flight = startedHere ? deps.authStore.takeOAuthState(state) : undefined;
-    if (startedHere) clearCookie(ctx, stateCookie(state), { path: callbackPath, secure });
+    if (startedHere) clearCookie(ctx, stateCookie(state), { path: statePath, secure });
     if (!oauth || !flight) {
       return page(
         ctx,
@@ -96,14 +107,39 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     await startSession(ctx, deps, row.user, false, safeNext(row.next, prefix), secure);
   });
 
-  const logout = async (ctx: Context) => {
+  const loggedOut = (ctx: Context) => page(ctx, 200, 'Logged out', `<p>You are logged out of hubapps. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+  const sessionOf = (ctx: Context) => {
     const cookie = ctx.cookies.get(SESSION_COOKIE);
-    if (cookie) deps.authStore.deleteSession(cookie);
-    clearCookie(ctx, SESSION_COOKIE, { path: prefix, secure });
-    page(ctx, 200, 'Logged out', `<p>You are logged out of hubapps. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+    return cookie ? { cookie, session: deps.authStore.session(cookie) } : undefined;
   };
-  router.get('/logout', logout);
-  router.post('/logout', logout);
+
+  // A link (an image, a frame, another page's navigation) must not end a session: the page only offers the button.
+  router.get('/logout', async (ctx) => {
+    if (requestSource(ctx.req, prefix, origins) === 'foreign') return page(ctx, 403, 'Refused', '<p>Open the Log out page from the launcher.</p>');
+    const session = sessionOf(ctx)?.session;
+    if (!session) return loggedOut(ctx);
+    page(
+      ctx,
+      200,
+      'Log out',
+      `<p>Log this browser out of hubapps? Servers you opened stop letting this browser in within a minute.</p>
+<form method="post" action="${escapeHtml(prefix)}logout"><input type="hidden" name="_xsrf" value="${escapeHtml(session.xsrf)}"><button type="submit">Log out</button></form>`,
+    );
+  });
+
+  router.post('/logout', bodyParser({ enableTypes: ['form'], formLimit: '1kb' }), async (ctx) => {
+    const found = sessionOf(ctx);
+    if (found?.session) {
+      const body = ctx.request.body as Record<string, unknown> | undefined;
+      const given = ctx.get('x-xsrf-token') || (typeof body?._xsrf === 'string' ? body._xsrf : '');
+      if (!given || !sameSecret(given, found.session.xsrf)) {
+        return page(ctx, 403, 'Refused', `<p>This logout did not come from hubapps' own page. <a href="${escapeHtml(prefix)}logout">Log out here</a>.</p>`);
+      }
+      deps.authStore.deleteSession(found.cookie);
+    }
+    clearCookie(ctx, SESSION_COOKIE, { path: prefix, secure });
+    loggedOut(ctx);
+  });
   return router;
 }
 

@@ -48,19 +48,18 @@ function serverOfLabel(deps: ApiDeps, label: string): { user: string; name: stri
 }
 
 function answer(deps: ApiDeps, ctx: Context, user: string | undefined, name: string | undefined, row: ServerRow | undefined, next: string | undefined): void {
-  const visit = next === undefined ? undefined : startOnVisitUrl(deps, ctx, user, name, row, next);
+  const visit = next === undefined ? undefined : startOnVisitUrl(deps, ctx, user, name, row?.state, next);
   if (visit) {
     ctx.set('Cache-Control', 'no-store');
     return ctx.redirect(visit);
   }
   const launcher = deps.urls.launcherUrl();
-  // This page answers anyone (the launcher's cookie does not reach this path): the state, reason and log of a server are shown to its owner and admins in the launcher only.
-  const what = row ? 'This server is not running.' : 'There is no server at this address.';
+  // This page answers anyone (the launcher's cookie does not reach this path), so it says the same whether a server exists or not; its state, reason and log are in the launcher, for its owner and admins.
   ctx.status = 503;
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'text/html';
   ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Server not running</title></head><body style="font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
-<h1>Not running</h1><p>${what}</p>
+<h1>Not running</h1><p>There is no running server at this address.</p>
 <p><a href="${escapeHtml(launcher)}">Open the launcher</a> to see its state and start it.</p></body></html>`;
 }

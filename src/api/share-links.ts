@@ -4,7 +4,9 @@ import { badRequest, HubappsError, notFound } from '../errors.js';
 import { printable } from '../names.js';
 import { requestSource } from '../http/request-source.js';
 import type { ShareLinkRow } from '../model/share.js';
-import { namedServer, ownerOnly, sharingRefusal } from './access.js';
+import type { Account } from '../users/account.js';
+import { objectBody } from './body.js';
+import { namedServer, ownerOnly, sharingRefusal, shareCreator } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { whoOf } from './guards.js';
 import { escapeHtml } from '../http/html.js';
@@ -15,7 +17,7 @@ const MAX_AGE_S = 7 * 24 * 3600;
 const DEFAULT_AGE_S = 24 * 3600;
 
 /**
- * Share links: the owner mints a link good for `uses` redemptions until it expires; an
+ * Share links: the owner (alone; admins list and revoke) mints a link good for `uses` redemptions until it expires; an
  * allowed user who opens it while logged in, and presses the button on its page, gets a
  * share of the server (revocable like any other). Revoking the link stops further use.
  */
@@ -28,13 +30,13 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
 
   api.post('/users/:user/servers/:name/share-links', owner, json, async (ctx) => {
     const row = server(ctx);
+    const who = shareCreator(ctx, row);
     const refusal = sharingRefusal(deps, row);
     if (refusal) throw refusal;
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be {"uses": N, "expires_in": SECONDS}');
+    const body = objectBody(ctx.request.body ?? {}, ['uses', 'expires_in']);
     const uses = whole(body.uses, 'uses', 1, MAX_USES, 1);
     const ttl = whole(body.expires_in, 'expires_in', 60, MAX_AGE_S, DEFAULT_AGE_S);
-    const { code, link } = deps.shares.addLink(row, uses, ttl, whoOf(ctx).name);
+    const { code, link } = deps.shares.addLink(row, uses, ttl, who.name);
     ctx.status = 201;
     ctx.body = { ...presentLink(link), url: linkUrl(code) };
   });
@@ -81,11 +83,16 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
     const refusal = sharingRefusal(deps, row);
     if (refusal) return page(ctx, refusal.status, 'Not shareable', `<p>${escapeHtml(refusal.message)}</p>`);
     if (who.name !== row.user) {
+      let account: Account;
       try {
-        await deps.users.check(who.name);
+        account = await deps.users.check(who.name);
       } catch (err) {
         if (err instanceof HubappsError && err.status < 500) return page(ctx, 403, 'Not allowed', `<p>${escapeHtml(err.message)}</p>`);
         throw err;
+      }
+      const app = deps.catalog().get(row.app);
+      if (!app || !deps.users.appAllowed(account, app)) {
+        return page(ctx, 403, 'Not allowed', `<p>The app of this server, ${escapeHtml(row.app)}, is limited to other groups (its allowed_groups), so it cannot be shared with you.</p>`);
       }
       if (!deps.shares.redeemLink(code, row, who.name)) return gone();
     }

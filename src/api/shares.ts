@@ -4,14 +4,17 @@ import { badRequest, HubappsError, notFound } from '../errors.js';
 import { checkUserName, printable } from '../names.js';
 import type { ShareKind, ShareWithServer } from '../model/share.js';
 import { groupExists } from '../users/groups.js';
-import { namedServer, ownerOnly, sharingRefusal } from './access.js';
+import type { Account } from '../users/account.js';
+import type { CatalogApp } from '../catalog/types.js';
+import { namedServer, ownerOnly, sharingRefusal, shareCreator } from './access.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, whoOf } from './guards.js';
 
 /**
- * Shares of one server with named users or Unix groups: the owner (or an admin) lists,
- * adds and revokes them; recipients list what is shared with them; admins list all. Only
- * on per-server origins, and only while sharing is on for the host and the server's app.
+ * Shares of one server with named users or Unix groups: the owner adds them; the owner or
+ * an admin lists and revokes them; recipients list what is shared with them; admins list
+ * all. Only on per-server origins, and only while sharing is on for the host and the
+ * server's app.
  */
 export function shareRoutes(deps: ApiDeps): Router {
   const router = new Router();
@@ -27,11 +30,11 @@ export function shareRoutes(deps: ApiDeps): Router {
 
   router.post('/users/:user/servers/:name/shares', owner, json, async (ctx) => {
     const row = server(ctx);
+    const who = shareCreator(ctx, row);
     const refusal = sharingRefusal(deps, row);
     if (refusal) throw refusal;
     const { kind, subject } = parseShareBody(ctx.request.body);
-    await checkRecipient(deps, kind, subject, row.user);
-    const who = whoOf(ctx);
+    await checkRecipient(deps, kind, subject, row.user, deps.catalog().get(row.app));
     const share = deps.shares.add(row, kind, subject, who.name);
     ctx.status = 201;
     ctx.body = presentShare({ ...share, owner: row.user, server: row.name, state: row.state, app: row.app });
@@ -47,14 +50,18 @@ export function shareRoutes(deps: ApiDeps): Router {
 
   router.get('/users/:user/shared-with-me', owner, async (ctx) => {
     const user = ctx.params.user!;
-    let groups: string[] = [];
+    let account: Account | undefined;
     try {
-      groups = (await deps.users.check(user)).groups;
+      account = await deps.users.check(user);
     } catch (err) {
       if (!(err instanceof HubappsError) || err.status >= 500) throw err;
     }
-    // A share that cannot be used right now (sharing off, path layout) is not offered.
-    const shares = groups.length === 0 ? [] : deps.shares.reaching(user, groups).filter((s) => s.owner !== user && sharingRefusal(deps, { app: s.app, user: s.owner, name: s.server }) === null);
+    // A share that cannot be used right now (sharing off, path layout, an app closed to this user) is not offered.
+    const usable = (s: ShareWithServer, a: Account) => {
+      const app = deps.catalog().get(s.app);
+      return s.owner !== user && app !== undefined && deps.users.appAllowed(a, app) && sharingRefusal(deps, { app: s.app, user: s.owner, name: s.server }) === null;
+    };
+    const shares = account === undefined ? [] : deps.shares.reaching(user, account.groups).filter((s) => usable(s, account));
     ctx.body = { shares: shares.map((s) => ({ ...presentShare(s), url: deps.urls.serverLink(s.owner, s.server) })) };
   });
 
@@ -77,19 +84,27 @@ export function parseShareBody(body: unknown): { kind: ShareKind; subject: strin
   return { kind, subject };
 }
 
-/** A user recipient must be someone else who passes the user policy (allowed group, no system account); a group must exist. */
-export async function checkRecipient(deps: Pick<ApiDeps, 'users'>, kind: ShareKind, subject: string, owner: string): Promise<void> {
+/**
+ * A user recipient must be someone else who passes the user policy (allowed group, no
+ * system account) and may use the server's app (`app`, when it is in the catalog); a group
+ * must exist, and its members are held to the app's rule when they visit (access.ts).
+ */
+export async function checkRecipient(deps: Pick<ApiDeps, 'users'>, kind: ShareKind, subject: string, owner: string, app?: CatalogApp): Promise<void> {
   if (kind === 'group') {
     if (!(await groupExists(subject))) throw badRequest('unknown_group', `no Unix group '${printable(subject)}' on this host (getent group)`);
     return;
   }
   checkUserName(subject);
   if (subject === owner) throw badRequest('share_with_self', `${owner} owns this server already`);
+  let account: Account;
   try {
-    await deps.users.check(subject);
+    account = await deps.users.check(subject);
   } catch (err) {
     if (err instanceof HubappsError && err.status < 500) throw new HubappsError('recipient_not_allowed', 400, `cannot share with ${subject}: ${err.message}`);
     throw err;
+  }
+  if (app && !deps.users.appAllowed(account, app)) {
+    throw new HubappsError('recipient_not_allowed', 400, `cannot share with ${subject}: app '${app.name}' is limited to other groups (allowed_groups)`);
   }
 }
 

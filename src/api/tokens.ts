@@ -5,7 +5,7 @@ import type { Identity } from '../auth/identity.js';
 import { HubappsError, badRequest, notFound } from '../errors.js';
 import { checkUserName } from '../names.js';
 import type { TokenRow } from '../model/auth.js';
-import { requireJson } from './body.js';
+import { objectBody, requireJson } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, signedIn, whoOf } from './guards.js';
 
@@ -37,7 +37,9 @@ export function tokenRoutes(deps: ApiDeps): Router {
   };
 
   router.post('/users/:user/tokens', gate(false), json, async (ctx) => {
-    const body = objectBody(ctx.request.body);
+    const body = objectBody(ctx.request.body, ['note', 'expires_in']);
+    // Stored tokens must belong to someone who may use hubapps; the admin_token could otherwise mint them for root.
+    await deps.users.check(ctx.params.user!);
     const note = optionalString(body.note, 'note', 200) ?? '';
     const expiresIn = optionalSeconds(body.expires_in, 'expires_in', MAX_TOKEN_AGE_S);
     const { token, row } = deps.authStore.createToken(ctx.params.user!, note, expiresIn, deps.config.limits.tokens_per_user);
@@ -59,7 +61,7 @@ export function tokenRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/users/:user/login-links', gate(true), json, async (ctx) => {
-    const body = objectBody(ctx.request.body);
+    const body = objectBody(ctx.request.body, ['expires_in', 'next']);
     const ttl = optionalSeconds(body.expires_in, 'expires_in', MAX_LINK_AGE_S) ?? 120;
     const next = safeNext(body.next, deps.urls.servicePrefix());
     const user = ctx.params.user!;
@@ -86,11 +88,6 @@ function mayHandleCredentials(who: Identity, user: string, adminAccess: boolean)
 
 function presentToken(row: TokenRow) {
   return { id: row.id, user: row.user, note: row.note, prefix: row.prefix, created: row.created_at, expires_at: row.expires_at, last_used: row.last_used };
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be a JSON object');
-  return body as Record<string, unknown>;
 }
 
 function optionalString(v: unknown, key: string, max: number): string | undefined {

@@ -5,8 +5,11 @@ import type { AuthStore } from '../store/auth.js';
 import type { AdminPolicy } from './admins.js';
 import type { Urls } from '../config/urls.js';
 import type { HubClient } from './hub-client.js';
+import type { UserChecker } from '../users/account.js';
 import { bearer, sameSecret, type Identity } from './identity.js';
 import { requestSource, under } from '../http/request-source.js';
+import { clientAddress } from '../http/client-address.js';
+import { cookieValues } from '../http/cookies.js';
 
 export const SESSION_COOKIE = 'hubapps-session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -22,40 +25,63 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export class Authenticator {
   private readonly origins: ReadonlySet<string>;
+  private readonly trusted: ReadonlySet<string>;
 
   /** @param launcherPrefix where the launcher's pages live, e.g. /services/hubapps/ */
   constructor(
-    private readonly config: Pick<Config, 'admin_token' | 'public_url'>,
+    private readonly config: Pick<Config, 'admin_token' | 'public_url' | 'trusted_proxies'>,
     private readonly store: AuthStore,
     private readonly admins: AdminPolicy,
+    /** Tokens outlive a user's membership of the allowed group; each use asks again. */
+    private readonly users: Pick<UserChecker, 'check'>,
     private readonly hub: HubClient | undefined,
     private readonly launcherPrefix: string,
     /** In the host layout: tells pages on the apps domain, whose requests never carry the launcher's session. */
     private readonly urls?: Pick<Urls, 'isAppsOrigin'>,
   ) {
     this.origins = new Set([new URL(config.public_url).origin.toLowerCase()]);
+    this.trusted = new Set(config.trusted_proxies);
   }
 
-  /** Identity for a bare token (API header, or a proxy asking on a user's behalf). */
-  async fromToken(token: string | undefined): Promise<Identity | undefined> {
+  /**
+   * Identity for a bare token (API header, or a proxy asking on a user's behalf). A token
+   * of a user who may no longer use hubapps (left the allowed group, account gone) is
+   * refused with 403, as a login of theirs would be. `client` is whom the hub look-ups of
+   * unknown tokens are counted against (a client address, or a server's proxy).
+   */
+  async fromToken(token: string | undefined, client: string): Promise<Identity | undefined> {
     if (!token) return undefined;
     if (this.config.admin_token && sameSecret(token, this.config.admin_token)) return { name: 'admin', admin: true, via: 'admin_token' };
     const row = this.store.token(token);
-    if (row) return { name: row.user, admin: await this.admins.isAdmin(row.user), via: 'token' };
+    if (row) return this.member({ name: row.user, admin: await this.admins.isAdmin(row.user), via: 'token' });
     if (this.hub && !token.startsWith('ha_')) {
-      const user = await this.hub.userForToken(token);
-      if (user) return { name: user.name, admin: await this.admins.isAdmin(user.name, user.admin), via: 'hub_token' };
+      const user = await this.hub.userForToken(token, client);
+      if (user) return this.member({ name: user.name, admin: await this.admins.isAdmin(user.name, user.admin), via: 'hub_token' });
     }
     return undefined;
   }
 
+  private async member(who: Identity): Promise<Identity> {
+    try {
+      await this.users.check(who.name);
+    } catch (err) {
+      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', 403, `${who.name} may not use hubapps: ${err.message}`);
+      throw err;
+    }
+    return who;
+  }
+
   async identify(ctx: Context): Promise<Identity | undefined> {
     const header = ctx.get('authorization');
-    if (header) return this.fromToken(bearer(header));
+    if (header) return this.fromToken(bearer(header), clientAddress(ctx.req, this.trusted));
     // A page on an app's host is same-site with the hub when both share a registrable domain,
     // so the browser may attach the launcher's Lax cookie: such a request acts for nobody.
     if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
-    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    const cookies = cookieValues(ctx.get('cookie'), SESSION_COOKIE);
+    if (cookies.length > 1) {
+      throw new HubappsError('bad_request', 400, `this browser sends ${cookies.length} ${SESSION_COOKIE} cookies, so another site set one of them; clear this site's cookies in the browser and log in again`);
+    }
+    const cookie = cookies[0];
     const session = cookie ? this.store.session(cookie) : undefined;
     if (!session) return undefined;
     return { name: session.user, admin: session.admin === 1, via: 'session', session };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HubappsError } from '../errors.js';
-import type { RateLimit } from '../limits/rate.js';
+import type { ClientRateLimit } from '../limits/rate.js';
 import { ExpiringCache } from '../users/cache.js';
 
 /** What JupyterHub's /user answers about a token's owner (the fields hubapps uses). */
@@ -49,7 +49,7 @@ export class HubClient {
     private readonly serviceToken: string,
     cacheSeconds: number,
     private readonly service: string,
-    private readonly lookups?: RateLimit,
+    private readonly lookups?: ClientRateLimit,
   ) {
     this.tokens = new ExpiringCache(cacheSeconds * 1000, MAX_CACHED_TOKENS);
     // Refusals are remembered for at least a minute: a client that repeats a bad token costs nothing.
@@ -59,14 +59,14 @@ export class HubClient {
   /**
    * The owner of a JupyterHub token, or undefined when the hub does not know it or the
    * token does not grant access to this service. Throws 429 when too many new tokens
-   * arrive at once (they would each cost a hub request).
+   * arrive at once from `client` or from everyone (they would each cost a hub request).
    */
-  async userForToken(token: string): Promise<HubUser | undefined> {
+  async userForToken(token: string, client: string): Promise<HubUser | undefined> {
     const key = hashKey(token);
     const cached = this.tokens.get(key);
     if (cached !== undefined) return cached ?? undefined;
     if (this.unknown.get(key)) return undefined;
-    this.lookups?.take();
+    this.lookups?.take(client);
     const res = await this.call('GET', '/user', token);
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();

@@ -121,7 +121,15 @@ export const configSchema = z.strictObject({
     .describe('Login through JupyterHub: hubapps is a JupyterHub service and OAuth client.'),
   admin_users: z.array(z.string()).default([]).describe('Users who are hubapps admins, besides JupyterHub admins.'),
   admin_groups: z.array(z.string()).default([]).describe('Members of these Unix groups are hubapps admins.'),
+  trusted_proxies: z
+    .array(z.string().min(1))
+    .default(['127.0.0.1', '::1'])
+    .describe('Addresses of the proxies in front of the service (configurable-http-proxy, nginx) whose X-Forwarded-For is believed when the per-client limits look for the client\'s address; a request from any other peer is counted under that peer.'),
   admin_access: z.boolean().default(false).describe('May admins open other users\' servers? (They can always list and stop them.)'),
+  sharing_same_site: z
+    .boolean()
+    .default(false)
+    .describe('Allow sharing although the hub and apps_domain share a registrable domain (hub.example.org with apps.example.org): a shared app\'s pages are then same-site with the hub and can toss cookies onto it. false (the default) refuses sharing there; give the apps their own registrable domain instead (docs/security.md, "Sharing a server").'),
   sharing: z.boolean().default(true).describe('May owners share a running server with other allowed users or Unix groups (docs/launcher.md, "Sharing")? Works only with apps_domain set: on the shared path layout sharing is always refused. false turns it off host-wide; existing shares stop working at once.'),
   session_revalidate: z.number().int().min(1).max(3600).default(60).describe('Seconds a server\'s proxy trusts a browser\'s access before asking the service again: logout, leaving the allowed group or a revoked share end access (and the visitor\'s open WebSockets) within this time.'),
   app_framing: z
@@ -159,13 +167,25 @@ export const configSchema = z.strictObject({
         .int()
         .min(1)
         .default(300)
-        .describe('Unauthenticated /login requests accepted per minute, for everyone together; more get 429 (each one asks JupyterHub and writes a login state).'),
+        .describe('Unauthenticated /login requests accepted per minute from one client address (trusted_proxies says how it is found); more get 429 (each one asks JupyterHub and writes a login state).'),
+      logins_per_minute_total: z
+        .number()
+        .int()
+        .min(1)
+        .default(3000)
+        .describe('Unauthenticated /login requests accepted per minute from all clients together: a backstop far above one client\'s share.'),
       unknown_tokens_per_minute: z
         .number()
         .int()
         .min(1)
         .default(300)
-        .describe('Tokens unknown to hubapps that may be checked with JupyterHub per minute, for everyone together; more get 429, so random tokens cannot flood the hub.'),
+        .describe('Tokens unknown to hubapps that one client address (or one server\'s proxy) may have checked with JupyterHub per minute; more get 429, so random tokens cannot flood the hub.'),
+      unknown_tokens_per_minute_total: z
+        .number()
+        .int()
+        .min(1)
+        .default(3000)
+        .describe('Tokens unknown to hubapps checked with JupyterHub per minute from all clients together: a backstop far above one client\'s share.'),
     })
     .prefault({})
     .describe('Refuse starts beyond these numbers, with a message saying which limit was hit. Per-app limits are max_servers in the app file.'),

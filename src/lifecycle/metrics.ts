@@ -13,6 +13,8 @@ export class Metrics {
   readonly reconcileDuration: client.Histogram;
   readonly routeFixes: client.Counter<'action'>;
   readonly culls: client.Counter<'reason'>;
+  /** Every refusal at the authorize page, also those the audit trail records only once a minute. */
+  readonly accessRefusals: client.Counter<'reason'>;
 
   constructor(store: ServerStore) {
     const registers = [this.registry];
@@ -33,6 +35,12 @@ export class Metrics {
     });
     this.routeFixes = new client.Counter({ name: 'hubapps_route_fixes_total', help: 'CHP routes reconcile added or removed', labelNames: ['action'], registers });
     this.culls = new client.Counter({ name: 'hubapps_culls_total', help: 'Servers stopped by the culler', labelNames: ['reason'], registers });
+    this.accessRefusals = new client.Counter({
+      name: 'hubapps_access_refusals_total',
+      help: 'Browsers refused at the authorize page, by reason (the audit trail keeps one row per user, server and reason a minute)',
+      labelNames: ['reason'],
+      registers,
+    });
     new client.Gauge({
       name: 'hubapps_servers',
       help: 'Servers by state and app',

@@ -22,8 +22,9 @@ import { GRANT_NONCE_COOKIE, GRANT_PATH } from '../protocol/wire.js';
 import { takeTokenParam } from './url-path.js';
 import { wantsHtml } from './pages.js';
 import { log } from './log.js';
+import { dropHubappsHeaders } from './headers.js';
 
-/** Who is visiting, for the app: set from the proxy's session, removed from every incoming request. */
+/** Who is visiting, for the app: set from the proxy's session; every X-Hubapps-* a client sends is removed, however spelled. */
 export const USER_HEADER = 'x-hubapps-user';
 
 export type Decision =
@@ -34,7 +35,13 @@ export type Decision =
 
 /** Sessions live in memory only; a restarted proxy sends the browser through authorize again. */
 const SESSION_TTL_MS = 12 * 3600 * 1000;
-const MAX_SESSIONS = 1000;
+/**
+ * One user's browsers, tabs and repeated grants: a new session beyond this pushes out that
+ * user's own oldest, so one visitor looping through authorize cannot evict anyone else.
+ */
+const MAX_SESSIONS_PER_USER = 20;
+/** A backstop for the whole table, far above what the owner and the visitors of one server hold. */
+const MAX_SESSIONS = 10_000;
 /** A grant cookie outlives the round trip through authorize (and a login on the way) by a margin. */
 const GRANT_COOKIE_MAX_AGE_S = 600;
 const ALLOWED: Decision = { ok: true };
@@ -73,6 +80,8 @@ export class Access {
   /** The grant cookie: set before authorize, brought back to the grant endpoint. */
   readonly grantCookieName: string;
   private readonly sessions = new Map<string, Session>();
+  /** Each user's session cookie values, oldest first. */
+  private readonly byUser = new Map<string, Set<string>>();
   private readonly cookieAttributes: string;
   private readonly grantCookieAttributes: string;
   private readonly authorizeUrl: string;
@@ -107,7 +116,7 @@ export class Access {
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
     if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
-    delete req.headers[USER_HEADER];
+    dropHubappsHeaders(req.headers);
     const cookie = req.headers.cookie;
     let stale: string | null = null;
     if (cookie !== undefined && cookie.includes(this.cookieName)) {
@@ -135,10 +144,15 @@ export class Access {
 
   /** A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant ends here. */
   sessionCookie(launcherSession: string, user: string): string {
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    let own = this.byUser.get(user);
+    if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER) this.end(own.values().next().value!);
+    if (this.sessions.size >= MAX_SESSIONS) this.end(this.sessions.keys().next().value!);
     const value = randomBytes(32).toString('base64url');
     const now = Date.now();
     this.sessions.set(value, { until: now + SESSION_TTL_MS, user, launcherSession, checkedAt: now });
+    own = this.byUser.get(user);
+    if (own === undefined) this.byUser.set(user, (own = new Set()));
+    own.add(value);
     return `${this.cookieName}=${value}${this.cookieAttributes}`;
   }
 
@@ -203,7 +217,7 @@ export class Access {
   /** The session may no longer be used: forget it and close its WebSockets. */
   private end(value: string): void {
     const user = this.sessions.get(value)?.user;
-    this.sessions.delete(value);
+    this.forget(value);
     const set = this.sockets.get(value);
     if (!set) return;
     this.sockets.delete(value);
@@ -242,8 +256,17 @@ export class Access {
     const session = this.sessions.get(value);
     if (session === undefined) return undefined;
     if (session.until > Date.now()) return session;
-    this.sessions.delete(value);
+    this.forget(value);
     return undefined;
+  }
+
+  private forget(value: string): void {
+    const session = this.sessions.get(value);
+    if (session === undefined) return;
+    this.sessions.delete(value);
+    const own = this.byUser.get(session.user);
+    own?.delete(value);
+    if (own?.size === 0) this.byUser.delete(session.user);
   }
 }
 

@@ -15,3 +15,26 @@ export function staysOnHost(setCookie: string, host: string): boolean {
   }
   return true;
 }
+
+/**
+ * One Set-Cookie value with every Path attribute replaced by exactly one, `confine(path)` of
+ * the last (browsers use the last Path, so rewriting only the first would leave
+ * `Path=/apps/alice/lab/; Path=/` wide open). A cookie without a Path keeps its default
+ * path, which is below the request's own and so already inside the server.
+ */
+export function withOnePath(setCookie: string, confine: (path: string) => string): string {
+  const [pair, ...attrs] = setCookie.split(';');
+  const isPath = (attr: string) => /^\s*path\s*(=|$)/i.test(attr);
+  const last = attrs.findLastIndex(isPath);
+  if (last < 0) return setCookie;
+  const out = [pair];
+  attrs.forEach((attr, i) => {
+    if (i === last) {
+      const eq = attr.indexOf('=');
+      out.push(eq < 0 ? ` Path=${confine('')}` : `${attr.slice(0, eq)}=${confine(attr.slice(eq + 1).trim())}`);
+    } else if (!isPath(attr)) {
+      out.push(attr);
+    }
+  });
+  return out.join(';');
+}

@@ -9,12 +9,28 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FramingPolicy } from '../protocol/wire.js';
 import type { PrefixRewriter } from './rewrite.js';
+import { withOnePath } from './cookie-scope.js';
 
 const CLIENT_FORWARDING = /^(x-forwarded-|x-real-ip$|forwarded$)/;
+const HUBAPPS_OWNED = /^x-hubapps-/;
 
-/** Replace every forwarding header with the proxy's own view: the peer it saw, the public scheme and host. */
+/**
+ * A header name as apps read it: WSGI, CGI, PHP and Rack turn `-` into `_` and fold case,
+ * so `X_Hubapps_User` reaches them as the same variable as `X-Hubapps-User` (and both
+ * values joined). Node keeps `_` in names, so every check on a name it owns compares this form.
+ */
+export function normalHeaderName(name: string): string {
+  return name.toLowerCase().replaceAll('_', '-');
+}
+
+/** Remove every header that names itself after one of the proxy's own (X-Hubapps-*), in any spelling. */
+export function dropHubappsHeaders(h: IncomingHttpHeaders): void {
+  for (const name of Object.keys(h)) if (HUBAPPS_OWNED.test(normalHeaderName(name))) delete h[name];
+}
+
+/** Replace every forwarding header, in any spelling, with the proxy's own view: the peer it saw, the public scheme and host. */
 export function setForwardedHeaders(h: IncomingHttpHeaders, peer: string, proto: string, publicHost: string | null): void {
-  for (const name of Object.keys(h)) if (CLIENT_FORWARDING.test(name)) delete h[name];
+  for (const name of Object.keys(h)) if (CLIENT_FORWARDING.test(normalHeaderName(name))) delete h[name];
   h['x-forwarded-for'] = peer;
   h['x-forwarded-proto'] = proto;
   if (publicHost !== null) h['x-forwarded-host'] = publicHost;
@@ -54,6 +70,6 @@ export class ResponseHeaders {
   /** A cookie path outside the prefix (apps that see the full path may still say Path=/) becomes the prefix. */
   private confineCookie(value: string): string {
     if (this.rewriter !== null) return this.rewriter.setCookie(value);
-    return value.replace(/(;\s*path=)([^;]*)/i, (match, attr: string, path: string) => (path.trim().startsWith(this.prefix) ? match : attr + this.prefix));
+    return withOnePath(value, (path) => (path.startsWith(this.prefix) ? path : this.prefix));
   }
 }

@@ -5,6 +5,8 @@
  * prefix (apps that honour X-Forwarded-Prefix) are left alone.
  */
 
+import { withOnePath } from './cookie-scope.js';
+
 export class PrefixRewriter {
   /** The prefix without its trailing slash, e.g. /apps/alice/rstudio */
   private readonly base: string;
@@ -35,12 +37,9 @@ export class PrefixRewriter {
     return this.underPrefix(url.pathname + url.search + url.hash);
   }
 
-  /** One Set-Cookie header value with its Path attribute moved under the prefix. */
+  /** One Set-Cookie header value with exactly one Path, under the prefix; a path browsers would ignore (not absolute) becomes the prefix. */
   setCookie(value: string): string {
-    return value.replace(/(;\s*path=)([^;]*)/i, (match, attr: string, path: string) => {
-      const p = path.trim();
-      return p.startsWith('/') ? attr + this.underPrefix(p) : match;
-    });
+    return withOnePath(value, (path) => (path.startsWith('/') ? this.underPrefix(path) : this.prefix));
   }
 
   private underPrefix(path: string): string {

@@ -7,10 +7,10 @@ const AUTOSTARTED = 'hubapps-autostarted';
 
 /**
  * Start-on-visit: the service sends a browser that asked for a stopped server here with
- * ?start=NAME&user=USER&app=APP&next=PATH. A running server is entered at once; a
- * stopped one is only offered, never started without a click here: a link from anywhere
- * (another user's page included) can bring the browser to this address.
- * Returns true when the URL asked for such a visit.
+ * ?start=NAME&user=USER&next=PATH, the same for every server, existing or not (it knows
+ * nobody). A running server is entered at once; a stopped one is only offered, never
+ * started without a click here: a link from anywhere (another user's page included) can
+ * bring the browser to this address. Returns true when the URL asked for such a visit.
  */
 export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolean {
   const q = new URLSearchParams(location.search);
@@ -18,15 +18,23 @@ export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolea
   if (!name) return false;
   // Reloading the launcher must not start the server again.
   history.replaceState(null, '', `${PREFIX}${location.hash}`);
-  const user = q.get('user') ?? me.name;
-  const app = apps.find((a) => a.name === q.get('app'));
-  if (!app) {
-    showError(`The app of ${user}/${name} is not in the catalog any more; pick another app below.`);
-    return true;
-  }
-  const spec: StartSpec = { user, name, app: app.name, title: app.title, enter: true, next: q.get('next') ?? undefined };
-  void followOrOffer(spec, me, progress);
+  void visit(q.get('user') ?? me.name, name, q.get('next') ?? undefined, me, apps, progress);
   return true;
+}
+
+/** The server as the API shows it to this user (its owner or an admin); a server never started is taken to be named after its app. */
+async function visit(user: string, name: string, next: string | undefined, me: Me, apps: App[], progress: ProgressView): Promise<void> {
+  let server: Server | undefined;
+  try {
+    server = await api<Server>('GET', serverPath(user, name));
+  } catch (err) {
+    if (!(err instanceof ApiError && (err.status === 404 || err.status === 403))) return showError(err instanceof ApiError ? err.message : String(err));
+    // Another user's server that the API does not show this user: its app (and whether it exists) stays unknown here.
+    if (err.status === 403) return offer({ user, name, app: '', title: '', enter: false, next }, me, progress);
+  }
+  const app = apps.find((a) => a.name === (server?.app ?? name));
+  if (!app) return showError(`There is no app for ${user}/${name} in the catalog; pick an app below.`);
+  followOrOffer({ user, name, app: app.name, title: app.title, enter: true, next }, server, me, progress);
 }
 
 /**
@@ -54,13 +62,7 @@ async function startOrFollow(spec: StartSpec, progress: ProgressView): Promise<v
 }
 
 /** Enter a running server; otherwise ask. */
-async function followOrOffer(spec: StartSpec, me: Me, progress: ProgressView): Promise<void> {
-  let server: Server | undefined;
-  try {
-    server = await api<Server>('GET', serverPath(spec.user, spec.name));
-  } catch (err) {
-    if (!(err instanceof ApiError && (err.status === 404 || err.status === 403))) return showError(err instanceof ApiError ? err.message : String(err));
-  }
+function followOrOffer(spec: StartSpec, server: Server | undefined, me: Me, progress: ProgressView): void {
   if (server?.state === 'running' && (spec.user === me.name || me.admin_access)) return location.assign(spec.next?.startsWith(server.url) ? spec.next : server.url);
   if (server?.state === 'pending' || server?.state === 'starting') return progress.watch(spec, server);
   offer(spec, me, progress);
@@ -70,7 +72,8 @@ async function followOrOffer(spec: StartSpec, me: Me, progress: ProgressView): P
 function offer(spec: StartSpec, me: Me, progress: ProgressView): void {
   const panel = $('#visit');
   const own = spec.user === me.name;
-  const text = own ? `Your server ${spec.name} (${spec.title}) is not running.` : `The server ${spec.name} of ${spec.user} (${spec.title}) is not running.`;
+  const title = spec.title ? ` (${spec.title})` : '';
+  const text = own ? `Your server ${spec.name}${title} is not running.` : `The server ${spec.name} of ${spec.user}${title} is not running.`;
   const start = h('button', { type: 'button', class: 'primary', onclick: () => {
     panel.hidden = true;
     void progress.start({ ...spec, enter: own || me.admin_access });

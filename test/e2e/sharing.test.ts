@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.js';
-import { TEST_USERS } from '../system/harness.js';
+import { TEST_GROUP, TEST_USERS } from '../system/harness.js';
 import { apiFromPage, hubLogin, newContext, webSocketFromPage } from './browser.js';
 import { APPS_DOMAIN, HubStack } from './stack.js';
 import { useHubStack } from './hub-suite.js';
@@ -14,12 +14,13 @@ const REVALIDATE_S = 2;
 /**
  * Sharing with everything real: JupyterHub, both CHPs, hubapps with the sudo launcher, three
  * test Unix accounts in the allowed group and headless Chromium. Alice shares her server
- * with bob; bob uses it in his browser; carol cannot; alice revokes; and alice's app, open
- * in bob's browser, tries to act on bob's own server and on the launcher as bob.
+ * with bob; bob uses it in his browser; carol, an admin without admin_access, can neither
+ * get in nor share alice's server with herself; alice revokes; and alice's app, open in
+ * bob's browser, tries to act on bob's own server and on the launcher as bob.
  */
 describe('e2e: sharing a server with another user (real sudo, both CHPs, JupyterHub, Chromium, three users)', function () {
   this.timeout(60_000);
-  const stack = new HubStack({ hostLayout: true, config: { session_revalidate: REVALIDATE_S } });
+  const stack = new HubStack({ hostLayout: true, config: { session_revalidate: REVALIDATE_S, admin_users: [carol] } });
   let browser: Browser;
   let alicePage: Page;
   let bobCtx: BrowserContext;
@@ -108,6 +109,25 @@ describe('e2e: sharing a server with another user (real sudo, both CHPs, Jupyter
     assert.equal(res!.status(), 403);
     assert.equal(await page.$('#who'), null);
     assert.deepEqual((await context.cookies()).filter((c) => c.domain.endsWith(APPS_DOMAIN) && c.name.startsWith('__Host-hubapps-') && !c.name.includes('grant')), []);
+    await context.close();
+  });
+
+  it("gives carol, an admin without admin_access, no share, share link, login link or token of alice's server from her launcher page, and no way in", async () => {
+    const { context, page } = await loginToHubapps(carol);
+    const attempts: Array<[string, unknown]> = [
+      [`/users/${alice}/servers/echo/shares`, { user: carol }],
+      [`/users/${alice}/servers/echo/shares`, { group: TEST_GROUP }],
+      [`/users/${alice}/servers/echo/share-links`, {}],
+      [`/users/${alice}/login-links`, {}],
+      [`/users/${alice}/tokens`, {}],
+    ];
+    for (const [path, body] of attempts) {
+      const r = await apiFromPage(page, 'POST', path, body);
+      assert.equal(r.status, 403, `${path} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+    }
+    assert.deepEqual((await apiFromPage(page, 'GET', `/users/${alice}/servers/echo/shares`)).body.shares.map((s: { user?: string }) => s.user), [bob], 'carol lists the shares');
+    assert.equal((await page.goto(server(alice)))!.status(), 403);
+    assert.equal(await page.$('#who'), null);
     await context.close();
   });
 

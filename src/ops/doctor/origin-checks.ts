@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { ChpRouteTable } from '../../chp/chp-client.js';
 import { HubappsError } from '../../errors.js';
+import { sameSite } from '../../http/site.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
 
 /**
@@ -20,7 +21,17 @@ export async function checkOrigins(ctx: DoctorContext): Promise<CheckResult[]> {
       ),
     ];
   }
-  return [...(await checkAppsChp(ctx)), await checkWildcard(domain), checkScheme(domain, ctx.settings.apps_scheme)];
+  return [...(await checkAppsChp(ctx)), await checkWildcard(domain), checkScheme(domain, ctx.settings.apps_scheme), ...checkSameSite(ctx.settings, domain)];
+}
+
+/** Hub and apps under one registrable domain: a shared app's pages could toss cookies onto the hub, so the service refuses sharing unless told otherwise. */
+function checkSameSite(settings: NonNullable<DoctorContext['settings']>, domain: string): CheckResult[] {
+  const hub = new URL(settings.public_url).hostname;
+  if (!settings.sharing || !sameSite(hub, domain)) return [];
+  if (settings.sharing_same_site) {
+    return [warn(`the hub (${hub}) and the apps (${domain}) share a registrable domain and sharing_same_site is true: a shared app's pages can plant cookies on the hub; give the apps their own registrable domain`)];
+  }
+  return [warn(`the hub (${hub}) and the apps (${domain}) share a registrable domain: hubapps refuses sharing (a shared app's pages could plant cookies on the hub); give the apps their own registrable domain, or accept the risk with sharing_same_site: true`)];
 }
 
 async function checkAppsChp(ctx: DoctorContext): Promise<CheckResult[]> {

@@ -68,6 +68,14 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.match(location.searchParams.get('next')!, /^\/services\/hubapps\/authorize\?user=alice&server=lab&binding=[\w-]{43}&next=/);
   });
 
+  it('answers every browser without a session the same, whether the server exists or not: on to login', async () => {
+    for (const [user, server] of [['alice', 'lab'], ['alice', 'nope'], ['nobody', 'lab'], ['-bad', '..']]) {
+      const res = await service(`/services/hubapps/authorize?${new URLSearchParams({ user, server, binding: hashSecret(NONCE), next: '/' })}`, { headers: HTML });
+      assert.equal(res.status, 302, `${user}/${server}`);
+      assert.equal(new URL(res.headers.get('location')!, 'http://x').pathname, '/services/hubapps/login', `${user}/${server}`);
+    }
+  });
+
   it("gives the owner a 60 s single-use code bound to the server, stored only as a hash, at the proxy's grant endpoint", async () => {
     const res = await authorize(alice, 'alice');
     assert.equal(res.status, 302);
@@ -106,6 +114,20 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
       assert.match(await res.text(), /this server belongs to alice/);
     }
     assert.equal(db().prepare('SELECT COUNT(*) FROM codes').pluck().get(), before);
+  });
+
+  it('writes one audit row a minute per user, server and reason for repeated refusals, and counts every refusal in the metrics', async () => {
+    const metric = async () => {
+      const text = await (await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/metrics`, { headers: { authorization: `token ${stack.token}` } })).text();
+      return Number(/^hubapps_access_refusals_total\{reason="not_allowed"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const rows = (message: string) => db().prepare('SELECT COUNT(*) FROM events WHERE message = ?').pluck().get(message);
+    const counted = await metric();
+    for (let i = 0; i < 50; i++) assert.equal((await authorize(carol, 'bob')).status, 403);
+    assert.equal(rows('carol was refused access to bob/lab'), 1);
+    assert.equal(await metric(), counted + 50);
+    assert.equal((await authorize(alice, 'bob')).status, 403);
+    assert.equal(rows('alice was refused access to bob/lab'), 1, 'another user is recorded on their own');
   });
 
   for (const next of ['https://elsewhere.example/', '//elsewhere.example/', '/apps/bob/lab/', '/services/hubapps/api/users']) {
@@ -233,7 +255,8 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     it('answers 403 once the session is logged out', async () => {
       const second = await session('alice');
       assert.equal((await check(row('alice'), hashOf(second))).status, 200);
-      await service('/services/hubapps/logout', { headers: { cookie: second } });
+      const { xsrf } = JSON.parse(await (await service('/services/hubapps/api/user', { headers: { cookie: second } })).text()) as { xsrf: string };
+      assert.equal((await service('/services/hubapps/logout', { method: 'POST', headers: { cookie: second, 'x-xsrf-token': xsrf } })).status, 200);
       assert.equal((await check(row('alice'), hashOf(second))).status, 403);
     });
   });

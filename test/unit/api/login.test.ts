@@ -154,3 +154,36 @@ describe('api: login through JupyterHub OAuth', function () {
     }
   });
 });
+
+describe('api: the OAuth state cookie of a hub served over https', function () {
+  this.timeout(30000);
+  let stack: LocalStack;
+  let hub: FakeHub;
+
+  before(async () => {
+    hub = await startFakeHub();
+    const secretVar = `HUBAPPS_T_HUB_HTTPS_${process.pid}`;
+    process.env[secretVar] = randomBytes(18).toString('base64url');
+    stack = await startLocalStack({ apps: {}, config: { public_url: 'https://hub.example.org', jupyterhub: { api_url: `${hub.url}/hub/api`, api_token: `env:${secretVar}` } } });
+  });
+  after(async () => {
+    await stack?.stop();
+    await hub?.close();
+  });
+
+  it('is a __Host- cookie, so one tossed in by a sibling host (no prefix, or a second copy) completes no login', async () => {
+    const origin = stack.service.urls.serviceOrigin;
+    const res = await fetch(`${origin}/services/hubapps/login`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    const set = res.headers.get('set-cookie')!;
+    assert.match(set, /^__Host-hubapps-oauth-[\w-]{16}=1; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=600$/);
+    const name = set.slice(0, set.indexOf('='));
+    const state = new URL(res.headers.get('location')!).searchParams.get('state')!;
+    const callback = (cookie: string) => fetch(`${origin}/services/hubapps/oauth_callback?code=good-code&state=${encodeURIComponent(state)}`, { redirect: 'manual', headers: { cookie } });
+    assert.equal((await callback(`${name.slice('__Host-'.length)}=1`)).status, 400, 'a cookie without the prefix was trusted');
+    assert.equal((await callback(`${name}=1; ${name}=1`)).status, 400, 'two copies of the state cookie were trusted');
+    const own = await callback(`${name}=1`);
+    assert.equal(own.status, 302);
+    assert.match(own.headers.get('set-cookie') ?? '', /hubapps-session=/);
+  });
+});

@@ -213,7 +213,8 @@ describe('sharing on the shared path layout', function () {
   after(async () => stack?.stop());
 
   it('is refused with a message that names apps_domain, and nothing is stored', async () => {
-    const r = await stack.api('POST', '/users/alice/servers/lab/shares', { user: 'bob' });
+    const alice = { authorization: `token ${(await stack.api('POST', '/users/alice/tokens', {})).body.token}` };
+    const r = await stack.api('POST', '/users/alice/servers/lab/shares', { user: 'bob' }, alice);
     assert.equal(r.status, 409);
     assert.match(r.body.message, /per-server origins.*apps_domain/);
     const list = await stack.api('GET', '/users/alice/servers/lab/shares');
@@ -232,8 +233,9 @@ describe('sharing turned off host-wide (config sharing: false)', function () {
   after(async () => stack?.stop());
 
   it('refuses shares and share links, naming the config key, even on per-server origins', async () => {
+    const alice = { authorization: `token ${(await stack.api('POST', '/users/alice/tokens', {})).body.token}` };
     for (const path of ['shares', 'share-links']) {
-      const r = await stack.api('POST', `/users/alice/servers/lab/${path}`, path === 'shares' ? { user: 'bob' } : {});
+      const r = await stack.api('POST', `/users/alice/servers/lab/${path}`, path === 'shares' ? { user: 'bob' } : {}, alice);
       assert.equal(r.status, 403, path);
       assert.match(r.body.message, /sharing is turned off on this host \(config key sharing\)/);
     }

@@ -99,13 +99,44 @@ describe('api: API tokens, login links and sessions', function () {
     assert.equal(fromApp.status, 403, "another user's app page created a token, even with the XSRF token");
   });
 
-  it('ends the session at logout', async () => {
+  it('ends the session only by a POST with its XSRF token: GET /logout shows a button, a link or a foreign form logs nobody out', async () => {
     const link = await stack.api('POST', '/users/alice/login-links', {});
     const first = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
     const session = first.headers.get('set-cookie')!.split(';')[0]!;
-    await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/logout`, { headers: { cookie: session } });
-    const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } });
-    assert.equal(me.status, 401);
+    const logout = `${stack.service.urls.serviceOrigin}/services/hubapps/logout`;
+    const alive = async () => (await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } })).status === 200;
+    const nav = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', cookie: session };
+
+    const pageAnswer = await httpFetch(logout, { headers: nav });
+    assert.equal(pageAnswer.status, 200);
+    const html = await pageAnswer.text();
+    assert.match(html, /<form method="post" action="\/services\/hubapps\/logout">.*<button type="submit">Log out<\/button>/s);
+    const xsrf = /name="_xsrf" value="([^"]+)"/.exec(html)![1]!;
+    assert.equal(await alive(), true, 'GET /logout ended the session');
+    assert.equal((await httpFetch(logout, { headers: { cookie: session, accept: 'image/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', 'sec-fetch-site': 'same-origin', referer: 'http://127.0.0.1/apps/bob/lab/' } })).status, 403);
+
+    const form = { ...nav, 'content-type': 'application/x-www-form-urlencoded' };
+    assert.equal((await httpFetch(logout, { method: 'POST', headers: form, body: '' })).status, 403);
+    assert.equal((await httpFetch(logout, { method: 'POST', headers: form, body: '_xsrf=wrong' })).status, 403);
+    assert.equal(await alive(), true, 'a POST without the XSRF token ended the session');
+
+    const done = await httpFetch(logout, { method: 'POST', headers: form, body: `_xsrf=${encodeURIComponent(xsrf)}` });
+    assert.equal(done.status, 200);
+    assert.match(done.headers.get('set-cookie') ?? '', /hubapps-session=;/);
+    assert.equal(await alive(), false);
+  });
+
+  it('refuses a request that carries two hubapps-session cookies, as when another site tossed one in', async () => {
+    const mine = async () => {
+      const link = await stack.api('POST', '/users/alice/login-links', {});
+      return (await useLoginLink(stack.service.urls.serviceOrigin, link.body.url)).headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const [own, planted] = [await mine(), await mine()];
+    const me = (cookie: string) => fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie } });
+    assert.equal((await me(own)).status, 200);
+    const both = await me(`${planted}; ${own}`);
+    assert.equal(both.status, 400);
+    assert.match(((await both.json()) as { message: string }).message, /2 hubapps-session cookies/);
   });
 
   it('stores sessions only as hashes', async () => {

@@ -3,9 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from '../../../src/auth/authenticator.js';
 import { AdminPolicy } from '../../../src/auth/admins.js';
+import { LocalUserPolicy } from '../../../src/users/policy.js';
 import { HubClient, grantsService, hubServiceName } from '../../../src/auth/hub-client.js';
 import { HubappsError } from '../../../src/errors.js';
-import { RateLimit } from '../../../src/limits/rate.js';
+import { ClientRateLimit } from '../../../src/limits/rate.js';
 import { AuthStore } from '../../../src/store/auth.js';
 import { openDb } from '../../../src/store/db.js';
 import { LocalUserDirectory } from '../../../src/users/local.js';
@@ -42,18 +43,18 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
   });
   after(() => new Promise<void>((resolve) => hub.close(() => resolve())));
 
-  const client = (limit?: RateLimit) => new HubClient(url, 'service-token', 30, 'hubapps', limit);
+  const client = (limit?: ClientRateLimit) => new HubClient(url, 'service-token', 30, 'hubapps', limit);
 
   it('accepts a token scoped to this service, or to all services', async () => {
     const c = client();
-    assert.equal((await c.userForToken('for-hubapps'))?.name, 'alice');
-    assert.equal((await c.userForToken('all-services'))?.name, 'bob');
+    assert.equal((await c.userForToken('for-hubapps', '192.0.2.1'))?.name, 'alice');
+    assert.equal((await c.userForToken('all-services', '192.0.2.1'))?.name, 'bob');
   });
 
   it('refuses a token the hub knows but that does not grant access to hubapps (narrow, another service\'s, a look-alike name, no scopes at all)', async () => {
     const c = client();
     for (const token of ['read-only', 'for-other-service', 'lookalike', 'no-scopes-field']) {
-      assert.equal(await c.userForToken(token), undefined, token);
+      assert.equal(await c.userForToken(token, '192.0.2.1'), undefined, token);
     }
   });
 
@@ -61,9 +62,9 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
     const dir: TmpDir = await tmpDir('hubscope');
     try {
       const db = openDb(`${dir.path}/db.sqlite`);
-      const auth = new Authenticator({ admin_token: undefined, public_url: 'http://127.0.0.1:8000' }, new AuthStore(db), new AdminPolicy({ admin_users: [], admin_groups: [] }, new LocalUserDirectory()), client(), '/services/hubapps/');
-      assert.equal(await auth.fromToken('for-other-service'), undefined);
-      assert.equal((await auth.fromToken('for-hubapps'))?.via, 'hub_token');
+      const auth = new Authenticator({ admin_token: undefined, public_url: 'http://127.0.0.1:8000', trusted_proxies: ['127.0.0.1'] }, new AuthStore(db), new AdminPolicy({ admin_users: [], admin_groups: [] }, new LocalUserDirectory()), new LocalUserPolicy(), client(), '/services/hubapps/');
+      assert.equal(await auth.fromToken('for-other-service', '192.0.2.1'), undefined);
+      assert.equal((await auth.fromToken('for-hubapps', '192.0.2.1'))?.via, 'hub_token');
       db.close();
     } finally {
       await dir.remove();
@@ -73,18 +74,27 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
   it('asks the hub once per unknown token, and answers repeats from its cache', async () => {
     const c = client();
     const before = calls;
-    for (let i = 0; i < 5; i++) assert.equal(await c.userForToken('random-nobody-knows'), undefined);
-    for (let i = 0; i < 5; i++) assert.equal(await c.userForToken('read-only'), undefined);
+    for (let i = 0; i < 5; i++) assert.equal(await c.userForToken('random-nobody-knows', '192.0.2.1'), undefined);
+    for (let i = 0; i < 5; i++) assert.equal(await c.userForToken('read-only', '192.0.2.1'), undefined);
     assert.equal(calls - before, 2);
   });
 
   it('refuses with 429 once too many new tokens arrive, without asking the hub', async () => {
-    const c = client(new RateLimit(3, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute'));
-    for (let i = 0; i < 3; i++) await c.userForToken(`random-${i}`);
+    const c = client(new ClientRateLimit(3, 1000, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute', 'limits.unknown_tokens_per_minute_total'));
+    for (let i = 0; i < 3; i++) await c.userForToken(`random-${i}`, '192.0.2.1');
     const before = calls;
-    await assert.rejects(c.userForToken('random-4'), (err: unknown) => err instanceof HubappsError && err.status === 429 && /limits\.unknown_tokens_per_minute/.test(err.message));
+    await assert.rejects(c.userForToken('random-4', '192.0.2.1'), (err: unknown) => err instanceof HubappsError && err.status === 429 && /limits\.unknown_tokens_per_minute/.test(err.message));
     assert.equal(calls, before, 'the hub was asked anyway');
-    assert.equal((await c.userForToken('random-0')), undefined, 'a cached refusal costs no lookup');
+    assert.equal((await c.userForToken('random-0', '192.0.2.1')), undefined, 'a cached refusal costs no lookup');
+  });
+
+  it("keeps checking another client's new tokens while one client that sent too many is refused, up to the total for all", async () => {
+    const c = client(new ClientRateLimit(3, 5, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute', 'limits.unknown_tokens_per_minute_total'));
+    for (let i = 0; i < 3; i++) await c.userForToken(`flood-${i}`, '203.0.113.66');
+    await assert.rejects(c.userForToken('flood-3', '203.0.113.66'), /limits\.unknown_tokens_per_minute\b/);
+    assert.equal((await c.userForToken('for-hubapps', '192.0.2.10'))?.name, 'alice', "another client's real token was refused");
+    await c.userForToken('other-1', '192.0.2.11');
+    await assert.rejects(c.userForToken('other-2', '192.0.2.12'), /limits\.unknown_tokens_per_minute_total/);
   });
 
   it('reads the service name from the OAuth client id and matches scopes exactly', () => {

@@ -85,7 +85,7 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     const res = await stack.viaChp('/apps/alice/two/');
     assert.equal(res.status, 503);
     const text = await res.text();
-    assert.match(text, /This server is not running/);
+    assert.match(text, /There is no running server at this address/);
     assert.doesNotMatch(text, /alice|stopped|reason/i);
   });
 

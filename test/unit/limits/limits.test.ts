@@ -66,7 +66,7 @@ describe('limits one user cannot exceed', function () {
           },
         },
         config: {
-          limits: { streams_per_user: 2, logins_per_minute: 3 },
+          limits: { streams_per_user: 2, logins_per_minute: 3, logins_per_minute_total: 8 },
           log_max_bytes: budget,
           // No reconcile pass cuts the log during the test: the budget alone must hold.
           reconcile_interval: 3600,
@@ -106,7 +106,7 @@ describe('limits one user cannot exceed', function () {
       await stack.api('DELETE', '/users/alice/servers/s');
     });
 
-    it('rate-limits unauthenticated /login: past logins_per_minute it answers 429 without asking the hub or writing a state', async () => {
+    it('rate-limits unauthenticated /login per client: past logins_per_minute it answers 429 without asking the hub or writing a state', async () => {
       const login = () => fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/login`, { redirect: 'manual' });
       const answers: number[] = [];
       for (let i = 0; i < 3; i++) answers.push((await login()).status);
@@ -114,8 +114,20 @@ describe('limits one user cannot exceed', function () {
       const asked = hubAsked;
       const over = await login();
       assert.equal(over.status, 429);
-      assert.match(((await over.json()) as { message: string }).message, /limits\.logins_per_minute/);
+      assert.match(((await over.json()) as { message: string }).message, /limits\.logins_per_minute\b/);
       assert.equal(hubAsked, asked, 'the hub was asked for a refused login');
+    });
+
+    it("keeps logging in other clients (the address CHP forwards) while one client's flood is refused, up to the total for all", async () => {
+      const from = (client: string) => fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/login`, { redirect: 'manual', headers: { 'x-forwarded-for': client } });
+      for (let i = 0; i < 3; i++) assert.equal((await from('203.0.113.66')).status, 302);
+      assert.equal((await from('203.0.113.66')).status, 429);
+      assert.equal((await from('198.51.100.1, 203.0.113.66')).status, 429, 'a forged first hop made a fresh client');
+      assert.equal((await from('192.0.2.10')).status, 302, "another client's login was refused");
+      for (let i = 11; i < 14; i++) await from(`192.0.2.${i}`);
+      const total = await from('192.0.2.20');
+      assert.equal(total.status, 429);
+      assert.match(((await total.json()) as { message: string }).message, /limits\.logins_per_minute_total/);
     });
 
     it('keeps an app that floods its output within the log budget, with a line saying output was dropped', async () => {

@@ -71,7 +71,7 @@ if (process.env.WS_MODULE) {
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws, req) => {
     console.log('ws connection from origin ' + req.headers.origin);
-    ws.send(JSON.stringify({ url: req.url, origin: req.headers.origin ?? null, host: req.headers.host, cookie: req.headers.cookie ?? null }));
+    ws.send(JSON.stringify({ url: req.url, origin: req.headers.origin ?? null, host: req.headers.host, cookie: req.headers.cookie ?? null, headers: req.headers }));
     ws.on('message', (m) => ws.send('echo:' + m));
   });
 }

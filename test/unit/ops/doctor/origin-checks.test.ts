@@ -34,6 +34,16 @@ describe('hubapps doctor: the layout and per-server origins', function () {
     assert.match(results[0]!.what, /apps CHP .* accepts the token/);
   });
 
+  it('warns that sharing is refused when the hub and the apps share a registrable domain, and that it is risky when allowed', async () => {
+    const refused = await checkOrigins(context({ public_url: 'http://hub.x.localhost', apps_domain: 'apps.x.localhost', apps_scheme: 'http', apps_chp: appsChp() }));
+    assert.match(refused.at(-1)!.what, /share a registrable domain: hubapps refuses sharing/);
+    assert.equal(refused.at(-1)!.status, 'warn');
+    const allowed = await checkOrigins(context({ public_url: 'http://hub.x.localhost', apps_domain: 'apps.x.localhost', apps_scheme: 'http', apps_chp: appsChp(), sharing_same_site: true }));
+    assert.match(allowed.at(-1)!.what, /sharing_same_site is true/);
+    const apart = await checkOrigins(context({ apps_domain: 'apps.localhost', apps_scheme: 'http', apps_chp: appsChp() }));
+    assert.ok(apart.every((r) => !/registrable domain/.test(r.what)), JSON.stringify(apart));
+  });
+
   it('fails when the apps CHP refuses the token, or does not answer', async () => {
     const refused = await checkOrigins(context({ apps_domain: 'apps.localhost', apps_chp: { api_url: chp.apiUrl, auth_token: 'env:T_DOCTOR_WRONG' } }));
     assert.equal(refused[0]!.status, 'FAIL');
