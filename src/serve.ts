@@ -136,6 +136,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
       watcher.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      manager.close();
       db.close();
     },
   };

@@ -37,6 +37,8 @@ export class ChpRouteTable implements RouteTable {
   private readonly authToken: string;
   private readonly timeoutMs: number;
   private readonly name: string;
+  /** The reachability check under way, which concurrent callers share. */
+  private checking: Promise<void> | null = null;
 
   constructor(opts: ChpClientOptions) {
     this.name = opts.name ?? 'configurable-http-proxy';
@@ -64,7 +66,18 @@ export class ChpRouteTable implements RouteTable {
     await this.request('DELETE', clean, [204, 404]);
   }
 
+  /**
+   * Concurrent checks share one request: a burst of starts must not become a burst of calls
+   * to CHP, which under load then time out and refuse starts CHP could have routed. Each
+   * check that begins after the last one ended asks CHP again, so a CHP that just went away
+   * is noticed at once.
+   */
   async reachable(): Promise<void> {
+    this.checking ??= this.check().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  private async check(): Promise<void> {
     // CHP lists routes inactive since a given time; none has been inactive since the epoch,
     // so the answer is an empty object however many routes there are.
     const res = await this.request('GET', '', [200], undefined, '?inactive_since=1970-01-01T00:00:00.000Z');

@@ -21,6 +21,7 @@ const MAX_PORT_RETRIES = 3;
 export class ServerManager {
   /** Servers this process is starting or stopping right now: reconcile leaves them alone. */
   readonly busy = new Set<number>();
+  private closed = false;
 
   constructor(private readonly deps: LifecycleDeps) {
     deps.launcher.onExit((serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info));
@@ -147,8 +148,17 @@ export class ServerManager {
     return this.deps.store.transition(row.id, to, { from: ['stopping'], fields: { reason: reason ?? why }, message: reason ?? why }) ?? this.deps.store.byId(row.id)!;
   }
 
+  /**
+   * The service is shutting down: a proxy that ends from now on (the last ones stopped
+   * exit a moment after they stopped answering) is the next instance's to notice.
+   */
+  close(): void {
+    this.closed = true;
+  }
+
   /** A proxy this process started has ended: a running server ended on its own (app exit). */
   private async onProcessExit(serverId: number, info: ExitInfo): Promise<void> {
+    if (this.closed) return;
     const row = this.deps.store.byId(serverId);
     if (!row || row.state !== 'running') return;
     const failure = info.reason ?? (info.signal

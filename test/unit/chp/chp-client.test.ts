@@ -143,6 +143,26 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
   });
 });
 
+describe('ChpRouteTable under a burst of starts', () => {
+  it('lets concurrent reachable() calls share one request, and asks again for the next one', async () => {
+    let requests = 0;
+    const api = createServer((_req, res) => {
+      requests++;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 50);
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    try {
+      const table = new ChpRouteTable({ apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, authToken: TOKEN });
+      await Promise.all(Array.from({ length: 10 }, () => table.reachable()));
+      assert.equal(requests, 1);
+      await table.reachable();
+      assert.equal(requests, 2, 'a check after the last one ended asks CHP again');
+    } finally {
+      api.close();
+    }
+  });
+});
+
 describe('ChpRouteTable when configurable-http-proxy is not there or misbehaves', () => {
   it('reports nothing listening on the API port as chp_unreachable, naming the URL and chp.api_url', async () => {
     const apiUrl = `http://127.0.0.1:${await freePort()}`;
