@@ -1,5 +1,5 @@
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { TEST_USERS } from './harness-accounts.js';
 import { runOk } from './harness-exec.js';
 
@@ -27,18 +27,22 @@ export async function createServiceState(secrets: Record<string, string>): Promi
 }
 
 /**
- * What hubapps.tmpfiles provisions under /run/hubapps, next to a test's state directory:
- * the proxies' socket directory (root, the service's group, 3733) and the parent of the
- * apps' runtime directories (root, 1733). The service's config points there.
+ * What hubapps.tmpfiles provisions under /run/hubapps, in /run beside a test's state
+ * directory (named after it): the proxies' socket directory (root, the service's group,
+ * 3733) and the parent of the apps' runtime directories (root, 1733; doctor refuses one in
+ * /tmp). The service's config points there.
  */
 export function hostDirsFor(stateDir: string): { proxy_socket_dir: string; runtime_dir: string } {
-  return { proxy_socket_dir: join(`${stateDir}-host`, 'proxies'), runtime_dir: join(`${stateDir}-host`, 'users') };
+  const root = hostRoot(stateDir);
+  return { proxy_socket_dir: join(root, 'proxies'), runtime_dir: join(root, 'users') };
 }
+
+const hostRoot = (stateDir: string) => join('/run', `${basename(stateDir)}-host`);
 
 export async function createHostDirs(stateDir: string, serviceGid: number): Promise<void> {
   const dirs = hostDirsFor(stateDir);
-  await mkdir(`${stateDir}-host`, { mode: 0o755 });
-  await chmod(`${stateDir}-host`, 0o755);
+  await mkdir(hostRoot(stateDir), { mode: 0o755 });
+  await chmod(hostRoot(stateDir), 0o755);
   await mkdir(dirs.proxy_socket_dir);
   await chown(dirs.proxy_socket_dir, 0, serviceGid);
   await chmod(dirs.proxy_socket_dir, 0o3733);
@@ -49,5 +53,5 @@ export async function createHostDirs(stateDir: string, serviceGid: number): Prom
 /** The state directory and its host directories. */
 export async function removeServiceState(stateDir: string): Promise<void> {
   await rm(stateDir, { recursive: true, force: true });
-  await rm(`${stateDir}-host`, { recursive: true, force: true });
+  await rm(hostRoot(stateDir), { recursive: true, force: true });
 }
