@@ -11,7 +11,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
-import { proxyCommandLine, spawnCommand } from '../../../src/proxy/command-line.js';
+import { proxyArgs, proxyCommandLine, spawnCommand } from '../../../src/proxy/command-line.js';
 import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/protocol/wire.js';
 import { signCall } from '../../../src/protocol/challenge.js';
 
@@ -240,7 +240,7 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const port = opts.port ?? (await freePort());
   const spec = makeSpec(opts, port);
-  return runProxy(spec, ['--catalog-dir', opts.catalog.dir, ...(opts.args ?? [])]);
+  return runProxy(spec, [...proxyArgs(opts.catalog.dir), ...(opts.args ?? [])]);
 }
 
 export function runProxy(spec: unknown, args: string[], stdinText?: string): RunningProxy {
