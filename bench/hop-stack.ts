@@ -15,14 +15,14 @@ import { stringify } from 'yaml';
 import { compileCatalog } from '../src/catalog/compile.js';
 import { startChp, type RunningChp } from '../src/chp/chp-process.js';
 import { freePort } from '../src/net/ports.js';
-import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
+import { PROXY_MAIN, proxyArgs, proxyCommandLine, spawnCommand } from '../src/proxy/command-line.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/protocol/wire.js';
 import { jspAvailable, startJsp } from './jsp.js';
 import { descendants, type Child, type Processes } from './procs.js';
 import { BENCH_GRANT, BENCH_GRANT_COOKIE, startTokenService, type TokenService } from './token-service.js';
 import { signCall } from '../src/protocol/challenge.js';
 
-export const PROXY_MAIN = fileURLToPath(new URL('../src/proxy/main.js', import.meta.url));
+export { PROXY_MAIN };
 export const TINY_APP = fileURLToPath(new URL('./tiny-app.js', import.meta.url));
 const BARE_HOP = fileURLToPath(new URL('./bare-hop.js', import.meta.url));
 const TOKEN = 'bench-token';
@@ -174,7 +174,8 @@ async function startProxy(
     readyTimeoutMs: 15_000,
     logMaxBytes: 1 << 20,
   };
-  const child = procs.start(at.socket ? 'hubapps-proxy (unix socket)' : 'hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
+  const proxy = spawnCommand(proxyCommandLine(proxyArgs(catalog)));
+  const child = procs.start(at.socket ? 'hubapps-proxy (unix socket)' : 'hubapps-proxy', proxy.file, proxy.args, { stdin: `${JSON.stringify(spec)}\n` });
   const where: Where = at.socket ? { socketPath: at.socket } : { host: '127.0.0.1', port };
   const report = await waitHealthy(where, spec.secret, child);
   if (!report.appTarget || !('port' in report.appTarget)) throw new Error('hubapps-proxy reports no app port');

@@ -13,9 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { compileCatalog } from '../src/catalog/compile.js';
 import { freePort } from '../src/net/ports.js';
+import { proxyArgs, proxyCommandLine, spawnCommand } from '../src/proxy/command-line.js';
 import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/protocol/wire.js';
-import { PROXY_MAIN } from './hop-stack.js';
 import { instantApp } from './instant-app.js';
 import { cpuMs, type Child, Processes } from './procs.js';
 import { median } from './stats.js';
@@ -95,7 +95,8 @@ async function proxyStart(procs: Processes, catalog: string): Promise<number[][]
     logMaxBytes: 1 << 20,
   };
   const t0 = performance.now();
-  const child = procs.start('hubapps-proxy', process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', catalog], { stdin: `${JSON.stringify(spec)}\n` });
+  const proxy = spawnCommand(proxyCommandLine(proxyArgs(catalog)));
+  const child = procs.start('hubapps-proxy', proxy.file, proxy.args, { stdin: `${JSON.stringify(spec)}\n` });
   let listening: number[] | null = null;
   try {
     while (performance.now() - t0 < 20_000) {

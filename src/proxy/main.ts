@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { HubappsError } from '../errors.js';
 import { PROTOCOL_VERSION, PROXY_EXIT, type ProxyRequest } from '../protocol/wire.js';
+import { proxyArgs, proxyCommandLine } from './command-line.js';
 import { parseRequest, readRequestText } from './request.js';
 import { describeError, log } from './log.js';
 import { checkCatalogFile, checkRunAs, processIdentity, type RunAsPolicy } from './self-check.js';
@@ -50,12 +51,6 @@ function exit(code: number, message: string): never {
   process.exit(code);
 }
 
-/** The job's proxy on a compute node checks itself as this one did: the same policy arguments. */
-function policyArgs(args: Args): string[] {
-  if (!args.policy) return [];
-  return ['--expect-user-check', '--allowed-group', args.policy.allowedGroup, '--min-uid', String(args.policy.minUid)];
-}
-
 /** The sudo-mode checks; a refusal ends the proxy before it runs anything. */
 function selfCheck(request: ProxyRequest, args: Args, user: string): void {
   if (!args.policy) return;
@@ -89,7 +84,8 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
     case 'slurm-submit': {
       if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'slurm-submit needs --catalog-dir DIR (the installed wrapper passes it)');
       const { runSlurmSubmit } = await import('./slurm-jobs.js');
-      const self = { node: process.execPath, main: process.argv[1]!, args: ['--catalog-dir', args.catalogDir, ...policyArgs(args)] };
+      // The job's proxy on a compute node is this program with the same catalog and checks.
+      const self = proxyCommandLine(proxyArgs(args.catalogDir, args.policy), { main: process.argv[1]! });
       return process.exit(await runSlurmSubmit(request, args.catalogDir, self));
     }
     case 'start': {

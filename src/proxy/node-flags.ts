@@ -1,6 +1,6 @@
 /**
- * The V8 flags every hubapps-proxy runs with (the installed wrapper, the local launcher and
- * the benchmarks put them on node's command line: V8 reads them only at start-up).
+ * The V8 flags every hubapps-proxy runs with, host or Slurm job (command-line.ts puts them on
+ * node's command line for every caller: V8 reads them only at start-up).
  * Measured in docs/benchmarks.md, both cut memory without costing CPU per request:
  * - `--liftoff-only`: undici parses HTTP in WebAssembly; V8's optimising compiler
  *   recompiling that parser once it gets hot costs a ~30 MB peak of memory in the middle

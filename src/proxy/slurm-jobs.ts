@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { sbatchResourceArgs, slurmResources } from '../catalog/slurm.js';
 import { shellQuote } from '../shell-quote.js';
 import { loadAppFile } from './app-file.js';
+import { shellCommand, type ProxyCommandLine } from './command-line.js';
 import { log } from './log.js';
 import { PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitRequest, type SlurmSubmitted } from '../protocol/wire.js';
 import { jobDir, outputFile, outputTail } from './slurm-dir.js';
@@ -32,14 +33,15 @@ function run(cmd: string, args: string[], input?: string): Promise<Run> {
 
 export const jobName = (server: string) => `hubapps-${server}`;
 
-/** How the job's proxy is started: this very program, from the same installed files (so nodes need the same install). */
-export interface SelfCommand {
-  node: string;
-  main: string;
-  args: string[];
+/**
+ * The job's script, given to sbatch on stdin: no file, and it holds only paths. `self` is
+ * this very program from the same installed files (so nodes need the same install).
+ */
+export function jobScript(self: ProxyCommandLine, specFile: string): string {
+  return `#!/bin/sh\nexec ${shellCommand(self)} < ${shellQuote(specFile)}\n`;
 }
 
-export async function runSlurmSubmit(req: SlurmSubmitRequest, catalogDir: string, self: SelfCommand): Promise<number> {
+export async function runSlurmSubmit(req: SlurmSubmitRequest, catalogDir: string, self: ProxyCommandLine): Promise<number> {
   const start = req.start;
   const app = await loadAppFile(catalogDir, start.app);
   const resources = slurmResources(app, start.options);
@@ -47,9 +49,7 @@ export async function runSlurmSubmit(req: SlurmSubmitRequest, catalogDir: string
   const dir = jobDir(home);
   const specFile = `${dir}/${start.server.name}-${randomBytes(9).toString('base64url')}.json`;
   writeFileSync(specFile, `${JSON.stringify({ ...start, node: { specFile } })}\n`, { mode: 0o600, flag: 'wx' });
-  // The script goes to sbatch on stdin: no file, and it holds only paths.
-  const words = [self.node, self.main, ...self.args].map(shellQuote).join(' ');
-  const script = `#!/bin/sh\nexec ${words} < ${shellQuote(specFile)}\n`;
+  const script = jobScript(self, specFile);
   const args = [
     '--parsable',
     `--job-name=${jobName(start.server.name)}`,

@@ -6,8 +6,9 @@ import { CgroupLauncher } from './cgroup-launcher.js';
 import type { HostLimits } from '../limits/host-limits.js';
 import type { Launcher, LauncherKind } from './launcher.js';
 import { LauncherSet } from './launcher-set.js';
-import { LocalLauncher, PROXY_MAIN } from './local-launcher.js';
-import { SlurmLauncher } from './slurm-launcher.js';
+import { LocalLauncher } from './local-launcher.js';
+import { localCommand, sudoCommand, type Command } from './proxy-command.js';
+import { SlurmLauncher, type SlurmLauncherOptions } from './slurm-launcher.js';
 import { SudoLauncher } from './sudo-launcher.js';
 import { ensureLocalDirs, hostDirs } from './host-dirs.js';
 
@@ -21,17 +22,24 @@ export function buildLauncher(config: Config, directory: UserDirectory, app: (na
       : new LocalLauncher(config.catalog_dir, dirs.proxySockets);
   const host = limits ? new CgroupLauncher(bare, limits) : bare;
   if (config.slurm.apps.length === 0) return host;
-  const slurm = new SlurmLauncher({
-    command:
-      config.launcher === 'sudo'
-        ? (user) => ({ file: config.sudo_command, args: ['-n', '-u', user, '--', config.proxy_command] })
-        : () => ({ file: process.execPath, args: [PROXY_MAIN, '--catalog-dir', config.catalog_dir] }),
+  const slurm = new SlurmLauncher(slurmOptions(config, directory));
+  return new LauncherSet(host, [slurm], (name): LauncherKind => (runsOnSlurm(config.slurm.apps, app(name)) ? 'slurm' : host.kind));
+}
+
+/** The Slurm launcher's options: it runs the proxy (submit, status, cancel) as the host launcher does. */
+export function slurmOptions(config: Config, directory: UserDirectory): SlurmLauncherOptions {
+  return {
+    command: proxyRunner(config),
     via: config.launcher,
     uidOf: config.launcher === 'sudo' ? async (user) => (await directory.lookup(user)).uid : async () => process.getuid!(),
     serviceUrl: config.slurm.service_url,
     pendingTimeoutS: config.slurm.pending_timeout,
     statusCacheMs: config.slurm.status_cache_ms,
     allowedGroup: config.allowed_group,
-  });
-  return new LauncherSet(host, [slurm], (name): LauncherKind => (runsOnSlurm(config.slurm.apps, app(name)) ? 'slurm' : host.kind));
+  };
+}
+
+/** How this configuration runs hubapps-proxy as `user`: sudo and the installed wrapper, or (local mode) node itself. */
+export function proxyRunner(config: Pick<Config, 'launcher' | 'sudo_command' | 'proxy_command' | 'catalog_dir'>): (user: string) => Command {
+  return config.launcher === 'sudo' ? (user) => sudoCommand(config.sudo_command, config.proxy_command, user) : () => localCommand(config.catalog_dir);
 }

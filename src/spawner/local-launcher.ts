@@ -1,9 +1,6 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PROXY_NODE_FLAGS } from '../proxy/node-flags.js';
+import { PROXY_MAIN } from '../proxy/command-line.js';
 import { ProcessLauncher } from './process-launcher.js';
-
-export const PROXY_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proxy/main.js');
+import { localCommand, proxyEnvironment } from './proxy-command.js';
 
 /**
  * Runs the proxy as the service's own user, without sudo: for the demo and for tests that
@@ -27,10 +24,10 @@ export class LocalLauncher extends ProcessLauncher {
   }
 
   protected command(_user: string) {
-    return { file: process.execPath, args: [...PROXY_NODE_FLAGS, PROXY_MAIN, '--catalog-dir', this.catalogDir] };
+    return localCommand(this.catalogDir);
   }
 
   protected override environment(): NodeJS.ProcessEnv {
-    return { ...super.environment(), HOME: process.env.HOME ?? '/' };
+    return proxyEnvironment({ home: true });
   }
 }

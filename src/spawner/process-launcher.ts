@@ -10,6 +10,7 @@ import { attemptLine } from './logs.js';
 import { runs, signal, waitUntil } from '../procfs/processes.js';
 import { ListenerOwners } from '../procfs/listeners.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
+import { proxyEnvironment } from './proxy-command.js';
 
 /** What every hubapps-proxy's command line contains, whichever wrapper started it. */
 const PROXY_ENTRY = 'proxy/main.js';
@@ -201,9 +202,9 @@ export abstract class ProcessLauncher implements Launcher {
     });
   }
 
-  /** The proxy gets a minimal environment; sudo resets it anyway. */
+  /** The proxy's environment; LocalLauncher keeps HOME as well. */
   protected environment(): NodeJS.ProcessEnv {
-    return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: process.env.LANG ?? 'C.UTF-8' };
+    return proxyEnvironment();
   }
 }
 

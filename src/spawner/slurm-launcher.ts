@@ -5,6 +5,7 @@ import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, Serve
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../procfs/processes.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
+import { proxyEnvironment } from './proxy-command.js';
 import { runProxyOp } from './run-proxy.js';
 import { explainEarlyExit } from './start-failure.js';
 import { describeEnd, describeLive, jobEnded, jobQueued } from './slurm-states.js';
@@ -52,7 +53,7 @@ export class SlurmLauncher implements Launcher {
 
   async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
     const start = { ...spec, serviceUrl: this.opts.serviceUrl ?? spec.serviceUrl };
-    const r = await runProxyOp(this.opts.command(spec.server.user), env(), { op: 'slurm-submit', version: PROTOCOL_VERSION, start });
+    const r = await runProxyOp(this.opts.command(spec.server.user), proxyEnvironment(), { op: 'slurm-submit', version: PROTOCOL_VERSION, start });
     appendLog(logFile, r.stderr);
     if (r.code !== 0) throw this.submitFailure(r, spec.server.user);
     const submitted = JSON.parse(r.stdout) as SlurmSubmitted;
@@ -217,7 +218,7 @@ export class SlurmLauncher implements Launcher {
     const s = job(handle);
     const req: SlurmJobRequest = { op, version: PROTOCOL_VERSION, jobId: s.jobId!, server: { id: handle.serverId, name: s.server } };
     for (let attempt = 1; ; attempt++) {
-      const r = await runProxyOp(this.opts.command(handle.user), env(), req);
+      const r = await runProxyOp(this.opts.command(handle.user), proxyEnvironment(), req);
       if (r.code === 0) {
         const status = JSON.parse(r.stdout) as SlurmJobStatus;
         this.cache.set(status.jobId, { at: Date.now(), status: Promise.resolve(status) });
@@ -231,10 +232,6 @@ export class SlurmLauncher implements Launcher {
 
 function job(handle: LaunchHandle): JobState {
   return handle.state as unknown as JobState;
-}
-
-function env(): NodeJS.ProcessEnv {
-  return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: process.env.LANG ?? 'C.UTF-8' };
 }
 
 /** The server log is the service's; a write that fails only loses a line. */

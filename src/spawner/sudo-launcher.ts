@@ -1,5 +1,6 @@
 import type { UserDirectory } from '../users/account.js';
 import { ProcessLauncher } from './process-launcher.js';
+import { sudoCommand } from './proxy-command.js';
 
 /**
  * Production launcher: `sudo -n -u USER -- PROXY`, nothing else in argv (the sudoers rule
@@ -26,6 +27,6 @@ export class SudoLauncher extends ProcessLauncher {
   }
 
   protected command(user: string) {
-    return { file: this.sudo, args: ['-n', '-u', user, '--', this.proxy] };
+    return sudoCommand(this.sudo, this.proxy, user);
   }
 }

@@ -10,8 +10,8 @@ import { packageClosure as closureOf } from '../../src/ops/install/closure.js';
 import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
 import { compileCatalog } from '../../src/catalog/compile.js';
 import { COMPILED_DIR } from '../../src/catalog/compiled-form.js';
-import { PROXY_ENV, proxyArgs, wrapperScript } from '../../src/ops/install/proxy-wrapper.js';
-import { PROXY_NODE_FLAGS } from '../../src/proxy/node-flags.js';
+import { PROXY_ENV, wrapperScript } from '../../src/ops/install/proxy-wrapper.js';
+import { proxyArgs, proxyCommandLine } from '../../src/proxy/command-line.js';
 import { TEST_GROUP } from './harness-accounts.js';
 
 /**
@@ -67,7 +67,7 @@ export async function installProxy(opts: { root?: string; catalogDir?: string; p
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
   const args = opts.proxyArgs ?? proxyArgs(catalogDir, { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID });
   const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
-  await writeFile(proxyPath, wrapperScript({ cleanEnv: PROXY_ENV, node: process.execPath, nodeFlags: PROXY_NODE_FLAGS, main: entry, args }));
+  await writeFile(proxyPath, wrapperScript({ cleanEnv: PROXY_ENV, ...proxyCommandLine(args, { main: entry }) }));
   await lockDown(root);
   await chmod(proxyPath, 0o755);
   return { root, proxyPath, catalogDir, remove: () => rm(root, { recursive: true, force: true }) };

@@ -10,7 +10,7 @@ import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { freePort } from '../helpers/ports.js';
 import { requirePrerequisite, requireRootOrSkip, waitFor } from '../helpers/index.js';
 import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
-import { proxyArgs } from '../../src/ops/install/proxy-wrapper.js';
+import { proxyArgs } from '../../src/proxy/command-line.js';
 import {
   TEST_GROUP,
   TEST_USERS,

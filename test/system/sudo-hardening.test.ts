@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
-import { proxyArgs } from '../../src/ops/install/proxy-wrapper.js';
+import { proxyArgs } from '../../src/proxy/command-line.js';
 import { PROTOCOL_VERSION, PROXY_EXIT, type StartRequest } from '../../src/protocol/wire.js';
 import { requireRootOrSkip } from '../helpers/index.js';
 import {

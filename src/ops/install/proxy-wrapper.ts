@@ -5,7 +5,8 @@
  * allows the wrapper with no arguments at all, so the catalog directory is written into it.
  */
 
-import { PROXY_NODE_FLAGS } from '../../proxy/node-flags.js';
+import { proxyArgs, proxyCommandLine } from '../../proxy/command-line.js';
+import type { RunAsPolicy } from '../../proxy/self-check.js';
 import { shellQuote } from '../../shell-quote.js';
 
 export interface WrapperTarget {
@@ -32,19 +33,12 @@ export function wrapperScript(target: WrapperTarget, passArgs = false): string {
 }
 
 /** Who the installed proxy may run as: written into its root-owned wrapper. */
-export interface ProxyPolicy {
-  allowedGroup: string;
-  minUid: number;
-}
-
-/** The arguments of a production proxy: its catalog and the self-checks it runs under sudo. */
-export function proxyArgs(catalogDir: string, policy: ProxyPolicy): string[] {
-  return ['--catalog-dir', catalogDir, '--expect-user-check', '--allowed-group', policy.allowedGroup, '--min-uid', String(policy.minUid)];
-}
+export type ProxyPolicy = RunAsPolicy;
 
 /** The proxy wrapper as production installs it: a clean environment, the V8 flags, the catalog, and the proxy's own checks of who it runs as. */
 export function proxyWrapperScript(node: string, libDir: string, catalogDir: string, policy: ProxyPolicy): string {
-  return wrapperScript({ cleanEnv: PROXY_ENV, node, nodeFlags: PROXY_NODE_FLAGS, main: `${libDir}/dist/src/proxy/main.js`, args: proxyArgs(catalogDir, policy) });
+  const line = proxyCommandLine(proxyArgs(catalogDir, policy), { node, main: `${libDir}/dist/src/proxy/main.js` });
+  return wrapperScript({ cleanEnv: PROXY_ENV, ...line });
 }
 
 /** The CLI wrapper: passes its arguments on. */

@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
-import { PROXY_NODE_FLAGS } from '../../../src/proxy/node-flags.js';
+import { proxyArgs, proxyCommandLine, spawnCommand } from '../../../src/proxy/command-line.js';
 import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/protocol/wire.js';
 import { signCall } from '../../../src/protocol/challenge.js';
 
-export const MAIN_JS = fileURLToPath(new URL('../../../src/proxy/main.js', import.meta.url));
 export const NODE = process.execPath;
 /** Absolute path of the ws package, handed to test apps through their environment. */
 export const WS_MODULE = createRequire(import.meta.url).resolve('ws');
@@ -242,11 +240,12 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const port = opts.port ?? (await freePort());
   const spec = makeSpec(opts, port);
-  return runProxy(spec, ['--catalog-dir', opts.catalog.dir, ...(opts.args ?? [])]);
+  return runProxy(spec, [...proxyArgs(opts.catalog.dir), ...(opts.args ?? [])]);
 }
 
 export function runProxy(spec: unknown, args: string[], stdinText?: string): RunningProxy {
-  const child = spawn(NODE, [...PROXY_NODE_FLAGS, MAIN_JS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const { file, args: argv } = spawnCommand(proxyCommandLine(args, { node: NODE }));
+  const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));

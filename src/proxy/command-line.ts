@@ -1,0 +1,44 @@
+/**
+ * The one builder of hubapps-proxy's command line: node, its V8 flags, the entry point and
+ * the proxy's arguments. The installed wrapper, the local launcher, a Slurm job's script,
+ * the benchmarks and the tests all start the proxy through it, so none can run it without
+ * the memory flags docs/benchmarks.md measured (V8 reads them only from node's own argv).
+ */
+import { fileURLToPath } from 'node:url';
+import { shellQuote } from '../shell-quote.js';
+import { PROXY_NODE_FLAGS } from './node-flags.js';
+import type { RunAsPolicy } from './self-check.js';
+
+/** The entry point beside this file: dist/src/proxy/main.js in a checkout or an installation. */
+export const PROXY_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** A proxy's command line in its parts; the installed wrapper writes them as shell words. */
+export interface ProxyCommandLine {
+  /** Absolute path of node: never looked up in PATH, which sudo and Slurm replace. */
+  node: string;
+  nodeFlags: readonly string[];
+  main: string;
+  args: string[];
+}
+
+/** The catalog and, when the proxy runs as another user (sudo, a job), who it may run as. */
+export function proxyArgs(catalogDir: string, policy?: RunAsPolicy): string[] {
+  const checks = policy ? ['--expect-user-check', '--allowed-group', policy.allowedGroup, '--min-uid', String(policy.minUid)] : [];
+  return ['--catalog-dir', catalogDir, ...checks];
+}
+
+/** The proxy with `args`, run by this node from this installation unless `at` says otherwise. */
+export function proxyCommandLine(args: string[], at: { node?: string; main?: string } = {}): ProxyCommandLine {
+  return { node: at.node ?? process.execPath, nodeFlags: PROXY_NODE_FLAGS, main: at.main ?? PROXY_MAIN, args };
+}
+
+/** For child_process.spawn. */
+export function spawnCommand(line: ProxyCommandLine): { file: string; args: string[] } {
+  return { file: line.node, args: [...line.nodeFlags, line.main, ...line.args] };
+}
+
+/** One line for a POSIX shell, every word quoted where needed. */
+export function shellCommand(line: ProxyCommandLine): string {
+  const { file, args } = spawnCommand(line);
+  return [file, ...args].map(shellQuote).join(' ');
+}
