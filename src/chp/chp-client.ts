@@ -8,7 +8,11 @@ export interface ChpClientOptions {
   authToken: string;
   /** How messages name this CHP (default: configurable-http-proxy). */
   name?: string;
-  /** Per request; CHP answers on loopback in milliseconds, so a slow answer means trouble. */
+  /**
+   * Per request. CHP answers on loopback in milliseconds when idle, but a host busy starting a
+   * hundred servers at once slowed its answers past 3 s in a test run: a route not added
+   * fails a start that was otherwise ready, so waiting longer is the cheaper mistake.
+   */
   timeoutMs?: number;
 }
 
@@ -44,7 +48,7 @@ export class ChpRouteTable implements RouteTable {
     this.name = opts.name ?? 'configurable-http-proxy';
     this.apiUrl = opts.apiUrl.replace(/\/+$/, '');
     this.authToken = opts.authToken;
-    this.timeoutMs = opts.timeoutMs ?? 3000;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
   async add(path: string, target: string, data: HubappsRouteData): Promise<void> {
