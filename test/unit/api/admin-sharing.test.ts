@@ -1,26 +1,22 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { httpFetch } from '../../helpers/http-fetch.js';
-import { useLoginLink } from '../../helpers/login-link.js';
+import { authorizeStatus, writeAppScript } from '../../helpers/browser-steps.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const NAV = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 const APP_SOURCE = `require('http').createServer((q, s) => s.end('visitor=' + (q.headers['x-hubapps-user'] || ''))).listen(+process.argv[2], '127.0.0.1');`;
 
 for (const adminAccess of [false, true]) {
   describe(`admins and sharing (admin_access ${adminAccess ? 'on' : 'off'}, per-server origins, real CHPs)`, function () {
     this.timeout(60000);
     let stack: LocalStack;
+    let script: ReturnType<typeof writeAppScript> | undefined;
     let host: string;
     let alice: Record<string, string>;
     let adm: Record<string, string>;
 
     before(async () => {
-      const appDir = fs.mkdtempSync('/tmp/hubapps-admin-share-');
-      const file = path.join(appDir, 'app.cjs');
-      fs.writeFileSync(file, APP_SOURCE);
+      script = writeAppScript(APP_SOURCE);
+      const { file } = script;
       const lab = { title: 'Lab', command: [process.execPath, file, '{port}'], ready: { timeout: 10 } };
       stack = await startLocalStack({ apps: { lab, terminal: { ...lab, title: 'Terminal' } }, hostLayout: true, config: { admin_access: adminAccess, admin_users: ['adm'], reconcile_interval: 3600 } });
       alice = { authorization: `token ${(await stack.api('POST', '/users/alice/tokens', {})).body.token}` };
@@ -29,21 +25,12 @@ for (const adminAccess of [false, true]) {
       await waitFor(async () => (await stack.api('GET', '/users/alice/servers/lab')).body.state === 'running', { timeout: 15000, what: 'alice/lab to run' });
       host = `lab--alice.apps.localhost:${stack.appsChp!.port}`;
     });
-    after(async () => stack?.stop());
+    after(async () => {
+      await stack?.stop();
+      script?.remove();
+    });
 
-    async function launcherSession(user: string): Promise<string> {
-      const link = await stack.api('POST', `/users/${user}/login-links`, {});
-      const res = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
-      return res.headers.get('set-cookie')!.split(';')[0]!;
-    }
 
-    /** The status at which a browser of `user` stops on its way into alice/lab: 302 from /authorize means a code was granted. */
-    async function authorizeStatus(user: string): Promise<number> {
-      const launcher = await launcherSession(user);
-      const first = await stack.viaApps(host, '/', { headers: NAV });
-      const to = new URL(first.headers.location!);
-      return (await httpFetch(`${stack.service.urls.serviceOrigin}${to.pathname}${to.search}`, { headers: { ...NAV, cookie: launcher } })).status;
-    }
 
     it("never lets an admin or the admin_token add a share or a share link to another user's server, not even one the admin started", async () => {
       const started = await stack.api('POST', '/users/alice/servers/shell', { app: 'terminal' }, adm);
@@ -61,7 +48,7 @@ for (const adminAccess of [false, true]) {
       }
       assert.deepEqual((await stack.api('GET', '/shares')).body.shares, []);
       for (const server of ['lab', 'shell']) assert.deepEqual((await stack.api('GET', `/users/alice/servers/${server}/share-links`)).body.links, []);
-      assert.equal(await authorizeStatus('adm'), adminAccess ? 302 : 403);
+      assert.equal(await authorizeStatus(stack, host, 'adm'), adminAccess ? 302 : 403);
     });
 
     if (!adminAccess) {
@@ -69,7 +56,7 @@ for (const adminAccess of [false, true]) {
         assert.equal((await stack.api('POST', '/users/alice/login-links', {}, adm)).status, 403);
         assert.equal((await stack.api('POST', '/users/alice/tokens', {}, adm)).status, 403);
         assert.equal((await stack.api('GET', '/users/alice/tokens', undefined, adm)).status, 403);
-        assert.equal(await authorizeStatus('adm'), 403);
+        assert.equal(await authorizeStatus(stack, host, 'adm'), 403);
         const withToken = await stack.viaApps(host, '/', { headers: adm });
         assert.equal(withToken.status, 403, withToken.body);
         assert.equal((await stack.viaApps(host, '/', { headers: alice })).body, 'visitor=', 'alice herself gets in with her token');

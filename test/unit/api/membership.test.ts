@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { forbidden } from '../../../src/errors.js';
 import type { Account, UserChecker } from '../../../src/users/account.js';
 import { appAllowed } from '../../../src/users/policy.js';
 import { httpFetch } from '../../helpers/http-fetch.js';
-import { useLoginLink } from '../../helpers/login-link.js';
+import { authorizeStatus, launcherSession, NAV, writeAppScript } from '../../helpers/browser-steps.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const NAV = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 const APP_SOURCE = `require('http').createServer((q, s) => s.end('visitor=' + (q.headers['x-hubapps-user'] || ''))).listen(+process.argv[2], '127.0.0.1');`;
 const LAB_GROUP = 'hubapps-t-lab';
 
@@ -32,14 +29,14 @@ function fakeMembership(stack: LocalStack, groups: Record<string, string[]>): vo
 describe('membership and app groups are checked on every way in (per-server origins, real CHPs)', function () {
   this.timeout(60000);
   let stack: LocalStack;
+  let script: ReturnType<typeof writeAppScript> | undefined;
   let host: string;
   let alice: Record<string, string>;
   const members: Record<string, string[]> = {};
 
   before(async () => {
-    const appDir = fs.mkdtempSync('/tmp/hubapps-membership-');
-    const file = path.join(appDir, 'app.cjs');
-    fs.writeFileSync(file, APP_SOURCE);
+    script = writeAppScript(APP_SOURCE);
+    const { file } = script;
     const lab = { title: 'Lab', command: [process.execPath, file, '{port}'], ready: { timeout: 10 }, allowed_groups: [LAB_GROUP] };
     stack = await startLocalStack({ apps: { lab }, hostLayout: true, config: { reconcile_interval: 3600 } });
     Object.assign(members, { alice: ['local', LAB_GROUP], bob: ['local', 'root', LAB_GROUP], carol: ['local', 'root'], dave: ['local', LAB_GROUP] });
@@ -49,21 +46,12 @@ describe('membership and app groups are checked on every way in (per-server orig
     await waitFor(async () => (await stack.api('GET', '/users/alice/servers/lab')).body.state === 'running', { timeout: 15000, what: 'alice/lab to run' });
     host = `lab--alice.apps.localhost:${stack.appsChp!.port}`;
   });
-  after(async () => stack?.stop());
+  after(async () => {
+    await stack?.stop();
+    script?.remove();
+  });
 
-  async function launcherSession(user: string): Promise<string> {
-    const link = await stack.api('POST', `/users/${user}/login-links`, {});
-    const res = await useLoginLink(stack.service.urls.serviceOrigin, link.body.url);
-    return res.headers.get('set-cookie')!.split(';')[0]!;
-  }
 
-  /** The status at which a browser of `user` stops at /authorize for alice/lab: 302 means a code was granted. */
-  async function authorizeStatus(user: string): Promise<number> {
-    const launcher = await launcherSession(user);
-    const first = await stack.viaApps(host, '/', { headers: NAV });
-    const to = new URL(first.headers.location!);
-    return (await httpFetch(`${stack.service.urls.serviceOrigin}${to.pathname}${to.search}`, { headers: { ...NAV, cookie: launcher } })).status;
-  }
 
   it("refuses the API tokens of a user removed from the allowed group, at the API and at a running server's proxy", async () => {
     const used = { authorization: `token ${(await stack.api('POST', '/users/dave/tokens', {})).body.token}` };
@@ -92,8 +80,8 @@ describe('membership and app groups are checked on every way in (per-server orig
     assert.equal(direct.status, 400);
     assert.match(direct.body.message, /cannot share with carol: app 'lab' is limited to other groups/);
 
-    assert.equal(await authorizeStatus('carol'), 403);
-    assert.equal(await authorizeStatus('bob'), 302);
+    assert.equal(await authorizeStatus(stack, host, 'carol'), 403);
+    assert.equal(await authorizeStatus(stack, host, 'bob'), 302);
     assert.deepEqual((await stack.api('GET', '/users/carol/shared-with-me')).body.shares, []);
     assert.equal((await stack.api('GET', '/users/bob/shared-with-me')).body.shares.length, 1);
 
@@ -105,7 +93,7 @@ describe('membership and app groups are checked on every way in (per-server orig
     const redeem = async (user: string) =>
       httpFetch(`${stack.service.urls.serviceOrigin}${linkUrl.pathname}`, {
         method: 'POST',
-        headers: { ...NAV, origin, referer: `${origin}${linkUrl.pathname}${linkUrl.search}`, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', cookie: await launcherSession(user) },
+        headers: { ...NAV, origin, referer: `${origin}${linkUrl.pathname}${linkUrl.search}`, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', cookie: await launcherSession(stack, user) },
         body: new URLSearchParams({ code }).toString(),
       });
     const refused = await redeem('carol');
