@@ -43,5 +43,5 @@ describe('system: the sudo launcher keeps the launcher contract (real sudo, real
     logFile: join(logs!.path, 'contract.log'),
     readyMs: 20_000,
     killApp: async (appPid) => void process.kill(appPid, 'SIGKILL'),
-  }));
+  }), { socketProxies: true });
 });

@@ -42,5 +42,5 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
     logFile: join(catalog.dir, 'contract.log'),
     readyMs: 15_000,
     killApp: async (appPid) => void process.kill(appPid, 'SIGKILL'),
-  }));
+  }), { socketProxies: true });
 });
