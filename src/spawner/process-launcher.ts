@@ -46,10 +46,10 @@ function socketName(): string {
 
 /**
  * What SudoLauncher and LocalLauncher share: spawn a detached process with the request
- * on stdin and the log file as stdout/stderr, probe it on its unix socket in
- * `socketDir`, and stop it step by step: the proxy's shutdown endpoint, then SIGTERM to
- * the recorded sudo, then the stop op run as the user. Subclasses say which command to run, how to recognise their process in
- * /proc, and how to do the last-resort kill.
+ * on stdin and the log file as stdout/stderr, probe it on its unix socket in `socketDir`,
+ * and stop it step by step: the proxy's shutdown endpoint, then SIGTERM to the recorded
+ * sudo, then the stop op run as the user. Subclasses say which command to run, how to
+ * recognise their process in /proc, and how to do the last-resort kill.
  *
  * Tells `onExit` listeners when a process this instance started ends, so the lifecycle can
  * react at once instead of at the next reconcile pass.
@@ -127,7 +127,7 @@ export abstract class ProcessLauncher implements Launcher {
   }
 
   async announce(handle: LaunchHandle): Promise<void> {
-    throw new HubappsError('unexpected_announce', 409, `server ${handle.serverId} runs on this host at its assigned port; it has nothing to announce`);
+    throw new HubappsError('unexpected_announce', 409, `server ${handle.serverId} runs on this host, where the service chose its address; it has nothing to announce`);
   }
 
   /** CHP 5.3 reads the socket's path, URL-encoded, from the host part of an http+unix URL. */
