@@ -64,7 +64,9 @@ export class ServerManager {
       if (outcome.kind === 'superseded') return;
       if (outcome.kind === 'failed') {
         if (outcome.failure.retry && retries < MAX_PORT_RETRIES) return await this.retryOnNewPort(row, readyTimeoutS, retries);
-        if (outcome.stillRunning) await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { routeRemoved: true }).catch(() => undefined);
+        // Also when the watch saw the process gone: a stop of a gone process costs one refused
+        // connection, and anything of it that still ran (a proxy whose sudo was killed) ends.
+        await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { routeRemoved: true }).catch(() => undefined);
         this.fail(row, outcome.failure.reason, outcome.failure.code);
         return;
       }

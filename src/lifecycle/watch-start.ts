@@ -7,7 +7,7 @@ import { handleOf } from './handles.js';
 
 export type WatchOutcome =
   | { kind: 'ready' }
-  | { kind: 'failed'; failure: StartFailure; stillRunning: boolean }
+  | { kind: 'failed'; failure: StartFailure }
   /** Someone else (a stop) changed the row's state: the watcher steps aside. */
   | { kind: 'superseded' };
 
@@ -43,7 +43,7 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
       if (report.state === 'ready') return { kind: 'ready' };
       if (report.state === 'exited') {
         const reason = probe.ended?.reason ?? report.exit?.reason ?? 'the app exited before it was ready';
-        return { kind: 'failed', failure: { code: probe.ended?.code ?? 'app_exited', reason, retry: false }, stillRunning: false };
+        return { kind: 'failed', failure: { code: probe.ended?.code ?? 'app_exited', reason, retry: false } };
       }
     } else {
       const exit = deps.launcher.exitOf(handle);
@@ -54,11 +54,11 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
         const failure = probe.ended
           ? { ...probe.ended, retry: false }
           : explainEarlyExit(handle.kind, exit ?? { code: null, signal: null }, tail, row.user, deps.config.allowed_group);
-        return { kind: 'failed', failure, stillRunning: false };
+        return { kind: 'failed', failure };
       }
     }
     if (Date.now() > deadline) {
-      return { kind: 'failed', failure: { code: 'start_timeout', reason: `the app was not ready within ${Math.round(timeoutMs / 1000)} s`, retry: false }, stillRunning: true };
+      return { kind: 'failed', failure: { code: 'start_timeout', reason: `the app was not ready within ${Math.round(timeoutMs / 1000)} s`, retry: false } };
     }
     // Most apps are ready within two seconds: poll often until then (a loopback request is
     // cheap; measured in bench/, back-off alone added ~65 ms to a start), then back off.

@@ -14,6 +14,8 @@ import { proxyEnvironment } from './proxy-command.js';
 
 /** What every hubapps-proxy's command line contains, whichever wrapper started it. */
 const PROXY_ENTRY = 'proxy/main.js';
+/** Spawned processes remembered at most (ended ones are dropped first, oldest first). */
+const MAX_REMEMBERED = 4096;
 
 /**
  * A process launcher's saved state: the pid it spawned (sudo, or the proxy itself), the
@@ -56,7 +58,13 @@ function socketName(): string {
  */
 export abstract class ProcessLauncher implements Launcher {
   abstract readonly kind: 'sudo' | 'local';
-  private readonly exits = new Map<number, ExitInfo>();
+  /**
+   * What this instance spawned, by pid: the server it is for, and how it ended once it has.
+   * For its own children the kernel's exit event is the truth: /proc shows no command line
+   * while a process execs (the cgroup wrapper execs sudo or the proxy), which read as gone.
+   * A new spawn replaces the entry of an earlier process that had the same pid.
+   */
+  private readonly children = new Map<number, { serverId: number; exit: ExitInfo | null }>();
   private readonly events = new EventEmitter();
   private readonly listenerOwners = new ListenerOwners();
   private readonly owner = (port: number, uid: number) => this.listenerOwners.ownedBy(port, uid);
@@ -95,11 +103,12 @@ export abstract class ProcessLauncher implements Launcher {
       }).catch((err: unknown) => {
         throw new HubappsError('spawn_failed', 500, `could not run ${file}: ${errnoCode(err) ?? (err as Error).message}; check ${this.kind === 'sudo' ? 'sudo_command' : 'the installation'}`, { cause: err });
       });
+      this.remember(pid, spec.server.id, null);
       child.stdin!.on('error', () => undefined);
       child.stdin!.end(`${JSON.stringify(request)}\n`);
       child.once('exit', (code, sig) => {
         const info = { code, signal: sig };
-        this.exits.set(pid, info);
+        this.remember(pid, spec.server.id, info);
         this.events.emit('exit', spec.server.id, info);
       });
       child.unref();
@@ -142,8 +151,26 @@ export abstract class ProcessLauncher implements Launcher {
 
   /** How the launched process ended, if this service instance started it and it has ended. */
   exitOf(handle: LaunchHandle): ExitInfo | undefined {
+    return this.childOf(handle)?.exit ?? undefined;
+  }
+
+  /** This instance's record of the handle's launched process; undefined after a restart (or for a pid spawned for another server). */
+  private childOf(handle: LaunchHandle): { serverId: number; exit: ExitInfo | null } | undefined {
     const { launcherPid } = pids(handle);
-    return launcherPid ? this.exits.get(launcherPid) : undefined;
+    const child = launcherPid ? this.children.get(launcherPid) : undefined;
+    return child?.serverId === handle.serverId ? child : undefined;
+  }
+
+  private remember(pid: number, serverId: number, exit: ExitInfo | null): void {
+    this.children.delete(pid);
+    this.children.set(pid, { serverId, exit });
+    // Ended processes are asked about only while their start or stop is followed: keep the newest.
+    if (this.children.size > MAX_REMEMBERED) {
+      for (const [old, c] of this.children) {
+        if (this.children.size <= MAX_REMEMBERED) break;
+        if (c.exit) this.children.delete(old);
+      }
+    }
   }
 
   async probe(handle: LaunchHandle, since = 0): Promise<ProbeResult> {
@@ -156,8 +183,9 @@ export abstract class ProcessLauncher implements Launcher {
   }
 
   private processAlive(handle: LaunchHandle): boolean {
+    const child = this.childOf(handle);
+    if (child) return child.exit === null;
     const { launcherPid, proxyPid } = pids(handle);
-    if (launcherPid && this.exits.has(launcherPid)) return false;
     return runs(launcherPid, this.marker) || runs(proxyPid, PROXY_ENTRY);
   }
 
@@ -168,7 +196,8 @@ export abstract class ProcessLauncher implements Launcher {
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
     // Signalled rather than asked, the proxy keeps its socket file (it cannot know its route is gone): the stop op below removes it.
     const { launcherPid, proxyPid } = pids(handle);
-    if (launcherPid && runs(launcherPid, this.marker)) {
+    const child = this.childOf(handle);
+    if (launcherPid && (child ? child.exit === null : runs(launcherPid, this.marker))) {
       signal(launcherPid, 'SIGTERM');
       // A stopped process acts on SIGTERM only once continued, and sudo stops itself when its proxy is stopped.
       signal(launcherPid, 'SIGCONT');
