@@ -334,7 +334,9 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     });
 
     it('sudo settings that hand the caller\'s environment to the proxy', async () => {
-      const file = `/etc/sudoers.d/hubapps-t-env${randomBytes(3).toString('hex')}`;
+      // sudo reads /etc/sudoers.d in name order and the later Defaults! wins: 'z' sorts after
+      // the hex name of the test's own rule file, whose env_reset would otherwise win 1 time in 16.
+      const file = `/etc/sudoers.d/hubapps-t-zenv${randomBytes(3).toString('hex')}`;
       await writeFile(`${file}.draft`, `Defaults:${svc} env_keep += "NODE_OPTIONS"\nDefaults!${proxy.proxyPath} !env_reset\n`, { mode: 0o440 });
       await runOk('visudo', ['-cf', `${file}.draft`]);
       await rename(`${file}.draft`, file);
