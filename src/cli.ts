@@ -15,6 +15,7 @@ commands:
   doctor         check the whole installation; one line per check, a fix for every failure
   install        lay out the program, service user, directories, unit and sudoers rule (root)
   cgroup-setup   give the service its cgroup root for per-server limits (root; the unit runs it)
+  port-guard     let only each app's owner connect to its {port} (root; the service runs it with sudo)
   migrate-conf   turn jupyter-server-proxy standalone *.conf.py files into apps.d/*.yaml
   version        print the version
 
@@ -27,6 +28,7 @@ const OPS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = 
   doctor: async () => (await import('./ops/doctor/run.js')).runDoctor,
   install: async () => (await import('./ops/install/install.js')).runInstall,
   'cgroup-setup': async () => async (argv) => (await import('./ops/cgroup-setup.js')).runCgroupSetup(argv),
+  'port-guard': async () => async (argv) => (await import('./ops/port-guard.js')).runPortGuard(argv),
   'migrate-conf': async () => (await import('./ops/migrate/migrate-conf.js')).runMigrateConf,
 };
 

@@ -84,6 +84,7 @@ export const ERROR_CODES = {
   option_out_of_range: [400, "A resource option is outside the admin's limits; the message gives them."],
   out_of_memory: [500, 'The app was killed by its memory limit; start it with more memory (if offered) or ask the admin.'],
   package_missing: [500, '`hubapps install` misses a file of the package; reinstall it.'],
+  port_guard_failed: [503, "The host could not keep other local users off the server's port (port_guard.mode: required); run `hubapps doctor`."],
   port_in_use: [409, 'The port was taken; start again.'],
   port_taken: [409, 'Another server holds that port; start again.'],
   proxy_exited: [500, "The proxy ended before the app was ready; see the server's log."],

@@ -22,6 +22,7 @@ import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './config/urls.js';
 import { buildLauncher } from './spawner/build.js';
 import { auditOomKills, openHostLimits } from './limits/host-limits.js';
+import { guardEntries, openPortGuard } from './limits/port-guard.js';
 import { ShareStore } from './store/shares.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
@@ -61,13 +62,17 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
 
   const directory = config.launcher === 'sudo' ? new NssUserDirectory() : new LocalUserDirectory();
   const limits = openHostLimits(config.server_limits, (name) => catalog.get(name), log);
-  const launcher = buildLauncher(config, directory, (name) => catalog.get(name), limits);
+  const guard = openPortGuard(config, log);
+  const launcher = buildLauncher(config, directory, (name) => catalog.get(name), limits, guard);
   const users =
     config.launcher === 'sudo'
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })
       : new LocalUserPolicy(directory);
   const routes = new ChpRouteTable({ apiUrl: config.chp.api_url, authToken: config.chp.auth_token });
   const serverRoutes = config.apps_domain === undefined ? routes : new ChpRouteTable({ apiUrl: config.apps_chp.api_url, authToken: config.apps_chp.auth_token, name: 'the apps CHP' });
+
+  // Before the API takes requests: a start's allow must not be wiped by this rebuild.
+  if (guard) await guard.sync(await guardEntries(store.active(), async (user) => (await directory.lookup(user)).uid));
 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;

@@ -23,6 +23,35 @@ const urlPrefix = z
   .string()
   .regex(/^\/([A-Za-z0-9._~-]+\/)*$/, 'must start and end with "/" and contain only URL-safe path segments');
 
+/** Loopback ports of apps that listen on {port}; also read by the root helper `hubapps port-guard`. */
+export const portRangeSchema = z
+    .strictObject({
+      min: z.number().int().min(1024).max(65535).default(20000).describe('Lowest port handed out.'),
+      max: z.number().int().min(1024).max(65535).default(29999).describe('Highest port handed out.'),
+    })
+    .prefault({})
+    .refine((r) => r.min <= r.max, { message: 'min must not be greater than max' })
+    .describe('Loopback ports handed to apps that listen on {port}, one per server, never two alike. Keep the range outside the kernel\'s ephemeral ports (net.ipv4.ip_local_port_range, 32768-60999 on Debian), or an outgoing connection can hold a port an app is about to bind; `hubapps doctor` checks.');
+
+/** Who may connect to an app's {port}: read by the service and by the root helper `hubapps port-guard`. */
+export const portGuardSchema = z
+  .strictObject({
+    mode: z
+      .enum(['auto', 'required', 'off'])
+      .default('auto')
+      .describe("With the sudo launcher, connections to port_range are let through only from the server's owner (nftables, through the root helper below). auto: on when the helper works, else servers start without it and the log says why; required: a start fails while it does not work; off: any local account can connect to an app's {port}."),
+    command: path
+      .default('/usr/lib/hubapps/bin/hubapps-port-guard')
+      .describe('The root helper the service runs with `sudo -n` to allow and revoke ports: root-owned, and named in the sudoers rule (hubapps install writes both).'),
+    table: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,30}$/, 'use lower-case letters, digits and _ (an nftables name)')
+      .default('hubapps')
+      .describe('The nftables table (family inet) that holds the guard; one per installation.'),
+  })
+  .prefault({})
+  .describe("Keeps other local accounts off the apps' loopback ports (docs/security.md, Local users).");
+
 export const configSchema = z.strictObject({
   public_url: z
     .url()
@@ -76,14 +105,8 @@ export const configSchema = z.strictObject({
   proxy_command: path
     .default('/usr/lib/hubapps/bin/hubapps-proxy')
     .describe('The hubapps-proxy program sudo runs as the user. Must be root-owned and match the sudoers rule exactly.'),
-  port_range: z
-    .strictObject({
-      min: z.number().int().min(1024).max(65535).default(20000).describe('Lowest port handed out.'),
-      max: z.number().int().min(1024).max(65535).default(29999).describe('Highest port handed out.'),
-    })
-    .prefault({})
-    .refine((r) => r.min <= r.max, { message: 'min must not be greater than max' })
-    .describe('Loopback ports handed to apps that listen on {port}, one per server, never two alike. Keep the range outside the kernel\'s ephemeral ports (net.ipv4.ip_local_port_range, 32768-60999 on Debian), or an outgoing connection can hold a port an app is about to bind; `hubapps doctor` checks.'),
+  port_range: portRangeSchema,
+  port_guard: portGuardSchema,
   proxy_socket_dir: path
     .optional()
     .describe('Where the per-server proxies listen, one unix socket each (CHP routes to http+unix:// targets). Must be root-owned, mode 3733 (setgid, sticky, no listing), its group the service\'s and both CHPs\' (hubapps.tmpfiles creates /run/hubapps/proxies so). Default: /run/hubapps/proxies with the sudo launcher, {data_dir}/proxies with the local launcher.'),

@@ -3,6 +3,8 @@ import type { CatalogApp } from '../catalog/types.js';
 import type { Config } from '../config/schema.js';
 import type { UserDirectory } from '../users/account.js';
 import { CgroupLauncher } from './cgroup-launcher.js';
+import { GuardedLauncher } from './guarded-launcher.js';
+import type { PortGuard } from '../limits/port-guard.js';
 import type { HostLimits } from '../limits/host-limits.js';
 import type { Launcher, LauncherKind } from './launcher.js';
 import { LauncherSet } from './launcher-set.js';
@@ -12,15 +14,20 @@ import { SlurmLauncher, type SlurmLauncherOptions } from './slurm-launcher.js';
 import { SudoLauncher } from './sudo-launcher.js';
 import { ensureLocalDirs, hostDirs } from './host-dirs.js';
 
-/** The host's launcher (sudo or local, inside per-server cgroups when `limits` is given), and the Slurm launcher beside it when slurm.apps names any app. */
-export function buildLauncher(config: Config, directory: UserDirectory, app: (name: string) => CatalogApp | undefined, limits?: HostLimits | null): Launcher {
+/**
+ * The host's launcher (sudo or local, inside per-server cgroups when `limits` is given, its
+ * apps' ports guarded when `guard` is), and the Slurm launcher beside it when slurm.apps
+ * names any app.
+ */
+export function buildLauncher(config: Config, directory: UserDirectory, app: (name: string) => CatalogApp | undefined, limits?: HostLimits | null, guard?: PortGuard | null): Launcher {
   const dirs = hostDirs(config);
   if (config.launcher === 'local') ensureLocalDirs(dirs);
   const bare =
     config.launcher === 'sudo'
       ? new SudoLauncher(config.sudo_command, config.proxy_command, directory, dirs.proxySockets)
       : new LocalLauncher(config.catalog_dir, dirs.proxySockets);
-  const host = limits ? new CgroupLauncher(bare, limits) : bare;
+  const limited = limits ? new CgroupLauncher(bare, limits) : bare;
+  const host = guard ? new GuardedLauncher(limited, guard, directory) : limited;
   if (config.slurm.apps.length === 0) return host;
   const slurm = new SlurmLauncher(slurmOptions(config, directory));
   return new LauncherSet(host, [slurm], (name): LauncherKind => (runsOnSlurm(config.slurm.apps, app(name)) ? 'slurm' : host.kind));

@@ -72,6 +72,12 @@ const end = Date.now() + Number(ms);
 })();
 function report() { console.log(JSON.stringify({ bound, attempts, received: got.join('') })); process.exit(0); }`;
 
+/** Connects to 127.0.0.1:PORT once: 'connected', or the error's code. */
+const CONNECT = String.raw`
+const c = require('net').connect(Number(process.argv[1]), '127.0.0.1');
+c.on('connect', () => { console.log('connected'); c.destroy(); });
+c.on('error', (e) => console.log(e.code));`;
+
 /** Holds every port in [min, max] on loopback until killed, taking each one as soon as it is free. */
 const HOLD_PORTS = String.raw`
 const net = require('net');
@@ -92,7 +98,7 @@ describe('system: another local account attacks alice\'s servers from the shell 
   before(async function () {
     requireRootOrSkip(this);
     portMin = await freePort();
-    stack = new SystemStack({ apps: { terminal: TERMINAL }, config: { port_range: { min: portMin, max: portMin + 1 } } });
+    stack = new SystemStack({ apps: { terminal: TERMINAL }, config: { port_range: { min: portMin, max: portMin + 1 } }, portGuard: true });
     await stack.setUp();
   });
   afterEach(function () {
@@ -130,6 +136,54 @@ describe('system: another local account attacks alice\'s servers from the shell 
     const res = await stack.viaChp(`/apps/${alice}/web/`, { authorization: `token ${stack.adminToken}` });
     assert.equal(res.status, 200, 'CHP, in the socket directory\'s group, still reaches the proxy');
     await stack.api('DELETE', `/users/${alice}/servers/web`);
+  });
+
+  it("cannot connect to alice's app on its loopback {port}, which her proxy and her own programs still reach (the port guard)", async () => {
+    const row = await stack.startServer(alice, 'files', 'web');
+    const port = String(row.port);
+    const uid = (await run('id', ['-u', alice])).stdout.trim();
+    const connectAs = async (user: string) => (await run('sudo', ['-n', '-u', user, '--', process.execPath, '-e', CONNECT, port])).stdout.trim();
+    assert.equal(await connectAs(mallory), 'ECONNREFUSED', "mallory reached alice's http.server, which lists her home");
+    assert.equal(await connectAs(alice), 'connected', "alice's own programs reach her app");
+    const res = await stack.viaChp(`/apps/${alice}/files/`, { authorization: `token ${stack.adminToken}` });
+    assert.equal(res.status, 200, 'the proxy, running as alice, reaches the app');
+    await res.body?.cancel();
+    // Without the guard's table the same probe gets in: the guard is what keeps mallory out.
+    assert.equal((await stack.portGuard('remove')).code, 0);
+    try {
+      assert.equal(await connectAs(mallory), 'connected');
+    } finally {
+      assert.equal((await stack.portGuard('sync', `${port}:${uid}`)).code, 0);
+    }
+    assert.equal(await connectAs(mallory), 'ECONNREFUSED');
+    // A port of port_range that no server holds is closed to everyone, the owner's pair revoked included.
+    assert.equal((await stack.portGuard('revoke', port, uid)).code, 0);
+    assert.equal(await connectAs(alice), 'ECONNREFUSED');
+    assert.equal((await stack.portGuard('allow', port, uid)).code, 0);
+    await stack.api('DELETE', `/users/${alice}/servers/files`);
+    assert.doesNotMatch((await stack.portGuard('show')).stdout, new RegExp(`${port} \\. ${uid}`), 'the pair outlived its server');
+  });
+
+  it('gets the guard back from a restarted service, whatever happened to the table meanwhile', async () => {
+    const row = await stack.startServer(alice, 'files2', 'web');
+    const uid = (await run('id', ['-u', alice])).stdout.trim();
+    assert.equal((await stack.portGuard('remove')).code, 0);
+    await stack.service!.stop();
+    await stack.startService();
+    assert.match((await stack.portGuard('show')).stdout, new RegExp(`${row.port} \\. ${uid}`));
+    const answer = await run('sudo', ['-n', '-u', mallory, '--', process.execPath, '-e', CONNECT, String(row.port)]);
+    assert.equal(answer.stdout.trim(), 'ECONNREFUSED');
+    await stack.api('DELETE', `/users/${alice}/servers/files2`);
+  });
+
+  it("refuses the helper's operations on ports outside port_range and a second --config, whoever asks", async () => {
+    const outside = String(portMin + 2);
+    const r = await stack.portGuard('allow', outside, '0');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`port '${outside}' is not in port_range`));
+    const again = await stack.portGuard('--config', '/etc/hostname', 'show');
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /--config must be given exactly once/);
   });
 
   it('receives nothing when racing a stop for the proxy\'s address, while the owner\'s client keeps sending its token', async () => {
@@ -198,7 +252,7 @@ describe('system: another local account attacks alice\'s servers from the shell 
       assert.equal(term.state, 'running');
       assert.equal(term.port, null, 'a socket app takes no port');
       const web = await stack.api('POST', `/users/${alice}/servers/web2`, { app: 'web' });
-      assert.equal(web.status, 503, 'an app that needs a loopback port still does (docs/security.md: network namespaces are not in yet)');
+      assert.equal(web.status, 503, 'an app that needs a loopback port still does: the guard decides who connects, not who binds (docs/security.md)');
       assert.equal(web.body.code, 'no_free_port');
     } finally {
       holder.child.kill('SIGTERM');

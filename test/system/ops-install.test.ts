@@ -24,7 +24,7 @@ const INSTALL_ARGS = ['install', '--name', LAYOUT.name, '--service-user', LAYOUT
 
 /** Every file the installation consists of. */
 function installedPaths(l: Layout): string[] {
-  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.runDir, l.unitFile, l.appsChpUnitFile, l.sudoersFile, l.sysusersFile, l.tmpfilesFile, l.chpUnitFile];
+  return [l.libRoot, l.cliLink, l.etcDir, l.dataDir, l.logDir, l.runDir, l.unitFile, l.appsChpUnitFile, l.sudoersFile, l.guardSudoersFile, l.sysusersFile, l.tmpfilesFile, l.chpUnitFile];
 }
 
 async function uninstall(l: Layout): Promise<void> {
@@ -87,6 +87,10 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
     const flat = list.stdout.replace(/\s+/g, ' ');
     assert.match(flat, new RegExp(`\\(%${LAYOUT.allowedGroup}, !root, !#0\\) NOPASSWD: ${LAYOUT.proxyPath} ""`));
     assert.match(flat, new RegExp(`Defaults!${LAYOUT.proxyPath} env_reset, !setenv`));
+    assert.match(flat, new RegExp(`\\(root\\) NOPASSWD: ${LAYOUT.portGuardPath}`));
+    // The service's way to the port guard's helper: sudo, the wrapper, the installed config (read-only here).
+    const show = await run('sudo', ['-n', '-u', LAYOUT.serviceUser, '--', 'sudo', '-n', LAYOUT.portGuardPath, 'show']);
+    assert.match(show.stderr + show.stdout, new RegExp(`there is no table inet ${LAYOUT.guardTable}|table inet ${LAYOUT.guardTable} \\{`));
   });
 
   it('changes nothing when run a second time', async () => {

@@ -15,10 +15,13 @@ import {
   installProxy,
   installService,
   removeTestAccounts,
+  run,
   writeSudoers,
+  type RunResult,
   type InstalledProxy,
 } from './harness.js';
 import { createServiceState, hostDirsFor, removeServiceState } from './harness-state.js';
+import { installPortGuard, type InstalledGuard } from './harness-guard.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 /** Answers with who it runs as and its environment, so a test sees the app's side of a start. */
@@ -94,8 +97,13 @@ export class SystemStack {
   private removeRule?: () => Promise<void>;
   private attempted = false;
 
-  /** `extra`: more catalog apps and config keys (e.g. slurm) on top of the defaults. */
-  constructor(private readonly extra: { apps?: Record<string, object>; config?: Record<string, unknown> } = {}) {}
+  private guard?: InstalledGuard;
+
+  /**
+   * `extra`: more catalog apps and config keys (e.g. slurm) on top of the defaults;
+   * `portGuard`: install the port guard's helper and sudoers rule, and require it.
+   */
+  constructor(private readonly extra: { apps?: Record<string, object>; config?: Record<string, unknown>; portGuard?: boolean } = {}) {}
 
   get dbFile(): string {
     return join(this.stateDir, 'data', 'hubapps.sqlite');
@@ -118,6 +126,7 @@ export class SystemStack {
     await installCatalog(this.installed.catalogDir, { ...APPS, ...this.extra.apps });
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
+    if (this.extra.portGuard) this.guard = await installPortGuard(this.installed, join(this.stateDir, 'hubapps.yaml'));
     this.chp = await startChp({ authToken: this.chpToken });
     // The service must listen on a port known in advance; another process may take it first.
     for (let attempt = 1; ; attempt++) {
@@ -157,6 +166,7 @@ export class SystemStack {
       reconcile_interval: RECONCILE_INTERVAL_S,
       stop_grace: 1,
       log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
+      port_guard: this.guard ? { mode: 'required', command: this.guard.helperPath, table: this.guard.table } : { mode: 'off' },
       ...this.extra.config,
     };
     // Root-owned and world-readable like /etc/hubapps/hubapps.yaml: it holds no secrets.
@@ -177,6 +187,12 @@ export class SystemStack {
     const { port, apiPort } = this.chp!;
     await this.chp!.stop();
     this.chp = await startChp({ authToken: this.chpToken, port, apiPort });
+  }
+
+  /** The port guard's helper, run as root as the service runs it through sudo: `allow`, `revoke`, `show`... */
+  portGuard(...args: string[]): Promise<RunResult> {
+    if (!this.guard) throw new Error('this stack has no port guard: start it with portGuard: true');
+    return run(this.guard.helperPath, args);
   }
 
   async removeSudoers(): Promise<void> {
@@ -268,6 +284,7 @@ export class SystemStack {
       () => this.service?.stop(),
       () => this.chp?.stop(),
       () => this.removeRule?.(),
+      () => this.guard?.remove(),
       // Also kills whatever still runs as a test user (a server the service could not stop, sudo, the service).
       () => removeTestAccounts(),
       () => this.installed?.remove(),

@@ -11,6 +11,7 @@ import { checkCatalog, checkConfig } from './config-checks.js';
 import { checkTrustedFiles } from './file-checks.js';
 import { checkChp, checkHub } from './net-checks.js';
 import { checkOrigins } from './origin-checks.js';
+import { checkPortGuard } from './port-guard-checks.js';
 import { checkHostDirs, checkPortRange } from './host-dir-checks.js';
 import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './state-checks.js';
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './sudo-checks.js';
@@ -46,6 +47,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkActiveOwners,
   checkTrustedFiles,
   checkCgroups,
+  checkPortGuard,
 ];
 
 /** `hubapps doctor`: returns the exit status. */

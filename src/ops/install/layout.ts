@@ -21,6 +21,10 @@ export interface Layout {
   libDir: string;
   binDir: string;
   proxyPath: string;
+  /** The port guard's root helper (a wrapper that fixes --config), named in guardSudoersFile. */
+  portGuardPath: string;
+  /** The port guard's nftables table: one per installation. */
+  guardTable: string;
   cliPath: string;
   /** A symlink to cliPath on PATH. */
   cliLink: string;
@@ -38,6 +42,7 @@ export interface Layout {
   /** The apps CHP's unit (per-server origins). */
   appsChpUnitFile: string;
   sudoersFile: string;
+  guardSudoersFile: string;
   sysusersFile: string;
   tmpfilesFile: string;
   /** configurable-http-proxy, pinned to the version the checkout's lockfile installed. */
@@ -77,6 +82,9 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     libDir: `${libRoot}/lib`,
     binDir,
     proxyPath: `${binDir}/hubapps-proxy`,
+    portGuardPath: `${binDir}/hubapps-port-guard`,
+    // nftables names take no '-': hubapps-lab guards in table hubapps_lab.
+    guardTable: name.replaceAll('-', '_').slice(0, 31),
     cliPath: `${binDir}/hubapps`,
     cliLink: `/usr/bin/${name}`,
     etcDir,
@@ -90,6 +98,7 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     unitFile: `/etc/systemd/system/${name}.service`,
     appsChpUnitFile: `/etc/systemd/system/${name}-apps-chp.service`,
     sudoersFile: `/etc/sudoers.d/${name}`,
+    guardSudoersFile: `/etc/sudoers.d/${name}-port-guard`,
     sysusersFile: `/usr/lib/sysusers.d/${name}.conf`,
     tmpfilesFile: `/usr/lib/tmpfiles.d/${name}.conf`,
     chpDir: `${libRoot}/chp`,

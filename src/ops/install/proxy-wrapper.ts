@@ -46,6 +46,11 @@ export function cliWrapperScript(node: string, libDir: string): string {
   return wrapperScript({ node, main: `${libDir}/dist/src/cli.js`, args: [] }, true);
 }
 
+/** The port guard's root helper: a clean environment and the one configuration it may read; sudo passes the operation on. */
+export function portGuardWrapperScript(node: string, libDir: string, configFile: string): string {
+  return wrapperScript({ cleanEnv: PROXY_ENV, node, main: `${libDir}/dist/src/cli.js`, args: ['port-guard', '--config', configFile] }, true);
+}
+
 /**
  * Read back what a wrapper written by wrapperScript() runs, for `hubapps doctor`. Returns
  * undefined for anything else (a hand-written wrapper): doctor then checks only the file.

@@ -22,6 +22,14 @@ export function renderSudoers(template: string, serviceUser: string, group: stri
   return template.split('\n').map(fill).join('\n');
 }
 
+/** The port guard's rule: the service user may run the helper as root (its wrapper fixes the config it reads). */
+export function renderGuardSudoers(template: string, serviceUser: string, helperPath: string): string {
+  if (!USER_NAME.test(serviceUser)) throw badRequest('invalid_name', `'${serviceUser}' cannot go into a sudoers rule: not a valid user name`);
+  if (!SUDOERS_PATH.test(helperPath)) throw badRequest('invalid_path', `'${helperPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
+  const fill = (line: string) => (line.startsWith('#') ? line : line.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@PORT_GUARD@', helperPath));
+  return template.split('\n').map(fill).join('\n');
+}
+
 const DEFAULT_NAME = 'hubapps';
 
 /** The default paths of systemd/* replaced by the layout's. */

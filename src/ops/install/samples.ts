@@ -42,6 +42,11 @@ chp:
 # Where install put things. proxy_command must match the sudoers rule in
 # ${layout.sudoersFile} exactly; the proxy reads the catalog named in its wrapper.
 proxy_command: ${layout.proxyPath}
+# Only a server's owner may connect to its app's {port}: nftables rules kept by this root
+# helper, which ${layout.guardSudoersFile} lets the service run (docs/security.md).
+port_guard:
+  command: ${layout.portGuardPath}
+  table: ${layout.guardTable}
 catalog_dir: ${layout.catalogDir}
 data_dir: ${layout.dataDir}
 log_dir: ${layout.logDir}
@@ -74,7 +79,7 @@ description: Browse your home directory with Python's built-in web server.
 # argv of the app, no shell. Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}.
 # The app runs as the user, in the user's home, with PATH=/usr/local/bin:/usr/bin:/bin:
 # name programs by their absolute path. It listens on {unix_socket}, in a directory only
-# its user can enter: an app on a loopback {port} can be reached by every local account.
+# its user can enter; an app on a loopback {port} relies on the port guard instead.
 command:
   - /usr/bin/python3
   - -c

@@ -6,8 +6,8 @@ import { HubappsError } from '../../errors.js';
 import { ensureDir, ensureFile, ensureFileOnce, ensureSymlink, ensureTree, lstatOrUndefined, type EnsureOptions, type Owner } from './ensure.js';
 import { at, type Layout } from './layout.js';
 import { programTree } from './program-tree.js';
-import { cliWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
-import { renderAppsChpUnit, renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
+import { cliWrapperScript, portGuardWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
+import { renderAppsChpUnit, renderGuardSudoers, renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
 import { sampleApp, sampleConfig } from './samples.js';
 import { getGroup, getPasswd, groupName, runChecked, runCommand } from '../system.js';
 
@@ -81,16 +81,18 @@ export function programStep(ctx: InstallContext): StepReport[] {
 }
 
 export function wrappersStep(ctx: InstallContext): StepReport[] {
-  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir, allowedGroup } = ctx.layout;
+  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir, allowedGroup, portGuardPath, configFile } = ctx.layout;
   const opts = rootOpts(ctx);
   ensureDir(at(ctx.layout, binDir), 0o755, opts);
   const policy = { allowedGroup, minUid: DEFAULT_MIN_UID };
   const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir, policy), 0o755, opts);
   const cli = ensureFile(at(ctx.layout, cliPath), cliWrapperScript(ctx.node, libDir), 0o755, opts);
+  const guard = ensureFile(at(ctx.layout, portGuardPath), portGuardWrapperScript(ctx.node, libDir, configFile), 0o755, opts);
   const link = ensureSymlink(writePath(ctx, cliLink), cliPath, opts);
   return [
     report(ctx, proxy, `proxy wrapper ${proxyPath} (runs ${ctx.node})`),
     report(ctx, cli, `CLI wrapper ${cliPath}`),
+    report(ctx, guard, `port guard helper ${portGuardPath} (reads ${configFile})`),
     report(ctx, link, `${cliLink} -> ${cliPath}`),
   ];
 }
@@ -163,25 +165,32 @@ export function systemdStep(ctx: InstallContext): StepReport[] {
   });
 }
 
-/** The sudoers drop-in goes live only after `visudo -cf` accepted it; the draft's name has a dot, which sudo ignores. */
+/** The sudoers drop-ins (the proxy's rule, the port guard's) go live only after `visudo -cf` accepted them; a draft's name has a dot, which sudo ignores. */
 export function sudoersStep(ctx: InstallContext): StepReport[] {
-  const { serviceUser, allowedGroup, proxyPath, sudoersFile } = ctx.layout;
-  const content = renderSudoers(readTemplate(ctx, 'hubapps.sudoers'), serviceUser, allowedGroup, proxyPath);
-  const target = writePath(ctx, sudoersFile);
-  const what = `sudoers rule ${sudoersFile}: ${serviceUser} may run ${proxyPath} as members of ${allowedGroup}`;
+  const { serviceUser, allowedGroup, proxyPath, sudoersFile, portGuardPath, guardSudoersFile } = ctx.layout;
+  const proxyRule = renderSudoers(readTemplate(ctx, 'hubapps.sudoers'), serviceUser, allowedGroup, proxyPath);
+  const guardRule = renderGuardSudoers(readTemplate(ctx, 'hubapps-port-guard.sudoers'), serviceUser, portGuardPath);
+  return [
+    installSudoers(ctx, sudoersFile, proxyRule, `sudoers rule ${sudoersFile}: ${serviceUser} may run ${proxyPath} as members of ${allowedGroup}`),
+    installSudoers(ctx, guardSudoersFile, guardRule, `sudoers rule ${guardSudoersFile}: ${serviceUser} may run ${portGuardPath} as root`),
+  ];
+}
+
+function installSudoers(ctx: InstallContext, file: string, content: string, what: string): StepReport {
+  const target = writePath(ctx, file);
   const current = lstatOrUndefined(target);
   const same = current?.isFile() && (current.mode & 0o7777) === 0o440 && (!ctx.root || current.uid === 0) && fs.readFileSync(target, 'utf8') === content;
-  if (same) return [{ status: 'ok', text: what }];
-  if (ctx.dryRun) return [{ status: 'would', text: `${what} (checked with visudo -cf first)` }];
+  if (same) return { status: 'ok', text: what };
+  if (ctx.dryRun) return { status: 'would', text: `${what} (checked with visudo -cf first)` };
   const draft = `${target}.draft`;
   ensureFile(draft, content, 0o440, rootOpts(ctx));
   const check = runCommand('visudo', ['-cf', draft]);
   if (check.code !== 0) {
     fs.rmSync(draft, { force: true });
-    throw new HubappsError('sudoers_invalid', 500, `visudo refused the sudoers rule, nothing was installed: ${check.error ?? (check.stderr.trim() || check.stdout.trim())}`);
+    throw new HubappsError('sudoers_invalid', 500, `visudo refused the sudoers rule ${file}, nothing was installed: ${check.error ?? (check.stderr.trim() || check.stdout.trim())}`);
   }
   fs.renameSync(draft, target);
-  return [{ status: 'done', text: `${what} (visudo -cf: ok)` }];
+  return { status: 'done', text: `${what} (visudo -cf: ok)` };
 }
 
 export function readTemplate(ctx: InstallContext, name: string): string {

@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import type { Logger } from 'pino';
+import { HubappsError } from '../errors.js';
+import type { Config } from '../config/schema.js';
+import type { ServerRow } from '../model/server.js';
+import type { GuardEntry } from './port-guard-rules.js';
+
+/**
+ * The service's side of the port guard: tells the root helper which app port belongs to
+ * which uid, so only the owner's sockets (its proxy among them) can connect. The rules
+ * and what the helper may touch are fixed by root (src/ops/port-guard.ts).
+ */
+export interface PortGuard {
+  /** Before the app runs: only `uid` may connect to `port`. Throws under `required` when that cannot be done. */
+  allow(port: number, uid: number): Promise<void>;
+  /** After the server ended; never throws (a stop must not fail on it). */
+  revoke(port: number, uid: number): Promise<void>;
+  /** At start-up: exactly these entries, whatever an earlier run left. */
+  sync(entries: GuardEntry[]): Promise<void>;
+}
+
+/** Runs the helper: resolves, or rejects with what it printed. */
+export type HelperRunner = (args: string[]) => Promise<void>;
+
+export interface PortGuardOptions {
+  mode: 'auto' | 'required';
+  run: HelperRunner;
+  log: Logger;
+  /** Under auto, how long a helper that failed is left alone before it is tried again. */
+  retryAfterMs?: number;
+}
+
+/** The helper, through `sudo -n`, one call at a time (each is one nft transaction). */
+export class HelperPortGuard implements PortGuard {
+  private queue: Promise<unknown> = Promise.resolve();
+  private restingUntil = 0;
+
+  constructor(private readonly opts: PortGuardOptions) {}
+
+  async allow(port: number, uid: number): Promise<void> {
+    await this.call(['allow', String(port), String(uid)], (why) => {
+      if (this.opts.mode === 'required') {
+        throw new HubappsError('port_guard_failed', 503, `could not keep other local users off this server's port ${port} (${why}); tell your admin to run 'hubapps doctor'`, { expose: true });
+      }
+    });
+  }
+
+  async revoke(port: number, uid: number): Promise<void> {
+    await this.call(['revoke', String(port), String(uid)], () => undefined);
+  }
+
+  async sync(entries: GuardEntry[]): Promise<void> {
+    await this.call(['sync', ...entries.map((e) => `${e.port}:${e.uid ?? 'open'}`)], () => undefined);
+  }
+
+  /** Run one call after the ones before it; a failure is logged, then handed to `failed`. */
+  private call(args: string[], failed: (why: string) => void): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (this.opts.mode === 'auto' && Date.now() < this.restingUntil) return;
+      try {
+        await this.opts.run(args);
+      } catch (err) {
+        const why = (err as Error).message;
+        if (this.opts.mode === 'auto') {
+          this.restingUntil = Date.now() + (this.opts.retryAfterMs ?? 60_000);
+          this.opts.log.warn({ why, op: args[0] }, "port guard: the helper failed; apps' ports are open to every local account until it works (port_guard.mode: auto)");
+        } else {
+          this.opts.log.error({ why, op: args[0] }, 'port guard: the helper failed');
+        }
+        failed(why);
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** `sudo -n HELPER ARGS`: the helper's own message when it fails, else sudo's. */
+export function sudoHelper(sudo: string, helper: string, timeoutMs = 10_000): HelperRunner {
+  return (args) =>
+    new Promise((resolve, reject) => {
+      execFile(sudo, ['-n', helper, ...args], { timeout: timeoutMs, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (err, _stdout, stderr) => {
+        if (!err) return resolve();
+        const text = String(stderr).trim().split('\n').at(-1);
+        reject(new Error(text || err.message));
+      });
+    });
+}
+
+/**
+ * What the guard must hold for the servers a restart finds: each host server's app port for
+ * its owner. A row whose proxy still listens on TCP (started before proxies moved to unix
+ * sockets) keeps its port open to all: CHP reaches that proxy there, as another account.
+ */
+export async function guardEntries(rows: ServerRow[], uidOf: (user: string) => Promise<number>): Promise<GuardEntry[]> {
+  const entries: GuardEntry[] = [];
+  for (const row of rows) {
+    if (!row.port || row.launcher === 'slurm') continue;
+    const state = parseState(row.launcher_state);
+    if (row.launcher_state !== null && typeof state.socket !== 'string') {
+      entries.push({ port: row.port, uid: null });
+      continue;
+    }
+    const uid = await uidOf(row.user).catch(() => null);
+    if (uid !== null) entries.push({ port: row.port, uid });
+  }
+  return entries;
+}
+
+function parseState(text: string | null): Record<string, unknown> {
+  try {
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The guard this configuration asks for: only the sudo launcher's servers belong to other accounts. */
+export function openPortGuard(config: Pick<Config, 'launcher' | 'sudo_command' | 'port_guard'>, log: Logger): PortGuard | null {
+  if (config.launcher !== 'sudo' || config.port_guard.mode === 'off') return null;
+  return new HelperPortGuard({ mode: config.port_guard.mode, run: sudoHelper(config.sudo_command, config.port_guard.command), log });
+}

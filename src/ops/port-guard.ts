@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { portGuardSchema, portRangeSchema } from '../config/schema.js';
+import { parseYamlMapping } from '../config/yaml.js';
+import { allowElement, checkPort, checkUid, parseEntry, replaceTable, revokeElement, type PortRange } from '../limits/port-guard-rules.js';
+import { stdio, type Io } from './io.js';
+import { isRoot, runCommand, type CommandResult } from './system.js';
+
+export const PORT_GUARD_USAGE = `usage: hubapps port-guard --config FILE <operation>
+
+The root helper of the port guard (docs/security.md, Local users). The service runs it
+with sudo, through the wrapper that hubapps install writes (it fixes --config); the
+sudoers rule allows the service user nothing else as root. It changes only the nftables
+table port_guard.table, and only for ports inside the configuration's port_range.
+  allow PORT UID     only sockets of UID (and PORT:open entries) may connect to PORT
+  revoke PORT UID    take that back (no error if it was not there)
+  sync [ENTRY ...]   rebuild the table with exactly these entries, PORT:UID or PORT:open
+  show               print the table
+  remove             delete the table (every app port is open again)
+--config must be given once, and name a file owned by root that nobody else may write.
+`;
+
+/** What runs nft: tests pass a recorder. */
+export type Nft = (args: string[], input?: string) => CommandResult;
+/** By absolute path, never through PATH: the helper runs as root with the wrapper's minimal PATH, which has no sbin. */
+const NFT_PATHS = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
+const systemNft: Nft = (args, input) => runCommand(NFT_PATHS.find((p) => fs.existsSync(p)) ?? 'nft', args, input === undefined ? {} : { input });
+
+interface GuardSettings {
+  table: string;
+  range: PortRange;
+}
+
+/** `hubapps port-guard`: returns the exit status. */
+export function runPortGuard(argv: string[], io: Io = stdio, nft: Nft = systemNft, root = isRoot()): number {
+  const fail = (message: string, status = 1) => {
+    io.err(`hubapps port-guard: ${message}\n`);
+    return status;
+  };
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${PORT_GUARD_USAGE}`, 2);
+  }
+  if (parsed.help) {
+    io.out(PORT_GUARD_USAGE);
+    return 0;
+  }
+  if (!root) return fail('must run as root (the service runs it with sudo)');
+  let settings: GuardSettings;
+  try {
+    settings = readSettings(parsed.config);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const [op, ...rest] = parsed.positionals;
+  let script: string;
+  try {
+    script = commandsFor(op, rest, settings);
+  } catch (err) {
+    return fail((err as Error).message, 2);
+  }
+  const { table } = settings;
+  if (op === 'show' || op === 'remove') {
+    const r = nft([op === 'show' ? 'list' : 'delete', 'table', 'inet', table]);
+    if (r.code !== 0 && /No such file or directory/.test(r.stderr)) return op === 'show' ? fail(`there is no table inet ${table}`) : 0;
+    if (r.code !== 0) return fail(nftError(r));
+    io.out(r.stdout);
+    return 0;
+  }
+  // allow and revoke change elements of the table: the first one makes it.
+  if ((op === 'allow' || op === 'revoke') && nft(['list', 'table', 'inet', table]).code !== 0) script = replaceTable(table, settings.range, []) + script;
+  const r = nft(['-f', '-'], script);
+  return r.code === 0 ? 0 : fail(nftError(r));
+}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c', multiple: true }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return { help: true as const, config: '', positionals };
+  // The wrapper gives --config; a second one from the caller would choose other rules.
+  if (values.config?.length !== 1) throw new Error('--config must be given exactly once');
+  return { help: false as const, config: values.config[0]!, positionals };
+}
+
+/** port_range and port_guard.table from a configuration only root can have written (checked on the open file, not its name). */
+function readSettings(file: string): GuardSettings {
+  let text: string;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const st = fs.fstatSync(fd);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Error(`${file} must be owned by root and writable by nobody else (it decides which ports are guarded)`);
+    text = fs.readFileSync(fd, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code ? new Error(`cannot read ${file}: ${code}`, { cause: err }) : err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  const doc = parseYamlMapping(text, file);
+  const range = portRangeSchema.safeParse(doc.port_range ?? {});
+  if (!range.success) throw new Error(`${file}: key 'port_range': ${range.error.issues[0]?.message}`);
+  const guard = portGuardSchema.safeParse(doc.port_guard ?? {});
+  if (!guard.success) throw new Error(`${file}: key 'port_guard': ${guard.error.issues[0]?.message}`);
+  return { table: guard.data.table, range: range.data };
+}
+
+/** The nft script of an operation, its arguments checked; show and remove need none. */
+function commandsFor(op: string | undefined, args: string[], { table, range }: GuardSettings): string {
+  const pair = () => {
+    if (args.length !== 2) throw new Error(`${op} takes PORT UID`);
+    return { port: checkPort(args[0]!, range), uid: checkUid(args[1]!) };
+  };
+  switch (op) {
+    case 'allow':
+      return allowElement(table, pair());
+    case 'revoke':
+      return revokeElement(table, pair());
+    case 'sync':
+      return replaceTable(table, range, args.map((a) => parseEntry(a, range)));
+    case 'show':
+    case 'remove':
+      if (args.length) throw new Error(`${op} takes no arguments`);
+      return '';
+    default:
+      throw new Error(op ? `unknown operation '${op}'` : 'no operation given');
+  }
+}
+
+function nftError(r: CommandResult): string {
+  return `nft failed: ${r.error ?? (r.stderr.trim() || `exit status ${r.code}`)}${r.error?.endsWith('ENOENT') ? ' (install the nftables package)' : ''}`;
+}

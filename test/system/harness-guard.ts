@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { renderGuardSudoers } from '../../src/ops/install/render.js';
+import { portGuardWrapperScript } from '../../src/ops/install/proxy-wrapper.js';
+import { runAllSteps } from '../helpers/teardown.js';
+import { run } from './harness-exec.js';
+import { TEST_USERS } from './harness-accounts.js';
+import { repoRoot, type InstalledProxy } from './harness-install.js';
+import { installSudoersText } from './harness-sudo.js';
+
+/** The port guard as `hubapps install` lays it out: the root helper's wrapper, its sudoers rule, and a table of its own. */
+export interface InstalledGuard {
+  helperPath: string;
+  table: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Write the helper's wrapper next to the installed proxy (root-owned, fixing `configFile`)
+ * and the sudoers rule that lets the service user run it as root. The table's name is fixed
+ * per test tag, so a run after a crashed one replaces the table it left. Needs root.
+ */
+export async function installPortGuard(installed: InstalledProxy, configFile: string): Promise<InstalledGuard> {
+  const helperPath = join(installed.root, 'bin', 'hubapps-port-guard');
+  await writeFile(helperPath, portGuardWrapperScript(process.execPath, join(installed.root, 'lib'), configFile));
+  await chmod(helperPath, 0o755);
+  const template = readFileSync(join(repoRoot(), 'systemd', 'hubapps-port-guard.sudoers'), 'utf8');
+  const removeRule = await installSudoersText(renderGuardSudoers(template, TEST_USERS.svc, helperPath));
+  const table = `hubapps_t_${process.env.HUBAPPS_TEST_TAG ?? ''}guard`;
+  return {
+    helperPath,
+    table,
+    remove: () =>
+      runAllSteps([
+        async () => {
+          const r = await run('nft', ['delete', 'table', 'inet', table]);
+          if (r.code !== 0 && !/No such file or directory/.test(r.stderr)) throw new Error(`nft delete table ${table}: ${r.stderr}`);
+        },
+        removeRule,
+      ]),
+  };
+}
