@@ -17,8 +17,6 @@ export interface PortRange {
   max: number;
 }
 
-/** nft names: letters, digits and underscores (the table name also goes into nft commands unquoted). */
-export const TABLE_NAME = /^[a-z][a-z0-9_]{0,30}$/;
 const MAX_UID = 4294967294;
 
 /** The whole table, elements included; applied in one nft transaction, so a rebuild never leaves the range open. */

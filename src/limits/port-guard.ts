@@ -63,7 +63,8 @@ export class HelperPortGuard implements PortGuard {
         const why = (err as Error).message;
         if (this.opts.mode === 'auto') {
           this.restingUntil = Date.now() + (this.opts.retryAfterMs ?? 60_000);
-          this.opts.log.warn({ why, op: args[0] }, "port guard: the helper failed; apps' ports are open to every local account until it works (port_guard.mode: auto)");
+          // Without the table every port is open; with one left from when the helper worked, a port it was not told about stays closed.
+          this.opts.log.warn({ why, op: args[0] }, 'port guard: the helper failed; starts go on without it (port_guard.mode: auto), so apps may be open to every local account; see hubapps doctor');
         } else {
           this.opts.log.error({ why, op: args[0] }, 'port guard: the helper failed');
         }
