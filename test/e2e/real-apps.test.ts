@@ -10,10 +10,11 @@ import { TEST_USERS, lockDown, runOk } from '../system/harness.js';
 import { apiFromPage, hubLogin, newContext } from './browser.js';
 import { docRecipe } from './doc-recipes.js';
 import { waitForLauncher, waitUntilReady } from './launcher-page.js';
+import { connectAs } from '../system/harness-guard.js';
 import { HubStack } from './stack.js';
 import { useHubStack } from './hub-suite.js';
 
-const { alice } = TEST_USERS;
+const { alice, mallory } = TEST_USERS;
 const APPS = ['notebook', 'shiny', 'files'] as const;
 const BIG_FILE_MIB = 100;
 
@@ -38,7 +39,8 @@ shinyApp(ui, server)
 
 describe('e2e: third-party apps from Debian packages, started from the launcher as a real user (sudo, CHP, JupyterHub, Chromium)', function () {
   this.timeout(120_000);
-  const stack = new HubStack();
+  // The guard on: the Shiny and Files recipes listen on a loopback {port}.
+  const stack = new HubStack({ portGuard: true });
   let browser: Browser;
   let context: BrowserContext;
   let launcher: Page;
@@ -166,6 +168,7 @@ describe('e2e: third-party apps from Debian packages, started from the launcher 
     assert.equal(await page.locator('#greeting').textContent(), `hello Ada, from R as ${alice}`);
     assert.ok(sockets.some((p) => p.startsWith(`/apps/${alice}/shiny/`)), `no WebSocket under the server's prefix: ${sockets.join(' ')}`);
     assert.ok(frames.some((f) => f.includes(`hello Ada, from R as ${alice}`)), 'the new output did not arrive over the WebSocket');
+    assert.equal(await connectAs(mallory, stack.server(alice, 'shiny')!.port), 'ECONNREFUSED', "another local account reached the Shiny app's port");
     await page.close();
   });
 
@@ -176,6 +179,7 @@ describe('e2e: third-party apps from Debian packages, started from the launcher 
     assert.ok(saved, `the download failed: ${await download.failure()}`);
     assert.equal(statSync(saved).size, BIG_FILE_MIB * 1024 * 1024);
     assert.equal(await sha256(saved), await sha256(join(home, 'public_html', 'big.bin')));
+    assert.equal(await connectAs(mallory, stack.server(alice, 'files')!.port), 'ECONNREFUSED', "another local account reached the listing of alice's files");
     await page.close();
   });
 });

@@ -14,6 +14,7 @@ import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
 import { isRoot, requirePrerequisite } from '../helpers/index.js';
 import { freePort } from '../helpers/ports.js';
 import { runAllSteps } from '../helpers/teardown.js';
+import { installPortGuard, type InstalledGuard } from '../system/harness-guard.js';
 import { createServiceState, hostDirsFor, removeServiceState } from '../system/harness-state.js';
 import {
   TEST_GROUP,
@@ -107,6 +108,8 @@ export interface HubStackOptions {
   hostLayout?: boolean;
   /** Extra keys for hubapps.yaml. */
   config?: Record<string, unknown>;
+  /** Install the port guard's helper and sudoers rule, and require the guard. */
+  portGuard?: boolean;
 }
 
 export class HubStack {
@@ -127,6 +130,7 @@ export class HubStack {
   private servicePort = 0;
   private attempted = false;
   private removeRule?: () => Promise<void>;
+  private guard?: InstalledGuard;
   private serviceOptions?: ServiceProcessOptions;
   private chpDefaultTarget?: string;
 
@@ -156,6 +160,7 @@ export class HubStack {
     await this.installEchoApp();
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
+    if (this.options.portGuard) this.guard = await installPortGuard(this.installed, join(this.stateDir, 'hubapps.yaml'));
     if (this.options.hostLayout) this.appsChp = await startChp({ authToken: this.chpToken, hostRouting: true });
     const hubPort = await freePort();
     if (this.options.chpDefaultTarget) this.chpDefaultTarget = `http://127.0.0.1:${hubPort}`;
@@ -264,6 +269,7 @@ export class HubStack {
       reconcile_interval: 1,
       stop_grace: 1,
       log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
+      port_guard: this.guard ? { mode: 'required', command: this.guard.helperPath, table: this.guard.table } : { mode: 'off' },
       ...this.options.config,
     };
     await writeFile(file, stringify(config), { mode: 0o644 });
@@ -313,6 +319,7 @@ export class HubStack {
       () => this.chp?.stop(),
       () => this.appsChp?.stop(),
       () => this.removeRule?.(),
+      () => this.guard?.remove(),
       () => removeTestAccounts(),
       () => this.installed?.remove(),
       () => (this.stateDir ? removeServiceState(this.stateDir) : undefined),

@@ -41,3 +41,15 @@ export async function installPortGuard(installed: InstalledProxy, configFile: st
       ]),
   };
 }
+
+/** Connects to 127.0.0.1:PORT once: 'connected', or the error's code. */
+const CONNECT = String.raw`
+const c = require('net').connect(Number(process.argv[1]), '127.0.0.1');
+c.on('connect', () => { console.log('connected'); c.destroy(); });
+c.on('error', (e) => console.log(e.code));`;
+
+/** One loopback connection to `port` as `user` (through sudo, as root): 'connected' or the error code, e.g. ECONNREFUSED when the guard resets it. */
+export async function connectAs(user: string, port: number | string): Promise<string> {
+  const r = await run('sudo', ['-n', '-u', user, '--', process.execPath, '-e', CONNECT, String(port)]);
+  return r.stdout.trim() || `no answer (${r.stderr.trim()})`;
+}

@@ -13,6 +13,7 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, run } from './harness.js';
+import { connectAs } from './harness-guard.js';
 import { hostDirsFor } from './harness-state.js';
 import { proxySocketOf as socketOf, SystemStack } from './system-stack.js';
 
@@ -71,12 +72,6 @@ const end = Date.now() + Number(ms);
   s.listen(sock, () => { bound = true; setTimeout(() => { s.close(); report(); }, Math.max(0, end - Date.now())); });
 })();
 function report() { console.log(JSON.stringify({ bound, attempts, received: got.join('') })); process.exit(0); }`;
-
-/** Connects to 127.0.0.1:PORT once: 'connected', or the error's code. */
-const CONNECT = String.raw`
-const c = require('net').connect(Number(process.argv[1]), '127.0.0.1');
-c.on('connect', () => { console.log('connected'); c.destroy(); });
-c.on('error', (e) => console.log(e.code));`;
 
 /** Holds every port in [min, max] on loopback until killed, taking each one as soon as it is free. */
 const HOLD_PORTS = String.raw`
@@ -142,23 +137,22 @@ describe('system: another local account attacks alice\'s servers from the shell 
     const row = await stack.startServer(alice, 'files', 'web');
     const port = String(row.port);
     const uid = (await run('id', ['-u', alice])).stdout.trim();
-    const connectAs = async (user: string) => (await run('sudo', ['-n', '-u', user, '--', process.execPath, '-e', CONNECT, port])).stdout.trim();
-    assert.equal(await connectAs(mallory), 'ECONNREFUSED', "mallory reached alice's http.server, which lists her home");
-    assert.equal(await connectAs(alice), 'connected', "alice's own programs reach her app");
+    assert.equal(await connectAs(mallory, port), 'ECONNREFUSED', "mallory reached alice's http.server, which lists her home");
+    assert.equal(await connectAs(alice, port), 'connected', "alice's own programs reach her app");
     const res = await stack.viaChp(`/apps/${alice}/files/`, { authorization: `token ${stack.adminToken}` });
     assert.equal(res.status, 200, 'the proxy, running as alice, reaches the app');
     await res.body?.cancel();
     // Without the guard's table the same probe gets in: the guard is what keeps mallory out.
     assert.equal((await stack.portGuard('remove')).code, 0);
     try {
-      assert.equal(await connectAs(mallory), 'connected');
+      assert.equal(await connectAs(mallory, port), 'connected');
     } finally {
       assert.equal((await stack.portGuard('sync', `${port}:${uid}`)).code, 0);
     }
-    assert.equal(await connectAs(mallory), 'ECONNREFUSED');
+    assert.equal(await connectAs(mallory, port), 'ECONNREFUSED');
     // A port of port_range that no server holds is closed to everyone, the owner's pair revoked included.
     assert.equal((await stack.portGuard('revoke', port, uid)).code, 0);
-    assert.equal(await connectAs(alice), 'ECONNREFUSED');
+    assert.equal(await connectAs(alice, port), 'ECONNREFUSED');
     assert.equal((await stack.portGuard('allow', port, uid)).code, 0);
     await stack.api('DELETE', `/users/${alice}/servers/files`);
     assert.doesNotMatch((await stack.portGuard('show')).stdout, new RegExp(`${port} \\. ${uid}`), 'the pair outlived its server');
@@ -171,8 +165,7 @@ describe('system: another local account attacks alice\'s servers from the shell 
     await stack.service!.stop();
     await stack.startService();
     assert.match((await stack.portGuard('show')).stdout, new RegExp(`${row.port} \\. ${uid}`));
-    const answer = await run('sudo', ['-n', '-u', mallory, '--', process.execPath, '-e', CONNECT, String(row.port)]);
-    assert.equal(answer.stdout.trim(), 'ECONNREFUSED');
+    assert.equal(await connectAs(mallory, row.port!), 'ECONNREFUSED');
     await stack.api('DELETE', `/users/${alice}/servers/files2`);
   });
 
