@@ -93,12 +93,7 @@ class Listener {
     socket.on('error', () => undefined);
     const url = req.url ?? '/';
     if (!url.startsWith(this.prefix)) return refuseUpgrade(socket, 404, 'not found');
-    if (checkPath(url) !== 'ok') return refuseUpgrade(socket, 400, "paths with '..' segments are refused");
-    if (!this.deps.origins.accepts(req.headers.origin) || this.foreign(req, true)) {
-      log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
-      return refuseUpgrade(socket, 403, 'this origin may not open websockets to this server');
-    }
-    const go = (d: Decision): void => {
+    const go = (d: Admission): void => {
       if (!d.ok) return refuseUpgrade(socket, d.status, d.message);
       const fwd = this.deps.forwarder();
       if (this.deps.status.state !== 'ready' || fwd === null) return refuseUpgrade(socket, 503, 'the app is not running');
@@ -106,21 +101,30 @@ class Listener {
       this.deps.access.track(req, socket);
       fwd.ws(req, socket, head);
     };
-    const d = this.deps.access.authorize(req, true);
-    if (d instanceof Promise) d.then(go, () => refuseUpgrade(socket, 500, 'internal error'));
-    else go(d);
+    settle(this.admit(req, url, true), go, () => refuseUpgrade(socket, 500, 'internal error'));
   }
 
   private proxied(req: IncomingMessage, res: ServerResponse, url: string): void {
+    settle(this.admit(req, url, false), (d) => this.forward(req, res, d), (err) => this.internalError(req, res, err));
+  }
+
+  /**
+   * The checks every request for the app passes, in one order for plain requests and
+   * WebSocket upgrades alike: a sound path; then where the request comes from (for an
+   * upgrade also its Origin header); then the credentials. A new check goes here, once.
+   */
+  private admit(req: IncomingMessage, url: string, upgrade: boolean): Admission | Promise<Admission> {
     const path = checkPath(url);
-    if (path !== 'ok') return sendPage(req, res, 400, path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding', this.page);
-    if (this.foreign(req, false)) {
-      log(`refused a ${req.method} request for ${url.slice(0, 200)} from a page outside this server (referer ${JSON.stringify(req.headers.referer ?? null).slice(0, 200)})`);
-      return sendPage(req, res, 403, 'refused: this request comes from a page outside this server (another app or site may not use or frame it)', this.page);
+    if (path !== 'ok') return { ok: false, status: 400, message: path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding' };
+    if (upgrade && (!this.deps.origins.accepts(req.headers.origin) || this.foreign(req, true))) {
+      log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
+      return { ok: false, status: 403, message: 'this origin may not open websockets to this server' };
     }
-    const d = this.deps.access.authorize(req, false);
-    if (d instanceof Promise) d.then((x) => this.forward(req, res, x), (err) => this.internalError(req, res, err));
-    else this.forward(req, res, d);
+    if (!upgrade && this.foreign(req, false)) {
+      log(`refused a ${req.method} request for ${url.slice(0, 200)} from a page outside this server (referer ${JSON.stringify(req.headers.referer ?? null).slice(0, 200)})`);
+      return { ok: false, status: 403, message: 'refused: this request comes from a page outside this server (another app or site may not use or frame it)' };
+    }
+    return this.deps.access.authorize(req, upgrade);
   }
 
   /** Sub-requests, frames, form posts and upgrades from pages outside this server's prefix (http/request-source.ts). */
@@ -136,7 +140,7 @@ class Listener {
     serveGrant(req, res, url, { grants, access, page: this.page }).catch((err: unknown) => this.internalError(req, res, err));
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, d: Decision): void {
+  private forward(req: IncomingMessage, res: ServerResponse, d: Admission): void {
     if (!d.ok) {
       if (d.status === 302) return redirect(res, d.location, d.setCookie);
       return sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
@@ -174,6 +178,15 @@ class Listener {
     log(`internal error: ${describeError(err)}`);
     sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', this.page);
   }
+}
+
+/** What the checks before the app decide: a bad path or a foreign source (400, 403), or the credential check's own decision. */
+type Admission = Decision | { ok: false; status: 400 | 403; message: string };
+
+/** Go on with a value that may arrive now or later; the checks answer synchronously when no service call is needed. */
+function settle<T>(value: T | Promise<T>, then: (v: T) => void, fail: (err: unknown) => void): void {
+  if (value instanceof Promise) value.then(then, fail);
+  else then(value);
 }
 
 function expectsContinue(req: IncomingMessage): boolean {
