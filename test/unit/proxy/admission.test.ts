@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { plainRequest, upgradeRequest, WireConnection } from '../../helpers/wire.js';
-import { echoApp } from './apps.js';
-import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { startEchoProxy, tearDown, type ProxyBed } from './bed.js';
+import type { RunningProxy } from './harness.js';
 
 const TOKEN = { authorization: 'token alice-token' };
 /** Browsers send Origin with every upgrade; the hub's origin is one the proxy accepts for WebSockets. */
@@ -21,23 +21,15 @@ async function ask(port: number, request: string): Promise<{ status: number; tex
 }
 
 describe('hubapps-proxy: plain requests and WebSocket upgrades pass the same checks, in the same order', () => {
-  let catalog: Catalog;
-  let service: FakeService;
+  let bed: ProxyBed & { proxy: RunningProxy };
   let proxy: RunningProxy;
   const base = '/apps/alice/echo/';
 
   before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo', { websocket: true });
-    proxy = await startProxy({ catalog, app: 'echo', service });
-    await proxy.ready();
+    bed = await startEchoProxy({ websocket: true });
+    proxy = bed.proxy;
   });
-  after(async () => {
-    await proxy.kill();
-    await service.close();
-    await catalog.remove();
-  });
+  after(() => tearDown(bed));
 
   /** Each case's headers for the plain request and for the upgrade, which carries the Origin a browser sends. */
   const cases: Array<{ what: string; path: (mark: string) => string; plain: Record<string, string>; upgrade: Record<string, string>; status: number; says: RegExp }> = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { echoApp } from './apps.js';
-import { Catalog, browserLogin, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import { startEchoProxy, tearDown, type ProxyBed } from './bed.js';
+import { browserLogin, type RunningProxy } from './harness.js';
 
 /** Spellings of the proxy's own headers that WSGI, CGI and PHP read as the real ones. */
 const FORGED = {
@@ -23,24 +23,16 @@ function spelled(headers: Record<string, string>, name: string): string[] {
 }
 
 describe("hubapps-proxy removes every client spelling of its own headers (X_Hubapps_User, X_Forwarded_For, any case)", () => {
-  let catalog: Catalog;
-  let service: FakeService;
+  let bed: ProxyBed & { proxy: RunningProxy };
   let proxy: RunningProxy;
   let cookie: string;
 
   before(async () => {
-    catalog = await Catalog.create();
-    service = await startFakeService();
-    echoApp(catalog, 'echo', { websocket: true });
-    proxy = await startProxy({ catalog, app: 'echo', service });
-    await proxy.ready();
-    cookie = await browserLogin(proxy, service);
+    bed = await startEchoProxy({ websocket: true });
+    proxy = bed.proxy;
+    cookie = await browserLogin(proxy, bed.service);
   });
-  after(async () => {
-    await proxy.kill();
-    await service.close();
-    await catalog.remove();
-  });
+  after(() => tearDown(bed));
 
   function assertOnlyOwn(headers: Record<string, string>, upgrade: boolean): void {
     assert.deepEqual(spelled(headers, 'x-hubapps-user'), ['alice'], JSON.stringify(headers));
