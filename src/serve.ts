@@ -23,6 +23,7 @@ import { Urls } from './config/urls.js';
 import { buildLauncher } from './spawner/build.js';
 import { auditOomKills, openHostLimits } from './limits/host-limits.js';
 import { guardEntries, openPortGuard } from './limits/port-guard.js';
+import { proxyOnTcp } from './lifecycle/handles.js';
 import { ShareStore } from './store/shares.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
@@ -72,7 +73,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const serverRoutes = config.apps_domain === undefined ? routes : new ChpRouteTable({ apiUrl: config.apps_chp.api_url, authToken: config.apps_chp.auth_token, name: 'the apps CHP' });
 
   // Before the API takes requests: a start's allow must not be wiped by this rebuild.
-  if (guard) await guard.sync(await guardEntries(store.active(), async (user) => (await directory.lookup(user)).uid));
+  if (guard) await guard.sync(await guardEntries(store.active(), async (user) => (await directory.lookup(user)).uid, (row) => proxyOnTcp(launcher, row)));
 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;

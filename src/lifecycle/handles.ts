@@ -11,3 +11,8 @@ export function handleOf(launcher: Launcher, row: ServerRow): LaunchHandle {
 export function savedHandle(launcher: Launcher, handle: LaunchHandle): ServerFields {
   return { launcher: handle.kind, launcher_state: launcher.save(handle), launcher_pid: handle.pid };
 }
+
+/** The server's proxy listens on loopback TCP (a server from before proxies moved to unix sockets); a row not spawned yet has no saved state, and its proxy will be on a socket. */
+export function proxyOnTcp(launcher: Launcher, row: ServerRow): boolean {
+  return row.launcher_state !== null && launcher.routeTarget(handleOf(launcher, row))?.startsWith('http://') === true;
+}

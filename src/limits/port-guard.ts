@@ -91,14 +91,14 @@ export function sudoHelper(sudo: string, helper: string, timeoutMs = 10_000): He
 /**
  * What the guard must hold for the servers a restart finds: each host server's app port for
  * its owner. A row whose proxy still listens on TCP (started before proxies moved to unix
- * sockets) keeps its port open to all: CHP reaches that proxy there, as another account.
+ * sockets; `proxyOnTcp` asks the launcher, the only reader of its saved state) keeps its
+ * port open to all: CHP reaches that proxy there, as another account.
  */
-export async function guardEntries(rows: ServerRow[], uidOf: (user: string) => Promise<number>): Promise<GuardEntry[]> {
+export async function guardEntries(rows: ServerRow[], uidOf: (user: string) => Promise<number>, proxyOnTcp: (row: ServerRow) => boolean): Promise<GuardEntry[]> {
   const entries: GuardEntry[] = [];
   for (const row of rows) {
     if (!row.port || row.launcher === 'slurm') continue;
-    const state = parseState(row.launcher_state);
-    if (row.launcher_state !== null && typeof state.socket !== 'string') {
+    if (proxyOnTcp(row)) {
       entries.push({ port: row.port, uid: null });
       continue;
     }
@@ -106,14 +106,6 @@ export async function guardEntries(rows: ServerRow[], uidOf: (user: string) => P
     if (uid !== null) entries.push({ port: row.port, uid });
   }
   return entries;
-}
-
-function parseState(text: string | null): Record<string, unknown> {
-  try {
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 /** The guard this configuration asks for: only the sudo launcher's servers belong to other accounts. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { HubappsError } from '../../../src/errors.js';
 import { guardEntries, HelperPortGuard } from '../../../src/limits/port-guard.js';
+import { proxyOnTcp } from '../../../src/lifecycle/handles.js';
 import type { ServerRow } from '../../../src/model/server.js';
+import { SudoLauncher } from '../../../src/spawner/sudo-launcher.js';
 import type { UserDirectory } from '../../../src/users/account.js';
 
 const silent = pino({ level: 'silent' });
@@ -79,6 +81,8 @@ describe('port guard: the service side', () => {
   });
 
   it("rebuilds the guard from the rows a restart finds: owners' app ports, TCP proxies of old rows open, Slurm and socket apps left out", async () => {
+    // The sudo launcher reads the saved state, as at a real start-up (nothing is spawned).
+    const launcher = new SudoLauncher('/usr/bin/sudo', '/opt/hubapps/bin/hubapps-proxy', directory, '/run/hubapps/proxies');
     const row = (over: Partial<ServerRow>) => ({ user: 'alice', port: 20001, launcher: 'sudo', launcher_state: '{"launcherPid":1,"proxyPid":2,"socket":"/run/hubapps/proxies/p-1.sock"}', ...over }) as ServerRow;
     const entries = await guardEntries(
       [
@@ -91,6 +95,7 @@ describe('port guard: the service side', () => {
         row({ user: 'gone', port: 20006 }),
       ],
       async (user) => (await directory.lookup(user)).uid,
+      (r) => proxyOnTcp(launcher, r),
     );
     assert.deepEqual(entries, [
       { port: 20001, uid: 1001 },
