@@ -59,8 +59,8 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
   const id = `${process.pid}_${++counter}`;
   process.env[`HUBAPPS_T_ADMIN_${id}`] = token;
   process.env[`HUBAPPS_T_CHP_${id}`] = chpToken;
-  const chp = await startChp({ authToken: chpToken });
-  const appsChp = opts.hostLayout ? await startChp({ authToken: chpToken, hostRouting: true }) : undefined;
+  const chp = await slowStepReported('starting CHP', startChp({ authToken: chpToken }));
+  const appsChp = opts.hostLayout ? await slowStepReported('starting the apps CHP', startChp({ authToken: chpToken, hostRouting: true })) : undefined;
   const config = loadConfig(undefined, {
     public_url: chp.proxyUrl,
     listen: { host: '127.0.0.1', port: 0 },
@@ -81,7 +81,7 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
   const stack: LocalStack = {
     chp,
     appsChp,
-    service: await serve(config, log),
+    service: await slowStepReported('starting the service', serve(config, log)),
     token,
     chpToken,
     dir: scratch.path,
@@ -122,6 +122,24 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
     },
   };
   return stack;
+}
+
+const SLOW_STEP_MS = 5000;
+
+/**
+ * A stack normally starts in about a second; when a step takes far longer, say which, on
+ * stderr, so that a hook timeout in a long run points at the step and not at the whole hook.
+ */
+async function slowStepReported<T>(step: string, work: Promise<T>): Promise<T> {
+  const started = Date.now();
+  const timer = setTimeout(() => process.stderr.write(`startLocalStack: ${step} has taken over ${SLOW_STEP_MS} ms so far\n`), SLOW_STEP_MS);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+    const took = Date.now() - started;
+    if (took > SLOW_STEP_MS) process.stderr.write(`startLocalStack: ${step} took ${took} ms\n`);
+  }
 }
 
 /** One HTTP/1.1 request to 127.0.0.1:port with the given Host header. */
