@@ -115,6 +115,7 @@ export const ERROR_CODES = {
   sudoers_invalid: [500, 'The generated sudoers rule did not pass `visudo -c`.'],
   system_user: [403, 'System accounts (uid below `min_uid`) may not use hubapps.'],
   terminal_target: [500, 'The terminal app could not listen.'],
+  token_scope: [403, 'A JupyterHub token without the scope `access:services!service=NAME`; ask the hub for one with it.'],
   ui_missing: [503, 'The launcher page is not built; run `npm run build`.'],
   unauthenticated: [401, 'Log in, or send `Authorization: token T`.'],
   unexpected_announce: [409, 'An announcement came for a server this launcher did not start.'],

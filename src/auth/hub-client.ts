@@ -38,7 +38,8 @@ export function grantsService(scopes: readonly string[], service: string): boole
  */
 export class HubClient {
   private readonly tokens: ExpiringCache<HubUser | null>;
-  private readonly unknown: ExpiringCache<true>;
+  /** `true`: the hub did not know the token; a name: the hub knew whose it is, but it lacks the scope. */
+  private readonly unknown: ExpiringCache<true | string>;
 
   /**
    * `service` is this service's name in JupyterHub (the client id without "service-");
@@ -57,15 +58,18 @@ export class HubClient {
   }
 
   /**
-   * The owner of a JupyterHub token, or undefined when the hub does not know it or the
-   * token does not grant access to this service. Throws 429 when too many new tokens
-   * arrive at once from `client` or from everyone (they would each cost a hub request).
+   * The owner of a JupyterHub token, or undefined when the hub does not know it. Throws
+   * token_scope 403 when the hub knows it but it does not grant access to this service (the
+   * holder must learn which scope to ask for, not to "log in"), and 429 when too many new
+   * tokens arrive at once from `client` or from everyone (they would each cost a hub request).
    */
   async userForToken(token: string, client: string): Promise<HubUser | undefined> {
     const key = hashKey(token);
     const cached = this.tokens.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    if (this.unknown.get(key)) return undefined;
+    const refused = this.unknown.get(key);
+    if (refused === true) return undefined;
+    if (refused !== undefined) throw this.missingScope(refused);
     this.lookups?.take(client);
     const res = await this.call('GET', '/user', token);
     if (res.status === 401 || res.status === 403) {
@@ -76,11 +80,20 @@ export class HubClient {
     if (!res.ok) throw new HubappsError('hub_error', 502, `JupyterHub answered ${res.status} to a token check`);
     const user = parseHubUser(await res.json());
     if (!grantsService(user.scopes, this.service)) {
-      this.unknown.set(key, true);
-      return undefined;
+      this.unknown.set(key, user.name);
+      throw this.missingScope(user.name);
     }
     this.tokens.set(key, user);
     return user;
+  }
+
+  private missingScope(owner: string): HubappsError {
+    return new HubappsError(
+      'token_scope',
+      403,
+      `this JupyterHub token of ${owner} does not grant access to hubapps: it needs the scope access:services!service=${this.service} ` +
+        `(or access:services). Request a token with that scope at the hub's /hub/token page or API, or use a hubapps API token`,
+    );
   }
 
   /** With an OAuth access token from the login flow. */

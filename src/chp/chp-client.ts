@@ -107,18 +107,12 @@ export class ChpRouteTable implements RouteTable {
     return all as Record<string, unknown>;
   }
 
-  /** Is there a route at `path`? Throws when there is one that hubapps did not add. */
+  /** Is there a route at `path`? Throws when there is one that hubapps did not add, naming whose it looks like. */
   private async existsAndIsOurs(path: string, verb: string): Promise<boolean> {
     const route = (await this.table())[path];
     if (route === undefined) return false;
     if ((route as { hubapps?: unknown } | null)?.hubapps !== true) {
-      throw new HubappsError(
-        'chp_route_foreign',
-        409,
-        `hubapps will not ${verb} the CHP route ${path}: it was not added by hubapps (no "hubapps": true in its data). ` +
-          'Another program (JupyterHub?) owns it: choose apps_prefix and service_prefix so they do not collide with its routes.',
-        { expose: false },
-      );
+      throw new HubappsError('chp_route_foreign', 409, `hubapps will not ${verb} the route ${path} in ${this.name}: ${foreignOwner(path, route)}`, { expose: false });
     }
     return true;
   }
@@ -151,6 +145,22 @@ export class ChpRouteTable implements RouteTable {
       `configurable-http-proxy answered ${method} /api/routes${path} with ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
     );
   }
+}
+
+/**
+ * Whose a route without hubapps' tag is, from its data, and what to change: JupyterHub tags
+ * its routes, CHP's --default-target is an untagged "/", anything else is another program.
+ */
+function foreignOwner(path: string, route: unknown): string {
+  const data = (typeof route === 'object' && route !== null ? route : {}) as Record<string, unknown>;
+  if (data.jupyterhub === true) {
+    return 'JupyterHub owns it (its data has "jupyterhub": true); choose apps_prefix and service_prefix so they do not collide with the hub\'s routes';
+  }
+  const keys = Object.keys(data).filter((k) => k !== 'target' && k !== 'last_activity');
+  if (path === '/' && keys.length === 0) {
+    return `it is the proxy's own default route (its --default-target, to ${String(data.target)}); point --default-target at the hubapps service or drop it`;
+  }
+  return `another program added it (its data: ${keys.length ? keys.join(', ') : 'none'}, target ${String(data.target)}); remove it or move hubapps' prefixes away from it`;
 }
 
 /** CHP's own normalisation (lib/trie.js trimPrefix): leading slash, no trailing slash. */

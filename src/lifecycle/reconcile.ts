@@ -96,7 +96,8 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
   if (failed) logFailedStart(deps.log, row, 'start_interrupted', reason);
 }
 
-type Wanted = Map<string, { target: string; data: HubappsRouteData; verified: boolean }>;
+/** `fillIn`: added only where CHP has no route at all, whoever's (one another program may own). */
+type Wanted = Map<string, { target: string; data: HubappsRouteData; verified: boolean; fillIn?: boolean }>;
 
 /**
  * The routes hubapps keeps in `table`: server routes where servers live, the catch-alls and
@@ -116,8 +117,10 @@ function wantedRoutes(deps: LifecycleDeps, table: RouteTable, verified: Set<numb
         verified: verified.has(row.id),
       });
     }
-    // The apps CHP's root: every host without a server route lands on the service's not-running page.
-    if (deps.urls.hostLayout) want.set('/', { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
+    // The apps CHP's root: every host without a server route lands on the service's not-running
+    // page. A CHP started with --default-target (the shipped unit) holds "/" itself, untagged,
+    // with the same effect: that one is left alone, silently.
+    if (deps.urls.hostLayout) want.set('/', { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true, fillIn: true });
   }
   if (table === deps.routes) {
     want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
@@ -143,7 +146,9 @@ async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<str
   }
   for (const [path, w] of want) {
     const have = routes.get(path);
-    if (w.verified && (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)) {
+    if (w.fillIn && !have) {
+      tasks.push(table.addIfAbsent(path, w.target, w.data).then((added) => void (added && report.routesAdded++)));
+    } else if (w.verified && (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)) {
       report.routesAdded++;
       tasks.push(table.add(path, w.target, w.data));
     }
@@ -156,8 +161,18 @@ async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<str
     }
   }
   const results = await Promise.allSettled(tasks);
-  for (const r of results) if (r.status === 'rejected') deps.log.warn({ err: (r.reason as Error).message }, 'reconcile: route change failed');
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+  const before = lastFailures.get(table) ?? new Set<string>();
+  for (const err of failures) {
+    // A failure that persists is warned about once, not every reconcile_interval.
+    if (before.has(err)) deps.log.debug({ err }, 'reconcile: route change failed again');
+    else deps.log.warn({ err }, 'reconcile: route change failed');
+  }
+  lastFailures.set(table, new Set(failures));
 }
+
+/** Per route table, the route changes that failed in its last pass. */
+const lastFailures = new WeakMap<RouteTable, Set<string>>();
 
 /**
  * JupyterHub owns the service route and puts it back only at its next route check

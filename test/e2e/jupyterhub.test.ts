@@ -182,7 +182,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     }
   });
 
-  it('refuses a JupyterHub token of alice whose scopes do not grant access to hubapps, at the API and at her server', async () => {
+  it('refuses a JupyterHub token of alice whose scopes do not grant access to hubapps, at the API (naming the missing scope) and at her server', async () => {
     const hubPage = await aliceCtx.newPage();
     await hubPage.goto(url('/hub/token'));
     const made = await hubPage.evaluate(async (user) => {
@@ -196,7 +196,10 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     const hubSays = await fetch(`${stack.hub!.apiUrl}/user`, { headers: { authorization: `token ${narrow}` } });
     assert.equal(((await hubSays.json()) as { name: string }).name, alice, 'the hub knows whose token it is');
     const api = await fetch(url('/services/hubapps/api/user'), { headers: { authorization: `token ${narrow}` } });
-    assert.equal(api.status, 401);
+    const refusal = (await api.json()) as { status: number; message: string; code: string };
+    assert.equal(api.status, 403);
+    assert.equal(refusal.code, 'token_scope');
+    assert.match(refusal.message, /needs the scope access:services!service=hubapps/, 'the refusal names the scope to ask the hub for');
     const onHers = await fetch(url(ALICE_ECHO), { headers: { authorization: `token ${narrow}` } });
     assert.notEqual(onHers.status, 200);
     assert.ok(!(await onHers.text()).includes('echo app of'));

@@ -51,19 +51,23 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
     assert.equal((await c.userForToken('all-services', '192.0.2.1'))?.name, 'bob');
   });
 
-  it('refuses a token the hub knows but that does not grant access to hubapps (narrow, another service\'s, a look-alike name, no scopes at all)', async () => {
+  const missingScope = (err: unknown) =>
+    err instanceof HubappsError && err.code === 'token_scope' && err.status === 403 && /alice/.test(err.message) && /access:services!service=hubapps/.test(err.message);
+
+  it("refuses a token the hub knows but that does not grant access to hubapps (narrow, another service's, a look-alike name, no scopes at all), naming the scope it lacks", async () => {
     const c = client();
     for (const token of ['read-only', 'for-other-service', 'lookalike', 'no-scopes-field']) {
-      assert.equal(await c.userForToken(token, '192.0.2.1'), undefined, token);
+      await assert.rejects(c.userForToken(token, '192.0.2.1'), missingScope, token);
     }
   });
 
-  it('gives a hub token without the scope no identity, and one with it the identity of its owner', async () => {
+  it('gives a hub token without the scope no identity but a 403 that names the scope, and one with it the identity of its owner', async () => {
     const dir: TmpDir = await tmpDir('hubscope');
     try {
       const db = openDb(`${dir.path}/db.sqlite`);
       const auth = new Authenticator({ admin_token: undefined, public_url: 'http://127.0.0.1:8000', trusted_proxies: ['127.0.0.1'] }, new AuthStore(db), new AdminPolicy({ admin_users: [], admin_groups: [] }, new LocalUserDirectory()), new LocalUserPolicy(), client(), '/services/hubapps/');
-      assert.equal(await auth.fromToken('for-other-service', '192.0.2.1'), undefined);
+      await assert.rejects(auth.fromToken('for-other-service', '192.0.2.1'), missingScope);
+      assert.equal(await auth.fromToken('random-nobody-knows', '192.0.2.1'), undefined);
       assert.equal((await auth.fromToken('for-hubapps', '192.0.2.1'))?.via, 'hub_token');
       db.close();
     } finally {
@@ -71,11 +75,11 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
     }
   });
 
-  it('asks the hub once per unknown token, and answers repeats from its cache', async () => {
+  it('asks the hub once per unknown token, and answers repeats from its cache, the missing scope included', async () => {
     const c = client();
     const before = calls;
     for (let i = 0; i < 5; i++) assert.equal(await c.userForToken('random-nobody-knows', '192.0.2.1'), undefined);
-    for (let i = 0; i < 5; i++) assert.equal(await c.userForToken('read-only', '192.0.2.1'), undefined);
+    for (let i = 0; i < 5; i++) await assert.rejects(c.userForToken('read-only', '192.0.2.1'), missingScope);
     assert.equal(calls - before, 2);
   });
 

@@ -94,7 +94,7 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
 
   it('refuses to remove a route it did not add, and the route survives', async () => {
     assert.equal(await rawChp(chp, 'POST', '/user/bob', { target: 'http://127.0.0.1:1', user: 'bob' }), 201);
-    await rejectsWith(table.remove('/user/bob'), 'chp_route_foreign', 409, /will not remove the CHP route \/user\/bob/);
+    await rejectsWith(table.remove('/user/bob'), 'chp_route_foreign', 409, /will not remove the route \/user\/bob in configurable-http-proxy: another program added it \(its data: user, target http:\/\/127\.0\.0\.1:1\)/);
     assert.equal(await rawChp(chp, 'GET', '/user/bob'), 200);
   });
 

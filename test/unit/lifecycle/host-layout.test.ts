@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { startChp } from '../../../src/chp/chp-process.js';
 import { reconcile } from '../../../src/lifecycle/reconcile.js';
 import { httpFetch } from '../../helpers/http-fetch.js';
@@ -153,6 +154,46 @@ describe('per-server origins: each server on its own host, routed by the apps CH
     const res = await stack.viaApps(host, '/back', { headers: auth });
     assert.equal(res.status, 200);
     assert.equal(res.body, 'GET /back');
+  });
+
+  /** CHP's entry for `path`; with `body`, sets it first, as another program would (untagged unless the body says). */
+  async function rawRoute(apiUrl: string, path: string, body?: object): Promise<Record<string, unknown> | undefined> {
+    const headers = { authorization: `token ${stack.chpToken}` };
+    if (body) assert.equal((await fetch(`${apiUrl}/api/routes${path}`, { method: 'POST', headers, body: JSON.stringify(body) })).status, 201);
+    const res = await fetch(`${apiUrl}/api/routes`, { headers });
+    return ((await res.json()) as Record<string, Record<string, unknown>>)[path];
+  }
+
+  /** reconcile, `passes` times, with a logger that keeps what it logs. */
+  async function reconcileLogged(passes: number): Promise<{ level: number; msg: string; err?: string }[]> {
+    const lines: { level: number; msg: string; err?: string }[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    for (let i = 0; i < passes; i++) await reconcile({ ...stack.service.deps, log }, stack.service.manager);
+    return lines;
+  }
+
+  it("leaves the apps CHP's own \"/\" (its --default-target, as the shipped unit starts it) alone, without a warning", async () => {
+    const { port, apiPort } = stack.appsChp!;
+    await stack.appsChp!.stop();
+    stack.appsChp = await startChp({ port, apiPort, authToken: stack.chpToken, hostRouting: true, defaultTarget: stack.service.urls.serviceOrigin });
+    const lines = await reconcileLogged(3);
+    assert.deepEqual(lines.filter((l) => l.level >= 40), [], 'nothing to warn about');
+    const root = await rawRoute(stack.appsChp.apiUrl, '/');
+    assert.deepEqual([root?.target, root?.hubapps], [stack.service.urls.serviceOrigin, undefined], "CHP's own route stays CHP's");
+    assert.equal((await stack.viaApps(host, '/again', { headers: auth })).body, 'GET /again', 'the server route is back');
+  });
+
+  it('warns once about a route another program holds where hubapps needs one, naming the owner, until it changes', async () => {
+    const path = stack.service.urls.catchallRoute().replace(/\/+$/, '');
+    assert.equal((await rawRoute(stack.chp.apiUrl, path))?.hubapps, true);
+    // JupyterHub's route over hubapps' (CHP's POST replaces): as a hub whose prefixes collide would.
+    await rawRoute(stack.chp.apiUrl, path, { target: 'http://127.0.0.1:9', jupyterhub: true });
+    const warned = (await reconcileLogged(3)).filter((l) => l.level >= 40);
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    assert.match(warned[0]!.err ?? '', /JupyterHub owns it .*apps_prefix/);
+    await fetch(`${stack.chp.apiUrl}/api/routes${path}`, { method: 'DELETE', headers: { authorization: `token ${stack.chpToken}` } });
+    assert.deepEqual((await reconcileLogged(1)).filter((l) => l.level >= 40), []);
+    assert.equal((await rawRoute(stack.chp.apiUrl, path))?.hubapps, true, 'hubapps put its own route back once the path was free');
   });
 
   it('runs the built-in terminal on its own host, its WebSocket open to its own pages only', async () => {
