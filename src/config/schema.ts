@@ -126,7 +126,7 @@ export const configSchema = z.strictObject({
     .describe('configurable-http-proxy, which routes browsers to the servers.'),
   admin_token: secret
     .optional()
-    .describe('An API token with admin rights, for scripts and for the first set-up. Example: "credential:admin-token".'),
+    .describe('An API token with admin rights, for scripts and for the first set-up. `hubapps install` makes /etc/hubapps/admin-token (root, 0600), its unit loads it and its sample config sets "credential:admin-token".'),
   jupyterhub: z
     .strictObject({
       api_url: z.url().optional().describe('JupyterHub\'s API as the service reaches it over loopback, e.g. http://127.0.0.1:8081/hub/api. Unset: no JupyterHub login (API tokens and login links only).'),

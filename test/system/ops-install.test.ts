@@ -109,11 +109,17 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
       chp = await startChp({ authToken: token });
       const config = readFileSync(LAYOUT.configFile, 'utf8').replace('api_url: http://127.0.0.1:8001', `api_url: ${chp.apiUrl}`);
       writeFileSync(LAYOUT.configFile, config);
+      // The CHP units' side of the same port, as an admin moving CHP's API would set it.
+      const moved = await cli([...INSTALL_ARGS, '--chp-api-port', String(chp.apiPort)]);
+      assert.equal(moved.code, 0, moved.stderr);
+      assert.match(readFileSync(LAYOUT.chpEnvFile, 'utf8'), new RegExp(`^CHP_API_PORT=${chp.apiPort}$`, 'm'));
+      assert.equal(readFileSync(LAYOUT.configFile, 'utf8'), config, 'install changed an existing config');
       const r = await run(LAYOUT.cliLink, ['doctor', '--config', LAYOUT.configFile, '--unit', LAYOUT.unitFile]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.doesNotMatch(r.stdout, /^FAIL/m);
       assert.match(r.stdout, new RegExp(`^ok\\s+${LAYOUT.serviceUser} runs ${LAYOUT.proxyPath} as ${MEMBER} through sudo: protocol 1`, 'm'));
       assert.match(r.stdout, /^ok\s+configurable-http-proxy at .* accepts the token/m);
+      assert.match(r.stdout, /^ok\s+\S+ uses the ports the CHP units listen on/m);
       assert.match(r.stdout, /^warn\s+app catalog .* has no apps/m);
       assert.ok(existsSync(join(LAYOUT.dataDir, 'hubapps.sqlite')));
       assert.notEqual(lstatSync(join(LAYOUT.dataDir, 'hubapps.sqlite')).uid, 0, 'doctor created the database as root');

@@ -10,6 +10,7 @@ import { checkCgroups } from './cgroup-checks.js';
 import { checkCatalog, checkConfig } from './config-checks.js';
 import { checkTrustedFiles } from './file-checks.js';
 import { checkChp, checkHub } from './net-checks.js';
+import { checkChpEnv } from './chp-env-checks.js';
 import { checkOrigins } from './origin-checks.js';
 import { checkPortGuard } from './port-guard-checks.js';
 import { checkHostDirs, checkPortRange } from './host-dir-checks.js';
@@ -38,6 +39,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkPortRange,
   checkDatabase,
   checkChp,
+  checkChpEnv,
   checkOrigins,
   checkHub,
   checkGroup,

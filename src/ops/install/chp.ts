@@ -45,7 +45,7 @@ export function chpStep(ctx: InstallContext): StepReport[] {
 /** CHP's unit: DynamicUser, the token as a credential, the hub as default target. */
 export function chpUnitStep(ctx: InstallContext): StepReport[] {
   const text = renderChpUnit(readTemplate(ctx, `${CHP}.service`), ctx.layout, ctx.node);
-  return [report(ctx, ensureFile(writePath(ctx, ctx.layout.chpUnitFile), text, 0o644, rootOpts(ctx)), `${ctx.layout.chpUnitFile} (CHP on 127.0.0.1:8000, API on 127.0.0.1:8001)`)];
+  return [report(ctx, ensureFile(writePath(ctx, ctx.layout.chpUnitFile), text, 0o644, rootOpts(ctx)), `${ctx.layout.chpUnitFile} (ports from ${ctx.layout.chpEnvFile})`)];
 }
 
 /**

@@ -16,11 +16,15 @@ import {
 } from './steps.js';
 import { chpManualInstall, chpStep, chpUnitStep, hubDropInStep } from './chp.js';
 import { stdio, type Io } from '../io.js';
-import { makeLayout, type Layout } from './layout.js';
+import { at, makeLayout, type Layout } from './layout.js';
+import { configOptions, ENV_OPTIONS, mergeChpEnv, readIfExists, type SiteOptions } from './site.js';
 import { sourceRoot } from './program-tree.js';
 import { isRoot } from '../system.js';
 
 export const INSTALL_USAGE = `usage: hubapps install [--dry-run] [--root DIR] [--name NAME] [--service-user USER] [--allowed-group GROUP] [--jupyterhub-config]
+                      [--public-url URL] [--apps-domain DOMAIN [--apps-scheme https|http] [--apps-port N]]
+                      [--chp-ip ADDR] [--chp-port N] [--chp-api-port N] [--hub-url URL]
+                      [--apps-chp-port N] [--apps-chp-api-port N] [--service-url URL]
 
 Lays out hubapps the production way, as root, with configurable-http-proxy and its unit.
 Safe to run again (upgrades, repairs): it changes only what differs, and never overwrites
@@ -32,6 +36,20 @@ the configuration or the CHP token.
   --name NAME            name of the installation: /usr/lib/NAME, /etc/NAME, NAME.service, ... (default hubapps)
   --service-user USER    the account the service runs as (default: NAME)
   --allowed-group GROUP  members may start apps (default: NAME-users)
+
+Written into a new /etc/NAME/hubapps.yaml (an existing one is never changed):
+  --public-url URL       how browsers reach the hub, e.g. https://hub.example.org
+  --apps-domain DOMAIN   per-server origins: each server on SERVER--USER.DOMAIN (docs/install.md)
+  --apps-scheme, --apps-port   how browsers reach the apps domain (default https, its default port)
+
+Written into /etc/NAME/chp.env, which both CHP units read (kept on later runs unless given again):
+  --chp-ip ADDR          where JupyterHub's CHP listens for browsers (default 127.0.0.1)
+  --chp-port N           its port (default 8000)
+  --chp-api-port N       its REST API on 127.0.0.1 (default 8001; chp.api_url)
+  --hub-url URL          where it sends paths without a route: the hub (default http://127.0.0.1:8081)
+  --apps-chp-port N      the apps CHP's port, nginx's upstream for *.DOMAIN (default 8002)
+  --apps-chp-api-port N  its REST API on 127.0.0.1 (default 8003; apps_chp.api_url)
+  --service-url URL      the service's listen address (default http://127.0.0.1:10101; listen)
 `;
 
 const STEPS = [serviceUserStep, allowedGroupStep, programStep, wrappersStep, configStep, stateDirsStep, runDirsStep, systemdStep, chpStep, chpUnitStep, sudoersStep];
@@ -47,6 +65,11 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
       'service-user': { type: 'string' },
       'allowed-group': { type: 'string' },
       'jupyterhub-config': { type: 'boolean', default: false },
+      'public-url': { type: 'string' },
+      'apps-domain': { type: 'string' },
+      'apps-scheme': { type: 'string' },
+      'apps-port': { type: 'string' },
+      ...Object.fromEntries(Object.values(ENV_OPTIONS).map((option) => [option, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -60,15 +83,25 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
     throw new HubappsError('not_root', 2, 'install changes the system and must run as root (or try --dry-run, or --root DIR for a scratch root)');
   }
   const layout = makeLayout({ name: values.name, root, serviceUser: values['service-user'], allowedGroup: values['allowed-group'] });
-  const ctx: InstallContext = { layout, dryRun: values['dry-run'] ?? false, source: sourceRoot(), node: nodePath(), root: isRoot() };
+  const site = siteOptions(layout, values as Record<string, string | boolean | undefined>);
+  const ctx: InstallContext = { layout, site, dryRun: values['dry-run'] ?? false, source: sourceRoot(), node: nodePath(), root: isRoot() };
 
   io.out(`hubapps install${ctx.dryRun ? ' (dry run: nothing is changed)' : ''}${root ? ` into ${root}` : ''}, from ${ctx.source}\n`);
   const steps = values['jupyterhub-config'] ? [...STEPS, hubDropInStep] : STEPS;
   const reports = steps.flatMap((step) => step(ctx));
   for (const line of reports) io.out(formatStep(line));
   const chpMissing = reports.some((r) => r.status === 'skip' && r.text.startsWith('configurable-http-proxy not installed'));
-  io.out(nextSteps(layout, { dryRun: ctx.dryRun, chpMissing, hubDropIn: values['jupyterhub-config'] ?? false }));
+  io.out(nextSteps(layout, { dryRun: ctx.dryRun, chpMissing, hubDropIn: values['jupyterhub-config'] ?? false, appsDomain: site.appsDomain }));
   return 0;
+}
+
+/** The options checked (each error names its option, or chp.env's key), merged with an existing chp.env. */
+function siteOptions(layout: Layout, values: Record<string, string | boolean | undefined>): SiteOptions {
+  const str = (option: string) => (typeof values[option] === 'string' ? (values[option] as string) : undefined);
+  const given = Object.fromEntries(Object.entries(ENV_OPTIONS).map(([key, option]) => [key, str(option)]));
+  const envFile = at(layout, layout.chpEnvFile);
+  const env = mergeChpEnv(readIfExists(envFile), envFile, given);
+  return { env, ...configOptions({ 'public-url': str('public-url'), 'apps-domain': str('apps-domain'), 'apps-scheme': str('apps-scheme'), 'apps-port': str('apps-port') }) };
 }
 
 function formatStep(r: StepReport): string {
@@ -80,8 +113,9 @@ function nodePath(): string {
   return process.execPath;
 }
 
-function nextSteps(l: Layout, opts: { dryRun: boolean; chpMissing: boolean; hubDropIn: boolean }): string {
+function nextSteps(l: Layout, opts: { dryRun: boolean; chpMissing: boolean; hubDropIn: boolean; appsDomain?: string }): string {
   const chpUnit = l.chpUnitFile.split('/').pop()!;
+  const appsChpUnit = opts.appsDomain ? ` ${l.appsChpUnitFile.split('/').pop()!}` : '';
   const lines = [
     ...(opts.chpMissing ? [`Install configurable-http-proxy: ${chpManualInstall(l)}`] : []),
     `Edit ${l.configFile} (public_url, allowed_group, jupyterhub) and add apps to ${l.catalogDir} (start from files.yaml.sample; tested recipes in ${l.libDir}/docs/apps.md).`,
@@ -89,7 +123,10 @@ function nextSteps(l: Layout, opts: { dryRun: boolean; chpMissing: boolean; hubD
       (opts.hubDropIn ? ` Put them into ${l.jupyterhubConfig}, which the drop-in makes Debian's hub read.` : ` With Debian's jupyterhub package, run install again with --jupyterhub-config first.`),
     `Put the users who may start apps into ${l.allowedGroup}: usermod -aG ${l.allowedGroup} USER`,
     `Check everything: ${l.cliLink} doctor --config ${l.configFile}`,
-    `Start it: systemctl daemon-reload && systemctl enable --now ${chpUnit} ${l.name} && systemctl restart jupyterhub`,
+    ...(opts.appsDomain
+      ? [`Per-server origins on *.${opts.appsDomain}: a wildcard DNS record and certificate, and nginx in front of the apps CHP (ports in ${l.chpEnvFile}; ${l.libDir}/docs/install.md, "Per-server origins").`]
+      : []),
+    `Start it: systemctl daemon-reload && systemctl enable --now ${chpUnit}${appsChpUnit} ${l.name} && systemctl restart jupyterhub`,
   ];
   const head = opts.dryRun ? 'next steps (after a real run):' : 'next steps:';
   return `\n${head}\n${lines.map((line, i) => `  ${i + 1}. ${line}\n`).join('')}`;

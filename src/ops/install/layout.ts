@@ -34,6 +34,10 @@ export interface Layout {
   chpTokenFile: string;
   /** The apps CHP's token (per-server origins). */
   appsChpTokenFile: string;
+  /** The service's admin token (admin_token: credential:admin-token). */
+  adminTokenFile: string;
+  /** Ports and targets both CHP units read (install's --chp-port, ...). */
+  chpEnvFile: string;
   dataDir: string;
   logDir: string;
   /** Root's directory in /run: the proxies' sockets and the apps' runtime directories (hubapps.tmpfiles recreates it at boot). */
@@ -92,6 +96,8 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     catalogDir: `${etcDir}/apps.d`,
     chpTokenFile: `${etcDir}/chp-token`,
     appsChpTokenFile: `${etcDir}/apps-chp-token`,
+    adminTokenFile: `${etcDir}/admin-token`,
+    chpEnvFile: `${etcDir}/chp.env`,
     dataDir: `/var/lib/${name}`,
     logDir: `/var/log/${name}`,
     runDir: `/run/${name}`,

@@ -1,4 +1,5 @@
 import type { Layout } from './layout.js';
+import type { SiteOptions } from './site.js';
 
 /**
  * The commented starting points `hubapps install` writes when none exist yet. The config
@@ -6,7 +7,8 @@ import type { Layout } from './layout.js';
  * ends in .sample, so the catalog ignores it until an admin copies it to NAME.yaml.
  */
 
-export function sampleConfig(layout: Layout): string {
+export function sampleConfig(layout: Layout, site: SiteOptions): string {
+  const service = new URL(site.env.HUBAPPS_URL);
   return `# ${layout.configFile}: the hubapps service configuration.
 #
 # Written by \`hubapps install\` because no configuration existed. It is yours now:
@@ -17,13 +19,21 @@ export function sampleConfig(layout: Layout): string {
 
 # How browsers reach configurable-http-proxy: scheme, host and port, no path.
 # Redirects and the WebSocket Origin check use it.
-#public_url: https://hub.example.org
+${site.publicUrl ? `public_url: ${site.publicUrl}` : '#public_url: https://hub.example.org'}
 
 # Only members of this Unix group may start apps (primary or supplementary, LDAP too).
 allowed_group: ${layout.allowedGroup}
 
+# The service's own address: the apps CHP sends unknown hosts here (HUBAPPS_URL in ${layout.chpEnvFile}).
+listen:
+  host: ${service.hostname.replace(/^\[(.*)\]$/, '$1')}
+  port: ${service.port || (service.protocol === 'https:' ? 443 : 80)}
+
+# The API's admin token, made by install (root's only): curl -H "Authorization: token $(cat ${layout.adminTokenFile})"
+admin_token: credential:admin-token
+
 chp:
-  api_url: http://127.0.0.1:8001
+  api_url: http://127.0.0.1:${site.env.CHP_API_PORT}
   # The token CHP runs with. The unit copies ${layout.chpTokenFile} into its
   # credentials directory (LoadCredential=chp-token:...); give CHP and JupyterHub the same file.
   auth_token: credential:chp-token
@@ -34,10 +44,7 @@ chp:
 # Needs a wildcard DNS record, a wildcard certificate and the apps CHP unit
 # ${layout.appsChpUnitFile} (docs/install.md, "Per-server origins"). Prefer a registrable
 # domain of its own for the apps, not a subdomain of the hub's.
-#apps_domain: apps-example.org
-#apps_chp:
-#  api_url: http://127.0.0.1:8003
-#  auth_token: credential:apps-chp-token
+${appsSection(site)}
 
 # Where install put things. proxy_command must match the sudoers rule in
 # ${layout.sudoersFile} exactly; the proxy reads the catalog named in its wrapper.
@@ -65,6 +72,19 @@ runtime_dir: ${layout.runDir}/users
 #limits:
 #  servers_per_user: 5
 `;
+}
+
+function appsSection(site: SiteOptions): string {
+  const on = site.appsDomain !== undefined;
+  const c = on ? '' : '#';
+  return [
+    `${c}apps_domain: ${site.appsDomain ?? 'apps-example.org'}`,
+    ...(site.appsScheme ? [`apps_scheme: ${site.appsScheme}`] : []),
+    ...(site.appsPort ? [`apps_port: ${site.appsPort}`] : []),
+    `${c}apps_chp:`,
+    `${c}  api_url: http://127.0.0.1:${site.env.APPS_CHP_API_PORT}`,
+    `${c}  auth_token: credential:apps-chp-token`,
+  ].join('\n');
 }
 
 export function sampleApp(layout: Layout): string {

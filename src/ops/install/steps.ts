@@ -9,6 +9,7 @@ import { programTree } from './program-tree.js';
 import { cliWrapperScript, portGuardWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
 import { renderAppsChpUnit, renderGuardSudoers, renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
 import { sampleApp, sampleConfig } from './samples.js';
+import { renderChpEnv, type SiteOptions } from './site.js';
 import { getGroup, getPasswd, groupName, runChecked, runCommand } from '../system.js';
 
 /** One line of install's report. 'would': a change a dry run leaves undone; 'skip': not done under --root. */
@@ -19,6 +20,8 @@ export interface StepReport {
 
 export interface InstallContext {
   layout: Layout;
+  /** Ports, addresses and domains the admin chose (or the defaults). */
+  site: SiteOptions;
   dryRun: boolean;
   /** The package install copies from. */
   source: string;
@@ -98,22 +101,44 @@ export function wrappersStep(ctx: InstallContext): StepReport[] {
 }
 
 export function configStep(ctx: InstallContext): StepReport[] {
-  const { etcDir, catalogDir, configFile, chpTokenFile, appsChpTokenFile } = ctx.layout;
+  const { etcDir, catalogDir, configFile } = ctx.layout;
   const opts = rootOpts(ctx);
   writePath(ctx, etcDir);
   const etc = ensureDir(at(ctx.layout, etcDir), 0o755, opts);
   const catalog = ensureDir(at(ctx.layout, catalogDir), 0o755, opts);
-  const config = ensureFileOnce(at(ctx.layout, configFile), sampleConfig(ctx.layout), 0o644, opts);
+  const config = ensureFileOnce(at(ctx.layout, configFile), sampleConfig(ctx.layout, ctx.site), 0o644, opts);
   const sample = ensureFile(at(ctx.layout, join(catalogDir, 'files.yaml.sample')), sampleApp(ctx.layout), 0o644, opts);
-  const token = ensureFileOnce(at(ctx.layout, chpTokenFile), `${randomBytes(32).toString('hex')}\n`, 0o600, opts);
-  const appsToken = ensureFileOnce(at(ctx.layout, appsChpTokenFile), `${randomBytes(32).toString('hex')}\n`, 0o600, opts);
   return [
     report(ctx, etc || catalog, `${etcDir} and ${catalogDir} (root, 0755)`),
     report(ctx, config, config ? `sample configuration ${configFile}` : `configuration ${configFile} exists: left as it is`),
     report(ctx, sample, `sample app ${catalogDir}/files.yaml.sample`),
-    report(ctx, token, token ? `new CHP token in ${chpTokenFile} (root, 0600)` : `CHP token ${chpTokenFile} exists: left as it is`),
-    report(ctx, appsToken, appsToken ? `new apps CHP token in ${appsChpTokenFile} (root, 0600)` : `apps CHP token ${appsChpTokenFile} exists: left as it is`),
+    ...secretsStep(ctx),
+    chpEnvStep(ctx),
   ];
+}
+
+/** Made once, never replaced: CHP, JupyterHub and scripts hold these. */
+function secretsStep(ctx: InstallContext): StepReport[] {
+  const { chpTokenFile, appsChpTokenFile, adminTokenFile } = ctx.layout;
+  const secrets: Array<[string, string]> = [
+    [chpTokenFile, 'CHP token'],
+    [appsChpTokenFile, 'apps CHP token'],
+    [adminTokenFile, 'admin token (admin_token)'],
+  ];
+  return secrets.map(([file, what]) => {
+    const made = ensureFileOnce(at(ctx.layout, file), `${randomBytes(32).toString('hex')}\n`, 0o600, rootOpts(ctx));
+    return report(ctx, made, made ? `new ${what} in ${file} (root, 0600)` : `${what} ${file} exists: left as it is`);
+  });
+}
+
+/** The CHP units' ports and targets: the file's values, with the options given now on top. */
+function chpEnvStep(ctx: InstallContext): StepReport {
+  const { chpEnvFile, chpUnitFile, appsChpUnitFile, configFile } = ctx.layout;
+  const name = (unit: string) => unit.split('/').pop()!;
+  const text = renderChpEnv(ctx.site.env, { chpUnit: name(chpUnitFile), appsChpUnit: name(appsChpUnitFile), configFile });
+  const changed = ensureFile(at(ctx.layout, chpEnvFile), text, 0o644, rootOpts(ctx));
+  const { CHP_IP, CHP_PORT, CHP_API_PORT, APPS_CHP_PORT, APPS_CHP_API_PORT } = ctx.site.env;
+  return report(ctx, changed, `${chpEnvFile}: CHP on ${CHP_IP}:${CHP_PORT} (API 127.0.0.1:${CHP_API_PORT}), apps CHP on 127.0.0.1:${APPS_CHP_PORT} (API 127.0.0.1:${APPS_CHP_API_PORT})`);
 }
 
 export function stateDirsStep(ctx: InstallContext): StepReport[] {

@@ -123,7 +123,7 @@ describe('hubapps install --root (a scratch root)', () => {
     const unit = readFileSync(join(root, 'etc/systemd/system/configurable-http-proxy.service'), 'utf8');
     assert.match(unit, new RegExp(`exec ${process.execPath} /usr/lib/hubapps/chp/node_modules/configurable-http-proxy/bin/configurable-http-proxy`));
     assert.match(unit, /^LoadCredential=chp-token:\/etc\/hubapps\/chp-token$/m);
-    assert.match(unit, /--default-target http:\/\/127\.0\.0\.1:8081 /);
+    assert.match(unit, /--default-target "\$\$\{CHP_HUB_URL:-http:\/\/127\.0\.0\.1:8081\}" /);
   });
 
   it('says exactly why CHP is not installed and what to run, when run from an installed copy without it', async () => {
