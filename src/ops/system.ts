@@ -15,10 +15,19 @@ export interface CommandResult {
  * install and doctor are one-shot admin commands, so blocking is fine and keeps them simple.
  */
 export function runCommand(file: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): CommandResult {
-  const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+  const env = { PATH: withAdminDirs(process.env.PATH), LC_ALL: 'C' };
   const r = spawnSync(file, args, { input: opts.input ?? '', env, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
   const error = r.error ? `${file}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}` : undefined;
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(error ? { error } : {}) };
+}
+
+/**
+ * The caller's PATH, then the sbin directories: admin programs (visudo, useradd, nft) live
+ * there, and a normal account's PATH (install --root into a scratch tree) lacks them.
+ */
+function withAdminDirs(path = '/usr/bin:/bin'): string {
+  const dirs = path.split(':');
+  return [...dirs, ...['/usr/sbin', '/sbin'].filter((d) => !dirs.includes(d))].join(':');
 }
 
 /** Like runCommand, but a failure throws with the program's own message. */

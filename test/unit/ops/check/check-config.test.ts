@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readCompiledApp } from '../../../../src/catalog/compiled-form.js';
+import { COMPILED_DIR, readCompiledApp } from '../../../../src/catalog/compiled-form.js';
 import { runCheckConfig } from '../../../../src/ops/check/check-config.js';
 import { bufferIo } from '../../../../src/ops/io.js';
 import { tmpDir, type TmpDir } from '../../../helpers/index.js';
@@ -75,7 +75,9 @@ describe('hubapps check-config', () => {
     const asUser = (args: string[]) => (root ? run('runuser', ['-u', 'nobody', '--', process.execPath, cli, ...args]) : run(process.execPath, [cli, ...args]));
     const ok = await asUser(['check-config', '--config', config, '--unit', unit]);
     assert.equal(ok.stderr, '');
-    assert.equal(ok.stdout, `${config}: ok (1 secret file(s) exist but only root can read them: chp.auth_token; run as root to check their content)\n${catalog}: 1 app(s): good\n`);
+    // The catalog's owner also compiles it: the test's own account without root, never nobody.
+    const compiled = root ? '' : `${join(catalog, COMPILED_DIR)}: 1 app(s) compiled for hubapps-proxy\n`;
+    assert.equal(ok.stdout, `${config}: ok (1 secret file(s) exist but only root can read them: chp.auth_token; run as root to check their content)\n${catalog}: 1 app(s): good\n${compiled}`);
     writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\nadmin_token: "credential:missing"\n`);
     const err = await asUser(['check-config', '--config', config, '--unit', unit]).then(
       () => assert.fail('check-config exited 0'),

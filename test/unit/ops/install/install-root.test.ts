@@ -43,7 +43,7 @@ describe('hubapps install --root (a scratch root)', () => {
     assert.equal(readlinkSync(join(root, 'usr/bin/hubapps')), '/usr/lib/hubapps/bin/hubapps');
     assert.match(readFileSync(join(root, 'usr/lib/hubapps/bin/hubapps-proxy'), 'utf8'), /^exec \/usr\/bin\/env -i PATH=\/usr\/bin:\/bin LANG=C\.UTF-8 \S+ --liftoff-only --max-semi-space-size=1 \/usr\/lib\/hubapps\/lib\/dist\/src\/proxy\/main\.js --catalog-dir \/etc\/hubapps\/apps\.d --expect-user-check --allowed-group nogroup --min-uid 1000$/m);
     assert.match(readFileSync(join(root, 'etc/sudoers.d/hubapps'), 'utf8'), /^nobody ALL=\(%nogroup,!root,!#0\) NOPASSWD: \/usr\/lib\/hubapps\/bin\/hubapps-proxy ""$/m);
-    await run('visudo', ['-cf', join(root, 'etc/sudoers.d/hubapps')]);
+    await run('/usr/sbin/visudo', ['-cf', join(root, 'etc/sudoers.d/hubapps')]);
     assert.match(readFileSync(join(root, 'etc/systemd/system/hubapps.service'), 'utf8'), /^User=nobody$/m);
     assert.equal(mode('etc/hubapps/apps-chp-token'), '600');
     const appsChp = readFileSync(join(root, 'etc/systemd/system/hubapps-apps-chp.service'), 'utf8').replace(/^#.*\n/gm, '');
