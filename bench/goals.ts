@@ -70,8 +70,15 @@ function hopGoals(hop: HopReport): Goal[] {
 
 export function evaluateGoals(results: BenchResults): Goal[] {
   const goals: Goal[] = [];
-  const { hop, spawn, scale } = results.sections;
+  const { hop, demo, spawn, scale } = results.sections;
   if (hop) goals.push(...hopGoals(hop));
+  if (demo) {
+    goals.push({
+      goal: `demo: hubapps' share of a sequential start p50 <= 120 ms (POST -> first byte, minus the app's own start-up; n=${demo.n})`,
+      measured: `${f1(demo.shareMs)} ms (${f1(demo.total.p50)} - ${f1(demo.app.p50)})`,
+      met: demo.shareMs <= 120,
+    });
+  }
   if (spawn) {
     const seq = spawn.sequential;
     const con = spawn.concurrent;

@@ -1,4 +1,5 @@
 /** The run's figures as Markdown: machine, raw figures per benchmark, ratios, and where each goal stands. */
+import type { DemoReport } from './demo-section.js';
 import type { HopReport } from './hop-section.js';
 import { evaluateGoals } from './goals.js';
 import type { Machine } from './machine.js';
@@ -13,7 +14,7 @@ export interface BenchResults {
   seconds?: number;
   machine: Machine;
   loadAfter?: number[];
-  sections: { hop?: HopReport; spawn?: SpawnReport; scale?: ScaleReport };
+  sections: { hop?: HopReport; demo?: DemoReport; spawn?: SpawnReport; scale?: ScaleReport };
   /** Sections that threw: their figures are missing from the report. */
   failed: Array<{ section: string; message: string }>;
 }
@@ -91,6 +92,22 @@ function spawnStats(label: string, s: SpawnStats): string[][] {
   ];
 }
 
+function demo(d: DemoReport): string {
+  return [
+    '## What a user of the demo waits for',
+    '',
+    table(
+      ['figure', 'p50 ms', 'p95 ms'],
+      [
+        [`POST -> first byte of hello through the apps CHP (n=${d.n}, sequential)`, n1(d.total.p50), n1(d.total.p95)],
+        ["hello's own start-up, run directly, until its page answers", n1(d.app.p50), n1(d.app.p95)],
+        ["hubapps' share (difference of the p50s)", n1(d.shareMs), ''],
+      ],
+    ),
+    '',
+  ].join('\n');
+}
+
 function spawn(s: SpawnReport): string {
   if (s.skipped) return `## Spawn through sudo\n\nSkipped: ${s.skipped}.\n`;
   const rows: string[][] = [];
@@ -158,6 +175,7 @@ function scale(s: ScaleReport): string {
 export function renderReport(r: BenchResults): string {
   const parts = ['# hubapps benchmark run', '', machine(r), ''];
   if (r.sections.hop) parts.push(hop(r.sections.hop));
+  if (r.sections.demo) parts.push(demo(r.sections.demo));
   if (r.sections.spawn) parts.push(spawn(r.sections.spawn));
   if (r.sections.scale) parts.push(scale(r.sections.scale));
   for (const f of r.failed) parts.push(`## Section ${f.section} failed`, '', `Its figures are missing: ${f.message}`, '');

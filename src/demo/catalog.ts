@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { compileCatalog } from '../catalog/compile.js';
 import { HubappsError } from '../errors.js';
 
 /**
@@ -23,4 +24,18 @@ export function buildDemoCatalog(target: string, repo: string, extraDirs: string
     }
   }
   return target;
+}
+
+/**
+ * The compiled forms `hubapps check-config` writes in production, so the demo's proxies take
+ * the same fast path (no YAML worker on every start). A bad file of an --apps DIR leaves the
+ * catalog uncompiled: the apps then start from their YAML, and the returned line says why.
+ */
+export function compileDemoCatalog(dir: string): string | undefined {
+  try {
+    compileCatalog(dir);
+    return undefined;
+  } catch (err) {
+    return `The catalog was not compiled, so apps start from their YAML (slower): ${(err as Error).message}`;
+  }
 }

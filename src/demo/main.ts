@@ -9,7 +9,7 @@ import { startChp } from '../chp/chp-process.js';
 import { loadConfig } from '../config/load.js';
 import { HubappsError } from '../errors.js';
 import { serve } from '../serve.js';
-import { buildDemoCatalog } from './catalog.js';
+import { buildDemoCatalog, compileDemoCatalog } from './catalog.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   const appsChpToken = crypto.randomBytes(24).toString('base64url');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hubapps-demo-'));
   const catalogDir = buildDemoCatalog(path.join(scratch, 'apps.d'), REPO, values.apps ?? []);
+  const uncompiled = compileDemoCatalog(catalogDir);
 
   const chp = await startChp({
     port,
@@ -116,7 +117,7 @@ A new login link for the launcher (as an admin, for any user):
   curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\
        -X POST -d '{"expires_in": 600}' ${api}/users/${user}/login-links
 
-Apps in the catalog: ${service.deps.catalog().list().map((a) => a.name).join(', ')}   (add your own with --apps DIR)
+Apps in the catalog: ${service.deps.catalog().list().map((a) => a.name).join(', ')}   (add your own with --apps DIR)${uncompiled ? `\n${uncompiled}` : ''}
 Press Ctrl-C to stop everything.
 `);
 
