@@ -2,8 +2,9 @@
  * `npm run package`: the Debian package NAME_VERSION_ARCH.deb, built offline from this built
  * checkout with dpkg-deb. It holds the program (compiled JavaScript, the runtime
  * node_modules with better-sqlite3 and node-pty built here, migrations, systemd templates,
- * docs) in /usr/lib/NAME/lib and the pinned configurable-http-proxy in /usr/lib/NAME/chp;
- * its postinst runs `hubapps install` for the rest (src/ops/install/debian.ts).
+ * docs) in /usr/lib/NAME/lib, the pinned configurable-http-proxy in /usr/lib/NAME/chp and
+ * the man page NAME(1); its postinst runs `hubapps install` for the rest
+ * (src/ops/install/debian.ts).
  *   node dist/scripts/package-deb.js [--out DIR] [--name NAME] [--compress xz|gzip|none]
  * --name builds the same package under another installation name (the tests use hubapps-t-*).
  */
@@ -12,9 +13,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { controlFile, postinst, postrm, prerm } from '../src/ops/install/debian.js';
 import { ensureTree } from '../src/ops/install/ensure.js';
 import { at, makeLayout } from '../src/ops/install/layout.js';
+import { manPage } from '../src/ops/install/man-page.js';
 import { packagesTree, programTree, sourceRoot } from '../src/ops/install/program-tree.js';
 
 const { values } = parseArgs({
@@ -40,6 +43,9 @@ try {
   ensureTree(at(layout, layout.libDir), programTree(source), 0o755, 0o644, files);
   ensureTree(at(layout, layout.chpDir), packagesTree(source, ['configurable-http-proxy']), 0o755, 0o644, files);
   const pkg = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string; description: string };
+  const man = join(staging, 'usr', 'share', 'man', 'man1');
+  mkdirSync(man, { recursive: true, mode: 0o755 });
+  writeFileSync(join(man, `${layout.name}.1.gz`), gzipSync(manPage(layout, pkg.version, new Date().toISOString().slice(0, 10)), { level: 9 }));
   const debian = join(staging, 'DEBIAN');
   mkdirSync(debian, { mode: 0o755 });
   const installedKb = Number(execFileSync('du', ['-sk', '--exclude=DEBIAN', staging], { encoding: 'utf8' }).split('\t')[0]);

@@ -49,12 +49,13 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
     await dir?.remove();
   });
 
-  it('declares what it needs, and ships only the program and CHP: install makes the rest', async () => {
+  it('declares what it needs, and ships only the program, CHP and the man page: install makes the rest', async () => {
     const control = (await runOk('dpkg-deb', ['-f', deb])).stdout;
     assert.match(control, /^Depends: nodejs \(>= 20\.19\), sudo, nftables, passwd$/m);
     const files = (await runOk('dpkg-deb', ['-c', deb])).stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(5).join(' '));
-    const outside = files.filter((f) => !f.startsWith(`./usr/lib/${LAYOUT.name}/`) && !['./', './usr/', './usr/lib/', `./usr/lib/${LAYOUT.name}/`].includes(f));
-    assert.deepEqual(outside, []);
+    const dirs = ['./', './usr/', './usr/lib/', `./usr/lib/${LAYOUT.name}/`, './usr/share/', './usr/share/man/', './usr/share/man/man1/'];
+    const outside = files.filter((f) => !f.startsWith(`./usr/lib/${LAYOUT.name}/`) && !dirs.includes(f));
+    assert.deepEqual(outside, [`./usr/share/man/man1/${LAYOUT.name}.1.gz`]);
     assert.ok(files.includes(`./usr/lib/${LAYOUT.name}/lib/dist/src/proxy/main.js`));
     assert.ok(files.includes(`./usr/lib/${LAYOUT.name}/chp/node_modules/configurable-http-proxy/bin/configurable-http-proxy`));
     assert.ok(files.some((f) => f.endsWith('better_sqlite3.node')), 'the native addon built for this machine');
@@ -65,6 +66,8 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
     assert.match(r.stdout, new RegExp(`done\\s+sudoers rule /etc/sudoers\\.d/${LAYOUT.name}: .*visudo -cf: ok`));
     assert.ok(await installed());
     await runOk('visudo', ['-c']);
+    const man = await runOk('/bin/sh', ['-c', `zcat /usr/share/man/man1/${LAYOUT.name}.1.gz`]);
+    assert.match(man.stdout, /^\.SS install\n\.nf\nusage: hubapps install /m, 'the man page carries each command\'s --help');
     await runOk('useradd', ['-m', '-s', '/bin/bash', '-G', LAYOUT.allowedGroup, MEMBER]);
     let chp: RunningChp | undefined;
     try {

@@ -28,7 +28,7 @@ const LAYERS = [
   ['spawner', 'auth'],
   ['lifecycle'],
   ['api'],
-  ['serve.ts', 'demo', 'ops', 'cli.ts'],
+  ['serve.ts', 'demo', 'ops', 'cli.ts', 'cli-usage.ts'],
 ] as const;
 
 const LAUNCHER_CLASSES = ['spawner/process-launcher.ts', 'spawner/sudo-launcher.ts', 'spawner/local-launcher.ts', 'spawner/slurm-launcher.ts'];
