@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
 import { HubappsError } from '../../errors.js';
 import {
   allowedGroupStep,
@@ -91,8 +92,18 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
   const reports = steps.flatMap((step) => step(ctx));
   for (const line of reports) io.out(formatStep(line));
   const chpMissing = reports.some((r) => r.status === 'skip' && r.text.startsWith('configurable-http-proxy not installed'));
-  io.out(nextSteps(layout, { dryRun: ctx.dryRun, chpMissing, hubDropIn: values['jupyterhub-config'] ?? false, appsDomain: site.appsDomain }));
+  io.out(nextSteps(layout, { dryRun: ctx.dryRun, chpMissing, hubDropIn: values['jupyterhub-config'] ?? false, appsDomain: site.appsDomain ?? configuredAppsDomain(layout) }));
   return 0;
+}
+
+/** apps_domain of an existing config: a later run names the apps CHP's unit too. Unreadable or invalid: none. */
+function configuredAppsDomain(layout: Layout): string | undefined {
+  try {
+    const domain = (parse(readIfExists(at(layout, layout.configFile)) ?? '') as { apps_domain?: unknown } | null)?.apps_domain;
+    return typeof domain === 'string' ? domain : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The options checked (each error names its option, or chp.env's key), merged with an existing chp.env. */

@@ -89,6 +89,7 @@ describe('hubapps install: the ports, addresses and domains a site chooses', () 
     assert.equal(config.apps_port, 8443);
     assert.equal(config.apps_chp.auth_token, 'credential:apps-chp-token');
     assert.match(out, /systemctl enable --now configurable-http-proxy\.service hubapps-apps-chp\.service hubapps/);
+    assert.match(await install(), /hubapps-apps-chp\.service hubapps/, 'a later run without the option still names the apps CHP');
   });
 
   it('refuses a bad value naming the option, and a bad chp.env naming the file and key, writing nothing', async () => {
