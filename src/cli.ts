@@ -58,6 +58,9 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof HubappsError) {
       process.stderr.write(`hubapps: ${err.message}\n`);
+      // The CLI's own codes (usage, not_root) carry their exit status in the table; any other ends with 1.
+      process.exitCode = err.status < 100 ? err.status : 1;
+      return;
     } else if (String((err as { code?: unknown })?.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`hubapps: ${(err as Error).message}; see hubapps --help\n`);
       process.exitCode = 2;

@@ -1,11 +1,12 @@
-import type { ErrorCode } from './error-codes.js';
+import { ERROR_CODES, type ErrorCode } from './error-codes.js';
 
 export type { ErrorCode } from './error-codes.js';
 
 /**
  * The one error type of hubapps. Every failure that can reach a user or an admin is a
- * HubappsError with a stable `code`; the API's error middleware turns it into
- * `{status, message, code}`. Low-level errors (EACCES, sudo's refusal, SQLITE_CONSTRAINT) are
+ * HubappsError with a stable `code`, whose HTTP status (or, for the CLI's codes, exit
+ * status) comes from the one table in error-codes.ts; the API's error middleware turns it
+ * into `{status, message, code}`. Low-level errors (EACCES, sudo's refusal, SQLITE_CONSTRAINT) are
  * translated into one of these at the boundary where they happen, with a message that
  * says what to do.
  */
@@ -15,12 +16,12 @@ export class HubappsError extends Error {
   /** May the message reach the client? Server-side faults (5xx) default to hidden. */
   readonly expose: boolean;
 
-  constructor(code: ErrorCode, status: number, message: string, options?: { cause?: unknown; expose?: boolean }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; expose?: boolean }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.status = status;
-    this.expose = options?.expose ?? status < 500;
+    this.status = ERROR_CODES[code][0];
+    this.expose = options?.expose ?? this.status < 500;
   }
 }
 
@@ -31,14 +32,9 @@ export class ConfigError extends HubappsError {
     readonly key: string,
     problem: string,
   ) {
-    super('config_invalid', 500, `${file}: ${key ? `key '${key}': ` : ''}${problem}`, { expose: false });
+    super('config_invalid', `${file}: ${key ? `key '${key}': ` : ''}${problem}`, { expose: false });
   }
 }
-
-export const badRequest = (code: ErrorCode, message: string) => new HubappsError(code, 400, message);
-export const notFound = (code: ErrorCode, message: string) => new HubappsError(code, 404, message);
-export const forbidden = (code: ErrorCode, message: string) => new HubappsError(code, 403, message);
-export const conflict = (code: ErrorCode, message: string) => new HubappsError(code, 409, message);
 
 /** Node's system errors carry a string `code` (ENOENT, EADDRINUSE, ...). */
 export function errnoCode(err: unknown): string | undefined {

@@ -1,4 +1,4 @@
-import { badRequest } from './errors.js';
+import { HubappsError } from './errors.js';
 
 /** Server and app names: lower case, at most 63 characters, no `..`; they end up in paths, routes and log file names. */
 export const SERVER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -12,7 +12,7 @@ export const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
 
 export function checkServerName(name: string, what = 'server name'): string {
   if (!SERVER_NAME.test(name) || name.includes('..')) {
-    throw badRequest(
+    throw new HubappsError(
       'invalid_name',
       `invalid ${what} '${printable(name)}': use 1-63 characters a-z 0-9 . _ -, starting with a letter or digit, without '..'`,
     );
@@ -22,7 +22,7 @@ export function checkServerName(name: string, what = 'server name'): string {
 
 export function checkUserName(name: string): string {
   if (!USER_NAME.test(name) || name.includes('..')) {
-    throw badRequest('invalid_user', `invalid user name '${printable(name)}'`);
+    throw new HubappsError('invalid_user', `invalid user name '${printable(name)}'`);
   }
   return name;
 }

@@ -49,21 +49,19 @@ export function sharingRefusal(deps: ApiDeps, row: Pick<ServerRow, 'app' | 'user
   if (!deps.urls.hostLayout) {
     return new HubappsError(
       'sharing_needs_origins',
-      409,
       "sharing needs per-server origins: on the shared path layout a shared app's pages could act on the visitor's own servers and launcher. An admin can set apps_domain (docs/install.md, 'Per-server origins') to enable it.",
     );
   }
-  if (!deps.config.sharing) return new HubappsError('sharing_disabled', 403, 'sharing is turned off on this host (config key sharing)');
+  if (!deps.config.sharing) return new HubappsError('sharing_disabled', 'sharing is turned off on this host (config key sharing)');
   const appsDomain = deps.config.apps_domain;
   if (appsDomain !== undefined && !deps.config.sharing_same_site && sameSite(new URL(deps.urls.publicOrigin).hostname, appsDomain)) {
     return new HubappsError(
       'sharing_disabled',
-      403,
       `sharing is refused because the hub and the apps (${appsDomain}) share a registrable domain, so a shared app's pages could plant cookies on the hub; an admin can give the apps their own domain, or accept this with sharing_same_site: true`,
     );
   }
   if (deps.catalog().get(row.app)?.shareable === false) {
-    return new HubappsError('app_not_shareable', 403, `servers of app '${row.app}' cannot be shared (shareable: false in its catalog file)`);
+    return new HubappsError('app_not_shareable', `servers of app '${row.app}' cannot be shared (shareable: false in its catalog file)`);
   }
   return null;
 }
@@ -73,7 +71,7 @@ export function proxyRow(deps: ApiDeps, serverId: unknown, authorization: string
   const row = typeof serverId === 'number' ? deps.queries.byId(serverId) : undefined;
   const secret = bearer(authorization);
   if (!row || !row.secret || !secret || !sameSecret(secret, row.secret)) {
-    throw new HubappsError('proxy_unknown', 401, 'unknown server or wrong server secret');
+    throw new HubappsError('proxy_unknown', 'unknown server or wrong server secret');
   }
   return row;
 }
@@ -99,7 +97,7 @@ export function ownerOnly(deps: ApiDeps) {
 export function shareCreator(ctx: RouterContext, row: Pick<ServerRow, 'user' | 'name'>): Identity {
   const who = whoOf(ctx);
   if (who.via === 'admin_token' || who.name !== row.user) {
-    throw new HubappsError('not_owner', 403, `only ${row.user} may share ${row.user}/${row.name}; admins may list and revoke its shares`);
+    throw new HubappsError('not_owner', `only ${row.user} may share ${row.user}/${row.name}; admins may list and revoke its shares`);
   }
   return who;
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { badRequest, HubappsError } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import type { StartInput } from '../lifecycle/start.js';
 import { printable } from '../names.js';
 
@@ -13,27 +13,27 @@ export function requireJson(ctx: Context): void {
   if (!hasBody) return;
   const charset = ctx.request.charset.toLowerCase();
   if (!ctx.is('application/json') || (charset !== '' && charset !== 'utf-8' && charset !== 'utf8')) {
-    throw new HubappsError('unsupported_media_type', 415, 'send the body as UTF-8 JSON (Content-Type: application/json)');
+    throw new HubappsError('unsupported_media_type', 'send the body as UTF-8 JSON (Content-Type: application/json)');
   }
 }
 
 /** `{app, options}`: app required, options an object (keys are checked against the app later). */
 export function parseStartBody(body: unknown): StartInput {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be a JSON object {"app": NAME, "options": {}}');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HubappsError('invalid_body', 'the body must be a JSON object {"app": NAME, "options": {}}');
   const { app, options, ...rest } = body as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length) throw badRequest('unknown_field', `unknown field '${printable(extra[0]!)}' in the body; expected {"app", "options"}`);
-  if (typeof app !== 'string' || app === '') throw badRequest('invalid_body', 'field "app" (the app name from GET api/apps) is required');
+  if (extra.length) throw new HubappsError('unknown_field', `unknown field '${printable(extra[0]!)}' in the body; expected {"app", "options"}`);
+  if (typeof app !== 'string' || app === '') throw new HubappsError('invalid_body', 'field "app" (the app name from GET api/apps) is required');
   if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw badRequest('invalid_body', 'field "options" must be an object');
+    throw new HubappsError('invalid_body', 'field "options" must be an object');
   }
   return { app, options: (options as Record<string, unknown> | undefined) ?? {} };
 }
 
 /** A JSON object with only the `fields` named, as every endpoint with a body wants. */
 export function objectBody(body: unknown, fields: readonly string[]): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', 'the body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HubappsError('invalid_body', 'the body must be a JSON object');
   const extra = Object.keys(body).find((k) => !fields.includes(k));
-  if (extra !== undefined) throw badRequest('unknown_field', `unknown field '${printable(extra)}' in the body; expected ${fields.map((f) => `"${f}"`).join(', ')}`);
+  if (extra !== undefined) throw new HubappsError('unknown_field', `unknown field '${printable(extra)}' in the body; expected ${fields.map((f) => `"${f}"`).join(', ')}`);
   return body as Record<string, unknown>;
 }

@@ -15,12 +15,12 @@ export function errorMiddleware(log: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new HubappsError('not_found', 404, `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`);
+        throw new HubappsError('not_found', `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`);
       }
       // The router's own answers for a path it knows under another method (405) or a method no route has (501).
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
         const allow = ctx.response.get('Allow');
-        throw new HubappsError('method_not_allowed', 405, `${printable(ctx.method)} is not allowed on ${ctx.path.slice(0, 200)}${allow ? `; allowed: ${allow}` : ''}`);
+        throw new HubappsError('method_not_allowed', `${printable(ctx.method)} is not allowed on ${ctx.path.slice(0, 200)}${allow ? `; allowed: ${allow}` : ''}`);
       }
     } catch (err) {
       const { status, message, code } = describe(err);

@@ -74,10 +74,10 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
     // Bound to the server and the browser in the query itself: another server's proxy or another browser cannot even use up a code.
     const grant = typeof body.code === 'string' && typeof body.binding === 'string' ? deps.authStore.useGrant(body.code, row.id, body.binding) : undefined;
-    if (!grant) throw new HubappsError('invalid_grant', 403, 'unknown, used, expired, foreign or unbound access code');
+    if (!grant) throw new HubappsError('invalid_grant', 'unknown, used, expired, foreign or unbound access code');
     // Checked again at redemption: a share revoked in the code's 60 s lets nobody in.
     const via = await accessVia(deps, { name: grant.user, admin: grant.admin === 1 }, row);
-    if (via === null) throw new HubappsError('not_allowed', 403, `${grant.user} may no longer use ${row.user}/${row.name}`);
+    if (via === null) throw new HubappsError('not_allowed', `${grant.user} may no longer use ${row.user}/${row.name}`);
     if (via === 'share') deps.manager.audit(row, `${grant.user} opened ${row.user}/${row.name} as a visitor (shared)`, grant.user);
     const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, shared: via === 'share', ttl: 0, next: grant.next ?? '', session: grant.session ?? '' };
     ctx.body = answer;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
 import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
-import { notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { limitOptions } from '../limits/resources.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
@@ -54,7 +54,7 @@ export function infoRoutes(deps: ApiDeps): Router {
 
   router.get('/apps/:name/icon', signedIn(deps), async (ctx) => {
     const app = deps.catalog().get(ctx.params.name!);
-    if (!app?.icon) throw notFound('no_icon', `app '${printable(ctx.params.name!)}' has no icon`);
+    if (!app?.icon) throw new HubappsError('no_icon', `app '${printable(ctx.params.name!)}' has no icon`);
     ctx.type = app.icon.endsWith('.svg') ? 'image/svg+xml' : 'image/png';
     ctx.set('Cache-Control', 'private, max-age=300');
     ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");

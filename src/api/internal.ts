@@ -22,8 +22,8 @@ export function internalRoutes(deps: ApiDeps): Router {
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
     // Counted per server: a flood of made-up tokens at one server's proxy exhausts only that proxy's look-ups.
     const who = await deps.auth.fromToken(typeof body.token === 'string' ? body.token : undefined, `proxy of server ${row.id}`);
-    if (!who) throw new HubappsError('unauthenticated', 401, 'invalid token');
-    if (!mayUseServer(deps, who, row.user)) throw new HubappsError('not_owner', 403, `${who.name} may not use ${row.user}'s server`);
+    if (!who) throw new HubappsError('unauthenticated', 'invalid token');
+    if (!mayUseServer(deps, who, row.user)) throw new HubappsError('not_owner', `${who.name} may not use ${row.user}'s server`);
     const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };
     ctx.body = answer;
   });
@@ -32,7 +32,7 @@ export function internalRoutes(deps: ApiDeps): Router {
     const body = ctx.request.body as Partial<AnnounceRequest>;
     const row = signedProxyRow(deps, verifiers, body.serverId, ctx);
     if (typeof body.host !== 'string' || typeof body.port !== 'number' || typeof body.runId !== 'string') {
-      throw new HubappsError('bad_announce', 400, 'announce needs host (string), port (number) and runId (string)');
+      throw new HubappsError('bad_announce', 'announce needs host (string), port (number) and runId (string)');
     }
     await deps.manager.announce(row, { host: body.host, port: body.port, runId: body.runId });
     ctx.body = { ok: true };
@@ -48,17 +48,17 @@ export function internalRoutes(deps: ApiDeps): Router {
     const body = ctx.request.body as Partial<SessionCheckRequest>;
     const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
     const session = typeof body.session === 'string' && body.session !== '' ? deps.authStore.sessionByHash(body.session) : undefined;
-    if (!session) throw new HubappsError('session_ended', 403, 'this browser session has ended');
-    if (row.state !== 'running') throw new HubappsError('server_not_running', 403, `${row.user}/${row.name} is ${row.state}`);
+    if (!session) throw new HubappsError('session_ended', 'this browser session has ended');
+    if (row.state !== 'running') throw new HubappsError('server_not_running', `${row.user}/${row.name} is ${row.state}`);
     try {
       await deps.users.check(session.user);
     } catch (err) {
-      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', 403, err.message);
+      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', err.message);
       throw err;
     }
     const admin = session.admin === 1 && (await deps.admins.isAdmin(session.user, session.hub_admin === 1));
     if ((await accessVia(deps, { name: session.user, admin }, row)) === null) {
-      throw new HubappsError('not_owner', 403, `${session.user} may no longer use ${row.user}'s server`);
+      throw new HubappsError('not_owner', `${session.user} may no longer use ${row.user}'s server`);
     }
     ctx.body = { user: session.user, admin };
   });
@@ -80,5 +80,5 @@ function signedProxyRow(deps: ApiDeps, verifiers: Map<number, { secret: string; 
     }
     if (v.verifier.verify(ctx.method, ctx.path, ctx.get('authorization'))) return row;
   }
-  throw new HubappsError('proxy_unknown', 401, 'unknown server, or the call is not signed with its secret');
+  throw new HubappsError('proxy_unknown', 'unknown server, or the call is not signed with its secret');
 }

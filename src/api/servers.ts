@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
+import { HubappsError } from '../errors.js';
 import { StreamSlots } from '../limits/streams.js';
 import { checkServerName, checkUserName } from '../names.js';
 import { currentAttemptStart, tailLog } from '../spawner/logs.js';
@@ -74,6 +75,6 @@ export function serverRoutes(deps: ApiDeps): Router {
 function parseTail(q: unknown): number {
   if (q === undefined) return 200;
   const n = Number(q);
-  if (!Number.isInteger(n) || n < 1) throw Object.assign(new Error('tail must be a positive whole number'), { status: 400, expose: true });
+  if (!Number.isInteger(n) || n < 1) throw new HubappsError('invalid_query', 'tail must be a positive whole number');
   return Math.min(n, MAX_TAIL);
 }

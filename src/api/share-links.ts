@@ -1,6 +1,6 @@
 import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { badRequest, HubappsError, notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { printable } from '../names.js';
 import { requestSource } from '../http/request-source.js';
 import type { ShareLinkRow } from '../model/share.js';
@@ -48,7 +48,7 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
   api.delete('/users/:user/servers/:name/share-links/:id', owner, async (ctx) => {
     const row = server(ctx);
     const link = deps.shares.link(Number(ctx.params.id));
-    if (!link || link.server_id !== row.id) throw notFound('no_such_link', `${row.user}/${row.name} has no share link ${printable(ctx.params.id!)}`);
+    if (!link || link.server_id !== row.id) throw new HubappsError('no_such_link', `${row.user}/${row.name} has no share link ${printable(ctx.params.id!)}`);
     deps.shares.removeLink(row, link, whoOf(ctx).name);
     ctx.status = 204;
   });
@@ -103,7 +103,7 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
 
 function whole(v: unknown, key: string, min: number, max: number, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw badRequest('invalid_body', `"${key}" must be a whole number from ${min} to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new HubappsError('invalid_body', `"${key}" must be a whole number from ${min} to ${max}`);
   return v;
 }
 

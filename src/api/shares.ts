@@ -1,6 +1,6 @@
 import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { badRequest, HubappsError, notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { checkUserName, printable } from '../names.js';
 import type { ShareKind, ShareWithServer } from '../model/share.js';
 import { groupExists } from '../users/groups.js';
@@ -43,7 +43,7 @@ export function shareRoutes(deps: ApiDeps): Router {
   router.delete('/users/:user/servers/:name/shares/:id', owner, async (ctx) => {
     const row = server(ctx);
     const share = deps.shares.byId(Number(ctx.params.id));
-    if (!share || share.server_id !== row.id) throw notFound('no_such_share', `${row.user}/${row.name} has no share ${printable(ctx.params.id!)}`);
+    if (!share || share.server_id !== row.id) throw new HubappsError('no_such_share', `${row.user}/${row.name} has no share ${printable(ctx.params.id!)}`);
     deps.shares.remove(share, whoOf(ctx).name);
     ctx.status = 204;
   });
@@ -75,12 +75,12 @@ export function shareRoutes(deps: ApiDeps): Router {
 /** `{"user": NAME}` or `{"group": NAME}`, exactly one. */
 export function parseShareBody(body: unknown): { kind: ShareKind; subject: string } {
   const hint = 'the body must be {"user": NAME} or {"group": UNIX_GROUP}';
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('invalid_body', hint);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HubappsError('invalid_body', hint);
   const keys = Object.keys(body);
-  if (keys.length !== 1 || (keys[0] !== 'user' && keys[0] !== 'group')) throw badRequest('invalid_body', hint);
+  if (keys.length !== 1 || (keys[0] !== 'user' && keys[0] !== 'group')) throw new HubappsError('invalid_body', hint);
   const kind = keys[0] as ShareKind;
   const subject = (body as Record<string, unknown>)[kind];
-  if (typeof subject !== 'string' || subject === '') throw badRequest('invalid_body', hint);
+  if (typeof subject !== 'string' || subject === '') throw new HubappsError('invalid_body', hint);
   return { kind, subject };
 }
 
@@ -91,20 +91,20 @@ export function parseShareBody(body: unknown): { kind: ShareKind; subject: strin
  */
 export async function checkRecipient(deps: Pick<ApiDeps, 'users'>, kind: ShareKind, subject: string, owner: string, app?: CatalogApp): Promise<void> {
   if (kind === 'group') {
-    if (!(await groupExists(subject))) throw badRequest('unknown_group', `no Unix group '${printable(subject)}' on this host (getent group)`);
+    if (!(await groupExists(subject))) throw new HubappsError('unknown_group', `no Unix group '${printable(subject)}' on this host (getent group)`);
     return;
   }
   checkUserName(subject);
-  if (subject === owner) throw badRequest('share_with_self', `${owner} owns this server already`);
+  if (subject === owner) throw new HubappsError('share_with_self', `${owner} owns this server already`);
   let account: Account;
   try {
     account = await deps.users.check(subject);
   } catch (err) {
-    if (err instanceof HubappsError && err.status < 500) throw new HubappsError('recipient_not_allowed', 400, `cannot share with ${subject}: ${err.message}`);
+    if (err instanceof HubappsError && err.status < 500) throw new HubappsError('recipient_not_allowed', `cannot share with ${subject}: ${err.message}`);
     throw err;
   }
   if (app && !deps.users.appAllowed(account, app)) {
-    throw new HubappsError('recipient_not_allowed', 400, `cannot share with ${subject}: app '${app.name}' is limited to other groups (allowed_groups)`);
+    throw new HubappsError('recipient_not_allowed', `cannot share with ${subject}: app '${app.name}' is limited to other groups (allowed_groups)`);
   }
 }
 

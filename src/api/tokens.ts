@@ -2,7 +2,7 @@ import Router, { type RouterContext } from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { safeNext } from '../auth/redirects.js';
 import type { Identity } from '../auth/identity.js';
-import { HubappsError, badRequest, notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { checkUserName } from '../names.js';
 import type { TokenRow } from '../model/auth.js';
 import { objectBody, requireJson } from './body.js';
@@ -55,7 +55,7 @@ export function tokenRoutes(deps: ApiDeps): Router {
 
   router.delete('/users/:user/tokens/:id', gate(false), (ctx) => {
     const id = Number(ctx.params.id);
-    if (!Number.isInteger(id) || !deps.authStore.deleteToken(ctx.params.user!, id)) throw notFound('no_such_token', `${ctx.params.user} has no token ${ctx.params.id}`);
+    if (!Number.isInteger(id) || !deps.authStore.deleteToken(ctx.params.user!, id)) throw new HubappsError('no_such_token', `${ctx.params.user} has no token ${ctx.params.id}`);
     onBehalf(ctx, `API token ${id} deleted`);
     ctx.status = 204;
   });
@@ -79,7 +79,6 @@ function mayHandleCredentials(who: Identity, user: string, adminAccess: boolean)
   if (who.via === 'admin_token' || who.name === user || (who.admin && adminAccess)) return;
   throw new HubappsError(
     'not_owner',
-    403,
     who.admin
       ? `${who.name} may not handle the API tokens or login links of ${user}: admins may do so only when admin_access is on`
       : `${who.name} may not handle the API tokens or login links of ${user}: only ${user} may`,
@@ -92,12 +91,12 @@ function presentToken(row: TokenRow) {
 
 function optionalString(v: unknown, key: string, max: number): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length > max) throw badRequest('invalid_body', `"${key}" must be a string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.length > max) throw new HubappsError('invalid_body', `"${key}" must be a string of at most ${max} characters`);
   return v;
 }
 
 function optionalSeconds(v: unknown, key: string, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw badRequest('invalid_body', `"${key}" must be a whole number of seconds from 1 to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new HubappsError('invalid_body', `"${key}" must be a whole number of seconds from 1 to ${max}`);
   return v;
 }

@@ -49,7 +49,7 @@ export function launcherUi(deps: ApiDeps, root: string = UI_DIR): Middleware {
 
 async function sendIndex(ctx: Context, root: string): Promise<void> {
   const html = await fs.readFile(`${root}index.html`, 'utf8').catch((err: unknown) => {
-    throw new HubappsError('ui_missing', 503, `the launcher page is not built (${(err as Error).message}); run npm run build`, { expose: true });
+    throw new HubappsError('ui_missing', `the launcher page is not built (${(err as Error).message}); run npm run build`, { expose: true });
   });
   ctx.set({ 'Cache-Control': 'no-store', 'Content-Security-Policy': PAGE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin' });
   ctx.type = 'text/html; charset=utf-8';
@@ -62,5 +62,5 @@ function assetHeaders(res: ServerResponse): void {
 }
 
 function notAsset(file: string): HubappsError {
-  return new HubappsError('not_found', 404, `no launcher file '${file.slice(0, 100)}'`);
+  return new HubappsError('not_found', `no launcher file '${file.slice(0, 100)}'`);
 }

@@ -65,7 +65,7 @@ export class Authenticator {
     try {
       await this.users.check(who.name);
     } catch (err) {
-      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', 403, `${who.name} may not use hubapps: ${err.message}`);
+      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', `${who.name} may not use hubapps: ${err.message}`);
       throw err;
     }
     return who;
@@ -79,7 +79,7 @@ export class Authenticator {
     if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
     const cookies = cookieValues(ctx.get('cookie'), SESSION_COOKIE);
     if (cookies.length > 1) {
-      throw new HubappsError('bad_request', 400, `this browser sends ${cookies.length} ${SESSION_COOKIE} cookies, so another site set one of them; clear this site's cookies in the browser and log in again`);
+      throw new HubappsError('bad_request', `this browser sends ${cookies.length} ${SESSION_COOKIE} cookies, so another site set one of them; clear this site's cookies in the browser and log in again`);
     }
     const cookie = cookies[0];
     const session = cookie ? this.store.session(cookie) : undefined;
@@ -92,13 +92,13 @@ export class Authenticator {
     const who = await this.identify(ctx);
     if (!who) {
       ctx.set('WWW-Authenticate', 'token');
-      throw new HubappsError('unauthenticated', 401, 'authentication required: log in, or send "Authorization: token <API token>"');
+      throw new HubappsError('unauthenticated', 'authentication required: log in, or send "Authorization: token <API token>"');
     }
     if (who.session) this.checkLauncherPage(ctx);
     if (who.session && !SAFE_METHODS.has(ctx.method)) this.checkSameOrigin(ctx, who);
-    if (opts.admin && !who.admin) throw new HubappsError('admin_only', 403, 'this needs an admin');
+    if (opts.admin && !who.admin) throw new HubappsError('admin_only', 'this needs an admin');
     if (opts.owner !== undefined && !who.admin && who.name !== opts.owner) {
-      throw new HubappsError('not_owner', 403, `${who.name} may not act for ${opts.owner}`);
+      throw new HubappsError('not_owner', `${who.name} may not act for ${opts.owner}`);
     }
     return who;
   }
@@ -112,7 +112,7 @@ export class Authenticator {
     const source = requestSource(ctx.req, this.launcherPrefix, this.origins);
     if (source === 'own-page' || source === 'unknown') return;
     if (source === 'navigation' && (ctx.get('sec-fetch-site') !== 'same-origin' || under(ctx.get('referer'), this.launcherPrefix, this.origins))) return;
-    throw new HubappsError('foreign_page', 403, 'refused: the hubapps API answers browser requests only from the launcher page (this one came from another page on this site)');
+    throw new HubappsError('foreign_page', 'refused: the hubapps API answers browser requests only from the launcher page (this one came from another page on this site)');
   }
 
   private checkSameOrigin(ctx: Context, who: Identity): void {
@@ -120,7 +120,7 @@ export class Authenticator {
     if (xsrf && who.session && sameSecret(xsrf, who.session.xsrf)) return;
     const origin = ctx.get('origin') || originOf(ctx.get('referer'));
     if (origin && origin === new URL(this.config.public_url).origin) return;
-    throw new HubappsError('csrf', 403, 'cross-site request refused: send the X-XSRF-Token header or use the launcher page');
+    throw new HubappsError('csrf', 'cross-site request refused: send the X-XSRF-Token header or use the launcher page');
   }
 }
 

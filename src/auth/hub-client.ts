@@ -77,7 +77,7 @@ export class HubClient {
       this.unknown.set(key, true);
       return undefined;
     }
-    if (!res.ok) throw new HubappsError('hub_error', 502, `JupyterHub answered ${res.status} to a token check`);
+    if (!res.ok) throw new HubappsError('hub_error', `JupyterHub answered ${res.status} to a token check`);
     const user = parseHubUser(await res.json());
     if (!grantsService(user.scopes, this.service)) {
       this.unknown.set(key, user.name);
@@ -90,7 +90,6 @@ export class HubClient {
   private missingScope(owner: string): HubappsError {
     return new HubappsError(
       'token_scope',
-      403,
       `this JupyterHub token of ${owner} does not grant access to hubapps: it needs the scope access:services!service=${this.service} ` +
         `(or access:services). Request a token with that scope at the hub's /hub/token page or API, or use a hubapps API token`,
     );
@@ -99,7 +98,7 @@ export class HubClient {
   /** With an OAuth access token from the login flow. */
   async userForAccessToken(accessToken: string): Promise<HubUser> {
     const res = await this.call('GET', '/user', accessToken);
-    if (!res.ok) throw new HubappsError('hub_error', 502, `JupyterHub answered ${res.status} when asked who logged in`);
+    if (!res.ok) throw new HubappsError('hub_error', `JupyterHub answered ${res.status} when asked who logged in`);
     return parseHubUser(await res.json());
   }
 
@@ -116,7 +115,7 @@ export class HubClient {
 
   async postActivity(user: string, lastActivity: string): Promise<void> {
     const res = await this.call('POST', `/users/${encodeURIComponent(user)}/activity`, this.serviceToken, { last_activity: lastActivity });
-    if (!res.ok && res.status !== 404) throw new HubappsError('hub_error', 502, `JupyterHub answered ${res.status} to an activity update for ${user}`);
+    if (!res.ok && res.status !== 404) throw new HubappsError('hub_error', `JupyterHub answered ${res.status} to an activity update for ${user}`);
   }
 
   private async call(method: string, path: string, token: string, body?: unknown): Promise<Response> {
@@ -128,14 +127,14 @@ export class HubClient {
         signal: AbortSignal.timeout(5000),
       });
     } catch (err) {
-      throw new HubappsError('hub_unreachable', 503, `JupyterHub is not reachable at ${this.apiUrl} (jupyterhub.api_url): is it running?`, { cause: err });
+      throw new HubappsError('hub_unreachable', `JupyterHub is not reachable at ${this.apiUrl} (jupyterhub.api_url): is it running?`, { cause: err });
     }
   }
 }
 
 function parseHubUser(body: unknown): HubUser {
   const b = body as { name?: unknown; admin?: unknown; groups?: unknown; scopes?: unknown };
-  if (typeof b.name !== 'string') throw new HubappsError('hub_error', 502, 'JupyterHub\'s /user answer has no name');
+  if (typeof b.name !== 'string') throw new HubappsError('hub_error', 'JupyterHub\'s /user answer has no name');
   return { name: b.name, admin: b.admin === true, groups: strings(b.groups), scopes: strings(b.scopes) };
 }
 

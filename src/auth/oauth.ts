@@ -59,7 +59,7 @@ export class HubOAuth {
       const tokens = await client.authorizationCodeGrant(this.configuration, callbackUrl, { expectedState: state, pkceCodeVerifier: verifier });
       return tokens.access_token;
     } catch (err) {
-      throw new HubappsError('oauth_failed', 502, `JupyterHub login failed: ${(err as Error).message}`, { cause: err });
+      throw new HubappsError('oauth_failed', `JupyterHub login failed: ${(err as Error).message}`, { cause: err });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest } from '../errors.js';
+import { HubappsError } from '../errors.js';
 
 /** Partition, account and QOS names as sbatch takes them; nothing a shell or an option parser could misread. */
 const SLURM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -53,15 +53,15 @@ export function slurmResources(app: { name: string; slurm?: SlurmApp }, options:
   const s = app.slurm;
   const keys = Object.keys(options);
   if (!s) {
-    if (keys.length) throw badRequest('unknown_option', `app '${app.name}' takes no option '${keys[0]!.slice(0, 40)}'`);
-    throw badRequest('not_a_slurm_app', `app '${app.name}' has no slurm section in its app file, so it cannot run as a Slurm job`);
+    if (keys.length) throw new HubappsError('unknown_option', `app '${app.name}' takes no option '${keys[0]!.slice(0, 40)}'`);
+    throw new HubappsError('not_a_slurm_app', `app '${app.name}' has no slurm section in its app file, so it cannot run as a Slurm job`);
   }
   for (const key of keys) {
     const choice = (CHOICE_KEYS as readonly string[]).includes(key) ? s.choices[key as (typeof CHOICE_KEYS)[number]] : undefined;
-    if (!choice) throw badRequest('unknown_option', `app '${app.name}' takes no option '${key.slice(0, 40)}'${offered(s)}`);
+    if (!choice) throw new HubappsError('unknown_option', `app '${app.name}' takes no option '${key.slice(0, 40)}'${offered(s)}`);
     const v = options[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > choice.max) {
-      throw badRequest('option_out_of_range', `option '${key}' of app '${app.name}' must be a whole number from 1 to ${choice.max}`);
+      throw new HubappsError('option_out_of_range', `option '${key}' of app '${app.name}' must be a whole number from 1 to ${choice.max}`);
     }
   }
   return {
@@ -104,7 +104,7 @@ export function checkStartOptions(slurmApps: readonly string[], app: { name: str
     return;
   }
   const keys = Object.keys(options);
-  if (keys.length > 0) throw badRequest('unknown_option', `app '${app.name}' takes no option '${keys[0]!.slice(0, 40)}'`);
+  if (keys.length > 0) throw new HubappsError('unknown_option', `app '${app.name}' takes no option '${keys[0]!.slice(0, 40)}'`);
 }
 
 /** A choice the start dialog offers (GET api/apps), with the app's default and the admin's limit. */

@@ -102,7 +102,7 @@ export class ChpRouteTable implements RouteTable {
     const res = await this.request('GET', '', [200]);
     const all = await readJson(res, this.name, this.apiUrl);
     if (typeof all !== 'object' || all === null) {
-      throw new HubappsError('chp_error', 502, 'configurable-http-proxy answered GET /api/routes with something other than a JSON object');
+      throw new HubappsError('chp_error', 'configurable-http-proxy answered GET /api/routes with something other than a JSON object');
     }
     return all as Record<string, unknown>;
   }
@@ -112,7 +112,7 @@ export class ChpRouteTable implements RouteTable {
     const route = (await this.table())[path];
     if (route === undefined) return false;
     if ((route as { hubapps?: unknown } | null)?.hubapps !== true) {
-      throw new HubappsError('chp_route_foreign', 409, `hubapps will not ${verb} the route ${path} in ${this.name}: ${foreignOwner(path, route)}`, { expose: false });
+      throw new HubappsError('chp_route_foreign', `hubapps will not ${verb} the route ${path} in ${this.name}: ${foreignOwner(path, route)}`, { expose: false });
     }
     return true;
   }
@@ -135,13 +135,11 @@ export class ChpRouteTable implements RouteTable {
     if (res.status === 403) {
       throw new HubappsError(
         'chp_auth',
-        503,
         `${this.name} refused the token: ${this.name === 'the apps CHP' ? 'apps_chp' : 'chp'}.auth_token must equal its CONFIGPROXY_AUTH_TOKEN`,
       );
     }
     throw new HubappsError(
       'chp_error',
-      502,
       `configurable-http-proxy answered ${method} /api/routes${path} with ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
     );
   }
@@ -172,7 +170,6 @@ function cleanPath(path: string): string {
 function unreachable(name: string, apiUrl: string, err: unknown): HubappsError {
   return new HubappsError(
     'chp_unreachable',
-    503,
     `${name} is not reachable at ${apiUrl}: is it running? (${name === 'the apps CHP' ? 'apps_chp.api_url' : 'chp.api_url'})`,
     { cause: err },
   );
@@ -183,7 +180,7 @@ async function readJson(res: Response, name: string, apiUrl: string): Promise<un
     return await res.json();
   } catch (err) {
     if (err instanceof DOMException && err.name === 'TimeoutError') throw unreachable(name, apiUrl, err);
-    throw new HubappsError('chp_error', 502, `configurable-http-proxy sent an answer that is not JSON`, { cause: err });
+    throw new HubappsError('chp_error', `configurable-http-proxy sent an answer that is not JSON`, { cause: err });
   }
 }
 

@@ -95,7 +95,7 @@ async function launch(opts: StartChpOptions, port: number, apiPort: number): Pro
     await stop();
     throw startFailure(err, tail(), port, apiPort);
   }
-  if (child.pid === undefined) throw new HubappsError('chp_start', 500, 'configurable-http-proxy has no pid');
+  if (child.pid === undefined) throw new HubappsError('chp_start', 'configurable-http-proxy has no pid');
   return { proxyUrl: `http://${HOST}:${port}`, apiUrl, port, apiPort, pid: child.pid, stop };
 }
 
@@ -155,10 +155,10 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
 
 function startFailure(err: unknown, tail: string, port: number, apiPort: number): HubappsError {
   if (/EADDRINUSE/.test(tail)) {
-    return new HubappsError('chp_port_in_use', 500, `configurable-http-proxy could not listen on ${HOST}:${port} or ${HOST}:${apiPort}: the port is in use`, {
+    return new HubappsError('chp_port_in_use', `configurable-http-proxy could not listen on ${HOST}:${port} or ${HOST}:${apiPort}: the port is in use`, {
       cause: err,
     });
   }
   const output = tail.trim() ? `; its output ends with:\n${tail.trim().split('\n').slice(-10).join('\n')}` : '';
-  return new HubappsError('chp_start', 500, `${(err as Error).message}${output}`, { cause: err });
+  return new HubappsError('chp_start', `${(err as Error).message}${output}`, { cause: err });
 }

@@ -47,14 +47,14 @@ async function main(): Promise<void> {
     authToken: chpToken,
     onOutput: () => undefined,
   }).catch((err: unknown) => {
-    throw new HubappsError('demo_port', 500, `could not start configurable-http-proxy on port ${port} (${(err as Error).message}); pick another with: npm run demo -- --port 8100`);
+    throw new HubappsError('demo_port', `could not start configurable-http-proxy on port ${port} (${(err as Error).message}); pick another with: npm run demo -- --port 8100`);
   });
   const appsPort = values['apps-port'] ? Number(values['apps-port']) : chp.port + 1;
   const appsChp = values['path-layout']
     ? undefined
     : await startChp({ port: appsPort, authToken: appsChpToken, hostRouting: true, onOutput: () => undefined }).catch(async (err: unknown) => {
         await chp.stop();
-        throw new HubappsError('demo_port', 500, `could not start the apps CHP on port ${appsPort} (${(err as Error).message}); pick another with: npm run demo -- --apps-port 8200`);
+        throw new HubappsError('demo_port', `could not start the apps CHP on port ${appsPort} (${(err as Error).message}); pick another with: npm run demo -- --apps-port 8200`);
       });
   process.env.HUBAPPS_DEMO_APPS_CHP_TOKEN = appsChpToken;
   process.env.HUBAPPS_DEMO_ADMIN_TOKEN = token;
@@ -146,7 +146,7 @@ async function mintLoginLink(api: string, token: string, user: string): Promise<
     body: JSON.stringify({ expires_in: 600 }),
   });
   const body = (await res.json()) as { url?: string; message?: string };
-  if (!res.ok || !body.url) throw new HubappsError('demo_login_link', 500, `could not mint a launcher login link: ${body.message ?? res.status}`);
+  if (!res.ok || !body.url) throw new HubappsError('demo_login_link', `could not mint a launcher login link: ${body.message ?? res.status}`);
   return body.url;
 }
 

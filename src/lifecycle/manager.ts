@@ -1,4 +1,4 @@
-import { HubappsError, notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { checkServerName } from '../names.js';
 import { tailLog } from '../spawner/logs.js';
 import { pickPort } from '../net/ports.js';
@@ -52,7 +52,7 @@ export class ServerManager {
     });
     if (!started) {
       await this.deps.launcher.stop(handle, { routeRemoved: true }).catch(() => undefined);
-      throw new HubappsError('start_aborted', 409, 'the server was stopped while it was starting');
+      throw new HubappsError('start_aborted', 'the server was stopped while it was starting');
     }
     return started;
   }
@@ -95,7 +95,7 @@ export class ServerManager {
     const row = this.deps.store.byId(started.id) ?? started;
     const route = this.deps.urls.serverRoute(row.user, row.name);
     const target = this.deps.launcher.routeTarget(handleOf(this.deps.launcher, row));
-    if (!target) throw new HubappsError('no_route_target', 500, 'the server reported ready but its address is not known');
+    if (!target) throw new HubappsError('no_route_target', 'the server reported ready but its address is not known');
     await this.deps.serverRoutes.add(route, target, serverRouteData(row));
     const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
     if (!running) return void (await this.deps.serverRoutes.remove(route).catch(() => undefined));
@@ -113,8 +113,8 @@ export class ServerManager {
   async stop(actor: Actor, user: string, name: string, why = `stopped by ${actor.name}`): Promise<ServerRow> {
     checkServerName(name);
     const row = this.deps.store.get(user, name);
-    if (!row) throw notFound('no_such_server', `${user} has no server '${name}'`);
-    if (!actor.admin && actor.name !== user) throw new HubappsError('not_owner', 403, `${actor.name} may not stop servers of ${user}`);
+    if (!row) throw new HubappsError('no_such_server', `${user} has no server '${name}'`);
+    if (!actor.admin && actor.name !== user) throw new HubappsError('not_owner', `${actor.name} may not stop servers of ${user}`);
     const stopping = this.deps.store.transition(row.id, 'stopping', {
       from: ['pending', 'starting', 'running'],
       message: why,
@@ -190,7 +190,7 @@ export class ServerManager {
   async announce(row: ServerRow, where: Announcement): Promise<void> {
     // 'pending': the job started before its submission was recorded; the proxy asks again (409).
     if (row.state !== 'starting' && row.state !== 'running') {
-      throw new HubappsError(row.state === 'pending' ? 'not_recorded_yet' : 'not_starting', 409, `server ${row.name} of ${row.user} is ${row.state}: nothing to announce now`);
+      throw new HubappsError(row.state === 'pending' ? 'not_recorded_yet' : 'not_starting', `server ${row.name} of ${row.user} is ${row.state}: nothing to announce now`);
     }
     const handle = handleOf(this.deps.launcher, row);
     await this.deps.launcher.announce(handle, where);

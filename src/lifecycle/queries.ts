@@ -2,7 +2,7 @@
  * What the API may read about servers, their events and the routing layer, without
  * reaching the store, CHP or the launcher itself. Writes go through ServerManager.
  */
-import { notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import type { EventQuery, EventRow } from '../model/event.js';
 import type { ServerRow } from '../model/server.js';
 import type { ServerState } from '../model/states.js';
@@ -27,7 +27,7 @@ export class ServerQueries {
   /** The server, or 404 no_such_server. */
   get(user: string, name: string): ServerRow {
     const row = this.deps.store.get(user, name);
-    if (!row) throw notFound('no_such_server', `${user} has no server '${name}'`);
+    if (!row) throw new HubappsError('no_such_server', `${user} has no server '${name}'`);
     return row;
   }
 

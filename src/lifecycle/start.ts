@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { forbidden, HubappsError, notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { runsOnSlurm } from '../catalog/slurm.js';
 import { usesPort } from '../catalog/placeholders.js';
 import type { CatalogApp } from '../catalog/types.js';
@@ -30,12 +30,12 @@ export interface Actor {
  */
 export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput) {
   checkServerName(name);
-  if (!actor.admin && actor.name !== user) throw forbidden('not_owner', `${actor.name} may not start servers for ${user}`);
+  if (!actor.admin && actor.name !== user) throw new HubappsError('not_owner', `${actor.name} may not start servers for ${user}`);
   const account = await deps.users.check(user);
   const app = deps.catalog().get(input.app);
-  if (!app) throw notFound('unknown_app', `no app '${printable(input.app)}' in the catalog; GET ${deps.urls.servicePrefix()}api/apps lists them`);
+  if (!app) throw new HubappsError('unknown_app', `no app '${printable(input.app)}' in the catalog; GET ${deps.urls.servicePrefix()}api/apps lists them`);
   if (!deps.users.appAllowed(account, app)) {
-    throw forbidden('app_not_allowed', `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`);
+    throw new HubappsError('app_not_allowed', `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`);
   }
   admitResources(deps, user, app, input.options);
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
@@ -52,7 +52,7 @@ function checkLabelFree(deps: LifecycleDeps, user: string, name: string): void {
   const label = hostLabel(user, name);
   const clash = deps.store.active().find((r) => (r.user !== user || r.name !== name) && hostLabel(r.user, r.name) === label);
   if (clash) {
-    throw new HubappsError('host_label_taken', 409, `the host name ${deps.urls.serverHost(user, name)} is held by another active server; choose another server name`);
+    throw new HubappsError('host_label_taken', `the host name ${deps.urls.serverHost(user, name)} is held by another active server; choose another server name`);
   }
 }
 
@@ -63,7 +63,6 @@ async function requireChp(deps: LifecycleDeps): Promise<void> {
   } catch (err) {
     throw new HubappsError(
       'chp_unavailable',
-      503,
       'cannot start servers right now: configurable-http-proxy, which routes them, is not available; try again shortly or tell your admin',
       { cause: err, expose: true },
     );

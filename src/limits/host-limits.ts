@@ -65,7 +65,7 @@ export class HostLimits {
       }
     }
     if (this.cfg.cgroups === 'required') {
-      throw new HubappsError('cgroup_unavailable', 503, `this host cannot limit servers right now (${why}); tell your admin to run 'hubapps doctor'`, { expose: true });
+      throw new HubappsError('cgroup_unavailable', `this host cannot limit servers right now (${why}); tell your admin to run 'hubapps doctor'`, { expose: true });
     }
     this.log.warn({ server: id, why }, 'server starts without limits');
     return false;

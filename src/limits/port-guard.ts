@@ -40,7 +40,7 @@ export class HelperPortGuard implements PortGuard {
   async allow(port: number, uid: number): Promise<void> {
     await this.call(['allow', String(port), String(uid)], (why) => {
       if (this.opts.mode === 'required') {
-        throw new HubappsError('port_guard_failed', 503, `could not keep other local users off this server's port ${port} (${why}); tell your admin to run 'hubapps doctor'`, { expose: true });
+        throw new HubappsError('port_guard_failed', `could not keep other local users off this server's port ${port} (${why}); tell your admin to run 'hubapps doctor'`, { expose: true });
       }
     });
   }

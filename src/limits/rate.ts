@@ -24,7 +24,7 @@ export class RateLimit {
     this.tokens = Math.min(this.perMinute, this.tokens + ((t - this.last) * this.perMinute) / 60_000);
     this.last = t;
     if (this.tokens < 1) {
-      throw new HubappsError('rate_limited', 429, `too many ${this.what} right now (${this.key}: ${this.perMinute} a minute); try again in a minute`);
+      throw new HubappsError('rate_limited', `too many ${this.what} right now (${this.key}: ${this.perMinute} a minute); try again in a minute`);
     }
     this.tokens -= 1;
   }

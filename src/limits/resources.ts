@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest, HubappsError } from '../errors.js';
+import { HubappsError } from '../errors.js';
 
 const choice = (what: string) => z.strictObject({ max: z.number().int().min(1).describe(`Most ${what} a user may ask for.`) });
 
@@ -74,10 +74,10 @@ export function serverResources(cfg: ServerLimitsConfig, app: LimitedApp, option
   const l = app.limits;
   for (const [key, v] of Object.entries(options)) {
     const max = offeredMax(cfg, app, key);
-    if (max === undefined) throw badRequest('unknown_option', `app '${app.name}' takes no option '${key.slice(0, 40)}'${offered(cfg, app)}`);
+    if (max === undefined) throw new HubappsError('unknown_option', `app '${app.name}' takes no option '${key.slice(0, 40)}'${offered(cfg, app)}`);
     const whole = key === 'mem_mb';
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max || (whole && !Number.isInteger(v))) {
-      throw badRequest('option_out_of_range', `option '${key}' of app '${app.name}' must be ${whole ? 'a whole number' : 'a number'} from 1 to ${max}`);
+      throw new HubappsError('option_out_of_range', `option '${key}' of app '${app.name}' must be ${whole ? 'a whole number' : 'a number'} from 1 to ${max}`);
     }
   }
   const r = {
@@ -86,7 +86,7 @@ export function serverResources(cfg: ServerLimitsConfig, app: LimitedApp, option
     pids: l?.pids ?? cfg.pids,
   };
   const over = r.memMb > cfg.max_mem_mb ? `mem_mb ${r.memMb} > max_mem_mb ${cfg.max_mem_mb}` : r.cpus > cfg.max_cpus ? `cpus ${r.cpus} > max_cpus ${cfg.max_cpus}` : r.pids > cfg.max_pids ? `pids ${r.pids} > max_pids ${cfg.max_pids}` : null;
-  if (over) throw new HubappsError('limit_above_cap', 500, `app '${app.name}' asks for more than the admin allows one server (${over} in server_limits); lower its limits key`, { expose: true });
+  if (over) throw new HubappsError('limit_above_cap', `app '${app.name}' asks for more than the admin allows one server (${over} in server_limits); lower its limits key`, { expose: true });
   return r;
 }
 
@@ -127,14 +127,12 @@ export function checkUserTotals(cfg: ServerLimitsConfig, user: string, wanted: S
   if (cfg.user_mem_mb > 0 && mem + wanted.memMb > cfg.user_mem_mb) {
     throw new HubappsError(
       'limit_reached',
-      429,
       `${user}'s active servers hold ${mem} MB of memory; this start asks for ${wanted.memMb} MB more, beyond the ${cfg.user_mem_mb} MB one user may have on this host. Stop a server or choose less memory`,
     );
   }
   if (cfg.user_cpus > 0 && cpus + wanted.cpus > cfg.user_cpus) {
     throw new HubappsError(
       'limit_reached',
-      429,
       `${user}'s active servers hold ${cpus} CPU cores; this start asks for ${wanted.cpus} more, beyond the ${cfg.user_cpus} one user may have on this host. Stop a server or choose fewer cores`,
     );
   }

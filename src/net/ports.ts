@@ -42,5 +42,5 @@ export async function pickPort(range: { min: number; max: number }, used: Set<nu
     if (used.has(port)) continue;
     if (await portFree(port)) return port;
   }
-  throw new HubappsError('no_free_port', 503, `no free port in port_range ${range.min}-${range.max}: widen it or stop some servers`);
+  throw new HubappsError('no_free_port', `no free port in port_range ${range.min}-${range.max}: widen it or stop some servers`);
 }

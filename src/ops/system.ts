@@ -35,7 +35,7 @@ export function runChecked(file: string, args: string[], opts: { input?: string 
   const r = runCommand(file, args, opts);
   if (r.code !== 0) {
     const why = r.error ?? (r.stderr.trim() || `exit status ${r.code}`);
-    throw new HubappsError('command_failed', 500, `${file} ${args.join(' ')} failed: ${why}`);
+    throw new HubappsError('command_failed', `${file} ${args.join(' ')} failed: ${why}`);
   }
   return r;
 }

@@ -13,7 +13,7 @@ import { appSchema, type CatalogApp } from '../catalog/types.js';
 
 export async function loadAppFile(catalogDir: string, name: string): Promise<CatalogApp> {
   if (!SERVER_NAME.test(name) || name.includes('..')) {
-    throw new HubappsError('app_not_in_catalog', 404, `app name '${name}' is not a valid catalog name`);
+    throw new HubappsError('app_not_in_catalog', `app name '${name}' is not a valid catalog name`);
   }
   const file = join(catalogDir, `${name}.yaml`);
   let text: string;
@@ -21,9 +21,9 @@ export async function loadAppFile(catalogDir: string, name: string): Promise<Cat
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') {
-      throw new HubappsError('app_not_in_catalog', 404, `app '${name}' is not in the catalog: ${file} does not exist`);
+      throw new HubappsError('app_not_in_catalog', `app '${name}' is not in the catalog: ${file} does not exist`);
     }
-    throw new HubappsError('catalog_unreadable', 500, `cannot read ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+    throw new HubappsError('catalog_unreadable', `cannot read ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
   }
   let doc: unknown;
   try {

@@ -232,7 +232,7 @@ function leaveCloseToClient(req: IncomingMessage, res: ServerResponse): void {
 export function listenSocket(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
-      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('socket_in_use', 409, `the socket ${path} exists already`) : err);
+      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('socket_in_use', `the socket ${path} exists already`) : err);
     };
     server.once('error', onError);
     server.listen({ path, exclusive: true }, () => {
@@ -251,7 +251,7 @@ export function listenSocket(server: Server, path: string): Promise<void> {
 export function listenLoopback(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
-      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('port_in_use', 409, `port ${port} on 127.0.0.1 is already in use`) : err);
+      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('port_in_use', `port ${port} on 127.0.0.1 is already in use`) : err);
     };
     server.once('error', onError);
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {

@@ -32,7 +32,7 @@ export async function listenOnNode(server: Server, req: StartRequest): Promise<s
         await sleep(300 * attempt);
         continue;
       }
-      throw new HubappsError('announce_refused', 502, `the service refused this job's address (HTTP ${answer.status}): ${answer.body.slice(0, 300)}`);
+      throw new HubappsError('announce_refused', `the service refused this job's address (HTTP ${answer.status}): ${answer.body.slice(0, 300)}`);
     } catch (err) {
       if (err instanceof HubappsError || attempt >= ATTEMPTS) {
         throw err instanceof HubappsError ? err : new Error(`cannot reach the service at ${url.origin} from this node: ${describeError(err)}; set slurm.service_url`);

@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type SlurmJobR
 
 export const STDIN_LIMIT = 64 * 1024;
 
-const bad = (message: string) => new HubappsError('bad_request', 400, message);
+const bad = (message: string) => new HubappsError('bad_request', message);
 
 /** Reads up to the first newline or end of input, whichever comes first; refuses more than `limit` bytes. */
 export function readRequestText(input: Readable, limit = STDIN_LIMIT): Promise<string> {

@@ -61,7 +61,7 @@ function checkRootOwned(path: string, what: string): void {
   } catch (err) {
     // A missing app file is the catalog's answer ("not in the catalog"), reported by the loader.
     if (errnoCode(err) === 'ENOENT') return;
-    throw new HubappsError('catalog_unsafe', 500, `cannot check ${what} ${path}: ${errnoCode(err) ?? String(err)}`);
+    throw new HubappsError('catalog_unsafe', `cannot check ${what} ${path}: ${errnoCode(err) ?? String(err)}`);
   }
   if (st.uid !== 0) throw unsafe(`${what} ${path} is owned by uid ${st.uid}, not root`);
   if (st.mode & 0o002) throw unsafe(`${what} ${path} is writable by every user (mode ${(st.mode & 0o7777).toString(8)})`);
@@ -69,9 +69,9 @@ function checkRootOwned(path: string, what: string): void {
 }
 
 function refused(message: string): HubappsError {
-  return new HubappsError('refused_user', 403, `refused: ${message}`);
+  return new HubappsError('refused_user', `refused: ${message}`);
 }
 
 function unsafe(message: string): HubappsError {
-  return new HubappsError('catalog_unsafe', 500, `refused: ${message}; the catalog must be root-owned and writable only by root (chown root:root, chmod go-w)`, { expose: true });
+  return new HubappsError('catalog_unsafe', `refused: ${message}; the catalog must be root-owned and writable only by root (chown root:root, chmod go-w)`, { expose: true });
 }

@@ -14,7 +14,7 @@ export function jobDir(home: string): string {
   for (const d of [join(home, '.hubapps'), dir]) {
     const st = lstatSync(d);
     if (!st.isDirectory() || st.uid !== process.getuid!()) {
-      throw new HubappsError('job_dir_unsafe', 500, `${d} must be a directory of your own (not a link): remove it and start again`);
+      throw new HubappsError('job_dir_unsafe', `${d} must be a directory of your own (not a link): remove it and start again`);
     }
     chmodSync(d, 0o700);
   }

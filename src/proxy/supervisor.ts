@@ -33,6 +33,10 @@ import { LogBudget } from './log-budget.js';
 /** How long health keeps answering after the app is gone, so the service can read why. */
 const LINGER_MS = 1500;
 
+/**
+ * Internal to the proxy process: ends it with `exitCode` (PROXY_EXIT), which the service reads
+ * as the start's failure (spawner/start-failure.ts). Never reaches a client as itself.
+ */
 export class ProxyExit extends Error {
   constructor(
     readonly exitCode: number,

@@ -30,7 +30,7 @@ export function ensureLocalDirs(dirs: HostDirs): void {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (err) {
-      throw new HubappsError('runtime_dir', 500, `cannot create ${dir} (${errnoCode(err) ?? String(err)}): the service's user must be able to write below data_dir`, { cause: err });
+      throw new HubappsError('runtime_dir', `cannot create ${dir} (${errnoCode(err) ?? String(err)}): the service's user must be able to write below data_dir`, { cause: err });
     }
   }
 }

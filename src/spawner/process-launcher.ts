@@ -101,7 +101,7 @@ export abstract class ProcessLauncher implements Launcher {
         child.once('spawn', () => resolve(child.pid!));
         child.once('error', (err) => reject(err));
       }).catch((err: unknown) => {
-        throw new HubappsError('spawn_failed', 500, `could not run ${file}: ${errnoCode(err) ?? (err as Error).message}; check ${this.kind === 'sudo' ? 'sudo_command' : 'the installation'}`, { cause: err });
+        throw new HubappsError('spawn_failed', `could not run ${file}: ${errnoCode(err) ?? (err as Error).message}; check ${this.kind === 'sudo' ? 'sudo_command' : 'the installation'}`, { cause: err });
       });
       this.remember(pid, spec.server.id, null);
       child.stdin!.on('error', () => undefined);
@@ -136,7 +136,7 @@ export abstract class ProcessLauncher implements Launcher {
   }
 
   async announce(handle: LaunchHandle): Promise<void> {
-    throw new HubappsError('unexpected_announce', 409, `server ${handle.serverId} runs on this host, where the service chose its address; it has nothing to announce`);
+    throw new HubappsError('unexpected_announce', `server ${handle.serverId} runs on this host, where the service chose its address; it has nothing to announce`);
   }
 
   /** CHP 5.3 reads the socket's path, URL-encoded, from the host part of an http+unix URL. */
@@ -205,7 +205,7 @@ export abstract class ProcessLauncher implements Launcher {
     if (await waitUntil(gone, grace + 2000)) return void (await this.forceKill(handle));
     await this.forceKill(handle);
     if (!(await waitUntil(gone, 3000))) {
-      throw new HubappsError('stop_failed', 500, `server ${handle.serverId} of ${handle.user} did not stop (pids ${launcherPid}, ${proxyPid}); see its log`);
+      throw new HubappsError('stop_failed', `server ${handle.serverId} of ${handle.user} did not stop (pids ${launcherPid}, ${proxyPid}); see its log`);
     }
   }
 
@@ -242,7 +242,7 @@ function openLog(file: string): number {
   try {
     return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
   } catch (err) {
-    throw new HubappsError('log_open_failed', 500, `cannot open the server log ${file} (${errnoCode(err)}): the service user must own log_dir`, { cause: err });
+    throw new HubappsError('log_open_failed', `cannot open the server log ${file} (${errnoCode(err)}): the service user must own log_dir`, { cause: err });
   }
 }
 

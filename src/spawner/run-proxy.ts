@@ -22,7 +22,7 @@ export function runProxyOp(command: { file: string; args: string[] }, env: NodeJ
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
-      reject(new HubappsError('spawn_failed', 500, `could not run ${command.file}: ${errnoCode(err) ?? err.message}; check sudo_command and proxy_command`, { cause: err }));
+      reject(new HubappsError('spawn_failed', `could not run ${command.file}: ${errnoCode(err) ?? err.message}; check sudo_command and proxy_command`, { cause: err }));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);

@@ -69,10 +69,10 @@ export class SlurmLauncher implements Launcher {
     const lines = r.stderr.trim().split('\n');
     if (r.code === PROXY_EXIT.jobRejected || r.code === PROXY_EXIT.badRequest) {
       const said = lines.at(-1)?.replace(/^\S+ hubapps-proxy: /, '') ?? 'no reason given';
-      return new HubappsError('job_rejected', 422, `Slurm did not accept the job: ${said}`, { expose: true });
+      return new HubappsError('job_rejected', `Slurm did not accept the job: ${said}`, { expose: true });
     }
     const f = explainEarlyExit(this.opts.via, { code: r.code, signal: r.signal }, lines, user, this.opts.allowedGroup);
-    return new HubappsError(f.code, f.code === 'sudo_refused' ? 403 : 500, f.reason, { expose: true });
+    return new HubappsError(f.code, f.reason, { expose: true });
   }
 
   load(ref: ServerRef, saved: string | null): LaunchHandle {
@@ -95,19 +95,19 @@ export class SlurmLauncher implements Launcher {
   async announce(handle: LaunchHandle, where: Announcement): Promise<void> {
     const s = job(handle);
     if (!s.jobId || where.runId !== s.jobId) {
-      throw new HubappsError('announce_mismatch', 403, `server ${handle.serverId} runs as job ${s.jobId ?? '(none)'}, not ${where.runId || '(none)'}`);
+      throw new HubappsError('announce_mismatch', `server ${handle.serverId} runs as job ${s.jobId ?? '(none)'}, not ${where.runId || '(none)'}`);
     }
     if (!HOST.test(where.host) || !Number.isInteger(where.port) || where.port < 1 || where.port > 65535) {
-      throw new HubappsError('announce_invalid', 400, 'host must be a host name or address and port a TCP port');
+      throw new HubappsError('announce_invalid', 'host must be a host name or address and port a TCP port');
     }
     // Slurm, asked as the user, must place this job on the announced node: the announcer then runs inside the job.
     const status = await this.status(handle, 0);
     if (status.state !== 'RUNNING' || status.node !== where.host) {
-      throw new HubappsError('announce_mismatch', 403, `Slurm reports job ${s.jobId} as ${status.state} on ${status.node || '(no node)'}, not running on ${where.host}`);
+      throw new HubappsError('announce_mismatch', `Slurm reports job ${s.jobId} as ${status.state} on ${status.node || '(no node)'}, not running on ${where.host}`);
     }
     const health = await fetchHealth(await this.targetAt(handle, where.host, where.port), 0, undefined, 3000);
     if (!health.ok || health.body.serverId !== handle.serverId) {
-      throw new HubappsError('announce_unverified', 502, `nothing at ${where.host}:${where.port} answers as server ${handle.serverId} (${health.ok ? 'another server' : health.error})`);
+      throw new HubappsError('announce_unverified', `nothing at ${where.host}:${where.port} answers as server ${handle.serverId} (${health.ok ? 'another server' : health.error})`);
     }
     Object.assign(handle.state, { host: where.host, nodePort: where.port });
     appendLog(s.log, `hubapps: job ${s.jobId} runs on ${where.host}, its proxy listens on port ${where.port}\n`);
@@ -193,7 +193,7 @@ export class SlurmLauncher implements Launcher {
     }
     await this.cancel(handle);
     if (await waitUntil(ended, 20_000, 300)) return void (await this.probe(handle));
-    throw new HubappsError('stop_failed', 500, `Slurm job ${s.jobId} of ${handle.user} did not end after scancel; see squeue -j ${s.jobId}`);
+    throw new HubappsError('stop_failed', `Slurm job ${s.jobId} of ${handle.user} did not end after scancel; see squeue -j ${s.jobId}`);
   }
 
   async forceKill(handle: LaunchHandle): Promise<void> {
@@ -224,7 +224,7 @@ export class SlurmLauncher implements Launcher {
         this.cache.set(status.jobId, { at: Date.now(), status: Promise.resolve(status) });
         return status;
       }
-      if (attempt >= 2) throw new HubappsError('slurm_query_failed', 502, `asking Slurm about job ${s.jobId} failed: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.code}`}`);
+      if (attempt >= 2) throw new HubappsError('slurm_query_failed', `asking Slurm about job ${s.jobId} failed: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.code}`}`);
       await sleep(200);
     }
   }

@@ -71,7 +71,7 @@ export class AuthStore {
     const create = this.db.transaction(() => {
       const held = this.db.prepare('SELECT COUNT(*) FROM tokens WHERE user = ? AND (expires_at IS NULL OR expires_at > ?)').pluck().get(user, iso(now)) as number;
       if (max > 0 && held >= max) {
-        throw new HubappsError('limit_reached', 429, `${user} already has ${max} API tokens (limits.tokens_per_user); delete one first`);
+        throw new HubappsError('limit_reached', `${user} already has ${max} API tokens (limits.tokens_per_user); delete one first`);
       }
       return this.db
         .prepare('INSERT INTO tokens (hash, user, note, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')

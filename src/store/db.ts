@@ -22,7 +22,7 @@ export function openDb(file: string, migrationsDir = MIGRATIONS_DIR): Db {
   try {
     db = new Database(file);
   } catch (err) {
-    throw new HubappsError('db_open_failed', 500, `cannot open the database ${file}: ${(err as Error).message}`, { cause: err });
+    throw new HubappsError('db_open_failed', `cannot open the database ${file}: ${(err as Error).message}`, { cause: err });
   }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -39,7 +39,7 @@ function createPrivate(file: string): void {
     fs.chmodSync(file, 0o600);
   } catch (err) {
     const hint = errnoCode(err) === 'EACCES' ? ': the service user must own data_dir' : '';
-    throw new HubappsError('db_open_failed', 500, `cannot create the database ${file} (${errnoCode(err) ?? 'error'})${hint}`, { cause: err });
+    throw new HubappsError('db_open_failed', `cannot create the database ${file} (${errnoCode(err) ?? 'error'})${hint}`, { cause: err });
   }
 }
 
@@ -71,7 +71,7 @@ export function migrate(db: Db, dir: string): number[] {
         record.run(m.version, m.name, new Date().toISOString());
       })();
     } catch (err) {
-      throw new HubappsError('migration_failed', 500, `database migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
+      throw new HubappsError('migration_failed', `database migration ${m.name} failed: ${(err as Error).message}`, { cause: err });
     }
     applied.push(m.version);
   }

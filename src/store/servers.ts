@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { conflict, HubappsError } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import type { Db } from './db.js';
 import { EventLog } from './events.js';
 import type { ServerRow } from '../model/server.js';
@@ -99,7 +99,7 @@ export class ServerStore {
     const run = (): ServerRow => {
       const existing = this.get(s.user, s.name);
       if (existing && ACTIVE_STATES.includes(existing.state)) {
-        throw conflict('server_active', `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`);
+        throw new HubappsError('server_active', `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`);
       }
       this.checkQuotas(s, quotas);
       const values = {
@@ -136,7 +136,7 @@ export class ServerStore {
   private checkQuotas(s: NewServer, q: Quotas): void {
     const count = (where: string, arg?: string) =>
       this.db.prepare(`SELECT COUNT(*) FROM servers WHERE state IN ${sqlStateList()} ${where}`).pluck().get(...(arg === undefined ? [] : [arg])) as number;
-    const refuse = (what: string) => new HubappsError('limit_reached', 429, `${what}; stop a server first`);
+    const refuse = (what: string) => new HubappsError('limit_reached', `${what}; stop a server first`);
     if (q.perUser && count('AND user = ?', s.user) >= q.perUser) throw refuse(`${s.user} already has ${q.perUser} active servers (limits.servers_per_user)`);
     if (q.perApp && count('AND app = ?', s.app) >= q.perApp) throw refuse(`app '${s.app}' already runs ${q.perApp} times on this host (max_servers in its app file)`);
     if (q.total && count('') >= q.total) throw refuse(`this host already runs ${q.total} servers (limits.servers_total)`);
@@ -207,10 +207,10 @@ export class ServerStore {
 function translateConstraint(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('port')) {
-    return new HubappsError('port_taken', 409, 'the chosen port is in use by another server', { cause: err, expose: false });
+    return new HubappsError('port_taken', 'the chosen port is in use by another server', { cause: err, expose: false });
   }
   if (code === 'SQLITE_CONSTRAINT_UNIQUE') {
-    return conflict('server_active', 'a server with that name already exists');
+    return new HubappsError('server_active', 'a server with that name already exists');
   }
   return err;
 }

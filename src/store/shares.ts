@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { conflict } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import type { ShareKind, ShareLinkRow, ShareRow, ShareWithServer } from '../model/share.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
 import type { Db } from './db.js';
@@ -100,7 +100,7 @@ export class ShareStore {
         return row;
       });
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw conflict('share_exists', `${server.user}/${server.name} is already shared with ${kind} ${subject}`);
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new HubappsError('share_exists', `${server.user}/${server.name} is already shared with ${kind} ${subject}`);
       throw err;
     }
   }

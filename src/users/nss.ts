@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { HubappsError, notFound } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { checkUserName } from '../names.js';
 import type { Account, UserDirectory } from './account.js';
 import { ExpiringCache } from './cache.js';
@@ -69,19 +69,19 @@ export class NssUserDirectory implements UserDirectory {
         const code = (err as { code?: unknown }).code;
         if (typeof code === 'number' && !err.killed) return resolve({ exitCode: code, stdout, stderr });
         const why = err.killed ? `timed out after ${this.timeoutMs} ms` : err.message;
-        reject(new HubappsError('nss_failed', 500, `looking up user '${user}' failed: ${cmd} ${why}`, { cause: err }));
+        reject(new HubappsError('nss_failed', `looking up user '${user}' failed: ${cmd} ${why}`, { cause: err }));
       });
     });
   }
 }
 
 function unknownUser(name: string): HubappsError {
-  return notFound('unknown_user', `no such user '${name}' on this host (getent passwd)`);
+  return new HubappsError('unknown_user', `no such user '${name}' on this host (getent passwd)`);
 }
 
 function nssFailed(name: string, what: string, r: RunResult): HubappsError {
   const detail = r.stderr.trim().split('\n')[0] ?? '';
-  return new HubappsError('nss_failed', 500, `looking up user '${name}' failed: ${what} exited with ${r.exitCode}${detail ? `: ${detail}` : ''}`);
+  return new HubappsError('nss_failed', `looking up user '${name}' failed: ${what} exited with ${r.exitCode}${detail ? `: ${detail}` : ''}`);
 }
 
 /** name:passwd:uid:gid:gecos:home:shell */

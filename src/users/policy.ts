@@ -1,5 +1,5 @@
 import type { CatalogApp } from '../catalog/types.js';
-import { forbidden } from '../errors.js';
+import { HubappsError } from '../errors.js';
 import { checkUserName } from '../names.js';
 import type { Account, UserChecker, UserDirectory } from './account.js';
 import { LocalUserDirectory } from './local.js';
@@ -24,14 +24,14 @@ export class UserPolicy implements UserChecker {
     const account = await this.dir.lookup(name);
     if (account.uid === 0) throw isRoot(name);
     if (account.uid < this.opts.minUid || account.uid === OVERFLOW_UID) {
-      throw forbidden(
+      throw new HubappsError(
         'system_user',
         `user '${name}' has uid ${account.uid}, a system account (min_uid is ${this.opts.minUid}): system accounts cannot start servers`,
       );
     }
     const group = this.opts.allowedGroup;
     if (!account.groups.includes(group)) {
-      throw forbidden(
+      throw new HubappsError(
         'user_not_in_group',
         `user ${name} is not a member of group ${group}; an admin can add them with: usermod -aG ${group} ${name}`,
       );
@@ -64,5 +64,5 @@ export function appAllowed(account: Account, app: CatalogApp): boolean {
 }
 
 function isRoot(name = 'root') {
-  return forbidden('user_is_root', `refusing to start servers as ${name === 'root' ? 'root' : `'${name}' (uid 0)`}: hubapps never runs apps with root rights`);
+  return new HubappsError('user_is_root', `refusing to start servers as ${name === 'root' ? 'root' : `'${name}' (uid 0)`}: hubapps never runs apps with root rights`);
 }

@@ -100,7 +100,7 @@ export async function runDoctor(argv: string[], io: Io = stdio): Promise<number>
 function whoToCheck(as: string | undefined, unitFile: string): string {
   const me = userInfo().username;
   if (!isRoot()) {
-    if (as !== undefined && as !== me) throw new HubappsError('usage', 2, `--as ${as} needs root: run doctor as root, or as ${as} itself`);
+    if (as !== undefined && as !== me) throw new HubappsError('usage', `--as ${as} needs root: run doctor as root, or as ${as} itself`);
     return me;
   }
   return as ?? unitUser(unitFile) ?? 'hubapps';

@@ -28,7 +28,6 @@ export function packageClosure(repo: string, names: Iterable<string>): Map<strin
     if (!dir) {
       throw new HubappsError(
         'package_missing',
-        500,
         `package ${name} (needed by ${relative(repo, from) || 'hubapps'}) is not installed in ${repo}: run npm ci there first`,
       );
     }

@@ -79,9 +79,9 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
     return 0;
   }
   const root = values.root === undefined ? '' : resolve(values.root);
-  if (root === '/') throw new HubappsError('usage', 2, '--root / is the real system: leave --root out');
+  if (root === '/') throw new HubappsError('usage', '--root / is the real system: leave --root out');
   if (root === '' && !isRoot() && !values['dry-run']) {
-    throw new HubappsError('not_root', 2, 'install changes the system and must run as root (or try --dry-run, or --root DIR for a scratch root)');
+    throw new HubappsError('not_root', 'install changes the system and must run as root (or try --dry-run, or --root DIR for a scratch root)');
   }
   const layout = makeLayout({ name: values.name, root, serviceUser: values['service-user'], allowedGroup: values['allowed-group'] });
   const site = siteOptions(layout, values as Record<string, string | boolean | undefined>);
@@ -120,7 +120,7 @@ function formatStep(r: StepReport): string {
 }
 
 function nodePath(): string {
-  if (!isAbsolute(process.execPath)) throw new HubappsError('node_path', 500, `cannot tell where node is (${process.execPath})`);
+  if (!isAbsolute(process.execPath)) throw new HubappsError('node_path', `cannot tell where node is (${process.execPath})`);
   return process.execPath;
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { badRequest } from '../../errors.js';
+import { HubappsError } from '../../errors.js';
 import { checkUserName } from '../../names.js';
 
 /**
@@ -70,7 +70,7 @@ export interface LayoutOptions {
 export function makeLayout(opts: LayoutOptions = {}): Layout {
   const name = opts.name ?? 'hubapps';
   if (!INSTANCE_NAME.test(name)) {
-    throw badRequest('invalid_name', `invalid installation name '${name}': use a-z 0-9 _ -, starting with a letter, no dots`);
+    throw new HubappsError('invalid_name', `invalid installation name '${name}': use a-z 0-9 _ -, starting with a letter, no dots`);
   }
   const serviceUser = checkUserName(opts.serviceUser ?? name);
   const allowedGroup = checkUserName(opts.allowedGroup ?? `${name}-users`);

@@ -18,14 +18,14 @@ export function sourceRoot(): string {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
   const pkg = join(root, 'package.json');
   if (!existsSync(pkg) || (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name !== 'hubapps') {
-    throw new HubappsError('source_missing', 500, `cannot find hubapps' package.json in ${root}: run install from a built checkout or an installed copy`);
+    throw new HubappsError('source_missing', `cannot find hubapps' package.json in ${root}: run install from a built checkout or an installed copy`);
   }
   return root;
 }
 
 export function programTree(source: string): Map<string, TreeEntry> {
   if (!existsSync(join(source, 'dist', 'src', 'cli.js'))) {
-    throw new HubappsError('not_built', 500, `${source}/dist/src/cli.js is missing: build first (npm ci && npm run build)`);
+    throw new HubappsError('not_built', `${source}/dist/src/cli.js is missing: build first (npm ci && npm run build)`);
   }
   const tree = new Map<string, TreeEntry>();
   const add = (prefix: string, entries: Map<string, TreeEntry>) => {

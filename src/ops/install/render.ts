@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors.js';
+import { HubappsError } from '../../errors.js';
 import { USER_NAME } from '../../names.js';
 import type { Layout } from './layout.js';
 
@@ -14,9 +14,9 @@ const SUDOERS_PATH = /^\/[A-Za-z0-9_/.-]+$/;
 
 export function renderSudoers(template: string, serviceUser: string, group: string, proxyPath: string): string {
   for (const name of [serviceUser, group]) {
-    if (!USER_NAME.test(name)) throw badRequest('invalid_name', `'${name}' cannot go into a sudoers rule: not a valid user or group name`);
+    if (!USER_NAME.test(name)) throw new HubappsError('invalid_name', `'${name}' cannot go into a sudoers rule: not a valid user or group name`);
   }
-  if (!SUDOERS_PATH.test(proxyPath)) throw badRequest('invalid_path', `'${proxyPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
+  if (!SUDOERS_PATH.test(proxyPath)) throw new HubappsError('invalid_path', `'${proxyPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
   // Comments keep their @PLACEHOLDERS@: they show how to fill in the template by hand, which reads as nonsense once filled in.
   const fill = (line: string) => (line.startsWith('#') ? line : line.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@ALLOWED_GROUP@', group).replaceAll('@PROXY@', proxyPath));
   return template.split('\n').map(fill).join('\n');
@@ -24,8 +24,8 @@ export function renderSudoers(template: string, serviceUser: string, group: stri
 
 /** The port guard's rule: the service user may run the helper as root (its wrapper fixes the config it reads). */
 export function renderGuardSudoers(template: string, serviceUser: string, helperPath: string): string {
-  if (!USER_NAME.test(serviceUser)) throw badRequest('invalid_name', `'${serviceUser}' cannot go into a sudoers rule: not a valid user name`);
-  if (!SUDOERS_PATH.test(helperPath)) throw badRequest('invalid_path', `'${helperPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
+  if (!USER_NAME.test(serviceUser)) throw new HubappsError('invalid_name', `'${serviceUser}' cannot go into a sudoers rule: not a valid user name`);
+  if (!SUDOERS_PATH.test(helperPath)) throw new HubappsError('invalid_path', `'${helperPath}' cannot go into a sudoers rule: use letters, digits and / . _ - only`);
   const fill = (line: string) => (line.startsWith('#') ? line : line.replaceAll('@SERVICE_USER@', serviceUser).replaceAll('@PORT_GUARD@', helperPath));
   return template.split('\n').map(fill).join('\n');
 }

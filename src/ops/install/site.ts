@@ -85,7 +85,7 @@ export function httpOrigin(raw: string, where: string): string {
 }
 
 function invalid(where: string, what: string): HubappsError {
-  return new HubappsError('usage', 2, `${where}: ${what}`);
+  return new HubappsError('usage', `${where}: ${what}`);
 }
 
 /**

@@ -213,9 +213,9 @@ function installSudoers(ctx: InstallContext, file: string, content: string, what
   if (check.code !== 0) {
     fs.rmSync(draft, { force: true });
     if (check.error?.endsWith('ENOENT')) {
-      throw new HubappsError('command_failed', 500, `visudo is not installed (not on PATH, nor in /usr/sbin or /sbin), and install checks every sudoers rule with it first: install the sudo package; nothing was installed at ${file}`);
+      throw new HubappsError('command_failed', `visudo is not installed (not on PATH, nor in /usr/sbin or /sbin), and install checks every sudoers rule with it first: install the sudo package; nothing was installed at ${file}`);
     }
-    throw new HubappsError('sudoers_invalid', 500, `visudo refused the sudoers rule ${file}, nothing was installed: ${check.error ?? (check.stderr.trim() || check.stdout.trim())}`);
+    throw new HubappsError('sudoers_invalid', `visudo refused the sudoers rule ${file}, nothing was installed: ${check.error ?? (check.stderr.trim() || check.stdout.trim())}`);
   }
   fs.renameSync(draft, target);
   return { status: 'done', text: `${what} (visudo -cf: ok)` };

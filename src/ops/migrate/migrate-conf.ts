@@ -45,7 +45,7 @@ export async function runMigrateConf(argv: string[], io: Io = stdio): Promise<nu
     io.out(MIGRATE_USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new HubappsError('usage', 2, `migrate-conf takes one directory (or one ${SUFFIX} file)\n\n${MIGRATE_USAGE}`);
+  if (positionals.length !== 1) throw new HubappsError('usage', `migrate-conf takes one directory (or one ${SUFFIX} file)\n\n${MIGRATE_USAGE}`);
   const sources = confFiles(resolve(positionals[0]!));
   const outDir = resolve(values.out ?? 'apps.d');
   const taken = new Map<string, string>();
@@ -70,9 +70,9 @@ function confFiles(path: string): string[] {
   try {
     files = fs.statSync(path).isDirectory() ? fs.readdirSync(path).filter((f) => f.endsWith(SUFFIX)).sort().map((f) => join(path, f)) : [path];
   } catch (err) {
-    throw new HubappsError('not_found', 2, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new HubappsError('not_found', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (files.length === 0) throw new HubappsError('not_found', 2, `no *${SUFFIX} files in ${path}`);
+  if (files.length === 0) throw new HubappsError('not_found', `no *${SUFFIX} files in ${path}`);
   return files;
 }
 

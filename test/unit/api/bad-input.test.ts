@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { forbidden } from '../../../src/errors.js';
+import { HubappsError } from '../../../src/errors.js';
 import type { UserChecker } from '../../../src/users/account.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 
@@ -36,7 +36,7 @@ describe('malformed and refused API requests get a JSON error at once and write 
     const lookup = users.check.bind(users);
     users.check = async (name) => {
       const account = await lookup(name);
-      if (name !== 'alice' && name !== 'bob') throw forbidden('user_not_in_group', `user ${name} is not a member of group local`);
+      if (name !== 'alice' && name !== 'bob') throw new HubappsError('user_not_in_group', `user ${name} is not a member of group local`);
       return account;
     };
     api = `${stack.service.urls.servicePrefix()}api`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { forbidden } from '../../../src/errors.js';
+import { HubappsError } from '../../../src/errors.js';
 import type { Account, UserChecker } from '../../../src/users/account.js';
 import { appAllowed } from '../../../src/users/policy.js';
 import { httpFetch } from '../../helpers/http-fetch.js';
@@ -20,7 +20,7 @@ function fakeMembership(stack: LocalStack, groups: Record<string, string[]>): vo
   const lookup = users.check.bind(users);
   users.check = async (name: string): Promise<Account> => {
     const account = await lookup(name);
-    if (!groups[name]) throw forbidden('user_not_in_group', `user ${name} is not a member of group local`);
+    if (!groups[name]) throw new HubappsError('user_not_in_group', `user ${name} is not a member of group local`);
     return { ...account, groups: groups[name]! };
   };
   users.appAllowed = appAllowed;

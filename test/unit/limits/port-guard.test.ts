@@ -10,7 +10,7 @@ import type { UserDirectory } from '../../../src/users/account.js';
 const silent = pino({ level: 'silent' });
 const directory: UserDirectory = {
   lookup: async (name) => {
-    if (name === 'gone') throw new HubappsError('unknown_user', 404, 'no such user');
+    if (name === 'gone') throw new HubappsError('unknown_user', 'no such user');
     return { name, uid: name === 'alice' ? 1001 : 1002, gid: 100, home: `/home/${name}`, shell: '/bin/sh', groups: [] };
   },
 };

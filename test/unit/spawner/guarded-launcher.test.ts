@@ -28,7 +28,7 @@ function recordingGuard(sudoRan: () => boolean) {
   const guard: PortGuard = {
     allow: async (port, uid) => {
       calls.push(`allow ${port} ${uid}${sudoRan() ? ' (after the spawn)' : ''}`);
-      if (state.refuse) throw new HubappsError('port_guard_failed', 503, 'no');
+      if (state.refuse) throw new HubappsError('port_guard_failed', 'no');
     },
     revoke: async (port, uid) => void calls.push(`revoke ${port} ${uid}`),
     sync: async () => void calls.push('sync'),

@@ -69,7 +69,7 @@ describe('the sudo launcher', () => {
     const launcher = new SudoLauncher(sudo, '/p', directory, '/run/hubapps/proxies');
     const handle = launcher.load({ serverId: 7, user: 'alice', port: 40123, secret: 's', kind: 'sudo' }, JSON.stringify({ launcherPid: null, proxyPid: null }));
     assert.equal((await launcher.target(handle)).uid, 4242);
-    const gone = new SudoLauncher(sudo, '/p', { lookup: async () => Promise.reject(new HubappsError('unknown_user', 404, 'gone')) }, '/run/hubapps/proxies');
+    const gone = new SudoLauncher(sudo, '/p', { lookup: async () => Promise.reject(new HubappsError('unknown_user', 'gone')) }, '/run/hubapps/proxies');
     assert.equal((await gone.target(handle)).uid, -1);
   });
 });

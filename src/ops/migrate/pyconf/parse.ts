@@ -17,7 +17,10 @@ export type Statement =
   | { kind: 'call'; line: number; text: string; callee: string[] }
   | { kind: 'other'; line: number; text: string; problem?: string };
 
-/** Python would refuse the file: the message is Python's, the line where it found the fault. */
+/**
+ * Python would refuse the file: the message is Python's, the line where it found the fault.
+ * Internal to migrate-conf, which reports it with the file's name.
+ */
 export class PySyntaxError extends Error {
   constructor(
     readonly line: number,
@@ -33,7 +36,7 @@ export function parseConfig(src: string, python = 'python3'): Statement[] {
   const run = spawnSync(python, ['-I', '-c', READER], { input: src, encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
   if (run.error || run.status !== 0) {
     const why = run.error ? run.error.message : `exit ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
-    throw new HubappsError('command_failed', 500, `${python} could not read the config file (${why}); migrate-conf needs python3 3.8 or newer on PATH`, { expose: true });
+    throw new HubappsError('command_failed', `${python} could not read the config file (${why}); migrate-conf needs python3 3.8 or newer on PATH`, { expose: true });
   }
   const answer = JSON.parse(run.stdout) as { statements?: Statement[]; error?: { line: number; message: string } };
   if (answer.error) throw new PySyntaxError(answer.error.line, answer.error.message);
