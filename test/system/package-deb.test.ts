@@ -34,16 +34,31 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
   let dir: TmpDir;
   let deb: string;
 
+  /** docs/install.md's package section: the build and install commands an admin runs. */
+  const guide = readFileSync(join(repoRoot(), 'docs', 'install.md'), 'utf8');
+  const timings: string[] = [];
+  const timed = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    const out = await work();
+    timings.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return out;
+  };
+
   before(async function () {
     requireRootOrSkip(this);
     requirePrerequisite(this, existsSync('/usr/bin/dpkg-deb'), 'needs dpkg-deb (Debian)');
     await cleanUp();
     dir = await tmpDir('deb');
-    const built = await runOk(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'package-deb.js'), '--name', LAYOUT.name, '--out', dir.path, '--compress', 'gzip']);
+    // What `npm run package` runs after its build, under the test's name (xz's compression is what takes time; gzip here).
+    const script = (JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.package;
+    assert.equal(script, 'npm run build --silent && node dist/scripts/package-deb.js');
+    assert.match(guide, /^npm ci && npm run package {2,}# writes hubapps_VERSION_ARCH\.deb/m);
+    const built = await timed('build', () => runOk(process.execPath, [join(repoRoot(), 'dist', 'scripts', 'package-deb.js'), '--name', LAYOUT.name, '--out', dir.path, '--compress', 'gzip']));
     deb = built.stdout.trim();
     assert.match(deb, new RegExp(`/${LAYOUT.name}_\\d+\\.\\d+\\.\\d+_\\w+\\.deb$`));
   });
   after(async () => {
+    if (timings.length) process.stdout.write(`      package path: ${timings.join(', ')}\n`);
     if (process.getuid?.() !== 0) return;
     await cleanUp();
     await dir?.remove();
@@ -61,8 +76,10 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
     assert.ok(files.some((f) => f.endsWith('better_sqlite3.node')), 'the native addon built for this machine');
   });
 
-  it('installs with dpkg -i, and doctor then passes, a start through sudo as a member included', async () => {
-    const r = await runOk('dpkg', ['-i', deb]);
+  it("installs with install.md's apt-get command, and doctor then passes, a start through sudo as a member included", async () => {
+    const command = /^(apt-get install) \.\/hubapps_0\.1\.0_amd64\.deb /m.exec(guide)?.[1];
+    assert.ok(command, "docs/install.md's package section has no apt-get install ./hubapps_….deb line");
+    const r = await timed('apt-get install', () => runOk('/bin/sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${command} -y --no-install-recommends "$1"`, 'sh', deb]));
     assert.match(r.stdout, new RegExp(`done\\s+sudoers rule /etc/sudoers\\.d/${LAYOUT.name}: .*visudo -cf: ok`));
     assert.ok(await installed());
     await runOk('visudo', ['-c']);
@@ -75,7 +92,7 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
       // Where an admin moves CHP's API: the config and chp.env alike.
       writeFileSync(LAYOUT.configFile, readFileSync(LAYOUT.configFile, 'utf8').replace('api_url: http://127.0.0.1:8001', `api_url: ${chp.apiUrl}`));
       writeFileSync(LAYOUT.chpEnvFile, readFileSync(LAYOUT.chpEnvFile, 'utf8').replace(/^CHP_API_PORT=.*$/m, `CHP_API_PORT=${chp.apiPort}`));
-      const doctor = await run(LAYOUT.cliLink, ['doctor', '--config', LAYOUT.configFile, '--unit', LAYOUT.unitFile, '--member', MEMBER]);
+      const doctor = await timed('doctor', () => run(LAYOUT.cliLink, ['doctor', '--config', LAYOUT.configFile, '--unit', LAYOUT.unitFile, '--member', MEMBER]));
       assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
       assert.doesNotMatch(doctor.stdout, /^FAIL/m);
       assert.match(doctor.stdout, new RegExp(`^ok\\s+${LAYOUT.serviceUser} runs ${LAYOUT.proxyPath} as ${MEMBER} through sudo: protocol 1`, 'm'));
@@ -89,7 +106,7 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
     writeFileSync(LAYOUT.configFile, `${readFileSync(LAYOUT.configFile, 'utf8')}# edited by the admin\n`);
     const kept = [LAYOUT.configFile, LAYOUT.chpEnvFile, LAYOUT.chpTokenFile, LAYOUT.appsChpTokenFile, LAYOUT.adminTokenFile];
     const before = kept.map((f) => readFileSync(f, 'utf8'));
-    const r = await runOk('dpkg', ['-i', deb]);
+    const r = await timed('upgrade (dpkg -i)', () => runOk('dpkg', ['-i', deb]));
     assert.doesNotMatch(r.stdout, /^\s+done\s/m, r.stdout);
     assert.deepEqual(kept.map((f) => readFileSync(f, 'utf8')), before);
   });
