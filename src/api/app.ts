@@ -9,7 +9,7 @@ import { grantRoutes } from './grants.js';
 import { loginRoutes } from './login.js';
 import { tokenRoutes } from './tokens.js';
 import { infoRoutes } from './info.js';
-import { internalRoutes } from './internal.js';
+import { internalOnlyDirect, internalRoutes } from './internal.js';
 import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
 import { shareLinkRoutes } from './share-links.js';
@@ -45,6 +45,7 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
     return next();
   });
   app.use(launcherUi(deps));
+  app.use(internalOnlyDirect(`${deps.urls.servicePrefix()}api/internal/`));
 
   const admin = adminRoutes(deps);
   const grants = grantRoutes(deps);

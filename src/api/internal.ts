@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
 import { CallVerifier } from '../protocol/challenge.js';
@@ -8,6 +9,26 @@ import type { ApiDeps } from './deps.js';
 import { accessVia, mayUseServer, proxyRow } from './access.js';
 
 const CACHE_SECONDS = 30;
+
+/** Headers a forwarding proxy adds: CHP (its default --x-forward) and nginx or Apache in front of it. */
+const FORWARDED = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded'];
+
+/**
+ * `api/internal/*` is for the proxies, which call the service directly (on loopback, or
+ * from a Slurm node at slurm.service_url); CHP routes the service prefix to the same
+ * listener. A request that came through CHP carries the forwarding headers CHP adds, and is
+ * answered as if the route did not exist, so nothing of this protocol is on the public side.
+ * One listener keeps the address that running proxies were started with valid across
+ * upgrades and restarts.
+ */
+export function internalOnlyDirect(internalPrefix: string): Middleware {
+  return async (ctx, next) => {
+    if (ctx.path.startsWith(internalPrefix) && FORWARDED.some((h) => ctx.get(h) !== '')) {
+      throw new HubappsError('not_found', `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`);
+    }
+    return next();
+  };
+}
 
 /**
  * Loopback endpoint for the per-user proxies: "may this credential use my server?". The

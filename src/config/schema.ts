@@ -229,7 +229,7 @@ export const configSchema = z.strictObject({
       service_url: z
         .url()
         .optional()
-        .describe('How proxies on compute nodes reach this service, with its prefix (e.g. http://hubhost.cluster:10101/services/hubapps/); listen.host must then accept that network. Unset: the loopback URL, which works only when the nodes are this host.'),
+        .describe('How proxies on compute nodes reach this service, with its prefix (e.g. http://hubhost.cluster:10101/services/hubapps/); listen.host must then accept that network. Directly, not through a proxy: the proxies\' endpoints refuse requests with forwarding headers. Unset: the loopback URL, which works only when the nodes are this host.'),
       pending_timeout: z.number().int().min(10).default(600).describe('Seconds a job may wait in the queue; then it is cancelled and the start fails, naming the queue\'s reason.'),
       status_cache_ms: z.number().int().min(0).default(1000).describe('How long one squeue answer about a job is reused while a start is followed.'),
     })
