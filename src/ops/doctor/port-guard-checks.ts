@@ -3,16 +3,17 @@ import { usesPort } from '../../catalog/placeholders.js';
 import { inspectCatalog } from '../check/inspect-config.js';
 import { runCommand, type CommandResult } from '../system.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
+import { sudoListing } from './sudo-checks.js';
 import { parseSudoList, ruleFor } from './sudo-list.js';
 
 /** How doctor asks: sudo's rule list for the service user, and nft for the table (tests pass their own). */
 export interface GuardProbes {
-  sudoList(sudo: string, user: string, root: boolean): CommandResult;
+  sudoList(ctx: DoctorContext): CommandResult;
   nftTable(table: string): CommandResult;
 }
 
 const systemProbes: GuardProbes = {
-  sudoList: (sudo, user, root) => runCommand(sudo, root ? ['-n', '-l', '-U', user] : ['-n', '-l']),
+  sudoList: sudoListing,
   nftTable: (table) => runCommand('nft', ['list', 'table', 'inet', table]),
 };
 
@@ -23,7 +24,7 @@ const systemProbes: GuardProbes = {
  */
 export function checkPortGuard(ctx: DoctorContext, probes: GuardProbes = systemProbes): CheckResult[] {
   if (!ctx.settings) return [skipped('port guard', 'the config cannot be read')];
-  const { launcher, port_guard: guard, sudo_command: sudo } = ctx.settings;
+  const { launcher, port_guard: guard } = ctx.settings;
   if (launcher !== 'sudo') return [ok('port guard: not needed with the local launcher (every app runs as the service user)')];
   const exposed = portApps(ctx.settings.catalog_dir);
   const open = exposed.length ? `; any local account can connect to the {port} of ${exposed.join(', ')}` : '';
@@ -31,7 +32,7 @@ export function checkPortGuard(ctx: DoctorContext, probes: GuardProbes = systemP
   const bad = (what: string, fix: string) => (guard.mode === 'required' ? fail(what, fix) : warn(`${what}; apps start unguarded (port_guard.mode: auto)${open}`, fix));
   const helper = helperProblem(guard.command);
   if (helper) return [bad(helper, "run 'hubapps install': it writes the helper and its sudoers rule")];
-  const list = probes.sudoList(sudo, ctx.serviceUser, ctx.root);
+  const list = probes.sudoList(ctx);
   const rule = list.code === 0 ? ruleFor(parseSudoList(list.stdout), guard.command) : undefined;
   if (!rule || !rule.asRoot || !rule.nopasswd) {
     return [bad(`no sudoers rule lets ${ctx.serviceUser} run ${guard.command} as root without a password`, "run 'hubapps install' (it writes /etc/sudoers.d/hubapps-port-guard from systemd/hubapps-port-guard.sudoers)")];

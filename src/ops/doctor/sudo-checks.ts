@@ -1,5 +1,5 @@
 import { PROTOCOL_VERSION } from '../../protocol/wire.js';
-import { getGroup, getPasswd, runCommand } from '../system.js';
+import { getGroup, getPasswd, runCommand, type CommandResult } from '../system.js';
 import { commandAs } from './as-user.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
 import { checkSudoEnvironment } from './sudo-env-checks.js';
@@ -30,12 +30,25 @@ function pickMember(members: string[], minUid: number): string | undefined {
   });
 }
 
+const listings = new WeakMap<DoctorContext, CommandResult>();
+
+/** `sudo -n -l` for the service user, asked once per doctor run (the proxy's rule and the port guard's both read it). */
+export function sudoListing(ctx: DoctorContext): CommandResult {
+  let r = listings.get(ctx);
+  if (!r) {
+    const sudo = ctx.settings?.sudo_command ?? 'sudo';
+    r = runCommand(sudo, ctx.root ? ['-n', '-l', '-U', ctx.serviceUser] : ['-n', '-l']);
+    listings.set(ctx, r);
+  }
+  return r;
+}
+
 /** What sudo's policy says about the service user: the rule, requiretty, passwords, secure_path. */
 export function checkSudoPolicy(ctx: DoctorContext): CheckResult[] {
   if (!ctx.settings || !ctx.account) return [skipped('sudo rule', ctx.settings ? 'no service user' : 'the config cannot be read')];
   const { sudo_command: sudo, proxy_command: proxy } = ctx.settings;
   const svc = ctx.serviceUser;
-  const r = runCommand(sudo, ctx.root ? ['-n', '-l', '-U', svc] : ['-n', '-l']);
+  const r = sudoListing(ctx);
   const ruleFix = `install the rule ${ctx.sudoersHint}: hubapps install writes it (template: systemd/hubapps.sudoers); proxy_command (${proxy}) must be exactly the path in it`;
   if (r.error) return [fail(`cannot run ${sudo}: ${r.error}`, 'install sudo (apt-get install sudo) or correct sudo_command')];
   if (/a password is required/.test(r.stderr)) {
