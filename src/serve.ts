@@ -8,6 +8,7 @@ import { createApp } from './api/app.js';
 import { AdminPolicy } from './auth/admins.js';
 import { Authenticator } from './auth/authenticator.js';
 import { HubClient, hubServiceName } from './auth/hub-client.js';
+import { HubNames } from './auth/hub-names.js';
 import { ClientRateLimit } from './limits/rate.js';
 import { HubOAuth } from './auth/oauth.js';
 import { loadCatalogLenient, type Catalog } from './catalog/load.js';
@@ -104,6 +105,7 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
             'limits.unknown_tokens_per_minute',
             'limits.unknown_tokens_per_minute_total',
           ),
+          new HubNames(hubConfig),
         )
       : undefined;
   const oauth =

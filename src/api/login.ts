@@ -81,7 +81,15 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
       if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
       return page(ctx, 502, 'Login failed', `<p>JupyterHub did not complete this login. <a href="${escapeHtml(prefix)}login">Try again</a>; if it keeps failing, tell your admin (the hubapps log says why).</p>`);
     }
-    await startSession(ctx, deps, hubUser.name, hubUser.admin, flight.next, secure);
+    let account: string;
+    try {
+      account = deps.hub!.account(hubUser.name);
+    } catch (err) {
+      if (!(err instanceof HubappsError)) throw err;
+      deps.log.info({ user: hubUser.name, code: err.code }, 'login refused');
+      return page(ctx, 403, 'Not allowed', `<p>You are logged in to JupyterHub as <b>${escapeHtml(hubUser.name)}</b>, but that name is not one of this host's accounts for hubapps.</p><p>Ask your admin if you think this is wrong.</p>`);
+    }
+    await startSession(ctx, deps, account, hubUser.admin, flight.next, secure);
   });
 
   // Opening the link only shows a button: a link, a frame or a script elsewhere cannot log a browser in as someone else without the user seeing it.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { HubappsError } from '../errors.js';
 import type { ClientRateLimit } from '../limits/rate.js';
 import { ExpiringCache } from '../users/cache.js';
+import { HubNames } from './hub-names.js';
 
 /** What JupyterHub's /user answers about a token's owner (the fields hubapps uses). */
 export interface HubUser {
@@ -43,7 +44,8 @@ export class HubClient {
 
   /**
    * `service` is this service's name in JupyterHub (the client id without "service-");
-   * `lookups` limits how many tokens not seen before are sent to the hub.
+   * `lookups` limits how many tokens not seen before are sent to the hub; `names` turns hub
+   * user names into Unix accounts and back (jupyterhub.usernames).
    */
   constructor(
     private readonly apiUrl: string,
@@ -51,14 +53,22 @@ export class HubClient {
     cacheSeconds: number,
     private readonly service: string,
     private readonly lookups?: ClientRateLimit,
+    private readonly names: HubNames = new HubNames({ usernames: 'unix', username_map: {} }),
   ) {
     this.tokens = new ExpiringCache(cacheSeconds * 1000, MAX_CACHED_TOKENS);
     // Refusals are remembered for at least a minute: a client that repeats a bad token costs nothing.
     this.unknown = new ExpiringCache(Math.max(60, cacheSeconds) * 1000, MAX_CACHED_TOKENS);
   }
 
+  /** The Unix account a hub user acts as; user_not_allowed 403 for one jupyterhub.username_map does not list. */
+  account(hubName: string): string {
+    return this.names.account(hubName);
+  }
+
   /**
-   * The owner of a JupyterHub token, or undefined when the hub does not know it. Throws
+   * The owner of a JupyterHub token (`name` is the Unix account it acts as), or undefined
+   * when the hub does not know it. Throws user_not_allowed 403 for a hub user without an
+   * account (jupyterhub.usernames: mapped). Throws
    * token_scope 403 when the hub knows it but it does not grant access to this service (the
    * holder must learn which scope to ask for, not to "log in"), and 429 when too many new
    * tokens arrive at once from `client` or from everyone (they would each cost a hub request).
@@ -66,7 +76,8 @@ export class HubClient {
   async userForToken(token: string, client: string): Promise<HubUser | undefined> {
     const key = hashKey(token);
     const cached = this.tokens.get(key);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached) return { ...cached, name: this.account(cached.name) };
+    if (cached === null) return undefined;
     const refused = this.unknown.get(key);
     if (refused === true) return undefined;
     if (refused !== undefined) throw this.missingScope(refused);
@@ -84,7 +95,7 @@ export class HubClient {
       throw this.missingScope(user.name);
     }
     this.tokens.set(key, user);
-    return user;
+    return { ...user, name: this.account(user.name) };
   }
 
   private missingScope(owner: string): HubappsError {
@@ -113,7 +124,10 @@ export class HubClient {
     }
   }
 
-  async postActivity(user: string, lastActivity: string): Promise<void> {
+  /** `account`'s last activity, under its hub name; an account no hub user maps to has none to send. */
+  async postActivity(account: string, lastActivity: string): Promise<void> {
+    const user = this.names.hubName(account);
+    if (user === undefined) return;
     const res = await this.call('POST', `/users/${encodeURIComponent(user)}/activity`, this.serviceToken, { last_activity: lastActivity });
     if (!res.ok && res.status !== 404) throw new HubappsError('hub_error', `JupyterHub answered ${res.status} to an activity update for ${user}`);
   }

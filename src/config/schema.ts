@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { USER_NAME } from '../names.js';
 import { serverLimitsConfigSchema } from '../limits/resources.js';
 
 /**
@@ -139,7 +140,17 @@ export const configSchema = z.strictObject({
       client_id: z.string().min(1).default('service-hubapps').describe('OAuth client id: JupyterHub names it service-{service name}.'),
       forward_activity: z.boolean().default(true).describe('POST each server\'s last activity to JupyterHub (/users/NAME/activity), so the hub\'s idle culler sees app use. Needs the users:activity scope.'),
       token_cache_seconds: z.number().int().min(0).max(60).default(30).describe('How long a JupyterHub token\'s owner is cached before the hub is asked again.'),
+      usernames: z
+        .enum(['unix', 'mapped'])
+        .default('unix')
+        .describe('How a JupyterHub user becomes a Unix account. "unix": the account of the same name, which is safe only when the hub\'s authenticator logs people in as their own Unix account (PAM, LDAP with the Unix name). "mapped": only the hub users listed in username_map, each as the account given there; every other hub user is refused. Use "mapped" wherever people choose their own hub name (self-signup, an OAuth provider\'s preferred_username): there, whoever names themselves after an account becomes it (docs/jupyterhub.md).'),
+      username_map: z
+        .record(z.string().min(1), z.string().regex(USER_NAME, 'must be a Unix user name'))
+        .default({})
+        .refine((map) => new Set(Object.values(map)).size === Object.values(map).length, { message: 'maps two hub users to one Unix account' })
+        .describe('With usernames: mapped, hub user name -> Unix account, e.g. {"alice@example.org": alice}. One hub user per account.'),
     })
+    .refine((hub) => hub.usernames !== 'mapped' || Object.keys(hub.username_map).length > 0, { message: 'usernames: mapped needs username_map with at least one user', path: ['username_map'] })
     .prefault({})
     .describe('Login through JupyterHub: hubapps is a JupyterHub service and OAuth client.'),
   admin_users: z.array(z.string()).default([]).describe('Users who are hubapps admins, besides JupyterHub admins.'),

@@ -11,6 +11,7 @@ import { checkCatalog, checkConfig } from './config-checks.js';
 import { checkTrustedFiles } from './file-checks.js';
 import { checkChp, checkHub } from './net-checks.js';
 import { checkChpEnv } from './chp-env-checks.js';
+import { checkHubUsernames } from './hub-name-checks.js';
 import { checkOrigins } from './origin-checks.js';
 import { checkPortGuard } from './port-guard-checks.js';
 import { checkHostDirs, checkPortRange } from './host-dir-checks.js';
@@ -42,6 +43,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkChpEnv,
   checkOrigins,
   checkHub,
+  checkHubUsernames,
   checkGroup,
   checkAppPrograms,
   checkSudoPolicy,

@@ -57,6 +57,9 @@ export interface Layout {
   jupyterhubConfig: string;
 }
 
+/** Where the drop-in of `install --jupyterhub-config` makes Debian's hub read its settings. */
+export const JUPYTERHUB_CONFIG = '/etc/jupyterhub/jupyterhub_config.py';
+
 /** Instance names end up in file names under /etc/sudoers.d, where sudo ignores names with a dot. */
 const INSTANCE_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
@@ -111,7 +114,7 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     // Another installation's name keeps its CHP unit apart from the real one.
     chpUnitFile: `/etc/systemd/system/${name === 'hubapps' ? 'configurable-http-proxy' : `${name}-chp`}.service`,
     hubDropIn: `/etc/systemd/system/jupyterhub.service.d/${name}.conf`,
-    jupyterhubConfig: '/etc/jupyterhub/jupyterhub_config.py',
+    jupyterhubConfig: JUPYTERHUB_CONFIG,
   };
 }
 

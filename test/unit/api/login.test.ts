@@ -187,3 +187,49 @@ describe('api: the OAuth state cookie of a hub served over https', function () {
     assert.match(own.headers.get('set-cookie') ?? '', /hubapps-session=/);
   });
 });
+
+describe('api: login through JupyterHub with jupyterhub.usernames: mapped', function () {
+  this.timeout(30000);
+  let hub: FakeHub;
+  const stacks: LocalStack[] = [];
+  const mappedStack = async (map: Record<string, string>) => {
+    const secretVar = `HUBAPPS_T_HUB_MAP_${process.pid}_${stacks.length}`;
+    process.env[secretVar] = randomBytes(18).toString('base64url');
+    const stack = await startLocalStack({ apps: {}, config: { jupyterhub: { api_url: `${hub.url}/hub/api`, api_token: `env:${secretVar}`, usernames: 'mapped', username_map: map } } });
+    stacks.push(stack);
+    return stack;
+  };
+  /** A whole login as the fake hub's alice; the callback's answer. */
+  async function login(stack: LocalStack): Promise<Response> {
+    const origin = stack.service.urls.serviceOrigin;
+    const start = await fetch(`${origin}/services/hubapps/login`, { redirect: 'manual' });
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const cookie = start.headers.get('set-cookie')!.split(';')[0]!;
+    return fetch(`${origin}/services/hubapps/oauth_callback?code=good-code&state=${encodeURIComponent(state)}`, { redirect: 'manual', headers: { cookie } });
+  }
+
+  before(async () => {
+    hub = await startFakeHub();
+  });
+  after(async () => {
+    for (const stack of stacks) await stack.stop();
+    await hub?.close();
+  });
+
+  it("opens the session as the account the map gives the hub's user", async () => {
+    const stack = await mappedStack({ alice: 'amapped' });
+    const res = await login(stack);
+    assert.equal(res.status, 302);
+    const session = res.headers.getSetCookie().find((c) => c.startsWith('hubapps-session='))!.split(';')[0]!;
+    const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } });
+    assert.equal(((await me.json()) as { name: string }).name, 'amapped');
+  });
+
+  it('refuses a hub user the map does not list, with a page, and opens no session', async () => {
+    const stack = await mappedStack({ 'bob@example.org': 'bob' });
+    const res = await login(stack);
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /logged in to JupyterHub as <b>alice<\/b>, but that name is not one of this host's accounts/);
+    assert.equal(res.headers.getSetCookie().some((c) => c.startsWith('hubapps-session=')), false);
+  });
+});
