@@ -5,9 +5,11 @@
  * POST to the first byte of hello's page through the apps CHP, polled every 5 ms (the app's
  * host answers the not-running page until the route is there). Beside it, in the same run,
  * hello's own start-up: started directly, its page asked for every millisecond. hubapps'
- * share is the difference of the two medians. No root needed.
+ * share is the difference of the two medians; the demo's own records (its events and each
+ * server's log, spawn-timeline.ts) say where a start's time goes. No root needed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readlink } from 'node:fs/promises';
 import http from 'node:http';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +17,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/net/ports.js';
 import type { RunContext } from './run-context.js';
+import { timelineOf, TIMELINE_PARTS, type SpawnTimeline } from './spawn-timeline.js';
 import { percentile } from './stats.js';
 
 export interface DemoReport {
   n: number;
+  /** p50 of each part of a start (spawn-timeline.ts), from the demo's own records. */
+  parts: Record<string, number>;
   /** POST -> first byte of hello through the apps CHP, ms. */
   total: { p50: number; p95: number };
   /** hello started directly until its page answers, ms. */
@@ -40,13 +45,18 @@ export async function runDemoSection(opts: { starts: number }, ctx: RunContext):
     const user = userInfo().username.replace(/[^A-Za-z0-9_.-]/g, '') || 'demo';
     const api = `http://127.0.0.1:${port}/services/hubapps/api/users/${user}/servers`;
     const totals: number[] = [];
+    const timelines: SpawnTimeline[] = [];
+    const db = await openDatabaseOf(demo.pid!);
+    const epoch = Date.now() - performance.now();
     for (let i = 0; i < opts.starts; i++) {
       const name = `bench${i}`;
       const t0 = performance.now();
       const res = await fetch(`${api}/${name}`, { method: 'POST', headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' }, body: '{"app":"hello"}' });
       if (res.status !== 202) throw new Error(`the demo refused start ${i}: ${res.status} ${await res.text()}`);
       await res.body?.cancel();
-      totals.push((await firstByte(appsPort, `${name}--${user}.apps.localhost:${appsPort}`, t0)) - t0);
+      const answered = await firstByte(appsPort, `${name}--${user}.apps.localhost:${appsPort}`, t0);
+      totals.push(answered - t0);
+      timelines.push(timelineOf(db, user, name, epoch + t0, epoch + answered));
       const stop = await fetch(`${api}/${name}`, { method: 'DELETE', headers: { authorization: `token ${TOKEN}` } });
       await stop.body?.cancel();
     }
@@ -55,7 +65,8 @@ export async function runDemoSection(opts: { starts: number }, ctx: RunContext):
     for (let i = 0; i < opts.starts; i++) alone.push(await helloAloneMs());
     const total = { p50: percentile(totals, 50), p95: percentile(totals, 95) };
     const app = { p50: percentile(alone, 50), p95: percentile(alone, 95) };
-    return { n: opts.starts, total, app, shareMs: total.p50 - app.p50 };
+    const parts = Object.fromEntries(TIMELINE_PARTS.map((p) => [p, percentile(timelines.map((t) => t[p]), 50)]));
+    return { n: opts.starts, parts, total, app, shareMs: total.p50 - app.p50 };
   } finally {
     forget();
     await stopDemo(demo);
@@ -78,6 +89,15 @@ async function startDemo(port: number, appsPort: number): Promise<ChildProcess> 
   }
   if (out.includes('was not compiled')) throw new Error('the demo left its catalog uncompiled');
   return child;
+}
+
+/** The demo's SQLite file, found among the files its process holds open (it lives in the demo's scratch directory). */
+async function openDatabaseOf(pid: number): Promise<string> {
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (target.endsWith('/hubapps.sqlite')) return target;
+  }
+  throw new Error(`the demo (pid ${pid}) holds no hubapps.sqlite open`);
 }
 
 /** SIGTERM: the demo stops its servers, the service and both CHPs, and removes its scratch directory. */

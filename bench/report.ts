@@ -102,6 +102,7 @@ function demo(d: DemoReport): string {
         [`POST -> first byte of hello through the apps CHP (n=${d.n}, sequential)`, n1(d.total.p50), n1(d.total.p95)],
         ["hello's own start-up, run directly, until its page answers", n1(d.app.p50), n1(d.app.p95)],
         ["hubapps' share (difference of the p50s)", n1(d.shareMs), ''],
+        ...TIMELINE_PARTS.map((p) => [`part: ${p}`, n1(d.parts[p]!), '']),
       ],
     ),
     '',
