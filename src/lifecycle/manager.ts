@@ -7,6 +7,7 @@ import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
 import { serverRouteData } from '../chp/route-table.js';
 import type { LifecycleDeps } from './deps.js';
 import { logFailedStart } from './failure-log.js';
+import { addServerRoute } from './publish-route.js';
 import { handleOf, savedHandle } from './handles.js';
 import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
 import { watchStart } from './watch-start.js';
@@ -96,7 +97,7 @@ export class ServerManager {
     const route = this.deps.urls.serverRoute(row.user, row.name);
     const target = this.deps.launcher.routeTarget(handleOf(this.deps.launcher, row));
     if (!target) throw new HubappsError('no_route_target', 'the server reported ready but its address is not known');
-    await this.deps.serverRoutes.add(route, target, serverRouteData(row));
+    await addServerRoute(this.deps, route, target, serverRouteData(row));
     const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
     if (!running) return void (await this.deps.serverRoutes.remove(route).catch(() => undefined));
     this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { HubappsError } from '../../../src/errors.js';
 import { alive } from '../../../src/procfs/processes.js';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -99,6 +100,48 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     const logs = await stack.api('GET', '/users/alice/servers/bad/logs?tail=50');
     assert.ok(logs.body.lines.some((l: string) => l.includes('crash: no config found')), JSON.stringify(logs.body.lines));
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/bad'));
+  });
+
+  /** CHP's route API, failing for `route` the next `times` calls, as a CHP stalled under load does. */
+  function stallRoutes(route: string, times: number): { restore(): void; left(): number } {
+    const routes = stack.service.deps.serverRoutes;
+    const add = routes.add.bind(routes);
+    let left = times;
+    routes.add = async (path, target, data) => {
+      if (path === route && left-- > 0) throw new HubappsError('chp_unreachable', 'configurable-http-proxy is not reachable (a stall made by the test)');
+      return add(path, target, data);
+    };
+    return { restore: () => void (routes.add = add), left: () => Math.max(left, 0) };
+  }
+
+  it('keeps a ready server whose route CHP fails to take twice, and routes it on the next try', async () => {
+    const stall = stallRoutes('/apps/alice/stall', 2);
+    try {
+      assert.equal((await stack.api('POST', '/users/alice/servers/stall', { app: 'hello' })).status, 202);
+      await running('alice', 'stall');
+      assert.equal(stall.left(), 0, 'both failures were met');
+      const res = await stack.viaChp('/apps/alice/stall/x', { authorization: `token ${stack.token}` });
+      assert.equal(await res.text(), 'hello /x');
+    } finally {
+      stall.restore();
+    }
+  });
+
+  it('fails the start, naming CHP, and stops the app when CHP keeps refusing the route', async () => {
+    const stall = stallRoutes('/apps/alice/stuck', 100);
+    try {
+      await stack.api('POST', '/users/alice/servers/stuck', { app: 'hello' });
+      const failed = await waitFor(async () => {
+        const r = await stack.api('GET', '/users/alice/servers/stuck');
+        return r.body.state === 'failed' ? r.body : undefined;
+      }, { timeout: 15000, what: 'alice/stuck to fail' });
+      assert.match(failed.reason, /configurable-http-proxy is not reachable/);
+      assert.equal(stall.left(), 97, 'three tries, then no more');
+      const pid = stack.service.deps.store.get('alice', 'stuck')!.proxy_pid!;
+      await waitFor(async () => !(await alive(pid)), { timeout: 5000, what: 'the proxy to be stopped' });
+    } finally {
+      stall.restore();
+    }
   });
 
   it('re-adopts running servers after a service restart, and marks those that died meanwhile', async () => {
