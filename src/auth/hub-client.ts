@@ -38,7 +38,7 @@ export function grantsService(scopes: readonly string[], service: string): boole
  * cache time) and forwards server activity to the hub's idle culler.
  */
 export class HubClient {
-  private readonly tokens: ExpiringCache<HubUser | null>;
+  private readonly tokens: ExpiringCache<HubUser>;
   /** `true`: the hub did not know the token; a name: the hub knew whose it is, but it lacks the scope. */
   private readonly unknown: ExpiringCache<true | string>;
 
@@ -68,16 +68,15 @@ export class HubClient {
   /**
    * The owner of a JupyterHub token (`name` is the Unix account it acts as), or undefined
    * when the hub does not know it. Throws user_not_allowed 403 for a hub user without an
-   * account (jupyterhub.usernames: mapped). Throws
-   * token_scope 403 when the hub knows it but it does not grant access to this service (the
-   * holder must learn which scope to ask for, not to "log in"), and 429 when too many new
-   * tokens arrive at once from `client` or from everyone (they would each cost a hub request).
+   * account (jupyterhub.usernames: mapped); token_scope 403 when the hub knows the token but
+   * it does not grant access to this service (the holder must learn which scope to ask for,
+   * not to "log in"); 429 when too many new tokens arrive at once from `client` or from
+   * everyone (they would each cost a hub request).
    */
   async userForToken(token: string, client: string): Promise<HubUser | undefined> {
     const key = hashKey(token);
     const cached = this.tokens.get(key);
     if (cached) return { ...cached, name: this.account(cached.name) };
-    if (cached === null) return undefined;
     const refused = this.unknown.get(key);
     if (refused === true) return undefined;
     if (refused !== undefined) throw this.missingScope(refused);
