@@ -1,5 +1,5 @@
 import type { Layout } from './layout.js';
-import type { SiteOptions } from './site.js';
+import { urlPort, type SiteOptions } from './site.js';
 
 /**
  * The commented starting points `hubapps install` writes when none exist yet. The config
@@ -27,7 +27,7 @@ allowed_group: ${layout.allowedGroup}
 # The service's own address: the apps CHP sends unknown hosts here (HUBAPPS_URL in ${layout.chpEnvFile}).
 listen:
   host: ${service.hostname.replace(/^\[(.*)\]$/, '$1')}
-  port: ${service.port || (service.protocol === 'https:' ? 443 : 80)}
+  port: ${urlPort(service)}
 
 # The API's admin token, made by install (root's only): curl -H "Authorization: token $(cat ${layout.adminTokenFile})"
 admin_token: credential:admin-token

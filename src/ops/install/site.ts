@@ -84,6 +84,11 @@ export function httpOrigin(raw: string, where: string): string {
   return url.origin;
 }
 
+/** A URL's port, or its scheme's default when it names none (URL drops default ports). */
+export function urlPort(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
 function invalid(where: string, what: string): HubappsError {
   return new HubappsError('usage', `${where}: ${what}`);
 }
