@@ -35,9 +35,10 @@ describe('sharing a server on per-server origins (local launcher, real CHPs)', f
   let host: string;
   let alice: Record<string, string>;
   let bob: Record<string, string>;
+  let appDir: string | undefined;
 
   before(async () => {
-    const appDir = fs.mkdtempSync('/tmp/hubapps-share-app-');
+    appDir = fs.mkdtempSync('/tmp/hubapps-share-app-');
     const file = writeApp(appDir);
     const app = { title: 'Lab', command: [process.execPath, file, '{port}'], ready: { timeout: 10 } };
     stack = await startLocalStack({ apps: { lab: app, private: { ...app, title: 'Private', shareable: false } }, hostLayout: true, config: { reconcile_interval: 3600, session_revalidate: 1 } });
@@ -49,7 +50,10 @@ describe('sharing a server on per-server origins (local launcher, real CHPs)', f
     }
     host = `lab--alice.apps.localhost:${stack.appsChp!.port}`;
   });
-  after(async () => stack?.stop());
+  after(async () => {
+    await stack?.stop();
+    if (appDir) fs.rmSync(appDir, { recursive: true, force: true });
+  });
 
   async function launcherSession(user: string): Promise<string> {
     const link = await stack.api('POST', `/users/${user}/login-links`, {});
