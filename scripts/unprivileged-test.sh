@@ -36,7 +36,7 @@ chmod 0755 "$work"
 echo "npm test as $account (uid $(id -u "$account")) in $work/repo, PATH without sbin, CI unset"
 set +e
 runuser -u "$account" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$work/home" LANG=C.UTF-8 \
-  bash -c 'cd "$1" && npm test --silent -- --reporter ./.ci/summary-reporter.cjs' _ "$work/repo" 2>&1 | tee "$log"
+  bash -c 'cd "$1" && npm test --silent -- --retries 1 --reporter ./.ci/summary-reporter.cjs' _ "$work/repo" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 exit "$status"
