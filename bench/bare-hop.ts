@@ -13,7 +13,11 @@ if (!listenPort || !targetPort) {
 }
 
 const agent = new Agent({ keepAlive: true, maxFreeSockets: 64, scheduling: 'lifo' });
-const proxy = createProxyServer({ target: { host: '127.0.0.1', port: targetPort }, agent, ws: true });
+const proxy = createProxyServer({
+  target: { host: '127.0.0.1', port: targetPort },
+  agent,
+  ws: true,
+});
 proxy.on('error', (_err, _req, res) => {
   if ('writeHead' in res) {
     if (!res.headersSent) res.writeHead(502);

@@ -36,7 +36,10 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const HELLO = join(REPO, 'demo', 'apps', 'hello.mjs');
 const TOKEN = 'bench-demo-token-0123456789abcdef';
 
-export async function runDemoSection(opts: { starts: number }, ctx: RunContext): Promise<DemoReport> {
+export async function runDemoSection(
+  opts: { starts: number },
+  ctx: RunContext,
+): Promise<DemoReport> {
   const [port, appsPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
   const demo = await startDemo(port, appsPort);
   const forget = ctx.onAbort(() => stopDemo(demo));
@@ -51,13 +54,21 @@ export async function runDemoSection(opts: { starts: number }, ctx: RunContext):
     for (let i = 0; i < opts.starts; i++) {
       const name = `bench${i}`;
       const t0 = performance.now();
-      const res = await fetch(`${api}/${name}`, { method: 'POST', headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' }, body: '{"app":"hello"}' });
-      if (res.status !== 202) throw new Error(`the demo refused start ${i}: ${res.status} ${await res.text()}`);
+      const res = await fetch(`${api}/${name}`, {
+        method: 'POST',
+        headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+        body: '{"app":"hello"}',
+      });
+      if (res.status !== 202)
+        throw new Error(`the demo refused start ${i}: ${res.status} ${await res.text()}`);
       await res.body?.cancel();
       const answered = await firstByte(appsPort, `${name}--${user}.apps.localhost:${appsPort}`, t0);
       totals.push(answered - t0);
       timelines.push(timelineOf(db, user, name, epoch + t0, epoch + answered));
-      const stop = await fetch(`${api}/${name}`, { method: 'DELETE', headers: { authorization: `token ${TOKEN}` } });
+      const stop = await fetch(`${api}/${name}`, {
+        method: 'DELETE',
+        headers: { authorization: `token ${TOKEN}` },
+      });
       await stop.body?.cancel();
     }
     ctx.note(`demo: ${opts.starts} starts of hello done`);
@@ -65,7 +76,15 @@ export async function runDemoSection(opts: { starts: number }, ctx: RunContext):
     for (let i = 0; i < opts.starts; i++) alone.push(await helloAloneMs());
     const total = { p50: percentile(totals, 50), p95: percentile(totals, 95) };
     const app = { p50: percentile(alone, 50), p95: percentile(alone, 95) };
-    const parts = Object.fromEntries(TIMELINE_PARTS.map((p) => [p, percentile(timelines.map((t) => t[p]), 50)]));
+    const parts = Object.fromEntries(
+      TIMELINE_PARTS.map((p) => [
+        p,
+        percentile(
+          timelines.map((t) => t[p]),
+          50,
+        ),
+      ]),
+    );
     return { n: opts.starts, parts, total, app, shareMs: total.p50 - app.p50 };
   } finally {
     forget();
@@ -74,10 +93,20 @@ export async function runDemoSection(opts: { starts: number }, ctx: RunContext):
 }
 
 async function startDemo(port: number, appsPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'demo', 'main.js'), '--port', String(port), '--apps-port', String(appsPort)], {
-    env: { ...process.env, HUBAPPS_DEMO_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO, 'dist', 'src', 'demo', 'main.js'),
+      '--port',
+      String(port),
+      '--apps-port',
+      String(appsPort),
+    ],
+    {
+      env: { ...process.env, HUBAPPS_DEMO_TOKEN: TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -123,11 +152,20 @@ async function firstByte(port: number, host: string, t0: number): Promise<number
 /** The time the answer's first byte came in when it is a 200, else null. */
 function get(port: number, host: string, authorization?: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host, ...(authorization ? { authorization } : {}) }, agent: false }, (res) => {
-      const at = performance.now();
-      res.resume();
-      resolve(res.statusCode === 200 ? at : null);
-    });
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        headers: { host, ...(authorization ? { authorization } : {}) },
+        agent: false,
+      },
+      (res) => {
+        const at = performance.now();
+        res.resume();
+        resolve(res.statusCode === 200 ? at : null);
+      },
+    );
     req.once('error', () => resolve(null));
   });
 }

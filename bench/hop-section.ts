@@ -42,7 +42,9 @@ export async function runHopSection(opts: HopOptions, ctx: RunContext): Promise<
   const stack = await startHopStack(procs, { withToken: opts.withToken, withJsp: opts.withJsp });
   const forgetStack = ctx.onAbort(() => stack.stop());
   try {
-    note(`hop stack up: ${stack.paths.map((p) => p.key).join(', ')}${stack.jsp.available ? '' : ` (jupyter-server-proxy: ${stack.jsp.reason})`}`);
+    note(
+      `hop stack up: ${stack.paths.map((p) => p.key).join(', ')}${stack.jsp.available ? '' : ` (jupyter-server-proxy: ${stack.jsp.reason})`}`,
+    );
     const direct = stack.paths.find((p) => p.key === 'direct')!;
     const hops: [string, number | undefined][] = [
       ['hubapps-proxy', stack.hops.proxy.pid],
@@ -59,7 +61,11 @@ export async function runHopSection(opts: HopOptions, ctx: RunContext): Promise<
     const ws = await measureWs(stack.paths, opts, note);
     note(`idle ${opts.idleWaitS} s before reading memory again`);
     await sleep(opts.idleWaitS * 1000);
-    const memory = live.map(([name, pid]) => ({ name, cold: cold.get(name)!, afterLoad: memoryOf(pid) }));
+    const memory = live.map(([name, pid]) => ({
+      name,
+      cold: cold.get(name)!,
+      afterLoad: memoryOf(pid),
+    }));
     return {
       settings: { ...opts },
       paths: stack.paths.map((p) => ({ key: p.key, label: p.label })),
@@ -82,6 +88,7 @@ async function warmUp(path: HopPath, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const res = await fetch(path.url, { headers: path.headers });
     await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`${path.label} answered ${res.status} during the warm-up`);
+    if (res.status !== 200)
+      throw new Error(`${path.label} answered ${res.status} during the warm-up`);
   }
 }

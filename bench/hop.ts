@@ -59,13 +59,21 @@ interface Cpu {
 }
 
 /** Run `fn` and return its result with the CPU µs the path's processes (and its hop alone) spent per unit of `count`. */
-async function withCpu<T>(p: HopPath, fn: () => Promise<T>, count: (r: T) => number): Promise<T & Cpu> {
+async function withCpu<T>(
+  p: HopPath,
+  fn: () => Promise<T>,
+  count: (r: T) => number,
+): Promise<T & Cpu> {
   const total = (pids: readonly number[]) => pids.reduce((a, pid) => a + cpuMs(pid), 0);
   const before = total(p.cpuPids);
   const hopBefore = total(p.hopPids);
   const r = await fn();
   const n = Math.max(1, count(r));
-  return { ...r, cpuUs: ((total(p.cpuPids) - before) * 1000) / n, hopCpuUs: ((total(p.hopPids) - hopBefore) * 1000) / n };
+  return {
+    ...r,
+    cpuUs: ((total(p.cpuPids) - before) * 1000) / n,
+    hopCpuUs: ((total(p.hopPids) - hopBefore) * 1000) / n,
+  };
 }
 
 function rotated<T>(items: readonly T[], by: number): T[] {
@@ -73,15 +81,28 @@ function rotated<T>(items: readonly T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-export async function measureHttp(paths: readonly HopPath[], s: HopSettings, note: (line: string) => void): Promise<HttpFigure[]> {
+export async function measureHttp(
+  paths: readonly HopPath[],
+  s: HopSettings,
+  note: (line: string) => void,
+): Promise<HttpFigure[]> {
   if (s.warmSeconds > 0) {
-    for (const p of paths) await runWrk(p.url, { connections: Math.max(...s.connections), seconds: s.warmSeconds, headers: p.headers });
+    for (const p of paths)
+      await runWrk(p.url, {
+        connections: Math.max(...s.connections),
+        seconds: s.warmSeconds,
+        headers: p.headers,
+      });
   }
   const results = new Map<string, (WrkResult & Cpu)[]>();
   for (let round = 0; round < s.rounds; round++) {
     for (const connections of s.connections) {
       for (const p of rotated(paths, round)) {
-        const r = await withCpu(p, () => runWrk(p.url, { connections, seconds: s.seconds, headers: p.headers }), (x) => x.requests);
+        const r = await withCpu(
+          p,
+          () => runWrk(p.url, { connections, seconds: s.seconds, headers: p.headers }),
+          (x) => x.requests,
+        );
         const key = `${p.key}/${connections}`;
         results.set(key, [...(results.get(key) ?? []), r]);
       }
@@ -109,12 +130,29 @@ export async function measureHttp(paths: readonly HopPath[], s: HopSettings, not
   return figures;
 }
 
-export async function measureWs(paths: readonly HopPath[], s: HopSettings, note: (line: string) => void): Promise<WsFigure[]> {
+export async function measureWs(
+  paths: readonly HopPath[],
+  s: HopSettings,
+  note: (line: string) => void,
+): Promise<WsFigure[]> {
   const results = new Map<PathKey, WsFigure['rounds']>();
   for (let round = 0; round < s.rounds; round++) {
     for (const p of rotated(paths, round)) {
-      const one = await runWsEcho(p.wsUrl, { connections: 1, seconds: s.wsSeconds, headers: p.headers });
-      const many = await withCpu(p, () => runWsEcho(p.wsUrl, { connections: s.wsConnections, seconds: s.wsSeconds, headers: p.headers }), (x) => x.messages);
+      const one = await runWsEcho(p.wsUrl, {
+        connections: 1,
+        seconds: s.wsSeconds,
+        headers: p.headers,
+      });
+      const many = await withCpu(
+        p,
+        () =>
+          runWsEcho(p.wsUrl, {
+            connections: s.wsConnections,
+            seconds: s.wsSeconds,
+            headers: p.headers,
+          }),
+        (x) => x.messages,
+      );
       results.set(p.key, [...(results.get(p.key) ?? []), { one, many }]);
     }
     note(`websocket round ${round + 1}/${s.rounds} done`);

@@ -37,7 +37,11 @@ export const INSTANT_APP_BODY = 'hubapps-bench-ok';
 
 /** The catalog entry (apps.d/NAME.yaml as an object). */
 export function instantApp(title = 'Instant'): object {
-  return { title, command: ['/usr/bin/python3', '-I', '-S', '-c', INSTANT_APP_SOURCE, '{port}'], ready: { timeout: 20 } };
+  return {
+    title,
+    command: ['/usr/bin/python3', '-I', '-S', '-c', INSTANT_APP_SOURCE, '{port}'],
+    ready: { timeout: 20 },
+  };
 }
 
 /**
@@ -50,10 +54,13 @@ export async function instantAppStartupMs(runs: number): Promise<number> {
   for (let i = 0; i < runs; i++) {
     const port = await freePort('127.0.0.1');
     const t0 = performance.now();
-    const child = spawn('/usr/bin/python3', ['-I', '-S', '-c', INSTANT_APP_SOURCE, String(port)], { stdio: 'ignore' });
+    const child = spawn('/usr/bin/python3', ['-I', '-S', '-c', INSTANT_APP_SOURCE, String(port)], {
+      stdio: 'ignore',
+    });
     try {
       while (!(await accepts(port))) {
-        if (performance.now() - t0 > 10_000) throw new Error('the instant app did not listen within 10 s');
+        if (performance.now() - t0 > 10_000)
+          throw new Error('the instant app did not listen within 10 s');
         await sleep(1);
       }
       times.push(performance.now() - t0);

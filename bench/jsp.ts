@@ -11,26 +11,41 @@ import type { Child, Processes } from './procs.js';
 
 /** Debian's interpreter, which sees the python3-* packages (a python3 earlier in PATH may not). */
 const PYTHON = '/usr/bin/python3';
-const IMPORTS = 'import tornado, aiohttp, jupyter_server, traitlets, jupyterhub, simpervisor, jupyter_server_proxy.standalone';
+const IMPORTS =
+  'import tornado, aiohttp, jupyter_server, traitlets, jupyterhub, simpervisor, jupyter_server_proxy.standalone';
 
 export type JspAvailability = { ok: true; pythonPath: string } | { ok: false; reason: string };
 
 /** Is the peer runnable here? The reason says what is missing when it is not. */
 export async function jspAvailable(env = process.env): Promise<JspAvailability> {
   const source = env.JSP_SOURCE;
-  if (!source) return { ok: false, reason: 'JSP_SOURCE is not set (directories with the jupyter_server_proxy and simpervisor packages)' };
+  if (!source)
+    return {
+      ok: false,
+      reason:
+        'JSP_SOURCE is not set (directories with the jupyter_server_proxy and simpervisor packages)',
+    };
   const dirs = source.split(':').filter(Boolean);
   for (const pkg of ['jupyter_server_proxy', 'simpervisor']) {
-    if (!dirs.some((d) => existsSync(join(d, pkg, '__init__.py')))) return { ok: false, reason: `no ${pkg}/__init__.py in JSP_SOURCE (${source})` };
+    if (!dirs.some((d) => existsSync(join(d, pkg, '__init__.py'))))
+      return { ok: false, reason: `no ${pkg}/__init__.py in JSP_SOURCE (${source})` };
   }
   if (!existsSync(PYTHON)) return { ok: false, reason: `${PYTHON} is missing` };
   const pythonPath = dirs.join(':');
   const failure = await new Promise<string | null>((resolve) => {
-    execFile(PYTHON, ['-c', IMPORTS], { env: { PATH: '/usr/bin:/bin', PYTHONPATH: pythonPath }, timeout: 30_000 }, (err, _out, stderr) =>
-      resolve(err ? stderr.trim().split('\n').at(-1) ?? err.message : null),
+    execFile(
+      PYTHON,
+      ['-c', IMPORTS],
+      { env: { PATH: '/usr/bin:/bin', PYTHONPATH: pythonPath }, timeout: 30_000 },
+      (err, _out, stderr) =>
+        resolve(err ? (stderr.trim().split('\n').at(-1) ?? err.message) : null),
     );
   });
-  if (failure) return { ok: false, reason: `${PYTHON} cannot import its dependencies: ${failure} (apt-get install python3-tornado python3-aiohttp python3-jupyter-server python3-traitlets jupyterhub)` };
+  if (failure)
+    return {
+      ok: false,
+      reason: `${PYTHON} cannot import its dependencies: ${failure} (apt-get install python3-tornado python3-aiohttp python3-jupyter-server python3-traitlets jupyterhub)`,
+    };
   return { ok: true, pythonPath };
 }
 
@@ -57,6 +72,11 @@ export function startJsp(procs: Processes, opts: JspOptions): Child {
     '--',
     ...opts.command,
   ];
-  const env = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: 'C.UTF-8', PYTHONPATH: opts.pythonPath };
+  const env = {
+    PATH: '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/',
+    LANG: 'C.UTF-8',
+    PYTHONPATH: opts.pythonPath,
+  };
   return procs.start('jupyter-server-proxy', PYTHON, args, { env });
 }

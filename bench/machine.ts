@@ -21,7 +21,11 @@ export interface Machine {
 }
 
 function output(file: string, args: string[]): Promise<string> {
-  return new Promise((resolve) => execFile(file, args, { timeout: 10_000 }, (err, stdout, stderr) => resolve(err && !stdout && !stderr ? 'not installed' : `${stdout}${stderr}`)));
+  return new Promise((resolve) =>
+    execFile(file, args, { timeout: 10_000 }, (err, stdout, stderr) =>
+      resolve(err && !stdout && !stderr ? 'not installed' : `${stdout}${stderr}`),
+    ),
+  );
 }
 
 function packageVersion(name: string): string {
@@ -35,7 +39,9 @@ function packageVersion(name: string): string {
 
 function osName(): string {
   try {
-    return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os.type();
+    return (
+      /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os.type()
+    );
   } catch {
     return os.type();
   }
@@ -52,7 +58,10 @@ export async function describeMachine(): Promise<Machine> {
     node: process.version,
     chp: packageVersion('configurable-http-proxy'),
     httpProxy3: packageVersion('http-proxy-3'),
-    wrk: (await output('/usr/bin/wrk', ['-v'])).split('\n')[0]!.replace(/ Copyright.*$/, '').trim(),
+    wrk: (await output('/usr/bin/wrk', ['-v']))
+      .split('\n')[0]!
+      .replace(/ Copyright.*$/, '')
+      .trim(),
     sudo: (await output('/usr/bin/sudo', ['-V'])).split('\n')[0]!.trim(),
     python: (await output('/usr/bin/python3', ['--version'])).trim(),
     loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),

@@ -24,25 +24,43 @@ function note(line: string): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, json: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      json: { type: 'string' },
+    },
     strict: true,
   });
   const quick = values.quick ?? false;
   const only = (values.only?.split(',') ?? [...SECTIONS]) as Section[];
   const unknown = only.filter((s) => !SECTIONS.includes(s));
-  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
   const settings = settingsFor(quick);
   const aborter = new Aborter();
   const ctx = aborter.context(note);
   const limitS = quick ? 150 : 45 * 60;
-  setTimeout(() => void aborter.abort(1, `the run took longer than ${limitS} s`, note), limitS * 1000).unref();
+  setTimeout(
+    () => void aborter.abort(1, `the run took longer than ${limitS} s`, note),
+    limitS * 1000,
+  ).unref();
   process.once('SIGINT', () => void aborter.abort(130, 'SIGINT', note));
   process.once('SIGTERM', () => void aborter.abort(143, 'SIGTERM', note));
   const started = new Date();
-  const results: BenchResults = { quick, started: started.toISOString(), machine: await describeMachine(), sections: {}, failed: [] };
+  const results: BenchResults = {
+    quick,
+    started: started.toISOString(),
+    machine: await describeMachine(),
+    sections: {},
+    failed: [],
+  };
   // A section that fails is reported and the others still run: one bad section must not throw
   // away twenty minutes of figures from the rest.
-  const run = async <K extends Section>(section: K, title: string, body: () => Promise<NonNullable<BenchResults['sections'][K]>>) => {
+  const run = async <K extends Section>(
+    section: K,
+    title: string,
+    body: () => Promise<NonNullable<BenchResults['sections'][K]>>,
+  ) => {
     if (!only.includes(section)) return;
     note(title);
     try {
@@ -52,10 +70,16 @@ async function main(): Promise<void> {
       results.failed.push({ section, message: (err as Error).message ?? String(err) });
     }
   };
-  await run('hop', 'hop: HTTP and WebSocket through each path, memory of the hops', () => runHopSection(settings.hop, ctx));
-  await run('demo', 'demo: what a user of npm run demo waits for', () => runDemoSection(settings.demo, ctx));
+  await run('hop', 'hop: HTTP and WebSocket through each path, memory of the hops', () =>
+    runHopSection(settings.hop, ctx),
+  );
+  await run('demo', 'demo: what a user of npm run demo waits for', () =>
+    runDemoSection(settings.demo, ctx),
+  );
   await run('spawn', 'spawn: starts through real sudo', () => runSpawnSection(settings.spawn, ctx));
-  await run('scale', `scale: ${settings.scale.servers} servers with the local launcher`, () => runScaleSection(settings.scale, ctx));
+  await run('scale', `scale: ${settings.scale.servers} servers with the local launcher`, () =>
+    runScaleSection(settings.scale, ctx),
+  );
   results.seconds = (Date.now() - started.getTime()) / 1000;
   results.loadAfter = (await describeMachine()).loadavg;
   if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -31,7 +31,11 @@ export class Processes {
   private readonly children = new Set<Child>();
 
   start(name: string, file: string, args: string[], opts: StartOptions = {}): Child {
-    const spawnOpts: SpawnOptions = { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] };
+    const spawnOpts: SpawnOptions = {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    };
     const proc = spawn(file, args, spawnOpts);
     if (proc.pid === undefined) throw new Error(`cannot start ${name} (${file})`);
     const pid = proc.pid;
@@ -158,6 +162,11 @@ export interface Memory {
 export function memoryOf(pid: number): Memory {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return { rss: kb(rollup, 'Rss') / 1024, pss: kb(rollup, 'Pss') / 1024, peakRss: kb(status, 'VmHWM') / 1024 };
+  const kb = (text: string, key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    rss: kb(rollup, 'Rss') / 1024,
+    pss: kb(rollup, 'Pss') / 1024,
+    peakRss: kb(status, 'VmHWM') / 1024,
+  };
 }

@@ -25,7 +25,11 @@ const n2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const n3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 function machine(r: BenchResults): string {
@@ -45,7 +49,10 @@ function machine(r: BenchResults): string {
         ['wrk', m.wrk],
         ['sudo', m.sudo],
         ['python', m.python],
-        ['load average (1/5/15 min) before / after', `${m.loadavg.join(' ')} / ${r.loadAfter?.join(' ') ?? 'n/a'}`],
+        [
+          'load average (1/5/15 min) before / after',
+          `${m.loadavg.join(' ')} / ${r.loadAfter?.join(' ') ?? 'n/a'}`,
+        ],
       ],
     ),
   ].join('\n');
@@ -54,33 +61,102 @@ function machine(r: BenchResults): string {
 function hop(h: HopReport): string {
   const out: string[] = ['## HTTP through each path', ''];
   const s = h.settings;
-  out.push(`wrk -t1 --latency, keep-alive, 1 KiB responses; ${s.rounds} round(s) of ${s.seconds} s per path and connection count, paths in rotated order; medians of the rounds. CPU: user+system time of the path's server-side processes (app, CHP, hop) per request; hop CPU: the hop process alone.`, '');
+  out.push(
+    `wrk -t1 --latency, keep-alive, 1 KiB responses; ${s.rounds} round(s) of ${s.seconds} s per path and connection count, paths in rotated order; medians of the rounds. CPU: user+system time of the path's server-side processes (app, CHP, hop) per request; hop CPU: the hop process alone.`,
+    '',
+  );
   for (const c of s.connections) {
     const chp = h.http.find((x) => x.path === 'chp' && x.connections === c)!;
     const rows = h.http
       .filter((x) => x.connections === c)
-      .map((x) => [x.label, n0(x.rps), n3(x.p50), n2(x.p99), n0(x.cpuUs), x.hopCpuUs > 0 ? n0(x.hopCpuUs) : '-', n2(ratio(x.rps, chp.rps)), n2(ratio(x.p99, chp.p99)), String(x.errors)]);
-    out.push(`${c} connection${c > 1 ? 's' : ''}:`, '', table(['path', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'hop CPU µs/req', 'req/s vs CHP->app', 'p99 vs CHP->app', 'errors'], rows), '');
+      .map((x) => [
+        x.label,
+        n0(x.rps),
+        n3(x.p50),
+        n2(x.p99),
+        n0(x.cpuUs),
+        x.hopCpuUs > 0 ? n0(x.hopCpuUs) : '-',
+        n2(ratio(x.rps, chp.rps)),
+        n2(ratio(x.p99, chp.p99)),
+        String(x.errors),
+      ]);
+    out.push(
+      `${c} connection${c > 1 ? 's' : ''}:`,
+      '',
+      table(
+        [
+          'path',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'CPU µs/req',
+          'hop CPU µs/req',
+          'req/s vs CHP->app',
+          'p99 vs CHP->app',
+          'errors',
+        ],
+        rows,
+      ),
+      '',
+    );
   }
-  out.push('## WebSocket echo', '', `64-byte messages, each connection waits for its echo; ${s.wsSeconds} s per path and round. RTT from one connection; messages/s from 1 and ${s.wsConnections} connections.`, '');
+  out.push(
+    '## WebSocket echo',
+    '',
+    `64-byte messages, each connection waits for its echo; ${s.wsSeconds} s per path and round. RTT from one connection; messages/s from 1 and ${s.wsConnections} connections.`,
+    '',
+  );
   const chpWs = h.ws.find((w) => w.path === 'chp')!;
   out.push(
     table(
-      ['path', 'RTT p50 ms', 'RTT p99 ms', 'msg/s (1 conn)', `msg/s (${s.wsConnections} conn)`, `vs CHP->app (${s.wsConnections} conn)`, 'CPU µs/msg', 'hop CPU µs/msg'],
-      h.ws.map((w) => [w.label, n3(w.rttP50), n3(w.rttP99), n0(w.msgsPerS1), n0(w.msgsPerSMany), n2(ratio(w.msgsPerSMany, chpWs.msgsPerSMany)), n0(w.cpuUs), w.hopCpuUs > 0 ? n0(w.hopCpuUs) : '-']),
+      [
+        'path',
+        'RTT p50 ms',
+        'RTT p99 ms',
+        'msg/s (1 conn)',
+        `msg/s (${s.wsConnections} conn)`,
+        `vs CHP->app (${s.wsConnections} conn)`,
+        'CPU µs/msg',
+        'hop CPU µs/msg',
+      ],
+      h.ws.map((w) => [
+        w.label,
+        n3(w.rttP50),
+        n3(w.rttP99),
+        n0(w.msgsPerS1),
+        n0(w.msgsPerSMany),
+        n2(ratio(w.msgsPerSMany, chpWs.msgsPerSMany)),
+        n0(w.cpuUs),
+        w.hopCpuUs > 0 ? n0(w.hopCpuUs) : '-',
+      ]),
     ),
     '',
   );
-  out.push('## Memory of the hop processes', '', `cold: after start-up and ${s.connections.length ? 'a warm-up of 100 requests per path' : ''}; after load: ${h.idleWaitS} s after the HTTP and WebSocket runs above. MB; PSS splits shared pages (the node binary) among the processes that share them.`, '');
+  out.push(
+    '## Memory of the hop processes',
+    '',
+    `cold: after start-up and ${s.connections.length ? 'a warm-up of 100 requests per path' : ''}; after load: ${h.idleWaitS} s after the HTTP and WebSocket runs above. MB; PSS splits shared pages (the node binary) among the processes that share them.`,
+    '',
+  );
   out.push(
     table(
       ['process', 'RSS cold', 'PSS cold', 'RSS after load', 'PSS after load', 'peak RSS'],
-      h.memory.map((m) => [m.name, n1(m.cold.rss), n1(m.cold.pss), n1(m.afterLoad.rss), n1(m.afterLoad.pss), n1(m.afterLoad.peakRss)]),
+      h.memory.map((m) => [
+        m.name,
+        n1(m.cold.rss),
+        n1(m.cold.pss),
+        n1(m.afterLoad.rss),
+        n1(m.afterLoad.pss),
+        n1(m.afterLoad.peakRss),
+      ]),
     ),
     '',
   );
   if (!h.jsp.available) out.push(`jupyter-server-proxy: not available: ${h.jsp.reason}.`, '');
-  out.push(`Token checks hubapps-proxy sent to the service during the whole run: ${h.tokenChecks}.`, '');
+  out.push(
+    `Token checks hubapps-proxy sent to the service during the whole run: ${h.tokenChecks}.`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -99,8 +175,16 @@ function demo(d: DemoReport): string {
     table(
       ['figure', 'p50 ms', 'p95 ms'],
       [
-        [`POST -> first byte of hello through the apps CHP (n=${d.n}, sequential)`, n1(d.total.p50), n1(d.total.p95)],
-        ["hello's own start-up, run directly, until its page answers", n1(d.app.p50), n1(d.app.p95)],
+        [
+          `POST -> first byte of hello through the apps CHP (n=${d.n}, sequential)`,
+          n1(d.total.p50),
+          n1(d.total.p95),
+        ],
+        [
+          "hello's own start-up, run directly, until its page answers",
+          n1(d.app.p50),
+          n1(d.app.p95),
+        ],
         ["hubapps' share (difference of the p50s)", n1(d.shareMs), ''],
         ...TIMELINE_PARTS.map((p) => [`part: ${p}`, n1(d.parts[p]!), '']),
       ],
@@ -114,7 +198,8 @@ function spawn(s: SpawnReport): string {
   const rows: string[][] = [];
   if (s.sequential) rows.push(...spawnStats(`sequential (n=${s.sequential.n})`, s.sequential));
   if (s.concurrent) rows.push(...spawnStats(`concurrent (n=${s.concurrent.n})`, s.concurrent));
-  if (s.stop) rows.push(['stop (DELETE, answered once stopped), sequential', n1(s.stop.p50), n1(s.stop.p95)]);
+  if (s.stop)
+    rows.push(['stop (DELETE, answered once stopped), sequential', n1(s.stop.p50), n1(s.stop.p95)]);
   const out = [
     '## Spawn through sudo',
     '',
@@ -123,16 +208,37 @@ function spawn(s: SpawnReport): string {
     table(['figure', 'p50 ms', 'p95 ms'], rows),
     '',
   ];
-  if (s.concurrent) out.push(`All ${s.concurrent.n} concurrent starts answered within ${n0(s.concurrent.wallMs)} ms.`, '');
+  if (s.concurrent)
+    out.push(
+      `All ${s.concurrent.n} concurrent starts answered within ${n0(s.concurrent.wallMs)} ms.`,
+      '',
+    );
   if (s.startCost) {
-    out.push('Where a proxy start goes (no sudo; medians; CPU of the process at that moment, 10 ms ticks):', '');
-    out.push(table(['start', 'wall ms', 'CPU ms'], s.startCost.map((c) => [c.label, n0(c.wallMs), n0(c.cpuMs)])), '');
+    out.push(
+      'Where a proxy start goes (no sudo; medians; CPU of the process at that moment, 10 ms ticks):',
+      '',
+    );
+    out.push(
+      table(
+        ['start', 'wall ms', 'CPU ms'],
+        s.startCost.map((c) => [c.label, n0(c.wallMs), n0(c.cpuMs)]),
+      ),
+      '',
+    );
   }
   if (s.burst) {
-    const failed = s.burst.failures.length > 0 ? ` Failures: ${s.burst.failures.slice(0, 3).join('; ')}` : '';
-    out.push(`${s.burst.n} concurrent starts: ${s.burst.succeeded} succeeded, all answered within ${n0(s.burst.wallMs)} ms.${failed}`, '');
+    const failed =
+      s.burst.failures.length > 0 ? ` Failures: ${s.burst.failures.slice(0, 3).join('; ')}` : '';
+    out.push(
+      `${s.burst.n} concurrent starts: ${s.burst.succeeded} succeeded, all answered within ${n0(s.burst.wallMs)} ms.${failed}`,
+      '',
+    );
   }
-  if (s.sudo) out.push(`The proxy's 'version' op as the service user: ${n1(s.sudo.withSudoMs)} ms through \`sudo -n -u USER\`, ${n1(s.sudo.withoutSudoMs)} ms without (medians of ${s.sudo.n}); sudo's own cost is the difference.`, '');
+  if (s.sudo)
+    out.push(
+      `The proxy's 'version' op as the service user: ${n1(s.sudo.withSudoMs)} ms through \`sudo -n -u USER\`, ${n1(s.sudo.withoutSudoMs)} ms without (medians of ${s.sudo.n}); sudo's own cost is the difference.`,
+      '',
+    );
   return out.join('\n');
 }
 
@@ -147,10 +253,25 @@ function scale(s: ScaleReport): string {
     table(
       ['figure', 'p50 ms', 'p95 ms', 'n'],
       [
-        ['GET /users/USER (10 servers)', n1(a.listUser.p50), n1(a.listUser.p95), String(a.listUser.n)],
-        [`GET /users (${s.servers} servers)`, n1(a.listAll.p50), n1(a.listAll.p95), String(a.listAll.n)],
+        [
+          'GET /users/USER (10 servers)',
+          n1(a.listUser.p50),
+          n1(a.listUser.p95),
+          String(a.listUser.n),
+        ],
+        [
+          `GET /users (${s.servers} servers)`,
+          n1(a.listAll.p50),
+          n1(a.listAll.p95),
+          String(a.listAll.n),
+        ],
         ['POST start (202 once spawned)', n1(a.start.p50), n1(a.start.p95), String(a.start.n)],
-        ['POST -> running (progress stream)', n1(a.startToRunning.p50), n1(a.startToRunning.p95), String(a.startToRunning.n)],
+        [
+          'POST -> running (progress stream)',
+          n1(a.startToRunning.p50),
+          n1(a.startToRunning.p95),
+          String(a.startToRunning.n),
+        ],
         ['DELETE stop (answered once stopped)', n1(a.stop.p50), n1(a.stop.p95), String(a.stop.n)],
       ],
     ),
@@ -164,7 +285,11 @@ function scale(s: ScaleReport): string {
       [
         ['0 servers', n1(m.idle.rss), n1(m.idle.pss)],
         [`${s.servers} servers`, n1(m.loaded.rss), n1(m.loaded.pss)],
-        [`${s.servers} servers, after the restart`, m.afterRestart ? n1(m.afterRestart.rss) : 'n/a', m.afterRestart ? n1(m.afterRestart.pss) : 'n/a'],
+        [
+          `${s.servers} servers, after the restart`,
+          m.afterRestart ? n1(m.afterRestart.rss) : 'n/a',
+          m.afterRestart ? n1(m.afterRestart.pss) : 'n/a',
+        ],
       ],
     ),
     '',
@@ -179,8 +304,21 @@ export function renderReport(r: BenchResults): string {
   if (r.sections.demo) parts.push(demo(r.sections.demo));
   if (r.sections.spawn) parts.push(spawn(r.sections.spawn));
   if (r.sections.scale) parts.push(scale(r.sections.scale));
-  for (const f of r.failed) parts.push(`## Section ${f.section} failed`, '', `Its figures are missing: ${f.message}`, '');
+  for (const f of r.failed)
+    parts.push(`## Section ${f.section} failed`, '', `Its figures are missing: ${f.message}`, '');
   const goals = evaluateGoals(r);
-  parts.push('## Goals', '', table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.measured, g.met === null ? 'not measured' : g.met ? 'yes' : 'no'])), '');
+  parts.push(
+    '## Goals',
+    '',
+    table(
+      ['goal', 'measured', 'met'],
+      goals.map((g) => [
+        g.goal,
+        g.measured,
+        g.met === null ? 'not measured' : g.met ? 'yes' : 'no',
+      ]),
+    ),
+    '',
+  );
   return `${parts.join('\n')}\n`;
 }

@@ -26,7 +26,8 @@ export class Aborter {
     if (!this.aborting) {
       this.aborting = true;
       note(`aborting: ${why}; cleaning up`);
-      const limit = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 60_000).unref())]);
+      const limit = (p: Promise<unknown>) =>
+        Promise.race([p, new Promise((r) => setTimeout(r, 60_000).unref())]);
       await Promise.allSettled([...this.cleanups].map((fn) => limit(fn())));
     }
     process.exit(code);

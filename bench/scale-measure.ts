@@ -56,11 +56,18 @@ export async function measureApi(api: ApiClient, s: ScaleSettings): Promise<ApiL
     const t0 = performance.now();
     start.push((await api.start('bench-extra', `x${i}`, 'instant')).ms);
     const settled = await api.settled('bench-extra', `x${i}`);
-    if (settled.state !== 'running') throw new Error(`bench-extra/x${i} ended ${settled.state}: ${settled.reason}`);
+    if (settled.state !== 'running')
+      throw new Error(`bench-extra/x${i} ended ${settled.state}: ${settled.reason}`);
     startToRunning.push(performance.now() - t0);
     stop.push(ok(await api.call('DELETE', `/users/bench-extra/servers/x${i}`)).ms);
   }
-  return { listUser: spread(listUser), listAll: spread(listAll), start: spread(start), startToRunning: spread(startToRunning), stop: spread(stop) };
+  return {
+    listUser: spread(listUser),
+    listAll: spread(listAll),
+    start: spread(start),
+    startToRunning: spread(startToRunning),
+    stop: spread(stop),
+  };
 }
 
 function ok<T extends { status: number; body: unknown }>(r: T): T {
@@ -76,12 +83,16 @@ interface Histogram {
 
 async function scrape(env: ScaleEnv): Promise<Histogram> {
   const url = env.api.base.replace(/api$/, 'metrics');
-  const r = await fetch(url, { headers: { authorization: `token ${env.env.HUBAPPS_BENCH_ADMIN_TOKEN}` } });
+  const r = await fetch(url, {
+    headers: { authorization: `token ${env.env.HUBAPPS_BENCH_ADMIN_TOKEN}` },
+  });
   const text = await r.text();
   if (r.status !== 200) throw new Error(`${url} answered ${r.status}`);
   const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
   const buckets = new Map<number, number>();
-  for (const m of text.matchAll(/^hubapps_reconcile_duration_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)) {
+  for (const m of text.matchAll(
+    /^hubapps_reconcile_duration_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm,
+  )) {
     buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
   }
   return {
@@ -104,5 +115,9 @@ export async function measureReconcile(env: ScaleEnv, waitS: number): Promise<Re
       break;
     }
   }
-  return { passes, meanMs: passes > 0 ? ((after.sum - before.sum) * 1000) / passes : Number.NaN, maxBoundMs };
+  return {
+    passes,
+    meanMs: passes > 0 ? ((after.sum - before.sum) * 1000) / passes : Number.NaN,
+    maxBoundMs,
+  };
 }

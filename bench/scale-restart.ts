@@ -27,7 +27,12 @@ export interface Restart {
   adopted: number | null;
 }
 
-export async function restartAndAdopt(env: ScaleEnv, service: Child, n: number, note: (line: string) => void): Promise<{ service: Child; figure: Restart }> {
+export async function restartAndAdopt(
+  env: ScaleEnv,
+  service: Child,
+  n: number,
+  note: (line: string) => void,
+): Promise<{ service: Child; figure: Restart }> {
   const seen = env.log.lines.length;
   const t0 = performance.now();
   await service.kill9();
@@ -36,13 +41,24 @@ export async function restartAndAdopt(env: ScaleEnv, service: Child, n: number, 
   const healthS = (performance.now() - t0) / 1000;
   const end = Date.now() + 60_000;
   for (;;) {
-    const line = env.log.lines.slice(seen).find((l) => l.msg === 'hubapps serving; servers re-adopted');
+    const line = env.log.lines
+      .slice(seen)
+      .find((l) => l.msg === 'hubapps serving; servers re-adopted');
     if (line && (await allRunning(env, n)) && (await routed(env)) >= n) {
-      const figure = { goneS, healthS, adoptedS: (performance.now() - t0) / 1000, adoptionPassMs: num(line.ms), adopted: num(line.adopted) };
+      const figure = {
+        goneS,
+        healthS,
+        adoptedS: (performance.now() - t0) / 1000,
+        adoptionPassMs: num(line.ms),
+        adopted: num(line.adopted),
+      };
       note(`re-adopted ${figure.adopted} servers ${figure.adoptedS.toFixed(2)} s after kill -9`);
       return { service: fresh, figure };
     }
-    if (Date.now() > end) throw new Error(`the servers were not re-adopted within 60 s; service output:\n${fresh.output().slice(-3000)}`);
+    if (Date.now() > end)
+      throw new Error(
+        `the servers were not re-adopted within 60 s; service output:\n${fresh.output().slice(-3000)}`,
+      );
     await sleep(20);
   }
 }
@@ -54,27 +70,37 @@ function num(v: unknown): number | null {
 async function allRunning(env: ScaleEnv, n: number): Promise<boolean> {
   const r = await env.api.call('GET', '/users');
   if (r.status !== 200) return false;
-  const states = (r.body.users as { servers: Record<string, { state: string }> }[]).flatMap((u) => Object.values(u.servers).map((s) => s.state));
+  const states = (r.body.users as { servers: Record<string, { state: string }> }[]).flatMap((u) =>
+    Object.values(u.servers).map((s) => s.state),
+  );
   return states.filter((s) => s === 'running').length >= n;
 }
 
 async function routed(env: ScaleEnv): Promise<number> {
-  const res = await fetch(`${env.chp.apiUrl}/api/routes`, { headers: { authorization: `token ${env.chpToken}` } });
+  const res = await fetch(`${env.chp.apiUrl}/api/routes`, {
+    headers: { authorization: `token ${env.chpToken}` },
+  });
   const routes = (await res.json()) as Record<string, { kind?: string }>;
   return Object.values(routes).filter((r) => r.kind === 'server').length;
 }
 
 /** Proxies and apps recorded in the database that still run (checked by command line, since pids are reused): killed. */
 export async function killLeftovers(env: ScaleEnv): Promise<void> {
-  let rows: { launcher_pid: number | null; proxy_pid: number | null; app_pid: number | null }[] = [];
+  let rows: { launcher_pid: number | null; proxy_pid: number | null; app_pid: number | null }[] =
+    [];
   try {
-    const db = new Database(join(env.dir, 'data', 'hubapps.sqlite'), { readonly: true, fileMustExist: true });
+    const db = new Database(join(env.dir, 'data', 'hubapps.sqlite'), {
+      readonly: true,
+      fileMustExist: true,
+    });
     rows = db.prepare('SELECT launcher_pid, proxy_pid, app_pid FROM servers').all() as typeof rows;
     db.close();
   } catch {
     return;
   }
-  const pids = rows.flatMap((r) => [r.launcher_pid, r.proxy_pid, r.app_pid]).filter((p): p is number => p !== null && alive(p) && ours(p));
+  const pids = rows
+    .flatMap((r) => [r.launcher_pid, r.proxy_pid, r.app_pid])
+    .filter((p): p is number => p !== null && alive(p) && ours(p));
   if (pids.length > 0) await killAll(pids, 3000);
 }
 

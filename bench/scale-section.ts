@@ -19,7 +19,12 @@ import { ApiClient } from './api-client.js';
 import { instantApp } from './instant-app.js';
 import { descendants, memoryOf, Processes, type Memory } from './procs.js';
 import { PROXY_MAIN } from './hop-stack.js';
-import { measureApi, measureReconcile, type ApiLatency, type ReconcileFigure } from './scale-measure.js';
+import {
+  measureApi,
+  measureReconcile,
+  type ApiLatency,
+  type ReconcileFigure,
+} from './scale-measure.js';
 import { killLeftovers, restartAndAdopt, type Restart } from './scale-restart.js';
 import type { RunContext } from './run-context.js';
 import { startService, type ServiceLog } from './service-process.js';
@@ -93,7 +98,16 @@ export async function runScaleSection(s: ScaleSettings, ctx: RunContext): Promis
     await sleep(1000);
     const afterRestart = memoryOf(service.pid);
     await stopServers(env.api, note);
-    return { servers: s.servers, rampS, serviceMemory: { idle, loaded, afterRestart }, proxiesMemory, api, reconcile, restart: restarted.figure, reconcileIntervalS: RECONCILE_INTERVAL_S };
+    return {
+      servers: s.servers,
+      rampS,
+      serviceMemory: { idle, loaded, afterRestart },
+      proxiesMemory,
+      api,
+      reconcile,
+      restart: restarted.figure,
+      reconcileIntervalS: RECONCILE_INTERVAL_S,
+    };
   } finally {
     await cleanup();
     forget();
@@ -110,10 +124,19 @@ function proxiesOf(servicePid: number): ScaleReport['proxiesMemory'] {
     }
   });
   const mems = proxies.map((pid) => memoryOf(pid));
-  return { count: mems.length, pss: mems.reduce((a, m) => a + m.pss, 0), rss: mems.reduce((a, m) => a + m.rss, 0) };
+  return {
+    count: mems.length,
+    pss: mems.reduce((a, m) => a + m.pss, 0),
+    rss: mems.reduce((a, m) => a + m.rss, 0),
+  };
 }
 
-async function prepare(procs: Processes, chp: RunningChp, chpToken: string, dir: string): Promise<ScaleEnv> {
+async function prepare(
+  procs: Processes,
+  chp: RunningChp,
+  chpToken: string,
+  dir: string,
+): Promise<ScaleEnv> {
   const catalog = join(dir, 'apps.d');
   await mkdir(catalog);
   await writeFile(join(catalog, 'instant.yaml'), stringify(instantApp()));
@@ -143,7 +166,13 @@ async function prepare(procs: Processes, chp: RunningChp, chpToken: string, dir:
     chpToken,
     dir,
     configFile,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', HUBAPPS_BENCH_ADMIN_TOKEN: adminToken, HUBAPPS_BENCH_CHP_TOKEN: chpToken },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LANG: 'C.UTF-8',
+      HUBAPPS_BENCH_ADMIN_TOKEN: adminToken,
+      HUBAPPS_BENCH_CHP_TOKEN: chpToken,
+    },
     healthUrl: `${apiBase}/health`,
     api: new ApiClient(apiBase, adminToken),
     log: { lines: [] },
@@ -155,7 +184,12 @@ export function serverName(i: number): { user: string; name: string } {
   return { user: `bench-u${String(Math.floor(i / 10)).padStart(3, '0')}`, name: `s${i % 10}` };
 }
 
-async function startServers(api: ApiClient, n: number, batch: number, note: (line: string) => void): Promise<void> {
+async function startServers(
+  api: ApiClient,
+  n: number,
+  batch: number,
+  note: (line: string) => void,
+): Promise<void> {
   for (let i = 0; i < n; i += batch) {
     const names = Array.from({ length: Math.min(batch, n - i) }, (_, k) => serverName(i + k));
     await Promise.all(names.map((s) => api.start(s.user, s.name, 'instant')));
@@ -168,11 +202,16 @@ async function startServers(api: ApiClient, n: number, batch: number, note: (lin
 
 async function stopServers(api: ApiClient, note: (line: string) => void): Promise<void> {
   const listed = await api.call('GET', '/users');
-  const all = (listed.body.users as { name: string; servers: Record<string, { state: string }> }[]).flatMap((u) =>
+  const all = (
+    listed.body.users as { name: string; servers: Record<string, { state: string }> }[]
+  ).flatMap((u) =>
     Object.entries(u.servers)
       .filter(([, s]) => s.state === 'running')
       .map(([name]) => ({ user: u.name, name })),
   );
-  for (let i = 0; i < all.length; i += 20) await Promise.all(all.slice(i, i + 20).map((s) => api.call('DELETE', `/users/${s.user}/servers/${s.name}`)));
+  for (let i = 0; i < all.length; i += 20)
+    await Promise.all(
+      all.slice(i, i + 20).map((s) => api.call('DELETE', `/users/${s.user}/servers/${s.name}`)),
+    );
   note(`${all.length} servers stopped`);
 }

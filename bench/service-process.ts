@@ -13,22 +13,33 @@ export interface ServiceLog {
   lines: Record<string, unknown>[];
 }
 
-export async function startService(procs: Processes, configFile: string, env: NodeJS.ProcessEnv, healthUrl: string, log: ServiceLog): Promise<Child> {
+export async function startService(
+  procs: Processes,
+  configFile: string,
+  env: NodeJS.ProcessEnv,
+  healthUrl: string,
+  log: ServiceLog,
+): Promise<Child> {
   let partial = '';
-  const child = procs.start('hubapps serve', process.execPath, [CLI, 'serve', '--config', configFile], {
-    env,
-    onOutput: (text) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        try {
-          log.lines.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          // not a JSON log line
+  const child = procs.start(
+    'hubapps serve',
+    process.execPath,
+    [CLI, 'serve', '--config', configFile],
+    {
+      env,
+      onOutput: (text) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) {
+          try {
+            log.lines.push(JSON.parse(line) as Record<string, unknown>);
+          } catch {
+            // not a JSON log line
+          }
         }
-      }
+      },
     },
-  });
+  );
   const end = Date.now() + 30_000;
   while (Date.now() < end) {
     if (child.exited()) throw new Error(`the service exited; its output:\n${child.output()}`);
@@ -42,5 +53,7 @@ export async function startService(procs: Processes, configFile: string, env: No
     await sleep(20);
   }
   await child.stop();
-  throw new Error(`the service did not answer ${healthUrl} within 30 s; its output:\n${child.output()}`);
+  throw new Error(
+    `the service did not answer ${healthUrl} within 30 s; its output:\n${child.output()}`,
+  );
 }

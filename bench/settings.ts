@@ -8,7 +8,13 @@ export interface Settings {
   hop: HopOptions;
   demo: { starts: number };
   spawn: { sequential: number; concurrent: number; burst: number; sudoRuns: number };
-  scale: { servers: number; startBatch: number; listCalls: number; startStopCalls: number; reconcileWaitS: number };
+  scale: {
+    servers: number;
+    startBatch: number;
+    listCalls: number;
+    startStopCalls: number;
+    reconcileWaitS: number;
+  };
 }
 
 export function settingsFor(quick: boolean): Settings {
@@ -26,7 +32,9 @@ export function settingsFor(quick: boolean): Settings {
       warmupRequests: 100,
     },
     demo: { starts: quick ? 3 : 20 },
-    spawn: quick ? { sequential: 3, concurrent: 3, burst: 5, sudoRuns: 3 } : { sequential: 50, concurrent: 20, burst: 50, sudoRuns: 20 },
+    spawn: quick
+      ? { sequential: 3, concurrent: 3, burst: 5, sudoRuns: 3 }
+      : { sequential: 50, concurrent: 20, burst: 50, sudoRuns: 20 },
     scale: quick
       ? { servers: 10, startBatch: 10, listCalls: 30, startStopCalls: 3, reconcileWaitS: 3 }
       : { servers: 200, startBatch: 10, listCalls: 200, startStopCalls: 20, reconcileWaitS: 10 },

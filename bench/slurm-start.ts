@@ -15,12 +15,22 @@ import { percentile, ratio } from './stats.js';
 
 const USER = TEST_USERS.alice;
 
-async function startMs(stack: SystemStack, api: ApiClient, name: string, app: string): Promise<number> {
+async function startMs(
+  stack: SystemStack,
+  api: ApiClient,
+  name: string,
+  app: string,
+): Promise<number> {
   const t0 = performance.now();
   await api.start(USER, name, app);
   const settled = await api.settled(USER, name, 60_000);
-  if (settled.state !== 'running') throw new Error(`${USER}/${name} ended ${settled.state}: ${settled.reason}`);
-  await firstAnswer(`${stack.chp!.proxyUrl}/apps/${USER}/${name}/`, { authorization: `token ${stack.adminToken}` }, INSTANT_APP_BODY);
+  if (settled.state !== 'running')
+    throw new Error(`${USER}/${name} ended ${settled.state}: ${settled.reason}`);
+  await firstAnswer(
+    `${stack.chp!.proxyUrl}/apps/${USER}/${name}/`,
+    { authorization: `token ${stack.adminToken}` },
+    INSTANT_APP_BODY,
+  );
   const ms = performance.now() - t0;
   const stop = await api.call('DELETE', `/users/${USER}/servers/${name}`);
   if (stop.status !== 200) throw new Error(`stopping ${name} answered ${stop.status}`);
@@ -32,7 +42,13 @@ async function main(): Promise<void> {
   const n = Number(values.n);
   const mode = await ensureCluster();
   const stack = new SystemStack({
-    apps: { instant: instantApp(), instantjob: { ...instantApp('Instant job'), slurm: { mem_mb: 128, cpus: 1, time_minutes: 10 } } },
+    apps: {
+      instant: instantApp(),
+      instantjob: {
+        ...instantApp('Instant job'),
+        slurm: { mem_mb: 128, cpus: 1, time_minutes: 10 },
+      },
+    },
     config: { slurm: { apps: ['instantjob'] } },
   });
   try {
@@ -45,9 +61,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < n; i++) {
       host.push(await startMs(stack, api, `host-${i}`, 'instant'));
       job.push(await startMs(stack, api, `job-${i}`, 'instantjob'));
-      process.stderr.write(`[bench slurm] ${i + 1}/${n}: host ${host.at(-1)!.toFixed(0)} ms, slurm ${job.at(-1)!.toFixed(0)} ms\n`);
+      process.stderr.write(
+        `[bench slurm] ${i + 1}/${n}: host ${host.at(-1)!.toFixed(0)} ms, slurm ${job.at(-1)!.toFixed(0)} ms\n`,
+      );
     }
-    const row = (what: string, v: number[]) => `| ${what} | ${n} | ${percentile(v, 50).toFixed(0)} | ${percentile(v, 95).toFixed(0)} | ${ratio(percentile(v, 50), percentile(host, 50)).toFixed(2)}× |`;
+    const row = (what: string, v: number[]) =>
+      `| ${what} | ${n} | ${percentile(v, 50).toFixed(0)} | ${percentile(v, 95).toFixed(0)} | ${ratio(percentile(v, 50), percentile(host, 50)).toFixed(2)}× |`;
     process.stdout.write(
       [
         `Start latency, POST to the app's first answer through CHP (Slurm ${mode}, ${new Date().toISOString().slice(0, 16)}Z):`,

@@ -51,12 +51,27 @@ export interface SpawnReport {
 
 const USER = TEST_USERS.alice;
 
-export async function runSpawnSection(opts: { sequential: number; concurrent: number; burst: number; sudoRuns: number }, ctx: RunContext): Promise<SpawnReport> {
+export async function runSpawnSection(
+  opts: { sequential: number; concurrent: number; burst: number; sudoRuns: number },
+  ctx: RunContext,
+): Promise<SpawnReport> {
   const note = ctx.note;
-  const none = (skipped: string): SpawnReport => ({ skipped, setupS: 0, appStartupMs: Number.NaN, sequential: null, concurrent: null, burst: null, stop: null, sudo: null, startCost: null });
-  if (process.getuid?.() !== 0) return none('needs root (test accounts, sudoers rule, root-owned installation)');
+  const none = (skipped: string): SpawnReport => ({
+    skipped,
+    setupS: 0,
+    appStartupMs: Number.NaN,
+    sequential: null,
+    concurrent: null,
+    burst: null,
+    stop: null,
+    sudo: null,
+    startCost: null,
+  });
+  if (process.getuid?.() !== 0)
+    return none('needs root (test accounts, sudoers rule, root-owned installation)');
   const busy = await testAccountsBusy();
-  if (busy) return none(`the hubapps-t-* test accounts are in use (${busy}): system tests running?`);
+  if (busy)
+    return none(`the hubapps-t-* test accounts are in use (${busy}): system tests running?`);
   const stack = new SystemStack();
   const forget = ctx.onAbort(() => stack.tearDown());
   const t0 = performance.now();
@@ -87,20 +102,36 @@ export async function runSpawnSection(opts: { sequential: number; concurrent: nu
     const sudo = await sudoCost(stack, opts.sudoRuns);
     const app = await instantAppStartupMs(opts.sudoRuns);
     const startCost = await measureStartCost(opts.sudoRuns);
-    return { skipped: null, setupS, appStartupMs: app, sequential: stats(seq, app), concurrent: { ...stats(con, app), wallMs }, burst, stop: spread(stops), sudo, startCost };
+    return {
+      skipped: null,
+      setupS,
+      appStartupMs: app,
+      sequential: stats(seq, app),
+      concurrent: { ...stats(con, app), wallMs },
+      burst,
+      stop: spread(stops),
+      sudo,
+      startCost,
+    };
   } finally {
     await stack.tearDown();
     forget();
   }
 }
 
-async function startBurst(stack: SystemStack, api: ApiClient, n: number): Promise<NonNullable<SpawnReport['burst']>> {
+async function startBurst(
+  stack: SystemStack,
+  api: ApiClient,
+  n: number,
+): Promise<NonNullable<SpawnReport['burst']>> {
   const names = Array.from({ length: n }, (_, i) => `burst-${i}`);
   const w0 = performance.now();
   const results = await Promise.allSettled(names.map((name) => startOne(stack, api, name)));
   const wallMs = performance.now() - w0;
   await Promise.all(names.map((name) => api.call('DELETE', `/users/${USER}/servers/${name}`)));
-  const failures = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : []));
+  const failures = results.flatMap((r) =>
+    r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : [],
+  );
   return { n, succeeded: n - failures.length, wallMs, failures };
 }
 
@@ -108,8 +139,13 @@ async function startOne(stack: SystemStack, api: ApiClient, name: string): Promi
   const postedAt = Date.now();
   await api.start(USER, name, 'instant');
   const settled = await api.settled(USER, name);
-  if (settled.state !== 'running') throw new Error(`${USER}/${name} ended ${settled.state}: ${settled.reason}`);
-  await firstAnswer(`${stack.chp!.proxyUrl}/apps/${USER}/${name}/`, { authorization: `token ${stack.adminToken}` }, INSTANT_APP_BODY);
+  if (settled.state !== 'running')
+    throw new Error(`${USER}/${name} ended ${settled.state}: ${settled.reason}`);
+  await firstAnswer(
+    `${stack.chp!.proxyUrl}/apps/${USER}/${name}/`,
+    { authorization: `token ${stack.adminToken}` },
+    INSTANT_APP_BODY,
+  );
   return timelineOf(stack.dbFile, USER, name, postedAt, Date.now());
 }
 
@@ -117,7 +153,14 @@ async function startOne(stack: SystemStack, api: ApiClient, name: string): Promi
 async function reconfigure(stack: SystemStack): Promise<void> {
   const file = stack.configPath;
   const config = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, stringify({ ...config, reconcile_interval: 10, limits: { servers_per_user: 0, servers_total: 0, streams_per_user: 0 } }));
+  writeFileSync(
+    file,
+    stringify({
+      ...config,
+      reconcile_interval: 10,
+      limits: { servers_per_user: 0, servers_total: 0, streams_per_user: 0 },
+    }),
+  );
   await stack.service!.stop();
   await stack.startService();
 }
@@ -139,7 +182,8 @@ async function sudoCost(stack: SystemStack, runs: number): Promise<SpawnReport['
     t = performance.now();
     const b = await run('runuser', ['-u', USER, '--', proxy], { input });
     without.push(performance.now() - t);
-    if (a.code !== 0 || b.code !== 0) throw new Error(`the version op failed: ${a.stderr}${b.stderr}`);
+    if (a.code !== 0 || b.code !== 0)
+      throw new Error(`the version op failed: ${a.stderr}${b.stderr}`);
   }
   return { withSudoMs: median(withSudo), withoutSudoMs: median(without), n: runs };
 }
@@ -147,10 +191,12 @@ async function sudoCost(stack: SystemStack, runs: number): Promise<SpawnReport['
 /** Whoever runs as a test account right now (a system test run), or null. */
 async function testAccountsBusy(): Promise<string | null> {
   const users: string[] = [];
-  for (const u of Object.values(TEST_USERS)) if ((await run('getent', ['passwd', u])).code === 0) users.push(u);
+  for (const u of Object.values(TEST_USERS))
+    if ((await run('getent', ['passwd', u])).code === 0) users.push(u);
   if (users.length === 0) return null;
   const list = users.join(',');
-  const pids = `${(await run('pgrep', ['-u', list])).stdout}${(await run('pgrep', ['-U', list])).stdout}`.trim();
+  const pids =
+    `${(await run('pgrep', ['-u', list])).stdout}${(await run('pgrep', ['-U', list])).stdout}`.trim();
   return pids ? `processes ${pids.split('\n').join(', ')}` : null;
 }
 
@@ -161,5 +207,11 @@ function spread(values: number[]): Spread {
 function stats(samples: SpawnTimeline[], appStartupMs: number): SpawnStats {
   const parts: Record<string, Spread> = {};
   for (const p of TIMELINE_PARTS) parts[p] = spread(samples.map((s) => s[p]));
-  return { n: samples.length, total: spread(samples.map((s) => s.total)), withoutApp: spread(samples.map((s) => s.total - appStartupMs)), parts, samples };
+  return {
+    n: samples.length,
+    total: spread(samples.map((s) => s.total)),
+    withoutApp: spread(samples.map((s) => s.total - appStartupMs)),
+    parts,
+    samples,
+  };
 }

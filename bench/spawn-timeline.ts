@@ -25,7 +25,15 @@ export interface SpawnTimeline {
   firstAnswer: number;
 }
 
-export const TIMELINE_PARTS: (keyof SpawnTimeline)[] = ['admit', 'spawn', 'proxyUp', 'appLaunch', 'appReady', 'routed', 'firstAnswer'];
+export const TIMELINE_PARTS: (keyof SpawnTimeline)[] = [
+  'admit',
+  'spawn',
+  'proxyUp',
+  'appLaunch',
+  'appReady',
+  'routed',
+  'firstAnswer',
+];
 
 interface Marks {
   pending: number;
@@ -36,7 +44,13 @@ interface Marks {
   ready: number;
 }
 
-export function timelineOf(dbFile: string, user: string, name: string, postedAt: number, answeredAt: number): SpawnTimeline {
+export function timelineOf(
+  dbFile: string,
+  user: string,
+  name: string,
+  postedAt: number,
+  answeredAt: number,
+): SpawnTimeline {
   const m = marks(dbFile, user, name);
   return {
     total: answeredAt - postedAt,
@@ -53,9 +67,13 @@ export function timelineOf(dbFile: string, user: string, name: string, postedAt:
 function marks(dbFile: string, user: string, name: string): Marks {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare('SELECT id, app, log_file FROM servers WHERE user = ? AND name = ?').get(user, name) as { id: number; app: string; log_file: string } | undefined;
+    const row = db
+      .prepare('SELECT id, app, log_file FROM servers WHERE user = ? AND name = ?')
+      .get(user, name) as { id: number; app: string; log_file: string } | undefined;
     if (!row) throw new Error(`no row for ${user}/${name}`);
-    const states = db.prepare(`SELECT state, at FROM events WHERE server_id = ? AND kind = 'state' ORDER BY id`).all(row.id) as { state: string; at: string }[];
+    const states = db
+      .prepare(`SELECT state, at FROM events WHERE server_id = ? AND kind = 'state' ORDER BY id`)
+      .all(row.id) as { state: string; at: string }[];
     const at = (state: string) => {
       const ev = states.findLast((e) => e.state === state);
       if (!ev) throw new Error(`${user}/${name} has no '${state}' event`);

@@ -19,6 +19,8 @@ const server = createServer((req, res) => {
   res.end(BODY);
 });
 const wss = new WebSocketServer({ server, perMessageDeflate: false });
-wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+wss.on('connection', (ws) =>
+  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })),
+);
 server.keepAliveTimeout = 65_000;
 server.listen(port, '127.0.0.1');

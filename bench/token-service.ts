@@ -29,20 +29,35 @@ export interface TokenService {
 const PREFIX = '/services/hubapps/';
 
 /** `prefix`: where a redeemed code sends the browser, per server id (the bench runs more than one proxy). */
-export async function startTokenService(token: string, user: string, prefix: (serverId: number) => string = () => '/'): Promise<TokenService> {
+export async function startTokenService(
+  token: string,
+  user: string,
+  prefix: (serverId: number) => string = () => '/',
+): Promise<TokenService> {
   let calls = 0;
   const server = createServer((req, res) => {
     let text = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (text += c));
     req.on('end', () => {
-      if (req.method === 'POST' && req.url === PREFIX + SERVICE_SESSION_CHECK_PATH) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.method === 'POST' && req.url === PREFIX + SERVICE_SESSION_CHECK_PATH)
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       if (req.method === 'POST' && req.url === PREFIX + SERVICE_REDEEM_GRANT_PATH) {
         const grant = JSON.parse(text) as RedeemGrantRequest;
-        if (grant.code !== BENCH_GRANT || grant.binding !== BENCH_GRANT_COOKIE) return void res.writeHead(403).end();
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user, admin: false, ttl: 0, next: prefix(grant.serverId), session: 'bench' }));
+        if (grant.code !== BENCH_GRANT || grant.binding !== BENCH_GRANT_COOKIE)
+          return void res.writeHead(403).end();
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            user,
+            admin: false,
+            ttl: 0,
+            next: prefix(grant.serverId),
+            session: 'bench',
+          }),
+        );
       }
-      if (req.method !== 'POST' || req.url !== PREFIX + SERVICE_PROXY_AUTH_PATH) return void res.writeHead(404).end();
+      if (req.method !== 'POST' || req.url !== PREFIX + SERVICE_PROXY_AUTH_PATH)
+        return void res.writeHead(404).end();
       calls++;
       let body: ProxyAuthRequest | null = null;
       try {
@@ -50,7 +65,10 @@ export async function startTokenService(token: string, user: string, prefix: (se
       } catch {
         // answered as an unknown token below
       }
-      if (body?.token !== token) return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown token"}');
+      if (body?.token !== token)
+        return void res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end('{"status":403,"message":"unknown token"}');
       const answer: ProxyAuthResponse = { user, admin: false, ttl: 60 };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });

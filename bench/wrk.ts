@@ -29,7 +29,14 @@ export function wrkAvailable(): boolean {
 
 export function runWrk(url: string, opts: WrkOptions): Promise<WrkResult> {
   // One thread: on two cores a second wrk thread only takes CPU from the processes measured.
-  const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '--timeout', '5s'];
+  const args = [
+    '-t1',
+    `-c${opts.connections}`,
+    `-d${opts.seconds}s`,
+    '--latency',
+    '--timeout',
+    '5s',
+  ];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
   args.push(url);
   return new Promise((resolve, reject) => {
@@ -47,11 +54,18 @@ export function runWrk(url: string, opts: WrkOptions): Promise<WrkResult> {
 export function parseWrk(text: string): WrkResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
-  if (!Number.isFinite(rps) || !Number.isFinite(requests)) throw new Error('no Requests/sec in the output of wrk');
+  if (!Number.isFinite(rps) || !Number.isFinite(requests))
+    throw new Error('no Requests/sec in the output of wrk');
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const socketErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-  return { rps, p50: latency(text, '50%'), p99: latency(text, '99%'), requests, errors: non2xx + socketErrors };
+  return {
+    rps,
+    p50: latency(text, '50%'),
+    p99: latency(text, '99%'),
+    requests,
+    errors: non2xx + socketErrors,
+  };
 }
 
 /** A percentile line of "Latency Distribution", in milliseconds. */

@@ -24,14 +24,21 @@ export interface WsOptions {
 }
 
 export async function runWsEcho(url: string, opts: WsOptions): Promise<WsResult> {
-  const sockets = await Promise.all(Array.from({ length: opts.connections }, () => open(url, opts.headers ?? {})));
+  const sockets = await Promise.all(
+    Array.from({ length: opts.connections }, () => open(url, opts.headers ?? {})),
+  );
   const rtts: number[] = [];
   const t0 = performance.now();
   const end = t0 + opts.seconds * 1000;
   await Promise.all(sockets.map((ws) => pingPong(ws, end, rtts)));
   const elapsed = (performance.now() - t0) / 1000;
   for (const ws of sockets) ws.terminate();
-  return { msgsPerS: rtts.length / elapsed, p50: percentile(rtts, 50), p99: percentile(rtts, 99), messages: rtts.length };
+  return {
+    msgsPerS: rtts.length / elapsed,
+    p50: percentile(rtts, 50),
+    p99: percentile(rtts, 99),
+    messages: rtts.length,
+  };
 }
 
 function open(url: string, headers: Record<string, string>): Promise<WebSocket> {

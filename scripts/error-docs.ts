@@ -10,8 +10,16 @@ export function apiErrorCodes(): ErrorCode[] {
 }
 
 export function renderErrorTable(): string {
-  const rows = apiErrorCodes().map((c) => `| \`${c}\` | ${ERROR_CODES[c][0]} | ${ERROR_CODES[c][1].replace(/\|/g, '\\|')} |`);
-  return [START, '| code | usual status | meaning, and what to do |', '|---|---|---|', ...rows, END].join('\n');
+  const rows = apiErrorCodes().map(
+    (c) => `| \`${c}\` | ${ERROR_CODES[c][0]} | ${ERROR_CODES[c][1].replace(/\|/g, '\\|')} |`,
+  );
+  return [
+    START,
+    '| code | usual status | meaning, and what to do |',
+    '|---|---|---|',
+    ...rows,
+    END,
+  ].join('\n');
 }
 
 /** `doc` with its generated table replaced by the current one; throws when the markers are missing. */

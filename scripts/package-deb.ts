@@ -41,14 +41,28 @@ try {
   const files = { dryRun: false, owner: undefined };
   mkdirSync(at(layout, layout.libRoot), { recursive: true, mode: 0o755 });
   ensureTree(at(layout, layout.libDir), programTree(source), 0o755, 0o644, files);
-  ensureTree(at(layout, layout.chpDir), packagesTree(source, ['configurable-http-proxy']), 0o755, 0o644, files);
-  const pkg = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string; description: string };
+  ensureTree(
+    at(layout, layout.chpDir),
+    packagesTree(source, ['configurable-http-proxy']),
+    0o755,
+    0o644,
+    files,
+  );
+  const pkg = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as {
+    version: string;
+    description: string;
+  };
   const man = join(staging, 'usr', 'share', 'man', 'man1');
   mkdirSync(man, { recursive: true, mode: 0o755 });
-  writeFileSync(join(man, `${layout.name}.1.gz`), gzipSync(manPage(layout, pkg.version, new Date().toISOString().slice(0, 10)), { level: 9 }));
+  writeFileSync(
+    join(man, `${layout.name}.1.gz`),
+    gzipSync(manPage(layout, pkg.version, new Date().toISOString().slice(0, 10)), { level: 9 }),
+  );
   const debian = join(staging, 'DEBIAN');
   mkdirSync(debian, { mode: 0o755 });
-  const installedKb = Number(execFileSync('du', ['-sk', '--exclude=DEBIAN', staging], { encoding: 'utf8' }).split('\t')[0]);
+  const installedKb = Number(
+    execFileSync('du', ['-sk', '--exclude=DEBIAN', staging], { encoding: 'utf8' }).split('\t')[0],
+  );
   const architecture = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
   const meta = {
     name: layout.name,
@@ -66,7 +80,11 @@ try {
   const outDir = resolve(values.out);
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${layout.name}_${pkg.version}_${architecture}.deb`);
-  execFileSync('dpkg-deb', ['--root-owner-group', `-Z${values.compress}`, '--build', staging, file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    'dpkg-deb',
+    ['--root-owner-group', `-Z${values.compress}`, '--build', staging, file],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   console.log(file);
 } finally {
   rmSync(staging, { recursive: true, force: true });

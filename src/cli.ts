@@ -6,14 +6,15 @@ import { USAGE } from './cli-usage.js';
 import { DEFAULT_CONFIG } from './ops/paths.js';
 import { VERSION } from './version.js';
 
-
 /** Admin commands in src/ops/: each parses its own options and returns its exit status. */
 const OPS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   'check-config': async () => (await import('./ops/check/check-config.js')).runCheckConfig,
   doctor: async () => (await import('./ops/doctor/run.js')).runDoctor,
   install: async () => (await import('./ops/install/install.js')).runInstall,
-  'cgroup-setup': async () => async (argv) => (await import('./ops/cgroup-setup.js')).runCgroupSetup(argv),
-  'port-guard': async () => async (argv) => (await import('./ops/port-guard.js')).runPortGuard(argv),
+  'cgroup-setup': async () => async (argv) =>
+    (await import('./ops/cgroup-setup.js')).runCgroupSetup(argv),
+  'port-guard': async () => async (argv) =>
+    (await import('./ops/port-guard.js')).runPortGuard(argv),
   'migrate-conf': async () => (await import('./ops/migrate/migrate-conf.js')).runMigrateConf,
 };
 

@@ -22,7 +22,13 @@ import crypto from 'node:crypto';
  */
 export function hostLabel(user: string, server: string): string {
   const plain = `${server}--${user}`;
-  if (PLAIN_PART.test(server) && PLAIN_PART.test(user) && plain.length <= MAX_LABEL && !plain.startsWith('xn--')) return plain;
+  if (
+    PLAIN_PART.test(server) &&
+    PLAIN_PART.test(user) &&
+    plain.length <= MAX_LABEL &&
+    !plain.startsWith('xn--')
+  )
+    return plain;
   const s = squeeze(server, 's');
   return `${s === 'xn' ? 'x' : s}--${squeeze(user, 'u')}--${digest(user, server)}`;
 }
@@ -40,7 +46,12 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** a-z0-9 with single inner hyphens, cut to PART_MAX characters; `empty` when nothing is left. */
 function squeeze(name: string, empty: string): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, PART_MAX).replace(/-+$/, '');
+  const s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, PART_MAX)
+    .replace(/-+$/, '');
   return s || empty;
 }
 

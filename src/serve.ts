@@ -49,7 +49,10 @@ export interface RunningService {
  * `hubapps serve`: the wiring. Builds each pluggable part from the config, re-adopts the
  * servers a previous instance left running, then serves the API and reconciles on a timer.
  */
-export async function serve(config: Config, log: Logger = pino({ level: config.log_level })): Promise<RunningService> {
+export async function serve(
+  config: Config,
+  log: Logger = pino({ level: config.log_level }),
+): Promise<RunningService> {
   fs.mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
   fs.mkdirSync(config.log_dir, { recursive: true, mode: 0o750 });
   const db = openDb(path.join(config.data_dir, 'hubapps.sqlite'));
@@ -70,11 +73,28 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     config.launcher === 'sudo'
       ? new UserPolicy(directory, { allowedGroup: config.allowed_group, minUid: config.min_uid })
       : new LocalUserPolicy(directory);
-  const routes = new ChpRouteTable({ apiUrl: config.chp.api_url, authToken: config.chp.auth_token });
-  const serverRoutes = config.apps_domain === undefined ? routes : new ChpRouteTable({ apiUrl: config.apps_chp.api_url, authToken: config.apps_chp.auth_token, name: 'the apps CHP' });
+  const routes = new ChpRouteTable({
+    apiUrl: config.chp.api_url,
+    authToken: config.chp.auth_token,
+  });
+  const serverRoutes =
+    config.apps_domain === undefined
+      ? routes
+      : new ChpRouteTable({
+          apiUrl: config.apps_chp.api_url,
+          authToken: config.apps_chp.auth_token,
+          name: 'the apps CHP',
+        });
 
   // Before the API takes requests: a start's allow must not be wiped by this rebuild.
-  if (guard) await guard.sync(await guardEntries(store.active(), async (user) => (await directory.lookup(user)).uid, (row) => proxyOnTcp(launcher, row)));
+  if (guard)
+    await guard.sync(
+      await guardEntries(
+        store.active(),
+        async (user) => (await directory.lookup(user)).uid,
+        (row) => proxyOnTcp(launcher, row),
+      ),
+    );
 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
@@ -86,7 +106,18 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
   const urls = new Urls(config, `http://${config.listen.host}:${port}`);
   const metrics = new Metrics(store);
   if (limits) auditOomKills(limits, store, metrics.registry);
-  const deps: LifecycleDeps = { config, store, launcher, routes, serverRoutes, catalog: () => catalog, users, urls, log, metrics };
+  const deps: LifecycleDeps = {
+    config,
+    store,
+    launcher,
+    routes,
+    serverRoutes,
+    catalog: () => catalog,
+    users,
+    urls,
+    log,
+    metrics,
+  };
   const manager = new ServerManager(deps);
   const authStore = new AuthStore(db);
   const admins = new AdminPolicy(config, directory);
@@ -110,11 +141,29 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
       : undefined;
   const oauth =
     hubConfig.api_url && hubConfig.api_token
-      ? new HubOAuth({ ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token }, urls.publicOrigin, `${urls.launcherUrl()}oauth_callback`)
+      ? new HubOAuth(
+          { ...hubConfig, api_url: hubConfig.api_url, api_token: hubConfig.api_token },
+          urls.publicOrigin,
+          `${urls.launcherUrl()}oauth_callback`,
+        )
       : undefined;
   const auth = new Authenticator(config, authStore, admins, users, hub, urls.servicePrefix(), urls);
-  if (hub && hubConfig.forward_activity) deps.activitySink = (user, at) => hub.postActivity(user, at);
-  const app = createApp({ ...deps, manager, queries: new ServerQueries(deps), auth, authStore, shares: new ShareStore(db, store), admins, hub, version: VERSION }, oauth);
+  if (hub && hubConfig.forward_activity)
+    deps.activitySink = (user, at) => hub.postActivity(user, at);
+  const app = createApp(
+    {
+      ...deps,
+      manager,
+      queries: new ServerQueries(deps),
+      auth,
+      authStore,
+      shares: new ShareStore(db, store),
+      admins,
+      hub,
+      version: VERSION,
+    },
+    oauth,
+  );
   server.on('request', app.callback());
 
   const adoption = await reconcile(deps, manager, true);
@@ -127,7 +176,11 @@ export async function serve(config: Config, log: Logger = pino({ level: config.l
     authStore.prune();
     store.events.prune(config.events_max_age_days);
     reconcile(deps, manager)
-      .then((r) => (r.routesAdded || r.routesRemoved || r.markedGone ? log.info(r, 'reconcile fixed things') : log.debug(r, 'reconcile')))
+      .then((r) =>
+        r.routesAdded || r.routesRemoved || r.markedGone
+          ? log.info(r, 'reconcile fixed things')
+          : log.debug(r, 'reconcile'),
+      )
       .catch((err: unknown) => log.error({ err }, 'reconcile failed'))
       .finally(() => (passing = false));
   }, config.reconcile_interval * 1000);

@@ -45,7 +45,12 @@ function rows(node: JsonNode, prefix: string): string[][] {
   const required = new Set(node.required ?? []);
   return Object.entries(node.properties ?? {}).flatMap(([name, child]) => {
     const key = `${prefix}${name}`;
-    const row = [`\`${key}\``, typeLabel(child), defaultLabel(child, required.has(name)), child.description ?? ''];
+    const row = [
+      `\`${key}\``,
+      typeLabel(child),
+      defaultLabel(child, required.has(name)),
+      child.description ?? '',
+    ];
     return child.properties ? [row, ...rows(child, `${key}.`)] : [row];
   });
 }
@@ -65,7 +70,9 @@ function typeLabel(node: JsonNode): string {
     case 'object':
       if (node.properties) return 'mapping (keys below)';
       return `mapping of ${node.propertyNames ? stringLabel(node.propertyNames) : 'string'} to ${
-        typeof node.additionalProperties === 'object' ? typeLabel(node.additionalProperties) : 'value'
+        typeof node.additionalProperties === 'object'
+          ? typeLabel(node.additionalProperties)
+          : 'value'
       }`;
     default:
       return node.type ?? 'any';
@@ -79,15 +86,18 @@ function plural(label: string): string {
 function stringLabel(node: JsonNode): string {
   let label = 'string';
   if (node.format === 'uri') label = 'URL';
-  else if (node.pattern !== undefined) label = PATTERN_NAMES[node.pattern] ?? `string matching \`${node.pattern}\``;
-  if (node.minLength !== undefined && node.maxLength !== undefined) return `${label} (${node.minLength}–${node.maxLength} characters)`;
+  else if (node.pattern !== undefined)
+    label = PATTERN_NAMES[node.pattern] ?? `string matching \`${node.pattern}\``;
+  if (node.minLength !== undefined && node.maxLength !== undefined)
+    return `${label} (${node.minLength}–${node.maxLength} characters)`;
   if (node.maxLength !== undefined) return `${label} (at most ${node.maxLength} characters)`;
   if (node.minLength !== undefined && node.minLength > 0) return `${label} (not empty)`;
   return label;
 }
 
 function rangeLabel(node: JsonNode): string {
-  const max = node.maximum !== undefined && node.maximum < Number.MAX_SAFE_INTEGER ? node.maximum : undefined;
+  const max =
+    node.maximum !== undefined && node.maximum < Number.MAX_SAFE_INTEGER ? node.maximum : undefined;
   if (node.minimum !== undefined && max !== undefined) return `, ${node.minimum}–${max}`;
   const parts: string[] = [];
   if (node.exclusiveMinimum !== undefined) parts.push(`> ${node.exclusiveMinimum}`);

@@ -29,11 +29,12 @@ allowed_groups: []
 
 const PLACEHOLDER_MEANINGS: Record<Placeholder, string> = {
   port: 'The loopback TCP port the app must listen on (127.0.0.1).',
-  unix_socket: 'Path of a Unix socket in a private (0700) per-user directory; apps that can listen on one are not reachable by other local users.',
-  base_url: 'The server\'s path on the public URL, e.g. `/apps/alice/rstudio/`.',
-  user: 'The user\'s Unix account name.',
-  server: 'The server\'s name (a user may run several servers of one app).',
-  home: 'The user\'s home directory (also the app\'s working directory).',
+  unix_socket:
+    'Path of a Unix socket in a private (0700) per-user directory; apps that can listen on one are not reachable by other local users.',
+  base_url: "The server's path on the public URL, e.g. `/apps/alice/rstudio/`.",
+  user: "The user's Unix account name.",
+  server: "The server's name (a user may run several servers of one app).",
+  home: "The user's home directory (also the app's working directory).",
 };
 
 /** docs/configuration.md, generated from the config and app schemas (scripts/gen-config-docs.ts writes it). */
@@ -56,7 +57,7 @@ export function renderConfigDocs(): string {
     'Every key is optional. An empty file means all defaults; unknown keys are errors.',
     keyTable(configSchema),
     '## App files (apps.d/NAME.yaml)',
-    'Each `NAME.yaml` (or `NAME.yml`) in `catalog_dir` defines one app; `NAME` is the app\'s name and follows the server-name rule ' +
+    "Each `NAME.yaml` (or `NAME.yml`) in `catalog_dir` defines one app; `NAME` is the app's name and follows the server-name rule " +
       '(1-63 characters `a-z 0-9 . _ -`, starting with a letter or digit). Files whose name starts with `.` are ignored. ' +
       'The running service notices changes within a second: it keeps the apps whose files are valid and logs the files that are not.',
     fence('yaml', EXAMPLE_APP),

@@ -13,7 +13,11 @@ import { ownerOrAdmin, whoOf } from './guards.js';
 export type AccessVia = 'owner' | 'admin' | 'share';
 
 /** Owners use their servers; admins only when admin_access is on (they can always stop them through the API). */
-export function mayUseServer(deps: ApiDeps, who: Pick<Identity, 'name' | 'admin'>, owner: string): boolean {
+export function mayUseServer(
+  deps: ApiDeps,
+  who: Pick<Identity, 'name' | 'admin'>,
+  owner: string,
+): boolean {
   return who.name === owner || (who.admin && deps.config.admin_access);
 }
 
@@ -23,7 +27,11 @@ export function mayUseServer(deps: ApiDeps, who: Pick<Identity, 'name' | 'admin'
  * no system account) and the app's own rule (allowed_groups), as if they started it
  * themselves; group shares are matched against the visitor's groups now.
  */
-export async function accessVia(deps: ApiDeps, who: Pick<Identity, 'name' | 'admin'>, row: ServerRow): Promise<AccessVia | null> {
+export async function accessVia(
+  deps: ApiDeps,
+  who: Pick<Identity, 'name' | 'admin'>,
+  row: ServerRow,
+): Promise<AccessVia | null> {
   if (who.name === row.user) return 'owner';
   if (who.admin && deps.config.admin_access) return 'admin';
   if (sharingRefusal(deps, row) !== null) return null;
@@ -32,7 +40,11 @@ export async function accessVia(deps: ApiDeps, who: Pick<Identity, 'name' | 'adm
 }
 
 /** The visitor's account if they pass the user policy and the server's app is open to them, else null. */
-async function visitorAccount(deps: ApiDeps, user: string, row: Pick<ServerRow, 'app'>): Promise<Account | null> {
+async function visitorAccount(
+  deps: ApiDeps,
+  user: string,
+  row: Pick<ServerRow, 'app'>,
+): Promise<Account | null> {
   let account: Account;
   try {
     account = await deps.users.check(user);
@@ -45,23 +57,37 @@ async function visitorAccount(deps: ApiDeps, user: string, row: Pick<ServerRow, 
 }
 
 /** Why this server cannot be shared (an error to throw), or null when it can. */
-export function sharingRefusal(deps: ApiDeps, row: Pick<ServerRow, 'app' | 'user' | 'name'>): HubappsError | null {
+export function sharingRefusal(
+  deps: ApiDeps,
+  row: Pick<ServerRow, 'app' | 'user' | 'name'>,
+): HubappsError | null {
   if (!deps.urls.hostLayout) {
     return new HubappsError(
       'sharing_needs_origins',
       "sharing needs per-server origins: on the shared path layout a shared app's pages could act on the visitor's own servers and launcher. An admin can set apps_domain (docs/install.md, 'Per-server origins') to enable it.",
     );
   }
-  if (!deps.config.sharing) return new HubappsError('sharing_disabled', 'sharing is turned off on this host (config key sharing)');
+  if (!deps.config.sharing)
+    return new HubappsError(
+      'sharing_disabled',
+      'sharing is turned off on this host (config key sharing)',
+    );
   const appsDomain = deps.config.apps_domain;
-  if (appsDomain !== undefined && !deps.config.sharing_same_site && sameSite(new URL(deps.urls.publicOrigin).hostname, appsDomain)) {
+  if (
+    appsDomain !== undefined &&
+    !deps.config.sharing_same_site &&
+    sameSite(new URL(deps.urls.publicOrigin).hostname, appsDomain)
+  ) {
     return new HubappsError(
       'sharing_disabled',
       `sharing is refused because the hub and the apps (${appsDomain}) share a registrable domain, so a shared app's pages could plant cookies on the hub; an admin can give the apps their own domain, or accept this with sharing_same_site: true`,
     );
   }
   if (deps.catalog().get(row.app)?.shareable === false) {
-    return new HubappsError('app_not_shareable', `servers of app '${row.app}' cannot be shared (shareable: false in its catalog file)`);
+    return new HubappsError(
+      'app_not_shareable',
+      `servers of app '${row.app}' cannot be shared (shareable: false in its catalog file)`,
+    );
   }
   return null;
 }
@@ -97,7 +123,10 @@ export function ownerOnly(deps: ApiDeps) {
 export function shareCreator(ctx: RouterContext, row: Pick<ServerRow, 'user' | 'name'>): Identity {
   const who = whoOf(ctx);
   if (who.via === 'admin_token' || who.name !== row.user) {
-    throw new HubappsError('not_owner', `only ${row.user} may share ${row.user}/${row.name}; admins may list and revoke its shares`);
+    throw new HubappsError(
+      'not_owner',
+      `only ${row.user} may share ${row.user}/${row.name}; admins may list and revoke its shares`,
+    );
   }
   return who;
 }

@@ -15,13 +15,29 @@ export function adminRoutes(deps: ApiDeps): { api: Router; metrics: Router } {
     const user = typeof q.user === 'string' ? checkUserName(q.user) : undefined;
     const server = typeof q.server === 'string' ? checkServerName(q.server) : undefined;
     const kind = typeof q.kind === 'string' ? q.kind : undefined;
-    if (kind && !['state', 'progress', 'audit'].includes(kind)) throw new HubappsError('invalid_query', 'kind must be state, progress or audit');
+    if (kind && !['state', 'progress', 'audit'].includes(kind))
+      throw new HubappsError('invalid_query', 'kind must be state, progress or audit');
     const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new HubappsError('invalid_query', 'limit must be a positive whole number');
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new HubappsError('invalid_query', 'limit must be a positive whole number');
     const before = q.before === undefined ? undefined : Number(q.before);
-    if (before !== undefined && !Number.isInteger(before)) throw new HubappsError('invalid_query', 'before must be an event id');
-    const events = deps.queries.searchEvents({ user, server, kind, before, limit: Math.min(limit, MAX_EVENTS) });
-    ctx.body = { events: events.map((e) => ({ ...presentEvent(e), user: e.user, server: e.server, actor: e.actor })) };
+    if (before !== undefined && !Number.isInteger(before))
+      throw new HubappsError('invalid_query', 'before must be an event id');
+    const events = deps.queries.searchEvents({
+      user,
+      server,
+      kind,
+      before,
+      limit: Math.min(limit, MAX_EVENTS),
+    });
+    ctx.body = {
+      events: events.map((e) => ({
+        ...presentEvent(e),
+        user: e.user,
+        server: e.server,
+        actor: e.actor,
+      })),
+    };
   });
 
   const metrics = new Router();

@@ -23,7 +23,8 @@ import { launcherUi } from './ui.js';
  */
 async function isolation(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   await next();
-  if (!ctx.response.get('Content-Security-Policy')) ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
+  if (!ctx.response.get('Content-Security-Policy'))
+    ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cross-Origin-Opener-Policy', 'noopener-allow-popups');
 }
@@ -36,7 +37,16 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
     ctx.set('X-Request-Id', ctx.state.reqId as string);
     const t0 = performance.now();
     await next();
-    deps.log.debug({ reqId: ctx.state.reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: +(performance.now() - t0).toFixed(1) }, 'request');
+    deps.log.debug(
+      {
+        reqId: ctx.state.reqId,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        ms: +(performance.now() - t0).toFixed(1),
+      },
+      'request',
+    );
   });
   app.use(isolation);
   app.use(errorMiddleware(deps.log));
@@ -51,18 +61,29 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   const grants = grantRoutes(deps);
   const links = shareLinkRoutes(deps);
   const api = new Router({ prefix: `${deps.urls.servicePrefix()}api` });
-  for (const r of [infoRoutes(deps), serverRoutes(deps), shareRoutes(deps), links.api, tokenRoutes(deps), internalRoutes(deps), grants.internal, admin.api]) {
+  for (const r of [
+    infoRoutes(deps),
+    serverRoutes(deps),
+    shareRoutes(deps),
+    links.api,
+    tokenRoutes(deps),
+    internalRoutes(deps),
+    grants.internal,
+    admin.api,
+  ]) {
     api.use(r.routes(), r.allowedMethods());
   }
   app.use(api.routes());
   app.use(api.allowedMethods());
   const service = new Router({ prefix: deps.urls.servicePrefix().slice(0, -1) });
-  for (const r of [admin.metrics, grants.pages, links.pages, loginRoutes(deps, oauth)]) service.use(r.routes());
+  for (const r of [admin.metrics, grants.pages, links.pages, loginRoutes(deps, oauth)])
+    service.use(r.routes());
   app.use(service.routes());
 
   const catchall = deps.urls.catchallRoute();
   app.use(async (ctx, next) => {
-    if (ctx.path === catchall || ctx.path.startsWith(`${catchall}/`)) return notRunningPage(deps, ctx);
+    if (ctx.path === catchall || ctx.path.startsWith(`${catchall}/`))
+      return notRunningPage(deps, ctx);
     return next();
   });
   return app;

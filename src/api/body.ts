@@ -12,19 +12,40 @@ export function requireJson(ctx: Context): void {
   const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
   if (!hasBody) return;
   const charset = ctx.request.charset.toLowerCase();
-  if (!ctx.is('application/json') || (charset !== '' && charset !== 'utf-8' && charset !== 'utf8')) {
-    throw new HubappsError('unsupported_media_type', 'send the body as UTF-8 JSON (Content-Type: application/json)');
+  if (
+    !ctx.is('application/json') ||
+    (charset !== '' && charset !== 'utf-8' && charset !== 'utf8')
+  ) {
+    throw new HubappsError(
+      'unsupported_media_type',
+      'send the body as UTF-8 JSON (Content-Type: application/json)',
+    );
   }
 }
 
 /** `{app, options}`: app required, options an object (keys are checked against the app later). */
 export function parseStartBody(body: unknown): StartInput {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HubappsError('invalid_body', 'the body must be a JSON object {"app": NAME, "options": {}}');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HubappsError(
+      'invalid_body',
+      'the body must be a JSON object {"app": NAME, "options": {}}',
+    );
   const { app, options, ...rest } = body as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length) throw new HubappsError('unknown_field', `unknown field '${printable(extra[0]!)}' in the body; expected {"app", "options"}`);
-  if (typeof app !== 'string' || app === '') throw new HubappsError('invalid_body', 'field "app" (the app name from GET api/apps) is required');
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+  if (extra.length)
+    throw new HubappsError(
+      'unknown_field',
+      `unknown field '${printable(extra[0]!)}' in the body; expected {"app", "options"}`,
+    );
+  if (typeof app !== 'string' || app === '')
+    throw new HubappsError(
+      'invalid_body',
+      'field "app" (the app name from GET api/apps) is required',
+    );
+  if (
+    options !== undefined &&
+    (options === null || typeof options !== 'object' || Array.isArray(options))
+  ) {
     throw new HubappsError('invalid_body', 'field "options" must be an object');
   }
   return { app, options: (options as Record<string, unknown> | undefined) ?? {} };
@@ -32,8 +53,13 @@ export function parseStartBody(body: unknown): StartInput {
 
 /** A JSON object with only the `fields` named, as every endpoint with a body wants. */
 export function objectBody(body: unknown, fields: readonly string[]): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HubappsError('invalid_body', 'the body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HubappsError('invalid_body', 'the body must be a JSON object');
   const extra = Object.keys(body).find((k) => !fields.includes(k));
-  if (extra !== undefined) throw new HubappsError('unknown_field', `unknown field '${printable(extra)}' in the body; expected ${fields.map((f) => `"${f}"`).join(', ')}`);
+  if (extra !== undefined)
+    throw new HubappsError(
+      'unknown_field',
+      `unknown field '${printable(extra)}' in the body; expected ${fields.map((f) => `"${f}"`).join(', ')}`,
+    );
   return body as Record<string, unknown>;
 }

@@ -15,12 +15,18 @@ export function errorMiddleware(log: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new HubappsError('not_found', `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`);
+        throw new HubappsError(
+          'not_found',
+          `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`,
+        );
       }
       // The router's own answers for a path it knows under another method (405) or a method no route has (501).
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
         const allow = ctx.response.get('Allow');
-        throw new HubappsError('method_not_allowed', `${printable(ctx.method)} is not allowed on ${ctx.path.slice(0, 200)}${allow ? `; allowed: ${allow}` : ''}`);
+        throw new HubappsError(
+          'method_not_allowed',
+          `${printable(ctx.method)} is not allowed on ${ctx.path.slice(0, 200)}${allow ? `; allowed: ${allow}` : ''}`,
+        );
       }
     } catch (err) {
       const { status, message, code } = describe(err);
@@ -39,12 +45,26 @@ export function errorMiddleware(log: Logger) {
 
 function describe(err: unknown): { status: number; message: string; code: ErrorCode } {
   if (err instanceof HubappsError) {
-    return { status: err.status, code: err.code, message: err.expose ? err.message : 'internal error; see the service log' };
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.expose ? err.message : 'internal error; see the service log',
+    };
   }
-  const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown; type?: unknown };
+  const e = err as {
+    status?: unknown;
+    statusCode?: unknown;
+    expose?: unknown;
+    message?: unknown;
+    type?: unknown;
+  };
   const status = Number(e.status ?? e.statusCode);
   if (status >= 400 && status < 500 && e.expose !== false) {
-    return { status, code: koaCode(status), message: friendly(status, String(e.message ?? 'bad request')) };
+    return {
+      status,
+      code: koaCode(status),
+      message: friendly(status, String(e.message ?? 'bad request')),
+    };
   }
   return { status: 500, code: 'internal', message: 'internal error; see the service log' };
 }
@@ -60,6 +80,7 @@ function koaCode(status: number): ErrorCode {
 
 function friendly(status: number, message: string): string {
   if (status === 413) return 'request body too large';
-  if (status === 400 && /json|unexpected|parse/i.test(message)) return 'the request body is not valid JSON';
+  if (status === 400 && /json|unexpected|parse/i.test(message))
+    return 'the request body is not valid JSON';
   return message;
 }

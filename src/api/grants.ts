@@ -30,7 +30,12 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
   const pages = new Router();
   // A browser or script looping on a refusal would otherwise write a row per request.
   const recorded = new OncePer(REFUSAL_AUDIT_WINDOW_MS);
-  const refused = (row: ServerRow, user: string, reason: 'not_allowed' | 'too_many_codes', message: string) => {
+  const refused = (
+    row: ServerRow,
+    user: string,
+    reason: 'not_allowed' | 'too_many_codes',
+    message: string,
+  ) => {
     deps.metrics.accessRefusals.inc({ reason });
     if (recorded.first(`${user}\n${row.id}\n${reason}`)) deps.manager.audit(row, message, user);
   };
@@ -38,29 +43,77 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     // A browser flow: only a launcher session grants, never a token a script sent along. Asked
     // first, so a caller without one learns nothing, not even whether the server exists.
     const who = await deps.auth.identify(ctx);
-    if (!who?.session) return ctx.redirect(`${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`);
+    if (!who?.session)
+      return ctx.redirect(
+        `${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`,
+      );
     const user = String(ctx.query.user ?? '');
     const name = String(ctx.query.server ?? '');
-    const row = USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.queries.find(user, name) : undefined;
+    const row =
+      USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.queries.find(user, name) : undefined;
     if (!row) return page(ctx, 404, 'No such server', '<p>There is no server at this address.</p>');
     if (!topLevelNavigation(ctx)) {
-      return page(ctx, 403, 'Not a page load', '<p>Access to a server is granted only when the browser opens it as a page, not inside a frame or from a script.</p>');
+      return page(
+        ctx,
+        403,
+        'Not a page load',
+        '<p>Access to a server is granted only when the browser opens it as a page, not inside a frame or from a script.</p>',
+      );
     }
     const serverPrefix = deps.urls.serverPrefix(row.user, row.name);
     const binding = String(ctx.query.binding ?? '');
     if (!BINDING.test(binding)) {
-      return page(ctx, 400, 'Open the server again', `<p>This address was not made by the server's proxy. <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">Open the server</a> to get in.</p>`);
+      return page(
+        ctx,
+        400,
+        'Open the server again',
+        `<p>This address was not made by the server's proxy. <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">Open the server</a> to get in.</p>`,
+      );
     }
     const next = safeNext(ctx.query.next, serverPrefix, serverPrefix);
     if ((await accessVia(deps, who, row)) === null) {
-      refused(row, who.name, 'not_allowed', `${who.name} was refused access to ${row.user}/${row.name}`);
-      return page(ctx, 403, 'Not your server', `<p>You are logged in as <b>${escapeHtml(who.name)}</b>; this server belongs to ${escapeHtml(row.user)}.</p>`);
+      refused(
+        row,
+        who.name,
+        'not_allowed',
+        `${who.name} was refused access to ${row.user}/${row.name}`,
+      );
+      return page(
+        ctx,
+        403,
+        'Not your server',
+        `<p>You are logged in as <b>${escapeHtml(who.name)}</b>; this server belongs to ${escapeHtml(row.user)}.</p>`,
+      );
     }
-    if (row.state !== 'running') return page(ctx, 503, 'Not running', `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`);
-    const code = deps.authStore.createGrant({ user: who.name, admin: who.admin, serverId: row.id, next, ttlS: GRANT_TTL_S, binding, session: who.session.hash });
+    if (row.state !== 'running')
+      return page(
+        ctx,
+        503,
+        'Not running',
+        `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`,
+      );
+    const code = deps.authStore.createGrant({
+      user: who.name,
+      admin: who.admin,
+      serverId: row.id,
+      next,
+      ttlS: GRANT_TTL_S,
+      binding,
+      session: who.session.hash,
+    });
     if (code === undefined) {
-      refused(row, who.name, 'too_many_codes', `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`);
-      return page(ctx, 429, 'Too many open requests', `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`);
+      refused(
+        row,
+        who.name,
+        'too_many_codes',
+        `${who.name} holds too many unused access codes; refused another for ${row.user}/${row.name}`,
+      );
+      return page(
+        ctx,
+        429,
+        'Too many open requests',
+        `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`,
+      );
     }
     ctx.set('Cache-Control', 'no-store');
     // In the host layout the code travels to the server's own origin, which sets its own cookie there.
@@ -69,19 +122,46 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
   });
 
   const internal = new Router();
-  internal.post('/internal/redeem-grant', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
-    const body = ctx.request.body as Partial<RedeemGrantRequest>;
-    const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
-    // Bound to the server and the browser in the query itself: another server's proxy or another browser cannot even use up a code.
-    const grant = typeof body.code === 'string' && typeof body.binding === 'string' ? deps.authStore.useGrant(body.code, row.id, body.binding) : undefined;
-    if (!grant) throw new HubappsError('invalid_grant', 'unknown, used, expired, foreign or unbound access code');
-    // Checked again at redemption: a share revoked in the code's 60 s lets nobody in.
-    const via = await accessVia(deps, { name: grant.user, admin: grant.admin === 1 }, row);
-    if (via === null) throw new HubappsError('not_allowed', `${grant.user} may no longer use ${row.user}/${row.name}`);
-    if (via === 'share') deps.manager.audit(row, `${grant.user} opened ${row.user}/${row.name} as a visitor (shared)`, grant.user);
-    const answer: RedeemGrantResponse = { user: grant.user, admin: grant.admin === 1, shared: via === 'share', ttl: 0, next: grant.next ?? '', session: grant.session ?? '' };
-    ctx.body = answer;
-  });
+  internal.post(
+    '/internal/redeem-grant',
+    bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }),
+    async (ctx) => {
+      const body = ctx.request.body as Partial<RedeemGrantRequest>;
+      const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
+      // Bound to the server and the browser in the query itself: another server's proxy or another browser cannot even use up a code.
+      const grant =
+        typeof body.code === 'string' && typeof body.binding === 'string'
+          ? deps.authStore.useGrant(body.code, row.id, body.binding)
+          : undefined;
+      if (!grant)
+        throw new HubappsError(
+          'invalid_grant',
+          'unknown, used, expired, foreign or unbound access code',
+        );
+      // Checked again at redemption: a share revoked in the code's 60 s lets nobody in.
+      const via = await accessVia(deps, { name: grant.user, admin: grant.admin === 1 }, row);
+      if (via === null)
+        throw new HubappsError(
+          'not_allowed',
+          `${grant.user} may no longer use ${row.user}/${row.name}`,
+        );
+      if (via === 'share')
+        deps.manager.audit(
+          row,
+          `${grant.user} opened ${row.user}/${row.name} as a visitor (shared)`,
+          grant.user,
+        );
+      const answer: RedeemGrantResponse = {
+        user: grant.user,
+        admin: grant.admin === 1,
+        shared: via === 'share',
+        ttl: 0,
+        next: grant.next ?? '',
+        session: grant.session ?? '',
+      };
+      ctx.body = answer;
+    },
+  );
   return { pages, internal };
 }
 

@@ -9,7 +9,10 @@ import type { ApiDeps } from './deps.js';
 
 export type Guard = (ctx: Context, next: Next) => Promise<unknown>;
 
-function guard(deps: Pick<ApiDeps, 'auth'>, rule: (ctx: Context) => { owner?: string; admin?: boolean }): Guard {
+function guard(
+  deps: Pick<ApiDeps, 'auth'>,
+  rule: (ctx: Context) => { owner?: string; admin?: boolean },
+): Guard {
   return async (ctx, next) => {
     ctx.state.who = await deps.auth.require(ctx, rule(ctx));
     return next();
@@ -20,10 +23,14 @@ function guard(deps: Pick<ApiDeps, 'auth'>, rule: (ctx: Context) => { owner?: st
 export const signedIn = (deps: Pick<ApiDeps, 'auth'>): Guard => guard(deps, () => ({}));
 
 /** Admins only. */
-export const adminOnly = (deps: Pick<ApiDeps, 'auth'>): Guard => guard(deps, () => ({ admin: true }));
+export const adminOnly = (deps: Pick<ApiDeps, 'auth'>): Guard =>
+  guard(deps, () => ({ admin: true }));
 
 /** The user the route's `:user` names, or an admin. */
-export const ownerOrAdmin = (deps: Pick<ApiDeps, 'auth'>): Guard => guard(deps, (ctx) => ({ owner: (ctx as Context & { params: Record<string, string> }).params.user }));
+export const ownerOrAdmin = (deps: Pick<ApiDeps, 'auth'>): Guard =>
+  guard(deps, (ctx) => ({
+    owner: (ctx as Context & { params: Record<string, string> }).params.user,
+  }));
 
 /** The identity a guard of this route established; a route without a guard is a bug, and fails loudly. */
 export function whoOf(ctx: Context): Identity {

@@ -21,7 +21,12 @@ export function infoRoutes(deps: ApiDeps): Router {
     const { chp, appsChp, launcher } = await deps.queries.health();
     const ok = chp === 'ok' && (appsChp ?? 'ok') === 'ok';
     ctx.status = ok ? 200 : 503;
-    ctx.body = { status: ok ? 'ok' : 'degraded', chp, ...(appsChp ? { apps_chp: appsChp } : {}), launcher };
+    ctx.body = {
+      status: ok ? 'ok' : 'degraded',
+      chp,
+      ...(appsChp ? { apps_chp: appsChp } : {}),
+      launcher,
+    };
   });
 
   /** Who am I: the launcher page reads its user, admin flag and the XSRF token for its state changes here. */
@@ -41,20 +46,26 @@ export function infoRoutes(deps: ApiDeps): Router {
 
   router.get('/apps', signedIn(deps), async (ctx) => {
     ctx.body = {
-      apps: deps.catalog().list().map((a) => ({
-        name: a.name,
-        title: a.title,
-        description: a.description,
-        icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
-        runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
-        options: runsOnSlurm(deps.config.slurm.apps, a) ? startOptions(deps.config.slurm.apps, a) : limitOptions(deps.config.server_limits, a),
-      })),
+      apps: deps
+        .catalog()
+        .list()
+        .map((a) => ({
+          name: a.name,
+          title: a.title,
+          description: a.description,
+          icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
+          runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
+          options: runsOnSlurm(deps.config.slurm.apps, a)
+            ? startOptions(deps.config.slurm.apps, a)
+            : limitOptions(deps.config.server_limits, a),
+        })),
     };
   });
 
   router.get('/apps/:name/icon', signedIn(deps), async (ctx) => {
     const app = deps.catalog().get(ctx.params.name!);
-    if (!app?.icon) throw new HubappsError('no_icon', `app '${printable(ctx.params.name!)}' has no icon`);
+    if (!app?.icon)
+      throw new HubappsError('no_icon', `app '${printable(ctx.params.name!)}' has no icon`);
     ctx.type = app.icon.endsWith('.svg') ? 'image/svg+xml' : 'image/png';
     ctx.set('Cache-Control', 'private, max-age=300');
     ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");

@@ -3,7 +3,12 @@ import type { Middleware } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
 import { CallVerifier } from '../protocol/challenge.js';
-import type { AnnounceRequest, ProxyAuthRequest, ProxyAuthResponse, SessionCheckRequest } from '../protocol/wire.js';
+import type {
+  AnnounceRequest,
+  ProxyAuthRequest,
+  ProxyAuthResponse,
+  SessionCheckRequest,
+} from '../protocol/wire.js';
 import type { ServerRow } from '../model/server.js';
 import type { ApiDeps } from './deps.js';
 import { accessVia, mayUseServer, proxyRow } from './access.js';
@@ -24,7 +29,10 @@ const FORWARDED = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', '
 export function internalOnlyDirect(internalPrefix: string): Middleware {
   return async (ctx, next) => {
     if (ctx.path.startsWith(internalPrefix) && FORWARDED.some((h) => ctx.get(h) !== '')) {
-      throw new HubappsError('not_found', `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`);
+      throw new HubappsError(
+        'not_found',
+        `no such endpoint: ${ctx.method} ${ctx.path.slice(0, 200)}`,
+      );
     }
     return next();
   };
@@ -38,26 +46,45 @@ export function internalOnlyDirect(internalPrefix: string): Middleware {
 export function internalRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const verifiers = new Map<number, { secret: string; verifier: CallVerifier }>();
-  router.post('/internal/proxy-auth', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
-    const body = ctx.request.body as Partial<ProxyAuthRequest>;
-    const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
-    // Counted per server: a flood of made-up tokens at one server's proxy exhausts only that proxy's look-ups.
-    const who = await deps.auth.fromToken(typeof body.token === 'string' ? body.token : undefined, `proxy of server ${row.id}`);
-    if (!who) throw new HubappsError('unauthenticated', 'invalid token');
-    if (!mayUseServer(deps, who, row.user)) throw new HubappsError('not_owner', `${who.name} may not use ${row.user}'s server`);
-    const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };
-    ctx.body = answer;
-  });
+  router.post(
+    '/internal/proxy-auth',
+    bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }),
+    async (ctx) => {
+      const body = ctx.request.body as Partial<ProxyAuthRequest>;
+      const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
+      // Counted per server: a flood of made-up tokens at one server's proxy exhausts only that proxy's look-ups.
+      const who = await deps.auth.fromToken(
+        typeof body.token === 'string' ? body.token : undefined,
+        `proxy of server ${row.id}`,
+      );
+      if (!who) throw new HubappsError('unauthenticated', 'invalid token');
+      if (!mayUseServer(deps, who, row.user))
+        throw new HubappsError('not_owner', `${who.name} may not use ${row.user}'s server`);
+      const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };
+      ctx.body = answer;
+    },
+  );
   // A proxy in a Slurm job says where it listens; the lifecycle checks it before CHP routes there.
-  router.post('/internal/announce', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
-    const body = ctx.request.body as Partial<AnnounceRequest>;
-    const row = signedProxyRow(deps, verifiers, body.serverId, ctx);
-    if (typeof body.host !== 'string' || typeof body.port !== 'number' || typeof body.runId !== 'string') {
-      throw new HubappsError('bad_announce', 'announce needs host (string), port (number) and runId (string)');
-    }
-    await deps.manager.announce(row, { host: body.host, port: body.port, runId: body.runId });
-    ctx.body = { ok: true };
-  });
+  router.post(
+    '/internal/announce',
+    bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }),
+    async (ctx) => {
+      const body = ctx.request.body as Partial<AnnounceRequest>;
+      const row = signedProxyRow(deps, verifiers, body.serverId, ctx);
+      if (
+        typeof body.host !== 'string' ||
+        typeof body.port !== 'number' ||
+        typeof body.runId !== 'string'
+      ) {
+        throw new HubappsError(
+          'bad_announce',
+          'announce needs host (string), port (number) and runId (string)',
+        );
+      }
+      await deps.manager.announce(row, { host: body.host, port: body.port, runId: body.runId });
+      ctx.body = { ok: true };
+    },
+  );
 
   /**
    * "Is the launcher session behind my cookie still allowed on my server?", asked by a
@@ -65,24 +92,37 @@ export function internalRoutes(deps: ApiDeps): Router {
    * expiry), the user left the allowed group, lost the admin right that let them in, or
    * the server is no longer running, or the share that let them in was revoked.
    */
-  router.post('/internal/session-check', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async (ctx) => {
-    const body = ctx.request.body as Partial<SessionCheckRequest>;
-    const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
-    const session = typeof body.session === 'string' && body.session !== '' ? deps.authStore.sessionByHash(body.session) : undefined;
-    if (!session) throw new HubappsError('session_ended', 'this browser session has ended');
-    if (row.state !== 'running') throw new HubappsError('server_not_running', `${row.user}/${row.name} is ${row.state}`);
-    try {
-      await deps.users.check(session.user);
-    } catch (err) {
-      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', err.message);
-      throw err;
-    }
-    const admin = session.admin === 1 && (await deps.admins.isAdmin(session.user, session.hub_admin === 1));
-    if ((await accessVia(deps, { name: session.user, admin }, row)) === null) {
-      throw new HubappsError('not_owner', `${session.user} may no longer use ${row.user}'s server`);
-    }
-    ctx.body = { user: session.user, admin };
-  });
+  router.post(
+    '/internal/session-check',
+    bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }),
+    async (ctx) => {
+      const body = ctx.request.body as Partial<SessionCheckRequest>;
+      const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
+      const session =
+        typeof body.session === 'string' && body.session !== ''
+          ? deps.authStore.sessionByHash(body.session)
+          : undefined;
+      if (!session) throw new HubappsError('session_ended', 'this browser session has ended');
+      if (row.state !== 'running')
+        throw new HubappsError('server_not_running', `${row.user}/${row.name} is ${row.state}`);
+      try {
+        await deps.users.check(session.user);
+      } catch (err) {
+        if (err instanceof HubappsError && err.status < 500)
+          throw new HubappsError('user_not_allowed', err.message);
+        throw err;
+      }
+      const admin =
+        session.admin === 1 && (await deps.admins.isAdmin(session.user, session.hub_admin === 1));
+      if ((await accessVia(deps, { name: session.user, admin }, row)) === null) {
+        throw new HubappsError(
+          'not_owner',
+          `${session.user} may no longer use ${row.user}'s server`,
+        );
+      }
+      ctx.body = { user: session.user, admin };
+    },
+  );
   return router;
 }
 
@@ -91,7 +131,12 @@ export function internalRoutes(deps: ApiDeps): Router {
  * challenge signed with the server's secret (protocol/challenge.ts), never the secret itself; each
  * server's verifier remembers nonces, so a captured call cannot be replayed.
  */
-function signedProxyRow(deps: ApiDeps, verifiers: Map<number, { secret: string; verifier: CallVerifier }>, serverId: unknown, ctx: { method: string; path: string; get(h: string): string }): ServerRow {
+function signedProxyRow(
+  deps: ApiDeps,
+  verifiers: Map<number, { secret: string; verifier: CallVerifier }>,
+  serverId: unknown,
+  ctx: { method: string; path: string; get(h: string): string },
+): ServerRow {
   const row = typeof serverId === 'number' ? deps.queries.byId(serverId) : undefined;
   if (row?.secret) {
     let v = verifiers.get(row.id);
@@ -101,5 +146,8 @@ function signedProxyRow(deps: ApiDeps, verifiers: Map<number, { secret: string; 
     }
     if (v.verifier.verify(ctx.method, ctx.path, ctx.get('authorization'))) return row;
   }
-  throw new HubappsError('proxy_unknown', 'unknown server, or the call is not signed with its secret');
+  throw new HubappsError(
+    'proxy_unknown',
+    'unknown server, or the call is not signed with its secret',
+  );
 }

@@ -38,15 +38,27 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   // a login it started itself and hand this browser the callback (login CSRF by cookie tossing).
   const statePrefix = secure ? '__Host-' : '';
   const statePath = secure ? '/' : callbackPath;
-  const stateCookie = (state: string) => `${statePrefix}hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
+  const stateCookie = (state: string) =>
+    `${statePrefix}hubapps-oauth-${hashSecret(state).slice(0, 16)}`;
   const { limits } = deps.config;
-  const logins = new ClientRateLimit(limits.logins_per_minute, limits.logins_per_minute_total, 'logins', 'limits.logins_per_minute', 'limits.logins_per_minute_total');
+  const logins = new ClientRateLimit(
+    limits.logins_per_minute,
+    limits.logins_per_minute_total,
+    'logins',
+    'limits.logins_per_minute',
+    'limits.logins_per_minute_total',
+  );
   const trusted = new Set(deps.config.trusted_proxies);
 
   router.get('/login', async (ctx) => {
     const next = safeNext(ctx.query.next, prefix);
     if (!oauth) {
-      return page(ctx, 401, 'Log in', '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>');
+      return page(
+        ctx,
+        401,
+        'Log in',
+        '<p>This hubapps has no JupyterHub login configured. Ask your admin for a login link.</p>',
+      );
     }
     // Each login asks the hub and writes a state row, for a client nobody knows yet.
     logins.take(clientAddress(ctx.req, trusted));
@@ -55,7 +67,11 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     const state = newSecret();
     const { url, verifier } = await oauth.authorizeUrl(state);
     deps.authStore.saveOAuthState(state, verifier, next);
-    setCookie(ctx, stateCookie(state), '1', { path: statePath, secure, maxAgeS: OAUTH_STATE_MAX_AGE_S });
+    setCookie(ctx, stateCookie(state), '1', {
+      path: statePath,
+      secure,
+      maxAgeS: OAUTH_STATE_MAX_AGE_S,
+    });
     ctx.redirect(url);
   });
 
@@ -75,11 +91,18 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     }
     let hubUser: HubUser;
     try {
-      hubUser = await deps.hub!.userForAccessToken(await oauth.exchange(ctx.querystring, state, flight.verifier));
+      hubUser = await deps.hub!.userForAccessToken(
+        await oauth.exchange(ctx.querystring, state, flight.verifier),
+      );
     } catch (err) {
       deps.log.warn({ err: (err as Error).message }, 'JupyterHub login failed');
       if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
-      return page(ctx, 502, 'Login failed', `<p>JupyterHub did not complete this login. <a href="${escapeHtml(prefix)}login">Try again</a>; if it keeps failing, tell your admin (the hubapps log says why).</p>`);
+      return page(
+        ctx,
+        502,
+        'Login failed',
+        `<p>JupyterHub did not complete this login. <a href="${escapeHtml(prefix)}login">Try again</a>; if it keeps failing, tell your admin (the hubapps log says why).</p>`,
+      );
     }
     let account: string;
     try {
@@ -87,7 +110,12 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     } catch (err) {
       if (!(err instanceof HubappsError)) throw err;
       deps.log.info({ user: hubUser.name, code: err.code }, 'login refused');
-      return page(ctx, 403, 'Not allowed', `<p>You are logged in to JupyterHub as <b>${escapeHtml(hubUser.name)}</b>, but that name is not one of this host's accounts for hubapps.</p><p>Ask your admin if you think this is wrong.</p>`);
+      return page(
+        ctx,
+        403,
+        'Not allowed',
+        `<p>You are logged in to JupyterHub as <b>${escapeHtml(hubUser.name)}</b>, but that name is not one of this host's accounts for hubapps.</p><p>Ask your admin if you think this is wrong.</p>`,
+      );
     }
     await startSession(ctx, deps, account, hubUser.admin, flight.next, secure);
   });
@@ -104,18 +132,39 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     );
   });
 
-  router.post('/login-link', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }), async (ctx) => {
-    if (requestSource(ctx.req, prefix, origins) === 'foreign') {
-      return page(ctx, 403, 'Refused', `<p>Login links work only from their own page. Open the link itself.</p>`);
-    }
-    const body = ctx.request.body as Record<string, unknown> | undefined;
-    const code = typeof body?.code === 'string' ? body.code : '';
-    const row = code ? deps.authStore.useCode(code, 'login') : undefined;
-    if (!row) return page(ctx, 400, 'Link expired', '<p>This login link has expired or was already used. Ask for a new one.</p>');
-    await startSession(ctx, deps, row.user, false, safeNext(row.next, prefix), secure);
-  });
+  router.post(
+    '/login-link',
+    bodyParser({ enableTypes: ['form'], formLimit: '4kb' }),
+    async (ctx) => {
+      if (requestSource(ctx.req, prefix, origins) === 'foreign') {
+        return page(
+          ctx,
+          403,
+          'Refused',
+          `<p>Login links work only from their own page. Open the link itself.</p>`,
+        );
+      }
+      const body = ctx.request.body as Record<string, unknown> | undefined;
+      const code = typeof body?.code === 'string' ? body.code : '';
+      const row = code ? deps.authStore.useCode(code, 'login') : undefined;
+      if (!row)
+        return page(
+          ctx,
+          400,
+          'Link expired',
+          '<p>This login link has expired or was already used. Ask for a new one.</p>',
+        );
+      await startSession(ctx, deps, row.user, false, safeNext(row.next, prefix), secure);
+    },
+  );
 
-  const loggedOut = (ctx: Context) => page(ctx, 200, 'Logged out', `<p>You are logged out of hubapps. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`);
+  const loggedOut = (ctx: Context) =>
+    page(
+      ctx,
+      200,
+      'Logged out',
+      `<p>You are logged out of hubapps. <a href="${escapeHtml(prefix)}login">Log in again</a>.</p>`,
+    );
   const sessionOf = (ctx: Context) => {
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     return cookie ? { cookie, session: deps.authStore.session(cookie) } : undefined;
@@ -123,7 +172,8 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
 
   // A link (an image, a frame, another page's navigation) must not end a session: the page only offers the button.
   router.get('/logout', async (ctx) => {
-    if (requestSource(ctx.req, prefix, origins) === 'foreign') return page(ctx, 403, 'Refused', '<p>Open the Log out page from the launcher.</p>');
+    if (requestSource(ctx.req, prefix, origins) === 'foreign')
+      return page(ctx, 403, 'Refused', '<p>Open the Log out page from the launcher.</p>');
     const session = sessionOf(ctx)?.session;
     if (!session) return loggedOut(ctx);
     page(
@@ -141,7 +191,12 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
       const body = ctx.request.body as Record<string, unknown> | undefined;
       const given = ctx.get('x-xsrf-token') || (typeof body?._xsrf === 'string' ? body._xsrf : '');
       if (!given || !sameSecret(given, found.session.xsrf)) {
-        return page(ctx, 403, 'Refused', `<p>This logout did not come from hubapps' own page. <a href="${escapeHtml(prefix)}logout">Log out here</a>.</p>`);
+        return page(
+          ctx,
+          403,
+          'Refused',
+          `<p>This logout did not come from hubapps' own page. <a href="${escapeHtml(prefix)}logout">Log out here</a>.</p>`,
+        );
       }
       deps.authStore.deleteSession(found.cookie);
     }
@@ -161,19 +216,40 @@ function hubDown(ctx: Context, prefix: string): void {
 }
 
 /** Checks the user may use hubapps at all (allowed group), then opens a session and goes on to `next`. */
-async function startSession(ctx: Context, deps: ApiDeps, user: string, hubAdmin: boolean, next: string, secure: boolean): Promise<void> {
+async function startSession(
+  ctx: Context,
+  deps: ApiDeps,
+  user: string,
+  hubAdmin: boolean,
+  next: string,
+  secure: boolean,
+): Promise<void> {
   try {
     await deps.users.check(user);
   } catch (err) {
     if (err instanceof HubappsError && err.status < 500) {
       deps.log.info({ user, code: err.code }, 'login refused');
-      return page(ctx, 403, 'Not allowed', `<p>You are logged in as <b>${escapeHtml(user)}</b>, but you may not use hubapps here:</p><p>${escapeHtml(err.message)}</p><p>Ask your admin if you think this is wrong.</p>`);
+      return page(
+        ctx,
+        403,
+        'Not allowed',
+        `<p>You are logged in as <b>${escapeHtml(user)}</b>, but you may not use hubapps here:</p><p>${escapeHtml(err.message)}</p><p>Ask your admin if you think this is wrong.</p>`,
+      );
     }
     throw err;
   }
   const admin = await deps.admins.isAdmin(user, hubAdmin);
-  const { cookie } = deps.authStore.createSession(user, admin, deps.config.session_max_age, hubAdmin);
-  setCookie(ctx, SESSION_COOKIE, cookie, { path: deps.urls.servicePrefix(), secure, maxAgeS: deps.config.session_max_age });
+  const { cookie } = deps.authStore.createSession(
+    user,
+    admin,
+    deps.config.session_max_age,
+    hubAdmin,
+  );
+  setCookie(ctx, SESSION_COOKIE, cookie, {
+    path: deps.urls.servicePrefix(),
+    secure,
+    maxAgeS: deps.config.session_max_age,
+  });
   deps.manager.audit(null, `${user} logged in${admin ? ' (admin)' : ''}`, user);
   ctx.redirect(next);
 }

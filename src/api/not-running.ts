@@ -14,9 +14,18 @@ import { startOnVisitUrl } from './visit.js';
 export function notRunningPage(deps: ApiDeps, ctx: Context): void {
   const rest = ctx.path.slice(deps.urls.catchallRoute().length).split('/').filter(Boolean);
   const [user, name] = rest;
-  if (deps.urls.hostLayout && user && name && USER_NAME.test(user) && SERVER_NAME.test(name) && !name.includes('..')) {
+  if (
+    deps.urls.hostLayout &&
+    user &&
+    name &&
+    USER_NAME.test(user) &&
+    SERVER_NAME.test(name) &&
+    !name.includes('..')
+  ) {
     const prefix = deps.urls.pathLayoutPrefix(user, name);
-    const tail = ctx.originalUrl.startsWith(prefix) ? ctx.originalUrl.slice(prefix.length) : ctx.search;
+    const tail = ctx.originalUrl.startsWith(prefix)
+      ? ctx.originalUrl.slice(prefix.length)
+      : ctx.search;
     ctx.set('Cache-Control', 'no-store');
     return ctx.redirect(`${deps.urls.publicServerUrl(user, name)}${tail}`);
   }
@@ -32,12 +41,17 @@ export function notRunningPage(deps: ApiDeps, ctx: Context): void {
 export function appsHostPage(deps: ApiDeps, ctx: Context): void {
   const label = deps.urls.appsLabel(ctx.get('host'));
   const found = label ? serverOfLabel(deps, label) : undefined;
-  const next = found ? `${deps.urls.serverOrigin(found.user, found.name)}${ctx.originalUrl}` : undefined;
+  const next = found
+    ? `${deps.urls.serverOrigin(found.user, found.name)}${ctx.originalUrl}`
+    : undefined;
   answer(deps, ctx, found?.user, found?.name, found?.row, next);
 }
 
 /** Plain labels name their pair; hashed ones are looked up among the known servers. */
-function serverOfLabel(deps: ApiDeps, label: string): { user: string; name: string; row?: ServerRow } | undefined {
+function serverOfLabel(
+  deps: ApiDeps,
+  label: string,
+): { user: string; name: string; row?: ServerRow } | undefined {
   const parts = label.split('--');
   if (parts.length === 2 && hostLabel(parts[1]!, parts[0]!) === label) {
     const [name, user] = parts as [string, string];
@@ -47,8 +61,16 @@ function serverOfLabel(deps: ApiDeps, label: string): { user: string; name: stri
   return row ? { user: row.user, name: row.name, row } : undefined;
 }
 
-function answer(deps: ApiDeps, ctx: Context, user: string | undefined, name: string | undefined, row: ServerRow | undefined, next: string | undefined): void {
-  const visit = next === undefined ? undefined : startOnVisitUrl(deps, ctx, user, name, row?.state, next);
+function answer(
+  deps: ApiDeps,
+  ctx: Context,
+  user: string | undefined,
+  name: string | undefined,
+  row: ServerRow | undefined,
+  next: string | undefined,
+): void {
+  const visit =
+    next === undefined ? undefined : startOnVisitUrl(deps, ctx, user, name, row?.state, next);
   if (visit) {
     ctx.set('Cache-Control', 'no-store');
     return ctx.redirect(visit);

@@ -10,7 +10,12 @@ export function presentServer(row: ServerRow, urls: Urls) {
     app: row.app,
     state: row.state,
     ready: row.state === 'running',
-    pending: row.state === 'pending' || row.state === 'starting' ? 'spawn' : row.state === 'stopping' ? 'stop' : null,
+    pending:
+      row.state === 'pending' || row.state === 'starting'
+        ? 'spawn'
+        : row.state === 'stopping'
+          ? 'stop'
+          : null,
     reason: row.reason,
     url: urls.serverLink(row.user, row.name),
     public_url: urls.publicServerUrl(row.user, row.name),

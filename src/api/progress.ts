@@ -13,18 +13,28 @@ const TERMINAL = new Set(['running', 'stopped', 'failed']);
  * (running, stopped or failed). Events come from SQLite, so a client that reconnects, or
  * one served after a service restart, sees the same history.
  */
-export function streamProgress(ctx: Context, deps: ApiDeps, row: ServerRow, release: () => void): void {
+export function streamProgress(
+  ctx: Context,
+  deps: ApiDeps,
+  row: ServerRow,
+  release: () => void,
+): void {
   const stream = new PassThrough();
   stream.once('close', release);
   ctx.req.once('close', release);
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
-  ctx.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+  ctx.set({
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache',
+    'X-Accel-Buffering': 'no',
+  });
   ctx.status = 200;
   ctx.body = stream;
 
   const lastSeen = Number(ctx.get('last-event-id')) || 0;
-  const send = (ev: EventRow) => stream.write(`id: ${ev.id}\nevent: ${ev.kind}\ndata: ${JSON.stringify(presentEvent(ev))}\n\n`);
+  const send = (ev: EventRow) =>
+    stream.write(`id: ${ev.id}\nevent: ${ev.kind}\ndata: ${JSON.stringify(presentEvent(ev))}\n\n`);
   const finish = () => {
     const final = deps.queries.byId(row.id)!;
     stream.write(`event: done\ndata: ${JSON.stringify(presentServer(final, deps.urls))}\n\n`);

@@ -29,7 +29,10 @@ export function serverRoutes(deps: ApiDeps): Router {
 
   router.get('/users/:user', owner, async (ctx) => {
     const servers = deps.queries.list({ user: ctx.params.user });
-    ctx.body = { name: ctx.params.user, servers: Object.fromEntries(servers.map((s) => [s.name, presentServer(s, deps.urls)])) };
+    ctx.body = {
+      name: ctx.params.user,
+      servers: Object.fromEntries(servers.map((s) => [s.name, presentServer(s, deps.urls)])),
+    };
   });
 
   router.get('/users/:user/servers/:name', owner, async (ctx) => {
@@ -45,7 +48,12 @@ export function serverRoutes(deps: ApiDeps): Router {
     },
     json,
     async (ctx) => {
-      const row = await deps.manager.start(whoOf(ctx), ctx.params.user!, ctx.params.name!, parseStartBody(ctx.request.body));
+      const row = await deps.manager.start(
+        whoOf(ctx),
+        ctx.params.user!,
+        ctx.params.name!,
+        parseStartBody(ctx.request.body),
+      );
       ctx.status = 202;
       ctx.body = presentServer(row, deps.urls);
     },
@@ -66,7 +74,12 @@ export function serverRoutes(deps: ApiDeps): Router {
     const row = deps.queries.get(ctx.params.user!, ctx.params.name!);
     const tail = parseTail(ctx.query.tail);
     const lines = tailLog(row.log_file, tail);
-    ctx.body = { name: row.name, user: row.user, lines, current_attempt: currentAttemptStart(lines) };
+    ctx.body = {
+      name: row.name,
+      user: row.user,
+      lines,
+      current_attempt: currentAttemptStart(lines),
+    };
   });
 
   return router;
@@ -75,6 +88,7 @@ export function serverRoutes(deps: ApiDeps): Router {
 function parseTail(q: unknown): number {
   if (q === undefined) return 200;
   const n = Number(q);
-  if (!Number.isInteger(n) || n < 1) throw new HubappsError('invalid_query', 'tail must be a positive whole number');
+  if (!Number.isInteger(n) || n < 1)
+    throw new HubappsError('invalid_query', 'tail must be a positive whole number');
   return Math.min(n, MAX_TAIL);
 }

@@ -26,7 +26,8 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' });
   const owner = ownerOnly(deps);
   const server = (ctx: RouterContext) => namedServer(deps, ctx);
-  const linkUrl = (code: string) => `${deps.urls.launcherUrl()}share-link?code=${encodeURIComponent(code)}`;
+  const linkUrl = (code: string) =>
+    `${deps.urls.launcherUrl()}share-link?code=${encodeURIComponent(code)}`;
 
   api.post('/users/:user/servers/:name/share-links', owner, json, async (ctx) => {
     const row = server(ctx);
@@ -48,7 +49,11 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
   api.delete('/users/:user/servers/:name/share-links/:id', owner, async (ctx) => {
     const row = server(ctx);
     const link = deps.shares.link(Number(ctx.params.id));
-    if (!link || link.server_id !== row.id) throw new HubappsError('no_such_link', `${row.user}/${row.name} has no share link ${printable(ctx.params.id!)}`);
+    if (!link || link.server_id !== row.id)
+      throw new HubappsError(
+        'no_such_link',
+        `${row.user}/${row.name} has no share link ${printable(ctx.params.id!)}`,
+      );
     deps.shares.removeLink(row, link, whoOf(ctx).name);
     ctx.status = 204;
   });
@@ -68,45 +73,78 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
     );
   });
 
-  pages.post('/share-link', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }), async (ctx) => {
-    if (requestSource(ctx.req, prefix, origins) === 'foreign') {
-      return page(ctx, 403, 'Refused', '<p>Share links work only from their own page. Open the link itself.</p>');
-    }
-    const body = ctx.request.body as Record<string, unknown> | undefined;
-    const code = typeof body?.code === 'string' ? body.code : '';
-    const who = await deps.auth.identify(ctx);
-    if (!who?.session) return ctx.redirect(`${prefix}login?next=${encodeURIComponent(`${prefix}share-link?code=${encodeURIComponent(code)}`)}`);
-    const gone = () => page(ctx, 400, 'Link expired', '<p>This share link has expired, was used up or was revoked. Ask its owner for a new one.</p>');
-    const link = code ? deps.shares.linkByCode(code) : undefined;
-    const row = link ? deps.queries.byId(link.server_id) : undefined;
-    if (!link || !row) return gone();
-    const refusal = sharingRefusal(deps, row);
-    if (refusal) return page(ctx, refusal.status, 'Not shareable', `<p>${escapeHtml(refusal.message)}</p>`);
-    if (who.name !== row.user) {
-      let account: Account;
-      try {
-        account = await deps.users.check(who.name);
-      } catch (err) {
-        if (err instanceof HubappsError && err.status < 500) return page(ctx, 403, 'Not allowed', `<p>${escapeHtml(err.message)}</p>`);
-        throw err;
+  pages.post(
+    '/share-link',
+    bodyParser({ enableTypes: ['form'], formLimit: '4kb' }),
+    async (ctx) => {
+      if (requestSource(ctx.req, prefix, origins) === 'foreign') {
+        return page(
+          ctx,
+          403,
+          'Refused',
+          '<p>Share links work only from their own page. Open the link itself.</p>',
+        );
       }
-      const app = deps.catalog().get(row.app);
-      if (!app || !deps.users.appAllowed(account, app)) {
-        return page(ctx, 403, 'Not allowed', `<p>The app of this server, ${escapeHtml(row.app)}, is limited to other groups (its allowed_groups), so it cannot be shared with you.</p>`);
+      const body = ctx.request.body as Record<string, unknown> | undefined;
+      const code = typeof body?.code === 'string' ? body.code : '';
+      const who = await deps.auth.identify(ctx);
+      if (!who?.session)
+        return ctx.redirect(
+          `${prefix}login?next=${encodeURIComponent(`${prefix}share-link?code=${encodeURIComponent(code)}`)}`,
+        );
+      const gone = () =>
+        page(
+          ctx,
+          400,
+          'Link expired',
+          '<p>This share link has expired, was used up or was revoked. Ask its owner for a new one.</p>',
+        );
+      const link = code ? deps.shares.linkByCode(code) : undefined;
+      const row = link ? deps.queries.byId(link.server_id) : undefined;
+      if (!link || !row) return gone();
+      const refusal = sharingRefusal(deps, row);
+      if (refusal)
+        return page(ctx, refusal.status, 'Not shareable', `<p>${escapeHtml(refusal.message)}</p>`);
+      if (who.name !== row.user) {
+        let account: Account;
+        try {
+          account = await deps.users.check(who.name);
+        } catch (err) {
+          if (err instanceof HubappsError && err.status < 500)
+            return page(ctx, 403, 'Not allowed', `<p>${escapeHtml(err.message)}</p>`);
+          throw err;
+        }
+        const app = deps.catalog().get(row.app);
+        if (!app || !deps.users.appAllowed(account, app)) {
+          return page(
+            ctx,
+            403,
+            'Not allowed',
+            `<p>The app of this server, ${escapeHtml(row.app)}, is limited to other groups (its allowed_groups), so it cannot be shared with you.</p>`,
+          );
+        }
+        if (!deps.shares.redeemLink(code, row, who.name)) return gone();
       }
-      if (!deps.shares.redeemLink(code, row, who.name)) return gone();
-    }
-    ctx.redirect(deps.urls.serverLink(row.user, row.name));
-  });
+      ctx.redirect(deps.urls.serverLink(row.user, row.name));
+    },
+  );
   return { api, pages };
 }
 
 function whole(v: unknown, key: string, min: number, max: number, fallback: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new HubappsError('invalid_body', `"${key}" must be a whole number from ${min} to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new HubappsError('invalid_body', `"${key}" must be a whole number from ${min} to ${max}`);
   return v;
 }
 
 function presentLink(l: ShareLinkRow) {
-  return { id: l.id, uses: l.uses, uses_left: l.uses_left, created_by: l.created_by, created_at: l.created_at, expires_at: l.expires_at };
+  return {
+    id: l.id,
+    uses: l.uses,
+    uses_left: l.uses_left,
+    created_by: l.created_by,
+    created_at: l.created_at,
+    expires_at: l.expires_at,
+  };
 }

@@ -33,7 +33,8 @@ export function tokenRoutes(deps: ApiDeps): Router {
   };
   const onBehalf = (ctx: RouterContext, what: string) => {
     const who = whoOf(ctx);
-    if (who.name !== ctx.params.user) deps.manager.audit(null, `${what} (for ${ctx.params.user}, by ${who.name})`, who.name);
+    if (who.name !== ctx.params.user)
+      deps.manager.audit(null, `${what} (for ${ctx.params.user}, by ${who.name})`, who.name);
   };
 
   router.post('/users/:user/tokens', gate(false), json, async (ctx) => {
@@ -42,7 +43,12 @@ export function tokenRoutes(deps: ApiDeps): Router {
     await deps.users.check(ctx.params.user!);
     const note = optionalString(body.note, 'note', 200) ?? '';
     const expiresIn = optionalSeconds(body.expires_in, 'expires_in', MAX_TOKEN_AGE_S);
-    const { token, row } = deps.authStore.createToken(ctx.params.user!, note, expiresIn, deps.config.limits.tokens_per_user);
+    const { token, row } = deps.authStore.createToken(
+      ctx.params.user!,
+      note,
+      expiresIn,
+      deps.config.limits.tokens_per_user,
+    );
     deps.manager.audit(null, `API token ${row.prefix}… created for ${row.user}`, whoOf(ctx).name);
     ctx.status = 201;
     ctx.body = { ...presentToken(row), token };
@@ -55,7 +61,8 @@ export function tokenRoutes(deps: ApiDeps): Router {
 
   router.delete('/users/:user/tokens/:id', gate(false), (ctx) => {
     const id = Number(ctx.params.id);
-    if (!Number.isInteger(id) || !deps.authStore.deleteToken(ctx.params.user!, id)) throw new HubappsError('no_such_token', `${ctx.params.user} has no token ${ctx.params.id}`);
+    if (!Number.isInteger(id) || !deps.authStore.deleteToken(ctx.params.user!, id))
+      throw new HubappsError('no_such_token', `${ctx.params.user} has no token ${ctx.params.id}`);
     onBehalf(ctx, `API token ${id} deleted`);
     ctx.status = 204;
   });
@@ -66,10 +73,19 @@ export function tokenRoutes(deps: ApiDeps): Router {
     const next = safeNext(body.next, deps.urls.servicePrefix());
     const user = ctx.params.user!;
     await deps.users.check(user);
-    const code = deps.authStore.createCode({ kind: 'login', user, admin: await deps.admins.isAdmin(user), next, ttlS: ttl });
+    const code = deps.authStore.createCode({
+      kind: 'login',
+      user,
+      admin: await deps.admins.isAdmin(user),
+      next,
+      ttlS: ttl,
+    });
     deps.manager.audit(null, `login link minted for ${user}`, whoOf(ctx).name);
     ctx.status = 201;
-    ctx.body = { url: `${deps.urls.launcherUrl()}login-link?code=${code}`, expires_at: new Date(Date.now() + ttl * 1000).toISOString() };
+    ctx.body = {
+      url: `${deps.urls.launcherUrl()}login-link?code=${code}`,
+      expires_at: new Date(Date.now() + ttl * 1000).toISOString(),
+    };
   });
   return router;
 }
@@ -86,17 +102,33 @@ function mayHandleCredentials(who: Identity, user: string, adminAccess: boolean)
 }
 
 function presentToken(row: TokenRow) {
-  return { id: row.id, user: row.user, note: row.note, prefix: row.prefix, created: row.created_at, expires_at: row.expires_at, last_used: row.last_used };
+  return {
+    id: row.id,
+    user: row.user,
+    note: row.note,
+    prefix: row.prefix,
+    created: row.created_at,
+    expires_at: row.expires_at,
+    last_used: row.last_used,
+  };
 }
 
 function optionalString(v: unknown, key: string, max: number): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length > max) throw new HubappsError('invalid_body', `"${key}" must be a string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.length > max)
+    throw new HubappsError(
+      'invalid_body',
+      `"${key}" must be a string of at most ${max} characters`,
+    );
   return v;
 }
 
 function optionalSeconds(v: unknown, key: string, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new HubappsError('invalid_body', `"${key}" must be a whole number of seconds from 1 to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw new HubappsError(
+      'invalid_body',
+      `"${key}" must be a whole number of seconds from 1 to ${max}`,
+    );
   return v;
 }

@@ -11,7 +11,8 @@ import type { ApiDeps } from './deps.js';
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
 /** The page loads only its own scripts and styles, and talks only to this origin. */
-const PAGE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const ASSET = /^[A-Za-z0-9_-]+\.(js|css|svg|png)$/;
 
 /**
@@ -49,9 +50,18 @@ export function launcherUi(deps: ApiDeps, root: string = UI_DIR): Middleware {
 
 async function sendIndex(ctx: Context, root: string): Promise<void> {
   const html = await fs.readFile(`${root}index.html`, 'utf8').catch((err: unknown) => {
-    throw new HubappsError('ui_missing', `the launcher page is not built (${(err as Error).message}); run npm run build`, { expose: true });
+    throw new HubappsError(
+      'ui_missing',
+      `the launcher page is not built (${(err as Error).message}); run npm run build`,
+      { expose: true },
+    );
   });
-  ctx.set({ 'Cache-Control': 'no-store', 'Content-Security-Policy': PAGE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin' });
+  ctx.set({
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': PAGE_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+  });
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = html;
 }

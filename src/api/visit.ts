@@ -11,8 +11,16 @@ import type { ApiDeps } from './deps.js';
  * Nobody is known here, so the answer is the same whether the server exists or not (it
  * names no app). Scripts and sub-resources (no HTML navigation) keep getting the plain 503.
  */
-export function startOnVisitUrl(deps: ApiDeps, ctx: Context, user: string | undefined, name: string | undefined, state: ServerState | undefined, next: string): string | undefined {
-  if (!user || !name || !USER_NAME.test(user) || !SERVER_NAME.test(name) || name.includes('..')) return undefined;
+export function startOnVisitUrl(
+  deps: ApiDeps,
+  ctx: Context,
+  user: string | undefined,
+  name: string | undefined,
+  state: ServerState | undefined,
+  next: string,
+): string | undefined {
+  if (!user || !name || !USER_NAME.test(user) || !SERVER_NAME.test(name) || name.includes('..'))
+    return undefined;
   // A running row whose route is missing for a moment (CHP restarted) is reconcile's job; sending it to the launcher could loop.
   if (state === 'running' || !isNavigation(ctx)) return undefined;
   const query = new URLSearchParams({ start: name, user, next });

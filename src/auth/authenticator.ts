@@ -51,12 +51,23 @@ export class Authenticator {
    */
   async fromToken(token: string | undefined, client: string): Promise<Identity | undefined> {
     if (!token) return undefined;
-    if (this.config.admin_token && sameSecret(token, this.config.admin_token)) return { name: 'admin', admin: true, via: 'admin_token' };
+    if (this.config.admin_token && sameSecret(token, this.config.admin_token))
+      return { name: 'admin', admin: true, via: 'admin_token' };
     const row = this.store.token(token);
-    if (row) return this.member({ name: row.user, admin: await this.admins.isAdmin(row.user), via: 'token' });
+    if (row)
+      return this.member({
+        name: row.user,
+        admin: await this.admins.isAdmin(row.user),
+        via: 'token',
+      });
     if (this.hub && !token.startsWith('ha_')) {
       const user = await this.hub.userForToken(token, client);
-      if (user) return this.member({ name: user.name, admin: await this.admins.isAdmin(user.name, user.admin), via: 'hub_token' });
+      if (user)
+        return this.member({
+          name: user.name,
+          admin: await this.admins.isAdmin(user.name, user.admin),
+          via: 'hub_token',
+        });
     }
     return undefined;
   }
@@ -65,7 +76,11 @@ export class Authenticator {
     try {
       await this.users.check(who.name);
     } catch (err) {
-      if (err instanceof HubappsError && err.status < 500) throw new HubappsError('user_not_allowed', `${who.name} may not use hubapps: ${err.message}`);
+      if (err instanceof HubappsError && err.status < 500)
+        throw new HubappsError(
+          'user_not_allowed',
+          `${who.name} may not use hubapps: ${err.message}`,
+        );
       throw err;
     }
     return who;
@@ -79,7 +94,10 @@ export class Authenticator {
     if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
     const cookies = cookieValues(ctx.get('cookie'), SESSION_COOKIE);
     if (cookies.length > 1) {
-      throw new HubappsError('bad_request', `this browser sends ${cookies.length} ${SESSION_COOKIE} cookies, so another site set one of them; clear this site's cookies in the browser and log in again`);
+      throw new HubappsError(
+        'bad_request',
+        `this browser sends ${cookies.length} ${SESSION_COOKIE} cookies, so another site set one of them; clear this site's cookies in the browser and log in again`,
+      );
     }
     const cookie = cookies[0];
     const session = cookie ? this.store.session(cookie) : undefined;
@@ -92,7 +110,10 @@ export class Authenticator {
     const who = await this.identify(ctx);
     if (!who) {
       ctx.set('WWW-Authenticate', 'token');
-      throw new HubappsError('unauthenticated', 'authentication required: log in, or send "Authorization: token <API token>"');
+      throw new HubappsError(
+        'unauthenticated',
+        'authentication required: log in, or send "Authorization: token <API token>"',
+      );
     }
     if (who.session) this.checkLauncherPage(ctx);
     if (who.session && !SAFE_METHODS.has(ctx.method)) this.checkSameOrigin(ctx, who);
@@ -111,8 +132,16 @@ export class Authenticator {
   private checkLauncherPage(ctx: Context): void {
     const source = requestSource(ctx.req, this.launcherPrefix, this.origins);
     if (source === 'own-page' || source === 'unknown') return;
-    if (source === 'navigation' && (ctx.get('sec-fetch-site') !== 'same-origin' || under(ctx.get('referer'), this.launcherPrefix, this.origins))) return;
-    throw new HubappsError('foreign_page', 'refused: the hubapps API answers browser requests only from the launcher page (this one came from another page on this site)');
+    if (
+      source === 'navigation' &&
+      (ctx.get('sec-fetch-site') !== 'same-origin' ||
+        under(ctx.get('referer'), this.launcherPrefix, this.origins))
+    )
+      return;
+    throw new HubappsError(
+      'foreign_page',
+      'refused: the hubapps API answers browser requests only from the launcher page (this one came from another page on this site)',
+    );
   }
 
   private checkSameOrigin(ctx: Context, who: Identity): void {
@@ -120,7 +149,10 @@ export class Authenticator {
     if (xsrf && who.session && sameSecret(xsrf, who.session.xsrf)) return;
     const origin = ctx.get('origin') || originOf(ctx.get('referer'));
     if (origin && origin === new URL(this.config.public_url).origin) return;
-    throw new HubappsError('csrf', 'cross-site request refused: send the X-XSRF-Token header or use the launcher page');
+    throw new HubappsError(
+      'csrf',
+      'cross-site request refused: send the X-XSRF-Token header or use the launcher page',
+    );
   }
 }
 

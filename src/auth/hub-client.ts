@@ -29,7 +29,9 @@ const MAX_CACHED_TOKENS = 10_000;
  * credential for hubapps, even though the hub says whose it is.
  */
 export function grantsService(scopes: readonly string[], service: string): boolean {
-  return scopes.includes('access:services') || scopes.includes(`access:services!service=${service}`);
+  return (
+    scopes.includes('access:services') || scopes.includes(`access:services!service=${service}`)
+  );
 }
 
 /**
@@ -87,7 +89,8 @@ export class HubClient {
       this.unknown.set(key, true);
       return undefined;
     }
-    if (!res.ok) throw new HubappsError('hub_error', `JupyterHub answered ${res.status} to a token check`);
+    if (!res.ok)
+      throw new HubappsError('hub_error', `JupyterHub answered ${res.status} to a token check`);
     const user = parseHubUser(await res.json());
     if (!grantsService(user.scopes, this.service)) {
       this.unknown.set(key, user.name);
@@ -108,14 +111,20 @@ export class HubClient {
   /** With an OAuth access token from the login flow. */
   async userForAccessToken(accessToken: string): Promise<HubUser> {
     const res = await this.call('GET', '/user', accessToken);
-    if (!res.ok) throw new HubappsError('hub_error', `JupyterHub answered ${res.status} when asked who logged in`);
+    if (!res.ok)
+      throw new HubappsError(
+        'hub_error',
+        `JupyterHub answered ${res.status} when asked who logged in`,
+      );
     return parseHubUser(await res.json());
   }
 
   /** Does the hub answer at all? Its API root needs no token. Asked before sending a browser to log in there. */
   async reachable(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.apiUrl.replace(/\/$/, '')}/`, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`${this.apiUrl.replace(/\/$/, '')}/`, {
+        signal: AbortSignal.timeout(3000),
+      });
       await res.body?.cancel();
       return res.ok;
     } catch {
@@ -127,28 +136,55 @@ export class HubClient {
   async postActivity(account: string, lastActivity: string): Promise<void> {
     const user = this.names.hubName(account);
     if (user === undefined) return;
-    const res = await this.call('POST', `/users/${encodeURIComponent(user)}/activity`, this.serviceToken, { last_activity: lastActivity });
-    if (!res.ok && res.status !== 404) throw new HubappsError('hub_error', `JupyterHub answered ${res.status} to an activity update for ${user}`);
+    const res = await this.call(
+      'POST',
+      `/users/${encodeURIComponent(user)}/activity`,
+      this.serviceToken,
+      { last_activity: lastActivity },
+    );
+    if (!res.ok && res.status !== 404)
+      throw new HubappsError(
+        'hub_error',
+        `JupyterHub answered ${res.status} to an activity update for ${user}`,
+      );
   }
 
-  private async call(method: string, path: string, token: string, body?: unknown): Promise<Response> {
+  private async call(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<Response> {
     try {
       return await fetch(`${this.apiUrl.replace(/\/$/, '')}${path}`, {
         method,
-        headers: { authorization: `token ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `token ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(5000),
       });
     } catch (err) {
-      throw new HubappsError('hub_unreachable', `JupyterHub is not reachable at ${this.apiUrl} (jupyterhub.api_url): is it running?`, { cause: err });
+      throw new HubappsError(
+        'hub_unreachable',
+        `JupyterHub is not reachable at ${this.apiUrl} (jupyterhub.api_url): is it running?`,
+        { cause: err },
+      );
     }
   }
 }
 
 function parseHubUser(body: unknown): HubUser {
   const b = body as { name?: unknown; admin?: unknown; groups?: unknown; scopes?: unknown };
-  if (typeof b.name !== 'string') throw new HubappsError('hub_error', 'JupyterHub\'s /user answer has no name');
-  return { name: b.name, admin: b.admin === true, groups: strings(b.groups), scopes: strings(b.scopes) };
+  if (typeof b.name !== 'string')
+    throw new HubappsError('hub_error', "JupyterHub's /user answer has no name");
+  return {
+    name: b.name,
+    admin: b.admin === true,
+    groups: strings(b.groups),
+    scopes: strings(b.scopes),
+  };
 }
 
 function strings(v: unknown): string[] {

@@ -12,7 +12,9 @@ export class HubNames {
 
   constructor(private readonly cfg: Pick<Config['jupyterhub'], 'usernames' | 'username_map'>) {
     this.toAccountMap = new Map(Object.entries(cfg.username_map));
-    this.toHubMap = new Map(Object.entries(cfg.username_map).map(([hub, account]) => [account, hub]));
+    this.toHubMap = new Map(
+      Object.entries(cfg.username_map).map(([hub, account]) => [account, hub]),
+    );
   }
 
   /** The Unix account a hub user acts as; a hub user the map does not list is refused. */
@@ -20,7 +22,10 @@ export class HubNames {
     if (this.cfg.usernames === 'unix') return hubName;
     const account = this.toAccountMap.get(hubName);
     if (account === undefined) {
-      throw new HubappsError('user_not_allowed', `the JupyterHub user ${hubName} has no Unix account here: hubapps takes only the hub users listed in jupyterhub.username_map`);
+      throw new HubappsError(
+        'user_not_allowed',
+        `the JupyterHub user ${hubName} has no Unix account here: hubapps takes only the hub users listed in jupyterhub.username_map`,
+      );
     }
     return account;
   }

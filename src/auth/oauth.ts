@@ -17,7 +17,9 @@ export class HubOAuth {
     publicOrigin: string,
     private readonly redirectUri: string,
   ) {
-    const publicHub = hub.public_hub_url.startsWith('http') ? hub.public_hub_url : `${publicOrigin}${hub.public_hub_url}`;
+    const publicHub = hub.public_hub_url.startsWith('http')
+      ? hub.public_hub_url
+      : `${publicOrigin}${hub.public_hub_url}`;
     const api = hub.api_url.replace(/\/$/, '');
     this.configuration = new client.Configuration(
       {
@@ -29,7 +31,8 @@ export class HubOAuth {
       { client_secret: hub.api_token, redirect_uris: [redirectUri] },
       client.ClientSecretPost(hub.api_token),
     );
-    if (!publicHub.startsWith('https:') || !api.startsWith('https:')) client.allowInsecureRequests(this.configuration);
+    if (!publicHub.startsWith('https:') || !api.startsWith('https:'))
+      client.allowInsecureRequests(this.configuration);
   }
 
   /** Where to send the browser, and the PKCE verifier to keep until the callback. */
@@ -56,10 +59,15 @@ export class HubOAuth {
     const callbackUrl = new URL(this.redirectUri);
     callbackUrl.search = query;
     try {
-      const tokens = await client.authorizationCodeGrant(this.configuration, callbackUrl, { expectedState: state, pkceCodeVerifier: verifier });
+      const tokens = await client.authorizationCodeGrant(this.configuration, callbackUrl, {
+        expectedState: state,
+        pkceCodeVerifier: verifier,
+      });
       return tokens.access_token;
     } catch (err) {
-      throw new HubappsError('oauth_failed', `JupyterHub login failed: ${(err as Error).message}`, { cause: err });
+      throw new HubappsError('oauth_failed', `JupyterHub login failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -3,7 +3,15 @@
  * the catalog's owner can (the directory is root-owned in production); each app's bytes
  * are hashed before and after validating, so a file edited meanwhile is left out.
  */
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog } from './load.js';
 import { COMPILED_DIR, compiledPath, compiledRecord, sha256 } from './compiled-form.js';
@@ -11,7 +19,9 @@ import { COMPILED_DIR, compiledPath, compiledRecord, sha256 } from './compiled-f
 /** Returns the names of the apps compiled; stale compiled files are removed. */
 export function compileCatalog(dir: string): string[] {
   const before = new Map<string, Buffer>();
-  for (const f of readdirSync(dir)) if (f.endsWith('.yaml') && !f.startsWith('.')) before.set(f.slice(0, -5), readFileSync(join(dir, f)));
+  for (const f of readdirSync(dir))
+    if (f.endsWith('.yaml') && !f.startsWith('.'))
+      before.set(f.slice(0, -5), readFileSync(join(dir, f)));
   const catalog = loadCatalog(dir);
   const out = join(dir, COMPILED_DIR);
   mkdirSync(out, { recursive: true });
@@ -27,6 +37,7 @@ export function compileCatalog(dir: string): string[] {
     renameSync(`${target}.tmp`, target);
     written.push(app.name);
   }
-  for (const f of readdirSync(out)) if (!written.includes(f.replace(/\.json$/, ''))) rmSync(join(out, f), { force: true });
+  for (const f of readdirSync(out))
+    if (!written.includes(f.replace(/\.json$/, ''))) rmSync(join(out, f), { force: true });
   return written;
 }

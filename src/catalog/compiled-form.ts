@@ -42,9 +42,18 @@ export function readCompiledApp(catalogDir: string, name: string): CatalogApp | 
   const compiled = compiledPath(catalogDir, name);
   try {
     const source = statSync(file);
-    if (!sameKeeper(source, statSync(compiled)) || !sameKeeper(source, statSync(join(catalogDir, COMPILED_DIR)))) return null;
+    if (
+      !sameKeeper(source, statSync(compiled)) ||
+      !sameKeeper(source, statSync(join(catalogDir, COMPILED_DIR)))
+    )
+      return null;
     const record = JSON.parse(readFileSync(compiled, 'utf8')) as CompiledApp;
-    if (record.format !== FORMAT || record.hubapps !== VERSION || record.sha256 !== sha256(readFileSync(file))) return null;
+    if (
+      record.format !== FORMAT ||
+      record.hubapps !== VERSION ||
+      record.sha256 !== sha256(readFileSync(file))
+    )
+      return null;
     return { ...record.app, name, file };
   } catch {
     return null;

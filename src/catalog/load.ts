@@ -45,7 +45,11 @@ export function loadCatalogLenient(dir: string): LenientCatalog {
     const name = basename(entry, extname(entry));
     try {
       if (apps.has(name)) {
-        throw new ConfigError(file, '', `app '${name}' is defined twice (${apps.get(name)?.file} and this file): remove one`);
+        throw new ConfigError(
+          file,
+          '',
+          `app '${name}' is defined twice (${apps.get(name)?.file} and this file): remove one`,
+        );
       }
       apps.set(name, loadAppFile(dir, file, name));
     } catch (err) {
@@ -57,7 +61,9 @@ export function loadCatalogLenient(dir: string): LenientCatalog {
 }
 
 export function makeCatalog(dir: string, apps: Map<string, CatalogApp>): Catalog {
-  const sorted = [...apps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...apps.values()].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   return { dir, apps, get: (name) => apps.get(name), list: () => [...sorted] };
 }
 
@@ -68,9 +74,11 @@ function appFiles(dir: string): string[] {
     entries = readdirSync(dir);
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'ENOENT') throw new ConfigError(dir, '', 'catalog directory not found (catalog_dir)');
+    if (code === 'ENOENT')
+      throw new ConfigError(dir, '', 'catalog directory not found (catalog_dir)');
     if (code === 'ENOTDIR') throw new ConfigError(dir, '', 'catalog_dir is not a directory');
-    if (code === 'EACCES') throw new ConfigError(dir, '', 'catalog directory is not readable by this user');
+    if (code === 'EACCES')
+      throw new ConfigError(dir, '', 'catalog directory is not readable by this user');
     throw new ConfigError(dir, '', `cannot read catalog directory: ${(err as Error).message}`);
   }
   return entries.filter((e) => APP_FILE.test(e) && !e.startsWith('.')).sort();
@@ -79,12 +87,19 @@ function appFiles(dir: string): string[] {
 /** One app file, checked completely: throws a ConfigError listing all of its problems. */
 function loadAppFile(dir: string, file: string, name: string): CatalogApp {
   if (!SERVER_NAME.test(name) || name.includes('..')) {
-    throw new ConfigError(file, '', `app name '${name}' (the file name) is invalid: use 1-63 characters a-z 0-9 . _ -, starting with a letter or digit`);
+    throw new ConfigError(
+      file,
+      '',
+      `app name '${name}' (the file name) is invalid: use 1-63 characters a-z 0-9 . _ -, starting with a letter or digit`,
+    );
   }
   const input = readYamlMapping(file, 'app file');
   const parsed = appSchema.safeParse(input);
   // Placeholders are checked on the raw input too, so one run reports them along with schema problems.
-  const problems = [...(parsed.success ? [] : issuesToErrors(appSchema, input, parsed.error.issues, file)), ...templateProblems(input, file)];
+  const problems = [
+    ...(parsed.success ? [] : issuesToErrors(appSchema, input, parsed.error.issues, file)),
+    ...templateProblems(input, file),
+  ];
   const icon = parsed.data?.icon;
   if (icon !== undefined && !isFile(join(dir, icon))) {
     problems.push(new ConfigError(file, 'icon', `icon file ${join(dir, icon)} does not exist`));

@@ -47,7 +47,9 @@ export function parseTemplate(template: string): ParsedTemplate {
         text = '';
         parts.push({ name: inner });
       } else {
-        problems.push(`'{${inner}}' is not a placeholder: names are lower-case letters and '_'; ${ESCAPE_HINT}`);
+        problems.push(
+          `'{${inner}}' is not a placeholder: names are lower-case letters and '_'; ${ESCAPE_HINT}`,
+        );
       }
       i = close + 1;
     } else {
@@ -71,7 +73,12 @@ export function checkPlaceholders(template: string, file: string, key: string): 
   const unknown = findPlaceholders(template).filter((name) => !KNOWN.has(name));
   return [
     ...unknown.map(
-      (name) => new ConfigError(file, key, `unknown placeholder '{${name}}' (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; ${ESCAPE_HINT})`),
+      (name) =>
+        new ConfigError(
+          file,
+          key,
+          `unknown placeholder '{${name}}' (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; ${ESCAPE_HINT})`,
+        ),
     ),
     ...problems.map((problem) => new ConfigError(file, key, problem)),
   ];
@@ -82,8 +89,14 @@ export function checkPlaceholders(template: string, file: string, key: string): 
  * nor {unix_socket} (the proxy then gives it a port and checks that). The built-in terminal
  * listens on a socket. proxy/launch-plan.ts decides the same way at start.
  */
-export function usesPort(app: { command?: string[] | undefined; builtin?: string | undefined; environment: Record<string, string> }): boolean {
+export function usesPort(app: {
+  command?: string[] | undefined;
+  builtin?: string | undefined;
+  environment: Record<string, string>;
+}): boolean {
   if (app.builtin) return false;
-  const used = new Set([...(app.command ?? []), ...Object.values(app.environment)].flatMap(findPlaceholders));
+  const used = new Set(
+    [...(app.command ?? []), ...Object.values(app.environment)].flatMap(findPlaceholders),
+  );
   return used.has('port') || !used.has('unix_socket');
 }

@@ -20,7 +20,11 @@ export type CatalogListener = (catalog: Catalog, errors: ConfigError[]) => void;
  * the directory itself is replaced (fs.watch would then watch the old inode), it falls back
  * to comparing directory listings and mtimes every `pollMs`. Never keeps the process alive.
  */
-export function watchCatalog(dir: string, onChange: CatalogListener, opts: WatchOptions = {}): { close(): void } {
+export function watchCatalog(
+  dir: string,
+  onChange: CatalogListener,
+  opts: WatchOptions = {},
+): { close(): void } {
   const debounceMs = opts.debounceMs ?? 200;
   const pollMs = opts.pollMs ?? 5000;
   let closed = false;
@@ -36,7 +40,10 @@ export function watchCatalog(dir: string, onChange: CatalogListener, opts: Watch
     try {
       result = loadCatalogLenient(dir);
     } catch (err) {
-      const error = err instanceof ConfigError ? err : new ConfigError(dir, '', `cannot load the catalog: ${(err as Error).message}`);
+      const error =
+        err instanceof ConfigError
+          ? err
+          : new ConfigError(dir, '', `cannot load the catalog: ${(err as Error).message}`);
       result = { catalog: makeCatalog(dir, new Map()), errors: [error] };
     }
     onChange(result.catalog, result.errors);

@@ -16,7 +16,11 @@ export interface ChpClientOptions {
   timeoutMs?: number;
 }
 
-const KINDS: ReadonlySet<string> = new Set<HubappsRouteData['kind']>(['server', 'catchall', 'service']);
+const KINDS: ReadonlySet<string> = new Set<HubappsRouteData['kind']>([
+  'server',
+  'catchall',
+  'service',
+]);
 
 /**
  * RouteTable over CHP's REST API (configurable-http-proxy 5.x):
@@ -84,7 +88,13 @@ export class ChpRouteTable implements RouteTable {
   private async check(): Promise<void> {
     // CHP lists routes inactive since a given time; none has been inactive since the epoch,
     // so the answer is an empty object however many routes there are.
-    const res = await this.request('GET', '', [200], undefined, '?inactive_since=1970-01-01T00:00:00.000Z');
+    const res = await this.request(
+      'GET',
+      '',
+      [200],
+      undefined,
+      '?inactive_since=1970-01-01T00:00:00.000Z',
+    );
     await readJson(res, this.name, this.apiUrl);
   }
 
@@ -102,7 +112,10 @@ export class ChpRouteTable implements RouteTable {
     const res = await this.request('GET', '', [200]);
     const all = await readJson(res, this.name, this.apiUrl);
     if (typeof all !== 'object' || all === null) {
-      throw new HubappsError('chp_error', 'configurable-http-proxy answered GET /api/routes with something other than a JSON object');
+      throw new HubappsError(
+        'chp_error',
+        'configurable-http-proxy answered GET /api/routes with something other than a JSON object',
+      );
     }
     return all as Record<string, unknown>;
   }
@@ -112,18 +125,31 @@ export class ChpRouteTable implements RouteTable {
     const route = (await this.table())[path];
     if (route === undefined) return false;
     if ((route as { hubapps?: unknown } | null)?.hubapps !== true) {
-      throw new HubappsError('chp_route_foreign', `hubapps will not ${verb} the route ${path} in ${this.name}: ${foreignOwner(path, route)}`, { expose: false });
+      throw new HubappsError(
+        'chp_route_foreign',
+        `hubapps will not ${verb} the route ${path} in ${this.name}: ${foreignOwner(path, route)}`,
+        { expose: false },
+      );
     }
     return true;
   }
 
-  private async request(method: string, path: string, ok: number[], body?: object, query = ''): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    ok: number[],
+    body?: object,
+    query = '',
+  ): Promise<Response> {
     const url = `${this.apiUrl}/api/routes${path.split('/').map(encodeURIComponent).join('/')}${query}`;
     let res: Response;
     try {
       res = await fetch(url, {
         method,
-        headers: { Authorization: `token ${this.authToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        headers: {
+          Authorization: `token ${this.authToken}`,
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -150,7 +176,10 @@ export class ChpRouteTable implements RouteTable {
  * its routes, CHP's --default-target is an untagged "/", anything else is another program.
  */
 function foreignOwner(path: string, route: unknown): string {
-  const data = (typeof route === 'object' && route !== null ? route : {}) as Record<string, unknown>;
+  const data = (typeof route === 'object' && route !== null ? route : {}) as Record<
+    string,
+    unknown
+  >;
   if (data.jupyterhub === true) {
     return 'JupyterHub owns it (its data has "jupyterhub": true); choose apps_prefix and service_prefix so they do not collide with the hub\'s routes';
   }
@@ -179,8 +208,11 @@ async function readJson(res: Response, name: string, apiUrl: string): Promise<un
   try {
     return await res.json();
   } catch (err) {
-    if (err instanceof DOMException && err.name === 'TimeoutError') throw unreachable(name, apiUrl, err);
-    throw new HubappsError('chp_error', `configurable-http-proxy sent an answer that is not JSON`, { cause: err });
+    if (err instanceof DOMException && err.name === 'TimeoutError')
+      throw unreachable(name, apiUrl, err);
+    throw new HubappsError('chp_error', `configurable-http-proxy sent an answer that is not JSON`, {
+      cause: err,
+    });
   }
 }
 
@@ -188,7 +220,12 @@ async function readJson(res: Response, name: string, apiUrl: string): Promise<un
 function toEntry(path: string, raw: unknown): RouteEntry | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
-  if (r.hubapps !== true || typeof r.target !== 'string' || typeof r.kind !== 'string' || !KINDS.has(r.kind)) {
+  if (
+    r.hubapps !== true ||
+    typeof r.target !== 'string' ||
+    typeof r.kind !== 'string' ||
+    !KINDS.has(r.kind)
+  ) {
     return undefined;
   }
   const data: HubappsRouteData = { hubapps: true, kind: r.kind as HubappsRouteData['kind'] };

@@ -59,14 +59,28 @@ export async function startChp(opts: StartChpOptions): Promise<RunningChp> {
     try {
       return await launch(opts, port, apiPort);
     } catch (err) {
-      const retry = !fixed && attempt < ATTEMPTS && err instanceof HubappsError && err.code === 'chp_port_in_use';
+      const retry =
+        !fixed &&
+        attempt < ATTEMPTS &&
+        err instanceof HubappsError &&
+        err.code === 'chp_port_in_use';
       if (!retry) throw err;
     }
   }
 }
 
 async function launch(opts: StartChpOptions, port: number, apiPort: number): Promise<RunningChp> {
-  const args = [chpBin(), '--ip', HOST, '--port', String(port), '--api-ip', HOST, '--api-port', String(apiPort)];
+  const args = [
+    chpBin(),
+    '--ip',
+    HOST,
+    '--port',
+    String(port),
+    '--api-ip',
+    HOST,
+    '--api-port',
+    String(apiPort),
+  ];
   args.push('--log-level', opts.logLevel ?? 'warn');
   if (opts.hostRouting) args.push('--host-routing');
   if (opts.defaultTarget) args.push('--default-target', opts.defaultTarget);
@@ -90,12 +104,19 @@ async function launch(opts: StartChpOptions, port: number, apiPort: number): Pro
   };
   const apiUrl = `http://${HOST}:${apiPort}`;
   try {
-    await waitReady(child, { apiUrl, token: opts.authToken, port, apiPort }, tail, exited, opts.readyTimeoutMs ?? 10_000);
+    await waitReady(
+      child,
+      { apiUrl, token: opts.authToken, port, apiPort },
+      tail,
+      exited,
+      opts.readyTimeoutMs ?? 10_000,
+    );
   } catch (err) {
     await stop();
     throw startFailure(err, tail(), port, apiPort);
   }
-  if (child.pid === undefined) throw new HubappsError('chp_start', 'configurable-http-proxy has no pid');
+  if (child.pid === undefined)
+    throw new HubappsError('chp_start', 'configurable-http-proxy has no pid');
   return { proxyUrl: `http://${HOST}:${port}`, apiUrl, port, apiPort, pid: child.pid, stop };
 }
 
@@ -118,15 +139,27 @@ interface Endpoints {
   apiPort: number;
 }
 
-async function waitReady(child: ChildProcess, at: Endpoints, tail: () => string, exited: Promise<void>, timeoutMs: number): Promise<void> {
+async function waitReady(
+  child: ChildProcess,
+  at: Endpoints,
+  tail: () => string,
+  exited: Promise<void>,
+  timeoutMs: number,
+): Promise<void> {
   let gone = false;
   void exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     // CHP logs a failed listen and keeps running, so the output and the sockets are checked.
-    if (gone || /EADDRINUSE/.test(tail())) throw new Error('configurable-http-proxy could not start');
+    if (gone || /EADDRINUSE/.test(tail()))
+      throw new Error('configurable-http-proxy could not start');
     const pid = child.pid ?? 0;
-    if ((await listensOn(pid, at.port)) && (await listensOn(pid, at.apiPort)) && (await apiAnswers(at.apiUrl, at.token))) return;
+    if (
+      (await listensOn(pid, at.port)) &&
+      (await listensOn(pid, at.apiPort)) &&
+      (await apiAnswers(at.apiUrl, at.token))
+    )
+      return;
     await sleep(50);
   }
   throw new Error(`configurable-http-proxy did not answer within ${timeoutMs} ms`);
@@ -155,10 +188,16 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
 
 function startFailure(err: unknown, tail: string, port: number, apiPort: number): HubappsError {
   if (/EADDRINUSE/.test(tail)) {
-    return new HubappsError('chp_port_in_use', `configurable-http-proxy could not listen on ${HOST}:${port} or ${HOST}:${apiPort}: the port is in use`, {
-      cause: err,
-    });
+    return new HubappsError(
+      'chp_port_in_use',
+      `configurable-http-proxy could not listen on ${HOST}:${port} or ${HOST}:${apiPort}: the port is in use`,
+      {
+        cause: err,
+      },
+    );
   }
-  const output = tail.trim() ? `; its output ends with:\n${tail.trim().split('\n').slice(-10).join('\n')}` : '';
+  const output = tail.trim()
+    ? `; its output ends with:\n${tail.trim().split('\n').slice(-10).join('\n')}`
+    : '';
   return new HubappsError('chp_start', `${(err as Error).message}${output}`, { cause: err });
 }

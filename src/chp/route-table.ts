@@ -9,8 +9,18 @@ export interface HubappsRouteData {
 }
 
 /** The data of a per-user server's route; reconcile compares it with what CHP holds. */
-export function serverRouteData(server: { id: number; user: string; name: string }): HubappsRouteData {
-  return { hubapps: true, kind: 'server', user: server.user, server: server.name, serverId: server.id };
+export function serverRouteData(server: {
+  id: number;
+  user: string;
+  name: string;
+}): HubappsRouteData {
+  return {
+    hubapps: true,
+    kind: 'server',
+    user: server.user,
+    server: server.name,
+    serverId: server.id,
+  };
 }
 
 export interface RouteEntry {

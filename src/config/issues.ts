@@ -15,19 +15,37 @@ interface WalkDef {
  * wording an admin needs: "unknown key 'apiurl' (did you mean 'api_url'?)", "required key
  * is missing".
  */
-export function issuesToErrors(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[], file: string): ConfigError[] {
+export function issuesToErrors(
+  schema: z.ZodType,
+  input: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  file: string,
+): ConfigError[] {
   return issues.flatMap((issue) => issueToErrors(schema, input, issue, file));
 }
 
-function issueToErrors(schema: z.ZodType, input: unknown, issue: z.core.$ZodIssue, file: string): ConfigError[] {
+function issueToErrors(
+  schema: z.ZodType,
+  input: unknown,
+  issue: z.core.$ZodIssue,
+  file: string,
+): ConfigError[] {
   const key = formatKey(issue.path);
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeys(schema, issue.path);
-      return issue.keys.map((k) => new ConfigError(file, key, `unknown key '${k}'${hint(k, known)}`));
+      return issue.keys.map(
+        (k) => new ConfigError(file, key, `unknown key '${k}'${hint(k, known)}`),
+      );
     }
     case 'invalid_key':
-      return [new ConfigError(file, key, `invalid key name: ${issue.issues.map((i) => i.message).join('; ')}`)];
+      return [
+        new ConfigError(
+          file,
+          key,
+          `invalid key name: ${issue.issues.map((i) => i.message).join('; ')}`,
+        ),
+      ];
     case 'invalid_type':
       if (valueAt(input, issue.path) === undefined) {
         return [new ConfigError(file, key, `required key is missing (expected ${issue.expected})`)];

@@ -14,13 +14,20 @@ export const DEFAULTS_FILE = '<defaults>';
  * secrets resolved. Throws one ConfigError listing every problem, one line each, naming the
  * file and the dotted key.
  */
-export function loadConfig(file: string | undefined, overrides?: Partial<ConfigInput>, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  file: string | undefined,
+  overrides?: Partial<ConfigInput>,
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
   const name = file ?? DEFAULTS_FILE;
   const fromFile = file === undefined ? {} : readYamlMapping(file, 'config file');
   const input = overrides ? deepMerge(fromFile, overrides) : fromFile;
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
-    throw combineProblems(issuesToErrors(configSchema, input, parsed.error.issues, name)) ?? new ConfigError(name, '', parsed.error.message);
+    throw (
+      combineProblems(issuesToErrors(configSchema, input, parsed.error.issues, name)) ??
+      new ConfigError(name, '', parsed.error.message)
+    );
   }
   const cfg = parsed.data;
 
@@ -34,14 +41,34 @@ export function loadConfig(file: string | undefined, overrides?: Partial<ConfigI
     }
   };
   const authToken = secret(cfg.chp.auth_token, 'chp.auth_token');
-  const appsChpToken = cfg.apps_domain === undefined ? '' : secret(cfg.apps_chp.auth_token, 'apps_chp.auth_token');
-  const adminToken = cfg.admin_token === undefined ? undefined : secret(cfg.admin_token, 'admin_token');
-  const hubToken = cfg.jupyterhub.api_token === undefined ? undefined : secret(cfg.jupyterhub.api_token, 'jupyterhub.api_token');
+  const appsChpToken =
+    cfg.apps_domain === undefined ? '' : secret(cfg.apps_chp.auth_token, 'apps_chp.auth_token');
+  const adminToken =
+    cfg.admin_token === undefined ? undefined : secret(cfg.admin_token, 'admin_token');
+  const hubToken =
+    cfg.jupyterhub.api_token === undefined
+      ? undefined
+      : secret(cfg.jupyterhub.api_token, 'jupyterhub.api_token');
   if (cfg.jupyterhub.api_url && !cfg.jupyterhub.api_token) {
-    problems.push(new ConfigError(name, 'jupyterhub.api_token', 'is required when jupyterhub.api_url is set (the service\'s api_token from jupyterhub_config.py)'));
+    problems.push(
+      new ConfigError(
+        name,
+        'jupyterhub.api_token',
+        "is required when jupyterhub.api_url is set (the service's api_token from jupyterhub_config.py)",
+      ),
+    );
   }
-  if (cfg.apps_domain !== undefined && underDomain(new URL(cfg.public_url).hostname, cfg.apps_domain)) {
-    problems.push(new ConfigError(name, 'apps_domain', `must not contain the host of public_url (${new URL(cfg.public_url).hostname}): the launcher and the API stay off the apps domain, or every app could script them`));
+  if (
+    cfg.apps_domain !== undefined &&
+    underDomain(new URL(cfg.public_url).hostname, cfg.apps_domain)
+  ) {
+    problems.push(
+      new ConfigError(
+        name,
+        'apps_domain',
+        `must not contain the host of public_url (${new URL(cfg.public_url).hostname}): the launcher and the API stay off the apps domain, or every app could script them`,
+      ),
+    );
   }
   throwProblems(problems);
 
@@ -61,7 +88,10 @@ function underDomain(host: string, domain: string): boolean {
 }
 
 /** Plain objects merge key by key; anything else (lists, scalars) in `over` replaces. Undefined in `over` keeps the base. */
-function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;

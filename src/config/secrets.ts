@@ -9,7 +9,12 @@ import { ConfigError, errnoCode } from '../errors.js';
  *   credential:NAME   $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=/SetCredential=)
  * `file` and `key` only serve the error message, which names the key and where it looked.
  */
-export function resolveSecret(ref: string, file: string, key: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveSecret(
+  ref: string,
+  file: string,
+  key: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const colon = ref.indexOf(':');
   const kind = colon < 0 ? '' : ref.slice(0, colon);
   const name = ref.slice(colon + 1);
@@ -17,7 +22,8 @@ export function resolveSecret(ref: string, file: string, key: string, env: NodeJ
   switch (kind) {
     case 'env': {
       const value = env[name];
-      if (value === undefined) throw fail(`environment variable ${name} is not set (from '${ref}')`);
+      if (value === undefined)
+        throw fail(`environment variable ${name} is not set (from '${ref}')`);
       if (value.trim() === '') throw fail(`environment variable ${name} is empty (from '${ref}')`);
       return value.trim();
     }
@@ -30,12 +36,16 @@ export function resolveSecret(ref: string, file: string, key: string, env: NodeJ
       }
       const dir = env.CREDENTIALS_DIRECTORY;
       if (!dir) {
-        throw fail(`'${ref}' needs $CREDENTIALS_DIRECTORY, which is not set: run under systemd with LoadCredential=${name}:/path/to/file`);
+        throw fail(
+          `'${ref}' needs $CREDENTIALS_DIRECTORY, which is not set: run under systemd with LoadCredential=${name}:/path/to/file`,
+        );
       }
       return firstLine(join(dir, name), ref, fail);
     }
     default:
-      throw fail(`'${ref}' is not a secret reference: use "env:NAME", "file:/path" or "credential:NAME"`);
+      throw fail(
+        `'${ref}' is not a secret reference: use "env:NAME", "file:/path" or "credential:NAME"`,
+      );
   }
 }
 
@@ -58,7 +68,10 @@ function firstLine(path: string, ref: string, fail: (problem: string) => ConfigE
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') throw fail(`secret file ${path} does not exist (from '${ref}')`);
-    if (code === 'EACCES') throw new UnreadableSecretError(fail(`secret file ${path} is not readable by this user (from '${ref}')`));
+    if (code === 'EACCES')
+      throw new UnreadableSecretError(
+        fail(`secret file ${path} is not readable by this user (from '${ref}')`),
+      );
     throw fail(`cannot read secret file ${path} (from '${ref}'): ${(err as Error).message}`);
   }
   const line = (text.split('\n', 1)[0] ?? '').trim();

@@ -7,7 +7,8 @@ export function joinPath(...parts: string[]): string {
   return joined.startsWith('/') ? joined : `/${joined}`;
 }
 
-type UrlConfig = Pick<Config, 'base_url' | 'apps_prefix' | 'service_prefix' | 'public_url'> & Partial<Pick<Config, 'apps_domain' | 'apps_scheme' | 'apps_port'>>;
+type UrlConfig = Pick<Config, 'base_url' | 'apps_prefix' | 'service_prefix' | 'public_url'> &
+  Partial<Pick<Config, 'apps_domain' | 'apps_scheme' | 'apps_port'>>;
 
 /**
  * Every URL the service hands out, derived from the config in one place, for both layouts:
@@ -34,7 +35,10 @@ export class Urls {
     this.appsScheme = config.apps_scheme ?? 'https';
     this.appsSuffix = `.${config.apps_domain ?? ''}`;
     const defaultPort = this.appsScheme === 'https' ? 443 : 80;
-    this.appsPort = config.apps_port === undefined || config.apps_port === defaultPort ? '' : `:${config.apps_port}`;
+    this.appsPort =
+      config.apps_port === undefined || config.apps_port === defaultPort
+        ? ''
+        : `:${config.apps_port}`;
   }
 
   /** '/apps/alice/rstudio/' (with base_url): the server's address in the path layout. */
@@ -54,7 +58,9 @@ export class Urls {
 
   /** The browser origin of the server's pages. */
   serverOrigin(user: string, name: string): string {
-    return this.hostLayout ? `${this.appsScheme}://${this.serverHost(user, name)}${this.appsPort}` : this.publicOrigin;
+    return this.hostLayout
+      ? `${this.appsScheme}://${this.serverHost(user, name)}${this.appsPort}`
+      : this.publicOrigin;
   }
 
   /**
@@ -62,7 +68,9 @@ export class Urls {
    * prefix without its trailing slash in JupyterHub's CHP.
    */
   serverRoute(user: string, name: string): string {
-    return this.hostLayout ? `/${this.serverHost(user, name)}` : this.pathLayoutPrefix(user, name).slice(0, -1);
+    return this.hostLayout
+      ? `/${this.serverHost(user, name)}`
+      : this.pathLayoutPrefix(user, name).slice(0, -1);
   }
 
   /** The catch-all route in JupyterHub's CHP: stopped servers in the path layout, redirects in the host layout. */

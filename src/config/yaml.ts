@@ -17,7 +17,11 @@ export function parseYamlMapping(text: string, file: string): Record<string, unk
   const syntax = doc.errors[0];
   if (syntax) {
     const { line, col } = lines.linePos(syntax.pos[0]);
-    throw new ConfigError(file, '', `YAML syntax error at line ${line}, column ${col}: ${syntax.message}`);
+    throw new ConfigError(
+      file,
+      '',
+      `YAML syntax error at line ${line}, column ${col}: ${syntax.message}`,
+    );
   }
   let value: unknown;
   try {
@@ -27,7 +31,11 @@ export function parseYamlMapping(text: string, file: string): Record<string, unk
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(file, '', `must be a YAML mapping of keys to values, not ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`);
+    throw new ConfigError(
+      file,
+      '',
+      `must be a YAML mapping of keys to values, not ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -38,8 +46,10 @@ function readText(file: string, what: string): string {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') throw new ConfigError(file, '', `${what} not found`);
-    if (code === 'EACCES') throw new ConfigError(file, '', `${what} is not readable by this user (permission denied)`);
-    if (code === 'EISDIR') throw new ConfigError(file, '', `is a directory, expected a YAML ${what}`);
+    if (code === 'EACCES')
+      throw new ConfigError(file, '', `${what} is not readable by this user (permission denied)`);
+    if (code === 'EISDIR')
+      throw new ConfigError(file, '', `is a directory, expected a YAML ${what}`);
     throw new ConfigError(file, '', `cannot read ${what}: ${(err as Error).message}`);
   }
 }

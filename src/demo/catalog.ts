@@ -18,7 +18,8 @@ export function buildDemoCatalog(target: string, repo: string, extraDirs: string
   };
   fs.writeFileSync(path.join(target, 'hello.yaml'), stringify(hello));
   for (const dir of [path.join(repo, 'demo', 'apps.d'), ...extraDirs]) {
-    if (!fs.existsSync(dir)) throw new HubappsError('demo_apps', `--apps ${dir}: no such directory`);
+    if (!fs.existsSync(dir))
+      throw new HubappsError('demo_apps', `--apps ${dir}: no such directory`);
     for (const f of fs.readdirSync(dir)) {
       if (/\.(ya?ml|svg|png)$/.test(f)) fs.copyFileSync(path.join(dir, f), path.join(target, f));
     }

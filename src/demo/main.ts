@@ -47,14 +47,25 @@ async function main(): Promise<void> {
     authToken: chpToken,
     onOutput: () => undefined,
   }).catch((err: unknown) => {
-    throw new HubappsError('demo_port', `could not start configurable-http-proxy on port ${port} (${(err as Error).message}); pick another with: npm run demo -- --port 8100`);
+    throw new HubappsError(
+      'demo_port',
+      `could not start configurable-http-proxy on port ${port} (${(err as Error).message}); pick another with: npm run demo -- --port 8100`,
+    );
   });
   const appsPort = values['apps-port'] ? Number(values['apps-port']) : chp.port + 1;
   const appsChp = values['path-layout']
     ? undefined
-    : await startChp({ port: appsPort, authToken: appsChpToken, hostRouting: true, onOutput: () => undefined }).catch(async (err: unknown) => {
+    : await startChp({
+        port: appsPort,
+        authToken: appsChpToken,
+        hostRouting: true,
+        onOutput: () => undefined,
+      }).catch(async (err: unknown) => {
         await chp.stop();
-        throw new HubappsError('demo_port', `could not start the apps CHP on port ${appsPort} (${(err as Error).message}); pick another with: npm run demo -- --apps-port 8200`);
+        throw new HubappsError(
+          'demo_port',
+          `could not start the apps CHP on port ${appsPort} (${(err as Error).message}); pick another with: npm run demo -- --apps-port 8200`,
+        );
       });
   process.env.HUBAPPS_DEMO_APPS_CHP_TOKEN = appsChpToken;
   process.env.HUBAPPS_DEMO_ADMIN_TOKEN = token;
@@ -69,7 +80,11 @@ async function main(): Promise<void> {
     catalog_dir: catalogDir,
     launcher: 'local',
     admin_token: 'env:HUBAPPS_DEMO_ADMIN_TOKEN',
-    chp: { api_url: chp.apiUrl, auth_token: 'env:HUBAPPS_DEMO_CHP_TOKEN', register_service_route: true },
+    chp: {
+      api_url: chp.apiUrl,
+      auth_token: 'env:HUBAPPS_DEMO_CHP_TOKEN',
+      register_service_route: true,
+    },
     ...(appsChp
       ? {
           apps_domain: 'apps.localhost',
@@ -88,12 +103,16 @@ async function main(): Promise<void> {
   const service = await serve(config, log);
 
   const api = `${publicUrl}${service.urls.servicePrefix()}api`;
-  const loginLink = await mintLoginLink(`${service.urls.serviceOrigin}${service.urls.servicePrefix()}api`, token, user);
+  const loginLink = await mintLoginLink(
+    `${service.urls.serviceOrigin}${service.urls.servicePrefix()}api`,
+    token,
+    user,
+  );
   const hello = service.urls.publicServerUrl(user, 'hello');
   const layout = appsChp
     ? `Each server has its own host name under *.apps.localhost (port ${appsChp.port}), e.g. ${hello}
 (Chromium, Firefox and curl resolve *.localhost to this machine; --path-layout turns this off)`
-    : 'Path layout: every server under the launcher\'s origin (without --path-layout each server gets its own host name)';
+    : "Path layout: every server under the launcher's origin (without --path-layout each server gets its own host name)";
   process.stdout.write(`
 hubapps demo is running (apps run as ${os.userInfo().username}, without sudo)
 ${layout}
@@ -117,7 +136,11 @@ A new login link for the launcher (as an admin, for any user):
   curl -H "Authorization: token ${token}" -H "Content-Type: application/json" \\
        -X POST -d '{"expires_in": 600}' ${api}/users/${user}/login-links
 
-Apps in the catalog: ${service.deps.catalog().list().map((a) => a.name).join(', ')}   (add your own with --apps DIR)${uncompiled ? `\n${uncompiled}` : ''}
+Apps in the catalog: ${service.deps
+    .catalog()
+    .list()
+    .map((a) => a.name)
+    .join(', ')}   (add your own with --apps DIR)${uncompiled ? `\n${uncompiled}` : ''}
 Press Ctrl-C to stop everything.
 `);
 
@@ -127,7 +150,9 @@ Press Ctrl-C to stop everything.
     stopping = true;
     process.stdout.write('\nstopping demo servers, the service and configurable-http-proxy...\n');
     const admin = { name: 'admin', admin: true };
-    await Promise.allSettled(service.deps.store.active().map((s) => service.manager.stop(admin, s.user, s.name)));
+    await Promise.allSettled(
+      service.deps.store.active().map((s) => service.manager.stop(admin, s.user, s.name)),
+    );
     await service.close();
     await chp.stop();
     await appsChp?.stop();
@@ -146,11 +171,17 @@ async function mintLoginLink(api: string, token: string, user: string): Promise<
     body: JSON.stringify({ expires_in: 600 }),
   });
   const body = (await res.json()) as { url?: string; message?: string };
-  if (!res.ok || !body.url) throw new HubappsError('demo_login_link', `could not mint a launcher login link: ${body.message ?? res.status}`);
+  if (!res.ok || !body.url)
+    throw new HubappsError(
+      'demo_login_link',
+      `could not mint a launcher login link: ${body.message ?? res.status}`,
+    );
   return body.url;
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`hubapps demo: ${err instanceof HubappsError ? err.message : (err as Error).stack}\n`);
+  process.stderr.write(
+    `hubapps demo: ${err instanceof HubappsError ? err.message : (err as Error).stack}\n`,
+  );
   process.exit(1);
 });

@@ -17,7 +17,10 @@ export function clientAddress(req: PeerRequest, trusted: ReadonlySet<string>): s
   const peer = plain(req.socket.remoteAddress ?? '');
   if (!trusted.has(peer)) return peer;
   const header = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => plain(h.trim())).filter((h) => h !== '');
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((h) => plain(h.trim()))
+    .filter((h) => h !== '');
   for (let i = hops.length - 1; i >= 0; i--) if (!trusted.has(hops[i]!)) return hops[i]!;
   return peer;
 }

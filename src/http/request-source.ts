@@ -34,13 +34,19 @@ export interface SourceRequest {
  * @param origins the public origins (lower case) that are this site
  * @param upgrade a WebSocket handshake
  */
-export function requestSource(req: SourceRequest, own: string, origins: ReadonlySet<string>, upgrade = false): RequestSource {
+export function requestSource(
+  req: SourceRequest,
+  own: string,
+  origins: ReadonlySet<string>,
+  upgrade = false,
+): RequestSource {
   const h = req.headers;
   const site = one(h['sec-fetch-site']);
   const mode = one(h['sec-fetch-mode']);
   const dest = one(h['sec-fetch-dest']);
   const safe = !upgrade && SAFE.has(req.method ?? 'GET');
-  if (safe && mode === 'navigate' && (dest === undefined || dest === 'document')) return 'navigation';
+  if (safe && mode === 'navigate' && (dest === undefined || dest === 'document'))
+    return 'navigation';
   const referer = one(h.referer);
   if (site !== undefined) {
     if (site !== 'same-origin') return 'foreign';

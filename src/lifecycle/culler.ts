@@ -7,7 +7,12 @@ import type { ServerRow } from '../store/servers.js';
  * real request or WebSocket frame the proxy saw (never from health checks), or from the
  * moment it became ready if nobody has used it yet.
  */
-export function cullReason(row: ServerRow, app: CatalogApp | undefined, culler: Config['culler'], now = Date.now()): string | null {
+export function cullReason(
+  row: ServerRow,
+  app: CatalogApp | undefined,
+  culler: Config['culler'],
+  now = Date.now(),
+): string | null {
   const idleLimit = app?.idle_timeout ?? culler.idle_timeout;
   const since = Date.parse(row.last_activity ?? row.ready_at ?? row.started_at ?? row.created_at);
   if (idleLimit > 0 && now - since > idleLimit * 1000) {

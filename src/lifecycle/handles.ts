@@ -3,7 +3,13 @@ import type { ServerFields, ServerRow } from '../store/servers.js';
 
 /** The launcher's handle for a server row: the row's identity plus the state the launcher saved. */
 export function handleOf(launcher: Launcher, row: ServerRow): LaunchHandle {
-  const ref = { serverId: row.id, user: row.user, port: row.port ?? 0, secret: row.secret ?? '', kind: row.launcher as LauncherKind | null };
+  const ref = {
+    serverId: row.id,
+    user: row.user,
+    port: row.port ?? 0,
+    secret: row.secret ?? '',
+    kind: row.launcher as LauncherKind | null,
+  };
   return launcher.load(ref, row.launcher_state);
 }
 
@@ -14,5 +20,8 @@ export function savedHandle(launcher: Launcher, handle: LaunchHandle): ServerFie
 
 /** The server's proxy listens on loopback TCP (a server from before proxies moved to unix sockets); a row not spawned yet has no saved state, and its proxy will be on a socket. */
 export function proxyOnTcp(launcher: Launcher, row: ServerRow): boolean {
-  return row.launcher_state !== null && launcher.routeTarget(handleOf(launcher, row))?.startsWith('http://') === true;
+  return (
+    row.launcher_state !== null &&
+    launcher.routeTarget(handleOf(launcher, row))?.startsWith('http://') === true
+  );
 }

@@ -8,6 +8,7 @@ import { serverRouteData } from '../chp/route-table.js';
 import type { LifecycleDeps } from './deps.js';
 import { logFailedStart } from './failure-log.js';
 import { addServerRoute } from './publish-route.js';
+import { bestEffort } from './best-effort.js';
 import { handleOf, savedHandle } from './handles.js';
 import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
 import { watchStart } from './watch-start.js';
@@ -25,7 +26,9 @@ export class ServerManager {
   private closed = false;
 
   constructor(private readonly deps: LifecycleDeps) {
-    deps.launcher.onExit((serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info));
+    deps.launcher.onExit(
+      (serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info),
+    );
   }
 
   /** Admit, record and spawn; resolves with the row in 'starting' while readiness is followed in the background. */
@@ -39,52 +42,94 @@ export class ServerManager {
       return started;
     } catch (err) {
       this.busy.delete(row.id);
-      this.fail(row, err instanceof HubappsError ? err.message : 'the server could not be spawned', err instanceof HubappsError ? err.code : 'spawn_failed', err);
+      this.fail(
+        row,
+        err instanceof HubappsError ? err.message : 'the server could not be spawned',
+        err instanceof HubappsError ? err.code : 'spawn_failed',
+        err,
+      );
       throw err;
     }
   }
 
   private async spawn(row: ServerRow, readyTimeoutS: number | undefined): Promise<ServerRow> {
-    const handle = await this.deps.launcher.start(startRequest(this.deps, row, readyTimeoutS), row.log_file!);
+    const handle = await this.deps.launcher.start(
+      startRequest(this.deps, row, readyTimeoutS),
+      row.log_file!,
+    );
     const started = this.deps.store.transition(row.id, 'starting', {
       from: ['pending'],
       fields: savedHandle(this.deps.launcher, handle),
       message: `spawned via ${handle.kind} launcher`,
     });
     if (!started) {
-      await this.deps.launcher.stop(handle, { routeRemoved: true }).catch(() => undefined);
+      await bestEffort(
+        this.deps.log,
+        'stopping an aborted start',
+        { server: row.id },
+        this.deps.launcher.stop(handle, { routeRemoved: true }),
+      );
       throw new HubappsError('start_aborted', 'the server was stopped while it was starting');
     }
     return started;
   }
 
-  private async follow(row: ServerRow, readyTimeoutS: number | undefined, retries: number): Promise<void> {
+  private async follow(
+    row: ServerRow,
+    readyTimeoutS: number | undefined,
+    retries: number,
+  ): Promise<void> {
     const timeoutMs = (readyTimeoutS ?? this.deps.config.spawn_timeout) * 1000;
     try {
       const outcome = await watchStart(this.deps, row, timeoutMs);
       if (outcome.kind === 'superseded') return;
       if (outcome.kind === 'failed') {
-        if (outcome.failure.retry && retries < MAX_PORT_RETRIES) return await this.retryOnNewPort(row, readyTimeoutS, retries);
+        if (outcome.failure.retry && retries < MAX_PORT_RETRIES)
+          return await this.retryOnNewPort(row, readyTimeoutS, retries);
         // Also when the watch saw the process gone: a stop of a gone process costs one refused
         // connection, and anything of it that still ran (a proxy whose sudo was killed) ends.
-        await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { routeRemoved: true }).catch(() => undefined);
+        await bestEffort(
+          this.deps.log,
+          'stopping a failed start',
+          { server: row.id },
+          this.deps.launcher.stop(handleOf(this.deps.launcher, row), { routeRemoved: true }),
+        );
         this.fail(row, outcome.failure.reason, outcome.failure.code);
         return;
       }
       await this.publish(row);
     } catch (err) {
-      await this.deps.launcher.stop(handleOf(this.deps.launcher, row)).catch(() => undefined);
-      this.fail(row, err instanceof HubappsError ? err.message : 'internal error while starting; see the service log', err instanceof HubappsError ? err.code : 'internal', err);
+      await bestEffort(
+        this.deps.log,
+        'stopping a failed start',
+        { server: row.id },
+        this.deps.launcher.stop(handleOf(this.deps.launcher, row)),
+      );
+      this.fail(
+        row,
+        err instanceof HubappsError
+          ? err.message
+          : 'internal error while starting; see the service log',
+        err instanceof HubappsError ? err.code : 'internal',
+        err,
+      );
     } finally {
       this.busy.delete(row.id);
     }
   }
 
-  private async retryOnNewPort(row: ServerRow, readyTimeoutS: number | undefined, retries: number): Promise<void> {
+  private async retryOnNewPort(
+    row: ServerRow,
+    readyTimeoutS: number | undefined,
+    retries: number,
+  ): Promise<void> {
     const port = await pickPort(this.deps.config.port_range, this.deps.store.usedPorts());
     this.deps.store.update(row.id, { port });
     this.deps.store.progress(row, `port ${row.port} was taken, retrying on ${port}`);
-    const fresh = this.deps.store.transition(row.id, 'pending', { from: ['starting'], message: 'retrying on another port' });
+    const fresh = this.deps.store.transition(row.id, 'pending', {
+      from: ['starting'],
+      message: 'retrying on another port',
+    });
     if (!fresh) return;
     const started = await this.spawn(fresh, readyTimeoutS);
     this.busy.add(row.id);
@@ -96,26 +141,52 @@ export class ServerManager {
     const row = this.deps.store.byId(started.id) ?? started;
     const route = this.deps.urls.serverRoute(row.user, row.name);
     const target = this.deps.launcher.routeTarget(handleOf(this.deps.launcher, row));
-    if (!target) throw new HubappsError('no_route_target', 'the server reported ready but its address is not known');
+    if (!target)
+      throw new HubappsError(
+        'no_route_target',
+        'the server reported ready but its address is not known',
+      );
     await addServerRoute(this.deps, route, target, serverRouteData(row));
-    const running = this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
-    if (!running) return void (await this.deps.serverRoutes.remove(route).catch(() => undefined));
-    this.deps.metrics.spawnDuration.observe({ app: row.app }, (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000);
+    const running = this.deps.store.transition(row.id, 'running', {
+      from: ['starting'],
+      message: 'ready',
+    });
+    if (!running)
+      return bestEffort(
+        this.deps.log,
+        'removing the route of a server stopped while it became ready',
+        { server: row.id, route },
+        this.deps.serverRoutes.remove(route),
+      );
+    this.deps.metrics.spawnDuration.observe(
+      { app: row.app },
+      (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000,
+    );
   }
 
   private fail(row: ServerRow, reason: string, code: string, err?: unknown): void {
-    const failed = this.deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: reason });
+    const failed = this.deps.store.transition(row.id, 'failed', {
+      from: ['pending', 'starting'],
+      fields: { reason },
+      message: reason,
+    });
     if (!failed) return;
     this.deps.metrics.spawnFailures.inc({ reason: code });
     logFailedStart(this.deps.log, row, code, reason, err);
   }
 
   /** Stop a server and wait until its processes and route are gone. Stopping a stopped server is not an error. */
-  async stop(actor: Actor, user: string, name: string, why = `stopped by ${actor.name}`): Promise<ServerRow> {
+  async stop(
+    actor: Actor,
+    user: string,
+    name: string,
+    why = `stopped by ${actor.name}`,
+  ): Promise<ServerRow> {
     checkServerName(name);
     const row = this.deps.store.get(user, name);
     if (!row) throw new HubappsError('no_such_server', `${user} has no server '${name}'`);
-    if (!actor.admin && actor.name !== user) throw new HubappsError('not_owner', `${actor.name} may not stop servers of ${user}`);
+    if (!actor.admin && actor.name !== user)
+      throw new HubappsError('not_owner', `${actor.name} may not stop servers of ${user}`);
     const stopping = this.deps.store.transition(row.id, 'stopping', {
       from: ['pending', 'starting', 'running'],
       message: why,
@@ -133,22 +204,36 @@ export class ServerManager {
   async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
     this.busy.add(row.id);
     let reason: string | null = null;
-    const routeRemoved = await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).then(
-      () => true,
-      (err: unknown) => {
-        this.deps.log.warn({ server: row.id, err: (err as Error).message }, 'route not removed now; reconcile will');
-        return false;
-      },
-    );
+    const routeRemoved = await this.deps.serverRoutes
+      .remove(this.deps.urls.serverRoute(row.user, row.name))
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.deps.log.warn(
+            { server: row.id, err: (err as Error).message },
+            'route not removed now; reconcile will',
+          );
+          return false;
+        },
+      );
     try {
-      await this.deps.launcher.stop(handleOf(this.deps.launcher, row), { graceMs: this.deps.config.stop_grace * 1000, routeRemoved });
+      await this.deps.launcher.stop(handleOf(this.deps.launcher, row), {
+        graceMs: this.deps.config.stop_grace * 1000,
+        routeRemoved,
+      });
     } catch (err) {
       reason = err instanceof HubappsError ? err.message : String(err);
       this.deps.log.error({ err, server: row.id }, 'stop failed');
     }
     const to = reason ? 'failed' : 'stopped';
     this.busy.delete(row.id);
-    return this.deps.store.transition(row.id, to, { from: ['stopping'], fields: { reason: reason ?? why }, message: reason ?? why }) ?? this.deps.store.byId(row.id)!;
+    return (
+      this.deps.store.transition(row.id, to, {
+        from: ['stopping'],
+        fields: { reason: reason ?? why },
+        message: reason ?? why,
+      }) ?? this.deps.store.byId(row.id)!
+    );
   }
 
   /**
@@ -164,11 +249,13 @@ export class ServerManager {
     if (this.closed) return;
     const row = this.deps.store.byId(serverId);
     if (!row || row.state !== 'running') return;
-    const failure = info.reason ?? (info.signal
-      ? `the server's proxy was killed by ${info.signal}`
-      : info.code === 0
-        ? null
-        : `the app ended with an error (proxy exit code ${info.code})`);
+    const failure =
+      info.reason ??
+      (info.signal
+        ? `the server's proxy was killed by ${info.signal}`
+        : info.code === 0
+          ? null
+          : `the app ended with an error (proxy exit code ${info.code})`);
     await this.markGone(row, failure);
   }
 
@@ -182,7 +269,13 @@ export class ServerManager {
       message: reason ?? 'the app exited',
     });
     if (done) {
-      await this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name)).catch(() => undefined);
+      const route = this.deps.urls.serverRoute(row.user, row.name);
+      await bestEffort(
+        this.deps.log,
+        "removing a gone server's route",
+        { server: row.id, route },
+        this.deps.serverRoutes.remove(route),
+      );
       await this.deps.launcher.forceKill(handleOf(this.deps.launcher, row));
     }
   }
@@ -191,7 +284,10 @@ export class ServerManager {
   async announce(row: ServerRow, where: Announcement): Promise<void> {
     // 'pending': the job started before its submission was recorded; the proxy asks again (409).
     if (row.state !== 'starting' && row.state !== 'running') {
-      throw new HubappsError(row.state === 'pending' ? 'not_recorded_yet' : 'not_starting', `server ${row.name} of ${row.user} is ${row.state}: nothing to announce now`);
+      throw new HubappsError(
+        row.state === 'pending' ? 'not_recorded_yet' : 'not_starting',
+        `server ${row.name} of ${row.user} is ${row.state}: nothing to announce now`,
+      );
     }
     const handle = handleOf(this.deps.launcher, row);
     await this.deps.launcher.announce(handle, where);
@@ -200,7 +296,11 @@ export class ServerManager {
   }
 
   /** One line in the audit trail (events, kind 'audit'), for actions the API takes outside a start or stop. */
-  audit(row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null, message: string, actor: string): void {
+  audit(
+    row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null,
+    message: string,
+    actor: string,
+  ): void {
     this.deps.store.audit(row, message, actor);
   }
 

@@ -26,15 +26,30 @@ export class Metrics {
       buckets: [0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30, 60, 120],
       registers,
     });
-    this.spawnFailures = new client.Counter({ name: 'hubapps_spawn_failures_total', help: 'Starts that failed, by reason code', labelNames: ['reason'], registers });
+    this.spawnFailures = new client.Counter({
+      name: 'hubapps_spawn_failures_total',
+      help: 'Starts that failed, by reason code',
+      labelNames: ['reason'],
+      registers,
+    });
     this.reconcileDuration = new client.Histogram({
       name: 'hubapps_reconcile_duration_seconds',
       help: 'Duration of one reconcile pass',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers,
     });
-    this.routeFixes = new client.Counter({ name: 'hubapps_route_fixes_total', help: 'CHP routes reconcile added or removed', labelNames: ['action'], registers });
-    this.culls = new client.Counter({ name: 'hubapps_culls_total', help: 'Servers stopped by the culler', labelNames: ['reason'], registers });
+    this.routeFixes = new client.Counter({
+      name: 'hubapps_route_fixes_total',
+      help: 'CHP routes reconcile added or removed',
+      labelNames: ['action'],
+      registers,
+    });
+    this.culls = new client.Counter({
+      name: 'hubapps_culls_total',
+      help: 'Servers stopped by the culler',
+      labelNames: ['reason'],
+      registers,
+    });
     this.accessRefusals = new client.Counter({
       name: 'hubapps_access_refusals_total',
       help: 'Browsers refused at the authorize page, by reason (the audit trail keeps one row per user, server and reason a minute)',

@@ -14,13 +14,22 @@ const PAUSE_MS = 1000;
  * app that is already running: the route is tried again, a few times, before the start fails.
  * A foreign route or a refused token fails at once: trying again would change nothing.
  */
-export async function addServerRoute(deps: LifecycleDeps, route: string, target: string, data: HubappsRouteData): Promise<void> {
+export async function addServerRoute(
+  deps: LifecycleDeps,
+  route: string,
+  target: string,
+  data: HubappsRouteData,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.serverRoutes.add(route, target, data);
     } catch (err) {
-      if (!(err instanceof HubappsError) || !TRANSIENT.has(err.code) || attempt >= ATTEMPTS) throw err;
-      deps.log.warn({ route, attempt, err: err.message }, 'adding a ready server\'s route failed; trying again');
+      if (!(err instanceof HubappsError) || !TRANSIENT.has(err.code) || attempt >= ATTEMPTS)
+        throw err;
+      deps.log.warn(
+        { route, attempt, err: err.message },
+        "adding a ready server's route failed; trying again",
+      );
       await sleep(PAUSE_MS);
     }
   }

@@ -18,7 +18,9 @@ export interface ServiceHealth {
 }
 
 export class ServerQueries {
-  constructor(private readonly deps: Pick<LifecycleDeps, 'store' | 'routes' | 'serverRoutes' | 'launcher'>) {}
+  constructor(
+    private readonly deps: Pick<LifecycleDeps, 'store' | 'routes' | 'serverRoutes' | 'launcher'>,
+  ) {}
 
   find(user: string, name: string): ServerRow | undefined {
     return this.deps.store.get(user, name);
@@ -46,7 +48,10 @@ export class ServerQueries {
   /** This run's events of a server after `afterId`, and the id its current run starts at. */
   runEvents(serverId: number, afterId: number): { startId: number; events: EventRow[] } {
     const startId = this.deps.store.events.currentRunStart(serverId);
-    return { startId, events: this.deps.store.events.forServer(serverId, Math.max(afterId, startId - 1)) };
+    return {
+      startId,
+      events: this.deps.store.events.forServer(serverId, Math.max(afterId, startId - 1)),
+    };
   }
 
   /** Call `listener` with every event committed from now on; returns the function that stops it. */
@@ -57,9 +62,14 @@ export class ServerQueries {
   }
 
   async health(): Promise<ServiceHealth> {
-    const reach = (t: LifecycleDeps['routes']): Promise<Reachability> => t.reachable().then(() => 'ok' as const, () => 'unreachable' as const);
+    const reach = (t: LifecycleDeps['routes']): Promise<Reachability> =>
+      t.reachable().then(
+        () => 'ok' as const,
+        () => 'unreachable' as const,
+      );
     const chp = await reach(this.deps.routes);
-    const appsChp = this.deps.serverRoutes === this.deps.routes ? undefined : await reach(this.deps.serverRoutes);
+    const appsChp =
+      this.deps.serverRoutes === this.deps.routes ? undefined : await reach(this.deps.serverRoutes);
     return { chp, ...(appsChp ? { appsChp } : {}), launcher: this.deps.launcher.kind };
   }
 }

@@ -1,8 +1,14 @@
-import { serverRouteData, type HubappsRouteData, type RouteEntry, type RouteTable } from '../chp/route-table.js';
+import {
+  serverRouteData,
+  type HubappsRouteData,
+  type RouteEntry,
+  type RouteTable,
+} from '../chp/route-table.js';
 import { capLog } from '../spawner/logs.js';
 import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';
+import { bestEffort } from './best-effort.js';
 import { handleOf } from './handles.js';
 import { cullReason } from './culler.js';
 import type { ServerManager } from './manager.js';
@@ -26,15 +32,32 @@ export interface ReconcileReport {
  * with the running rows. `adopting` is the first pass after the service (re)starts: rows
  * left in pending/starting/stopping by a previous instance are settled here.
  */
-export async function reconcile(deps: LifecycleDeps, manager: ServerManager, adopting = false): Promise<ReconcileReport> {
+export async function reconcile(
+  deps: LifecycleDeps,
+  manager: ServerManager,
+  adopting = false,
+): Promise<ReconcileReport> {
   const t0 = performance.now();
-  const report: ReconcileReport = { checked: 0, culled: 0, routesAdded: 0, routesRemoved: 0, markedGone: 0, adopted: 0, chpReachable: true, ms: 0 };
-  const tables = deps.serverRoutes === deps.routes ? [deps.routes] : [deps.routes, deps.serverRoutes];
+  const report: ReconcileReport = {
+    checked: 0,
+    culled: 0,
+    routesAdded: 0,
+    routesRemoved: 0,
+    markedGone: 0,
+    adopted: 0,
+    chpReachable: true,
+    ms: 0,
+  };
+  const tables =
+    deps.serverRoutes === deps.routes ? [deps.routes] : [deps.routes, deps.serverRoutes];
   const seen = await Promise.all(
     tables.map((table) =>
       table.list().catch((err: unknown) => {
         report.chpReachable = false;
-        deps.log.warn({ err: (err as Error).message }, 'reconcile: a CHP is not reachable; its routes are fixed on a later pass');
+        deps.log.warn(
+          { err: (err as Error).message },
+          'reconcile: a CHP is not reachable; its routes are fixed on a later pass',
+        );
         return null;
       }),
     ),
@@ -42,15 +65,27 @@ export async function reconcile(deps: LifecycleDeps, manager: ServerManager, ado
   const rows = deps.store.active().filter((r) => !manager.busy.has(r.id));
   const verified = new Set<number>();
   await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report, verified)));
-  await Promise.all(tables.map((table, i) => (seen[i] ? fixRoutes(deps, table, seen[i], manager.busy, verified, report) : undefined)));
+  await Promise.all(
+    tables.map((table, i) =>
+      seen[i] ? fixRoutes(deps, table, seen[i], manager.busy, verified, report) : undefined,
+    ),
+  );
   report.ms = Math.round(performance.now() - t0);
   deps.metrics.reconcileDuration.observe(report.ms / 1000);
   if (report.routesAdded) deps.metrics.routeFixes.inc({ action: 'added' }, report.routesAdded);
-  if (report.routesRemoved) deps.metrics.routeFixes.inc({ action: 'removed' }, report.routesRemoved);
+  if (report.routesRemoved)
+    deps.metrics.routeFixes.inc({ action: 'removed' }, report.routesRemoved);
   return report;
 }
 
-async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRow, adopting: boolean, report: ReconcileReport, verified: Set<number>): Promise<void> {
+async function settle(
+  deps: LifecycleDeps,
+  manager: ServerManager,
+  row: ServerRow,
+  adopting: boolean,
+  report: ReconcileReport,
+  verified: Set<number>,
+): Promise<void> {
   report.checked++;
   if (row.state === 'stopping') {
     await manager.finishStop(row, 'stop finished after a service restart');
@@ -63,41 +98,76 @@ async function settle(deps: LifecycleDeps, manager: ServerManager, row: ServerRo
       const r = probe.report!;
       if (adopting) report.adopted++;
       if (r.lastActivity !== row.last_activity || r.pid !== row.proxy_pid) {
-        deps.store.update(row.id, { last_activity: r.lastActivity, proxy_pid: r.pid, app_pid: r.appPid });
+        deps.store.update(row.id, {
+          last_activity: r.lastActivity,
+          proxy_pid: r.pid,
+          app_pid: r.appPid,
+        });
         if (r.lastActivity && r.lastActivity !== row.last_activity && deps.activitySink) {
-          deps.activitySink(row.user, r.lastActivity).catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'activity not forwarded to JupyterHub'));
+          deps
+            .activitySink(row.user, r.lastActivity)
+            .catch((err: unknown) =>
+              deps.log.warn(
+                { err: (err as Error).message },
+                'activity not forwarded to JupyterHub',
+              ),
+            );
         }
       }
       if (row.log_file) capLog(row.log_file, deps.config.log_max_bytes);
-      const why = cullReason({ ...row, last_activity: r.lastActivity }, deps.catalog().get(row.app), deps.config.culler);
+      const why = cullReason(
+        { ...row, last_activity: r.lastActivity },
+        deps.catalog().get(row.app),
+        deps.config.culler,
+      );
       if (why) {
         report.culled++;
         deps.metrics.culls.inc({ reason: why.startsWith('idle') ? 'idle' : 'max_age' });
         deps.log.info({ server: row.id, user: row.user, name: row.name, why }, 'culling');
-        void manager.stop(CULLER, row.user, row.name, `culled: ${why}`).catch((err: unknown) => deps.log.error({ err, server: row.id }, 'cull failed'));
+        void manager
+          .stop(CULLER, row.user, row.name, `culled: ${why}`)
+          .catch((err: unknown) => deps.log.error({ err, server: row.id }, 'cull failed'));
       }
       return;
     }
     if (probe.alive) {
-      deps.log.warn({ server: row.id, user: row.user, name: row.name }, 'reconcile: proxy alive but not answering; left for the next pass');
+      deps.log.warn(
+        { server: row.id, user: row.user, name: row.name },
+        'reconcile: proxy alive but not answering; left for the next pass',
+      );
       return;
     }
     report.markedGone++;
     // A launcher that knows why (a job out of memory or time) says so; otherwise the log tail explains.
-    const why = probe.ended?.reason ?? (adopting ? 'the server was gone when the service restarted' : 'the server\'s proxy is gone');
+    const why =
+      probe.ended?.reason ??
+      (adopting ? 'the server was gone when the service restarted' : "the server's proxy is gone");
     await manager.markGone(row, why);
     return;
   }
   // pending/starting rows without a watcher: a previous service instance died mid-start.
-  if (probe.alive) await deps.launcher.stop(handleOf(deps.launcher, row)).catch(() => undefined);
+  if (probe.alive)
+    await bestEffort(
+      deps.log,
+      'reconcile: stopping an interrupted start',
+      { server: row.id },
+      deps.launcher.stop(handleOf(deps.launcher, row)),
+    );
   report.markedGone++;
   const reason = 'the service restarted while this server was starting; start it again';
-  const failed = deps.store.transition(row.id, 'failed', { from: ['pending', 'starting'], fields: { reason }, message: 'interrupted start cleaned up' });
+  const failed = deps.store.transition(row.id, 'failed', {
+    from: ['pending', 'starting'],
+    fields: { reason },
+    message: 'interrupted start cleaned up',
+  });
   if (failed) logFailedStart(deps.log, row, 'start_interrupted', reason);
 }
 
 /** `fillIn`: added only where CHP has no route at all, whoever's (one another program may own). */
-type Wanted = Map<string, { target: string; data: HubappsRouteData; verified: boolean; fillIn?: boolean }>;
+type Wanted = Map<
+  string,
+  { target: string; data: HubappsRouteData; verified: boolean; fillIn?: boolean }
+>;
 
 /**
  * The routes hubapps keeps in `table`: server routes where servers live, the catch-alls and
@@ -120,11 +190,22 @@ function wantedRoutes(deps: LifecycleDeps, table: RouteTable, verified: Set<numb
     // The apps CHP's root: every host without a server route lands on the service's not-running
     // page. A CHP started with --default-target (the shipped unit) holds "/" itself, untagged,
     // with the same effect: that one is left alone, silently.
-    if (deps.urls.hostLayout) want.set('/', { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true, fillIn: true });
+    if (deps.urls.hostLayout)
+      want.set('/', {
+        target: deps.urls.serviceOrigin,
+        data: { hubapps: true, kind: 'catchall' },
+        verified: true,
+        fillIn: true,
+      });
   }
   if (table === deps.routes) {
-    want.set(deps.urls.catchallRoute(), { target: deps.urls.serviceOrigin, data: { hubapps: true, kind: 'catchall' }, verified: true });
-    if (deps.config.chp.register_service_route) want.set(deps.urls.serviceRoute(), { ...serviceRoute(deps), verified: true });
+    want.set(deps.urls.catchallRoute(), {
+      target: deps.urls.serviceOrigin,
+      data: { hubapps: true, kind: 'catchall' },
+      verified: true,
+    });
+    if (deps.config.chp.register_service_route)
+      want.set(deps.urls.serviceRoute(), { ...serviceRoute(deps), verified: true });
   }
   return want;
 }
@@ -138,17 +219,35 @@ function serviceRoute(deps: LifecycleDeps): { target: string; data: HubappsRoute
  * runs, keep the fixed ones. A port taken over by someone else while the row still says
  * running gets no route back.
  */
-async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<string, RouteEntry>, busy: Set<number>, verified: Set<number>, report: ReconcileReport): Promise<void> {
+async function fixRoutes(
+  deps: LifecycleDeps,
+  table: RouteTable,
+  routes: Map<string, RouteEntry>,
+  busy: Set<number>,
+  verified: Set<number>,
+  report: ReconcileReport,
+): Promise<void> {
   const want = wantedRoutes(deps, table, verified);
   const tasks: Promise<void>[] = [];
-  if (table === deps.routes && !deps.config.chp.register_service_route && !routes.has(deps.urls.serviceRoute())) {
+  if (
+    table === deps.routes &&
+    !deps.config.chp.register_service_route &&
+    !routes.has(deps.urls.serviceRoute())
+  ) {
     tasks.push(fillInServiceRoute(deps, serviceRoute(deps), report));
   }
   for (const [path, w] of want) {
     const have = routes.get(path);
     if (w.fillIn && !have) {
-      tasks.push(table.addIfAbsent(path, w.target, w.data).then((added) => void (added && report.routesAdded++)));
-    } else if (w.verified && (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)) {
+      tasks.push(
+        table
+          .addIfAbsent(path, w.target, w.data)
+          .then((added) => void (added && report.routesAdded++)),
+      );
+    } else if (
+      w.verified &&
+      (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)
+    ) {
       report.routesAdded++;
       tasks.push(table.add(path, w.target, w.data));
     }
@@ -161,7 +260,9 @@ async function fixRoutes(deps: LifecycleDeps, table: RouteTable, routes: Map<str
     }
   }
   const results = await Promise.allSettled(tasks);
-  const failures = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+  const failures = results.flatMap((r) =>
+    r.status === 'rejected' ? [(r.reason as Error).message] : [],
+  );
   const before = lastFailures.get(table) ?? new Set<string>();
   for (const err of failures) {
     // A failure that persists is warned about once, not every reconcile_interval.
@@ -181,9 +282,15 @@ const lastFailures = new WeakMap<RouteTable, Set<string>>();
  * none at that path. JupyterHub ignores routes without its own tag and simply replaces this
  * one at its next check; hubapps never replaces or removes the hub's, so the two never fight.
  */
-async function fillInServiceRoute(deps: LifecycleDeps, route: { target: string; data: HubappsRouteData }, report: ReconcileReport): Promise<void> {
+async function fillInServiceRoute(
+  deps: LifecycleDeps,
+  route: { target: string; data: HubappsRouteData },
+  report: ReconcileReport,
+): Promise<void> {
   if (!(await deps.routes.addIfAbsent(deps.urls.serviceRoute(), route.target, route.data))) return;
   report.routesAdded++;
-  deps.log.info({ route: deps.urls.serviceRoute() }, 'reconcile: CHP had no route for the service (restarted?): filled it in until JupyterHub re-adds its own');
+  deps.log.info(
+    { route: deps.urls.serviceRoute() },
+    'reconcile: CHP had no route for the service (restarted?): filled it in until JupyterHub re-adds its own',
+  );
 }
-

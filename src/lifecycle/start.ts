@@ -28,14 +28,28 @@ export interface Actor {
  * the name, the user (NSS), the app and who may use it, the options, and CHP's
  * reachability (failing fast beats a server that starts but can never be routed).
  */
-export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput) {
+export async function admitStart(
+  deps: LifecycleDeps,
+  actor: Actor,
+  user: string,
+  name: string,
+  input: StartInput,
+) {
   checkServerName(name);
-  if (!actor.admin && actor.name !== user) throw new HubappsError('not_owner', `${actor.name} may not start servers for ${user}`);
+  if (!actor.admin && actor.name !== user)
+    throw new HubappsError('not_owner', `${actor.name} may not start servers for ${user}`);
   const account = await deps.users.check(user);
   const app = deps.catalog().get(input.app);
-  if (!app) throw new HubappsError('unknown_app', `no app '${printable(input.app)}' in the catalog; GET ${deps.urls.servicePrefix()}api/apps lists them`);
+  if (!app)
+    throw new HubappsError(
+      'unknown_app',
+      `no app '${printable(input.app)}' in the catalog; GET ${deps.urls.servicePrefix()}api/apps lists them`,
+    );
   if (!deps.users.appAllowed(account, app)) {
-    throw new HubappsError('app_not_allowed', `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`);
+    throw new HubappsError(
+      'app_not_allowed',
+      `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`,
+    );
   }
   admitResources(deps, user, app, input.options);
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
@@ -50,9 +64,14 @@ export async function admitStart(deps: LifecycleDeps, actor: Actor, user: string
  */
 function checkLabelFree(deps: LifecycleDeps, user: string, name: string): void {
   const label = hostLabel(user, name);
-  const clash = deps.store.active().find((r) => (r.user !== user || r.name !== name) && hostLabel(r.user, r.name) === label);
+  const clash = deps.store
+    .active()
+    .find((r) => (r.user !== user || r.name !== name) && hostLabel(r.user, r.name) === label);
   if (clash) {
-    throw new HubappsError('host_label_taken', `the host name ${deps.urls.serverHost(user, name)} is held by another active server; choose another server name`);
+    throw new HubappsError(
+      'host_label_taken',
+      `the host name ${deps.urls.serverHost(user, name)} is held by another active server; choose another server name`,
+    );
   }
 }
 
@@ -74,7 +93,14 @@ async function requireChp(deps: LifecycleDeps): Promise<void> {
  * loopback port, a port no live server holds. An app on a unix socket gets none: holding
  * ports cannot stop it from starting.
  */
-export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, name: string, input: StartInput, app: CatalogApp): Promise<ServerRow> {
+export async function claimRow(
+  deps: LifecycleDeps,
+  actor: Actor,
+  user: string,
+  name: string,
+  input: StartInput,
+  app: CatalogApp,
+): Promise<ServerRow> {
   const { servers_per_user, servers_total } = deps.config.limits;
   const quotas = { perUser: servers_per_user, total: servers_total, perApp: app.max_servers };
   const needsPort = usesPort(app) || runsOnSlurm(deps.config.slurm.apps, app);
@@ -82,11 +108,19 @@ export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, 
   for (let attempt = 0; ; attempt++) {
     const port = needsPort ? await pickPort(deps.config.port_range, deps.store.usedPorts()) : null;
     try {
-      return deps.store.claim({
-        user, name, app: input.app, options: input.options, port, logFile,
-        secret: crypto.randomBytes(32).toString('base64url'),
-        actor: actor.name,
-      }, quotas);
+      return deps.store.claim(
+        {
+          user,
+          name,
+          app: input.app,
+          options: input.options,
+          port,
+          logFile,
+          secret: crypto.randomBytes(32).toString('base64url'),
+          actor: actor.name,
+        },
+        quotas,
+      );
     } catch (err) {
       if (err instanceof HubappsError && err.code === 'port_taken' && attempt < 5) continue;
       throw err;
@@ -94,7 +128,11 @@ export async function claimRow(deps: LifecycleDeps, actor: Actor, user: string, 
   }
 }
 
-export function startRequest(deps: LifecycleDeps, row: ServerRow, readyTimeoutS: number | undefined): StartRequest {
+export function startRequest(
+  deps: LifecycleDeps,
+  row: ServerRow,
+  readyTimeoutS: number | undefined,
+): StartRequest {
   return {
     op: 'start',
     version: PROTOCOL_VERSION,

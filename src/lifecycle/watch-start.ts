@@ -16,7 +16,11 @@ export type WatchOutcome =
  * first two seconds, since most apps are ready by then), copy its progress messages into events,
  * and notice an early exit (sudo refusal, port taken, app crash) or a timeout.
  */
-export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs: number): Promise<WatchOutcome> {
+export async function watchStart(
+  deps: LifecycleDeps,
+  row: ServerRow,
+  timeoutMs: number,
+): Promise<WatchOutcome> {
   let deadline = Date.now() + timeoutMs + 5000;
   let since = 0;
   let status: string | undefined;
@@ -38,12 +42,20 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
       since = report.progress.at(-1)?.seq ?? since;
       const changed = deps.launcher.observe(handle, report);
       if (changed || report.pid !== current.proxy_pid || report.appPid !== current.app_pid) {
-        deps.store.update(row.id, { proxy_pid: report.pid, app_pid: report.appPid, ...(changed ? { launcher_state: deps.launcher.save(handle) } : {}) });
+        deps.store.update(row.id, {
+          proxy_pid: report.pid,
+          app_pid: report.appPid,
+          ...(changed ? { launcher_state: deps.launcher.save(handle) } : {}),
+        });
       }
       if (report.state === 'ready') return { kind: 'ready' };
       if (report.state === 'exited') {
-        const reason = probe.ended?.reason ?? report.exit?.reason ?? 'the app exited before it was ready';
-        return { kind: 'failed', failure: { code: probe.ended?.code ?? 'app_exited', reason, retry: false } };
+        const reason =
+          probe.ended?.reason ?? report.exit?.reason ?? 'the app exited before it was ready';
+        return {
+          kind: 'failed',
+          failure: { code: probe.ended?.code ?? 'app_exited', reason, retry: false },
+        };
       }
     } else {
       const exit = deps.launcher.exitOf(handle);
@@ -53,12 +65,25 @@ export async function watchStart(deps: LifecycleDeps, row: ServerRow, timeoutMs:
         const tail = lines.slice(currentAttemptStart(lines));
         const failure = probe.ended
           ? { ...probe.ended, retry: false }
-          : explainEarlyExit(handle.kind, exit ?? { code: null, signal: null }, tail, row.user, deps.config.allowed_group);
+          : explainEarlyExit(
+              handle.kind,
+              exit ?? { code: null, signal: null },
+              tail,
+              row.user,
+              deps.config.allowed_group,
+            );
         return { kind: 'failed', failure };
       }
     }
     if (Date.now() > deadline) {
-      return { kind: 'failed', failure: { code: 'start_timeout', reason: `the app was not ready within ${Math.round(timeoutMs / 1000)} s`, retry: false } };
+      return {
+        kind: 'failed',
+        failure: {
+          code: 'start_timeout',
+          reason: `the app was not ready within ${Math.round(timeoutMs / 1000)} s`,
+          retry: false,
+        },
+      };
     }
     // Most apps are ready within two seconds: poll often until then (a loopback request is
     // cheap; measured in bench/, back-off alone added ~65 ms to a start), then back off.

@@ -11,7 +11,9 @@ const V2_CONTROLLERS = ['memory', 'cpu', 'pids'];
 export const V2_SERVICE_LEAF = 'service';
 
 /** Where servers' cgroups go: one directory per v1 controller, or the one delegated v2 directory. */
-export type CgroupLayout = { version: 1; roots: Record<(typeof V1_CONTROLLERS)[number], string> } | { version: 2; root: string };
+export type CgroupLayout =
+  | { version: 1; roots: Record<(typeof V1_CONTROLLERS)[number], string> }
+  | { version: 2; root: string };
 
 /** How a memory cgroup ended: how often the kernel killed in it, and its limit. */
 export interface OomRecord {
@@ -33,7 +35,9 @@ export function detectLayout(fsRoot: string, v1Name: string, selfCgroup: string)
     if (parts.at(-1) === V2_SERVICE_LEAF) parts.pop();
     return { version: 2, root: path.join(fsRoot, ...parts) };
   }
-  const roots = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, path.join(fsRoot, c, v1Name)])) as Record<(typeof V1_CONTROLLERS)[number], string>;
+  const roots = Object.fromEntries(
+    V1_CONTROLLERS.map((c) => [c, path.join(fsRoot, c, v1Name)]),
+  ) as Record<(typeof V1_CONTROLLERS)[number], string>;
   return { version: 1, roots };
 }
 
@@ -52,9 +56,12 @@ export function layoutProblem(layout: CgroupLayout): string | null {
     }
   }
   if (layout.version === 2) {
-    const enabled = fs.existsSync(path.join(layout.root, 'cgroup.subtree_control')) ? readText(path.join(layout.root, 'cgroup.subtree_control')).split(/\s+/) : [];
+    const enabled = fs.existsSync(path.join(layout.root, 'cgroup.subtree_control'))
+      ? readText(path.join(layout.root, 'cgroup.subtree_control')).split(/\s+/)
+      : [];
     const missing = V2_CONTROLLERS.filter((c) => !enabled.includes(c));
-    if (missing.length) return `the controllers ${missing.join(', ')} are not enabled for ${layout.root}'s children: the unit needs Delegate=yes`;
+    if (missing.length)
+      return `the controllers ${missing.join(', ')} are not enabled for ${layout.root}'s children: the unit needs Delegate=yes`;
   }
   return null;
 }
@@ -67,7 +74,10 @@ export function claimV2Root(root: string, pid: number): void {
   const leaf = path.join(root, V2_SERVICE_LEAF);
   fs.mkdirSync(leaf, { recursive: true });
   fs.writeFileSync(path.join(leaf, 'cgroup.procs'), `${pid}\n`);
-  fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), V2_CONTROLLERS.map((c) => `+${c}`).join(' '));
+  fs.writeFileSync(
+    path.join(root, 'cgroup.subtree_control'),
+    V2_CONTROLLERS.map((c) => `+${c}`).join(' '),
+  );
 }
 
 /** The service's side of servers' cgroups: create with limits, say where a process enters, read how it ended, remove. */
@@ -80,9 +90,18 @@ export class CgroupTree {
 
   private dirs(serverId: number): Record<string, string> {
     const leaf = `server-${serverId}`;
-    if (this.layout.version === 2) return { memory: path.join(this.layout.root, leaf), cpu: path.join(this.layout.root, leaf), pids: path.join(this.layout.root, leaf) };
+    if (this.layout.version === 2)
+      return {
+        memory: path.join(this.layout.root, leaf),
+        cpu: path.join(this.layout.root, leaf),
+        pids: path.join(this.layout.root, leaf),
+      };
     const r = this.layout.roots;
-    return { memory: path.join(r.memory, leaf), cpu: path.join(r.cpu, leaf), pids: path.join(r.pids, leaf) };
+    return {
+      memory: path.join(r.memory, leaf),
+      cpu: path.join(r.cpu, leaf),
+      pids: path.join(r.pids, leaf),
+    };
   }
 
   /**
@@ -113,7 +132,9 @@ export class CgroupTree {
 
   /** The cgroup.procs files a process writes its pid into to enter the server's cgroup (one per v1 controller). */
   procsFiles(serverId: number): string[] {
-    return [...new Set(Object.values(this.dirs(serverId)))].map((dir) => path.join(dir, 'cgroup.procs'));
+    return [...new Set(Object.values(this.dirs(serverId)))].map((dir) =>
+      path.join(dir, 'cgroup.procs'),
+    );
   }
 
   /** The memory cgroup's kill count and limit; null when the cgroup is gone. */
@@ -122,7 +143,10 @@ export class CgroupTree {
     try {
       if (this.layout.version === 1) {
         const kills = counter(readText(path.join(dir, 'memory.oom_control')), 'oom_kill');
-        return { kills, limitBytes: Number(readText(path.join(dir, 'memory.limit_in_bytes')).trim()) };
+        return {
+          kills,
+          limitBytes: Number(readText(path.join(dir, 'memory.limit_in_bytes')).trim()),
+        };
       }
       const kills = counter(readText(path.join(dir, 'memory.events')), 'oom_kill');
       return { kills, limitBytes: Number(readText(path.join(dir, 'memory.max')).trim()) };
@@ -151,7 +175,9 @@ export class CgroupTree {
   servers(): number[] {
     const root = this.layout.version === 1 ? this.layout.roots.memory : this.layout.root;
     try {
-      return fs.readdirSync(root).flatMap((n) => (/^server-(\d+)$/.exec(n) ? [Number(n.slice(7))] : []));
+      return fs
+        .readdirSync(root)
+        .flatMap((n) => (/^server-(\d+)$/.exec(n) ? [Number(n.slice(7))] : []));
     } catch {
       return [];
     }

@@ -4,8 +4,20 @@ import client from 'prom-client';
 import { HubappsError } from '../errors.js';
 import type { StartRequest } from '../protocol/wire.js';
 import type { ServerStore } from '../store/servers.js';
-import { CgroupTree, claimV2Root, detectLayout, layoutProblem, V2_SERVICE_LEAF, type CgroupLayout } from './cgroup-tree.js';
-import { formatBytes, serverResources, type HostLimitsApp, type ServerLimitsConfig } from './resources.js';
+import {
+  CgroupTree,
+  claimV2Root,
+  detectLayout,
+  layoutProblem,
+  V2_SERVICE_LEAF,
+  type CgroupLayout,
+} from './cgroup-tree.js';
+import {
+  formatBytes,
+  serverResources,
+  type HostLimitsApp,
+  type ServerLimitsConfig,
+} from './resources.js';
 
 /** What the audit trail and the metric learn when the kernel killed in a server's cgroup. */
 export interface OomSink {
@@ -33,7 +45,10 @@ export class HostLimits {
     if (problem) {
       const text = `per-server limits: ${problem}`;
       if (cfg.cgroups === 'required') log.error(`${text}; every start fails until it is fixed`);
-      else log.warn(`${text}; servers start WITHOUT memory, CPU and process limits (server_limits.cgroups: auto)`);
+      else
+        log.warn(
+          `${text}; servers start WITHOUT memory, CPU and process limits (server_limits.cgroups: auto)`,
+        );
     } else {
       log.info({ cgroup: tree.layout }, 'per-server limits: each server gets its own cgroup');
     }
@@ -65,7 +80,11 @@ export class HostLimits {
       }
     }
     if (this.cfg.cgroups === 'required') {
-      throw new HubappsError('cgroup_unavailable', `this host cannot limit servers right now (${why}); tell your admin to run 'hubapps doctor'`, { expose: true });
+      throw new HubappsError(
+        'cgroup_unavailable',
+        `this host cannot limit servers right now (${why}); tell your admin to run 'hubapps doctor'`,
+        { expose: true },
+      );
     }
     this.log.warn({ server: id, why }, 'server starts without limits');
     return false;
@@ -86,7 +105,10 @@ export class HostLimits {
       this.sink({ serverId, limit: formatBytes(rec.limitBytes) });
     } catch (err) {
       // An exit event can arrive while the service is closing; the reason still reaches the row.
-      this.log.error({ err, server: serverId }, 'the out-of-memory kill was not recorded in the audit trail');
+      this.log.error(
+        { err, server: serverId },
+        'the out-of-memory kill was not recorded in the audit trail',
+      );
     }
     return reason;
   }
@@ -99,11 +121,23 @@ export class HostLimits {
 
   /** The command as it must run: it enters the server's cgroup itself, then execs, so sudo, the proxy and the app all start inside. */
   enter(serverId: number, cmd: { file: string; args: string[] }): { file: string; args: string[] } {
-    return { file: '/bin/sh', args: ['-c', ENTER, 'hubapps-cgroup-enter', ...this.tree.procsFiles(serverId), '--', cmd.file, ...cmd.args] };
+    return {
+      file: '/bin/sh',
+      args: [
+        '-c',
+        ENTER,
+        'hubapps-cgroup-enter',
+        ...this.tree.procsFiles(serverId),
+        '--',
+        cmd.file,
+        ...cmd.args,
+      ],
+    };
   }
 }
 
-const oomReason = (limitBytes: number) => `stopped: out of memory (limit ${formatBytes(limitBytes)})`;
+const oomReason = (limitBytes: number) =>
+  `stopped: out of memory (limit ${formatBytes(limitBytes)})`;
 
 /** Writes its own pid into each cgroup.procs named before `--`, then becomes the command after it; exit 126 (and sh's message in the log) if one cannot be written. */
 const ENTER = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 126; shift; done; shift; exec "$@"';
@@ -125,11 +159,19 @@ export function openHostLimits(
   // Only a delegated service's own cgroup is claimed: systemd hands a .service cgroup to a
   // non-root User= only with Delegate=yes. A login session's scope (the demo) or root's test
   // runner is left where it is.
-  if (layout.version === 2 && process.getuid?.() !== 0 && /^0::.*\.service$/m.test(self) && writable(layout.root)) {
+  if (
+    layout.version === 2 &&
+    process.getuid?.() !== 0 &&
+    /^0::.*\.service$/m.test(self) &&
+    writable(layout.root)
+  ) {
     try {
       claimV2Root(layout.root, process.pid);
     } catch (err) {
-      log.warn({ err: (err as Error).message, root: layout.root }, `per-server limits: could not move the service into ${V2_SERVICE_LEAF}/ of its cgroup`);
+      log.warn(
+        { err: (err as Error).message, root: layout.root },
+        `per-server limits: could not move the service into ${V2_SERVICE_LEAF}/ of its cgroup`,
+      );
     }
   }
   return new HostLimits(cfg, new CgroupTree(layout), app, log);
@@ -154,11 +196,24 @@ function writable(dir: string): boolean {
 }
 
 /** A kill at the memory limit goes into the audit trail and hubapps_server_oom_kills_total{app}. */
-export function auditOomKills(limits: HostLimits, store: ServerStore, registry: client.Registry): void {
-  const kills = new client.Counter({ name: 'hubapps_server_oom_kills_total', help: 'Servers ended by their memory limit (cgroup OOM kill), by app', labelNames: ['app'], registers: [registry] });
+export function auditOomKills(
+  limits: HostLimits,
+  store: ServerStore,
+  registry: client.Registry,
+): void {
+  const kills = new client.Counter({
+    name: 'hubapps_server_oom_kills_total',
+    help: 'Servers ended by their memory limit (cgroup OOM kill), by app',
+    labelNames: ['app'],
+    registers: [registry],
+  });
   limits.report(({ serverId, limit }) => {
     const row = store.byId(serverId);
-    store.audit(row ?? null, `the kernel killed the app at the server's memory limit (${limit})`, 'kernel');
+    store.audit(
+      row ?? null,
+      `the kernel killed the app at the server's memory limit (${limit})`,
+      'kernel',
+    );
     kills.inc({ app: row?.app ?? 'unknown' });
   });
 }

@@ -23,7 +23,8 @@ const MAX_UID = 4294967294;
 export function guardTable(table: string, range: PortRange, entries: GuardEntry[] = []): string {
   const owned = entries.filter((e) => e.uid !== null).map((e) => `${e.port} . ${e.uid}`);
   const open = [...new Set(entries.filter((e) => e.uid === null).map((e) => e.port))];
-  const elements = (list: Array<string | number>) => (list.length ? ` elements = { ${list.join(', ')} };` : '');
+  const elements = (list: Array<string | number>) =>
+    list.length ? ` elements = { ${list.join(', ')} };` : '';
   const ports = `${range.min}-${range.max}`;
   return [
     `table inet ${table} {`,
@@ -72,7 +73,8 @@ export function parseEntry(text: string, range: PortRange): GuardEntry {
 
 export function checkPort(text: string, range: PortRange): number {
   const port = Number(text);
-  if (!/^\d{1,5}$/.test(text) || port < range.min || port > range.max) throw new Error(`port '${text}' is not in port_range ${range.min}-${range.max}`);
+  if (!/^\d{1,5}$/.test(text) || port < range.min || port > range.max)
+    throw new Error(`port '${text}' is not in port_range ${range.min}-${range.max}`);
   return port;
 }
 

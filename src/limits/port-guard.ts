@@ -40,7 +40,11 @@ export class HelperPortGuard implements PortGuard {
   async allow(port: number, uid: number): Promise<void> {
     await this.call(['allow', String(port), String(uid)], (why) => {
       if (this.opts.mode === 'required') {
-        throw new HubappsError('port_guard_failed', `could not keep other local users off this server's port ${port} (${why}); tell your admin to run 'hubapps doctor'`, { expose: true });
+        throw new HubappsError(
+          'port_guard_failed',
+          `could not keep other local users off this server's port ${port} (${why}); tell your admin to run 'hubapps doctor'`,
+          { expose: true },
+        );
       }
     });
   }
@@ -50,7 +54,10 @@ export class HelperPortGuard implements PortGuard {
   }
 
   async sync(entries: GuardEntry[]): Promise<void> {
-    await this.call(['sync', ...entries.map((e) => `${e.port}:${e.uid ?? 'open'}`)], () => undefined);
+    await this.call(
+      ['sync', ...entries.map((e) => `${e.port}:${e.uid ?? 'open'}`)],
+      () => undefined,
+    );
   }
 
   /** Run one call after the ones before it; a failure is logged, then handed to `failed`. */
@@ -64,13 +71,17 @@ export class HelperPortGuard implements PortGuard {
         if (this.opts.mode === 'auto') {
           this.restingUntil = Date.now() + (this.opts.retryAfterMs ?? 60_000);
           // Without the table every port is open; with one left from when the helper worked, a port it was not told about stays closed.
-          this.opts.log.warn({ why, op: args[0] }, 'port guard: the helper failed; starts go on without it (port_guard.mode: auto), so apps may be open to every local account; see hubapps doctor');
+          this.opts.log.warn(
+            { why, op: args[0] },
+            'port guard: the helper failed; starts go on without it (port_guard.mode: auto), so apps may be open to every local account; see hubapps doctor',
+          );
         } else {
           this.opts.log.error({ why, op: args[0] }, 'port guard: the helper failed');
         }
         failed(why);
       }
     });
+    // eslint-disable-next-line no-restricted-syntax -- the queue only orders the helper's runs; the caller of `next` gets and logs its failure
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -80,11 +91,16 @@ export class HelperPortGuard implements PortGuard {
 export function sudoHelper(sudo: string, helper: string, timeoutMs = 10_000): HelperRunner {
   return (args) =>
     new Promise((resolve, reject) => {
-      execFile(sudo, ['-n', helper, ...args], { timeout: timeoutMs, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (err, _stdout, stderr) => {
-        if (!err) return resolve();
-        const text = String(stderr).trim().split('\n').at(-1);
-        reject(new Error(text || err.message));
-      });
+      execFile(
+        sudo,
+        ['-n', helper, ...args],
+        { timeout: timeoutMs, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } },
+        (err, _stdout, stderr) => {
+          if (!err) return resolve();
+          const text = String(stderr).trim().split('\n').at(-1);
+          reject(new Error(text || err.message));
+        },
+      );
     });
 }
 
@@ -94,7 +110,11 @@ export function sudoHelper(sudo: string, helper: string, timeoutMs = 10_000): He
  * sockets; `proxyOnTcp` asks the launcher, the only reader of its saved state) keeps its
  * port open to all: CHP reaches that proxy there, as another account.
  */
-export async function guardEntries(rows: ServerRow[], uidOf: (user: string) => Promise<number>, proxyOnTcp: (row: ServerRow) => boolean): Promise<GuardEntry[]> {
+export async function guardEntries(
+  rows: ServerRow[],
+  uidOf: (user: string) => Promise<number>,
+  proxyOnTcp: (row: ServerRow) => boolean,
+): Promise<GuardEntry[]> {
   const entries: GuardEntry[] = [];
   for (const row of rows) {
     if (!row.port || row.launcher === 'slurm') continue;
@@ -109,7 +129,14 @@ export async function guardEntries(rows: ServerRow[], uidOf: (user: string) => P
 }
 
 /** The guard this configuration asks for: only the sudo launcher's servers belong to other accounts. */
-export function openPortGuard(config: Pick<Config, 'launcher' | 'sudo_command' | 'port_guard'>, log: Logger): PortGuard | null {
+export function openPortGuard(
+  config: Pick<Config, 'launcher' | 'sudo_command' | 'port_guard'>,
+  log: Logger,
+): PortGuard | null {
   if (config.launcher !== 'sudo' || config.port_guard.mode === 'off') return null;
-  return new HelperPortGuard({ mode: config.port_guard.mode, run: sudoHelper(config.sudo_command, config.port_guard.command), log });
+  return new HelperPortGuard({
+    mode: config.port_guard.mode,
+    run: sudoHelper(config.sudo_command, config.port_guard.command),
+    log,
+  });
 }

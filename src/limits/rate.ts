@@ -21,10 +21,16 @@ export class RateLimit {
   /** Take one, or throw 429 saying which limit was hit. */
   take(): void {
     const t = this.now();
-    this.tokens = Math.min(this.perMinute, this.tokens + ((t - this.last) * this.perMinute) / 60_000);
+    this.tokens = Math.min(
+      this.perMinute,
+      this.tokens + ((t - this.last) * this.perMinute) / 60_000,
+    );
     this.last = t;
     if (this.tokens < 1) {
-      throw new HubappsError('rate_limited', `too many ${this.what} right now (${this.key}: ${this.perMinute} a minute); try again in a minute`);
+      throw new HubappsError(
+        'rate_limited',
+        `too many ${this.what} right now (${this.key}: ${this.perMinute} a minute); try again in a minute`,
+      );
     }
     this.tokens -= 1;
   }

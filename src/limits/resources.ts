@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { HubappsError } from '../errors.js';
 
-const choice = (what: string) => z.strictObject({ max: z.number().int().min(1).describe(`Most ${what} a user may ask for.`) });
+const choice = (what: string) =>
+  z.strictObject({ max: z.number().int().min(1).describe(`Most ${what} a user may ask for.`) });
 
 /**
  * An app file's `limits` key: what one server of the app gets on this host, and what users
@@ -9,16 +10,37 @@ const choice = (what: string) => z.strictObject({ max: z.number().int().min(1).d
  * two without relearning; the admin's caps (server_limits in hubapps.yaml) bound both.
  */
 export const hostLimitsAppSchema = z.strictObject({
-  mem_mb: z.number().int().min(16).optional().describe('Memory of one server (proxy and app together) in MB; unset: server_limits.mem_mb.'),
-  cpus: z.number().positive().max(1024).optional().describe('CPU cores one server may use (a quota: 0.5 is half a core); unset: server_limits.cpus.'),
-  pids: z.number().int().min(16).optional().describe('Processes and threads one server may have; unset: server_limits.pids.'),
+  mem_mb: z
+    .number()
+    .int()
+    .min(16)
+    .optional()
+    .describe('Memory of one server (proxy and app together) in MB; unset: server_limits.mem_mb.'),
+  cpus: z
+    .number()
+    .positive()
+    .max(1024)
+    .optional()
+    .describe(
+      'CPU cores one server may use (a quota: 0.5 is half a core); unset: server_limits.cpus.',
+    ),
+  pids: z
+    .number()
+    .int()
+    .min(16)
+    .optional()
+    .describe('Processes and threads one server may have; unset: server_limits.pids.'),
   choices: z
     .strictObject({
-      mem_mb: choice('MB of memory').optional().describe('Offer the option `mem_mb` (replaces mem_mb).'),
+      mem_mb: choice('MB of memory')
+        .optional()
+        .describe('Offer the option `mem_mb` (replaces mem_mb).'),
       cpus: choice('cores').optional().describe('Offer the option `cpus` (replaces cpus).'),
     })
     .prefault({})
-    .describe('What users may choose when they start the app, up to these limits and the admin caps (the start dialog offers them; the service checks them).'),
+    .describe(
+      'What users may choose when they start the app, up to these limits and the admin caps (the start dialog offers them; the service checks them).',
+    ),
 });
 
 export type HostLimitsApp = z.output<typeof hostLimitsAppSchema>;
@@ -36,18 +58,65 @@ export const serverLimitsConfigSchema = z
       .string()
       .regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'must be a plain directory name')
       .default('hubapps')
-      .describe('cgroup v1 only: the delegated directory /sys/fs/cgroup/CONTROLLER/NAME that `hubapps cgroup-setup` creates. On cgroup v2 the service uses its own (Delegate=yes) cgroup.'),
-    mem_mb: z.number().int().min(16).default(2048).describe('Memory of a server (its proxy and app) in MB when its app file sets none; the kernel kills the app beyond it.'),
-    cpus: z.number().positive().max(1024).default(1).describe('CPU cores of a server when its app file sets none (a quota: 0.5 is half a core).'),
-    pids: z.number().int().min(16).default(512).describe('Processes and threads of a server when its app file sets none.'),
-    max_mem_mb: z.number().int().min(16).default(16384).describe('Most memory in MB an app file or a user may give one server.'),
-    max_cpus: z.number().positive().max(1024).default(8).describe('Most CPU cores an app file or a user may give one server.'),
-    max_pids: z.number().int().min(16).default(4096).describe('Most processes an app file may give one server.'),
-    user_mem_mb: z.number().int().min(0).default(0).describe("Most memory in MB of one user's active servers on this host together; a start beyond it is refused (0: no limit)."),
-    user_cpus: z.number().min(0).default(0).describe("Most CPU cores of one user's active servers on this host together (0: no limit)."),
+      .describe(
+        'cgroup v1 only: the delegated directory /sys/fs/cgroup/CONTROLLER/NAME that `hubapps cgroup-setup` creates. On cgroup v2 the service uses its own (Delegate=yes) cgroup.',
+      ),
+    mem_mb: z
+      .number()
+      .int()
+      .min(16)
+      .default(2048)
+      .describe(
+        'Memory of a server (its proxy and app) in MB when its app file sets none; the kernel kills the app beyond it.',
+      ),
+    cpus: z
+      .number()
+      .positive()
+      .max(1024)
+      .default(1)
+      .describe('CPU cores of a server when its app file sets none (a quota: 0.5 is half a core).'),
+    pids: z
+      .number()
+      .int()
+      .min(16)
+      .default(512)
+      .describe('Processes and threads of a server when its app file sets none.'),
+    max_mem_mb: z
+      .number()
+      .int()
+      .min(16)
+      .default(16384)
+      .describe('Most memory in MB an app file or a user may give one server.'),
+    max_cpus: z
+      .number()
+      .positive()
+      .max(1024)
+      .default(8)
+      .describe('Most CPU cores an app file or a user may give one server.'),
+    max_pids: z
+      .number()
+      .int()
+      .min(16)
+      .default(4096)
+      .describe('Most processes an app file may give one server.'),
+    user_mem_mb: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        "Most memory in MB of one user's active servers on this host together; a start beyond it is refused (0: no limit).",
+      ),
+    user_cpus: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe("Most CPU cores of one user's active servers on this host together (0: no limit)."),
   })
   .prefault({})
-  .describe('Per-server memory, CPU and process limits on this host (cgroups), and per-user totals. Apps override the defaults in their `limits` key, within the caps.');
+  .describe(
+    'Per-server memory, CPU and process limits on this host (cgroups), and per-user totals. Apps override the defaults in their `limits` key, within the caps.',
+  );
 
 export type ServerLimitsConfig = z.output<typeof serverLimitsConfigSchema>;
 
@@ -70,14 +139,31 @@ const CHOICE_KEYS = ['mem_mb', 'cpus'] as const;
  * choices applied. Throws when an option is not offered or is out of range, and when the
  * app file asks for more than the admin's caps (the admin learns which file to fix).
  */
-export function serverResources(cfg: ServerLimitsConfig, app: LimitedApp, options: Record<string, unknown>): ServerResources {
+export function serverResources(
+  cfg: ServerLimitsConfig,
+  app: LimitedApp,
+  options: Record<string, unknown>,
+): ServerResources {
   const l = app.limits;
   for (const [key, v] of Object.entries(options)) {
     const max = offeredMax(cfg, app, key);
-    if (max === undefined) throw new HubappsError('unknown_option', `app '${app.name}' takes no option '${key.slice(0, 40)}'${offered(cfg, app)}`);
+    if (max === undefined)
+      throw new HubappsError(
+        'unknown_option',
+        `app '${app.name}' takes no option '${key.slice(0, 40)}'${offered(cfg, app)}`,
+      );
     const whole = key === 'mem_mb';
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max || (whole && !Number.isInteger(v))) {
-      throw new HubappsError('option_out_of_range', `option '${key}' of app '${app.name}' must be ${whole ? 'a whole number' : 'a number'} from 1 to ${max}`);
+    if (
+      typeof v !== 'number' ||
+      !Number.isFinite(v) ||
+      v <= 0 ||
+      v > max ||
+      (whole && !Number.isInteger(v))
+    ) {
+      throw new HubappsError(
+        'option_out_of_range',
+        `option '${key}' of app '${app.name}' must be ${whole ? 'a whole number' : 'a number'} from 1 to ${max}`,
+      );
     }
   }
   const r = {
@@ -85,13 +171,28 @@ export function serverResources(cfg: ServerLimitsConfig, app: LimitedApp, option
     cpus: (options.cpus as number | undefined) ?? l?.cpus ?? cfg.cpus,
     pids: l?.pids ?? cfg.pids,
   };
-  const over = r.memMb > cfg.max_mem_mb ? `mem_mb ${r.memMb} > max_mem_mb ${cfg.max_mem_mb}` : r.cpus > cfg.max_cpus ? `cpus ${r.cpus} > max_cpus ${cfg.max_cpus}` : r.pids > cfg.max_pids ? `pids ${r.pids} > max_pids ${cfg.max_pids}` : null;
-  if (over) throw new HubappsError('limit_above_cap', `app '${app.name}' asks for more than the admin allows one server (${over} in server_limits); lower its limits key`, { expose: true });
+  const over =
+    r.memMb > cfg.max_mem_mb
+      ? `mem_mb ${r.memMb} > max_mem_mb ${cfg.max_mem_mb}`
+      : r.cpus > cfg.max_cpus
+        ? `cpus ${r.cpus} > max_cpus ${cfg.max_cpus}`
+        : r.pids > cfg.max_pids
+          ? `pids ${r.pids} > max_pids ${cfg.max_pids}`
+          : null;
+  if (over)
+    throw new HubappsError(
+      'limit_above_cap',
+      `app '${app.name}' asks for more than the admin allows one server (${over} in server_limits); lower its limits key`,
+      { expose: true },
+    );
   return r;
 }
 
 /** App files whose `limits` exceed the admin's caps: check-config names them before a start fails on them. */
-export function capProblems(cfg: ServerLimitsConfig, apps: ReadonlyArray<LimitedApp & { file: string }>): string[] {
+export function capProblems(
+  cfg: ServerLimitsConfig,
+  apps: ReadonlyArray<LimitedApp & { file: string }>,
+): string[] {
   if (cfg.cgroups === 'off') return [];
   return apps.flatMap((a) => {
     try {
@@ -121,7 +222,12 @@ function offered(cfg: ServerLimitsConfig, app: LimitedApp): string {
  * Refuse a start that would take a user's active servers past the per-user totals.
  * `active`: the resources of the user's other active servers on this host.
  */
-export function checkUserTotals(cfg: ServerLimitsConfig, user: string, wanted: ServerResources, active: ServerResources[]): void {
+export function checkUserTotals(
+  cfg: ServerLimitsConfig,
+  user: string,
+  wanted: ServerResources,
+  active: ServerResources[],
+): void {
   const mem = active.reduce((s, r) => s + r.memMb, 0);
   const cpus = active.reduce((s, r) => s + r.cpus, 0);
   if (cfg.user_mem_mb > 0 && mem + wanted.memMb > cfg.user_mem_mb) {
@@ -153,7 +259,9 @@ export function limitOptions(cfg: ServerLimitsConfig, app: LimitedApp): LimitOpt
   const defaults = { mem_mb: app.limits?.mem_mb ?? cfg.mem_mb, cpus: app.limits?.cpus ?? cfg.cpus };
   return CHOICE_KEYS.flatMap((k) => {
     const max = offeredMax(cfg, app, k);
-    return max === undefined ? [] : [{ name: k, label: labels[k], min: 1, max, default: Math.min(defaults[k], max) }];
+    return max === undefined
+      ? []
+      : [{ name: k, label: labels[k], min: 1, max, default: Math.min(defaults[k], max) }];
   });
 }
 

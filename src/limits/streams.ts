@@ -14,7 +14,10 @@ export class StreamSlots {
   take(user: string): () => void {
     const held = this.open.get(user) ?? 0;
     if (this.perUser > 0 && held >= this.perUser) {
-      throw new HubappsError('limit_reached', `${user} already has ${this.perUser} progress streams open (limits.streams_per_user); close a launcher tab or wait for a start to finish`);
+      throw new HubappsError(
+        'limit_reached',
+        `${user} already has ${this.perUser} progress streams open (limits.streams_per_user); close a launcher tab or wait for a start to finish`,
+      );
     }
     this.open.set(user, held + 1);
     let given = false;

@@ -17,7 +17,9 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     server.listen({ host, port: 0, exclusive: true }, () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('the kernel assigned no port'))));
+      server.close(() =>
+        port > 0 ? resolve(port) : reject(new Error('the kernel assigned no port')),
+      );
     });
   });
 }
@@ -35,12 +37,19 @@ export function portFree(port: number): Promise<boolean> {
  * A port from the range that no active server holds and that binds now. Random picks,
  * so concurrent starts rarely collide; the database's unique index settles the rest.
  */
-export async function pickPort(range: { min: number; max: number }, used: Set<number>, attempts = 50): Promise<number> {
+export async function pickPort(
+  range: { min: number; max: number },
+  used: Set<number>,
+  attempts = 50,
+): Promise<number> {
   const size = range.max - range.min + 1;
   for (let i = 0; i < Math.min(attempts, size * 2); i++) {
     const port = range.min + Math.floor(Math.random() * size);
     if (used.has(port)) continue;
     if (await portFree(port)) return port;
   }
-  throw new HubappsError('no_free_port', `no free port in port_range ${range.min}-${range.max}: widen it or stop some servers`);
+  throw new HubappsError(
+    'no_free_port',
+    `no free port in port_range ${range.min}-${range.max}: widen it or stop some servers`,
+  );
 }

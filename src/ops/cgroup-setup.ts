@@ -23,7 +23,12 @@ v2 there is nothing to do: Delegate=yes on the unit hands the service its cgroup
 export function runCgroupSetup(argv: string[], io: Io = stdio, fsRoot = '/sys/fs/cgroup'): number {
   const { values } = parseArgs({
     args: argv,
-    options: { user: { type: 'string' }, config: { type: 'string', short: 'c' }, remove: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      user: { type: 'string' },
+      config: { type: 'string', short: 'c' },
+      remove: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     io.out(CGROUP_SETUP_USAGE);
@@ -36,7 +41,9 @@ export function runCgroupSetup(argv: string[], io: Io = stdio, fsRoot = '/sys/fs
   const file = values.config ?? DEFAULT_CONFIG;
   const parsed = serverLimitsConfigSchema.safeParse(readYamlMapping(file).server_limits ?? {});
   if (!parsed.success) {
-    io.err(`hubapps cgroup-setup: ${file}: key 'server_limits': ${parsed.error.issues[0]?.message}; run 'hubapps check-config'\n`);
+    io.err(
+      `hubapps cgroup-setup: ${file}: key 'server_limits': ${parsed.error.issues[0]?.message}; run 'hubapps check-config'\n`,
+    );
     return 1;
   }
   const cfg = parsed.data;
@@ -46,7 +53,9 @@ export function runCgroupSetup(argv: string[], io: Io = stdio, fsRoot = '/sys/fs
   }
   const layout = detectLayout(fsRoot, cfg.cgroup_name, '');
   if (layout.version === 2) {
-    io.out('cgroup v2: nothing to set up here; Delegate=yes on the unit hands the service its own cgroup\n');
+    io.out(
+      'cgroup v2: nothing to set up here; Delegate=yes on the unit hands the service its own cgroup\n',
+    );
     return 0;
   }
   if (!isRoot()) {
@@ -61,7 +70,9 @@ export function runCgroupSetup(argv: string[], io: Io = stdio, fsRoot = '/sys/fs
   for (const ctrl of V1_CONTROLLERS) {
     const dir = layout.roots[ctrl];
     if (!fs.existsSync(`${fsRoot}/${ctrl}`)) {
-      io.err(`hubapps cgroup-setup: the cgroup v1 controller '${ctrl}' is not mounted at ${fsRoot}/${ctrl}\n`);
+      io.err(
+        `hubapps cgroup-setup: the cgroup v1 controller '${ctrl}' is not mounted at ${fsRoot}/${ctrl}\n`,
+      );
       return 1;
     }
     if (values.remove) {

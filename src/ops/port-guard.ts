@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { portGuardSchema, portRangeSchema } from '../config/schema.js';
 import { parseYamlMapping } from '../config/yaml.js';
-import { allowElement, checkPort, checkUid, parseEntry, replaceTable, revokeElement, type PortRange } from '../limits/port-guard-rules.js';
+import {
+  allowElement,
+  checkPort,
+  checkUid,
+  parseEntry,
+  replaceTable,
+  revokeElement,
+  type PortRange,
+} from '../limits/port-guard-rules.js';
 import { stdio, type Io } from './io.js';
 import { isRoot, runCommand, type CommandResult } from './system.js';
 
@@ -24,7 +32,12 @@ table port_guard.table, and only for ports inside the configuration's port_range
 export type Nft = (args: string[], input?: string) => CommandResult;
 /** By absolute path, never through PATH: the helper runs as root with the wrapper's minimal PATH, which has no sbin. */
 const NFT_PATHS = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'];
-const systemNft: Nft = (args, input) => runCommand(NFT_PATHS.find((p) => fs.existsSync(p)) ?? 'nft', args, input === undefined ? {} : { input });
+const systemNft: Nft = (args, input) =>
+  runCommand(
+    NFT_PATHS.find((p) => fs.existsSync(p)) ?? 'nft',
+    args,
+    input === undefined ? {} : { input },
+  );
 
 interface GuardSettings {
   table: string;
@@ -32,7 +45,12 @@ interface GuardSettings {
 }
 
 /** `hubapps port-guard`: returns the exit status. */
-export function runPortGuard(argv: string[], io: Io = stdio, nft: Nft = systemNft, root = isRoot()): number {
+export function runPortGuard(
+  argv: string[],
+  io: Io = stdio,
+  nft: Nft = systemNft,
+  root = isRoot(),
+): number {
   const fail = (message: string, status = 1) => {
     io.err(`hubapps port-guard: ${message}\n`);
     return status;
@@ -64,13 +82,15 @@ export function runPortGuard(argv: string[], io: Io = stdio, nft: Nft = systemNf
   const { table } = settings;
   if (op === 'show' || op === 'remove') {
     const r = nft([op === 'show' ? 'list' : 'delete', 'table', 'inet', table]);
-    if (r.code !== 0 && /No such file or directory/.test(r.stderr)) return op === 'show' ? fail(`there is no table inet ${table}`) : 0;
+    if (r.code !== 0 && /No such file or directory/.test(r.stderr))
+      return op === 'show' ? fail(`there is no table inet ${table}`) : 0;
     if (r.code !== 0) return fail(nftError(r));
     io.out(r.stdout);
     return 0;
   }
   // allow and revoke change elements of the table: the first one makes it.
-  if ((op === 'allow' || op === 'revoke') && nft(['list', 'table', 'inet', table]).code !== 0) script = replaceTable(table, settings.range, []) + script;
+  if ((op === 'allow' || op === 'revoke') && nft(['list', 'table', 'inet', table]).code !== 0)
+    script = replaceTable(table, settings.range, []) + script;
   const r = nft(['-f', '-'], script);
   return r.code === 0 ? 0 : fail(nftError(r));
 }
@@ -79,7 +99,10 @@ function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) return { help: true as const, config: '', positionals };
   // The wrapper gives --config; a second one from the caller would choose other rules.
@@ -94,7 +117,10 @@ function readSettings(file: string): GuardSettings {
   try {
     fd = fs.openSync(file, 'r');
     const st = fs.fstatSync(fd);
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Error(`${file} must be owned by root and writable by nobody else (it decides which ports are guarded)`);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+      throw new Error(
+        `${file} must be owned by root and writable by nobody else (it decides which ports are guarded)`,
+      );
     text = fs.readFileSync(fd, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -104,14 +130,20 @@ function readSettings(file: string): GuardSettings {
   }
   const doc = parseYamlMapping(text, file);
   const range = portRangeSchema.safeParse(doc.port_range ?? {});
-  if (!range.success) throw new Error(`${file}: key 'port_range': ${range.error.issues[0]?.message}`);
+  if (!range.success)
+    throw new Error(`${file}: key 'port_range': ${range.error.issues[0]?.message}`);
   const guard = portGuardSchema.safeParse(doc.port_guard ?? {});
-  if (!guard.success) throw new Error(`${file}: key 'port_guard': ${guard.error.issues[0]?.message}`);
+  if (!guard.success)
+    throw new Error(`${file}: key 'port_guard': ${guard.error.issues[0]?.message}`);
   return { table: guard.data.table, range: range.data };
 }
 
 /** The nft script of an operation, its arguments checked; show and remove need none. */
-function commandsFor(op: string | undefined, args: string[], { table, range }: GuardSettings): string {
+function commandsFor(
+  op: string | undefined,
+  args: string[],
+  { table, range }: GuardSettings,
+): string {
   const pair = () => {
     if (args.length !== 2) throw new Error(`${op} takes PORT UID`);
     return { port: checkPort(args[0]!, range), uid: checkUid(args[1]!) };
@@ -122,7 +154,11 @@ function commandsFor(op: string | undefined, args: string[], { table, range }: G
     case 'revoke':
       return revokeElement(table, pair());
     case 'sync':
-      return replaceTable(table, range, args.map((a) => parseEntry(a, range)));
+      return replaceTable(
+        table,
+        range,
+        args.map((a) => parseEntry(a, range)),
+      );
     case 'show':
     case 'remove':
       if (args.length) throw new Error(`${op} takes no arguments`);

@@ -14,11 +14,27 @@ export interface CommandResult {
  * Run a system program (argv, no shell) with a C locale, so its messages can be matched.
  * install and doctor are one-shot admin commands, so blocking is fine and keeps them simple.
  */
-export function runCommand(file: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): CommandResult {
+export function runCommand(
+  file: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): CommandResult {
   const env = { PATH: withAdminDirs(process.env.PATH), LC_ALL: 'C' };
-  const r = spawnSync(file, args, { input: opts.input ?? '', env, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
-  const error = r.error ? `${file}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}` : undefined;
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(error ? { error } : {}) };
+  const r = spawnSync(file, args, {
+    input: opts.input ?? '',
+    env,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 30_000,
+  });
+  const error = r.error
+    ? `${file}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`
+    : undefined;
+  return {
+    code: r.status,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    ...(error ? { error } : {}),
+  };
 }
 
 /**
@@ -31,7 +47,11 @@ function withAdminDirs(path = '/usr/bin:/bin'): string {
 }
 
 /** Like runCommand, but a failure throws with the program's own message. */
-export function runChecked(file: string, args: string[], opts: { input?: string } = {}): CommandResult {
+export function runChecked(
+  file: string,
+  args: string[],
+  opts: { input?: string } = {},
+): CommandResult {
   const r = runCommand(file, args, opts);
   if (r.code !== 0) {
     const why = r.error ?? (r.stderr.trim() || `exit status ${r.code}`);
@@ -60,7 +80,13 @@ export function getPasswd(name: string): PasswdEntry | undefined {
   const r = runCommand('getent', ['passwd', '--', name]);
   const fields = r.code === 0 ? (r.stdout.split('\n')[0] ?? '').split(':') : [];
   if (fields.length < 7 || fields[0] !== name) return undefined;
-  return { name, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5]!, shell: fields[6]! };
+  return {
+    name,
+    uid: Number(fields[2]),
+    gid: Number(fields[3]),
+    home: fields[5]!,
+    shell: fields[6]!,
+  };
 }
 
 /** getent group NAME, or undefined when NSS does not know the group. */
@@ -74,7 +100,7 @@ export function getGroup(name: string): GroupEntry | undefined {
 /** The name of the group with this gid, or undefined. */
 export function groupName(gid: number): string | undefined {
   const r = runCommand('getent', ['group', String(gid)]);
-  return r.code === 0 ? (r.stdout.split(':')[0] || undefined) : undefined;
+  return r.code === 0 ? r.stdout.split(':')[0] || undefined : undefined;
 }
 
 export function isRoot(): boolean {

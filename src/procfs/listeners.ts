@@ -29,7 +29,10 @@ const LISTEN = '0A';
 /** Every loopback-reachable listener on this host, by port, read from /proc/net/tcp and tcp6. */
 async function readListeners(): Promise<Map<number, Listener[]>> {
   const byPort = new Map<number, Listener[]>();
-  for (const [table, addresses] of [['/proc/net/tcp', REACHES_LOOPBACK_V4], ['/proc/net/tcp6', REACHES_LOOPBACK_V6]] as const) {
+  for (const [table, addresses] of [
+    ['/proc/net/tcp', REACHES_LOOPBACK_V4],
+    ['/proc/net/tcp6', REACHES_LOOPBACK_V6],
+  ] as const) {
     let text: string;
     try {
       text = await readFile(table, 'utf8');
@@ -78,7 +81,8 @@ export class ListenerOwners {
 
   async ownedBy(port: number, uid: number): Promise<boolean> {
     const t = this.now();
-    if (!this.snapshot || t - this.snapshot.at > this.maxAgeMs) this.snapshot = { at: t, table: readListeners() };
+    if (!this.snapshot || t - this.snapshot.at > this.maxAgeMs)
+      this.snapshot = { at: t, table: readListeners() };
     return ownedBy((await this.snapshot.table).get(port) ?? [], uid);
   }
 }

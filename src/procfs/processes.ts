@@ -36,18 +36,21 @@ export function alive(pid: number | null | undefined): boolean {
   }
 }
 
-/** Does the process still run a command that contains `needle` (e.g. the proxy program's path)? */
-export function runs(pid: number | null | undefined, needle: string): boolean {
+/** Does the process still run a command that contains `needle`, or one of them (e.g. the proxy program's path)? */
+export function runs(pid: number | null | undefined, needle: string | readonly string[]): boolean {
   if (!pid || !alive(pid)) return false;
   const argv = cmdlineOf(pid);
-  return argv !== null && argv.some((a) => a.includes(needle));
+  const needles = typeof needle === 'string' ? [needle] : needle;
+  return argv !== null && argv.some((a) => needles.some((n) => a.includes(n)));
 }
 
 /** Our own uid's process whose command line names the proxy. */
 export function isOurProxy(pid: number, uid = process.getuid!()): boolean {
   if (pid === process.pid || ownerOf(pid) !== uid) return false;
   const argv = cmdlineOf(pid);
-  return argv !== null && argv.some((a) => a.includes('proxy/main.js') || a.includes('hubapps-proxy'));
+  return (
+    argv !== null && argv.some((a) => a.includes('proxy/main.js') || a.includes('hubapps-proxy'))
+  );
 }
 
 /**
@@ -87,7 +90,11 @@ export function markedProcesses(marks: Record<string, string>, uid = process.get
 }
 
 /** Poll until `cond` holds or `ms` passes; returns whether it held. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, every = 50): Promise<boolean> {
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  ms: number,
+  every = 50,
+): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {
     if (await cond()) return true;

@@ -35,9 +35,17 @@ export interface SignedCall {
 }
 
 /** The Authorization header for one call from the service; keep the nonce to check the proof. */
-export function signCall(secret: string, method: string, path: string, now = Date.now()): SignedCall {
+export function signCall(
+  secret: string,
+  method: string,
+  path: string,
+  now = Date.now(),
+): SignedCall {
   const nonce = randomBytes(16).toString('hex');
-  return { nonce, header: `${AUTH_SCHEME} ts=${now}, nonce=${nonce}, mac=${mac(secret, ['request', method, path, now, nonce])}` };
+  return {
+    nonce,
+    header: `${AUTH_SCHEME} ts=${now}, nonce=${nonce}, mac=${mac(secret, ['request', method, path, now, nonce])}`,
+  };
 }
 
 /** The proof a proxy attaches to its answer to the call with `nonce`. */
@@ -46,7 +54,13 @@ export function proveAnswer(secret: string, nonce: string, status: number, body:
 }
 
 /** Did the proxy that knows `secret` write this answer to the call with `nonce`? */
-export function answerProven(secret: string, nonce: string, status: number, body: Buffer, proof: string | undefined): boolean {
+export function answerProven(
+  secret: string,
+  nonce: string,
+  status: number,
+  body: Buffer,
+  proof: string | undefined,
+): boolean {
   return proof !== undefined && sameHex(proof, proveAnswer(secret, nonce, status, body));
 }
 
@@ -61,7 +75,9 @@ export class CallVerifier {
 
   /** The call's nonce when the header is valid, fresh and not seen before; otherwise undefined. */
   verify(method: string, path: string, header: string | undefined): string | undefined {
-    const m = /^HubappsHMAC ts=(\d{1,16}), nonce=([0-9a-f]{32}), mac=([0-9a-f]{64})$/.exec(header ?? '');
+    const m = /^HubappsHMAC ts=(\d{1,16}), nonce=([0-9a-f]{32}), mac=([0-9a-f]{64})$/.exec(
+      header ?? '',
+    );
     if (!m) return undefined;
     const [, tsText, nonce, got] = m as unknown as [string, string, string, string];
     const ts = Number(tsText);

@@ -172,7 +172,8 @@ export interface VersionRequest {
   version: number;
 }
 
-export type ProxyRequest = StartRequest | StopRequest | VersionRequest | SlurmSubmitRequest | SlurmJobRequest;
+export type ProxyRequest =
+  StartRequest | StopRequest | VersionRequest | SlurmSubmitRequest | SlurmJobRequest;
 
 export type ProxyState = 'starting' | 'ready' | 'stopping' | 'exited';
 

@@ -46,7 +46,8 @@ const MAX_SESSIONS = 10_000;
 const GRANT_COOKIE_MAX_AGE_S = 600;
 const ALLOWED: Decision = { ok: true };
 const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
-const LOGIN_HINT = "log in through the launcher, or send the header 'Authorization: token YOUR_API_TOKEN' (tokens in the URL are not accepted)";
+const LOGIN_HINT =
+  "log in through the launcher, or send the header 'Authorization: token YOUR_API_TOKEN' (tokens in the URL are not accepted)";
 
 export interface AccessOptions {
   serverId: number;
@@ -124,7 +125,8 @@ export class Access {
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
       const session = value === null ? undefined : this.session(value);
-      if (session && Date.now() - session.checkedAt < this.revalidateMs) return this.letIn(req, value!, session);
+      if (session && Date.now() - session.checkedAt < this.revalidateMs)
+        return this.letIn(req, value!, session);
       if (session) stale = value;
     }
     const header = req.headers.authorization;
@@ -145,11 +147,17 @@ export class Access {
   /** A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant ends here. */
   sessionCookie(launcherSession: string, user: string): string {
     let own = this.byUser.get(user);
-    if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER) this.end(own.values().next().value!);
+    if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER)
+      this.end(own.values().next().value!);
     if (this.sessions.size >= MAX_SESSIONS) this.end(this.sessions.keys().next().value!);
     const value = randomBytes(32).toString('base64url');
     const now = Date.now();
-    this.sessions.set(value, { until: now + SESSION_TTL_MS, user, launcherSession, checkedAt: now });
+    this.sessions.set(value, {
+      until: now + SESSION_TTL_MS,
+      user,
+      launcherSession,
+      checkedAt: now,
+    });
     own = this.byUser.get(user);
     if (own === undefined) this.byUser.set(user, (own = new Set()));
     own.add(value);
@@ -163,7 +171,11 @@ export class Access {
     return { value, clear: `${this.grantCookieName}=${this.grantCookieAttributes}; Max-Age=0` };
   }
 
-  private async revalidate(value: string, req: IncomingMessage, upgrade: boolean): Promise<Decision> {
+  private async revalidate(
+    value: string,
+    req: IncomingMessage,
+    upgrade: boolean,
+  ): Promise<Decision> {
     const session = this.sessions.get(value);
     if (!session) return this.noCredential(req, upgrade);
     const verdict = await this.sessionChecker.check(session.launcherSession);
@@ -207,7 +219,9 @@ export class Access {
     await Promise.all(
       [...this.sockets.keys()].map(async (value) => {
         const session = this.session(value);
-        const verdict = session ? await this.sessionChecker.check(session.launcherSession) : 'ended';
+        const verdict = session
+          ? await this.sessionChecker.check(session.launcherSession)
+          : 'ended';
         if (verdict === 'valid' && session) session.checkedAt = Date.now();
         if (verdict === 'ended') this.end(value);
       }),
@@ -238,7 +252,8 @@ export class Access {
    */
   private noCredential(req: IncomingMessage, upgrade: boolean): Decision {
     const message = `authentication required: ${LOGIN_HINT}`;
-    if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD') || !wantsHtml(req)) return { ok: false, status: 401, message };
+    if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD') || !wantsHtml(req))
+      return { ok: false, status: 401, message };
     const nonce = randomBytes(32).toString('base64url');
     const binding = createHash('sha256').update(nonce).digest('base64url');
     const location = `${this.authorizeUrl}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
@@ -248,8 +263,18 @@ export class Access {
 
   private verdictDecision(verdict: TokenVerdict): Decision {
     if (verdict === 'allowed') return ALLOWED;
-    if (verdict === 'denied') return { ok: false, status: 403, message: 'this token may not use this server: it belongs to another user or is not valid' };
-    return { ok: false, status: 503, message: 'cannot check the token right now: the hubapps service does not answer; try again shortly' };
+    if (verdict === 'denied')
+      return {
+        ok: false,
+        status: 403,
+        message: 'this token may not use this server: it belongs to another user or is not valid',
+      };
+    return {
+      ok: false,
+      status: 503,
+      message:
+        'cannot check the token right now: the hubapps service does not answer; try again shortly',
+    };
   }
 
   private session(value: string): Session | undefined {
@@ -273,7 +298,8 @@ export class Access {
 /** A request let in by its cookie may still carry a hubapps token in Authorization: it is not the app's to see. */
 function dropOurToken(req: IncomingMessage): Decision {
   const header = req.headers.authorization;
-  if (header !== undefined && AUTH_SCHEME.exec(header)?.[1]?.startsWith('ha_')) delete req.headers.authorization;
+  if (header !== undefined && AUTH_SCHEME.exec(header)?.[1]?.startsWith('ha_'))
+    delete req.headers.authorization;
   return ALLOWED;
 }
 
@@ -283,7 +309,8 @@ export function takeCookie(header: string, name: string): { value: string | null
   const kept: string[] = [];
   for (const part of header.split(';')) {
     const p = part.trim();
-    if (p.startsWith(name) && p.charCodeAt(name.length) === 61 /* = */) value = p.slice(name.length + 1);
+    if (p.startsWith(name) && p.charCodeAt(name.length) === 61 /* = */)
+      value = p.slice(name.length + 1);
     else if (p !== '') kept.push(p);
   }
   return { value, rest: kept.join('; ') };

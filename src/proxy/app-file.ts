@@ -21,9 +21,16 @@ export async function loadAppFile(catalogDir: string, name: string): Promise<Cat
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') {
-      throw new HubappsError('app_not_in_catalog', `app '${name}' is not in the catalog: ${file} does not exist`);
+      throw new HubappsError(
+        'app_not_in_catalog',
+        `app '${name}' is not in the catalog: ${file} does not exist`,
+      );
     }
-    throw new HubappsError('catalog_unreadable', `cannot read ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+    throw new HubappsError(
+      'catalog_unreadable',
+      `cannot read ${file}: ${errnoCode(err) ?? String(err)}`,
+      { cause: err },
+    );
   }
   let doc: unknown;
   try {

@@ -37,7 +37,11 @@ export class AppProcess implements RunningApp {
     this.exited = new Promise((resolve) => {
       child.on('error', (err: NodeJS.ErrnoException) => {
         if (this.pid !== null) return;
-        this.exitInfo = { code: null, signal: null, error: `cannot run ${child.spawnfile}: ${err.code ?? err.message}` };
+        this.exitInfo = {
+          code: null,
+          signal: null,
+          error: `cannot run ${child.spawnfile}: ${err.code ?? err.message}`,
+        };
         resolve(this.exitInfo);
       });
       child.once('exit', (code, sig) => {

@@ -9,8 +9,20 @@ import { shellQuote } from '../shell-quote.js';
 import { PROXY_NODE_FLAGS } from './node-flags.js';
 import type { RunAsPolicy } from './self-check.js';
 
-/** The entry point beside this file: dist/src/proxy/main.js in a checkout or an installation. */
-export const PROXY_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+/**
+ * The entry point every launcher runs: the bundle scripts/bundle-proxy.ts writes beside this
+ * file (dist/src/proxy/hubapps-proxy.js), in a checkout or an installation.
+ */
+export const PROXY_MAIN = fileURLToPath(new URL('./hubapps-proxy.js', import.meta.url));
+
+/** The same proxy as the separate modules tsc wrote: only the benchmark that weighs the bundle runs it. */
+export const PROXY_MODULES_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/**
+ * What a proxy's command line contains, bundled or not: a proxy started from the modules
+ * before an upgrade to the bundle is still recognised (and adopted) after it.
+ */
+export const PROXY_ENTRIES: readonly string[] = ['proxy/hubapps-proxy.js', 'proxy/main.js'];
 
 /** A proxy's command line in its parts; the installed wrapper writes them as shell words. */
 export interface ProxyCommandLine {
@@ -23,13 +35,29 @@ export interface ProxyCommandLine {
 
 /** The catalog and, when the proxy runs as another user (sudo, a job), who it may run as. */
 export function proxyArgs(catalogDir: string, policy?: RunAsPolicy): string[] {
-  const checks = policy ? ['--expect-user-check', '--allowed-group', policy.allowedGroup, '--min-uid', String(policy.minUid)] : [];
+  const checks = policy
+    ? [
+        '--expect-user-check',
+        '--allowed-group',
+        policy.allowedGroup,
+        '--min-uid',
+        String(policy.minUid),
+      ]
+    : [];
   return ['--catalog-dir', catalogDir, ...checks];
 }
 
 /** The proxy with `args`, run by this node from this installation unless `at` says otherwise. */
-export function proxyCommandLine(args: string[], at: { node?: string; main?: string } = {}): ProxyCommandLine {
-  return { node: at.node ?? process.execPath, nodeFlags: PROXY_NODE_FLAGS, main: at.main ?? PROXY_MAIN, args };
+export function proxyCommandLine(
+  args: string[],
+  at: { node?: string; main?: string } = {},
+): ProxyCommandLine {
+  return {
+    node: at.node ?? process.execPath,
+    nodeFlags: PROXY_NODE_FLAGS,
+    main: at.main ?? PROXY_MAIN,
+    args,
+  };
 }
 
 /** For child_process.spawn. */

@@ -9,7 +9,11 @@ export function staysOnHost(setCookie: string, host: string): boolean {
   for (const attr of setCookie.split(';').slice(1)) {
     const eq = attr.indexOf('=');
     if (eq < 0 || attr.slice(0, eq).trim().toLowerCase() !== 'domain') continue;
-    const domain = attr.slice(eq + 1).trim().toLowerCase().replace(/^\./, '');
+    const domain = attr
+      .slice(eq + 1)
+      .trim()
+      .toLowerCase()
+      .replace(/^\./, '');
     // Browsers use the last Domain attribute; refusing on any wider one is stricter still.
     if (domain !== '' && domain !== own) return false;
   }
@@ -31,7 +35,11 @@ export function withOnePath(setCookie: string, confine: (path: string) => string
   attrs.forEach((attr, i) => {
     if (i === last) {
       const eq = attr.indexOf('=');
-      out.push(eq < 0 ? ` Path=${confine('')}` : `${attr.slice(0, eq)}=${confine(attr.slice(eq + 1).trim())}`);
+      out.push(
+        eq < 0
+          ? ` Path=${confine('')}`
+          : `${attr.slice(0, eq)}=${confine(attr.slice(eq + 1).trim())}`,
+      );
     } else if (!isPath(attr)) {
       out.push(attr);
     }

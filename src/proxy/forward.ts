@@ -27,7 +27,12 @@ export interface ForwardOptions {
   framing: FramingPolicy;
   activity: Activity;
   /** The app could not be reached (or the connection broke); `res` is the socket for upgrades, with the status to tell the client. */
-  onError: (err: Error, req: IncomingMessage, res: ServerResponse | Socket, status?: 502 | 504) => void;
+  onError: (
+    err: Error,
+    req: IncomingMessage,
+    res: ServerResponse | Socket,
+    status?: 502 | 504,
+  ) => void;
 }
 
 export class Forwarder {
@@ -59,7 +64,12 @@ export class Forwarder {
   ws(req: IncomingMessage, socket: Socket, head: Buffer): void {
     this.prepare(req, true);
     const { target, activity, onError } = this.opts;
-    pipeUpgrade({ target, touch: activity.touch, rewrite: this.rewrite, onError }, req, socket, head);
+    pipeUpgrade(
+      { target, touch: activity.touch, rewrite: this.rewrite, onError },
+      req,
+      socket,
+      head,
+    );
   }
 
   close(): void {
@@ -69,7 +79,12 @@ export class Forwarder {
   /** Adjust the request in place; `req.url` is known to start with the prefix. */
   private prepare(req: IncomingMessage, upgrade: boolean): void {
     const h = req.headers;
-    setForwardedHeaders(h, req.socket.remoteAddress ?? '', this.proto, upgrade ? null : this.publicHost);
+    setForwardedHeaders(
+      h,
+      req.socket.remoteAddress ?? '',
+      this.proto,
+      upgrade ? null : this.publicHost,
+    );
     if (this.opts.stripPrefix) {
       h['x-forwarded-prefix'] = this.base;
       req.url = req.url!.slice(this.base.length);
@@ -85,7 +100,11 @@ export class Forwarder {
 
   /** Framing and Set-Cookie confinement apply to every answer; prefix rewriting only when the prefix is stripped. */
   private rewriteResponses(cookieHost: string | null): ResponseRewrite {
-    const ownHosts = new Set([this.appHost, `localhost${'port' in this.opts.target ? `:${this.opts.target.port}` : ''}`, this.publicHost]);
+    const ownHosts = new Set([
+      this.appHost,
+      `localhost${'port' in this.opts.target ? `:${this.opts.target.port}` : ''}`,
+      this.publicHost,
+    ]);
     const rewriter = this.opts.stripPrefix ? new PrefixRewriter(this.opts.prefix, ownHosts) : null;
     const headers = new ResponseHeaders(this.opts.prefix, this.opts.framing, rewriter);
     return (h: IncomingHttpHeaders, req: IncomingMessage) => {
@@ -100,6 +119,7 @@ function keepCookiesOnHost(headers: IncomingHttpHeaders, host: string): void {
   const cookies = headers['set-cookie'];
   if (cookies === undefined) return;
   const kept = cookies.filter((c) => staysOnHost(c, host));
-  if (kept.length < cookies.length) log(`dropped ${cookies.length - kept.length} cookie(s) the app scoped wider than ${host}`);
+  if (kept.length < cookies.length)
+    log(`dropped ${cookies.length - kept.length} cookie(s) the app scoped wider than ${host}`);
   headers['set-cookie'] = kept;
 }

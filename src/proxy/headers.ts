@@ -29,8 +29,14 @@ export function dropHubappsHeaders(h: IncomingHttpHeaders): void {
 }
 
 /** Replace every forwarding header, in any spelling, with the proxy's own view: the peer it saw, the public scheme and host. */
-export function setForwardedHeaders(h: IncomingHttpHeaders, peer: string, proto: string, publicHost: string | null): void {
-  for (const name of Object.keys(h)) if (CLIENT_FORWARDING.test(normalHeaderName(name))) delete h[name];
+export function setForwardedHeaders(
+  h: IncomingHttpHeaders,
+  peer: string,
+  proto: string,
+  publicHost: string | null,
+): void {
+  for (const name of Object.keys(h))
+    if (CLIENT_FORWARDING.test(normalHeaderName(name))) delete h[name];
   h['x-forwarded-for'] = peer;
   h['x-forwarded-proto'] = proto;
   if (publicHost !== null) h['x-forwarded-host'] = publicHost;
@@ -50,21 +56,26 @@ export class ResponseHeaders {
     private readonly rewriter: PrefixRewriter | null,
   ) {
     // 'self' is the whole shared origin; the proxy itself refuses frames from pages outside the prefix (http/request-source.ts).
-    this.frameAncestors = framing.frames === 'none' ? "frame-ancestors 'none'" : "frame-ancestors 'self'";
+    this.frameAncestors =
+      framing.frames === 'none' ? "frame-ancestors 'none'" : "frame-ancestors 'self'";
     this.frameOptions = framing.frames === 'none' ? 'DENY' : 'SAMEORIGIN';
   }
 
   apply(headers: IncomingHttpHeaders, requestHost: string | undefined): void {
-    if (this.rewriter !== null && headers.location !== undefined) headers.location = this.rewriter.location(headers.location, requestHost);
+    if (this.rewriter !== null && headers.location !== undefined)
+      headers.location = this.rewriter.location(headers.location, requestHost);
     const cookies = headers['set-cookie'];
     if (cookies !== undefined) headers['set-cookie'] = cookies.map((c) => this.confineCookie(c));
     const csp = headers['content-security-policy'];
     // A second policy can only narrow the app's own (browsers enforce every policy in the list).
-    headers['content-security-policy'] = csp ? `${csp}, ${this.frameAncestors}` : this.frameAncestors;
+    headers['content-security-policy'] = csp
+      ? `${csp}, ${this.frameAncestors}`
+      : this.frameAncestors;
     headers['x-frame-options'] = this.frameOptions;
     // The page's own sub-requests must name it in Referer (http/request-source.ts); other sites still get none.
     headers['referrer-policy'] = 'same-origin';
-    if (this.framing.popups === 'isolate') headers['cross-origin-opener-policy'] = 'noopener-allow-popups';
+    if (this.framing.popups === 'isolate')
+      headers['cross-origin-opener-policy'] = 'noopener-allow-popups';
   }
 
   /** A cookie path outside the prefix (apps that see the full path may still say Path=/) becomes the prefix. */

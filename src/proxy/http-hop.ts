@@ -15,8 +15,25 @@ export type ResponseRewrite = (headers: IncomingHttpHeaders, req: IncomingMessag
 export type HopError = (err: Error, req: IncomingMessage, res: ServerResponse) => void;
 
 /** Headers that describe one connection, not the message: each side of the hop has its own. */
-const REQUEST_HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'http2-settings']);
-const RESPONSE_HOP_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade'];
+const REQUEST_HOP_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'http2-settings',
+]);
+const RESPONSE_HOP_HEADERS = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+];
 
 export class HttpHop {
   private readonly pool: UndiciPool;
@@ -28,19 +45,34 @@ export class HttpHop {
   ) {
     // No body or header timeouts: long polls, event streams and slow uploads are the app's business.
     const common = { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4000 };
-    this.pool = 'port' in target ? new Pool(`http://127.0.0.1:${target.port}`, common) : new Pool('http://localhost', { ...common, socketPath: target.socket });
+    this.pool =
+      'port' in target
+        ? new Pool(`http://127.0.0.1:${target.port}`, common)
+        : new Pool('http://localhost', { ...common, socketPath: target.socket });
   }
 
   /** Send `req` (headers already prepared) to the app and its answer to `res`. */
   forward(req: IncomingMessage, res: ServerResponse): void {
     const h = req.headers;
     // Node's parser has already de-chunked the body; the length or chunked framing is re-decided for the app.
-    const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
+    const hasBody =
+      h['content-length'] !== undefined
+        ? h['content-length'] !== '0'
+        : h['transfer-encoding'] !== undefined;
     const exchange = new Exchange(req, res, this.rewrite, this.onError);
-    this.pool.dispatch({ path: req.url!, method: req.method!, headers: forwardedHeaders(h), body: hasBody ? req : null }, exchange);
+    this.pool.dispatch(
+      {
+        path: req.url!,
+        method: req.method!,
+        headers: forwardedHeaders(h),
+        body: hasBody ? req : null,
+      },
+      exchange,
+    );
   }
 
   close(): void {
+    // eslint-disable-next-line no-restricted-syntax -- at close the pool's sockets go with the process; nothing is left to report to
     void this.pool.destroy().catch(() => undefined);
   }
 }
@@ -81,7 +113,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.gone) controller.abort(new Error('the client closed the connection'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
     if (status < 200) return;
     for (const name of RESPONSE_HOP_HEADERS) delete headers[name];
     // undici gives a header seen once as a string; Node's client (and the rewriters) always give set-cookie as a list.

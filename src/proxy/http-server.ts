@@ -46,8 +46,12 @@ export function createListener(deps: ListenerDeps): Server {
   });
   // "100 Continue" only once the request has passed the checks (Listener.forward): a refused
   // request is not invited to send its body, and Node closes its connection after the answer.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => listener.request(req, res));
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => listener.upgrade(req, socket, head));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) =>
+    listener.request(req, res),
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    listener.upgrade(req, socket, head),
+  );
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     else socket.destroy(err);
@@ -71,7 +75,10 @@ class Listener {
     this.calls = new CallVerifier(deps.request.secret);
     this.page = { launcher: deps.launcher };
     this.starting = { launcher: deps.launcher, refresh: 2 };
-    this.unauthorized = { launcher: deps.launcher, headers: { 'www-authenticate': 'token realm="hubapps"' } };
+    this.unauthorized = {
+      launcher: deps.launcher,
+      headers: { 'www-authenticate': 'token realm="hubapps"' },
+    };
   }
 
   request(req: IncomingMessage, res: ServerResponse): void {
@@ -79,10 +86,14 @@ class Listener {
     if (this.deps.grants.matches(url)) return this.grant(req, res, url);
     // On its own host the prefix is '/', so the service's endpoints come first; CHP marks what
     // it forwards with X-Forwarded-For, and browsers never reach them that way.
-    if (url.startsWith('/_hubapps/') && (this.prefix !== '/' || isPrivateCall(url, req))) return this.privateEndpoint(req, res, url);
+    if (url.startsWith('/_hubapps/') && (this.prefix !== '/' || isPrivateCall(url, req)))
+      return this.privateEndpoint(req, res, url);
     if (url.startsWith(this.prefix)) return this.proxied(req, res, url);
     if (url === this.base || url.startsWith(`${this.base}?`)) {
-      res.writeHead(302, { location: this.prefix + url.slice(this.base.length), 'content-length': 0 });
+      res.writeHead(302, {
+        location: this.prefix + url.slice(this.base.length),
+        'content-length': 0,
+      });
       return void res.end();
     }
     sendPage(req, res, 404, 'not found: this server only serves paths below its prefix', this.page);
@@ -96,7 +107,8 @@ class Listener {
     const go = (d: Admission): void => {
       if (!d.ok) return refuseUpgrade(socket, d.status, d.message);
       const fwd = this.deps.forwarder();
-      if (this.deps.status.state !== 'ready' || fwd === null) return refuseUpgrade(socket, 503, 'the app is not running');
+      if (this.deps.status.state !== 'ready' || fwd === null)
+        return refuseUpgrade(socket, 503, 'the app is not running');
       this.deps.activity.touch();
       this.deps.access.track(req, socket);
       fwd.ws(req, socket, head);
@@ -105,7 +117,11 @@ class Listener {
   }
 
   private proxied(req: IncomingMessage, res: ServerResponse, url: string): void {
-    settle(this.admit(req, url, false), (d) => this.forward(req, res, d), (err) => this.internalError(req, res, err));
+    settle(
+      this.admit(req, url, false),
+      (d) => this.forward(req, res, d),
+      (err) => this.internalError(req, res, err),
+    );
   }
 
   /**
@@ -113,16 +129,39 @@ class Listener {
    * WebSocket upgrades alike: a sound path; then where the request comes from (for an
    * upgrade also its Origin header); then the credentials. A new check goes here, once.
    */
-  private admit(req: IncomingMessage, url: string, upgrade: boolean): Admission | Promise<Admission> {
+  private admit(
+    req: IncomingMessage,
+    url: string,
+    upgrade: boolean,
+  ): Admission | Promise<Admission> {
     const path = checkPath(url);
-    if (path !== 'ok') return { ok: false, status: 400, message: path === 'dotdot' ? "paths with '..' segments are refused" : 'the path is not valid percent-encoding' };
+    if (path !== 'ok')
+      return {
+        ok: false,
+        status: 400,
+        message:
+          path === 'dotdot'
+            ? "paths with '..' segments are refused"
+            : 'the path is not valid percent-encoding',
+      };
     if (upgrade && (!this.deps.origins.accepts(req.headers.origin) || this.foreign(req, true))) {
       log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
-      return { ok: false, status: 403, message: 'this origin may not open websockets to this server' };
+      return {
+        ok: false,
+        status: 403,
+        message: 'this origin may not open websockets to this server',
+      };
     }
     if (!upgrade && this.foreign(req, false)) {
-      log(`refused a ${req.method} request for ${url.slice(0, 200)} from a page outside this server (referer ${JSON.stringify(req.headers.referer ?? null).slice(0, 200)})`);
-      return { ok: false, status: 403, message: 'refused: this request comes from a page outside this server (another app or site may not use or frame it)' };
+      log(
+        `refused a ${req.method} request for ${url.slice(0, 200)} from a page outside this server (referer ${JSON.stringify(req.headers.referer ?? null).slice(0, 200)})`,
+      );
+      return {
+        ok: false,
+        status: 403,
+        message:
+          'refused: this request comes from a page outside this server (another app or site may not use or frame it)',
+      };
     }
     return this.deps.access.authorize(req, upgrade);
   }
@@ -134,16 +173,30 @@ class Listener {
 
   private grant(req: IncomingMessage, res: ServerResponse, url: string): void {
     if (requestSource(req, this.prefix, this.deps.origins.allowed) === 'foreign') {
-      return sendPage(req, res, 403, 'refused: access codes are taken only by a top-level page load', this.page);
+      return sendPage(
+        req,
+        res,
+        403,
+        'refused: access codes are taken only by a top-level page load',
+        this.page,
+      );
     }
     const { grants, access } = this.deps;
-    serveGrant(req, res, url, { grants, access, page: this.page }).catch((err: unknown) => this.internalError(req, res, err));
+    serveGrant(req, res, url, { grants, access, page: this.page }).catch((err: unknown) =>
+      this.internalError(req, res, err),
+    );
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, d: Admission): void {
     if (!d.ok) {
       if (d.status === 302) return redirect(res, d.location, d.setCookie);
-      return sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
+      return sendPage(
+        req,
+        res,
+        d.status,
+        d.message,
+        d.status === 401 ? this.unauthorized : this.page,
+      );
     }
     this.deps.activity.touch();
     const state = this.deps.status.state;
@@ -152,14 +205,26 @@ class Listener {
       if (expectsContinue(req)) res.writeContinue();
       return fwd.web(req, res);
     }
-    if (state === 'starting') return sendPage(req, res, 503, 'the app is starting; this page reloads by itself', this.starting);
+    if (state === 'starting')
+      return sendPage(
+        req,
+        res,
+        503,
+        'the app is starting; this page reloads by itself',
+        this.starting,
+      );
     sendPage(req, res, 502, 'the app has stopped; start it again from the launcher', this.page);
   }
 
   private privateEndpoint(req: IncomingMessage, res: ServerResponse, url: string): void {
     const nonce = this.calls.verify(req.method ?? '', url, req.headers.authorization);
-    if (nonce === undefined) return json(res, 401, { status: 401, message: 'a fresh challenge signed with the secret of this server is required' });
-    const answer = (status: number, body: unknown) => json(res, status, body, (text) => proveAnswer(this.deps.request.secret, nonce, status, text));
+    if (nonce === undefined)
+      return json(res, 401, {
+        status: 401,
+        message: 'a fresh challenge signed with the secret of this server is required',
+      });
+    const answer = (status: number, body: unknown) =>
+      json(res, status, body, (text) => proveAnswer(this.deps.request.secret, nonce, status, text));
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === PROXY_ENDPOINTS.health && req.method === 'GET') {
@@ -168,10 +233,15 @@ class Listener {
     }
     if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
       answer(202, { status: 202, message: 'stopping' });
-      return this.deps.onShutdown(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('route') === 'removed');
+      return this.deps.onShutdown(
+        new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('route') === 'removed',
+      );
     }
     const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
-    answer(known ? 405 : 404, { status: known ? 405 : 404, message: known ? 'method not allowed' : 'no such endpoint' });
+    answer(known ? 405 : 404, {
+      status: known ? 405 : 404,
+      message: known ? 'method not allowed' : 'no such endpoint',
+    });
   }
 
   private internalError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
@@ -184,7 +254,11 @@ class Listener {
 type Admission = Decision | { ok: false; status: 400 | 403; message: string };
 
 /** Go on with a value that may arrive now or later; the checks answer synchronously when no service call is needed. */
-function settle<T>(value: T | Promise<T>, then: (v: T) => void, fail: (err: unknown) => void): void {
+function settle<T>(
+  value: T | Promise<T>,
+  then: (v: T) => void,
+  fail: (err: unknown) => void,
+): void {
   if (value instanceof Promise) value.then(then, fail);
   else then(value);
 }
@@ -196,18 +270,35 @@ function expectsContinue(req: IncomingMessage): boolean {
 /** The service's own calls: loopback, not forwarded by CHP, to one of the private paths. */
 function isPrivateCall(url: string, req: IncomingMessage): boolean {
   const path = url.split('?')[0];
-  return req.headers['x-forwarded-for'] === undefined && (path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown);
+  return (
+    req.headers['x-forwarded-for'] === undefined &&
+    (path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown)
+  );
 }
 
 function redirect(res: ServerResponse, location: string, setCookie: string): void {
-  res.writeHead(302, { location, 'set-cookie': setCookie, 'cache-control': 'no-store', 'content-length': 0 });
+  res.writeHead(302, {
+    location,
+    'set-cookie': setCookie,
+    'cache-control': 'no-store',
+    'content-length': 0,
+  });
   res.end();
 }
 
 /** A JSON answer; `prove` adds the proof header over the exact bytes sent. */
-function json(res: ServerResponse, status: number, body: unknown, prove?: (text: Buffer) => string): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  prove?: (text: Buffer) => string,
+): void {
   const text = Buffer.from(JSON.stringify(body));
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': text.length, 'cache-control': 'no-store' };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': text.length,
+    'cache-control': 'no-store',
+  };
   if (prove) headers[PROOF_HEADER] = prove(text);
   res.writeHead(status, headers);
   res.end(text);
@@ -221,7 +312,8 @@ function json(res: ServerResponse, status: number, body: unknown, prove?: (text:
  * is left alone, so that Node still closes its connection after a refusal.
  */
 function leaveCloseToClient(req: IncomingMessage, res: ServerResponse): void {
-  if (req.headers.expect === undefined && req.headers.connection?.toLowerCase() === 'close') res.shouldKeepAlive = true;
+  if (req.headers.expect === undefined && req.headers.connection?.toLowerCase() === 'close')
+    res.shouldKeepAlive = true;
 }
 
 /**
@@ -232,7 +324,11 @@ function leaveCloseToClient(req: IncomingMessage, res: ServerResponse): void {
 export function listenSocket(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
-      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('socket_in_use', `the socket ${path} exists already`) : err);
+      reject(
+        errnoCode(err) === 'EADDRINUSE'
+          ? new HubappsError('socket_in_use', `the socket ${path} exists already`)
+          : err,
+      );
     };
     server.once('error', onError);
     server.listen({ path, exclusive: true }, () => {
@@ -251,7 +347,11 @@ export function listenSocket(server: Server, path: string): Promise<void> {
 export function listenLoopback(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
-      reject(errnoCode(err) === 'EADDRINUSE' ? new HubappsError('port_in_use', `port ${port} on 127.0.0.1 is already in use`) : err);
+      reject(
+        errnoCode(err) === 'EADDRINUSE'
+          ? new HubappsError('port_in_use', `port ${port} on 127.0.0.1 is already in use`)
+          : err,
+      );
     };
     server.once('error', onError);
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {

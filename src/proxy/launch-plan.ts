@@ -34,11 +34,17 @@ export interface Account {
   shell: string | null;
 }
 
-export async function planLaunch(app: CatalogApp, req: StartRequest, account: Account, env = process.env): Promise<LaunchPlan> {
+export async function planLaunch(
+  app: CatalogApp,
+  req: StartRequest,
+  account: Account,
+  env = process.env,
+): Promise<LaunchPlan> {
   const command = app.command ?? [];
   const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
-  const dir = used.has('unix_socket') || app.builtin ? makeRuntimeDir(req.runtimeDir, env) : undefined;
+  const dir =
+    used.has('unix_socket') || app.builtin ? makeRuntimeDir(req.runtimeDir, env) : undefined;
   const socket = dir ? join(dir, APP_SOCKET) : '';
   // The service hands out {port} from port_range, unique among its servers; a job on a node picks its own.
   const port = used.has('port') || !socket ? (req.appPort ?? (await freePort())) : 0;
@@ -53,8 +59,14 @@ export async function planLaunch(app: CatalogApp, req: StartRequest, account: Ac
   const target: AppTarget = socket ? { socket } : { port };
   const base = baseEnvironment(req, account, target, env);
   return {
-    argv: app.builtin ? [loginShell(account, env), '-l'] : command.map((t) => expandPlaceholders(t, values)),
-    env: { ...base, ...(app.builtin ? { COLORTERM: 'truecolor' } : {}), ...expandEach(app.environment, values) },
+    argv: app.builtin
+      ? [loginShell(account, env), '-l']
+      : command.map((t) => expandPlaceholders(t, values)),
+    env: {
+      ...base,
+      ...(app.builtin ? { COLORTERM: 'truecolor' } : {}),
+      ...expandEach(app.environment, values),
+    },
     cwd: account.homedir,
     target,
     ...(dir ? { runtimeDir: dir } : {}),
@@ -68,7 +80,12 @@ function loginShell(account: Account, env: NodeJS.ProcessEnv): string {
   return shell && shell.startsWith('/') ? shell : '/bin/sh';
 }
 
-function baseEnvironment(req: StartRequest, account: Account, target: AppTarget, env: NodeJS.ProcessEnv): Record<string, string> {
+function baseEnvironment(
+  req: StartRequest,
+  account: Account,
+  target: AppTarget,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
   const serviceUrl = 'port' in target ? `http://127.0.0.1:${target.port}/` : 'http://localhost/';
   return {
     PATH: APP_PATH,
@@ -90,10 +107,18 @@ function baseEnvironment(req: StartRequest, account: Account, target: AppTarget,
 
 /** In a Slurm job the app sees the job's SLURM_* variables (its id, cores, memory), so it can size itself. */
 function slurmJobEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('SLURM_') && e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] => e[0].startsWith('SLURM_') && e[1] !== undefined,
+    ),
+  );
 }
 
-function expandEach(vars: Record<string, string>, values: PlaceholderValues): Record<string, string> {
-  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values)]));
+function expandEach(
+  vars: Record<string, string>,
+  values: PlaceholderValues,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values)]),
+  );
 }
-

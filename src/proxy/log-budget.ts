@@ -29,17 +29,25 @@ export class LogBudget {
 
   write(chunk: Buffer | string): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (this.isFile && (this.size + bytes.length > this.maxBytes || this.now() - this.checkedAt > RECHECK_MS)) {
+    if (
+      this.isFile &&
+      (this.size + bytes.length > this.maxBytes || this.now() - this.checkedAt > RECHECK_MS)
+    ) {
       this.size = this.fileSize();
       this.checkedAt = this.now();
     }
     if (this.size + bytes.length > this.maxBytes) {
-      if (this.dropped === 0) this.put(`${stamp()} hubapps-proxy: the log reached its budget of ${this.maxBytes} bytes (log_max_bytes); output is dropped until the service trims it\n`);
+      if (this.dropped === 0)
+        this.put(
+          `${stamp()} hubapps-proxy: the log reached its budget of ${this.maxBytes} bytes (log_max_bytes); output is dropped until the service trims it\n`,
+        );
       this.dropped += bytes.length;
       return;
     }
     if (this.dropped > 0) {
-      this.put(`${stamp()} hubapps-proxy: ${this.dropped} bytes of output were dropped while the log was over its budget\n`);
+      this.put(
+        `${stamp()} hubapps-proxy: ${this.dropped} bytes of output were dropped while the log was over its budget\n`,
+      );
       this.dropped = 0;
     }
     this.put(bytes);

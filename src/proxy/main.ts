@@ -24,7 +24,8 @@ interface Args {
   policy: RunAsPolicy | undefined;
 }
 
-const USAGE = 'usage: hubapps-proxy --catalog-dir DIR [--expect-user-check --allowed-group GROUP [--min-uid N]] < request.json';
+const USAGE =
+  'usage: hubapps-proxy --catalog-dir DIR [--expect-user-check --allowed-group GROUP [--min-uid N]] < request.json';
 
 function parseArguments(argv: string[]): Args {
   const { values } = parseArgs({
@@ -39,11 +40,20 @@ function parseArguments(argv: string[]): Args {
     allowPositionals: false,
   });
   const expectUserCheck = values['expect-user-check'] ?? false;
-  if (!expectUserCheck) return { catalogDir: values['catalog-dir'], expectUserCheck, policy: undefined };
+  if (!expectUserCheck)
+    return { catalogDir: values['catalog-dir'], expectUserCheck, policy: undefined };
   const minUid = Number(values['min-uid']);
-  if (!Number.isInteger(minUid) || minUid < 1) throw new Error(`--min-uid must be a whole number of at least 1, not '${values['min-uid']}'`);
-  if (!values['allowed-group']) throw new Error('--expect-user-check needs --allowed-group GROUP (the installed wrapper passes it)');
-  return { catalogDir: values['catalog-dir'], expectUserCheck, policy: { minUid, allowedGroup: values['allowed-group'] } };
+  if (!Number.isInteger(minUid) || minUid < 1)
+    throw new Error(`--min-uid must be a whole number of at least 1, not '${values['min-uid']}'`);
+  if (!values['allowed-group'])
+    throw new Error(
+      '--expect-user-check needs --allowed-group GROUP (the installed wrapper passes it)',
+    );
+  return {
+    catalogDir: values['catalog-dir'],
+    expectUserCheck,
+    policy: { minUid, allowedGroup: values['allowed-group'] },
+  };
 }
 
 function exit(code: number, message: string): never {
@@ -54,9 +64,13 @@ function exit(code: number, message: string): never {
 /** The sudo-mode checks; a refusal ends the proxy before it runs anything. */
 function selfCheck(request: ProxyRequest, args: Args, user: string): void {
   if (!args.policy) return;
-  const start = request.op === 'start' ? request : request.op === 'slurm-submit' ? request.start : undefined;
+  const start =
+    request.op === 'start' ? request : request.op === 'slurm-submit' ? request.start : undefined;
   if (start && user !== start.server.user) {
-    exit(PROXY_EXIT.wrongUser, `this proxy runs as '${user}' but the request is for '${start.server.user}': refused`);
+    exit(
+      PROXY_EXIT.wrongUser,
+      `this proxy runs as '${user}' but the request is for '${start.server.user}': refused`,
+    );
   }
   try {
     checkRunAs(processIdentity(user), args.policy);
@@ -70,7 +84,9 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
   selfCheck(request, args, user);
   switch (request.op) {
     case 'version':
-      process.stdout.write(`${JSON.stringify({ protocol: PROTOCOL_VERSION, node: process.version, user })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ protocol: PROTOCOL_VERSION, node: process.version, user })}\n`,
+      );
       return process.exit(PROXY_EXIT.ok);
     case 'stop': {
       const { runStop } = await import('./stop.js');
@@ -82,14 +98,24 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
       return process.exit(await runSlurmJob(request));
     }
     case 'slurm-submit': {
-      if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'slurm-submit needs --catalog-dir DIR (the installed wrapper passes it)');
+      if (!args.catalogDir)
+        exit(
+          PROXY_EXIT.badRequest,
+          'slurm-submit needs --catalog-dir DIR (the installed wrapper passes it)',
+        );
       const { runSlurmSubmit } = await import('./slurm-jobs.js');
       // The job's proxy on a compute node is this program with the same catalog and checks.
-      const self = proxyCommandLine(proxyArgs(args.catalogDir, args.policy), { main: process.argv[1]! });
+      const self = proxyCommandLine(proxyArgs(args.catalogDir, args.policy), {
+        main: process.argv[1]!,
+      });
       return process.exit(await runSlurmSubmit(request, args.catalogDir, self));
     }
     case 'start': {
-      if (!args.catalogDir) exit(PROXY_EXIT.badRequest, 'start needs --catalog-dir DIR (the installed wrapper passes it)');
+      if (!args.catalogDir)
+        exit(
+          PROXY_EXIT.badRequest,
+          'start needs --catalog-dir DIR (the installed wrapper passes it)',
+        );
       if (request.node) await forgetJobSpec(request.node.specFile);
       const { runStart, ProxyExit } = await import('./supervisor.js');
       try {
@@ -105,7 +131,8 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
 /** A job's proxy has read its request: the file with the secret goes at once. */
 async function forgetJobSpec(file: string): Promise<void> {
   const { isJobSpec } = await import('./slurm-dir.js');
-  if (!isJobSpec(userInfo().homedir, file)) exit(PROXY_EXIT.badRequest, `node.specFile ${file} is not in ~/.hubapps/slurm: refused`);
+  if (!isJobSpec(userInfo().homedir, file))
+    exit(PROXY_EXIT.badRequest, `node.specFile ${file} is not in ~/.hubapps/slurm: refused`);
   try {
     unlinkSync(file);
   } catch (err) {
@@ -134,4 +161,6 @@ async function main(): Promise<void> {
 process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
 
-main().catch((err: unknown) => exit(1, err instanceof HubappsError ? err.message : describeError(err)));
+main().catch((err: unknown) =>
+  exit(1, err instanceof HubappsError ? err.message : describeError(err)),
+);

@@ -9,7 +9,11 @@ import { hostname } from 'node:os';
 import { HubappsError } from '../errors.js';
 import { log, describeError } from './log.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SERVICE_ANNOUNCE_PATH, type AnnounceRequest, type StartRequest } from '../protocol/wire.js';
+import {
+  SERVICE_ANNOUNCE_PATH,
+  type AnnounceRequest,
+  type StartRequest,
+} from '../protocol/wire.js';
 import { postToService } from './service-call.js';
 
 /** Enough for the service to record the job it has just submitted (it answers 409 until then). */
@@ -22,7 +26,12 @@ export async function listenOnNode(server: Server, req: StartRequest): Promise<s
   });
   const port = (server.address() as { port: number }).port;
   const host = process.env.SLURMD_NODENAME || hostname().split('.')[0]!;
-  const announce: AnnounceRequest = { serverId: req.server.id, host, port, runId: process.env.SLURM_JOB_ID ?? '' };
+  const announce: AnnounceRequest = {
+    serverId: req.server.id,
+    host,
+    port,
+    runId: process.env.SLURM_JOB_ID ?? '',
+  };
   const url = new URL(SERVICE_ANNOUNCE_PATH, req.serviceUrl);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -32,10 +41,17 @@ export async function listenOnNode(server: Server, req: StartRequest): Promise<s
         await sleep(300 * attempt);
         continue;
       }
-      throw new HubappsError('announce_refused', `the service refused this job's address (HTTP ${answer.status}): ${answer.body.slice(0, 300)}`);
+      throw new HubappsError(
+        'announce_refused',
+        `the service refused this job's address (HTTP ${answer.status}): ${answer.body.slice(0, 300)}`,
+      );
     } catch (err) {
       if (err instanceof HubappsError || attempt >= ATTEMPTS) {
-        throw err instanceof HubappsError ? err : new Error(`cannot reach the service at ${url.origin} from this node: ${describeError(err)}; set slurm.service_url`);
+        throw err instanceof HubappsError
+          ? err
+          : new Error(
+              `cannot reach the service at ${url.origin} from this node: ${describeError(err)}; set slurm.service_url`,
+            );
       }
       log(`announcing ${host}:${port} failed (${describeError(err)}); retrying`);
       await sleep(500 * attempt);

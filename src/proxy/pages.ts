@@ -18,13 +18,18 @@ export interface PageOptions {
   headers?: Record<string, string>;
 }
 
-
 export function wantsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept;
   return accept !== undefined && accept.includes('text/html');
 }
 
-export function sendPage(req: IncomingMessage, res: ServerResponse, status: number, message: string, opts: PageOptions): void {
+export function sendPage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  opts: PageOptions,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -14,7 +14,11 @@ export class PlaceholderError extends HubappsError {
     readonly template: string,
     problem: string,
   ) {
-    super('invalid_placeholder', `${problem} in '${template}': known placeholders are ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; write {{ and }} for literal braces`, { expose: false });
+    super(
+      'invalid_placeholder',
+      `${problem} in '${template}': known placeholders are ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; write {{ and }} for literal braces`,
+      { expose: false },
+    );
   }
 }
 

@@ -19,28 +19,45 @@ export interface PrepareInput {
   account: Account;
 }
 
-export type PrepareOutput = { ok: true; app: CatalogApp; plan: LaunchPlan } | { ok: false; code: string; message: string };
+export type PrepareOutput =
+  { ok: true; app: CatalogApp; plan: LaunchPlan } | { ok: false; code: string; message: string };
 
-export async function prepareLaunch(catalogDir: string, request: StartRequest, account: Account): Promise<PrepareOutput> {
+export async function prepareLaunch(
+  catalogDir: string,
+  request: StartRequest,
+  account: Account,
+): Promise<PrepareOutput> {
   const app = readCompiledApp(catalogDir, request.app);
   if (app === null) return inWorker(catalogDir, request, account);
   try {
     return { ok: true, app, plan: await planLaunch(app, request, account) };
   } catch (err) {
-    return { ok: false, code: err instanceof HubappsError ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) };
+    return {
+      ok: false,
+      code: err instanceof HubappsError ? err.code : 'internal',
+      message: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
-function inWorker(catalogDir: string, request: StartRequest, account: Account): Promise<PrepareOutput> {
+function inWorker(
+  catalogDir: string,
+  request: StartRequest,
+  account: Account,
+): Promise<PrepareOutput> {
   const { secret: _secret, ...withoutSecret } = request;
   const input: PrepareInput = { catalogDir, request: withoutSecret, account };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./prepare-worker.js', import.meta.url), { workerData: input });
+    const worker = new Worker(new URL('./prepare-worker.js', import.meta.url), {
+      workerData: input,
+    });
     worker.once('message', (out: PrepareOutput) => {
       resolve(out);
       void worker.terminate();
     });
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the catalog reader stopped with code ${code}`)));
+    worker.once('exit', (code) =>
+      reject(new Error(`the catalog reader stopped with code ${code}`)),
+    );
   });
 }

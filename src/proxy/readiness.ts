@@ -46,11 +46,16 @@ export async function waitReady(
     if (left <= 0) return 'timeout';
     if (await attempt(check, Math.min(left, ATTEMPT_TIMEOUT))) {
       if (await ours(check.target, uid)) return signal.aborted ? 'aborted' : 'ready';
-      if (!squatted) progress(`${describeTarget(check.target)} is held by another user's program: not routing to it`);
+      if (!squatted)
+        progress(
+          `${describeTarget(check.target)} is held by another user's program: not routing to it`,
+        );
       squatted = true;
     }
     if (Date.now() >= nextNote) {
-      progress(`still waiting for ${describeTarget(check.target)} (${Math.round((Date.now() - started) / 1000)} s)`);
+      progress(
+        `still waiting for ${describeTarget(check.target)} (${Math.round((Date.now() - started) / 1000)} s)`,
+      );
       nextNote += STILL_WAITING_EVERY;
     }
     try {
@@ -78,7 +83,10 @@ function attempt(check: ReadinessCheck, timeoutMs: number): Promise<boolean> {
 
 function tcpAttempt(target: AppTarget, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = 'port' in target ? connect({ host: '127.0.0.1', port: target.port }) : connect({ path: target.socket });
+    const sock =
+      'port' in target
+        ? connect({ host: '127.0.0.1', port: target.port })
+        : connect({ path: target.socket });
     const done = (ok: boolean) => {
       sock.destroy();
       resolve(ok);
@@ -90,12 +98,25 @@ function tcpAttempt(target: AppTarget, timeoutMs: number): Promise<boolean> {
 }
 
 function httpAttempt(check: ReadinessCheck, timeoutMs: number): Promise<boolean> {
-  const where = 'port' in check.target ? { host: '127.0.0.1', port: check.target.port } : { socketPath: check.target.socket };
+  const where =
+    'port' in check.target
+      ? { host: '127.0.0.1', port: check.target.port }
+      : { socketPath: check.target.socket };
   return new Promise((resolve) => {
-    const req = request({ ...where, path: check.path, method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'hubapps-proxy readiness' } }, (res) => {
-      res.resume();
-      resolve((res.statusCode ?? 600) < check.statusBelow);
-    });
+    const req = request(
+      {
+        ...where,
+        path: check.path,
+        method: 'GET',
+        agent: false,
+        timeout: timeoutMs,
+        headers: { 'user-agent': 'hubapps-proxy readiness' },
+      },
+      (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 600) < check.statusBelow);
+      },
+    );
     req.once('timeout', () => req.destroy());
     req.once('error', () => resolve(false));
     req.end();

@@ -5,7 +5,14 @@
 import type { Readable } from 'node:stream';
 import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
-import { PROTOCOL_VERSION, type FramingPolicy, type ProxyRequest, type SlurmJobRequest, type StartRequest, type StopRequest } from '../protocol/wire.js';
+import {
+  PROTOCOL_VERSION,
+  type FramingPolicy,
+  type ProxyRequest,
+  type SlurmJobRequest,
+  type StartRequest,
+  type StopRequest,
+} from '../protocol/wire.js';
 
 export const STDIN_LIMIT = 64 * 1024;
 
@@ -40,11 +47,15 @@ export function parseRequest(text: string): ProxyRequest {
   try {
     value = JSON.parse(text);
   } catch {
-    throw bad('stdin is not one JSON request: the service writes {"op": "start"|"stop"|"version", ...}');
+    throw bad(
+      'stdin is not one JSON request: the service writes {"op": "start"|"stop"|"version", ...}',
+    );
   }
   const req = object(value, 'request');
   if (req.version !== PROTOCOL_VERSION) {
-    throw bad(`protocol version ${String(req.version)} is not supported: this proxy speaks version ${PROTOCOL_VERSION}`);
+    throw bad(
+      `protocol version ${String(req.version)} is not supported: this proxy speaks version ${PROTOCOL_VERSION}`,
+    );
   }
   switch (req.op) {
     case 'version':
@@ -54,12 +65,18 @@ export function parseRequest(text: string): ProxyRequest {
     case 'start':
       return checkStart(req);
     case 'slurm-submit':
-      return { op: 'slurm-submit', version: PROTOCOL_VERSION, start: checkStart(object(req.start, 'start')) };
+      return {
+        op: 'slurm-submit',
+        version: PROTOCOL_VERSION,
+        start: checkStart(object(req.start, 'start')),
+      };
     case 'slurm-status':
     case 'slurm-cancel':
       return checkJob(req, req.op);
     default:
-      throw bad(`unknown op ${JSON.stringify(req.op)}: expected start, stop, version, slurm-submit, slurm-status or slurm-cancel`);
+      throw bad(
+        `unknown op ${JSON.stringify(req.op)}: expected start, stop, version, slurm-submit, slurm-status or slurm-cancel`,
+      );
   }
 }
 
@@ -75,8 +92,8 @@ function checkStop(req: Record<string, unknown>): StopRequest {
 }
 
 /** sun_path holds 108 bytes with its terminating NUL. */
-const SOCKET_PATH = /^(?=.{2,107}$)\/[A-Za-z0-9_.\/-]+\.sock$/;
-const DIRECTORY = /^(?=.{2,80}$)\/[A-Za-z0-9_.\/-]+$/;
+const SOCKET_PATH = /^(?=.{2,107}$)\/[A-Za-z0-9_./-]+\.sock$/;
+const DIRECTORY = /^(?=.{2,80}$)\/[A-Za-z0-9_./-]+$/;
 
 function socketPath(v: unknown, key: string): string {
   return matching(v, key, SOCKET_PATH);
@@ -88,7 +105,10 @@ function checkJob(req: Record<string, unknown>, op: SlurmJobRequest['op']): Slur
     op,
     version: PROTOCOL_VERSION,
     jobId: matching(req.jobId, 'jobId', /^[0-9]{1,12}$/),
-    server: { id: int(server.id, 'server.id', 1), name: matching(server.name, 'server.name', SERVER_NAME) },
+    server: {
+      id: int(server.id, 'server.id', 1),
+      name: matching(server.name, 'server.name', SERVER_NAME),
+    },
   };
 }
 
@@ -99,8 +119,16 @@ function checkStart(req: Record<string, unknown>): StartRequest {
   const server = object(req.server, 'server');
   const prefix = str(req.prefix, 'prefix');
   const ownOrigin = req.ownOrigin === undefined ? false : bool(req.ownOrigin, 'ownOrigin');
-  if (ownOrigin ? prefix !== '/' : !/^\/([^/?#\s]+\/)+$/.test(prefix) || prefix.includes('/../') || prefix.includes('/./')) {
-    throw bad(ownOrigin ? `prefix must be '/' for a server on its own origin` : `prefix '${prefix}' must be an absolute path ending in '/', e.g. /apps/alice/rstudio/`);
+  if (
+    ownOrigin
+      ? prefix !== '/'
+      : !/^\/([^/?#\s]+\/)+$/.test(prefix) || prefix.includes('/../') || prefix.includes('/./')
+  ) {
+    throw bad(
+      ownOrigin
+        ? `prefix must be '/' for a server on its own origin`
+        : `prefix '${prefix}' must be an absolute path ending in '/', e.g. /apps/alice/rstudio/`,
+    );
   }
   return {
     op: 'start',
@@ -116,25 +144,49 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     port: int(req.port, 'port', req.socket === undefined ? 1 : 0, 65535),
     ...(req.socket === undefined ? {} : { socket: socketPath(req.socket, 'socket') }),
     ...(req.appPort === undefined ? {} : { appPort: int(req.appPort, 'appPort', 1, 65535) }),
-    ...(req.runtimeDir === undefined ? {} : { runtimeDir: matching(req.runtimeDir, 'runtimeDir', DIRECTORY) }),
+    ...(req.runtimeDir === undefined
+      ? {}
+      : { runtimeDir: matching(req.runtimeDir, 'runtimeDir', DIRECTORY) }),
     secret: matching(req.secret, 'secret', /^[\x21-\x7e]{16,512}$/, false),
     publicOrigin: origin(req.publicOrigin, 'publicOrigin'),
     ownOrigin,
-    ...(req.launcherOrigin === undefined ? {} : { launcherOrigin: origin(req.launcherOrigin, 'launcherOrigin') }),
-    allowedOrigins: array(req.allowedOrigins ?? [], 'allowedOrigins').map((o, i) => origin(o, `allowedOrigins[${i}]`)),
+    ...(req.launcherOrigin === undefined
+      ? {}
+      : { launcherOrigin: origin(req.launcherOrigin, 'launcherOrigin') }),
+    allowedOrigins: array(req.allowedOrigins ?? [], 'allowedOrigins').map((o, i) =>
+      origin(o, `allowedOrigins[${i}]`),
+    ),
     framing: framing(req.framing),
     prefix,
     serviceUrl: serviceUrl(req.serviceUrl),
     stopGraceMs: int(req.stopGraceMs, 'stopGraceMs', 0, 3_600_000),
-    ...(req.revalidateMs === undefined ? {} : { revalidateMs: int(req.revalidateMs, 'revalidateMs', 1000, 3_600_000) }),
+    ...(req.revalidateMs === undefined
+      ? {}
+      : { revalidateMs: int(req.revalidateMs, 'revalidateMs', 1000, 3_600_000) }),
     readyTimeoutMs: int(req.readyTimeoutMs, 'readyTimeoutMs', 1, 3_600_000),
-    logMaxBytes: int(req.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, 'logMaxBytes', 4096, Number.MAX_SAFE_INTEGER),
-    ...(req.node === undefined ? {} : { node: { specFile: matching(object(req.node, 'node').specFile, 'node.specFile', /^\/[A-Za-z0-9_.\/-]+\.json$/) } }),
+    logMaxBytes: int(
+      req.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES,
+      'logMaxBytes',
+      4096,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    ...(req.node === undefined
+      ? {}
+      : {
+          node: {
+            specFile: matching(
+              object(req.node, 'node').specFile,
+              'node.specFile',
+              /^\/[A-Za-z0-9_./-]+\.json$/,
+            ),
+          },
+        }),
   };
 }
 
 function object(v: unknown, key: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`'${key}' must be an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw bad(`'${key}' must be an object`);
   return v as Record<string, unknown>;
 }
 
@@ -175,8 +227,13 @@ function origin(v: unknown, key: string): string {
   } catch {
     throw bad(`'${key}' must be an origin such as https://hub.example.org`);
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== s.replace(/\/$/, '')) {
-    throw bad(`'${key}' must be an origin such as https://hub.example.org (scheme, host and port only)`);
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.origin !== s.replace(/\/$/, '')
+  ) {
+    throw bad(
+      `'${key}' must be an origin such as https://hub.example.org (scheme, host and port only)`,
+    );
   }
   return url.origin;
 }
@@ -186,8 +243,10 @@ function framing(v: unknown): FramingPolicy {
   const f = object(v ?? {}, 'framing');
   const frames = f.frames ?? 'server';
   const popups = f.popups ?? 'isolate';
-  if (frames !== 'server' && frames !== 'none') throw bad("'framing.frames' must be 'server' or 'none'");
-  if (popups !== 'isolate' && popups !== 'allow') throw bad("'framing.popups' must be 'isolate' or 'allow'");
+  if (frames !== 'server' && frames !== 'none')
+    throw bad("'framing.frames' must be 'server' or 'none'");
+  if (popups !== 'isolate' && popups !== 'allow')
+    throw bad("'framing.popups' must be 'isolate' or 'allow'");
   return { frames, popups };
 }
 
@@ -200,7 +259,9 @@ function serviceUrl(v: unknown): string {
     throw bad(`'serviceUrl' must be an http URL such as http://127.0.0.1:10101/services/hubapps/`);
   }
   if (url.protocol !== 'http:' || !url.pathname.endsWith('/') || url.search || url.hash) {
-    throw bad(`'serviceUrl' must be an http URL ending in '/', such as http://127.0.0.1:10101/services/hubapps/`);
+    throw bad(
+      `'serviceUrl' must be an http URL ending in '/', such as http://127.0.0.1:10101/services/hubapps/`,
+    );
   }
   return url.href;
 }

@@ -39,11 +39,19 @@ export class PrefixRewriter {
 
   /** One Set-Cookie header value with exactly one Path, under the prefix; a path browsers would ignore (not absolute) becomes the prefix. */
   setCookie(value: string): string {
-    return withOnePath(value, (path) => (path.startsWith('/') ? this.underPrefix(path) : this.prefix));
+    return withOnePath(value, (path) =>
+      path.startsWith('/') ? this.underPrefix(path) : this.prefix,
+    );
   }
 
   private underPrefix(path: string): string {
-    if (path.startsWith(this.prefix) || path === this.base || path.startsWith(`${this.base}?`) || path.startsWith(`${this.base}#`)) return path;
+    if (
+      path.startsWith(this.prefix) ||
+      path === this.base ||
+      path.startsWith(`${this.base}?`) ||
+      path.startsWith(`${this.base}#`)
+    )
+      return path;
     return this.base + path;
   }
 }

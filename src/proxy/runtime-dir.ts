@@ -17,16 +17,27 @@ export const APP_SOCKET = 'app.sock';
  * (a proxy on a Slurm node given no runtime_dir) the user's own $XDG_RUNTIME_DIR, which
  * pam_systemd made, is the parent.
  */
-export function makeRuntimeDir(parent: string | undefined, env: NodeJS.ProcessEnv = process.env, uid = process.getuid!()): string {
+export function makeRuntimeDir(
+  parent: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  uid = process.getuid!(),
+): string {
   const base = parent ?? env.XDG_RUNTIME_DIR;
   if (!base || !base.startsWith('/')) {
-    throw new HubappsError('runtime_dir', 'no runtime directory for this server: runtime_dir is not set and XDG_RUNTIME_DIR is not either');
+    throw new HubappsError(
+      'runtime_dir',
+      'no runtime directory for this server: runtime_dir is not set and XDG_RUNTIME_DIR is not either',
+    );
   }
   checkParent(base, uid);
   try {
     return mkdtempSync(join(base, `${uid}-`));
   } catch (err) {
-    throw new HubappsError('runtime_dir', `cannot create a runtime directory in ${base} (${errnoCode(err) ?? String(err)}): it must be mode 1733 (hubapps.tmpfiles makes it so)`, { cause: err });
+    throw new HubappsError(
+      'runtime_dir',
+      `cannot create a runtime directory in ${base} (${errnoCode(err) ?? String(err)}): it must be mode 1733 (hubapps.tmpfiles makes it so)`,
+      { cause: err },
+    );
   }
 }
 
@@ -44,11 +55,18 @@ function checkParent(path: string, uid: number): void {
   try {
     st = lstatSync(path);
   } catch (err) {
-    throw new HubappsError('runtime_dir', `the runtime directory ${path} is missing (${errnoCode(err)}): create it root-owned with mode 1733 (systemd-tmpfiles --create, hubapps.tmpfiles)`, { cause: err });
+    throw new HubappsError(
+      'runtime_dir',
+      `the runtime directory ${path} is missing (${errnoCode(err)}): create it root-owned with mode 1733 (systemd-tmpfiles --create, hubapps.tmpfiles)`,
+      { cause: err },
+    );
   }
   const mine = st.uid === uid && (st.mode & 0o022) === 0;
   const rootSticky = st.uid === 0 && (st.mode & 0o1000) !== 0;
   if (st.isSymbolicLink() || !st.isDirectory() || !(mine || rootSticky)) {
-    throw new HubappsError('runtime_dir', `the runtime directory ${path} must be a root-owned sticky directory (mode 1733) or the user's own, not writable by others`);
+    throw new HubappsError(
+      'runtime_dir',
+      `the runtime directory ${path} must be a root-owned sticky directory (mode 1733) or the user's own, not writable by others`,
+    );
   }
 }

@@ -25,13 +25,21 @@ export interface Identity {
 }
 
 export function processIdentity(name: string): Identity {
-  return { uid: process.getuid!(), name, gids: [...new Set([process.getgid!(), ...process.getgroups!()])] };
+  return {
+    uid: process.getuid!(),
+    name,
+    gids: [...new Set([process.getgid!(), ...process.getgroups!()])],
+  };
 }
 
 /** The gid of a group through NSS (LDAP/SSSD included), or undefined when it does not exist. */
 export function groupGid(group: string): number | undefined {
   try {
-    const line = execFileSync('/usr/bin/getent', ['group', '--', group], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
+    const line = execFileSync('/usr/bin/getent', ['group', '--', group], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin' },
+      timeout: 10_000,
+    });
     const gid = Number(line.split(':')[2]);
     return Number.isInteger(gid) ? gid : undefined;
   } catch {
@@ -40,12 +48,22 @@ export function groupGid(group: string): number | undefined {
 }
 
 /** Throws 'refused_user' unless this process may serve apps under `policy`. */
-export function checkRunAs(me: Identity, policy: RunAsPolicy, gidOf: (group: string) => number | undefined = groupGid): void {
-  if (me.uid === 0) throw refused(`the proxy runs as uid 0 (${me.name}): it never runs apps as root`);
-  if (me.uid < policy.minUid) throw refused(`the proxy runs as ${me.name} (uid ${me.uid}), below min_uid ${policy.minUid}: system accounts are refused`);
+export function checkRunAs(
+  me: Identity,
+  policy: RunAsPolicy,
+  gidOf: (group: string) => number | undefined = groupGid,
+): void {
+  if (me.uid === 0)
+    throw refused(`the proxy runs as uid 0 (${me.name}): it never runs apps as root`);
+  if (me.uid < policy.minUid)
+    throw refused(
+      `the proxy runs as ${me.name} (uid ${me.uid}), below min_uid ${policy.minUid}: system accounts are refused`,
+    );
   const gid = gidOf(policy.allowedGroup);
-  if (gid === undefined) throw refused(`the allowed group ${policy.allowedGroup} does not exist (getent group)`);
-  if (!me.gids.includes(gid)) throw refused(`${me.name} is not a member of the allowed group ${policy.allowedGroup}`);
+  if (gid === undefined)
+    throw refused(`the allowed group ${policy.allowedGroup} does not exist (getent group)`);
+  if (!me.gids.includes(gid))
+    throw refused(`${me.name} is not a member of the allowed group ${policy.allowedGroup}`);
 }
 
 /** Throws 'catalog_unsafe' unless the catalog directory and the app's file are root-owned and writable by nobody else. */
@@ -61,11 +79,20 @@ function checkRootOwned(path: string, what: string): void {
   } catch (err) {
     // A missing app file is the catalog's answer ("not in the catalog"), reported by the loader.
     if (errnoCode(err) === 'ENOENT') return;
-    throw new HubappsError('catalog_unsafe', `cannot check ${what} ${path}: ${errnoCode(err) ?? String(err)}`);
+    throw new HubappsError(
+      'catalog_unsafe',
+      `cannot check ${what} ${path}: ${errnoCode(err) ?? String(err)}`,
+    );
   }
   if (st.uid !== 0) throw unsafe(`${what} ${path} is owned by uid ${st.uid}, not root`);
-  if (st.mode & 0o002) throw unsafe(`${what} ${path} is writable by every user (mode ${(st.mode & 0o7777).toString(8)})`);
-  if (st.mode & 0o020 && st.gid !== 0) throw unsafe(`${what} ${path} is writable by group ${st.gid} (mode ${(st.mode & 0o7777).toString(8)})`);
+  if (st.mode & 0o002)
+    throw unsafe(
+      `${what} ${path} is writable by every user (mode ${(st.mode & 0o7777).toString(8)})`,
+    );
+  if (st.mode & 0o020 && st.gid !== 0)
+    throw unsafe(
+      `${what} ${path} is writable by group ${st.gid} (mode ${(st.mode & 0o7777).toString(8)})`,
+    );
 }
 
 function refused(message: string): HubappsError {
@@ -73,5 +100,9 @@ function refused(message: string): HubappsError {
 }
 
 function unsafe(message: string): HubappsError {
-  return new HubappsError('catalog_unsafe', `refused: ${message}; the catalog must be root-owned and writable only by root (chown root:root, chmod go-w)`, { expose: true });
+  return new HubappsError(
+    'catalog_unsafe',
+    `refused: ${message}; the catalog must be root-owned and writable only by root (chown root:root, chmod go-w)`,
+    { expose: true },
+  );
 }

@@ -19,7 +19,12 @@ export interface ServiceAnswer {
  * resolves. `signed`: the call proves the secret with a fresh challenge instead of carrying
  * it (a call from a compute node, over the cluster network).
  */
-export function postToService(url: URL, secret: string, payload: unknown, signed = false): Promise<ServiceAnswer> {
+export function postToService(
+  url: URL,
+  secret: string,
+  payload: unknown,
+  signed = false,
+): Promise<ServiceAnswer> {
   const body = JSON.stringify(payload);
   const authorization = signed ? signCall(secret, 'POST', url.pathname).header : `Bearer ${secret}`;
   return new Promise((resolve, reject) => {
@@ -28,7 +33,11 @@ export function postToService(url: URL, secret: string, payload: unknown, signed
       {
         method: 'POST',
         timeout: CALL_TIMEOUT_MS,
-        headers: { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          authorization,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -38,11 +47,15 @@ export function postToService(url: URL, secret: string, payload: unknown, signed
           if (size > MAX_BODY) res.destroy(new Error('answer too large'));
           else chunks.push(c);
         });
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.once('error', reject);
       },
     );
-    req.once('timeout', () => req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })));
+    req.once('timeout', () =>
+      req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })),
+    );
     req.once('error', reject);
     req.end(body);
   });

@@ -40,7 +40,10 @@ export class SessionChecker {
 
   private async ask(session: string): Promise<SessionVerdict> {
     try {
-      const answer = await postToService(this.url, this.opts.secret, { serverId: this.opts.serverId, session } satisfies SessionCheckRequest);
+      const answer = await postToService(this.url, this.opts.secret, {
+        serverId: this.opts.serverId,
+        session,
+      } satisfies SessionCheckRequest);
       if (answer.status === 200) return 'valid';
       if (answer.status === 401 || answer.status === 403) return 'ended';
       log(`session check: unexpected answer from the service (HTTP ${answer.status})`);

@@ -14,7 +14,10 @@ export function jobDir(home: string): string {
   for (const d of [join(home, '.hubapps'), dir]) {
     const st = lstatSync(d);
     if (!st.isDirectory() || st.uid !== process.getuid!()) {
-      throw new HubappsError('job_dir_unsafe', `${d} must be a directory of your own (not a link): remove it and start again`);
+      throw new HubappsError(
+        'job_dir_unsafe',
+        `${d} must be a directory of your own (not a link): remove it and start again`,
+      );
     }
     chmodSync(d, 0o700);
   }
@@ -28,7 +31,10 @@ export function outputFile(dir: string, server: string, jobId = '%j'): string {
 
 /** Is `file` a start request this directory holds (the only files a node proxy deletes)? */
 export function isJobSpec(home: string, file: string): boolean {
-  return file.startsWith(`${join(home, '.hubapps', 'slurm')}/`) && !file.slice(join(home, '.hubapps', 'slurm').length + 1).includes('/');
+  return (
+    file.startsWith(`${join(home, '.hubapps', 'slurm')}/`) &&
+    !file.slice(join(home, '.hubapps', 'slurm').length + 1).includes('/')
+  );
 }
 
 /** The last `n` lines of the job's output (at most 16 KB read), [] when there is none yet. */
@@ -39,5 +45,9 @@ export function outputTail(file: string, n = 20): string[] {
   } catch {
     return [];
   }
-  return text.slice(-16 * 1024).split('\n').filter(Boolean).slice(-n);
+  return text
+    .slice(-16 * 1024)
+    .split('\n')
+    .filter(Boolean)
+    .slice(-n);
 }

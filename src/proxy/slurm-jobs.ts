@@ -12,7 +12,13 @@ import { shellQuote } from '../shell-quote.js';
 import { loadAppFile } from './app-file.js';
 import { shellCommand, type ProxyCommandLine } from './command-line.js';
 import { log } from './log.js';
-import { PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitRequest, type SlurmSubmitted } from '../protocol/wire.js';
+import {
+  PROXY_EXIT,
+  type SlurmJobRequest,
+  type SlurmJobStatus,
+  type SlurmSubmitRequest,
+  type SlurmSubmitted,
+} from '../protocol/wire.js';
 import { jobDir, outputFile, outputTail } from './slurm-dir.js';
 
 interface Run {
@@ -23,10 +29,19 @@ interface Run {
 
 function run(cmd: string, args: string[], input?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 127) : 0;
-      resolve({ code, stdout, stderr: stderr || (err && !stderr ? err.message : '') });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { timeout: 30_000, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as NodeJS.ErrnoException).code === 'number'
+            ? Number((err as NodeJS.ErrnoException).code)
+            : 127
+          : 0;
+        resolve({ code, stdout, stderr: stderr || (err && !stderr ? err.message : '') });
+      },
+    );
     child.stdin?.end(input ?? '');
   });
 }
@@ -41,14 +56,21 @@ export function jobScript(self: ProxyCommandLine, specFile: string): string {
   return `#!/bin/sh\nexec ${shellCommand(self)} < ${shellQuote(specFile)}\n`;
 }
 
-export async function runSlurmSubmit(req: SlurmSubmitRequest, catalogDir: string, self: ProxyCommandLine): Promise<number> {
+export async function runSlurmSubmit(
+  req: SlurmSubmitRequest,
+  catalogDir: string,
+  self: ProxyCommandLine,
+): Promise<number> {
   const start = req.start;
   const app = await loadAppFile(catalogDir, start.app);
   const resources = slurmResources(app, start.options);
   const home = userInfo().homedir;
   const dir = jobDir(home);
   const specFile = `${dir}/${start.server.name}-${randomBytes(9).toString('base64url')}.json`;
-  writeFileSync(specFile, `${JSON.stringify({ ...start, node: { specFile } })}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(specFile, `${JSON.stringify({ ...start, node: { specFile } })}\n`, {
+    mode: 0o600,
+    flag: 'wx',
+  });
   const script = jobScript(self, specFile);
   const args = [
     '--parsable',
@@ -66,7 +88,12 @@ export async function runSlurmSubmit(req: SlurmSubmitRequest, catalogDir: string
     log(`sbatch refused the job: ${r.stderr.trim() || `exit code ${r.code}`}`);
     return PROXY_EXIT.jobRejected;
   }
-  const answer: SlurmSubmitted = { jobId, output: outputFile(dir, start.server.name, jobId), memMb: resources.memMb, timeMinutes: resources.timeMinutes };
+  const answer: SlurmSubmitted = {
+    jobId,
+    output: outputFile(dir, start.server.name, jobId),
+    memMb: resources.memMb,
+    timeMinutes: resources.timeMinutes,
+  };
   process.stdout.write(`${JSON.stringify(answer)}\n`);
   return PROXY_EXIT.ok;
 }
@@ -74,11 +101,20 @@ export async function runSlurmSubmit(req: SlurmSubmitRequest, catalogDir: string
 /** Slurm's view of the job, but only of a job that runs this server (its name says so): a service cannot ask about other jobs. */
 async function jobStatus(req: SlurmJobRequest): Promise<SlurmJobStatus> {
   const out = outputTail(outputFile(jobDir(userInfo().homedir), req.server.name, req.jobId));
-  const gone: SlurmJobStatus = { jobId: req.jobId, state: 'UNKNOWN', reason: 'None', node: '', timeLeft: '', exitCode: '', output: out };
+  const gone: SlurmJobStatus = {
+    jobId: req.jobId,
+    state: 'UNKNOWN',
+    reason: 'None',
+    node: '',
+    timeLeft: '',
+    exitCode: '',
+    output: out,
+  };
   const q = await run('squeue', ['-h', '-j', req.jobId, '-o', '%T|%r|%N|%L|%j']);
   const line = q.code === 0 ? q.stdout.trim().split('\n')[0] : undefined;
   if (line) {
-    const [state = 'UNKNOWN', reason = 'None', node = '', timeLeft = '', name = ''] = line.split('|');
+    const [state = 'UNKNOWN', reason = 'None', node = '', timeLeft = '', name = ''] =
+      line.split('|');
     if (name !== jobName(req.server.name)) return gone;
     return { ...gone, state, reason, node, timeLeft };
   }
@@ -86,7 +122,13 @@ async function jobStatus(req: SlurmJobRequest): Promise<SlurmJobStatus> {
   const s = await run('scontrol', ['-o', 'show', 'job', req.jobId]);
   const field = (k: string) => new RegExp(`(?:^| )${k}=(\\S*)`).exec(s.stdout)?.[1] ?? '';
   if (s.code !== 0 || field('JobName') !== jobName(req.server.name)) return gone;
-  return { ...gone, state: field('JobState'), reason: field('Reason'), node: field('NodeList'), exitCode: field('ExitCode') };
+  return {
+    ...gone,
+    state: field('JobState'),
+    reason: field('Reason'),
+    node: field('NodeList'),
+    exitCode: field('ExitCode'),
+  };
 }
 
 export async function runSlurmJob(req: SlurmJobRequest): Promise<number> {

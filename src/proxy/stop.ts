@@ -52,6 +52,7 @@ function removeOwnSocket(path: string): void {
     const st = lstatSync(path);
     if (st.isSocket() && st.uid === process.getuid!()) unlinkSync(path);
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') log(`could not remove the socket ${path}: ${describeError(err)}`);
+    if (errnoCode(err) !== 'ENOENT')
+      log(`could not remove the socket ${path}: ${describeError(err)}`);
   }
 }

@@ -58,12 +58,19 @@ export async function runStart(request: StartRequest, catalogDir: string): Promi
   await supervisor.listen();
   const me = userInfo();
   const [prepared, { Forwarder }] = await Promise.all([
-    prepareLaunch(catalogDir, request, { username: me.username, homedir: me.homedir, shell: me.shell }),
+    prepareLaunch(catalogDir, request, {
+      username: me.username,
+      homedir: me.homedir,
+      shell: me.shell,
+    }),
     import('./forward.js'),
   ]);
   if (!prepared.ok) {
     supervisor.close();
-    throw new ProxyExit(prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1, prepared.message);
+    throw new ProxyExit(
+      prepared.code === 'app_not_in_catalog' ? PROXY_EXIT.appNotInCatalog : 1,
+      prepared.message,
+    );
   }
   await supervisor.launch(prepared.app, prepared.plan, Forwarder);
 }
@@ -93,20 +100,40 @@ class Supervisor {
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
     this.launcher = (req.launcherOrigin ?? req.publicOrigin) + new URL(req.serviceUrl).pathname;
-    const tokens = new TokenChecker({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl });
+    const tokens = new TokenChecker({
+      serverId: req.server.id,
+      user: req.server.user,
+      secret: req.secret,
+      serviceUrl: req.serviceUrl,
+    });
     const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
     this.server = createListener({
       request: req,
       status: this.status,
-      access: new Access(tokens, new SessionChecker({ serverId: req.server.id, secret: req.secret, serviceUrl: req.serviceUrl }), {
+      access: new Access(
+        tokens,
+        new SessionChecker({
+          serverId: req.server.id,
+          secret: req.secret,
+          serviceUrl: req.serviceUrl,
+        }),
+        {
+          serverId: req.server.id,
+          prefix: req.prefix,
+          secureCookie: req.publicOrigin.startsWith('https:'),
+          hostCookie: req.ownOrigin === true,
+          authorizeUrl,
+          ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
+        },
+      ),
+      grants: new Grants({
         serverId: req.server.id,
+        user: req.server.user,
+        secret: req.secret,
+        serviceUrl: req.serviceUrl,
         prefix: req.prefix,
-        secureCookie: req.publicOrigin.startsWith('https:'),
-        hostCookie: req.ownOrigin === true,
-        authorizeUrl,
-        ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
+        ownOrigin: req.ownOrigin === true,
       }),
-      grants: new Grants({ serverId: req.server.id, user: req.server.user, secret: req.secret, serviceUrl: req.serviceUrl, prefix: req.prefix, ownOrigin: req.ownOrigin === true }),
       origins: new OriginPolicy(req.publicOrigin, req.allowedOrigins),
       activity: this.activity,
       forwarder: () => this.forwarder,
@@ -128,7 +155,8 @@ class Supervisor {
       const inUse = err instanceof HubappsError && err.code === 'port_in_use';
       throw new ProxyExit(inUse ? PROXY_EXIT.portInUse : 1, (err as Error).message);
     }
-    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void this.shutdown(`${sig} received`));
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+      process.on(sig, () => void this.shutdown(`${sig} received`));
     process.on('uncaughtException', (err) => {
       log(`internal error: ${describeError(err)}`);
       void this.end(`internal error in hubapps-proxy: ${err.message}`, 1);
@@ -142,7 +170,11 @@ class Supervisor {
     this.server.close();
   }
 
-  async launch(catalogApp: CatalogApp, plan: LaunchPlan, forwarder: typeof Forwarder): Promise<void> {
+  async launch(
+    catalogApp: CatalogApp,
+    plan: LaunchPlan,
+    forwarder: typeof Forwarder,
+  ): Promise<void> {
     if (this.ending) return;
     this.catalogApp = catalogApp;
     this.plan = plan;
@@ -190,9 +222,13 @@ class Supervisor {
   private async awaitReady(plan: LaunchPlan): Promise<void> {
     const ready = this.catalogApp.ready;
     const started = Date.now();
-    this.status.progress('port' in plan.target ? `waiting for port ${plan.target.port}` : 'waiting for socket');
+    this.status.progress(
+      'port' in plan.target ? `waiting for port ${plan.target.port}` : 'waiting for socket',
+    );
     const timeoutMs = ready.timeout !== undefined ? ready.timeout * 1000 : this.req.readyTimeoutMs;
-    const path = this.catalogApp.strip_prefix ? ready.path : this.req.prefix.slice(0, -1) + ready.path;
+    const path = this.catalogApp.strip_prefix
+      ? ready.path
+      : this.req.prefix.slice(0, -1) + ready.path;
     const result = await waitReady(
       { target: plan.target, kind: ready.kind, path, statusBelow: ready.status_below, timeoutMs },
       this.abort.signal,
@@ -200,7 +236,10 @@ class Supervisor {
     );
     if (this.ending || result === 'aborted') return;
     if (result === 'timeout') {
-      return this.end(`${describeTarget(plan.target)} was not ready after ${Math.round(timeoutMs / 1000)} s`, 1);
+      return this.end(
+        `${describeTarget(plan.target)} was not ready after ${Math.round(timeoutMs / 1000)} s`,
+        1,
+      );
     }
     this.status.state = 'ready';
     this.status.readyAt = new Date();
@@ -248,15 +287,34 @@ class Supervisor {
     process.exit(code);
   }
 
-  private onForwardError(err: Error, req: IncomingMessage, res: ServerResponse | Socket, status: 502 | 504 = 502): void {
+  private onForwardError(
+    err: Error,
+    req: IncomingMessage,
+    res: ServerResponse | Socket,
+    status: 502 | 504 = 502,
+  ): void {
     log(`${req.method} ${(req.url ?? '').split('?')[0]}: forwarding failed: ${describeError(err)}`);
     if ('writeHead' in res) {
       const starting = this.status.state === 'starting';
-      sendPage(req, res, starting ? 503 : 502, starting ? 'the app is starting' : 'the app does not answer; it may have crashed or be overloaded', {
-        launcher: this.launcher,
-      });
+      sendPage(
+        req,
+        res,
+        starting ? 503 : 502,
+        starting
+          ? 'the app is starting'
+          : 'the app does not answer; it may have crashed or be overloaded',
+        {
+          launcher: this.launcher,
+        },
+      );
     } else {
-      refuseUpgrade(res, status, status === 504 ? 'the app did not answer the WebSocket handshake in time' : 'the app does not answer; it may have crashed or be overloaded');
+      refuseUpgrade(
+        res,
+        status,
+        status === 504
+          ? 'the app did not answer the WebSocket handshake in time'
+          : 'the app does not answer; it may have crashed or be overloaded',
+      );
     }
   }
 }

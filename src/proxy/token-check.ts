@@ -5,7 +5,11 @@
  * busy API client costs one round trip a minute.
  */
 import { createHash } from 'node:crypto';
-import { SERVICE_PROXY_AUTH_PATH, type ProxyAuthRequest, type ProxyAuthResponse } from '../protocol/wire.js';
+import {
+  SERVICE_PROXY_AUTH_PATH,
+  type ProxyAuthRequest,
+  type ProxyAuthResponse,
+} from '../protocol/wire.js';
 import { describeError, log } from './log.js';
 import { postToService, type ServiceAnswer } from './service-call.js';
 
@@ -48,7 +52,10 @@ export class TokenChecker {
   private async ask(token: string, key: string): Promise<TokenVerdict> {
     let answer: ServiceAnswer;
     try {
-      answer = await postToService(this.url, this.opts.secret, { serverId: this.opts.serverId, token } satisfies ProxyAuthRequest);
+      answer = await postToService(this.url, this.opts.secret, {
+        serverId: this.opts.serverId,
+        token,
+      } satisfies ProxyAuthRequest);
     } catch (err) {
       log(`token check: service unreachable: ${describeError(err)}`);
       return 'unavailable';
@@ -59,7 +66,8 @@ export class TokenChecker {
       log(`token check: unexpected answer from the service (HTTP ${answer.status})`);
       return 'unavailable';
     }
-    const verdict: TokenVerdict = parsed.user === this.opts.user || parsed.admin ? 'allowed' : 'denied';
+    const verdict: TokenVerdict =
+      parsed.user === this.opts.user || parsed.admin ? 'allowed' : 'denied';
     const ttl = Math.min(parsed.ttl, MAX_TTL_S);
     if (ttl > 0) this.remember(key, verdict, ttl);
     return verdict;
@@ -75,7 +83,11 @@ function parseAnswer(text: string): ProxyAuthResponse | null {
   try {
     const v = JSON.parse(text) as Partial<ProxyAuthResponse>;
     if (typeof v.user !== 'string' || typeof v.admin !== 'boolean') return null;
-    return { user: v.user, admin: v.admin, ttl: typeof v.ttl === 'number' && Number.isFinite(v.ttl) ? v.ttl : 0 };
+    return {
+      user: v.user,
+      admin: v.admin,
+      ttl: typeof v.ttl === 'number' && Number.isFinite(v.ttl) ? v.ttl : 0,
+    };
   } catch {
     return null;
   }

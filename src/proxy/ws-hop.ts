@@ -11,12 +11,22 @@
  *   closed connection cannot carry one (issue 32: a kept pipe let unchecked requests through).
  * - the app closes, times out or answers garbage: 502/504 from the proxy, connection closed.
  */
-import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import {
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { AppTarget } from './launch-plan.js';
 
 /** The app could not be asked or gave no usable answer; `status` is what the client is told. */
-export type UpgradeError = (err: Error, req: IncomingMessage, socket: Socket, status: 502 | 504) => void;
+export type UpgradeError = (
+  err: Error,
+  req: IncomingMessage,
+  socket: Socket,
+  status: 502 | 504,
+) => void;
 
 export interface UpgradeOptions {
   target: AppTarget;
@@ -33,14 +43,34 @@ export interface UpgradeOptions {
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** Headers of the app's answer that describe its connection to the proxy, not the message. */
-const HOP_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade']);
+const HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+]);
 const NONE: ReadonlySet<string> = new Set();
 
-export function pipeUpgrade(opts: UpgradeOptions, req: IncomingMessage, client: Socket, head: Buffer): void {
+export function pipeUpgrade(
+  opts: UpgradeOptions,
+  req: IncomingMessage,
+  client: Socket,
+  head: Buffer,
+): void {
   const { target } = opts;
-  const where = 'port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socket };
+  const where =
+    'port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socket };
   // No agent: the connection to the app is this upgrade's alone and is never pooled.
-  const toApp = httpRequest({ ...where, method: req.method, path: req.url, headers: req.headers, agent: false, setHost: false });
+  const toApp = httpRequest({
+    ...where,
+    method: req.method,
+    path: req.url,
+    headers: req.headers,
+    agent: false,
+    setHost: false,
+  });
   let settled = false;
   const settle = (): boolean => {
     if (settled) return false;
@@ -49,7 +79,17 @@ export function pipeUpgrade(opts: UpgradeOptions, req: IncomingMessage, client: 
     return true;
   };
   const timer = setTimeout(() => {
-    if (settle()) fail(opts, toApp, req, client, new Error(`no answer to the handshake within ${Math.round((opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS) / 1000)} s`), 504);
+    if (settle())
+      fail(
+        opts,
+        toApp,
+        req,
+        client,
+        new Error(
+          `no answer to the handshake within ${Math.round((opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS) / 1000)} s`,
+        ),
+        504,
+      );
   }, opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   // Until the app answers 101 the client's bytes stay unread in the client socket (Node leaves it paused after 'upgrade').
   client.once('close', () => {
@@ -72,7 +112,13 @@ export function pipeUpgrade(opts: UpgradeOptions, req: IncomingMessage, client: 
 }
 
 /** 101: bytes flow both ways from now on, the client's early bytes (`head`) first. */
-function joinPipes(opts: UpgradeOptions, client: Socket, head: Buffer, app: Socket, appHead: Buffer): void {
+function joinPipes(
+  opts: UpgradeOptions,
+  client: Socket,
+  head: Buffer,
+  app: Socket,
+  appHead: Buffer,
+): void {
   app.setNoDelay(true);
   client.setNoDelay(true);
   client.setTimeout(0);
@@ -90,14 +136,21 @@ function joinPipes(opts: UpgradeOptions, client: Socket, head: Buffer, app: Sock
 }
 
 /** Not 101: the answer goes to the client with `connection: close`, then both connections close. */
-function relayRefusal(opts: UpgradeOptions, req: IncomingMessage, answer: IncomingMessage, client: Socket): void {
+function relayRefusal(
+  opts: UpgradeOptions,
+  req: IncomingMessage,
+  answer: IncomingMessage,
+  client: Socket,
+): void {
   const done = (): void => {
     answer.socket?.destroy();
     client.destroySoon();
   };
   opts.rewrite?.(answer.headers, req);
   // The body is framed by its length or, without one (a chunked answer), by the close that follows it.
-  client.write(statusLine(answer) + headerLines(answer.headers, HOP_HEADERS) + 'connection: close\r\n\r\n');
+  client.write(
+    statusLine(answer) + headerLines(answer.headers, HOP_HEADERS) + 'connection: close\r\n\r\n',
+  );
   const status = answer.statusCode ?? 0;
   if (status === 204 || status === 304 || req.method === 'HEAD') {
     answer.resume();
@@ -109,7 +162,14 @@ function relayRefusal(opts: UpgradeOptions, req: IncomingMessage, answer: Incomi
   answer.pipe(client, { end: false });
 }
 
-function fail(opts: UpgradeOptions, toApp: ClientRequest, req: IncomingMessage, client: Socket, err: Error, status: 502 | 504): void {
+function fail(
+  opts: UpgradeOptions,
+  toApp: ClientRequest,
+  req: IncomingMessage,
+  client: Socket,
+  err: Error,
+  status: 502 | 504,
+): void {
   toApp.destroy();
   opts.onError(err, req, client, status);
 }

@@ -19,7 +19,13 @@ import { ensureLocalDirs, hostDirs } from './host-dirs.js';
  * apps' ports guarded when `guard` is), and the Slurm launcher beside it when slurm.apps
  * names any app.
  */
-export function buildLauncher(config: Config, directory: UserDirectory, app: (name: string) => CatalogApp | undefined, limits?: HostLimits | null, guard?: PortGuard | null): Launcher {
+export function buildLauncher(
+  config: Config,
+  directory: UserDirectory,
+  app: (name: string) => CatalogApp | undefined,
+  limits?: HostLimits | null,
+  guard?: PortGuard | null,
+): Launcher {
   const dirs = hostDirs(config);
   if (config.launcher === 'local') ensureLocalDirs(dirs);
   const bare =
@@ -30,7 +36,9 @@ export function buildLauncher(config: Config, directory: UserDirectory, app: (na
   const host = guard ? new GuardedLauncher(limited, guard, directory) : limited;
   if (config.slurm.apps.length === 0) return host;
   const slurm = new SlurmLauncher(slurmOptions(config, directory));
-  return new LauncherSet(host, [slurm], (name): LauncherKind => (runsOnSlurm(config.slurm.apps, app(name)) ? 'slurm' : host.kind));
+  return new LauncherSet(host, [slurm], (name): LauncherKind =>
+    runsOnSlurm(config.slurm.apps, app(name)) ? 'slurm' : host.kind,
+  );
 }
 
 /** The Slurm launcher's options: it runs the proxy (submit, status, cancel) as the host launcher does. */
@@ -38,7 +46,10 @@ export function slurmOptions(config: Config, directory: UserDirectory): SlurmLau
   return {
     command: proxyRunner(config),
     via: config.launcher,
-    uidOf: config.launcher === 'sudo' ? async (user) => (await directory.lookup(user)).uid : async () => process.getuid!(),
+    uidOf:
+      config.launcher === 'sudo'
+        ? async (user) => (await directory.lookup(user)).uid
+        : async () => process.getuid!(),
     serviceUrl: config.slurm.service_url,
     pendingTimeoutS: config.slurm.pending_timeout,
     statusCacheMs: config.slurm.status_cache_ms,
@@ -47,6 +58,10 @@ export function slurmOptions(config: Config, directory: UserDirectory): SlurmLau
 }
 
 /** How this configuration runs hubapps-proxy as `user`: sudo and the installed wrapper, or (local mode) node itself. */
-export function proxyRunner(config: Pick<Config, 'launcher' | 'sudo_command' | 'proxy_command' | 'catalog_dir'>): (user: string) => Command {
-  return config.launcher === 'sudo' ? (user) => sudoCommand(config.sudo_command, config.proxy_command, user) : () => localCommand(config.catalog_dir);
+export function proxyRunner(
+  config: Pick<Config, 'launcher' | 'sudo_command' | 'proxy_command' | 'catalog_dir'>,
+): (user: string) => Command {
+  return config.launcher === 'sudo'
+    ? (user) => sudoCommand(config.sudo_command, config.proxy_command, user)
+    : () => localCommand(config.catalog_dir);
 }

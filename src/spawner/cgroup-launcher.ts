@@ -39,7 +39,12 @@ export class CgroupLauncher extends DelegatingLauncher {
     const p = await this.inner.probe(h, since);
     if (p.ended) return p;
     // A proxy answers for a moment after its app ended; a start being followed must learn why now.
-    const reason = p.report?.state === 'exited' ? this.limits.killedReason(h.serverId) : p.alive ? null : this.limits.ended(h.serverId);
+    const reason =
+      p.report?.state === 'exited'
+        ? this.limits.killedReason(h.serverId)
+        : p.alive
+          ? null
+          : this.limits.ended(h.serverId);
     return reason ? { ...p, ended: { code: 'out_of_memory', reason } } : p;
   }
 

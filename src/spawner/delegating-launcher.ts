@@ -1,6 +1,14 @@
 import type { HealthReport, StartRequest } from '../protocol/wire.js';
 import type { ProxyTarget } from './proxy-client.js';
-import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef, StopOptions } from './launcher.js';
+import type {
+  Announcement,
+  ExitInfo,
+  Launcher,
+  LaunchHandle,
+  ProbeResult,
+  ServerRef,
+  StopOptions,
+} from './launcher.js';
 
 /**
  * A launcher around another that passes every call through: the host's additions

@@ -23,7 +23,10 @@ export class GuardedLauncher extends DelegatingLauncher {
   }
 
   override async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
-    const pair = spec.port > 0 ? { port: spec.port, uid: (await this.directory.lookup(spec.server.user)).uid } : null;
+    const pair =
+      spec.port > 0
+        ? { port: spec.port, uid: (await this.directory.lookup(spec.server.user)).uid }
+        : null;
     if (pair) {
       await this.guard.allow(pair.port, pair.uid);
       this.allowed.set(spec.server.id, pair);
@@ -57,7 +60,10 @@ export class GuardedLauncher extends DelegatingLauncher {
   private async releaseHandle(h: LaunchHandle): Promise<void> {
     if (this.allowed.has(h.serverId)) return this.release(h.serverId);
     if (h.port <= 0) return;
-    const uid = await this.directory.lookup(h.user).then((a) => a.uid, () => null);
+    const uid = await this.directory.lookup(h.user).then(
+      (a) => a.uid,
+      () => null,
+    );
     if (uid !== null) await this.guard.revoke(h.port, uid);
   }
 

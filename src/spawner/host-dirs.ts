@@ -14,12 +14,19 @@ export interface HostDirs {
   runtime: string;
 }
 
-export const PRODUCTION_DIRS: HostDirs = { proxySockets: '/run/hubapps/proxies', runtime: '/run/hubapps/users' };
+export const PRODUCTION_DIRS: HostDirs = {
+  proxySockets: '/run/hubapps/proxies',
+  runtime: '/run/hubapps/users',
+};
 
-export function hostDirs(config: Pick<Config, 'launcher' | 'data_dir' | 'proxy_socket_dir' | 'runtime_dir'>): HostDirs {
+export function hostDirs(
+  config: Pick<Config, 'launcher' | 'data_dir' | 'proxy_socket_dir' | 'runtime_dir'>,
+): HostDirs {
   const local = config.launcher === 'local';
   return {
-    proxySockets: config.proxy_socket_dir ?? (local ? join(config.data_dir, 'proxies') : PRODUCTION_DIRS.proxySockets),
+    proxySockets:
+      config.proxy_socket_dir ??
+      (local ? join(config.data_dir, 'proxies') : PRODUCTION_DIRS.proxySockets),
     runtime: config.runtime_dir ?? (local ? join(config.data_dir, 'run') : PRODUCTION_DIRS.runtime),
   };
 }
@@ -30,7 +37,11 @@ export function ensureLocalDirs(dirs: HostDirs): void {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (err) {
-      throw new HubappsError('runtime_dir', `cannot create ${dir} (${errnoCode(err) ?? String(err)}): the service's user must be able to write below data_dir`, { cause: err });
+      throw new HubappsError(
+        'runtime_dir',
+        `cannot create ${dir} (${errnoCode(err) ?? String(err)}): the service's user must be able to write below data_dir`,
+        { cause: err },
+      );
     }
   }
 }

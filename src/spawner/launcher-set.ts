@@ -1,6 +1,15 @@
 import type { HealthReport, StartRequest } from '../protocol/wire.js';
 import type { ProxyTarget } from './proxy-client.js';
-import type { Announcement, ExitInfo, Launcher, LaunchHandle, LauncherKind, ProbeResult, ServerRef, StopOptions } from './launcher.js';
+import type {
+  Announcement,
+  ExitInfo,
+  Launcher,
+  LaunchHandle,
+  LauncherKind,
+  ProbeResult,
+  ServerRef,
+  StopOptions,
+} from './launcher.js';
 
 /**
  * Several launchers behind one: `pick` says which one starts an app (the Slurm launcher for

@@ -1,4 +1,4 @@
-import { PROXY_MAIN } from '../proxy/command-line.js';
+import { PROXY_ENTRIES } from '../proxy/command-line.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { localCommand, proxyEnvironment } from './proxy-command.js';
 
@@ -9,7 +9,7 @@ import { localCommand, proxyEnvironment } from './proxy-command.js';
  */
 export class LocalLauncher extends ProcessLauncher {
   readonly kind = 'local' as const;
-  protected readonly marker = PROXY_MAIN;
+  protected readonly marker = PROXY_ENTRIES;
 
   constructor(
     private readonly catalogDir: string,

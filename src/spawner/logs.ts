@@ -66,7 +66,9 @@ export function capLog(file: string, maxBytes: number): boolean {
     fs.readSync(fd, buf, 0, keep, size - keep);
     const nl = buf.indexOf(10);
     const rest = nl >= 0 ? buf.subarray(nl + 1) : buf;
-    const marker = Buffer.from(`[hubapps: log cut to its newest ${rest.length} bytes at ${new Date().toISOString()}]\n`);
+    const marker = Buffer.from(
+      `[hubapps: log cut to its newest ${rest.length} bytes at ${new Date().toISOString()}]\n`,
+    );
     fs.ftruncateSync(fd, 0);
     fs.writeSync(fd, marker, 0, marker.length, 0);
     fs.writeSync(fd, rest, 0, rest.length, marker.length);

@@ -4,16 +4,27 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { HubappsError, errnoCode } from '../errors.js';
-import { PROTOCOL_VERSION, type HealthReport, type StartRequest, type StopRequest } from '../protocol/wire.js';
-import type { ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef, StopOptions } from './launcher.js';
+import {
+  PROTOCOL_VERSION,
+  type HealthReport,
+  type StartRequest,
+  type StopRequest,
+} from '../protocol/wire.js';
+import type {
+  ExitInfo,
+  Launcher,
+  LaunchHandle,
+  ProbeResult,
+  ServerRef,
+  StopOptions,
+} from './launcher.js';
 import { attemptLine } from './logs.js';
 import { runs, signal, waitUntil } from '../procfs/processes.js';
 import { ListenerOwners } from '../procfs/listeners.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
 import { proxyEnvironment } from './proxy-command.js';
+import { PROXY_ENTRIES } from '../proxy/command-line.js';
 
-/** What every hubapps-proxy's command line contains, whichever wrapper started it. */
-const PROXY_ENTRY = 'proxy/main.js';
 /** Spawned processes remembered at most (ended ones are dropped first, oldest first). */
 const MAX_REMEMBERED = 4096;
 
@@ -73,8 +84,8 @@ export abstract class ProcessLauncher implements Launcher {
 
   /** The command and arguments that run hubapps-proxy as `user` (its request goes on stdin). */
   protected abstract command(user: string): { file: string; args: string[] };
-  /** A string in the launched process's /proc/PID/cmdline (sudo's or the proxy's) that proves a recorded pid is still one of ours. */
-  protected abstract readonly marker: string;
+  /** A string (or one of several) in the launched process's /proc/PID/cmdline (sudo's or the proxy's) that proves a recorded pid is still one of ours. */
+  protected abstract readonly marker: string | readonly string[];
   /** The uid a proxy started for `user` runs as: only that uid's listener on the port is the proxy. */
   protected abstract uidOf(user: string): Promise<number>;
   /** How a server's command runs: CgroupLauncher makes it enter the server's cgroup first. */
@@ -95,13 +106,26 @@ export abstract class ProcessLauncher implements Launcher {
       const { file, args } = this.wrapCommand(spec.server.id, this.command(spec.server.user));
       // The row's port is the app's {port}: the proxy itself is reached only on its socket.
       const socket = join(this.socketDir, socketName());
-      const request: StartRequest = { ...spec, socket, ...(spec.port ? { appPort: spec.port } : {}) };
-      const child = spawn(file, args, { detached: true, stdio: ['pipe', fd, fd], cwd: '/', env: this.environment() });
+      const request: StartRequest = {
+        ...spec,
+        socket,
+        ...(spec.port ? { appPort: spec.port } : {}),
+      };
+      const child = spawn(file, args, {
+        detached: true,
+        stdio: ['pipe', fd, fd],
+        cwd: '/',
+        env: this.environment(),
+      });
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));
         child.once('error', (err) => reject(err));
       }).catch((err: unknown) => {
-        throw new HubappsError('spawn_failed', `could not run ${file}: ${errnoCode(err) ?? (err as Error).message}; check ${this.kind === 'sudo' ? 'sudo_command' : 'the installation'}`, { cause: err });
+        throw new HubappsError(
+          'spawn_failed',
+          `could not run ${file}: ${errnoCode(err) ?? (err as Error).message}; check ${this.kind === 'sudo' ? 'sudo_command' : 'the installation'}`,
+          { cause: err },
+        );
       });
       this.remember(pid, spec.server.id, null);
       child.stdin!.on('error', () => undefined);
@@ -112,7 +136,12 @@ export abstract class ProcessLauncher implements Launcher {
         this.events.emit('exit', spec.server.id, info);
       });
       child.unref();
-      const ref = { serverId: spec.server.id, user: spec.server.user, port: spec.port, secret: spec.secret };
+      const ref = {
+        serverId: spec.server.id,
+        user: spec.server.user,
+        port: spec.port,
+        secret: spec.secret,
+      };
       return { ...ref, kind: this.kind, pid, state: { launcherPid: pid, proxyPid: null, socket } };
     } finally {
       fs.closeSync(fd);
@@ -122,7 +151,12 @@ export abstract class ProcessLauncher implements Launcher {
   load(ref: ServerRef, saved: string | null): LaunchHandle {
     const state = saved ? (JSON.parse(saved) as Partial<Pids>) : {};
     const launcherPid = state.launcherPid ?? null;
-    return { ...ref, kind: this.kind, pid: launcherPid, state: { launcherPid, proxyPid: state.proxyPid ?? null, socket: state.socket ?? null } };
+    return {
+      ...ref,
+      kind: this.kind,
+      pid: launcherPid,
+      state: { launcherPid, proxyPid: state.proxyPid ?? null, socket: state.socket ?? null },
+    };
   }
 
   save(handle: LaunchHandle): string {
@@ -136,7 +170,10 @@ export abstract class ProcessLauncher implements Launcher {
   }
 
   async announce(handle: LaunchHandle): Promise<void> {
-    throw new HubappsError('unexpected_announce', `server ${handle.serverId} runs on this host, where the service chose its address; it has nothing to announce`);
+    throw new HubappsError(
+      'unexpected_announce',
+      `server ${handle.serverId} runs on this host, where the service chose its address; it has nothing to announce`,
+    );
   }
 
   /** CHP 5.3 reads the socket's path, URL-encoded, from the host part of an http+unix URL. */
@@ -186,13 +223,18 @@ export abstract class ProcessLauncher implements Launcher {
     const child = this.childOf(handle);
     if (child) return child.exit === null;
     const { launcherPid, proxyPid } = pids(handle);
-    return runs(launcherPid, this.marker) || runs(proxyPid, PROXY_ENTRY);
+    return runs(launcherPid, this.marker) || runs(proxyPid, PROXY_ENTRIES);
   }
 
   async stop(handle: LaunchHandle, opts: StopOptions = {}): Promise<void> {
     const grace = opts.graceMs ?? 5000;
     const gone = () => !this.processAlive(handle);
-    const asked = await requestShutdown(await this.target(handle), this.owner, 2000, opts.routeRemoved);
+    const asked = await requestShutdown(
+      await this.target(handle),
+      this.owner,
+      2000,
+      opts.routeRemoved,
+    );
     if (asked.ok && (await waitUntil(gone, grace + 3000))) return;
     // Signalled rather than asked, the proxy keeps its socket file (it cannot know its route is gone): the stop op below removes it.
     const { launcherPid, proxyPid } = pids(handle);
@@ -205,7 +247,10 @@ export abstract class ProcessLauncher implements Launcher {
     if (await waitUntil(gone, grace + 2000)) return void (await this.forceKill(handle));
     await this.forceKill(handle);
     if (!(await waitUntil(gone, 3000))) {
-      throw new HubappsError('stop_failed', `server ${handle.serverId} of ${handle.user} did not stop (pids ${launcherPid}, ${proxyPid}); see its log`);
+      throw new HubappsError(
+        'stop_failed',
+        `server ${handle.serverId} of ${handle.user} did not stop (pids ${launcherPid}, ${proxyPid}); see its log`,
+      );
     }
   }
 
@@ -220,10 +265,19 @@ export abstract class ProcessLauncher implements Launcher {
   async forceKill(handle: LaunchHandle): Promise<void> {
     const { proxyPid, socket } = pids(handle);
     if (!proxyPid) return;
-    const req: StopRequest = { op: 'stop', version: PROTOCOL_VERSION, pid: proxyPid, server: { id: handle.serverId }, ...(socket ? { socket } : {}) };
+    const req: StopRequest = {
+      op: 'stop',
+      version: PROTOCOL_VERSION,
+      pid: proxyPid,
+      server: { id: handle.serverId },
+      ...(socket ? { socket } : {}),
+    };
     const { file, args } = this.command(handle.user);
     await new Promise<void>((resolve) => {
-      const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'ignore'], env: this.environment() });
+      const child = spawn(file, args, {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: this.environment(),
+      });
       child.on('error', () => resolve());
       child.on('exit', () => resolve());
       child.stdin.on('error', () => undefined);
@@ -240,9 +294,16 @@ export abstract class ProcessLauncher implements Launcher {
 /** The per-server log: appended to by the proxy and its app, owned by the service, not readable by users. */
 function openLog(file: string): number {
   try {
-    return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    return fs.openSync(
+      file,
+      fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT,
+      0o640,
+    );
   } catch (err) {
-    throw new HubappsError('log_open_failed', `cannot open the server log ${file} (${errnoCode(err)}): the service user must own log_dir`, { cause: err });
+    throw new HubappsError(
+      'log_open_failed',
+      `cannot open the server log ${file} (${errnoCode(err)}): the service user must own log_dir`,
+      { cause: err },
+    );
   }
 }
-

@@ -47,7 +47,8 @@ export interface TcpTarget {
   listener: 'local' | 'remote';
 }
 
-export type ProxyCallResult<T> = { ok: true; status: number; body: T } | { ok: false; error: string; status?: number };
+export type ProxyCallResult<T> =
+  { ok: true; status: number; body: T } | { ok: false; error: string; status?: number };
 
 /**
  * In the sticky socket directory nobody but its owner (and root) can remove or replace a
@@ -63,19 +64,39 @@ function socketOwnedBy(path: string, uid: number): boolean {
 }
 
 async function trusted(target: ProxyTarget, owner: OwnerCheck): Promise<string | null> {
-  if ('socket' in target) return socketOwnedBy(target.socket, target.uid) ? null : `the socket ${target.socket} is missing or does not belong to uid ${target.uid}`;
-  if (target.listener === 'local' && !(await owner(target.port, target.uid))) return `the listener on port ${target.port} does not belong to uid ${target.uid}`;
+  if ('socket' in target)
+    return socketOwnedBy(target.socket, target.uid)
+      ? null
+      : `the socket ${target.socket} is missing or does not belong to uid ${target.uid}`;
+  if (target.listener === 'local' && !(await owner(target.port, target.uid)))
+    return `the listener on port ${target.port} does not belong to uid ${target.uid}`;
   return null;
 }
 
-async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, owner: OwnerCheck): Promise<ProxyCallResult<T>> {
+async function call<T>(
+  target: ProxyTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  timeoutMs: number,
+  owner: OwnerCheck,
+): Promise<ProxyCallResult<T>> {
   const distrust = await trusted(target, owner);
   if (distrust) return { ok: false, error: distrust };
   const signed = signCall(target.secret, method, path);
-  const where = 'socket' in target ? { socketPath: target.socket } : { host: target.host ?? '127.0.0.1', port: target.port };
+  const where =
+    'socket' in target
+      ? { socketPath: target.socket }
+      : { host: target.host ?? '127.0.0.1', port: target.port };
   return new Promise((resolve) => {
     const req = http.request(
-      { ...where, method, path, agent, headers: { authorization: signed.header }, timeout: timeoutMs },
+      {
+        ...where,
+        method,
+        path,
+        agent,
+        headers: { authorization: signed.header },
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -88,12 +109,28 @@ async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string
           const bytes = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
           const proof = res.headers[PROOF_HEADER];
-          if (!answerProven(target.secret, signed.nonce, status, bytes, typeof proof === 'string' ? proof : undefined)) {
-            return resolve({ ok: false, status, error: 'the answer carries no valid proof from this server\'s proxy' });
+          if (
+            !answerProven(
+              target.secret,
+              signed.nonce,
+              status,
+              bytes,
+              typeof proof === 'string' ? proof : undefined,
+            )
+          ) {
+            return resolve({
+              ok: false,
+              status,
+              error: "the answer carries no valid proof from this server's proxy",
+            });
           }
           if (status >= 300) return resolve({ ok: false, status, error: `HTTP ${status}` });
           try {
-            resolve({ ok: true, status, body: (bytes.length ? JSON.parse(bytes.toString('utf8')) : {}) as T });
+            resolve({
+              ok: true,
+              status,
+              body: (bytes.length ? JSON.parse(bytes.toString('utf8')) : {}) as T,
+            });
           } catch {
             resolve({ ok: false, status, error: 'not JSON' });
           }
@@ -102,16 +139,40 @@ async function call<T>(target: ProxyTarget, method: 'GET' | 'POST', path: string
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, error: err.code ?? err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ ok: false, error: err.code ?? err.message }),
+    );
     req.end();
   });
 }
 
-export function fetchHealth(target: ProxyTarget, since = 0, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000): Promise<ProxyCallResult<HealthReport>> {
-  return call<HealthReport>(target, 'GET', `${PROXY_ENDPOINTS.health}?since=${since}`, timeoutMs, owner);
+export function fetchHealth(
+  target: ProxyTarget,
+  since = 0,
+  owner: OwnerCheck = listenerOwnedBy,
+  timeoutMs = 2000,
+): Promise<ProxyCallResult<HealthReport>> {
+  return call<HealthReport>(
+    target,
+    'GET',
+    `${PROXY_ENDPOINTS.health}?since=${since}`,
+    timeoutMs,
+    owner,
+  );
 }
 
 /** `routeRemoved`: CHP no longer routes to the proxy, so it may free its socket's path as it exits. */
-export function requestShutdown(target: ProxyTarget, owner: OwnerCheck = listenerOwnedBy, timeoutMs = 2000, routeRemoved = false): Promise<ProxyCallResult<unknown>> {
-  return call(target, 'POST', `${PROXY_ENDPOINTS.shutdown}${routeRemoved ? '?route=removed' : ''}`, timeoutMs, owner);
+export function requestShutdown(
+  target: ProxyTarget,
+  owner: OwnerCheck = listenerOwnedBy,
+  timeoutMs = 2000,
+  routeRemoved = false,
+): Promise<ProxyCallResult<unknown>> {
+  return call(
+    target,
+    'POST',
+    `${PROXY_ENDPOINTS.shutdown}${routeRemoved ? '?route=removed' : ''}`,
+    timeoutMs,
+    owner,
+  );
 }

@@ -28,6 +28,9 @@ export function localCommand(catalogDir: string): Command {
  * HOME (they run as the service's user, whose apps expect it); nothing else passes through.
  */
 export function proxyEnvironment(opts: { home?: boolean } = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: process.env.LANG ?? 'C.UTF-8' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    LANG: process.env.LANG ?? 'C.UTF-8',
+  };
   return opts.home ? { ...env, HOME: process.env.HOME ?? '/' } : env;
 }

@@ -12,9 +12,18 @@ export interface ProxyRun {
  * Run hubapps-proxy once for a short op (submit, status, cancel) with `request` on stdin,
  * and collect what it prints. For ops that end by themselves, unlike a server's proxy.
  */
-export function runProxyOp(command: { file: string; args: string[] }, env: NodeJS.ProcessEnv, request: unknown, timeoutMs = 60_000): Promise<ProxyRun> {
+export function runProxyOp(
+  command: { file: string; args: string[] },
+  env: NodeJS.ProcessEnv,
+  request: unknown,
+  timeoutMs = 60_000,
+): Promise<ProxyRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command.file, command.args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: '/', env });
+    const child = spawn(command.file, command.args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: '/',
+      env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c.slice(0, 65536)));
@@ -22,7 +31,13 @@ export function runProxyOp(command: { file: string; args: string[] }, env: NodeJ
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
-      reject(new HubappsError('spawn_failed', `could not run ${command.file}: ${errnoCode(err) ?? err.message}; check sudo_command and proxy_command`, { cause: err }));
+      reject(
+        new HubappsError(
+          'spawn_failed',
+          `could not run ${command.file}: ${errnoCode(err) ?? err.message}; check sudo_command and proxy_command`,
+          { cause: err },
+        ),
+      );
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);

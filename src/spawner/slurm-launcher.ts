@@ -1,7 +1,22 @@
 import { appendFileSync } from 'node:fs';
 import { HubappsError } from '../errors.js';
-import { PROTOCOL_VERSION, PROXY_EXIT, type SlurmJobRequest, type SlurmJobStatus, type SlurmSubmitted, type StartRequest } from '../protocol/wire.js';
-import type { Announcement, ExitInfo, Launcher, LaunchHandle, ProbeResult, ServerRef, StopOptions } from './launcher.js';
+import {
+  PROTOCOL_VERSION,
+  PROXY_EXIT,
+  type SlurmJobRequest,
+  type SlurmJobStatus,
+  type SlurmSubmitted,
+  type StartRequest,
+} from '../protocol/wire.js';
+import type {
+  Announcement,
+  ExitInfo,
+  Launcher,
+  LaunchHandle,
+  ProbeResult,
+  ServerRef,
+  StopOptions,
+} from './launcher.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../procfs/processes.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
@@ -53,33 +68,71 @@ export class SlurmLauncher implements Launcher {
 
   async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
     const start = { ...spec, serviceUrl: this.opts.serviceUrl ?? spec.serviceUrl };
-    const r = await runProxyOp(this.opts.command(spec.server.user), proxyEnvironment(), { op: 'slurm-submit', version: PROTOCOL_VERSION, start });
+    const r = await runProxyOp(this.opts.command(spec.server.user), proxyEnvironment(), {
+      op: 'slurm-submit',
+      version: PROTOCOL_VERSION,
+      start,
+    });
     appendLog(logFile, r.stderr);
     if (r.code !== 0) throw this.submitFailure(r, spec.server.user);
     const submitted = JSON.parse(r.stdout) as SlurmSubmitted;
     const state: JobState = {
-      jobId: submitted.jobId, host: null, nodePort: null, submittedAt: Date.now(), server: spec.server.name, log: logFile,
-      memMb: submitted.memMb, timeMinutes: submitted.timeMinutes,
+      jobId: submitted.jobId,
+      host: null,
+      nodePort: null,
+      submittedAt: Date.now(),
+      server: spec.server.name,
+      log: logFile,
+      memMb: submitted.memMb,
+      timeMinutes: submitted.timeMinutes,
     };
-    appendLog(logFile, `hubapps: submitted as Slurm job ${submitted.jobId}; its output goes to ${submitted.output}\n`);
-    return { serverId: spec.server.id, user: spec.server.user, port: spec.port, secret: spec.secret, kind: this.kind, pid: null, state: { ...state } };
+    appendLog(
+      logFile,
+      `hubapps: submitted as Slurm job ${submitted.jobId}; its output goes to ${submitted.output}\n`,
+    );
+    return {
+      serverId: spec.server.id,
+      user: spec.server.user,
+      port: spec.port,
+      secret: spec.secret,
+      kind: this.kind,
+      pid: null,
+      state: { ...state },
+    };
   }
 
-  private submitFailure(r: { code: number | null; signal: NodeJS.Signals | null; stderr: string }, user: string): HubappsError {
+  private submitFailure(
+    r: { code: number | null; signal: NodeJS.Signals | null; stderr: string },
+    user: string,
+  ): HubappsError {
     const lines = r.stderr.trim().split('\n');
     if (r.code === PROXY_EXIT.jobRejected || r.code === PROXY_EXIT.badRequest) {
       const said = lines.at(-1)?.replace(/^\S+ hubapps-proxy: /, '') ?? 'no reason given';
-      return new HubappsError('job_rejected', `Slurm did not accept the job: ${said}`, { expose: true });
+      return new HubappsError('job_rejected', `Slurm did not accept the job: ${said}`, {
+        expose: true,
+      });
     }
-    const f = explainEarlyExit(this.opts.via, { code: r.code, signal: r.signal }, lines, user, this.opts.allowedGroup);
+    const f = explainEarlyExit(
+      this.opts.via,
+      { code: r.code, signal: r.signal },
+      lines,
+      user,
+      this.opts.allowedGroup,
+    );
     return new HubappsError(f.code, f.reason, { expose: true });
   }
 
   load(ref: ServerRef, saved: string | null): LaunchHandle {
     const s = (saved ? JSON.parse(saved) : {}) as Partial<JobState>;
     const state: JobState = {
-      jobId: s.jobId ?? null, host: s.host ?? null, nodePort: s.nodePort ?? null, submittedAt: s.submittedAt ?? 0,
-      server: s.server ?? '', log: s.log ?? null, memMb: s.memMb ?? null, timeMinutes: s.timeMinutes ?? null,
+      jobId: s.jobId ?? null,
+      host: s.host ?? null,
+      nodePort: s.nodePort ?? null,
+      submittedAt: s.submittedAt ?? 0,
+      server: s.server ?? '',
+      log: s.log ?? null,
+      memMb: s.memMb ?? null,
+      timeMinutes: s.timeMinutes ?? null,
     };
     return { ...ref, kind: this.kind, pid: null, state: { ...state } };
   }
@@ -95,22 +148,47 @@ export class SlurmLauncher implements Launcher {
   async announce(handle: LaunchHandle, where: Announcement): Promise<void> {
     const s = job(handle);
     if (!s.jobId || where.runId !== s.jobId) {
-      throw new HubappsError('announce_mismatch', `server ${handle.serverId} runs as job ${s.jobId ?? '(none)'}, not ${where.runId || '(none)'}`);
+      throw new HubappsError(
+        'announce_mismatch',
+        `server ${handle.serverId} runs as job ${s.jobId ?? '(none)'}, not ${where.runId || '(none)'}`,
+      );
     }
-    if (!HOST.test(where.host) || !Number.isInteger(where.port) || where.port < 1 || where.port > 65535) {
-      throw new HubappsError('announce_invalid', 'host must be a host name or address and port a TCP port');
+    if (
+      !HOST.test(where.host) ||
+      !Number.isInteger(where.port) ||
+      where.port < 1 ||
+      where.port > 65535
+    ) {
+      throw new HubappsError(
+        'announce_invalid',
+        'host must be a host name or address and port a TCP port',
+      );
     }
     // Slurm, asked as the user, must place this job on the announced node: the announcer then runs inside the job.
     const status = await this.status(handle, 0);
     if (status.state !== 'RUNNING' || status.node !== where.host) {
-      throw new HubappsError('announce_mismatch', `Slurm reports job ${s.jobId} as ${status.state} on ${status.node || '(no node)'}, not running on ${where.host}`);
+      throw new HubappsError(
+        'announce_mismatch',
+        `Slurm reports job ${s.jobId} as ${status.state} on ${status.node || '(no node)'}, not running on ${where.host}`,
+      );
     }
-    const health = await fetchHealth(await this.targetAt(handle, where.host, where.port), 0, undefined, 3000);
+    const health = await fetchHealth(
+      await this.targetAt(handle, where.host, where.port),
+      0,
+      undefined,
+      3000,
+    );
     if (!health.ok || health.body.serverId !== handle.serverId) {
-      throw new HubappsError('announce_unverified', `nothing at ${where.host}:${where.port} answers as server ${handle.serverId} (${health.ok ? 'another server' : health.error})`);
+      throw new HubappsError(
+        'announce_unverified',
+        `nothing at ${where.host}:${where.port} answers as server ${handle.serverId} (${health.ok ? 'another server' : health.error})`,
+      );
     }
     Object.assign(handle.state, { host: where.host, nodePort: where.port });
-    appendLog(s.log, `hubapps: job ${s.jobId} runs on ${where.host}, its proxy listens on port ${where.port}\n`);
+    appendLog(
+      s.log,
+      `hubapps: job ${s.jobId} runs on ${where.host}, its proxy listens on port ${where.port}\n`,
+    );
   }
 
   /**
@@ -149,19 +227,43 @@ export class SlurmLauncher implements Launcher {
     const target = await this.target(handle);
     if (target) {
       const health = await fetchHealth(target, since);
-      if (health.ok && health.body.serverId === handle.serverId) return { alive: true, answering: true, launched: true, report: health.body };
+      if (health.ok && health.body.serverId === handle.serverId)
+        return { alive: true, answering: true, launched: true, report: health.body };
     }
     const status = await this.status(handle, this.opts.statusCacheMs);
     if (jobEnded(status)) {
       this.showEnd(s, status);
-      return { alive: false, answering: false, launched: false, ended: describeEnd(status, { memMb: s.memMb ?? undefined, timeMinutes: s.timeMinutes ?? undefined }) };
+      return {
+        alive: false,
+        answering: false,
+        launched: false,
+        ended: describeEnd(status, {
+          memMb: s.memMb ?? undefined,
+          timeMinutes: s.timeMinutes ?? undefined,
+        }),
+      };
     }
-    if (jobQueued(status) && s.submittedAt && Date.now() - s.submittedAt > this.opts.pendingTimeoutS * 1000) {
+    if (
+      jobQueued(status) &&
+      s.submittedAt &&
+      Date.now() - s.submittedAt > this.opts.pendingTimeoutS * 1000
+    ) {
       await this.cancel(handle);
       const reason = `Slurm job ${s.jobId} waited in the queue for more than ${this.opts.pendingTimeoutS} s (${status.reason}) and was cancelled: try fewer resources or later`;
-      return { alive: false, answering: false, launched: false, ended: { code: 'queue_timeout', reason } };
+      return {
+        alive: false,
+        answering: false,
+        launched: false,
+        ended: { code: 'queue_timeout', reason },
+      };
     }
-    return { alive: true, answering: false, launched: true, waiting: jobQueued(status), status: this.liveText(s.jobId, status) };
+    return {
+      alive: true,
+      answering: false,
+      launched: true,
+      waiting: jobQueued(status),
+      status: this.liveText(s.jobId, status),
+    };
   }
 
   /** One text per job and state, so the progress stream gets one line per change rather than per poll. */
@@ -178,8 +280,13 @@ export class SlurmLauncher implements Launcher {
     if (this.shownEnd.has(status.jobId)) return;
     this.shownEnd.add(status.jobId);
     this.live.delete(status.jobId);
-    const out = status.output.length ? `\n${status.output.map((l) => `  ${l}`).join('\n')}` : ' (empty)';
-    appendLog(s.log, `hubapps: job ${status.jobId} ended as ${status.state}; the end of its output:${out}\n`);
+    const out = status.output.length
+      ? `\n${status.output.map((l) => `  ${l}`).join('\n')}`
+      : ' (empty)';
+    appendLog(
+      s.log,
+      `hubapps: job ${status.jobId} ended as ${status.state}; the end of its output:${out}\n`,
+    );
   }
 
   async stop(handle: LaunchHandle, opts: StopOptions = {}): Promise<void> {
@@ -189,11 +296,15 @@ export class SlurmLauncher implements Launcher {
     const target = await this.target(handle);
     if (target) {
       const asked = await requestShutdown(target);
-      if (asked.ok && (await waitUntil(ended, (opts.graceMs ?? 5000) + 5000, 300))) return void (await this.probe(handle));
+      if (asked.ok && (await waitUntil(ended, (opts.graceMs ?? 5000) + 5000, 300)))
+        return void (await this.probe(handle));
     }
     await this.cancel(handle);
     if (await waitUntil(ended, 20_000, 300)) return void (await this.probe(handle));
-    throw new HubappsError('stop_failed', `Slurm job ${s.jobId} of ${handle.user} did not end after scancel; see squeue -j ${s.jobId}`);
+    throw new HubappsError(
+      'stop_failed',
+      `Slurm job ${s.jobId} of ${handle.user} did not end after scancel; see squeue -j ${s.jobId}`,
+    );
   }
 
   async forceKill(handle: LaunchHandle): Promise<void> {
@@ -216,7 +327,12 @@ export class SlurmLauncher implements Launcher {
 
   private async jobOp(handle: LaunchHandle, op: SlurmJobRequest['op']): Promise<SlurmJobStatus> {
     const s = job(handle);
-    const req: SlurmJobRequest = { op, version: PROTOCOL_VERSION, jobId: s.jobId!, server: { id: handle.serverId, name: s.server } };
+    const req: SlurmJobRequest = {
+      op,
+      version: PROTOCOL_VERSION,
+      jobId: s.jobId!,
+      server: { id: handle.serverId, name: s.server },
+    };
     for (let attempt = 1; ; attempt++) {
       const r = await runProxyOp(this.opts.command(handle.user), proxyEnvironment(), req);
       if (r.code === 0) {
@@ -224,7 +340,11 @@ export class SlurmLauncher implements Launcher {
         this.cache.set(status.jobId, { at: Date.now(), status: Promise.resolve(status) });
         return status;
       }
-      if (attempt >= 2) throw new HubappsError('slurm_query_failed', `asking Slurm about job ${s.jobId} failed: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.code}`}`);
+      if (attempt >= 2)
+        throw new HubappsError(
+          'slurm_query_failed',
+          `asking Slurm about job ${s.jobId} failed: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.code}`}`,
+        );
       await sleep(200);
     }
   }

@@ -14,9 +14,20 @@ export interface StartFailure {
  * can act on. sudo under -n answers every refusal (no rule, wrong program, user outside
  * the group, root) with "a password is required", so that text alone says "rule missing".
  */
-export function explainEarlyExit(kind: LauncherKind, exit: ExitInfo, logTail: string[], user: string, group: string): StartFailure {
+export function explainEarlyExit(
+  kind: LauncherKind,
+  exit: ExitInfo,
+  logTail: string[],
+  user: string,
+  group: string,
+): StartFailure {
   const text = logTail.join('\n');
-  if (kind === 'sudo' && /sudo: (a password is required|a terminal is required|.*is not allowed to execute|.*not in the sudoers)/.test(text)) {
+  if (
+    kind === 'sudo' &&
+    /sudo: (a password is required|a terminal is required|.*is not allowed to execute|.*not in the sudoers)/.test(
+      text,
+    )
+  ) {
     return {
       code: 'sudo_refused',
       retry: false,
@@ -33,17 +44,43 @@ export function explainEarlyExit(kind: LauncherKind, exit: ExitInfo, logTail: st
     };
   }
   if (kind === 'sudo' && /sudo: unknown user/.test(text)) {
-    return { code: 'sudo_unknown_user', retry: false, reason: `sudo does not know the user ${user}` };
+    return {
+      code: 'sudo_unknown_user',
+      retry: false,
+      reason: `sudo does not know the user ${user}`,
+    };
   }
   // The proxy's own line counts too: the exit status may not have been collected yet when the process is found gone.
-  if (exit.code === PROXY_EXIT.portInUse || /hubapps-proxy: port \d+ on \S+ is already in use/.test(text)) return { code: 'port_in_use', retry: true, reason: 'the port was taken' };
+  if (
+    exit.code === PROXY_EXIT.portInUse ||
+    /hubapps-proxy: port \d+ on \S+ is already in use/.test(text)
+  )
+    return { code: 'port_in_use', retry: true, reason: 'the port was taken' };
   if (exit.code === PROXY_EXIT.appNotInCatalog) {
-    return { code: 'app_not_in_catalog', retry: false, reason: `the proxy did not find the app in its catalog: ${lastLine(text)}` };
+    return {
+      code: 'app_not_in_catalog',
+      retry: false,
+      reason: `the proxy did not find the app in its catalog: ${lastLine(text)}`,
+    };
   }
-  if (exit.code === PROXY_EXIT.refused) return { code: 'proxy_refused', retry: false, reason: `the proxy ${lastLine(text).replace(/^.*?hubapps-proxy: /, '')}; run 'hubapps doctor'` };
-  if (exit.code === PROXY_EXIT.wrongUser) return { code: 'wrong_user', retry: false, reason: `the proxy did not run as ${user}: ${lastLine(text)}` };
+  if (exit.code === PROXY_EXIT.refused)
+    return {
+      code: 'proxy_refused',
+      retry: false,
+      reason: `the proxy ${lastLine(text).replace(/^.*?hubapps-proxy: /, '')}; run 'hubapps doctor'`,
+    };
+  if (exit.code === PROXY_EXIT.wrongUser)
+    return {
+      code: 'wrong_user',
+      retry: false,
+      reason: `the proxy did not run as ${user}: ${lastLine(text)}`,
+    };
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  return { code: 'proxy_exited', retry: false, reason: `the server ${how} before it was ready: ${lastLine(text) || 'see its log'}` };
+  return {
+    code: 'proxy_exited',
+    retry: false,
+    reason: `the server ${how} before it was ready: ${lastLine(text) || 'see its log'}`,
+  };
 }
 
 function lastLine(text: string): string {

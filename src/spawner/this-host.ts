@@ -10,10 +10,13 @@ export async function isThisHost(host: string): Promise<boolean> {
   const own = hostname();
   if (host === own || host === own.split('.')[0]) return true;
   const local = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) local.add(a.address);
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) local.add(a.address);
   try {
     const found = await lookup(host, { all: true });
-    return found.length > 0 && found.every((a) => local.has(a.address) || a.address.startsWith('127.'));
+    return (
+      found.length > 0 && found.every((a) => local.has(a.address) || a.address.startsWith('127.'))
+    );
   } catch {
     return false;
   }

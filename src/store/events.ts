@@ -6,8 +6,6 @@ import type { ServerState } from '../model/states.js';
 
 export type { EventQuery, EventRow } from '../model/event.js';
 
-
-
 /**
  * The events table: state changes, progress messages and audited actions. It feeds the
  * progress stream and the audit trail. Appends made inside a transaction are announced to
@@ -34,7 +32,16 @@ export class EventLog {
     actor: string | null,
     at = new Date().toISOString(),
   ): void {
-    const ev = { server_id: row?.id ?? null, user: row?.user ?? null, server: row?.name ?? null, at, kind, state, message, actor };
+    const ev = {
+      server_id: row?.id ?? null,
+      user: row?.user ?? null,
+      server: row?.name ?? null,
+      at,
+      kind,
+      state,
+      message,
+      actor,
+    };
     const info = this.insert.run(ev);
     this.pending.push({ id: Number(info.lastInsertRowid), ...ev });
   }
@@ -52,7 +59,9 @@ export class EventLog {
   }
 
   forServer(serverId: number, afterId = 0, limit = 500): EventRow[] {
-    return this.db.prepare('SELECT * FROM events WHERE server_id = ? AND id > ? ORDER BY id LIMIT ?').all(serverId, afterId, limit) as EventRow[];
+    return this.db
+      .prepare('SELECT * FROM events WHERE server_id = ? AND id > ? ORDER BY id LIMIT ?')
+      .all(serverId, afterId, limit) as EventRow[];
   }
 
   /** Newest first; the audit trail for admins. */
@@ -80,6 +89,13 @@ export class EventLog {
 
   /** Id of the event that began the latest start ('pending'), so a progress stream skips older runs. */
   currentRunStart(serverId: number): number {
-    return (this.db.prepare(`SELECT MAX(id) FROM events WHERE server_id = ? AND kind = 'state' AND state = 'pending'`).pluck().get(serverId) as number | null) ?? 0;
+    return (
+      (this.db
+        .prepare(
+          `SELECT MAX(id) FROM events WHERE server_id = ? AND kind = 'state' AND state = 'pending'`,
+        )
+        .pluck()
+        .get(serverId) as number | null) ?? 0
+    );
   }
 }

@@ -9,7 +9,6 @@ import { sqlStateList } from './states.js';
 export { ACTIVE_STATES, SERVER_STATES, type ServerState } from '../model/states.js';
 export type { ServerRow } from '../model/server.js';
 
-
 export interface NewServer {
   user: string;
   name: string;
@@ -29,12 +28,26 @@ export interface Quotas {
   perApp: number;
 }
 
-export type ServerFields = Partial<Omit<ServerRow, 'id' | 'user' | 'name' | 'state' | 'created_at' | 'updated_at'>>;
-
+export type ServerFields = Partial<
+  Omit<ServerRow, 'id' | 'user' | 'name' | 'state' | 'created_at' | 'updated_at'>
+>;
 
 const FIELD_NAMES = new Set<string>([
-  'app', 'reason', 'options', 'port', 'secret', 'launcher_pid', 'proxy_pid', 'app_pid', 'log_file', 'launcher', 'launcher_state',
-  'started_at', 'ready_at', 'stopped_at', 'last_activity',
+  'app',
+  'reason',
+  'options',
+  'port',
+  'secret',
+  'launcher_pid',
+  'proxy_pid',
+  'app_pid',
+  'log_file',
+  'launcher',
+  'launcher_state',
+  'started_at',
+  'ready_at',
+  'stopped_at',
+  'last_activity',
 ]);
 
 /**
@@ -82,11 +95,18 @@ export class ServerStore {
   }
 
   countByStateAndApp(): Array<{ state: ServerState; app: string; n: number }> {
-    return this.db.prepare('SELECT state, app, COUNT(*) AS n FROM servers GROUP BY state, app').all() as Array<{ state: ServerState; app: string; n: number }>;
+    return this.db
+      .prepare('SELECT state, app, COUNT(*) AS n FROM servers GROUP BY state, app')
+      .all() as Array<{ state: ServerState; app: string; n: number }>;
   }
 
   usedPorts(): Set<number> {
-    return new Set(this.db.prepare(`SELECT port FROM servers WHERE port IS NOT NULL AND state IN ${sqlStateList()}`).pluck().all() as number[]);
+    return new Set(
+      this.db
+        .prepare(`SELECT port FROM servers WHERE port IS NOT NULL AND state IN ${sqlStateList()}`)
+        .pluck()
+        .all() as number[],
+    );
   }
 
   /**
@@ -99,12 +119,21 @@ export class ServerStore {
     const run = (): ServerRow => {
       const existing = this.get(s.user, s.name);
       if (existing && ACTIVE_STATES.includes(existing.state)) {
-        throw new HubappsError('server_active', `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`);
+        throw new HubappsError(
+          'server_active',
+          `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`,
+        );
       }
       this.checkQuotas(s, quotas);
       const values = {
-        user: s.user, name: s.name, app: s.app, options: JSON.stringify(s.options), port: s.port, secret: s.secret,
-        log_file: s.logFile, now,
+        user: s.user,
+        name: s.name,
+        app: s.app,
+        options: JSON.stringify(s.options),
+        port: s.port,
+        secret: s.secret,
+        log_file: s.logFile,
+        now,
       };
       if (existing) {
         this.db
@@ -123,7 +152,14 @@ export class ServerStore {
           .run(values);
       }
       const row = this.get(s.user, s.name)!;
-      this.events.append(row, 'state', 'pending', `start of app '${s.app}' requested`, s.actor, now);
+      this.events.append(
+        row,
+        'state',
+        'pending',
+        `start of app '${s.app}' requested`,
+        s.actor,
+        now,
+      );
       return row;
     };
     try {
@@ -135,11 +171,20 @@ export class ServerStore {
 
   private checkQuotas(s: NewServer, q: Quotas): void {
     const count = (where: string, arg?: string) =>
-      this.db.prepare(`SELECT COUNT(*) FROM servers WHERE state IN ${sqlStateList()} ${where}`).pluck().get(...(arg === undefined ? [] : [arg])) as number;
-    const refuse = (what: string) => new HubappsError('limit_reached', `${what}; stop a server first`);
-    if (q.perUser && count('AND user = ?', s.user) >= q.perUser) throw refuse(`${s.user} already has ${q.perUser} active servers (limits.servers_per_user)`);
-    if (q.perApp && count('AND app = ?', s.app) >= q.perApp) throw refuse(`app '${s.app}' already runs ${q.perApp} times on this host (max_servers in its app file)`);
-    if (q.total && count('') >= q.total) throw refuse(`this host already runs ${q.total} servers (limits.servers_total)`);
+      this.db
+        .prepare(`SELECT COUNT(*) FROM servers WHERE state IN ${sqlStateList()} ${where}`)
+        .pluck()
+        .get(...(arg === undefined ? [] : [arg])) as number;
+    const refuse = (what: string) =>
+      new HubappsError('limit_reached', `${what}; stop a server first`);
+    if (q.perUser && count('AND user = ?', s.user) >= q.perUser)
+      throw refuse(`${s.user} already has ${q.perUser} active servers (limits.servers_per_user)`);
+    if (q.perApp && count('AND app = ?', s.app) >= q.perApp)
+      throw refuse(
+        `app '${s.app}' already runs ${q.perApp} times on this host (max_servers in its app file)`,
+      );
+    if (q.total && count('') >= q.total)
+      throw refuse(`this host already runs ${q.total} servers (limits.servers_total)`);
   }
 
   /**
@@ -166,7 +211,6 @@ export class ServerStore {
     });
   }
 
-  /** Run `work` as one transaction; the events it appends reach listeners only if it commits. */
   /** Run `work` in one transaction; the events it appended are announced only once it committed (other stores write audited rows through it). */
   withEvents<T>(work: () => T): T {
     try {
@@ -188,11 +232,20 @@ export class ServerStore {
     this.withEvents(() => this.events.append(row, 'progress', row.state, message, null));
   }
 
-  audit(row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null, message: string, actor: string): void {
+  audit(
+    row: Pick<ServerRow, 'id' | 'user' | 'name' | 'state'> | null,
+    message: string,
+    actor: string,
+  ): void {
     this.withEvents(() => this.events.append(row, 'audit', row?.state ?? null, message, actor));
   }
 
-  private applyFields(id: number, fields: ServerFields, state: ServerState | undefined, now: string): void {
+  private applyFields(
+    id: number,
+    fields: ServerFields,
+    state: ServerState | undefined,
+    now: string,
+  ): void {
     const keys = Object.keys(fields).filter((k) => FIELD_NAMES.has(k));
     const sets = keys.map((k) => `${k} = @${k}`);
     if (state) sets.push('state = @state');
@@ -207,7 +260,10 @@ export class ServerStore {
 function translateConstraint(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('port')) {
-    return new HubappsError('port_taken', 'the chosen port is in use by another server', { cause: err, expose: false });
+    return new HubappsError('port_taken', 'the chosen port is in use by another server', {
+      cause: err,
+      expose: false,
+    });
   }
   if (code === 'SQLITE_CONSTRAINT_UNIQUE') {
     return new HubappsError('server_active', 'a server with that name already exists');

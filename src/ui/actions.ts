@@ -24,18 +24,39 @@ export function serverActions(s: Server, x: ActionHandlers): Node[] {
   const out: Node[] = [];
   const button = (key: string, text: string, aria: string, onclick: (ev: Event) => void) =>
     h('button', { type: 'button', 'data-key': key, 'aria-label': aria, onclick }, text);
-  if (s.state === 'running' && x.canOpen(s)) out.push(h('a', { class: 'button primary', href: s.url, 'data-key': 'open', 'aria-label': `Open ${name}` }, 'Open'));
-  if ((s.state === 'pending' || s.state === 'starting') && x.progress) out.push(button('progress', 'Progress', `Progress of ${name}`, () => x.progress!(s)));
-  if ((s.state === 'stopped' || s.state === 'failed') && x.restart) out.push(button('start', 'Start', `Start ${name} again`, () => x.restart!(s)));
+  if (s.state === 'running' && x.canOpen(s))
+    out.push(
+      h(
+        'a',
+        { class: 'button primary', href: s.url, 'data-key': 'open', 'aria-label': `Open ${name}` },
+        'Open',
+      ),
+    );
+  if ((s.state === 'pending' || s.state === 'starting') && x.progress)
+    out.push(button('progress', 'Progress', `Progress of ${name}`, () => x.progress!(s)));
+  if ((s.state === 'stopped' || s.state === 'failed') && x.restart)
+    out.push(button('start', 'Start', `Start ${name} again`, () => x.restart!(s)));
   if (s.state === 'pending' || s.state === 'starting' || s.state === 'running') {
-    out.push(button('stop', 'Stop', `Stop ${name}`, (ev) => void stop(s, name, ev.currentTarget as HTMLButtonElement, x.changed)));
+    out.push(
+      button(
+        'stop',
+        'Stop',
+        `Stop ${name}`,
+        (ev) => void stop(s, name, ev.currentTarget as HTMLButtonElement, x.changed),
+      ),
+    );
   }
   if (x.share) out.push(button('share', 'Sharing', `Sharing of ${name}`, () => x.share!(s)));
   out.push(button('logs', 'Logs', `Logs of ${name}`, () => x.logs(s)));
   return out;
 }
 
-async function stop(s: Server, name: string, button: HTMLButtonElement, changed: () => void): Promise<void> {
+async function stop(
+  s: Server,
+  name: string,
+  button: HTMLButtonElement,
+  changed: () => void,
+): Promise<void> {
   button.disabled = true;
   button.textContent = 'Stopping…';
   try {

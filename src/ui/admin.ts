@@ -14,7 +14,11 @@ const POLL_MS = 3000;
  */
 export class AdminView {
   private all: Server[] = [];
-  readonly poller = new Poller(() => this.refresh(), POLL_MS, (err) => connectionProblem(err instanceof ApiError ? err.message : String(err)));
+  readonly poller = new Poller(
+    () => this.refresh(),
+    POLL_MS,
+    (err) => connectionProblem(err instanceof ApiError ? err.message : String(err)),
+  );
   private readonly table: ServerTable;
   private readonly user = $<HTMLInputElement>('#f-user');
   private readonly app = $<HTMLSelectElement>('#f-app');
@@ -28,17 +32,28 @@ export class AdminView {
       changed: () => void this.poller.now(),
     };
     const c = COLUMNS;
-    this.table = new ServerTable($<HTMLTableSectionElement>('#admin-table tbody'), [c.user, c.name, c.app, c.state, c.started, c.activity], (s) => serverActions(s, handlers));
+    this.table = new ServerTable(
+      $<HTMLTableSectionElement>('#admin-table tbody'),
+      [c.user, c.name, c.app, c.state, c.started, c.activity],
+      (s) => serverActions(s, handlers),
+    );
     this.app.append(...apps.map((a) => h('option', { value: a.name }, a.title)));
     $('#admin-filters').addEventListener('submit', (ev) => ev.preventDefault());
-    for (const input of [this.user, this.app, this.state]) input.addEventListener('input', () => this.show());
+    for (const input of [this.user, this.app, this.state])
+      input.addEventListener('input', () => this.show());
   }
 
   async refresh(): Promise<void> {
-    const { users } = await api<{ users: Array<{ name: string; servers: Record<string, Server> }> }>('GET', 'users');
+    const { users } = await api<{
+      users: Array<{ name: string; servers: Record<string, Server> }>;
+    }>('GET', 'users');
     connectionProblem(null);
-    this.all = users.flatMap((u) => Object.values(u.servers)).sort((a, b) => a.user.localeCompare(b.user) || a.name.localeCompare(b.name));
-    $('#f-users').replaceChildren(...[...new Set(this.all.map((s) => s.user))].map((u) => h('option', { value: u })));
+    this.all = users
+      .flatMap((u) => Object.values(u.servers))
+      .sort((a, b) => a.user.localeCompare(b.user) || a.name.localeCompare(b.name));
+    $('#f-users').replaceChildren(
+      ...[...new Set(this.all.map((s) => s.user))].map((u) => h('option', { value: u })),
+    );
     this.show();
   }
 
@@ -54,7 +69,8 @@ export class AdminView {
     );
     this.table.update(shown);
     const active = this.all.filter(isActive).length;
-    $('#admin-count').textContent = `Showing ${shown.length} of ${this.all.length} servers (${active} active).`;
+    $('#admin-count').textContent =
+      `Showing ${shown.length} of ${this.all.length} servers (${active} active).`;
     $('#admin-table').hidden = shown.length === 0;
   }
 }

@@ -6,7 +6,11 @@ import { nameProblem } from './names.js';
  * and the user's active servers before anything is sent, and says what is wrong next to
  * the field. Resolves to the name, or null when cancelled.
  */
-export function askServerName(appTitle: string, suggestion: string, taken: readonly string[]): Promise<string | null> {
+export function askServerName(
+  appTitle: string,
+  suggestion: string,
+  taken: readonly string[],
+): Promise<string | null> {
   const dialog = $<HTMLDialogElement>('#name-dialog');
   const form = $<HTMLFormElement>('#name-form', dialog);
   const input = $<HTMLInputElement>('#name-input', dialog);

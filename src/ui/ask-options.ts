@@ -11,10 +11,24 @@ export function askOptions(app: App): Promise<Record<string, number> | null> {
   const dialog = $<HTMLDialogElement>('#options-dialog');
   const form = $<HTMLFormElement>('#options-form', dialog);
   const fields = $('#options-fields', dialog);
-  $('#options-title', dialog).textContent = `Start ${app.title}${app.runs_on === 'slurm' ? ' on the cluster' : ''}`;
+  $('#options-title', dialog).textContent =
+    `Start ${app.title}${app.runs_on === 'slurm' ? ' on the cluster' : ''}`;
   fields.replaceChildren(
     ...app.options.map((o) =>
-      h('label', {}, `${o.label} (${o.min}–${o.max}) `, h('input', { type: 'number', name: o.name, min: String(o.min), max: String(o.max), step: '1', value: String(o.default), required: 'required' })),
+      h(
+        'label',
+        {},
+        `${o.label} (${o.min}–${o.max}) `,
+        h('input', {
+          type: 'number',
+          name: o.name,
+          min: String(o.min),
+          max: String(o.max),
+          step: '1',
+          value: String(o.default),
+          required: 'required',
+        }),
+      ),
     ),
   );
   return new Promise((resolve) => {
@@ -22,7 +36,8 @@ export function askOptions(app: App): Promise<Record<string, number> | null> {
       ev.preventDefault();
       if (!form.reportValidity()) return;
       const chosen: Record<string, number> = {};
-      for (const o of app.options) chosen[o.name] = Number($<HTMLInputElement>(`input[name="${o.name}"]`, form).value);
+      for (const o of app.options)
+        chosen[o.name] = Number($<HTMLInputElement>(`input[name="${o.name}"]`, form).value);
       finish(chosen);
     };
     const onCancel = () => finish(null);

@@ -30,39 +30,106 @@ export class Cards {
 
   render(apps: App[], servers: Server[]): void {
     if (this.cards.size === 0) {
-      if (apps.length === 0) this.container.replaceChildren(h('p', { class: 'empty' }, 'No apps are configured yet. Ask your admin to add some to the catalog.'));
+      if (apps.length === 0)
+        this.container.replaceChildren(
+          h(
+            'p',
+            { class: 'empty' },
+            'No apps are configured yet. Ask your admin to add some to the catalog.',
+          ),
+        );
       else this.container.replaceChildren(...apps.map((a) => this.build(a)));
     }
     for (const app of apps) {
       const card = this.cards.get(app.name);
-      if (card) this.refresh(card, app, servers.filter((s) => s.app === app.name && isActive(s)));
+      if (card)
+        this.refresh(
+          card,
+          app,
+          servers.filter((s) => s.app === app.name && isActive(s)),
+        );
     }
   }
 
   private build(app: App): HTMLElement {
     const titleId = `card-${app.name}`;
-    const icon = app.icon ? h('img', { class: 'icon', src: app.icon, alt: '', width: 48, height: 48 }) : h('span', { class: 'icon letter', 'aria-hidden': 'true' }, app.title.slice(0, 1).toUpperCase());
+    const icon = app.icon
+      ? h('img', { class: 'icon', src: app.icon, alt: '', width: 48, height: 48 })
+      : h(
+          'span',
+          { class: 'icon letter', 'aria-hidden': 'true' },
+          app.title.slice(0, 1).toUpperCase(),
+        );
     const status = h('p', { class: 'instances' });
     const actions = h('div', { class: 'card-actions' });
     this.cards.set(app.name, { status, actions, shown: '-' });
     // A job waits in a queue and ends at its time limit: users should know before they start one.
-    const where = app.runs_on === 'slurm' ? h('p', { class: 'runs-on' }, 'Runs as a job on the cluster') : null;
-    const parts = [icon, h('h3', { id: titleId }, app.title), h('p', { class: 'description' }, app.description), ...(where ? [where] : []), status, actions];
-    return h('article', { class: 'card', 'aria-labelledby': titleId, 'data-app': app.name }, ...parts);
+    const where =
+      app.runs_on === 'slurm' ? h('p', { class: 'runs-on' }, 'Runs as a job on the cluster') : null;
+    const parts = [
+      icon,
+      h('h3', { id: titleId }, app.title),
+      h('p', { class: 'description' }, app.description),
+      ...(where ? [where] : []),
+      status,
+      actions,
+    ];
+    return h(
+      'article',
+      { class: 'card', 'aria-labelledby': titleId, 'data-app': app.name },
+      ...parts,
+    );
   }
 
   private refresh(card: Card, app: App, active: Server[]): void {
     const shown = active.map((s) => `${s.name}:${s.state}`).join(',');
     if (shown === card.shown) return;
     card.shown = shown;
-    card.status.replaceChildren(...active.map((s) => h('span', { class: 'instance' }, `${s.name} `, stateBadge(s.state))));
+    card.status.replaceChildren(
+      ...active.map((s) => h('span', { class: 'instance' }, `${s.name} `, stateBadge(s.state))),
+    );
     const running = active.find((s) => s.state === 'running');
     const buttons: Node[] = [];
     if (active.length === 0) {
-      buttons.push(h('button', { type: 'button', class: 'primary', 'data-key': 'start', 'aria-label': `Start ${app.title}`, onclick: () => this.handlers.start(app) }, 'Start'));
+      buttons.push(
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'primary',
+            'data-key': 'start',
+            'aria-label': `Start ${app.title}`,
+            onclick: () => this.handlers.start(app),
+          },
+          'Start',
+        ),
+      );
     } else {
-      if (running) buttons.push(h('a', { class: 'button primary', href: running.url, 'data-key': 'open', 'aria-label': `Open ${app.title} (${running.name})` }, 'Open'));
-      buttons.push(h('button', { type: 'button', 'data-key': 'another', 'aria-label': `Start another ${app.title}`, onclick: () => this.handlers.startAnother(app) }, 'Start another…'));
+      if (running)
+        buttons.push(
+          h(
+            'a',
+            {
+              class: 'button primary',
+              href: running.url,
+              'data-key': 'open',
+              'aria-label': `Open ${app.title} (${running.name})`,
+            },
+            'Open',
+          ),
+        );
+      buttons.push(
+        h(
+          'button',
+          {
+            type: 'button',
+            'data-key': 'another',
+            'aria-label': `Start another ${app.title}`,
+            onclick: () => this.handlers.startAnother(app),
+          },
+          'Start another…',
+        ),
+      );
     }
     replaceKeepingFocus(card.actions, ...buttons);
   }

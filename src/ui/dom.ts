@@ -12,13 +12,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   for (const [key, value] of Object.entries(attrs)) {
     if (typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (value === true) el.setAttribute(key, '');
-    else if (value !== false && value !== null && value !== undefined) el.setAttribute(key, String(value));
+    else if (value !== false && value !== null && value !== undefined)
+      el.setAttribute(key, String(value));
   }
   for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
   return el;
 }
 
-export function $<T extends Element = HTMLElement>(selector: string, root: ParentNode = document): T {
+export function $<T extends Element = HTMLElement>(
+  selector: string,
+  root: ParentNode = document,
+): T {
   const el = root.querySelector<T>(selector);
   if (!el) throw new Error(`launcher page: missing ${selector}`);
   return el;
@@ -30,7 +34,8 @@ export function $<T extends Element = HTMLElement>(selector: string, root: Paren
  */
 export function replaceKeepingFocus(container: Element, ...nodes: Node[]): void {
   const focused = document.activeElement;
-  const key = focused instanceof HTMLElement && container.contains(focused) ? focused.dataset.key : undefined;
+  const key =
+    focused instanceof HTMLElement && container.contains(focused) ? focused.dataset.key : undefined;
   container.replaceChildren(...nodes);
   if (key) container.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`)?.focus();
 }
@@ -45,7 +50,10 @@ export function announce(message: string): void {
 /** A problem the user should see: the API's message in the page's alert area. */
 export function showError(message: string): void {
   const box = $('#notice');
-  box.replaceChildren(h('p', {}, message), h('button', { type: 'button', class: 'link', onclick: () => (box.hidden = true) }, 'Dismiss'));
+  box.replaceChildren(
+    h('p', {}, message),
+    h('button', { type: 'button', class: 'link', onclick: () => (box.hidden = true) }, 'Dismiss'),
+  );
   box.hidden = false;
 }
 

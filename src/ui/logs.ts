@@ -41,7 +41,10 @@ export class LogsView {
     if (!server) return;
     const path = serverPath(server.user, server.name);
     try {
-      const [{ lines }, now] = await Promise.all([api<{ lines: string[] }>('GET', `${path}/logs?tail=${TAIL}`), api<Server>('GET', path)]);
+      const [{ lines }, now] = await Promise.all([
+        api<{ lines: string[] }>('GET', `${path}/logs?tail=${TAIL}`),
+        api<Server>('GET', path),
+      ]);
       if (this.server !== server) return;
       const atBottom = this.text.scrollHeight - this.text.scrollTop - this.text.clientHeight < 24;
       this.text.textContent = lines.length ? lines.join('\n') : '(the log is empty)';
@@ -59,6 +62,7 @@ export class LogsView {
 
   private schedule(): void {
     clearTimeout(this.timer);
-    if (this.server && this.follow.checked) this.timer = window.setTimeout(() => void this.load(), FOLLOW_MS);
+    if (this.server && this.follow.checked)
+      this.timer = window.setTimeout(() => void this.load(), FOLLOW_MS);
   }
 }

@@ -20,8 +20,12 @@ async function main(): Promise<void> {
   $('#who').textContent = me.admin ? `${me.name} (admin)` : me.name;
 
   const logs = new LogsView($<HTMLDialogElement>('#logs'));
+  // eslint-disable-next-line prefer-const -- the progress view calls back into `mine`, which is made after it
   let mine: MyServers | undefined;
-  const progress = new ProgressView($<HTMLDialogElement>('#progress'), () => void mine?.poller.now());
+  const progress = new ProgressView(
+    $<HTMLDialogElement>('#progress'),
+    () => void mine?.poller.now(),
+  );
   mine = new MyServers(me, apps, progress, logs);
   const admin = me.admin ? new AdminView(me, apps, logs) : undefined;
   $('#nav-admin').hidden = !admin;
@@ -40,7 +44,11 @@ async function main(): Promise<void> {
     if (showAdmin) admin.poller.start();
     else admin?.poller.stop();
     if (showTokens) void tokens.load();
-    document.title = showAdmin ? 'All servers · hubapps' : showTokens ? 'API tokens · hubapps' : 'Apps · hubapps';
+    document.title = showAdmin
+      ? 'All servers · hubapps'
+      : showTokens
+        ? 'API tokens · hubapps'
+        : 'Apps · hubapps';
   };
   window.addEventListener('hashchange', route);
   route();
@@ -58,5 +66,6 @@ function current(link: HTMLElement, on: boolean): void {
 main().catch((err: unknown) => {
   document.body.classList.remove('loading');
   // A 401 is already on its way to the login page.
-  if (!(err instanceof ApiError && err.status === 401)) showError(err instanceof Error ? err.message : String(err));
+  if (!(err instanceof ApiError && err.status === 401))
+    showError(err instanceof Error ? err.message : String(err));
 });

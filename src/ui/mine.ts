@@ -18,7 +18,11 @@ const ORDER = ['starting', 'pending', 'running', 'stopping', 'failed', 'stopped'
 /** The launcher view: the app cards, "My servers" (with their Sharing dialogs) and "Shared with me", kept current by polling. */
 export class MyServers {
   private servers: Server[] = [];
-  readonly poller = new Poller(() => this.refresh(), POLL_MS, (err) => connectionProblem(err instanceof ApiError ? err.message : String(err)));
+  readonly poller = new Poller(
+    () => this.refresh(),
+    POLL_MS,
+    (err) => connectionProblem(err instanceof ApiError ? err.message : String(err)),
+  );
   private readonly cards: Cards;
   private readonly table: ServerTable;
 
@@ -29,24 +33,49 @@ export class MyServers {
     logs: LogsView,
   ) {
     const sharing = new SharingDialog($<HTMLDialogElement>('#share-dialog'));
-    this.cards = new Cards($('#cards'), { start: (app) => void this.startFirst(app), startAnother: (app) => void this.startAnother(app) });
+    this.cards = new Cards($('#cards'), {
+      start: (app) => void this.startFirst(app),
+      startAnother: (app) => void this.startAnother(app),
+    });
     const handlers = {
       canOpen: () => true,
       label: (s: Server) => s.name,
       logs: (s: Server) => logs.open(s),
       changed: () => void this.poller.now(),
-      restart: (s: Server) => void this.progress.start({ user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false }),
+      restart: (s: Server) =>
+        void this.progress.start({
+          user: s.user,
+          name: s.name,
+          app: s.app,
+          title: this.title(s.app),
+          enter: false,
+        }),
       share: (s: Server) => void sharing.open(s),
-      progress: (s: Server) => this.progress.watch({ user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false }, s),
+      progress: (s: Server) =>
+        this.progress.watch(
+          { user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false },
+          s,
+        ),
     };
     const c = COLUMNS;
-    this.table = new ServerTable($<HTMLTableSectionElement>('#mine tbody'), [c.name, c.app, c.state, c.started, c.activity], (s) => serverActions(s, handlers));
+    this.table = new ServerTable(
+      $<HTMLTableSectionElement>('#mine tbody'),
+      [c.name, c.app, c.state, c.started, c.activity],
+      (s) => serverActions(s, handlers),
+    );
   }
 
   async refresh(): Promise<void> {
-    const answer = await api<{ servers: Record<string, Server> }>('GET', `users/${encodeURIComponent(this.me.name)}`);
+    const answer = await api<{ servers: Record<string, Server> }>(
+      'GET',
+      `users/${encodeURIComponent(this.me.name)}`,
+    );
     connectionProblem(null);
-    this.servers = Object.values(answer.servers).sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || (b.started ?? '').localeCompare(a.started ?? ''));
+    this.servers = Object.values(answer.servers).sort(
+      (a, b) =>
+        ORDER.indexOf(a.state) - ORDER.indexOf(b.state) ||
+        (b.started ?? '').localeCompare(a.started ?? ''),
+    );
     this.cards.render(this.apps, this.servers);
     this.table.update(this.servers);
     $('#mine').hidden = this.servers.length === 0;
@@ -62,14 +91,33 @@ export class MyServers {
   private async startFirst(app: App): Promise<void> {
     if (this.activeNames().includes(app.name)) return this.startAnother(app);
     const options = await askOptions(app);
-    if (options) await this.progress.start({ user: this.me.name, name: app.name, app: app.name, title: app.title, enter: false, options });
+    if (options)
+      await this.progress.start({
+        user: this.me.name,
+        name: app.name,
+        app: app.name,
+        title: app.title,
+        enter: false,
+        options,
+      });
   }
 
   private async startAnother(app: App): Promise<void> {
-    const suggestion = suggestName(app.name, this.servers.map((s) => s.name));
+    const suggestion = suggestName(
+      app.name,
+      this.servers.map((s) => s.name),
+    );
     const name = await askServerName(app.title, suggestion, this.activeNames());
     const options = name ? await askOptions(app) : null;
-    if (name && options) await this.progress.start({ user: this.me.name, name, app: app.name, title: app.title, enter: false, options });
+    if (name && options)
+      await this.progress.start({
+        user: this.me.name,
+        name,
+        app: app.name,
+        title: app.title,
+        enter: false,
+        options,
+      });
   }
 
   private activeNames(): string[] {

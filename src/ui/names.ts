@@ -7,7 +7,8 @@ export function nameProblem(name: string, taken: readonly string[]): string | nu
   if (!SERVER_NAME.test(name) || name.includes('..')) {
     return "Use 1-63 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'.";
   }
-  if (taken.includes(name)) return `You already have a server called ${name} that is running or starting.`;
+  if (taken.includes(name))
+    return `You already have a server called ${name} that is running or starting.`;
   return null;
 }
 

@@ -52,13 +52,18 @@ export class ProgressView {
     $('#progress-close', dialog).addEventListener('click', () => dialog.close());
     dialog.addEventListener('close', () => this.detach());
     this.el.retry.addEventListener('click', () => this.spec && void this.start(this.spec));
-    this.el.enter.addEventListener('change', () => localStorage.setItem(ENTER_PREF, this.el.enter.checked ? '1' : ''));
+    this.el.enter.addEventListener('change', () =>
+      localStorage.setItem(ENTER_PREF, this.el.enter.checked ? '1' : ''),
+    );
   }
 
   async start(spec: StartSpec): Promise<void> {
     this.show(spec, 'Asking the service to start it…');
     try {
-      const server = await api<Server>('POST', serverPath(spec.user, spec.name), { app: spec.app, options: spec.options ?? {} });
+      const server = await api<Server>('POST', serverPath(spec.user, spec.name), {
+        app: spec.app,
+        options: spec.options ?? {},
+      });
       this.follow(server);
     } catch (err) {
       this.fail(err instanceof ApiError ? err.message : String(err));
@@ -115,8 +120,11 @@ export class ProgressView {
     }
     this.steps++;
     this.el.bar.value = Math.max(this.el.bar.value, 15 + 80 * (1 - 0.75 ** this.steps));
-    this.el.messages.append(Object.assign(document.createElement('li'), { textContent: ev.message }));
-    while (this.el.messages.childElementCount > MAX_MESSAGES) this.el.messages.firstElementChild!.remove();
+    this.el.messages.append(
+      Object.assign(document.createElement('li'), { textContent: ev.message }),
+    );
+    while (this.el.messages.childElementCount > MAX_MESSAGES)
+      this.el.messages.firstElementChild!.remove();
     this.el.messages.scrollTop = this.el.messages.scrollHeight;
   }
 
@@ -155,8 +163,13 @@ export class ProgressView {
 
   private async showLogTail(server: Server): Promise<void> {
     try {
-      const { lines, current_attempt } = await api<{ lines: string[]; current_attempt: number }>('GET', `${serverPath(server.user, server.name)}/logs?tail=30`);
-      this.el.log.textContent = lines.length ? currentAttemptFirst(lines, current_attempt) : '(the log is empty)';
+      const { lines, current_attempt } = await api<{ lines: string[]; current_attempt: number }>(
+        'GET',
+        `${serverPath(server.user, server.name)}/logs?tail=30`,
+      );
+      this.el.log.textContent = lines.length
+        ? currentAttemptFirst(lines, current_attempt)
+        : '(the log is empty)';
     } catch (err) {
       this.el.log.textContent = `(could not read the log: ${(err as Error).message})`;
     }
@@ -167,9 +180,13 @@ export class ProgressView {
     this.detach();
     try {
       const now = await api<Server>('GET', serverPath(server.user, server.name));
-      if (now.state === 'running' || now.state === 'failed' || now.state === 'stopped') this.settled(now);
+      if (now.state === 'running' || now.state === 'failed' || now.state === 'stopped')
+        this.settled(now);
       else if (++this.rechecks <= 3) this.follow(now);
-      else this.fail(`The progress stream keeps breaking off; the server is ${now.state}. Close this and watch "My servers".`);
+      else
+        this.fail(
+          `The progress stream keeps breaking off; the server is ${now.state}. Close this and watch "My servers".`,
+        );
     } catch (err) {
       this.fail(err instanceof ApiError ? err.message : String(err));
     }
@@ -184,5 +201,7 @@ export class ProgressView {
 /** This attempt's lines first (they explain the failure on screen), then earlier attempts under a marked heading. */
 function currentAttemptFirst(lines: string[], start: number): string {
   const now = lines.slice(start).join('\n');
-  return start > 0 ? `${now}\n\n── earlier attempts (older) ──\n${lines.slice(0, start).join('\n')}` : now;
+  return start > 0
+    ? `${now}\n\n── earlier attempts (older) ──\n${lines.slice(0, start).join('\n')}`
+    : now;
 }

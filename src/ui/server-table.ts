@@ -50,7 +50,8 @@ export class ServerTable {
         row.actionsFor = actionsFor;
       }
       // Moving a row that holds focus would blur it: move rows only when the order really changed.
-      if (this.tbody.children[i] !== row.tr) this.tbody.insertBefore(row.tr, this.tbody.children[i] ?? null);
+      if (this.tbody.children[i] !== row.tr)
+        this.tbody.insertBefore(row.tr, this.tbody.children[i] ?? null);
     });
     for (const [key, row] of this.rows) {
       if (!seen.has(key)) {

@@ -30,7 +30,9 @@ export class SharingDialog {
   private async makeLink(): Promise<void> {
     const s = this.server!;
     try {
-      const link = await api<{ url: string }>('POST', `${serverPath(s.user, s.name)}/share-links`, { uses: 1 });
+      const link = await api<{ url: string }>('POST', `${serverPath(s.user, s.name)}/share-links`, {
+        uses: 1,
+      });
       const field = $<HTMLInputElement>('#share-link-url', this.dialog);
       field.value = link.url;
       field.hidden = false;
@@ -55,13 +57,17 @@ export class SharingDialog {
   private async load(): Promise<void> {
     const s = this.server!;
     try {
-      const answer = await api<{ shareable: boolean; reason?: string; shares: Share[] }>('GET', `${serverPath(s.user, s.name)}/shares`);
+      const answer = await api<{ shareable: boolean; reason?: string; shares: Share[] }>(
+        'GET',
+        `${serverPath(s.user, s.name)}/shares`,
+      );
       this.form.hidden = !answer.shareable;
       $('#share-link-box', this.dialog).hidden = !answer.shareable;
       this.reason.hidden = answer.shareable;
       this.reason.textContent = answer.reason ?? '';
       this.list.replaceChildren(...answer.shares.map((share) => this.item(share)));
-      if (answer.shares.length === 0) this.list.append(h('li', { class: 'empty' }, 'Not shared with anyone.'));
+      if (answer.shares.length === 0)
+        this.list.append(h('li', { class: 'empty' }, 'Not shared with anyone.'));
     } catch (err) {
       this.fail(err);
     }
@@ -69,13 +75,23 @@ export class SharingDialog {
 
   private item(share: Share): HTMLElement {
     const who = share.user !== undefined ? `user ${share.user}` : `group ${share.group ?? ''}`;
-    const revoke = h('button', { type: 'button', 'data-key': 'revoke', 'aria-label': `Stop sharing with ${who}`, onclick: () => void this.revoke(share, who) }, 'Revoke');
+    const revoke = h(
+      'button',
+      {
+        type: 'button',
+        'data-key': 'revoke',
+        'aria-label': `Stop sharing with ${who}`,
+        onclick: () => void this.revoke(share, who),
+      },
+      'Revoke',
+    );
     return h('li', { 'data-share': String(share.id) }, h('span', {}, who), ' ', revoke);
   }
 
   private async add(): Promise<void> {
     const s = this.server!;
-    const kind = $<HTMLSelectElement>('#share-kind', this.dialog).value === 'group' ? 'group' : 'user';
+    const kind =
+      $<HTMLSelectElement>('#share-kind', this.dialog).value === 'group' ? 'group' : 'user';
     const input = $<HTMLInputElement>('#share-name', this.dialog);
     const name = input.value.trim();
     if (name === '') return this.fail(new Error('Enter a user or group name.'));
@@ -102,14 +118,18 @@ export class SharingDialog {
   }
 
   private fail(err: unknown): void {
-    this.error.textContent = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+    this.error.textContent =
+      err instanceof ApiError || err instanceof Error ? err.message : String(err);
     this.error.hidden = false;
   }
 }
 
 /** "Shared with me": servers of other users shared with me, with an Open link while they run. */
 export async function refreshSharedWithMe(me: string): Promise<void> {
-  const { shares } = await api<{ shares: Share[] }>('GET', `users/${encodeURIComponent(me)}/shared-with-me`);
+  const { shares } = await api<{ shares: Share[] }>(
+    'GET',
+    `users/${encodeURIComponent(me)}/shared-with-me`,
+  );
   const rows = shares.map((s) =>
     h(
       'tr',
@@ -117,7 +137,22 @@ export async function refreshSharedWithMe(me: string): Promise<void> {
       h('td', { 'data-label': 'Owner' }, s.owner),
       h('td', { 'data-label': 'Server' }, s.server),
       h('td', { 'data-label': 'State' }, s.state),
-      h('td', { class: 'actions', 'data-label': 'Actions' }, s.state === 'running' && s.url ? h('a', { class: 'button primary', href: s.url, 'data-key': 'open', 'aria-label': `Open ${s.owner}/${s.server}` }, 'Open') : ''),
+      h(
+        'td',
+        { class: 'actions', 'data-label': 'Actions' },
+        s.state === 'running' && s.url
+          ? h(
+              'a',
+              {
+                class: 'button primary',
+                href: s.url,
+                'data-key': 'open',
+                'aria-label': `Open ${s.owner}/${s.server}`,
+              },
+              'Open',
+            )
+          : '',
+      ),
     ),
   );
   $('#shared tbody').replaceChildren(...rows);

@@ -49,7 +49,15 @@ export class TokensView {
 
   private row(t: Token): HTMLTableRowElement {
     const name = t.note || `${t.prefix}…`;
-    const remove = h('button', { type: 'button', 'aria-label': `Delete token ${name}`, onclick: () => void this.remove(t, name) }, 'Delete');
+    const remove = h(
+      'button',
+      {
+        type: 'button',
+        'aria-label': `Delete token ${name}`,
+        onclick: () => void this.remove(t, name),
+      },
+      'Delete',
+    );
     return h(
       'tr',
       { 'data-token': t.id },
@@ -66,7 +74,10 @@ export class TokensView {
     const note = $<HTMLInputElement>('#token-note').value.trim();
     const days = Number($<HTMLSelectElement>('#token-expiry').value);
     try {
-      const made = await api<Token & { token: string }>('POST', this.path, { note, ...(days > 0 ? { expires_in: days * 86400 } : {}) });
+      const made = await api<Token & { token: string }>('POST', this.path, {
+        note,
+        ...(days > 0 ? { expires_in: days * 86400 } : {}),
+      });
       $('#token-secret').textContent = made.token;
       this.created.hidden = false;
       $<HTMLInputElement>('#token-note').value = '';

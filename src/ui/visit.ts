@@ -23,18 +23,33 @@ export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolea
 }
 
 /** The server as the API shows it to this user (its owner or an admin); a server never started is taken to be named after its app. */
-async function visit(user: string, name: string, next: string | undefined, me: Me, apps: App[], progress: ProgressView): Promise<void> {
+async function visit(
+  user: string,
+  name: string,
+  next: string | undefined,
+  me: Me,
+  apps: App[],
+  progress: ProgressView,
+): Promise<void> {
   let server: Server | undefined;
   try {
     server = await api<Server>('GET', serverPath(user, name));
   } catch (err) {
-    if (!(err instanceof ApiError && (err.status === 404 || err.status === 403))) return showError(err instanceof ApiError ? err.message : String(err));
+    if (!(err instanceof ApiError && (err.status === 404 || err.status === 403)))
+      return showError(err instanceof ApiError ? err.message : String(err));
     // Another user's server that the API does not show this user: its app (and whether it exists) stays unknown here.
-    if (err.status === 403) return offer({ user, name, app: '', title: '', enter: false, next }, me, progress);
+    if (err.status === 403)
+      return offer({ user, name, app: '', title: '', enter: false, next }, me, progress);
   }
   const app = apps.find((a) => a.name === (server?.app ?? name));
-  if (!app) return showError(`There is no app for ${user}/${name} in the catalog; pick an app below.`);
-  followOrOffer({ user, name, app: app.name, title: app.title, enter: true, next }, server, me, progress);
+  if (!app)
+    return showError(`There is no app for ${user}/${name} in the catalog; pick an app below.`);
+  followOrOffer(
+    { user, name, app: app.name, title: app.title, enter: true, next },
+    server,
+    me,
+    progress,
+  );
 }
 
 /**
@@ -46,7 +61,10 @@ export function autostart(me: Me, apps: App[], progress: ProgressView): void {
   const app = apps.find((a) => a.name === me.autostart_app);
   if (!app || !me.xsrf || localStorage.getItem(AUTOSTARTED) === me.xsrf) return;
   localStorage.setItem(AUTOSTARTED, me.xsrf);
-  void startOrFollow({ user: me.name, name: app.name, app: app.name, title: app.title, enter: true }, progress);
+  void startOrFollow(
+    { user: me.name, name: app.name, app: app.name, title: app.title, enter: true },
+    progress,
+  );
 }
 
 async function startOrFollow(spec: StartSpec, progress: ProgressView): Promise<void> {
@@ -54,17 +72,27 @@ async function startOrFollow(spec: StartSpec, progress: ProgressView): Promise<v
   try {
     server = await api<Server>('GET', serverPath(spec.user, spec.name));
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404)) return showError(err instanceof ApiError ? err.message : String(err));
+    if (!(err instanceof ApiError && err.status === 404))
+      return showError(err instanceof ApiError ? err.message : String(err));
   }
-  if (server?.state === 'running') return location.assign(spec.next?.startsWith(server.url) ? spec.next : server.url);
-  if (server?.state === 'pending' || server?.state === 'starting') return progress.watch(spec, server);
+  if (server?.state === 'running')
+    return location.assign(spec.next?.startsWith(server.url) ? spec.next : server.url);
+  if (server?.state === 'pending' || server?.state === 'starting')
+    return progress.watch(spec, server);
   return progress.start(spec);
 }
 
 /** Enter a running server; otherwise ask. */
-function followOrOffer(spec: StartSpec, server: Server | undefined, me: Me, progress: ProgressView): void {
-  if (server?.state === 'running' && (spec.user === me.name || me.admin_access)) return location.assign(spec.next?.startsWith(server.url) ? spec.next : server.url);
-  if (server?.state === 'pending' || server?.state === 'starting') return progress.watch(spec, server);
+function followOrOffer(
+  spec: StartSpec,
+  server: Server | undefined,
+  me: Me,
+  progress: ProgressView,
+): void {
+  if (server?.state === 'running' && (spec.user === me.name || me.admin_access))
+    return location.assign(spec.next?.startsWith(server.url) ? spec.next : server.url);
+  if (server?.state === 'pending' || server?.state === 'starting')
+    return progress.watch(spec, server);
   offer(spec, me, progress);
 }
 
@@ -73,11 +101,21 @@ function offer(spec: StartSpec, me: Me, progress: ProgressView): void {
   const panel = $('#visit');
   const own = spec.user === me.name;
   const title = spec.title ? ` (${spec.title})` : '';
-  const text = own ? `Your server ${spec.name}${title} is not running.` : `The server ${spec.name} of ${spec.user}${title} is not running.`;
-  const start = h('button', { type: 'button', class: 'primary', onclick: () => {
-    panel.hidden = true;
-    void progress.start({ ...spec, enter: own || me.admin_access });
-  } }, own ? `Start ${spec.name}` : `Start it for ${spec.user}`);
+  const text = own
+    ? `Your server ${spec.name}${title} is not running.`
+    : `The server ${spec.name} of ${spec.user}${title} is not running.`;
+  const start = h(
+    'button',
+    {
+      type: 'button',
+      class: 'primary',
+      onclick: () => {
+        panel.hidden = true;
+        void progress.start({ ...spec, enter: own || me.admin_access });
+      },
+    },
+    own ? `Start ${spec.name}` : `Start it for ${spec.user}`,
+  );
   const close = h('button', { type: 'button', onclick: () => (panel.hidden = true) }, 'Dismiss');
   panel.replaceChildren(
     h('h2', {}, 'Not running — start it?'),

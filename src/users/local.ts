@@ -10,6 +10,13 @@ export class LocalUserDirectory implements UserDirectory {
   async lookup(name: string): Promise<Account> {
     checkUserName(name);
     const me = userInfo();
-    return { name, uid: me.uid, gid: me.gid, home: me.homedir, shell: me.shell ?? '/bin/sh', groups: ['local'] };
+    return {
+      name,
+      uid: me.uid,
+      gid: me.gid,
+      home: me.homedir,
+      shell: me.shell ?? '/bin/sh',
+      groups: ['local'],
+    };
   }
 }

@@ -56,7 +56,8 @@ export class NssUserDirectory implements UserDirectory {
 
     const groups = await this.run('getent', ['group', '--', ...gids.map(String)], name);
     // Exit 2 means some gid has no name; the others are still listed.
-    if (groups.exitCode !== 0 && groups.exitCode !== GETENT_NOT_FOUND) throw nssFailed(name, 'getent group', groups);
+    if (groups.exitCode !== 0 && groups.exitCode !== GETENT_NOT_FOUND)
+      throw nssFailed(name, 'getent group', groups);
     const names = parseGroupNames(groups.stdout);
     return { ...account, groups: [...new Set(gids.map((gid) => names.get(gid) ?? String(gid)))] };
   }
@@ -64,13 +65,23 @@ export class NssUserDirectory implements UserDirectory {
   private run(cmd: string, args: string[], user: string): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
-      execFile(cmd, args, { env, timeout: this.timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-        if (!err) return resolve({ exitCode: 0, stdout, stderr });
-        const code = (err as { code?: unknown }).code;
-        if (typeof code === 'number' && !err.killed) return resolve({ exitCode: code, stdout, stderr });
-        const why = err.killed ? `timed out after ${this.timeoutMs} ms` : err.message;
-        reject(new HubappsError('nss_failed', `looking up user '${user}' failed: ${cmd} ${why}`, { cause: err }));
-      });
+      execFile(
+        cmd,
+        args,
+        { env, timeout: this.timeoutMs, maxBuffer: 1 << 20 },
+        (err, stdout, stderr) => {
+          if (!err) return resolve({ exitCode: 0, stdout, stderr });
+          const code = (err as { code?: unknown }).code;
+          if (typeof code === 'number' && !err.killed)
+            return resolve({ exitCode: code, stdout, stderr });
+          const why = err.killed ? `timed out after ${this.timeoutMs} ms` : err.message;
+          reject(
+            new HubappsError('nss_failed', `looking up user '${user}' failed: ${cmd} ${why}`, {
+              cause: err,
+            }),
+          );
+        },
+      );
     });
   }
 }
@@ -81,14 +92,25 @@ function unknownUser(name: string): HubappsError {
 
 function nssFailed(name: string, what: string, r: RunResult): HubappsError {
   const detail = r.stderr.trim().split('\n')[0] ?? '';
-  return new HubappsError('nss_failed', `looking up user '${name}' failed: ${what} exited with ${r.exitCode}${detail ? `: ${detail}` : ''}`);
+  return new HubappsError(
+    'nss_failed',
+    `looking up user '${name}' failed: ${what} exited with ${r.exitCode}${detail ? `: ${detail}` : ''}`,
+  );
 }
 
 /** name:passwd:uid:gid:gecos:home:shell */
 function parsePasswd(stdout: string): Omit<Account, 'groups'> | undefined {
   const fields = (stdout.split('\n')[0] ?? '').split(':');
   if (fields.length < 7) return undefined;
-  const [name, , uid, gid, , home, shell] = fields as [string, string, string, string, string, string, string];
+  const [name, , uid, gid, , home, shell] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (!/^\d+$/.test(uid) || !/^\d+$/.test(gid)) return undefined;
   return { name, uid: Number(uid), gid: Number(gid), home, shell };
 }

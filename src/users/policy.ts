@@ -60,9 +60,14 @@ export class LocalUserPolicy implements UserChecker {
 
 /** An app without allowed_groups is open to everyone who passed the policy; otherwise one shared group is needed. */
 export function appAllowed(account: Account, app: CatalogApp): boolean {
-  return app.allowed_groups.length === 0 || app.allowed_groups.some((g) => account.groups.includes(g));
+  return (
+    app.allowed_groups.length === 0 || app.allowed_groups.some((g) => account.groups.includes(g))
+  );
 }
 
 function isRoot(name = 'root') {
-  return new HubappsError('user_is_root', `refusing to start servers as ${name === 'root' ? 'root' : `'${name}' (uid 0)`}: hubapps never runs apps with root rights`);
+  return new HubappsError(
+    'user_is_root',
+    `refusing to start servers as ${name === 'root' ? 'root' : `'${name}' (uid 0)`}: hubapps never runs apps with root rights`,
+  );
 }

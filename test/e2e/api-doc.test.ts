@@ -27,14 +27,21 @@ describe('docs/api.md: the example curl lines, run as written against npm run de
 
   before(async () => {
     const port = await freePort();
-    demo = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'demo', 'main.js'), '--port', String(port)], {
-      cwd: repoRoot(),
-      env: { ...process.env, HUBAPPS_DEMO_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    demo = spawn(
+      process.execPath,
+      [join(repoRoot(), 'dist', 'src', 'demo', 'main.js'), '--port', String(port)],
+      {
+        cwd: repoRoot(),
+        env: { ...process.env, HUBAPPS_DEMO_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     demo.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     demo.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    api = await waitFor(() => /^\s+API:\s+(\S+)$/m.exec(output)?.[1], { timeout: 30_000, what: `the demo to print its API URL; it said:\n${output}` });
+    api = await waitFor(() => /^\s+API:\s+(\S+)$/m.exec(output)?.[1], {
+      timeout: 30_000,
+      what: `the demo to print its API URL; it said:\n${output}`,
+    });
   });
   after(async () => {
     if (!demo || demo.exitCode !== null) return;
@@ -47,7 +54,10 @@ describe('docs/api.md: the example curl lines, run as written against npm run de
     // Each curl also prints its status on a line of its own; the lines themselves are unchanged.
     const script = `set -u\ncurl() { command curl -sS -w '\\nHTTP-STATUS %{http_code}\\n' "$@"; }\n${exampleLines()}`;
     const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const sh = spawn('bash', ['-c', script], { env: { ...process.env, API: api, TOKEN: token, APP: 'hello' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const sh = spawn('bash', ['-c', script], {
+        env: { ...process.env, API: api, TOKEN: token, APP: 'hello' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
       sh.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -55,10 +65,20 @@ describe('docs/api.md: the example curl lines, run as written against npm run de
     });
     assert.equal(result.code, 0, result.out);
     const statuses = [...result.out.matchAll(/^HTTP-STATUS (\d+)$/gm)].map((m) => Number(m[1]));
-    const curls = exampleLines().split('\n').filter((l) => l.startsWith('curl ')).length;
+    const curls = exampleLines()
+      .split('\n')
+      .filter((l) => l.startsWith('curl ')).length;
     assert.equal(statuses.length, curls, result.out);
-    assert.deepEqual(statuses.filter((s) => s < 200 || s > 299), [], result.out);
-    assert.match(result.out, /event: done\ndata: .*"ready":true/, 'the progress stream followed the start until it was ready');
+    assert.deepEqual(
+      statuses.filter((s) => s < 200 || s > 299),
+      [],
+      result.out,
+    );
+    assert.match(
+      result.out,
+      /event: done\ndata: .*"ready":true/,
+      'the progress stream followed the start until it was ready',
+    );
     assert.match(result.out, /"state":"stopped"/, 'the DELETE answered once the server stopped');
     assert.match(result.out, /hubapps_/, 'the metrics are Prometheus text');
   });

@@ -26,22 +26,39 @@ export function launchChromium(): Promise<Browser> {
  * answered by the test itself with "OFF-HOST <url>": a redirect that leaves the host shows up in the
  * page instead of reaching the network.
  */
-export async function newContext(browser: Browser, opts: { appsDomain?: string } = {}): Promise<BrowserContext> {
+export async function newContext(
+  browser: Browser,
+  opts: { appsDomain?: string } = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext();
-  const local = (host: string) => host === '127.0.0.1' || (opts.appsDomain !== undefined && host.endsWith(`.${opts.appsDomain}`));
+  const local = (host: string) =>
+    host === '127.0.0.1' || (opts.appsDomain !== undefined && host.endsWith(`.${opts.appsDomain}`));
   await context.route(
     (url) => !local(url.hostname),
-    (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: `OFF-HOST ${route.request().url()}` }),
+    (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'text/plain',
+        body: `OFF-HOST ${route.request().url()}`,
+      }),
   );
   return context;
 }
 
 /** Submit the hub's login form; resolves once the browser has left /hub/login (wherever the hub sent it). */
-export async function hubLogin(page: Page, publicUrl: string, user: string, password: string): Promise<void> {
+export async function hubLogin(
+  page: Page,
+  publicUrl: string,
+  user: string,
+  password: string,
+): Promise<void> {
   await page.goto(`${publicUrl}/hub/login`);
   await page.fill('#username_input', user);
   await page.fill('#password_input', password);
-  await Promise.all([page.waitForURL((url) => url.pathname !== '/hub/login', { waitUntil: 'load' }), page.click('#login_submit')]);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname !== '/hub/login', { waitUntil: 'load' }),
+    page.click('#login_submit'),
+  ]);
 }
 
 export interface PageAnswer {
@@ -53,16 +70,27 @@ export interface PageAnswer {
  * fetch() from inside the page, as the launcher's own scripts call the API: same origin,
  * the page's cookies, and on state changes the session's XSRF token from GET api/user.
  */
-export async function apiFromPage(page: Page, method: string, path: string, body?: unknown): Promise<PageAnswer> {
+export async function apiFromPage(
+  page: Page,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<PageAnswer> {
   return page.evaluate(
     async ({ method, path, body }) => {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (method !== 'GET') {
-        const me = await fetch('/services/hubapps/api/user').then((r) => r.json() as Promise<{ xsrf: string }>);
+        const me = await fetch('/services/hubapps/api/user').then(
+          (r) => r.json() as Promise<{ xsrf: string }>,
+        );
         headers['x-xsrf-token'] = me.xsrf;
       }
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`/services/hubapps/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`/services/hubapps/api${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {

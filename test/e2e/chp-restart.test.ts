@@ -16,7 +16,10 @@ const HUB_CHECK_S = 5;
 
 describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty routing table) behind a real JupyterHub', function () {
   this.timeout(120_000);
-  const stack = new HubStack({ chpDefaultTarget: true, hubConfig: `c.JupyterHub.last_activity_interval = ${HUB_CHECK_S}` });
+  const stack = new HubStack({
+    chpDefaultTarget: true,
+    hubConfig: `c.JupyterHub.last_activity_interval = ${HUB_CHECK_S}`,
+  });
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -56,12 +59,24 @@ describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty rout
     try {
       await stack.killAndRestartChp();
       restartedAt = Date.now();
-      assert.equal(await stack.chpRoute('/services/hubapps'), undefined, 'the new CHP starts with an empty table');
-      await waitFor(async () => (await stack.chpRoute('/services/hubapps')) !== undefined, { timeout: 30_000, interval: 50, what: 'a service route in the new CHP' });
+      assert.equal(
+        await stack.chpRoute('/services/hubapps'),
+        undefined,
+        'the new CHP starts with an empty table',
+      );
+      await waitFor(async () => (await stack.chpRoute('/services/hubapps')) !== undefined, {
+        timeout: 30_000,
+        interval: 50,
+        what: 'a service route in the new CHP',
+      });
       serviceRouteMs = Date.now() - restartedAt;
       const route = await stack.chpRoute('/services/hubapps');
       assert.equal(route?.hubapps, true, 'hubapps filled in the service route');
-      assert.equal(route?.jupyterhub, undefined, "hubapps' stand-in carries no JupyterHub tag, so the hub neither deletes nor keeps it as its own");
+      assert.equal(
+        route?.jupyterhub,
+        undefined,
+        "hubapps' stand-in carries no JupyterHub tag, so the hub neither deletes nor keeps it as its own",
+      );
     } finally {
       process.kill(hubPid, 'SIGCONT');
     }
@@ -75,7 +90,10 @@ describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty rout
       since('the launcher through CHP', () => answers('/services/hubapps/api/health')),
       since("alice's app through CHP", async () => {
         const res = await page.goto(url(`/apps/${alice}/echo/`));
-        return res?.status() === 200 && (await page.locator('#who').textContent()) === `echo app of ${alice}`;
+        return (
+          res?.status() === 200 &&
+          (await page.locator('#who').textContent()) === `echo app of ${alice}`
+        );
       }),
     ]);
     process.stdout.write(
@@ -99,7 +117,10 @@ describe('e2e: configurable-http-proxy killed and restarted (SIGKILL, empty rout
     assert.equal(route?.hubapps, undefined);
     const output = stack.service!.output();
     const since = output.lastIndexOf(mark);
-    assert.doesNotMatch(since < 0 ? output : output.slice(since + mark.length), /route change failed|chp_route_foreign/);
+    assert.doesNotMatch(
+      since < 0 ? output : output.slice(since + mark.length),
+      /route change failed|chp_route_foreign/,
+    );
     assert.ok(await answers('/services/hubapps/api/health'));
   });
 });

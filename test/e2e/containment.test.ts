@@ -71,7 +71,7 @@ if (location.hash === '#ws') {
 }
 </script>`;
 
-describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared origin, path layout)', function () {
+describe("e2e: a page of bob's app cannot act as alice in her browser (shared origin, path layout)", function () {
   this.timeout(90_000);
   const stack = new HubStack();
   let browser: Browser;
@@ -82,17 +82,28 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
   let bobToken = '';
   let bobGrantUrl = '';
   const url = (path: string) => `${stack.publicUrl}${path}`;
-  const cookieNames = async (context: BrowserContext) => (await context.cookies()).map((c) => c.name);
+  const cookieNames = async (context: BrowserContext) =>
+    (await context.cookies()).map((c) => c.name);
   const bobCookie = () => `hubapps-proxy-${stack.server(bob, 'www')!.id}`;
 
   async function startServer(page: Page, user: string, name: string): Promise<void> {
-    const started = await apiFromPage(page, 'POST', `/users/${user}/servers/${name}`, { app: name });
+    const started = await apiFromPage(page, 'POST', `/users/${user}/servers/${name}`, {
+      app: name,
+    });
     assert.equal(started.status, 202, JSON.stringify(started.body));
-    await waitFor(async () => (await apiFromPage(page, 'GET', `/users/${user}/servers/${name}`)).body.state === 'running', { timeout: 20_000, what: `${user}'s ${name} server to run` });
+    await waitFor(
+      async () =>
+        (await apiFromPage(page, 'GET', `/users/${user}/servers/${name}`)).body.state === 'running',
+      { timeout: 20_000, what: `${user}'s ${name} server to run` },
+    );
   }
 
   /** Run one of bob's attacks in a page showing his attack page. */
-  const run = (page: Page, attack: string, arg?: string) => page.evaluate(({ attack, arg }) => (globalThis as any).attack[attack](arg) as Promise<string>, { attack, arg });
+  const run = (page: Page, attack: string, arg?: string) =>
+    page.evaluate(({ attack, arg }) => (globalThis as any).attack[attack](arg) as Promise<string>, {
+      attack,
+      arg,
+    });
 
   useHubStack(stack, {
     setUpMs: 180_000,
@@ -103,20 +114,36 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
       await mkdir(www, { recursive: true });
       await writeFile(join(www, 'attack.html'), ATTACK_HTML);
       await runOk('chown', ['-R', `${bob}:`, www]);
-      ({ context: aliceCtx, page: alicePage } = await loginToHubapps(browser, stack.publicUrl, stack.password, alice));
+      ({ context: aliceCtx, page: alicePage } = await loginToHubapps(
+        browser,
+        stack.publicUrl,
+        stack.password,
+        alice,
+      ));
       await startServer(alicePage, alice, 'echo');
       await alicePage.goto(url(ALICE_ECHO));
       assert.equal(await alicePage.textContent('#who'), ALICE_SECRET);
-      ({ context: bobCtx, page: bobPage } = await loginToHubapps(browser, stack.publicUrl, stack.password, bob));
+      ({ context: bobCtx, page: bobPage } = await loginToHubapps(
+        browser,
+        stack.publicUrl,
+        stack.password,
+        bob,
+      ));
       await startServer(bobPage, bob, 'www');
       const made = await apiFromPage(bobPage, 'POST', `/users/${bob}/tokens`, { note: 'bait' });
       assert.equal(made.status, 201);
       bobToken = made.body.token as string;
       // An access code minted in bob's browser for his own server, taken before his browser uses it: the
       // context's request API shares bob's cookie jar, so the code is bound to his browser's grant cookie.
-      const toAuthorize = await bobPage.request.get(url(ATTACK), { maxRedirects: 0, headers: { accept: 'text/html' } });
+      const toAuthorize = await bobPage.request.get(url(ATTACK), {
+        maxRedirects: 0,
+        headers: { accept: 'text/html' },
+      });
       assert.equal(toAuthorize.status(), 302);
-      const granted = await bobPage.request.get(toAuthorize.headers().location!, { maxRedirects: 0, headers: { accept: 'text/html' } });
+      const granted = await bobPage.request.get(toAuthorize.headers().location!, {
+        maxRedirects: 0,
+        headers: { accept: 'text/html' },
+      });
       assert.equal(granted.status(), 302, await granted.text());
       bobGrantUrl = url(granted.headers().location!);
       assert.match(bobGrantUrl, /_hubapps\/grant\?code=/);
@@ -129,7 +156,10 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
     assert.equal(res!.status(), 403);
     assert.match((await page.textContent('body'))!, new RegExp(`this server belongs to ${bob}`));
     assert.equal(await page.$('#attack'), null, "bob's page ran in alice's browser");
-    assert.ok(!(await cookieNames(aliceCtx)).includes(bobCookie()), "alice's browser holds a cookie for bob's server");
+    assert.ok(
+      !(await cookieNames(aliceCtx)).includes(bobCookie()),
+      "alice's browser holds a cookie for bob's server",
+    );
     await page.close();
   });
 
@@ -152,7 +182,7 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
       await sleep(1500);
       assert.equal(await page.$('#attack'), null, `bob's page ran from ${link}`);
     }
-    assert.deepEqual(sockets, [], 'a WebSocket was opened from bob\'s page');
+    assert.deepEqual(sockets, [], "a WebSocket was opened from bob's page");
     await page.close();
   });
 
@@ -202,7 +232,9 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
     it('cannot create an API token for her with her launcher cookie', async () => {
       const seen = await run(attackPage, 'createToken');
       assert.match(seen, /^403 /);
-      const res = await fetch(url(`/services/hubapps/api/users/${alice}/tokens`), { headers: { authorization: `token ${stack.adminToken}` } });
+      const res = await fetch(url(`/services/hubapps/api/users/${alice}/tokens`), {
+        headers: { authorization: `token ${stack.adminToken}` },
+      });
       const { tokens } = (await res.json()) as { tokens: { note: string }[] };
       assert.ok(!tokens.some((t) => t.note === 'bob was here'), 'a token was made for alice');
     });
@@ -242,21 +274,33 @@ describe('e2e: a page of bob\'s app cannot act as alice in her browser (shared o
         const bobSaw = (await bobView.textContent('body')) ?? '';
         await anonView.goto(url(`${ALICE_ECHO}round-${round}`));
         const nobodySaw = (await anonView.textContent('body')) ?? '';
-        outcomes.push(`${socket} bob:${asBob!.status()}${bobSaw.includes(ALICE_SECRET) ? '+secret' : ''} anonymous:${nobodySaw.includes(ALICE_SECRET) ? 'secret' : 'out'}`);
+        outcomes.push(
+          `${socket} bob:${asBob!.status()}${bobSaw.includes(ALICE_SECRET) ? '+secret' : ''} anonymous:${nobodySaw.includes(ALICE_SECRET) ? 'secret' : 'out'}`,
+        );
       }
     } finally {
       await anonymous.close();
     }
     assert.deepEqual(outcomes, Array(6).fill('refused bob:403 anonymous:out'));
-    assert.equal(await alicePage.evaluate(() => fetch((globalThis as any).location.href).then((r: Response) => r.status)), 200, 'alice still reaches her own app');
+    assert.equal(
+      await alicePage.evaluate(() =>
+        fetch((globalThis as any).location.href).then((r: Response) => r.status),
+      ),
+      200,
+      'alice still reaches her own app',
+    );
   });
 
   it("never starts alice's server from a link on bob's page: the launcher asks for a click", async () => {
     const page = await aliceCtx.newPage();
     await page.goto(url(ATTACK));
     // bob's page follows a link of its own making (in the page, where document exists).
-    await page.evaluate(`(() => { const a = document.createElement('a'); a.href = '/apps/${alice}/www/'; a.textContent = 'free cake'; document.body.appendChild(a); a.click(); })()`);
-    await page.locator('#visit', { hasText: 'Not running — start it?' }).waitFor({ timeout: 15_000 });
+    await page.evaluate(
+      `(() => { const a = document.createElement('a'); a.href = '/apps/${alice}/www/'; a.textContent = 'free cake'; document.body.appendChild(a); a.click(); })()`,
+    );
+    await page
+      .locator('#visit', { hasText: 'Not running — start it?' })
+      .waitFor({ timeout: 15_000 });
     await sleep(2000);
     assert.equal(stack.server(alice, 'www'), undefined, "bob's link started alice's www server");
     await page.close();

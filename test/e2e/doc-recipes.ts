@@ -13,6 +13,9 @@ const BLOCK = /```yaml\n(# \/etc\/hubapps\/apps\.d\/([a-z0-9._-]+)\.yaml\n[\s\S]
 export function docRecipe(name: string): string {
   const doc = readFileSync(join(repoRoot(), 'docs', 'apps.md'), 'utf8');
   const found = [...doc.matchAll(BLOCK)].filter((m) => m[2] === name);
-  if (found.length !== 1) throw new Error(`docs/apps.md has ${found.length} recipes for apps.d/${name}.yaml, expected one`);
+  if (found.length !== 1)
+    throw new Error(
+      `docs/apps.md has ${found.length} recipes for apps.d/${name}.yaml, expected one`,
+    );
   return found[0]![1]!;
 }

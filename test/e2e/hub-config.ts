@@ -89,8 +89,10 @@ export interface TestHubValues extends SnippetValues {
 /** A whole throwaway hub: DummyAuthenticator (password from E2E_HUB_PASSWORD), state in `dir`. */
 export function testHubConfig(v: TestHubValues): string {
   const extras = v.extraServices
-    .map((s) => `c.JupyterHub.services.append({"name": ${py(s.name)}, "api_token": ${py(s.token)}})
-c.JupyterHub.load_roles.append({"name": ${py(`${s.name}-role`)}, "scopes": ${JSON.stringify(s.scopes)}, "services": [${py(s.name)}]})`)
+    .map(
+      (s) => `c.JupyterHub.services.append({"name": ${py(s.name)}, "api_token": ${py(s.token)}})
+c.JupyterHub.load_roles.append({"name": ${py(`${s.name}-role`)}, "scopes": ${JSON.stringify(s.scopes)}, "services": [${py(s.name)}]})`,
+    )
     .join('\n');
   return `import os
 c = get_config()  # noqa: F821

@@ -36,7 +36,12 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   await writeFile(configFile, testHubConfig(opts), { mode: 0o600 });
   const child = spawn(JUPYTERHUB, ['-f', configFile], {
     cwd: opts.dir,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: opts.dir, E2E_HUB_PASSWORD: opts.password },
+    env: {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+      LANG: 'C.UTF-8',
+      HOME: opts.dir,
+      E2E_HUB_PASSWORD: opts.password,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -56,14 +61,20 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     },
   };
   try {
-    await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`jupyterhub exited with code ${child.exitCode}`);
-      // Printed once the hub has put its own route and the services' routes into CHP.
-      return output.includes('JupyterHub is now running');
-    }, { timeout: 30_000, interval: 200, what: 'JupyterHub to run' });
+    await waitFor(
+      () => {
+        if (child.exitCode !== null)
+          throw new Error(`jupyterhub exited with code ${child.exitCode}`);
+        // Printed once the hub has put its own route and the services' routes into CHP.
+        return output.includes('JupyterHub is now running');
+      },
+      { timeout: 30_000, interval: 200, what: 'JupyterHub to run' },
+    );
   } catch (err) {
     await hub.stop();
-    throw new Error(`${(err as Error).message}\n--- jupyterhub output ---\n${output}`);
+    throw new Error(`${(err as Error).message}\n--- jupyterhub output ---\n${output}`, {
+      cause: err,
+    });
   }
   return hub;
 }

@@ -27,19 +27,25 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
   /** The grant URL alice's browser went through when it first opened her server. */
   let usedGrantUrl = '';
   const url = (path: string) => `${stack.publicUrl}${path}`;
-  const cookie = async (context: BrowserContext, name: string) => (await context.cookies()).find((c) => c.name === name);
+  const cookie = async (context: BrowserContext, name: string) =>
+    (await context.cookies()).find((c) => c.name === name);
   const proxyCookieName = () => `hubapps-proxy-${stack.server(alice, 'echo')!.id}`;
 
   /** Log in on the hub's form; the hub sends the browser to the launcher, which logs it in to hubapps. */
-  const loginToHubapps = (user: string) => hubappsLogin(browser, stack.publicUrl, stack.password, user);
+  const loginToHubapps = (user: string) =>
+    hubappsLogin(browser, stack.publicUrl, stack.password, user);
 
   async function startServer(page: Page, user: string): Promise<void> {
     const started = await apiFromPage(page, 'POST', `/users/${user}/servers/echo`, { app: 'echo' });
     assert.equal(started.status, 202, JSON.stringify(started.body));
-    await waitFor(async () => (await apiFromPage(page, 'GET', `/users/${user}/servers/echo`)).body.state === 'running', {
-      timeout: 20_000,
-      what: `${user}'s echo server to run`,
-    });
+    await waitFor(
+      async () =>
+        (await apiFromPage(page, 'GET', `/users/${user}/servers/echo`)).body.state === 'running',
+      {
+        timeout: 20_000,
+        what: `${user}'s echo server to run`,
+      },
+    );
   }
 
   useHubStack(stack, {
@@ -60,7 +66,10 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     assert.equal(me.body.via, 'session');
     assert.equal(me.body.admin, false);
     const session = (await cookie(aliceCtx, 'hubapps-session'))!;
-    assert.deepEqual([session.path, session.httpOnly, session.sameSite], ['/services/hubapps/', true, 'Lax']);
+    assert.deepEqual(
+      [session.path, session.httpOnly, session.sameSite],
+      ['/services/hubapps/', true, 'Lax'],
+    );
 
     // A second login shows what the browser sent to the hub.
     await alicePage.goto(url('/services/hubapps/login'));
@@ -72,7 +81,7 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     assert.equal(new URL(alicePage.url()).pathname, '/services/hubapps/');
   });
 
-  it("starts a server from the launcher page and opens it: authorize, access code, proxy cookie, the app running as alice", async () => {
+  it('starts a server from the launcher page and opens it: authorize, access code, proxy cookie, the app running as alice', async () => {
     await startServer(alicePage, alice);
     const grants: string[] = [];
     alicePage.on('request', (r) => {
@@ -85,7 +94,10 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     assert.equal(grants.length, 1, 'the browser went through one access code');
     usedGrantUrl = grants[0]!;
     const proxyCookie = (await cookie(aliceCtx, proxyCookieName()))!;
-    assert.deepEqual([proxyCookie.path, proxyCookie.httpOnly, proxyCookie.sameSite], [ALICE_ECHO, true, 'Lax']);
+    assert.deepEqual(
+      [proxyCookie.path, proxyCookie.httpOnly, proxyCookie.sameSite],
+      [ALICE_ECHO, true, 'Lax'],
+    );
   });
 
   it("echoes over a WebSocket opened by the app's page", async () => {
@@ -97,20 +109,36 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     await alicePage.goto(url(`${ALICE_ECHO}activity`));
     await waitFor(
       async () => {
-        const res = await fetch(`${stack.hub!.apiUrl}/users/${alice}`, { headers: { authorization: `token ${stack.observerToken}` } });
+        const res = await fetch(`${stack.hub!.apiUrl}/users/${alice}`, {
+          headers: { authorization: `token ${stack.observerToken}` },
+        });
         const { last_activity } = (await res.json()) as { last_activity: string | null };
         return last_activity !== null && Date.parse(last_activity) >= usedAt;
       },
-      { timeout: 10_000, interval: 250, what: "the hub's last_activity of alice to reach the app's use" },
+      {
+        timeout: 10_000,
+        interval: 250,
+        what: "the hub's last_activity of alice to reach the app's use",
+      },
     );
   });
 
   it('gives the service token users:activity and nothing more', async () => {
-    const res = await fetch(`${stack.hub!.apiUrl}/user`, { headers: { authorization: `token ${stack.serviceToken}` } });
+    const res = await fetch(`${stack.hub!.apiUrl}/user`, {
+      headers: { authorization: `token ${stack.serviceToken}` },
+    });
     assert.equal(res.status, 200);
-    const { kind, name, scopes } = (await res.json()) as { kind: string; name: string; scopes: string[] };
+    const { kind, name, scopes } = (await res.json()) as {
+      kind: string;
+      name: string;
+      scopes: string[];
+    };
     assert.deepEqual([kind, name], ['service', 'hubapps']);
-    assert.deepEqual(scopes.sort(), ['read:users:activity', 'users:activity'], 'users:activity implies reading activity, nothing else');
+    assert.deepEqual(
+      scopes.sort(),
+      ['read:users:activity', 'users:activity'],
+      'users:activity implies reading activity, nothing else',
+    );
   });
 
   it("refuses bob on alice's server: a page that says whose it is, no access code, no app", async () => {
@@ -118,18 +146,24 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     const res = await bobPage.goto(url(ALICE_ECHO));
     assert.equal(res!.status(), 403);
     assert.equal(new URL(bobPage.url()).pathname, '/services/hubapps/authorize');
-    assert.match((await bobPage.textContent('body'))!, new RegExp(`this server belongs to ${alice}`));
+    assert.match(
+      (await bobPage.textContent('body'))!,
+      new RegExp(`this server belongs to ${alice}`),
+    );
     assert.equal(await bobPage.$('#who'), null);
     assert.equal(await cookie(bobPage.context(), proxyCookieName()), undefined);
   });
 
-  it('refuses a replayed access code, in alice\'s browser and in a fresh one', async () => {
+  it("refuses a replayed access code, in alice's browser and in a fresh one", async () => {
     assert.ok(usedGrantUrl, 'the open test recorded the code');
     const fresh = await (await newContext(browser)).newPage();
     for (const page of [alicePage, fresh]) {
       const res = await page.goto(usedGrantUrl);
       assert.equal(res!.status(), 403);
-      assert.match((await page.textContent('body'))!, /access code invalid, expired or made for another browser/);
+      assert.match(
+        (await page.textContent('body'))!,
+        /access code invalid, expired or made for another browser/,
+      );
     }
     assert.equal(await cookie(fresh.context(), proxyCookieName()), undefined);
     await fresh.context().close();
@@ -137,7 +171,9 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
 
   it('refuses a forged access code', async () => {
     const page = await (await newContext(browser)).newPage();
-    const res = await page.goto(url(`${ALICE_ECHO}_hubapps/grant?code=${randomBytes(32).toString('base64url')}`));
+    const res = await page.goto(
+      url(`${ALICE_ECHO}_hubapps/grant?code=${randomBytes(32).toString('base64url')}`),
+    );
     assert.equal(res!.status(), 403);
     assert.equal(await page.$('#who'), null);
     await page.context().close();
@@ -147,7 +183,11 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     const second = await loginToHubapps(alice);
     const session = (await cookie(second.context, 'hubapps-session'))!;
     await second.context.close();
-    stack.sql('UPDATE sessions SET expires_at = ? WHERE hash = ?', new Date(Date.now() - 1000).toISOString(), hashSecret(session.value));
+    stack.sql(
+      'UPDATE sessions SET expires_at = ? WHERE hash = ?',
+      new Date(Date.now() - 1000).toISOString(),
+      hashSecret(session.value),
+    );
     const context = await newContext(browser);
     await context.addCookies([session]);
     const page = await context.newPage();
@@ -162,7 +202,11 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     const hubPage = await aliceCtx.newPage();
     await hubPage.goto(url('/hub/token'));
     const made = await hubPage.evaluate(async (user) => {
-      const res = await fetch(`/hub/api/users/${user}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note: 'e2e', expires_in: 600 }) });
+      const res = await fetch(`/hub/api/users/${user}/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ note: 'e2e', expires_in: 600 }),
+      });
       return { status: res.status, body: (await res.json()) as { token?: string } };
     }, alice);
     await hubPage.close();
@@ -186,20 +230,40 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
     const hubPage = await aliceCtx.newPage();
     await hubPage.goto(url('/hub/token'));
     const made = await hubPage.evaluate(async (user) => {
-      const body = JSON.stringify({ note: 'e2e narrow', expires_in: 600, scopes: [`read:users:activity!user=${user}`] });
-      const res = await fetch(`/hub/api/users/${user}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const body = JSON.stringify({
+        note: 'e2e narrow',
+        expires_in: 600,
+        scopes: [`read:users:activity!user=${user}`],
+      });
+      const res = await fetch(`/hub/api/users/${user}/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       return { status: res.status, body: (await res.json()) as { token?: string } };
     }, alice);
     await hubPage.close();
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const narrow = made.body.token!;
-    const hubSays = await fetch(`${stack.hub!.apiUrl}/user`, { headers: { authorization: `token ${narrow}` } });
-    assert.equal(((await hubSays.json()) as { name: string }).name, alice, 'the hub knows whose token it is');
-    const api = await fetch(url('/services/hubapps/api/user'), { headers: { authorization: `token ${narrow}` } });
+    const hubSays = await fetch(`${stack.hub!.apiUrl}/user`, {
+      headers: { authorization: `token ${narrow}` },
+    });
+    assert.equal(
+      ((await hubSays.json()) as { name: string }).name,
+      alice,
+      'the hub knows whose token it is',
+    );
+    const api = await fetch(url('/services/hubapps/api/user'), {
+      headers: { authorization: `token ${narrow}` },
+    });
     const refusal = (await api.json()) as { status: number; message: string; code: string };
     assert.equal(api.status, 403);
     assert.equal(refusal.code, 'token_scope');
-    assert.match(refusal.message, /needs the scope access:services!service=hubapps/, 'the refusal names the scope to ask the hub for');
+    assert.match(
+      refusal.message,
+      /needs the scope access:services!service=hubapps/,
+      'the refusal names the scope to ask the hub for',
+    );
     const onHers = await fetch(url(ALICE_ECHO), { headers: { authorization: `token ${narrow}` } });
     assert.notEqual(onHers.status, 200);
     assert.ok(!(await onHers.text()).includes('echo app of'));
@@ -212,19 +276,34 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
       // As the proxy sends a browser to authorize: with the hash of a grant cookie this browser holds.
       const nonce = randomBytes(32).toString('base64url');
       const id = stack.server(alice, 'echo')!.id;
-      await aliceCtx.addCookies([{ name: `hubapps-grant-${id}`, value: nonce, url: url(`${ALICE_ECHO}_hubapps/grant`), httpOnly: true, sameSite: 'Lax' }]);
+      await aliceCtx.addCookies([
+        {
+          name: `hubapps-grant-${id}`,
+          value: nonce,
+          url: url(`${ALICE_ECHO}_hubapps/grant`),
+          httpOnly: true,
+          sameSite: 'Lax',
+        },
+      ]);
       const binding = hashSecret(nonce);
-      await alicePage.goto(url(`/services/hubapps/authorize?user=${alice}&server=echo&binding=${binding}&next=${encodeURIComponent(target)}`));
+      await alicePage.goto(
+        url(
+          `/services/hubapps/authorize?user=${alice}&server=echo&binding=${binding}&next=${encodeURIComponent(target)}`,
+        ),
+      );
       assert.equal(alicePage.url(), url(ALICE_ECHO));
       assert.equal(await alicePage.textContent('#who'), `echo app of ${alice}`);
     });
   }
 
-  it('refuses a WebSocket from a foreign Origin before the upgrade, even with alice\'s proxy cookie', async () => {
+  it("refuses a WebSocket from a foreign Origin before the upgrade, even with alice's proxy cookie", async () => {
     const { name, value } = (await cookie(aliceCtx, proxyCookieName()))!;
     const open = (origin: string) =>
       new Promise<string>((resolve) => {
-        const ws = new WebSocket(url(`${ALICE_ECHO}ws`).replace(/^http/, 'ws'), { origin, headers: { cookie: `${name}=${value}` } });
+        const ws = new WebSocket(url(`${ALICE_ECHO}ws`).replace(/^http/, 'ws'), {
+          origin,
+          headers: { cookie: `${name}=${value}` },
+        });
         ws.once('unexpected-response', (_req, res) => {
           resolve(`refused ${res.statusCode}`);
           ws.terminate();
@@ -237,14 +316,20 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
         ws.once('error', (err) => resolve(`error ${err.message}`));
       });
     assert.equal(await open('https://evil.example'), 'refused 403');
-    assert.equal(await open(stack.publicUrl), 'echo:hi', 'the same cookie from the right origin works');
+    assert.equal(
+      await open(stack.publicUrl),
+      'echo:hi',
+      'the same cookie from the right origin works',
+    );
   });
 
   it(`shows ${mallory}, who is not in ${TEST_GROUP}, the "Not allowed" page at login and gives her no session`, async () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     await hubLogin(page, stack.publicUrl, mallory, stack.password);
-    await page.waitForURL((u) => u.pathname === '/services/hubapps/oauth_callback', { timeout: 15_000 });
+    await page.waitForURL((u) => u.pathname === '/services/hubapps/oauth_callback', {
+      timeout: 15_000,
+    });
     const text = (await page.textContent('body'))!;
     assert.match(text, /Not allowed/);
     assert.match(text, new RegExp(`not a member of group ${TEST_GROUP}`));
@@ -255,7 +340,9 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
   it(`lets JupyterHub refuse ${HUB_ONLY_USER}, who lacks access:services!service=hubapps, at its authorize page`, async () => {
     const context = await newContext(browser);
     const page = await context.newPage();
-    const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/hub/api/oauth2/authorize');
+    const refused = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/hub/api/oauth2/authorize',
+    );
     await hubLogin(page, stack.publicUrl, HUB_ONLY_USER, stack.password);
     assert.equal((await refused).status(), 403);
     assert.equal(await cookie(context, 'hubapps-session'), undefined);
@@ -282,6 +369,9 @@ describe('e2e: login through a real JupyterHub and per-server access, in headles
 describe('docs/jupyterhub.md', () => {
   it('shows the jupyterhub_config.py snippet the end-to-end test runs, with example values', () => {
     const doc = readFileSync(join(repoRoot(), 'docs', 'jupyterhub.md'), 'utf8');
-    assert.ok(doc.includes(hubappsSnippet(DOC_VALUES)), 'docs/jupyterhub.md does not contain hubappsSnippet(DOC_VALUES) verbatim');
+    assert.ok(
+      doc.includes(hubappsSnippet(DOC_VALUES)),
+      'docs/jupyterhub.md does not contain hubappsSnippet(DOC_VALUES) verbatim',
+    );
   });
 });

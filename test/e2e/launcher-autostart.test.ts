@@ -3,7 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { requirePrerequisite } from '../helpers/prereq.js';
 import { chromiumInstalled, launchChromium } from './browser.js';
-import { loginAs, row, rowInState, waitForLauncher, type LauncherSession } from './launcher-page.js';
+import {
+  loginAs,
+  row,
+  rowInState,
+  waitForLauncher,
+  type LauncherSession,
+} from './launcher-page.js';
 import { startLauncherStack, type LauncherStack } from './launcher-stack.js';
 
 describe('autostart in a real browser (config autostart_app)', function () {
@@ -13,7 +19,11 @@ describe('autostart in a real browser (config autostart_app)', function () {
   let alice: LauncherSession;
 
   before(async function () {
-    requirePrerequisite(this, chromiumInstalled(), 'needs /usr/bin/chromium (Debian package chromium)');
+    requirePrerequisite(
+      this,
+      chromiumInstalled(),
+      'needs /usr/bin/chromium (Debian package chromium)',
+    );
     browser = await launchChromium();
     stack = await startLauncherStack({ autostart_app: 'hello', admin_access: false });
   });
@@ -45,7 +55,9 @@ describe('autostart in a real browser (config autostart_app)', function () {
     const aliceRow = row(ada.page, '#admin-table', 'alice', 'hello');
     assert.equal(await aliceRow.getByRole('link', { name: /^Open/ }).count(), 0);
     await aliceRow.getByRole('button', { name: 'Stop alice/hello', exact: true }).waitFor();
-    await row(ada.page, '#admin-table', 'ada', 'hello').getByRole('link', { name: 'Open ada/hello', exact: true }).waitFor();
+    await row(ada.page, '#admin-table', 'ada', 'hello')
+      .getByRole('link', { name: 'Open ada/hello', exact: true })
+      .waitFor();
     assert.deepEqual(ada.errors, []);
   });
 });

@@ -16,8 +16,15 @@ export interface LauncherSession {
 }
 
 /** A fresh browser (no cookies) logged in as `user` through a login link; the page ends on `next` or the launcher. */
-export async function loginAs(browser: Browser, stack: LauncherStack, user: string, opts: { next?: string; width?: number } = {}): Promise<LauncherSession> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1100, height: 760 } });
+export async function loginAs(
+  browser: Browser,
+  stack: LauncherStack,
+  user: string,
+  opts: { next?: string; width?: number } = {},
+): Promise<LauncherSession> {
+  const context = await browser.newContext({
+    viewport: { width: opts.width ?? 1100, height: 760 },
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
@@ -31,13 +38,27 @@ export async function waitForLauncher(page: Page, user: string): Promise<void> {
   await page.locator('#cards .card').first().waitFor();
 }
 
-export function row(page: Page, table: '#mine' | '#admin-table', user: string, name: string): Locator {
+export function row(
+  page: Page,
+  table: '#mine' | '#admin-table',
+  user: string,
+  name: string,
+): Locator {
   return page.locator(`${table} tr[data-server="${user}/${name}"]`);
 }
 
 /** Wait until a row shows `state` (the badge's word, e.g. "Running"). */
-export async function rowInState(page: Page, table: '#mine' | '#admin-table', user: string, name: string, state: string, timeout = 20000): Promise<void> {
-  await row(page, table, user, name).locator('td[data-label="State"]', { hasText: state }).waitFor({ timeout });
+export async function rowInState(
+  page: Page,
+  table: '#mine' | '#admin-table',
+  user: string,
+  name: string,
+  state: string,
+  timeout = 20000,
+): Promise<void> {
+  await row(page, table, user, name)
+    .locator('td[data-label="State"]', { hasText: state })
+    .waitFor({ timeout });
 }
 
 /** The start dialog reached "ready": its Open link is shown. */

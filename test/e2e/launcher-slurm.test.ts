@@ -11,7 +11,12 @@ const JOB_APP = {
   ...APPS.hello,
   title: 'Hello on the cluster',
   description: 'The small web app, as a Slurm job.',
-  slurm: { mem_mb: 128, cpus: 1, time_minutes: 30, choices: { hours: { max: 4 }, cpus: { max: 2 } } },
+  slurm: {
+    mem_mb: 128,
+    cpus: 1,
+    time_minutes: 30,
+    choices: { hours: { max: 4 }, cpus: { max: 2 } },
+  },
 };
 
 describe('launcher page: starting an app as a Slurm job with a resource choice (Chromium, CHP, real Slurm)', function () {
@@ -20,7 +25,11 @@ describe('launcher page: starting an app as a Slurm job with a resource choice (
   let stack: LauncherStack;
 
   before(async function () {
-    requirePrerequisite(this, chromiumInstalled(), 'needs /usr/bin/chromium (Debian package chromium)');
+    requirePrerequisite(
+      this,
+      chromiumInstalled(),
+      'needs /usr/bin/chromium (Debian package chromium)',
+    );
     // The local launcher submits as the service's own user: root, which the test cluster accepts.
     requireRootOrSkip(this, 'needs root (it starts the single-node Slurm cluster)');
     requireSlurm(this);
@@ -34,10 +43,12 @@ describe('launcher page: starting an app as a Slurm job with a resource choice (
     await stack?.stop();
   });
 
-  it('marks the app as a cluster job, asks for hours and cores within the admin\'s limits, submits the job with them, and opens the app from the node', async () => {
+  it("marks the app as a cluster job, asks for hours and cores within the admin's limits, submits the job with them, and opens the app from the node", async () => {
     const { page, errors } = await loginAs(browser, stack, 'alice');
     await waitForLauncher(page, 'alice');
-    await page.locator('.card[data-app="hellojob"] .runs-on', { hasText: 'Runs as a job on the cluster' }).waitFor();
+    await page
+      .locator('.card[data-app="hellojob"] .runs-on', { hasText: 'Runs as a job on the cluster' })
+      .waitFor();
     assert.equal(await page.locator('.card[data-app="hello"] .runs-on').count(), 0);
     await page.getByRole('button', { name: 'Start Hello on the cluster', exact: true }).click();
     const dialog = page.locator('#options-dialog');

@@ -29,17 +29,33 @@ setTimeout(() => { clearInterval(warm); server.listen(port, '127.0.0.1', () => c
 const literal = (code: string) => code.replace(/[{}]/g, (c) => c + c);
 
 export const APPS = {
-  hello: { title: 'Hello', description: 'A small web app that answers at once.', command: [process.execPath, '-e', literal(WEB_APP(0)), '{port}'], ready: { timeout: 20 } },
-  slow: { title: 'Slow starter', description: 'Takes a few seconds before it answers.', command: [process.execPath, '-e', literal(WEB_APP(3000)), '{port}'], ready: { timeout: 30 } },
+  hello: {
+    title: 'Hello',
+    description: 'A small web app that answers at once.',
+    command: [process.execPath, '-e', literal(WEB_APP(0)), '{port}'],
+    ready: { timeout: 20 },
+  },
+  slow: {
+    title: 'Slow starter',
+    description: 'Takes a few seconds before it answers.',
+    command: [process.execPath, '-e', literal(WEB_APP(3000)), '{port}'],
+    ready: { timeout: 30 },
+  },
   broken: {
     title: 'Broken',
     description: 'Exits at once with an error.',
-    command: [process.execPath, '-e', "console.error('broken: cannot read /etc/broken/settings.toml'); process.exit(3)", '{port}'],
+    command: [
+      process.execPath,
+      '-e',
+      "console.error('broken: cannot read /etc/broken/settings.toml'); process.exit(3)",
+      '{port}',
+    ],
     ready: { timeout: 20 },
   },
 };
 
-const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="10" fill="#0b7a4b"/><path d="M14 14h6v8h8v-8h6v20h-6v-7h-8v7h-6z" fill="#fff"/></svg>';
+const ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="10" fill="#0b7a4b"/><path d="M14 14h6v8h8v-8h6v20h-6v-7h-8v7h-6z" fill="#fff"/></svg>';
 
 export interface LauncherStack extends LocalStack {
   /** Public URL of the launcher through CHP, e.g. http://127.0.0.1:PORT/services/hubapps/ */
@@ -51,16 +67,26 @@ export interface LauncherStack extends LocalStack {
 }
 
 /** `apps`: more catalog apps beside APPS (e.g. one that runs as a Slurm job). */
-export async function startLauncherStack(config: Partial<ConfigInput> = {}, apps: Record<string, object> = {}): Promise<LauncherStack> {
-  const base = await startLocalStack({ apps: { ...APPS, ...apps }, config: { admin_users: ['ada'], ...config } });
+export async function startLauncherStack(
+  config: Partial<ConfigInput> = {},
+  apps: Record<string, object> = {},
+): Promise<LauncherStack> {
+  const base = await startLocalStack({
+    apps: { ...APPS, ...apps },
+    config: { admin_users: ['ada'], ...config },
+  });
   const urls = base.service.urls;
-  await base.service.deps.routes.add(urls.serviceRoute(), urls.serviceOrigin, { hubapps: true, kind: 'service' });
+  await base.service.deps.routes.add(urls.serviceRoute(), urls.serviceOrigin, {
+    hubapps: true,
+    kind: 'service',
+  });
   await addIcon(base, 'hello');
   return Object.assign(base, {
     launcher: `${base.chp.proxyUrl}${urls.servicePrefix()}`,
     async loginLink(user: string, next?: string) {
       const r = await base.api('POST', `/users/${user}/login-links`, next ? { next } : {});
-      if (r.status !== 201) throw new Error(`minting a login link for ${user}: ${r.status} ${JSON.stringify(r.body)}`);
+      if (r.status !== 201)
+        throw new Error(`minting a login link for ${user}: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.url as string;
     },
     async state(user: string, name: string) {
@@ -73,9 +99,17 @@ export async function startLauncherStack(config: Partial<ConfigInput> = {}, apps
 /** Give an app an icon: the catalog is hot-reloaded, so wait until the API lists it. */
 async function addIcon(stack: LocalStack, app: keyof typeof APPS): Promise<void> {
   fs.writeFileSync(path.join(stack.catalogDir, `${app}.svg`), ICON);
-  fs.writeFileSync(path.join(stack.catalogDir, `${app}.yaml`), stringify({ ...APPS[app], icon: `${app}.svg` }));
-  await waitFor(async () => (await stack.api('GET', '/apps')).body.apps.find((a: { name: string }) => a.name === app)?.icon, {
-    timeout: 10000,
-    what: `the catalog to pick up the icon of ${app}`,
-  });
+  fs.writeFileSync(
+    path.join(stack.catalogDir, `${app}.yaml`),
+    stringify({ ...APPS[app], icon: `${app}.svg` }),
+  );
+  await waitFor(
+    async () =>
+      (await stack.api('GET', '/apps')).body.apps.find((a: { name: string }) => a.name === app)
+        ?.icon,
+    {
+      timeout: 10000,
+      what: `the catalog to pick up the icon of ${app}`,
+    },
+  );
 }

@@ -12,10 +12,16 @@ describe("launcher page: a user's own API tokens (Chromium, CHP, service in loca
   let alice: LauncherSession;
   let secret = '';
   const asToken = (token: string) =>
-    fetch(`${stack.launcher}api/user`, { headers: { authorization: `token ${token}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as { name?: string } }));
+    fetch(`${stack.launcher}api/user`, { headers: { authorization: `token ${token}` } }).then(
+      async (r) => ({ status: r.status, body: (await r.json()) as { name?: string } }),
+    );
 
   before(async function () {
-    requirePrerequisite(this, chromiumInstalled(), 'needs /usr/bin/chromium (Debian package chromium)');
+    requirePrerequisite(
+      this,
+      chromiumInstalled(),
+      'needs /usr/bin/chromium (Debian package chromium)',
+    );
     browser = await launchChromium();
     stack = await startLauncherStack();
     alice = await loginAs(browser, stack, 'alice');
@@ -49,8 +55,16 @@ describe("launcher page: a user's own API tokens (Chromium, CHP, service in loca
     const row = page.locator('#tokens-table tbody tr', { hasText: 'laptop' });
     assert.equal(await page.locator('#token-created').isHidden(), true);
     assert.ok(!(await page.content()).includes(secret), 'the secret is on the page again');
-    assert.ok(secret.startsWith(((await row.locator('td[data-label="Starts with"]').textContent()) ?? '').replace('…', '')));
-    assert.notEqual((await row.locator('td[data-label="Last used"]').textContent())?.trim(), 'never', 'the use through the API was not recorded');
+    assert.ok(
+      secret.startsWith(
+        ((await row.locator('td[data-label="Starts with"]').textContent()) ?? '').replace('…', ''),
+      ),
+    );
+    assert.notEqual(
+      (await row.locator('td[data-label="Last used"]').textContent())?.trim(),
+      'never',
+      'the use through the API was not recorded',
+    );
   });
 
   it('deletes the token after asking, after which it no longer works', async () => {

@@ -4,7 +4,16 @@ import type { Browser } from 'playwright-core';
 import { requirePrerequisite } from '../helpers/prereq.js';
 import { waitFor } from '../helpers/wait.js';
 import { chromiumInstalled, launchChromium } from './browser.js';
-import { closeDialog, loginAs, row, rowInState, screenshot, waitForLauncher, waitUntilReady, type LauncherSession } from './launcher-page.js';
+import {
+  closeDialog,
+  loginAs,
+  row,
+  rowInState,
+  screenshot,
+  waitForLauncher,
+  waitUntilReady,
+  type LauncherSession,
+} from './launcher-page.js';
 import { startLauncherStack, type LauncherStack } from './launcher-stack.js';
 
 describe('launcher page in a real browser (Chromium, CHP, service in local mode)', function () {
@@ -20,7 +29,11 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
   };
 
   before(async function () {
-    requirePrerequisite(this, chromiumInstalled(), 'needs /usr/bin/chromium (Debian package chromium)');
+    requirePrerequisite(
+      this,
+      chromiumInstalled(),
+      'needs /usr/bin/chromium (Debian package chromium)',
+    );
     browser = await launchChromium();
     stack = await startLauncherStack();
     alice = await session('alice');
@@ -69,7 +82,12 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await hello.getByText('A small web app that answers at once.').waitFor();
       const icon = hello.locator('img.icon');
       assert.match((await icon.getAttribute('src')) ?? '', /\/api\/apps\/hello\/icon$/);
-      assert.ok(await icon.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).naturalWidth > 0), 'the icon did not load');
+      assert.ok(
+        await icon.evaluate(
+          (img) => (img as unknown as { complete: boolean; naturalWidth: number }).naturalWidth > 0,
+        ),
+        'the icon did not load',
+      );
     });
 
     it('starts a server from a card and shows its live progress until it is ready', async () => {
@@ -78,8 +96,16 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await page.locator('#progress').waitFor();
       await waitUntilReady(page);
       assert.equal(await page.locator('#progress-state').textContent(), 'Hello is ready.');
-      assert.equal(await page.locator('#progress-bar').evaluate((b) => (b as unknown as { value: number }).value), 100);
-      assert.ok((await page.locator('#progress-messages li').count()) >= 1, 'no progress message from the proxy');
+      assert.equal(
+        await page
+          .locator('#progress-bar')
+          .evaluate((b) => (b as unknown as { value: number }).value),
+        100,
+      );
+      assert.ok(
+        (await page.locator('#progress-messages li').count()) >= 1,
+        'no progress message from the proxy',
+      );
       assert.equal(await stack.state('alice', 'hello'), 'running');
       await rowInState(page, '#mine', 'alice', 'hello', 'Running');
     });
@@ -95,7 +121,10 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
 
     it('keeps "My servers" current without a reload when a server changes elsewhere', async () => {
       const { page } = alice;
-      assert.equal((await stack.api('POST', '/users/alice/servers/scripted', { app: 'hello' })).status, 202);
+      assert.equal(
+        (await stack.api('POST', '/users/alice/servers/scripted', { app: 'hello' })).status,
+        202,
+      );
       await rowInState(page, '#mine', 'alice', 'scripted', 'Running');
       await stack.api('DELETE', '/users/alice/servers/scripted');
       await rowInState(page, '#mine', 'alice', 'scripted', 'Stopped');
@@ -128,9 +157,13 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await page.getByRole('button', { name: 'Logs of slow', exact: true }).click();
       await page.locator('#logs-text', { hasText: 'e2e app listening on' }).waitFor();
       assert.equal(await page.locator('#logs-follow').isChecked(), true);
-      const res = await stack.viaChp('/apps/alice/slow/followed-request', { authorization: `token ${stack.token}` });
+      const res = await stack.viaChp('/apps/alice/slow/followed-request', {
+        authorization: `token ${stack.token}`,
+      });
       assert.equal(res.status, 200);
-      await page.locator('#logs-text', { hasText: 'request /followed-request' }).waitFor({ timeout: 10000 });
+      await page
+        .locator('#logs-text', { hasText: 'request /followed-request' })
+        .waitFor({ timeout: 10000 });
       await closeDialog(page, '#logs');
     });
 
@@ -148,13 +181,20 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       assert.equal(await input.getAttribute('aria-invalid'), 'true');
       await input.fill('hello');
       await page.locator('#name-form').getByRole('button', { name: 'Start', exact: true }).click();
-      await page.locator('#name-error', { hasText: 'already have a server called hello' }).waitFor();
+      await page
+        .locator('#name-error', { hasText: 'already have a server called hello' })
+        .waitFor();
       await input.fill('second');
       await page.locator('#name-form').getByRole('button', { name: 'Start', exact: true }).click();
       await waitUntilReady(page);
       await closeDialog(page, '#progress');
       const mine = await stack.api('GET', '/users/alice');
-      assert.deepEqual(Object.keys(mine.body.servers).sort(), ['hello', 'scripted', 'second', 'slow']);
+      assert.deepEqual(Object.keys(mine.body.servers).sort(), [
+        'hello',
+        'scripted',
+        'second',
+        'slow',
+      ]);
       assert.equal(mine.body.servers.second.app, 'hello');
       assert.equal(mine.body.servers.second.state, 'running');
       await rowInState(page, '#mine', 'alice', 'second', 'Running');
@@ -166,19 +206,34 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       const { page } = alice;
       await page.getByRole('button', { name: 'Start Broken', exact: true }).click();
       await page.locator('#progress-failure').waitFor({ timeout: 20000 });
-      assert.ok(((await page.locator('#progress-reason').textContent()) ?? '').length > 0, 'no reason shown');
-      await page.locator('#progress-log', { hasText: 'broken: cannot read /etc/broken/settings.toml' }).waitFor();
-      const failures = async () => (await stack.api('GET', '/users/alice/servers/broken/logs?tail=500')).body.lines.filter((l: string) => l.includes('broken: cannot read')).length;
+      assert.ok(
+        ((await page.locator('#progress-reason').textContent()) ?? '').length > 0,
+        'no reason shown',
+      );
+      await page
+        .locator('#progress-log', { hasText: 'broken: cannot read /etc/broken/settings.toml' })
+        .waitFor();
+      const failures = async () =>
+        (await stack.api('GET', '/users/alice/servers/broken/logs?tail=500')).body.lines.filter(
+          (l: string) => l.includes('broken: cannot read'),
+        ).length;
       const before = await failures();
       await page.getByRole('button', { name: 'Retry', exact: true }).click();
-      await waitFor(async () => (await failures()) > before, { timeout: 20000, what: 'the retry to run the app again' });
+      await waitFor(async () => (await failures()) > before, {
+        timeout: 20000,
+        what: 'the retry to run the app again',
+      });
       await page.locator('#progress-failure').waitFor({ timeout: 20000 });
       assert.equal(await stack.state('alice', 'broken'), 'failed');
       // The log now holds two attempts: the one that just failed comes first, the earlier one under a heading.
       await page.locator('#progress-log', { hasText: 'earlier attempts' }).waitFor();
-      const [current, earlier] = ((await page.locator('#progress-log').textContent()) ?? '').split('── earlier attempts (older) ──');
+      const [current, earlier] = ((await page.locator('#progress-log').textContent()) ?? '').split(
+        '── earlier attempts (older) ──',
+      );
       assert.match(current!, /^\S+ hubapps: start of alice\/broken \(app broken\)\n/);
-      const appLines = (text: string) => text.split('\n').filter((l) => l === 'broken: cannot read /etc/broken/settings.toml').length;
+      const appLines = (text: string) =>
+        text.split('\n').filter((l) => l === 'broken: cannot read /etc/broken/settings.toml')
+          .length;
       assert.equal(appLines(current!), 1, current);
       assert.ok(appLines(earlier!) >= 1, earlier);
       await closeDialog(page, '#progress');
@@ -188,7 +243,10 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
 
   describe('the admin view', () => {
     it("lists every user's servers to an admin, filters them, and stops one of alice's", async () => {
-      assert.equal((await stack.api('POST', '/users/bob/servers/notes', { app: 'hello' })).status, 202);
+      assert.equal(
+        (await stack.api('POST', '/users/bob/servers/notes', { app: 'hello' })).status,
+        202,
+      );
       const { page } = await session('ada');
       await waitForLauncher(page, 'ada');
       await page.getByRole('link', { name: 'Admin', exact: true }).click();
@@ -197,10 +255,18 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await page.getByLabel('User', { exact: true }).fill('ali');
       await page.getByLabel('State', { exact: true }).selectOption('running');
       await rowInState(page, '#admin-table', 'alice', 'second', 'Running');
-      assert.equal(await page.locator('#admin-table tbody tr').count(), 3, 'hello, second and slow are running');
+      assert.equal(
+        await page.locator('#admin-table tbody tr').count(),
+        3,
+        'hello, second and slow are running',
+      );
       await page.getByLabel('App', { exact: true }).selectOption('hello');
-      await waitFor(async () => (await page.locator('#admin-table tbody tr').count()) === 2, { what: 'the app filter to leave hello and second' });
-      await row(page, '#admin-table', 'alice', 'hello').getByRole('link', { name: 'Open alice/hello', exact: true }).waitFor();
+      await waitFor(async () => (await page.locator('#admin-table tbody tr').count()) === 2, {
+        what: 'the app filter to leave hello and second',
+      });
+      await row(page, '#admin-table', 'alice', 'hello')
+        .getByRole('link', { name: 'Open alice/hello', exact: true })
+        .waitFor();
       await page.getByLabel('State', { exact: true }).selectOption('');
       await page.getByRole('button', { name: 'Stop alice/second', exact: true }).click();
       await rowInState(page, '#admin-table', 'alice', 'second', 'Stopped');
@@ -233,8 +299,13 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       assert.equal(await stack.state('alice', 'second'), 'stopped');
       const bob = await session('bob');
       await bob.page.goto(`${stack.chp.proxyUrl}/apps/alice/second/`);
-      await bob.page.locator('#visit', { hasText: 'Only alice or an admin can start it.' }).waitFor();
-      assert.equal(await bob.page.getByRole('button', { name: 'Start it for alice', exact: true }).count(), 0);
+      await bob.page
+        .locator('#visit', { hasText: 'Only alice or an admin can start it.' })
+        .waitFor();
+      assert.equal(
+        await bob.page.getByRole('button', { name: 'Start it for alice', exact: true }).count(),
+        0,
+      );
 
       const ada = await session('ada');
       await ada.page.goto(`${stack.chp.proxyUrl}/apps/alice/second/`);
@@ -252,7 +323,10 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       const { page } = await session('alice', { width: 375 });
       await waitForLauncher(page, 'alice');
       await rowInState(page, '#mine', 'alice', 'hello', 'Running');
-      assert.ok(await page.evaluate('document.documentElement.scrollWidth <= 375'), 'the page scrolls sideways at 375 px');
+      assert.ok(
+        await page.evaluate('document.documentElement.scrollWidth <= 375'),
+        'the page scrolls sideways at 375 px',
+      );
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content');
       await page.getByRole('button', { name: 'Start broken again', exact: true }).focus();

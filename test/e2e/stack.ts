@@ -30,7 +30,11 @@ import {
   writeSudoers,
   type InstalledProxy,
 } from '../system/harness.js';
-import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../system/service-process.js';
+import {
+  startServiceProcess,
+  type ServiceProcess,
+  type ServiceProcessOptions,
+} from '../system/service-process.js';
 import { chromiumInstalled } from './browser.js';
 import { jupyterhubInstalled, startHub, type RunningHub } from './hub.js';
 
@@ -91,7 +95,11 @@ export const HUB_GROUP = 'hubapps-users';
 /** What every HubStack suite needs on this machine; skips (or in CI fails) from a `before` hook. */
 export function requireHubStackPrerequisites(ctx: Mocha.Context): void {
   requirePrerequisite(ctx, isRoot(), 'needs root (real sudo, test Unix accounts)');
-  requirePrerequisite(ctx, jupyterhubInstalled(), "needs Debian's jupyterhub (/usr/bin/jupyterhub)");
+  requirePrerequisite(
+    ctx,
+    jupyterhubInstalled(),
+    "needs Debian's jupyterhub (/usr/bin/jupyterhub)",
+  );
   requirePrerequisite(ctx, chromiumInstalled(), 'needs chromium (/usr/bin/chromium)');
   requirePrerequisite(ctx, launcherBuilt(), 'needs the launcher page in dist/ui (npm run build)');
 }
@@ -139,7 +147,9 @@ export class HubStack {
   /** From an afterEach hook: when the test failed, print the tails of the service's and the hub's output. */
   reportFailure(ctx: Mocha.Context): void {
     if (ctx.currentTest?.state !== 'failed') return;
-    process.stderr.write(`--- hubapps service (tail) ---\n${this.service?.output().slice(-6000)}\n--- jupyterhub (tail) ---\n${this.hub?.output().slice(-4000)}\n`);
+    process.stderr.write(
+      `--- hubapps service (tail) ---\n${this.service?.output().slice(-6000)}\n--- jupyterhub (tail) ---\n${this.hub?.output().slice(-4000)}\n`,
+    );
   }
 
   /** Where browsers go: CHP's public port, e.g. http://127.0.0.1:PORT */
@@ -160,11 +170,16 @@ export class HubStack {
     await this.installEchoApp();
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
-    if (this.options.portGuard) this.guard = await installPortGuard(this.installed, join(this.stateDir, 'hubapps.yaml'));
-    if (this.options.hostLayout) this.appsChp = await startChp({ authToken: this.chpToken, hostRouting: true });
+    if (this.options.portGuard)
+      this.guard = await installPortGuard(this.installed, join(this.stateDir, 'hubapps.yaml'));
+    if (this.options.hostLayout)
+      this.appsChp = await startChp({ authToken: this.chpToken, hostRouting: true });
     const hubPort = await freePort();
     if (this.options.chpDefaultTarget) this.chpDefaultTarget = `http://127.0.0.1:${hubPort}`;
-    this.chp = await startChp({ authToken: this.chpToken, ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}) });
+    this.chp = await startChp({
+      authToken: this.chpToken,
+      ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}),
+    });
     this.servicePort = await freePort();
     const configFile = await this.writeServiceConfig(`http://127.0.0.1:${hubPort}/hub/api`);
     this.serviceOptions = {
@@ -186,7 +201,13 @@ export class HubStack {
       chpTokenFile: join(this.stateDir, 'secrets', 'chp-token'),
       tokenFile: join(this.stateDir, 'secrets', 'hub-token'),
       group: HUB_GROUP,
-      users: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.carol, TEST_USERS.mallory, HUB_ONLY_USER],
+      users: [
+        TEST_USERS.alice,
+        TEST_USERS.bob,
+        TEST_USERS.carol,
+        TEST_USERS.mallory,
+        HUB_ONLY_USER,
+      ],
       members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.carol, TEST_USERS.mallory],
       extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
       ...(this.options.hubConfig ? { extraConfig: this.options.hubConfig } : {}),
@@ -204,12 +225,19 @@ export class HubStack {
     const { pid, port, apiPort } = this.chp!;
     process.kill(pid, 'SIGKILL');
     await this.chp!.stop();
-    this.chp = await startChp({ authToken: this.chpToken, port, apiPort, ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}) });
+    this.chp = await startChp({
+      authToken: this.chpToken,
+      port,
+      apiPort,
+      ...(this.chpDefaultTarget ? { defaultTarget: this.chpDefaultTarget } : {}),
+    });
   }
 
   /** CHP's raw entry for `path` (its key form, no trailing slash), or undefined. */
   async chpRoute(path: string): Promise<Record<string, unknown> | undefined> {
-    const res = await fetch(`${this.chp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
+    const res = await fetch(`${this.chp!.apiUrl}/api/routes`, {
+      headers: { authorization: `token ${this.chpToken}` },
+    });
     return ((await res.json()) as Record<string, Record<string, unknown>>)[path];
   }
 
@@ -225,21 +253,37 @@ export class HubStack {
   private async installEchoApp(): Promise<void> {
     const dir = join(this.installed!.root, 'e2e');
     await mkdir(join(dir, 'node_modules'), { recursive: true });
-    await runOk('cp', ['-R', '-T', join(repoRoot(), 'node_modules', 'ws'), join(dir, 'node_modules', 'ws')]);
+    await runOk('cp', [
+      '-R',
+      '-T',
+      join(repoRoot(), 'node_modules', 'ws'),
+      join(dir, 'node_modules', 'ws'),
+    ]);
     await writeFile(join(dir, 'echo.cjs'), ECHO_APP);
     await writeFile(join(dir, 'www.cjs'), WWW_APP);
     await lockDown(dir);
     await installCatalog(this.installed!.catalogDir, {
-      echo: { title: 'Echo', command: [process.execPath, join(dir, 'echo.cjs'), '{port}'], ready: { timeout: 20 } },
-      www: { title: 'Static files', command: [process.execPath, join(dir, 'www.cjs'), '{port}', '{home}'], ready: { timeout: 20 } },
+      echo: {
+        title: 'Echo',
+        command: [process.execPath, join(dir, 'echo.cjs'), '{port}'],
+        ready: { timeout: 20 },
+      },
+      www: {
+        title: 'Static files',
+        command: [process.execPath, join(dir, 'www.cjs'), '{port}', '{home}'],
+        ready: { timeout: 20 },
+      },
     });
   }
 
   /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */
   private async writeState(): Promise<void> {
-    this.stateDir = await createServiceState({ 'chp-token': this.chpToken, 'admin-token': this.adminToken, 'hub-token': this.serviceToken });
+    this.stateDir = await createServiceState({
+      'chp-token': this.chpToken,
+      'admin-token': this.adminToken,
+      'hub-token': this.serviceToken,
+    });
   }
-
 
   private async writeServiceConfig(hubApiUrl: string): Promise<string> {
     const secrets = join(this.stateDir, 'secrets');
@@ -260,7 +304,10 @@ export class HubStack {
             apps_domain: APPS_DOMAIN,
             apps_scheme: 'http',
             apps_port: this.appsChp.port,
-            apps_chp: { api_url: this.appsChp.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+            apps_chp: {
+              api_url: this.appsChp.apiUrl,
+              auth_token: `file:${join(secrets, 'chp-token')}`,
+            },
           }
         : {}),
       admin_token: `file:${join(secrets, 'admin-token')}`,
@@ -269,7 +316,9 @@ export class HubStack {
       reconcile_interval: 1,
       stop_grace: 1,
       log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
-      port_guard: this.guard ? { mode: 'required', command: this.guard.helperPath, table: this.guard.table } : { mode: 'off' },
+      port_guard: this.guard
+        ? { mode: 'required', command: this.guard.helperPath, table: this.guard.table }
+        : { mode: 'off' },
       ...this.options.config,
     };
     await writeFile(file, stringify(config), { mode: 0o644 });
@@ -284,9 +333,16 @@ export class HubStack {
   }
 
   /** The apps CHP's routing table, straight from its REST API. */
-  async appsRoutes(): Promise<Record<string, { target: string; hubapps?: boolean; user?: string; server?: string }>> {
-    const res = await fetch(`${this.appsChp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
-    return (await res.json()) as Record<string, { target: string; hubapps?: boolean; user?: string; server?: string }>;
+  async appsRoutes(): Promise<
+    Record<string, { target: string; hubapps?: boolean; user?: string; server?: string }>
+  > {
+    const res = await fetch(`${this.appsChp!.apiUrl}/api/routes`, {
+      headers: { authorization: `token ${this.chpToken}` },
+    });
+    return (await res.json()) as Record<
+      string,
+      { target: string; hubapps?: boolean; user?: string; server?: string }
+    >;
   }
 
   /** Run SQL against the service's database as root (the test's way to age a session). */
@@ -303,7 +359,9 @@ export class HubStack {
   server(user: string, name: string): { id: number; state: string; port: number } | undefined {
     const db = new Database(this.dbFile, { readonly: true, fileMustExist: true });
     try {
-      return db.prepare('SELECT id, state, port FROM servers WHERE user = ? AND name = ?').get(user, name) as { id: number; state: string; port: number } | undefined;
+      return db
+        .prepare('SELECT id, state, port FROM servers WHERE user = ? AND name = ?')
+        .get(user, name) as { id: number; state: string; port: number } | undefined;
     } finally {
       db.close();
     }
@@ -329,16 +387,23 @@ export class HubStack {
 
   private async stopServers(): Promise<void> {
     if (!this.service) return;
-    const res = await fetch(`http://127.0.0.1:${this.servicePort}/services/hubapps/api/users`, { headers: { authorization: `token ${this.adminToken}` } });
-    const { users } = (await res.json()) as { users: { name: string; servers: Record<string, { state: string }> }[] };
+    const res = await fetch(`http://127.0.0.1:${this.servicePort}/services/hubapps/api/users`, {
+      headers: { authorization: `token ${this.adminToken}` },
+    });
+    const { users } = (await res.json()) as {
+      users: { name: string; servers: Record<string, { state: string }> }[];
+    };
     const stops = users.flatMap((u) =>
       Object.entries(u.servers)
         .filter(([, s]) => ['pending', 'starting', 'running'].includes(s.state))
         .map(([name]) =>
-          fetch(`http://127.0.0.1:${this.servicePort}/services/hubapps/api/users/${u.name}/servers/${name}`, {
-            method: 'DELETE',
-            headers: { authorization: `token ${this.adminToken}` },
-          }),
+          fetch(
+            `http://127.0.0.1:${this.servicePort}/services/hubapps/api/users/${u.name}/servers/${name}`,
+            {
+              method: 'DELETE',
+              headers: { authorization: `token ${this.adminToken}` },
+            },
+          ),
         ),
     );
     await Promise.allSettled(stops);

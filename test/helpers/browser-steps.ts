@@ -11,7 +11,11 @@ import { useLoginLink } from './login-link.js';
 import type { LocalStack } from './stack.js';
 
 /** The headers of a top-level page load. */
-export const NAV = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+export const NAV = {
+  accept: 'text/html',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-dest': 'document',
+};
 
 /** A test app's script in a private temp directory; `remove` deletes both. */
 export function writeAppScript(source: string): { file: string; remove(): void } {
@@ -29,9 +33,17 @@ export async function launcherSession(stack: LocalStack, user: string): Promise<
 }
 
 /** The status at which a browser of `user` stops at /authorize for the server on `host`: 302 means a code was granted. */
-export async function authorizeStatus(stack: LocalStack, host: string, user: string): Promise<number> {
+export async function authorizeStatus(
+  stack: LocalStack,
+  host: string,
+  user: string,
+): Promise<number> {
   const launcher = await launcherSession(stack, user);
   const first = await stack.viaApps(host, '/', { headers: NAV });
   const to = new URL(first.headers.location!);
-  return (await httpFetch(`${stack.service.urls.serviceOrigin}${to.pathname}${to.search}`, { headers: { ...NAV, cookie: launcher } })).status;
+  return (
+    await httpFetch(`${stack.service.urls.serviceOrigin}${to.pathname}${to.search}`, {
+      headers: { ...NAV, cookie: launcher },
+    })
+  ).status;
 }

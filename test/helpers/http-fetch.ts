@@ -5,7 +5,10 @@
  */
 import { request } from 'node:http';
 
-export function httpFetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | null } = {}): Promise<Response> {
+export function httpFetch(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | null } = {},
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     const headers = init.headers ?? {};
     const req = request(url, { method: init.method ?? 'GET', headers }, (res) => {

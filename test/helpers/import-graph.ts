@@ -12,7 +12,8 @@ export interface ImportEdge {
   to: string;
 }
 
-const IMPORT = /(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 
 export function tsFiles(root: string): string[] {
   const out: string[] = [];
@@ -88,7 +89,10 @@ export function componentOf(file: string): string {
  * Imports that go up: `layers` lists components lowest first; a file may import its own
  * layer or any lower one. Components missing from `layers` are reported as unplaced.
  */
-export function upwardImports(edges: readonly ImportEdge[], layers: readonly (readonly string[])[]): { upward: ImportEdge[]; unplaced: string[] } {
+export function upwardImports(
+  edges: readonly ImportEdge[],
+  layers: readonly (readonly string[])[],
+): { upward: ImportEdge[]; unplaced: string[] } {
   const rank = new Map<string, number>();
   layers.forEach((names, i) => names.forEach((n) => rank.set(n, i)));
   const unplaced = new Set<string>();
@@ -104,7 +108,10 @@ export function upwardImports(edges: readonly ImportEdge[], layers: readonly (re
 }
 
 /** Imports of the lifecycle into launcher classes: it must depend on the Launcher contract alone. */
-export function launcherClassImports(edges: readonly ImportEdge[], classes: readonly string[]): ImportEdge[] {
+export function launcherClassImports(
+  edges: readonly ImportEdge[],
+  classes: readonly string[],
+): ImportEdge[] {
   return edges.filter((e) => e.from.startsWith('lifecycle/') && classes.includes(e.to));
 }
 

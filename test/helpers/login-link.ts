@@ -2,7 +2,11 @@
  * Using an admin-minted login link as a browser does: the link opens a page with a
  * button, which posts the code back to the same address.
  */
-export function useLoginLink(origin: string, link: string, headers: Record<string, string> = {}): Promise<Response> {
+export function useLoginLink(
+  origin: string,
+  link: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const url = new URL(link);
   return fetch(`${origin}${url.pathname}`, {
     method: 'POST',

@@ -10,5 +10,9 @@ export function assertRunsWithNodeFlags(args: readonly string[], main = PROXY_MA
   assert.ok(PROXY_NODE_FLAGS.length > 0);
   const at = args.indexOf(main);
   assert.ok(at >= 0, `no ${main} in: ${args.join(' ')}`);
-  assert.deepEqual(args.slice(Math.max(0, at - PROXY_NODE_FLAGS.length), at), [...PROXY_NODE_FLAGS], `the node flags before ${main} in: ${args.join(' ')}`);
+  assert.deepEqual(
+    args.slice(Math.max(0, at - PROXY_NODE_FLAGS.length), at),
+    [...PROXY_NODE_FLAGS],
+    `the node flags before ${main} in: ${args.join(' ')}`,
+  );
 }

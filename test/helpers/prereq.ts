@@ -15,12 +15,19 @@ export function inCi(): boolean {
 /** Skip (or in CI fail) unless `ok`. Call it from `before`, `beforeEach` or a test with mocha's `this`. */
 export function requirePrerequisite(ctx: Mocha.Context, ok: boolean, reason: string): void {
   if (ok) return;
-  if (inCi()) throw new Error(`prerequisite missing: ${reason} (CI=true: a missing prerequisite fails instead of skipping)`);
-  const where = ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? ctx.test?.fullTitle() ?? '';
+  if (inCi())
+    throw new Error(
+      `prerequisite missing: ${reason} (CI=true: a missing prerequisite fails instead of skipping)`,
+    );
+  const where =
+    ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? ctx.test?.fullTitle() ?? '';
   process.stderr.write(`  skipped${where ? ` "${where}"` : ''}: ${reason}\n`);
   ctx.skip();
 }
 
-export function requireRootOrSkip(ctx: Mocha.Context, why = 'needs root (real sudo and test Unix accounts)'): void {
+export function requireRootOrSkip(
+  ctx: Mocha.Context,
+  why = 'needs root (real sudo and test Unix accounts)',
+): void {
   requirePrerequisite(ctx, isRoot(), why);
 }

@@ -27,14 +27,23 @@ export interface LocalStack {
   chpToken: string;
   dir: string;
   catalogDir: string;
-  api(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
+  api(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiAnswer>;
   /** GET through CHP, as a browser or script would. */
   viaChp(urlPath: string, headers?: Record<string, string>): Promise<Response>;
   /**
    * A request to the apps CHP with Host set, as a browser on *.apps.localhost would send it
    * (Node cannot resolve *.localhost, so it connects by address). Redirects are not followed.
    */
-  viaApps(host: string, urlPath: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<RawAnswer>;
+  viaApps(
+    host: string,
+    urlPath: string,
+    init?: { method?: string; headers?: Record<string, string>; body?: string },
+  ): Promise<RawAnswer>;
   /** Close the service (servers keep running) and serve again from the same database. */
   restartService(): Promise<void>;
   stop(): Promise<void>;
@@ -49,18 +58,29 @@ export interface RawAnswer {
 let counter = 0;
 
 /** `log`: the service's logger (default: silent, or $HUBAPPS_TEST_LOG's level). */
-export async function startLocalStack(opts: { apps: Record<string, object>; config?: Partial<ConfigInput>; log?: Logger; hostLayout?: boolean }): Promise<LocalStack> {
+export async function startLocalStack(opts: {
+  apps: Record<string, object>;
+  config?: Partial<ConfigInput>;
+  log?: Logger;
+  hostLayout?: boolean;
+}): Promise<LocalStack> {
   const scratch: TmpDir = await tmpDir('stack');
   const catalogDir = path.join(scratch.path, 'apps.d');
   fs.mkdirSync(catalogDir);
-  for (const [name, app] of Object.entries(opts.apps)) fs.writeFileSync(path.join(catalogDir, `${name}.yaml`), stringify(app));
+  for (const [name, app] of Object.entries(opts.apps))
+    fs.writeFileSync(path.join(catalogDir, `${name}.yaml`), stringify(app));
   const token = crypto.randomBytes(18).toString('base64url');
   const chpToken = crypto.randomBytes(18).toString('base64url');
   const id = `${process.pid}_${++counter}`;
   process.env[`HUBAPPS_T_ADMIN_${id}`] = token;
   process.env[`HUBAPPS_T_CHP_${id}`] = chpToken;
   const chp = await slowStepReported('starting CHP', startChp({ authToken: chpToken }));
-  const appsChp = opts.hostLayout ? await slowStepReported('starting the apps CHP', startChp({ authToken: chpToken, hostRouting: true })) : undefined;
+  const appsChp = opts.hostLayout
+    ? await slowStepReported(
+        'starting the apps CHP',
+        startChp({ authToken: chpToken, hostRouting: true }),
+      )
+    : undefined;
   const config = loadConfig(undefined, {
     public_url: chp.proxyUrl,
     listen: { host: '127.0.0.1', port: 0 },
@@ -73,7 +93,12 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
     stop_grace: 1,
     admin_access: true,
     ...(appsChp
-      ? { apps_domain: 'apps.localhost', apps_scheme: 'http' as const, apps_port: appsChp.port, apps_chp: { api_url: appsChp.apiUrl, auth_token: `env:HUBAPPS_T_CHP_${id}` } }
+      ? {
+          apps_domain: 'apps.localhost',
+          apps_scheme: 'http' as const,
+          apps_port: appsChp.port,
+          apps_chp: { api_url: appsChp.apiUrl, auth_token: `env:HUBAPPS_T_CHP_${id}` },
+        }
       : {}),
     ...opts.config,
   });
@@ -87,11 +112,19 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
     dir: scratch.path,
     catalogDir,
     async api(method, urlPath, body, headers = {}) {
-      const res = await fetch(`${stack.service.urls.serviceOrigin}${stack.service.urls.servicePrefix()}api${urlPath}`, {
-        method,
-        headers: { authorization: `token ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
+      const res = await fetch(
+        `${stack.service.urls.serviceOrigin}${stack.service.urls.servicePrefix()}api${urlPath}`,
+        {
+          method,
+          headers: {
+            authorization: `token ${token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
+          body:
+            body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        },
+      );
       const text = await res.text();
       let parsed: unknown = text;
       try {
@@ -105,7 +138,8 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
       return fetch(`${chp.proxyUrl}${urlPath}`, { headers, redirect: 'manual' });
     },
     viaApps(host, urlPath, init = {}) {
-      if (!stack.appsChp) throw new Error('this stack has no apps CHP: start it with hostLayout: true');
+      if (!stack.appsChp)
+        throw new Error('this stack has no apps CHP: start it with hostLayout: true');
       return rawRequest(stack.appsChp.port, host, urlPath, init);
     },
     async restartService() {
@@ -114,7 +148,11 @@ export async function startLocalStack(opts: { apps: Record<string, object>; conf
     },
     async stop() {
       const admin = { name: 'admin', admin: true };
-      await Promise.allSettled(stack.service.deps.store.active().map((s) => stack.service.manager.stop(admin, s.user, s.name)));
+      await Promise.allSettled(
+        stack.service.deps.store
+          .active()
+          .map((s) => stack.service.manager.stop(admin, s.user, s.name)),
+      );
       await stack.service.close();
       await chp.stop();
       await stack.appsChp?.stop();
@@ -132,7 +170,11 @@ const SLOW_STEP_MS = 5000;
  */
 async function slowStepReported<T>(step: string, work: Promise<T>): Promise<T> {
   const started = Date.now();
-  const timer = setTimeout(() => process.stderr.write(`startLocalStack: ${step} has taken over ${SLOW_STEP_MS} ms so far\n`), SLOW_STEP_MS);
+  const timer = setTimeout(
+    () =>
+      process.stderr.write(`startLocalStack: ${step} has taken over ${SLOW_STEP_MS} ms so far\n`),
+    SLOW_STEP_MS,
+  );
   try {
     return await work;
   } finally {
@@ -143,14 +185,34 @@ async function slowStepReported<T>(step: string, work: Promise<T>): Promise<T> {
 }
 
 /** One HTTP/1.1 request to 127.0.0.1:port with the given Host header. */
-export function rawRequest(port: number, host: string, urlPath: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  host: string,
+  urlPath: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: init.method ?? 'GET', headers: { ...init.headers, host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: init.method ?? 'GET',
+        headers: { ...init.headers, host },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });

@@ -32,7 +32,9 @@ export class TermClient {
     opts: TermClientOptions,
   ) {
     this.autoAck = opts.ack ?? true;
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
     ws.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) return void this.controls.push(JSON.parse(String(data)) as ServerControl);
       this.bytes += data.length;
@@ -50,7 +52,9 @@ export class TermClient {
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_req, res) => {
         res.resume();
-        reject(Object.assign(new Error(`refused with ${res.statusCode}`), { status: res.statusCode }));
+        reject(
+          Object.assign(new Error(`refused with ${res.statusCode}`), { status: res.statusCode }),
+        );
       });
       ws.once('error', reject);
     });
@@ -66,17 +70,25 @@ export class TermClient {
 
   /** Acknowledge everything received so far. */
   ack(): void {
-    if (this.unacked > 0 && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'ack', bytes: this.unacked }));
+    if (this.unacked > 0 && this.ws.readyState === WebSocket.OPEN)
+      this.ws.send(JSON.stringify({ type: 'ack', bytes: this.unacked }));
     this.unacked = 0;
   }
 
   /** Wait until the output from `from` on matches; resolves with the match. */
-  async expect(pattern: RegExp, opts: { from?: number; timeout?: number } = {}): Promise<RegExpExecArray> {
-    return waitFor(() => pattern.exec(this.text.slice(opts.from ?? 0)), { timeout: opts.timeout ?? 10_000, interval: 20, what: `terminal output matching ${pattern}` }).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}\n--- last output ---\n${JSON.stringify(this.text.slice(-600))}`);
-      },
-    );
+  async expect(
+    pattern: RegExp,
+    opts: { from?: number; timeout?: number } = {},
+  ): Promise<RegExpExecArray> {
+    return waitFor(() => pattern.exec(this.text.slice(opts.from ?? 0)), {
+      timeout: opts.timeout ?? 10_000,
+      interval: 20,
+      what: `terminal output matching ${pattern}`,
+    }).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\n--- last output ---\n${JSON.stringify(this.text.slice(-600))}`,
+      );
+    });
   }
 
   /** Run a command line in the shell and wait for the output matching `pattern` that follows it. */
@@ -87,7 +99,8 @@ export class TermClient {
   }
 
   close(): Promise<{ code: number; reason: string }> {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close();
     return this.closed;
   }
 }

@@ -14,7 +14,10 @@ export interface WaitOptions {
  * yet"; on timeout the error names `what` and carries the last throw, so a failing test says
  * what it was waiting for instead of only "timeout".
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  opts: WaitOptions = {},
+): Promise<NonNullable<T>> {
   const timeout = opts.timeout ?? 5000;
   const deadline = Date.now() + timeout;
   let last: unknown;
@@ -29,5 +32,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {
     await sleep(opts.interval ?? 50);
   }
   const why = last instanceof Error ? `; last error: ${last.message}` : '';
-  throw new Error(`timed out after ${timeout} ms waiting for ${opts.what ?? 'a condition'}${why}`, { cause: last });
+  throw new Error(`timed out after ${timeout} ms waiting for ${opts.what ?? 'a condition'}${why}`, {
+    cause: last,
+  });
 }

@@ -42,7 +42,10 @@ export class WireConnection {
 
   /** Wait until the received bytes hold `count` status lines (or the connection closed). */
   async answers(count: number, timeout = 5000): Promise<number> {
-    await waitFor(() => this.ended || statusLines(this.received).length >= count, { timeout, what: `${count} answer(s) on the connection` });
+    await waitFor(() => this.ended || statusLines(this.received).length >= count, {
+      timeout,
+      what: `${count} answer(s) on the connection`,
+    });
     return statusLines(this.received).length;
   }
 
@@ -83,6 +86,11 @@ export function upgradeRequest(path: string, headers: Record<string, string>): s
 
 /** A plain GET with no credential, on a keep-alive connection. */
 export function plainRequest(path: string, headers: Record<string, string> = {}): string {
-  const lines = [`GET ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: keep-alive', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `GET ${path} HTTP/1.1`,
+    'host: 127.0.0.1',
+    'connection: keep-alive',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   return `${lines.join('\r\n')}\r\n\r\n`;
 }

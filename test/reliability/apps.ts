@@ -20,7 +20,12 @@ const TINY_LOOP = [
   '    c.close()',
 ].join('\n');
 
-const python = (prelude: string[]) => ['/usr/bin/python3', '-c', [...prelude, TINY_LOOP].join('\n'), '{port}'];
+const python = (prelude: string[]) => [
+  '/usr/bin/python3',
+  '-c',
+  [...prelude, TINY_LOOP].join('\n'),
+  '{port}',
+];
 
 /**
  * Answers with who it runs as, which server it is, and the request line and headers it got;
@@ -67,7 +72,11 @@ srv.listen(+process.argv[1], '127.0.0.1');
 export const RELIABILITY_APPS = {
   tiny: { title: 'Tiny', command: python([]), ready: { kind: 'tcp', timeout: 30 } },
   /** Sleeps 3 s before it listens: a start that is still in progress when something happens. */
-  slow: { title: 'Slow', command: python(['import time', 'time.sleep(3)']), ready: { kind: 'tcp', timeout: 30 } },
+  slow: {
+    title: 'Slow',
+    command: python(['import time', 'time.sleep(3)']),
+    ready: { kind: 'tcp', timeout: 30 },
+  },
   /** Ignores SIGTERM: its stop takes the whole grace period before SIGKILL. */
   stubborn: {
     title: 'Stubborn',
@@ -75,8 +84,16 @@ export const RELIABILITY_APPS = {
     ready: { kind: 'tcp', timeout: 30 },
   },
   // Braces are doubled: a single one is placeholder syntax in the catalog.
-  echo: { title: 'Echo', command: [process.execPath, '-e', ECHO.replace(/[{}]/g, '$&$&'), '{port}'], ready: { timeout: 30 } },
-  kernels: { title: 'Kernels', command: [process.execPath, '-e', KERNELS.replace(/[{}]/g, '$&$&'), '{port}'], ready: { timeout: 30 } },
+  echo: {
+    title: 'Echo',
+    command: [process.execPath, '-e', ECHO.replace(/[{}]/g, '$&$&'), '{port}'],
+    ready: { timeout: 30 },
+  },
+  kernels: {
+    title: 'Kernels',
+    command: [process.execPath, '-e', KERNELS.replace(/[{}]/g, '$&$&'), '{port}'],
+    ready: { timeout: 30 },
+  },
 };
 
 /** What the echo app answers. */

@@ -13,7 +13,10 @@ import { RELIABILITY_APPS } from './apps.js';
 
 const KNOWN: ReadonlySet<string> = new Set(PLACEHOLDERS);
 /** Text without braces, so the generator alone decides where braces go. */
-const plain = fc.string({ unit: fc.constantFrom('a', '-', '=', '/', ' ', '.', 'x', '%', '$'), maxLength: 12 });
+const plain = fc.string({
+  unit: fc.constantFrom('a', '-', '=', '/', ' ', '.', 'x', '%', '$'),
+  maxLength: 12,
+});
 const unknownName = fc.stringMatching(/^[a-z_]{1,15}$/).filter((n) => !KNOWN.has(n));
 
 /**
@@ -39,7 +42,11 @@ describe('reliability: bad placeholders in app files are refused, naming the fil
     const { catalog, errors } = loadCatalogLenient(dir);
     rmSync(dir, { recursive: true });
     const flat = errors.flatMap(problemsOf);
-    assert.equal(catalog.get('x') === undefined, flat.length > 0, 'an app must load exactly when it has no problem');
+    assert.equal(
+      catalog.get('x') === undefined,
+      flat.length > 0,
+      'an app must load exactly when it has no problem',
+    );
     return flat.map((e) => ({ file: e.file, key: e.key, message: e.message }));
   };
   const refusedAt = (app: object, key: string, what: RegExp) => {
@@ -63,11 +70,16 @@ describe('reliability: bad placeholders in app files are refused, naming the fil
     ['an empty placeholder', '{}', /not a placeholder/],
     ['a shell-style variable', '${HOME}', /unknown placeholder '\{HOME\}'|not a placeholder/],
   ] as const) {
-    it(`refuses ${what} in command and names the file and command[1]`, () => refusedAt({ title: 'X', command: ['/bin/app', arg] }, 'command[1]', message));
+    it(`refuses ${what} in command and names the file and command[1]`, () =>
+      refusedAt({ title: 'X', command: ['/bin/app', arg] }, 'command[1]', message));
   }
 
   it('refuses a bad placeholder in an environment value and names environment.NAME', () => {
-    refusedAt({ title: 'X', command: ['/bin/app'], environment: { DATA: '{hoem}/data' } }, 'environment.DATA', /unknown placeholder '\{hoem\}'/);
+    refusedAt(
+      { title: 'X', command: ['/bin/app'], environment: { DATA: '{hoem}/data' } },
+      'environment.DATA',
+      /unknown placeholder '\{hoem\}'/,
+    );
   });
 
   it('refuses every generated unknown placeholder, naming file and key (property)', () => {
@@ -75,7 +87,11 @@ describe('reliability: bad placeholders in app files are refused, naming the fil
       fc.property(plain, unknownName, plain, fc.nat({ max: 3 }), (pre, name, post, at) => {
         const command = ['/bin/app', 'a', 'b', 'c'];
         command[at] = `${pre}{${name}}${post}`;
-        refusedAt({ title: 'X', command }, `command[${at}]`, new RegExp(`unknown placeholder '\\{${name}\\}'`));
+        refusedAt(
+          { title: 'X', command },
+          `command[${at}]`,
+          new RegExp(`unknown placeholder '\\{${name}\\}'`),
+        );
       }),
       { numRuns: 300 },
     );
@@ -84,7 +100,11 @@ describe('reliability: bad placeholders in app files are refused, naming the fil
   it('refuses every generated stray brace, naming file and key (property)', () => {
     fc.assert(
       fc.property(plain, fc.constantFrom('{', '}'), plain, (pre, brace, post) => {
-        refusedAt({ title: 'X', command: ['/bin/app', `${pre}${brace}${post}`] }, 'command[1]', /unmatched/);
+        refusedAt(
+          { title: 'X', command: ['/bin/app', `${pre}${brace}${post}`] },
+          'command[1]',
+          /unmatched/,
+        );
       }),
       { numRuns: 300 },
     );
@@ -92,7 +112,14 @@ describe('reliability: bad placeholders in app files are refused, naming the fil
 
   it('accepts every known placeholder with escaped braces around it (the refusals are not blanket)', () => {
     fc.assert(
-      fc.property(plain, fc.constantFrom(...PLACEHOLDERS), plain, (pre, name, post) => problems({ title: 'X', command: ['/bin/app', `${pre}{{${pre}}}{${name}}${post}`] }).length === 0),
+      fc.property(
+        plain,
+        fc.constantFrom(...PLACEHOLDERS),
+        plain,
+        (pre, name, post) =>
+          problems({ title: 'X', command: ['/bin/app', `${pre}{{${pre}}}{${name}}${post}`] })
+            .length === 0,
+      ),
       { numRuns: 200 },
     );
   });
@@ -103,10 +130,24 @@ describe('reliability: bad placeholders in app files are refused, naming the fil
     after(async () => stack?.stop());
 
     it('keeps serving the good apps, does not list the bad one, and refuses to start it with a JSON 404 and no row', async () => {
-      writeFileSync(join(stack.catalogDir, 'broken.yaml'), stringify({ title: 'Broken', command: ['/bin/app', '--port={portt}'] }));
-      writeFileSync(join(stack.catalogDir, 'fine.yaml'), stringify({ ...RELIABILITY_APPS.tiny, title: 'Fine' }));
-      await waitFor(async () => (await stack.api('GET', '/apps')).body.apps.some((a: { name: string }) => a.name === 'fine'), { what: 'the catalog to reload' });
-      const names = (await stack.api('GET', '/apps')).body.apps.map((a: { name: string }) => a.name);
+      writeFileSync(
+        join(stack.catalogDir, 'broken.yaml'),
+        stringify({ title: 'Broken', command: ['/bin/app', '--port={portt}'] }),
+      );
+      writeFileSync(
+        join(stack.catalogDir, 'fine.yaml'),
+        stringify({ ...RELIABILITY_APPS.tiny, title: 'Fine' }),
+      );
+      await waitFor(
+        async () =>
+          (await stack.api('GET', '/apps')).body.apps.some(
+            (a: { name: string }) => a.name === 'fine',
+          ),
+        { what: 'the catalog to reload' },
+      );
+      const names = (await stack.api('GET', '/apps')).body.apps.map(
+        (a: { name: string }) => a.name,
+      );
       assert.deepEqual(names, ['fine', 'tiny']);
       const r = await stack.api('POST', '/users/alice/servers/b', { app: 'broken' });
       assert.equal(r.status, 404);

@@ -4,7 +4,12 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
 import { isAlive, processesMentioning, processesOfServer } from '../system/proc-scan.js';
-import { proxySocketOf, RECONCILE_INTERVAL_S, SystemStack, type StoredServer } from '../system/system-stack.js';
+import {
+  proxySocketOf,
+  RECONCILE_INTERVAL_S,
+  SystemStack,
+  type StoredServer,
+} from '../system/system-stack.js';
 import { addReliabilityApps, killChp, raw, settled, startChpAgain } from './support.js';
 
 const { alice, bob } = TEST_USERS;
@@ -35,7 +40,9 @@ describe('reliability: configurable-http-proxy down (real sudo)', function () {
 
   it('answers a start at once with 503 naming configurable-http-proxy, writing no row, no event and starting nothing', async () => {
     const events = stack.eventCount(alice);
-    const proxies = processesMentioning(stack.installed!.root).map((p) => p.pid).sort();
+    const proxies = processesMentioning(stack.installed!.root)
+      .map((p) => p.pid)
+      .sort();
     const r = await stack.api('POST', `/users/${alice}/servers/new`, { app: 'tiny' });
     assert.equal(r.status, 503, JSON.stringify(r.body));
     assert.equal(r.body.status, 503);
@@ -43,13 +50,22 @@ describe('reliability: configurable-http-proxy down (real sudo)', function () {
     // Failing fast means refusing before anything is recorded or spawned, so no readiness wait can follow.
     assert.equal(stack.row(alice, 'new'), undefined);
     assert.equal(stack.eventCount(alice), events);
-    assert.deepEqual(processesMentioning(stack.installed!.root).map((p) => p.pid).sort(), proxies);
+    assert.deepEqual(
+      processesMentioning(stack.installed!.root)
+        .map((p) => p.pid)
+        .sort(),
+      proxies,
+    );
   });
 
   it('reports itself degraded on the health endpoint', async () => {
     const res = await fetch(`${stack.apiUrl}/health`);
     assert.equal(res.status, 503);
-    assert.deepEqual(await res.json(), { status: 'degraded', chp: 'unreachable', launcher: 'sudo' });
+    assert.deepEqual(await res.json(), {
+      status: 'degraded',
+      chp: 'unreachable',
+      launcher: 'sudo',
+    });
   });
 
   it('keeps running servers running and serving on their proxy socket, across reconcile passes', async () => {
@@ -57,7 +73,9 @@ describe('reliability: configurable-http-proxy down (real sudo)', function () {
     const row = stack.row(alice, 'keep')!;
     assert.equal(row.state, 'running', row.reason ?? '');
     assert.deepEqual([row.proxy_pid, row.app_pid], [keep.proxy_pid, keep.app_pid]);
-    const res = await raw(proxySocketOf(keep), `/apps/${alice}/keep/`, { headers: { authorization: `token ${stack.adminToken}` } });
+    const res = await raw(proxySocketOf(keep), `/apps/${alice}/keep/`, {
+      headers: { authorization: `token ${stack.adminToken}` },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body, 'tiny');
   });
@@ -77,7 +95,9 @@ describe('reliability: configurable-http-proxy down (real sudo)', function () {
       interval: 50,
       what: 'the route to come back',
     });
-    const res = await stack.viaChp(`/apps/${alice}/keep/`, { authorization: `token ${stack.adminToken}` });
+    const res = await stack.viaChp(`/apps/${alice}/keep/`, {
+      authorization: `token ${stack.adminToken}`,
+    });
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'tiny');
     assert.equal((await stack.routes())[`/apps/${bob}/stopme`], undefined);

@@ -34,27 +34,53 @@ describe('reliability: concurrent starts and stops (real sudo)', function () {
   };
 
   it('starts 50 servers of alice and bob at once: all 202, all running, 50 distinct ports', async () => {
-    const wanted = Array.from({ length: 50 }, (_, i) => ({ user: i % 2 ? bob : alice, name: `par-${i}` }));
-    const answers = await Promise.all(wanted.map((s) => stack.api('POST', `/users/${s.user}/servers/${s.name}`, { app: 'tiny' })));
-    assert.deepEqual(answers.filter((a) => a.status !== 202).map((a) => a.body), []);
-    await waitFor(() => stack.servers().filter((s) => s.state === 'running').length === 50, { timeout: 90_000, interval: 250, what: '50 servers to run' });
+    const wanted = Array.from({ length: 50 }, (_, i) => ({
+      user: i % 2 ? bob : alice,
+      name: `par-${i}`,
+    }));
+    const answers = await Promise.all(
+      wanted.map((s) => stack.api('POST', `/users/${s.user}/servers/${s.name}`, { app: 'tiny' })),
+    );
+    assert.deepEqual(
+      answers.filter((a) => a.status !== 202).map((a) => a.body),
+      [],
+    );
+    await waitFor(() => stack.servers().filter((s) => s.state === 'running').length === 50, {
+      timeout: 90_000,
+      interval: 250,
+      what: '50 servers to run',
+    });
     const rows = stack.servers();
     assert.equal(new Set(rows.map((r) => r.port)).size, 50, 'two servers share a port');
     const routes = await stack.routes();
-    for (const r of rows) assert.equal(routes[`/apps/${r.user}/${r.name}`]?.target, routeTargetOf(r));
+    for (const r of rows)
+      assert.equal(routes[`/apps/${r.user}/${r.name}`]?.target, routeTargetOf(r));
     await settled(stack);
     await stopAll();
   });
 
   it('starts the same user+name 10 times at once: one 202, nine 409, one row, one proxy', async () => {
-    const answers = await Promise.all(Array.from({ length: 10 }, () => stack.api('POST', `/users/${alice}/servers/same`, { app: 'tiny' })));
-    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
-    for (const a of answers.filter((x) => x.status === 409)) assert.match(a.body.message, /already (pending|starting|running)/);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        stack.api('POST', `/users/${alice}/servers/same`, { app: 'tiny' }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status).sort(),
+      [202, 409, 409, 409, 409, 409, 409, 409, 409, 409],
+    );
+    for (const a of answers.filter((x) => x.status === 409))
+      assert.match(a.body.message, /already (pending|starting|running)/);
     const row = await stack.waitState(alice, 'same', ['running']);
     assert.equal(stack.servers(alice).filter((s) => s.name === 'same').length, 1);
     const aliceUid = await uidOfUser(alice);
-    const proxies = processesMentioning(stack.installed!.root).filter((p) => p.uids[0] === aliceUid);
-    assert.deepEqual(proxies.map((p) => p.pid), [row.proxy_pid]);
+    const proxies = processesMentioning(stack.installed!.root).filter(
+      (p) => p.uids[0] === aliceUid,
+    );
+    assert.deepEqual(
+      proxies.map((p) => p.pid),
+      [row.proxy_pid],
+    );
     assert.equal(processesOfServer(row.id, alice).length, 1, 'one app process');
     await stopAll();
   });
@@ -79,7 +105,11 @@ describe('reliability: concurrent starts and stops (real sudo)', function () {
   it('refuses a start while the server is stopping with 409, and starts it once the stop is done', async () => {
     await stack.startServer(bob, 'cycle', 'stubborn');
     const stopping = stack.api('DELETE', `/users/${bob}/servers/cycle`);
-    await waitFor(() => stack.row(bob, 'cycle')!.state === 'stopping', { timeout: 5000, interval: 20, what: 'the stop to begin' });
+    await waitFor(() => stack.row(bob, 'cycle')!.state === 'stopping', {
+      timeout: 5000,
+      interval: 20,
+      what: 'the stop to begin',
+    });
     const during = await stack.api('POST', `/users/${bob}/servers/cycle`, { app: 'tiny' });
     assert.equal(during.status, 409, JSON.stringify(during.body));
     assert.match(during.body.message, /already stopping/);

@@ -31,21 +31,32 @@ describe('reliability: kill -9 of an app, a proxy, the service or CHP is survive
   after(async () => stack.tearDown());
 
   const works = async (user: string, name: string) => {
-    const res = await stack.viaChp(`/apps/${user}/${name}/`, { authorization: `token ${stack.adminToken}` });
+    const res = await stack.viaChp(`/apps/${user}/${name}/`, {
+      authorization: `token ${stack.adminToken}`,
+    });
     assert.equal(res.status, 200, `${user}/${name} through CHP`);
     assert.equal(await res.text(), 'tiny');
   };
   const keepUntouched = async () => {
     const row = stack.row(bob, 'keep')!;
     assert.equal(row.state, 'running', row.reason ?? '');
-    assert.deepEqual([row.launcher_pid, row.proxy_pid, row.app_pid], [keep.launcher_pid, keep.proxy_pid, keep.app_pid]);
+    assert.deepEqual(
+      [row.launcher_pid, row.proxy_pid, row.app_pid],
+      [keep.launcher_pid, keep.proxy_pid, keep.app_pid],
+    );
     await works(bob, 'keep');
   };
   const gone = async (row: StoredServer) => {
-    await waitFor(() => processesOfServer(row.id, row.user).length === 0 && !isAlive(row.proxy_pid) && !isAlive(row.launcher_pid), {
-      timeout: ONE_PASS_MS,
-      what: `every process of ${row.user}/${row.name} to end`,
-    });
+    await waitFor(
+      () =>
+        processesOfServer(row.id, row.user).length === 0 &&
+        !isAlive(row.proxy_pid) &&
+        !isAlive(row.launcher_pid),
+      {
+        timeout: ONE_PASS_MS,
+        what: `every process of ${row.user}/${row.name} to end`,
+      },
+    );
     assert.equal((await stack.routes())[`/apps/${row.user}/${row.name}`], undefined, 'stale route');
   };
 
@@ -73,7 +84,11 @@ describe('reliability: kill -9 of an app, a proxy, the service or CHP is survive
   it('kill -9 of CHP: a fresh CHP gets every route back within one reconcile interval; servers never stopped', async () => {
     await killChp(stack);
     await startChpAgain(stack);
-    await waitFor(async () => (await stack.routes())[`/apps/${bob}/keep`], { timeout: ONE_PASS_MS, interval: 50, what: 'the route to come back' });
+    await waitFor(async () => (await stack.routes())[`/apps/${bob}/keep`], {
+      timeout: ONE_PASS_MS,
+      interval: 50,
+      what: 'the route to come back',
+    });
     await keepUntouched();
     await settled(stack);
   });
@@ -88,15 +103,24 @@ describe('reliability: kill -9 of an app, a proxy, the service or CHP is survive
       process.kill(appDies.app_pid!, 'SIGKILL');
       process.kill(proxyDies.proxy_pid!, 'SIGKILL');
       // Without the service nobody cleans up: the orphaned app of the killed proxy still runs.
-      await waitFor(() => !isAlive(appDies.proxy_pid) && !isAlive(proxyDies.proxy_pid), { timeout: 5000, what: 'the proxies to end' });
-      assert.ok(isAlive(proxyDies.app_pid), 'the app of the killed proxy should outlive it until the service cleans up');
+      await waitFor(() => !isAlive(appDies.proxy_pid) && !isAlive(proxyDies.proxy_pid), {
+        timeout: 5000,
+        what: 'the proxies to end',
+      });
+      assert.ok(
+        isAlive(proxyDies.app_pid),
+        'the app of the killed proxy should outlive it until the service cleans up',
+      );
       await stack.startService();
     });
 
     it('re-adopts the living server: same processes, route intact, requests work', async () => {
       await keepUntouched();
       // The service answers health while its adoption pass still runs; the pass logs its report when done.
-      const report = await waitFor(() => /"adopted":(\d+)/.exec(stack.service!.output()), { timeout: 10_000, what: 'the adoption report' });
+      const report = await waitFor(() => /"adopted":(\d+)/.exec(stack.service!.output()), {
+        timeout: 10_000,
+        what: 'the adoption report',
+      });
       assert.equal(report[1], '1');
     });
 

@@ -43,11 +43,17 @@ describe('reliability: the service killed in the middle of a start (real sudo)',
     await stack.startService();
     const after = await stack.waitState(alice, 'cut', ['failed'], 10_000);
     assert.match(after.reason!, /restarted while this server was starting/);
-    assert.deepEqual(stack.servers().filter((s) => ACTIVE.includes(s.state) && s.state !== 'running'), []);
-    await waitFor(() => processesOfServer(row.id, alice).length === 0 && !isAlive(row.launcher_pid), {
-      timeout: 10_000,
-      what: 'the interrupted start to leave no process',
-    });
+    assert.deepEqual(
+      stack.servers().filter((s) => ACTIVE.includes(s.state) && s.state !== 'running'),
+      [],
+    );
+    await waitFor(
+      () => processesOfServer(row.id, alice).length === 0 && !isAlive(row.launcher_pid),
+      {
+        timeout: 10_000,
+        what: 'the interrupted start to leave no process',
+      },
+    );
     await settled(stack);
   });
 
@@ -82,8 +88,14 @@ describe('reliability: starts interrupted between claim and spawn, or between re
 
   it('fails a pending row that has no process on the adoption pass', async () => {
     const claimed = store.claim({
-      user: 'alice', name: 'claimed', app: 'tiny', options: {}, port: 59_990, secret: 'x'.repeat(43),
-      logFile: path.join(stack.dir, 'logs', 'alice@claimed.log'), actor: 'alice',
+      user: 'alice',
+      name: 'claimed',
+      app: 'tiny',
+      options: {},
+      port: 59_990,
+      secret: 'x'.repeat(43),
+      logFile: path.join(stack.dir, 'logs', 'alice@claimed.log'),
+      actor: 'alice',
     });
     assert.equal(claimed.state, 'pending');
     await stack.restartService();
@@ -93,20 +105,36 @@ describe('reliability: starts interrupted between claim and spawn, or between re
   });
 
   it('stops a ready proxy whose start never reached its route, and fails the row', async () => {
-    assert.equal((await stack.api('POST', '/users/alice/servers/ready', { app: 'tiny' })).status, 202);
-    await waitFor(() => stack.service.deps.store.get('alice', 'ready')?.state === 'running', { timeout: 10_000, what: 'the server to run' });
+    assert.equal(
+      (await stack.api('POST', '/users/alice/servers/ready', { app: 'tiny' })).status,
+      202,
+    );
+    await waitFor(() => stack.service.deps.store.get('alice', 'ready')?.state === 'running', {
+      timeout: 10_000,
+      what: 'the server to run',
+    });
     await stack.service.close();
     const running = store.get('alice', 'ready')!;
     // The state a service leaves when it dies after the proxy said ready, before publish() routed it.
-    store.transition(running.id, 'starting', { from: ['running'], message: 'test: back to the moment before the route' });
+    store.transition(running.id, 'starting', {
+      from: ['running'],
+      message: 'test: back to the moment before the route',
+    });
     await stack.chp.stop();
     const { startChp } = await import('../../src/chp/chp-process.js');
-    stack.chp = await startChp({ port: stack.chp.port, apiPort: stack.chp.apiPort, authToken: stack.service.deps.config.chp.auth_token });
+    stack.chp = await startChp({
+      port: stack.chp.port,
+      apiPort: stack.chp.apiPort,
+      authToken: stack.service.deps.config.chp.auth_token,
+    });
 
     await stack.restartService();
     const row = stack.service.deps.store.get('alice', 'ready')!;
     assert.equal(row.state, 'failed');
-    await waitFor(() => !alive(running.proxy_pid) && !alive(running.app_pid), { timeout: 10_000, what: 'the proxy and app to stop' });
+    await waitFor(() => !alive(running.proxy_pid) && !alive(running.app_pid), {
+      timeout: 10_000,
+      what: 'the proxy and app to stop',
+    });
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/ready'));
   });
 });

@@ -51,34 +51,65 @@ export function appSaw(stack: SystemStack, user: string, name: string, needle: s
 }
 
 /** A request to CHP's public port with the path sent as it is. */
-export function viaChpRaw(stack: SystemStack, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawAnswer> {
+export function viaChpRaw(
+  stack: SystemStack,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<RawAnswer> {
   return raw(stack.chp!.port, path, { headers, method });
 }
 
 /** Ask the service's authorize page for a grant to user/name with a launcher session; the answer's Location holds the code. */
-export async function authorize(stack: SystemStack, session: string, user: string, name: string, next?: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  const q = new URLSearchParams({ user, server: name, binding: hashSecret(GRANT_NONCE), ...(next === undefined ? {} : { next }) });
-  return raw(stack.port, `/services/hubapps/authorize?${q}`, { headers: { cookie: session, accept: 'text/html', ...headers } });
+export async function authorize(
+  stack: SystemStack,
+  session: string,
+  user: string,
+  name: string,
+  next?: string,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
+  const q = new URLSearchParams({
+    user,
+    server: name,
+    binding: hashSecret(GRANT_NONCE),
+    ...(next === undefined ? {} : { next }),
+  });
+  return raw(stack.port, `/services/hubapps/authorize?${q}`, {
+    headers: { cookie: session, accept: 'text/html', ...headers },
+  });
 }
 
 /** The one-time code in an authorize redirect. */
 export function codeOf(answer: RawAnswer): string {
   const location = answer.headers.location ?? '';
   const code = new URL(location, 'http://x').searchParams.get('code');
-  if (answer.status !== 302 || !code) throw new Error(`authorize answered ${answer.status} ${location} ${answer.body.slice(0, 200)}`);
+  if (answer.status !== 302 || !code)
+    throw new Error(`authorize answered ${answer.status} ${location} ${answer.body.slice(0, 200)}`);
   return code;
 }
 
 /** Bring a code to a server's grant endpoint through CHP, as the browser does after the redirect. */
-export function redeemAt(stack: SystemStack, user: string, name: string, code: string): Promise<RawAnswer> {
+export function redeemAt(
+  stack: SystemStack,
+  user: string,
+  name: string,
+  code: string,
+): Promise<RawAnswer> {
   const db = new Database(stack.dbFile, { readonly: true, fileMustExist: true });
   let id: number;
   try {
-    id = db.prepare('SELECT id FROM servers WHERE user = ? AND name = ?').pluck().get(user, name) as number;
+    id = db
+      .prepare('SELECT id FROM servers WHERE user = ? AND name = ?')
+      .pluck()
+      .get(user, name) as number;
   } finally {
     db.close();
   }
-  return viaChpRaw(stack, `/apps/${user}/${name}/_hubapps/grant?code=${encodeURIComponent(code)}`, { accept: 'text/html', cookie: `hubapps-grant-${id}=${GRANT_NONCE}` });
+  return viaChpRaw(stack, `/apps/${user}/${name}/_hubapps/grant?code=${encodeURIComponent(code)}`, {
+    accept: 'text/html',
+    cookie: `hubapps-grant-${id}=${GRANT_NONCE}`,
+  });
 }
 
 /** The grant cookie of the probes' "browser": authorize gets its hash, redemption brings the value. */
@@ -111,9 +142,18 @@ export interface WsOutcome {
 }
 
 /** A WebSocket handshake through CHP: did it open, and with what status and headers did it answer? */
-export function wsHandshake(stack: SystemStack, path: string, headers: Record<string, string>, origin?: string): Promise<WsOutcome> {
+export function wsHandshake(
+  stack: SystemStack,
+  path: string,
+  headers: Record<string, string>,
+  origin?: string,
+): Promise<WsOutcome> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${stack.chp!.port}${path}`, { headers, origin, handshakeTimeout: 5000 });
+    const ws = new WebSocket(`ws://127.0.0.1:${stack.chp!.port}${path}`, {
+      headers,
+      origin,
+      handshakeTimeout: 5000,
+    });
     ws.on('upgrade', (res) => {
       resolve({ opened: true, status: res.statusCode ?? 0, headers: res.headers });
       ws.terminate();

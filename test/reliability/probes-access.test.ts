@@ -4,7 +4,18 @@ import { hashSecret } from '../../src/secret-hash.js';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { TEST_USERS } from '../system/harness.js';
 import { SystemStack } from '../system/system-stack.js';
-import { appSaw, authorize, codeOf, countRows, marker, redeemAt, setUpProbeWorld, viaChpRaw, writeDb, type ProbeWorld } from './probe-kit.js';
+import {
+  appSaw,
+  authorize,
+  codeOf,
+  countRows,
+  marker,
+  redeemAt,
+  setUpProbeWorld,
+  viaChpRaw,
+  writeDb,
+  type ProbeWorld,
+} from './probe-kit.js';
 import { raw } from './support.js';
 
 const { alice, bob } = TEST_USERS;
@@ -33,7 +44,13 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
   });
 
   /** GET user/name/<marker> through CHP; must be refused with one of `statuses` and never reach the app. */
-  const refusedAt = async (user: string, name: string, headers: Record<string, string>, statuses: number[], query = '') => {
+  const refusedAt = async (
+    user: string,
+    name: string,
+    headers: Record<string, string>,
+    statuses: number[],
+    query = '',
+  ) => {
     const m = marker();
     const res = await viaChpRaw(stack, `/apps/${user}/${name}/${m}${query}`, headers);
     assert.ok(statuses.includes(res.status), `answered ${res.status}: ${res.body.slice(0, 200)}`);
@@ -45,7 +62,9 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
   describe('tokens', () => {
     it("lets alice's token into alice's server (the allowed case)", async () => {
       const m = marker();
-      const res = await viaChpRaw(stack, `/apps/${alice}/a/${m}`, { authorization: `token ${w.aliceToken}` });
+      const res = await viaChpRaw(stack, `/apps/${alice}/a/${m}`, {
+        authorization: `token ${w.aliceToken}`,
+      });
       assert.equal(res.status, 200);
       assert.equal(JSON.parse(res.body).user, alice);
       assert.ok(appSaw(stack, alice, 'a', m));
@@ -58,19 +77,41 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
     });
     it("refuses alice's token on bob's server; a browser with ?token= goes to authorize without a cookie", async () => {
       await refusedAt(bob, 'b', { authorization: `token ${w.aliceToken}` }, [403]);
-      const res = await refusedAt(bob, 'b', { accept: 'text/html' }, [302], `?token=${w.aliceToken}`);
+      const res = await refusedAt(
+        bob,
+        'b',
+        { accept: 'text/html' },
+        [302],
+        `?token=${w.aliceToken}`,
+      );
       assert.match(res.headers.location ?? '', /\/services\/hubapps\/authorize\?/);
-      assert.ok(!String(res.headers['set-cookie'] ?? '').includes('hubapps-proxy-'), 'a URL token made a session cookie');
+      assert.ok(
+        !String(res.headers['set-cookie'] ?? '').includes('hubapps-proxy-'),
+        'a URL token made a session cookie',
+      );
     });
     it('refuses a made-up token, a deleted token and a request without any credential', async () => {
-      await refusedAt(alice, 'a', { authorization: `token ha_${randomBytes(24).toString('base64url')}` }, [403]);
-      const doomed = (await stack.api('POST', `/users/${alice}/tokens`, {})).body as { id: number; token: string };
+      await refusedAt(
+        alice,
+        'a',
+        { authorization: `token ha_${randomBytes(24).toString('base64url')}` },
+        [403],
+      );
+      const doomed = (await stack.api('POST', `/users/${alice}/tokens`, {})).body as {
+        id: number;
+        token: string;
+      };
       assert.equal((await stack.api('DELETE', `/users/${alice}/tokens/${doomed.id}`)).status, 204);
       await refusedAt(alice, 'a', { authorization: `token ${doomed.token}` }, [403]);
       await refusedAt(alice, 'a', {}, [401]);
     });
     it("refuses the per-server secret of alice's server as a credential for the app", async () => {
-      await refusedAt(alice, 'a', { authorization: `Bearer ${stack.row(alice, 'a')!.secret}` }, [403]);
+      await refusedAt(
+        alice,
+        'a',
+        { authorization: `Bearer ${stack.row(alice, 'a')!.secret}` },
+        [403],
+      );
     });
   });
 
@@ -78,7 +119,10 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
     const api = (method: string, path: string, body?: unknown) =>
       raw(stack.port, `/services/hubapps${path}`, {
         method,
-        headers: { authorization: `token ${w.aliceToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `token ${w.aliceToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     for (const [method, path, body] of [
@@ -97,11 +141,18 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
       ['GET', `/api/users/${bob}/tokens`, undefined],
     ] as const) {
       it(`refuses ${method} ${path} with 403 and changes nothing`, async () => {
-        const before = [countRows(stack, 'tokens'), countRows(stack, 'codes'), stack.servers().length];
+        const before = [
+          countRows(stack, 'tokens'),
+          countRows(stack, 'codes'),
+          stack.servers().length,
+        ];
         const res = await api(method, path, body);
         assert.equal(res.status, 403, res.body);
         assert.equal(JSON.parse(res.body).status, 403);
-        assert.deepEqual([countRows(stack, 'tokens'), countRows(stack, 'codes'), stack.servers().length], before);
+        assert.deepEqual(
+          [countRows(stack, 'tokens'), countRows(stack, 'codes'), stack.servers().length],
+          before,
+        );
         assert.equal(stack.row(bob, 'b')!.state, 'running');
         refused++;
       });
@@ -110,14 +161,20 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
 
   describe('browser sessions and grants', () => {
     it('grants alice her own server: code, proxy cookie, the app without the cookie (the allowed case)', async () => {
-      const code = codeOf(await authorize(stack, w.aliceSession, alice, 'a', `/apps/${alice}/a/x?y=1`));
+      const code = codeOf(
+        await authorize(stack, w.aliceSession, alice, 'a', `/apps/${alice}/a/x?y=1`),
+      );
       const granted = await redeemAt(stack, alice, 'a', code);
       assert.equal(granted.status, 302, granted.body);
       assert.equal(granted.headers.location, `/apps/${alice}/a/x?y=1`);
       const cookie = String(granted.headers['set-cookie']).split(';')[0]!;
       const res = await viaChpRaw(stack, `/apps/${alice}/a/x`, { cookie: `${cookie}; other=1` });
       assert.equal(res.status, 200);
-      assert.equal(JSON.parse(res.body).headers.cookie, 'other=1', 'the proxy cookie reached the app');
+      assert.equal(
+        JSON.parse(res.body).headers.cookie,
+        'other=1',
+        'the proxy cookie reached the app',
+      );
     });
     it("refuses bob's session at the authorize page of alice's server, issuing no code", async () => {
       const codes = countRows(stack, 'codes');
@@ -134,7 +191,14 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
       refused++;
     });
     it('refuses forged codes of every shape', async () => {
-      for (const forged of [randomBytes(32).toString('base64url'), 'x', '', 'a'.repeat(200), '../../api/users', `${randomBytes(32).toString('base64url')}%00`]) {
+      for (const forged of [
+        randomBytes(32).toString('base64url'),
+        'x',
+        '',
+        'a'.repeat(200),
+        '../../api/users',
+        `${randomBytes(32).toString('base64url')}%00`,
+      ]) {
         const res = await redeemAt(stack, alice, 'a', forged);
         assert.equal(res.status, 403, `${forged}: ${res.status}`);
         assert.ok(!String(res.headers['set-cookie'] ?? '').includes('hubapps-proxy-'));
@@ -143,7 +207,15 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
     });
     it('refuses an expired code', async () => {
       const code = codeOf(await authorize(stack, w.aliceSession, alice, 'a'));
-      assert.equal(writeDb(stack, 'UPDATE codes SET expires_at = ? WHERE hash = ?', new Date(Date.now() - 1000).toISOString(), hashSecret(code)), 1);
+      assert.equal(
+        writeDb(
+          stack,
+          'UPDATE codes SET expires_at = ? WHERE hash = ?',
+          new Date(Date.now() - 1000).toISOString(),
+          hashSecret(code),
+        ),
+        1,
+      );
       const res = await redeemAt(stack, alice, 'a', code);
       assert.equal(res.status, 403);
       assert.ok(!String(res.headers['set-cookie'] ?? '').includes('hubapps-proxy-'));
@@ -158,8 +230,15 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
     });
     it("refuses bob's proxy cookie replayed on alice's server under her cookie's name", async () => {
       const code = codeOf(await authorize(stack, w.bobSession, bob, 'b'));
-      const value = String((await redeemAt(stack, bob, 'b', code)).headers['set-cookie']).split(';')[0]!.split('=')[1]!;
-      await refusedAt(alice, 'a', { cookie: `hubapps-proxy-${w.a.id}=${value}`, accept: 'text/html' }, [302]);
+      const value = String((await redeemAt(stack, bob, 'b', code)).headers['set-cookie'])
+        .split(';')[0]!
+        .split('=')[1]!;
+      await refusedAt(
+        alice,
+        'a',
+        { cookie: `hubapps-proxy-${w.a.id}=${value}`, accept: 'text/html' },
+        [302],
+      );
       await refusedAt(alice, 'a', { cookie: `hubapps-proxy-${w.b.id}=${value}` }, [401]);
     });
     it('refuses redeeming at the service without the right server secret', async () => {
@@ -173,7 +252,11 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
       assert.equal((await redeem(w.a.id, 'x'.repeat(43))).status, 401);
       assert.equal((await redeem(w.a.id, stack.row(alice, 'a2')!.secret!)).status, 401);
       assert.equal((await redeem(w.a2.id, stack.row(alice, 'a2')!.secret!)).status, 403);
-      assert.equal((await redeemAt(stack, alice, 'a', code)).status, 302, 'the refused attempts must not use the code up');
+      assert.equal(
+        (await redeemAt(stack, alice, 'a', code)).status,
+        302,
+        'the refused attempts must not use the code up',
+      );
       refused += 3;
     });
   });

@@ -17,7 +17,7 @@ const ROUNDS = 12;
  * them to whoever comes next. After her refused upgrades, bob and an anonymous client must
  * still be refused every time, and her app's log proves none of their requests reached it.
  */
-describe('reliability: after the owner\'s refused WebSocket upgrade, no connection carries another user\'s request into the app (real sudo, real CHP)', function () {
+describe("reliability: after the owner's refused WebSocket upgrade, no connection carries another user's request into the app (real sudo, real CHP)", function () {
   this.timeout(120_000);
   const stack = new SystemStack();
   let aliceToken: string;
@@ -42,12 +42,19 @@ describe('reliability: after the owner\'s refused WebSocket upgrade, no connecti
     const outcomes: string[] = [];
     const marks: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const refused = await wsHandshake(stack, `${path}api/kernels/gone-${round}/channels`, { authorization: `token ${aliceToken}` }, origin);
+      const refused = await wsHandshake(
+        stack,
+        `${path}api/kernels/gone-${round}/channels`,
+        { authorization: `token ${aliceToken}` },
+        origin,
+      );
       assert.equal(refused.opened, false);
       assert.equal(refused.status, 404);
       const mark = marker();
       marks.push(mark);
-      const asBob = await viaChpRaw(stack, `${path}files/${mark}-bob`, { authorization: `token ${bobToken}` });
+      const asBob = await viaChpRaw(stack, `${path}files/${mark}-bob`, {
+        authorization: `token ${bobToken}`,
+      });
       const anonymous = await viaChpRaw(stack, `${path}files/${mark}-anon`);
       outcomes.push(`${asBob.status}/${anonymous.status}`);
       assert.ok(!asBob.body.includes('kernels app of'), asBob.body);
@@ -55,21 +62,36 @@ describe('reliability: after the owner\'s refused WebSocket upgrade, no connecti
     }
     assert.deepEqual(outcomes, Array(ROUNDS).fill('403/401'));
     await sleep(200);
-    for (const mark of marks) assert.ok(!appSaw(stack, alice, 'nb', mark), `a request with ${mark} reached alice's app`);
-    assert.ok(appSaw(stack, alice, 'nb', 'gone-0/channels'), "alice's upgrades reached her app (the refusal is the app's own)");
+    for (const mark of marks)
+      assert.ok(!appSaw(stack, alice, 'nb', mark), `a request with ${mark} reached alice's app`);
+    assert.ok(
+      appSaw(stack, alice, 'nb', 'gone-0/channels'),
+      "alice's upgrades reached her app (the refusal is the app's own)",
+    );
   });
 
   it('closes a client connection to CHP after the refused upgrade: no second request rides on it', async () => {
     const wire = await WireConnection.open(stack.chp!.port);
     const mark = marker();
     try {
-      wire.write(upgradeRequest(`${path}api/kernels/gone/channels`, { origin, authorization: `token ${aliceToken}` }));
+      wire.write(
+        upgradeRequest(`${path}api/kernels/gone/channels`, {
+          origin,
+          authorization: `token ${aliceToken}`,
+        }),
+      );
       await wire.answers(1, 8000);
       assert.deepEqual(wire.statuses(), [404]);
       wire.write(plainRequest(`${path}files/${mark}`));
       await wire.closesWithin(3000);
       // CHP may answer on its own connection or close it; the app must never see the request.
-      assert.ok(wire.statuses().slice(1).every((s) => s === 401), wire.text);
+      assert.ok(
+        wire
+          .statuses()
+          .slice(1)
+          .every((s) => s === 401),
+        wire.text,
+      );
       assert.ok(!wire.text.includes('kernels app of'), wire.text);
       await sleep(200);
       assert.ok(!appSaw(stack, alice, 'nb', mark));

@@ -52,10 +52,19 @@ describe('reliability: a misconfigured sudo fails the start with a reason naming
   };
 
   const rules: Array<[string, () => string]> = [
-    ['the rule needs a password (no NOPASSWD)', () => `${svc} ALL=(%${TEST_GROUP},!root) ${proxy()} ""`],
+    [
+      'the rule needs a password (no NOPASSWD)',
+      () => `${svc} ALL=(%${TEST_GROUP},!root) ${proxy()} ""`,
+    ],
     ['the rule is for another group', () => `${svc} ALL=(%${svc},!root) NOPASSWD: ${proxy()} ""`],
-    ['the rule names another program', () => `${svc} ALL=(%${TEST_GROUP},!root) NOPASSWD: ${proxy()}-old ""`],
-    ['the rule allows arguments the service does not pass (a rule for "--version" only)', () => `${svc} ALL=(%${TEST_GROUP},!root) NOPASSWD: ${proxy()} --version`],
+    [
+      'the rule names another program',
+      () => `${svc} ALL=(%${TEST_GROUP},!root) NOPASSWD: ${proxy()}-old ""`,
+    ],
+    [
+      'the rule allows arguments the service does not pass (a rule for "--version" only)',
+      () => `${svc} ALL=(%${TEST_GROUP},!root) NOPASSWD: ${proxy()} --version`,
+    ],
   ];
 
   it('the sudoers rule is missing', failsCleanly);

@@ -22,7 +22,9 @@ export async function addReliabilityApps(stack: SystemStack): Promise<void> {
   await installCatalog(stack.installed!.catalogDir, RELIABILITY_APPS);
   await waitFor(
     async () => {
-      const names = ((await stack.api('GET', '/apps')).body.apps as Array<{ name: string }>).map((a) => a.name);
+      const names = ((await stack.api('GET', '/apps')).body.apps as Array<{ name: string }>).map(
+        (a) => a.name,
+      );
       return Object.keys(RELIABILITY_APPS).every((n) => names.includes(n));
     },
     { timeout: 10_000, what: 'the service to load the reliability apps' },
@@ -33,12 +35,16 @@ export async function addReliabilityApps(stack: SystemStack): Promise<void> {
  * Change keys of the service's config file (top-level objects are merged one level deep)
  * and restart the service (SIGTERM, as systemctl restart does) so it reads them.
  */
-export async function reconfigure(stack: SystemStack, patch: Record<string, unknown>): Promise<void> {
+export async function reconfigure(
+  stack: SystemStack,
+  patch: Record<string, unknown>,
+): Promise<void> {
   const file = stack.configPath;
   const config = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   for (const [key, value] of Object.entries(patch)) {
     const old = config[key];
-    const bothObjects = typeof value === 'object' && value !== null && typeof old === 'object' && old !== null;
+    const bothObjects =
+      typeof value === 'object' && value !== null && typeof old === 'object' && old !== null;
     config[key] = bothObjects ? { ...(old as object), ...(value as object) } : value;
   }
   await writeFile(file, stringify(config), { mode: 0o644 });
@@ -73,11 +79,13 @@ export function serviceOrigin(stack: SystemStack): string {
 /** A launcher session of `user` ("hubapps-session=..."), through an admin-minted login link as a browser would use it. */
 export async function sessionFor(stack: SystemStack, user: string): Promise<string> {
   const link = await stack.api('POST', `/users/${user}/login-links`, {});
-  if (link.status !== 201) throw new Error(`login link for ${user}: ${link.status} ${JSON.stringify(link.body)}`);
+  if (link.status !== 201)
+    throw new Error(`login link for ${user}: ${link.status} ${JSON.stringify(link.body)}`);
   const res = await useLoginLink(serviceOrigin(stack), link.body.url as string);
   await res.body?.cancel();
   const cookie = res.headers.get('set-cookie');
-  if (res.status !== 302 || !cookie) throw new Error(`login link for ${user} answered ${res.status}`);
+  if (res.status !== 302 || !cookie)
+    throw new Error(`login link for ${user} answered ${res.status}`);
   return cookie.split(';')[0]!;
 }
 
@@ -91,15 +99,28 @@ export interface RawAnswer {
  * One HTTP request with the path sent byte for byte (fetch would resolve '..' and
  * re-encode), to 127.0.0.1:port or to a unix socket (a proxy's).
  */
-export function raw(at: number | string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawAnswer> {
+export function raw(
+  at: number | string,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawAnswer> {
   const where = typeof at === 'number' ? { host: '127.0.0.1', port: at } : { socketPath: at };
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...where, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { ...where, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -121,16 +142,27 @@ export async function inconsistencies(stack: SystemStack): Promise<string[]> {
   const rows = stack.servers();
   const routes = await stack.routes();
   const running = rows.filter((r) => r.state === 'running');
-  for (const r of rows.filter((r) => ACTIVE.includes(r.state) && r.state !== 'running')) problems.push(`${r.user}/${r.name} is stuck in ${r.state}`);
+  for (const r of rows.filter((r) => ACTIVE.includes(r.state) && r.state !== 'running'))
+    problems.push(`${r.user}/${r.name} is stuck in ${r.state}`);
   for (const r of running) {
-    for (const [what, pid] of [['sudo', r.launcher_pid], ['proxy', r.proxy_pid], ['app', r.app_pid]] as const) {
-      if (!isAlive(pid)) problems.push(`${r.user}/${r.name} is running but its ${what} (pid ${pid}) is gone`);
+    for (const [what, pid] of [
+      ['sudo', r.launcher_pid],
+      ['proxy', r.proxy_pid],
+      ['app', r.app_pid],
+    ] as const) {
+      if (!isAlive(pid))
+        problems.push(`${r.user}/${r.name} is running but its ${what} (pid ${pid}) is gone`);
     }
     const route = routes[`/apps/${r.user}/${r.name}`];
-    if (route?.target !== routeTargetOf(r)) problems.push(`${r.user}/${r.name} is running but its route is ${JSON.stringify(route)}`);
+    if (route?.target !== routeTargetOf(r))
+      problems.push(`${r.user}/${r.name} is running but its route is ${JSON.stringify(route)}`);
   }
   for (const [path, route] of Object.entries(routes)) {
-    if (route.hubapps && route.kind === 'server' && !running.some((r) => r.user === route.user && r.name === route.server)) {
+    if (
+      route.hubapps &&
+      route.kind === 'server' &&
+      !running.some((r) => r.user === route.user && r.name === route.server)
+    ) {
       problems.push(`stale route ${path} -> ${route.target}`);
     }
   }
@@ -156,12 +188,26 @@ async function orphans(stack: SystemStack): Promise<string[]> {
     const ours = p.argv.some((a) => a.includes(root));
     const user = users.get(p.uids[0]!);
     if (user !== undefined && ours) {
-      if (!running.some((r) => r.proxy_pid === p.pid)) found.push(`orphan proxy ${p.pid} of ${user}`);
+      if (!running.some((r) => r.proxy_pid === p.pid))
+        found.push(`orphan proxy ${p.pid} of ${user}`);
     } else if (user !== undefined) {
       const env = environOf(p.pid);
-      const row = rows.find((r) => String(r.id) === env.HUBAPPS_SERVER_ID && r.user === env.JUPYTERHUB_USER && r.name === env.JUPYTERHUB_SERVER_NAME);
-      if (row && row.state !== 'running') found.push(`orphan app process ${p.pid} of ${row.user}/${row.name} (${row.state}): ${p.argv.join(' ').slice(0, 80)}`);
-    } else if (p.uids[0] === svc && ours && p.argv[0]?.endsWith('/sudo') && !running.some((r) => r.launcher_pid === p.pid)) {
+      const row = rows.find(
+        (r) =>
+          String(r.id) === env.HUBAPPS_SERVER_ID &&
+          r.user === env.JUPYTERHUB_USER &&
+          r.name === env.JUPYTERHUB_SERVER_NAME,
+      );
+      if (row && row.state !== 'running')
+        found.push(
+          `orphan app process ${p.pid} of ${row.user}/${row.name} (${row.state}): ${p.argv.join(' ').slice(0, 80)}`,
+        );
+    } else if (
+      p.uids[0] === svc &&
+      ours &&
+      p.argv[0]?.endsWith('/sudo') &&
+      !running.some((r) => r.launcher_pid === p.pid)
+    ) {
       found.push(`orphan sudo ${p.pid}: ${p.argv.join(' ')}`);
     }
   }
@@ -172,14 +218,22 @@ async function orphans(stack: SystemStack): Promise<string[]> {
 export async function settled(stack: SystemStack, timeout = 10_000): Promise<void> {
   let last: string[] = [];
   try {
-    await waitFor(async () => (last = await inconsistencies(stack)).length === 0, { timeout, interval: 200, what: 'database, processes and CHP to agree' });
+    await waitFor(async () => (last = await inconsistencies(stack)).length === 0, {
+      timeout,
+      interval: 200,
+      what: 'database, processes and CHP to agree',
+    });
   } catch {
     throw new Error(`not consistent after ${timeout} ms:\n  ${last.join('\n  ')}`);
   }
 }
 
 /** Run `fn` over `items` with at most `limit` at a time; results in input order. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

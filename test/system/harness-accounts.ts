@@ -27,7 +27,8 @@ export const TEST_USERS = {
  */
 function testTag(): string {
   const tag = process.env.HUBAPPS_TEST_TAG ?? '';
-  if (!/^[a-z0-9]{0,4}$/.test(tag)) throw new Error(`HUBAPPS_TEST_TAG must be up to 4 of [a-z0-9], not '${tag}'`);
+  if (!/^[a-z0-9]{0,4}$/.test(tag))
+    throw new Error(`HUBAPPS_TEST_TAG must be up to 4 of [a-z0-9], not '${tag}'`);
   return tag;
 }
 
@@ -72,7 +73,10 @@ async function killProcessesOf(users: string[]): Promise<void> {
   const list = users.join(',');
   for (let round = 0; round < 50; round++) {
     // -u: effective uid, -U: real uid (a sudo started by the service user runs with euid 0).
-    const listed = [(await run('pgrep', ['-u', list])).stdout, (await run('pgrep', ['-U', list])).stdout];
+    const listed = [
+      (await run('pgrep', ['-u', list])).stdout,
+      (await run('pgrep', ['-U', list])).stdout,
+    ];
     const pids = [...new Set(listed.join('\n').split('\n').filter(Boolean).map(Number))];
     if (pids.length === 0) return;
     for (const pid of pids) {

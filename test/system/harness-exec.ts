@@ -8,9 +8,16 @@ export interface RunResult {
 }
 
 /** Run a program (argv, no shell), feed it `input`, collect its output; never throws on a non-zero exit. */
-export function run(file: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000 });
+    const child = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs ?? 30_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -24,10 +31,16 @@ export function run(file: string, args: string[], opts: { input?: string; timeou
 }
 
 /** Like run(), but a non-zero exit throws with the program's stderr. */
-export async function runOk(file: string, args: string[], opts: { input?: string } = {}): Promise<RunResult> {
+export async function runOk(
+  file: string,
+  args: string[],
+  opts: { input?: string } = {},
+): Promise<RunResult> {
   const result = await run(file, args, opts);
   if (result.code !== 0) {
-    throw new Error(`${file} ${args.join(' ')} exited with ${result.code ?? result.signal}: ${result.stderr.trim()}`);
+    throw new Error(
+      `${file} ${args.join(' ')} exited with ${result.code ?? result.signal}: ${result.stderr.trim()}`,
+    );
   }
   return result;
 }

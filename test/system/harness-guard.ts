@@ -21,12 +21,20 @@ export interface InstalledGuard {
  * and the sudoers rule that lets the service user run it as root. The table's name is fixed
  * per test tag, so a run after a crashed one replaces the table it left. Needs root.
  */
-export async function installPortGuard(installed: InstalledProxy, configFile: string): Promise<InstalledGuard> {
+export async function installPortGuard(
+  installed: InstalledProxy,
+  configFile: string,
+): Promise<InstalledGuard> {
   const helperPath = join(installed.root, 'bin', 'hubapps-port-guard');
-  await writeFile(helperPath, portGuardWrapperScript(process.execPath, join(installed.root, 'lib'), configFile));
+  await writeFile(
+    helperPath,
+    portGuardWrapperScript(process.execPath, join(installed.root, 'lib'), configFile),
+  );
   await chmod(helperPath, 0o755);
   const template = readFileSync(join(repoRoot(), 'systemd', 'hubapps-port-guard.sudoers'), 'utf8');
-  const removeRule = await installSudoersText(renderGuardSudoers(template, TEST_USERS.svc, helperPath));
+  const removeRule = await installSudoersText(
+    renderGuardSudoers(template, TEST_USERS.svc, helperPath),
+  );
   const table = `hubapps_t_${process.env.HUBAPPS_TEST_TAG ?? ''}guard`;
   return {
     helperPath,
@@ -35,7 +43,8 @@ export async function installPortGuard(installed: InstalledProxy, configFile: st
       runAllSteps([
         async () => {
           const r = await run('nft', ['delete', 'table', 'inet', table]);
-          if (r.code !== 0 && !/No such file or directory/.test(r.stderr)) throw new Error(`nft delete table ${table}: ${r.stderr}`);
+          if (r.code !== 0 && !/No such file or directory/.test(r.stderr))
+            throw new Error(`nft delete table ${table}: ${r.stderr}`);
         },
         removeRule,
       ]),
@@ -50,6 +59,15 @@ c.on('error', (e) => console.log(e.code));`;
 
 /** One loopback connection to `port` as `user` (through sudo, as root): 'connected' or the error code, e.g. ECONNREFUSED when the guard resets it. */
 export async function connectAs(user: string, port: number | string): Promise<string> {
-  const r = await run('sudo', ['-n', '-u', user, '--', process.execPath, '-e', CONNECT, String(port)]);
+  const r = await run('sudo', [
+    '-n',
+    '-u',
+    user,
+    '--',
+    process.execPath,
+    '-e',
+    CONNECT,
+    String(port),
+  ]);
   return r.stdout.trim() || `no answer (${r.stderr.trim()})`;
 }

@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, chown, cp, lchown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  cp,
+  lchown,
+  mkdir,
+  readdir,
+  readFile,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +42,17 @@ export interface InstalledProxy {
 
 /** The checkout: the nearest directory above this file with hubapps' package.json. */
 export function repoRoot(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+  for (
+    let dir = dirname(fileURLToPath(import.meta.url));
+    dir !== dirname(dir);
+    dir = dirname(dir)
+  ) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hubapps') return dir;
+    if (
+      existsSync(pkg) &&
+      (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hubapps'
+    )
+      return dir;
   }
   throw new Error('cannot find the hubapps checkout above the test files');
 }
@@ -49,10 +67,13 @@ export function builtProxyMain(): string {
  * the node_modules the proxy imports (and their dependencies), hubapps' package.json (which
  * makes the .js files ES modules) and the wrapper <root>/bin/hubapps-proxy. Needs root.
  */
-export async function installProxy(opts: { root?: string; catalogDir?: string; proxyArgs?: string[] } = {}): Promise<InstalledProxy> {
+export async function installProxy(
+  opts: { root?: string; catalogDir?: string; proxyArgs?: string[] } = {},
+): Promise<InstalledProxy> {
   const repo = repoRoot();
   const main = builtProxyMain();
-  if (!existsSync(main)) throw new Error(`${main} does not exist: build first (npx tsc -p tsconfig.json)`);
+  if (!existsSync(main))
+    throw new Error(`${main} does not exist: build first (npx tsc -p tsconfig.json)`);
   const root = opts.root ?? `/opt/hubapps-t-${randomBytes(4).toString('hex')}`;
   const lib = join(root, 'lib');
   const catalogDir = opts.catalogDir ?? join(root, 'apps.d');
@@ -65,9 +86,16 @@ export async function installProxy(opts: { root?: string; catalogDir?: string; p
   // hubapps' own package.json: "type": "module" for the .js files, and the version src/version.ts reads.
   await cp(join(repo, 'package.json'), join(lib, 'package.json'));
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
-  const args = opts.proxyArgs ?? proxyArgs(catalogDir, { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID });
-  const entry = join(lib, 'dist', 'src', 'proxy', 'main.js');
-  await writeFile(proxyPath, wrapperScript({ cleanEnv: PROXY_ENV, ...proxyCommandLine(args, { main: entry }) }));
+  const args =
+    opts.proxyArgs ?? proxyArgs(catalogDir, { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID });
+  // The bundle, as the real wrapper runs it (the packages above are those of the modules it is made of).
+  const entry = join(lib, 'dist', 'src', 'proxy', 'hubapps-proxy.js');
+  if (!existsSync(entry))
+    throw new Error(`${entry} does not exist: build first (npm run build bundles it)`);
+  await writeFile(
+    proxyPath,
+    wrapperScript({ cleanEnv: PROXY_ENV, ...proxyCommandLine(args, { main: entry }) }),
+  );
   await lockDown(root);
   await chmod(proxyPath, 0o755);
   return { root, proxyPath, catalogDir, remove: () => rm(root, { recursive: true, force: true }) };
@@ -133,7 +161,8 @@ export async function lockDown(path: string): Promise<void> {
   for (const name of await readdir(path)) await lockDown(join(path, name));
 }
 
-const IMPORT = /^(?:(?:import|export)\b[^'"\n]*?\bfrom|import)\s*['"]([^'"]+)['"]|\bimport(?:\.meta\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT =
+  /^(?:(?:import|export)\b[^'"\n]*?\bfrom|import)\s*['"]([^'"]+)['"]|\bimport(?:\.meta\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /**
  * Package names that the program starting at `entry` imports, following its relative
@@ -163,7 +192,10 @@ export async function bareImports(entry: string): Promise<Set<string>> {
 }
 
 /** `names` and everything they depend on: the closure `hubapps install` copies too (src/ops/install/closure.ts). */
-export async function packageClosure(repo: string, names: Iterable<string>): Promise<Map<string, string>> {
+export async function packageClosure(
+  repo: string,
+  names: Iterable<string>,
+): Promise<Map<string, string>> {
   return closureOf(repo, names);
 }
 

@@ -9,14 +9,23 @@ import { repoRoot } from './harness-install.js';
 
 /** systemd/hubapps.sudoers with its placeholders filled in, as `hubapps install` does: the test installs what admins install. */
 export function renderSudoers(svcUser: string, group: string, proxyPath: string): string {
-  return fillTemplate(readFileSync(join(repoRoot(), 'systemd', 'hubapps.sudoers'), 'utf8'), svcUser, group, proxyPath);
+  return fillTemplate(
+    readFileSync(join(repoRoot(), 'systemd', 'hubapps.sudoers'), 'utf8'),
+    svcUser,
+    group,
+    proxyPath,
+  );
 }
 
 /**
  * Install the rule as /etc/sudoers.d/hubapps-t-<random> (0440) after `visudo -cf` accepted
  * it; resolves to a function that removes it again. Needs root.
  */
-export function writeSudoers(svcUser: string, group: string, proxyPath: string): Promise<() => Promise<void>> {
+export function writeSudoers(
+  svcUser: string,
+  group: string,
+  proxyPath: string,
+): Promise<() => Promise<void>> {
   return installSudoersText(renderSudoers(svcUser, group, proxyPath));
 }
 

@@ -39,7 +39,9 @@ async function installStandIn(): Promise<{ root: string; path: string }> {
 
 function walk(path: string): string[] {
   const info = lstatSync(path);
-  return info.isDirectory() ? [path, ...readdirSync(path).flatMap((n) => walk(join(path, n)))] : [path];
+  return info.isDirectory()
+    ? [path, ...readdirSync(path).flatMap((n) => walk(join(path, n)))]
+    : [path];
 }
 
 describe('system test harness', function () {
@@ -59,7 +61,9 @@ describe('system test harness', function () {
     });
 
     it('makes the service user a system account without a login shell and with a home', async () => {
-      const [, , uid, , , home, shell] = (await run('getent', ['passwd', svc])).stdout.trim().split(':');
+      const [, , uid, , , home, shell] = (await run('getent', ['passwd', svc])).stdout
+        .trim()
+        .split(':');
       assert.ok(Number(uid) < 1000, `uid ${uid} is not a system uid`);
       assert.equal(shell, '/usr/sbin/nologin');
       assert.ok(existsSync(home!));
@@ -89,7 +93,10 @@ describe('system test harness', function () {
       const rules = renderSudoers(svc, TEST_GROUP, standIn.path)
         .split('\n')
         .filter((l) => l.trim() && !l.startsWith('#'));
-      assert.deepEqual(rules, [`Defaults!${standIn.path} env_reset, !setenv`, `${svc} ALL=(%${TEST_GROUP},!root,!#0) NOPASSWD: ${standIn.path} ""`]);
+      assert.deepEqual(rules, [
+        `Defaults!${standIn.path} env_reset, !setenv`,
+        `${svc} ALL=(%${TEST_GROUP},!root,!#0) NOPASSWD: ${standIn.path} ""`,
+      ]);
     });
 
     it('lets the service user run the proxy as a supplementary member, with the request on stdin', async () => {
@@ -111,7 +118,10 @@ describe('system test harness', function () {
       ['refuses an empty extra argument', alice, ['']],
     ] as const) {
       it(`${title} with "a password is required", running nothing`, async () => {
-        const result = await sudoAsService(user, standIn.path, { args: [...args], input: VERSION_REQUEST });
+        const result = await sudoAsService(user, standIn.path, {
+          args: [...args],
+          input: VERSION_REQUEST,
+        });
         assert.notEqual(result.code, 0);
         assert.match(result.stderr, REFUSED);
         assert.equal(result.stdout, '');
@@ -152,11 +162,18 @@ describe('system test harness', function () {
     });
 
     it('cannot be changed by the service user', async () => {
-      assert.notEqual((await run('sudo', ['-u', svc, '--', 'test', '-w', installed.proxyPath])).code, 0);
-      assert.notEqual((await run('sudo', ['-u', svc, '--', 'touch', join(installed.root, 'lib', 'planted')])).code, 0);
+      assert.notEqual(
+        (await run('sudo', ['-u', svc, '--', 'test', '-w', installed.proxyPath])).code,
+        0,
+      );
+      assert.notEqual(
+        (await run('sudo', ['-u', svc, '--', 'touch', join(installed.root, 'lib', 'planted')]))
+          .code,
+        0,
+      );
     });
 
-    it('answers op version as alice and as bob, running as each of them, through the service user\'s sudo', async () => {
+    it("answers op version as alice and as bob, running as each of them, through the service user's sudo", async () => {
       for (const user of [alice, bob]) {
         const result = await sudoAsService(user, installed.proxyPath, { input: VERSION_REQUEST });
         assert.equal(result.code, 0, `${user}: ${result.stderr}`);
@@ -167,8 +184,15 @@ describe('system test harness', function () {
     });
 
     it('is refused for mallory, root and extra arguments', async () => {
-      for (const [user, args] of [[mallory, []], ['root', []], [alice, ['x']]] as const) {
-        const result = await sudoAsService(user, installed.proxyPath, { args: [...args], input: VERSION_REQUEST });
+      for (const [user, args] of [
+        [mallory, []],
+        ['root', []],
+        [alice, ['x']],
+      ] as const) {
+        const result = await sudoAsService(user, installed.proxyPath, {
+          args: [...args],
+          input: VERSION_REQUEST,
+        });
         assert.match(result.stderr, REFUSED, `${user} ${args.join(' ')}`);
       }
     });
@@ -188,15 +212,23 @@ describe('system test harness', function () {
 });
 
 describe('the runtime closure of the installed proxy', () => {
-  it('includes a package\'s dependencies, resolved as Node resolves them', async () => {
+  it("includes a package's dependencies, resolved as Node resolves them", async () => {
     const closure = await packageClosure(repoRoot(), ['http-proxy-3']);
-    for (const rel of ['node_modules/http-proxy-3', 'node_modules/debug', 'node_modules/ms', 'node_modules/follow-redirects']) {
+    for (const rel of [
+      'node_modules/http-proxy-3',
+      'node_modules/debug',
+      'node_modules/ms',
+      'node_modules/follow-redirects',
+    ]) {
       assert.ok(closure.has(rel), `${rel} missing from ${[...closure.keys()].join(', ')}`);
     }
     assert.equal(closure.has('node_modules/zod'), false);
   });
 
   it('names a package that is not installed', async () => {
-    await assert.rejects(packageClosure(repoRoot(), ['no-such-package-hubapps']), /package no-such-package-hubapps .* is not installed/);
+    await assert.rejects(
+      packageClosure(repoRoot(), ['no-such-package-hubapps']),
+      /package no-such-package-hubapps .* is not installed/,
+    );
   });
 });

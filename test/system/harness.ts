@@ -4,7 +4,13 @@
  * needs root; call requireRootOrSkip(this) from test/helpers first.
  */
 export { run, runOk, type RunResult } from './harness-exec.js';
-export { TEST_GROUP, TEST_USERS, createTestAccounts, removeTestAccounts, exists } from './harness-accounts.js';
+export {
+  TEST_GROUP,
+  TEST_USERS,
+  createTestAccounts,
+  removeTestAccounts,
+  exists,
+} from './harness-accounts.js';
 export {
   bareImports,
   builtProxyMain,

@@ -59,16 +59,38 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()`;
 
 const APPS = {
-  hog: { title: 'Hog', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 20 }, limits: { mem_mb: 64, cpus: 0.5, pids: 64 } },
-  big: { title: 'Big', command: ['/usr/bin/python3', '-c', HOG, '{port}'], ready: { timeout: 20 }, limits: { mem_mb: 200 } },
-  spin: { title: 'Spin', command: ['/usr/bin/python3', '-c', SPIN, '{port}'], ready: { timeout: 20 }, limits: { cpus: 0.2, pids: 40 } },
+  hog: {
+    title: 'Hog',
+    command: ['/usr/bin/python3', '-c', HOG, '{port}'],
+    ready: { timeout: 20 },
+    limits: { mem_mb: 64, cpus: 0.5, pids: 64 },
+  },
+  big: {
+    title: 'Big',
+    command: ['/usr/bin/python3', '-c', HOG, '{port}'],
+    ready: { timeout: 20 },
+    limits: { mem_mb: 200 },
+  },
+  spin: {
+    title: 'Spin',
+    command: ['/usr/bin/python3', '-c', SPIN, '{port}'],
+    ready: { timeout: 20 },
+    limits: { cpus: 0.2, pids: 40 },
+  },
   // Meets its limit before it ever listens.
-  greedy: { title: 'Greedy', command: ['/usr/bin/python3', '-c', "held = ' ' * (300 << 20)"], ready: { timeout: 20 }, limits: { mem_mb: 64 } },
+  greedy: {
+    title: 'Greedy',
+    command: ['/usr/bin/python3', '-c', "held = ' ' * (300 << 20)"],
+    ready: { timeout: 20 },
+    limits: { mem_mb: 64 },
+  },
 };
 
 /** The v1 cgroup a process is in for one controller, from /proc/PID/cgroup. */
 function cgroupOf(pid: number, ctrl: string): string {
-  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(ctrl));
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[1]?.split(',').includes(ctrl));
   return line?.split(':')[2] ?? '';
 }
 
@@ -78,14 +100,29 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
   this.timeout(90_000);
   const stack = new SystemStack({
     apps: APPS,
-    config: { server_limits: { cgroups: 'required', cgroup_name: CGROUP_NAME, mem_mb: 100, user_mem_mb: 250 } },
+    config: {
+      server_limits: {
+        cgroups: 'required',
+        cgroup_name: CGROUP_NAME,
+        mem_mb: 100,
+        user_mem_mb: 250,
+      },
+    },
   });
   before(async function () {
     requireRootOrSkip(this);
-    requirePrerequisite(this, CONTROLLERS.every((c) => existsSync(`/sys/fs/cgroup/${c}/cgroup.procs`)), 'needs the cgroup v1 controllers memory, cpu and pids under /sys/fs/cgroup');
+    requirePrerequisite(
+      this,
+      CONTROLLERS.every((c) => existsSync(`/sys/fs/cgroup/${c}/cgroup.procs`)),
+      'needs the cgroup v1 controllers memory, cpu and pids under /sys/fs/cgroup',
+    );
     await stack.setUp();
     // The unit's ExecStartPre=+ step, as root; the service already runs and needs no restart.
-    execFileSync(process.execPath, [CLI, 'cgroup-setup', '--config', stack.configPath, '--user', svc], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [CLI, 'cgroup-setup', '--config', stack.configPath, '--user', svc],
+      { stdio: 'pipe' },
+    );
   });
   afterEach(function () {
     if (this.currentTest?.state === 'failed') stack.reportFailure(this.currentTest.fullTitle());
@@ -94,29 +131,49 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
     await stack.tearDown();
     for (const c of CONTROLLERS) {
       if (!existsSync(root(c))) continue;
-      for (const d of readdirSync(root(c)).filter((n) => n.startsWith('server-'))) rmdirSync(`${root(c)}/${d}`);
+      for (const d of readdirSync(root(c)).filter((n) => n.startsWith('server-')))
+        rmdirSync(`${root(c)}/${d}`);
       rmdirSync(root(c));
     }
   });
 
   it('gives the service user its cgroup root: one directory per controller, owned by it', () => {
     const uid = Number(execFileSync('id', ['-u', svc], { encoding: 'utf8' }));
-    for (const c of CONTROLLERS) assert.equal(execFileSync('stat', ['-c', '%u', root(c)], { encoding: 'utf8' }).trim(), String(uid), root(c));
+    for (const c of CONTROLLERS)
+      assert.equal(
+        execFileSync('stat', ['-c', '%u', root(c)], { encoding: 'utf8' }).trim(),
+        String(uid),
+        root(c),
+      );
   });
 
   it("starts sudo, the proxy and the app inside the server's own cgroup, with the app's limits written", async () => {
     const row = await stack.startServer(alice, 'hog', 'hog');
     const leaf = `/${CGROUP_NAME}/server-${row.id}`;
     for (const pid of [row.launcher_pid!, row.proxy_pid!, row.app_pid!]) {
-      for (const c of CONTROLLERS) assert.equal(cgroupOf(pid, c), leaf, `pid ${pid}, controller ${c}`);
+      for (const c of CONTROLLERS)
+        assert.equal(cgroupOf(pid, c), leaf, `pid ${pid}, controller ${c}`);
     }
-    assert.equal(Number(read(`${root('memory')}/server-${row.id}/memory.limit_in_bytes`)), 64 * MIB);
+    assert.equal(
+      Number(read(`${root('memory')}/server-${row.id}/memory.limit_in_bytes`)),
+      64 * MIB,
+    );
     const used = Number(read(`${root('memory')}/server-${row.id}/memory.usage_in_bytes`)) / MIB;
-    process.stdout.write(`      (measured: sudo, proxy and idle app charge ${used.toFixed(1)} MiB to the server's cgroup)\n`);
+    process.stdout.write(
+      `      (measured: sudo, proxy and idle app charge ${used.toFixed(1)} MiB to the server's cgroup)\n`,
+    );
     assert.equal(read(`${root('cpu')}/server-${row.id}/cpu.cfs_quota_us`), '50000');
     assert.equal(read(`${root('pids')}/server-${row.id}/pids.max`), '64');
-    assert.equal(cgroupOf(stack.service!.pid, 'memory').includes(CGROUP_NAME), false, 'the service stays outside the servers’ cgroups');
-    assert.equal(read(`/proc/${row.app_pid}/oom_score_adj`), '500', 'the kernel picks the app before its proxy');
+    assert.equal(
+      cgroupOf(stack.service!.pid, 'memory').includes(CGROUP_NAME),
+      false,
+      'the service stays outside the servers’ cgroups',
+    );
+    assert.equal(
+      read(`/proc/${row.app_pid}/oom_score_adj`),
+      '500',
+      'the kernel picks the app before its proxy',
+    );
     assert.equal(read(`/proc/${row.proxy_pid}/oom_score_adj`), '0');
   });
 
@@ -124,7 +181,10 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
     const r = await stack.api('POST', `/users/${alice}/servers/big`, { app: 'big' });
     assert.equal(r.status, 429, JSON.stringify(r.body));
     assert.equal(r.body.code, 'limit_reached');
-    assert.match(r.body.message, /hold 64 MB of memory; this start asks for 200 MB more, beyond the 250 MB/);
+    assert.match(
+      r.body.message,
+      /hold 64 MB of memory; this start asks for 200 MB more, beyond the 250 MB/,
+    );
     assert.equal(stack.row(alice, 'big'), undefined, 'no row written');
   });
 
@@ -132,25 +192,50 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
     const bobRow = await stack.startServer(bob, 'web', 'web');
     const row = stack.row(alice, 'hog')!;
     const t0 = Date.now();
-    const eat = await stack.viaChp(`/apps/${alice}/hog/eat`, { authorization: `token ${stack.adminToken}` }).catch((err: Error) => err);
+    const eat = await stack
+      .viaChp(`/apps/${alice}/hog/eat`, { authorization: `token ${stack.adminToken}` })
+      .catch((err: Error) => err);
     if (eat instanceof Response) await eat.body?.cancel();
-    const gone = await stack.waitState(alice, 'hog', ['failed', 'stopped'], 20_000).catch(() => stack.row(alice, 'hog')!);
+    const gone = await stack
+      .waitState(alice, 'hog', ['failed', 'stopped'], 20_000)
+      .catch(() => stack.row(alice, 'hog')!);
     const ms = Date.now() - t0;
-    assert.match(gone.reason ?? '', /^stopped: out of memory \(limit 64 MiB\)/, `state ${gone.state}, reason ${gone.reason}`);
+    assert.match(
+      gone.reason ?? '',
+      /^stopped: out of memory \(limit 64 MiB\)/,
+      `state ${gone.state}, reason ${gone.reason}`,
+    );
     const api = await stack.api('GET', `/users/${alice}/servers/hog`);
     assert.match(api.body.reason, /out of memory \(limit 64 MiB\)/);
-    const res = await stack.viaChp(`/apps/${bob}/web/`, { authorization: `token ${stack.adminToken}` });
+    const res = await stack.viaChp(`/apps/${bob}/web/`, {
+      authorization: `token ${stack.adminToken}`,
+    });
     assert.equal(res.status, 200, "bob's app must keep answering");
     await res.body?.cancel();
     assert.equal(stack.row(bob, 'web')!.state, 'running');
-    assert.ok(isAlive(bobRow.app_pid) && isAlive(stack.service!.pid), 'bob’s app and the service are untouched');
+    assert.ok(
+      isAlive(bobRow.app_pid) && isAlive(stack.service!.pid),
+      'bob’s app and the service are untouched',
+    );
     const db = new Database(stack.dbFile, { readonly: true });
-    const audit = db.prepare("SELECT message, actor FROM events WHERE server_id = ? AND kind = 'audit'").all(row.id) as Array<{ message: string; actor: string }>;
+    const audit = db
+      .prepare("SELECT message, actor FROM events WHERE server_id = ? AND kind = 'audit'")
+      .all(row.id) as Array<{ message: string; actor: string }>;
     db.close();
-    assert.deepEqual(audit, [{ message: "the kernel killed the app at the server's memory limit (64 MiB)", actor: 'kernel' }]);
-    const metrics = await fetch(stack.apiUrl.replace(/api$/, 'metrics'), { headers: { authorization: `token ${stack.adminToken}` } });
+    assert.deepEqual(audit, [
+      {
+        message: "the kernel killed the app at the server's memory limit (64 MiB)",
+        actor: 'kernel',
+      },
+    ]);
+    const metrics = await fetch(stack.apiUrl.replace(/api$/, 'metrics'), {
+      headers: { authorization: `token ${stack.adminToken}` },
+    });
     assert.match(await metrics.text(), /hubapps_server_oom_kills_total\{app="hog"\} 1/);
-    await waitFor(() => !existsSync(`${root('memory')}/server-${row.id}`), { timeout: 5000, what: "the ended server's cgroup to be removed" });
+    await waitFor(() => !existsSync(`${root('memory')}/server-${row.id}`), {
+      timeout: 5000,
+      what: "the ended server's cgroup to be removed",
+    });
     process.stdout.write(`      (measured: killed and recorded ${ms} ms after GET /eat)\n`);
   });
 
@@ -159,20 +244,30 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const row = await stack.waitState(bob, 'greedy', ['failed'], 20_000);
     assert.match(row.reason ?? '', /^stopped: out of memory \(limit 64 MiB\)$/);
-    await waitFor(() => !existsSync(`${root('memory')}/server-${row.id}`), { timeout: 5000, what: "the failed server's cgroup to be removed" });
+    await waitFor(() => !existsSync(`${root('memory')}/server-${row.id}`), {
+      timeout: 5000,
+      what: "the failed server's cgroup to be removed",
+    });
   });
 
   it('holds a spinning app to its CPU quota and its forks to pids.max', async () => {
     await stack.startServer(alice, 'spin', 'spin');
     const get = async (path: string) => {
-      const res = await stack.viaChp(`/apps/${alice}/spin${path}`, { authorization: `token ${stack.adminToken}` });
+      const res = await stack.viaChp(`/apps/${alice}/spin${path}`, {
+        authorization: `token ${stack.adminToken}`,
+      });
       assert.equal(res.status, 200);
       return Number(await res.text());
     };
     const cpuSeconds = await get('/spin');
     const children = await get('/fork');
-    process.stdout.write(`      (measured: ${cpuSeconds.toFixed(2)} CPU s in 2 s of spinning at cpus 0.2; ${children} of 64 children started at pids 40)\n`);
-    assert.ok(cpuSeconds < 0.8, `the app got ${cpuSeconds} CPU seconds in 2 s with a quota of 0.2 cores`);
+    process.stdout.write(
+      `      (measured: ${cpuSeconds.toFixed(2)} CPU s in 2 s of spinning at cpus 0.2; ${children} of 64 children started at pids 40)\n`,
+    );
+    assert.ok(
+      cpuSeconds < 0.8,
+      `the app got ${cpuSeconds} CPU seconds in 2 s with a quota of 0.2 cores`,
+    );
     assert.ok(children > 0 && children < 40, `${children} children started`);
     assert.equal((await stack.api('DELETE', `/users/${alice}/servers/spin`)).status, 200);
   });

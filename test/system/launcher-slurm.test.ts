@@ -8,7 +8,16 @@ import { NssUserDirectory } from '../../src/users/nss.js';
 import { freePort, requireRootOrSkip, tmpDir, type TmpDir } from '../helpers/index.js';
 import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harness.js';
 import { launcherContract } from '../unit/spawner/launcher-contract.js';
-import { TEST_GROUP, TEST_USERS, createTestAccounts, installCatalog, installProxy, installService, removeTestAccounts, type InstalledProxy } from './harness.js';
+import {
+  TEST_GROUP,
+  TEST_USERS,
+  createTestAccounts,
+  installCatalog,
+  installProxy,
+  installService,
+  removeTestAccounts,
+  type InstalledProxy,
+} from './harness.js';
 import { cancelTestJobs, ensureCluster, requireSlurm } from './slurm-cluster.js';
 
 const WEB = ['/usr/bin/python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1'];
@@ -28,13 +37,27 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
     await createTestAccounts();
     installed = await installProxy();
     await installService(installed);
-    await installCatalog(installed.catalogDir, { web: { title: 'Web', command: WEB, ready: { timeout: 30 }, slurm: { mem_mb: 200, time_minutes: 10 } } });
+    await installCatalog(installed.catalogDir, {
+      web: {
+        title: 'Web',
+        command: WEB,
+        ready: { timeout: 30 },
+        slurm: { mem_mb: 200, time_minutes: 10 },
+      },
+    });
     service = await startFakeService();
     service.onAnnounce(async (body, authorization) => {
       const entry = started.get(body.serverId);
       if (!entry) return 409;
       // The job's proxy proves the secret with a signed challenge; the secret itself never travels.
-      if (!new CallVerifier(entry.handle.secret).verify('POST', '/services/hubapps/api/internal/announce', authorization)) return 401;
+      if (
+        !new CallVerifier(entry.handle.secret).verify(
+          'POST',
+          '/services/hubapps/api/internal/announce',
+          authorization,
+        )
+      )
+        return 401;
       try {
         await entry.launcher.announce(entry.handle, body);
         return 200;
@@ -65,7 +88,10 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
     listener: 'local',
     launcher: () =>
       new Recording({
-        command: (user) => ({ file: '/usr/bin/sudo', args: ['-n', '-u', user, '--', installed!.proxyPath] }),
+        command: (user) => ({
+          file: '/usr/bin/sudo',
+          args: ['-n', '-u', user, '--', installed!.proxyPath],
+        }),
         via: 'sudo',
         uidOf: async (user) => (await new NssUserDirectory().lookup(user)).uid,
         pendingTimeoutS: 600,
@@ -73,7 +99,17 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
         allowedGroup: TEST_GROUP,
       }),
     spec: async (serverId) =>
-      makeSpec({ catalog: undefined as never, service: service!, app: 'web', user: TEST_USERS.alice, name: `web${serverId}`, serverId }, await freePort()),
+      makeSpec(
+        {
+          catalog: undefined as never,
+          service: service!,
+          app: 'web',
+          user: TEST_USERS.alice,
+          name: `web${serverId}`,
+          serverId,
+        },
+        await freePort(),
+      ),
     logFile: join(logs!.path, 'contract.log'),
     readyMs: 60_000,
     killApp: async (appPid) => void process.kill(appPid, 'SIGKILL'),

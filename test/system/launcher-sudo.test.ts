@@ -4,7 +4,15 @@ import { NssUserDirectory } from '../../src/users/nss.js';
 import { requireRootOrSkip, tmpDir, freePort, type TmpDir } from '../helpers/index.js';
 import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harness.js';
 import { launcherContract } from '../unit/spawner/launcher-contract.js';
-import { TEST_USERS, createTestAccounts, installCatalog, installProxy, installService, removeTestAccounts, type InstalledProxy } from './harness.js';
+import {
+  TEST_USERS,
+  createTestAccounts,
+  installCatalog,
+  installProxy,
+  installService,
+  removeTestAccounts,
+  type InstalledProxy,
+} from './harness.js';
 import { APPS } from './system-stack.js';
 import { createServiceState, hostDirsFor, removeServiceState } from './harness-state.js';
 
@@ -35,13 +43,33 @@ describe('system: the sudo launcher keeps the launcher contract (real sudo, real
 
   // The test runs as root, so this proves the launcher's side of the contract with real sudo
   // and a real user; the sudoers rule itself is proved by the core system tests.
-  launcherContract('sudo', () => ({
-    listener: 'socket',
-    launcher: () => new SudoLauncher('/usr/bin/sudo', installed!.proxyPath, new NssUserDirectory(), hostDirsFor(state!).proxy_socket_dir),
-    spec: async (serverId) =>
-      makeSpec({ catalog: undefined as never, service: service!, app: 'web', user: TEST_USERS.alice, name: `web${serverId}`, serverId }, await freePort()),
-    logFile: join(logs!.path, 'contract.log'),
-    readyMs: 20_000,
-    killApp: async (appPid) => void process.kill(appPid, 'SIGKILL'),
-  }), { socketProxies: true });
+  launcherContract(
+    'sudo',
+    () => ({
+      listener: 'socket',
+      launcher: () =>
+        new SudoLauncher(
+          '/usr/bin/sudo',
+          installed!.proxyPath,
+          new NssUserDirectory(),
+          hostDirsFor(state!).proxy_socket_dir,
+        ),
+      spec: async (serverId) =>
+        makeSpec(
+          {
+            catalog: undefined as never,
+            service: service!,
+            app: 'web',
+            user: TEST_USERS.alice,
+            name: `web${serverId}`,
+            serverId,
+          },
+          await freePort(),
+        ),
+      logFile: join(logs!.path, 'contract.log'),
+      readyMs: 20_000,
+      killApp: async (appPid) => void process.kill(appPid, 'SIGKILL'),
+    }),
+    { socketProxies: true },
+  );
 });

@@ -22,20 +22,30 @@ const TERMINAL = { title: 'Terminal', builtin: 'terminal' };
 
 /** Run a Node script as mallory and wait for its JSON answer on stdout. */
 async function asMallory<T>(script: string, ...args: string[]): Promise<T> {
-  const r = await run('sudo', ['-n', '-u', mallory, '--', process.execPath, '-e', script, ...args], { timeoutMs: 60_000 });
+  const r = await run(
+    'sudo',
+    ['-n', '-u', mallory, '--', process.execPath, '-e', script, ...args],
+    { timeoutMs: 60_000 },
+  );
   assert.equal(r.code, 0, `mallory's script failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
 /** Start a Node script as mallory in the background; its stdout is collected. */
-function malloryInBackground(script: string, ...args: string[]): { child: ChildProcess; sofar: () => string; output: () => Promise<string> } {
-  const child = spawn('sudo', ['-n', '-u', mallory, '--', process.execPath, '-e', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+function malloryInBackground(
+  script: string,
+  ...args: string[]
+): { child: ChildProcess; sofar: () => string; output: () => Promise<string> } {
+  const child = spawn(
+    'sudo',
+    ['-n', '-u', mallory, '--', process.execPath, '-e', script, ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   return { child, sofar: () => out, output: async () => (await closed, out) };
 }
-
 
 /** What mallory can do to a path: connect to it, list its directory, remove it, bind it. */
 const PROBE = String.raw`
@@ -85,7 +95,7 @@ const hold = (p) => {
 };
 for (let p = min; p <= max; p++) hold(p);`;
 
-describe('system: another local account attacks alice\'s servers from the shell (real sudo, real users)', function () {
+describe("system: another local account attacks alice's servers from the shell (real sudo, real users)", function () {
   this.timeout(120_000);
   let stack: SystemStack;
   let portMin = 0;
@@ -93,7 +103,11 @@ describe('system: another local account attacks alice\'s servers from the shell 
   before(async function () {
     requireRootOrSkip(this);
     portMin = await freePort();
-    stack = new SystemStack({ apps: { terminal: TERMINAL }, config: { port_range: { min: portMin, max: portMin + 1 } }, portGuard: true });
+    stack = new SystemStack({
+      apps: { terminal: TERMINAL },
+      config: { port_range: { min: portMin, max: portMin + 1 } },
+      portGuard: true,
+    });
     await stack.setUp();
   });
   afterEach(function () {
@@ -104,7 +118,9 @@ describe('system: another local account attacks alice\'s servers from the shell 
   const requestsWithToken = async (name: string, untilMs: number) => {
     const statuses: number[] = [];
     while (Date.now() < untilMs) {
-      const res = await stack.viaChp(`/apps/${alice}/${name}/`, { authorization: `token ${stack.adminToken}` }).catch(() => null);
+      const res = await stack
+        .viaChp(`/apps/${alice}/${name}/`, { authorization: `token ${stack.adminToken}` })
+        .catch(() => null);
       if (res) {
         statuses.push(res.status);
         await res.arrayBuffer();
@@ -113,14 +129,19 @@ describe('system: another local account attacks alice\'s servers from the shell 
     return statuses;
   };
 
-  it('cannot connect to alice\'s proxy, list the socket directory, remove her socket or bind its path', async () => {
+  it("cannot connect to alice's proxy, list the socket directory, remove her socket or bind its path", async () => {
     const row = await stack.startServer(alice, 'web', 'web');
     const sock = socketOf(row);
     const st = lstatSync(sock);
     assert.equal(st.mode & 0o777, 0o660);
     const seen = await asMallory<Record<string, string>>(PROBE, sock);
     // EPERM: the sticky bit (only the owner may remove a file there); EADDRINUSE: the path is alice's.
-    assert.deepEqual(seen, { connect: 'EACCES', list: 'EACCES', remove: 'EPERM', bind: 'EADDRINUSE' });
+    assert.deepEqual(seen, {
+      connect: 'EACCES',
+      list: 'EACCES',
+      remove: 'EPERM',
+      bind: 'EADDRINUSE',
+    });
     // The same probe would notice an open socket: it is the mode that keeps mallory out.
     chmodSync(sock, 0o666);
     try {
@@ -128,8 +149,10 @@ describe('system: another local account attacks alice\'s servers from the shell 
     } finally {
       chmodSync(sock, 0o660);
     }
-    const res = await stack.viaChp(`/apps/${alice}/web/`, { authorization: `token ${stack.adminToken}` });
-    assert.equal(res.status, 200, 'CHP, in the socket directory\'s group, still reaches the proxy');
+    const res = await stack.viaChp(`/apps/${alice}/web/`, {
+      authorization: `token ${stack.adminToken}`,
+    });
+    assert.equal(res.status, 200, "CHP, in the socket directory's group, still reaches the proxy");
     await stack.api('DELETE', `/users/${alice}/servers/web`);
   });
 
@@ -137,9 +160,15 @@ describe('system: another local account attacks alice\'s servers from the shell 
     const row = await stack.startServer(alice, 'files', 'web');
     const port = String(row.port);
     const uid = (await run('id', ['-u', alice])).stdout.trim();
-    assert.equal(await connectAs(mallory, port), 'ECONNREFUSED', "mallory reached alice's http.server, which lists her home");
+    assert.equal(
+      await connectAs(mallory, port),
+      'ECONNREFUSED',
+      "mallory reached alice's http.server, which lists her home",
+    );
     assert.equal(await connectAs(alice, port), 'connected', "alice's own programs reach her app");
-    const res = await stack.viaChp(`/apps/${alice}/files/`, { authorization: `token ${stack.adminToken}` });
+    const res = await stack.viaChp(`/apps/${alice}/files/`, {
+      authorization: `token ${stack.adminToken}`,
+    });
     assert.equal(res.status, 200, 'the proxy, running as alice, reaches the app');
     await res.body?.cancel();
     // Without the guard's table the same probe gets in: the guard is what keeps mallory out.
@@ -155,7 +184,11 @@ describe('system: another local account attacks alice\'s servers from the shell 
     assert.equal(await connectAs(alice, port), 'ECONNREFUSED');
     assert.equal((await stack.portGuard('allow', port, uid)).code, 0);
     await stack.api('DELETE', `/users/${alice}/servers/files`);
-    assert.doesNotMatch((await stack.portGuard('show')).stdout, new RegExp(`${port} \\. ${uid}`), 'the pair outlived its server');
+    assert.doesNotMatch(
+      (await stack.portGuard('show')).stdout,
+      new RegExp(`${port} \\. ${uid}`),
+      'the pair outlived its server',
+    );
   });
 
   it('gets the guard back from a restarted service, whatever happened to the table meanwhile', async () => {
@@ -179,7 +212,7 @@ describe('system: another local account attacks alice\'s servers from the shell 
     assert.match(again.stderr, /--config must be given exactly once/);
   });
 
-  it('receives nothing when racing a stop for the proxy\'s address, while the owner\'s client keeps sending its token', async () => {
+  it("receives nothing when racing a stop for the proxy's address, while the owner's client keeps sending its token", async () => {
     const row = await stack.startServer(alice, 'race', 'web');
     const squat = malloryInBackground(SQUAT, socketOf(row), '4000');
     const traffic = requestsWithToken('race', Date.now() + 3500);
@@ -187,10 +220,14 @@ describe('system: another local account attacks alice\'s servers from the shell 
     const stopped = await stack.api('DELETE', `/users/${alice}/servers/race`);
     assert.equal(stopped.body.state, 'stopped', stopped.body.reason);
     const statuses = await traffic;
-    const seen = JSON.parse(await squat.output()) as { bound: boolean; attempts: number; received: string };
-    assert.ok(statuses.includes(200), 'the owner\'s requests reached the server before the stop');
+    const seen = JSON.parse(await squat.output()) as {
+      bound: boolean;
+      attempts: number;
+      received: string;
+    };
+    assert.ok(statuses.includes(200), "the owner's requests reached the server before the stop");
     assert.ok(seen.attempts > 10, 'mallory kept trying to bind the address');
-    assert.equal(seen.received, '', 'a request reached mallory\'s listener');
+    assert.equal(seen.received, '', "a request reached mallory's listener");
   });
 
   it('receives nothing when racing a crash: a proxy whose app died keeps its socket file until the service removed the route', async () => {
@@ -202,17 +239,24 @@ describe('system: another local account attacks alice\'s servers from the shell 
     const squat = malloryInBackground(SQUAT, sock, '6000');
     const traffic = requestsWithToken('crash', Date.now() + 5500);
     await sleep(500);
-    const appPid = await waitFor(() => stack.row(alice, 'crash')!.app_pid, { timeout: 10_000, what: 'the app\'s pid' });
+    const appPid = await waitFor(() => stack.row(alice, 'crash')!.app_pid, {
+      timeout: 10_000,
+      what: "the app's pid",
+    });
     process.kill(appPid, 'SIGKILL');
     await stack.waitState(alice, 'crash', ['failed', 'stopped']);
     const statuses = await traffic;
-    const seen = JSON.parse(await squat.output()) as { bound: boolean; attempts: number; received: string };
+    const seen = JSON.parse(await squat.output()) as {
+      bound: boolean;
+      attempts: number;
+      received: string;
+    };
     assert.ok(statuses.includes(200));
-    assert.equal(seen.received, '', 'a request reached mallory\'s listener');
+    assert.equal(seen.received, '', "a request reached mallory's listener");
     assert.equal((await stack.routes())[`/apps/${alice}/crash`], undefined);
   });
 
-  it('cannot squat alice\'s runtime directory: not in /tmp, not under a name mallory can make first', async () => {
+  it("cannot squat alice's runtime directory: not in /tmp, not under a name mallory can make first", async () => {
     const uid = Number((await run('id', ['-u', alice])).stdout);
     const runtime = hostDirsFor(stack.stateDir).runtime_dir;
     const planted = await asMallory<{ made: number; list: string }>(
@@ -229,23 +273,36 @@ describe('system: another local account attacks alice\'s servers from the shell 
     assert.ok(planted.made > 0, 'mallory could plant nothing: the test did not attack');
     assert.equal(planted.list, 'EACCES');
     await stack.startServer(alice, 'term', 'terminal');
-    const own = readdirSync(runtime).map((n) => join(runtime, n)).filter((p) => lstatSync(p).uid === uid);
-    assert.equal(own.length, 1, 'alice\'s terminal has one runtime directory of its own');
+    const own = readdirSync(runtime)
+      .map((n) => join(runtime, n))
+      .filter((p) => lstatSync(p).uid === uid);
+    assert.equal(own.length, 1, "alice's terminal has one runtime directory of its own");
     assert.equal(lstatSync(own[0]!).mode & 0o777, 0o700);
     const res = await stack.api('DELETE', `/users/${alice}/servers/term`);
     assert.equal(res.body.state, 'stopped', res.body.reason);
-    assert.equal(readdirSync(runtime).some((n) => n === own[0]!.slice(runtime.length + 1)), false, 'the runtime directory goes with the server');
+    assert.equal(
+      readdirSync(runtime).some((n) => n === own[0]!.slice(runtime.length + 1)),
+      false,
+      'the runtime directory goes with the server',
+    );
   });
 
-  it('cannot stop alice\'s socket apps from starting by holding every port of port_range', async () => {
+  it("cannot stop alice's socket apps from starting by holding every port of port_range", async () => {
     const holder = malloryInBackground(HOLD_PORTS, String(portMin), String(portMin + 1));
     try {
-      await waitFor(() => holder.sofar().includes('holding'), { timeout: 10_000, what: 'mallory to hold the ports' });
+      await waitFor(() => holder.sofar().includes('holding'), {
+        timeout: 10_000,
+        what: 'mallory to hold the ports',
+      });
       const term = await stack.startServer(alice, 'term2', 'terminal');
       assert.equal(term.state, 'running');
       assert.equal(term.port, null, 'a socket app takes no port');
       const web = await stack.api('POST', `/users/${alice}/servers/web2`, { app: 'web' });
-      assert.equal(web.status, 503, 'an app that needs a loopback port still does: the guard decides who connects, not who binds (docs/security.md)');
+      assert.equal(
+        web.status,
+        503,
+        'an app that needs a loopback port still does: the guard decides who connects, not who binds (docs/security.md)',
+      );
       assert.equal(web.body.code, 'no_free_port');
     } finally {
       holder.child.kill('SIGTERM');

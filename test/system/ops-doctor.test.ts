@@ -36,7 +36,12 @@ interface RunningHub {
  * Debian's JupyterHub (3.0) behind the test's CHP, with two services: hubapps, whose role
  * grants users:activity, and bare, which has no scopes. Starts in about two seconds.
  */
-async function startHub(chp: RunningChp, chpToken: string, dir: string, tokens: { scoped: string; bare: string }): Promise<RunningHub> {
+async function startHub(
+  chp: RunningChp,
+  chpToken: string,
+  dir: string,
+  tokens: { scoped: string; bare: string },
+): Promise<RunningHub> {
   const port = await freePort();
   const config = join(dir, 'jupyterhub_config.py');
   await writeFile(
@@ -55,7 +60,10 @@ async function startHub(chp: RunningChp, chpToken: string, dir: string, tokens: 
       '',
     ].join('\n'),
   );
-  const child = spawn('jupyterhub', ['-f', config], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('jupyterhub', ['-f', config], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -65,10 +73,14 @@ async function startHub(chp: RunningChp, chpToken: string, dir: string, tokens: 
     await exited;
   };
   try {
-    await waitFor(async () => (await fetch(`${apiUrl}/`)).ok, { timeout: 30_000, interval: 200, what: 'JupyterHub to answer' });
+    await waitFor(async () => (await fetch(`${apiUrl}/`)).ok, {
+      timeout: 30_000,
+      interval: 200,
+      what: 'JupyterHub to answer',
+    });
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}; its log ends with:\n${log}`);
+    throw new Error(`${(err as Error).message}; its log ends with:\n${log}`, { cause: err });
   }
   return { apiUrl, stop };
 }
@@ -112,8 +124,17 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     await createTestAccounts();
     const root = `/opt/hubapps-t-${randomBytes(4).toString('hex')}`;
     // The wrapper's arguments as hubapps install writes them.
-    proxy = await installProxy({ root, catalogDir: join(root, 'apps.d'), proxyArgs: proxyArgs(join(root, 'apps.d'), { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID }) });
-    await installCatalog(proxy.catalogDir, { files: { title: 'Files', command: ['/usr/bin/python3', '-m', 'http.server', '{port}'] } });
+    proxy = await installProxy({
+      root,
+      catalogDir: join(root, 'apps.d'),
+      proxyArgs: proxyArgs(join(root, 'apps.d'), {
+        allowedGroup: TEST_GROUP,
+        minUid: DEFAULT_MIN_UID,
+      }),
+    });
+    await installCatalog(proxy.catalogDir, {
+      files: { title: 'Files', command: ['/usr/bin/python3', '-m', 'http.server', '{port}'] },
+    });
     removeRule = await writeSudoers(svc, TEST_GROUP, proxy.proxyPath);
     chp = await startChp({ authToken: chpToken });
     state = await mkdtemp('/tmp/hubapps-t-doctor-');
@@ -147,18 +168,42 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
   });
 
   /** Run the real CLI as root, checking on behalf of the test service user. */
-  function doctor(args: string[] = [], overrides: Record<string, unknown> = {}): Promise<DoctorRun> {
+  function doctor(
+    args: string[] = [],
+    overrides: Record<string, unknown> = {},
+  ): Promise<DoctorRun> {
     return new Promise((resolve, reject) => {
-      const file = Object.keys(overrides).length === 0 ? configFile : `${configFile}.${randomBytes(3).toString('hex')}.yaml`;
-      const write = file === configFile ? Promise.resolve() : writeFile(file, stringify({ ...config, ...overrides }));
+      const file =
+        Object.keys(overrides).length === 0
+          ? configFile
+          : `${configFile}.${randomBytes(3).toString('hex')}.yaml`;
+      const write =
+        file === configFile
+          ? Promise.resolve()
+          : writeFile(file, stringify({ ...config, ...overrides }));
       write.then(() => {
         const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
-        const argv = [cli, 'doctor', '--config', file, '--as', svc, '--unit', join(state, 'none.service'), ...args];
-        execFile(process.execPath, argv, { env: { ...process.env, [CHP_ENV]: chpToken } }, (err, stdout, stderr) => {
-          const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
-          if (stderr.trim()) return reject(new Error(`doctor wrote to stderr: ${stderr}`));
-          resolve({ code, out: stdout });
-        });
+        const argv = [
+          cli,
+          'doctor',
+          '--config',
+          file,
+          '--as',
+          svc,
+          '--unit',
+          join(state, 'none.service'),
+          ...args,
+        ];
+        execFile(
+          process.execPath,
+          argv,
+          { env: { ...process.env, [CHP_ENV]: chpToken } },
+          (err, stdout, stderr) => {
+            const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
+            if (stderr.trim()) return reject(new Error(`doctor wrote to stderr: ${stderr}`));
+            resolve({ code, out: stdout });
+          },
+        );
       }, reject);
     });
   }
@@ -181,14 +226,20 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       /^ok\s+sudo does not require a terminal/m,
       /^ok\s+sudo resets the proxy's environment/m,
       /^ok\s+sudo secure_path /m,
-      new RegExp(`^ok\\s+owners of active servers: none outside ${TEST_GROUP} \\(0 user\\(s\\) with active servers\\)$`, 'm'),
+      new RegExp(
+        `^ok\\s+owners of active servers: none outside ${TEST_GROUP} \\(0 user\\(s\\) with active servers\\)$`,
+        'm',
+      ),
       new RegExp(`^ok\\s+${svc} runs .* as ${alice} through sudo: protocol 1`, 'm'),
       /^ok\s+proxy wrapper .*: root-owned/m,
       /^ok\s+node \/usr\/bin\/node: root-owned/m,
       /^ok\s+program files under .*: root-owned/m,
       /^ok\s+the proxy wrapper starts node with a clean environment and the proxy checks itself/m,
       /^ok\s+app catalog .*: root-owned/m,
-      new RegExp(`^ok\\s+app programs found \\(as ${alice} would run them\\)\\n +files: /usr/bin/python3$`, 'm'),
+      new RegExp(
+        `^ok\\s+app programs found \\(as ${alice} would run them\\)\\n +files: /usr/bin/python3$`,
+        'm',
+      ),
     ]) {
       assert.match(run.out, pattern);
     }
@@ -196,7 +247,11 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
 
   describe('fails with a fix line for each broken variant', () => {
     it('an invalid config', async () => {
-      assertFails(await doctor([], { chp: { apiurl: 'x' } }), /config .*: 1 problem/, /edit .*hubapps check-config/);
+      assertFails(
+        await doctor([], { chp: { apiurl: 'x' } }),
+        /config .*: 1 problem/,
+        /edit .*hubapps check-config/,
+      );
     });
 
     it('a bad app file, named', async () => {
@@ -204,21 +259,36 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       await writeFile(bad, 'title: T\ncommand: [/bin/x, "{prot}"]\n', { mode: 0o644 });
       try {
         const run = await doctor();
-        assertFails(run, /app catalog .*: 1 bad file\(s\): .*typo\.yaml/, /fix or remove the files named/);
-        assert.match(entry(run.out, 'FAIL', /app catalog/).join('\n'), /unknown placeholder '\{prot\}'/);
+        assertFails(
+          run,
+          /app catalog .*: 1 bad file\(s\): .*typo\.yaml/,
+          /fix or remove the files named/,
+        );
+        assert.match(
+          entry(run.out, 'FAIL', /app catalog/).join('\n'),
+          /unknown placeholder '\{prot\}'/,
+        );
       } finally {
         await rm(bad);
       }
     });
 
     it('a service user that does not exist', async () => {
-      assertFails(await doctor(['--as', 'hubapps-t-nosuch']), /service user hubapps-t-nosuch does not exist/, /hubapps install creates it/);
+      assertFails(
+        await doctor(['--as', 'hubapps-t-nosuch']),
+        /service user hubapps-t-nosuch does not exist/,
+        /hubapps install creates it/,
+      );
     });
 
     it('a data_dir not owned by the service user', async () => {
       await chown(join(state, 'data'), 0, 0);
       try {
-        assertFails(await doctor(), new RegExp(`data_dir .* is owned by uid 0, not by ${svc}`), new RegExp(`chown ${svc}: .* chmod 0700`));
+        assertFails(
+          await doctor(),
+          new RegExp(`data_dir .* is owned by uid 0, not by ${svc}`),
+          new RegExp(`chown ${svc}: .* chmod 0700`),
+        );
       } finally {
         await chown(join(state, 'data'), svcUid, svcUid);
       }
@@ -227,7 +297,11 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     it('a log_dir other users can read', async () => {
       await chmod(join(state, 'logs'), 0o755);
       try {
-        assertFails(await doctor(), /log_dir .* has mode 0755: other users can read or change it/, /chmod 0700/);
+        assertFails(
+          await doctor(),
+          /log_dir .* has mode 0755: other users can read or change it/,
+          /chmod 0700/,
+        );
       } finally {
         await chmod(join(state, 'logs'), 0o700);
       }
@@ -237,33 +311,66 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       const other = join(state, 'broken');
       await mkdir(other, { mode: 0o700 });
       await chown(other, svcUid, svcUid);
-      await writeFile(join(other, 'hubapps.sqlite'), 'this is not a database, it only has its name'.repeat(200), { mode: 0o600 });
+      await writeFile(
+        join(other, 'hubapps.sqlite'),
+        'this is not a database, it only has its name'.repeat(200),
+        { mode: 0o600 },
+      );
       await chown(join(other, 'hubapps.sqlite'), svcUid, svcUid);
-      assertFails(await doctor([], { data_dir: other }), new RegExp(`database .* does not open as ${svc}: .*not a database`), /restore it from a backup/);
+      assertFails(
+        await doctor([], { data_dir: other }),
+        new RegExp(`database .* does not open as ${svc}: .*not a database`),
+        /restore it from a backup/,
+      );
     });
 
     it('a CHP token CHP does not accept', async () => {
       process.env.HUBAPPS_T_DOCTOR_WRONG = 'wrong';
-      const run = await doctor([], { chp: { api_url: chp.apiUrl, auth_token: 'env:HUBAPPS_T_DOCTOR_WRONG' } });
-      assertFails(run, /configurable-http-proxy at .* refuses the token/, /chp\.auth_token must be the CONFIGPROXY_AUTH_TOKEN/);
+      const run = await doctor([], {
+        chp: { api_url: chp.apiUrl, auth_token: 'env:HUBAPPS_T_DOCTOR_WRONG' },
+      });
+      assertFails(
+        run,
+        /configurable-http-proxy at .* refuses the token/,
+        /chp\.auth_token must be the CONFIGPROXY_AUTH_TOKEN/,
+      );
     });
 
     it('a CHP that does not answer', async () => {
       const closed = await freePort();
-      assertFails(await doctor([], { chp: { api_url: `http://127.0.0.1:${closed}`, auth_token: `env:${CHP_ENV}` } }), /configurable-http-proxy at .* does not answer/, /start CHP/);
+      assertFails(
+        await doctor([], {
+          chp: { api_url: `http://127.0.0.1:${closed}`, auth_token: `env:${CHP_ENV}` },
+        }),
+        /configurable-http-proxy at .* does not answer/,
+        /start CHP/,
+      );
     });
 
     it('a JupyterHub that does not answer', async () => {
       const closed = await freePort();
-      const run = await doctor([], { jupyterhub: { api_url: `http://127.0.0.1:${closed}/hub/api`, api_token: `env:${CHP_ENV}` } });
-      assertFails(run, /JupyterHub API at .* does not answer/, /start JupyterHub or correct jupyterhub\.api_url/);
+      const run = await doctor([], {
+        jupyterhub: { api_url: `http://127.0.0.1:${closed}/hub/api`, api_token: `env:${CHP_ENV}` },
+      });
+      assertFails(
+        run,
+        /JupyterHub API at .* does not answer/,
+        /start JupyterHub or correct jupyterhub\.api_url/,
+      );
     });
 
     describe('against a real JupyterHub', () => {
       let hub: RunningHub | undefined;
-      const tokens = { scoped: randomBytes(18).toString('hex'), bare: randomBytes(18).toString('hex') };
+      const tokens = {
+        scoped: randomBytes(18).toString('hex'),
+        bare: randomBytes(18).toString('hex'),
+      };
       before(async function () {
-        requirePrerequisite(this, existsSync('/usr/bin/jupyterhub'), 'needs JupyterHub (Debian package jupyterhub)');
+        requirePrerequisite(
+          this,
+          existsSync('/usr/bin/jupyterhub'),
+          'needs JupyterHub (Debian package jupyterhub)',
+        );
         const dir = join(state, 'hub');
         await mkdir(dir);
         hub = await startHub(chp, chpToken, dir, tokens);
@@ -282,16 +389,28 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       });
 
       it('a service token JupyterHub does not know', async () => {
-        assertFails(await doctor([], withToken('not-a-hub-token')), /JupyterHub at .* does not accept the service token \(403\)/, /api_token of the hubapps service in jupyterhub_config\.py/);
+        assertFails(
+          await doctor([], withToken('not-a-hub-token')),
+          /JupyterHub at .* does not accept the service token \(403\)/,
+          /api_token of the hubapps service in jupyterhub_config\.py/,
+        );
       });
 
       it('a service token without users:activity', async () => {
-        assertFails(await doctor([], withToken(tokens.bare)), /the service token lacks the scope\(s\) users:activity/, /give the hubapps service a role with these scopes/);
+        assertFails(
+          await doctor([], withToken(tokens.bare)),
+          /the service token lacks the scope\(s\) users:activity/,
+          /give the hubapps service a role with these scopes/,
+        );
       });
     });
 
     it('an allowed group that does not exist', async () => {
-      assertFails(await doctor([], { allowed_group: 'hubapps-t-nogroup' }), /allowed group hubapps-t-nogroup does not exist/, /groupadd hubapps-t-nogroup/);
+      assertFails(
+        await doctor([], { allowed_group: 'hubapps-t-nogroup' }),
+        /allowed group hubapps-t-nogroup does not exist/,
+        /groupadd hubapps-t-nogroup/,
+      );
     });
 
     it('no sudoers rule', async () => {
@@ -299,7 +418,11 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       try {
         const run = await doctor();
         assertFails(run, new RegExp(`sudo has no rule for ${svc}`), /install the rule/);
-        assertFails(run, new RegExp(`${svc} runs .* through sudo: refused \\("a password is required"\\)`), /is the rule .* in force/);
+        assertFails(
+          run,
+          new RegExp(`${svc} runs .* through sudo: refused \\("a password is required"\\)`),
+          /is the rule .* in force/,
+        );
       } finally {
         removeRule = await writeSudoers(svc, TEST_GROUP, proxy.proxyPath);
       }
@@ -308,7 +431,11 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     it('a rule that asks for a password', async () => {
       await removeRule();
       const file = `/etc/sudoers.d/hubapps-t-pw${randomBytes(3).toString('hex')}`;
-      await writeFile(`${file}.draft`, `${svc} ALL=(%${TEST_GROUP},!root) ${proxy.proxyPath} ""\n`, { mode: 0o440 });
+      await writeFile(
+        `${file}.draft`,
+        `${svc} ALL=(%${TEST_GROUP},!root) ${proxy.proxyPath} ""\n`,
+        { mode: 0o440 },
+      );
       await runOk('visudo', ['-cf', `${file}.draft`]);
       await rename(`${file}.draft`, file);
       try {
@@ -326,57 +453,109 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       await rename(`${file}.draft`, file);
       try {
         const run = await doctor();
-        assertFails(run, new RegExp(`sudo requires a terminal \\(requiretty\\) for ${svc}`), new RegExp(`Defaults:${svc} !requiretty`));
+        assertFails(
+          run,
+          new RegExp(`sudo requires a terminal \\(requiretty\\) for ${svc}`),
+          new RegExp(`Defaults:${svc} !requiretty`),
+        );
         assertFails(run, /through sudo: sudo wants a terminal/, /!requiretty/);
       } finally {
         await rm(file, { force: true });
       }
     });
 
-    it('sudo settings that hand the caller\'s environment to the proxy', async () => {
+    it("sudo settings that hand the caller's environment to the proxy", async () => {
       // sudo reads /etc/sudoers.d in name order and the later Defaults! wins: 'z' sorts after
       // the hex name of the test's own rule file, whose env_reset would otherwise win 1 time in 16.
       const file = `/etc/sudoers.d/hubapps-t-zenv${randomBytes(3).toString('hex')}`;
-      await writeFile(`${file}.draft`, `Defaults:${svc} env_keep += "NODE_OPTIONS"\nDefaults!${proxy.proxyPath} !env_reset\n`, { mode: 0o440 });
+      await writeFile(
+        `${file}.draft`,
+        `Defaults:${svc} env_keep += "NODE_OPTIONS"\nDefaults!${proxy.proxyPath} !env_reset\n`,
+        { mode: 0o440 },
+      );
       await runOk('visudo', ['-cf', `${file}.draft`]);
       await rename(`${file}.draft`, file);
       try {
-        assertFails(await doctor(), /sudo settings that let the caller shape the proxy's environment: !env_reset .*env_keep keeps NODE_OPTIONS/, /Defaults!.* env_reset, !setenv/);
+        assertFails(
+          await doctor(),
+          /sudo settings that let the caller shape the proxy's environment: !env_reset .*env_keep keeps NODE_OPTIONS/,
+          /Defaults!.* env_reset, !setenv/,
+        );
       } finally {
         await rm(file, { force: true });
       }
     });
 
-    it('an active server of a user no longer in the allowed group, named while the members\' servers pass', async () => {
+    it("an active server of a user no longer in the allowed group, named while the members' servers pass", async () => {
       const db = join(state, 'data', 'hubapps.sqlite');
       const insert = (user: string, name: string) =>
-        runOk('sudo', ['-u', svc, '--', 'python3', '-c', `import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO servers (user, name, app, state, created_at, updated_at) VALUES (?, ?, 'files', 'running', '2026-01-01', '2026-01-01')", (sys.argv[2], sys.argv[3])); c.commit()`, db, user, name]);
+        runOk('sudo', [
+          '-u',
+          svc,
+          '--',
+          'python3',
+          '-c',
+          `import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO servers (user, name, app, state, created_at, updated_at) VALUES (?, ?, 'files', 'running', '2026-01-01', '2026-01-01')", (sys.argv[2], sys.argv[3])); c.commit()`,
+          db,
+          user,
+          name,
+        ]);
       await insert(alice, 'lab');
       await insert(mallory, 'old');
       try {
         const run = await doctor();
-        assertFails(run, new RegExp(`active servers of users no longer in ${TEST_GROUP}: ${mallory} \\(old\\)$`, 'm'), /DELETE .*api\/users\/USER\/servers\/NAME/);
+        assertFails(
+          run,
+          new RegExp(
+            `active servers of users no longer in ${TEST_GROUP}: ${mallory} \\(old\\)$`,
+            'm',
+          ),
+          /DELETE .*api\/users\/USER\/servers\/NAME/,
+        );
         assert.doesNotMatch(entry(run.out, 'FAIL', /active servers/).join('\n'), new RegExp(alice));
       } finally {
-        await runOk('sudo', ['-u', svc, '--', 'python3', '-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM servers"); c.commit()', db]);
+        await runOk('sudo', [
+          '-u',
+          svc,
+          '--',
+          'python3',
+          '-c',
+          'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM servers"); c.commit()',
+          db,
+        ]);
       }
     });
 
     it('a config whose min_uid or allowed group the proxy wrapper does not enforce', async () => {
-      assertFails(await doctor([], { min_uid: 2000 }), /the proxy wrapper .* does not hold the proxy to the config: --min-uid is 1000, min_uid 2000/, /run hubapps install again/);
+      assertFails(
+        await doctor([], { min_uid: 2000 }),
+        /the proxy wrapper .* does not hold the proxy to the config: --min-uid is 1000, min_uid 2000/,
+        /run hubapps install again/,
+      );
     });
 
     it('a member sudo will not run the proxy for', async () => {
-      assertFails(await doctor(['--member', mallory]), new RegExp(`runs .* as ${mallory} through sudo: refused`), new RegExp(`is ${mallory} in ${TEST_GROUP}`));
+      assertFails(
+        await doctor(['--member', mallory]),
+        new RegExp(`runs .* as ${mallory} through sudo: refused`),
+        new RegExp(`is ${mallory} in ${TEST_GROUP}`),
+      );
     });
 
     it('program files the group may change', async () => {
-      const main = join(proxy.root, 'lib', 'dist', 'src', 'proxy', 'main.js');
+      const main = join(proxy.root, 'lib', 'dist', 'src', 'proxy', 'hubapps-proxy.js');
       await chmod(main, 0o664);
       try {
         const run = await doctor();
-        assertFails(run, /program files under .*: 1 unsafe or unusable path/, /chown root:root PATH && chmod go-w/);
-        assert.match(entry(run.out, 'FAIL', /program files/).join('\n'), /main\.js: writable by its group/);
+        assertFails(
+          run,
+          /program files under .*: 1 unsafe or unusable path/,
+          /chown root:root PATH && chmod go-w/,
+        );
+        assert.match(
+          entry(run.out, 'FAIL', /program files/).join('\n'),
+          /hubapps-proxy\.js: writable by its group/,
+        );
       } finally {
         await chmod(main, 0o644);
       }
@@ -395,7 +574,11 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     it('a proxy wrapper only root can read', async () => {
       await chmod(proxy.proxyPath, 0o700);
       try {
-        assertFails(await doctor(), /proxy wrapper .*: 1 unsafe or unusable path/, /hubapps install lays these out/);
+        assertFails(
+          await doctor(),
+          /proxy wrapper .*: 1 unsafe or unusable path/,
+          /hubapps install lays these out/,
+        );
       } finally {
         await chmod(proxy.proxyPath, 0o755);
       }
@@ -406,25 +589,51 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
       await installCatalog(proxy.catalogDir, {
         ghost: { title: 'Ghost', command: ['hubapps-t-no-such-program', '{port}'] },
         mine: { title: 'Mine', command: ['{home}/bin/hubapps-t-app', '{port}'] },
-        pathed: { title: 'Own PATH', command: ['python3', '-m', 'http.server', '{port}'], environment: { PATH: '{home}/bin' } },
+        pathed: {
+          title: 'Own PATH',
+          command: ['python3', '-m', 'http.server', '{port}'],
+          environment: { PATH: '{home}/bin' },
+        },
       });
       try {
         const run = await doctor();
-        assertFails(run, /app ghost: program hubapps-t-no-such-program does not exist in PATH \/usr\/local\/bin:\/usr\/bin:\/bin$/m, /install it, or correct command in .*ghost\.yaml/);
-        assertFails(run, new RegExp(`app mine: program ${home}/bin/hubapps-t-app does not exist$`, 'm'), /correct command in .*mine\.yaml/);
-        assertFails(run, new RegExp(`app pathed: program python3 does not exist in PATH ${home}/bin$`, 'm'), /pathed\.yaml/);
-        assert.match(entry(run.out, 'ok', /app programs found/).join('\n'), /files: \/usr\/bin\/python3/);
+        assertFails(
+          run,
+          /app ghost: program hubapps-t-no-such-program does not exist in PATH \/usr\/local\/bin:\/usr\/bin:\/bin$/m,
+          /install it, or correct command in .*ghost\.yaml/,
+        );
+        assertFails(
+          run,
+          new RegExp(`app mine: program ${home}/bin/hubapps-t-app does not exist$`, 'm'),
+          /correct command in .*mine\.yaml/,
+        );
+        assertFails(
+          run,
+          new RegExp(`app pathed: program python3 does not exist in PATH ${home}/bin$`, 'm'),
+          /pathed\.yaml/,
+        );
+        assert.match(
+          entry(run.out, 'ok', /app programs found/).join('\n'),
+          /files: \/usr\/bin\/python3/,
+        );
       } finally {
-        for (const name of ['ghost', 'mine', 'pathed']) await rm(join(proxy.catalogDir, `${name}.yaml`));
+        for (const name of ['ghost', 'mine', 'pathed'])
+          await rm(join(proxy.catalogDir, `${name}.yaml`));
       }
     });
 
     it('an app program the user may not run', async () => {
       const program = join(proxy.root, 'private-app');
       await writeFile(program, '#!/bin/sh\n', { mode: 0o700 });
-      await installCatalog(proxy.catalogDir, { private: { title: 'Private', command: [program, '{port}'] } });
+      await installCatalog(proxy.catalogDir, {
+        private: { title: 'Private', command: [program, '{port}'] },
+      });
       try {
-        assertFails(await doctor(), new RegExp(`app private: ${program} is not executable by ${alice}$`, 'm'), /chmod a\+rx/);
+        assertFails(
+          await doctor(),
+          new RegExp(`app private: ${program} is not executable by ${alice}$`, 'm'),
+          /chmod a\+rx/,
+        );
       } finally {
         await rm(join(proxy.catalogDir, 'private.yaml'));
         await rm(program);
@@ -434,7 +643,11 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
     it('a proxy that reads another catalog than the service', async () => {
       const other = join(proxy.root, 'other.d');
       await installCatalog(other, { files: { title: 'Files', command: ['/bin/true'] } });
-      assertFails(await doctor([], { catalog_dir: other }), /the proxy reads apps from .*apps\.d .* but the service from .*other\.d/, /make them the same/);
+      assertFails(
+        await doctor([], { catalog_dir: other }),
+        /the proxy reads apps from .*apps\.d .* but the service from .*other\.d/,
+        /make them the same/,
+      );
     });
   });
 });

@@ -11,7 +11,11 @@ export function snapshot(roots: string[]): Map<string, string> {
   const out = new Map<string, string>();
   const visit = (path: string) => {
     const s = lstatSync(path);
-    const what = s.isSymbolicLink() ? `-> ${readlinkSync(path)}` : s.isFile() ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'dir';
+    const what = s.isSymbolicLink()
+      ? `-> ${readlinkSync(path)}`
+      : s.isFile()
+        ? createHash('sha256').update(readFileSync(path)).digest('hex')
+        : 'dir';
     out.set(path, `${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} ${s.mtimeMs} ${what}`);
     if (s.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
   };

@@ -38,7 +38,10 @@ export function uidsOf(pid: number): number[] | null {
 export function isAlive(pid: number | null | undefined): boolean {
   if (!pid) return false;
   const stat = readOrNull(`/proc/${pid}/stat`);
-  return stat !== null && !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  return (
+    stat !== null &&
+    !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))
+  );
 }
 
 export function parentOf(pid: number): number | null {

@@ -29,7 +29,16 @@ export interface ServiceProcessOptions {
 }
 
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ServiceProcess> {
-  const argv = ['-u', opts.user, '--', process.execPath, opts.cliPath, 'serve', '--config', opts.configFile];
+  const argv = [
+    '-u',
+    opts.user,
+    '--',
+    process.execPath,
+    opts.cliPath,
+    'serve',
+    '--config',
+    opts.configFile,
+  ];
   const runner = spawn('/usr/sbin/runuser', argv, {
     cwd: '/',
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
@@ -48,7 +57,8 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     timeout: 5000,
     what: 'the service process to exist',
   }).catch((err: Error) => err.message);
-  if (typeof found !== 'number') throw new Error(`the service did not start (${found}); its output:\n${output}`);
+  if (typeof found !== 'number')
+    throw new Error(`the service did not start (${found}); its output:\n${output}`);
   const pid = found;
   // A test run that ends abruptly must not leave the service behind.
   const killOnExit = () => signal(pid, 'SIGKILL');
@@ -69,15 +79,18 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
     },
   };
   try {
-    const up = await waitFor(async () => (isAlive(pid) ? (await answers(opts.healthUrl)) && 'up' : 'exited'), {
-      timeout: opts.timeoutMs ?? 15_000,
-      interval: 100,
-      what: `the service to answer ${opts.healthUrl}`,
-    });
+    const up = await waitFor(
+      async () => (isAlive(pid) ? (await answers(opts.healthUrl)) && 'up' : 'exited'),
+      {
+        timeout: opts.timeoutMs ?? 15_000,
+        interval: 100,
+        what: `the service to answer ${opts.healthUrl}`,
+      },
+    );
     if (up === 'exited') throw new Error('the service exited before it answered');
   } catch (err) {
     await service.stop();
-    throw new Error(`${(err as Error).message}; its output:\n${output}`);
+    throw new Error(`${(err as Error).message}; its output:\n${output}`, { cause: err });
   }
   return service;
 }

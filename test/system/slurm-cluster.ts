@@ -8,7 +8,11 @@ import { requirePrerequisite } from '../helpers/index.js';
 import { TEST_USERS, repoRoot, run, runOk } from './harness.js';
 
 export function requireSlurm(ctx: Mocha.Context): void {
-  requirePrerequisite(ctx, existsSync('/usr/bin/sbatch') && existsSync('/usr/sbin/slurmctld'), 'needs slurm-wlm and munge (apt-get install slurm-wlm munge)');
+  requirePrerequisite(
+    ctx,
+    existsSync('/usr/bin/sbatch') && existsSync('/usr/sbin/slurmctld'),
+    'needs slurm-wlm and munge (apt-get install slurm-wlm munge)',
+  );
 }
 
 /** Start the cluster unless it runs; resolves to the enforcement mode, task/cgroup or task/none. */

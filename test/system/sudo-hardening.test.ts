@@ -45,9 +45,20 @@ const HOSTILE_DEFAULTS = (user: string) => `Defaults:${user} !env_reset, setenv\
 
 function startRequest(user: string): StartRequest {
   return {
-    op: 'start', version: PROTOCOL_VERSION, server: { id: 9, user, name: 'files' }, app: 'files', options: {}, port: 1,
-    secret: randomBytes(24).toString('hex'), publicOrigin: 'http://127.0.0.1:8000', allowedOrigins: [], prefix: `/apps/${user}/files/`,
-    serviceUrl: 'http://127.0.0.1:1/services/hubapps/', stopGraceMs: 1000, readyTimeoutMs: 5000, logMaxBytes: 1 << 20,
+    op: 'start',
+    version: PROTOCOL_VERSION,
+    server: { id: 9, user, name: 'files' },
+    app: 'files',
+    options: {},
+    port: 1,
+    secret: randomBytes(24).toString('hex'),
+    publicOrigin: 'http://127.0.0.1:8000',
+    allowedOrigins: [],
+    prefix: `/apps/${user}/files/`,
+    serviceUrl: 'http://127.0.0.1:1/services/hubapps/',
+    stopGraceMs: 1000,
+    readyTimeoutMs: 5000,
+    logMaxBytes: 1 << 20,
     framing: { frames: 'server', popups: 'isolate' },
   };
 }
@@ -58,7 +69,17 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
     requireRootOrSkip(this);
     await createTestAccounts();
     await run('userdel', ['-f', ZERO]);
-    await runOk('useradd', ['-o', '-u', '0', '-g', TEST_GROUP, '-M', '-s', '/usr/sbin/nologin', ZERO]);
+    await runOk('useradd', [
+      '-o',
+      '-u',
+      '0',
+      '-g',
+      TEST_GROUP,
+      '-M',
+      '-s',
+      '/usr/sbin/nologin',
+      ZERO,
+    ]);
   });
   after(async function () {
     if (process.getuid?.() !== 0) return;
@@ -81,10 +102,16 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
     });
 
     it('refuses an account with uid 0 under another name, which a rule with only !root lets through', async () => {
-      const onlyRoot = renderSudoers(svc, TEST_GROUP, printer.path).replace(/^Defaults!.*$/m, '').replace(',!#0)', ')');
+      const onlyRoot = renderSudoers(svc, TEST_GROUP, printer.path)
+        .replace(/^Defaults!.*$/m, '')
+        .replace(',!#0)', ')');
       removers.push(await installSudoersText(onlyRoot));
       const through = await sudoAsService(ZERO, printer.path);
-      assert.equal(through.code, 0, `the weaker rule did not let ${ZERO} through: ${through.stderr}`);
+      assert.equal(
+        through.code,
+        0,
+        `the weaker rule did not let ${ZERO} through: ${through.stderr}`,
+      );
       assert.equal(through.stdout.split('\n')[0], '0');
       await removers.pop()!();
 
@@ -92,28 +119,85 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
       const refused = await sudoAsService(ZERO, printer.path);
       assert.match(refused.stderr, REFUSED);
       assert.equal(refused.stdout, '');
-      assert.equal((await sudoAsService(alice, printer.path)).code, 0, 'the rule refuses alice too');
+      assert.equal(
+        (await sudoAsService(alice, printer.path)).code,
+        0,
+        'the rule refuses alice too',
+      );
     });
 
     it('refuses variables on the command line and resets the environment even when other sudoers files loosen both', async () => {
       removers.push(await installSudoersText(HOSTILE_DEFAULTS(svc)));
       removers.push(await writeSudoers(svc, TEST_GROUP, printer.path));
-      const setenv = await run('sudo', ['-u', svc, '--', 'sudo', '-n', '-u', alice, 'NODE_OPTIONS=--require=/tmp/x.js', '--', printer.path]);
+      const setenv = await run('sudo', [
+        '-u',
+        svc,
+        '--',
+        'sudo',
+        '-n',
+        '-u',
+        alice,
+        'NODE_OPTIONS=--require=/tmp/x.js',
+        '--',
+        printer.path,
+      ]);
       assert.notEqual(setenv.code, 0);
-      assert.match(setenv.stderr, /not allowed to set the following environment variables: NODE_OPTIONS/);
+      assert.match(
+        setenv.stderr,
+        /not allowed to set the following environment variables: NODE_OPTIONS/,
+      );
       assert.equal(setenv.stdout, '');
-      const preserve = await run('sudo', ['-u', svc, '--', 'sudo', '-n', '-E', '-u', alice, '--', printer.path]);
+      const preserve = await run('sudo', [
+        '-u',
+        svc,
+        '--',
+        'sudo',
+        '-n',
+        '-E',
+        '-u',
+        alice,
+        '--',
+        printer.path,
+      ]);
       assert.notEqual(preserve.code, 0);
       assert.match(preserve.stderr, /not allowed to preserve the environment/);
-      const leaked = await run('sudo', ['-u', svc, '--', 'env', 'NODE_OPTIONS=--require=/tmp/x.js', 'sudo', '-n', '-u', alice, '--', printer.path]);
+      const leaked = await run('sudo', [
+        '-u',
+        svc,
+        '--',
+        'env',
+        'NODE_OPTIONS=--require=/tmp/x.js',
+        'sudo',
+        '-n',
+        '-u',
+        alice,
+        '--',
+        printer.path,
+      ]);
       assert.equal(leaked.code, 0, leaked.stderr);
       assert.doesNotMatch(leaked.stdout, /NODE_OPTIONS/);
     });
 
     it('is what makes the difference: without its Defaults line the loosened settings pass NODE_OPTIONS through', async () => {
       removers.push(await installSudoersText(HOSTILE_DEFAULTS(svc)));
-      removers.push(await installSudoersText(renderSudoers(svc, TEST_GROUP, printer.path).replace(/^Defaults!.*$/m, '')));
-      const leaked = await run('sudo', ['-u', svc, '--', 'env', 'NODE_OPTIONS=--require=/tmp/x.js', 'sudo', '-n', '-u', alice, '--', printer.path]);
+      removers.push(
+        await installSudoersText(
+          renderSudoers(svc, TEST_GROUP, printer.path).replace(/^Defaults!.*$/m, ''),
+        ),
+      );
+      const leaked = await run('sudo', [
+        '-u',
+        svc,
+        '--',
+        'env',
+        'NODE_OPTIONS=--require=/tmp/x.js',
+        'sudo',
+        '-n',
+        '-u',
+        alice,
+        '--',
+        printer.path,
+      ]);
       assert.equal(leaked.code, 0, leaked.stderr);
       assert.match(leaked.stdout, /NODE_OPTIONS=--require=\/tmp\/x\.js/);
     });
@@ -124,7 +208,9 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
     let removeRule: () => Promise<void>;
     before(async () => {
       installed = await installProxy();
-      await installCatalog(installed.catalogDir, { files: { title: 'Files', command: ['/usr/bin/python3', '-m', 'http.server', '{port}'] } });
+      await installCatalog(installed.catalogDir, {
+        files: { title: 'Files', command: ['/usr/bin/python3', '-m', 'http.server', '{port}'] },
+      });
       removeRule = await writeSudoers(svc, TEST_GROUP, installed.proxyPath);
     });
     after(async () => {
@@ -132,18 +218,28 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
       await installed?.remove();
     });
 
-    const start = (user = alice) => sudoAsService(user, installed.proxyPath, { input: JSON.stringify(startRequest(user)), timeoutMs: 20_000 });
+    const start = (user = alice) =>
+      sudoAsService(user, installed.proxyPath, {
+        input: JSON.stringify(startRequest(user)),
+        timeoutMs: 20_000,
+      });
 
-    it('never sees the caller\'s NODE_OPTIONS, even through a sudo loosened elsewhere: the wrapper starts node with a clean environment', async () => {
+    it("never sees the caller's NODE_OPTIONS, even through a sudo loosened elsewhere: the wrapper starts node with a clean environment", async () => {
       // A separate installation whose rule lacks the Defaults line, under the loosened settings: only the wrapper stands in the way.
       const other = await installProxy({ catalogDir: installed.catalogDir });
       const undo = [
         await installSudoersText(HOSTILE_DEFAULTS(svc)),
-        await installSudoersText(renderSudoers(svc, TEST_GROUP, other.proxyPath).replace(/^Defaults!.*$/m, '')),
+        await installSudoersText(
+          renderSudoers(svc, TEST_GROUP, other.proxyPath).replace(/^Defaults!.*$/m, ''),
+        ),
       ];
       try {
         const env = ['NODE_OPTIONS=--require=/nonexistent/hubapps-t.cjs'];
-        const r = await run('sudo', ['-u', svc, '--', 'env', ...env, 'sudo', '-n', '-u', alice, '--', other.proxyPath], { input: VERSION_REQUEST });
+        const r = await run(
+          'sudo',
+          ['-u', svc, '--', 'env', ...env, 'sudo', '-n', '-u', alice, '--', other.proxyPath],
+          { input: VERSION_REQUEST },
+        );
         assert.equal(r.code, 0, r.stderr);
         assert.equal(JSON.parse(r.stdout).user, alice);
       } finally {
@@ -158,7 +254,12 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
       try {
         const r = await start();
         assert.equal(r.code, PROXY_EXIT.refused, r.stderr);
-        assert.match(r.stderr, new RegExp(`refused: the catalog directory ${installed.catalogDir} is owned by uid ${svcUid}, not root`));
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `refused: the catalog directory ${installed.catalogDir} is owned by uid ${svcUid}, not root`,
+          ),
+        );
         assert.doesNotMatch(r.stderr, /listening on|command:/);
       } finally {
         await chown(installed.catalogDir, 0, 0);
@@ -180,9 +281,15 @@ describe('sudo and proxy hardening (real sudo, real accounts)', function () {
     it('refuses to run as an account below min_uid or outside the allowed group named in its wrapper', async () => {
       for (const [policy, expected] of [
         [{ allowedGroup: TEST_GROUP, minUid: 60000 }, /below min_uid 60000/],
-        [{ allowedGroup: 'root', minUid: DEFAULT_MIN_UID }, new RegExp(`${alice} is not a member of the allowed group root`)],
+        [
+          { allowedGroup: 'root', minUid: DEFAULT_MIN_UID },
+          new RegExp(`${alice} is not a member of the allowed group root`),
+        ],
       ] as const) {
-        const other = await installProxy({ catalogDir: installed.catalogDir, proxyArgs: proxyArgs(installed.catalogDir, policy) });
+        const other = await installProxy({
+          catalogDir: installed.catalogDir,
+          proxyArgs: proxyArgs(installed.catalogDir, policy),
+        });
         const rule = await writeSudoers(svc, TEST_GROUP, other.proxyPath);
         try {
           const r = await sudoAsService(alice, other.proxyPath, { input: VERSION_REQUEST });

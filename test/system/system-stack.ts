@@ -31,9 +31,17 @@ const WHOAMI = `require('http').createServer((q, s) => {
 }).listen(+process.argv[1], '127.0.0.1')`;
 
 export const APPS = {
-  web: { title: 'Web', command: ['/usr/bin/python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1'], ready: { timeout: 20 } },
+  web: {
+    title: 'Web',
+    command: ['/usr/bin/python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1'],
+    ready: { timeout: 20 },
+  },
   // Braces are doubled: a single one is placeholder syntax in the catalog.
-  whoami: { title: 'Who am I', command: [process.execPath, '-e', WHOAMI.replace(/[{}]/g, '$&$&'), '{port}'], ready: { timeout: 20 } },
+  whoami: {
+    title: 'Who am I',
+    command: [process.execPath, '-e', WHOAMI.replace(/[{}]/g, '$&$&'), '{port}'],
+    ready: { timeout: 20 },
+  },
 };
 
 export const RECONCILE_INTERVAL_S = 1;
@@ -103,7 +111,13 @@ export class SystemStack {
    * `extra`: more catalog apps and config keys (e.g. slurm) on top of the defaults;
    * `portGuard`: install the port guard's helper and sudoers rule, and require it.
    */
-  constructor(private readonly extra: { apps?: Record<string, object>; config?: Record<string, unknown>; portGuard?: boolean } = {}) {}
+  constructor(
+    private readonly extra: {
+      apps?: Record<string, object>;
+      config?: Record<string, unknown>;
+      portGuard?: boolean;
+    } = {},
+  ) {}
 
   get dbFile(): string {
     return join(this.stateDir, 'data', 'hubapps.sqlite');
@@ -126,7 +140,8 @@ export class SystemStack {
     await installCatalog(this.installed.catalogDir, { ...APPS, ...this.extra.apps });
     this.removeRule = await writeSudoers(TEST_USERS.svc, TEST_GROUP, this.installed.proxyPath);
     await this.writeState();
-    if (this.extra.portGuard) this.guard = await installPortGuard(this.installed, join(this.stateDir, 'hubapps.yaml'));
+    if (this.extra.portGuard)
+      this.guard = await installPortGuard(this.installed, join(this.stateDir, 'hubapps.yaml'));
     this.chp = await startChp({ authToken: this.chpToken });
     // The service must listen on a port known in advance; another process may take it first.
     for (let attempt = 1; ; attempt++) {
@@ -142,9 +157,11 @@ export class SystemStack {
 
   /** data, logs and secrets in a 0700 directory of the service user; the secrets readable by it alone. */
   private async writeState(): Promise<void> {
-    this.stateDir = await createServiceState({ 'chp-token': this.chpToken, 'admin-token': this.adminToken });
+    this.stateDir = await createServiceState({
+      'chp-token': this.chpToken,
+      'admin-token': this.adminToken,
+    });
   }
-
 
   private async writeConfig(): Promise<void> {
     const secrets = join(this.stateDir, 'secrets');
@@ -166,7 +183,9 @@ export class SystemStack {
       reconcile_interval: RECONCILE_INTERVAL_S,
       stop_grace: 1,
       log_level: process.env.HUBAPPS_TEST_LOG ?? 'info',
-      port_guard: this.guard ? { mode: 'required', command: this.guard.helperPath, table: this.guard.table } : { mode: 'off' },
+      port_guard: this.guard
+        ? { mode: 'required', command: this.guard.helperPath, table: this.guard.table }
+        : { mode: 'off' },
       ...this.extra.config,
     };
     // Root-owned and world-readable like /etc/hubapps/hubapps.yaml: it holds no secrets.
@@ -202,7 +221,10 @@ export class SystemStack {
   async api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
     const res = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { authorization: `token ${this.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `token ${this.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -220,7 +242,9 @@ export class SystemStack {
 
   /** CHP's whole routing table, straight from its REST API. */
   async routes(): Promise<Record<string, ChpRoute>> {
-    const res = await fetch(`${this.chp!.apiUrl}/api/routes`, { headers: { authorization: `token ${this.chpToken}` } });
+    const res = await fetch(`${this.chp!.apiUrl}/api/routes`, {
+      headers: { authorization: `token ${this.chpToken}` },
+    });
     if (res.status !== 200) throw new Error(`CHP answered ${res.status} to GET /api/routes`);
     return (await res.json()) as Record<string, ChpRoute>;
   }
@@ -229,8 +253,11 @@ export class SystemStack {
   servers(user?: string): StoredServer[] {
     const db = new Database(this.dbFile, { readonly: true, fileMustExist: true });
     try {
-      const sql = 'SELECT id, user, name, state, reason, port, secret, launcher_pid, proxy_pid, app_pid, launcher_state FROM servers';
-      return (user === undefined ? db.prepare(sql).all() : db.prepare(`${sql} WHERE user = ?`).all(user)) as StoredServer[];
+      const sql =
+        'SELECT id, user, name, state, reason, port, secret, launcher_pid, proxy_pid, app_pid, launcher_state FROM servers';
+      return (
+        user === undefined ? db.prepare(sql).all() : db.prepare(`${sql} WHERE user = ?`).all(user)
+      ) as StoredServer[];
     } finally {
       db.close();
     }
@@ -252,18 +279,25 @@ export class SystemStack {
   /** Start a server through the API and wait until it runs; a failed start throws with its reason. */
   async startServer(user: string, name: string, app: string): Promise<StoredServer> {
     const r = await this.api('POST', `/users/${user}/servers/${name}`, { app });
-    if (r.status !== 202) throw new Error(`start of ${user}/${name} answered ${r.status}: ${JSON.stringify(r.body)}`);
+    if (r.status !== 202)
+      throw new Error(`start of ${user}/${name} answered ${r.status}: ${JSON.stringify(r.body)}`);
     await this.waitState(user, name, ['running']);
     return this.row(user, name)!;
   }
 
   /** Wait until the row reaches one of `states`; reaching another settled state throws with the reason. */
-  async waitState(user: string, name: string, states: string[], timeout = 20_000): Promise<StoredServer> {
+  async waitState(
+    user: string,
+    name: string,
+    states: string[],
+    timeout = 20_000,
+  ): Promise<StoredServer> {
     return waitFor(
       () => {
         const row = this.row(user, name);
         if (row && states.includes(row.state)) return row;
-        if (row && ['failed', 'stopped'].includes(row.state)) throw new Error(`${user}/${name} is ${row.state}: ${row.reason}`);
+        if (row && ['failed', 'stopped'].includes(row.state))
+          throw new Error(`${user}/${name} is ${row.state}: ${row.reason}`);
         return undefined;
       },
       { timeout, interval: 100, what: `${user}/${name} to be ${states.join(' or ')}` },
@@ -273,7 +307,8 @@ export class SystemStack {
   /** For a failed test: the newest lines the service printed (it runs in its own process, so mocha cannot show them). */
   reportFailure(title: string): void {
     const output = this.service?.output().trim().split('\n').slice(-40).join('\n');
-    if (output) process.stderr.write(`--- service output up to the failure of "${title}":\n${output}\n---\n`);
+    if (output)
+      process.stderr.write(`--- service output up to the failure of "${title}":\n${output}\n---\n`);
   }
 
   /** Everything set up is taken down, each step even when an earlier one failed; the first problem is thrown. */
@@ -294,7 +329,11 @@ export class SystemStack {
 
   private async stopServers(): Promise<void> {
     if (!this.service || !this.stateDir) return;
-    const active = this.servers().filter((s) => ['pending', 'starting', 'running', 'stopping'].includes(s.state));
-    await Promise.allSettled(active.map((s) => this.api('DELETE', `/users/${s.user}/servers/${s.name}`)));
+    const active = this.servers().filter((s) =>
+      ['pending', 'starting', 'running', 'stopping'].includes(s.state),
+    );
+    await Promise.allSettled(
+      active.map((s) => this.api('DELETE', `/users/${s.user}/servers/${s.name}`)),
+    );
   }
 }

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiPersistenceImports, circles, componentOf, launcherClassImports, readImports, tsFiles, upwardImports, type ImportEdge } from '../helpers/import-graph.js';
+import {
+  apiPersistenceImports,
+  circles,
+  componentOf,
+  launcherClassImports,
+  readImports,
+  tsFiles,
+  upwardImports,
+  type ImportEdge,
+} from '../helpers/import-graph.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 // Compiled to dist/test/unit/, three levels below the repository root.
@@ -20,7 +29,21 @@ const SRC = fileURLToPath(new URL('../../../src', import.meta.url));
  * Folders of one layer may import each other; the file-level circle check still holds.
  */
 const LAYERS = [
-  ['errors.ts', 'error-codes.ts', 'names.ts', 'version.ts', 'host-label.ts', 'shell-quote.ts', 'secret-hash.ts', 'model', 'protocol', 'procfs', 'net', 'http', 'ui'],
+  [
+    'errors.ts',
+    'error-codes.ts',
+    'names.ts',
+    'version.ts',
+    'host-label.ts',
+    'shell-quote.ts',
+    'secret-hash.ts',
+    'model',
+    'protocol',
+    'procfs',
+    'net',
+    'http',
+    'ui',
+  ],
   ['config', 'store', 'chp', 'limits'],
   ['catalog'],
   ['users'],
@@ -31,15 +54,24 @@ const LAYERS = [
   ['serve.ts', 'demo', 'ops', 'cli.ts', 'cli-usage.ts'],
 ] as const;
 
-const LAUNCHER_CLASSES = ['spawner/process-launcher.ts', 'spawner/sudo-launcher.ts', 'spawner/local-launcher.ts', 'spawner/slurm-launcher.ts'];
+const LAUNCHER_CLASSES = [
+  'spawner/process-launcher.ts',
+  'spawner/sudo-launcher.ts',
+  'spawner/local-launcher.ts',
+  'spawner/slurm-launcher.ts',
+];
 
-const show = (edges: readonly ImportEdge[]) => edges.map((e) => `${e.from} imports ${e.to}`).join('\n');
+const show = (edges: readonly ImportEdge[]) =>
+  edges.map((e) => `${e.from} imports ${e.to}`).join('\n');
 
 describe('the import graph of src/', () => {
   const edges = readImports(SRC);
 
   it('has no circles between files', () => {
-    assert.deepEqual(circles(edges).map((c) => c.join(' <-> ')), []);
+    assert.deepEqual(
+      circles(edges).map((c) => c.join(' <-> ')),
+      [],
+    );
   });
 
   it('places every folder and top-level file in a layer', () => {
@@ -66,7 +98,11 @@ describe('the import graph of src/', () => {
     const reaching = tsFiles(join(SRC, 'api')).flatMap((f) =>
       readFileSync(f, 'utf8')
         .split('\n')
-        .flatMap((line, i) => (/\bdeps\.(store|routes|serverRoutes|launcher)\b/.test(line) ? [`api/${basename(f)}:${i + 1}: ${line.trim()}`] : [])),
+        .flatMap((line, i) =>
+          /\bdeps\.(store|routes|serverRoutes|launcher)\b/.test(line)
+            ? [`api/${basename(f)}:${i + 1}: ${line.trim()}`]
+            : [],
+        ),
     );
     assert.deepEqual(reaching, []);
   });
@@ -82,8 +118,16 @@ describe('the import-graph reader', () => {
     const tmp = await tmpDir('graph');
     try {
       write(tmp.path, 'low/a.ts', "import type { B } from './b.js';\nexport type A = B;\n");
-      write(tmp.path, 'low/b.ts', "import { a } from './a.js';\nimport { h } from '../high/h.js';\nexport const b = a;\n");
-      write(tmp.path, 'high/h.ts', "import { readFileSync } from 'node:fs';\nexport const h = await import('../low/b.js');\n");
+      write(
+        tmp.path,
+        'low/b.ts',
+        "import { a } from './a.js';\nimport { h } from '../high/h.js';\nexport const b = a;\n",
+      );
+      write(
+        tmp.path,
+        'high/h.ts',
+        "import { readFileSync } from 'node:fs';\nexport const h = await import('../low/b.js');\n",
+      );
       write(tmp.path, 'stray/s.ts', "export { b } from '../low/b.js';\n");
       const found = readImports(tmp.path);
       assert.deepEqual(circles(found), [['high/h.ts', 'low/a.ts', 'low/b.ts']]);
@@ -99,15 +143,38 @@ describe('the import-graph reader', () => {
     const tmp = await tmpDir('graph');
     try {
       write(tmp.path, 'spawner/launcher.ts', 'export interface Launcher { kind: string }\n');
-      write(tmp.path, 'spawner/sudo-launcher.ts', "import type { Launcher } from './launcher.js';\nexport class SudoLauncher {}\n");
-      write(tmp.path, 'lifecycle/ok.ts', "import type { Launcher } from '../spawner/launcher.js';\nexport type L = Launcher;\n");
-      write(tmp.path, 'lifecycle/bad.ts', "export const load = () => import('../spawner/sudo-launcher.js');\n");
+      write(
+        tmp.path,
+        'spawner/sudo-launcher.ts',
+        "import type { Launcher } from './launcher.js';\nexport class SudoLauncher {}\n",
+      );
+      write(
+        tmp.path,
+        'lifecycle/ok.ts',
+        "import type { Launcher } from '../spawner/launcher.js';\nexport type L = Launcher;\n",
+      );
+      write(
+        tmp.path,
+        'lifecycle/bad.ts',
+        "export const load = () => import('../spawner/sudo-launcher.js');\n",
+      );
       write(tmp.path, 'store/servers.ts', 'export class ServerStore {}\n');
       write(tmp.path, 'chp/chp-client.ts', 'export class ChpRouteTable {}\n');
-      write(tmp.path, 'api/handler.ts', "import type { ServerStore } from '../store/servers.js';\nexport { ChpRouteTable } from '../chp/chp-client.js';\nexport type S = ServerStore;\n");
+      write(
+        tmp.path,
+        'api/handler.ts',
+        "import type { ServerStore } from '../store/servers.js';\nexport { ChpRouteTable } from '../chp/chp-client.js';\nexport type S = ServerStore;\n",
+      );
       const found = readImports(tmp.path);
-      assert.deepEqual(launcherClassImports(found, ['spawner/sudo-launcher.ts']), [{ from: 'lifecycle/bad.ts', to: 'spawner/sudo-launcher.ts' }]);
-      assert.deepEqual(apiPersistenceImports(found).map((e) => e.to).sort(), ['chp/chp-client.ts', 'store/servers.ts']);
+      assert.deepEqual(launcherClassImports(found, ['spawner/sudo-launcher.ts']), [
+        { from: 'lifecycle/bad.ts', to: 'spawner/sudo-launcher.ts' },
+      ]);
+      assert.deepEqual(
+        apiPersistenceImports(found)
+          .map((e) => e.to)
+          .sort(),
+        ['chp/chp-client.ts', 'store/servers.ts'],
+      );
     } finally {
       await tmp.remove();
     }

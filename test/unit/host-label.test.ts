@@ -7,10 +7,28 @@ const validServer = (s: string) => SERVER_NAME.test(s) && !s.includes('..');
 const validUser = (u: string) => USER_NAME.test(u) && !u.includes('..');
 
 /** Names from a tiny alphabet heavy in separators, so "--", ".", "_" and clashes come up often. */
-const tinyServer = fc.string({ unit: fc.constantFrom('a', 'b', 'x', 'n', '1', '-', '.', '_'), minLength: 1, maxLength: 70 }).filter(validServer);
-const tinyUser = fc.string({ unit: fc.constantFrom('a', 'b', 'x', 'n', 'A', '1', '-', '.', '_'), minLength: 1, maxLength: 34 }).filter(validUser);
-const anyServer = fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,62}$/).filter(validServer), tinyServer);
-const anyUser = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/).filter(validUser), tinyUser);
+const tinyServer = fc
+  .string({
+    unit: fc.constantFrom('a', 'b', 'x', 'n', '1', '-', '.', '_'),
+    minLength: 1,
+    maxLength: 70,
+  })
+  .filter(validServer);
+const tinyUser = fc
+  .string({
+    unit: fc.constantFrom('a', 'b', 'x', 'n', 'A', '1', '-', '.', '_'),
+    minLength: 1,
+    maxLength: 34,
+  })
+  .filter(validUser);
+const anyServer = fc.oneof(
+  fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,62}$/).filter(validServer),
+  tinyServer,
+);
+const anyUser = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/).filter(validUser),
+  tinyUser,
+);
 const pair = fc.record({ user: anyUser, server: anyServer });
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -30,15 +48,22 @@ describe('host labels: every server gets its own DNS-safe host name', () => {
 
   it('gives two different (user, server) pairs two different labels (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(pair, { minLength: 2, maxLength: 200, selector: (p) => `${p.user}\0${p.server}` }), (pairs) => {
-        const seen = new Map<string, string>();
-        for (const p of pairs) {
-          const label = hostLabel(p.user, p.server);
-          const other = seen.get(label);
-          assert.equal(other, undefined, `${p.user}/${p.server} and ${other} share ${label}`);
-          seen.set(label, `${p.user}/${p.server}`);
-        }
-      }),
+      fc.property(
+        fc.uniqueArray(pair, {
+          minLength: 2,
+          maxLength: 200,
+          selector: (p) => `${p.user}\0${p.server}`,
+        }),
+        (pairs) => {
+          const seen = new Map<string, string>();
+          for (const p of pairs) {
+            const label = hostLabel(p.user, p.server);
+            const other = seen.get(label);
+            assert.equal(other, undefined, `${p.user}/${p.server} and ${other} share ${label}`);
+            seen.set(label, `${p.user}/${p.server}`);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -70,7 +95,13 @@ describe('host labels: every server gets its own DNS-safe host name', () => {
   });
 
   it('hashes names a host name cannot carry: upper case, dots, underscores, too long', () => {
-    for (const [user, server] of [['Alice', 'lab'], ['j.doe', 'lab'], ['_svc', 'lab'], ['alice', 'x'.repeat(63)], ['alice', 'my.app']]) {
+    for (const [user, server] of [
+      ['Alice', 'lab'],
+      ['j.doe', 'lab'],
+      ['_svc', 'lab'],
+      ['alice', 'x'.repeat(63)],
+      ['alice', 'my.app'],
+    ]) {
       const label = hostLabel(user!, server!);
       assert.equal(label.split('--').length, 3, label);
       assert.match(label, /--[a-z2-7]{16}$/);

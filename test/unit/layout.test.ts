@@ -11,15 +11,27 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ELSEWHERE = new Set(['ui']);
 
 /** A folder has logic when some file in it declares a function or a class (types and constant lists are not logic). */
-const hasLogic = (dir: string) => tsFiles(dir).some((f) => /^\s*(export\s+)?(abstract\s+)?(async\s+)?(function|class)\s|^\s*(export\s+)?const\s+\w+\s*=\s*(async\s*)?\([^)]*\)\s*(:[^=]+)?=>/m.test(readFileSync(f, 'utf8')));
+const hasLogic = (dir: string) =>
+  tsFiles(dir).some((f) =>
+    /^\s*(export\s+)?(abstract\s+)?(async\s+)?(function|class)\s|^\s*(export\s+)?const\s+\w+\s*=\s*(async\s*)?\([^)]*\)\s*(:[^=]+)?=>/m.test(
+      readFileSync(f, 'utf8'),
+    ),
+  );
 
 describe('test/unit mirrors src/', () => {
   it('has a folder for every src folder with logic, two levels deep', () => {
     const missing: string[] = [];
     for (const top of readdirSync(join(ROOT, 'src'), { withFileTypes: true })) {
       if (!top.isDirectory() || ELSEWHERE.has(top.name)) continue;
-      const folders = [top.name, ...readdirSync(join(ROOT, 'src', top.name), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${top.name}/${d.name}`)];
-      for (const f of folders) if (hasLogic(join(ROOT, 'src', f)) && !existsSync(join(ROOT, 'test', 'unit', f))) missing.push(`src/${f}`);
+      const folders = [
+        top.name,
+        ...readdirSync(join(ROOT, 'src', top.name), { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => `${top.name}/${d.name}`),
+      ];
+      for (const f of folders)
+        if (hasLogic(join(ROOT, 'src', f)) && !existsSync(join(ROOT, 'test', 'unit', f)))
+          missing.push(`src/${f}`);
     }
     assert.deepEqual(missing, []);
   });

@@ -22,7 +22,8 @@ const CSS = 'text/css; charset=utf-8';
  * another server's page.
  */
 const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'",
+  'content-security-policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
 };
@@ -33,7 +34,11 @@ export class Assets {
   constructor(page: PageInfo) {
     // Literal specifiers, so that the install's import scan finds the packages.
     const packaged = (url: string, type: string): Asset => ({ file: fileURLToPath(url), type });
-    const inMemory = (text: string, type: string): Asset => ({ text, type, etag: `"${createHash('sha256').update(text).digest('base64url').slice(0, 22)}"` });
+    const inMemory = (text: string, type: string): Asset => ({
+      text,
+      type,
+      etag: `"${createHash('sha256').update(text).digest('base64url').slice(0, 22)}"`,
+    });
     this.assets = new Map([
       ['', inMemory(pageHtml(page), 'text/html; charset=utf-8')],
       ['terminal.js', inMemory(BROWSER_SCRIPT, JS)],
@@ -61,7 +66,12 @@ export class Assets {
       etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
       length = info.size;
     }
-    const headers = { 'content-type': asset.type, etag, 'cache-control': 'no-cache', ...PAGE_HEADERS };
+    const headers = {
+      'content-type': asset.type,
+      etag,
+      'cache-control': 'no-cache',
+      ...PAGE_HEADERS,
+    };
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);
       return void res.end();

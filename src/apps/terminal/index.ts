@@ -12,9 +12,24 @@ import { TerminalSession } from './session.js';
 
 export async function startTerminal(ctx: BuiltinContext): Promise<RunningApp> {
   const target = ctx.plan.target;
-  if (!('socket' in target)) throw new HubappsError('terminal_target', 'the terminal listens on a unix socket, but the launch plan names a port');
-  const session = new TerminalSession({ argv: ctx.plan.argv, env: ctx.plan.env, cwd: ctx.plan.cwd, log: ctx.log, onPid: ctx.onPid });
-  const server = createTerminalServer({ base: ctx.base, page: { title: ctx.title, launcher: ctx.launcher }, session, log: ctx.log });
+  if (!('socket' in target))
+    throw new HubappsError(
+      'terminal_target',
+      'the terminal listens on a unix socket, but the launch plan names a port',
+    );
+  const session = new TerminalSession({
+    argv: ctx.plan.argv,
+    env: ctx.plan.env,
+    cwd: ctx.plan.cwd,
+    log: ctx.log,
+    onPid: ctx.onPid,
+  });
+  const server = createTerminalServer({
+    base: ctx.base,
+    page: { title: ctx.title, launcher: ctx.launcher },
+    session,
+    log: ctx.log,
+  });
   await listenSocket(server, target.socket);
   return {
     exited: session.exited,

@@ -16,7 +16,6 @@ export interface PageInfo {
 export const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1e1e1e"/><path d="M3 4l4 4-4 4" stroke="#4ec9b0" stroke-width="1.8" fill="none"/><path d="M8 12h5" stroke="#d4d4d4" stroke-width="1.8"/></svg>
 `;
 
-
 export function pageHtml(info: PageInfo): string {
   const title = escapeHtml(info.title);
   return `<!doctype html>

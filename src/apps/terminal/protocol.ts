@@ -33,7 +33,8 @@ const MAX_ACK = 1 << 30;
 
 /** A size within bounds, or null (a bad size is ignored rather than passed to the pty). */
 export function checkSize(cols: unknown, rows: unknown): TerminalSize | null {
-  const ok = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max;
+  const ok = (v: unknown, max: number): v is number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max;
   return ok(cols, MAX_COLS) && ok(rows, MAX_ROWS) ? { cols, rows } : null;
 }
 
@@ -58,7 +59,13 @@ export function parseClientControl(text: string): ClientControl | null {
     const size = checkSize(m.cols, m.rows);
     return size && { type: 'resize', ...size };
   }
-  if (m.type === 'ack' && typeof m.bytes === 'number' && Number.isInteger(m.bytes) && m.bytes >= 0 && m.bytes <= MAX_ACK) {
+  if (
+    m.type === 'ack' &&
+    typeof m.bytes === 'number' &&
+    Number.isInteger(m.bytes) &&
+    m.bytes >= 0 &&
+    m.bytes <= MAX_ACK
+  ) {
     return { type: 'ack', bytes: m.bytes };
   }
   return null;

@@ -25,7 +25,8 @@ export class Scrollback {
       return;
     }
     const last = this.chunks.at(-1);
-    if (last !== undefined && last.length + chunk.length < MERGE_BELOW) this.chunks[this.chunks.length - 1] = Buffer.concat([last, chunk]);
+    if (last !== undefined && last.length + chunk.length < MERGE_BELOW)
+      this.chunks[this.chunks.length - 1] = Buffer.concat([last, chunk]);
     else this.chunks.push(chunk);
     this.size += chunk.length;
     while (this.size > this.limit) {

@@ -25,7 +25,12 @@ const MAX_MESSAGE = 1024 * 1024;
 
 export function createTerminalServer(opts: TerminalServerOptions): Server {
   const assets = new Assets(opts.page);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   const server = createServer((req, res) => {
     try {
       serve(req, res, opts.base, assets);

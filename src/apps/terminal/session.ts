@@ -122,7 +122,14 @@ export class TerminalSession implements RunningApp {
 
   private startShell(size: TerminalSize): void {
     const [file, ...args] = this.opts.argv;
-    const pty = spawn(file!, args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, cwd: this.opts.cwd, env: this.opts.env, encoding: 'utf8' });
+    const pty = spawn(file!, args, {
+      name: 'xterm-256color',
+      cols: size.cols,
+      rows: size.rows,
+      cwd: this.opts.cwd,
+      env: this.opts.env,
+      encoding: 'utf8',
+    });
     this.pty = pty;
     this.opts.log(`terminal: started ${file} (pid ${pty.pid})`);
     this.opts.onPid?.(pty.pid);
@@ -157,7 +164,9 @@ export class TerminalSession implements RunningApp {
   }
 
   private hangUp(): void {
-    this.opts.log(`terminal: no browser attached for ${Math.round(this.limits.graceMs / 1000)} s: hanging up the shell`);
+    this.opts.log(
+      `terminal: no browser attached for ${Math.round(this.limits.graceMs / 1000)} s: hanging up the shell`,
+    );
     this.pty?.kill('SIGHUP');
     setTimeout(() => {
       if (!this.ended) this.signalAll('SIGKILL');
@@ -165,13 +174,21 @@ export class TerminalSession implements RunningApp {
   }
 
   private shellExited(code: number, sig: number | undefined): void {
-    const signalName = sig ? (Object.entries(constants.signals).find(([, n]) => n === sig)?.[0] ?? String(sig)) : null;
-    this.opts.log(`terminal: the shell exited${signalName ? ` on ${signalName}` : ` with code ${code}`}`);
+    const signalName = sig
+      ? (Object.entries(constants.signals).find(([, n]) => n === sig)?.[0] ?? String(sig))
+      : null;
+    this.opts.log(
+      `terminal: the shell exited${signalName ? ` on ${signalName}` : ` with code ${code}`}`,
+    );
     for (const viewer of this.viewers) {
       viewer.control({ type: 'exit', code: signalName ? null : code, signal: signalName });
       viewer.close(1000, 'the shell exited');
     }
-    this.finish({ code: signalName ? null : code, signal: signalName as NodeJS.Signals | null, error: null });
+    this.finish({
+      code: signalName ? null : code,
+      signal: signalName as NodeJS.Signals | null,
+      error: null,
+    });
   }
 
   private finish(exit: AppExit): void {
@@ -188,7 +205,10 @@ export class TerminalSession implements RunningApp {
   /** The shell leads its own session and process group (node-pty calls setsid), so -pid reaches the group. */
   private anythingLeft(): boolean {
     const pid = this.pty?.pid;
-    return (pid !== undefined && signal(-pid, 0)) || (this.marks !== null && markedProcesses(this.marks).length > 0);
+    return (
+      (pid !== undefined && signal(-pid, 0)) ||
+      (this.marks !== null && markedProcesses(this.marks).length > 0)
+    );
   }
 
   private signalAll(sig: NodeJS.Signals): void {

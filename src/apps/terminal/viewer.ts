@@ -41,7 +41,9 @@ export class Viewer {
     private readonly limits: FlowLimits,
     private readonly events: ViewerEvents,
   ) {
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) =>
+      this.receive(data, isBinary),
+    );
     ws.once('close', () => {
       this.clearStall();
       events.closed(this);
@@ -66,7 +68,11 @@ export class Viewer {
   }
 
   private receive(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const bytes = Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data);
     if (isBinary) return this.events.input(bytes);
     const message = parseClientControl(bytes.toString('utf8'));
     if (message?.type === 'resize') this.events.resize(message.cols, message.rows);

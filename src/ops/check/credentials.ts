@@ -24,7 +24,10 @@ export function loadCredentialLines(unitText: string): Map<string, string> {
   return out;
 }
 
-export function credentialsEnv(unitFile: string, base: NodeJS.ProcessEnv = process.env): CredentialsEnv {
+export function credentialsEnv(
+  unitFile: string,
+  base: NodeJS.ProcessEnv = process.env,
+): CredentialsEnv {
   const none: CredentialsEnv = { env: base, dispose: () => undefined };
   if (base.CREDENTIALS_DIRECTORY) return none;
   let text: string;
@@ -43,7 +46,10 @@ export function credentialsEnv(unitFile: string, base: NodeJS.ProcessEnv = proce
   }
   const dir = fs.mkdtempSync(join(tmpdir(), 'hubapps-credentials-'));
   for (const [name, path] of creds) fs.symlinkSync(path, join(dir, name));
-  return { env: { ...base, CREDENTIALS_DIRECTORY: dir }, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    env: { ...base, CREDENTIALS_DIRECTORY: dir },
+    dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** The `User=` of a unit file, if it has one. */

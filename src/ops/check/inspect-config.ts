@@ -28,7 +28,10 @@ export interface CatalogInspection {
   problems: ConfigError[];
 }
 
-export function inspectConfig(file: string, env: NodeJS.ProcessEnv = process.env): ConfigInspection {
+export function inspectConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigInspection {
   let input: Record<string, unknown>;
   try {
     input = readYamlMapping(file, 'config file');
@@ -43,9 +46,19 @@ export function inspectConfig(file: string, env: NodeJS.ProcessEnv = process.env
     return { settings: validPart(input, invalidKeys), problems, invalidKeys };
   }
   try {
-    return { config: loadConfig(file, undefined, env), settings: parsed.data, problems: [], invalidKeys: new Set() };
+    return {
+      config: loadConfig(file, undefined, env),
+      settings: parsed.data,
+      problems: [],
+      invalidKeys: new Set(),
+    };
   } catch (err) {
-    if (err instanceof ConfigError) return { settings: parsed.data, problems: problemsOf(err), invalidKeys: new Set(problemsOf(err).map((p) => p.key.split('.')[0]!)) };
+    if (err instanceof ConfigError)
+      return {
+        settings: parsed.data,
+        problems: problemsOf(err),
+        invalidKeys: new Set(problemsOf(err).map((p) => p.key.split('.')[0]!)),
+      };
     throw err;
   }
 }
@@ -77,6 +90,8 @@ function topKeys(issues: readonly Issue[]): Set<string> {
 
 /** Parse again without the top-level keys that had problems: their defaults stand in. */
 function validPart(input: Record<string, unknown>, bad: Set<string>): ParsedConfig | undefined {
-  const again = configSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([k]) => !bad.has(k))));
+  const again = configSchema.safeParse(
+    Object.fromEntries(Object.entries(input).filter(([k]) => !bad.has(k))),
+  );
   return again.success ? again.data : undefined;
 }

@@ -12,7 +12,10 @@ export function asUser<T>(account: PasswdEntry | undefined, fn: () => T): T {
   const groups = process.getgroups!();
   const egid = process.getegid!();
   // Documented since Node 0.9 but missing from @types/node.
-  (process as unknown as { initgroups(user: string, extraGroup: number): void }).initgroups(account.name, account.gid);
+  (process as unknown as { initgroups(user: string, extraGroup: number): void }).initgroups(
+    account.name,
+    account.gid,
+  );
   process.setegid!(account.gid);
   process.seteuid!(account.uid);
   try {
@@ -25,6 +28,13 @@ export function asUser<T>(account: PasswdEntry | undefined, fn: () => T): T {
 }
 
 /** argv that runs `file args` as the service user: through runuser when doctor is root. */
-export function commandAs(account: PasswdEntry, root: boolean, file: string, args: string[]): [string, string[]] {
-  return root && account.uid !== 0 ? ['runuser', ['-u', account.name, '--', file, ...args]] : [file, args];
+export function commandAs(
+  account: PasswdEntry,
+  root: boolean,
+  file: string,
+  args: string[],
+): [string, string[]] {
+  return root && account.uid !== 0
+    ? ['runuser', ['-u', account.name, '--', file, ...args]]
+    : [file, args];
 }

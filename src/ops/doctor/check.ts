@@ -30,9 +30,23 @@ export interface DoctorContext {
   unitFile?: string;
 }
 
-export const ok = (what: string, details?: string[]): CheckResult => ({ status: 'ok', what, ...(details ? { details } : {}) });
-export const warn = (what: string, fix?: string): CheckResult => ({ status: 'warn', what, ...(fix ? { fix } : {}) });
-export const fail = (what: string, fix: string, details?: string[]): CheckResult => ({ status: 'FAIL', what, fix, ...(details?.length ? { details } : {}) });
+export const ok = (what: string, details?: string[]): CheckResult => ({
+  status: 'ok',
+  what,
+  ...(details ? { details } : {}),
+});
+export const warn = (what: string, fix?: string): CheckResult => ({
+  status: 'warn',
+  what,
+  ...(fix ? { fix } : {}),
+});
+export const fail = (what: string, fix: string, details?: string[]): CheckResult => ({
+  status: 'FAIL',
+  what,
+  fix,
+  ...(details?.length ? { details } : {}),
+});
 
 /** A check that cannot run because an earlier one failed says so instead of guessing. */
-export const skipped = (what: string, because: string): CheckResult => warn(`${what}: not checked (${because})`);
+export const skipped = (what: string, because: string): CheckResult =>
+  warn(`${what}: not checked (${because})`);

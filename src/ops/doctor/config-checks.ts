@@ -13,7 +13,8 @@ export function checkConfig(file: string, inspection: ConfigInspection): CheckRe
 }
 
 export function checkCatalog(ctx: DoctorContext, invalidKeys: Set<string>): CheckResult[] {
-  if (!ctx.settings || invalidKeys.has('catalog_dir')) return [skipped('app catalog', 'catalog_dir is not valid')];
+  if (!ctx.settings || invalidKeys.has('catalog_dir'))
+    return [skipped('app catalog', 'catalog_dir is not valid')];
   const dir = ctx.settings.catalog_dir;
   const { apps, problems } = inspectCatalog(dir);
   if (problems.length > 0) {
@@ -26,6 +27,12 @@ export function checkCatalog(ctx: DoctorContext, invalidKeys: Set<string>): Chec
       ),
     ];
   }
-  if (apps.length === 0) return [warn(`app catalog ${dir} has no apps: users see an empty launcher`, `add NAME.yaml files to ${dir} (see files.yaml.sample there)`)];
+  if (apps.length === 0)
+    return [
+      warn(
+        `app catalog ${dir} has no apps: users see an empty launcher`,
+        `add NAME.yaml files to ${dir} (see files.yaml.sample there)`,
+      ),
+    ];
   return [ok(`app catalog ${dir}: ${apps.length} app(s): ${apps.map((a) => a.name).join(', ')}`)];
 }

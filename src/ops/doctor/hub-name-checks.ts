@@ -9,19 +9,35 @@ import { type CheckResult, type DoctorContext, ok, warn } from './check.js';
  */
 const SELF_NAMED: Array<[RegExp, string]> = [
   [/NativeAuthenticator|['"]native['"]/, 'NativeAuthenticator (self-signup)'],
-  [/OAuthenticator|['"](generic|github|gitlab|google|azuread|bitbucket|globus|cilogon|auth0|openshift|mediawiki)(-oauth)?['"]/, 'an OAuthenticator (names from the provider)'],
+  [
+    /OAuthenticator|['"](generic|github|gitlab|google|azuread|bitbucket|globus|cilogon|auth0|openshift|mediawiki)(-oauth)?['"]/,
+    'an OAuthenticator (names from the provider)',
+  ],
   [/DummyAuthenticator|['"]dummy['"]/, 'DummyAuthenticator (any name, any password)'],
-  [/FirstUseAuthenticator|['"]firstuse['"]/, 'FirstUseAuthenticator (the first password sets the account)'],
+  [
+    /FirstUseAuthenticator|['"]firstuse['"]/,
+    'FirstUseAuthenticator (the first password sets the account)',
+  ],
   [/TmpAuthenticator|['"]tmp['"]/, 'TmpAuthenticator (made-up names)'],
-  [/LTI1[13]Authenticator|['"]lti1[13]['"]/, 'an LTI authenticator (names from the learning platform)'],
+  [
+    /LTI1[13]Authenticator|['"]lti1[13]['"]/,
+    'an LTI authenticator (names from the learning platform)',
+  ],
 ];
 
 /** jupyterhub.usernames: unix is safe only with an authenticator that logs people in as their own Unix account. */
-export function checkHubUsernames(ctx: DoctorContext, hubConfig = JUPYTERHUB_CONFIG): CheckResult[] {
+export function checkHubUsernames(
+  ctx: DoctorContext,
+  hubConfig = JUPYTERHUB_CONFIG,
+): CheckResult[] {
   const hub = ctx.settings?.jupyterhub;
   if (!hub?.api_url) return [];
   if (hub.usernames === 'mapped') {
-    return [ok(`JupyterHub users act as the Unix accounts jupyterhub.username_map gives (${Object.keys(hub.username_map).length}); others are refused`)];
+    return [
+      ok(
+        `JupyterHub users act as the Unix accounts jupyterhub.username_map gives (${Object.keys(hub.username_map).length}); others are refused`,
+      ),
+    ];
   }
   let text: string | undefined;
   try {
@@ -29,13 +45,23 @@ export function checkHubUsernames(ctx: DoctorContext, hubConfig = JUPYTERHUB_CON
   } catch {
     text = undefined;
   }
-  if (text === undefined) return [ok(`JupyterHub user names are taken as Unix accounts (jupyterhub.usernames: unix); ${hubConfig} not read, so its authenticator was not checked`)];
+  if (text === undefined)
+    return [
+      ok(
+        `JupyterHub user names are taken as Unix accounts (jupyterhub.usernames: unix); ${hubConfig} not read, so its authenticator was not checked`,
+      ),
+    ];
   const code = text
     .split('\n')
     .filter((line) => !/^\s*#/.test(line))
     .join('\n');
   const found = SELF_NAMED.find(([pattern]) => pattern.test(code));
-  if (!found) return [ok(`JupyterHub user names are taken as Unix accounts (jupyterhub.usernames: unix), and ${hubConfig} names no authenticator where people choose their name`)];
+  if (!found)
+    return [
+      ok(
+        `JupyterHub user names are taken as Unix accounts (jupyterhub.usernames: unix), and ${hubConfig} names no authenticator where people choose their name`,
+      ),
+    ];
   return [
     warn(
       `${hubConfig} uses ${found[1]}, where people choose the name they log in with, and hubapps takes that name as the Unix account (jupyterhub.usernames: unix): whoever signs up as an account's name acts as that account`,

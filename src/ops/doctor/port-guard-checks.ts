@@ -22,29 +22,67 @@ const systemProbes: GuardProbes = {
  * lets the service run it as root, and its nftables table is there. When the guard is off
  * or broken, the apps whose {port} any local account can reach are named.
  */
-export function checkPortGuard(ctx: DoctorContext, probes: GuardProbes = systemProbes): CheckResult[] {
+export function checkPortGuard(
+  ctx: DoctorContext,
+  probes: GuardProbes = systemProbes,
+): CheckResult[] {
   if (!ctx.settings) return [skipped('port guard', 'the config cannot be read')];
   const { launcher, port_guard: guard } = ctx.settings;
-  if (launcher !== 'sudo') return [ok('port guard: not needed with the local launcher (every app runs as the service user)')];
+  if (launcher !== 'sudo')
+    return [
+      ok('port guard: not needed with the local launcher (every app runs as the service user)'),
+    ];
   const exposed = portApps(ctx.settings.catalog_dir);
-  const open = exposed.length ? `; any local account can connect to the {port} of ${exposed.join(', ')}` : '';
-  if (guard.mode === 'off') return [warn(`port guard is off (port_guard.mode: off)${open}`, "install nftables and the helper's sudoers rule, then set port_guard.mode: required (docs/install.md, step 6)")];
-  const bad = (what: string, fix: string) => (guard.mode === 'required' ? fail(what, fix) : warn(`${what}; apps start unguarded (port_guard.mode: auto)${open}`, fix));
+  const open = exposed.length
+    ? `; any local account can connect to the {port} of ${exposed.join(', ')}`
+    : '';
+  if (guard.mode === 'off')
+    return [
+      warn(
+        `port guard is off (port_guard.mode: off)${open}`,
+        "install nftables and the helper's sudoers rule, then set port_guard.mode: required (docs/install.md, step 6)",
+      ),
+    ];
+  const bad = (what: string, fix: string) =>
+    guard.mode === 'required'
+      ? fail(what, fix)
+      : warn(`${what}; apps start unguarded (port_guard.mode: auto)${open}`, fix);
   const helper = helperProblem(guard.command);
-  if (helper) return [bad(helper, "run 'hubapps install': it writes the helper and its sudoers rule")];
+  if (helper)
+    return [bad(helper, "run 'hubapps install': it writes the helper and its sudoers rule")];
   const list = probes.sudoList(ctx);
   const rule = list.code === 0 ? ruleFor(parseSudoList(list.stdout), guard.command) : undefined;
   if (!rule || !rule.asRoot || !rule.nopasswd) {
-    return [bad(`no sudoers rule lets ${ctx.serviceUser} run ${guard.command} as root without a password`, "run 'hubapps install' (it writes /etc/sudoers.d/hubapps-port-guard from systemd/hubapps-port-guard.sudoers)")];
+    return [
+      bad(
+        `no sudoers rule lets ${ctx.serviceUser} run ${guard.command} as root without a password`,
+        "run 'hubapps install' (it writes /etc/sudoers.d/hubapps-port-guard from systemd/hubapps-port-guard.sudoers)",
+      ),
+    ];
   }
-  if (!ctx.root) return [ok(`port guard: ${guard.command} may run as root (the nftables table is checked when doctor runs as root)`)];
+  if (!ctx.root)
+    return [
+      ok(
+        `port guard: ${guard.command} may run as root (the nftables table is checked when doctor runs as root)`,
+      ),
+    ];
   const table = probes.nftTable(guard.table);
-  if (table.error?.endsWith('ENOENT')) return [bad('nft is not installed', 'apt-get install nftables')];
+  if (table.error?.endsWith('ENOENT'))
+    return [bad('nft is not installed', 'apt-get install nftables')];
   if (table.code !== 0) {
-    return [bad(`the nftables table inet ${guard.table} is missing: nothing guards the apps' ports`, 'systemctl restart hubapps (it rebuilds the table from its database); a firewall that runs "flush ruleset" removes it')];
+    return [
+      bad(
+        `the nftables table inet ${guard.table} is missing: nothing guards the apps' ports`,
+        'systemctl restart hubapps (it rebuilds the table from its database); a firewall that runs "flush ruleset" removes it',
+      ),
+    ];
   }
   const pairs = (table.stdout.match(/\d+ \. \d+/g) ?? []).length;
-  return [ok(`port guard: table inet ${guard.table}, ${pairs} port(s) held for their owners; ${guard.command} may run as root`)];
+  return [
+    ok(
+      `port guard: table inet ${guard.table}, ${pairs} port(s) held for their owners; ${guard.command} may run as root`,
+    ),
+  ];
 }
 
 function helperProblem(file: string): string | undefined {
@@ -54,11 +92,14 @@ function helperProblem(file: string): string | undefined {
   } catch {
     return `the port guard's helper ${file} does not exist`;
   }
-  if (st.uid !== 0 || (st.mode & 0o022) !== 0) return `the port guard's helper ${file} must be root's and writable by nobody else`;
+  if (st.uid !== 0 || (st.mode & 0o022) !== 0)
+    return `the port guard's helper ${file} must be root's and writable by nobody else`;
   return undefined;
 }
 
 /** Catalog apps that listen on a loopback {port}. */
 function portApps(dir: string): string[] {
-  return inspectCatalog(dir).apps.filter((a) => usesPort(a)).map((a) => a.name);
+  return inspectCatalog(dir)
+    .apps.filter((a) => usesPort(a))
+    .map((a) => a.name);
 }

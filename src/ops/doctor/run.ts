@@ -15,7 +15,12 @@ import { checkHubUsernames } from './hub-name-checks.js';
 import { checkOrigins } from './origin-checks.js';
 import { checkPortGuard } from './port-guard-checks.js';
 import { checkHostDirs, checkPortRange } from './host-dir-checks.js';
-import { checkActiveOwners, checkDatabase, checkServiceUser, checkStateDirs } from './state-checks.js';
+import {
+  checkActiveOwners,
+  checkDatabase,
+  checkServiceUser,
+  checkStateDirs,
+} from './state-checks.js';
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './sudo-checks.js';
 import { inspectConfig } from '../check/inspect-config.js';
 import { stdio, type Io } from '../io.js';
@@ -87,7 +92,10 @@ export async function runDoctor(argv: string[], io: Io = stdio): Promise<number>
       sudoersHint: `/etc/sudoers.d/${basename(unitFile, '.service')}`,
       unitFile,
     };
-    const results = [...checkConfig(configFile, inspection), ...checkCatalog(ctx, inspection.invalidKeys)];
+    const results = [
+      ...checkConfig(configFile, inspection),
+      ...checkCatalog(ctx, inspection.invalidKeys),
+    ];
     for (const check of CHECKS) results.push(...(await check(ctx)));
     io.out(results.map(formatResult).join(''));
     const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
@@ -102,14 +110,21 @@ export async function runDoctor(argv: string[], io: Io = stdio): Promise<number>
 function whoToCheck(as: string | undefined, unitFile: string): string {
   const me = userInfo().username;
   if (!isRoot()) {
-    if (as !== undefined && as !== me) throw new HubappsError('usage', `--as ${as} needs root: run doctor as root, or as ${as} itself`);
+    if (as !== undefined && as !== me)
+      throw new HubappsError(
+        'usage',
+        `--as ${as} needs root: run doctor as root, or as ${as} itself`,
+      );
     return me;
   }
   return as ?? unitUser(unitFile) ?? 'hubapps';
 }
 
 export function formatResult(r: CheckResult): string {
-  const lines = [`${r.status.padEnd(5)} ${r.what}`, ...(r.details ?? []).map((d) => `        ${d}`)];
+  const lines = [
+    `${r.status.padEnd(5)} ${r.what}`,
+    ...(r.details ?? []).map((d) => `        ${d}`),
+  ];
   if (r.fix) lines.push(`  fix: ${r.fix}`);
   return `${lines.join('\n')}\n`;
 }

@@ -13,17 +13,32 @@ export function checkSudoEnvironment(ctx: DoctorContext, list: SudoList): CheckR
   const proxy = ctx.settings.proxy_command;
   const fix = `keep "Defaults!${proxy} env_reset, !setenv" from systemd/hubapps.sudoers in ${ctx.sudoersHint}, and remove the setting named here from the other files in /etc/sudoers.d and /etc/sudoers`;
   const problems: string[] = [];
-  if (flag(list, 'env_reset') === false) problems.push('!env_reset (the caller\'s environment reaches the proxy)');
-  if (flag(list, 'setenv') === true) problems.push('setenv (the caller may set variables for the proxy)');
+  if (flag(list, 'env_reset') === false)
+    problems.push("!env_reset (the caller's environment reaches the proxy)");
+  if (flag(list, 'setenv') === true)
+    problems.push('setenv (the caller may set variables for the proxy)');
   const rule = ruleFor(list, proxy);
-  if (rule && /\bSETENV:/.test(rule.line)) problems.push(`the SETENV tag on the rule: ${rule.line}`);
+  if (rule && /\bSETENV:/.test(rule.line))
+    problems.push(`the SETENV tag on the rule: ${rule.line}`);
   for (const key of ['env_keep', 'env_check']) {
     for (const entry of list.defaults) {
       const m = new RegExp(`^${key}\\s*[+]?=\\s*(.*)$`).exec(entry);
-      const kept = m?.[1]?.replace(/["\\]/g, ' ').split(/\s+/).filter((v) => /^(NODE_|LD_|BASH_ENV$|ENV$)/.test(v)) ?? [];
+      const kept =
+        m?.[1]
+          ?.replace(/["\\]/g, ' ')
+          .split(/\s+/)
+          .filter((v) => /^(NODE_|LD_|BASH_ENV$|ENV$)/.test(v)) ?? [];
       if (kept.length > 0) problems.push(`${key} keeps ${kept.join(', ')}`);
     }
   }
-  if (problems.length > 0) return [fail(`sudo settings that let the caller shape the proxy's environment: ${problems.join('; ')}`, fix)];
-  return [ok('sudo resets the proxy\'s environment (env_reset, no setenv, no SETENV tag, no NODE_* kept)')];
+  if (problems.length > 0)
+    return [
+      fail(
+        `sudo settings that let the caller shape the proxy's environment: ${problems.join('; ')}`,
+        fix,
+      ),
+    ];
+  return [
+    ok("sudo resets the proxy's environment (env_reset, no setenv, no SETENV tag, no NODE_* kept)"),
+  ];
 }

@@ -33,7 +33,11 @@ export interface ProxyRule {
 }
 
 export function parseSudoList(text: string): SudoList {
-  const out: SudoList = { allowed: !/ is not allowed to run sudo on /.test(text), defaults: [], rules: [] };
+  const out: SudoList = {
+    allowed: !/ is not allowed to run sudo on /.test(text),
+    defaults: [],
+    rules: [],
+  };
   // sudo wraps long lines when it thinks it writes to a narrow terminal: continuation lines
   // are indented too, so each section is joined back before it is split into entries.
   let section: 'defaults' | 'specific' | 'rules' | undefined;
@@ -45,7 +49,8 @@ export function parseSudoList(text: string): SudoList {
     else if (/^\s+\S/.test(raw) && section) {
       const line = raw.trim();
       if (section === 'defaults') defaults += ` ${line}`;
-      else if (section === 'specific') out.defaults.push(...splitEntries(line.replace(/^Defaults\S*\s+/, '')));
+      else if (section === 'specific')
+        out.defaults.push(...splitEntries(line.replace(/^Defaults\S*\s+/, '')));
       else if (line.startsWith('(') || out.rules.length === 0) out.rules.push(line);
       else out.rules[out.rules.length - 1] += ` ${line}`;
     }
@@ -68,7 +73,11 @@ export function flag(list: SudoList, name: string): boolean | undefined {
 export function setting(list: SudoList, name: string): string | undefined {
   let value: string | undefined;
   for (const entry of list.defaults) {
-    if (entry.startsWith(`${name}=`)) value = entry.slice(name.length + 1).replace(/\\(.)/g, '$1').replace(/^"(.*)"$/, '$1');
+    if (entry.startsWith(`${name}=`))
+      value = entry
+        .slice(name.length + 1)
+        .replace(/\\(.)/g, '$1')
+        .replace(/^"(.*)"$/, '$1');
   }
   return value;
 }
@@ -83,7 +92,9 @@ export function ruleFor(list: SudoList, command: string): ProxyRule | undefined 
     return {
       line,
       nopasswd: tags.at(-1) === 'NOPASSWD:',
-      asRoot: runas.split(/[,:]/).some((r) => ['ALL', 'root', '#0'].includes(r.trim())) && !/!root\b/.test(runas),
+      asRoot:
+        runas.split(/[,:]/).some((r) => ['ALL', 'root', '#0'].includes(r.trim())) &&
+        !/!root\b/.test(runas),
       noArguments: line.slice(at + command.length).startsWith(' ""'),
       excludesUid0: /!#0(?!\d)/.test(runas),
     };
@@ -96,7 +107,11 @@ function findCommand(line: string, command: string): number {
   for (let at = line.indexOf(command); at >= 0; at = line.indexOf(command, at + 1)) {
     const before = line[at - 1];
     const after = line[at + command.length];
-    if ((before === ' ' || before === ',') && (after === undefined || after === ' ' || after === ',')) return at;
+    if (
+      (before === ' ' || before === ',') &&
+      (after === undefined || after === ' ' || after === ',')
+    )
+      return at;
   }
   return -1;
 }

@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { ensureFile, ensureTree } from './ensure.js';
-import { readTemplate, report, rootOpts, writePath, type InstallContext, type StepReport } from './steps.js';
+import {
+  readTemplate,
+  report,
+  rootOpts,
+  writePath,
+  type InstallContext,
+  type StepReport,
+} from './steps.js';
 import { at, type Layout } from './layout.js';
 import { packagesTree } from './program-tree.js';
 import { renderChpUnit } from './render.js';
@@ -11,7 +18,11 @@ const CHP = 'configurable-http-proxy';
 /** The CHP version the checkout's lockfile installed, or undefined when it is not there (npm ci --omit=dev). */
 function chpVersionIn(dir: string): string | undefined {
   try {
-    return (JSON.parse(fs.readFileSync(join(dir, 'node_modules', CHP, 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(fs.readFileSync(join(dir, 'node_modules', CHP, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return undefined;
   }
@@ -33,11 +44,28 @@ export function chpStep(ctx: InstallContext): StepReport[] {
   const version = chpVersionIn(ctx.source);
   const installed = chpVersionIn(at(ctx.layout, chpDir));
   if (!version) {
-    if (installed) return [{ status: 'ok', text: `${CHP} ${installed} in ${chpDir} (${ctx.source} has none to install: left as it is)` }];
-    return [{ status: 'skip', text: `${CHP} not installed: ${ctx.source} has no node_modules/${CHP} (installed without devDependencies). Install it with: ${chpManualInstall(ctx.layout)}` }];
+    if (installed)
+      return [
+        {
+          status: 'ok',
+          text: `${CHP} ${installed} in ${chpDir} (${ctx.source} has none to install: left as it is)`,
+        },
+      ];
+    return [
+      {
+        status: 'skip',
+        text: `${CHP} not installed: ${ctx.source} has no node_modules/${CHP} (installed without devDependencies). Install it with: ${chpManualInstall(ctx.layout)}`,
+      },
+    ];
   }
   writePath(ctx, chpDir);
-  const r = ensureTree(at(ctx.layout, chpDir), packagesTree(ctx.source, [CHP]), 0o755, 0o644, rootOpts(ctx));
+  const r = ensureTree(
+    at(ctx.layout, chpDir),
+    packagesTree(ctx.source, [CHP]),
+    0o755,
+    0o644,
+    rootOpts(ctx),
+  );
   const what = `${CHP} ${version} in ${chpDir} (root-owned, read-only for others)`;
   return [report(ctx, r.changed + r.removed > 0, what)];
 }
@@ -45,7 +73,13 @@ export function chpStep(ctx: InstallContext): StepReport[] {
 /** CHP's unit: DynamicUser, the token as a credential, the hub as default target. */
 export function chpUnitStep(ctx: InstallContext): StepReport[] {
   const text = renderChpUnit(readTemplate(ctx, `${CHP}.service`), ctx.layout, ctx.node);
-  return [report(ctx, ensureFile(writePath(ctx, ctx.layout.chpUnitFile), text, 0o644, rootOpts(ctx)), `${ctx.layout.chpUnitFile} (ports from ${ctx.layout.chpEnvFile})`)];
+  return [
+    report(
+      ctx,
+      ensureFile(writePath(ctx, ctx.layout.chpUnitFile), text, 0o644, rootOpts(ctx)),
+      `${ctx.layout.chpUnitFile} (ports from ${ctx.layout.chpEnvFile})`,
+    ),
+  ];
 }
 
 /**
@@ -71,5 +105,11 @@ ExecStart=
 ExecStart=/usr/bin/python3 -m jupyterhub.app -f ${jupyterhubConfig} --upgrade-db
 `;
   const changed = ensureFile(writePath(ctx, hubDropIn), text, 0o644, rootOpts(ctx));
-  return [report(ctx, changed, `${hubDropIn}: Debian's jupyterhub.service reads ${jupyterhubConfig} and starts after ${unit}`)];
+  return [
+    report(
+      ctx,
+      changed,
+      `${hubDropIn}: Debian's jupyterhub.service reads ${jupyterhubConfig} and starts after ${unit}`,
+    ),
+  ];
 }

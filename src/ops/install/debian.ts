@@ -41,7 +41,19 @@ export function controlFile(p: DebianPackage): string {
 
 /** Files install makes that no package owns; removal takes them away (the program itself is dpkg's). */
 function madeByInstall(l: Layout): string[] {
-  return [l.binDir, l.cliLink, l.unitFile, l.appsChpUnitFile, l.chpUnitFile, l.hubDropIn, l.sudoersFile, l.guardSudoersFile, l.sysusersFile, l.tmpfilesFile, l.runDir];
+  return [
+    l.binDir,
+    l.cliLink,
+    l.unitFile,
+    l.appsChpUnitFile,
+    l.chpUnitFile,
+    l.hubDropIn,
+    l.sudoersFile,
+    l.guardSudoersFile,
+    l.sysusersFile,
+    l.tmpfilesFile,
+    l.runDir,
+  ];
 }
 
 const SYSTEMD = 'if [ -d /run/systemd/system ]; then';

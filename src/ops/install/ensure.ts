@@ -19,7 +19,11 @@ export interface EnsureOptions {
 }
 
 /** An entry of a tree to lay out, keyed by its path relative to the tree's root. */
-export type TreeEntry = { kind: 'dir' } | { kind: 'file'; from: string } | { kind: 'content'; content: string } | { kind: 'link'; target: string };
+export type TreeEntry =
+  | { kind: 'dir' }
+  | { kind: 'file'; from: string }
+  | { kind: 'content'; content: string }
+  | { kind: 'link'; target: string };
 
 export interface TreeResult {
   changed: number;
@@ -42,10 +46,21 @@ export function ensureDir(path: string, mode: number, opts: EnsureOptions): bool
 }
 
 /** Write `content` atomically (temporary file + rename) unless the file already holds it with this mode and owner. */
-export function ensureFile(path: string, content: Buffer | string, mode: number, opts: EnsureOptions): boolean {
+export function ensureFile(
+  path: string,
+  content: Buffer | string,
+  mode: number,
+  opts: EnsureOptions,
+): boolean {
   const want = typeof content === 'string' ? Buffer.from(content) : content;
   const info = lstatOrUndefined(path);
-  if (info?.isFile() && info.size === want.length && sameMode(info, mode) && sameOwner(info, opts.owner) && fs.readFileSync(path).equals(want)) {
+  if (
+    info?.isFile() &&
+    info.size === want.length &&
+    sameMode(info, mode) &&
+    sameOwner(info, opts.owner) &&
+    fs.readFileSync(path).equals(want)
+  ) {
     return false;
   }
   if (opts.dryRun) return true;
@@ -59,14 +74,20 @@ export function ensureFile(path: string, content: Buffer | string, mode: number,
 }
 
 /** Write the file only when it does not exist yet: for files an admin edits afterwards. */
-export function ensureFileOnce(path: string, content: string, mode: number, opts: EnsureOptions): boolean {
+export function ensureFileOnce(
+  path: string,
+  content: string,
+  mode: number,
+  opts: EnsureOptions,
+): boolean {
   if (lstatOrUndefined(path)) return false;
   return ensureFile(path, content, mode, opts);
 }
 
 export function ensureSymlink(path: string, target: string, opts: EnsureOptions): boolean {
   const info = lstatOrUndefined(path);
-  if (info?.isSymbolicLink() && fs.readlinkSync(path) === target && sameOwner(info, opts.owner)) return false;
+  if (info?.isSymbolicLink() && fs.readlinkSync(path) === target && sameOwner(info, opts.owner))
+    return false;
   if (opts.dryRun) return true;
   if (info) fs.rmSync(path, { recursive: true, force: true });
   fs.symlinkSync(target, path);
@@ -79,7 +100,13 @@ export function ensureSymlink(path: string, target: string, opts: EnsureOptions)
  * differs and remove whatever else is below `root`, so files of an older version do not
  * linger. Parents come before children because the map is sorted by path.
  */
-export function ensureTree(root: string, entries: Map<string, TreeEntry>, dirMode: number, fileMode: number, opts: EnsureOptions): TreeResult {
+export function ensureTree(
+  root: string,
+  entries: Map<string, TreeEntry>,
+  dirMode: number,
+  fileMode: number,
+  opts: EnsureOptions,
+): TreeResult {
   const result: TreeResult = { changed: 0, removed: 0 };
   if (ensureDir(root, dirMode, opts)) result.changed++;
   for (const rel of [...entries.keys()].sort()) {
@@ -87,7 +114,8 @@ export function ensureTree(root: string, entries: Map<string, TreeEntry>, dirMod
     const path = join(root, rel);
     let changed: boolean;
     if (entry.kind === 'dir') changed = ensureDir(path, dirMode, opts);
-    else if (entry.kind === 'file') changed = ensureFile(path, fs.readFileSync(entry.from), fileMode, opts);
+    else if (entry.kind === 'file')
+      changed = ensureFile(path, fs.readFileSync(entry.from), fileMode, opts);
     else if (entry.kind === 'content') changed = ensureFile(path, entry.content, fileMode, opts);
     else changed = ensureSymlink(path, entry.target, opts);
     if (changed) result.changed++;
@@ -96,7 +124,12 @@ export function ensureTree(root: string, entries: Map<string, TreeEntry>, dirMod
   return result;
 }
 
-function removeExtraneous(root: string, rel: string, entries: Map<string, TreeEntry>, dryRun: boolean): number {
+function removeExtraneous(
+  root: string,
+  rel: string,
+  entries: Map<string, TreeEntry>,
+  dryRun: boolean,
+): number {
   let names: string[];
   try {
     names = fs.readdirSync(join(root, rel));
@@ -118,7 +151,10 @@ function removeExtraneous(root: string, rel: string, entries: Map<string, TreeEn
 }
 
 /** Every directory, file and symlink below `dir` (relative paths), for building a tree; `skip` prunes. */
-export function listTree(dir: string, skip: (rel: string, isDir: boolean) => boolean = () => false): Map<string, TreeEntry> {
+export function listTree(
+  dir: string,
+  skip: (rel: string, isDir: boolean) => boolean = () => false,
+): Map<string, TreeEntry> {
   const out = new Map<string, TreeEntry>();
   const walk = (rel: string): void => {
     for (const entry of fs.readdirSync(join(dir, rel), { withFileTypes: true })) {
@@ -149,5 +185,7 @@ function sameMode(info: fs.Stats | undefined, mode: number): boolean {
 }
 
 function sameOwner(info: fs.Stats | undefined, owner: Owner | undefined): boolean {
-  return owner === undefined || (info !== undefined && info.uid === owner.uid && info.gid === owner.gid);
+  return (
+    owner === undefined || (info !== undefined && info.uid === owner.uid && info.gid === owner.gid)
+  );
 }

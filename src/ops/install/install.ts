@@ -53,7 +53,19 @@ Written into /etc/NAME/chp.env, which both CHP units read (kept on later runs un
   --service-url URL      the service's listen address (default http://127.0.0.1:10101; listen)
 `;
 
-const STEPS = [serviceUserStep, allowedGroupStep, programStep, wrappersStep, configStep, stateDirsStep, runDirsStep, systemdStep, chpStep, chpUnitStep, sudoersStep];
+const STEPS = [
+  serviceUserStep,
+  allowedGroupStep,
+  programStep,
+  wrappersStep,
+  configStep,
+  stateDirsStep,
+  runDirsStep,
+  systemdStep,
+  chpStep,
+  chpUnitStep,
+  sudoersStep,
+];
 
 /** `hubapps install`: returns the exit status. */
 export async function runInstall(argv: string[], io: Io = stdio): Promise<number> {
@@ -70,7 +82,9 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
       'apps-domain': { type: 'string' },
       'apps-scheme': { type: 'string' },
       'apps-port': { type: 'string' },
-      ...Object.fromEntries(Object.values(ENV_OPTIONS).map((option) => [option, { type: 'string' as const }])),
+      ...Object.fromEntries(
+        Object.values(ENV_OPTIONS).map((option) => [option, { type: 'string' as const }]),
+      ),
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,27 +93,56 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
     return 0;
   }
   const root = values.root === undefined ? '' : resolve(values.root);
-  if (root === '/') throw new HubappsError('usage', '--root / is the real system: leave --root out');
+  if (root === '/')
+    throw new HubappsError('usage', '--root / is the real system: leave --root out');
   if (root === '' && !isRoot() && !values['dry-run']) {
-    throw new HubappsError('not_root', 'install changes the system and must run as root (or try --dry-run, or --root DIR for a scratch root)');
+    throw new HubappsError(
+      'not_root',
+      'install changes the system and must run as root (or try --dry-run, or --root DIR for a scratch root)',
+    );
   }
-  const layout = makeLayout({ name: values.name, root, serviceUser: values['service-user'], allowedGroup: values['allowed-group'] });
+  const layout = makeLayout({
+    name: values.name,
+    root,
+    serviceUser: values['service-user'],
+    allowedGroup: values['allowed-group'],
+  });
   const site = siteOptions(layout, values as Record<string, string | boolean | undefined>);
-  const ctx: InstallContext = { layout, site, dryRun: values['dry-run'] ?? false, source: sourceRoot(), node: nodePath(), root: isRoot() };
+  const ctx: InstallContext = {
+    layout,
+    site,
+    dryRun: values['dry-run'] ?? false,
+    source: sourceRoot(),
+    node: nodePath(),
+    root: isRoot(),
+  };
 
-  io.out(`hubapps install${ctx.dryRun ? ' (dry run: nothing is changed)' : ''}${root ? ` into ${root}` : ''}, from ${ctx.source}\n`);
+  io.out(
+    `hubapps install${ctx.dryRun ? ' (dry run: nothing is changed)' : ''}${root ? ` into ${root}` : ''}, from ${ctx.source}\n`,
+  );
   const steps = values['jupyterhub-config'] ? [...STEPS, hubDropInStep] : STEPS;
   const reports = steps.flatMap((step) => step(ctx));
   for (const line of reports) io.out(formatStep(line));
-  const chpMissing = reports.some((r) => r.status === 'skip' && r.text.startsWith('configurable-http-proxy not installed'));
-  io.out(nextSteps(layout, { dryRun: ctx.dryRun, chpMissing, hubDropIn: values['jupyterhub-config'] ?? false, appsDomain: site.appsDomain ?? configuredAppsDomain(layout) }));
+  const chpMissing = reports.some(
+    (r) => r.status === 'skip' && r.text.startsWith('configurable-http-proxy not installed'),
+  );
+  io.out(
+    nextSteps(layout, {
+      dryRun: ctx.dryRun,
+      chpMissing,
+      hubDropIn: values['jupyterhub-config'] ?? false,
+      appsDomain: site.appsDomain ?? configuredAppsDomain(layout),
+    }),
+  );
   return 0;
 }
 
 /** apps_domain of an existing config: a later run names the apps CHP's unit too. Unreadable or invalid: none. */
 function configuredAppsDomain(layout: Layout): string | undefined {
   try {
-    const domain = (parse(readIfExists(at(layout, layout.configFile)) ?? '') as { apps_domain?: unknown } | null)?.apps_domain;
+    const domain = (
+      parse(readIfExists(at(layout, layout.configFile)) ?? '') as { apps_domain?: unknown } | null
+    )?.apps_domain;
     return typeof domain === 'string' ? domain : undefined;
   } catch {
     return undefined;
@@ -107,12 +150,26 @@ function configuredAppsDomain(layout: Layout): string | undefined {
 }
 
 /** The options checked (each error names its option, or chp.env's key), merged with an existing chp.env. */
-function siteOptions(layout: Layout, values: Record<string, string | boolean | undefined>): SiteOptions {
-  const str = (option: string) => (typeof values[option] === 'string' ? (values[option] as string) : undefined);
-  const given = Object.fromEntries(Object.entries(ENV_OPTIONS).map(([key, option]) => [key, str(option)]));
+function siteOptions(
+  layout: Layout,
+  values: Record<string, string | boolean | undefined>,
+): SiteOptions {
+  const str = (option: string) =>
+    typeof values[option] === 'string' ? (values[option] as string) : undefined;
+  const given = Object.fromEntries(
+    Object.entries(ENV_OPTIONS).map(([key, option]) => [key, str(option)]),
+  );
   const envFile = at(layout, layout.chpEnvFile);
   const env = mergeChpEnv(readIfExists(envFile), envFile, given);
-  return { env, ...configOptions({ 'public-url': str('public-url'), 'apps-domain': str('apps-domain'), 'apps-scheme': str('apps-scheme'), 'apps-port': str('apps-port') }) };
+  return {
+    env,
+    ...configOptions({
+      'public-url': str('public-url'),
+      'apps-domain': str('apps-domain'),
+      'apps-scheme': str('apps-scheme'),
+      'apps-port': str('apps-port'),
+    }),
+  };
 }
 
 function formatStep(r: StepReport): string {
@@ -120,22 +177,30 @@ function formatStep(r: StepReport): string {
 }
 
 function nodePath(): string {
-  if (!isAbsolute(process.execPath)) throw new HubappsError('node_path', `cannot tell where node is (${process.execPath})`);
+  if (!isAbsolute(process.execPath))
+    throw new HubappsError('node_path', `cannot tell where node is (${process.execPath})`);
   return process.execPath;
 }
 
-function nextSteps(l: Layout, opts: { dryRun: boolean; chpMissing: boolean; hubDropIn: boolean; appsDomain?: string }): string {
+function nextSteps(
+  l: Layout,
+  opts: { dryRun: boolean; chpMissing: boolean; hubDropIn: boolean; appsDomain?: string },
+): string {
   const chpUnit = l.chpUnitFile.split('/').pop()!;
   const appsChpUnit = opts.appsDomain ? ` ${l.appsChpUnitFile.split('/').pop()!}` : '';
   const lines = [
     ...(opts.chpMissing ? [`Install configurable-http-proxy: ${chpManualInstall(l)}`] : []),
     `Edit ${l.configFile} (public_url, allowed_group, jupyterhub) and add apps to ${l.catalogDir} (start from files.yaml.sample; tested recipes in ${l.libDir}/docs/apps.md).`,
     `Connect JupyterHub (${l.libDir}/docs/jupyterhub.md): its CHP settings use the token in ${l.chpTokenFile}, which install made and never replaces.` +
-      (opts.hubDropIn ? ` Put them into ${l.jupyterhubConfig}, which the drop-in makes Debian's hub read.` : ` With Debian's jupyterhub package, run install again with --jupyterhub-config first.`),
+      (opts.hubDropIn
+        ? ` Put them into ${l.jupyterhubConfig}, which the drop-in makes Debian's hub read.`
+        : ` With Debian's jupyterhub package, run install again with --jupyterhub-config first.`),
     `Put the users who may start apps into ${l.allowedGroup}: usermod -aG ${l.allowedGroup} USER`,
     `Check everything: ${l.cliLink} doctor --config ${l.configFile}`,
     ...(opts.appsDomain
-      ? [`Per-server origins on *.${opts.appsDomain}: a wildcard DNS record and certificate, and nginx in front of the apps CHP (ports in ${l.chpEnvFile}; ${l.libDir}/docs/install.md, "Per-server origins").`]
+      ? [
+          `Per-server origins on *.${opts.appsDomain}: a wildcard DNS record and certificate, and nginx in front of the apps CHP (ports in ${l.chpEnvFile}; ${l.libDir}/docs/install.md, "Per-server origins").`,
+        ]
       : []),
     `Start it: systemctl daemon-reload && systemctl enable --now ${chpUnit}${appsChpUnit} ${l.name} && systemctl restart jupyterhub`,
   ];

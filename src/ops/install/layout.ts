@@ -73,7 +73,10 @@ export interface LayoutOptions {
 export function makeLayout(opts: LayoutOptions = {}): Layout {
   const name = opts.name ?? 'hubapps';
   if (!INSTANCE_NAME.test(name)) {
-    throw new HubappsError('invalid_name', `invalid installation name '${name}': use a-z 0-9 _ -, starting with a letter, no dots`);
+    throw new HubappsError(
+      'invalid_name',
+      `invalid installation name '${name}': use a-z 0-9 _ -, starting with a letter, no dots`,
+    );
   }
   const serviceUser = checkUserName(opts.serviceUser ?? name);
   const allowedGroup = checkUserName(opts.allowedGroup ?? `${name}-users`);

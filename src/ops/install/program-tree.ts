@@ -17,29 +17,49 @@ export function sourceRoot(): string {
   // dist/src/ops/install/program-tree.js -> four levels up.
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
   const pkg = join(root, 'package.json');
-  if (!existsSync(pkg) || (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name !== 'hubapps') {
-    throw new HubappsError('source_missing', `cannot find hubapps' package.json in ${root}: run install from a built checkout or an installed copy`);
+  if (
+    !existsSync(pkg) ||
+    (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name !== 'hubapps'
+  ) {
+    throw new HubappsError(
+      'source_missing',
+      `cannot find hubapps' package.json in ${root}: run install from a built checkout or an installed copy`,
+    );
   }
   return root;
 }
 
 export function programTree(source: string): Map<string, TreeEntry> {
   if (!existsSync(join(source, 'dist', 'src', 'cli.js'))) {
-    throw new HubappsError('not_built', `${source}/dist/src/cli.js is missing: build first (npm ci && npm run build)`);
+    throw new HubappsError(
+      'not_built',
+      `${source}/dist/src/cli.js is missing: build first (npm ci && npm run build)`,
+    );
   }
   const tree = new Map<string, TreeEntry>();
   const add = (prefix: string, entries: Map<string, TreeEntry>) => {
     for (const [rel, entry] of entries) tree.set(`${prefix}/${rel}`, entry);
   };
-  for (const dir of ['dist', 'dist/src', 'dist/ui', 'migrations', 'systemd', 'docs', 'node_modules']) tree.set(dir, { kind: 'dir' });
+  for (const dir of [
+    'dist',
+    'dist/src',
+    'dist/ui',
+    'migrations',
+    'systemd',
+    'docs',
+    'node_modules',
+  ])
+    tree.set(dir, { kind: 'dir' });
   const noMaps = (rel: string, isDir: boolean) => !isDir && rel.endsWith('.map');
   add('dist/src', listTree(join(source, 'dist', 'src'), noMaps));
   // The launcher page, built by tsconfig.ui.json and scripts/copy-ui.ts.
-  if (existsSync(join(source, 'dist', 'ui'))) add('dist/ui', listTree(join(source, 'dist', 'ui'), noMaps));
+  if (existsSync(join(source, 'dist', 'ui')))
+    add('dist/ui', listTree(join(source, 'dist', 'ui'), noMaps));
   for (const dir of ['migrations', 'systemd', 'docs']) {
     if (existsSync(join(source, dir))) add(dir, listTree(join(source, dir)));
   }
-  for (const [rel, entry] of packagesTree(source, runtimeDependencies(source))) tree.set(rel, entry);
+  for (const [rel, entry] of packagesTree(source, runtimeDependencies(source)))
+    tree.set(rel, entry);
   tree.set('package.json', { kind: 'content', content: installedPackageJson(source) });
   return tree;
 }
@@ -52,7 +72,11 @@ export function packagesTree(source: string, names: Iterable<string>): Map<strin
     tree.set(rel, { kind: 'dir' });
     const native = existsSync(join(dir, 'binding.gyp'));
     // A package's own node_modules holds only what the closure lists separately.
-    for (const [child, entry] of listTree(dir, (c, isDir) => (isDir && c.split('/').includes('node_modules')) || (native && buildLeftover(c, isDir)))) {
+    for (const [child, entry] of listTree(
+      dir,
+      (c, isDir) =>
+        (isDir && c.split('/').includes('node_modules')) || (native && buildLeftover(c, isDir)),
+    )) {
       tree.set(`${rel}/${child}`, entry);
     }
   }
@@ -61,7 +85,10 @@ export function packagesTree(source: string, names: Iterable<string>): Map<strin
 
 /** The package.json of the installed copy: what Node and `hubapps version` read, nothing for npm to run. */
 function installedPackageJson(source: string): string {
-  const pkg = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const pkg = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const keep = ['name', 'version', 'description', 'type', 'license', 'engines', 'dependencies'];
   const out = Object.fromEntries(keep.filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]]));
   return `${JSON.stringify({ ...out, private: true }, null, 2)}\n`;

@@ -28,7 +28,9 @@ const ENV = '/usr/bin/env';
 /** `#!/bin/sh` + `exec [env -i VARS] NODE MAIN ARGS`, every word quoted for sh where needed. */
 export function wrapperScript(target: WrapperTarget, passArgs = false): string {
   const clean = target.cleanEnv ? [ENV, '-i', ...target.cleanEnv] : [];
-  const words = [...clean, target.node, ...(target.nodeFlags ?? []), target.main, ...target.args].map(shellQuote).join(' ');
+  const words = [...clean, target.node, ...(target.nodeFlags ?? []), target.main, ...target.args]
+    .map(shellQuote)
+    .join(' ');
   return `#!/bin/sh\nexec ${words}${passArgs ? ' "$@"' : ''}\n`;
 }
 
@@ -36,8 +38,16 @@ export function wrapperScript(target: WrapperTarget, passArgs = false): string {
 export type ProxyPolicy = RunAsPolicy;
 
 /** The proxy wrapper as production installs it: a clean environment, the V8 flags, the catalog, and the proxy's own checks of who it runs as. */
-export function proxyWrapperScript(node: string, libDir: string, catalogDir: string, policy: ProxyPolicy): string {
-  const line = proxyCommandLine(proxyArgs(catalogDir, policy), { node, main: `${libDir}/dist/src/proxy/main.js` });
+export function proxyWrapperScript(
+  node: string,
+  libDir: string,
+  catalogDir: string,
+  policy: ProxyPolicy,
+): string {
+  const line = proxyCommandLine(proxyArgs(catalogDir, policy), {
+    node,
+    main: `${libDir}/dist/src/proxy/hubapps-proxy.js`,
+  });
   return wrapperScript({ cleanEnv: PROXY_ENV, ...line });
 }
 
@@ -48,7 +58,15 @@ export function cliWrapperScript(node: string, libDir: string): string {
 
 /** The port guard's root helper: a clean environment and the one configuration it may read; sudo passes the operation on. */
 export function portGuardWrapperScript(node: string, libDir: string, configFile: string): string {
-  return wrapperScript({ cleanEnv: PROXY_ENV, node, main: `${libDir}/dist/src/cli.js`, args: ['port-guard', '--config', configFile] }, true);
+  return wrapperScript(
+    {
+      cleanEnv: PROXY_ENV,
+      node,
+      main: `${libDir}/dist/src/cli.js`,
+      args: ['port-guard', '--config', configFile],
+    },
+    true,
+  );
 }
 
 /**
@@ -66,13 +84,20 @@ export function parseWrapper(text: string): WrapperTarget | undefined {
   if (words[0] === ENV && words[1] === '-i') {
     words.splice(0, 2);
     cleanEnv = [];
-    while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) cleanEnv.push(words.shift()!);
+    while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!))
+      cleanEnv.push(words.shift()!);
   }
   const [node, ...rest] = words;
   const flags = rest.findIndex((w) => !w.startsWith('-'));
   if (node === undefined || flags < 0) return undefined;
   const [main, ...args] = rest.slice(flags) as [string, ...string[]];
-  return { ...(cleanEnv ? { cleanEnv } : {}), node, ...(flags > 0 ? { nodeFlags: rest.slice(0, flags) } : {}), main, args };
+  return {
+    ...(cleanEnv ? { cleanEnv } : {}),
+    node,
+    ...(flags > 0 ? { nodeFlags: rest.slice(0, flags) } : {}),
+    main,
+    args,
+  };
 }
 
 /** Words of a line quoted the way shellQuote() quotes: bare words and '...' parts. Undefined for other shell syntax. */

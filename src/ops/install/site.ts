@@ -53,7 +53,12 @@ export const ENV_OPTIONS: Record<keyof ChpEnv, string> = {
   HUBAPPS_URL: 'service-url',
 };
 
-const PORT_KEYS = new Set<keyof ChpEnv>(['CHP_PORT', 'CHP_API_PORT', 'APPS_CHP_PORT', 'APPS_CHP_API_PORT']);
+const PORT_KEYS = new Set<keyof ChpEnv>([
+  'CHP_PORT',
+  'CHP_API_PORT',
+  'APPS_CHP_PORT',
+  'APPS_CHP_API_PORT',
+]);
 const URL_KEYS = new Set<keyof ChpEnv>(['CHP_HUB_URL', 'HUBAPPS_URL']);
 
 /** One value of chp.env, checked; `where` names the option or the file and key. */
@@ -66,7 +71,8 @@ function envValue(key: keyof ChpEnv, raw: string, where: string): string | numbe
 
 export function port(raw: string, where: string): number {
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 65535) throw invalid(where, `'${raw}' is not a port (1-65535)`);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 65535)
+    throw invalid(where, `'${raw}' is not a port (1-65535)`);
   return n;
 }
 
@@ -97,14 +103,20 @@ function invalid(where: string, what: string): HubappsError {
  * chp.env as it should be: what the file holds (an admin's edits), then the options given
  * now on top, then defaults for the rest. A bad value in the file names the file and key.
  */
-export function mergeChpEnv(existing: string | undefined, file: string, given: Partial<Record<keyof ChpEnv, string>>): ChpEnv {
+export function mergeChpEnv(
+  existing: string | undefined,
+  file: string,
+  given: Partial<Record<keyof ChpEnv, string>>,
+): ChpEnv {
   const env: Record<string, string | number> = { ...DEFAULT_CHP_ENV };
   for (const line of (existing ?? '').split('\n')) {
     const m = /^\s*([A-Z_]+)=(.*)$/.exec(line);
-    if (m && m[1]! in DEFAULT_CHP_ENV) env[m[1]!] = envValue(m[1] as keyof ChpEnv, m[2]!.trim(), `${file}: key ${m[1]}`);
+    if (m && m[1]! in DEFAULT_CHP_ENV)
+      env[m[1]!] = envValue(m[1] as keyof ChpEnv, m[2]!.trim(), `${file}: key ${m[1]}`);
   }
   for (const [key, raw] of Object.entries(given)) {
-    if (raw !== undefined) env[key] = envValue(key as keyof ChpEnv, raw, `--${ENV_OPTIONS[key as keyof ChpEnv]}`);
+    if (raw !== undefined)
+      env[key] = envValue(key as keyof ChpEnv, raw, `--${ENV_OPTIONS[key as keyof ChpEnv]}`);
   }
   return env as unknown as ChpEnv;
 }
@@ -118,7 +130,10 @@ export function readIfExists(path: string): string | undefined {
   }
 }
 
-export function renderChpEnv(env: ChpEnv, names: { chpUnit: string; appsChpUnit: string; configFile: string }): string {
+export function renderChpEnv(
+  env: ChpEnv,
+  names: { chpUnit: string; appsChpUnit: string; configFile: string },
+): string {
   return `# Ports and targets of the configurable-http-proxy units ${names.chpUnit} and
 # ${names.appsChpUnit}. Written by \`hubapps install\` (its --chp-port, --hub-url, ... options);
 # a later install keeps these values unless given the option again. After a change:
@@ -133,13 +148,28 @@ ${Object.entries(env)
 }
 
 /** install's options for the new hubapps.yaml, checked by the config schema's own rules for those keys. */
-export function configOptions(given: { 'public-url'?: string; 'apps-domain'?: string; 'apps-scheme'?: string; 'apps-port'?: string }): Omit<SiteOptions, 'env'> {
-  const check = (key: 'public_url' | 'apps_domain' | 'apps_scheme', option: string, value: string): void => {
+export function configOptions(given: {
+  'public-url'?: string;
+  'apps-domain'?: string;
+  'apps-scheme'?: string;
+  'apps-port'?: string;
+}): Omit<SiteOptions, 'env'> {
+  const check = (
+    key: 'public_url' | 'apps_domain' | 'apps_scheme',
+    option: string,
+    value: string,
+  ): void => {
     const r = configSchema.shape[key].safeParse(value);
-    if (!r.success) throw invalid(`--${option}`, `'${value}': ${r.error.issues[0]?.message ?? 'invalid'}`);
+    if (!r.success)
+      throw invalid(`--${option}`, `'${value}': ${r.error.issues[0]?.message ?? 'invalid'}`);
   };
   const out: Omit<SiteOptions, 'env'> = {};
-  const { 'public-url': publicUrl, 'apps-domain': appsDomain, 'apps-scheme': appsScheme, 'apps-port': appsPort } = given;
+  const {
+    'public-url': publicUrl,
+    'apps-domain': appsDomain,
+    'apps-scheme': appsScheme,
+    'apps-port': appsPort,
+  } = given;
   if (publicUrl !== undefined) {
     check('public_url', 'public-url', publicUrl);
     out.publicUrl = httpOrigin(publicUrl, '--public-url');
@@ -153,8 +183,14 @@ export function configOptions(given: { 'public-url'?: string; 'apps-domain'?: st
     out.appsScheme = appsScheme as 'http' | 'https';
   }
   if (appsPort !== undefined) out.appsPort = port(appsPort, '--apps-port');
-  if ((out.appsScheme !== undefined || out.appsPort !== undefined) && out.appsDomain === undefined) {
-    throw invalid(out.appsScheme !== undefined ? '--apps-scheme' : '--apps-port', 'only goes with --apps-domain (per-server origins)');
+  if (
+    (out.appsScheme !== undefined || out.appsPort !== undefined) &&
+    out.appsDomain === undefined
+  ) {
+    throw invalid(
+      out.appsScheme !== undefined ? '--apps-scheme' : '--apps-port',
+      'only goes with --apps-domain (per-server origins)',
+    );
   }
   return out;
 }

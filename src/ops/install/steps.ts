@@ -3,11 +3,27 @@ import fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_MIN_UID } from '../../config/schema.js';
 import { HubappsError } from '../../errors.js';
-import { ensureDir, ensureFile, ensureFileOnce, ensureSymlink, ensureTree, lstatOrUndefined, type EnsureOptions, type Owner } from './ensure.js';
+import {
+  ensureDir,
+  ensureFile,
+  ensureFileOnce,
+  ensureSymlink,
+  ensureTree,
+  lstatOrUndefined,
+  type EnsureOptions,
+  type Owner,
+} from './ensure.js';
 import { at, type Layout } from './layout.js';
 import { programTree } from './program-tree.js';
 import { cliWrapperScript, portGuardWrapperScript, proxyWrapperScript } from './proxy-wrapper.js';
-import { renderAppsChpUnit, renderGuardSudoers, renderSudoers, renderSysusers, renderTmpfiles, renderUnit } from './render.js';
+import {
+  renderAppsChpUnit,
+  renderGuardSudoers,
+  renderSudoers,
+  renderSysusers,
+  renderTmpfiles,
+  renderUnit,
+} from './render.js';
 import { sampleApp, sampleConfig } from './samples.js';
 import { renderChpEnv, type SiteOptions } from './site.js';
 import { getGroup, getPasswd, groupName, runChecked, runCommand } from '../system.js';
@@ -51,10 +67,28 @@ export function writePath(ctx: InstallContext, path: string): string {
 export function serviceUserStep(ctx: InstallContext): StepReport[] {
   const { serviceUser, dataDir } = ctx.layout;
   const existing = getPasswd(serviceUser);
-  if (existing) return [{ status: 'ok', text: `service user ${serviceUser} exists (uid ${existing.uid})` }];
-  const args = ['--system', '--user-group', '--no-create-home', '--home-dir', dataDir, '--shell', '/usr/sbin/nologin', '--comment', 'hubapps service', serviceUser];
+  if (existing)
+    return [{ status: 'ok', text: `service user ${serviceUser} exists (uid ${existing.uid})` }];
+  const args = [
+    '--system',
+    '--user-group',
+    '--no-create-home',
+    '--home-dir',
+    dataDir,
+    '--shell',
+    '/usr/sbin/nologin',
+    '--comment',
+    'hubapps service',
+    serviceUser,
+  ];
   const text = `create service user ${serviceUser}: useradd ${args.join(' ')}`;
-  if (ctx.layout.root !== '') return [{ status: 'skip', text: `${text} (not under --root: ${ctx.layout.sysusersFile} describes it)` }];
+  if (ctx.layout.root !== '')
+    return [
+      {
+        status: 'skip',
+        text: `${text} (not under --root: ${ctx.layout.sysusersFile} describes it)`,
+      },
+    ];
   if (!ctx.dryRun) runChecked('useradd', args);
   return [report(ctx, true, text)];
 }
@@ -62,7 +96,13 @@ export function serviceUserStep(ctx: InstallContext): StepReport[] {
 export function allowedGroupStep(ctx: InstallContext): StepReport[] {
   const { allowedGroup } = ctx.layout;
   const existing = getGroup(allowedGroup);
-  if (existing) return [{ status: 'ok', text: `allowed group ${allowedGroup} exists (${existing.members.length} listed member(s))` }];
+  if (existing)
+    return [
+      {
+        status: 'ok',
+        text: `allowed group ${allowedGroup} exists (${existing.members.length} listed member(s))`,
+      },
+    ];
   const text = `create allowed group ${allowedGroup}: groupadd ${allowedGroup}`;
   if (ctx.layout.root !== '') return [{ status: 'skip', text: `${text} (not under --root)` }];
   if (!ctx.dryRun) runChecked('groupadd', [allowedGroup]);
@@ -80,17 +120,43 @@ export function programStep(ctx: InstallContext): StepReport[] {
   const tree = programTree(ctx.source);
   const r = ensureTree(target, tree, 0o755, 0o644, rootOpts(ctx));
   const what = `program in ${libDir} (${tree.size} entries, root-owned, read-only for others)`;
-  return [report(ctx, r.changed + r.removed > 0, r.changed + r.removed > 0 ? `${what}: ${r.changed} written, ${r.removed} removed` : what)];
+  return [
+    report(
+      ctx,
+      r.changed + r.removed > 0,
+      r.changed + r.removed > 0 ? `${what}: ${r.changed} written, ${r.removed} removed` : what,
+    ),
+  ];
 }
 
 export function wrappersStep(ctx: InstallContext): StepReport[] {
-  const { binDir, proxyPath, cliPath, cliLink, libDir, catalogDir, allowedGroup, portGuardPath, configFile } = ctx.layout;
+  const {
+    binDir,
+    proxyPath,
+    cliPath,
+    cliLink,
+    libDir,
+    catalogDir,
+    allowedGroup,
+    portGuardPath,
+    configFile,
+  } = ctx.layout;
   const opts = rootOpts(ctx);
   ensureDir(at(ctx.layout, binDir), 0o755, opts);
   const policy = { allowedGroup, minUid: DEFAULT_MIN_UID };
-  const proxy = ensureFile(at(ctx.layout, proxyPath), proxyWrapperScript(ctx.node, libDir, catalogDir, policy), 0o755, opts);
+  const proxy = ensureFile(
+    at(ctx.layout, proxyPath),
+    proxyWrapperScript(ctx.node, libDir, catalogDir, policy),
+    0o755,
+    opts,
+  );
   const cli = ensureFile(at(ctx.layout, cliPath), cliWrapperScript(ctx.node, libDir), 0o755, opts);
-  const guard = ensureFile(at(ctx.layout, portGuardPath), portGuardWrapperScript(ctx.node, libDir, configFile), 0o755, opts);
+  const guard = ensureFile(
+    at(ctx.layout, portGuardPath),
+    portGuardWrapperScript(ctx.node, libDir, configFile),
+    0o755,
+    opts,
+  );
   const link = ensureSymlink(writePath(ctx, cliLink), cliPath, opts);
   return [
     report(ctx, proxy, `proxy wrapper ${proxyPath} (runs ${ctx.node})`),
@@ -106,11 +172,27 @@ export function configStep(ctx: InstallContext): StepReport[] {
   writePath(ctx, etcDir);
   const etc = ensureDir(at(ctx.layout, etcDir), 0o755, opts);
   const catalog = ensureDir(at(ctx.layout, catalogDir), 0o755, opts);
-  const config = ensureFileOnce(at(ctx.layout, configFile), sampleConfig(ctx.layout, ctx.site), 0o644, opts);
-  const sample = ensureFile(at(ctx.layout, join(catalogDir, 'files.yaml.sample')), sampleApp(ctx.layout), 0o644, opts);
+  const config = ensureFileOnce(
+    at(ctx.layout, configFile),
+    sampleConfig(ctx.layout, ctx.site),
+    0o644,
+    opts,
+  );
+  const sample = ensureFile(
+    at(ctx.layout, join(catalogDir, 'files.yaml.sample')),
+    sampleApp(ctx.layout),
+    0o644,
+    opts,
+  );
   return [
     report(ctx, etc || catalog, `${etcDir} and ${catalogDir} (root, 0755)`),
-    report(ctx, config, config ? `sample configuration ${configFile}` : `configuration ${configFile} exists: left as it is`),
+    report(
+      ctx,
+      config,
+      config
+        ? `sample configuration ${configFile}`
+        : `configuration ${configFile} exists: left as it is`,
+    ),
     report(ctx, sample, `sample app ${catalogDir}/files.yaml.sample`),
     ...secretsStep(ctx),
     chpEnvStep(ctx),
@@ -126,8 +208,17 @@ function secretsStep(ctx: InstallContext): StepReport[] {
     [adminTokenFile, 'admin token (admin_token)'],
   ];
   return secrets.map(([file, what]) => {
-    const made = ensureFileOnce(at(ctx.layout, file), `${randomBytes(32).toString('hex')}\n`, 0o600, rootOpts(ctx));
-    return report(ctx, made, made ? `new ${what} in ${file} (root, 0600)` : `${what} ${file} exists: left as it is`);
+    const made = ensureFileOnce(
+      at(ctx.layout, file),
+      `${randomBytes(32).toString('hex')}\n`,
+      0o600,
+      rootOpts(ctx),
+    );
+    return report(
+      ctx,
+      made,
+      made ? `new ${what} in ${file} (root, 0600)` : `${what} ${file} exists: left as it is`,
+    );
   });
 }
 
@@ -135,21 +226,38 @@ function secretsStep(ctx: InstallContext): StepReport[] {
 function chpEnvStep(ctx: InstallContext): StepReport {
   const { chpEnvFile, chpUnitFile, appsChpUnitFile, configFile } = ctx.layout;
   const name = (unit: string) => unit.split('/').pop()!;
-  const text = renderChpEnv(ctx.site.env, { chpUnit: name(chpUnitFile), appsChpUnit: name(appsChpUnitFile), configFile });
+  const text = renderChpEnv(ctx.site.env, {
+    chpUnit: name(chpUnitFile),
+    appsChpUnit: name(appsChpUnitFile),
+    configFile,
+  });
   const changed = ensureFile(at(ctx.layout, chpEnvFile), text, 0o644, rootOpts(ctx));
   const { CHP_IP, CHP_PORT, CHP_API_PORT, APPS_CHP_PORT, APPS_CHP_API_PORT } = ctx.site.env;
-  return report(ctx, changed, `${chpEnvFile}: CHP on ${CHP_IP}:${CHP_PORT} (API 127.0.0.1:${CHP_API_PORT}), apps CHP on 127.0.0.1:${APPS_CHP_PORT} (API 127.0.0.1:${APPS_CHP_API_PORT})`);
+  return report(
+    ctx,
+    changed,
+    `${chpEnvFile}: CHP on ${CHP_IP}:${CHP_PORT} (API 127.0.0.1:${CHP_API_PORT}), apps CHP on 127.0.0.1:${APPS_CHP_PORT} (API 127.0.0.1:${APPS_CHP_API_PORT})`,
+  );
 }
 
 export function stateDirsStep(ctx: InstallContext): StepReport[] {
   const { serviceUser, dataDir, logDir } = ctx.layout;
   const account = getPasswd(serviceUser);
   const owner = ctx.root && account ? { uid: account.uid, gid: account.gid } : undefined;
-  const out = [dataDir, logDir].map((dir) => report(ctx, ensureDir(writePath(ctx, dir), 0o700, { dryRun: ctx.dryRun, owner }), `${dir} (${serviceUser}, 0700)`));
+  const out = [dataDir, logDir].map((dir) =>
+    report(
+      ctx,
+      ensureDir(writePath(ctx, dir), 0o700, { dryRun: ctx.dryRun, owner }),
+      `${dir} (${serviceUser}, 0700)`,
+    ),
+  );
   // A dry run on a fresh host: the user the real run creates first does not exist yet.
   const pending = ctx.dryRun && ctx.root && ctx.layout.root === '';
   if (!owner && !pending) {
-    out.push({ status: 'skip', text: `${dataDir} and ${logDir} not handed to ${serviceUser}: ${account ? 'not running as root' : 'the user does not exist here'}` });
+    out.push({
+      status: 'skip',
+      text: `${dataDir} and ${logDir} not handed to ${serviceUser}: ${account ? 'not running as root' : 'the user does not exist here'}`,
+    });
   }
   return out;
 }
@@ -163,14 +271,26 @@ export function runDirsStep(ctx: InstallContext): StepReport[] {
   const { serviceUser, runDir } = ctx.layout;
   const account = getPasswd(serviceUser);
   if (!ctx.root) return [{ status: 'skip', text: `${runDir} not made: not running as root` }];
-  if (!account && !ctx.dryRun) return [{ status: 'skip', text: `${runDir} not made: ${serviceUser} does not exist here` }];
+  if (!account && !ctx.dryRun)
+    return [{ status: 'skip', text: `${runDir} not made: ${serviceUser} does not exist here` }];
   const rootOwned = { uid: 0, gid: 0 };
   const dirs: Array<[string, number, { uid: number; gid: number }, string]> = [
     [runDir, 0o755, rootOwned, 'root, 0755'],
-    [`${runDir}/proxies`, 0o3733, { uid: 0, gid: account?.gid ?? 0 }, `root:${serviceUser}'s group, 3733: the proxies' sockets`],
-    [`${runDir}/users`, 0o1733, rootOwned, 'root, 1733: the apps\' runtime directories'],
+    [
+      `${runDir}/proxies`,
+      0o3733,
+      { uid: 0, gid: account?.gid ?? 0 },
+      `root:${serviceUser}'s group, 3733: the proxies' sockets`,
+    ],
+    [`${runDir}/users`, 0o1733, rootOwned, "root, 1733: the apps' runtime directories"],
   ];
-  return dirs.map(([dir, mode, owner, what]) => report(ctx, ensureDir(writePath(ctx, dir), mode, { dryRun: ctx.dryRun, owner }), `${dir} (${what})`));
+  return dirs.map(([dir, mode, owner, what]) =>
+    report(
+      ctx,
+      ensureDir(writePath(ctx, dir), mode, { dryRun: ctx.dryRun, owner }),
+      `${dir} (${what})`,
+    ),
+  );
 }
 
 export function systemdStep(ctx: InstallContext): StepReport[] {
@@ -192,19 +312,48 @@ export function systemdStep(ctx: InstallContext): StepReport[] {
 
 /** The sudoers drop-ins (the proxy's rule, the port guard's) go live only after `visudo -cf` accepted them; a draft's name has a dot, which sudo ignores. */
 export function sudoersStep(ctx: InstallContext): StepReport[] {
-  const { serviceUser, allowedGroup, proxyPath, sudoersFile, portGuardPath, guardSudoersFile } = ctx.layout;
-  const proxyRule = renderSudoers(readTemplate(ctx, 'hubapps.sudoers'), serviceUser, allowedGroup, proxyPath);
-  const guardRule = renderGuardSudoers(readTemplate(ctx, 'hubapps-port-guard.sudoers'), serviceUser, portGuardPath);
+  const { serviceUser, allowedGroup, proxyPath, sudoersFile, portGuardPath, guardSudoersFile } =
+    ctx.layout;
+  const proxyRule = renderSudoers(
+    readTemplate(ctx, 'hubapps.sudoers'),
+    serviceUser,
+    allowedGroup,
+    proxyPath,
+  );
+  const guardRule = renderGuardSudoers(
+    readTemplate(ctx, 'hubapps-port-guard.sudoers'),
+    serviceUser,
+    portGuardPath,
+  );
   return [
-    installSudoers(ctx, sudoersFile, proxyRule, `sudoers rule ${sudoersFile}: ${serviceUser} may run ${proxyPath} as members of ${allowedGroup}`),
-    installSudoers(ctx, guardSudoersFile, guardRule, `sudoers rule ${guardSudoersFile}: ${serviceUser} may run ${portGuardPath} as root`),
+    installSudoers(
+      ctx,
+      sudoersFile,
+      proxyRule,
+      `sudoers rule ${sudoersFile}: ${serviceUser} may run ${proxyPath} as members of ${allowedGroup}`,
+    ),
+    installSudoers(
+      ctx,
+      guardSudoersFile,
+      guardRule,
+      `sudoers rule ${guardSudoersFile}: ${serviceUser} may run ${portGuardPath} as root`,
+    ),
   ];
 }
 
-function installSudoers(ctx: InstallContext, file: string, content: string, what: string): StepReport {
+function installSudoers(
+  ctx: InstallContext,
+  file: string,
+  content: string,
+  what: string,
+): StepReport {
   const target = writePath(ctx, file);
   const current = lstatOrUndefined(target);
-  const same = current?.isFile() && (current.mode & 0o7777) === 0o440 && (!ctx.root || current.uid === 0) && fs.readFileSync(target, 'utf8') === content;
+  const same =
+    current?.isFile() &&
+    (current.mode & 0o7777) === 0o440 &&
+    (!ctx.root || current.uid === 0) &&
+    fs.readFileSync(target, 'utf8') === content;
   if (same) return { status: 'ok', text: what };
   if (ctx.dryRun) return { status: 'would', text: `${what} (checked with visudo -cf first)` };
   const draft = `${target}.draft`;
@@ -213,9 +362,15 @@ function installSudoers(ctx: InstallContext, file: string, content: string, what
   if (check.code !== 0) {
     fs.rmSync(draft, { force: true });
     if (check.error?.endsWith('ENOENT')) {
-      throw new HubappsError('command_failed', `visudo is not installed (not on PATH, nor in /usr/sbin or /sbin), and install checks every sudoers rule with it first: install the sudo package; nothing was installed at ${file}`);
+      throw new HubappsError(
+        'command_failed',
+        `visudo is not installed (not on PATH, nor in /usr/sbin or /sbin), and install checks every sudoers rule with it first: install the sudo package; nothing was installed at ${file}`,
+      );
     }
-    throw new HubappsError('sudoers_invalid', `visudo refused the sudoers rule ${file}, nothing was installed: ${check.error ?? (check.stderr.trim() || check.stdout.trim())}`);
+    throw new HubappsError(
+      'sudoers_invalid',
+      `visudo refused the sudoers rule ${file}, nothing was installed: ${check.error ?? (check.stderr.trim() || check.stdout.trim())}`,
+    );
   }
   fs.renameSync(draft, target);
   return { status: 'done', text: `${what} (visudo -cf: ok)` };

@@ -45,7 +45,11 @@ export async function runMigrateConf(argv: string[], io: Io = stdio): Promise<nu
     io.out(MIGRATE_USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new HubappsError('usage', `migrate-conf takes one directory (or one ${SUFFIX} file)\n\n${MIGRATE_USAGE}`);
+  if (positionals.length !== 1)
+    throw new HubappsError(
+      'usage',
+      `migrate-conf takes one directory (or one ${SUFFIX} file)\n\n${MIGRATE_USAGE}`,
+    );
   const sources = confFiles(resolve(positionals[0]!));
   const outDir = resolve(values.out ?? 'apps.d');
   const taken = new Map<string, string>();
@@ -61,16 +65,27 @@ export async function runMigrateConf(argv: string[], io: Io = stdio): Promise<nu
     io.out(report(outcome, target, values['dry-run'] ?? false));
   }
   const summary = `${sources.length - refused} of ${sources.length} file(s) converted${refused ? `, ${refused} refused` : ''}`;
-  io.out(`\n${summary}${values['dry-run'] ? ' (dry run: nothing written)' : `; app files in ${outDir}`}\n`);
+  io.out(
+    `\n${summary}${values['dry-run'] ? ' (dry run: nothing written)' : `; app files in ${outDir}`}\n`,
+  );
   return refused > 0 ? 1 : 0;
 }
 
 function confFiles(path: string): string[] {
   let files: string[];
   try {
-    files = fs.statSync(path).isDirectory() ? fs.readdirSync(path).filter((f) => f.endsWith(SUFFIX)).sort().map((f) => join(path, f)) : [path];
+    files = fs.statSync(path).isDirectory()
+      ? fs
+          .readdirSync(path)
+          .filter((f) => f.endsWith(SUFFIX))
+          .sort()
+          .map((f) => join(path, f))
+      : [path];
   } catch (err) {
-    throw new HubappsError('not_found', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new HubappsError(
+      'not_found',
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (files.length === 0) throw new HubappsError('not_found', `no *${SUFFIX} files in ${path}`);
   return files;
@@ -81,16 +96,26 @@ function convert(source: string, taken: Map<string, string>): FileOutcome {
   const name = appName(raw);
   const out: FileOutcome = { source, name, notes: [], refusals: [] };
   if (!SERVER_NAME.test(name)) {
-    out.refusals.push({ line: 0, message: `cannot make an app name out of '${raw}': rename the file (a-z 0-9 . _ -)` });
+    out.refusals.push({
+      line: 0,
+      message: `cannot make an app name out of '${raw}': rename the file (a-z 0-9 . _ -)`,
+    });
     return out;
   }
   const earlier = taken.get(name);
   if (earlier) {
-    out.refusals.push({ line: 0, message: `${basename(earlier)} also becomes the app '${name}': rename one of them` });
+    out.refusals.push({
+      line: 0,
+      message: `${basename(earlier)} also becomes the app '${name}': rename one of them`,
+    });
     return out;
   }
   taken.set(name, source);
-  if (name !== raw) out.notes.push({ line: 0, message: `the app is called '${name}' (app names are a-z 0-9 . _ -)` });
+  if (name !== raw)
+    out.notes.push({
+      line: 0,
+      message: `the app is called '${name}' (app names are a-z 0-9 . _ -)`,
+    });
   const t = translateConf(fs.readFileSync(source, 'utf8'), raw);
   out.notes.push(...t.notes);
   out.refusals.push(...t.refusals);
@@ -98,7 +123,12 @@ function convert(source: string, taken: Map<string, string>): FileOutcome {
   const data = appData(t.app);
   const problems = catalogProblems(data);
   if (problems.length > 0) {
-    out.refusals.push(...problems.map((message) => ({ line: 0, message: `the app file would be invalid: ${message}` })));
+    out.refusals.push(
+      ...problems.map((message) => ({
+        line: 0,
+        message: `the app file would be invalid: ${message}`,
+      })),
+    );
     return out;
   }
   out.text = appFileText(data, source, out.notes);
@@ -124,7 +154,8 @@ function writeApp(target: string, text: string, force: boolean): string | undefi
     current = undefined;
   }
   if (current === text) return undefined;
-  if (current !== undefined && !force) return `${target} exists and differs: compare them, then remove it or pass --force`;
+  if (current !== undefined && !force)
+    return `${target} exists and differs: compare them, then remove it or pass --force`;
   fs.mkdirSync(resolve(target, '..'), { recursive: true });
   fs.writeFileSync(target, text, { mode: 0o644 });
   return undefined;
@@ -135,9 +166,18 @@ function report(o: FileOutcome, target: string, dryRun: boolean): string {
   const where = (r: Refusal) => `${file}${r.line > 0 ? `:${r.line}` : ''}`;
   const lines =
     o.refusals.length > 0
-      ? [`REFUSED ${file}: not converted`, ...o.refusals.map((r) => `        ${where(r)}: ${r.message}`)]
+      ? [
+          `REFUSED ${file}: not converted`,
+          ...o.refusals.map((r) => `        ${where(r)}: ${r.message}`),
+        ]
       : [`ok      ${file} -> ${target}${dryRun ? ' (dry run)' : ''}`];
   lines.push(...o.notes.map((n) => `        note ${where(n)}: ${n.message}`));
-  if (dryRun && o.text) lines.push(...o.text.trimEnd().split('\n').map((l) => `    | ${l}`));
+  if (dryRun && o.text)
+    lines.push(
+      ...o.text
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    | ${l}`),
+    );
   return `${lines.join('\n')}\n`;
 }

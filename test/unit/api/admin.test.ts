@@ -41,11 +41,16 @@ describe('api: limits, audit trail and metrics', function () {
   });
 
   it('records who started and stopped what in the audit trail, readable by admins', async () => {
-    await waitFor(async () => (await stack.api('GET', '/users/alice/servers/a')).body.state === 'running', { timeout: 10000 });
+    await waitFor(
+      async () => (await stack.api('GET', '/users/alice/servers/a')).body.state === 'running',
+      { timeout: 10000 },
+    );
     await stack.api('DELETE', '/users/alice/servers/a');
     const r = await stack.api('GET', '/events?user=alice&server=a&kind=state');
     assert.equal(r.status, 200);
-    const states = r.body.events.map((e: { state: string; actor: string | null }) => `${e.state}:${e.actor ?? ''}`);
+    const states = r.body.events.map(
+      (e: { state: string; actor: string | null }) => `${e.state}:${e.actor ?? ''}`,
+    );
     assert.deepEqual(states.slice(0, 2), ['stopped:', 'stopping:admin']);
     assert.ok(states.includes('pending:admin'));
   });
@@ -53,7 +58,9 @@ describe('api: limits, audit trail and metrics', function () {
   it('serves Prometheus metrics to admins only, with servers by state and spawn durations', async () => {
     const url = `${stack.service.urls.serviceOrigin}/services/hubapps/metrics`;
     assert.equal((await fetch(url)).status, 401);
-    const text = await (await fetch(url, { headers: { authorization: `Bearer ${stack.token}` } })).text();
+    const text = await (
+      await fetch(url, { headers: { authorization: `Bearer ${stack.token}` } })
+    ).text();
     const sample = (name: string) => text.split('\n').filter((l) => l.startsWith(name));
     assert.ok(sample('hubapps_servers{state="stopped",app="hello"} 1').length === 1, text);
     assert.ok(sample('hubapps_spawn_duration_seconds_count{app="hello"}')[0]?.match(/ [1-9]/));

@@ -16,8 +16,12 @@ interface Raw {
 function snapshot(file: string): Record<string, unknown[]> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
-    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all() as Array<{ name: string }>;
+    return Object.fromEntries(
+      tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]),
+    );
   } finally {
     db.close();
   }
@@ -30,33 +34,63 @@ describe('malformed and refused API requests get a JSON error at once and write 
   let alice: string;
 
   before(async () => {
-    stack = await startLocalStack({ apps: { hello: { title: 'Hello', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'] } }, config: { reconcile_interval: 3600 } });
+    stack = await startLocalStack({
+      apps: {
+        hello: { title: 'Hello', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'] },
+      },
+      config: { reconcile_interval: 3600 },
+    });
     // Local mode lets every name in; here only alice and bob may use hubapps, as the production policy would say.
     const users = stack.service.deps.users as UserChecker;
     const lookup = users.check.bind(users);
     users.check = async (name) => {
       const account = await lookup(name);
-      if (name !== 'alice' && name !== 'bob') throw new HubappsError('user_not_in_group', `user ${name} is not a member of group local`);
+      if (name !== 'alice' && name !== 'bob')
+        throw new HubappsError('user_not_in_group', `user ${name} is not a member of group local`);
       return account;
     };
     api = `${stack.service.urls.servicePrefix()}api`;
     alice = (await stack.api('POST', '/users/alice/tokens', {})).body.token;
-    assert.equal((await stack.api('GET', '/users/alice', undefined, { authorization: `token ${alice}` })).status, 200);
+    assert.equal(
+      (await stack.api('GET', '/users/alice', undefined, { authorization: `token ${alice}` }))
+        .status,
+      200,
+    );
   });
   after(async () => stack?.stop());
 
   /** One request as sent, path not normalised (`..` stays), with the admin token unless `auth` says otherwise. */
-  function raw(method: string, urlPath: string, opts: { body?: string | Buffer; type?: string; auth?: string | null; chunked?: boolean } = {}): Promise<Raw> {
+  function raw(
+    method: string,
+    urlPath: string,
+    opts: { body?: string | Buffer; type?: string; auth?: string | null; chunked?: boolean } = {},
+  ): Promise<Raw> {
     const headers: Record<string, string> = {};
     if (opts.auth !== null) headers.authorization = `token ${opts.auth ?? stack.token}`;
     if (opts.body !== undefined) headers['content-type'] = opts.type ?? 'application/json';
     if (opts.chunked) headers['transfer-encoding'] = 'chunked';
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: stack.service.port, path: `${api}${urlPath}`, method, headers, timeout: 5000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: stack.service.port,
+          path: `${api}${urlPath}`,
+          method,
+          headers,
+          timeout: 5000,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              type: String(res.headers['content-type'] ?? ''),
+              body,
+            }),
+          );
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath}: no answer within 5 s`)));
       req.on('error', reject);
       req.end(opts.body);
@@ -87,7 +121,12 @@ describe('malformed and refused API requests get a JSON error at once and write 
       ['POST', '/users/bob/tokens', { body: '{}', auth: alice }, 403],
       ['POST', '/users/alice/servers/x', { body: '{"app": "hello", "cmd": "sh"}' }, 400],
       ['POST', '/users/alice/servers/x', { body: '{"app": ', type: 'application/json' }, 400],
-      ['POST', '/users/alice/servers/x', { body: 'app=hello', type: 'application/x-www-form-urlencoded' }, 415],
+      [
+        'POST',
+        '/users/alice/servers/x',
+        { body: 'app=hello', type: 'application/x-www-form-urlencoded' },
+        415,
+      ],
       ['POST', '/users/alice/servers/x', { body: '{"app": "no-such-app"}' }, 404],
       ['POST', '/users/Alice!/servers/x', { body: '{"app": "hello"}' }, 400],
       ['POST', '/users/alice/servers/x/share-links', { body: '{"uses": 1, "owner": "bob"}' }, 404],

@@ -46,6 +46,9 @@ describe('api: route guards decide who may call a route before its handler runs'
   });
 
   it('fails loudly when a handler asks for the caller on a route that has no guard', () => {
-    assert.throws(() => whoOf({ state: {}, method: 'GET', path: '/x' } as unknown as Context), /no guard set the caller's identity on GET \/x/);
+    assert.throws(
+      () => whoOf({ state: {}, method: 'GET', path: '/x' } as unknown as Context),
+      /no guard set the caller's identity on GET \/x/,
+    );
   });
 });

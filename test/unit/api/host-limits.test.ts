@@ -1,22 +1,40 @@
 import assert from 'node:assert/strict';
 import { startLocalStack, type LocalStack } from '../../helpers/stack.js';
 
-const IDLE = [process.execPath, '-e', 'require("http").createServer((q, s) => s.end("ok")).listen(+process.argv[1], "127.0.0.1")', '{port}'];
+const IDLE = [
+  process.execPath,
+  '-e',
+  'require("http").createServer((q, s) => s.end("ok")).listen(+process.argv[1], "127.0.0.1")',
+  '{port}',
+];
 const APPS = {
-  lab: { title: 'Lab', command: IDLE, limits: { mem_mb: 100, choices: { mem_mb: { max: 300 }, cpus: { max: 2 } } } },
+  lab: {
+    title: 'Lab',
+    command: IDLE,
+    limits: { mem_mb: 100, choices: { mem_mb: { max: 300 }, cpus: { max: 2 } } },
+  },
   plain: { title: 'Plain', command: IDLE },
 };
 
 describe('api: memory and cores a user may choose for a server on this host', function () {
   this.timeout(30000);
   let stack: LocalStack;
-  before(async () => (stack = await startLocalStack({ apps: APPS, config: { server_limits: { cgroups: 'off' } } })));
+  before(
+    async () =>
+      (stack = await startLocalStack({
+        apps: APPS,
+        config: { server_limits: { cgroups: 'off' } },
+      })),
+  );
   after(async () => stack?.stop());
 
   it('offers nothing while cgroups are off, and takes no option then', async () => {
     const r = await stack.api('GET', '/apps');
     assert.deepEqual(r.body.apps.find((a: { name: string }) => a.name === 'lab').options, []);
-    const start = await stack.api('POST', '/users/alice/servers/x', { app: 'lab', options: { mem_mb: 200 } });
+    const start = await stack.api('POST', '/users/alice/servers/x', {
+      app: 'lab',
+      options: { mem_mb: 200 },
+    });
     assert.equal(start.status, 400);
     assert.equal(start.body.code, 'unknown_option');
   });
@@ -25,7 +43,13 @@ describe('api: memory and cores a user may choose for a server on this host', fu
 describe('api: per-server limits on this host, as the start dialog and the API see them', function () {
   this.timeout(30000);
   let stack: LocalStack;
-  before(async () => (stack = await startLocalStack({ apps: APPS, config: { server_limits: { cgroups: 'auto', max_mem_mb: 250, user_mem_mb: 340 } } })));
+  before(
+    async () =>
+      (stack = await startLocalStack({
+        apps: APPS,
+        config: { server_limits: { cgroups: 'auto', max_mem_mb: 250, user_mem_mb: 340 } },
+      })),
+  );
   after(async () => stack?.stop());
 
   it("lists the app's choices for the start dialog, capped by the admin, with the app's default", async () => {
@@ -39,7 +63,10 @@ describe('api: per-server limits on this host, as the start dialog and the API s
   });
 
   it('refuses a choice above the cap with 400 and writes nothing', async () => {
-    const r = await stack.api('POST', '/users/alice/servers/x', { app: 'lab', options: { mem_mb: 251 } });
+    const r = await stack.api('POST', '/users/alice/servers/x', {
+      app: 'lab',
+      options: { mem_mb: 251 },
+    });
     assert.equal(r.status, 400, JSON.stringify(r.body));
     assert.equal(r.body.code, 'option_out_of_range');
     assert.match(r.body.message, /from 1 to 250/);
@@ -47,11 +74,18 @@ describe('api: per-server limits on this host, as the start dialog and the API s
   });
 
   it("refuses the start that would pass the user's memory total with 429, naming what her servers hold", async () => {
-    assert.equal((await stack.api('POST', '/users/alice/servers/a', { app: 'lab', options: { mem_mb: 250 } })).status, 202);
+    assert.equal(
+      (await stack.api('POST', '/users/alice/servers/a', { app: 'lab', options: { mem_mb: 250 } }))
+        .status,
+      202,
+    );
     const r = await stack.api('POST', '/users/alice/servers/b', { app: 'lab' });
     assert.equal(r.status, 429, JSON.stringify(r.body));
     assert.equal(r.body.code, 'limit_reached');
-    assert.match(r.body.message, /alice's active servers hold 250 MB of memory; this start asks for 100 MB more, beyond the 340 MB/);
+    assert.match(
+      r.body.message,
+      /alice's active servers hold 250 MB of memory; this start asks for 100 MB more, beyond the 340 MB/,
+    );
     assert.equal(stack.service.deps.store.get('alice', 'b'), undefined);
   });
 });

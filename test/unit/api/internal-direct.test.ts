@@ -9,7 +9,9 @@ describe("api/internal/*: the proxies' endpoints answer direct calls only, never
   this.timeout(30000);
   let stack: LocalStack;
   before(async () => {
-    stack = await startLocalStack({ apps: { hello: { title: 'Hello', command: [process.execPath, '-e', HELLO, '{port}'] } } });
+    stack = await startLocalStack({
+      apps: { hello: { title: 'Hello', command: [process.execPath, '-e', HELLO, '{port}'] } },
+    });
     // The service's prefix routed in CHP, as JupyterHub (or register_service_route) does.
     const res = await fetch(`${stack.chp.apiUrl}/api/routes/services/hubapps`, {
       method: 'POST',
@@ -21,7 +23,11 @@ describe("api/internal/*: the proxies' endpoints answer direct calls only, never
   after(async () => stack?.stop());
 
   const post = (base: string, name: string, headers: Record<string, string> = {}) =>
-    fetch(`${base}/services/hubapps/api/internal/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer guess', ...headers }, body: '{"serverId":1}' });
+    fetch(`${base}/services/hubapps/api/internal/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer guess', ...headers },
+      body: '{"serverId":1}',
+    });
 
   it('answers through CHP as if the routes did not exist, while the rest of the API is there', async () => {
     for (const name of INTERNAL) {
@@ -30,20 +36,36 @@ describe("api/internal/*: the proxies' endpoints answer direct calls only, never
       assert.deepEqual([res.status, body.code], [404, 'not_found'], name);
       assert.match(body.message, /^no such endpoint: POST /);
     }
-    assert.equal((await fetch(`${stack.chp.proxyUrl}/services/hubapps/api/health`)).status, 200, 'the service is reachable through CHP');
+    assert.equal(
+      (await fetch(`${stack.chp.proxyUrl}/services/hubapps/api/health`)).status,
+      200,
+      'the service is reachable through CHP',
+    );
   });
 
   it('checks a direct call as before, and refuses one that carries any forwarding header', async () => {
     const direct = stack.service.urls.serviceOrigin;
     for (const name of INTERNAL) assert.notEqual((await post(direct, name)).status, 404, name);
-    for (const header of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']) {
-      assert.equal((await post(direct, 'proxy-auth', { [header]: 'for=192.0.2.1' })).status, 404, header);
+    for (const header of [
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'forwarded',
+    ]) {
+      assert.equal(
+        (await post(direct, 'proxy-auth', { [header]: 'for=192.0.2.1' })).status,
+        404,
+        header,
+      );
     }
   });
 
   it("lets a running server's proxy check a token through its direct call while its route is in CHP", async () => {
     assert.equal((await stack.api('POST', '/users/alice/servers/h', { app: 'hello' })).status, 202);
-    await waitFor(async () => (await stack.api('GET', '/users/alice/servers/h')).body.state === 'running', { timeout: 15000, what: 'alice/h to run' });
+    await waitFor(
+      async () => (await stack.api('GET', '/users/alice/servers/h')).body.state === 'running',
+      { timeout: 15000, what: 'alice/h to run' },
+    );
     const res = await stack.viaChp('/apps/alice/h/x', { authorization: `token ${stack.token}` });
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'hello /x');

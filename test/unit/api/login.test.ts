@@ -24,7 +24,8 @@ async function startFakeHub(): Promise<FakeHub> {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (hub.down) return res.destroy();
-      const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      const json = (status: number, value: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
       if (req.url === '/hub/api/') return json(200, { version: 'fake' });
       if (req.url === '/hub/api/oauth2/token' && req.method === 'POST') {
         const form = new URLSearchParams(body);
@@ -32,7 +33,8 @@ async function startFakeHub(): Promise<FakeHub> {
         if (form.get('code') !== 'good-code') return json(400, { error: 'invalid_grant' });
         return json(200, { access_token: 'access-1', token_type: 'Bearer' });
       }
-      if (req.url === '/hub/api/user' && req.headers.authorization === 'token access-1') return json(200, { name: 'alice', admin: false, groups: [] });
+      if (req.url === '/hub/api/user' && req.headers.authorization === 'token access-1')
+        return json(200, { name: 'alice', admin: false, groups: [] });
       json(404, { status: 404 });
     });
   });
@@ -48,7 +50,11 @@ describe('api: login through JupyterHub OAuth', function () {
   let hub: FakeHub;
   const clientSecret = randomBytes(18).toString('base64url');
   const db = () => (stack.service.deps.store as unknown as { db: Database.Database }).db;
-  const service = (path: string, cookie?: string) => fetch(`${stack.service.urls.serviceOrigin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  const service = (path: string, cookie?: string) =>
+    fetch(`${stack.service.urls.serviceOrigin}${path}`, {
+      redirect: 'manual',
+      headers: cookie ? { cookie } : {},
+    });
   /** The state cookie of the browser that started each login, by state. */
   const browsers = new Map<string, string>();
 
@@ -60,13 +66,19 @@ describe('api: login through JupyterHub OAuth', function () {
     return to;
   }
   const callback = (code: string, state: string, cookie = browsers.get(state)) =>
-    service(`/services/hubapps/oauth_callback?code=${code}&state=${encodeURIComponent(state)}`, cookie);
+    service(
+      `/services/hubapps/oauth_callback?code=${code}&state=${encodeURIComponent(state)}`,
+      cookie,
+    );
 
   before(async () => {
     hub = await startFakeHub();
     const secretVar = `HUBAPPS_T_HUB_${process.pid}`;
     process.env[secretVar] = clientSecret;
-    stack = await startLocalStack({ apps: {}, config: { jupyterhub: { api_url: `${hub.url}/hub/api`, api_token: `env:${secretVar}` } } });
+    stack = await startLocalStack({
+      apps: {},
+      config: { jupyterhub: { api_url: `${hub.url}/hub/api`, api_token: `env:${secretVar}` } },
+    });
   });
   after(async () => {
     await stack?.stop();
@@ -79,13 +91,26 @@ describe('api: login through JupyterHub OAuth', function () {
     assert.equal(`${to.origin}${to.pathname}`, `${publicOrigin}/hub/api/oauth2/authorize`);
     assert.equal(to.searchParams.get('client_id'), 'service-hubapps');
     assert.equal(to.searchParams.get('response_type'), 'code');
-    assert.equal(to.searchParams.get('redirect_uri'), `${publicOrigin}/services/hubapps/oauth_callback`);
+    assert.equal(
+      to.searchParams.get('redirect_uri'),
+      `${publicOrigin}/services/hubapps/oauth_callback`,
+    );
     assert.equal(to.searchParams.get('code_challenge_method'), 'S256');
     const state = to.searchParams.get('state')!;
     assert.match(state, /^[\w-]{40,}$/);
     assert.match(browsers.get(state)!, /^hubapps-oauth-[\w-]{16}=1$/);
-    assert.equal(db().prepare('SELECT COUNT(*) FROM oauth_states WHERE hash = ?').pluck().get(hashSecret(state)), 1);
-    assert.equal(db().prepare('SELECT COUNT(*) FROM oauth_states WHERE hash = ?').pluck().get(state), 0, 'the state is stored in clear');
+    assert.equal(
+      db()
+        .prepare('SELECT COUNT(*) FROM oauth_states WHERE hash = ?')
+        .pluck()
+        .get(hashSecret(state)),
+      1,
+    );
+    assert.equal(
+      db().prepare('SELECT COUNT(*) FROM oauth_states WHERE hash = ?').pluck().get(state),
+      0,
+      'the state is stored in clear',
+    );
   });
 
   it('exchanges the code with the client secret in the body and the PKCE verifier, then opens a session and goes on to next', async () => {
@@ -94,8 +119,20 @@ describe('api: login through JupyterHub OAuth', function () {
     assert.equal(res.status, 302);
     assert.equal(res.headers.get('location'), '/services/hubapps/?x=1');
     const cookies = res.headers.getSetCookie();
-    assert.ok(cookies.some((c) => /^hubapps-session=[\w-]+; Path=\/services\/hubapps\/; HttpOnly; SameSite=Lax/.test(c)), cookies.join('\n'));
-    assert.ok(cookies.some((c) => c.startsWith(`${browsers.get(to.searchParams.get('state')!)!.split('=')[0]}=;`) && c.includes('Max-Age=0')), 'the state cookie stays');
+    assert.ok(
+      cookies.some((c) =>
+        /^hubapps-session=[\w-]+; Path=\/services\/hubapps\/; HttpOnly; SameSite=Lax/.test(c),
+      ),
+      cookies.join('\n'),
+    );
+    assert.ok(
+      cookies.some(
+        (c) =>
+          c.startsWith(`${browsers.get(to.searchParams.get('state')!)!.split('=')[0]}=;`) &&
+          c.includes('Max-Age=0'),
+      ),
+      'the state cookie stays',
+    );
     const sent = hub.tokenRequests.at(-1)!;
     assert.equal(sent.get('grant_type'), 'authorization_code');
     assert.equal(sent.get('client_id'), 'service-hubapps');
@@ -121,7 +158,10 @@ describe('api: login through JupyterHub OAuth', function () {
     const state = to.searchParams.get('state')!;
     const elsewhere = await callback('good-code', state, 'theme=dark');
     assert.equal(elsewhere.status, 400);
-    assert.ok(!elsewhere.headers.getSetCookie().some((c) => c.startsWith('hubapps-session=')), 'a session was opened in the wrong browser');
+    assert.ok(
+      !elsewhere.headers.getSetCookie().some((c) => c.startsWith('hubapps-session=')),
+      'a session was opened in the wrong browser',
+    );
     const here = await callback('good-code', state);
     assert.equal(here.status, 302);
     assert.ok(here.headers.getSetCookie().some((c) => c.startsWith('hubapps-session=')));
@@ -164,7 +204,13 @@ describe('api: the OAuth state cookie of a hub served over https', function () {
     hub = await startFakeHub();
     const secretVar = `HUBAPPS_T_HUB_HTTPS_${process.pid}`;
     process.env[secretVar] = randomBytes(18).toString('base64url');
-    stack = await startLocalStack({ apps: {}, config: { public_url: 'https://hub.example.org', jupyterhub: { api_url: `${hub.url}/hub/api`, api_token: `env:${secretVar}` } } });
+    stack = await startLocalStack({
+      apps: {},
+      config: {
+        public_url: 'https://hub.example.org',
+        jupyterhub: { api_url: `${hub.url}/hub/api`, api_token: `env:${secretVar}` },
+      },
+    });
   });
   after(async () => {
     await stack?.stop();
@@ -176,12 +222,27 @@ describe('api: the OAuth state cookie of a hub served over https', function () {
     const res = await fetch(`${origin}/services/hubapps/login`, { redirect: 'manual' });
     assert.equal(res.status, 302);
     const set = res.headers.get('set-cookie')!;
-    assert.match(set, /^__Host-hubapps-oauth-[\w-]{16}=1; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=600$/);
+    assert.match(
+      set,
+      /^__Host-hubapps-oauth-[\w-]{16}=1; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=600$/,
+    );
     const name = set.slice(0, set.indexOf('='));
     const state = new URL(res.headers.get('location')!).searchParams.get('state')!;
-    const callback = (cookie: string) => fetch(`${origin}/services/hubapps/oauth_callback?code=good-code&state=${encodeURIComponent(state)}`, { redirect: 'manual', headers: { cookie } });
-    assert.equal((await callback(`${name.slice('__Host-'.length)}=1`)).status, 400, 'a cookie without the prefix was trusted');
-    assert.equal((await callback(`${name}=1; ${name}=1`)).status, 400, 'two copies of the state cookie were trusted');
+    const callback = (cookie: string) =>
+      fetch(
+        `${origin}/services/hubapps/oauth_callback?code=good-code&state=${encodeURIComponent(state)}`,
+        { redirect: 'manual', headers: { cookie } },
+      );
+    assert.equal(
+      (await callback(`${name.slice('__Host-'.length)}=1`)).status,
+      400,
+      'a cookie without the prefix was trusted',
+    );
+    assert.equal(
+      (await callback(`${name}=1; ${name}=1`)).status,
+      400,
+      'two copies of the state cookie were trusted',
+    );
     const own = await callback(`${name}=1`);
     assert.equal(own.status, 302);
     assert.match(own.headers.get('set-cookie') ?? '', /hubapps-session=/);
@@ -195,7 +256,17 @@ describe('api: login through JupyterHub with jupyterhub.usernames: mapped', func
   const mappedStack = async (map: Record<string, string>) => {
     const secretVar = `HUBAPPS_T_HUB_MAP_${process.pid}_${stacks.length}`;
     process.env[secretVar] = randomBytes(18).toString('base64url');
-    const stack = await startLocalStack({ apps: {}, config: { jupyterhub: { api_url: `${hub.url}/hub/api`, api_token: `env:${secretVar}`, usernames: 'mapped', username_map: map } } });
+    const stack = await startLocalStack({
+      apps: {},
+      config: {
+        jupyterhub: {
+          api_url: `${hub.url}/hub/api`,
+          api_token: `env:${secretVar}`,
+          usernames: 'mapped',
+          username_map: map,
+        },
+      },
+    });
     stacks.push(stack);
     return stack;
   };
@@ -205,7 +276,10 @@ describe('api: login through JupyterHub with jupyterhub.usernames: mapped', func
     const start = await fetch(`${origin}/services/hubapps/login`, { redirect: 'manual' });
     const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
     const cookie = start.headers.get('set-cookie')!.split(';')[0]!;
-    return fetch(`${origin}/services/hubapps/oauth_callback?code=good-code&state=${encodeURIComponent(state)}`, { redirect: 'manual', headers: { cookie } });
+    return fetch(
+      `${origin}/services/hubapps/oauth_callback?code=good-code&state=${encodeURIComponent(state)}`,
+      { redirect: 'manual', headers: { cookie } },
+    );
   }
 
   before(async () => {
@@ -220,8 +294,13 @@ describe('api: login through JupyterHub with jupyterhub.usernames: mapped', func
     const stack = await mappedStack({ alice: 'amapped' });
     const res = await login(stack);
     assert.equal(res.status, 302);
-    const session = res.headers.getSetCookie().find((c) => c.startsWith('hubapps-session='))!.split(';')[0]!;
-    const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, { headers: { cookie: session } });
+    const session = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('hubapps-session='))!
+      .split(';')[0]!;
+    const me = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/user`, {
+      headers: { cookie: session },
+    });
     assert.equal(((await me.json()) as { name: string }).name, 'amapped');
   });
 
@@ -229,7 +308,13 @@ describe('api: login through JupyterHub with jupyterhub.usernames: mapped', func
     const stack = await mappedStack({ 'bob@example.org': 'bob' });
     const res = await login(stack);
     assert.equal(res.status, 403);
-    assert.match(await res.text(), /logged in to JupyterHub as <b>alice<\/b>, but that name is not one of this host's accounts/);
-    assert.equal(res.headers.getSetCookie().some((c) => c.startsWith('hubapps-session=')), false);
+    assert.match(
+      await res.text(),
+      /logged in to JupyterHub as <b>alice<\/b>, but that name is not one of this host's accounts/,
+    );
+    assert.equal(
+      res.headers.getSetCookie().some((c) => c.startsWith('hubapps-session=')),
+      false,
+    );
   });
 });

@@ -34,14 +34,28 @@ describe('docs/openapi.yaml matches the live API', function () {
   after(async () => stack?.stop());
 
   it('documents every operation the service serves, and serves every documented one', () => {
-    const doc = parse(fs.readFileSync(path.join(REPO, 'docs', 'openapi.yaml'), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const doc = parse(fs.readFileSync(path.join(REPO, 'docs', 'openapi.yaml'), 'utf8')) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const documented = new Set<string>();
     for (const [p, item] of Object.entries(doc.paths)) {
-      for (const m of Object.keys(item)) if (METHODS.includes(m)) documented.add(`${m.toUpperCase()} ${p}`);
+      for (const m of Object.keys(item))
+        if (METHODS.includes(m)) documented.add(`${m.toUpperCase()} ${p}`);
     }
     const served = servedOperations(stack);
-    assert.ok(served.size > 10, `found only ${served.size} routes: is the router introspection broken?`);
-    assert.deepEqual([...served].filter((o) => !documented.has(o)).sort(), [], 'served but not in docs/openapi.yaml');
-    assert.deepEqual([...documented].filter((o) => !served.has(o)).sort(), [], 'in docs/openapi.yaml but not served');
+    assert.ok(
+      served.size > 10,
+      `found only ${served.size} routes: is the router introspection broken?`,
+    );
+    assert.deepEqual(
+      [...served].filter((o) => !documented.has(o)).sort(),
+      [],
+      'served but not in docs/openapi.yaml',
+    );
+    assert.deepEqual(
+      [...documented].filter((o) => !served.has(o)).sort(),
+      [],
+      'in docs/openapi.yaml but not served',
+    );
   });
 });

@@ -17,7 +17,10 @@ describe('sharing when the hub and the apps share a registrable domain', () => {
     const refusal = sharingRefusal(deps('https://hub.example.org', 'apps.example.org'), row);
     assert.equal(refusal?.status, 403);
     assert.match(refusal!.message, /share a registrable domain.*sharing_same_site: true/);
-    assert.equal(sharingRefusal(deps('https://hub.example.org', 'apps.example.org', true), row), null);
+    assert.equal(
+      sharingRefusal(deps('https://hub.example.org', 'apps.example.org', true), row),
+      null,
+    );
   });
 
   it('is allowed with the apps on their own registrable domain', () => {

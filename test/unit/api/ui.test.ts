@@ -17,7 +17,8 @@ describe('api: the launcher page and its files', function () {
   let dir: TmpDir;
   let server: ReturnType<Koa['listen']>;
   let origin: string;
-  const get = (p: string, headers: Record<string, string> = {}) => fetch(`${origin}${p}`, { headers, redirect: 'manual' });
+  const get = (p: string, headers: Record<string, string> = {}) =>
+    fetch(`${origin}${p}`, { headers, redirect: 'manual' });
 
   before(async () => {
     dir = await tmpDir('ui');
@@ -25,8 +26,19 @@ describe('api: the launcher page and its files', function () {
     fs.writeFileSync(path.join(dir.path, 'main.js'), 'export {};');
     fs.writeFileSync(path.join(dir.path, 'style.css'), 'body{}');
     fs.writeFileSync(path.join(dir.path, '.secret'), 'no');
-    fs.writeFileSync(path.join(path.dirname(dir.path), `${path.basename(dir.path)}-outside.js`), 'no');
-    const urls = new Urls({ base_url: '/', apps_prefix: '/apps/', service_prefix: PREFIX, public_url: 'http://127.0.0.1:8000' }, 'http://127.0.0.1:1');
+    fs.writeFileSync(
+      path.join(path.dirname(dir.path), `${path.basename(dir.path)}-outside.js`),
+      'no',
+    );
+    const urls = new Urls(
+      {
+        base_url: '/',
+        apps_prefix: '/apps/',
+        service_prefix: PREFIX,
+        public_url: 'http://127.0.0.1:8000',
+      },
+      'http://127.0.0.1:1',
+    );
     const app = new Koa();
     app.use(errorMiddleware(pino({ level: 'silent' })));
     app.use(launcherUi({ urls } as ApiDeps, `${dir.path}/`));
@@ -36,7 +48,9 @@ describe('api: the launcher page and its files', function () {
   });
   after(async () => {
     server?.close();
-    fs.rmSync(path.join(path.dirname(dir.path), `${path.basename(dir.path)}-outside.js`), { force: true });
+    fs.rmSync(path.join(path.dirname(dir.path), `${path.basename(dir.path)}-outside.js`), {
+      force: true,
+    });
     await dir?.remove();
   });
 
@@ -62,9 +76,15 @@ describe('api: the launcher page and its files', function () {
     assert.equal(js.headers.get('cache-control'), 'no-cache');
     assert.equal(js.headers.get('x-content-type-options'), 'nosniff');
     // As a browser revalidates (fetch would add "Cache-Control: no-cache" on its own).
-    const again = await get(`${PREFIX}static/main.js`, { 'if-modified-since': js.headers.get('last-modified')!, 'cache-control': 'max-age=0' });
+    const again = await get(`${PREFIX}static/main.js`, {
+      'if-modified-since': js.headers.get('last-modified')!,
+      'cache-control': 'max-age=0',
+    });
     assert.equal(again.status, 304);
-    assert.match((await get(`${PREFIX}static/style.css`)).headers.get('content-type') ?? '', /text\/css/);
+    assert.match(
+      (await get(`${PREFIX}static/style.css`)).headers.get('content-type') ?? '',
+      /text\/css/,
+    );
   });
 
   for (const [what, p] of [
@@ -93,7 +113,10 @@ describe('api: the launcher page and its files', function () {
   });
 
   it('finds the built page where npm run build puts it', () => {
-    assert.ok(fs.existsSync(path.join(UI_DIR, 'index.html')), `${UI_DIR}index.html is missing: run npm run build`);
+    assert.ok(
+      fs.existsSync(path.join(UI_DIR, 'index.html')),
+      `${UI_DIR}index.html is missing: run npm run build`,
+    );
     assert.ok(fs.existsSync(path.join(UI_DIR, 'main.js')), `${UI_DIR}main.js is missing`);
   });
 });
@@ -103,7 +126,14 @@ describe('api: start-on-visit for servers that are not running', function () {
   let stack: LocalStack;
   const html = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate' };
   before(async () => {
-    stack = await startLocalStack({ apps: { hello: { title: 'Hello', command: [process.execPath, '-e', 'setInterval(Object, 1000)', '{port}'] } } });
+    stack = await startLocalStack({
+      apps: {
+        hello: {
+          title: 'Hello',
+          command: [process.execPath, '-e', 'setInterval(Object, 1000)', '{port}'],
+        },
+      },
+    });
   });
   after(async () => stack?.stop());
 
@@ -112,17 +142,29 @@ describe('api: start-on-visit for servers that are not running', function () {
     assert.equal(res.status, 302);
     const to = new URL(res.headers.get('location')!, stack.chp.proxyUrl);
     assert.equal(to.pathname, PREFIX);
-    assert.deepEqual(Object.fromEntries(to.searchParams), { start: 'hello', user: 'alice', next: '/apps/alice/hello/some/page?x=1' });
+    assert.deepEqual(Object.fromEntries(to.searchParams), {
+      start: 'hello',
+      user: 'alice',
+      next: '/apps/alice/hello/some/page?x=1',
+    });
   });
 
   it('tells a stranger nothing about which servers exist: a stopped server and none at all get the same answers', async () => {
-    assert.equal((await stack.api('POST', '/users/alice/servers/mine', { app: 'hello' })).status, 202);
+    assert.equal(
+      (await stack.api('POST', '/users/alice/servers/mine', { app: 'hello' })).status,
+      202,
+    );
     await stack.api('DELETE', '/users/alice/servers/mine');
     const answers = async (name: string) => {
       const page = await stack.viaChp(`/apps/alice/${name}/`, html);
       const script = await stack.viaChp(`/apps/alice/${name}/`, { accept: '*/*' });
       const to = new URL(page.headers.get('location') ?? '/', stack.chp.proxyUrl);
-      return { page: page.status, params: [...to.searchParams.keys()], script: script.status, text: await script.text() };
+      return {
+        page: page.status,
+        params: [...to.searchParams.keys()],
+        script: script.status,
+        text: await script.text(),
+      };
     };
     const stopped = await answers('mine');
     assert.equal(stopped.page, 302);

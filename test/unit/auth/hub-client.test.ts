@@ -14,11 +14,14 @@ import { tmpDir, type TmpDir } from '../../helpers/index.js';
 
 /** A stand-in for JupyterHub's GET /hub/api/user: what each token is, as the hub would answer. */
 const HUB_TOKENS: Record<string, { name: string; scopes: string[] }> = {
-  'for-hubapps': { name: 'alice', scopes: ['access:services!service=hubapps', 'read:users:name!user=alice'] },
+  'for-hubapps': {
+    name: 'alice',
+    scopes: ['access:services!service=hubapps', 'read:users:name!user=alice'],
+  },
   'all-services': { name: 'bob', scopes: ['access:services', 'read:users!user=bob'] },
   'read-only': { name: 'alice', scopes: ['read:users!user=alice'] },
   'for-other-service': { name: 'alice', scopes: ['access:services!service=grafana'] },
-  'lookalike': { name: 'alice', scopes: ['access:services!service=hubapps-evil'] },
+  lookalike: { name: 'alice', scopes: ['access:services!service=hubapps-evil'] },
   'no-scopes-field': { name: 'alice', scopes: [] },
 };
 
@@ -36,14 +39,21 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
         return res.end('{"status":403,"message":"Forbidden"}');
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(token === 'no-scopes-field' ? { kind: 'user', name: who.name, admin: false } : { kind: 'user', name: who.name, admin: false, groups: [], scopes: who.scopes }));
+      res.end(
+        JSON.stringify(
+          token === 'no-scopes-field'
+            ? { kind: 'user', name: who.name, admin: false }
+            : { kind: 'user', name: who.name, admin: false, groups: [], scopes: who.scopes },
+        ),
+      );
     });
     await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(hub.address() as AddressInfo).port}/hub/api`;
   });
   after(() => new Promise<void>((resolve) => hub.close(() => resolve())));
 
-  const client = (limit?: ClientRateLimit) => new HubClient(url, 'service-token', 30, 'hubapps', limit);
+  const client = (limit?: ClientRateLimit) =>
+    new HubClient(url, 'service-token', 30, 'hubapps', limit);
 
   it('accepts a token scoped to this service, or to all services', async () => {
     const c = client();
@@ -52,7 +62,11 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
   });
 
   const missingScope = (err: unknown) =>
-    err instanceof HubappsError && err.code === 'token_scope' && err.status === 403 && /alice/.test(err.message) && /access:services!service=hubapps/.test(err.message);
+    err instanceof HubappsError &&
+    err.code === 'token_scope' &&
+    err.status === 403 &&
+    /alice/.test(err.message) &&
+    /access:services!service=hubapps/.test(err.message);
 
   it("refuses a token the hub knows but that does not grant access to hubapps (narrow, another service's, a look-alike name, no scopes at all), naming the scope it lacks", async () => {
     const c = client();
@@ -65,7 +79,18 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
     const dir: TmpDir = await tmpDir('hubscope');
     try {
       const db = openDb(`${dir.path}/db.sqlite`);
-      const auth = new Authenticator({ admin_token: undefined, public_url: 'http://127.0.0.1:8000', trusted_proxies: ['127.0.0.1'] }, new AuthStore(db), new AdminPolicy({ admin_users: [], admin_groups: [] }, new LocalUserDirectory()), new LocalUserPolicy(), client(), '/services/hubapps/');
+      const auth = new Authenticator(
+        {
+          admin_token: undefined,
+          public_url: 'http://127.0.0.1:8000',
+          trusted_proxies: ['127.0.0.1'],
+        },
+        new AuthStore(db),
+        new AdminPolicy({ admin_users: [], admin_groups: [] }, new LocalUserDirectory()),
+        new LocalUserPolicy(),
+        client(),
+        '/services/hubapps/',
+      );
       await assert.rejects(auth.fromToken('for-other-service', '192.0.2.1'), missingScope);
       assert.equal(await auth.fromToken('random-nobody-knows', '192.0.2.1'), undefined);
       assert.equal((await auth.fromToken('for-hubapps', '192.0.2.1'))?.via, 'hub_token');
@@ -78,27 +103,65 @@ describe('JupyterHub tokens are accepted only with the scope that grants access 
   it('asks the hub once per unknown token, and answers repeats from its cache, the missing scope included', async () => {
     const c = client();
     const before = calls;
-    for (let i = 0; i < 5; i++) assert.equal(await c.userForToken('random-nobody-knows', '192.0.2.1'), undefined);
-    for (let i = 0; i < 5; i++) await assert.rejects(c.userForToken('read-only', '192.0.2.1'), missingScope);
+    for (let i = 0; i < 5; i++)
+      assert.equal(await c.userForToken('random-nobody-knows', '192.0.2.1'), undefined);
+    for (let i = 0; i < 5; i++)
+      await assert.rejects(c.userForToken('read-only', '192.0.2.1'), missingScope);
     assert.equal(calls - before, 2);
   });
 
   it('refuses with 429 once too many new tokens arrive, without asking the hub', async () => {
-    const c = client(new ClientRateLimit(3, 1000, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute', 'limits.unknown_tokens_per_minute_total'));
+    const c = client(
+      new ClientRateLimit(
+        3,
+        1000,
+        'unknown tokens to check with JupyterHub',
+        'limits.unknown_tokens_per_minute',
+        'limits.unknown_tokens_per_minute_total',
+      ),
+    );
     for (let i = 0; i < 3; i++) await c.userForToken(`random-${i}`, '192.0.2.1');
     const before = calls;
-    await assert.rejects(c.userForToken('random-4', '192.0.2.1'), (err: unknown) => err instanceof HubappsError && err.status === 429 && /limits\.unknown_tokens_per_minute/.test(err.message));
+    await assert.rejects(
+      c.userForToken('random-4', '192.0.2.1'),
+      (err: unknown) =>
+        err instanceof HubappsError &&
+        err.status === 429 &&
+        /limits\.unknown_tokens_per_minute/.test(err.message),
+    );
     assert.equal(calls, before, 'the hub was asked anyway');
-    assert.equal((await c.userForToken('random-0', '192.0.2.1')), undefined, 'a cached refusal costs no lookup');
+    assert.equal(
+      await c.userForToken('random-0', '192.0.2.1'),
+      undefined,
+      'a cached refusal costs no lookup',
+    );
   });
 
   it("keeps checking another client's new tokens while one client that sent too many is refused, up to the total for all", async () => {
-    const c = client(new ClientRateLimit(3, 5, 'unknown tokens to check with JupyterHub', 'limits.unknown_tokens_per_minute', 'limits.unknown_tokens_per_minute_total'));
+    const c = client(
+      new ClientRateLimit(
+        3,
+        5,
+        'unknown tokens to check with JupyterHub',
+        'limits.unknown_tokens_per_minute',
+        'limits.unknown_tokens_per_minute_total',
+      ),
+    );
     for (let i = 0; i < 3; i++) await c.userForToken(`flood-${i}`, '203.0.113.66');
-    await assert.rejects(c.userForToken('flood-3', '203.0.113.66'), /limits\.unknown_tokens_per_minute\b/);
-    assert.equal((await c.userForToken('for-hubapps', '192.0.2.10'))?.name, 'alice', "another client's real token was refused");
+    await assert.rejects(
+      c.userForToken('flood-3', '203.0.113.66'),
+      /limits\.unknown_tokens_per_minute\b/,
+    );
+    assert.equal(
+      (await c.userForToken('for-hubapps', '192.0.2.10'))?.name,
+      'alice',
+      "another client's real token was refused",
+    );
     await c.userForToken('other-1', '192.0.2.11');
-    await assert.rejects(c.userForToken('other-2', '192.0.2.12'), /limits\.unknown_tokens_per_minute_total/);
+    await assert.rejects(
+      c.userForToken('other-2', '192.0.2.12'),
+      /limits\.unknown_tokens_per_minute_total/,
+    );
   });
 
   it('reads the service name from the OAuth client id and matches scopes exactly', () => {

@@ -6,8 +6,14 @@ import { median, percentile } from '../../../bench/stats.js';
 import { requirePrerequisite } from '../../helpers/index.js';
 
 function serve(status: number): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => res.writeHead(status, { 'content-length': 2 }).end('ok'));
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` })));
+  const server = createServer((_req, res) =>
+    res.writeHead(status, { 'content-length': 2 }).end('ok'),
+  );
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }),
+    ),
+  );
 }
 
 describe('bench: reading wrk', function () {
@@ -56,7 +62,10 @@ describe('bench: reading wrk', function () {
   });
 
   it('refuses output without a Requests/sec line instead of reporting zeros', () => {
-    assert.throws(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused'), /no Requests\/sec/);
+    assert.throws(
+      () => parseWrk('unable to connect to 127.0.0.1:1 Connection refused'),
+      /no Requests\/sec/,
+    );
   });
 });
 

@@ -23,11 +23,17 @@ describe('built-in apps in the catalog (builtin: terminal)', () => {
   after(() => tmp.remove());
 
   it('accepts an app file with builtin: terminal and no command', async () => {
-    const dir = catalogDir({ 'shell.yaml': 'title: Terminal\ndescription: A shell in the browser\nbuiltin: terminal\n' });
+    const dir = catalogDir({
+      'shell.yaml': 'title: Terminal\ndescription: A shell in the browser\nbuiltin: terminal\n',
+    });
     const app = loadCatalog(dir).get('shell');
     assert.equal(app?.builtin, 'terminal');
     assert.equal(app?.command, undefined);
-    assert.equal((await loadAppFile(dir, 'shell')).builtin, 'terminal', 'the proxy reads it the same way');
+    assert.equal(
+      (await loadAppFile(dir, 'shell')).builtin,
+      'terminal',
+      'the proxy reads it the same way',
+    );
   });
 
   it('refuses builtin and command together, naming the file and the key builtin', async () => {
@@ -35,8 +41,14 @@ describe('built-in apps in the catalog (builtin: terminal)', () => {
     const err = failure(() => loadCatalog(dir));
     assert.equal(err.file, join(dir, 'shell.yaml'));
     assert.equal(err.key, 'builtin');
-    assert.match(err.message, /shell\.yaml: key 'builtin': 'builtin: terminal' and 'command' exclude each other/);
-    await assert.rejects(loadAppFile(dir, 'shell'), /shell\.yaml: key 'builtin': .*exclude each other/);
+    assert.match(
+      err.message,
+      /shell\.yaml: key 'builtin': 'builtin: terminal' and 'command' exclude each other/,
+    );
+    await assert.rejects(
+      loadAppFile(dir, 'shell'),
+      /shell\.yaml: key 'builtin': .*exclude each other/,
+    );
   });
 
   it('refuses an app with neither, naming the file and the key command', () => {
@@ -44,7 +56,10 @@ describe('built-in apps in the catalog (builtin: terminal)', () => {
     const err = failure(() => loadCatalog(dir));
     assert.equal(err.file, join(dir, 'x.yaml'));
     assert.equal(err.key, 'command');
-    assert.match(err.message, /x\.yaml: key 'command': required key is missing: .*'builtin: terminal'/);
+    assert.match(
+      err.message,
+      /x\.yaml: key 'command': required key is missing: .*'builtin: terminal'/,
+    );
   });
 
   it('refuses an unknown built-in app, saying which exist', () => {

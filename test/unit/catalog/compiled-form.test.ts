@@ -9,7 +9,8 @@ import { tmpDir, type TmpDir } from '../../helpers/index.js';
 describe('the compiled catalog hubapps-proxy starts from', () => {
   let tmp: TmpDir;
   let n = 0;
-  const APP = 'title: Notes\ncommand: [/usr/bin/python3, -m, http.server, "{port}"]\nenvironment: {A: "{home}/x"}\nready: {kind: tcp}\n';
+  const APP =
+    'title: Notes\ncommand: [/usr/bin/python3, -m, http.server, "{port}"]\nenvironment: {A: "{home}/x"}\nready: {kind: tcp}\n';
   const catalog = (files: Record<string, string>) => {
     const dir = join(tmp.path, `apps-${++n}.d`);
     mkdirSync(dir);
@@ -23,7 +24,8 @@ describe('the compiled catalog hubapps-proxy starts from', () => {
   it('gives the proxy exactly the app the full validation gives, defaults included', async () => {
     const dir = catalog({ 'notes.yaml': APP, 'shell.yaml': 'title: Shell\nbuiltin: terminal\n' });
     assert.deepEqual(compileCatalog(dir).sort(), ['notes', 'shell']);
-    for (const name of ['notes', 'shell']) assert.deepEqual(readCompiledApp(dir, name), await loadAppFile(dir, name));
+    for (const name of ['notes', 'shell'])
+      assert.deepEqual(readCompiledApp(dir, name), await loadAppFile(dir, name));
   });
 
   it('is ignored once the app file changes, so an edit without check-config still runs what the file says', async () => {
@@ -33,7 +35,7 @@ describe('the compiled catalog hubapps-proxy starts from', () => {
     assert.equal(readCompiledApp(dir, 'notes'), null);
   });
 
-  it('is ignored when someone other than the app file\'s owner could have written it', () => {
+  it("is ignored when someone other than the app file's owner could have written it", () => {
     const dir = catalog({ 'notes.yaml': APP });
     compileCatalog(dir);
     chmodSync(compiledPath(dir, 'notes'), 0o664);

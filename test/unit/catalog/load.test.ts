@@ -7,7 +7,8 @@ import { ConfigErrorList, problemsOf } from '../../../src/config/problems.js';
 import { loadCatalog, loadCatalogLenient } from '../../../src/catalog/load.js';
 import { configFailure } from '../../helpers/config-error.js';
 
-const GOOD = 'title: Terminal\ncommand: [/usr/bin/ttyd, "--port={port}", "--base-path={base_url}"]\n';
+const GOOD =
+  'title: Terminal\ncommand: [/usr/bin/ttyd, "--port={port}", "--base-path={base_url}"]\n';
 
 describe('loading the app catalog', () => {
   let root: string;
@@ -43,9 +44,18 @@ describe('loading the app catalog', () => {
   });
 
   it('reads .yaml and .yml files sorted by name, and skips hidden and other files', () => {
-    const dir = catalogDir({ 'zeta.yml': GOOD, 'alpha.yaml': GOOD, '.#alpha.yaml': 'junk: [', 'README.txt': 'not an app', 'notes.yaml~': 'x' });
+    const dir = catalogDir({
+      'zeta.yml': GOOD,
+      'alpha.yaml': GOOD,
+      '.#alpha.yaml': 'junk: [',
+      'README.txt': 'not an app',
+      'notes.yaml~': 'x',
+    });
     const catalog = loadCatalog(dir);
-    assert.deepEqual(catalog.list().map((a) => a.name), ['alpha', 'zeta']);
+    assert.deepEqual(
+      catalog.list().map((a) => a.name),
+      ['alpha', 'zeta'],
+    );
     assert.deepEqual([...catalog.apps.keys()].sort(), ['alpha', 'zeta']);
   });
 
@@ -60,20 +70,35 @@ describe('loading the app catalog', () => {
     const err = failure(() => loadCatalog(dir));
     assert.equal(err.file, join(dir, 'bad.yaml'));
     assert.equal(err.key, 'command[2]');
-    assert.match(err.message, new RegExp(`^${join(dir, 'bad.yaml')}: key 'command\\[2\\]': unknown placeholder '\\{prot\\}'`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^${join(dir, 'bad.yaml')}: key 'command\\[2\\]': unknown placeholder '\\{prot\\}'`,
+      ),
+    );
   });
 
   it('refuses an unknown placeholder in an environment value and names the variable', () => {
-    const dir = catalogDir({ 'r.yaml': 'title: R\ncommand: [R]\nenvironment:\n  R_LIBS_USER: "{homedir}/R"\n' });
+    const dir = catalogDir({
+      'r.yaml': 'title: R\ncommand: [R]\nenvironment:\n  R_LIBS_USER: "{homedir}/R"\n',
+    });
     const err = failure(() => loadCatalog(dir));
-    assert.match(err.message, /: key 'environment\.R_LIBS_USER': unknown placeholder '\{homedir\}'/);
+    assert.match(
+      err.message,
+      /: key 'environment\.R_LIBS_USER': unknown placeholder '\{homedir\}'/,
+    );
   });
 
   it('accepts {{ and }} as literal braces and refuses a lone brace', () => {
-    const ok = catalogDir({ 'json.yaml': 'title: J\ncommand: [app, "--conf={{\\"port\\": {port}}}"]\n' });
+    const ok = catalogDir({
+      'json.yaml': 'title: J\ncommand: [app, "--conf={{\\"port\\": {port}}}"]\n',
+    });
     assert.deepEqual(loadCatalog(ok).get('json')?.command, ['app', '--conf={{"port": {port}}}']);
     const bad = catalogDir({ 'json.yaml': 'title: J\ncommand: [app, "--conf={\\"port\\": 1}"]\n' });
-    assert.match(failure(() => loadCatalog(bad)).message, /key 'command\[1\]': '\{"port": 1\}' is not a placeholder/);
+    assert.match(
+      failure(() => loadCatalog(bad)).message,
+      /key 'command\[1\]': '\{"port": 1\}' is not a placeholder/,
+    );
   });
 
   it('refuses a file whose name is not a valid app name', () => {
@@ -86,20 +111,32 @@ describe('loading the app catalog', () => {
   it('refuses an app without a command', () => {
     const err = failure(() => loadCatalog(catalogDir({ 'x.yaml': 'title: X\n' })));
     assert.equal(err.key, 'command');
-    assert.match(err.message, /key 'command': required key is missing: give the argv of the app's program, or 'builtin: terminal'/);
+    assert.match(
+      err.message,
+      /key 'command': required key is missing: give the argv of the app's program, or 'builtin: terminal'/,
+    );
   });
 
   it('refuses an unknown key with a hint, and a bad environment variable name', () => {
     const dir = catalogDir({ 'x.yaml': `${GOOD}strip_prefx: false\nenvironment: {"1BAD": x}\n` });
     const err = failure(() => loadCatalog(dir));
     const lines = err.message.split('\n');
-    assert.ok(lines.some((l) => l.endsWith("unknown key 'strip_prefx' (did you mean 'strip_prefix'?)")), err.message);
-    assert.ok(lines.some((l) => l.includes("key 'environment.1BAD': invalid key name")), err.message);
+    assert.ok(
+      lines.some((l) => l.endsWith("unknown key 'strip_prefx' (did you mean 'strip_prefix'?)")),
+      err.message,
+    );
+    assert.ok(
+      lines.some((l) => l.includes("key 'environment.1BAD': invalid key name")),
+      err.message,
+    );
   });
 
   it('requires the icon file to exist next to the app file', () => {
     const dir = catalogDir({ 'x.yaml': `${GOOD}icon: x.svg\n` });
-    assert.match(failure(() => loadCatalog(dir)).message, /key 'icon': icon file .*x\.svg does not exist/);
+    assert.match(
+      failure(() => loadCatalog(dir)).message,
+      /key 'icon': icon file .*x\.svg does not exist/,
+    );
     writeFileSync(join(dir, 'x.svg'), '<svg/>');
     assert.equal(loadCatalog(dir).get('x')?.icon, 'x.svg');
   });
@@ -115,7 +152,11 @@ describe('loading the app catalog', () => {
   });
 
   it('lists the problems of every bad file in one error', () => {
-    const dir = catalogDir({ 'a.yaml': 'title: A\n', 'b.yaml': GOOD, 'c.yaml': 'title: C\ncommand: ["{nope}"]\nextra: 1\n' });
+    const dir = catalogDir({
+      'a.yaml': 'title: A\n',
+      'b.yaml': GOOD,
+      'c.yaml': 'title: C\ncommand: ["{nope}"]\nextra: 1\n',
+    });
     const err = failure(() => loadCatalog(dir));
     assert.ok(err instanceof ConfigErrorList);
     const files = err.problems.map((p) => p.file);
@@ -123,10 +164,20 @@ describe('loading the app catalog', () => {
   });
 
   it('leniently keeps the good apps and returns one error per bad file', () => {
-    const dir = catalogDir({ 'a.yaml': 'title: A\n', 'b.yaml': GOOD, 'c.yaml': 'title: C\ncommand: ["{nope}"]\nextra: 1\n' });
+    const dir = catalogDir({
+      'a.yaml': 'title: A\n',
+      'b.yaml': GOOD,
+      'c.yaml': 'title: C\ncommand: ["{nope}"]\nextra: 1\n',
+    });
     const { catalog, errors } = loadCatalogLenient(dir);
-    assert.deepEqual(catalog.list().map((a) => a.name), ['b']);
-    assert.deepEqual(errors.map((e) => e.file), [join(dir, 'a.yaml'), join(dir, 'c.yaml')]);
+    assert.deepEqual(
+      catalog.list().map((a) => a.name),
+      ['b'],
+    );
+    assert.deepEqual(
+      errors.map((e) => e.file),
+      [join(dir, 'a.yaml'), join(dir, 'c.yaml')],
+    );
     assert.equal(problemsOf(errors[1]!).length, 2);
   });
 

@@ -29,7 +29,10 @@ function recorder() {
         const hit = changes.find(ok);
         if (hit) return hit;
         const left = deadline - Date.now();
-        if (left <= 0) assert.fail(`no matching catalog change within ${ms} ms (${changes.length} changes seen)`);
+        if (left <= 0)
+          assert.fail(
+            `no matching catalog change within ${ms} ms (${changes.length} changes seen)`,
+          );
         await new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, left);
@@ -57,7 +60,10 @@ describe('watching the catalog directory', () => {
     watcher = watchCatalog(dir, rec.onChange);
     writeFileSync(join(dir, 'two.yaml'), GOOD);
     const change = await rec.until((c) => c.catalog.get('two') !== undefined, 1000);
-    assert.deepEqual(change.catalog.list().map((a) => a.name), ['one', 'two']);
+    assert.deepEqual(
+      change.catalog.list().map((a) => a.name),
+      ['one', 'two'],
+    );
     assert.deepEqual(change.errors, []);
   });
 
@@ -66,7 +72,10 @@ describe('watching the catalog directory', () => {
     watcher = watchCatalog(dir, rec.onChange);
     writeFileSync(join(dir, 'bad.yaml'), 'title: Bad\n');
     const change = await rec.until((c) => c.errors.length > 0, 1000);
-    assert.deepEqual(change.catalog.list().map((a) => a.name), ['one']);
+    assert.deepEqual(
+      change.catalog.list().map((a) => a.name),
+      ['one'],
+    );
     assert.equal(change.errors[0]?.file, join(dir, 'bad.yaml'));
   });
 
@@ -90,7 +99,10 @@ describe('watching the catalog directory', () => {
     const rec = recorder();
     watcher = watchCatalog(dir, rec.onChange, { pollMs: 50, debounceMs: 10 });
     rmSync(dir, { recursive: true, force: true });
-    const gone = await rec.until((c) => c.errors.some((e) => /catalog directory not found/.test(e.message)), 1000);
+    const gone = await rec.until(
+      (c) => c.errors.some((e) => /catalog directory not found/.test(e.message)),
+      1000,
+    );
     assert.deepEqual(gone.catalog.list(), []);
     mkdirSync(dir);
     writeFileSync(join(dir, 'again.yaml'), GOOD);

@@ -9,13 +9,21 @@ import { freePort } from '../../helpers/index.js';
 const TOKEN = 'chp-client-test-token';
 
 /** An app that names itself in every answer, so a test can tell where CHP sent a request. */
-async function namedServer(name: string, handler?: (res: import('node:http').ServerResponse) => void): Promise<{ url: string; server: Server }> {
+async function namedServer(
+  name: string,
+  handler?: (res: import('node:http').ServerResponse) => void,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((_req, res) => (handler ? handler(res) : res.end(name)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-async function rawChp(chp: RunningChp, method: string, path: string, body?: object): Promise<number> {
+async function rawChp(
+  chp: RunningChp,
+  method: string,
+  path: string,
+  body?: object,
+): Promise<number> {
   const res = await fetch(`${chp.apiUrl}/api/routes${path}`, {
     method,
     headers: { Authorization: `token ${TOKEN}` },
@@ -25,7 +33,12 @@ async function rawChp(chp: RunningChp, method: string, path: string, body?: obje
   return res.status;
 }
 
-async function rejectsWith(p: Promise<unknown>, code: string, status: number, message?: RegExp): Promise<HubappsError> {
+async function rejectsWith(
+  p: Promise<unknown>,
+  code: string,
+  status: number,
+  message?: RegExp,
+): Promise<HubappsError> {
   const err = await p.then(
     () => assert.fail(`expected HubappsError ${code}`),
     (e: unknown) => e,
@@ -53,14 +66,26 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
   });
 
   it('adds a route that CHP then proxies to the target', async () => {
-    await table.add('/apps/alice/lab', app.url, { hubapps: true, kind: 'server', user: 'alice', server: 'lab', serverId: 7 });
+    await table.add('/apps/alice/lab', app.url, {
+      hubapps: true,
+      kind: 'server',
+      user: 'alice',
+      server: 'lab',
+      serverId: 7,
+    });
     const res = await fetch(`${chp.proxyUrl}/apps/alice/lab/some/page`);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'alice-app');
   });
 
-  it('lists its routes keyed by CHP\'s path form, with their data and without CHP\'s last_activity', async () => {
-    await table.add('/apps/alice/notes/', app.url, { hubapps: true, kind: 'server', user: 'alice', server: 'notes', serverId: 8 });
+  it("lists its routes keyed by CHP's path form, with their data and without CHP's last_activity", async () => {
+    await table.add('/apps/alice/notes/', app.url, {
+      hubapps: true,
+      kind: 'server',
+      user: 'alice',
+      server: 'notes',
+      serverId: 8,
+    });
     const routes = await table.list();
     assert.deepEqual(routes.get('/apps/alice/notes'), {
       path: '/apps/alice/notes',
@@ -71,7 +96,12 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
   });
 
   it('removes a route, after which CHP no longer proxies to the target', async () => {
-    await table.add('/apps/alice/gone', app.url, { hubapps: true, kind: 'server', user: 'alice', server: 'gone' });
+    await table.add('/apps/alice/gone', app.url, {
+      hubapps: true,
+      kind: 'server',
+      user: 'alice',
+      server: 'gone',
+    });
     await table.remove('/apps/alice/gone/');
     assert.equal((await table.list()).has('/apps/alice/gone'), false);
     const res = await fetch(`${chp.proxyUrl}/apps/alice/gone/`);
@@ -84,8 +114,18 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
   });
 
   it('leaves routes without hubapps: true out of list()', async () => {
-    assert.equal(await rawChp(chp, 'POST', '/hub', { target: 'http://127.0.0.1:1', jupyterhub: true }), 201);
-    assert.equal(await rawChp(chp, 'POST', '/apps/eve/fake', { target: 'http://127.0.0.1:1', hubapps: 'yes', kind: 'server' }), 201);
+    assert.equal(
+      await rawChp(chp, 'POST', '/hub', { target: 'http://127.0.0.1:1', jupyterhub: true }),
+      201,
+    );
+    assert.equal(
+      await rawChp(chp, 'POST', '/apps/eve/fake', {
+        target: 'http://127.0.0.1:1',
+        hubapps: 'yes',
+        kind: 'server',
+      }),
+      201,
+    );
     const routes = await table.list();
     assert.equal(routes.has('/hub'), false);
     assert.equal(routes.has('/apps/eve/fake'), false);
@@ -93,27 +133,69 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
   });
 
   it('refuses to remove a route it did not add, and the route survives', async () => {
-    assert.equal(await rawChp(chp, 'POST', '/user/bob', { target: 'http://127.0.0.1:1', user: 'bob' }), 201);
-    await rejectsWith(table.remove('/user/bob'), 'chp_route_foreign', 409, /will not remove the route \/user\/bob in configurable-http-proxy: another program added it \(its data: user, target http:\/\/127\.0\.0\.1:1\)/);
+    assert.equal(
+      await rawChp(chp, 'POST', '/user/bob', { target: 'http://127.0.0.1:1', user: 'bob' }),
+      201,
+    );
+    await rejectsWith(
+      table.remove('/user/bob'),
+      'chp_route_foreign',
+      409,
+      /will not remove the route \/user\/bob in configurable-http-proxy: another program added it \(its data: user, target http:\/\/127\.0\.0\.1:1\)/,
+    );
     assert.equal(await rawChp(chp, 'GET', '/user/bob'), 200);
   });
 
   it('refuses to replace a route it did not add, and the route keeps its target', async () => {
-    assert.equal(await rawChp(chp, 'POST', '/services/other', { target: 'http://127.0.0.1:2' }), 201);
-    await rejectsWith(table.add('/services/other/', app.url, { hubapps: true, kind: 'service' }), 'chp_route_foreign', 409);
-    const res = await fetch(`${chp.apiUrl}/api/routes/services/other`, { headers: { Authorization: `token ${TOKEN}` } });
+    assert.equal(
+      await rawChp(chp, 'POST', '/services/other', { target: 'http://127.0.0.1:2' }),
+      201,
+    );
+    await rejectsWith(
+      table.add('/services/other/', app.url, { hubapps: true, kind: 'service' }),
+      'chp_route_foreign',
+      409,
+    );
+    const res = await fetch(`${chp.apiUrl}/api/routes/services/other`, {
+      headers: { Authorization: `token ${TOKEN}` },
+    });
     assert.equal(((await res.json()) as { target: string }).target, 'http://127.0.0.1:2');
   });
 
   it("fills in a route only where CHP has none, and leaves another program's route (and its own) as they are", async () => {
-    assert.equal(await table.addIfAbsent('/services/fill', app.url, { hubapps: true, kind: 'service' }), true);
+    assert.equal(
+      await table.addIfAbsent('/services/fill', app.url, { hubapps: true, kind: 'service' }),
+      true,
+    );
     assert.equal(await (await fetch(`${chp.proxyUrl}/services/fill/x`)).text(), 'alice-app');
-    assert.equal(await table.addIfAbsent('/services/fill', 'http://127.0.0.1:3', { hubapps: true, kind: 'service' }), false);
+    assert.equal(
+      await table.addIfAbsent('/services/fill', 'http://127.0.0.1:3', {
+        hubapps: true,
+        kind: 'service',
+      }),
+      false,
+    );
     assert.equal(await (await fetch(`${chp.proxyUrl}/services/fill/x`)).text(), 'alice-app');
-    assert.equal(await rawChp(chp, 'POST', '/services/hubowned', { target: 'http://127.0.0.1:4', jupyterhub: true }), 201);
-    assert.equal(await table.addIfAbsent('/services/hubowned/', app.url, { hubapps: true, kind: 'service' }), false);
-    const res = await fetch(`${chp.apiUrl}/api/routes/services/hubowned`, { headers: { Authorization: `token ${TOKEN}` } });
-    assert.deepEqual(await res.json().then((r) => [(r as { target: string }).target, (r as { hubapps?: boolean }).hubapps]), ['http://127.0.0.1:4', undefined]);
+    assert.equal(
+      await rawChp(chp, 'POST', '/services/hubowned', {
+        target: 'http://127.0.0.1:4',
+        jupyterhub: true,
+      }),
+      201,
+    );
+    assert.equal(
+      await table.addIfAbsent('/services/hubowned/', app.url, { hubapps: true, kind: 'service' }),
+      false,
+    );
+    const res = await fetch(`${chp.apiUrl}/api/routes/services/hubowned`, {
+      headers: { Authorization: `token ${TOKEN}` },
+    });
+    assert.deepEqual(
+      await res
+        .json()
+        .then((r) => [(r as { target: string }).target, (r as { hubapps?: boolean }).hubapps]),
+      ['http://127.0.0.1:4', undefined],
+    );
   });
 
   it('replaces its own route with a new target', async () => {
@@ -128,18 +210,35 @@ describe('ChpRouteTable against a real configurable-http-proxy', () => {
   });
 
   it('answers reachable() without sending its route table, however many routes it holds', async () => {
-    await table.add('/apps/alice/other', app.url, { hubapps: true, kind: 'server', user: 'alice', server: 'other', serverId: 8 });
+    await table.add('/apps/alice/other', app.url, {
+      hubapps: true,
+      kind: 'server',
+      user: 'alice',
+      server: 'other',
+      serverId: 8,
+    });
     await table.reachable();
-    const raw = await fetch(`${chp.apiUrl}/api/routes?inactive_since=1970-01-01T00:00:00.000Z`, { headers: { Authorization: `token ${TOKEN}` } });
+    const raw = await fetch(`${chp.apiUrl}/api/routes?inactive_since=1970-01-01T00:00:00.000Z`, {
+      headers: { Authorization: `token ${TOKEN}` },
+    });
     assert.deepEqual(await raw.json(), {});
     assert.ok((await table.list()).size >= 1);
   });
 
   it('reports a wrong token as chp_auth, naming chp.auth_token', async () => {
     const wrong = new ChpRouteTable({ apiUrl: chp.apiUrl, authToken: 'not-the-token' });
-    await rejectsWith(wrong.list(), 'chp_auth', 503, /chp\.auth_token must equal its CONFIGPROXY_AUTH_TOKEN/);
+    await rejectsWith(
+      wrong.list(),
+      'chp_auth',
+      503,
+      /chp\.auth_token must equal its CONFIGPROXY_AUTH_TOKEN/,
+    );
     await rejectsWith(wrong.reachable(), 'chp_auth', 503);
-    await rejectsWith(wrong.add('/apps/x/y', app.url, { hubapps: true, kind: 'server' }), 'chp_auth', 503);
+    await rejectsWith(
+      wrong.add('/apps/x/y', app.url, { hubapps: true, kind: 'server' }),
+      'chp_auth',
+      503,
+    );
   });
 });
 
@@ -152,7 +251,10 @@ describe('ChpRouteTable under a burst of starts', () => {
     });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     try {
-      const table = new ChpRouteTable({ apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, authToken: TOKEN });
+      const table = new ChpRouteTable({
+        apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+        authToken: TOKEN,
+      });
       await Promise.all(Array.from({ length: 10 }, () => table.reachable()));
       assert.equal(requests, 1);
       await table.reachable();
@@ -169,7 +271,10 @@ describe('ChpRouteTable when configurable-http-proxy is not there or misbehaves'
     const table = new ChpRouteTable({ apiUrl, authToken: TOKEN });
     await rejectsWith(table.reachable(), 'chp_unreachable', 503);
     const err = await rejectsWith(table.list(), 'chp_unreachable', 503);
-    assert.equal(err.message, `configurable-http-proxy is not reachable at ${apiUrl}: is it running? (chp.api_url)`);
+    assert.equal(
+      err.message,
+      `configurable-http-proxy is not reachable at ${apiUrl}: is it running? (chp.api_url)`,
+    );
   });
 
   it('gives up on an API that accepts but never answers as chp_unreachable after its timeout', async () => {
@@ -190,7 +295,12 @@ describe('ChpRouteTable when configurable-http-proxy is not there or misbehaves'
     });
     try {
       const table = new ChpRouteTable({ apiUrl: broken.url, authToken: TOKEN });
-      await rejectsWith(table.list(), 'chp_error', 502, /answered GET \/api\/routes with 500: internal trouble/);
+      await rejectsWith(
+        table.list(),
+        'chp_error',
+        502,
+        /answered GET \/api\/routes with 500: internal trouble/,
+      );
     } finally {
       broken.server.close();
     }

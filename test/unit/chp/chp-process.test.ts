@@ -35,7 +35,9 @@ describe('startChp', () => {
     const chp = await start();
     assert.match(chp.proxyUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(chp.apiUrl, `http://127.0.0.1:${chp.apiPort}`);
-    const res = await fetch(`${chp.apiUrl}/api/routes`, { headers: { Authorization: `token ${TOKEN}` } });
+    const res = await fetch(`${chp.apiUrl}/api/routes`, {
+      headers: { Authorization: `token ${TOKEN}` },
+    });
     assert.equal(res.status, 200);
     assert.notEqual(chp.port, chp.apiPort);
   });
@@ -61,7 +63,10 @@ describe('startChp', () => {
     const table = new ChpRouteTable({ apiUrl: first.apiUrl, authToken: TOKEN });
     await table.add('/apps/alice/lab', 'http://127.0.0.1:9', { hubapps: true, kind: 'server' });
     await first.stop();
-    await assert.rejects(table.list(), (e: unknown) => e instanceof HubappsError && e.code === 'chp_unreachable');
+    await assert.rejects(
+      table.list(),
+      (e: unknown) => e instanceof HubappsError && e.code === 'chp_unreachable',
+    );
 
     const second = await start({ port: first.port, apiPort: first.apiPort });
     assert.equal(second.apiUrl, first.apiUrl);
@@ -76,7 +81,10 @@ describe('startChp', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const taken = (blocker.address() as AddressInfo).port;
     const before = new Set(await chpPids());
-    await assert.rejects(startChp({ authToken: TOKEN, port: taken }), (e: unknown) => e instanceof HubappsError && e.code === 'chp_port_in_use');
+    await assert.rejects(
+      startChp({ authToken: TOKEN, port: taken }),
+      (e: unknown) => e instanceof HubappsError && e.code === 'chp_port_in_use',
+    );
     const leftover = (await chpPids()).filter((pid) => !before.has(pid));
     assert.deepEqual(leftover, []);
   });
@@ -86,18 +94,23 @@ describe('startChp', () => {
     servers.push(blocker);
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const taken = (blocker.address() as AddressInfo).port;
-    await assert.rejects(startChp({ authToken: TOKEN, apiPort: taken }), (e: unknown) => e instanceof HubappsError && e.code === 'chp_port_in_use');
+    await assert.rejects(
+      startChp({ authToken: TOKEN, apiPort: taken }),
+      (e: unknown) => e instanceof HubappsError && e.code === 'chp_port_in_use',
+    );
   });
 
   it('sends unrouted requests to the default target', async () => {
     const fallback = createServer((_req, res) => res.end('fallback'));
     servers.push(fallback);
     await new Promise<void>((resolve) => fallback.listen(0, '127.0.0.1', resolve));
-    const chp = await start({ defaultTarget: `http://127.0.0.1:${(fallback.address() as AddressInfo).port}` });
+    const chp = await start({
+      defaultTarget: `http://127.0.0.1:${(fallback.address() as AddressInfo).port}`,
+    });
     assert.equal(await (await fetch(`${chp.proxyUrl}/anything/at/all`)).text(), 'fallback');
   });
 
-  it('passes CHP\'s output to onOutput', async () => {
+  it("passes CHP's output to onOutput", async () => {
     const lines: string[] = [];
     await start({ logLevel: 'info', onOutput: (t) => lines.push(t) });
     assert.match(lines.join(''), /Proxying http:\/\/.*127\.0\.0\.1/);

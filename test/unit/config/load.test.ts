@@ -47,8 +47,14 @@ describe('loading hubapps.yaml', () => {
   });
 
   it('reads nested keys from YAML and merges overrides on top without losing sibling keys', () => {
-    const path = file('listen:\n  port: 12000\nchp:\n  api_url: http://127.0.0.1:9001\nallowed_group: staff\n');
-    const cfg = loadConfig(path, { listen: { host: '127.0.0.2' }, chp: { register_service_route: true } }, ENV);
+    const path = file(
+      'listen:\n  port: 12000\nchp:\n  api_url: http://127.0.0.1:9001\nallowed_group: staff\n',
+    );
+    const cfg = loadConfig(
+      path,
+      { listen: { host: '127.0.0.2' }, chp: { register_service_route: true } },
+      ENV,
+    );
     assert.deepEqual(cfg.listen, { host: '127.0.0.2', port: 12000 });
     assert.equal(cfg.chp.api_url, 'http://127.0.0.1:9001');
     assert.equal(cfg.chp.register_service_route, true);
@@ -84,7 +90,9 @@ describe('loading hubapps.yaml', () => {
   });
 
   it('lists every problem of the file at once, one per line', () => {
-    const path = file('public_url: nope\nmin_uid: 0\nport_range: {min: 60000, max: 50000}\nlaunchr: sudo\n');
+    const path = file(
+      'public_url: nope\nmin_uid: 0\nport_range: {min: 60000, max: 50000}\nlaunchr: sudo\n',
+    );
     const err = failure(() => loadConfig(path, undefined, ENV));
     assert.ok(err instanceof ConfigErrorList);
     assert.equal(err.problems.length, 4);
@@ -105,16 +113,24 @@ describe('loading hubapps.yaml', () => {
   });
 
   it('fails when chp.auth_token names an unset environment variable, naming the key and the variable', () => {
-    const err = failure(() => loadConfig(file('chp:\n  auth_token: env:HUBAPPS_T_UNSET\n'), undefined, {}));
+    const err = failure(() =>
+      loadConfig(file('chp:\n  auth_token: env:HUBAPPS_T_UNSET\n'), undefined, {}),
+    );
     assert.equal(err.key, 'chp.auth_token');
-    assert.match(err.message, /key 'chp\.auth_token': environment variable HUBAPPS_T_UNSET is not set/);
+    assert.match(
+      err.message,
+      /key 'chp\.auth_token': environment variable HUBAPPS_T_UNSET is not set/,
+    );
   });
 
   it('leaves admin_token unset when absent, resolves it when given, and fails naming it when its file is missing', () => {
     assert.equal(loadConfig(file(''), undefined, ENV).admin_token, undefined);
     const secretFile = join(dir, 'admin-token');
     writeFileSync(secretFile, 'admin-secret\n');
-    assert.equal(loadConfig(file(`admin_token: file:${secretFile}\n`), undefined, ENV).admin_token, 'admin-secret');
+    assert.equal(
+      loadConfig(file(`admin_token: file:${secretFile}\n`), undefined, ENV).admin_token,
+      'admin-secret',
+    );
     const missing = join(dir, 'no-such-token');
     const err = failure(() => loadConfig(file(`admin_token: file:${missing}\n`), undefined, ENV));
     assert.equal(err.key, 'admin_token');
@@ -147,7 +163,10 @@ describe('loading hubapps.yaml', () => {
   it('loads the example shown in docs/configuration.md', () => {
     const credDir = mkdtempSync(join(dir, 'creds-'));
     writeFileSync(join(credDir, 'admin-token'), 'from-credential\n');
-    const cfg = loadConfig(file(EXAMPLE_CONFIG), undefined, { ...ENV, CREDENTIALS_DIRECTORY: credDir });
+    const cfg = loadConfig(file(EXAMPLE_CONFIG), undefined, {
+      ...ENV,
+      CREDENTIALS_DIRECTORY: credDir,
+    });
     assert.equal(cfg.public_url, 'https://hub.example.org');
     assert.equal(cfg.admin_token, 'from-credential');
     assert.equal(cfg.port_range.max, 20999);

@@ -19,7 +19,11 @@ describe('resolving secret references', () => {
   const refusal = (ref: string, env: NodeJS.ProcessEnv, pattern: RegExp) =>
     assert.throws(
       () => resolveSecret(ref, CFG, 'chp.auth_token', env),
-      (err: unknown) => err instanceof ConfigError && err.key === 'chp.auth_token' && err.file === CFG && pattern.test(err.message),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.key === 'chp.auth_token' &&
+        err.file === CFG &&
+        pattern.test(err.message),
     );
 
   it('reads env:NAME from the given environment', () => {
@@ -42,13 +46,20 @@ describe('resolving secret references', () => {
   });
 
   it('reads credential:NAME from $CREDENTIALS_DIRECTORY', () => {
-    assert.equal(resolveSecret('credential:token', CFG, 'k', { CREDENTIALS_DIRECTORY: dir }), 's3cret');
+    assert.equal(
+      resolveSecret('credential:token', CFG, 'k', { CREDENTIALS_DIRECTORY: dir }),
+      's3cret',
+    );
   });
 
   it('refuses a credential without $CREDENTIALS_DIRECTORY, with a path in its name, or missing', () => {
     refusal('credential:token', {}, /needs \$CREDENTIALS_DIRECTORY.*LoadCredential=token:/);
     refusal('credential:../token', { CREDENTIALS_DIRECTORY: dir }, /must be a plain file name/);
-    refusal('credential:other', { CREDENTIALS_DIRECTORY: dir }, /secret file .*other does not exist/);
+    refusal(
+      'credential:other',
+      { CREDENTIALS_DIRECTORY: dir },
+      /secret file .*other does not exist/,
+    );
   });
 
   it('refuses anything that is not a reference, without echoing more than the reference', () => {

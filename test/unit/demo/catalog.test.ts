@@ -17,7 +17,10 @@ describe("npm run demo: the catalog's compiled form, as production has it", () =
     const catalog = buildDemoCatalog(path.join(dir.path, 'apps.d'), repoRoot(), []);
     assert.equal(readCompiledApp(catalog, 'hello'), null, 'compiled before compileDemoCatalog');
     assert.equal(compileDemoCatalog(catalog), undefined);
-    const names = fs.readdirSync(catalog).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
+    const names = fs
+      .readdirSync(catalog)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.slice(0, -5));
     assert.ok(names.length > 1);
     for (const name of names) assert.equal(readCompiledApp(catalog, name)?.name, name, name);
   });
@@ -27,7 +30,10 @@ describe("npm run demo: the catalog's compiled form, as production has it", () =
     fs.mkdirSync(extra);
     fs.writeFileSync(path.join(extra, 'broken.yaml'), 'title: Broken\ncommand: 42\n');
     const catalog = buildDemoCatalog(path.join(dir.path, 'apps.d'), repoRoot(), [extra]);
-    assert.match(compileDemoCatalog(catalog) ?? '', /^The catalog was not compiled, so apps start from their YAML \(slower\): .*broken\.yaml/);
+    assert.match(
+      compileDemoCatalog(catalog) ?? '',
+      /^The catalog was not compiled, so apps start from their YAML \(slower\): .*broken\.yaml/,
+    );
     assert.equal(readCompiledApp(catalog, 'hello'), null);
   });
 });

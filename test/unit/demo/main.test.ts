@@ -6,7 +6,10 @@ import { freePort } from '../../helpers/ports.js';
 import { rawRequest } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/demo/main.js');
+const DEMO = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../src/demo/main.js',
+);
 
 describe('npm run demo: per-server origins out of the box', function () {
   this.timeout(60000);
@@ -15,11 +18,18 @@ describe('npm run demo: per-server origins out of the box', function () {
   let exited: Promise<number | null>;
   before(async () => {
     const [port, appsPort] = [await freePort(), await freePort()];
-    demo = spawn(process.execPath, [DEMO, '--port', String(port), '--apps-port', String(appsPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    demo = spawn(
+      process.execPath,
+      [DEMO, '--port', String(port), '--apps-port', String(appsPort)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     exited = new Promise((resolve) => demo.once('exit', (code) => resolve(code)));
     demo.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     demo.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    await waitFor(() => out.includes('Press Ctrl-C'), { timeout: 30000, what: `the demo to print its URLs (so far: ${out})` });
+    await waitFor(() => out.includes('Press Ctrl-C'), {
+      timeout: 30000,
+      what: `the demo to print its URLs (so far: ${out})`,
+    });
   });
   after(async () => {
     if (demo.exitCode === null) demo.kill('SIGINT');
@@ -39,10 +49,15 @@ describe('npm run demo: per-server origins out of the box', function () {
     });
     assert.equal(started.status, 202);
     // Node cannot resolve *.localhost: connect by address and send the Host a browser would.
-    const page = await waitFor(async () => {
-      const res = await rawRequest(Number(hello.port), hello.host, '/', { headers: { authorization: `token ${token}` } });
-      return res.status === 200 ? res : undefined;
-    }, { timeout: 20000, what: 'the demo app to answer on its own host' });
+    const page = await waitFor(
+      async () => {
+        const res = await rawRequest(Number(hello.port), hello.host, '/', {
+          headers: { authorization: `token ${token}` },
+        });
+        return res.status === 200 ? res : undefined;
+      },
+      { timeout: 20000, what: 'the demo app to answer on its own host' },
+    );
     assert.match(page.body, /Hello from hubapps/);
   });
 

@@ -7,7 +7,13 @@ import { waitFor } from '../../helpers/wait.js';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 const row = (over: Partial<ServerRow> = {}) =>
-  ({ created_at: at(0), started_at: at(0), ready_at: at(1), last_activity: null, ...over }) as ServerRow;
+  ({
+    created_at: at(0),
+    started_at: at(0),
+    ready_at: at(1),
+    last_activity: null,
+    ...over,
+  }) as ServerRow;
 const off = { idle_timeout: 0, max_age: 0 };
 
 describe('culler: which servers to stop', () => {
@@ -17,12 +23,15 @@ describe('culler: which servers to stop', () => {
   it('culls after the global idle timeout counted from the last activity', () => {
     const r = row({ last_activity: at(100) });
     assert.equal(cullReason(r, undefined, { ...off, idle_timeout: 60 }, T0 + 150_000), null);
-    assert.match(cullReason(r, undefined, { ...off, idle_timeout: 60 }, T0 + 161_000)!, /idle for more than 60 s/);
+    assert.match(
+      cullReason(r, undefined, { ...off, idle_timeout: 60 }, T0 + 161_000)!,
+      /idle for more than 60 s/,
+    );
   });
   it('counts idle time from readiness when nobody has used the server yet', () => {
     assert.match(cullReason(row(), undefined, { ...off, idle_timeout: 10 }, T0 + 12_000)!, /idle/);
   });
-  it('lets an app\'s own idle_timeout win over the global one, including 0 (never)', () => {
+  it("lets an app's own idle_timeout win over the global one, including 0 (never)", () => {
     const app = { idle_timeout: 0 } as never;
     assert.equal(cullReason(row(), app, { ...off, idle_timeout: 10 }, T0 + 1e9), null);
   });
@@ -39,7 +48,11 @@ describe('culler: an idle server is stopped by reconcile, a used one is kept', f
   before(async () => {
     stack = await startLocalStack({
       apps: {
-        quick: { title: 'Quick', command: [process.execPath, '-e', HELLO, '{port}'], idle_timeout: 2 },
+        quick: {
+          title: 'Quick',
+          command: [process.execPath, '-e', HELLO, '{port}'],
+          idle_timeout: 2,
+        },
       },
       config: { reconcile_interval: 0.25 },
     });
@@ -49,18 +62,29 @@ describe('culler: an idle server is stopped by reconcile, a used one is kept', f
   it('stops the idle server with the reason, keeps the used one, and counts the cull', async () => {
     await stack.api('POST', '/users/alice/servers/idle', { app: 'quick' });
     await stack.api('POST', '/users/alice/servers/busy', { app: 'quick' });
-    const busyUse = setInterval(() => void stack.viaChp('/apps/alice/busy/', { authorization: `token ${stack.token}` }).catch(() => undefined), 300);
+    const busyUse = setInterval(
+      () =>
+        void stack
+          .viaChp('/apps/alice/busy/', { authorization: `token ${stack.token}` })
+          .catch(() => undefined),
+      300,
+    );
     try {
-      const culled = await waitFor(async () => {
-        const r = await stack.api('GET', '/users/alice/servers/idle');
-        return r.body.state === 'stopped' ? r.body : undefined;
-      }, { timeout: 15000, what: 'the idle server to be culled' });
+      const culled = await waitFor(
+        async () => {
+          const r = await stack.api('GET', '/users/alice/servers/idle');
+          return r.body.state === 'stopped' ? r.body : undefined;
+        },
+        { timeout: 15000, what: 'the idle server to be culled' },
+      );
       assert.match(culled.reason, /culled: idle for more than 2 s/);
       assert.equal((await stack.api('GET', '/users/alice/servers/busy')).body.state, 'running');
     } finally {
       clearInterval(busyUse);
     }
-    const metrics = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/metrics`, { headers: { authorization: `Bearer ${stack.token}` } });
+    const metrics = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/metrics`, {
+      headers: { authorization: `Bearer ${stack.token}` },
+    });
     assert.match(await metrics.text(), /hubapps_culls_total\{reason="idle"\} [1-9]/);
   });
 });

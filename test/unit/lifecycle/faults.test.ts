@@ -23,35 +23,53 @@ describe('lifecycle: processes that die under a running server', function () {
 
   const startRunning = async (name: string) => {
     await stack.api('POST', `/users/alice/servers/${name}`, { app: 'daemonish' });
-    await waitFor(async () => (await stack.api('GET', `/users/alice/servers/${name}`)).body.state === 'running', { timeout: 15000, what: `${name} to run` });
+    await waitFor(
+      async () => (await stack.api('GET', `/users/alice/servers/${name}`)).body.state === 'running',
+      { timeout: 15000, what: `${name} to run` },
+    );
     return stack.service.deps.store.get('alice', name)!;
   };
   const settled = (name: string) =>
-    waitFor(async () => {
-      const r = await stack.api('GET', `/users/alice/servers/${name}`);
-      return r.body.state === 'failed' || r.body.state === 'stopped' ? r.body : undefined;
-    }, { timeout: 10000, what: `${name} to be marked` });
+    waitFor(
+      async () => {
+        const r = await stack.api('GET', `/users/alice/servers/${name}`);
+        return r.body.state === 'failed' || r.body.state === 'stopped' ? r.body : undefined;
+      },
+      { timeout: 10000, what: `${name} to be marked` },
+    );
   /** Processes carrying this server's marks (server id and proxy pid, as the proxy sets them). */
   const sessionOrphans = (serverId: number, proxyPid: number) =>
     import('node:fs').then((fs) =>
-      fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-        try {
-          const env = fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0');
-          return env.includes(`HUBAPPS_SERVER_ID=${serverId}`) && env.includes(`HUBAPPS_PROXY_PID=${proxyPid}`);
-        } catch {
-          return false;
-        }
-      }),
+      fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            const env = fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0');
+            return (
+              env.includes(`HUBAPPS_SERVER_ID=${serverId}`) &&
+              env.includes(`HUBAPPS_PROXY_PID=${proxyPid}`)
+            );
+          } catch {
+            return false;
+          }
+        }),
     );
 
   it('kill -9 of the proxy: the server is marked failed, its route goes, and no app process is left', async () => {
     const row = await startRunning('proxykill');
-    assert.ok((await sessionOrphans(row.id, row.proxy_pid!)).length >= 2, 'the app and its grandchild should carry the server mark');
+    assert.ok(
+      (await sessionOrphans(row.id, row.proxy_pid!)).length >= 2,
+      'the app and its grandchild should carry the server mark',
+    );
     process.kill(row.proxy_pid!, 'SIGKILL');
     const marked = await settled('proxykill');
     assert.equal(marked.state, 'failed');
     assert.match(marked.reason, /proxy (is gone|was killed by SIGKILL)/);
-    await waitFor(async () => (await sessionOrphans(row.id, row.proxy_pid!)).length === 0, { timeout: 8000, what: 'the orphaned app processes to be killed' });
+    await waitFor(async () => (await sessionOrphans(row.id, row.proxy_pid!)).length === 0, {
+      timeout: 8000,
+      what: 'the orphaned app processes to be killed',
+    });
     assert.ok(!alive(row.app_pid));
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/proxykill'));
   });
@@ -61,7 +79,10 @@ describe('lifecycle: processes that die under a running server', function () {
     process.kill(row.app_pid!, 'SIGKILL');
     const marked = await settled('appkill');
     assert.equal(marked.state, 'failed');
-    await waitFor(async () => (await sessionOrphans(row.id, row.proxy_pid!)).length === 0, { timeout: 8000, what: 'the grandchild to be stopped' });
+    await waitFor(async () => (await sessionOrphans(row.id, row.proxy_pid!)).length === 0, {
+      timeout: 8000,
+      what: 'the grandchild to be stopped',
+    });
     assert.ok(!alive(row.proxy_pid));
   });
 });

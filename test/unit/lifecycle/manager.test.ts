@@ -9,21 +9,31 @@ const node = process.execPath;
 const HELLO = `require('http').createServer((q, s) => s.end('hello ' + q.url)).listen(+process.argv[1], '127.0.0.1')`;
 const APPS = {
   hello: { title: 'Hello', command: [node, '-e', HELLO, '{port}'], ready: { timeout: 10 } },
-  crash: { title: 'Crash', command: [node, '-e', 'console.error("crash: no config found"); process.exit(3)'], ready: { timeout: 10 } },
+  crash: {
+    title: 'Crash',
+    command: [node, '-e', 'console.error("crash: no config found"); process.exit(3)'],
+    ready: { timeout: 10 },
+  },
 };
 
 describe('lifecycle: starting and stopping servers (local launcher, real CHP)', function () {
   this.timeout(60000);
   let stack: LocalStack;
-  before(async () => (stack = await startLocalStack({ apps: APPS, config: { reconcile_interval: 0.5 } })));
+  before(
+    async () =>
+      (stack = await startLocalStack({ apps: APPS, config: { reconcile_interval: 0.5 } })),
+  );
   after(async () => stack?.stop());
 
   const running = (user: string, name: string) =>
-    waitFor(async () => {
-      const r = await stack.api('GET', `/users/${user}/servers/${name}`);
-      if (r.body.state === 'failed') throw new Error(`failed: ${r.body.reason}`);
-      return r.body.state === 'running' ? r.body : undefined;
-    }, { timeout: 15000, what: `${user}/${name} to run` });
+    waitFor(
+      async () => {
+        const r = await stack.api('GET', `/users/${user}/servers/${name}`);
+        if (r.body.state === 'failed') throw new Error(`failed: ${r.body.reason}`);
+        return r.body.state === 'running' ? r.body : undefined;
+      },
+      { timeout: 15000, what: `${user}/${name} to run` },
+    );
 
   it('starts a server, routes it in CHP with hubapps data, and serves the app through CHP to a token holder', async () => {
     const r = await stack.api('POST', '/users/alice/servers/one', { app: 'hello' });
@@ -33,8 +43,13 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     const routes = await stack.service.deps.routes.list();
     const route = routes.get('/apps/alice/one');
     assert.ok(route, 'route missing');
-    assert.deepEqual({ user: route.data.user, server: route.data.server, hubapps: route.data.hubapps }, { user: 'alice', server: 'one', hubapps: true });
-    const res = await stack.viaChp('/apps/alice/one/some/path?x=1', { authorization: `token ${stack.token}` });
+    assert.deepEqual(
+      { user: route.data.user, server: route.data.server, hubapps: route.data.hubapps },
+      { user: 'alice', server: 'one', hubapps: true },
+    );
+    const res = await stack.viaChp('/apps/alice/one/some/path?x=1', {
+      authorization: `token ${stack.token}`,
+    });
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'hello /some/path?x=1');
   });
@@ -61,9 +76,12 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
 
   it('streams the start as Server-Sent Events ending with the settled server', async () => {
     await stack.api('POST', '/users/bob/servers/sse', { app: 'hello' });
-    const res = await fetch(`${stack.service.urls.serviceOrigin}/services/hubapps/api/users/bob/servers/sse/progress`, {
-      headers: { authorization: `token ${stack.token}` },
-    });
+    const res = await fetch(
+      `${stack.service.urls.serviceOrigin}/services/hubapps/api/users/bob/servers/sse/progress`,
+      {
+        headers: { authorization: `token ${stack.token}` },
+      },
+    );
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const text = await res.text();
     assert.match(text, /event: state\ndata: .*"state":"pending"/);
@@ -92,13 +110,19 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
 
   it('marks a server whose app exits during start as failed, with the reason', async () => {
     await stack.api('POST', '/users/alice/servers/bad', { app: 'crash' });
-    const failed = await waitFor(async () => {
-      const r = await stack.api('GET', '/users/alice/servers/bad');
-      return r.body.state === 'failed' ? r.body : undefined;
-    }, { timeout: 15000, what: 'the crash app to fail' });
+    const failed = await waitFor(
+      async () => {
+        const r = await stack.api('GET', '/users/alice/servers/bad');
+        return r.body.state === 'failed' ? r.body : undefined;
+      },
+      { timeout: 15000, what: 'the crash app to fail' },
+    );
     assert.match(failed.reason, /exit|code 3/);
     const logs = await stack.api('GET', '/users/alice/servers/bad/logs?tail=50');
-    assert.ok(logs.body.lines.some((l: string) => l.includes('crash: no config found')), JSON.stringify(logs.body.lines));
+    assert.ok(
+      logs.body.lines.some((l: string) => l.includes('crash: no config found')),
+      JSON.stringify(logs.body.lines),
+    );
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/bad'));
   });
 
@@ -108,7 +132,11 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     const add = routes.add.bind(routes);
     let left = times;
     routes.add = async (path, target, data) => {
-      if (path === route && left-- > 0) throw new HubappsError('chp_unreachable', 'configurable-http-proxy is not reachable (a stall made by the test)');
+      if (path === route && left-- > 0)
+        throw new HubappsError(
+          'chp_unreachable',
+          'configurable-http-proxy is not reachable (a stall made by the test)',
+        );
       return add(path, target, data);
     };
     return { restore: () => void (routes.add = add), left: () => Math.max(left, 0) };
@@ -117,10 +145,15 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
   it('keeps a ready server whose route CHP fails to take twice, and routes it on the next try', async () => {
     const stall = stallRoutes('/apps/alice/stall', 2);
     try {
-      assert.equal((await stack.api('POST', '/users/alice/servers/stall', { app: 'hello' })).status, 202);
+      assert.equal(
+        (await stack.api('POST', '/users/alice/servers/stall', { app: 'hello' })).status,
+        202,
+      );
       await running('alice', 'stall');
       assert.equal(stall.left(), 0, 'both failures were met');
-      const res = await stack.viaChp('/apps/alice/stall/x', { authorization: `token ${stack.token}` });
+      const res = await stack.viaChp('/apps/alice/stall/x', {
+        authorization: `token ${stack.token}`,
+      });
       assert.equal(await res.text(), 'hello /x');
     } finally {
       stall.restore();
@@ -131,14 +164,20 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     const stall = stallRoutes('/apps/alice/stuck', 100);
     try {
       await stack.api('POST', '/users/alice/servers/stuck', { app: 'hello' });
-      const failed = await waitFor(async () => {
-        const r = await stack.api('GET', '/users/alice/servers/stuck');
-        return r.body.state === 'failed' ? r.body : undefined;
-      }, { timeout: 15000, what: 'alice/stuck to fail' });
+      const failed = await waitFor(
+        async () => {
+          const r = await stack.api('GET', '/users/alice/servers/stuck');
+          return r.body.state === 'failed' ? r.body : undefined;
+        },
+        { timeout: 15000, what: 'alice/stuck to fail' },
+      );
       assert.match(failed.reason, /configurable-http-proxy is not reachable/);
       assert.equal(stall.left(), 97, 'three tries, then no more');
       const pid = stack.service.deps.store.get('alice', 'stuck')!.proxy_pid!;
-      await waitFor(async () => !(await alive(pid)), { timeout: 5000, what: 'the proxy to be stopped' });
+      await waitFor(async () => !(await alive(pid)), {
+        timeout: 5000,
+        what: 'the proxy to be stopped',
+      });
     } finally {
       stall.restore();
     }
@@ -166,8 +205,15 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     const { port, apiPort } = stack.chp;
     await stack.chp.stop();
     const { startChp } = await import('../../../src/chp/chp-process.js');
-    stack.chp = await startChp({ port, apiPort, authToken: stack.service.deps.config.chp.auth_token });
-    await waitFor(async () => (await stack.service.deps.routes.list()).has('/apps/alice/one'), { timeout: 5000, what: 'the route to come back' });
+    stack.chp = await startChp({
+      port,
+      apiPort,
+      authToken: stack.service.deps.config.chp.auth_token,
+    });
+    await waitFor(async () => (await stack.service.deps.routes.list()).has('/apps/alice/one'), {
+      timeout: 5000,
+      what: 'the route to come back',
+    });
     const res = await stack.viaChp('/apps/alice/one/', { authorization: `token ${stack.token}` });
     assert.equal(res.status, 200);
   });

@@ -49,11 +49,16 @@ describe('lifecycle: apps behind CHP and the per-user proxy', function () {
     scripts = fs.mkdtempSync(path.join(os.tmpdir(), 'hubapps-apps-'));
     fs.writeFileSync(path.join(scripts, 'app.mjs'), APP);
     stack = await startLocalStack({
-      apps: { big: { title: 'Big', command: [process.execPath, path.join(scripts, 'app.mjs'), '{port}'] } },
+      apps: {
+        big: { title: 'Big', command: [process.execPath, path.join(scripts, 'app.mjs'), '{port}'] },
+      },
       config: { reconcile_interval: 0.5 },
     });
     await stack.api('POST', '/users/alice/servers/big', { app: 'big' });
-    await waitFor(async () => (await stack.api('GET', '/users/alice/servers/big')).body.state === 'running', { timeout: 15000, what: 'the app to run' });
+    await waitFor(
+      async () => (await stack.api('GET', '/users/alice/servers/big')).body.state === 'running',
+      { timeout: 15000, what: 'the app to run' },
+    );
   });
   after(async () => {
     await stack?.stop();
@@ -64,7 +69,9 @@ describe('lifecycle: apps behind CHP and the per-user proxy', function () {
   const wsUrl = () => `${stack.chp.proxyUrl.replace('http', 'ws')}/apps/alice/big/`;
 
   it('echoes WebSocket messages through CHP and the proxy for the public Origin', async () => {
-    const ws = new WebSocket(wsUrl(), { headers: { ...auth(), origin: new URL(stack.chp.proxyUrl).origin } });
+    const ws = new WebSocket(wsUrl(), {
+      headers: { ...auth(), origin: new URL(stack.chp.proxyUrl).origin },
+    });
     const reply = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('hello'));
       ws.once('message', (m) => resolve(String(m)));
@@ -97,13 +104,19 @@ describe('lifecycle: apps behind CHP and the per-user proxy', function () {
 
   it('marks a running server whose app exits as failed, with the log tail, and drops its route', async () => {
     await stack.viaChp('/apps/alice/big/die', auth());
-    const failed = await waitFor(async () => {
-      const r = await stack.api('GET', '/users/alice/servers/big');
-      return r.body.state === 'failed' ? r.body : undefined;
-    }, { timeout: 10000, what: 'the server to be marked failed' });
+    const failed = await waitFor(
+      async () => {
+        const r = await stack.api('GET', '/users/alice/servers/big');
+        return r.body.state === 'failed' ? r.body : undefined;
+      },
+      { timeout: 10000, what: 'the server to be marked failed' },
+    );
     assert.match(failed.reason, /app ended with an error/);
     const logs = await stack.api('GET', '/users/alice/servers/big/logs?tail=20');
-    assert.ok(logs.body.lines.some((l: string) => l.includes('app: fatal: asked to die')), JSON.stringify(logs.body));
+    assert.ok(
+      logs.body.lines.some((l: string) => l.includes('app: fatal: asked to die')),
+      JSON.stringify(logs.body),
+    );
     assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/big'));
   });
 });

@@ -11,7 +11,14 @@ const silent = pino({ level: 'silent' });
 const directory: UserDirectory = {
   lookup: async (name) => {
     if (name === 'gone') throw new HubappsError('unknown_user', 'no such user');
-    return { name, uid: name === 'alice' ? 1001 : 1002, gid: 100, home: `/home/${name}`, shell: '/bin/sh', groups: [] };
+    return {
+      name,
+      uid: name === 'alice' ? 1001 : 1002,
+      gid: 100,
+      home: `/home/${name}`,
+      shell: '/bin/sh',
+      groups: [],
+    };
   },
 };
 
@@ -41,8 +48,19 @@ describe('port guard: the service side', () => {
         await h.run(args);
       },
     });
-    await Promise.all([guard.allow(20001, 1001), guard.revoke(20001, 1001), guard.sync([{ port: 20002, uid: 1002 }, { port: 20003, uid: null }])]);
-    assert.deepEqual(h.calls, [['allow', '20001', '1001'], ['revoke', '20001', '1001'], ['sync', '20002:1002', '20003:open']]);
+    await Promise.all([
+      guard.allow(20001, 1001),
+      guard.revoke(20001, 1001),
+      guard.sync([
+        { port: 20002, uid: 1002 },
+        { port: 20003, uid: null },
+      ]),
+    ]);
+    assert.deepEqual(h.calls, [
+      ['allow', '20001', '1001'],
+      ['revoke', '20001', '1001'],
+      ['sync', '20002:1002', '20003:open'],
+    ]);
     assert.equal(most, 1, 'two nft transactions ran at once');
   });
 
@@ -82,8 +100,20 @@ describe('port guard: the service side', () => {
 
   it("rebuilds the guard from the rows a restart finds: owners' app ports, TCP proxies of old rows open, Slurm and socket apps left out", async () => {
     // The sudo launcher reads the saved state, as at a real start-up (nothing is spawned).
-    const launcher = new SudoLauncher('/usr/bin/sudo', '/opt/hubapps/bin/hubapps-proxy', directory, '/run/hubapps/proxies');
-    const row = (over: Partial<ServerRow>) => ({ user: 'alice', port: 20001, launcher: 'sudo', launcher_state: '{"launcherPid":1,"proxyPid":2,"socket":"/run/hubapps/proxies/p-1.sock"}', ...over }) as ServerRow;
+    const launcher = new SudoLauncher(
+      '/usr/bin/sudo',
+      '/opt/hubapps/bin/hubapps-proxy',
+      directory,
+      '/run/hubapps/proxies',
+    );
+    const row = (over: Partial<ServerRow>) =>
+      ({
+        user: 'alice',
+        port: 20001,
+        launcher: 'sudo',
+        launcher_state: '{"launcherPid":1,"proxyPid":2,"socket":"/run/hubapps/proxies/p-1.sock"}',
+        ...over,
+      }) as ServerRow;
     const entries = await guardEntries(
       [
         row({}),

@@ -32,6 +32,12 @@ describe('loopback ports', () => {
   it('pickPort takes a range port no active server holds, and says what to do when none is left', async () => {
     const a = await freePort();
     assert.equal(await pickPort({ min: a, max: a }, new Set()), a);
-    await assert.rejects(pickPort({ min: a, max: a }, new Set([a])), (err: unknown) => err instanceof HubappsError && err.code === 'no_free_port' && /widen it or stop some servers/.test(err.message));
+    await assert.rejects(
+      pickPort({ min: a, max: a }, new Set([a])),
+      (err: unknown) =>
+        err instanceof HubappsError &&
+        err.code === 'no_free_port' &&
+        /widen it or stop some servers/.test(err.message),
+    );
   });
 });

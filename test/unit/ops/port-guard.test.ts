@@ -8,11 +8,17 @@ import { requireRootOrSkip } from '../../helpers/prereq.js';
 import { tmpDir, type TmpDir } from '../../helpers/tmp.js';
 
 /** Records what the helper asks of nft; `table` says whether `list table` finds it. */
-function fakeNft(table: boolean, fail?: string): Nft & { calls: Array<{ args: string[]; input?: string }> } {
+function fakeNft(
+  table: boolean,
+  fail?: string,
+): Nft & { calls: Array<{ args: string[]; input?: string }> } {
   const calls: Array<{ args: string[]; input?: string }> = [];
   const nft = ((args: string[], input?: string): CommandResult => {
     calls.push({ args, ...(input === undefined ? {} : { input }) });
-    if (args[0] === 'list') return table ? { code: 0, stdout: 'table inet hubapps {}\n', stderr: '' } : { code: 1, stdout: '', stderr: 'Error: No such file or directory' };
+    if (args[0] === 'list')
+      return table
+        ? { code: 0, stdout: 'table inet hubapps {}\n', stderr: '' }
+        : { code: 1, stdout: '', stderr: 'Error: No such file or directory' };
     return fail ? { code: 1, stdout: '', stderr: fail } : { code: 0, stdout: '', stderr: '' };
   }) as Nft & { calls: typeof calls };
   nft.calls = calls;
@@ -25,7 +31,11 @@ describe('hubapps port-guard (the root helper)', () => {
   beforeEach(async () => {
     tmp = await tmpDir('port-guard');
     config = join(tmp.path, 'hubapps.yaml');
-    writeFileSync(config, 'port_range: {min: 20000, max: 20009}\nport_guard: {table: hubapps_x}\n', { mode: 0o644 });
+    writeFileSync(
+      config,
+      'port_range: {min: 20000, max: 20009}\nport_guard: {table: hubapps_x}\n',
+      { mode: 0o644 },
+    );
   });
   afterEach(() => tmp.remove());
 
@@ -41,16 +51,30 @@ describe('hubapps port-guard (the root helper)', () => {
     assert.equal(made.status, 0, made.io.stderr);
     const script = made.nft.calls.at(-1)!;
     assert.deepEqual(script.args, ['-f', '-']);
-    assert.match(script.input!, /^table inet hubapps_x \{\}\ndelete table inet hubapps_x\ntable inet hubapps_x \{/);
+    assert.match(
+      script.input!,
+      /^table inet hubapps_x \{\}\ndelete table inet hubapps_x\ntable inet hubapps_x \{/,
+    );
     assert.match(script.input!, /tcp dport 20000-20009/);
     assert.match(script.input!, /add element inet hubapps_x owners \{ 20003 \. 1001 \}\n$/);
     const again = guard(['allow', '20003', '1001']);
-    assert.equal(again.nft.calls.at(-1)!.input, 'add element inet hubapps_x owners { 20003 . 1001 }\n', 'an existing table is left as it is');
+    assert.equal(
+      again.nft.calls.at(-1)!.input,
+      'add element inet hubapps_x owners { 20003 . 1001 }\n',
+      'an existing table is left as it is',
+    );
   });
 
   it('refuses ports outside port_range, bad uids, unknown operations and a second --config with status 2, running nothing', function () {
     requireRootOrSkip(this, 'needs root (the configuration the helper reads must be root-owned)');
-    for (const argv of [['allow', '20010', '1001'], ['allow', '20001', 'root'], ['revoke', '20001'], ['sync', '20001:1001', '1:open'], ['flush'], []]) {
+    for (const argv of [
+      ['allow', '20010', '1001'],
+      ['allow', '20001', 'root'],
+      ['revoke', '20001'],
+      ['sync', '20001:1001', '1:open'],
+      ['flush'],
+      [],
+    ]) {
       const r = guard(argv);
       assert.equal(r.status, 2, argv.join(' '));
       assert.match(r.io.stderr, /^hubapps port-guard: /);
@@ -61,16 +85,22 @@ describe('hubapps port-guard (the root helper)', () => {
     assert.match(twice.io.stderr, /--config must be given exactly once/);
   });
 
-  it("refuses a configuration that someone but root could have written, naming the file", function () {
+  it('refuses a configuration that someone but root could have written, naming the file', function () {
     requireRootOrSkip(this, 'needs root (the configuration the helper reads must be root-owned)');
     chmodSync(config, 0o664);
     const r = guard(['show']);
     assert.equal(r.status, 1);
-    assert.match(r.io.stderr, new RegExp(`${config} must be owned by root and writable by nobody else`));
+    assert.match(
+      r.io.stderr,
+      new RegExp(`${config} must be owned by root and writable by nobody else`),
+    );
     chmodSync(config, 0o644);
     writeFileSync(config, 'port_range: {min: 30000, max: 20000}\n');
     const bad = guard(['show']);
-    assert.match(bad.io.stderr, new RegExp(`${config}: key 'port_range': min must not be greater than max`));
+    assert.match(
+      bad.io.stderr,
+      new RegExp(`${config}: key 'port_range': min must not be greater than max`),
+    );
   });
 
   it('says when it is not root, and what nft said when nft fails', function () {
@@ -78,10 +108,19 @@ describe('hubapps port-guard (the root helper)', () => {
     const io = bufferIo();
     assert.equal(runPortGuard(['--config', config, 'show'], io, fakeNft(true), false), 1);
     assert.match(io.stderr, /must run as root/);
-    const failed = guard(['sync', '20001:1001', '20002:open'], fakeNft(true, 'Error: Could not process rule: Operation not supported'));
+    const failed = guard(
+      ['sync', '20001:1001', '20002:open'],
+      fakeNft(true, 'Error: Could not process rule: Operation not supported'),
+    );
     assert.equal(failed.status, 1);
-    assert.match(failed.io.stderr, /nft failed: Error: Could not process rule: Operation not supported/);
-    assert.match(failed.nft.calls[0]!.input!, /elements = \{ 20001 \. 1001 \}.*\n.*elements = \{ 20002 \}/);
+    assert.match(
+      failed.io.stderr,
+      /nft failed: Error: Could not process rule: Operation not supported/,
+    );
+    assert.match(
+      failed.nft.calls[0]!.input!,
+      /elements = \{ 20001 \. 1001 \}.*\n.*elements = \{ 20002 \}/,
+    );
   });
 
   it('treats removing a missing table as done, and showing one as an error', function () {

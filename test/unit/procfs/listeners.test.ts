@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import { ListenerOwners, listenerOwnedBy, listensOn, loopbackListeners } from '../../../src/procfs/listeners.js';
+import {
+  ListenerOwners,
+  listenerOwnedBy,
+  listensOn,
+  loopbackListeners,
+} from '../../../src/procfs/listeners.js';
 import { freePort } from '../../helpers/ports.js';
 
 const listen = (host: string, port = 0) =>
@@ -32,7 +37,10 @@ describe('who listens on a loopback port, from /proc/net/tcp and tcp6', () => {
   it('counts a wildcard IPv6 listener, which also receives connections to 127.0.0.1', async () => {
     const s = await listen('::');
     try {
-      assert.deepEqual((await loopbackListeners(portOf(s))).map((l) => l.uid), [me]);
+      assert.deepEqual(
+        (await loopbackListeners(portOf(s))).map((l) => l.uid),
+        [me],
+      );
     } finally {
       await close(s);
     }

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { answerProven, CallVerifier, proveAnswer, signCall, WINDOW_MS } from '../../../src/protocol/challenge.js';
+import {
+  answerProven,
+  CallVerifier,
+  proveAnswer,
+  signCall,
+  WINDOW_MS,
+} from '../../../src/protocol/challenge.js';
 
 const SECRET = 'per-server-secret-abcdefghijklmnop';
 
@@ -13,9 +19,22 @@ describe('the challenge-response between the service and a proxy', () => {
 
   it('refuses a call signed with another secret, for another path or method, or with the secret sent as a bearer token', () => {
     const v = new CallVerifier(SECRET);
-    assert.equal(v.verify('GET', '/_hubapps/health', signCall('another-secret-0123456789', 'GET', '/_hubapps/health').header), undefined);
-    assert.equal(v.verify('POST', '/_hubapps/shutdown', signCall(SECRET, 'GET', '/_hubapps/health').header), undefined);
-    assert.equal(v.verify('POST', '/_hubapps/shutdown', signCall(SECRET, 'GET', '/_hubapps/shutdown').header), undefined);
+    assert.equal(
+      v.verify(
+        'GET',
+        '/_hubapps/health',
+        signCall('another-secret-0123456789', 'GET', '/_hubapps/health').header,
+      ),
+      undefined,
+    );
+    assert.equal(
+      v.verify('POST', '/_hubapps/shutdown', signCall(SECRET, 'GET', '/_hubapps/health').header),
+      undefined,
+    );
+    assert.equal(
+      v.verify('POST', '/_hubapps/shutdown', signCall(SECRET, 'GET', '/_hubapps/shutdown').header),
+      undefined,
+    );
     assert.equal(v.verify('GET', '/_hubapps/health', `Bearer ${SECRET}`), undefined);
     assert.equal(v.verify('GET', '/_hubapps/health', undefined), undefined);
   });
@@ -36,8 +55,14 @@ describe('the challenge-response between the service and a proxy', () => {
     assert.equal(answerProven(SECRET, 'aa'.repeat(16), 200, body, proof), true);
     assert.equal(answerProven(SECRET, 'bb'.repeat(16), 200, body, proof), false);
     assert.equal(answerProven(SECRET, 'aa'.repeat(16), 202, body, proof), false);
-    assert.equal(answerProven(SECRET, 'aa'.repeat(16), 200, Buffer.from('{"serverId":8}'), proof), false);
-    assert.equal(answerProven('other-secret-0123456789abc', 'aa'.repeat(16), 200, body, proof), false);
+    assert.equal(
+      answerProven(SECRET, 'aa'.repeat(16), 200, Buffer.from('{"serverId":8}'), proof),
+      false,
+    );
+    assert.equal(
+      answerProven('other-secret-0123456789abc', 'aa'.repeat(16), 200, body, proof),
+      false,
+    );
     assert.equal(answerProven(SECRET, 'aa'.repeat(16), 200, body, undefined), false);
   });
 });

@@ -32,9 +32,30 @@ describe('hubapps-proxy: plain requests and WebSocket upgrades pass the same che
   after(() => tearDown(bed));
 
   /** Each case's headers for the plain request and for the upgrade, which carries the Origin a browser sends. */
-  const cases: Array<{ what: string; path: (mark: string) => string; plain: Record<string, string>; upgrade: Record<string, string>; status: number; says: RegExp }> = [
-    { what: "a path with a '..' segment", path: (m) => `${base}a/%2e%2e/${m}`, plain: TOKEN, upgrade: { ...HUB, ...TOKEN }, status: 400, says: /'\.\.' segments are refused/ },
-    { what: 'a path that is not valid percent-encoding', path: (m) => `${base}${m}/%zz`, plain: TOKEN, upgrade: { ...HUB, ...TOKEN }, status: 400, says: /not valid percent-encoding/ },
+  const cases: Array<{
+    what: string;
+    path: (mark: string) => string;
+    plain: Record<string, string>;
+    upgrade: Record<string, string>;
+    status: number;
+    says: RegExp;
+  }> = [
+    {
+      what: "a path with a '..' segment",
+      path: (m) => `${base}a/%2e%2e/${m}`,
+      plain: TOKEN,
+      upgrade: { ...HUB, ...TOKEN },
+      status: 400,
+      says: /'\.\.' segments are refused/,
+    },
+    {
+      what: 'a path that is not valid percent-encoding',
+      path: (m) => `${base}${m}/%zz`,
+      plain: TOKEN,
+      upgrade: { ...HUB, ...TOKEN },
+      status: 400,
+      says: /not valid percent-encoding/,
+    },
     {
       what: "a request from another site's page",
       path: (m) => `${base}${m}`,
@@ -43,7 +64,14 @@ describe('hubapps-proxy: plain requests and WebSocket upgrades pass the same che
       status: 403,
       says: /outside this server|origin may not/,
     },
-    { what: 'a request without credentials', path: (m) => `${base}${m}`, plain: {}, upgrade: HUB, status: 401, says: /authentication required/ },
+    {
+      what: 'a request without credentials',
+      path: (m) => `${base}${m}`,
+      plain: {},
+      upgrade: HUB,
+      status: 401,
+      says: /authentication required/,
+    },
   ];
 
   for (const c of cases) {
@@ -51,7 +79,11 @@ describe('hubapps-proxy: plain requests and WebSocket upgrades pass the same che
       const mark = `m-${randomBytes(6).toString('hex')}`;
       const plain = await ask(proxy.spec.port, plainRequest(c.path(mark), c.plain));
       const upgrade = await ask(proxy.spec.port, upgradeRequest(c.path(mark), c.upgrade));
-      assert.deepEqual([plain.status, upgrade.status], [c.status, c.status], `plain:\n${plain.text}\nupgrade:\n${upgrade.text}`);
+      assert.deepEqual(
+        [plain.status, upgrade.status],
+        [c.status, c.status],
+        `plain:\n${plain.text}\nupgrade:\n${upgrade.text}`,
+      );
       assert.match(plain.text, c.says);
       assert.match(upgrade.text, c.says);
     });
@@ -59,6 +91,9 @@ describe('hubapps-proxy: plain requests and WebSocket upgrades pass the same che
 
   it("lets the owner's plain request and upgrade through (the allowed case)", async () => {
     assert.equal((await ask(proxy.spec.port, plainRequest(`${base}ready`, TOKEN))).status, 200);
-    assert.equal((await ask(proxy.spec.port, upgradeRequest(`${base}ws`, { ...HUB, ...TOKEN }))).status, 101);
+    assert.equal(
+      (await ask(proxy.spec.port, upgradeRequest(`${base}ws`, { ...HUB, ...TOKEN }))).status,
+      101,
+    );
   });
 });

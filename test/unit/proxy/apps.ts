@@ -100,7 +100,10 @@ export interface EchoOptions {
 /** Write echo.mjs (once) and an app file NAME.yaml that runs it. */
 export function echoApp(catalog: Catalog, name: string, opts: EchoOptions = {}): void {
   const script = catalog.file('echo.mjs', ECHO);
-  const env: Record<string, string> = { ...(opts.websocket ? { WS_MODULE: WS_MODULE } : {}), ...opts.extraEnv };
+  const env: Record<string, string> = {
+    ...(opts.websocket ? { WS_MODULE: WS_MODULE } : {}),
+    ...opts.extraEnv,
+  };
   catalog.app(
     name,
     [
@@ -117,7 +120,10 @@ export function echoApp(catalog: Catalog, name: string, opts: EchoOptions = {}):
 /** Write family.mjs and NAME.yaml; the pids of the two sleeps land in `pidFile`. */
 export function familyApp(catalog: Catalog, name: string, pidFile: string): void {
   const script = catalog.file('family.mjs', FAMILY);
-  catalog.app(name, `title: Family\ncommand: [${JSON.stringify(NODE)}, ${JSON.stringify(script)}, "{port}", ${JSON.stringify(pidFile)}]\n`);
+  catalog.app(
+    name,
+    `title: Family\ncommand: [${JSON.stringify(NODE)}, ${JSON.stringify(script)}, "{port}", ${JSON.stringify(pidFile)}]\n`,
+  );
 }
 
 /**
@@ -160,6 +166,11 @@ export function refusingApp(catalog: Catalog, name: string, opts: { socket?: boo
   const script = catalog.file('refusing.mjs', REFUSING);
   catalog.app(
     name,
-    [`title: Refusing ${name}`, `command: [${JSON.stringify(NODE)}, ${JSON.stringify(script)}, "${opts.socket ? '{unix_socket}' : '{port}'}"]`, 'ready: {path: /ready}', ''].join('\n'),
+    [
+      `title: Refusing ${name}`,
+      `command: [${JSON.stringify(NODE)}, ${JSON.stringify(script)}, "${opts.socket ? '{unix_socket}' : '{port}'}"]`,
+      'ready: {path: /ready}',
+      '',
+    ].join('\n'),
   );
 }

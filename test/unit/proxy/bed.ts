@@ -1,5 +1,11 @@
 import { echoApp } from './apps.js';
-import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import {
+  Catalog,
+  startFakeService,
+  startProxy,
+  type FakeService,
+  type RunningProxy,
+} from './harness.js';
 
 /** A catalog holding the echo app and a fake service answering the proxy's checks: what most proxy suites start from. */
 export interface ProxyBed {
@@ -15,7 +21,9 @@ export async function startBed(echo: { websocket?: boolean } = {}): Promise<Prox
 }
 
 /** The bed plus one running proxy in front of the echo app, ready. */
-export async function startEchoProxy(echo: { websocket?: boolean } = {}): Promise<ProxyBed & { proxy: RunningProxy }> {
+export async function startEchoProxy(
+  echo: { websocket?: boolean } = {},
+): Promise<ProxyBed & { proxy: RunningProxy }> {
   const bed = await startBed(echo);
   const proxy = await startProxy({ catalog: bed.catalog, app: 'echo', service: bed.service });
   await proxy.ready();
@@ -23,7 +31,11 @@ export async function startEchoProxy(echo: { websocket?: boolean } = {}): Promis
 }
 
 /** Undo either; a service a test already closed is fine. */
-export async function tearDown(parts: { catalog?: Catalog; service?: FakeService; proxy?: RunningProxy }): Promise<void> {
+export async function tearDown(parts: {
+  catalog?: Catalog;
+  service?: FakeService;
+  proxy?: RunningProxy;
+}): Promise<void> {
   await parts.proxy?.kill();
   await parts.service?.close().catch(() => undefined);
   await parts.catalog?.remove();

@@ -5,7 +5,14 @@ import { PrefixRewriter } from '../../../src/proxy/rewrite.js';
 
 const PREFIX = '/apps/alice/lab/';
 /** Cookies that name a wide Path after (or instead of) a confined one: browsers use the last Path attribute. */
-const SENT = ['a=1; Path=/apps/alice/lab/; Path=/', 'b=2; path=/apps/alice/lab/x; HttpOnly; PATH=/', 'c=3; Path = /; Secure', 'd=4; Path=/apps/alice/lab/y', 'e=5; Path=relative', 'f=6'];
+const SENT = [
+  'a=1; Path=/apps/alice/lab/; Path=/',
+  'b=2; path=/apps/alice/lab/x; HttpOnly; PATH=/',
+  'c=3; Path = /; Secure',
+  'd=4; Path=/apps/alice/lab/y',
+  'e=5; Path=relative',
+  'f=6',
+];
 
 /** The Path attributes of one Set-Cookie value, as a browser reads them. */
 function paths(cookie: string): string[] {
@@ -18,7 +25,10 @@ function paths(cookie: string): string[] {
 
 function rewritten(rewriter: PrefixRewriter | null): string[] {
   const headers: IncomingHttpHeaders = { 'set-cookie': [...SENT] };
-  new ResponseHeaders(PREFIX, { frames: 'server', popups: 'isolate' }, rewriter).apply(headers, 'hub.example.org');
+  new ResponseHeaders(PREFIX, { frames: 'server', popups: 'isolate' }, rewriter).apply(
+    headers,
+    'hub.example.org',
+  );
   return headers['set-cookie']!;
 }
 
@@ -36,7 +46,11 @@ describe("hubapps-proxy rebuilds each app cookie's Path: exactly one, inside the
       }
       assert.match(out[1]!, /HttpOnly/);
       assert.match(out[2]!, /Secure/);
-      assert.equal(out[5], 'f=6', 'a cookie without Path keeps its default path, already below the request');
+      assert.equal(
+        out[5],
+        'f=6',
+        'a cookie without Path keeps its default path, already below the request',
+      );
     });
   }
 });

@@ -3,7 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { echoApp } from './apps.js';
-import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import {
+  Catalog,
+  startFakeService,
+  startProxy,
+  type FakeService,
+  type RunningProxy,
+} from './harness.js';
 import { startEchoProxy, tearDown } from './bed.js';
 
 interface Echoed {
@@ -25,7 +31,14 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
   after(() => tearDown({ catalog, service, proxy }));
 
   it("forwards the path without the prefix and sets the X-Forwarded headers, replacing the client's own", async () => {
-    const forged = { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'gopher', 'x-forwarded-port': '1', forwarded: 'for=203.0.113.9;host=evil.example', 'x-real-ip': '203.0.113.9' };
+    const forged = {
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'gopher',
+      'x-forwarded-port': '1',
+      forwarded: 'for=203.0.113.9;host=evil.example',
+      'x-real-ip': '203.0.113.9',
+    };
     const answer = await proxy.get(`${base}some/page?x=1`, { ...AUTH, ...forged });
     assert.equal(answer.status, 200);
     const echoed = JSON.parse(answer.body) as Echoed;
@@ -33,8 +46,13 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
     assert.equal(echoed.headers['x-forwarded-prefix'], '/apps/alice/echo');
     assert.equal(echoed.headers['x-forwarded-proto'], 'https');
     assert.equal(echoed.headers['x-forwarded-host'], 'hub.example.org');
-    assert.equal(echoed.headers['x-forwarded-for'], '127.0.0.1', 'the peer the proxy saw, nothing the client claimed');
-    for (const name of ['x-forwarded-port', 'forwarded', 'x-real-ip']) assert.equal(echoed.headers[name], undefined, name);
+    assert.equal(
+      echoed.headers['x-forwarded-for'],
+      '127.0.0.1',
+      'the peer the proxy saw, nothing the client claimed',
+    );
+    for (const name of ['x-forwarded-port', 'forwarded', 'x-real-ip'])
+      assert.equal(echoed.headers[name], undefined, name);
   });
 
   it("adds the framing policy to the app's answers: frames only from the same origin (the proxy checks the page), no opener handle", async () => {
@@ -48,10 +66,23 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
   it('streams a request body through to the app', async () => {
     const body = 'x'.repeat(200_000);
     const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: proxy.spec.port, path: `${base}upload`, method: 'POST', headers: AUTH, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode!, text }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: proxy.spec.port,
+          path: `${base}upload`,
+          method: 'POST',
+          headers: AUTH,
+          agent: false,
+        },
+        (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => (text += c))
+            .on('end', () => resolve({ status: res.statusCode!, text }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -74,7 +105,11 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
 
   it('moves Set-Cookie paths under the prefix', async () => {
     const answer = await proxy.get(`${base}login-redirect`, AUTH);
-    assert.deepEqual(answer.headers['set-cookie'], ['app=1; Path=/apps/alice/echo/', 'other=2; Path=/apps/alice/echo/sub; HttpOnly', 'plain=3']);
+    assert.deepEqual(answer.headers['set-cookie'], [
+      'app=1; Path=/apps/alice/echo/',
+      'other=2; Path=/apps/alice/echo/sub; HttpOnly',
+      'plain=3',
+    ]);
   });
 
   it('moves the path of a single Set-Cookie under the prefix too', async () => {
@@ -84,11 +119,20 @@ describe('hubapps-proxy forwarding with strip_prefix: true', () => {
   });
 
   it("refuses paths with '..' segments, also percent-encoded, with 400", async () => {
-    for (const path of [`${base}../bob/x`, `${base}a/%2e%2e/b`, `${base}a/%2E%2E`, `${base}..%2fetc`]) {
+    for (const path of [
+      `${base}../bob/x`,
+      `${base}a/%2e%2e/b`,
+      `${base}a/%2E%2E`,
+      `${base}..%2fetc`,
+    ]) {
       const answer = await proxy.get(path, AUTH);
       assert.equal(answer.status, 400, path);
     }
-    assert.equal((await proxy.get(`${base}a..b/c`, AUTH)).status, 200, "'..' inside a name is fine");
+    assert.equal(
+      (await proxy.get(`${base}a..b/c`, AUTH)).status,
+      200,
+      "'..' inside a name is fine",
+    );
   });
 
   it('answers paths outside the prefix with 404 and redirects the bare prefix to it', async () => {
@@ -137,7 +181,10 @@ describe('hubapps-proxy in front of python3 -m http.server', () => {
     const site = join(catalog.dir, 'site');
     mkdirSync(join(site, 'docs'), { recursive: true });
     writeFileSync(join(site, 'docs', 'hello.txt'), 'hello from python\n');
-    catalog.app('files', `title: Files\ncommand: [python3, -m, http.server, "{port}", --bind, 127.0.0.1, --directory, ${JSON.stringify(site)}]\n`);
+    catalog.app(
+      'files',
+      `title: Files\ncommand: [python3, -m, http.server, "{port}", --bind, 127.0.0.1, --directory, ${JSON.stringify(site)}]\n`,
+    );
     const proxy = await startProxy({ catalog, app: 'files', service });
     try {
       await proxy.ready();

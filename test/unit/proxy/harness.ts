@@ -7,12 +7,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type Server,
+} from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { freePort, tmpDir, waitFor, type TmpDir } from '../../helpers/index.js';
 import { proxyArgs, proxyCommandLine, spawnCommand } from '../../../src/proxy/command-line.js';
-import type { AnnounceRequest, HealthReport, ProxyAuthRequest, RedeemGrantRequest, StartRequest } from '../../../src/protocol/wire.js';
+import type {
+  AnnounceRequest,
+  HealthReport,
+  ProxyAuthRequest,
+  RedeemGrantRequest,
+  StartRequest,
+} from '../../../src/protocol/wire.js';
 import { signCall } from '../../../src/protocol/challenge.js';
 
 export const NODE = process.execPath;
@@ -62,14 +73,23 @@ export interface FakeService {
   /** Code redemptions received. */
   redeems: { body: RedeemGrantRequest; authorization: string | undefined }[];
   /** Issue a one-time code, as the service's authorize page does. */
-  grant(g: { serverId: number; user: string; admin?: boolean; shared?: boolean; next: string; binding?: string }): string;
+  grant(g: {
+    serverId: number;
+    user: string;
+    admin?: boolean;
+    shared?: boolean;
+    next: string;
+    binding?: string;
+  }): string;
   /** Session checks received; sessions named in `ended` are answered 403. */
   sessionChecks: { serverId: number; session: string }[];
   ended: Set<string>;
   /** Answer every redemption with this HTTP status instead (null: back to normal). */
   failRedeems(status: number | null): void;
   /** Who answers a job proxy's announcement (POST api/internal/announce): an HTTP status. */
-  onAnnounce(handler: (body: AnnounceRequest, authorization: string | undefined) => Promise<number>): void;
+  onAnnounce(
+    handler: (body: AnnounceRequest, authorization: string | undefined) => Promise<number>,
+  ): void;
   close(): Promise<void>;
 }
 
@@ -87,35 +107,68 @@ export async function startFakeService(): Promise<FakeService> {
     'admin-token': { user: 'root-admin', admin: true },
   };
   const redeems: FakeService['redeems'] = [];
-  const grants = new Map<string, { serverId: number; user: string; admin: boolean; shared?: boolean; next: string; binding: string }>();
+  const grants = new Map<
+    string,
+    {
+      serverId: number;
+      user: string;
+      admin: boolean;
+      shared?: boolean;
+      next: string;
+      binding: string;
+    }
+  >();
   const sessionChecks: FakeService['sessionChecks'] = [];
   const ended = new Set<string>();
   let redeemStatus: number | null = null;
-  let announce: (body: AnnounceRequest, authorization: string | undefined) => Promise<number> = async () => 404;
-  const redeem = (text: string, authorization: string | undefined, res: import('node:http').ServerResponse) => {
+  let announce: (
+    body: AnnounceRequest,
+    authorization: string | undefined,
+  ) => Promise<number> = async () => 404;
+  const redeem = (
+    text: string,
+    authorization: string | undefined,
+    res: import('node:http').ServerResponse,
+  ) => {
     const body = JSON.parse(text) as RedeemGrantRequest;
     redeems.push({ body, authorization });
     const grant = grants.get(body.code);
     if (redeemStatus !== null) return res.writeHead(redeemStatus).end();
     if (!grant || grant.serverId !== body.serverId || grant.binding !== body.binding) {
-      return res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown, used, expired or foreign access code"}');
+      return res
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end('{"status":403,"message":"unknown, used, expired or foreign access code"}');
     }
     grants.delete(body.code);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: grant.user, admin: grant.admin, shared: grant.shared === true, ttl: 0, next: grant.next, session: `session-of-${grant.user}` }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        user: grant.user,
+        admin: grant.admin,
+        shared: grant.shared === true,
+        ttl: 0,
+        next: grant.next,
+        session: `session-of-${grant.user}`,
+      }),
+    );
   };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
-      if (req.method === 'POST' && req.url === REDEEM_PATH) return redeem(text, req.headers.authorization, res);
+      if (req.method === 'POST' && req.url === REDEEM_PATH)
+        return redeem(text, req.headers.authorization, res);
       if (req.method === 'POST' && req.url === ANNOUNCE_PATH) {
-        void announce(JSON.parse(text) as AnnounceRequest, req.headers.authorization).then((status) => res.writeHead(status).end('{}'));
+        void announce(JSON.parse(text) as AnnounceRequest, req.headers.authorization).then(
+          (status) => res.writeHead(status).end('{}'),
+        );
         return;
       }
       if (req.method === 'POST' && req.url === '/services/hubapps/api/internal/session-check') {
         const body = JSON.parse(text) as { serverId: number; session: string };
         sessionChecks.push(body);
-        return res.writeHead(ended.has(body.session) ? 403 : 200, { 'content-type': 'application/json' }).end('{}');
+        return res
+          .writeHead(ended.has(body.session) ? 403 : 200, { 'content-type': 'application/json' })
+          .end('{}');
       }
       if (req.method !== 'POST' || req.url !== '/services/hubapps/api/internal/proxy-auth') {
         res.writeHead(404).end();
@@ -125,10 +178,14 @@ export async function startFakeService(): Promise<FakeService> {
       calls.push({ body, authorization: req.headers.authorization });
       const who = users[body.token];
       if (!who) {
-        res.writeHead(403, { 'content-type': 'application/json' }).end('{"status":403,"message":"unknown token"}');
+        res
+          .writeHead(403, { 'content-type': 'application/json' })
+          .end('{"status":403,"message":"unknown token"}');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...who, ttl: 30 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ...who, ttl: 30 }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -157,15 +214,29 @@ export interface Answer {
 }
 
 /** One HTTP request to 127.0.0.1:port without connection reuse. */
-export function fetchRaw(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+export function fetchRaw(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -250,7 +321,9 @@ export function runProxy(spec: unknown, args: string[], stdinText?: string): Run
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stdin!.end(stdinText ?? `${JSON.stringify(spec)}\n`);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   const s = spec as StartRequest;
   let appPid: number | null = null;
   const proxy: RunningProxy = {
@@ -260,24 +333,30 @@ export function runProxy(spec: unknown, args: string[], stdinText?: string): Run
     exited,
     health: (since, secret = s.secret) => {
       const path = `/_hubapps/health${since === undefined ? '' : `?since=${since}`}`;
-      return fetchRaw(s.port, path, { headers: { authorization: signCall(secret, 'GET', path).header } });
+      return fetchRaw(s.port, path, {
+        headers: { authorization: signCall(secret, 'GET', path).header },
+      });
     },
     async report(since) {
       const answer = await proxy.health(since);
-      if (answer.status !== 200) throw new Error(`health answered ${answer.status}: ${answer.body}`);
+      if (answer.status !== 200)
+        throw new Error(`health answered ${answer.status}: ${answer.body}`);
       const report = JSON.parse(answer.body) as HealthReport;
       appPid = report.appPid ?? appPid;
       return report;
     },
     async ready(timeout = 15000) {
       try {
-        return await waitFor(async () => {
-          const r = await proxy.report();
-          if (r.state === 'exited') throw new Error(`app exited: ${r.exit?.reason}`);
-          return r.state === 'ready' ? r : null;
-        }, { timeout, what: 'the proxy to report ready' });
+        return await waitFor(
+          async () => {
+            const r = await proxy.report();
+            if (r.state === 'exited') throw new Error(`app exited: ${r.exit?.reason}`);
+            return r.state === 'ready' ? r : null;
+          },
+          { timeout, what: 'the proxy to report ready' },
+        );
       } catch (err) {
-        throw new Error(`${(err as Error).message}\n--- proxy output ---\n${out}`);
+        throw new Error(`${(err as Error).message}\n--- proxy output ---\n${out}`, { cause: err });
       }
     },
     get: (path, headers, method) => fetchRaw(s.port, path, { headers, method }),
@@ -312,13 +391,18 @@ export function processAlive(pid: number): boolean {
  * A browser's way in, as the real flow ends: the service issued a code for this browser's
  * grant cookie, the browser brings both to the grant endpoint. Returns "hubapps-proxy-ID=…".
  */
-export async function browserLogin(proxy: RunningProxy, service: FakeService, user = proxy.spec.server.user): Promise<string> {
+export async function browserLogin(
+  proxy: RunningProxy,
+  service: FakeService,
+  user = proxy.spec.server.user,
+): Promise<string> {
   const code = service.grant({ serverId: proxy.spec.server.id, user, next: proxy.spec.prefix });
   const answer = await proxy.get(`${proxy.spec.prefix}_hubapps/grant?code=${code}`, {
     accept: 'text/html',
     cookie: `hubapps-grant-${proxy.spec.server.id}=${TEST_GRANT_NONCE}`,
   });
   const cookie = (answer.headers['set-cookie'] ?? []).find((c) => c.startsWith('hubapps-proxy-'));
-  if (answer.status !== 302 || !cookie) throw new Error(`grant login answered ${answer.status}: ${answer.body}`);
+  if (answer.status !== 302 || !cookie)
+    throw new Error(`grant login answered ${answer.status}: ${answer.body}`);
   return cookie.split(';')[0]!;
 }

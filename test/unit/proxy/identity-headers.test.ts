@@ -22,7 +22,7 @@ function spelled(headers: Record<string, string>, name: string): string[] {
     .map(([, v]) => v);
 }
 
-describe("hubapps-proxy removes every client spelling of its own headers (X_Hubapps_User, X_Forwarded_For, any case)", () => {
+describe('hubapps-proxy removes every client spelling of its own headers (X_Hubapps_User, X_Forwarded_For, any case)', () => {
   let bed: ProxyBed & { proxy: RunningProxy };
   let proxy: RunningProxy;
   let cookie: string;
@@ -50,11 +50,17 @@ describe("hubapps-proxy removes every client spelling of its own headers (X_Huba
   });
 
   it('on WebSocket handshakes', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${proxy.spec.port}/apps/alice/echo/socket`, { headers: { origin: 'https://hub.example.org', cookie, ...FORGED } });
+    const ws = new WebSocket(`ws://127.0.0.1:${proxy.spec.port}/apps/alice/echo/socket`, {
+      headers: { origin: 'https://hub.example.org', cookie, ...FORGED },
+    });
     try {
       const hello = await new Promise<{ headers: Record<string, string> }>((resolve, reject) => {
-        ws.once('message', (data) => resolve(JSON.parse(String(data)) as { headers: Record<string, string> }));
-        ws.once('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+        ws.once('message', (data) =>
+          resolve(JSON.parse(String(data)) as { headers: Record<string, string> }),
+        );
+        ws.once('unexpected-response', (_req, res) =>
+          reject(new Error(`refused with ${res.statusCode}`)),
+        );
         ws.once('error', reject);
       });
       assertOnlyOwn(hello.headers, true);

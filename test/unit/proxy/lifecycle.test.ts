@@ -5,7 +5,14 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../helpers/index.js';
 import { echoApp, familyApp } from './apps.js';
-import { processAlive, runProxy, startProxy, type Catalog, type FakeService, type RunningProxy } from './harness.js';
+import {
+  processAlive,
+  runProxy,
+  startProxy,
+  type Catalog,
+  type FakeService,
+  type RunningProxy,
+} from './harness.js';
 import { startBed, tearDown } from './bed.js';
 import { signCall } from '../../../src/protocol/challenge.js';
 
@@ -29,7 +36,11 @@ describe('hubapps-proxy app lifecycle', () => {
     const report = await proxy.ready();
     assert.ok(report.appTarget && 'socket' in report.appTarget, 'target is a socket');
     const socket = report.appTarget.socket;
-    assert.equal(dirname(dirname(socket)), proxy.spec.runtimeDir, 'in a directory of its own in runtime_dir');
+    assert.equal(
+      dirname(dirname(socket)),
+      proxy.spec.runtimeDir,
+      'in a directory of its own in runtime_dir',
+    );
     assert.match(socket, new RegExp(`/${process.getuid!()}-[A-Za-z0-9]{6}/app\\.sock$`));
     const dir = lstatSync(dirname(socket));
     assert.ok(dir.isDirectory());
@@ -41,32 +52,42 @@ describe('hubapps-proxy app lifecycle', () => {
     const cmdline = readFileSync(`/proc/${report.appPid}/cmdline`, 'utf8');
     assert.ok(cmdline.includes(socket), 'the app was told the socket path');
     await proxy.kill();
-    assert.equal(existsSync(dirname(socket)), false, 'the server\'s runtime directory goes at stop');
+    assert.equal(existsSync(dirname(socket)), false, "the server's runtime directory goes at stop");
   });
 
   it('reports an app that exits before it is ready, then exits itself', async () => {
     catalog.app('crash', 'title: Crash\ncommand: [sh, -c, "sleep 0.2; exit 3"]\n');
     const proxy = track(await startProxy({ catalog, app: 'crash', service }));
-    const report = await waitFor(async () => {
-      const r = await proxy.report();
-      return r.state === 'exited' ? r : null;
-    }, { what: 'the exit to be reported' });
+    const report = await waitFor(
+      async () => {
+        const r = await proxy.report();
+        return r.state === 'exited' ? r : null;
+      },
+      { what: 'the exit to be reported' },
+    );
     assert.equal(report.exit!.code, 3);
     assert.match(report.exit!.reason, /app exited with code 3 before it was ready/);
     assert.ok(report.progress.some((p) => /exited with code 3/.test(p.message)));
     const { code } = await proxy.exited;
     assert.equal(code, 1);
     const lastLine = proxy.output().trim().split('\n').at(-1)!;
-    assert.match(lastLine, /app exited with code 3 before it was ready; the proxy exits with code 1$/, 'the last log line says why');
+    assert.match(
+      lastLine,
+      /app exited with code 3 before it was ready; the proxy exits with code 1$/,
+      'the last log line says why',
+    );
   });
 
   it('reports a command that cannot be run', async () => {
     catalog.app('missing', 'title: Missing\ncommand: [/nonexistent/bin/app, "{port}"]\n');
     const proxy = track(await startProxy({ catalog, app: 'missing', service }));
-    const report = await waitFor(async () => {
-      const r = await proxy.report();
-      return r.state === 'exited' ? r : null;
-    }, { what: 'the failure to be reported' });
+    const report = await waitFor(
+      async () => {
+        const r = await proxy.report();
+        return r.state === 'exited' ? r : null;
+      },
+      { what: 'the failure to be reported' },
+    );
     assert.equal(report.exit!.reason, 'cannot run /nonexistent/bin/app: ENOENT');
     assert.equal((await proxy.exited).code, 1);
   });
@@ -90,7 +111,11 @@ describe('hubapps-proxy app lifecycle', () => {
     const report = await proxy.ready();
     const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as { inGroup: number; escaped: number };
     assert.ok(processAlive(pids.inGroup) && processAlive(pids.escaped));
-    const answer = await proxy.get('/_hubapps/shutdown', { authorization: signCall(proxy.spec.secret, 'POST', '/_hubapps/shutdown').header }, 'POST');
+    const answer = await proxy.get(
+      '/_hubapps/shutdown',
+      { authorization: signCall(proxy.spec.secret, 'POST', '/_hubapps/shutdown').header },
+      'POST',
+    );
     assert.equal(answer.status, 202);
     assert.equal((await proxy.exited).code, 0);
     assert.equal(processAlive(report.appPid!), false, 'app');
@@ -106,7 +131,8 @@ describe('hubapps-proxy app lifecycle', () => {
     const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as { inGroup: number; escaped: number };
     proxy.child.kill('SIGTERM');
     assert.equal((await proxy.exited).code, 0);
-    for (const pid of [report.appPid!, pids.inGroup, pids.escaped]) assert.equal(processAlive(pid), false, `pid ${pid}`);
+    for (const pid of [report.appPid!, pids.inGroup, pids.escaped])
+      assert.equal(processAlive(pid), false, `pid ${pid}`);
   });
 
   it('keeps lastActivity null while only health is polled, and sets it on a proxied request', async () => {
@@ -127,7 +153,9 @@ describe('hubapps-proxy app lifecycle', () => {
     const pids = JSON.parse(readFileSync(pidFile, 'utf8')) as { inGroup: number; escaped: number };
     proxy.child.kill('SIGSTOP');
     try {
-      const stop = track(runProxy({ op: 'stop', version: 1, pid: proxy.child.pid, server: { id: 99 } }, []));
+      const stop = track(
+        runProxy({ op: 'stop', version: 1, pid: proxy.child.pid, server: { id: 99 } }, []),
+      );
       assert.equal((await stop.exited).code, 0, stop.output());
       assert.match(stop.output(), /is gone/);
     } finally {
@@ -135,13 +163,16 @@ describe('hubapps-proxy app lifecycle', () => {
     }
     await proxy.exited;
     await sleep(100);
-    for (const pid of [report.appPid!, pids.inGroup, pids.escaped]) assert.equal(processAlive(pid), false, `pid ${pid}`);
+    for (const pid of [report.appPid!, pids.inGroup, pids.escaped])
+      assert.equal(processAlive(pid), false, `pid ${pid}`);
   });
 
   it('the stop op leaves a process alone that is not a hubapps-proxy', async () => {
     const victim = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
-      const stop = track(runProxy({ op: 'stop', version: 1, pid: victim.pid, server: { id: 1 } }, []));
+      const stop = track(
+        runProxy({ op: 'stop', version: 1, pid: victim.pid, server: { id: 1 } }, []),
+      );
       assert.equal((await stop.exited).code, 1);
       assert.match(stop.output(), /is not a hubapps-proxy/);
       assert.ok(processAlive(victim.pid!));

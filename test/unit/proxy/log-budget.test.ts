@@ -13,7 +13,11 @@ describe('the app output log budget, enforced as it is written', () => {
   beforeEach(async () => {
     dir = await tmpDir('budget');
     file = join(dir.path, 'alice@lab.log');
-    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    fd = fs.openSync(
+      file,
+      fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT,
+      0o640,
+    );
   });
   afterEach(async () => {
     fs.closeSync(fd);
@@ -38,7 +42,10 @@ describe('the app output log budget, enforced as it is written', () => {
     now += 2000;
     budget.write('after the cut\n');
     const text = fs.readFileSync(file, 'utf8');
-    assert.match(text, /\d+ bytes of output were dropped while the log was over its budget\nafter the cut\n$/);
+    assert.match(
+      text,
+      /\d+ bytes of output were dropped while the log was over its budget\nafter the cut\n$/,
+    );
     assert.ok(fs.statSync(file).size <= 4096);
   });
 
@@ -50,7 +57,10 @@ describe('the app output log budget, enforced as it is written', () => {
         now += 5000;
         budget.write(Buffer.alloc(100, 0x79));
       }
-      assert.ok(budget.droppedBytes >= 100 * 100 - 4096 - 200, `dropped only ${budget.droppedBytes}`);
+      assert.ok(
+        budget.droppedBytes >= 100 * 100 - 4096 - 200,
+        `dropped only ${budget.droppedBytes}`,
+      );
     } finally {
       fs.closeSync(devNull);
     }

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { PlaceholderError, expandPlaceholders, placeholdersIn } from '../../../src/proxy/placeholders.js';
+import {
+  PlaceholderError,
+  expandPlaceholders,
+  placeholdersIn,
+} from '../../../src/proxy/placeholders.js';
 
 const values = {
   port: '5001',
@@ -13,8 +17,14 @@ const values = {
 describe('placeholder expansion', () => {
   it('replaces every known placeholder', () => {
     assert.equal(expandPlaceholders('--www-port={port}', values), '--www-port=5001');
-    assert.equal(expandPlaceholders('{home}/R/{user}-{server}', values), '/home/alice/R/alice-rstudio');
-    assert.equal(expandPlaceholders('--root={base_url} --sock={unix_socket}', values), '--root=/apps/alice/rstudio/ --sock=/tmp/hubapps-1000/rstudio-3.sock');
+    assert.equal(
+      expandPlaceholders('{home}/R/{user}-{server}', values),
+      '/home/alice/R/alice-rstudio',
+    );
+    assert.equal(
+      expandPlaceholders('--root={base_url} --sock={unix_socket}', values),
+      '--root=/apps/alice/rstudio/ --sock=/tmp/hubapps-1000/rstudio-3.sock',
+    );
   });
 
   it('leaves text without placeholders alone', () => {
@@ -28,13 +38,19 @@ describe('placeholder expansion', () => {
   });
 
   it('refuses an unknown placeholder and names it and the known ones', () => {
-    assert.throws(() => expandPlaceholders('--port={prot}', values), (err: unknown) => {
-      assert.ok(err instanceof PlaceholderError);
-      assert.equal(err.code, 'invalid_placeholder');
-      assert.match(err.message, /unknown placeholder \{prot\} in '--port=\{prot\}'/);
-      assert.match(err.message, /\{port\} \{unix_socket\} \{base_url\} \{user\} \{server\} \{home\}/);
-      return true;
-    });
+    assert.throws(
+      () => expandPlaceholders('--port={prot}', values),
+      (err: unknown) => {
+        assert.ok(err instanceof PlaceholderError);
+        assert.equal(err.code, 'invalid_placeholder');
+        assert.match(err.message, /unknown placeholder \{prot\} in '--port=\{prot\}'/);
+        assert.match(
+          err.message,
+          /\{port\} \{unix_socket\} \{base_url\} \{user\} \{server\} \{home\}/,
+        );
+        return true;
+      },
+    );
   });
 
   it('refuses shell-style ${VAR} and lone braces', () => {
@@ -48,7 +64,10 @@ describe('placeholder expansion', () => {
   });
 
   it('lists the placeholders a template uses', () => {
-    assert.deepEqual(placeholdersIn('--sock={unix_socket} {{port}} {user}{user}'), ['unix_socket', 'user']);
+    assert.deepEqual(placeholdersIn('--sock={unix_socket} {{port}} {user}{user}'), [
+      'unix_socket',
+      'user',
+    ]);
     assert.throws(() => placeholdersIn('{nope}'), PlaceholderError);
   });
 });

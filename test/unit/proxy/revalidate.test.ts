@@ -6,20 +6,30 @@ import { TokenChecker } from '../../../src/proxy/token-check.js';
 import { startFakeService, type FakeService } from './harness.js';
 
 /** The request as the listener hands it over: only url, method and headers are read. */
-const browserRequest = (cookie: string) => ({ url: '/apps/alice/lab/x', method: 'GET', headers: { accept: 'text/html', cookie } }) as unknown as IncomingMessage;
+const browserRequest = (cookie: string) =>
+  ({
+    url: '/apps/alice/lab/x',
+    method: 'GET',
+    headers: { accept: 'text/html', cookie },
+  }) as unknown as IncomingMessage;
 
 describe('hubapps-proxy re-validates browser sessions with the service', () => {
   let service: FakeService;
   const secret = 's'.repeat(32);
   const access = (revalidateMs: number) =>
-    new Access(new TokenChecker({ serverId: 7, user: 'alice', secret, serviceUrl: service.url }), new SessionChecker({ serverId: 7, secret, serviceUrl: service.url }), {
-      serverId: 7,
-      prefix: '/apps/alice/lab/',
-      secureCookie: false,
-      authorizeUrl: 'http://hub.example.org/services/hubapps/authorize?user=alice&server=lab',
-      revalidateMs,
-    });
-  const decide = async (a: Access, cookie: string): Promise<Decision> => a.authorize(browserRequest(cookie), false);
+    new Access(
+      new TokenChecker({ serverId: 7, user: 'alice', secret, serviceUrl: service.url }),
+      new SessionChecker({ serverId: 7, secret, serviceUrl: service.url }),
+      {
+        serverId: 7,
+        prefix: '/apps/alice/lab/',
+        secureCookie: false,
+        authorizeUrl: 'http://hub.example.org/services/hubapps/authorize?user=alice&server=lab',
+        revalidateMs,
+      },
+    );
+  const decide = async (a: Access, cookie: string): Promise<Decision> =>
+    a.authorize(browserRequest(cookie), false);
 
   before(async () => (service = await startFakeService()));
   after(() => service.close());

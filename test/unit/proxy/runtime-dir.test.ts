@@ -5,9 +5,10 @@ import { HubappsError } from '../../../src/errors.js';
 import { makeRuntimeDir, removeRuntimeDir } from '../../../src/proxy/runtime-dir.js';
 import { tmpDir, type TmpDir } from '../../helpers/index.js';
 
-const refused = (re: RegExp) => (err: unknown) => err instanceof HubappsError && err.code === 'runtime_dir' && re.test(err.message);
+const refused = (re: RegExp) => (err: unknown) =>
+  err instanceof HubappsError && err.code === 'runtime_dir' && re.test(err.message);
 
-describe('proxy: the server\'s private runtime directory', () => {
+describe("proxy: the server's private runtime directory", () => {
   let tmp: TmpDir;
   const uid = process.getuid!();
   beforeEach(async () => (tmp = await tmpDir('runtime')));
@@ -36,21 +37,36 @@ describe('proxy: the server\'s private runtime directory', () => {
 
   it('refuses a parent others may write to without the sticky bit, and one that is a link', () => {
     chmodSync(tmp.path, 0o777);
-    assert.throws(() => makeRuntimeDir(tmp.path, {}, uid), refused(/root-owned sticky directory \(mode 1733\) or the user's own/));
+    assert.throws(
+      () => makeRuntimeDir(tmp.path, {}, uid),
+      refused(/root-owned sticky directory \(mode 1733\) or the user's own/),
+    );
     chmodSync(tmp.path, 0o700);
     const link = join(tmp.path, 'link');
     mkdirSync(join(tmp.path, 'real'), { mode: 0o700 });
     symlinkSync(join(tmp.path, 'real'), link);
-    assert.throws(() => makeRuntimeDir(link, {}, uid), refused(/must be a root-owned sticky directory/));
+    assert.throws(
+      () => makeRuntimeDir(link, {}, uid),
+      refused(/must be a root-owned sticky directory/),
+    );
   });
 
-  it('refuses a parent that belongs to another account and is not root\'s sticky directory', () => {
-    assert.throws(() => makeRuntimeDir(tmp.path, {}, uid + 1), refused(/must be a root-owned sticky directory/));
+  it("refuses a parent that belongs to another account and is not root's sticky directory", () => {
+    assert.throws(
+      () => makeRuntimeDir(tmp.path, {}, uid + 1),
+      refused(/must be a root-owned sticky directory/),
+    );
   });
 
   it('says how to create a missing runtime_dir, and falls back to XDG_RUNTIME_DIR only when none is given', () => {
-    assert.throws(() => makeRuntimeDir(join(tmp.path, 'missing'), {}, uid), refused(/missing \(ENOENT\): create it root-owned with mode 1733/));
-    assert.throws(() => makeRuntimeDir(undefined, {}, uid), refused(/runtime_dir is not set and XDG_RUNTIME_DIR is not either/));
+    assert.throws(
+      () => makeRuntimeDir(join(tmp.path, 'missing'), {}, uid),
+      refused(/missing \(ENOENT\): create it root-owned with mode 1733/),
+    );
+    assert.throws(
+      () => makeRuntimeDir(undefined, {}, uid),
+      refused(/runtime_dir is not set and XDG_RUNTIME_DIR is not either/),
+    );
     assert.equal(dirname(makeRuntimeDir(undefined, { XDG_RUNTIME_DIR: tmp.path }, uid)), tmp.path);
   });
 });

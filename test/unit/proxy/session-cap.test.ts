@@ -6,18 +6,27 @@ import { TokenChecker } from '../../../src/proxy/token-check.js';
 
 /** Nothing here asks the service: every session is fresh, so this address is never called. */
 const UNUSED_SERVICE = 'http://127.0.0.1:9/services/hubapps/';
-const browserRequest = (cookie: string) => ({ url: '/apps/alice/lab/x', method: 'GET', headers: { accept: 'application/json', cookie } }) as unknown as IncomingMessage;
+const browserRequest = (cookie: string) =>
+  ({
+    url: '/apps/alice/lab/x',
+    method: 'GET',
+    headers: { accept: 'application/json', cookie },
+  }) as unknown as IncomingMessage;
 
 describe("hubapps-proxy's browser sessions per user", () => {
   const secret = 's'.repeat(32);
   const access = () =>
-    new Access(new TokenChecker({ serverId: 7, user: 'alice', secret, serviceUrl: UNUSED_SERVICE }), new SessionChecker({ serverId: 7, secret, serviceUrl: UNUSED_SERVICE }), {
-      serverId: 7,
-      prefix: '/apps/alice/lab/',
-      secureCookie: false,
-      authorizeUrl: 'http://hub.example.org/services/hubapps/authorize?user=alice&server=lab',
-      revalidateMs: 60_000,
-    });
+    new Access(
+      new TokenChecker({ serverId: 7, user: 'alice', secret, serviceUrl: UNUSED_SERVICE }),
+      new SessionChecker({ serverId: 7, secret, serviceUrl: UNUSED_SERVICE }),
+      {
+        serverId: 7,
+        prefix: '/apps/alice/lab/',
+        secureCookie: false,
+        authorizeUrl: 'http://hub.example.org/services/hubapps/authorize?user=alice&server=lab',
+        revalidateMs: 60_000,
+      },
+    );
   const admitted = (a: Access, cookie: string): boolean => {
     const d = a.authorize(browserRequest(cookie), false);
     assert.ok(!(d instanceof Promise), 'a fresh session is decided without asking the service');
@@ -28,7 +37,8 @@ describe("hubapps-proxy's browser sessions per user", () => {
     const a = access();
     const alice = a.sessionCookie('launcher-alice', 'alice').split(';')[0]!;
     const bob: string[] = [];
-    for (let i = 0; i < 1000; i++) bob.push(a.sessionCookie(`launcher-bob-${i}`, 'bob').split(';')[0]!);
+    for (let i = 0; i < 1000; i++)
+      bob.push(a.sessionCookie(`launcher-bob-${i}`, 'bob').split(';')[0]!);
     assert.equal(admitted(a, alice), true, "alice's session was evicted by bob's");
     const kept = bob.filter((c) => admitted(a, c)).length;
     assert.equal(kept, 20, 'bob holds more sessions than the per-user cap');

@@ -13,7 +13,12 @@ cat > "$(dirname "$0")/script"
 echo 4242
 `;
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, stdin: string): Promise<{ code: number | null; out: string }> {
+function run(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
@@ -40,7 +45,11 @@ describe('hubapps-proxy submitting a server as a Slurm job (sbatch faked)', func
 
   it("hands sbatch a script that runs the job's proxy with the proxy's V8 flags, as on the host", async () => {
     const service = { url: 'http://127.0.0.1:9/services/hubapps/' } as FakeService;
-    const request: SlurmSubmitRequest = { op: 'slurm-submit', version: 1, start: makeSpec({ catalog, service, app: 'web' }, 5000) };
+    const request: SlurmSubmitRequest = {
+      op: 'slurm-submit',
+      version: 1,
+      start: makeSpec({ catalog, service, app: 'web' }, 5000),
+    };
     const proxy = spawnCommand(proxyCommandLine(proxyArgs(catalog.dir)));
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` };
     const r = await run(proxy.file, proxy.args, env, `${JSON.stringify(request)}\n`);

@@ -4,7 +4,15 @@ import { createServer, type Server } from 'node:net';
 import { userInfo } from 'node:os';
 import { PROXY_EXIT } from '../../../src/protocol/wire.js';
 import { waitFor } from '../../helpers/index.js';
-import { makeSpec, processAlive, runProxy, startProxy, type Catalog, type FakeService, type RunningProxy } from './harness.js';
+import {
+  makeSpec,
+  processAlive,
+  runProxy,
+  startProxy,
+  type Catalog,
+  type FakeService,
+  type RunningProxy,
+} from './harness.js';
 import { startBed, tearDown } from './bed.js';
 
 describe('hubapps-proxy start', () => {
@@ -31,9 +39,15 @@ describe('hubapps-proxy start', () => {
     assert.equal(messages[0], 'starting echo');
     assert.match(messages[1]!, /^waiting for port \d+$/);
     assert.match(messages.at(-1)!, /^ready after \d+ ms$/);
-    assert.deepEqual(report.progress.map((p) => p.seq), messages.map((_, i) => i + 1));
+    assert.deepEqual(
+      report.progress.map((p) => p.seq),
+      messages.map((_, i) => i + 1),
+    );
     const later = await proxy.report(2);
-    assert.deepEqual(later.progress.map((p) => p.seq), [3]);
+    assert.deepEqual(
+      later.progress.map((p) => p.seq),
+      [3],
+    );
   });
 
   it('answers health only with the secret: a wrong or missing one gets 401', async () => {
@@ -44,9 +58,15 @@ describe('hubapps-proxy start', () => {
     assert.doesNotMatch(wrong.body, /appPid/);
     const none = await proxy.get('/_hubapps/health');
     assert.equal(none.status, 401);
-    const shutdown = await proxy.get('/_hubapps/shutdown', { authorization: 'Bearer nope' }, 'POST');
+    const shutdown = await proxy.get(
+      '/_hubapps/shutdown',
+      { authorization: 'Bearer nope' },
+      'POST',
+    );
     assert.equal(shutdown.status, 401);
-    const plain = await proxy.get('/_hubapps/health', { authorization: `Bearer ${proxy.spec.secret}` });
+    const plain = await proxy.get('/_hubapps/health', {
+      authorization: `Bearer ${proxy.spec.secret}`,
+    });
     assert.equal(plain.status, 401, 'the secret itself is no longer a credential on the wire');
     assert.equal((await proxy.report()).state, 'ready');
   });
@@ -105,12 +125,24 @@ describe('hubapps-proxy start', () => {
   it('answers the version op with the protocol version, node version and user', async () => {
     const proxy = track(runProxy({ op: 'version', version: 1 }, []));
     assert.equal((await proxy.exited).code, 0);
-    assert.deepEqual(JSON.parse(proxy.output()), { protocol: 1, node: process.version, user: userInfo().username });
+    assert.deepEqual(JSON.parse(proxy.output()), {
+      protocol: 1,
+      node: process.version,
+      user: userInfo().username,
+    });
   });
 
   it('with --expect-user-check refuses a request for another user (exit 4)', async () => {
     const spec = makeSpec({ catalog, app: 'echo', service, user: 'somebody-else' }, 1);
-    const proxy = track(runProxy(spec, ['--catalog-dir', catalog.dir, '--expect-user-check', '--allowed-group', 'nogroup']));
+    const proxy = track(
+      runProxy(spec, [
+        '--catalog-dir',
+        catalog.dir,
+        '--expect-user-check',
+        '--allowed-group',
+        'nogroup',
+      ]),
+    );
     assert.equal((await proxy.exited).code, PROXY_EXIT.wrongUser);
     assert.match(proxy.output(), /request is for 'somebody-else'/);
   });
@@ -135,7 +167,12 @@ describe('hubapps-proxy start', () => {
     const cmdline = readFileSync(`/proc/${report.appPid}/cmdline`, 'utf8');
     assert.ok(!environ.includes(proxy.spec.secret), 'secret in the app environment');
     assert.ok(!cmdline.includes(proxy.spec.secret), 'secret in the app argv');
-    const env = Object.fromEntries(environ.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      environ
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
     assert.equal(env.HUBAPPS_TEST_LEAK, undefined);
     assert.equal(env.PATH, '/usr/local/bin:/usr/bin:/bin');
     assert.equal(env.HOME, userInfo().homedir);
@@ -145,7 +182,10 @@ describe('hubapps-proxy start', () => {
     assert.equal(env.JUPYTERHUB_SERVER_NAME, 'echo');
     assert.equal(env.JUPYTERHUB_SERVICE_PREFIX, '/apps/alice/echo/');
     assert.equal(env.JUPYTERHUB_BASE_URL, '/');
-    assert.equal(env.JUPYTERHUB_SERVICE_URL, `http://127.0.0.1:${(report.appTarget as { port: number }).port}/`);
+    assert.equal(
+      env.JUPYTERHUB_SERVICE_URL,
+      `http://127.0.0.1:${(report.appTarget as { port: number }).port}/`,
+    );
     assert.equal(env.HUBAPPS_SERVER_ID, '7');
     assert.equal(readlinkSync(`/proc/${report.appPid}/cwd`), userInfo().homedir);
   });
@@ -153,11 +193,17 @@ describe('hubapps-proxy start', () => {
   it('gives up when the app is not ready in time, kills it and exits non-zero', async () => {
     catalog.app('mute', 'title: Mute\ncommand: [sleep, "300"]\nready: {timeout: 1}\n');
     const proxy = track(await startProxy({ catalog, app: 'mute', service }));
-    const report = await waitFor(async () => ((await proxy.report()).appPid ? proxy.report() : null), { what: 'the app pid' });
-    const exitReport = await waitFor(async () => {
-      const r = await proxy.report();
-      return r.state === 'exited' ? r : null;
-    }, { timeout: 6000, what: 'the timeout' });
+    const report = await waitFor(
+      async () => ((await proxy.report()).appPid ? proxy.report() : null),
+      { what: 'the app pid' },
+    );
+    const exitReport = await waitFor(
+      async () => {
+        const r = await proxy.report();
+        return r.state === 'exited' ? r : null;
+      },
+      { timeout: 6000, what: 'the timeout' },
+    );
     assert.match(exitReport.exit!.reason, /was not ready after 1 s/);
     const { code } = await proxy.exited;
     assert.notEqual(code, 0);

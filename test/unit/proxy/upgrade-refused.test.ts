@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { plainRequest, upgradeRequest, WireConnection } from '../../helpers/wire.js';
 import { refusingApp } from './apps.js';
-import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from './harness.js';
+import {
+  Catalog,
+  startFakeService,
+  startProxy,
+  type FakeService,
+  type RunningProxy,
+} from './harness.js';
 
 const OWNER = { origin: 'https://hub.example.org', authorization: 'token alice-token' };
 
@@ -34,7 +40,10 @@ for (const socket of [false, true]) {
     });
 
     /** The owner's upgrade is refused; then a request without credential follows on the same connection. */
-    async function refusedThenAnonymous(last: string, expected: number): Promise<{ wire: WireConnection; mark: string }> {
+    async function refusedThenAnonymous(
+      last: string,
+      expected: number,
+    ): Promise<{ wire: WireConnection; mark: string }> {
       const wire = await WireConnection.open(proxy.spec.port);
       const mark = marker();
       try {
@@ -42,7 +51,10 @@ for (const socket of [false, true]) {
         await wire.answers(1, 8000);
         assert.equal(wire.statuses()[0], expected, wire.text);
         wire.write(plainRequest(`${base}files/${mark}`));
-        assert.ok(await wire.closesWithin(3000), `the connection stayed open after the refused upgrade:\n${wire.text}`);
+        assert.ok(
+          await wire.closesWithin(3000),
+          `the connection stayed open after the refused upgrade:\n${wire.text}`,
+        );
         return { wire, mark };
       } finally {
         wire.destroy();
@@ -67,7 +79,7 @@ for (const socket of [false, true]) {
       assert.doesNotMatch(proxy.output(), new RegExp(mark));
     });
 
-    it('confines the refusal\'s cookies and adds the framing policy, as for any answer', async () => {
+    it("confines the refusal's cookies and adds the framing policy, as for any answer", async () => {
       const { wire } = await refusedThenAnonymous('refuse-404', 404);
       assert.match(wire.text, /x-frame-options: SAMEORIGIN/i);
       assert.match(wire.text, /set-cookie: wide=1; Domain=example.org; Path=\/apps\/alice\/nb\//i);
@@ -103,7 +115,10 @@ for (const socket of [false, true]) {
       const wire = await WireConnection.open(proxy.spec.port);
       const mark = marker();
       try {
-        wire.write(upgradeRequest(`${base}api/kernels/gone/refuse-404`, OWNER) + plainRequest(`${base}files/${mark}`));
+        wire.write(
+          upgradeRequest(`${base}api/kernels/gone/refuse-404`, OWNER) +
+            plainRequest(`${base}files/${mark}`),
+        );
         assert.ok(await wire.closesWithin(3000), wire.text);
         assert.deepEqual(wire.statuses(), [404]);
         await sleep(100);
@@ -132,9 +147,14 @@ for (const socket of [false, true]) {
       const wire = await WireConnection.open(proxy.spec.port);
       const [m1, m2, m3] = [marker(), marker(), marker()];
       try {
-        wire.write(plainRequest(`${base}files/${m1}`, { authorization: 'token bob-token' }) + plainRequest(`${base}files/${m2}`));
+        wire.write(
+          plainRequest(`${base}files/${m1}`, { authorization: 'token bob-token' }) +
+            plainRequest(`${base}files/${m2}`),
+        );
         await wire.answers(2);
-        wire.write(`POST ${base}files/${m3} HTTP/1.1\r\nhost: 127.0.0.1\r\nexpect: 100-continue\r\ncontent-length: 5\r\n\r\n`);
+        wire.write(
+          `POST ${base}files/${m3} HTTP/1.1\r\nhost: 127.0.0.1\r\nexpect: 100-continue\r\ncontent-length: 5\r\n\r\n`,
+        );
         await sleep(300);
         wire.write('hello');
         wire.write(plainRequest(`${base}files/ok`, { authorization: OWNER.authorization }));
@@ -143,7 +163,11 @@ for (const socket of [false, true]) {
         assert.equal(bob, 403);
         assert.equal(anonymous, 401);
         assert.equal(post, 401);
-        assert.equal(wire.text.includes('100 Continue'), false, 'a refused request is not invited to send its body');
+        assert.equal(
+          wire.text.includes('100 Continue'),
+          false,
+          'a refused request is not invited to send its body',
+        );
         // Node closes a connection whose 100-continue it did not answer (the body's fate is unknown); otherwise the owner's request is answered.
         assert.ok(owner === undefined ? wire.closed : owner === 200, wire.text);
         for (const m of [m1, m2, m3]) assert.doesNotMatch(proxy.output(), new RegExp(m));

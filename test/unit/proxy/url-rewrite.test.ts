@@ -15,15 +15,24 @@ describe('request path checks', () => {
   });
 
   it('takes the token parameter out and keeps the others byte for byte', () => {
-    assert.deepEqual(takeTokenParam('/p?a=%20x&token=abc&b=c+d'), { url: '/p?a=%20x&b=c+d', token: 'abc' });
+    assert.deepEqual(takeTokenParam('/p?a=%20x&token=abc&b=c+d'), {
+      url: '/p?a=%20x&b=c+d',
+      token: 'abc',
+    });
     assert.deepEqual(takeTokenParam('/p?token=abc'), { url: '/p', token: 'abc' });
     assert.deepEqual(takeTokenParam('/p?mytoken=abc'), { url: '/p?mytoken=abc', token: null });
     assert.deepEqual(takeTokenParam('/p'), { url: '/p', token: null });
   });
 
   it("splits the proxy's cookie out of a Cookie header", () => {
-    assert.deepEqual(takeCookie('a=1; hubapps-proxy-3=s; b=2', 'hubapps-proxy-3'), { value: 's', rest: 'a=1; b=2' });
-    assert.deepEqual(takeCookie('hubapps-proxy-31=t', 'hubapps-proxy-3'), { value: null, rest: 'hubapps-proxy-31=t' });
+    assert.deepEqual(takeCookie('a=1; hubapps-proxy-3=s; b=2', 'hubapps-proxy-3'), {
+      value: 's',
+      rest: 'a=1; b=2',
+    });
+    assert.deepEqual(takeCookie('hubapps-proxy-31=t', 'hubapps-proxy-3'), {
+      value: null,
+      rest: 'hubapps-proxy-31=t',
+    });
   });
 });
 

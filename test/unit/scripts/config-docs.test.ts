@@ -17,10 +17,17 @@ describe('docs/configuration.md', () => {
     const text = renderConfigDocs();
     for (const [key, schema] of Object.entries(configSchema.shape)) {
       assert.ok(text.includes(`| \`${key}\` |`), `config key ${key} missing`);
-      if (schema.description) assert.ok(text.includes(schema.description.replace(/\|/g, '\\|')), `description of ${key} missing`);
+      if (schema.description)
+        assert.ok(
+          text.includes(schema.description.replace(/\|/g, '\\|')),
+          `description of ${key} missing`,
+        );
     }
-    for (const key of Object.keys(appSchema.shape)) assert.ok(text.includes(`| \`${key}\` |`), `app key ${key} missing`);
-    assert.ok(text.includes('| `chp.auth_token` | secret reference | `"env:CONFIGPROXY_AUTH_TOKEN"` |'));
+    for (const key of Object.keys(appSchema.shape))
+      assert.ok(text.includes(`| \`${key}\` |`), `app key ${key} missing`);
+    assert.ok(
+      text.includes('| `chp.auth_token` | secret reference | `"env:CONFIGPROXY_AUTH_TOKEN"` |'),
+    );
     assert.ok(text.includes('| `title` | string (1–80 characters) | **required** |'));
   });
 });

@@ -18,8 +18,24 @@ sleep 0.3
 exit 1
 `;
 
-const directory: UserDirectory = { lookup: async (name) => ({ name, uid: 4242, gid: 4242, home: `/home/${name}`, shell: '/bin/sh', groups: [] }) };
-const request = (id: number, port: number) => ({ server: { id, user: 'alice', name: 'lab' }, app: 'lab', options: {}, port, secret: 's' }) as unknown as StartRequest;
+const directory: UserDirectory = {
+  lookup: async (name) => ({
+    name,
+    uid: 4242,
+    gid: 4242,
+    home: `/home/${name}`,
+    shell: '/bin/sh',
+    groups: [],
+  }),
+};
+const request = (id: number, port: number) =>
+  ({
+    server: { id, user: 'alice', name: 'lab' },
+    app: 'lab',
+    options: {},
+    port,
+    secret: 's',
+  }) as unknown as StartRequest;
 
 /** Records every call; `allow` refuses while `refuse` is set, as the helper does under required. */
 function recordingGuard(sudoRan: () => boolean) {
@@ -41,7 +57,11 @@ describe('the host launcher with its apps’ ports guarded', () => {
   let sudo: string;
   const make = () => {
     const rec = recordingGuard(() => existsSync(`${sudo}.ran`));
-    const launcher = new GuardedLauncher(new SudoLauncher(sudo, '/opt/hubapps/bin/hubapps-proxy', directory, tmp.path), rec.guard, directory);
+    const launcher = new GuardedLauncher(
+      new SudoLauncher(sudo, '/opt/hubapps/bin/hubapps-proxy', directory, tmp.path),
+      rec.guard,
+      directory,
+    );
     const exits: number[] = [];
     launcher.onExit((id) => exits.push(id));
     return { launcher, exits, ...rec };
@@ -65,8 +85,15 @@ describe('the host launcher with its apps’ ports guarded', () => {
   it('spawns nothing when the guard cannot be set (required), and passes its error on', async () => {
     const { launcher, calls, state } = make();
     state.refuse = true;
-    await assert.rejects(launcher.start(request(6, 20006), join(tmp.path, 'log')), /port_guard_failed|no/);
-    assert.equal(existsSync(`${sudo}.ran`), false, 'sudo ran although the port could not be guarded');
+    await assert.rejects(
+      launcher.start(request(6, 20006), join(tmp.path, 'log')),
+      /port_guard_failed|no/,
+    );
+    assert.equal(
+      existsSync(`${sudo}.ran`),
+      false,
+      'sudo ran although the port could not be guarded',
+    );
     assert.deepEqual(calls, ['allow 20006 4242']);
   });
 
@@ -81,7 +108,10 @@ describe('the host launcher with its apps’ ports guarded', () => {
     const first = make();
     const h = await first.launcher.start(request(8, 20008), join(tmp.path, 'log'));
     const again = make();
-    const loaded = again.launcher.load({ serverId: 8, user: 'alice', port: 20008, secret: 's', kind: 'sudo' }, first.launcher.save(h));
+    const loaded = again.launcher.load(
+      { serverId: 8, user: 'alice', port: 20008, secret: 's', kind: 'sudo' },
+      first.launcher.save(h),
+    );
     await again.launcher.stop(loaded, { graceMs: 100 });
     assert.deepEqual(again.calls, ['revoke 20008 4242']);
   });

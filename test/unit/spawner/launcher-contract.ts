@@ -31,19 +31,28 @@ export interface ContractBed {
 /** GET path at a CHP route target (http:// or http+unix://) as a browser would ask, following nothing. */
 function statusOf(target: string, path: string): Promise<number> {
   const unix = /^http\+unix:\/\/([^/]+)$/.exec(target);
-  const where = unix ? { socketPath: decodeURIComponent(unix[1]!) } : { host: new URL(target).hostname, port: Number(new URL(target).port) };
+  const where = unix
+    ? { socketPath: decodeURIComponent(unix[1]!) }
+    : { host: new URL(target).hostname, port: Number(new URL(target).port) };
   return new Promise((resolve, reject) => {
-    request({ ...where, path, agent: false, headers: { accept: 'text/html', host: 'localhost' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    })
+    request(
+      { ...where, path, agent: false, headers: { accept: 'text/html', host: 'localhost' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    )
       .on('error', reject)
       .end();
   });
 }
 
 /** `socketProxies`: the bed's proxies listen on unix sockets, which adds the promises about their socket files. */
-export function launcherContract(title: string, makeBed: () => ContractBed, opts: { socketProxies?: boolean } = {}): void {
+export function launcherContract(
+  title: string,
+  makeBed: () => ContractBed,
+  opts: { socketProxies?: boolean } = {},
+): void {
   describe(`launcher contract: ${title}`, function () {
     let bed: ContractBed;
     let launcher: Launcher;
@@ -72,7 +81,8 @@ export function launcherContract(title: string, makeBed: () => ContractBed, opts
       launcher = bed.launcher();
     });
     after(async () => {
-      for (const { launcher: l, handle } of live) await l.stop(handle, { graceMs: 500 }).catch(() => undefined);
+      for (const { launcher: l, handle } of live)
+        await l.stop(handle, { graceMs: 500 }).catch(() => undefined);
     });
 
     it('start resolves with a handle of its own kind whose saved state loads back to an equal handle', async () => {
@@ -80,7 +90,16 @@ export function launcherContract(title: string, makeBed: () => ContractBed, opts
       assert.equal(handle.kind, launcher.kind);
       const saved = launcher.save(handle);
       assert.equal(typeof saved, 'string');
-      const loaded = bed.launcher().load({ serverId: handle.serverId, user: handle.user, port: handle.port, secret: handle.secret, kind: handle.kind }, saved);
+      const loaded = bed.launcher().load(
+        {
+          serverId: handle.serverId,
+          user: handle.user,
+          port: handle.port,
+          secret: handle.secret,
+          kind: handle.kind,
+        },
+        saved,
+      );
       assert.deepEqual(loaded, JSON.parse(JSON.stringify(handle)));
     });
 
@@ -93,22 +112,32 @@ export function launcherContract(title: string, makeBed: () => ContractBed, opts
       assert.equal(await statusOf(target, spec.prefix), 302);
     });
 
-    it('the running server\'s proxy target is where CHP is routed, and a listener on this host gets no call unless it is the user\'s', async () => {
+    it("the running server's proxy target is where CHP is routed, and a listener on this host gets no call unless it is the user's", async () => {
       const { handle } = await startReady();
       const target = await launcher.target(handle);
       assert.ok(target, 'no proxy target for a ready server');
       assert.equal((await fetchHealth(target)).ok, true);
       if ('socket' in target) {
         assert.equal(bed.listener, 'socket');
-        assert.equal(launcher.routeTarget(handle), `http+unix://${encodeURIComponent(target.socket)}`);
-        assert.equal(statSync(target.socket).mode & 0o777, 0o660, 'only the owner and the socket directory\'s group may connect');
+        assert.equal(
+          launcher.routeTarget(handle),
+          `http+unix://${encodeURIComponent(target.socket)}`,
+        );
+        assert.equal(
+          statSync(target.socket).mode & 0o777,
+          0o660,
+          "only the owner and the socket directory's group may connect",
+        );
         const other = await fetchHealth({ ...target, uid: target.uid + 1 });
         assert.equal(other.ok, false);
         assert.match(other.ok ? '' : other.error, /does not belong to uid/);
         return;
       }
       assert.equal(target.listener, bed.listener);
-      assert.equal(launcher.routeTarget(handle), `http://${target.host ?? '127.0.0.1'}:${target.port}`);
+      assert.equal(
+        launcher.routeTarget(handle),
+        `http://${target.host ?? '127.0.0.1'}:${target.port}`,
+      );
       if (target.listener === 'local') {
         const other = await fetchHealth({ ...target, uid: target.uid + 1 });
         assert.equal(other.ok, false);
@@ -128,18 +157,31 @@ export function launcherContract(title: string, makeBed: () => ContractBed, opts
       assert.deepEqual([after.answering, after.alive], [false, false]);
     });
 
-    if (opts.socketProxies) it('a proxy on a socket frees its path only when told its route is removed', async () => {
-      const told = await startReady();
-      const toldAt = (await launcher.target(told.handle)) as { socket: string };
-      await launcher.stop(told.handle, { graceMs: 1000, routeRemoved: true });
-      assert.equal(existsSync(toldAt.socket), false, 'the socket file of a proxy stopped after its route went is removed');
-      const kept = await startReady();
-      const keptAt = (await launcher.target(kept.handle)) as { socket: string };
-      await launcher.stop(kept.handle, { graceMs: 1000 });
-      assert.equal(existsSync(keptAt.socket), true, 'a proxy that may still be routed keeps its path, so nobody else can bind it');
-      await launcher.forceKill(kept.handle);
-      assert.equal(existsSync(keptAt.socket), false, 'the clean-up as the user removes the kept socket file');
-    });
+    if (opts.socketProxies)
+      it('a proxy on a socket frees its path only when told its route is removed', async () => {
+        const told = await startReady();
+        const toldAt = (await launcher.target(told.handle)) as { socket: string };
+        await launcher.stop(told.handle, { graceMs: 1000, routeRemoved: true });
+        assert.equal(
+          existsSync(toldAt.socket),
+          false,
+          'the socket file of a proxy stopped after its route went is removed',
+        );
+        const kept = await startReady();
+        const keptAt = (await launcher.target(kept.handle)) as { socket: string };
+        await launcher.stop(kept.handle, { graceMs: 1000 });
+        assert.equal(
+          existsSync(keptAt.socket),
+          true,
+          'a proxy that may still be routed keeps its path, so nobody else can bind it',
+        );
+        await launcher.forceKill(kept.handle);
+        assert.equal(
+          existsSync(keptAt.socket),
+          false,
+          'the clean-up as the user removes the kept socket file',
+        );
+      });
 
     it('stop leaves nothing that probes alive, and stopping again is harmless', async () => {
       const { handle } = await startReady();
@@ -153,12 +195,25 @@ export function launcherContract(title: string, makeBed: () => ContractBed, opts
     it('a server whose app is killed ends on its own and then probes as gone', async () => {
       const { handle, report } = await startReady();
       await bed.killApp(report.appPid!, handle);
-      await waitFor(async () => !(await launcher.probe(handle)).alive, { timeout: bed.readyMs, interval: 200, what: 'the server to end after its app died' });
+      await waitFor(async () => !(await launcher.probe(handle)).alive, {
+        timeout: bed.readyMs,
+        interval: 200,
+        what: 'the server to end after its app died',
+      });
       await launcher.forceKill(handle);
     });
 
     it('a handle of a server that never ran probes as gone and stops without error', async () => {
-      const ghost = launcher.load({ serverId: nextId++, user: (await bed.spec(0)).server.user, port: 1, secret: 'x'.repeat(43), kind: launcher.kind }, null);
+      const ghost = launcher.load(
+        {
+          serverId: nextId++,
+          user: (await bed.spec(0)).server.user,
+          port: 1,
+          secret: 'x'.repeat(43),
+          kind: launcher.kind,
+        },
+        null,
+      );
       const probe = await launcher.probe(ghost);
       assert.deepEqual([probe.answering, probe.alive], [false, false]);
       await launcher.stop(ghost, { graceMs: 200 });

@@ -25,7 +25,10 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
 
   it("runs the proxy's node with the V8 flags: its /proc cmdline has them before the entry point", async () => {
     const launcher = new LocalLauncher(catalog.dir, catalog.dir);
-    const spec = makeSpec({ catalog, service, app: 'echo', serverId: 90, name: 'flags' }, await freePort());
+    const spec = makeSpec(
+      { catalog, service, app: 'echo', serverId: 90, name: 'flags' },
+      await freePort(),
+    );
     const handle = await launcher.start(spec, join(catalog.dir, 'flags.log'));
     try {
       const argv = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -42,17 +45,29 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
     const launcher = new LocalLauncher(catalog.dir, catalog.dir);
     const script = join(catalog.dir, 'late-exec.sh');
     launcher.wrapCommand = (_id, cmd) => {
-      writeFileSync(script, `sleep 1\nexec ${[cmd.file, ...cmd.args].map((a) => `'${a}'`).join(' ')}\n`);
+      writeFileSync(
+        script,
+        `sleep 1\nexec ${[cmd.file, ...cmd.args].map((a) => `'${a}'`).join(' ')}\n`,
+      );
       return { file: '/bin/sh', args: [script] };
     };
-    const spec = makeSpec({ catalog, service, app: 'echo', serverId: 91, name: 'late' }, await freePort());
+    const spec = makeSpec(
+      { catalog, service, app: 'echo', serverId: 91, name: 'late' },
+      await freePort(),
+    );
     const handle = await launcher.start(spec, join(catalog.dir, 'late.log'));
     try {
       const argv = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8');
       assert.ok(!argv.includes('proxy/main.js'), `the wrapper already shows the proxy: ${argv}`);
       const early = await launcher.probe(handle);
-      assert.deepEqual([early.launched, early.answering, launcher.exitOf(handle)], [true, false, undefined]);
-      const ready = await waitFor(async () => (await launcher.probe(handle)).report?.state === 'ready', { timeout: 15_000, what: 'the proxy behind the wrapper to be ready' });
+      assert.deepEqual(
+        [early.launched, early.answering, launcher.exitOf(handle)],
+        [true, false, undefined],
+      );
+      const ready = await waitFor(
+        async () => (await launcher.probe(handle)).report?.state === 'ready',
+        { timeout: 15_000, what: 'the proxy behind the wrapper to be ready' },
+      );
       assert.ok(ready);
     } finally {
       await launcher.stop(handle, { graceMs: 1000 });
@@ -62,12 +77,20 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
     assert.notEqual(launcher.exitOf(handle), undefined, 'the exit of its own child is known');
   });
 
-  launcherContract('local', () => ({
-    listener: 'socket',
-    launcher: () => new LocalLauncher(catalog.dir, catalog.dir),
-    spec: async (serverId) => makeSpec({ catalog, service, app: 'echo', serverId, name: `echo${serverId}` }, await freePort()),
-    logFile: join(catalog.dir, 'contract.log'),
-    readyMs: 15_000,
-    killApp: async (appPid) => void process.kill(appPid, 'SIGKILL'),
-  }), { socketProxies: true });
+  launcherContract(
+    'local',
+    () => ({
+      listener: 'socket',
+      launcher: () => new LocalLauncher(catalog.dir, catalog.dir),
+      spec: async (serverId) =>
+        makeSpec(
+          { catalog, service, app: 'echo', serverId, name: `echo${serverId}` },
+          await freePort(),
+        ),
+      logFile: join(catalog.dir, 'contract.log'),
+      readyMs: 15_000,
+      killApp: async (appPid) => void process.kill(appPid, 'SIGKILL'),
+    }),
+    { socketProxies: true },
+  );
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attemptLine, capLog, currentAttemptStart, logFileFor, tailLog } from '../../../src/spawner/logs.js';
+import {
+  attemptLine,
+  capLog,
+  currentAttemptStart,
+  logFileFor,
+  tailLog,
+} from '../../../src/spawner/logs.js';
 import { tmpDir, type TmpDir } from '../../helpers/tmp.js';
 
 describe("a server's log file", () => {

@@ -4,7 +4,9 @@ import { explainEarlyExit } from '../../../src/spawner/start-failure.js';
 
 describe('explaining a start that ended early', () => {
   it("retries on another port when the proxy's log says the port was taken, even before its exit status is known", () => {
-    const tail = ['2026-11-28T04:33:31.368Z hubapps-proxy: port 52478 on 127.0.0.1 is already in use'];
+    const tail = [
+      '2026-11-28T04:33:31.368Z hubapps-proxy: port 52478 on 127.0.0.1 is already in use',
+    ];
     const failure = explainEarlyExit('sudo', { code: null, signal: null }, tail, 'alice', 'users');
     assert.deepEqual(failure, { code: 'port_in_use', retry: true, reason: 'the port was taken' });
   });
@@ -18,7 +20,14 @@ describe('explaining a start that ended early', () => {
     ];
     const current = log.slice(currentAttemptStart(log));
     assert.equal(current.length, 2);
-    assert.equal(explainEarlyExit('sudo', { code: 1, signal: null }, current, 'alice', 'users').code, 'proxy_exited');
-    assert.equal(explainEarlyExit('sudo', { code: 1, signal: null }, log, 'alice', 'users').code, 'sudo_refused', 'the whole log would blame sudo');
+    assert.equal(
+      explainEarlyExit('sudo', { code: 1, signal: null }, current, 'alice', 'users').code,
+      'proxy_exited',
+    );
+    assert.equal(
+      explainEarlyExit('sudo', { code: 1, signal: null }, log, 'alice', 'users').code,
+      'sudo_refused',
+      'the whole log would blame sudo',
+    );
   });
 });

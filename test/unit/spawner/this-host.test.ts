@@ -20,10 +20,38 @@ describe('spawner: which proxy listeners the service can check for their owner',
       statusCacheMs: 0,
       allowedGroup: 'hubapps-users',
     });
-    const ref = { serverId: 3, user: 'alice', port: 0, secret: 's'.repeat(43), kind: 'slurm' as const };
-    const at = (host: string | null) => launcher.load(ref, JSON.stringify({ jobId: '12', host, nodePort: host ? 41000 : null, submittedAt: 1, server: 'lab' }));
-    assert.deepEqual(await launcher.target(at(hostname())), { host: hostname(), port: 41000, secret: ref.secret, uid: 4242, listener: 'local' });
-    assert.deepEqual(await launcher.target(at('node-that-does-not-exist.invalid')), { host: 'node-that-does-not-exist.invalid', port: 41000, secret: ref.secret, uid: -1, listener: 'remote' });
+    const ref = {
+      serverId: 3,
+      user: 'alice',
+      port: 0,
+      secret: 's'.repeat(43),
+      kind: 'slurm' as const,
+    };
+    const at = (host: string | null) =>
+      launcher.load(
+        ref,
+        JSON.stringify({
+          jobId: '12',
+          host,
+          nodePort: host ? 41000 : null,
+          submittedAt: 1,
+          server: 'lab',
+        }),
+      );
+    assert.deepEqual(await launcher.target(at(hostname())), {
+      host: hostname(),
+      port: 41000,
+      secret: ref.secret,
+      uid: 4242,
+      listener: 'local',
+    });
+    assert.deepEqual(await launcher.target(at('node-that-does-not-exist.invalid')), {
+      host: 'node-that-does-not-exist.invalid',
+      port: 41000,
+      secret: ref.secret,
+      uid: -1,
+      listener: 'remote',
+    });
     assert.equal(await launcher.target(at(null)), null, 'a job not yet announced has no target');
   });
 });

@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS_DIR, migrate, openDb, readMigrations, schemaVersion } from '../../../src/store/db.js';
+import {
+  MIGRATIONS_DIR,
+  migrate,
+  openDb,
+  readMigrations,
+  schemaVersion,
+} from '../../../src/store/db.js';
 
 describe('store: the SQLite file and its migrations', () => {
   let dir: string;
@@ -37,12 +43,18 @@ describe('store: the SQLite file and its migrations', () => {
     const db1 = openDb(file, migrations);
     db1.prepare('INSERT INTO a VALUES (42)').run();
     db1.close();
-    fs.writeFileSync(path.join(migrations, '002_second.sql'), 'ALTER TABLE a ADD COLUMN y TEXT; UPDATE a SET y = \'kept\';');
+    fs.writeFileSync(
+      path.join(migrations, '002_second.sql'),
+      "ALTER TABLE a ADD COLUMN y TEXT; UPDATE a SET y = 'kept';",
+    );
     const db2 = new Database(file);
     assert.deepEqual(migrate(db2, migrations), [2]);
     assert.deepEqual(db2.prepare('SELECT x, y FROM a').get(), { x: 42, y: 'kept' });
     assert.deepEqual(migrate(db2, migrations), []);
-    assert.deepEqual(db2.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2]);
+    assert.deepEqual(
+      db2.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(),
+      [1, 2],
+    );
     db2.close();
   });
 
@@ -50,7 +62,10 @@ describe('store: the SQLite file and its migrations', () => {
     const migrations = path.join(dir, 'migrations');
     fs.mkdirSync(migrations);
     fs.writeFileSync(path.join(migrations, '001_ok.sql'), 'CREATE TABLE a (x INTEGER);');
-    fs.writeFileSync(path.join(migrations, '002_bad.sql'), 'CREATE TABLE b (x INTEGER); THIS IS NOT SQL;');
+    fs.writeFileSync(
+      path.join(migrations, '002_bad.sql'),
+      'CREATE TABLE b (x INTEGER); THIS IS NOT SQL;',
+    );
     const db = new Database(path.join(dir, 'db.sqlite'));
     assert.throws(() => migrate(db, migrations), /migration 002_bad\.sql failed/);
     assert.equal(schemaVersion(db), 1);

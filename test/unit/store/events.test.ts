@@ -30,13 +30,18 @@ describe('store: the events table is pruned by age', () => {
     store.events.append(null, 'progress', null, 'today', 'admin', at(0));
     store.events.commit();
     assert.equal(store.events.prune(90, now), 2);
-    const left = (db.prepare('SELECT message FROM events ORDER BY id').pluck().all() as string[]);
+    const left = db.prepare('SELECT message FROM events ORDER BY id').pluck().all() as string[];
     assert.deepEqual(left, ['recent audit', 'today']);
     assert.equal(store.events.prune(90, now), 0);
   });
 
   it('finds old events through an index on their time, not by reading the whole table', () => {
-    const plan = db.prepare('EXPLAIN QUERY PLAN DELETE FROM events WHERE at < ?').all('2026-01-01') as Array<{ detail: string }>;
-    assert.ok(plan.some((p) => /USING (COVERING )?INDEX events_at/.test(p.detail)), JSON.stringify(plan));
+    const plan = db
+      .prepare('EXPLAIN QUERY PLAN DELETE FROM events WHERE at < ?')
+      .all('2026-01-01') as Array<{ detail: string }>;
+    assert.ok(
+      plan.some((p) => /USING (COVERING )?INDEX events_at/.test(p.detail)),
+      JSON.stringify(plan),
+    );
   });
 });

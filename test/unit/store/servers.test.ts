@@ -7,7 +7,15 @@ import type { EventRow } from '../../../src/store/events.js';
 import { ServerStore, type NewServer } from '../../../src/store/servers.js';
 
 const base = (over: Partial<NewServer> = {}): NewServer => ({
-  user: 'alice', name: 'lab', app: 'files', options: {}, port: 50001, secret: 's3cret', logFile: '/tmp/x.log', actor: 'alice', ...over,
+  user: 'alice',
+  name: 'lab',
+  app: 'files',
+  options: {},
+  port: 50001,
+  secret: 's3cret',
+  logFile: '/tmp/x.log',
+  actor: 'alice',
+  ...over,
 });
 
 describe('store: servers and events', () => {
@@ -37,14 +45,20 @@ describe('store: servers and events', () => {
   it('refuses a second claim of an active (user, name) with 409 and writes nothing', () => {
     store.claim(base());
     const before = db.prepare('SELECT COUNT(*) FROM events').pluck().get();
-    assert.throws(() => store.claim(base({ port: 50002 })), (err: any) => err.status === 409 && err.code === 'server_active');
+    assert.throws(
+      () => store.claim(base({ port: 50002 })),
+      (err: any) => err.status === 409 && err.code === 'server_active',
+    );
     assert.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), before);
     assert.equal(db.prepare('SELECT COUNT(*) FROM servers').pluck().get(), 1);
   });
 
   it('never gives one port to two live servers', () => {
     store.claim(base());
-    assert.throws(() => store.claim(base({ name: 'other' })), (err: any) => err.code === 'port_taken');
+    assert.throws(
+      () => store.claim(base({ name: 'other' })),
+      (err: any) => err.code === 'port_taken',
+    );
     assert.equal(store.list().length, 1);
   });
 
@@ -62,22 +76,38 @@ describe('store: servers and events', () => {
 
   it('applies a guarded transition only from the listed states', () => {
     const row = store.claim(base());
-    assert.equal(store.transition(row.id, 'running', { from: ['starting'], message: 'x' }), undefined);
+    assert.equal(
+      store.transition(row.id, 'running', { from: ['starting'], message: 'x' }),
+      undefined,
+    );
     assert.equal(store.byId(row.id)!.state, 'pending');
-    const started = store.transition(row.id, 'starting', { from: ['pending'], fields: { launcher_pid: 123 }, message: 'spawned' });
+    const started = store.transition(row.id, 'starting', {
+      from: ['pending'],
+      fields: { launcher_pid: 123 },
+      message: 'spawned',
+    });
     assert.equal(started!.state, 'starting');
     assert.equal(started!.launcher_pid, 123);
-    const failed = store.transition(row.id, 'failed', { fields: { reason: 'boom' }, message: 'boom' });
+    const failed = store.transition(row.id, 'failed', {
+      fields: { reason: 'boom' },
+      message: 'boom',
+    });
     assert.equal(failed!.reason, 'boom');
     assert.ok(failed!.stopped_at);
-    assert.deepEqual(store.events.forServer(row.id).map((e) => e.state), ['pending', 'starting', 'failed']);
+    assert.deepEqual(
+      store.events.forServer(row.id).map((e) => e.state),
+      ['pending', 'starting', 'failed'],
+    );
   });
 
   it('lists active servers and their ports for port allocation', () => {
     const a = store.claim(base());
     store.claim(base({ name: 'b', port: 50002 }));
     store.transition(a.id, 'stopped', { message: 'x' });
-    assert.deepEqual(store.active().map((r) => r.name), ['b']);
+    assert.deepEqual(
+      store.active().map((r) => r.name),
+      ['b'],
+    );
     assert.deepEqual([...store.usedPorts()], [50002]);
   });
 });

@@ -16,7 +16,14 @@ describe('local mode users', () => {
   it('maps any valid name to the account the service runs as', async () => {
     const me = userInfo();
     const account = await new LocalUserDirectory().lookup('alice');
-    assert.deepEqual(account, { name: 'alice', uid: me.uid, gid: me.gid, home: me.homedir, shell: me.shell ?? '/bin/sh', groups: ['local'] });
+    assert.deepEqual(account, {
+      name: 'alice',
+      uid: me.uid,
+      gid: me.gid,
+      home: me.homedir,
+      shell: me.shell ?? '/bin/sh',
+      groups: ['local'],
+    });
   });
 
   it('lets every valid name through the local policy, even names NSS does not know', async () => {
@@ -25,7 +32,11 @@ describe('local mode users', () => {
   });
 
   it('still refuses an invalid name', async () => {
-    await assert.rejects(new LocalUserPolicy().check('-rf'), (err: unknown) => err instanceof HubappsError && err.code === 'invalid_user' && err.status === 400);
+    await assert.rejects(
+      new LocalUserPolicy().check('-rf'),
+      (err: unknown) =>
+        err instanceof HubappsError && err.code === 'invalid_user' && err.status === 400,
+    );
   });
 
   it('allows every app, whatever its allowed_groups', async () => {
@@ -34,11 +45,17 @@ describe('local mode users', () => {
     assert.equal(policy.appAllowed(), true);
     assert.equal(appAllowed(account, app(['admins'])), false, 'the plain rule would refuse it');
   });
-
 });
 
 describe('appAllowed', () => {
-  const account: Account = { name: 'a', uid: 1001, gid: 1001, home: '/home/a', shell: '/bin/sh', groups: ['a', 'staff', 'r-users'] };
+  const account: Account = {
+    name: 'a',
+    uid: 1001,
+    gid: 1001,
+    home: '/home/a',
+    shell: '/bin/sh',
+    groups: ['a', 'staff', 'r-users'],
+  };
 
   it('opens an app without allowed_groups to everyone', () => {
     assert.equal(appAllowed(account, app([])), true);

@@ -11,7 +11,12 @@ const PRIMARY = 'hubapps-t-cfg-p';
 const SUPPLEMENTARY = 'hubapps-t-cfg-s';
 const OUTSIDER = 'hubapps-t-cfg-n';
 
-const rejectsWith = (promise: Promise<unknown>, code: string, status: number, message?: RegExp | string) =>
+const rejectsWith = (
+  promise: Promise<unknown>,
+  code: string,
+  status: number,
+  message?: RegExp | string,
+) =>
   assert.rejects(promise, (err: unknown) => {
     assert.ok(err instanceof HubappsError, `expected a HubappsError, got ${String(err)}`);
     assert.equal(err.code, code);
@@ -40,7 +45,12 @@ describe('NSS look-ups on this host', () => {
   });
 
   it('refuses an unknown name with unknown_user 404, saying where it looked', async () => {
-    await rejectsWith(dir.lookup('hubapps-t-nobody-here'), 'unknown_user', 404, "no such user 'hubapps-t-nobody-here' on this host (getent passwd)");
+    await rejectsWith(
+      dir.lookup('hubapps-t-nobody-here'),
+      'unknown_user',
+      404,
+      "no such user 'hubapps-t-nobody-here' on this host (getent passwd)",
+    );
   });
 
   it('does not resolve a numeric name to the account with that uid', async () => {
@@ -67,7 +77,12 @@ describe('NSS look-ups on this host', () => {
   });
 
   it('refuses system accounts below min_uid and the overflow account nobody', async () => {
-    await rejectsWith(policy.check('daemon'), 'system_user', 403, /user 'daemon' has uid 1, a system account \(min_uid is 1000\)/);
+    await rejectsWith(
+      policy.check('daemon'),
+      'system_user',
+      403,
+      /user 'daemon' has uid 1, a system account \(min_uid is 1000\)/,
+    );
     await rejectsWith(policy.check('nobody'), 'system_user', 403, /uid 65534/);
   });
 
@@ -77,7 +92,8 @@ describe('NSS look-ups on this host', () => {
 });
 
 describe('the allowed group, with test accounts', function () {
-  const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sh = (cmd: string, ...args: string[]) =>
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const quiet = (cmd: string, ...args: string[]) => {
     try {
       sh(cmd, ...args);
@@ -92,7 +108,10 @@ describe('the allowed group, with test accounts', function () {
 
   before(function () {
     if (process.getuid?.() !== 0) {
-      if (process.env.CI === 'true') throw new Error('these tests need root to create test users and groups, and CI=true forbids skipping');
+      if (process.env.CI === 'true')
+        throw new Error(
+          'these tests need root to create test users and groups, and CI=true forbids skipping',
+        );
       console.log('    (skipped: creating test users and groups needs root)');
       this.skip();
     }
@@ -100,14 +119,23 @@ describe('the allowed group, with test accounts', function () {
     sh('groupadd', GROUP);
     sh('groupadd', OTHER_GROUP);
     sh('useradd', '--no-create-home', '--shell', '/usr/sbin/nologin', '-g', GROUP, PRIMARY);
-    sh('useradd', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', `${GROUP},${OTHER_GROUP}`, SUPPLEMENTARY);
+    sh(
+      'useradd',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      '-G',
+      `${GROUP},${OTHER_GROUP}`,
+      SUPPLEMENTARY,
+    );
     sh('useradd', '--no-create-home', '--shell', '/usr/sbin/nologin', OUTSIDER);
   });
   after(function () {
     if (process.getuid?.() === 0) removeAll();
   });
 
-  const policy = (ttlMs?: number) => new UserPolicy(new NssUserDirectory({ ttlMs }), { allowedGroup: GROUP, minUid: 1000 });
+  const policy = (ttlMs?: number) =>
+    new UserPolicy(new NssUserDirectory({ ttlMs }), { allowedGroup: GROUP, minUid: 1000 });
 
   it('allows a member through the primary group', async () => {
     const account = await policy().check(PRIMARY);

@@ -12,7 +12,15 @@ import { READER } from './python-reader.js';
 export type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };
 
 export type Statement =
-  | { kind: 'assign'; line: number; text: string; target: string[]; value?: PyValue; problem?: string; joinedStrings?: boolean }
+  | {
+      kind: 'assign';
+      line: number;
+      text: string;
+      target: string[];
+      value?: PyValue;
+      problem?: string;
+      joinedStrings?: boolean;
+    }
   | { kind: 'import'; line: number; text: string }
   | { kind: 'call'; line: number; text: string; callee: string[] }
   | { kind: 'other'; line: number; text: string; problem?: string };
@@ -33,12 +41,26 @@ export class PySyntaxError extends Error {
 
 /** Parse a whole file; a syntax error (an unterminated string, an indented statement) throws PySyntaxError. */
 export function parseConfig(src: string, python = 'python3'): Statement[] {
-  const run = spawnSync(python, ['-I', '-c', READER], { input: src, encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
+  const run = spawnSync(python, ['-I', '-c', READER], {
+    input: src,
+    encoding: 'utf8',
+    timeout: 30_000,
+    maxBuffer: 64 << 20,
+  });
   if (run.error || run.status !== 0) {
-    const why = run.error ? run.error.message : `exit ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
-    throw new HubappsError('command_failed', `${python} could not read the config file (${why}); migrate-conf needs python3 3.8 or newer on PATH`, { expose: true });
+    const why = run.error
+      ? run.error.message
+      : `exit ${run.status ?? run.signal}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
+    throw new HubappsError(
+      'command_failed',
+      `${python} could not read the config file (${why}); migrate-conf needs python3 3.8 or newer on PATH`,
+      { expose: true },
+    );
   }
-  const answer = JSON.parse(run.stdout) as { statements?: Statement[]; error?: { line: number; message: string } };
+  const answer = JSON.parse(run.stdout) as {
+    statements?: Statement[];
+    error?: { line: number; message: string };
+  };
   if (answer.error) throw new PySyntaxError(answer.error.line, answer.error.message);
   return answer.statements!;
 }

@@ -45,7 +45,12 @@ describe('launch plan of the built-in terminal', () => {
   });
   after(() => runtime.remove());
 
-  const env = () => ({ XDG_RUNTIME_DIR: runtime.path, LANG: 'de_DE.UTF-8', SHELL: '/bin/zsh', SECRET_OF_THE_PROXY: 'x' });
+  const env = () => ({
+    XDG_RUNTIME_DIR: runtime.path,
+    LANG: 'de_DE.UTF-8',
+    SHELL: '/bin/zsh',
+    SECRET_OF_THE_PROXY: 'x',
+  });
   const account = { username: 'alice', homedir: '/home/alice', shell: '/bin/bash' };
 
   it("runs the account's shell as a login shell in the home directory, listening on a private unix socket", async () => {
@@ -53,7 +58,10 @@ describe('launch plan of the built-in terminal', () => {
     assert.deepEqual(plan.argv, ['/bin/bash', '-l']);
     assert.equal(plan.cwd, '/home/alice');
     assert.equal(plan.builtin, 'terminal');
-    assert.ok('socket' in plan.target, 'a unix socket, not a loopback port other users could reach');
+    assert.ok(
+      'socket' in plan.target,
+      'a unix socket, not a loopback port other users could reach',
+    );
     assert.equal(statSync(dirname(plan.target.socket)).mode & 0o777, 0o700);
   });
 
@@ -78,6 +86,9 @@ describe('launch plan of the built-in terminal', () => {
     assert.equal(fromEnv.env.LANG, 'C.UTF-8');
     assert.deepEqual(fromEnv.argv, ['/bin/zsh', '-l']);
     const { SHELL: _shell, ...noShell } = env();
-    assert.deepEqual((await planLaunch(TERMINAL, REQUEST, { ...account, shell: '' }, noShell)).argv, ['/bin/sh', '-l']);
+    assert.deepEqual(
+      (await planLaunch(TERMINAL, REQUEST, { ...account, shell: '' }, noShell)).argv,
+      ['/bin/sh', '-l'],
+    );
   });
 });

@@ -21,9 +21,17 @@ export interface LocalTerminal {
   close(): Promise<void>;
 }
 
-export const SHELL_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', TERM: 'xterm-256color', PS1: '$ ' };
+export const SHELL_ENV = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  HOME: '/tmp',
+  LANG: 'C.UTF-8',
+  TERM: 'xterm-256color',
+  PS1: '$ ',
+};
 
-export async function localTerminal(opts: { limits?: Partial<SessionLimits>; env?: Record<string, string>; base?: string } = {}): Promise<LocalTerminal> {
+export async function localTerminal(
+  opts: { limits?: Partial<SessionLimits>; env?: Record<string, string>; base?: string } = {},
+): Promise<LocalTerminal> {
   const dir: TmpDir = await tmpDir('terminal');
   const socket = join(dir.path, 'terminal.sock');
   const logs: string[] = [];
@@ -35,14 +43,20 @@ export async function localTerminal(opts: { limits?: Partial<SessionLimits>; env
     limits: opts.limits,
   });
   const base = opts.base ?? '/';
-  const server = createTerminalServer({ base, page: { title: 'Terminal <test>', launcher: 'https://hub.example.org/services/hubapps/' }, session, log: (m) => logs.push(m) });
+  const server = createTerminalServer({
+    base,
+    page: { title: 'Terminal <test>', launcher: 'https://hub.example.org/services/hubapps/' },
+    session,
+    log: (m) => logs.push(m),
+  });
   await listenSocket(server, socket);
   return {
     session,
     server,
     socket,
     logs,
-    connect: ({ query = 'cols=80&rows=24', ...rest } = {}) => TermClient.open(`ws+unix://${socket}:${base}socket?${query}`, rest),
+    connect: ({ query = 'cols=80&rows=24', ...rest } = {}) =>
+      TermClient.open(`ws+unix://${socket}:${base}socket?${query}`, rest),
     async close() {
       await session.stop(1000);
       server.closeAllConnections();

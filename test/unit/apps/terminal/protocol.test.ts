@@ -3,13 +3,31 @@ import { parseClientControl, sizeFromQuery } from '../../../../src/apps/terminal
 
 describe('terminal WebSocket protocol', () => {
   it('reads resize and ack messages', () => {
-    assert.deepEqual(parseClientControl('{"type":"resize","cols":120,"rows":40}'), { type: 'resize', cols: 120, rows: 40 });
-    assert.deepEqual(parseClientControl('{"type":"ack","bytes":65536}'), { type: 'ack', bytes: 65536 });
+    assert.deepEqual(parseClientControl('{"type":"resize","cols":120,"rows":40}'), {
+      type: 'resize',
+      cols: 120,
+      rows: 40,
+    });
+    assert.deepEqual(parseClientControl('{"type":"ack","bytes":65536}'), {
+      type: 'ack',
+      bytes: 65536,
+    });
   });
 
   it('ignores malformed messages, unknown types and sizes a pty cannot take', () => {
-    for (const text of ['', 'ls\r', 'null', '[]', '{"type":"exec","cmd":"id"}', '{"type":"resize","cols":0,"rows":24}', '{"type":"resize","cols":80.5,"rows":24}',
-      '{"type":"resize","cols":99999,"rows":24}', '{"type":"resize","cols":"80","rows":24}', '{"type":"ack","bytes":-1}', '{"type":"ack","bytes":1e12}']) {
+    for (const text of [
+      '',
+      'ls\r',
+      'null',
+      '[]',
+      '{"type":"exec","cmd":"id"}',
+      '{"type":"resize","cols":0,"rows":24}',
+      '{"type":"resize","cols":80.5,"rows":24}',
+      '{"type":"resize","cols":99999,"rows":24}',
+      '{"type":"resize","cols":"80","rows":24}',
+      '{"type":"ack","bytes":-1}',
+      '{"type":"ack","bytes":1e12}',
+    ]) {
       assert.equal(parseClientControl(text), null, text);
     }
   });

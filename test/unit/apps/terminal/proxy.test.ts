@@ -5,7 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../helpers/index.js';
 import { TermClient } from '../../../helpers/terminal-client.js';
 import { echoApp } from '../../proxy/apps.js';
-import { Catalog, startFakeService, startProxy, type FakeService, type RunningProxy } from '../../proxy/harness.js';
+import {
+  Catalog,
+  startFakeService,
+  startProxy,
+  type FakeService,
+  type RunningProxy,
+} from '../../proxy/harness.js';
 
 const ORIGIN = 'https://hub.example.org';
 const ALICE = { authorization: 'token alice-token', origin: ORIGIN };
@@ -18,7 +24,8 @@ describe('the built-in terminal behind hubapps-proxy (as this user)', function (
   let catalog: Catalog;
   let service: FakeService;
   let proxy: RunningProxy;
-  const socketUrl = (p: RunningProxy, query = 'cols=100&rows=30') => `ws://127.0.0.1:${p.spec.port}${p.spec.prefix}socket?${query}`;
+  const socketUrl = (p: RunningProxy, query = 'cols=100&rows=30') =>
+    `ws://127.0.0.1:${p.spec.port}${p.spec.prefix}socket?${query}`;
   const clients: TermClient[] = [];
   const connect = async (headers: Record<string, string> = ALICE, ack = true) => {
     const client = await TermClient.open(socketUrl(proxy), { headers, ack });
@@ -29,7 +36,10 @@ describe('the built-in terminal behind hubapps-proxy (as this user)', function (
   before(async () => {
     catalog = await Catalog.create();
     service = await startFakeService();
-    catalog.app('terminal', 'title: Terminal\nbuiltin: terminal\nenvironment: {HUBAPPS_TEST_MARK: "{server}"}\n');
+    catalog.app(
+      'terminal',
+      'title: Terminal\nbuiltin: terminal\nenvironment: {HUBAPPS_TEST_MARK: "{server}"}\n',
+    );
     catalog.app('rooted', 'title: Rooted terminal\nbuiltin: terminal\nstrip_prefix: false\n');
     echoApp(catalog, 'echo');
     proxy = await startProxy({ catalog, app: 'terminal', service });
@@ -56,29 +66,59 @@ describe('the built-in terminal behind hubapps-proxy (as this user)', function (
       ['terminal.js', 'text/javascript', "type: 'ack'"],
       ['xterm.css', 'text/css', '.xterm'],
     ]) {
-      const asset = await proxy.get(`${proxy.spec.prefix}${file}`, { authorization: 'token alice-token' });
+      const asset = await proxy.get(`${proxy.spec.prefix}${file}`, {
+        authorization: 'token alice-token',
+      });
       assert.equal(asset.status, 200, file);
-      assert.ok(String(asset.headers['content-type']).startsWith(type!), `${file}: ${asset.headers['content-type']}`);
+      assert.ok(
+        String(asset.headers['content-type']).startsWith(type!),
+        `${file}: ${asset.headers['content-type']}`,
+      );
       assert.ok(asset.body.includes(marker!), file);
-      const again = await proxy.get(`${proxy.spec.prefix}${file}`, { authorization: 'token alice-token', 'if-none-match': String(asset.headers.etag) });
+      const again = await proxy.get(`${proxy.spec.prefix}${file}`, {
+        authorization: 'token alice-token',
+        'if-none-match': String(asset.headers.etag),
+      });
       assert.equal(again.status, 304, `${file} revalidates with its ETag`);
     }
-    assert.equal((await proxy.get(`${proxy.spec.prefix}nothing-here`, { authorization: 'token alice-token' })).status, 404);
+    assert.equal(
+      (await proxy.get(`${proxy.spec.prefix}nothing-here`, { authorization: 'token alice-token' }))
+        .status,
+      404,
+    );
   });
 
   it('runs the login shell of this user in the home directory, with the declared environment', async () => {
     const client = await connect();
-    const m = await client.run('echo "in $(pwd) $HUBAPPS_TEST_MARK $TERM" | tr " " :', /in:(\S+):(\S+):(\S+)\r\n/);
+    const m = await client.run(
+      'echo "in $(pwd) $HUBAPPS_TEST_MARK $TERM" | tr " " :',
+      /in:(\S+):(\S+):(\S+)\r\n/,
+    );
     assert.deepEqual([m[1], m[2], m[3]], [userInfo().homedir, 'terminal', 'xterm-256color']);
     const shellPid = (await proxy.report()).appPid;
     assert.ok(shellPid !== null, 'the health report names the shell');
-    assert.deepEqual(readFileSync(`/proc/${shellPid}/cmdline`, 'utf8').split('\0').filter(Boolean), [userInfo().shell, '-l']);
+    assert.deepEqual(
+      readFileSync(`/proc/${shellPid}/cmdline`, 'utf8').split('\0').filter(Boolean),
+      [userInfo().shell, '-l'],
+    );
   });
 
   it('refuses a WebSocket without a credential (401), with a foreign token (403) and from a foreign Origin (403)', async () => {
-    await assert.rejects(TermClient.open(socketUrl(proxy), { headers: { origin: ORIGIN } }), { status: 401 });
-    await assert.rejects(TermClient.open(socketUrl(proxy), { headers: { origin: ORIGIN, authorization: 'token bob-token' } }), { status: 403 });
-    await assert.rejects(TermClient.open(socketUrl(proxy), { headers: { ...ALICE, origin: 'https://evil.example.com' } }), { status: 403 });
+    await assert.rejects(TermClient.open(socketUrl(proxy), { headers: { origin: ORIGIN } }), {
+      status: 401,
+    });
+    await assert.rejects(
+      TermClient.open(socketUrl(proxy), {
+        headers: { origin: ORIGIN, authorization: 'token bob-token' },
+      }),
+      { status: 403 },
+    );
+    await assert.rejects(
+      TermClient.open(socketUrl(proxy), {
+        headers: { ...ALICE, origin: 'https://evil.example.com' },
+      }),
+      { status: 403 },
+    );
     assert.equal((await proxy.get(proxy.spec.prefix, { accept: 'application/json' })).status, 401);
   });
 
@@ -89,14 +129,19 @@ describe('the built-in terminal behind hubapps-proxy (as this user)', function (
     await sleep(500);
     const typedAt = Date.now();
     client.type('x');
-    await waitFor(async () => Date.parse((await proxy.report()).lastActivity ?? '') >= typedAt, { what: 'a keystroke to count as activity' });
+    await waitFor(async () => Date.parse((await proxy.report()).lastActivity ?? '') >= typedAt, {
+      what: 'a keystroke to count as activity',
+    });
     await client.expect(/quiet-2/);
     client.type('\x15');
     const askedAt = Date.now();
     client.type('sleep 1; echo late-$((2+2))\r');
     await client.expect(/late-4\r\n/);
     const last = Date.parse((await proxy.report()).lastActivity ?? '');
-    assert.ok(last >= askedAt + 900, `output one second after the keystroke must count: last activity ${last - askedAt} ms after it`);
+    assert.ok(
+      last >= askedAt + 900,
+      `output one second after the keystroke must count: last activity ${last - askedAt} ms after it`,
+    );
   });
 
   it('loads node-pty in a terminal proxy only', async () => {
@@ -114,7 +159,11 @@ describe('the built-in terminal behind hubapps-proxy (as this user)', function (
     const rooted = await startProxy({ catalog, app: 'rooted', service });
     try {
       await rooted.ready();
-      assert.equal((await rooted.get(`${rooted.spec.prefix}xterm.css`, { authorization: 'token alice-token' })).status, 200);
+      assert.equal(
+        (await rooted.get(`${rooted.spec.prefix}xterm.css`, { authorization: 'token alice-token' }))
+          .status,
+        200,
+      );
       const client = await TermClient.open(socketUrl(rooted), { headers: ALICE });
       clients.push(client);
       await client.run('echo rooted-$((3+4))', /rooted-7/);

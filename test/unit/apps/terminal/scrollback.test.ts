@@ -16,7 +16,12 @@ describe('terminal scrollback', () => {
     assert.ok(s.bytes <= 100_000, `${s.bytes} bytes kept`);
     assert.ok(s.bytes > 50_000, 'drops old output a chunk at a time, not all of it');
     assert.equal(s.contents().length, s.bytes);
-    assert.ok(s.contents().toString().endsWith(`line 1999 ${'x'.repeat(1999 % 300)}\n`));
+    assert.ok(
+      s
+        .contents()
+        .toString()
+        .endsWith(`line 1999 ${'x'.repeat(1999 % 300)}\n`),
+    );
   });
 
   it('keeps the tail of a single chunk larger than the limit', () => {

@@ -74,7 +74,10 @@ describe('the built-in terminal session (real pty, real WebSocket)', function ()
     await client.close();
     const exit = await term.session.exited;
     assert.equal(exit.signal, 'SIGHUP');
-    assert.ok(term.logs.some((l) => /hanging up the shell/.test(l)), term.logs.join('\n'));
+    assert.ok(
+      term.logs.some((l) => /hanging up the shell/.test(l)),
+      term.logs.join('\n'),
+    );
   });
 
   it('ends when the shell exits: tabs get the exit code and a normal close', async () => {
@@ -96,8 +99,13 @@ describe('the built-in terminal session (real pty, real WebSocket)', function ()
     const marks = { HUBAPPS_SERVER_ID: '424242', HUBAPPS_PROXY_PID: String(process.pid) };
     term = await localTerminal({ env: marks });
     const client = await term.connect();
-    await client.run('setsid sleep 300 </dev/null >/dev/null 2>&1 & echo started-$((1+1))', /started-2/);
-    await waitFor(() => markedProcesses(marks).length >= 2, { what: 'the shell and the escaped sleep' });
+    await client.run(
+      'setsid sleep 300 </dev/null >/dev/null 2>&1 & echo started-$((1+1))',
+      /started-2/,
+    );
+    await waitFor(() => markedProcesses(marks).length >= 2, {
+      what: 'the shell and the escaped sleep',
+    });
     await term.session.stop(1000);
     assert.deepEqual(markedProcesses(marks), []);
     assert.equal((await term.session.exited).signal, 'SIGHUP');
@@ -136,7 +144,9 @@ describe('the built-in terminal session (real pty, real WebSocket)', function ()
   });
 
   it('disconnects a tab that stays congested, and the shell goes on for the others', async () => {
-    term = await localTerminal({ limits: { highWater: 32 * 1024, lowWater: 8 * 1024, stallMs: 500 } });
+    term = await localTerminal({
+      limits: { highWater: 32 * 1024, lowWater: 8 * 1024, stallMs: 500 },
+    });
     const stuck = await term.connect({ ack: false });
     const live = await term.connect();
     live.type('yes | head -c 2000000; echo after-stall-$((3*3))\r');

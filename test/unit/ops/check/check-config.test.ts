@@ -33,17 +33,46 @@ describe('hubapps check-config', () => {
     writeFileSync(join(catalog, 'typo.yaml'), 'title: T\ncommand: [/bin/app, "{prot}"]\n');
     writeFileSync(join(catalog, 'empty-cmd.yaml'), 'title: E\ncommand: []\nidle: 5\n');
     const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
-    const err = await run(process.execPath, [cli, 'check-config', '--config', config, '--unit', unit]).then(
+    const err = await run(process.execPath, [
+      cli,
+      'check-config',
+      '--config',
+      config,
+      '--unit',
+      unit,
+    ]).then(
       () => assert.fail('check-config exited 0'),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
     assert.equal(err.code, 1);
     const lines = err.stderr.trim().split('\n');
-    assert.ok(lines.some((l) => l.startsWith(`${config}: key 'listen.port'`)), err.stderr);
-    assert.ok(lines.some((l) => l.includes("unknown key 'apiurl' (did you mean 'api_url'?)")), err.stderr);
-    assert.ok(lines.some((l) => l.startsWith(`${join(catalog, 'typo.yaml')}: key 'command[1]': unknown placeholder '{prot}'`)), err.stderr);
-    assert.ok(lines.some((l) => l.startsWith(`${join(catalog, 'empty-cmd.yaml')}: key 'command'`)), err.stderr);
-    assert.ok(lines.some((l) => l.startsWith(`${join(catalog, 'empty-cmd.yaml')}: `) && l.includes("unknown key 'idle'")), err.stderr);
+    assert.ok(
+      lines.some((l) => l.startsWith(`${config}: key 'listen.port'`)),
+      err.stderr,
+    );
+    assert.ok(
+      lines.some((l) => l.includes("unknown key 'apiurl' (did you mean 'api_url'?)")),
+      err.stderr,
+    );
+    assert.ok(
+      lines.some((l) =>
+        l.startsWith(
+          `${join(catalog, 'typo.yaml')}: key 'command[1]': unknown placeholder '{prot}'`,
+        ),
+      ),
+      err.stderr,
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith(`${join(catalog, 'empty-cmd.yaml')}: key 'command'`)),
+      err.stderr,
+    );
+    assert.ok(
+      lines.some(
+        (l) =>
+          l.startsWith(`${join(catalog, 'empty-cmd.yaml')}: `) && l.includes("unknown key 'idle'"),
+      ),
+      err.stderr,
+    );
     assert.equal(lines.length, 5, err.stderr);
   });
 
@@ -51,15 +80,24 @@ describe('hubapps check-config', () => {
     writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\n`);
     const io = bufferIo();
     assert.equal(await runCheckConfig(['--config', config, '--unit', unit], io), 0, io.stderr);
-    assert.equal(io.stdout, `${config}: ok\n${catalog}: 1 app(s): good\n${join(catalog, '.compiled')}: 1 app(s) compiled for hubapps-proxy\n`);
+    assert.equal(
+      io.stdout,
+      `${config}: ok\n${catalog}: 1 app(s): good\n${join(catalog, '.compiled')}: 1 app(s) compiled for hubapps-proxy\n`,
+    );
     assert.equal(readCompiledApp(catalog, 'good')?.title !== undefined, true);
   });
 
   it('reports a secret that cannot be found, naming the key', async () => {
     writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\n`);
     const io = bufferIo();
-    assert.equal(await runCheckConfig(['--config', config, '--unit', join(dir.path, 'none.service')], io), 1);
-    assert.match(io.stderr, /key 'chp\.auth_token': 'credential:chp-token' needs \$CREDENTIALS_DIRECTORY/);
+    assert.equal(
+      await runCheckConfig(['--config', config, '--unit', join(dir.path, 'none.service')], io),
+      1,
+    );
+    assert.match(
+      io.stderr,
+      /key 'chp\.auth_token': 'credential:chp-token' needs \$CREDENTIALS_DIRECTORY/,
+    );
   });
 
   it("passes as a normal user whose credential: secrets are root's files it may not read, and says so; other problems still count", async () => {
@@ -72,19 +110,33 @@ describe('hubapps check-config', () => {
       for (const f of [config, unit, join(catalog, 'good.yaml')]) chmodSync(f, 0o644);
     } else chmodSync(join(dir.path, 'chp-token'), 0o000);
     const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
-    const asUser = (args: string[]) => (root ? run('runuser', ['-u', 'nobody', '--', process.execPath, cli, ...args]) : run(process.execPath, [cli, ...args]));
+    const asUser = (args: string[]) =>
+      root
+        ? run('runuser', ['-u', 'nobody', '--', process.execPath, cli, ...args])
+        : run(process.execPath, [cli, ...args]);
     const ok = await asUser(['check-config', '--config', config, '--unit', unit]);
     assert.equal(ok.stderr, '');
     // The catalog's owner also compiles it: the test's own account without root, never nobody.
-    const compiled = root ? '' : `${join(catalog, COMPILED_DIR)}: 1 app(s) compiled for hubapps-proxy\n`;
-    assert.equal(ok.stdout, `${config}: ok (1 secret file(s) exist but only root can read them: chp.auth_token; run as root to check their content)\n${catalog}: 1 app(s): good\n${compiled}`);
-    writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\nadmin_token: "credential:missing"\n`);
+    const compiled = root
+      ? ''
+      : `${join(catalog, COMPILED_DIR)}: 1 app(s) compiled for hubapps-proxy\n`;
+    assert.equal(
+      ok.stdout,
+      `${config}: ok (1 secret file(s) exist but only root can read them: chp.auth_token; run as root to check their content)\n${catalog}: 1 app(s): good\n${compiled}`,
+    );
+    writeFileSync(
+      config,
+      `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\nadmin_token: "credential:missing"\n`,
+    );
     const err = await asUser(['check-config', '--config', config, '--unit', unit]).then(
       () => assert.fail('check-config exited 0'),
       (e: { code: number; stderr: string }) => e,
     );
     assert.equal(err.code, 1);
-    assert.match(err.stderr, /key 'admin_token': 'credential:missing' needs \$CREDENTIALS_DIRECTORY|key 'admin_token': secret file .*missing does not exist/);
+    assert.match(
+      err.stderr,
+      /key 'admin_token': 'credential:missing' needs \$CREDENTIALS_DIRECTORY|key 'admin_token': secret file .*missing does not exist/,
+    );
     assert.doesNotMatch(err.stderr, /chp\.auth_token/);
   });
 

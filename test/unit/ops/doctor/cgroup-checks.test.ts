@@ -8,7 +8,16 @@ import { tmpDir, type TmpDir } from '../../../helpers/tmp.js';
 
 function context(limits: Record<string, unknown>): DoctorContext {
   const settings = { server_limits: serverLimitsConfigSchema.parse(limits) } as never;
-  return { configFile: '/etc/hubapps/hubapps.yaml', config: undefined, settings, serviceUser: 'hubapps', account: undefined, root: false, sudoersHint: '', unitFile: '/etc/systemd/system/hubapps.service' };
+  return {
+    configFile: '/etc/hubapps/hubapps.yaml',
+    config: undefined,
+    settings,
+    serviceUser: 'hubapps',
+    account: undefined,
+    root: false,
+    sudoersHint: '',
+    unitFile: '/etc/systemd/system/hubapps.service',
+  };
 }
 
 describe('hubapps doctor: per-server limits', () => {
@@ -20,13 +29,20 @@ describe('hubapps doctor: per-server limits', () => {
     const [r] = checkCgroups(context({ cgroups: 'required' }), tmp.path, '');
     assert.equal(r!.status, 'FAIL');
     assert.match(r!.what, /memory\/hubapps is missing/);
-    assert.match(r!.fix!, /^hubapps cgroup-setup --user hubapps --config \/etc\/hubapps\/hubapps.yaml/);
+    assert.match(
+      r!.fix!,
+      /^hubapps cgroup-setup --user hubapps --config \/etc\/hubapps\/hubapps.yaml/,
+    );
     assert.equal(checkCgroups(context({}), tmp.path, '')[0]!.status, 'warn');
   });
 
   it('passes a v1 root writable by the service user, and lists cgroups of servers left behind', () => {
-    for (const c of ['memory', 'cpu', 'pids']) fs.mkdirSync(path.join(tmp.path, c, 'hubapps'), { recursive: true });
-    assert.deepEqual(checkCgroups(context({ cgroups: 'required' }), tmp.path, '').map((r) => r.status), ['ok']);
+    for (const c of ['memory', 'cpu', 'pids'])
+      fs.mkdirSync(path.join(tmp.path, c, 'hubapps'), { recursive: true });
+    assert.deepEqual(
+      checkCgroups(context({ cgroups: 'required' }), tmp.path, '').map((r) => r.status),
+      ['ok'],
+    );
     fs.mkdirSync(path.join(tmp.path, 'memory', 'hubapps', 'server-12'));
     const [, left] = checkCgroups(context({ cgroups: 'required' }), tmp.path, '');
     assert.match(left!.what, /cgroups of servers 12 exist/);
@@ -34,7 +50,8 @@ describe('hubapps doctor: per-server limits', () => {
 
   it('checks a v2 unit for Delegate=yes and against ProtectControlGroups=yes', () => {
     fs.writeFileSync(path.join(tmp.path, 'cgroup.controllers'), 'cpu memory pids');
-    const run = (unit: string) => checkCgroups(context({ cgroups: 'required' }), tmp.path, unit)[0]!;
+    const run = (unit: string) =>
+      checkCgroups(context({ cgroups: 'required' }), tmp.path, unit)[0]!;
     assert.match(run('[Service]\nUser=hubapps\n').what, /lacks Delegate=yes/);
     assert.match(run('[Service]\nDelegate=yes\nProtectControlGroups=yes\n').what, /read-only/);
     assert.equal(run('[Service]\nDelegate=yes\n').status, 'ok');

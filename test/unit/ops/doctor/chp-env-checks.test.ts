@@ -31,9 +31,16 @@ describe("hubapps doctor: the CHP units' ports (chp.env) against the configurati
 
   it('passes when both say the same ports, and fails naming each key that differs, with both fixes', () => {
     env('CHP_API_PORT=8101\nAPPS_CHP_API_PORT=8103\nHUBAPPS_URL=http://127.0.0.1:10201\n');
-    const same = { chp: { api_url: 'http://127.0.0.1:8101' }, apps_domain: 'apps-example.org', apps_chp: { api_url: 'http://127.0.0.1:8103' }, listen: { port: 10201 } };
+    const same = {
+      chp: { api_url: 'http://127.0.0.1:8101' },
+      apps_domain: 'apps-example.org',
+      apps_chp: { api_url: 'http://127.0.0.1:8103' },
+      listen: { port: 10201 },
+    };
     assert.equal(checkChpEnv(context(same))[0]!.status, 'ok');
-    const [r] = checkChpEnv(context({ ...same, chp: { api_url: 'http://127.0.0.1:8001' }, listen: { port: 10101 } }));
+    const [r] = checkChpEnv(
+      context({ ...same, chp: { api_url: 'http://127.0.0.1:8001' }, listen: { port: 10101 } }),
+    );
     assert.equal(r!.status, 'FAIL');
     assert.deepEqual(
       r!.details!.map((d) => d.split(',')[0]),

@@ -8,9 +8,21 @@ import { checkOrigins } from '../../../../src/ops/doctor/origin-checks.js';
 const TOKEN = 'doctor-origins-test-token';
 
 function context(overrides: Partial<ConfigInput>): DoctorContext {
-  const config = loadConfig(undefined, { chp: { auth_token: 'env:T_DOCTOR_ORIGINS' }, ...overrides }, { T_DOCTOR_ORIGINS: TOKEN, T_DOCTOR_WRONG: 'wrong' });
+  const config = loadConfig(
+    undefined,
+    { chp: { auth_token: 'env:T_DOCTOR_ORIGINS' }, ...overrides },
+    { T_DOCTOR_ORIGINS: TOKEN, T_DOCTOR_WRONG: 'wrong' },
+  );
   const { file: _file, ...settings } = config;
-  return { configFile: '/etc/hubapps/hubapps.yaml', config, settings: settings as never, serviceUser: 'hubapps', account: undefined, root: false, sudoersHint: '' };
+  return {
+    configFile: '/etc/hubapps/hubapps.yaml',
+    config,
+    settings: settings as never,
+    serviceUser: 'hubapps',
+    account: undefined,
+    root: false,
+    sudoersHint: '',
+  };
 }
 
 describe('hubapps doctor: the layout and per-server origins', function () {
@@ -29,35 +41,80 @@ describe('hubapps doctor: the layout and per-server origins', function () {
   });
 
   it('passes a reachable apps CHP, a *.localhost domain and says http works there for the demo only', async () => {
-    const results = await checkOrigins(context({ apps_domain: 'apps.localhost', apps_scheme: 'http', apps_chp: appsChp() }));
-    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'warn'], JSON.stringify(results));
+    const results = await checkOrigins(
+      context({ apps_domain: 'apps.localhost', apps_scheme: 'http', apps_chp: appsChp() }),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['ok', 'ok', 'warn'],
+      JSON.stringify(results),
+    );
     assert.match(results[0]!.what, /apps CHP .* accepts the token/);
   });
 
   it('warns that sharing is refused when the hub and the apps share a registrable domain, and that it is risky when allowed', async () => {
-    const refused = await checkOrigins(context({ public_url: 'http://hub.x.localhost', apps_domain: 'apps.x.localhost', apps_scheme: 'http', apps_chp: appsChp() }));
+    const refused = await checkOrigins(
+      context({
+        public_url: 'http://hub.x.localhost',
+        apps_domain: 'apps.x.localhost',
+        apps_scheme: 'http',
+        apps_chp: appsChp(),
+      }),
+    );
     assert.match(refused.at(-1)!.what, /share a registrable domain: hubapps refuses sharing/);
     assert.equal(refused.at(-1)!.status, 'warn');
-    const allowed = await checkOrigins(context({ public_url: 'http://hub.x.localhost', apps_domain: 'apps.x.localhost', apps_scheme: 'http', apps_chp: appsChp(), sharing_same_site: true }));
+    const allowed = await checkOrigins(
+      context({
+        public_url: 'http://hub.x.localhost',
+        apps_domain: 'apps.x.localhost',
+        apps_scheme: 'http',
+        apps_chp: appsChp(),
+        sharing_same_site: true,
+      }),
+    );
     assert.match(allowed.at(-1)!.what, /sharing_same_site is true/);
-    const apart = await checkOrigins(context({ apps_domain: 'apps.localhost', apps_scheme: 'http', apps_chp: appsChp() }));
-    assert.ok(apart.every((r) => !/registrable domain/.test(r.what)), JSON.stringify(apart));
+    const apart = await checkOrigins(
+      context({ apps_domain: 'apps.localhost', apps_scheme: 'http', apps_chp: appsChp() }),
+    );
+    assert.ok(
+      apart.every((r) => !/registrable domain/.test(r.what)),
+      JSON.stringify(apart),
+    );
   });
 
   it('fails when the apps CHP refuses the token, or does not answer', async () => {
-    const refused = await checkOrigins(context({ apps_domain: 'apps.localhost', apps_chp: { api_url: chp.apiUrl, auth_token: 'env:T_DOCTOR_WRONG' } }));
+    const refused = await checkOrigins(
+      context({
+        apps_domain: 'apps.localhost',
+        apps_chp: { api_url: chp.apiUrl, auth_token: 'env:T_DOCTOR_WRONG' },
+      }),
+    );
     assert.equal(refused[0]!.status, 'FAIL');
     assert.match(refused[0]!.what, /refuses the token/);
-    const gone = await checkOrigins(context({ apps_domain: 'apps.localhost', apps_chp: { api_url: 'http://127.0.0.1:9', auth_token: 'env:T_DOCTOR_ORIGINS' } }));
+    const gone = await checkOrigins(
+      context({
+        apps_domain: 'apps.localhost',
+        apps_chp: { api_url: 'http://127.0.0.1:9', auth_token: 'env:T_DOCTOR_ORIGINS' },
+      }),
+    );
     assert.equal(gone[0]!.status, 'FAIL');
     assert.match(gone[0]!.fix!, /hubapps-apps-chp/);
   });
 
   it('fails a domain without a wildcard record, and plain http off localhost, where __Host- cookies cannot work', async () => {
-    const results = await checkOrigins(context({ apps_domain: 'apps.hubapps-test.invalid', apps_scheme: 'http', apps_chp: appsChp() }));
+    const results = await checkOrigins(
+      context({
+        apps_domain: 'apps.hubapps-test.invalid',
+        apps_scheme: 'http',
+        apps_chp: appsChp(),
+      }),
+    );
     const [, dns, scheme] = results;
     assert.equal(dns!.status, 'FAIL');
-    assert.match(dns!.what, /hubapps-probe-[0-9a-f]+\.apps\.hubapps-test\.invalid does not resolve/);
+    assert.match(
+      dns!.what,
+      /hubapps-probe-[0-9a-f]+\.apps\.hubapps-test\.invalid does not resolve/,
+    );
     assert.equal(scheme!.status, 'FAIL');
     assert.match(scheme!.what, /__Host-/);
   });

@@ -17,21 +17,51 @@ describe('hubapps doctor: the port guard', () => {
   let tmp: TmpDir;
   let helper: string;
   let catalog: string;
-  const context = (guard: Record<string, unknown>, launcher = 'sudo', root = true): DoctorContext => {
-    const settings = configSchema.parse({ launcher, catalog_dir: catalog, port_guard: { command: helper, ...guard } }) as never;
-    return { configFile: '/etc/hubapps/hubapps.yaml', config: undefined, settings, serviceUser: 'hubapps', account: undefined, root, sudoersHint: '' };
+  const context = (
+    guard: Record<string, unknown>,
+    launcher = 'sudo',
+    root = true,
+  ): DoctorContext => {
+    const settings = configSchema.parse({
+      launcher,
+      catalog_dir: catalog,
+      port_guard: { command: helper, ...guard },
+    }) as never;
+    return {
+      configFile: '/etc/hubapps/hubapps.yaml',
+      config: undefined,
+      settings,
+      serviceUser: 'hubapps',
+      account: undefined,
+      root,
+      sudoersHint: '',
+    };
   };
-  const probes = (rules: string[], table: { code: number; stdout?: string; error?: string }): GuardProbes => ({
+  const probes = (
+    rules: string[],
+    table: { code: number; stdout?: string; error?: string },
+  ): GuardProbes => ({
     sudoList: () => ({ code: 0, stdout: listing(rules), stderr: '' }),
-    nftTable: () => ({ code: table.code, stdout: table.stdout ?? '', stderr: table.code ? 'Error: No such file or directory' : '', ...(table.error ? { error: table.error } : {}) }),
+    nftTable: () => ({
+      code: table.code,
+      stdout: table.stdout ?? '',
+      stderr: table.code ? 'Error: No such file or directory' : '',
+      ...(table.error ? { error: table.error } : {}),
+    }),
   });
   beforeEach(async () => {
     tmp = await tmpDir('doctor-guard');
     helper = path.join(tmp.path, 'hubapps-port-guard');
     catalog = path.join(tmp.path, 'apps.d');
     fs.mkdirSync(catalog);
-    fs.writeFileSync(path.join(catalog, 'shiny.yaml'), "title: Shiny\ncommand: [/usr/bin/R, '{port}']\n");
-    fs.writeFileSync(path.join(catalog, 'files.yaml'), "title: Files\ncommand: [/usr/bin/python3, '{unix_socket}']\n");
+    fs.writeFileSync(
+      path.join(catalog, 'shiny.yaml'),
+      "title: Shiny\ncommand: [/usr/bin/R, '{port}']\n",
+    );
+    fs.writeFileSync(
+      path.join(catalog, 'files.yaml'),
+      "title: Files\ncommand: [/usr/bin/python3, '{unix_socket}']\n",
+    );
   });
   afterEach(() => tmp.remove());
 
@@ -58,17 +88,33 @@ describe('hubapps doctor: the port guard', () => {
     const proxyOnly = [`(%hubapps-users, !root, !#0) NOPASSWD: ${PROXY} ""`];
     const both = [...proxyOnly, `(root) NOPASSWD: ${helper}`];
     const ctx = context({ mode: 'required' });
-    assert.match(checkPortGuard(ctx, probes(proxyOnly, { code: 0 }))[0]!.what, /no sudoers rule lets hubapps run .* as root/);
-    assert.match(checkPortGuard(ctx, probes([`(root) ${helper}`], { code: 0 }))[0]!.what, /no sudoers rule/, 'a rule that asks for a password');
+    assert.match(
+      checkPortGuard(ctx, probes(proxyOnly, { code: 0 }))[0]!.what,
+      /no sudoers rule lets hubapps run .* as root/,
+    );
+    assert.match(
+      checkPortGuard(ctx, probes([`(root) ${helper}`], { code: 0 }))[0]!.what,
+      /no sudoers rule/,
+      'a rule that asks for a password',
+    );
     const missing = checkPortGuard(ctx, probes(both, { code: 1 }))[0]!;
     assert.equal(missing.status, 'FAIL');
     assert.match(missing.what, /table inet hubapps is missing/);
     assert.match(missing.fix!, /systemctl restart hubapps/);
-    assert.match(checkPortGuard(ctx, probes(both, { code: null as never, error: 'nft: ENOENT' }))[0]!.fix!, /apt-get install nftables/);
-    const good = checkPortGuard(ctx, probes(both, { code: 0, stdout: 'elements = { 20001 . 1001, 20002 . 1002 }' }))[0]!;
+    assert.match(
+      checkPortGuard(ctx, probes(both, { code: null as never, error: 'nft: ENOENT' }))[0]!.fix!,
+      /apt-get install nftables/,
+    );
+    const good = checkPortGuard(
+      ctx,
+      probes(both, { code: 0, stdout: 'elements = { 20001 . 1001, 20002 . 1002 }' }),
+    )[0]!;
     assert.equal(good.status, 'ok');
     assert.match(good.what, /2 port\(s\) held for their owners/);
     fs.chmodSync(helper, 0o777);
-    assert.match(checkPortGuard(ctx, probes(both, { code: 0 }))[0]!.what, /must be root's and writable by nobody else/);
+    assert.match(
+      checkPortGuard(ctx, probes(both, { code: 0 }))[0]!.what,
+      /must be root's and writable by nobody else/,
+    );
   });
 });

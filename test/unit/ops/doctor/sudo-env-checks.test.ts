@@ -11,7 +11,10 @@ const ctx = {
 } as unknown as DoctorContext;
 
 /** `sudo -l -U hubapps` as sudo 1.9 prints it, with extra global Defaults and a rule of our choosing. */
-function listing(globals: string, rule = `(%hubapps-users, !root, !#0) NOPASSWD: ${PROXY} ""`): string {
+function listing(
+  globals: string,
+  rule = `(%hubapps-users, !root, !#0) NOPASSWD: ${PROXY} ""`,
+): string {
   return `Matching Defaults entries for hubapps on vm:
     env_reset, mail_badpass, use_pty${globals}
 
@@ -25,14 +28,17 @@ User hubapps may run the following commands on vm:
 
 const verdict = (text: string) => checkSudoEnvironment(ctx, parseSudoList(text))[0]!;
 
-describe('hubapps doctor: sudo settings that would let the caller shape the proxy\'s environment', () => {
+describe("hubapps doctor: sudo settings that would let the caller shape the proxy's environment", () => {
   it('passes the rule as systemd/hubapps.sudoers writes it, and sees its !#0', () => {
     assert.equal(verdict(listing('')).status, 'ok');
     assert.equal(ruleFor(parseSudoList(listing('')), PROXY)?.excludesUid0, true);
   });
 
   it('fails when !env_reset wins for the proxy', () => {
-    const text = listing('').replace(`Defaults!${PROXY} env_reset, !setenv`, `Defaults!${PROXY} !env_reset`);
+    const text = listing('').replace(
+      `Defaults!${PROXY} env_reset, !setenv`,
+      `Defaults!${PROXY} !env_reset`,
+    );
     const v = verdict(text);
     assert.equal(v.status, 'FAIL');
     assert.match(v.what, /!env_reset/);
@@ -53,7 +59,10 @@ describe('hubapps doctor: sudo settings that would let the caller shape the prox
   });
 
   it('fails when setenv is on and nothing turns it off for the proxy', () => {
-    const text = listing(', setenv').replace(`Defaults!${PROXY} env_reset, !setenv`, `Defaults!${PROXY} env_reset`);
+    const text = listing(', setenv').replace(
+      `Defaults!${PROXY} env_reset, !setenv`,
+      `Defaults!${PROXY} env_reset`,
+    );
     assert.match(verdict(text).what, /setenv/);
   });
 });

@@ -16,7 +16,11 @@ describe('hubapps doctor: sudo -l', () => {
   it('is asked once per doctor run, however many checks read the rules, and again by the next run', () => {
     const calls = path.join(tmp.path, 'calls');
     const sudo = path.join(tmp.path, 'sudo');
-    fs.writeFileSync(sudo, `#!/bin/sh\necho "$*" >> ${calls}\necho "User hubapps may run the following commands on host:"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      sudo,
+      `#!/bin/sh\necho "$*" >> ${calls}\necho "User hubapps may run the following commands on host:"\n`,
+      { mode: 0o755 },
+    );
     const run = (): DoctorContext => ({
       configFile: '/etc/hubapps/hubapps.yaml',
       config: undefined,
@@ -27,7 +31,8 @@ describe('hubapps doctor: sudo -l', () => {
       sudoersHint: '',
     });
     const first = run();
-    for (let i = 0; i < 3; i++) assert.match(sudoListing(first).stdout, /may run the following commands/);
+    for (let i = 0; i < 3; i++)
+      assert.match(sudoListing(first).stdout, /may run the following commands/);
     assert.deepEqual(fs.readFileSync(calls, 'utf8').trim().split('\n'), ['-n -l -U hubapps']);
     sudoListing(run());
     assert.equal(fs.readFileSync(calls, 'utf8').trim().split('\n').length, 2);

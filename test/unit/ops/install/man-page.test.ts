@@ -14,15 +14,30 @@ describe('the man page hubapps(1)', () => {
     assert.match(page, /^\.TH LAB 1 "2026-12-07" "hubapps 1\.2\.3" "User Commands"$/m);
     assert.ok(page.includes(USAGE.trimEnd()));
     assert.ok(page.includes(`.SS install\n.nf\n${INSTALL_USAGE.trimEnd()}\n.fi`));
-    for (const command of ['doctor', 'check-config', 'cgroup-setup', 'port-guard', 'migrate-conf']) assert.match(page, new RegExp(`^\\.SS ${command}$`, 'm'));
+    for (const command of ['doctor', 'check-config', 'cgroup-setup', 'port-guard', 'migrate-conf'])
+      assert.match(page, new RegExp(`^\\.SS ${command}$`, 'm'));
     assert.match(page, /^\.I \/etc\/lab\/hubapps\.yaml$/m);
   });
 
   it('renders with groff, without a warning', function () {
-    requirePrerequisite(this, existsSync('/usr/bin/groff'), 'needs groff (Debian groff-base, which man-db uses)');
-    const r = spawnSync('/usr/bin/groff', ['-man', '-Tutf8', '-ww', '-z'], { input: page, encoding: 'utf8' });
+    requirePrerequisite(
+      this,
+      existsSync('/usr/bin/groff'),
+      'needs groff (Debian groff-base, which man-db uses)',
+    );
+    const r = spawnSync('/usr/bin/groff', ['-man', '-Tutf8', '-ww', '-z'], {
+      input: page,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0);
     assert.equal(r.stderr, '');
-    assert.equal(spawnSync('/usr/bin/groff', ['-man', '-Tutf8', '-ww', '-z'], { input: `${page}\n.BOGUS\n`, encoding: 'utf8' }).stderr !== '', true, 'groff reports nothing at all');
+    assert.equal(
+      spawnSync('/usr/bin/groff', ['-man', '-Tutf8', '-ww', '-z'], {
+        input: `${page}\n.BOGUS\n`,
+        encoding: 'utf8',
+      }).stderr !== '',
+      true,
+      'groff reports nothing at all',
+    );
   });
 });

@@ -38,17 +38,29 @@ describe('hubapps migrate-conf', () => {
 
   it('writes the good files, refuses the bad one naming file:line, and exits 1 (through the real CLI)', async () => {
     const cli = join(repoRoot(), 'dist', 'src', 'cli.js');
-    const run = await promisify(execFile)(process.execPath, [cli, 'migrate-conf', src, '--out', out]).then(
+    const run = await promisify(execFile)(process.execPath, [
+      cli,
+      'migrate-conf',
+      src,
+      '--out',
+      out,
+    ]).then(
       () => assert.fail('migrate-conf exited 0 although a file was refused'),
       (err: { code: number; stdout: string }) => err,
     );
     assert.equal(run.code, 1);
-    assert.match(run.stdout, /REFUSED broken\.conf\.py: not converted\n\s+broken\.conf\.py:1: `import os`: imports cannot be translated/);
+    assert.match(
+      run.stdout,
+      /REFUSED broken\.conf\.py: not converted\n\s+broken\.conf\.py:1: `import os`: imports cannot be translated/,
+    );
     assert.match(run.stdout, /broken\.conf\.py:2: .*'os' is a variable or a function/);
     assert.match(run.stdout, /ok\s+files\.conf\.py -> .*files\.yaml/);
     assert.equal(existsSync(join(out, 'broken.yaml')), false);
     const text = readFileSync(join(out, 'files.yaml'), 'utf8');
-    assert.match(text, new RegExp(`^# Converted by \`hubapps migrate-conf\` from ${join(src, 'files.conf.py')}`));
+    assert.match(
+      text,
+      new RegExp(`^# Converted by \`hubapps migrate-conf\` from ${join(src, 'files.conf.py')}`),
+    );
     assert.match(text, /#\s+line 3: `custom_check_origin_patch\(\)`: .*checks the Origin/);
   });
 
@@ -68,7 +80,11 @@ describe('hubapps migrate-conf', () => {
 
   it('exits 0 when every file converts, and leaves an identical file alone on a second run', async () => {
     const io = bufferIo();
-    assert.equal(await runMigrateConf([join(src, 'files.conf.py'), '--out', out], io), 0, io.stdout);
+    assert.equal(
+      await runMigrateConf([join(src, 'files.conf.py'), '--out', out], io),
+      0,
+      io.stdout,
+    );
     const first = readFileSync(join(out, 'files.yaml'), 'utf8');
     assert.equal(await runMigrateConf([join(src, 'files.conf.py'), '--out', out], bufferIo()), 0);
     assert.equal(readFileSync(join(out, 'files.yaml'), 'utf8'), first);
@@ -80,13 +96,22 @@ describe('hubapps migrate-conf', () => {
     const io = bufferIo();
     assert.equal(await runMigrateConf([join(src, 'files.conf.py'), '--out', out], io), 1);
     assert.match(io.stdout, /files\.yaml exists and differs/);
-    assert.equal(readFileSync(join(out, 'files.yaml'), 'utf8'), 'title: mine\ncommand: [/bin/true]\n');
-    assert.equal(await runMigrateConf([join(src, 'files.conf.py'), '--out', out, '--force'], bufferIo()), 0);
+    assert.equal(
+      readFileSync(join(out, 'files.yaml'), 'utf8'),
+      'title: mine\ncommand: [/bin/true]\n',
+    );
+    assert.equal(
+      await runMigrateConf([join(src, 'files.conf.py'), '--out', out, '--force'], bufferIo()),
+      0,
+    );
     assert.match(readFileSync(join(out, 'files.yaml'), 'utf8'), /title: Files/);
   });
 
   it('refuses an app whose command uses a placeholder hubapps does not know', async () => {
-    writeFileSync(join(src, 'odd.conf.py'), 'c.StandaloneProxyServer.command = ["/bin/app", "--port={prot}"]\n');
+    writeFileSync(
+      join(src, 'odd.conf.py'),
+      'c.StandaloneProxyServer.command = ["/bin/app", "--port={prot}"]\n',
+    );
     const io = bufferIo();
     await runMigrateConf([src, '--out', out], io);
     assert.match(io.stdout, /REFUSED odd\.conf\.py[\s\S]*unknown placeholder '\{prot\}'/);
@@ -99,7 +124,10 @@ describe('hubapps migrate-conf', () => {
     writeFileSync(join(src, 'Files.conf.py'), GOOD);
     const io = bufferIo();
     await runMigrateConf([src, '--out', out], io);
-    assert.match(io.stdout, /REFUSED files\.conf\.py[\s\S]*Files\.conf\.py also becomes the app 'files'/);
+    assert.match(
+      io.stdout,
+      /REFUSED files\.conf\.py[\s\S]*Files\.conf\.py also becomes the app 'files'/,
+    );
   });
 
   it('says so when the directory has no *.conf.py files', async () => {
