@@ -71,7 +71,7 @@ export interface Announcement {
 /**
  * How a server comes to life. The lifecycle depends on this contract alone; the sudo, local
  * and slurm launchers implement it and pass the same contract tests
- * (test/unit/spawner/launcher-contract.ts).
+ * (test/integration/spawner/launcher-contract.ts).
  */
 export interface Launcher {
   readonly kind: LauncherKind;

@@ -7,7 +7,7 @@ import { SlurmLauncher } from '../../src/spawner/slurm-launcher.js';
 import { NssUserDirectory } from '../../src/users/nss.js';
 import { freePort, requireRootOrSkip, tmpDir, type TmpDir } from '../helpers/index.js';
 import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harness.js';
-import { launcherContract } from '../unit/spawner/launcher-contract.js';
+import { launcherContract } from '../integration/spawner/launcher-contract.js';
 import {
   TEST_GROUP,
   TEST_USERS,

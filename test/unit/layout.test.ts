@@ -18,8 +18,8 @@ const hasLogic = (dir: string) =>
     ),
   );
 
-describe('test/unit mirrors src/', () => {
-  it('has a folder for every src folder with logic, two levels deep', () => {
+describe('test/unit and test/integration mirror src/', () => {
+  it('have a folder for every src folder with logic, two levels deep', () => {
     const missing: string[] = [];
     for (const top of readdirSync(join(ROOT, 'src'), { withFileTypes: true })) {
       if (!top.isDirectory() || ELSEWHERE.has(top.name)) continue;
@@ -30,7 +30,10 @@ describe('test/unit mirrors src/', () => {
           .map((d) => `${top.name}/${d.name}`),
       ];
       for (const f of folders)
-        if (hasLogic(join(ROOT, 'src', f)) && !existsSync(join(ROOT, 'test', 'unit', f)))
+        if (
+          hasLogic(join(ROOT, 'src', f)) &&
+          !['unit', 'integration'].some((suite) => existsSync(join(ROOT, 'test', suite, f)))
+        )
           missing.push(`src/${f}`);
     }
     assert.deepEqual(missing, []);

@@ -1,7 +1,7 @@
 /**
  * The promises every launcher keeps, whatever runs the server (a local process, sudo, a
  * Slurm job). The lifecycle relies on these and nothing else. Run for the local launcher
- * in test/unit/spawner/local-launcher.test.ts and for the sudo and slurm launchers in
+ * in test/integration/spawner/local-launcher.test.ts and for the sudo and slurm launchers in
  * test/system/.
  */
 import assert from 'node:assert/strict';

@@ -5,7 +5,7 @@ import {
   startProxy,
   type FakeService,
   type RunningProxy,
-} from './harness.js';
+} from '../../unit/proxy/harness.js';
 
 /** A catalog holding the echo app and a fake service answering the proxy's checks: what most proxy suites start from. */
 export interface ProxyBed {

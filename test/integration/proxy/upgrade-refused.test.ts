@@ -9,7 +9,7 @@ import {
   startProxy,
   type FakeService,
   type RunningProxy,
-} from './harness.js';
+} from '../../unit/proxy/harness.js';
 
 const OWNER = { origin: 'https://hub.example.org', authorization: 'token alice-token' };
 

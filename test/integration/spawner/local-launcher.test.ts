@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalLauncher } from '../../../src/spawner/local-launcher.js';
 import { echoApp } from '../proxy/apps.js';
-import { Catalog, makeSpec, startFakeService, type FakeService } from '../proxy/harness.js';
+import { Catalog, makeSpec, startFakeService, type FakeService } from '../../unit/proxy/harness.js';
 import { freePort } from '../../helpers/index.js';
 import { waitFor } from '../../helpers/wait.js';
 import { assertRunsWithNodeFlags } from '../../helpers/node-flags.js';

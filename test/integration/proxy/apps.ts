@@ -2,8 +2,8 @@
  * Small real apps for the proxy tests, written into the temp catalog as .mjs files and
  * run by the proxy as any catalog app would be.
  */
-import type { Catalog } from './harness.js';
-import { NODE, WS_MODULE } from './harness.js';
+import type { Catalog } from '../../unit/proxy/harness.js';
+import { NODE, WS_MODULE } from '../../unit/proxy/harness.js';
 
 /**
  * Echo app: answers every request with JSON {url, method, headers, body}; argv[2] is a

@@ -12,7 +12,7 @@ import {
   type Catalog,
   type FakeService,
   type RunningProxy,
-} from './harness.js';
+} from '../../unit/proxy/harness.js';
 import { startBed, tearDown } from './bed.js';
 import { signCall } from '../../../src/protocol/challenge.js';
 

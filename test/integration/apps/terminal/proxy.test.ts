@@ -11,7 +11,7 @@ import {
   startProxy,
   type FakeService,
   type RunningProxy,
-} from '../../proxy/harness.js';
+} from '../../../unit/proxy/harness.js';
 
 const ORIGIN = 'https://hub.example.org';
 const ALICE = { authorization: 'token alice-token', origin: ORIGIN };

@@ -6,7 +6,7 @@ import {
   type Catalog,
   type FakeService,
   type RunningProxy,
-} from './harness.js';
+} from '../../unit/proxy/harness.js';
 import { startEchoProxy, tearDown } from './bed.js';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { plainRequest, upgradeRequest, WireConnection } from '../../helpers/wire.js';
 import { startEchoProxy, tearDown, type ProxyBed } from './bed.js';
-import type { RunningProxy } from './harness.js';
+import type { RunningProxy } from '../../unit/proxy/harness.js';
 
 const TOKEN = { authorization: 'token alice-token' };
 /** Browsers send Origin with every upgrade; the hub's origin is one the proxy accepts for WebSockets. */

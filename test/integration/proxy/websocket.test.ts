@@ -9,7 +9,7 @@ import {
   startProxy,
   type FakeService,
   type RunningProxy,
-} from './harness.js';
+} from '../../unit/proxy/harness.js';
 
 interface Hello {
   url: string;

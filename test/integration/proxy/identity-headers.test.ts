@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startEchoProxy, tearDown, type ProxyBed } from './bed.js';
-import { browserLogin, type RunningProxy } from './harness.js';
+import { browserLogin, type RunningProxy } from '../../unit/proxy/harness.js';
 
 /** Spellings of the proxy's own headers that WSGI, CGI and PHP read as the real ones. */
 const FORGED = {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { proxyArgs, proxyCommandLine, spawnCommand } from '../../../src/proxy/command-line.js';
 import type { SlurmSubmitRequest } from '../../../src/protocol/wire.js';
 import { assertRunsWithNodeFlags } from '../../helpers/node-flags.js';
-import { Catalog, makeSpec, type FakeService } from './harness.js';
+import { Catalog, makeSpec, type FakeService } from '../../unit/proxy/harness.js';
 
 /** Stands in for sbatch: keeps the script it gets on stdin and accepts the job as 4242. */
 const FAKE_SBATCH = `#!/bin/sh

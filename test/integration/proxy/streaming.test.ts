@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import type { Catalog, FakeService, RunningProxy } from './harness.js';
+import type { Catalog, FakeService, RunningProxy } from '../../unit/proxy/harness.js';
 import { startEchoProxy, tearDown } from './bed.js';
 import { waitFor } from '../../helpers/index.js';
 

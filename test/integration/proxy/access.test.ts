@@ -7,7 +7,7 @@ import {
   startProxy,
   type FakeService,
   type RunningProxy,
-} from './harness.js';
+} from '../../unit/proxy/harness.js';
 import { startEchoProxy, tearDown } from './bed.js';
 
 interface Echoed {
