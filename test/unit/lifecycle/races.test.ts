@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { loadCatalog } from '../../../src/catalog/load.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { Urls } from '../../../src/config/urls.js';
+import type { LifecycleDeps } from '../../../src/lifecycle/deps.js';
+import { ServerManager } from '../../../src/lifecycle/manager.js';
+import { Metrics } from '../../../src/lifecycle/metrics.js';
+import { reconcile } from '../../../src/lifecycle/reconcile.js';
+import { openDb } from '../../../src/store/db.js';
+import { ServerStore, type ServerRow } from '../../../src/store/servers.js';
+import { LocalUserPolicy } from '../../../src/users/policy.js';
+import { FakeLauncher, MemoryRouteTable } from '../../helpers/fake-launcher.js';
+import { tmpDir, type TmpDir } from '../../helpers/tmp.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const ALICE = { name: 'alice', admin: false };
+
+/** The lifecycle on a fake launcher and an in-memory CHP: no process, no network. */
+interface Bed {
+  manager: ServerManager;
+  deps: LifecycleDeps;
+  launcher: FakeLauncher;
+  routes: MemoryRouteTable;
+  row(name: string): ServerRow;
+  route(name: string): string;
+}
+
+describe('lifecycle races on a fake launcher and an in-memory route table', function () {
+  this.timeout(10_000);
+  let dir: TmpDir;
+  let bed: Bed;
+
+  beforeEach(async () => {
+    dir = await tmpDir('races');
+    const catalogDir = path.join(dir.path, 'apps.d');
+    fs.mkdirSync(catalogDir);
+    fs.writeFileSync(
+      path.join(catalogDir, 'fake.yaml'),
+      stringify({ title: 'Fake', command: ['/bin/true', '{port}'], ready: { timeout: 5 } }),
+    );
+    process.env.HUBAPPS_T_RACES_CHP = 'not-used';
+    const config = loadConfig(undefined, {
+      public_url: 'http://127.0.0.1:9',
+      data_dir: path.join(dir.path, 'data'),
+      log_dir: path.join(dir.path, 'logs'),
+      catalog_dir: catalogDir,
+      launcher: 'local',
+      chp: { api_url: 'http://127.0.0.1:9', auth_token: 'env:HUBAPPS_T_RACES_CHP' },
+      stop_grace: 1,
+    });
+    fs.mkdirSync(config.data_dir, { recursive: true });
+    fs.mkdirSync(config.log_dir, { recursive: true });
+    const store = new ServerStore(openDb(path.join(config.data_dir, 'hubapps.sqlite')));
+    const launcher = new FakeLauncher();
+    const routes = new MemoryRouteTable(launcher.calls);
+    const catalog = loadCatalog(catalogDir);
+    const urls = new Urls(config, 'http://127.0.0.1:9');
+    const deps: LifecycleDeps = {
+      config,
+      store,
+      launcher,
+      routes,
+      serverRoutes: routes,
+      catalog: () => catalog,
+      users: new LocalUserPolicy(),
+      urls,
+      log: pino({ level: 'silent' }),
+      metrics: new Metrics(store),
+    };
+    bed = {
+      manager: new ServerManager(deps),
+      deps,
+      launcher,
+      routes,
+      row: (name) => store.get('alice', name)!,
+      route: (name) => urls.serverRoute('alice', name),
+    };
+  });
+  afterEach(async () => {
+    bed?.manager.close();
+    await dir?.remove();
+  });
+
+  const start = (name: string) =>
+    bed.manager.start(ALICE, 'alice', name, { app: 'fake', options: {} });
+  const stop = (name: string) => bed.manager.stop(ALICE, 'alice', name);
+  const settledIn = (name: string, state: string) =>
+    waitFor(() => bed.row(name).state === state, { timeout: 5000, what: `${name} to be ${state}` });
+
+  it('a stop while the proxy is still being spawned: stopped, the late proxy stopped, no route', async () => {
+    bed.launcher.scripts.set('slow', { spawnMs: 200, readyMs: 0 });
+    const starting = start('slow');
+    await waitFor(() => bed.launcher.calls.length > 0, { what: 'the spawn to begin' });
+    assert.equal((await stop('slow')).state, 'stopped');
+    await assert.rejects(starting, { code: 'start_aborted' });
+    assert.equal(bed.row('slow').state, 'stopped');
+    assert.deepEqual(bed.launcher.running(), []);
+    assert.ok(bed.launcher.calls.includes(`stop ${bed.row('slow').id} routeRemoved`));
+    assert.equal(bed.routes.routes.size, 0);
+  });
+
+  it('a stop while the app is not ready yet: the watch steps aside and never routes it', async () => {
+    const row = await start('waiting');
+    assert.equal(row.state, 'starting');
+    assert.equal((await stop('waiting')).state, 'stopped');
+    assert.deepEqual(bed.launcher.calls.slice(-2), [
+      `unroute ${bed.route('waiting')}`,
+      `stop ${row.id} routeRemoved`,
+    ]);
+    bed.launcher.ready(row.id);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(bed.row('waiting').state, 'stopped');
+    assert.equal(bed.routes.routes.size, 0);
+    assert.deepEqual(bed.launcher.running(), []);
+  });
+
+  it('a stop racing readiness, in every order: stopped, no route and no proxy left', async () => {
+    for (let delay = 0; delay < 12; delay++) {
+      const name = `race${delay}`;
+      const row = await start(name);
+      bed.launcher.ready(row.id);
+      await new Promise((r) => setTimeout(r, delay * 4));
+      const stopped = await stop(name);
+      assert.equal(stopped.state, 'stopped', `${name}: ${stopped.state}`);
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal(bed.row(name).state, 'stopped', name);
+      assert.ok(!bed.routes.routes.has(bed.route(name)), `${name} kept its route`);
+    }
+    assert.deepEqual(bed.launcher.running(), []);
+  });
+
+  it('a proxy that dies before its app is ready: failed with the exit, stopped, no route', async () => {
+    const row = await start('crashy');
+    bed.launcher.crash(row.id, { code: 3, signal: null });
+    await settledIn('crashy', 'failed');
+    assert.ok(bed.row('crashy').reason, 'the failure says why');
+    assert.ok(bed.launcher.calls.includes(`stop ${row.id} routeRemoved`));
+    assert.equal(bed.routes.routes.size, 0);
+  });
+
+  it('an app that exits after it ran: the route goes before what is left is killed', async () => {
+    const row = await start('done');
+    bed.launcher.ready(row.id);
+    await settledIn('done', 'running');
+    assert.ok(bed.routes.routes.has(bed.route('done')));
+    bed.launcher.exit(row.id, { code: 0, signal: null });
+    await settledIn('done', 'stopped');
+    assert.ok(!bed.routes.routes.has(bed.route('done')));
+    assert.deepEqual(bed.launcher.calls.slice(-2), [
+      `unroute ${bed.route('done')}`,
+      `kill ${row.id}`,
+    ]);
+  });
+
+  it('reconcile: a vanished proxy is marked, a missing route is put back, a stale one goes, a start in progress is left alone', async () => {
+    const gone = await start('gone');
+    const kept = await start('kept');
+    for (const r of [gone, kept]) bed.launcher.ready(r.id);
+    await settledIn('gone', 'running');
+    await settledIn('kept', 'running');
+    await start('busy');
+    // Behind the service's back: gone's proxy dies unseen, kept's route is lost, a stale route appears.
+    bed.launcher.servers.get(gone.id)!.phase = 'stopped';
+    bed.routes.routes.delete(bed.route('kept'));
+    await bed.routes.add(bed.route('ghost'), 'http://fake.invalid/99', {
+      hubapps: true,
+      kind: 'server',
+      user: 'alice',
+      server: 'ghost',
+      serverId: 99,
+    });
+    const report = await reconcile(bed.deps, bed.manager);
+    assert.equal(report.markedGone, 1);
+    assert.ok(['failed', 'stopped'].includes(bed.row('gone').state), bed.row('gone').state);
+    assert.ok(!bed.routes.routes.has(bed.route('gone')));
+    assert.ok(bed.routes.routes.has(bed.route('kept')), 'the lost route is back');
+    assert.ok(!bed.routes.routes.has(bed.route('ghost')), 'the stale route is gone');
+    assert.equal(bed.row('busy').state, 'starting', 'a start in progress is not reconciled');
+    assert.equal(report.checked, 2);
+    await stop('busy');
+  });
+
+  it('reconcile with CHP down changes no route and no row, and says so', async () => {
+    const row = await start('steady');
+    bed.launcher.ready(row.id);
+    await settledIn('steady', 'running');
+    bed.routes.failNext = 1;
+    const report = await reconcile(bed.deps, bed.manager);
+    assert.equal(report.chpReachable, false);
+    assert.equal(bed.row('steady').state, 'running');
+    assert.ok(bed.routes.routes.has(bed.route('steady')));
+  });
+});
