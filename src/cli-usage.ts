@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG } from './ops/paths.js';
+import { DEFAULT_CONFIG } from './ops/install/layout.js';
 import { VERSION } from './version.js';
 
 /** `hubapps --help`, also the man page's description (scripts/man-page.ts). */

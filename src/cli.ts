@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.js';
 import { HubappsError } from './errors.js';
 import { USAGE } from './cli-usage.js';
-import { DEFAULT_CONFIG } from './ops/paths.js';
+import { DEFAULT_CONFIG } from './ops/install/layout.js';
 import { VERSION } from './version.js';
 
 /** Admin commands in src/ops/: each parses its own options and returns its exit status. */

@@ -21,7 +21,7 @@ import { ServerManager } from './lifecycle/manager.js';
 import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
 import { Urls } from './config/urls.js';
-import { buildLauncher } from './spawner/build.js';
+import { buildLauncher } from './launchers/build.js';
 import { auditOomKills, openHostLimits } from './limits/host-limits.js';
 import { guardEntries, openPortGuard } from './limits/port-guard.js';
 import { proxyOnTcp } from './lifecycle/handles.js';

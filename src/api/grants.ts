@@ -7,7 +7,7 @@ import { SERVER_NAME, USER_NAME } from '../names.js';
 import { GRANT_PATH, type RedeemGrantRequest, type RedeemGrantResponse } from '../protocol/wire.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from '../http/html.js';
-import { accessVia, proxyRow } from './access.js';
+import { accessVia, proxyRow } from './server-access.js';
 import { page } from './pages.js';
 import { MAX_OUTSTANDING_GRANTS } from '../limits/grants.js';
 import { OncePer } from '../limits/once-per.js';

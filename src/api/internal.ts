@@ -11,7 +11,7 @@ import type {
 } from '../protocol/wire.js';
 import type { ServerRow } from '../model/server.js';
 import type { ApiDeps } from './deps.js';
-import { accessVia, mayUseServer, proxyRow } from './access.js';
+import { accessVia, mayUseServer, proxyRow } from './server-access.js';
 
 const CACHE_SECONDS = 30;
 

@@ -3,7 +3,6 @@ import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
 import { StreamSlots } from '../limits/streams.js';
 import { checkServerName, checkUserName } from '../names.js';
-import { currentAttemptStart, tailLog } from '../spawner/logs.js';
 import { ownerOrAdmin, whoOf } from './guards.js';
 import type { ApiDeps } from './deps.js';
 import { parseStartBody, requireJson } from './body.js';
@@ -73,13 +72,8 @@ export function serverRoutes(deps: ApiDeps): Router {
   router.get('/users/:user/servers/:name/logs', owner, async (ctx) => {
     const row = deps.queries.get(ctx.params.user!, ctx.params.name!);
     const tail = parseTail(ctx.query.tail);
-    const lines = tailLog(row.log_file, tail);
-    ctx.body = {
-      name: row.name,
-      user: row.user,
-      lines,
-      current_attempt: currentAttemptStart(lines),
-    };
+    const { lines, currentAttempt } = deps.queries.logTail(row, tail);
+    ctx.body = { name: row.name, user: row.user, lines, current_attempt: currentAttempt };
   });
 
   return router;

@@ -6,7 +6,7 @@ import { requestSource } from '../http/request-source.js';
 import type { ShareLinkRow } from '../model/share.js';
 import type { Account } from '../users/account.js';
 import { objectBody } from './body.js';
-import { namedServer, ownerOnly, sharingRefusal, shareCreator } from './access.js';
+import { namedServer, ownerOnly, sharingRefusal, shareCreator } from './server-access.js';
 import type { ApiDeps } from './deps.js';
 import { whoOf } from './guards.js';
 import { escapeHtml } from '../http/html.js';

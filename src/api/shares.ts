@@ -6,7 +6,7 @@ import type { ShareKind, ShareWithServer } from '../model/share.js';
 import { groupExists } from '../users/groups.js';
 import type { Account } from '../users/account.js';
 import type { CatalogApp } from '../catalog/types.js';
-import { namedServer, ownerOnly, sharingRefusal, shareCreator } from './access.js';
+import { namedServer, ownerOnly, sharingRefusal, shareCreator } from './server-access.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, whoOf } from './guards.js';
 

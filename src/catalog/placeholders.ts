@@ -3,7 +3,7 @@ import { PLACEHOLDERS } from './types.js';
 
 /**
  * The template syntax of app commands and environment values, shared with the proxy's
- * expansion (src/proxy/placeholders.ts must follow the same rules):
+ * expansion (src/proxy/app/placeholders.ts must follow the same rules):
  *   {name}   a placeholder; name is [a-z_]+
  *   {{  }}   a literal '{' or '}'
  * Any other brace is an error, so a typo cannot silently reach the app as literal text.
@@ -87,7 +87,7 @@ export function checkPlaceholders(template: string, file: string, key: string): 
 /**
  * Whether an app listens on a loopback port: it names {port}, or it names neither {port}
  * nor {unix_socket} (the proxy then gives it a port and checks that). The built-in terminal
- * listens on a socket. proxy/launch-plan.ts decides the same way at start.
+ * listens on a socket. proxy/app/launch-plan.ts decides the same way at start.
  */
 export function usesPort(app: {
   command?: string[] | undefined;

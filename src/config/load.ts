@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
-import { issuesToErrors } from './issues.js';
-import { combineProblems, throwProblems } from './problems.js';
+import { issuesToErrors } from './zod-errors.js';
+import { combineProblems, throwProblems } from './error-list.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 import { resolveSecret } from './secrets.js';
 import { readYamlMapping } from './yaml.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { CatalogApp } from '../catalog/types.js';
 import type { Config } from '../config/schema.js';
 import type { RouteTable } from '../chp/route-table.js';
-import type { Launcher } from '../spawner/launcher.js';
+import type { Launcher } from '../launchers/launcher.js';
 import type { ServerStore } from '../store/servers.js';
 import type { UserChecker } from '../users/account.js';
 import type { Metrics } from './metrics.js';

@@ -1,4 +1,4 @@
-import type { Launcher, LaunchHandle, LauncherKind } from '../spawner/launcher.js';
+import type { Launcher, LaunchHandle, LauncherKind } from '../launchers/launcher.js';
 import type { ServerFields, ServerRow } from '../store/servers.js';
 
 /** The launcher's handle for a server row: the row's identity plus the state the launcher saved. */

@@ -1,8 +1,8 @@
 import { HubappsError } from '../errors.js';
 import { checkServerName } from '../names.js';
-import { tailLog } from '../spawner/logs.js';
+import { tailLog } from '../store/server-logs.js';
 import { pickPort } from '../net/ports.js';
-import type { Announcement, ExitInfo } from '../spawner/launcher.js';
+import type { Announcement, ExitInfo } from '../launchers/launcher.js';
 import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
 import { serverRouteData } from '../chp/route-table.js';
 import type { LifecycleDeps } from './deps.js';

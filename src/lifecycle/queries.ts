@@ -6,6 +6,7 @@ import { HubappsError } from '../errors.js';
 import type { EventQuery, EventRow } from '../model/event.js';
 import type { ServerRow } from '../model/server.js';
 import type { ServerState } from '../model/states.js';
+import { currentAttemptStart, tailLog } from '../store/server-logs.js';
 import type { LifecycleDeps } from './deps.js';
 
 export type Reachability = 'ok' | 'unreachable';
@@ -35,6 +36,12 @@ export class ServerQueries {
 
   byId(id: number): ServerRow | undefined {
     return this.deps.store.byId(id);
+  }
+
+  /** The newest `count` lines of the server's log, and the index in them where its newest start attempt begins. */
+  logTail(row: ServerRow, count: number): { lines: string[]; currentAttempt: number } {
+    const lines = tailLog(row.log_file, count);
+    return { lines, currentAttempt: currentAttemptStart(lines) };
   }
 
   list(filter: { user?: string; states?: readonly ServerState[] } = {}): ServerRow[] {

@@ -4,7 +4,7 @@ import {
   type RouteEntry,
   type RouteTable,
 } from '../chp/route-table.js';
-import { capLog } from '../spawner/logs.js';
+import { capLog } from '../store/server-logs.js';
 import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';

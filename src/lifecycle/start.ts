@@ -7,9 +7,9 @@ import { admitResources } from './admit-resources.js';
 import { checkServerName, printable } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
 import { hostLabel } from '../host-label.js';
-import { logFileFor } from '../spawner/logs.js';
+import { logFileFor } from '../store/server-logs.js';
 import { pickPort } from '../net/ports.js';
-import { hostDirs } from '../spawner/host-dirs.js';
+import { hostDirs } from '../launchers/host-dirs.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
 

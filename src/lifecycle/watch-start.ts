@@ -1,6 +1,6 @@
-import { currentAttemptStart, tailLog } from '../spawner/logs.js';
+import { currentAttemptStart, tailLog } from '../store/server-logs.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { explainEarlyExit, type StartFailure } from '../spawner/start-failure.js';
+import { explainEarlyExit, type StartFailure } from '../launchers/start-failure.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
 import { handleOf } from './handles.js';

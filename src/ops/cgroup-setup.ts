@@ -4,7 +4,7 @@ import { readYamlMapping } from '../config/yaml.js';
 import { detectLayout, V1_CONTROLLERS } from '../limits/cgroup-tree.js';
 import { serverLimitsConfigSchema } from '../limits/resources.js';
 import { stdio, type Io } from './io.js';
-import { DEFAULT_CONFIG } from './paths.js';
+import { DEFAULT_CONFIG } from './install/layout.js';
 import { getPasswd, isRoot } from './system.js';
 
 export const CGROUP_SETUP_USAGE = `usage: hubapps cgroup-setup --user USER [--config FILE] [--remove]

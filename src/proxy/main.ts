@@ -94,7 +94,7 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
     }
     case 'slurm-status':
     case 'slurm-cancel': {
-      const { runSlurmJob } = await import('./slurm-jobs.js');
+      const { runSlurmJob } = await import('./node/slurm-jobs.js');
       return process.exit(await runSlurmJob(request));
     }
     case 'slurm-submit': {
@@ -103,7 +103,7 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
           PROXY_EXIT.badRequest,
           'slurm-submit needs --catalog-dir DIR (the installed wrapper passes it)',
         );
-      const { runSlurmSubmit } = await import('./slurm-jobs.js');
+      const { runSlurmSubmit } = await import('./node/slurm-jobs.js');
       // The job's proxy on a compute node is this program with the same catalog and checks.
       const self = proxyCommandLine(proxyArgs(args.catalogDir, args.policy), {
         main: process.argv[1]!,
@@ -130,7 +130,7 @@ async function dispatch(request: ProxyRequest, args: Args, user: string): Promis
 
 /** A job's proxy has read its request: the file with the secret goes at once. */
 async function forgetJobSpec(file: string): Promise<void> {
-  const { isJobSpec } = await import('./slurm-dir.js');
+  const { isJobSpec } = await import('./node/slurm-dir.js');
   if (!isJobSpec(userInfo().homedir, file))
     exit(PROXY_EXIT.badRequest, `node.specFile ${file} is not in ~/.hubapps/slurm: refused`);
   try {

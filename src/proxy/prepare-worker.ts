@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HubappsError } from '../errors.js';
-import { loadAppFile } from './app-file.js';
-import { planLaunch, type Account } from './launch-plan.js';
+import { loadAppFile } from './app/app-file.js';
+import { planLaunch, type Account } from './app/launch-plan.js';
 import type { StartRequest } from '../protocol/wire.js';
 import type { PrepareInput, PrepareOutput } from './prepare.js';
 

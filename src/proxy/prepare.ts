@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { readCompiledApp } from '../catalog/compiled-form.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { HubappsError } from '../errors.js';
-import { planLaunch, type Account, type LaunchPlan } from './launch-plan.js';
+import { planLaunch, type Account, type LaunchPlan } from './app/launch-plan.js';
 import type { StartRequest } from '../protocol/wire.js';
 
 export interface PrepareInput {

@@ -2,9 +2,9 @@
  * What the proxy knows about its app, as the health endpoint reports it: state, pids,
  * target, times, numbered progress messages and the exit reason.
  */
-import type { AppTarget } from './launch-plan.js';
+import type { AppTarget } from './app/launch-plan.js';
 import type { HealthReport, ProgressMessage, ProxyState } from '../protocol/wire.js';
-import type { Activity } from './activity.js';
+import type { Activity } from './http/activity.js';
 import { log } from './log.js';
 
 /** Progress messages kept for late readers; a start produces a handful. */

@@ -4,7 +4,7 @@
  * the first. Only a process of this user whose command line is hubapps-proxy is touched;
  * afterwards app processes still marked with that proxy's pid and server id are stopped.
  */
-import { serverMarks } from './marks.js';
+import { serverMarks } from './app/marks.js';
 import type { StopRequest } from '../protocol/wire.js';
 import { alive, isOurProxy, markedProcesses, signal, waitUntil } from '../procfs/processes.js';
 import { describeError, log } from './log.js';

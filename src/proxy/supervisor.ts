@@ -10,22 +10,22 @@ import { HubappsError } from '../errors.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { PROXY_EXIT, SERVICE_AUTHORIZE_PATH, type StartRequest } from '../protocol/wire.js';
 import { prepareLaunch } from './prepare.js';
-import { Activity } from './activity.js';
+import { Activity } from './http/activity.js';
 import { ProxyStatus } from './status.js';
-import { Access } from './access.js';
-import { TokenChecker } from './token-check.js';
-import { SessionChecker } from './session-check.js';
-import { Grants } from './grant.js';
-import { OriginPolicy } from './origin.js';
-import { createListener, listenLoopback, listenSocket } from './http-server.js';
-import { listenOnNode } from './node-mode.js';
-import type { LaunchPlan } from './launch-plan.js';
-import { AppProcess, describeExit, type AppExit, type RunningApp } from './app-process.js';
-import { startBuiltin } from './builtin.js';
-import type { Forwarder } from './forward.js';
-import { describeTarget, waitReady } from './readiness.js';
-import { removeRuntimeDir } from './runtime-dir.js';
-import { refuseUpgrade, sendPage } from './pages.js';
+import { Access } from './access/gate.js';
+import { TokenChecker } from './access/token-check.js';
+import { SessionChecker } from './access/session-check.js';
+import { Grants } from './access/grant.js';
+import { OriginPolicy } from './http/origin.js';
+import { createListener, listenLoopback, listenSocket } from './http/http-server.js';
+import { listenOnNode } from './node/node-mode.js';
+import type { LaunchPlan } from './app/launch-plan.js';
+import { AppProcess, describeExit, type AppExit, type RunningApp } from './app/app-process.js';
+import { startBuiltin } from './app/builtin.js';
+import type { Forwarder } from './http/forward.js';
+import { describeTarget, waitReady } from './app/readiness.js';
+import { removeRuntimeDir } from './app/runtime-dir.js';
+import { refuseUpgrade, sendPage } from './http/pages.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, log, useLogBudget } from './log.js';
 import { LogBudget } from './log-budget.js';
@@ -35,7 +35,7 @@ const LINGER_MS = 1500;
 
 /**
  * Internal to the proxy process: ends it with `exitCode` (PROXY_EXIT), which the service reads
- * as the start's failure (spawner/start-failure.ts). Never reaches a client as itself.
+ * as the start's failure (launchers/start-failure.ts). Never reaches a client as itself.
  */
 export class ProxyExit extends Error {
   constructor(
@@ -63,7 +63,7 @@ export async function runStart(request: StartRequest, catalogDir: string): Promi
       homedir: me.homedir,
       shell: me.shell,
     }),
-    import('./forward.js'),
+    import('./http/forward.js'),
   ]);
   if (!prepared.ok) {
     supervisor.close();

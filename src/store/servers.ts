@@ -4,10 +4,13 @@ import type { Db } from './db.js';
 import { EventLog } from './events.js';
 import type { ServerRow } from '../model/server.js';
 import { ACTIVE_STATES, type ServerState } from '../model/states.js';
-import { sqlStateList } from './states.js';
 
 export { ACTIVE_STATES, SERVER_STATES, type ServerState } from '../model/states.js';
 export type { ServerRow } from '../model/server.js';
+
+/** `IN (...)` list for SQL over `states` (fixed names from SERVER_STATES, never user input). */
+export const sqlStateList = (states: readonly ServerState[] = ACTIVE_STATES): string =>
+  `(${states.map((s) => `'${s}'`).join(', ')})`;
 
 export interface NewServer {
   user: string;

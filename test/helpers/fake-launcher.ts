@@ -15,8 +15,8 @@ import type {
   ProbeResult,
   ServerRef,
   StopOptions,
-} from '../../src/spawner/launcher.js';
-import type { ProxyTarget } from '../../src/spawner/proxy-client.js';
+} from '../../src/launchers/launcher.js';
+import type { ProxyTarget } from '../../src/launchers/proxy-client.js';
 
 /** What one fake server does. */
 export interface FakeScript {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { loadCatalogLenient } from '../../src/catalog/load.js';
 import { PLACEHOLDERS } from '../../src/catalog/types.js';
-import { problemsOf } from '../../src/config/problems.js';
+import { problemsOf } from '../../src/config/error-list.js';
 import { startLocalStack, type LocalStack } from '../helpers/stack.js';
 import { tmpDir, type TmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';

@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { HubappsError } from '../../src/errors.js';
 import { CallVerifier } from '../../src/protocol/challenge.js';
 import type { StartRequest } from '../../src/protocol/wire.js';
-import type { LaunchHandle } from '../../src/spawner/launcher.js';
-import { SlurmLauncher } from '../../src/spawner/slurm-launcher.js';
+import type { LaunchHandle } from '../../src/launchers/launcher.js';
+import { SlurmLauncher } from '../../src/launchers/slurm-launcher.js';
 import { NssUserDirectory } from '../../src/users/nss.js';
 import { freePort, requireRootOrSkip, tmpDir, type TmpDir } from '../helpers/index.js';
 import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harness.js';
-import { launcherContract } from '../integration/spawner/launcher-contract.js';
+import { launcherContract } from '../integration/launchers/launcher-contract.js';
 import {
   TEST_GROUP,
   TEST_USERS,

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { SudoLauncher } from '../../src/spawner/sudo-launcher.js';
+import { SudoLauncher } from '../../src/launchers/sudo-launcher.js';
 import { NssUserDirectory } from '../../src/users/nss.js';
 import { requireRootOrSkip, tmpDir, freePort, type TmpDir } from '../helpers/index.js';
 import { makeSpec, startFakeService, type FakeService } from '../unit/proxy/harness.js';
-import { launcherContract } from '../integration/spawner/launcher-contract.js';
+import { launcherContract } from '../integration/launchers/launcher-contract.js';
 import {
   TEST_USERS,
   createTestAccounts,

@@ -21,7 +21,7 @@ const SRC = fileURLToPath(new URL('../../../src', import.meta.url));
  * src/'s layers, lowest first: a file may import its own layer or a lower one, never a
  * higher one. A new folder must be placed here on purpose.
  * - proxy and apps share a layer: the built-in apps run inside hubapps-proxy, which loads
- *   them through its registry (proxy/builtin.ts), and they use its app-process API.
+ *   them through its registry (proxy/app/builtin.ts), and they use its app-process API.
  * - ui is browser code, built on its own (tsconfig.ui.json), and imports nothing of the rest.
  * - limits sits with the store, which counts tokens and grants against them inside its
  *   transactions; catalog is above config (it reads YAML with config's helpers); users is
@@ -48,17 +48,17 @@ const LAYERS = [
   ['catalog'],
   ['users'],
   ['proxy', 'apps'],
-  ['spawner', 'auth'],
+  ['launchers', 'auth'],
   ['lifecycle'],
   ['api'],
   ['serve.ts', 'demo', 'ops', 'cli.ts', 'cli-usage.ts'],
 ] as const;
 
 const LAUNCHER_CLASSES = [
-  'spawner/process-launcher.ts',
-  'spawner/sudo-launcher.ts',
-  'spawner/local-launcher.ts',
-  'spawner/slurm-launcher.ts',
+  'launchers/process-launcher.ts',
+  'launchers/sudo-launcher.ts',
+  'launchers/local-launcher.ts',
+  'launchers/slurm-launcher.ts',
 ];
 
 const show = (edges: readonly ImportEdge[]) =>
@@ -142,21 +142,21 @@ describe('the import-graph reader', () => {
   it('finds the lifecycle importing a launcher class (also lazily) and the API importing the store or CHP', async () => {
     const tmp = await tmpDir('graph');
     try {
-      write(tmp.path, 'spawner/launcher.ts', 'export interface Launcher { kind: string }\n');
+      write(tmp.path, 'launchers/launcher.ts', 'export interface Launcher { kind: string }\n');
       write(
         tmp.path,
-        'spawner/sudo-launcher.ts',
+        'launchers/sudo-launcher.ts',
         "import type { Launcher } from './launcher.js';\nexport class SudoLauncher {}\n",
       );
       write(
         tmp.path,
         'lifecycle/ok.ts',
-        "import type { Launcher } from '../spawner/launcher.js';\nexport type L = Launcher;\n",
+        "import type { Launcher } from '../launchers/launcher.js';\nexport type L = Launcher;\n",
       );
       write(
         tmp.path,
         'lifecycle/bad.ts',
-        "export const load = () => import('../spawner/sudo-launcher.js');\n",
+        "export const load = () => import('../launchers/sudo-launcher.js');\n",
       );
       write(tmp.path, 'store/servers.ts', 'export class ServerStore {}\n');
       write(tmp.path, 'chp/chp-client.ts', 'export class ChpRouteTable {}\n');
@@ -166,8 +166,8 @@ describe('the import-graph reader', () => {
         "import type { ServerStore } from '../store/servers.js';\nexport { ChpRouteTable } from '../chp/chp-client.js';\nexport type S = ServerStore;\n",
       );
       const found = readImports(tmp.path);
-      assert.deepEqual(launcherClassImports(found, ['spawner/sudo-launcher.ts']), [
-        { from: 'lifecycle/bad.ts', to: 'spawner/sudo-launcher.ts' },
+      assert.deepEqual(launcherClassImports(found, ['launchers/sudo-launcher.ts']), [
+        { from: 'lifecycle/bad.ts', to: 'launchers/sudo-launcher.ts' },
       ]);
       assert.deepEqual(
         apiPersistenceImports(found)

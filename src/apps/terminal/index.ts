@@ -5,8 +5,8 @@
  * any app. Loaded only by proxies that run a terminal.
  */
 import { HubappsError } from '../../errors.js';
-import type { RunningApp } from '../../proxy/app-process.js';
-import type { BuiltinContext } from '../../proxy/builtin-context.js';
+import type { RunningApp } from '../../proxy/app/app-process.js';
+import type { BuiltinContext } from '../../proxy/app/builtin-context.js';
 import { createTerminalServer, listenSocket } from './server.js';
 import { TerminalSession } from './session.js';
 

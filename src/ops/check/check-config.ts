@@ -8,7 +8,7 @@ import { capProblems } from '../../limits/resources.js';
 import { credentialsEnv } from './credentials.js';
 import { inspectCatalog, inspectConfig } from './inspect-config.js';
 import { stdio, type Io } from '../io.js';
-import { DEFAULT_CONFIG, DEFAULT_UNIT } from '../paths.js';
+import { DEFAULT_CONFIG, DEFAULT_UNIT } from '../install/layout.js';
 import { isRoot } from '../system.js';
 
 export const CHECK_CONFIG_USAGE = `usage: hubapps check-config [--config FILE] [--unit FILE]

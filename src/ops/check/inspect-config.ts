@@ -1,8 +1,8 @@
 import { loadCatalogLenient } from '../../catalog/load.js';
 import type { CatalogApp } from '../../catalog/types.js';
-import { issuesToErrors } from '../../config/issues.js';
+import { issuesToErrors } from '../../config/zod-errors.js';
 import { loadConfig } from '../../config/load.js';
-import { problemsOf } from '../../config/problems.js';
+import { problemsOf } from '../../config/error-list.js';
 import { type Config, type ParsedConfig, configSchema } from '../../config/schema.js';
 import { readYamlMapping } from '../../config/yaml.js';
 import { ConfigError } from '../../errors.js';

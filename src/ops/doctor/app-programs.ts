@@ -1,8 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { CatalogApp } from '../../catalog/types.js';
-import { APP_PATH } from '../../proxy/launch-plan.js';
-import { expandPlaceholders } from '../../proxy/placeholders.js';
+import { APP_PATH } from '../../proxy/app/launch-plan.js';
+import { expandPlaceholders } from '../../proxy/app/placeholders.js';
 import { inspectCatalog } from '../check/inspect-config.js';
 import { getPasswd, runCommand, type PasswdEntry } from '../system.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';

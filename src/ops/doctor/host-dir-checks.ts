@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { errnoCode } from '../../errors.js';
-import { hostDirs } from '../../spawner/host-dirs.js';
+import { hostDirs } from '../../launchers/host-dirs.js';
 import { groupName } from '../system.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from './check.js';
 

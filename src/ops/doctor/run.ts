@@ -24,7 +24,7 @@ import {
 import { checkGroup, checkSudoPolicy, checkSudoRun } from './sudo-checks.js';
 import { inspectConfig } from '../check/inspect-config.js';
 import { stdio, type Io } from '../io.js';
-import { DEFAULT_CONFIG, DEFAULT_UNIT } from '../paths.js';
+import { DEFAULT_CONFIG, DEFAULT_UNIT } from '../install/layout.js';
 import { getPasswd, isRoot } from '../system.js';
 
 export const DOCTOR_USAGE = `usage: hubapps doctor [--config FILE] [--as USER] [--member USER] [--unit FILE]

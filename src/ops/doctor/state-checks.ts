@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { errnoCode } from '../../errors.js';
 import { openDb, readMigrations, MIGRATIONS_DIR, schemaVersion } from '../../store/db.js';
 import { ACTIVE_STATES } from '../../model/states.js';
-import { sqlStateList } from '../../store/states.js';
+import { sqlStateList } from '../../store/servers.js';
 import { getGroup, runCommand } from '../system.js';
 import { asUser } from './as-user.js';
 import { type CheckResult, type DoctorContext, fail, ok, skipped } from './check.js';

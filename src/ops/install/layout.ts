@@ -57,6 +57,10 @@ export interface Layout {
   jupyterhubConfig: string;
 }
 
+/** Where admin commands look without --config, and doctor for the unit: a default installation's files (makeLayout()). */
+export const DEFAULT_CONFIG = '/etc/hubapps/hubapps.yaml';
+export const DEFAULT_UNIT = '/etc/systemd/system/hubapps.service';
+
 /** Where the drop-in of `install --jupyterhub-config` makes Debian's hub read its settings. */
 export const JUPYTERHUB_CONFIG = '/etc/jupyterhub/jupyterhub_config.py';
 

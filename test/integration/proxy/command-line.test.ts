@@ -10,7 +10,7 @@ import {
   spawnCommand,
 } from '../../../src/proxy/command-line.js';
 import { PROXY_NODE_FLAGS } from '../../../src/proxy/node-flags.js';
-import { jobScript } from '../../../src/proxy/slurm-jobs.js';
+import { jobScript } from '../../../src/proxy/node/slurm-jobs.js';
 import { assertRunsWithNodeFlags } from '../../helpers/node-flags.js';
 
 describe('the hubapps-proxy command line', () => {

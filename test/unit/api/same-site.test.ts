@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sharingRefusal } from '../../../src/api/access.js';
+import { sharingRefusal } from '../../../src/api/server-access.js';
 import type { ApiDeps } from '../../../src/api/deps.js';
 
 /** Only what sharingRefusal reads: the layout, the hub's origin, the sharing keys and the catalog. */

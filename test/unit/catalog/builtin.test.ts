@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog } from '../../../src/catalog/load.js';
-import { loadAppFile } from '../../../src/proxy/app-file.js';
+import { loadAppFile } from '../../../src/proxy/app/app-file.js';
 import { tmpDir, type TmpDir } from '../../helpers/index.js';
 import { configFailure } from '../../helpers/config-error.js';
 

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { compileCatalog } from '../../../src/catalog/compile.js';
 import { compiledPath, readCompiledApp } from '../../../src/catalog/compiled-form.js';
-import { loadAppFile } from '../../../src/proxy/app-file.js';
+import { loadAppFile } from '../../../src/proxy/app/app-file.js';
 import { tmpDir, type TmpDir } from '../../helpers/index.js';
 
 describe('the compiled catalog hubapps-proxy starts from', () => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLE_APP } from '../../../scripts/config-docs/render.js';
-import { ConfigErrorList, problemsOf } from '../../../src/config/problems.js';
+import { ConfigErrorList, problemsOf } from '../../../src/config/error-list.js';
 import { loadCatalog, loadCatalogLenient } from '../../../src/catalog/load.js';
 import { configFailure } from '../../helpers/config-error.js';
 

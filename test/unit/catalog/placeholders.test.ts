@@ -5,7 +5,7 @@ import {
   parseTemplate,
 } from '../../../src/catalog/placeholders.js';
 import { PLACEHOLDERS, type PlaceholderValues } from '../../../src/catalog/types.js';
-import { expandPlaceholders } from '../../../src/proxy/placeholders.js';
+import { expandPlaceholders } from '../../../src/proxy/app/placeholders.js';
 
 describe('placeholder syntax in app templates', () => {
   it('finds the placeholders a template uses, each once, in order', () => {

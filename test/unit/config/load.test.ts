@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLE_CONFIG } from '../../../scripts/config-docs/render.js';
 import { DEFAULTS_FILE, loadConfig } from '../../../src/config/load.js';
-import { ConfigErrorList } from '../../../src/config/problems.js';
+import { ConfigErrorList } from '../../../src/config/error-list.js';
 import { configFailure } from '../../helpers/config-error.js';
 
 const ENV = { CONFIGPROXY_AUTH_TOKEN: 'chp-token' };

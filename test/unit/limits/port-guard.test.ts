@@ -4,7 +4,7 @@ import { HubappsError } from '../../../src/errors.js';
 import { guardEntries, HelperPortGuard } from '../../../src/limits/port-guard.js';
 import { proxyOnTcp } from '../../../src/lifecycle/handles.js';
 import type { ServerRow } from '../../../src/model/server.js';
-import { SudoLauncher } from '../../../src/spawner/sudo-launcher.js';
+import { SudoLauncher } from '../../../src/launchers/sudo-launcher.js';
 import type { UserDirectory } from '../../../src/users/account.js';
 
 const silent = pino({ level: 'silent' });

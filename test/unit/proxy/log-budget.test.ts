@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { LogBudget } from '../../../src/proxy/log-budget.js';
-import { capLog } from '../../../src/spawner/logs.js';
+import { capLog } from '../../../src/store/server-logs.js';
 import { tmpDir, type TmpDir } from '../../helpers/index.js';
 
 describe('the app output log budget, enforced as it is written', () => {

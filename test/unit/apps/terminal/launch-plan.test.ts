@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { planLaunch } from '../../../../src/proxy/launch-plan.js';
+import { planLaunch } from '../../../../src/proxy/app/launch-plan.js';
 import type { CatalogApp } from '../../../../src/catalog/types.js';
 import type { StartRequest } from '../../../../src/protocol/wire.js';
 import { tmpDir, type TmpDir } from '../../../helpers/index.js';

@@ -1,0 +1,317 @@
+/**
+ * Who may use this server: every proxied request and upgrade carries a credential, either
+ * the proxy's session cookie or `Authorization: token|Bearer T` (checked with the service,
+ * TokenChecker). A credential in the URL (`?token=`) is no credential: it is taken out of
+ * the URL and ignored, so a link can never log one browser in as someone else. A browser
+ * that navigates here without the cookie is sent to the service's authorize page with a
+ * fresh grant cookie whose hash goes along: the one-time code that comes back (grant.ts)
+ * works only in the browser holding that cookie. Session cookies name the launcher
+ * session that granted them and are re-validated with the service (SessionChecker) at
+ * least every REVALIDATE_MS (config session_revalidate); WebSockets opened with a session
+ * are re-validated on the same schedule and closed when the answer is no (a revoked share,
+ * a logout). The proxy's cookies, and an Authorization header that carried our token, never
+ * reach the app; USER_HEADER names the browser session's user to the app and is never
+ * taken from the client.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createHash, randomBytes } from 'node:crypto';
+import type { TokenChecker, TokenVerdict } from './token-check.js';
+import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
+import { GRANT_NONCE_COOKIE, GRANT_PATH } from '../../protocol/wire.js';
+import { takeTokenParam } from '../http/url-path.js';
+import { wantsHtml } from '../http/pages.js';
+import { log } from '../log.js';
+import { dropHubappsHeaders } from '../http/headers.js';
+
+/** Who is visiting, for the app: set from the proxy's session; every X-Hubapps-* a client sends is removed, however spelled. */
+export const USER_HEADER = 'x-hubapps-user';
+
+export type Decision =
+  | { ok: true }
+  | { ok: false; status: 401 | 403 | 503; message: string }
+  /** Not allowed yet: a browser goes to `location` (the service's authorize page) with `setCookie` (its grant cookie) to get in. */
+  | { ok: false; status: 302; message: string; location: string; setCookie: string };
+
+/** Sessions live in memory only; a restarted proxy sends the browser through authorize again. */
+const SESSION_TTL_MS = 12 * 3600 * 1000;
+/**
+ * One user's browsers, tabs and repeated grants: a new session beyond this pushes out that
+ * user's own oldest, so one visitor looping through authorize cannot evict anyone else.
+ */
+const MAX_SESSIONS_PER_USER = 20;
+/** A backstop for the whole table, far above what the owner and the visitors of one server hold. */
+const MAX_SESSIONS = 10_000;
+/** A grant cookie outlives the round trip through authorize (and a login on the way) by a margin. */
+const GRANT_COOKIE_MAX_AGE_S = 600;
+const ALLOWED: Decision = { ok: true };
+const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
+const LOGIN_HINT =
+  "log in through the launcher, or send the header 'Authorization: token YOUR_API_TOKEN' (tokens in the URL are not accepted)";
+
+export interface AccessOptions {
+  serverId: number;
+  prefix: string;
+  /** Send the cookie with Secure (the public origin is https). */
+  secureCookie: boolean;
+  /**
+   * The server has its own origin: the cookies are `__Host-` cookies (`Path=/; Secure`, no
+   * Domain), which a sibling host on the apps domain can neither set nor overwrite, and
+   * only those names are trusted. Browsers accept Secure cookies from https origins and
+   * from http://*.localhost (the demo).
+   */
+  hostCookie?: boolean;
+  /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&binding=…&next=` is appended). */
+  authorizeUrl: string;
+  /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
+  revalidateMs?: number;
+}
+
+interface Session {
+  until: number;
+  /** Who the service granted access to (owner, admin or visitor). */
+  user: string;
+  /** The launcher session behind it, as the service named it. */
+  launcherSession: string;
+  checkedAt: number;
+}
+
+export class Access {
+  readonly cookieName: string;
+  /** The grant cookie: set before authorize, brought back to the grant endpoint. */
+  readonly grantCookieName: string;
+  private readonly sessions = new Map<string, Session>();
+  /** Each user's session cookie values, oldest first. */
+  private readonly byUser = new Map<string, Set<string>>();
+  private readonly cookieAttributes: string;
+  private readonly grantCookieAttributes: string;
+  private readonly authorizeUrl: string;
+  private readonly revalidateMs: number;
+  /** Open WebSockets by the session cookie that let them in. */
+  private readonly sockets = new Map<string, Set<Duplex>>();
+  /** The session cookie value that let a request in, for track(). */
+  private readonly sessionOf = new WeakMap<IncomingMessage, string>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly tokens: TokenChecker,
+    private readonly sessionChecker: SessionChecker,
+    opts: AccessOptions,
+  ) {
+    this.authorizeUrl = opts.authorizeUrl;
+    this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
+    const secure = opts.secureCookie ? '; Secure' : '';
+    if (opts.hostCookie) {
+      this.cookieName = `__Host-hubapps-${opts.serverId}`;
+      this.grantCookieName = `__Host-${GRANT_NONCE_COOKIE}${opts.serverId}`;
+      this.cookieAttributes = '; Path=/; Secure; HttpOnly; SameSite=Lax';
+      this.grantCookieAttributes = this.cookieAttributes;
+    } else {
+      this.cookieName = `hubapps-proxy-${opts.serverId}`;
+      this.grantCookieName = `${GRANT_NONCE_COOKIE}${opts.serverId}`;
+      this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${secure}`;
+      this.grantCookieAttributes = `; Path=${opts.prefix}${GRANT_PATH}; HttpOnly; SameSite=Lax${secure}`;
+    }
+  }
+
+  /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
+  authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
+    if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
+    dropHubappsHeaders(req.headers);
+    const cookie = req.headers.cookie;
+    let stale: string | null = null;
+    if (cookie !== undefined && cookie.includes(this.cookieName)) {
+      const { rest, value } = takeCookie(cookie, this.cookieName);
+      if (rest) req.headers.cookie = rest;
+      else delete req.headers.cookie;
+      const session = value === null ? undefined : this.session(value);
+      if (session && Date.now() - session.checkedAt < this.revalidateMs)
+        return this.letIn(req, value!, session);
+      if (session) stale = value;
+    }
+    const header = req.headers.authorization;
+    const fromHeader = header === undefined ? null : AUTH_SCHEME.exec(header);
+    if (fromHeader && stale === null) {
+      const onVerdict = (verdict: TokenVerdict): Decision => {
+        if (verdict !== 'allowed') return this.verdictDecision(verdict);
+        delete req.headers.authorization;
+        return ALLOWED;
+      };
+      const verdict = this.tokens.check(fromHeader[1]!);
+      return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
+    }
+    if (stale !== null) return this.revalidate(stale, req, upgrade);
+    return this.noCredential(req, upgrade);
+  }
+
+  /** A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant ends here. */
+  sessionCookie(launcherSession: string, user: string): string {
+    let own = this.byUser.get(user);
+    if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER)
+      this.end(own.values().next().value!);
+    if (this.sessions.size >= MAX_SESSIONS) this.end(this.sessions.keys().next().value!);
+    const value = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    this.sessions.set(value, {
+      until: now + SESSION_TTL_MS,
+      user,
+      launcherSession,
+      checkedAt: now,
+    });
+    own = this.byUser.get(user);
+    if (own === undefined) this.byUser.set(user, (own = new Set()));
+    own.add(value);
+    return `${this.cookieName}=${value}${this.cookieAttributes}`;
+  }
+
+  /** The grant cookie's value in a request (null if absent), and the Set-Cookie that removes it. */
+  takeGrantCookie(req: IncomingMessage): { value: string | null; clear: string } {
+    const header = req.headers.cookie;
+    const value = header === undefined ? null : takeCookie(header, this.grantCookieName).value;
+    return { value, clear: `${this.grantCookieName}=${this.grantCookieAttributes}; Max-Age=0` };
+  }
+
+  private async revalidate(
+    value: string,
+    req: IncomingMessage,
+    upgrade: boolean,
+  ): Promise<Decision> {
+    const session = this.sessions.get(value);
+    if (!session) return this.noCredential(req, upgrade);
+    const verdict = await this.sessionChecker.check(session.launcherSession);
+    // The service being down revokes nothing: the session keeps working and is checked again on the next request.
+    if (verdict !== 'ended') {
+      if (verdict === 'valid') session.checkedAt = Date.now();
+      return this.letIn(req, value, session);
+    }
+    this.end(value);
+    return this.noCredential(req, upgrade);
+  }
+
+  /**
+   * An upgraded connection that `authorize` let in with a session cookie: it is closed
+   * when a later re-validation of that session says no. Requests let in by a token are
+   * not tracked (a token is checked again on each new connection).
+   */
+  track(req: IncomingMessage, socket: Duplex): void {
+    const value = this.sessionOf.get(req);
+    if (value === undefined || !this.sessions.has(value)) return;
+    let set = this.sockets.get(value);
+    if (!set) this.sockets.set(value, (set = new Set()));
+    set.add(socket);
+    socket.once('close', () => {
+      set.delete(socket);
+      if (set.size === 0 && this.sockets.get(value) === set) this.sockets.delete(value);
+    });
+    if (this.sweeper === null) {
+      this.sweeper = setInterval(() => void this.sweep(), this.revalidateMs);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Ask the service about every session that holds open WebSockets, once per interval, so a revoked one loses them in time. */
+  private async sweep(): Promise<void> {
+    if (this.sockets.size === 0) {
+      clearInterval(this.sweeper!);
+      this.sweeper = null;
+      return;
+    }
+    await Promise.all(
+      [...this.sockets.keys()].map(async (value) => {
+        const session = this.session(value);
+        const verdict = session
+          ? await this.sessionChecker.check(session.launcherSession)
+          : 'ended';
+        if (verdict === 'valid' && session) session.checkedAt = Date.now();
+        if (verdict === 'ended') this.end(value);
+      }),
+    );
+  }
+
+  /** The session may no longer be used: forget it and close its WebSockets. */
+  private end(value: string): void {
+    const user = this.sessions.get(value)?.user;
+    this.forget(value);
+    const set = this.sockets.get(value);
+    if (!set) return;
+    this.sockets.delete(value);
+    log(`closing ${set.size} websocket(s) of ${user ?? 'an expired session'}: access ended`);
+    for (const socket of set) socket.destroy();
+  }
+
+  private letIn(req: IncomingMessage, value: string, session: Session): Decision {
+    req.headers[USER_HEADER] = session.user;
+    this.sessionOf.set(req, value);
+    return dropOurToken(req);
+  }
+
+  /**
+   * Browser navigations go through the service's authorize page, which knows the launcher
+   * session; anything else (API clients, uploads, WebSockets, sub-resources) gets 401, as
+   * a redirect to an HTML login would only confuse it.
+   */
+  private noCredential(req: IncomingMessage, upgrade: boolean): Decision {
+    const message = `authentication required: ${LOGIN_HINT}`;
+    if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD') || !wantsHtml(req))
+      return { ok: false, status: 401, message };
+    const nonce = randomBytes(32).toString('base64url');
+    const binding = createHash('sha256').update(nonce).digest('base64url');
+    const location = `${this.authorizeUrl}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
+    const setCookie = `${this.grantCookieName}=${nonce}${this.grantCookieAttributes}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
+    return { ok: false, status: 302, message, location, setCookie };
+  }
+
+  private verdictDecision(verdict: TokenVerdict): Decision {
+    if (verdict === 'allowed') return ALLOWED;
+    if (verdict === 'denied')
+      return {
+        ok: false,
+        status: 403,
+        message: 'this token may not use this server: it belongs to another user or is not valid',
+      };
+    return {
+      ok: false,
+      status: 503,
+      message:
+        'cannot check the token right now: the hubapps service does not answer; try again shortly',
+    };
+  }
+
+  private session(value: string): Session | undefined {
+    const session = this.sessions.get(value);
+    if (session === undefined) return undefined;
+    if (session.until > Date.now()) return session;
+    this.forget(value);
+    return undefined;
+  }
+
+  private forget(value: string): void {
+    const session = this.sessions.get(value);
+    if (session === undefined) return;
+    this.sessions.delete(value);
+    const own = this.byUser.get(session.user);
+    own?.delete(value);
+    if (own?.size === 0) this.byUser.delete(session.user);
+  }
+}
+
+/** A request let in by its cookie may still carry a hubapps token in Authorization: it is not the app's to see. */
+function dropOurToken(req: IncomingMessage): Decision {
+  const header = req.headers.authorization;
+  if (header !== undefined && AUTH_SCHEME.exec(header)?.[1]?.startsWith('ha_'))
+    delete req.headers.authorization;
+  return ALLOWED;
+}
+
+/** Split our cookie out of a Cookie header: its value (null if absent) and the header without it. */
+export function takeCookie(header: string, name: string): { value: string | null; rest: string } {
+  let value: string | null = null;
+  const kept: string[] = [];
+  for (const part of header.split(';')) {
+    const p = part.trim();
+    if (p.startsWith(name) && p.charCodeAt(name.length) === 61 /* = */)
+      value = p.slice(name.length + 1);
+    else if (p !== '') kept.push(p);
+  }
+  return { value, rest: kept.join('; ') };
+}
