@@ -1,7 +1,7 @@
 import { DEFAULT_CONFIG } from './ops/install/layout.js';
 import { VERSION } from './version.js';
 
-/** `hubapps --help`, also the man page's description (scripts/man-page.ts). */
+/** `hubapps --help`, also the man page's description (src/ops/install/man-page.ts). */
 export const USAGE = `hubapps ${VERSION}: per-user web apps behind configurable-http-proxy
 
 usage: hubapps <command> [--config FILE] [options]

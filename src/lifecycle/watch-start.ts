@@ -5,6 +5,15 @@ import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
 import { handleOf } from './handles.js';
 
+/**
+ * All watches of this process together poll about this many times a second at most: twenty
+ * starts at once would otherwise make 800 health calls a second, which the service and the
+ * starting proxies pay for with the CPU their start-up needs. One start alone still polls
+ * every 25 ms.
+ */
+const POLLS_PER_SECOND = 200;
+let watching = 0;
+
 export type WatchOutcome =
   | { kind: 'ready' }
   | { kind: 'failed'; failure: StartFailure }
@@ -13,10 +22,24 @@ export type WatchOutcome =
 
 /**
  * Follow a starting proxy until its app is ready: poll its health (every 25 ms for the
- * first two seconds, since most apps are ready by then), copy its progress messages into events,
+ * first two seconds, since most apps are ready by then; less often while many starts are
+ * watched at once, see POLLS_PER_SECOND), copy its progress messages into events,
  * and notice an early exit (sudo refusal, port taken, app crash) or a timeout.
  */
 export async function watchStart(
+  deps: LifecycleDeps,
+  row: ServerRow,
+  timeoutMs: number,
+): Promise<WatchOutcome> {
+  watching++;
+  try {
+    return await watchUntilSettled(deps, row, timeoutMs);
+  } finally {
+    watching--;
+  }
+}
+
+async function watchUntilSettled(
   deps: LifecycleDeps,
   row: ServerRow,
   timeoutMs: number,
@@ -87,6 +110,7 @@ export async function watchStart(
     }
     // Most apps are ready within two seconds: poll often until then (a loopback request is
     // cheap; measured in bench/, back-off alone added ~65 ms to a start), then back off.
-    await sleep(Date.now() - started < 2000 ? 25 : 250);
+    const shared = Math.ceil((1000 * watching) / POLLS_PER_SECOND);
+    await sleep(Math.max(Date.now() - started < 2000 ? 25 : 250, shared));
   }
 }

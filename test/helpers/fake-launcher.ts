@@ -46,6 +46,8 @@ export class FakeLauncher implements Launcher {
   readonly servers = new Map<number, FakeServer>();
   /** Every call that changed something, in order: "start 3", "stop 3 routeRemoved", "kill 3". */
   readonly calls: string[] = [];
+  /** How many times the service asked a fake proxy for its health. */
+  probes = 0;
   private readonly exitListeners: ((serverId: number, info: ExitInfo) => void)[] = [];
 
   async start(spec: StartRequest): Promise<LaunchHandle> {
@@ -114,6 +116,7 @@ export class FakeLauncher implements Launcher {
   }
 
   async probe(handle: LaunchHandle): Promise<ProbeResult> {
+    this.probes++;
     const s = this.servers.get(handle.serverId);
     if (!s || s.phase === 'stopped') return { alive: false, answering: false, launched: false };
     if (s.phase === 'crashed') return { alive: false, answering: false, launched: false };

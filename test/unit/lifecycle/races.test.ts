@@ -51,6 +51,7 @@ describe('lifecycle races on a fake launcher and an in-memory route table', func
       launcher: 'local',
       chp: { api_url: 'http://127.0.0.1:9', auth_token: 'env:HUBAPPS_T_RACES_CHP' },
       stop_grace: 1,
+      limits: { servers_per_user: 0 },
     });
     fs.mkdirSync(config.data_dir, { recursive: true });
     fs.mkdirSync(config.log_dir, { recursive: true });
@@ -182,6 +183,19 @@ describe('lifecycle races on a fake launcher and an in-memory route table', func
     assert.equal(bed.row('busy').state, 'starting', 'a start in progress is not reconciled');
     assert.equal(report.checked, 2);
     await stop('busy');
+  });
+
+  it('twenty starts watched at once share one budget of health calls instead of polling 40 times a second each', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `many${i}`);
+    for (const name of names) await start(name);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = bed.launcher.probes;
+    await new Promise((r) => setTimeout(r, 1000));
+    const perSecond = bed.launcher.probes - before;
+    // 20 watches at one call each 25 ms would be 800; the budget is 200 a second.
+    assert.ok(perSecond <= 300, `${perSecond} health calls in one second`);
+    assert.ok(perSecond >= 100, `${perSecond} health calls in one second: the watches stalled`);
+    for (const name of names) await stop(name);
   });
 
   it('reconcile with CHP down changes no route and no row, and says so', async () => {
