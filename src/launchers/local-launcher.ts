@@ -1,4 +1,4 @@
-import { PROXY_ENTRIES } from '../proxy/command-line.js';
+import { PROXY_MAIN, PROXY_MODULES_MAIN } from '../proxy/command-line.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { localCommand, proxyEnvironment } from './proxy-command.js';
 
@@ -9,7 +9,8 @@ import { localCommand, proxyEnvironment } from './proxy-command.js';
  */
 export class LocalLauncher extends ProcessLauncher {
   readonly kind = 'local' as const;
-  protected readonly marker = PROXY_ENTRIES;
+  /** This installation's proxy, by its full path: the bundle, or the modules a proxy started before an upgrade ran. */
+  protected readonly marker = [PROXY_MAIN, PROXY_MODULES_MAIN];
 
   constructor(
     private readonly catalogDir: string,

@@ -15,12 +15,13 @@ import type { RunAsPolicy } from './self-check.js';
  */
 export const PROXY_MAIN = fileURLToPath(new URL('./hubapps-proxy.js', import.meta.url));
 
-/** The same proxy as the separate modules tsc wrote: only the benchmark that weighs the bundle runs it. */
+/** The same proxy as the separate modules tsc wrote: the benchmark that weighs the bundle runs it, and proxies started before the bundle ran it. */
 export const PROXY_MODULES_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 /**
  * What a proxy's command line contains, bundled or not: a proxy started from the modules
- * before an upgrade to the bundle is still recognised (and adopted) after it.
+ * before an upgrade to the bundle is still recognised (and adopted) after it. LocalLauncher
+ * matches the two entries of this installation by their full paths instead.
  */
 export const PROXY_ENTRIES: readonly string[] = ['proxy/hubapps-proxy.js', 'proxy/main.js'];
 
