@@ -60,7 +60,15 @@ export const portGuardSchema = z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,30}$/, 'use lower-case letters, digits and _ (an nftables name)')
       .default('hubapps')
-      .describe('The nftables table (family inet) that holds the guard; one per installation.'),
+      .describe(
+        'The nftables table (family inet) that holds the guard; one per installation. The bind guard is pinned under the same name in /sys/fs/bpf.',
+      ),
+    bind: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Also refuse other accounts' binds to port_range: a port of the range binds only for root and for the uid the service registered for it, so nobody can hold the ports to make starts fail. A BPF program on the cgroup v2 root, loaded by the same helper with python3 (docs/security.md, Local users); false leaves binding open to all.",
+      ),
   })
   .prefault({})
   .describe(

@@ -83,3 +83,6 @@ export function checkUid(text: string): number {
   if (!/^\d{1,10}$/.test(text) || uid > MAX_UID) throw new Error(`uid '${text}' is not a uid`);
   return uid;
 }
+
+/** The helper's exit status that says: connections are guarded as asked, binds are not (the bind guard failed). */
+export const BIND_GUARD_FAILED = 3;

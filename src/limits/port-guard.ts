@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { HubappsError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { ServerRow } from '../model/server.js';
-import type { GuardEntry } from './port-guard-rules.js';
+import { BIND_GUARD_FAILED, type GuardEntry } from './port-guard-rules.js';
 
 /**
  * The service's side of the port guard: tells the root helper which app port belongs to
@@ -68,6 +68,14 @@ export class HelperPortGuard implements PortGuard {
         await this.opts.run(args);
       } catch (err) {
         const why = (err as Error).message;
+        // Connections are guarded; only binds are not: a start goes on under either mode, as refusing it would not make the host safer.
+        if ((err as { status?: number }).status === BIND_GUARD_FAILED) {
+          this.opts.log.warn(
+            { why, op: args[0] },
+            'port guard: the bind guard failed, so other local accounts can hold ports of port_range; see hubapps doctor',
+          );
+          return;
+        }
         if (this.opts.mode === 'auto') {
           this.restingUntil = Date.now() + (this.opts.retryAfterMs ?? 60_000);
           // Without the table every port is open; with one left from when the helper worked, a port it was not told about stays closed.
@@ -98,7 +106,8 @@ export function sudoHelper(sudo: string, helper: string, timeoutMs = 10_000): He
         (err, _stdout, stderr) => {
           if (!err) return resolve();
           const text = String(stderr).trim().split('\n').at(-1);
-          reject(new Error(text || err.message));
+          const status = typeof err.code === 'number' ? err.code : undefined;
+          reject(Object.assign(new Error(text || err.message), { status }));
         },
       );
     });

@@ -1,6 +1,7 @@
 /** Loopback ports: one the kernel picks (bind 0), and one from a configured range. */
 import { createServer } from 'node:net';
 import { HubappsError } from '../errors.js';
+import { loopbackListeners } from '../procfs/listeners.js';
 
 /**
  * A loopback port that was free a moment ago: bind port 0, read the port the kernel chose,
@@ -24,11 +25,23 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Can we bind this loopback port right now? (Another local user may hold it.) */
+/**
+ * Can we bind this loopback port right now? (Another local user may hold it.) Under the
+ * port guard's bind half (docs/security.md, Local users) a bind to the range is refused
+ * (EPERM) to everyone but root and the port's registered owner, the service included, so
+ * whether someone else holds it is read from /proc: the guard leaves only root's programs
+ * and earlier owners' left-over processes able to hold a port, and those listen.
+ */
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', () => resolve(false));
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPERM' && err.code !== 'EACCES') return resolve(false);
+      loopbackListeners(port).then(
+        (listeners) => resolve(listeners.length === 0),
+        () => resolve(false),
+      );
+    });
     srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }

@@ -3,14 +3,20 @@ import { parseArgs } from 'node:util';
 import { portGuardSchema, portRangeSchema } from '../config/schema.js';
 import { parseYamlMapping } from '../config/yaml.js';
 import {
+  BIND_GUARD_FAILED,
   allowElement,
   checkPort,
   checkUid,
   parseEntry,
   replaceTable,
   revokeElement,
-  type PortRange,
 } from '../limits/port-guard-rules.js';
+import {
+  applyBindGuard,
+  systemBindGuard,
+  type BindGuardRunner,
+  type BindGuardSettings,
+} from './bind-guard.js';
 import { stdio, type Io } from './io.js';
 import { isRoot, runCommand, type CommandResult } from './system.js';
 
@@ -19,13 +25,17 @@ export const PORT_GUARD_USAGE = `usage: hubapps port-guard --config FILE <operat
 The root helper of the port guard (docs/security.md, Local users). The service runs it
 with sudo, through the wrapper that hubapps install writes (it fixes --config); the
 sudoers rule allows the service user nothing else as root. It changes only the nftables
-table port_guard.table, and only for ports inside the configuration's port_range.
-  allow PORT UID     only sockets of UID (and PORT:open entries) may connect to PORT
+table port_guard.table and, with port_guard.bind, the BPF bind guard pinned under
+/sys/fs/bpf/TABLE, and only for ports inside the configuration's port_range.
+  allow PORT UID     only sockets of UID (and PORT:open entries) may connect to PORT,
+                     and only UID (and root) may bind it
   revoke PORT UID    take that back (no error if it was not there)
   sync [ENTRY ...]   rebuild the table with exactly these entries, PORT:UID or PORT:open
-  show               print the table
-  remove             delete the table (every app port is open again)
+  show               print the table and the bind guard's pairs
+  remove             delete both (every app port is open again)
 --config must be given once, and name a file owned by root that nobody else may write.
+Exit status: 0 done, 1 failed, 2 bad arguments, 3 the nftables table is changed but the
+bind guard failed.
 `;
 
 /** What runs nft: tests pass a recorder. */
@@ -39,10 +49,7 @@ const systemNft: Nft = (args, input) =>
     input === undefined ? {} : { input },
   );
 
-interface GuardSettings {
-  table: string;
-  range: PortRange;
-}
+type GuardSettings = BindGuardSettings;
 
 /** `hubapps port-guard`: returns the exit status. */
 export function runPortGuard(
@@ -50,6 +57,7 @@ export function runPortGuard(
   io: Io = stdio,
   nft: Nft = systemNft,
   root = isRoot(),
+  bindGuard: BindGuardRunner = systemBindGuard,
 ): number {
   const fail = (message: string, status = 1) => {
     io.err(`hubapps port-guard: ${message}\n`);
@@ -72,27 +80,43 @@ export function runPortGuard(
   } catch (err) {
     return fail((err as Error).message);
   }
-  const [op, ...rest] = parsed.positionals;
+  const [op = '', ...rest] = parsed.positionals;
   let script: string;
   try {
     script = commandsFor(op, rest, settings);
   } catch (err) {
     return fail((err as Error).message, 2);
   }
-  const { table } = settings;
+  try {
+    io.out(applyNft(op, script, settings, nft));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  try {
+    io.out(applyBindGuard(op, rest, settings, bindGuard));
+  } catch (err) {
+    return fail((err as Error).message, BIND_GUARD_FAILED);
+  }
+  return 0;
+}
+
+/** The nftables half: what to print for show, or throws with nft's message. */
+function applyNft(op: string, script: string, { table, range }: GuardSettings, nft: Nft): string {
   if (op === 'show' || op === 'remove') {
     const r = nft([op === 'show' ? 'list' : 'delete', 'table', 'inet', table]);
-    if (r.code !== 0 && /No such file or directory/.test(r.stderr))
-      return op === 'show' ? fail(`there is no table inet ${table}`) : 0;
-    if (r.code !== 0) return fail(nftError(r));
-    io.out(r.stdout);
-    return 0;
+    if (r.code !== 0 && /No such file or directory/.test(r.stderr)) {
+      if (op === 'show') throw new Error(`there is no table inet ${table}`);
+      return '';
+    }
+    if (r.code !== 0) throw new Error(nftError(r));
+    return r.stdout;
   }
   // allow and revoke change elements of the table: the first one makes it.
   if ((op === 'allow' || op === 'revoke') && nft(['list', 'table', 'inet', table]).code !== 0)
-    script = replaceTable(table, settings.range, []) + script;
+    script = replaceTable(table, range, []) + script;
   const r = nft(['-f', '-'], script);
-  return r.code === 0 ? 0 : fail(nftError(r));
+  if (r.code !== 0) throw new Error(nftError(r));
+  return '';
 }
 
 function parse(argv: string[]) {
@@ -135,7 +159,7 @@ function readSettings(file: string): GuardSettings {
   const guard = portGuardSchema.safeParse(doc.port_guard ?? {});
   if (!guard.success)
     throw new Error(`${file}: key 'port_guard': ${guard.error.issues[0]?.message}`);
-  return { table: guard.data.table, range: range.data };
+  return { table: guard.data.table, range: range.data, bind: guard.data.bind };
 }
 
 /** The nft script of an operation, its arguments checked; show and remove need none. */

@@ -41,10 +41,10 @@ export async function installPortGuard(
     table,
     remove: () =>
       runAllSteps([
+        // The helper itself, as root: it removes the nftables table and the bind guard's BPF programs, which outlive every process.
         async () => {
-          const r = await run('nft', ['delete', 'table', 'inet', table]);
-          if (r.code !== 0 && !/No such file or directory/.test(r.stderr))
-            throw new Error(`nft delete table ${table}: ${r.stderr}`);
+          const r = await run(helperPath, ['remove']);
+          if (r.code !== 0) throw new Error(`${helperPath} remove: ${r.stderr}`);
         },
         removeRule,
       ]),
@@ -69,5 +69,17 @@ export async function connectAs(user: string, port: number | string): Promise<st
     CONNECT,
     String(port),
   ]);
+  return r.stdout.trim() || `no answer (${r.stderr.trim()})`;
+}
+
+/** Listens on 127.0.0.1:PORT once: 'bound', or the error's code. */
+const BIND = String.raw`
+const s = require('net').createServer();
+s.on('error', (e) => console.log(e.code));
+s.listen({ port: Number(process.argv[1]), host: '127.0.0.1', exclusive: true }, () => { console.log('bound'); s.close(); });`;
+
+/** One bind of 127.0.0.1:`port` as `user`: 'bound' or the error code, e.g. EPERM when the bind guard refuses it. */
+export async function bindAs(user: string, port: number | string): Promise<string> {
+  const r = await run('sudo', ['-n', '-u', user, '--', process.execPath, '-e', BIND, String(port)]);
   return r.stdout.trim() || `no answer (${r.stderr.trim()})`;
 }

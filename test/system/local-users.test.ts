@@ -13,7 +13,7 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, run } from './harness.js';
-import { connectAs } from './harness-guard.js';
+import { bindAs, connectAs } from './harness-guard.js';
 import { hostDirsFor } from './harness-state.js';
 import { proxySocketOf as socketOf, SystemStack } from './system-stack.js';
 
@@ -83,17 +83,21 @@ const end = Date.now() + Number(ms);
 })();
 function report() { console.log(JSON.stringify({ bound, attempts, received: got.join('') })); process.exit(0); }`;
 
-/** Holds every port in [min, max] on loopback until killed, taking each one as soon as it is free. */
+/**
+ * Tries once to listen on every port in [min, max], on 127.0.0.1 and on ::1, prints what
+ * each try got ('bound' or the error's code) as one JSON line, and holds what it bound
+ * until killed: a local account taking the range so that starts fail.
+ */
 const HOLD_PORTS = String.raw`
 const net = require('net');
 const [min, max] = process.argv.slice(1).map(Number);
-let n = 0;
-const hold = (p) => {
+const tries = [];
+for (let p = min; p <= max; p++) for (const host of ['127.0.0.1', '::1']) tries.push([p, host]);
+Promise.all(tries.map(([p, host]) => new Promise((done) => {
   const s = net.createServer();
-  s.once('error', () => setTimeout(() => hold(p), 50));
-  s.listen(p, '127.0.0.1', () => { if (++n === max - min + 1) console.log('holding'); });
-};
-for (let p = min; p <= max; p++) hold(p);`;
+  s.once('error', (e) => done([p + '@' + host, e.code]));
+  s.listen({ port: p, host, exclusive: true }, () => done([p + '@' + host, 'bound']));
+}))).then((r) => console.log(JSON.stringify(Object.fromEntries(r))));`;
 
 describe("system: another local account attacks alice's servers from the shell (real sudo, real users)", function () {
   this.timeout(120_000);
@@ -179,10 +183,15 @@ describe("system: another local account attacks alice's servers from the shell (
       assert.equal((await stack.portGuard('sync', `${port}:${uid}`)).code, 0);
     }
     assert.equal(await connectAs(mallory, port), 'ECONNREFUSED');
+    // The bind guard is checked before the port's use: alice's app holds it, mallory is refused first.
+    assert.equal(await bindAs(mallory, port), 'EPERM');
+    assert.equal(await bindAs(alice, port), 'EADDRINUSE');
     // A port of port_range that no server holds is closed to everyone, the owner's pair revoked included.
     assert.equal((await stack.portGuard('revoke', port, uid)).code, 0);
     assert.equal(await connectAs(alice, port), 'ECONNREFUSED');
+    assert.equal(await bindAs(alice, port), 'EPERM');
     assert.equal((await stack.portGuard('allow', port, uid)).code, 0);
+    assert.equal(await bindAs(alice, port), 'EADDRINUSE');
     await stack.api('DELETE', `/users/${alice}/servers/files`);
     assert.doesNotMatch(
       (await stack.portGuard('show')).stdout,
@@ -287,26 +296,47 @@ describe("system: another local account attacks alice's servers from the shell (
     );
   });
 
-  it("cannot stop alice's socket apps from starting by holding every port of port_range", async () => {
-    const holder = malloryInBackground(HOLD_PORTS, String(portMin), String(portMin + 1));
-    try {
-      await waitFor(() => holder.sofar().includes('holding'), {
+  it('cannot make starts fail by holding the ports of port_range: binding them is refused to everyone but their owner (the bind guard)', async () => {
+    const hold = async () => {
+      const holder = malloryInBackground(HOLD_PORTS, String(portMin), String(portMin + 1));
+      await waitFor(() => holder.sofar().includes('}'), {
         timeout: 10_000,
-        what: 'mallory to hold the ports',
+        what: "mallory's binds",
       });
-      const term = await stack.startServer(alice, 'term2', 'terminal');
-      assert.equal(term.state, 'running');
-      assert.equal(term.port, null, 'a socket app takes no port');
-      const web = await stack.api('POST', `/users/${alice}/servers/web2`, { app: 'web' });
-      assert.equal(
-        web.status,
-        503,
-        'an app that needs a loopback port still does: the guard decides who connects, not who binds (docs/security.md)',
+      return { holder, binds: JSON.parse(holder.sofar()) as Record<string, string> };
+    };
+    const expectBinds = (binds: Record<string, string>, outcome: string) =>
+      assert.deepEqual(
+        Object.values(binds),
+        Array<string>(4).fill(outcome),
+        `mallory's binds: ${JSON.stringify(binds)}`,
       );
+    const guarded = await hold();
+    try {
+      expectBinds(guarded.binds, 'EPERM');
+      const web = await stack.startServer(alice, 'web2', 'web');
+      assert.equal(web.state, 'running');
+      assert.ok(web.port === portMin || web.port === portMin + 1, `port ${web.port}`);
+      const term = await stack.startServer(alice, 'term2', 'terminal');
+      assert.equal(term.port, null, 'a socket app takes no port');
+      await stack.api('DELETE', `/users/${alice}/servers/web2`);
+      await stack.api('DELETE', `/users/${alice}/servers/term2`);
+    } finally {
+      guarded.holder.child.kill('SIGTERM');
+      await guarded.holder.output();
+    }
+    // Without the guard the same account holds the range, and an app that needs a port cannot start.
+    assert.equal((await stack.portGuard('remove')).code, 0);
+    const open = await hold();
+    try {
+      expectBinds(open.binds, 'bound');
+      const web = await stack.api('POST', `/users/${alice}/servers/web3`, { app: 'web' });
+      assert.equal(web.status, 503);
       assert.equal(web.body.code, 'no_free_port');
     } finally {
-      holder.child.kill('SIGTERM');
-      await holder.output();
+      open.holder.child.kill('SIGTERM');
+      await open.holder.output();
+      assert.equal((await stack.portGuard('sync')).code, 0);
     }
   });
 });

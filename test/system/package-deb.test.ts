@@ -82,7 +82,7 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
 
   it('declares what it needs, and ships only the program, CHP and the man page: install makes the rest', async () => {
     const control = (await runOk('dpkg-deb', ['-f', deb])).stdout;
-    assert.match(control, /^Depends: nodejs \(>= 20\.19\), sudo, nftables, passwd$/m);
+    assert.match(control, /^Depends: nodejs \(>= 20\.19\), sudo, nftables, python3, passwd$/m);
     const files = (await runOk('dpkg-deb', ['-c', deb])).stdout
       .split('\n')
       .filter(Boolean)

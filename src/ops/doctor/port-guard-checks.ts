@@ -6,15 +6,18 @@ import { type CheckResult, type DoctorContext, fail, ok, skipped, warn } from '.
 import { sudoListing } from './sudo-checks.js';
 import { parseSudoList, ruleFor } from './sudo-list.js';
 
-/** How doctor asks: sudo's rule list for the service user, and nft for the table (tests pass their own). */
+/** How doctor asks: sudo's rule list for the service user, nft for the table, bpffs for the bind guard's pins (tests pass their own). */
 export interface GuardProbes {
   sudoList(ctx: DoctorContext): CommandResult;
   nftTable(table: string): CommandResult;
+  bindGuardLoaded(table: string): boolean;
 }
 
 const systemProbes: GuardProbes = {
   sudoList: sudoListing,
   nftTable: (table) => runCommand('nft', ['list', 'table', 'inet', table]),
+  bindGuardLoaded: (table) =>
+    ['ports', 'bind4', 'bind6'].every((pin) => fs.existsSync(`/sys/fs/bpf/${table}/${pin}`)),
 };
 
 /**
@@ -82,7 +85,27 @@ export function checkPortGuard(
     ok(
       `port guard: table inet ${guard.table}, ${pairs} port(s) held for their owners; ${guard.command} may run as root`,
     ),
+    bindGuardCheck(guard, probes, bad),
   ];
+}
+
+/** The bind half: without it any local account can hold port_range and make {port} starts fail. */
+function bindGuardCheck(
+  guard: { bind: boolean; table: string },
+  probes: GuardProbes,
+  bad: (what: string, fix: string) => CheckResult,
+): CheckResult {
+  if (!guard.bind)
+    return warn(
+      'port_guard.bind is false: any local account can hold the ports of port_range, and apps that need a {port} then fail to start (no_free_port)',
+      'set port_guard.bind: true (needs python3 and a kernel with cgroup BPF, as every Debian and Ubuntu kernel has)',
+    );
+  if (!probes.bindGuardLoaded(guard.table))
+    return bad(
+      `the bind guard is not loaded (no pins in /sys/fs/bpf/${guard.table}): any local account can hold the ports of port_range`,
+      "systemctl restart hubapps (it loads it), then look for 'port guard' in its log",
+    );
+  return ok(`bind guard: only root and their owners may bind the ports of port_range`);
 }
 
 function helperProblem(file: string): string | undefined {

@@ -20,7 +20,7 @@ export interface DebianPackage {
 }
 
 /** What the package needs on the host: Node >= 20.19 as Debian's or NodeSource's nodejs, sudo, and nft for the port guard. */
-export const DEPENDS = 'nodejs (>= 20.19), sudo, nftables, passwd';
+export const DEPENDS = 'nodejs (>= 20.19), sudo, nftables, python3, passwd';
 
 export function controlFile(p: DebianPackage): string {
   const [summary, ...rest] = p.description.split('\n');

@@ -98,6 +98,32 @@ describe('port guard: the service side', () => {
     assert.deepEqual(h.calls.at(-1), ['allow', '20003', '1001']);
   });
 
+  it('goes on under both modes when only the bind guard failed (exit status 3), warning each time and never resting', async () => {
+    for (const mode of ['required', 'auto'] as const) {
+      const calls: string[][] = [];
+      const warnings: string[] = [];
+      const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+      const guard = new HelperPortGuard({
+        mode,
+        log,
+        run: async (args) => {
+          calls.push(args);
+          throw Object.assign(new Error('bind guard: Operation not permitted'), { status: 3 });
+        },
+      });
+      await guard.allow(20001, 1001);
+      await guard.allow(20002, 1001);
+      assert.equal(
+        calls.length,
+        2,
+        `${mode}: the helper was left alone after a bind guard failure`,
+      );
+      assert.equal(warnings.length, 2);
+      assert.match(warnings[0]!, /the bind guard failed, so other local accounts can hold ports/);
+      assert.match(warnings[0]!, /Operation not permitted/);
+    }
+  });
+
   it("rebuilds the guard from the rows a restart finds: owners' app ports, TCP proxies of old rows open, Slurm and socket apps left out", async () => {
     // The sudo launcher reads the saved state, as at a real start-up (nothing is spawned).
     const launcher = new SudoLauncher(

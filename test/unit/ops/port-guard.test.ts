@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bufferIo } from '../../../src/ops/io.js';
+import type { BindGuardRunner } from '../../../src/ops/bind-guard.js';
 import { runPortGuard, type Nft } from '../../../src/ops/port-guard.js';
 import type { CommandResult } from '../../../src/ops/system.js';
 import { requireRootOrSkip } from '../../helpers/prereq.js';
@@ -25,6 +26,21 @@ function fakeNft(
   return nft;
 }
 
+/** Records the bind guard's calls (the script's argv); `fail` makes each one fail with that message, `missing` as if python3 were not installed. */
+function fakeBindGuard(
+  outcome: { fail?: string; missing?: boolean } = {},
+): BindGuardRunner & { calls: string[][] } {
+  const calls: string[][] = [];
+  const run = ((args: string[]): CommandResult => {
+    calls.push(args);
+    if (outcome.missing) return { code: null, stdout: '', stderr: '', error: 'python3: ENOENT' };
+    if (outcome.fail) return { code: 1, stdout: '', stderr: `bind guard: ${outcome.fail}\n` };
+    return { code: 0, stdout: args[3] === 'show' ? '20003 1001\n' : '', stderr: '' };
+  }) as BindGuardRunner & { calls: string[][] };
+  run.calls = calls;
+  return run;
+}
+
 describe('hubapps port-guard (the root helper)', () => {
   let tmp: TmpDir;
   let config: string;
@@ -39,10 +55,10 @@ describe('hubapps port-guard (the root helper)', () => {
   });
   afterEach(() => tmp.remove());
 
-  const guard = (argv: string[], nft = fakeNft(true)) => {
+  const guard = (argv: string[], nft = fakeNft(true), bind = fakeBindGuard()) => {
     const io = bufferIo();
-    const status = runPortGuard(['--config', config, ...argv], io, nft, true);
-    return { status, io, nft };
+    const status = runPortGuard(['--config', config, ...argv], io, nft, true, bind);
+    return { status, io, nft, bind };
   };
 
   it('allows a pair in the configured table, making the table first when it is missing', function () {
@@ -79,6 +95,7 @@ describe('hubapps port-guard (the root helper)', () => {
       assert.equal(r.status, 2, argv.join(' '));
       assert.match(r.io.stderr, /^hubapps port-guard: /);
       assert.deepEqual(r.nft.calls, [], `nft ran for ${argv.join(' ')}`);
+      assert.deepEqual(r.bind.calls, [], `the bind guard ran for ${argv.join(' ')}`);
     }
     const twice = guard(['--config', '/etc/hostname', 'show']);
     assert.equal(twice.status, 2);
@@ -129,5 +146,63 @@ describe('hubapps port-guard (the root helper)', () => {
     const shown = guard(['show'], fakeNft(false));
     assert.equal(shown.status, 1);
     assert.match(shown.io.stderr, /there is no table inet hubapps_x/);
+  });
+
+  it('hands every operation to the bind guard after nft, with the range and the table name, open entries left out', function () {
+    requireRootOrSkip(this, 'needs root (the configuration the helper reads must be root-owned)');
+    const argvs = [
+      ['allow', '20003', '1001'],
+      ['revoke', '20003', '1001'],
+      ['sync', '20001:1001', '20002:open'],
+      ['show'],
+      ['remove'],
+    ];
+    const seen = argvs.map((argv) => {
+      const r = guard(argv);
+      assert.equal(r.status, 0, r.io.stderr);
+      assert.equal(r.nft.calls.length > 0, true, 'nft ran first');
+      return { call: r.bind.calls, out: r.io.stdout };
+    });
+    assert.deepEqual(
+      seen.map((s) => s.call),
+      [
+        [['hubapps_x', '20000', '20009', 'allow', '20003', '1001']],
+        [['hubapps_x', '20000', '20009', 'revoke', '20003', '1001']],
+        [['hubapps_x', '20000', '20009', 'sync', '20001:1001']],
+        [['hubapps_x', '20000', '20009', 'show']],
+        [['hubapps_x', '20000', '20009', 'remove']],
+      ],
+    );
+    assert.match(seen[3]!.out, /table inet hubapps \{\}\n# bind guard: port uid\n20003 1001\n$/);
+  });
+
+  it("exits 3 when only the bind guard fails, with the script's message, and names the fix when python3 is missing", function () {
+    requireRootOrSkip(this, 'needs root (the configuration the helper reads must be root-owned)');
+    const failed = guard(
+      ['allow', '20003', '1001'],
+      fakeNft(true),
+      fakeBindGuard({ fail: 'no cgroup2' }),
+    );
+    assert.equal(failed.status, 3, 'nft did its part: status 3 says only the bind guard failed');
+    assert.equal(failed.io.stderr, 'hubapps port-guard: bind guard: no cgroup2\n');
+    const missing = guard(['sync'], fakeNft(true), fakeBindGuard({ missing: true }));
+    assert.equal(missing.status, 3);
+    assert.match(
+      missing.io.stderr,
+      /\/usr\/bin\/python3 is missing \(install python3, or set port_guard.bind: false\)/,
+    );
+  });
+
+  it('with port_guard.bind: false, never runs the bind guard unless one is left to remove', function () {
+    requireRootOrSkip(this, 'needs root (the configuration the helper reads must be root-owned)');
+    writeFileSync(
+      config,
+      'port_range: {min: 20000, max: 20009}\nport_guard: {table: hubapps_unit_none, bind: false}\n',
+    );
+    for (const argv of [['allow', '20003', '1001'], ['sync', '20001:1001'], ['show'], ['remove']]) {
+      const r = guard(argv);
+      assert.equal(r.status, 0, r.io.stderr);
+      assert.deepEqual(r.bind.calls, [], argv.join(' '));
+    }
   });
 });

@@ -52,7 +52,7 @@ describe('the Debian package: control file and maintainer scripts', () => {
       installedKb: 42,
     });
     assert.match(text, /^Package: lab\nVersion: 1\.2\.3\nArchitecture: amd64\n/);
-    assert.match(text, /^Depends: nodejs \(>= 20\.19\), sudo, nftables, passwd$/m);
+    assert.match(text, /^Depends: nodejs \(>= 20\.19\), sudo, nftables, python3, passwd$/m);
     assert.match(text, /^Description: short\n long line\n \.\n after a gap\n$/m);
   });
 });

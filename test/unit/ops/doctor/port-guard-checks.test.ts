@@ -40,7 +40,9 @@ describe('hubapps doctor: the port guard', () => {
   const probes = (
     rules: string[],
     table: { code: number; stdout?: string; error?: string },
+    bindLoaded = true,
   ): GuardProbes => ({
+    bindGuardLoaded: () => bindLoaded,
     sudoList: () => ({ code: 0, stdout: listing(rules), stderr: '' }),
     nftTable: () => ({
       code: table.code,
@@ -111,6 +113,19 @@ describe('hubapps doctor: the port guard', () => {
     )[0]!;
     assert.equal(good.status, 'ok');
     assert.match(good.what, /2 port\(s\) held for their owners/);
+    const bindOk = checkPortGuard(ctx, probes(both, { code: 0 }))[1]!;
+    assert.deepEqual(
+      [bindOk.status, bindOk.what],
+      ['ok', 'bind guard: only root and their owners may bind the ports of port_range'],
+    );
+    const unbound = checkPortGuard(ctx, probes(both, { code: 0 }, false))[1]!;
+    assert.equal(unbound.status, 'FAIL');
+    assert.match(unbound.what, /bind guard is not loaded \(no pins in \/sys\/fs\/bpf\/hubapps\)/);
+    const autoUnbound = checkPortGuard(context({}), probes(both, { code: 0 }, false))[1]!;
+    assert.equal(autoUnbound.status, 'warn');
+    const off = checkPortGuard(context({ bind: false }), probes(both, { code: 0 }, false))[1]!;
+    assert.equal(off.status, 'warn');
+    assert.match(off.what, /port_guard.bind is false: any local account can hold the ports/);
     fs.chmodSync(helper, 0o777);
     assert.match(
       checkPortGuard(ctx, probes(both, { code: 0 }))[0]!.what,
