@@ -6,7 +6,16 @@ import type { LifecycleDeps } from '../lifecycle/deps.js';
 import type { ServerManager } from '../lifecycle/manager.js';
 import type { ServerQueries } from '../lifecycle/queries.js';
 
-export interface ApiDeps extends LifecycleDeps, AuthRecords {
+/**
+ * What API handlers may use: the lifecycle's read-only surroundings (configuration, catalog,
+ * users, URLs, log, metrics), never its store, launcher or route tables, which only the
+ * manager and the queries touch. The compiler holds handlers to it: a wider object (serve.ts
+ * passes the lifecycle's) is accepted, but `deps.store` does not type-check here.
+ */
+export interface ApiDeps
+  extends
+    Pick<LifecycleDeps, 'config' | 'catalog' | 'users' | 'urls' | 'log' | 'metrics'>,
+    AuthRecords {
   /** Every change to a server, and the audit trail. */
   manager: ServerManager;
   /** Every read of servers, events and the routing layer's health. */

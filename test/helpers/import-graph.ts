@@ -117,5 +117,9 @@ export function launcherClassImports(
 
 /** Imports of the API into the store or CHP: it reads through the lifecycle's queries and writes through its manager. */
 export function apiPersistenceImports(edges: readonly ImportEdge[]): ImportEdge[] {
-  return edges.filter((e) => e.from.startsWith('api/') && /^(store|chp)\//.test(e.to));
+  return edges.filter(
+    (e) =>
+      e.from.startsWith('api/') &&
+      (/^(store|chp)\//.test(e.to) || (e.to === 'lifecycle/deps.ts' && e.from !== 'api/deps.ts')),
+  );
 }
