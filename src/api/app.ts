@@ -33,8 +33,9 @@ async function isolation(ctx: Koa.Context, next: Koa.Next): Promise<void> {
 export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   const app = new Koa({ proxy: false });
   app.use(async (ctx, next) => {
-    ctx.state.reqId = crypto.randomBytes(6).toString('hex');
-    ctx.set('X-Request-Id', ctx.state.reqId as string);
+    const reqId = crypto.randomBytes(6).toString('hex');
+    ctx.state.reqId = reqId;
+    ctx.set('X-Request-Id', reqId);
     const t0 = performance.now();
     await next();
     deps.log.debug(

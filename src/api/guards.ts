@@ -1,7 +1,8 @@
 /**
  * Router middleware that decides who may call a route, before its handler runs (as
  * @koa/router and hono do it): each sets `ctx.state.who` to the caller's identity, and a
- * handler reads it with `whoOf(ctx)` rather than authenticating again.
+ * handler reads it with `whoOf(ctx)` rather than authenticating again. `ctx.state` is typed
+ * in state.ts.
  */
 import type { Context, Next } from 'koa';
 import type { Identity } from '../auth/identity.js';
@@ -34,7 +35,7 @@ export const ownerOrAdmin = (deps: Pick<ApiDeps, 'auth'>): Guard =>
 
 /** The identity a guard of this route established; a route without a guard is a bug, and fails loudly. */
 export function whoOf(ctx: Context): Identity {
-  const who = ctx.state.who as Identity | undefined;
+  const who = ctx.state.who;
   if (!who) throw new Error(`no guard set the caller's identity on ${ctx.method} ${ctx.path}`);
   return who;
 }
