@@ -12,8 +12,9 @@ export async function loginToHubapps(
   publicUrl: string,
   password: string,
   user: string,
+  opts: { appsDomain?: string } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await newContext(browser);
+  const context = await newContext(browser, opts);
   const page = await context.newPage();
   // The launcher loads twice: first from the hub (no session yet, so its script goes on to log in), then after the OAuth callback.
   const events: string[] = [];

@@ -114,6 +114,10 @@ export interface HubStackOptions {
   hubConfig?: string;
   /** Per-server origins: a second, host-routing CHP for *.apps.localhost. */
   hostLayout?: boolean;
+  /** The apps domain of the host layout instead of APPS_DOMAIN. */
+  appsDomain?: string;
+  /** The host name browsers use for the hub instead of 127.0.0.1: a *.localhost name, which Chromium resolves to loopback. */
+  hubHost?: string;
   /** Extra keys for hubapps.yaml. */
   config?: Record<string, unknown>;
   /** Install the port guard's helper and sudoers rule, and require the guard. */
@@ -154,7 +158,9 @@ export class HubStack {
 
   /** Where browsers go: CHP's public port, e.g. http://127.0.0.1:PORT */
   get publicUrl(): string {
-    return this.chp!.proxyUrl;
+    const url = new URL(this.chp!.proxyUrl);
+    if (this.options.hubHost) url.hostname = this.options.hubHost;
+    return url.origin;
   }
 
   get dbFile(): string {
@@ -193,7 +199,7 @@ export class HubStack {
     this.hub = await startHub({
       dir: this.hubDir,
       password: this.password,
-      bindUrl: `${this.publicUrl}/`,
+      bindUrl: `${this.chp.proxyUrl}/`,
       hubBindUrl: `http://127.0.0.1:${hubPort}`,
       publicUrl: this.publicUrl,
       serviceUrl: `http://127.0.0.1:${this.servicePort}`,
@@ -301,7 +307,7 @@ export class HubStack {
       chp: { api_url: this.chp!.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
       ...(this.appsChp
         ? {
-            apps_domain: APPS_DOMAIN,
+            apps_domain: this.options.appsDomain ?? APPS_DOMAIN,
             apps_scheme: 'http',
             apps_port: this.appsChp.port,
             apps_chp: {
