@@ -24,7 +24,7 @@ import { Urls } from './config/urls.js';
 import { buildLauncher } from './launchers/build.js';
 import { auditOomKills, openHostLimits } from './limits/host-limits.js';
 import { guardEntries, openPortGuard } from './limits/port-guard.js';
-import { proxyOnTcp } from './lifecycle/handles.js';
+import { proxyOnTcp } from './lifecycle/launches.js';
 import { ShareStore } from './store/shares.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';

@@ -1,7 +1,8 @@
 import type { StartRequest } from '../protocol/wire.js';
 import { DelegatingLauncher } from './delegating-launcher.js';
+import { DelegatingLaunch } from './launch.js';
 import type { ProcessLauncher } from './process-launcher.js';
-import type { ExitInfo, LaunchHandle, ProbeResult } from './launcher.js';
+import type { ExitInfo, Launch, ProbeResult, StopOptions } from './launcher.js';
 import type { HostLimits } from '../limits/host-limits.js';
 
 /**
@@ -22,11 +23,11 @@ export class CgroupLauncher extends DelegatingLauncher {
     host.wrapCommand = (id, cmd) => (this.placed.has(id) ? limits.enter(id, cmd) : cmd);
   }
 
-  override async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
+  override async start(spec: StartRequest, logFile: string): Promise<Launch> {
     const id = spec.server.id;
     if (this.limits.prepare(spec)) this.placed.add(id);
     try {
-      return await this.inner.start(spec, logFile);
+      return await super.start(spec, logFile);
     } catch (err) {
       this.limits.tree.remove(id);
       throw err;
@@ -35,33 +36,47 @@ export class CgroupLauncher extends DelegatingLauncher {
     }
   }
 
-  override async probe(h: LaunchHandle, since?: number): Promise<ProbeResult> {
-    const p = await this.inner.probe(h, since);
+  protected wrap(launch: Launch): Launch {
+    return new CgroupLaunch(launch, this.limits);
+  }
+
+  override onExit(listener: (serverId: number, info: ExitInfo) => void): void {
+    super.onExit((id, info) => {
+      const reason = this.limits.ended(id);
+      listener(id, reason ? { ...info, reason } : info);
+    });
+  }
+}
+
+/** A launch in its own cgroup: its end reads the kernel's verdict and removes the cgroup. */
+class CgroupLaunch extends DelegatingLaunch {
+  constructor(
+    inner: Launch,
+    private readonly limits: HostLimits,
+  ) {
+    super(inner);
+  }
+
+  override async probe(since?: number): Promise<ProbeResult> {
+    const p = await this.inner.probe(since);
     if (p.ended) return p;
     // A proxy answers for a moment after its app ended; a start being followed must learn why now.
     const reason =
       p.report?.state === 'exited'
-        ? this.limits.killedReason(h.serverId)
+        ? this.limits.killedReason(this.serverId)
         : p.alive
           ? null
-          : this.limits.ended(h.serverId);
+          : this.limits.ended(this.serverId);
     return reason ? { ...p, ended: { code: 'out_of_memory', reason } } : p;
   }
 
-  override async stop(h: LaunchHandle, opts?: { graceMs?: number }): Promise<void> {
-    await this.inner.stop(h, opts);
-    this.limits.ended(h.serverId);
+  override async stop(opts?: StopOptions): Promise<void> {
+    await this.inner.stop(opts);
+    this.limits.ended(this.serverId);
   }
 
-  override async forceKill(h: LaunchHandle): Promise<void> {
-    await this.inner.forceKill(h);
-    this.limits.ended(h.serverId);
-  }
-
-  override onExit(listener: (serverId: number, info: ExitInfo) => void): void {
-    this.inner.onExit((id, info) => {
-      const reason = this.limits.ended(id);
-      listener(id, reason ? { ...info, reason } : info);
-    });
+  override async kill(): Promise<void> {
+    await this.inner.kill();
+    this.limits.ended(this.serverId);
   }
 }

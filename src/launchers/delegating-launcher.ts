@@ -1,18 +1,10 @@
-import type { HealthReport, StartRequest } from '../protocol/wire.js';
-import type { ProxyTarget } from './proxy-client.js';
-import type {
-  Announcement,
-  ExitInfo,
-  Launcher,
-  LaunchHandle,
-  ProbeResult,
-  ServerRef,
-  StopOptions,
-} from './launcher.js';
+import type { StartRequest } from '../protocol/wire.js';
+import type { ExitInfo, Launch, Launcher, ServerRef } from './launcher.js';
 
 /**
- * A launcher around another that passes every call through: the host's additions
- * (cgroups, the port guard) override only the calls they add to.
+ * A launcher around another: every launch it starts or restores is the inner one's,
+ * wrapped by `wrap` (a DelegatingLaunch that overrides only the calls it adds to). The
+ * host's additions (cgroups, the port guard) build on it.
  */
 export abstract class DelegatingLauncher implements Launcher {
   readonly kind: Launcher['kind'];
@@ -21,51 +13,18 @@ export abstract class DelegatingLauncher implements Launcher {
     this.kind = inner.kind;
   }
 
-  start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
-    return this.inner.start(spec, logFile);
+  /** This launcher's launch around one of the inner launcher's. */
+  protected abstract wrap(launch: Launch): Launch;
+
+  async start(spec: StartRequest, logFile: string): Promise<Launch> {
+    return this.wrap(await this.inner.start(spec, logFile));
   }
 
-  probe(h: LaunchHandle, since?: number): Promise<ProbeResult> {
-    return this.inner.probe(h, since);
-  }
-
-  stop(h: LaunchHandle, opts?: StopOptions): Promise<void> {
-    return this.inner.stop(h, opts);
-  }
-
-  forceKill(h: LaunchHandle): Promise<void> {
-    return this.inner.forceKill(h);
+  restore(ref: ServerRef, saved: string | null): Launch {
+    return this.wrap(this.inner.restore(ref, saved));
   }
 
   onExit(listener: (serverId: number, info: ExitInfo) => void): void {
-    this.inner.onExit(listener);
-  }
-
-  load(ref: ServerRef, saved: string | null): LaunchHandle {
-    return this.inner.load(ref, saved);
-  }
-
-  save(h: LaunchHandle): string {
-    return this.inner.save(h);
-  }
-
-  target(h: LaunchHandle): Promise<ProxyTarget | null> {
-    return this.inner.target(h);
-  }
-
-  observe(h: LaunchHandle, report: HealthReport): boolean {
-    return this.inner.observe(h, report);
-  }
-
-  announce(h: LaunchHandle, where: Announcement): Promise<void> {
-    return this.inner.announce(h, where);
-  }
-
-  routeTarget(h: LaunchHandle): string | null {
-    return this.inner.routeTarget(h);
-  }
-
-  exitOf(h: LaunchHandle): ExitInfo | undefined {
-    return this.inner.exitOf(h);
+    this.inner.onExit?.(listener);
   }
 }

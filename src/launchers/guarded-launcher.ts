@@ -2,7 +2,8 @@ import type { StartRequest } from '../protocol/wire.js';
 import type { PortGuard } from '../limits/port-guard.js';
 import type { UserDirectory } from '../users/account.js';
 import { DelegatingLauncher } from './delegating-launcher.js';
-import type { ExitInfo, Launcher, LaunchHandle, StopOptions } from './launcher.js';
+import { DelegatingLaunch } from './launch.js';
+import type { ExitInfo, Launch, Launcher, StopOptions } from './launcher.js';
 
 /**
  * The host's launcher with its apps' {port}s guarded: before a server's app can listen,
@@ -22,7 +23,7 @@ export class GuardedLauncher extends DelegatingLauncher {
     super(inner);
   }
 
-  override async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
+  override async start(spec: StartRequest, logFile: string): Promise<Launch> {
     const pair =
       spec.port > 0
         ? { port: spec.port, uid: (await this.directory.lookup(spec.server.user)).uid }
@@ -32,39 +33,33 @@ export class GuardedLauncher extends DelegatingLauncher {
       this.allowed.set(spec.server.id, pair);
     }
     try {
-      return await this.inner.start(spec, logFile);
+      return await super.start(spec, logFile);
     } catch (err) {
       await this.release(spec.server.id);
       throw err;
     }
   }
 
-  override async stop(h: LaunchHandle, opts?: StopOptions): Promise<void> {
-    await this.inner.stop(h, opts);
-    await this.releaseHandle(h);
-  }
-
-  override async forceKill(h: LaunchHandle): Promise<void> {
-    await this.inner.forceKill(h);
-    await this.releaseHandle(h);
+  protected wrap(launch: Launch): Launch {
+    return new GuardedLaunch(launch, (l) => this.releaseLaunch(l));
   }
 
   override onExit(listener: (serverId: number, info: ExitInfo) => void): void {
-    this.inner.onExit((id, info) => {
+    super.onExit((id, info) => {
       void this.release(id);
       listener(id, info);
     });
   }
 
-  /** A handle loaded after a restart is not in `allowed`: its pair comes from the row and NSS. */
-  private async releaseHandle(h: LaunchHandle): Promise<void> {
-    if (this.allowed.has(h.serverId)) return this.release(h.serverId);
-    if (h.port <= 0) return;
-    const uid = await this.directory.lookup(h.user).then(
+  /** A launch restored after a restart is not in `allowed`: its pair comes from the row and NSS. */
+  private async releaseLaunch(l: Launch): Promise<void> {
+    if (this.allowed.has(l.serverId)) return this.release(l.serverId);
+    if (l.port <= 0) return;
+    const uid = await this.directory.lookup(l.user).then(
       (a) => a.uid,
       () => null,
     );
-    if (uid !== null) await this.guard.revoke(h.port, uid);
+    if (uid !== null) await this.guard.revoke(l.port, uid);
   }
 
   private async release(serverId: number): Promise<void> {
@@ -72,5 +67,25 @@ export class GuardedLauncher extends DelegatingLauncher {
     if (!pair) return;
     this.allowed.delete(serverId);
     await this.guard.revoke(pair.port, pair.uid);
+  }
+}
+
+/** A launch whose port pair is taken back once it is stopped or killed. */
+class GuardedLaunch extends DelegatingLaunch {
+  constructor(
+    inner: Launch,
+    private readonly release: (l: Launch) => Promise<void>,
+  ) {
+    super(inner);
+  }
+
+  override async stop(opts?: StopOptions): Promise<void> {
+    await this.inner.stop(opts);
+    await this.release(this);
+  }
+
+  override async kill(): Promise<void> {
+    await this.inner.kill();
+    await this.release(this);
   }
 }

@@ -16,14 +16,14 @@ export interface ServerRef {
 
 /**
  * A launcher's saved state: plain JSON, stored on the server row (servers.launcher_state)
- * and handed back to `load` after a service restart. The launcher alone reads it.
+ * and handed back to `restore` after a service restart. The launcher alone reads it.
  */
 export type LaunchState = Record<string, string | number | boolean | null>;
 
-/** A started server as its launcher sees it. */
-export interface LaunchHandle extends ServerRef {
+/** A started server as its launcher sees it: what a launch of the per-handle launchers holds (see launch.ts). */
+export interface LaunchHandle<S extends LaunchState = LaunchState> extends ServerRef {
   kind: LauncherKind;
-  state: LaunchState;
+  state: S;
   /** The local process the service spawned (sudo or the proxy), for admins and /proc checks; null for a job on another host. */
   pid: number | null;
 }
@@ -69,8 +69,51 @@ export interface Announcement {
 }
 
 /**
- * How a server comes to life. The lifecycle depends on this contract alone; the sudo, local
- * and slurm launchers implement it and pass the same contract tests
+ * One server as its launcher runs it, JupyterHub's one Spawner per server: it owns what the
+ * launcher knows of the server (its saved state, the process or job behind it). Got from
+ * `Launcher.start` for a new server, or `Launcher.restore` for one started earlier.
+ */
+export interface Launch {
+  readonly serverId: number;
+  readonly kind: LauncherKind;
+  readonly user: string;
+  /** The app's {port} (0: none). */
+  readonly port: number;
+  /** The local process the service spawned (sudo or the proxy), for admins and /proc checks; null for a job on another host. */
+  readonly pid: number | null;
+  /** The launcher's state as it goes into SQLite (servers.launcher_state), for `restore`. */
+  save(): string;
+  /**
+   * Where this server's proxy listens and how far a listener there can be trusted before
+   * the service signs a call to it; null while that is not known (a job not yet announced).
+   * Every call the launch makes to its proxy goes to this target.
+   */
+  target(): Promise<ProxyTarget | null>;
+  /** Alive and answering as this server (the proof of the secret, from a listener `target` allows)? Readiness, reconcile and re-adoption use it. */
+  probe(since?: number): Promise<ProbeResult>;
+  /** Take in what a health report says (e.g. the proxy's pid); true when the state changed and should be saved. */
+  observe(report: HealthReport): boolean;
+  /**
+   * Take in an address the server announced; throws a HubappsError when it cannot be this
+   * server's. Only launches whose proxy picks its own address (Slurm jobs) have it.
+   */
+  announce?(where: Announcement): Promise<void>;
+  /** Where CHP sends this server's requests, or null while it is not known yet. */
+  routeTarget(): string | null;
+  /** How the launched process ended, if this instance started it and it has ended. */
+  exit(): ExitInfo | undefined;
+  /**
+   * Stop the proxy and its app; escalates until nothing is left, or throws. `routeRemoved`:
+   * CHP no longer routes to this server (or never did), so its address may be freed.
+   */
+  stop(opts?: StopOptions): Promise<void>;
+  /** Clean up what a dead proxy left behind (or cancel a job), without asking it. */
+  kill(): Promise<void>;
+}
+
+/**
+ * How a server comes to life: a factory of launches. The lifecycle depends on this contract
+ * alone; the sudo, local and slurm launchers implement it and pass the same contract tests
  * (test/integration/launchers/launcher-contract.ts).
  */
 export interface Launcher {
@@ -79,34 +122,12 @@ export interface Launcher {
    * Start the per-user proxy for `spec`, with its output appended to `logFile`. Resolves
    * once the process (or job) exists, not once it is ready; it outlives the service.
    */
-  start(spec: StartRequest, logFile: string): Promise<LaunchHandle>;
-  /** The handle of a server started earlier, perhaps by another service instance. */
-  load(ref: ServerRef, saved: string | null): LaunchHandle;
-  /** The handle's state as it goes into SQLite. */
-  save(handle: LaunchHandle): string;
+  start(spec: StartRequest, logFile: string): Promise<Launch>;
+  /** The launch of a server started earlier, perhaps by another service instance, from its row and saved state. */
+  restore(ref: ServerRef, saved: string | null): Launch;
   /**
-   * Where this server's proxy listens and how far a listener there can be trusted before
-   * the service signs a call to it; null while that is not known (a job not yet announced).
-   * Every call the launcher makes to its proxy goes to this target.
+   * Called with the server id when a server this instance launched ends on its own. Only
+   * launchers that see their servers end have it (a Slurm job's end is seen by probe).
    */
-  target(handle: LaunchHandle): Promise<ProxyTarget | null>;
-  /** Alive and answering as this server (the proof of the secret, from a listener `target` allows)? Readiness, reconcile and re-adoption use it. */
-  probe(handle: LaunchHandle, since?: number): Promise<ProbeResult>;
-  /** Take in what a health report says (e.g. the proxy's pid); true when the state changed and should be saved. */
-  observe(handle: LaunchHandle, report: HealthReport): boolean;
-  /** Take in an address the server announced; throws a HubappsError when it cannot be this server's. */
-  announce(handle: LaunchHandle, where: Announcement): Promise<void>;
-  /** Where CHP sends this server's requests, or null while it is not known yet. */
-  routeTarget(handle: LaunchHandle): string | null;
-  /** How the launched process ended, if this instance started it and it has ended. */
-  exitOf(handle: LaunchHandle): ExitInfo | undefined;
-  /**
-   * Stop the proxy and its app; escalates until nothing is left, or throws. `routeRemoved`:
-   * CHP no longer routes to this server (or never did), so its address may be freed.
-   */
-  stop(handle: LaunchHandle, opts?: StopOptions): Promise<void>;
-  /** Clean up what a dead proxy left behind (or cancel a job), without asking it. */
-  forceKill(handle: LaunchHandle): Promise<void>;
-  /** Called with the server id when a server this instance launched ends on its own. */
-  onExit(listener: (serverId: number, info: ExitInfo) => void): void;
+  onExit?(listener: (serverId: number, info: ExitInfo) => void): void;
 }

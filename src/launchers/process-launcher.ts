@@ -12,12 +12,14 @@ import {
 } from '../protocol/wire.js';
 import type {
   ExitInfo,
+  Launch,
   Launcher,
   LaunchHandle,
   ProbeResult,
   ServerRef,
   StopOptions,
 } from './launcher.js';
+import { HandleLaunch, type HandleOps } from './launch.js';
 import { attemptLine } from '../store/server-logs.js';
 import { runs, signal, waitUntil } from '../procfs/processes.js';
 import { ListenerOwners } from '../procfs/listeners.js';
@@ -65,9 +67,10 @@ function socketName(): string {
  * recognise their process in /proc, and how to do the last-resort kill.
  *
  * Tells `onExit` listeners when a process this instance started ends, so the lifecycle can
- * react at once instead of at the next reconcile pass.
+ * react at once instead of at the next reconcile pass. Its launches are HandleLaunches: the
+ * per-handle methods below are what they call.
  */
-export abstract class ProcessLauncher implements Launcher {
+export abstract class ProcessLauncher implements Launcher, HandleOps {
   abstract readonly kind: 'sudo' | 'local';
   /**
    * What this instance spawned, by pid: the server it is for, and how it ended once it has.
@@ -99,7 +102,7 @@ export abstract class ProcessLauncher implements Launcher {
     return { port: handle.port, secret: handle.secret, uid, listener: 'local' };
   }
 
-  async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
+  async start(spec: StartRequest, logFile: string): Promise<Launch> {
     const fd = openLog(logFile);
     try {
       fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
@@ -142,13 +145,22 @@ export abstract class ProcessLauncher implements Launcher {
         port: spec.port,
         secret: spec.secret,
       };
-      return { ...ref, kind: this.kind, pid, state: { launcherPid: pid, proxyPid: null, socket } };
+      return new HandleLaunch(this, {
+        ...ref,
+        kind: this.kind,
+        pid,
+        state: { launcherPid: pid, proxyPid: null, socket },
+      });
     } finally {
       fs.closeSync(fd);
     }
   }
 
-  load(ref: ServerRef, saved: string | null): LaunchHandle {
+  restore(ref: ServerRef, saved: string | null): Launch {
+    return new HandleLaunch(this, this.load(ref, saved));
+  }
+
+  private load(ref: ServerRef, saved: string | null): LaunchHandle {
     const state = saved ? (JSON.parse(saved) as Partial<Pids>) : {};
     const launcherPid = state.launcherPid ?? null;
     return {
@@ -167,13 +179,6 @@ export abstract class ProcessLauncher implements Launcher {
     if (pids(handle).proxyPid === report.pid) return false;
     handle.state.proxyPid = report.pid;
     return true;
-  }
-
-  async announce(handle: LaunchHandle): Promise<void> {
-    throw new HubappsError(
-      'unexpected_announce',
-      `server ${handle.serverId} runs on this host, where the service chose its address; it has nothing to announce`,
-    );
   }
 
   /** CHP 5.3 reads the socket's path, URL-encoded, from the host part of an http+unix URL. */

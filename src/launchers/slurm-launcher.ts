@@ -10,13 +10,14 @@ import {
 } from '../protocol/wire.js';
 import type {
   Announcement,
-  ExitInfo,
+  Launch,
   Launcher,
   LaunchHandle,
   ProbeResult,
   ServerRef,
   StopOptions,
 } from './launcher.js';
+import { HandleLaunch, type HandleOps } from './launch.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../procfs/processes.js';
 import { fetchHealth, requestShutdown, type ProxyTarget } from './proxy-client.js';
@@ -40,7 +41,7 @@ export interface SlurmLauncherOptions {
 }
 
 /** The saved state: the job and, once announced, where its proxy listens. */
-interface JobState {
+type JobState = {
   jobId: string | null;
   host: string | null;
   nodePort: number | null;
@@ -49,7 +50,9 @@ interface JobState {
   log: string | null;
   memMb: number | null;
   timeMinutes: number | null;
-}
+};
+
+type JobHandle = LaunchHandle<JobState>;
 
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
 
@@ -57,8 +60,10 @@ const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
  * Runs each server as a Slurm job. The service never talks to Slurm itself: it runs the
  * proxy as the user (the one sudo rule), which submits, queries and cancels the job. The
  * job's proxy announces its node and port; the service checks it answers with the secret.
+ * A job's end is seen by probe, on the next reconcile pass: there is no local process whose
+ * exit it could report (no onExit, no exit status).
  */
-export class SlurmLauncher implements Launcher {
+export class SlurmLauncher implements Launcher, HandleOps<JobState> {
   readonly kind = 'slurm' as const;
   private readonly cache = new Map<string, { at: number; status: Promise<SlurmJobStatus> }>();
   private readonly shownEnd = new Set<string>();
@@ -66,7 +71,7 @@ export class SlurmLauncher implements Launcher {
 
   constructor(private readonly opts: SlurmLauncherOptions) {}
 
-  async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
+  async start(spec: StartRequest, logFile: string): Promise<Launch> {
     const start = { ...spec, serviceUrl: this.opts.serviceUrl ?? spec.serviceUrl };
     const r = await runProxyOp(this.opts.command(spec.server.user), proxyEnvironment(), {
       op: 'slurm-submit',
@@ -90,15 +95,15 @@ export class SlurmLauncher implements Launcher {
       logFile,
       `hubapps: submitted as Slurm job ${submitted.jobId}; its output goes to ${submitted.output}\n`,
     );
-    return {
+    return new JobLaunch(this, {
       serverId: spec.server.id,
       user: spec.server.user,
       port: spec.port,
       secret: spec.secret,
       kind: this.kind,
       pid: null,
-      state: { ...state },
-    };
+      state,
+    });
   }
 
   private submitFailure(
@@ -122,7 +127,7 @@ export class SlurmLauncher implements Launcher {
     return new HubappsError(f.code, f.reason, { expose: true });
   }
 
-  load(ref: ServerRef, saved: string | null): LaunchHandle {
+  restore(ref: ServerRef, saved: string | null): Launch {
     const s = (saved ? JSON.parse(saved) : {}) as Partial<JobState>;
     const state: JobState = {
       jobId: s.jobId ?? null,
@@ -134,19 +139,16 @@ export class SlurmLauncher implements Launcher {
       memMb: s.memMb ?? null,
       timeMinutes: s.timeMinutes ?? null,
     };
-    return { ...ref, kind: this.kind, pid: null, state: { ...state } };
+    return new JobLaunch(this, { ...ref, kind: this.kind, pid: null, state });
   }
 
-  save(handle: LaunchHandle): string {
+  save(handle: JobHandle): string {
     return JSON.stringify(handle.state);
   }
 
-  observe(): boolean {
-    return false;
-  }
-
-  async announce(handle: LaunchHandle, where: Announcement): Promise<void> {
-    const s = job(handle);
+  /** Take in the address a job's proxy announced, once Slurm and the proxy itself confirm it (JobLaunch's announce). */
+  async announce(handle: JobHandle, where: Announcement): Promise<void> {
+    const s = handle.state;
     if (!s.jobId || where.runId !== s.jobId) {
       throw new HubappsError(
         'announce_mismatch',
@@ -196,33 +198,24 @@ export class SlurmLauncher implements Launcher {
    * cluster) gets the listener-owner check as a host proxy does; on another node only the
    * proof of the secret counts, after announce matched the node to the job through squeue.
    */
-  async target(handle: LaunchHandle): Promise<ProxyTarget | null> {
-    const s = job(handle);
+  async target(handle: JobHandle): Promise<ProxyTarget | null> {
+    const s = handle.state;
     return s.host && s.nodePort ? this.targetAt(handle, s.host, s.nodePort) : null;
   }
 
-  private async targetAt(handle: LaunchHandle, host: string, port: number): Promise<ProxyTarget> {
+  private async targetAt(handle: JobHandle, host: string, port: number): Promise<ProxyTarget> {
     const local = await isThisHost(host);
     const uid = local ? await this.opts.uidOf(handle.user).catch(() => -1) : -1;
     return { host, port, secret: handle.secret, uid, listener: local ? 'local' : 'remote' };
   }
 
-  routeTarget(handle: LaunchHandle): string | null {
-    const s = job(handle);
+  routeTarget(handle: JobHandle): string | null {
+    const s = handle.state;
     return s.host && s.nodePort ? `http://${s.host}:${s.nodePort}` : null;
   }
 
-  exitOf(): ExitInfo | undefined {
-    return undefined;
-  }
-
-  /** No local process to wait on: a job's end is seen by probe, on the next reconcile pass. */
-  onExit(): void {
-    return;
-  }
-
-  async probe(handle: LaunchHandle, since = 0): Promise<ProbeResult> {
-    const s = job(handle);
+  async probe(handle: JobHandle, since = 0): Promise<ProbeResult> {
+    const s = handle.state;
     if (!s.jobId) return { alive: false, answering: false, launched: false };
     const target = await this.target(handle);
     if (target) {
@@ -289,8 +282,8 @@ export class SlurmLauncher implements Launcher {
     );
   }
 
-  async stop(handle: LaunchHandle, opts: StopOptions = {}): Promise<void> {
-    const s = job(handle);
+  async stop(handle: JobHandle, opts: StopOptions = {}): Promise<void> {
+    const s = handle.state;
     if (!s.jobId) return;
     const ended = async () => jobEnded(await this.status(handle, 0));
     const target = await this.target(handle);
@@ -307,16 +300,16 @@ export class SlurmLauncher implements Launcher {
     );
   }
 
-  async forceKill(handle: LaunchHandle): Promise<void> {
-    if (job(handle).jobId) await this.cancel(handle);
+  async forceKill(handle: JobHandle): Promise<void> {
+    if (handle.state.jobId) await this.cancel(handle);
   }
 
-  private async cancel(handle: LaunchHandle): Promise<void> {
+  private async cancel(handle: JobHandle): Promise<void> {
     await this.jobOp(handle, 'slurm-cancel');
   }
 
-  private status(handle: LaunchHandle, maxAgeMs: number): Promise<SlurmJobStatus> {
-    const jobId = job(handle).jobId!;
+  private status(handle: JobHandle, maxAgeMs: number): Promise<SlurmJobStatus> {
+    const jobId = handle.state.jobId!;
     const hit = this.cache.get(jobId);
     if (hit && Date.now() - hit.at <= maxAgeMs) return hit.status;
     const status = this.jobOp(handle, 'slurm-status');
@@ -325,8 +318,8 @@ export class SlurmLauncher implements Launcher {
     return status;
   }
 
-  private async jobOp(handle: LaunchHandle, op: SlurmJobRequest['op']): Promise<SlurmJobStatus> {
-    const s = job(handle);
+  private async jobOp(handle: JobHandle, op: SlurmJobRequest['op']): Promise<SlurmJobStatus> {
+    const s = handle.state;
     const req: SlurmJobRequest = {
       op,
       version: PROTOCOL_VERSION,
@@ -350,8 +343,18 @@ export class SlurmLauncher implements Launcher {
   }
 }
 
-function job(handle: LaunchHandle): JobState {
-  return handle.state as unknown as JobState;
+/** A Slurm job's launch: the one kind that takes in an announced address. */
+class JobLaunch extends HandleLaunch<JobState> {
+  constructor(
+    private readonly slurm: SlurmLauncher,
+    handle: JobHandle,
+  ) {
+    super(slurm, handle);
+  }
+
+  announce(where: Announcement): Promise<void> {
+    return this.slurm.announce(this.handle, where);
+  }
 }
 
 /** The server log is the service's; a write that fails only loses a line. */

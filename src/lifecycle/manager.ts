@@ -9,7 +9,7 @@ import type { LifecycleDeps } from './deps.js';
 import { logFailedStart } from './failure-log.js';
 import { addServerRoute } from './publish-route.js';
 import { bestEffort } from './best-effort.js';
-import { handleOf, savedHandle } from './handles.js';
+import { Launches, savedLaunch } from './launches.js';
 import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
 import { watchStart } from './watch-start.js';
 
@@ -23,10 +23,13 @@ const MAX_PORT_RETRIES = 3;
 export class ServerManager {
   /** Servers this process is starting or stopping right now: reconcile leaves them alone. */
   readonly busy = new Set<number>();
+  /** The launch of each server: kept while this process runs it, else restored from its row. */
+  readonly launches: Launches;
   private closed = false;
 
   constructor(private readonly deps: LifecycleDeps) {
-    deps.launcher.onExit(
+    this.launches = new Launches(deps.launcher);
+    deps.launcher.onExit?.(
       (serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info),
     );
   }
@@ -53,24 +56,25 @@ export class ServerManager {
   }
 
   private async spawn(row: ServerRow, readyTimeoutS: number | undefined): Promise<ServerRow> {
-    const handle = await this.deps.launcher.start(
+    const launch = await this.deps.launcher.start(
       startRequest(this.deps, row, readyTimeoutS),
       row.log_file!,
     );
     const started = this.deps.store.transition(row.id, 'starting', {
       from: ['pending'],
-      fields: savedHandle(this.deps.launcher, handle),
-      message: `spawned via ${handle.kind} launcher`,
+      fields: savedLaunch(launch),
+      message: `spawned via ${launch.kind} launcher`,
     });
     if (!started) {
       await bestEffort(
         this.deps.log,
         'stopping an aborted start',
         { server: row.id },
-        this.deps.launcher.stop(handle, { routeRemoved: true }),
+        launch.stop({ routeRemoved: true }),
       );
       throw new HubappsError('start_aborted', 'the server was stopped while it was starting');
     }
+    this.launches.add(launch);
     return started;
   }
 
@@ -81,7 +85,7 @@ export class ServerManager {
   ): Promise<void> {
     const timeoutMs = (readyTimeoutS ?? this.deps.config.spawn_timeout) * 1000;
     try {
-      const outcome = await watchStart(this.deps, row, timeoutMs);
+      const outcome = await watchStart(this.deps, this.launches, row, timeoutMs);
       if (outcome.kind === 'superseded') return;
       if (outcome.kind === 'failed') {
         if (outcome.failure.retry && retries < MAX_PORT_RETRIES)
@@ -92,7 +96,7 @@ export class ServerManager {
           this.deps.log,
           'stopping a failed start',
           { server: row.id },
-          this.deps.launcher.stop(handleOf(this.deps.launcher, row), { routeRemoved: true }),
+          this.launches.of(row).stop({ routeRemoved: true }),
         );
         this.fail(row, outcome.failure.reason, outcome.failure.code);
         return;
@@ -103,7 +107,7 @@ export class ServerManager {
         this.deps.log,
         'stopping a failed start',
         { server: row.id },
-        this.deps.launcher.stop(handleOf(this.deps.launcher, row)),
+        this.launches.of(row).stop(),
       );
       this.fail(
         row,
@@ -140,7 +144,7 @@ export class ServerManager {
   private async publish(started: ServerRow): Promise<void> {
     const row = this.deps.store.byId(started.id) ?? started;
     const route = this.deps.urls.serverRoute(row.user, row.name);
-    const target = this.deps.launcher.routeTarget(handleOf(this.deps.launcher, row));
+    const target = this.launches.of(row).routeTarget();
     if (!target)
       throw new HubappsError(
         'no_route_target',
@@ -165,6 +169,7 @@ export class ServerManager {
   }
 
   private fail(row: ServerRow, reason: string, code: string, err?: unknown): void {
+    this.launches.drop(row.id);
     const failed = this.deps.store.transition(row.id, 'failed', {
       from: ['pending', 'starting'],
       fields: { reason },
@@ -217,7 +222,7 @@ export class ServerManager {
         },
       );
     try {
-      await this.deps.launcher.stop(handleOf(this.deps.launcher, row), {
+      await this.launches.of(row).stop({
         graceMs: this.deps.config.stop_grace * 1000,
         routeRemoved,
       });
@@ -226,6 +231,7 @@ export class ServerManager {
       this.deps.log.error({ err, server: row.id }, 'stop failed');
     }
     const to = reason ? 'failed' : 'stopped';
+    this.launches.drop(row.id);
     this.busy.delete(row.id);
     return (
       this.deps.store.transition(row.id, to, {
@@ -276,7 +282,8 @@ export class ServerManager {
         { server: row.id, route },
         this.deps.serverRoutes.remove(route),
       );
-      await this.deps.launcher.forceKill(handleOf(this.deps.launcher, row));
+      await this.launches.of(row).kill();
+      this.launches.drop(row.id);
     }
   }
 
@@ -289,9 +296,15 @@ export class ServerManager {
         `server ${row.name} of ${row.user} is ${row.state}: nothing to announce now`,
       );
     }
-    const handle = handleOf(this.deps.launcher, row);
-    await this.deps.launcher.announce(handle, where);
-    this.deps.store.update(row.id, { launcher_state: this.deps.launcher.save(handle) });
+    const launch = this.launches.of(row);
+    if (!launch.announce) {
+      throw new HubappsError(
+        'unexpected_announce',
+        `server ${row.id} runs on this host, where the service chose its address; it has nothing to announce`,
+      );
+    }
+    await launch.announce(where);
+    this.deps.store.update(row.id, { launcher_state: launch.save() });
     this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
   }
 

@@ -9,9 +9,9 @@ import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';
 import { bestEffort } from './best-effort.js';
-import { handleOf } from './handles.js';
 import { cullReason } from './culler.js';
 import type { ServerManager } from './manager.js';
+import type { Launches } from './launches.js';
 
 const CULLER = { name: 'culler', admin: true };
 
@@ -67,7 +67,9 @@ export async function reconcile(
   await Promise.all(rows.map((row) => settle(deps, manager, row, adopting, report, verified)));
   await Promise.all(
     tables.map((table, i) =>
-      seen[i] ? fixRoutes(deps, table, seen[i], manager.busy, verified, report) : undefined,
+      seen[i]
+        ? fixRoutes(deps, manager.launches, table, seen[i], manager.busy, verified, report)
+        : undefined,
     ),
   );
   report.ms = Math.round(performance.now() - t0);
@@ -91,7 +93,7 @@ async function settle(
     await manager.finishStop(row, 'stop finished after a service restart');
     return;
   }
-  const probe = await deps.launcher.probe(handleOf(deps.launcher, row));
+  const probe = await manager.launches.of(row).probe();
   if (row.state === 'running') {
     if (probe.answering) {
       verified.add(row.id);
@@ -151,7 +153,7 @@ async function settle(
       deps.log,
       'reconcile: stopping an interrupted start',
       { server: row.id },
-      deps.launcher.stop(handleOf(deps.launcher, row)),
+      manager.launches.of(row).stop(),
     );
   report.markedGone++;
   const reason = 'the service restarted while this server was starting; start it again';
@@ -160,6 +162,7 @@ async function settle(
     fields: { reason },
     message: 'interrupted start cleaned up',
   });
+  manager.launches.drop(row.id);
   if (failed) logFailedStart(deps.log, row, 'start_interrupted', reason);
 }
 
@@ -175,11 +178,16 @@ type Wanted = Map<
  * whose proxy proved itself in this pass (the secret's challenge, and the listener's owner where
  * the launcher can check it on this host).
  */
-function wantedRoutes(deps: LifecycleDeps, table: RouteTable, verified: Set<number>): Wanted {
+function wantedRoutes(
+  deps: LifecycleDeps,
+  launches: Launches,
+  table: RouteTable,
+  verified: Set<number>,
+): Wanted {
   const want: Wanted = new Map();
   if (table === deps.serverRoutes) {
     for (const row of deps.store.list({ states: ['running'] })) {
-      const target = deps.launcher.routeTarget(handleOf(deps.launcher, row));
+      const target = launches.of(row).routeTarget();
       if (!target) continue;
       want.set(deps.urls.serverRoute(row.user, row.name), {
         target,
@@ -221,13 +229,14 @@ function serviceRoute(deps: LifecycleDeps): { target: string; data: HubappsRoute
  */
 async function fixRoutes(
   deps: LifecycleDeps,
+  launches: Launches,
   table: RouteTable,
   routes: Map<string, RouteEntry>,
   busy: Set<number>,
   verified: Set<number>,
   report: ReconcileReport,
 ): Promise<void> {
-  const want = wantedRoutes(deps, table, verified);
+  const want = wantedRoutes(deps, launches, table, verified);
   const tasks: Promise<void>[] = [];
   if (
     table === deps.routes &&

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { explainEarlyExit, type StartFailure } from '../launchers/start-failure.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
-import { handleOf } from './handles.js';
+import type { Launches } from './launches.js';
 
 /**
  * All watches of this process together poll about this many times a second at most: twenty
@@ -28,12 +28,13 @@ export type WatchOutcome =
  */
 export async function watchStart(
   deps: LifecycleDeps,
+  launches: Launches,
   row: ServerRow,
   timeoutMs: number,
 ): Promise<WatchOutcome> {
   watching++;
   try {
-    return await watchUntilSettled(deps, row, timeoutMs);
+    return await watchUntilSettled(deps, launches, row, timeoutMs);
   } finally {
     watching--;
   }
@@ -41,6 +42,7 @@ export async function watchStart(
 
 async function watchUntilSettled(
   deps: LifecycleDeps,
+  launches: Launches,
   row: ServerRow,
   timeoutMs: number,
 ): Promise<WatchOutcome> {
@@ -51,9 +53,9 @@ async function watchUntilSettled(
   for (;;) {
     const current = deps.store.byId(row.id);
     if (!current || current.state !== 'starting') return { kind: 'superseded' };
-    // Reloaded each time: the launcher's state may grow meanwhile (an announced address).
-    const handle = handleOf(deps.launcher, current);
-    const probe = await deps.launcher.probe(handle, since);
+    // Asked for each time: the launch's state may grow meanwhile (an announced address).
+    const launch = launches.of(current);
+    const probe = await launch.probe(since);
     // An answer counts only while what this start launched (process or job) runs: once it is gone, nothing at its address is this start's proxy.
     const report = probe.launched ? probe.report : undefined;
     if (probe.status && probe.status !== status) deps.store.progress(current, probe.status);
@@ -63,12 +65,12 @@ async function watchUntilSettled(
     if (report) {
       for (const p of report.progress) deps.store.progress(current, p.message);
       since = report.progress.at(-1)?.seq ?? since;
-      const changed = deps.launcher.observe(handle, report);
+      const changed = launch.observe(report);
       if (changed || report.pid !== current.proxy_pid || report.appPid !== current.app_pid) {
         deps.store.update(row.id, {
           proxy_pid: report.pid,
           app_pid: report.appPid,
-          ...(changed ? { launcher_state: deps.launcher.save(handle) } : {}),
+          ...(changed ? { launcher_state: launch.save() } : {}),
         });
       }
       if (report.state === 'ready') return { kind: 'ready' };
@@ -81,7 +83,7 @@ async function watchUntilSettled(
         };
       }
     } else {
-      const exit = deps.launcher.exitOf(handle);
+      const exit = launch.exit();
       if (exit || !probe.launched) {
         const lines = tailLog(current.log_file, 20);
         // Only this attempt's lines explain this failure: an earlier attempt may have failed differently.
@@ -89,7 +91,7 @@ async function watchUntilSettled(
         const failure = probe.ended
           ? { ...probe.ended, retry: false }
           : explainEarlyExit(
-              handle.kind,
+              launch.kind,
               exit ?? { code: null, signal: null },
               tail,
               row.user,

@@ -8,14 +8,15 @@ import type { RouteEntry, RouteTable, HubappsRouteData } from '../../src/chp/rou
 import { HubappsError } from '../../src/errors.js';
 import type { HealthReport, StartRequest } from '../../src/protocol/wire.js';
 import type {
-  Announcement,
   ExitInfo,
+  Launch,
   LaunchHandle,
   Launcher,
   ProbeResult,
   ServerRef,
   StopOptions,
 } from '../../src/launchers/launcher.js';
+import { HandleLaunch, type HandleOps } from '../../src/launchers/launch.js';
 import type { ProxyTarget } from '../../src/launchers/proxy-client.js';
 
 /** What one fake server does. */
@@ -39,7 +40,8 @@ interface FakeServer {
 
 const PID = 4_000_000;
 
-export class FakeLauncher implements Launcher {
+/** Its launches are HandleLaunches, as the host launchers' are: the per-handle methods below are what they call. */
+export class FakeLauncher implements Launcher, HandleOps {
   readonly kind = 'local' as const;
   /** The script of the next servers started, by server name; `default` for the others. */
   readonly scripts = new Map<string, FakeScript>();
@@ -50,7 +52,7 @@ export class FakeLauncher implements Launcher {
   probes = 0;
   private readonly exitListeners: ((serverId: number, info: ExitInfo) => void)[] = [];
 
-  async start(spec: StartRequest): Promise<LaunchHandle> {
+  async start(spec: StartRequest): Promise<Launch> {
     const script = this.scripts.get(spec.server.name) ?? this.scripts.get('default') ?? {};
     this.calls.push(`start ${spec.server.id}`);
     if (script.spawnMs) await new Promise((r) => setTimeout(r, script.spawnMs));
@@ -66,15 +68,18 @@ export class FakeLauncher implements Launcher {
         if (server.phase === 'starting') server.phase = 'ready';
       }, script.readyMs).unref();
     }
-    return this.handle(
-      {
-        serverId: spec.server.id,
-        user: spec.server.user,
-        port: 0,
-        secret: spec.secret,
-        kind: 'local',
-      },
-      server,
+    return new HandleLaunch(
+      this,
+      this.handle(
+        {
+          serverId: spec.server.id,
+          user: spec.server.user,
+          port: 0,
+          secret: spec.secret,
+          kind: 'local',
+        },
+        server,
+      ),
     );
   }
 
@@ -99,8 +104,8 @@ export class FakeLauncher implements Launcher {
     for (const l of this.exitListeners) l(serverId, info);
   }
 
-  load(ref: ServerRef): LaunchHandle {
-    return this.handle(ref, this.servers.get(ref.serverId));
+  restore(ref: ServerRef): Launch {
+    return new HandleLaunch(this, this.handle(ref, this.servers.get(ref.serverId)));
   }
 
   save(handle: LaunchHandle): string {
@@ -137,10 +142,6 @@ export class FakeLauncher implements Launcher {
 
   observe(): boolean {
     return false;
-  }
-
-  async announce(_handle: LaunchHandle, _where: Announcement): Promise<void> {
-    throw new HubappsError('announce_refused', 'the fake launcher has nothing to announce');
   }
 
   routeTarget(handle: LaunchHandle): string | null {

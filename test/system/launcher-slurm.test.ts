@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { HubappsError } from '../../src/errors.js';
 import { CallVerifier } from '../../src/protocol/challenge.js';
 import type { StartRequest } from '../../src/protocol/wire.js';
-import type { LaunchHandle } from '../../src/launchers/launcher.js';
+import type { Launch } from '../../src/launchers/launcher.js';
 import { SlurmLauncher } from '../../src/launchers/slurm-launcher.js';
 import { NssUserDirectory } from '../../src/users/nss.js';
 import { freePort, requireRootOrSkip, tmpDir, type TmpDir } from '../helpers/index.js';
@@ -27,8 +27,8 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
   let installed: InstalledProxy | undefined;
   let service: FakeService | undefined;
   let logs: TmpDir | undefined;
-  /** The handles the launchers under test started, so the fake service can hand announcements to them as the real one does. */
-  const started = new Map<number, { launcher: SlurmLauncher; handle: LaunchHandle }>();
+  /** The launches the launchers under test started, so the fake service can hand announcements to them as the real one does. */
+  const started = new Map<number, { launch: Launch; secret: string }>();
 
   before(async function () {
     requireRootOrSkip(this);
@@ -51,7 +51,7 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
       if (!entry) return 409;
       // The job's proxy proves the secret with a signed challenge; the secret itself never travels.
       if (
-        !new CallVerifier(entry.handle.secret).verify(
+        !new CallVerifier(entry.secret).verify(
           'POST',
           '/services/hubapps/api/internal/announce',
           authorization,
@@ -59,7 +59,8 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
       )
         return 401;
       try {
-        await entry.launcher.announce(entry.handle, body);
+        if (!entry.launch.announce) return 409;
+        await entry.launch.announce(body);
         return 200;
       } catch (err) {
         return err instanceof HubappsError ? err.status : 500;
@@ -76,10 +77,10 @@ describe('system: the slurm launcher keeps the launcher contract (real sudo, rea
   });
 
   class Recording extends SlurmLauncher {
-    override async start(spec: StartRequest, logFile: string): Promise<LaunchHandle> {
-      const handle = await super.start(spec, logFile);
-      started.set(handle.serverId, { launcher: this, handle });
-      return handle;
+    override async start(spec: StartRequest, logFile: string): Promise<Launch> {
+      const launch = await super.start(spec, logFile);
+      started.set(launch.serverId, { launch, secret: spec.secret });
+      return launch;
     }
   }
 

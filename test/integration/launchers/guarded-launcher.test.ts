@@ -108,11 +108,11 @@ describe('the host launcher with its apps’ ports guarded', () => {
     const first = make();
     const h = await first.launcher.start(request(8, 20008), join(tmp.path, 'log'));
     const again = make();
-    const loaded = again.launcher.load(
+    const restored = again.launcher.restore(
       { serverId: 8, user: 'alice', port: 20008, secret: 's', kind: 'sudo' },
-      first.launcher.save(h),
+      h.save(),
     );
-    await again.launcher.stop(loaded, { graceMs: 100 });
+    await restored.stop({ graceMs: 100 });
     assert.deepEqual(again.calls, ['revoke 20008 4242']);
   });
 });

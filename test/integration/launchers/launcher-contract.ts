@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import type { Launcher, LaunchHandle } from '../../../src/launchers/launcher.js';
+import type { Launch, Launcher } from '../../../src/launchers/launcher.js';
 import type { StartRequest } from '../../../src/protocol/wire.js';
 import { tailLog } from '../../../src/store/server-logs.js';
 import { fetchHealth } from '../../../src/launchers/proxy-client.js';
@@ -25,7 +25,7 @@ export interface ContractBed {
   /** Whether this bed's proxies listen on a unix socket, on TCP on this host (their listener's owner can be checked) or on another host. */
   listener: 'socket' | 'local' | 'remote';
   /** Kill the app's process behind the proxy's back (as its owner or root can). */
-  killApp(appPid: number, handle: LaunchHandle): Promise<void>;
+  killApp(appPid: number, launch: Launch): Promise<void>;
 }
 
 /** GET path at a CHP route target (http:// or http+unix://) as a browser would ask, following nothing. */
@@ -47,6 +47,15 @@ function statusOf(target: string, path: string): Promise<number> {
   });
 }
 
+/** What a launch shows of itself: its identity, process and saved state. */
+function seen(l: Launch) {
+  return { ...refOf(l), pid: l.pid, saved: l.save() };
+}
+
+function refOf(l: Launch) {
+  return { serverId: l.serverId, user: l.user, port: l.port, kind: l.kind };
+}
+
 /** `socketProxies`: the bed's proxies listen on unix sockets, which adds the promises about their socket files. */
 export function launcherContract(
   title: string,
@@ -57,23 +66,23 @@ export function launcherContract(
     let bed: ContractBed;
     let launcher: Launcher;
     let nextId = 900_000 + Math.floor(Math.random() * 1000) * 10;
-    const live: Array<{ launcher: Launcher; handle: LaunchHandle }> = [];
+    const live: Launch[] = [];
 
     const startReady = async () => {
       const spec = await bed.spec(nextId++);
-      const handle = await launcher.start(spec, bed.logFile);
-      live.push({ launcher, handle });
+      const launch = await launcher.start(spec, bed.logFile);
+      live.push(launch);
       const probe = await waitFor(
         async () => {
-          const p = await launcher.probe(handle);
+          const p = await launch.probe();
           return p.report?.state === 'ready' ? p : null;
         },
         { timeout: bed.readyMs, interval: 100, what: `server ${spec.server.id} to be ready` },
       ).catch((err: Error) => {
         throw new Error(`${err.message}\n--- its log ---\n${tailLog(bed.logFile, 15).join('\n')}`);
       });
-      launcher.observe(handle, probe.report!);
-      return { spec, handle, report: probe.report! };
+      launch.observe(probe.report!);
+      return { spec, launch, report: probe.report! };
     };
 
     before(function () {
@@ -81,48 +90,44 @@ export function launcherContract(
       launcher = bed.launcher();
     });
     after(async () => {
-      for (const { launcher: l, handle } of live)
-        await l.stop(handle, { graceMs: 500 }).catch(() => undefined);
+      for (const l of live) await l.stop({ graceMs: 500 }).catch(() => undefined);
     });
 
-    it('start resolves with a handle of its own kind whose saved state loads back to an equal handle', async () => {
-      const { handle } = await startReady();
-      assert.equal(handle.kind, launcher.kind);
-      const saved = launcher.save(handle);
+    it('start resolves with a launch of its own kind whose saved state restores to an equal launch', async () => {
+      const { spec, launch } = await startReady();
+      assert.equal(launch.kind, launcher.kind);
+      const saved = launch.save();
       assert.equal(typeof saved, 'string');
-      const loaded = bed.launcher().load(
+      const restored = bed.launcher().restore(
         {
-          serverId: handle.serverId,
-          user: handle.user,
-          port: handle.port,
-          secret: handle.secret,
-          kind: handle.kind,
+          serverId: launch.serverId,
+          user: launch.user,
+          port: launch.port,
+          secret: spec.secret,
+          kind: launch.kind,
         },
         saved,
       );
-      assert.deepEqual(loaded, JSON.parse(JSON.stringify(handle)));
+      assert.deepEqual(seen(restored), seen(launch));
     });
 
     it('the started server answers probe as this server, and CHP can reach it at routeTarget', async () => {
-      const { spec, handle, report } = await startReady();
+      const { spec, launch, report } = await startReady();
       assert.equal(report.serverId, spec.server.id);
-      const target = launcher.routeTarget(handle);
+      const target = launch.routeTarget();
       assert.ok(target, 'no route target for a ready server');
       // The proxy sends a browser without its cookie to the launcher's authorize page.
       assert.equal(await statusOf(target, spec.prefix), 302);
     });
 
     it("the running server's proxy target is where CHP is routed, and a listener on this host gets no call unless it is the user's", async () => {
-      const { handle } = await startReady();
-      const target = await launcher.target(handle);
+      const { launch } = await startReady();
+      const target = await launch.target();
       assert.ok(target, 'no proxy target for a ready server');
       assert.equal((await fetchHealth(target)).ok, true);
       if ('socket' in target) {
         assert.equal(bed.listener, 'socket');
-        assert.equal(
-          launcher.routeTarget(handle),
-          `http+unix://${encodeURIComponent(target.socket)}`,
-        );
+        assert.equal(launch.routeTarget(), `http+unix://${encodeURIComponent(target.socket)}`);
         assert.equal(
           statSync(target.socket).mode & 0o777,
           0o660,
@@ -134,10 +139,7 @@ export function launcherContract(
         return;
       }
       assert.equal(target.listener, bed.listener);
-      assert.equal(
-        launcher.routeTarget(handle),
-        `http://${target.host ?? '127.0.0.1'}:${target.port}`,
-      );
+      assert.equal(launch.routeTarget(), `http://${target.host ?? '127.0.0.1'}:${target.port}`);
       if (target.listener === 'local') {
         const other = await fetchHealth({ ...target, uid: target.uid + 1 });
         assert.equal(other.ok, false);
@@ -146,36 +148,36 @@ export function launcherContract(
     });
 
     it('a new launcher instance loading the saved state re-adopts the server: it answers, and stop ends it', async () => {
-      const { handle } = await startReady();
+      const { spec, launch } = await startReady();
       const fresh = bed.launcher();
-      const loaded = fresh.load({ ...handle }, launcher.save(handle));
-      const probe = await fresh.probe(loaded);
+      const restored = fresh.restore({ ...refOf(launch), secret: spec.secret }, launch.save());
+      const probe = await restored.probe();
       assert.deepEqual([probe.answering, probe.launched], [true, true]);
-      assert.equal(probe.report?.serverId, handle.serverId);
-      await fresh.stop(loaded, { graceMs: 1000 });
-      const after = await fresh.probe(loaded);
+      assert.equal(probe.report?.serverId, launch.serverId);
+      await restored.stop({ graceMs: 1000 });
+      const after = await restored.probe();
       assert.deepEqual([after.answering, after.alive], [false, false]);
     });
 
     if (opts.socketProxies)
       it('a proxy on a socket frees its path only when told its route is removed', async () => {
         const told = await startReady();
-        const toldAt = (await launcher.target(told.handle)) as { socket: string };
-        await launcher.stop(told.handle, { graceMs: 1000, routeRemoved: true });
+        const toldAt = (await told.launch.target()) as { socket: string };
+        await told.launch.stop({ graceMs: 1000, routeRemoved: true });
         assert.equal(
           existsSync(toldAt.socket),
           false,
           'the socket file of a proxy stopped after its route went is removed',
         );
         const kept = await startReady();
-        const keptAt = (await launcher.target(kept.handle)) as { socket: string };
-        await launcher.stop(kept.handle, { graceMs: 1000 });
+        const keptAt = (await kept.launch.target()) as { socket: string };
+        await kept.launch.stop({ graceMs: 1000 });
         assert.equal(
           existsSync(keptAt.socket),
           true,
           'a proxy that may still be routed keeps its path, so nobody else can bind it',
         );
-        await launcher.forceKill(kept.handle);
+        await kept.launch.kill();
         assert.equal(
           existsSync(keptAt.socket),
           false,
@@ -184,27 +186,27 @@ export function launcherContract(
       });
 
     it('stop leaves nothing that probes alive, and stopping again is harmless', async () => {
-      const { handle } = await startReady();
-      await launcher.stop(handle, { graceMs: 1000 });
-      const probe = await launcher.probe(handle);
+      const { launch } = await startReady();
+      await launch.stop({ graceMs: 1000 });
+      const probe = await launch.probe();
       assert.deepEqual([probe.answering, probe.alive, probe.launched], [false, false, false]);
-      await launcher.stop(handle, { graceMs: 500 });
-      await launcher.forceKill(handle);
+      await launch.stop({ graceMs: 500 });
+      await launch.kill();
     });
 
     it('a server whose app is killed ends on its own and then probes as gone', async () => {
-      const { handle, report } = await startReady();
-      await bed.killApp(report.appPid!, handle);
-      await waitFor(async () => !(await launcher.probe(handle)).alive, {
+      const { launch, report } = await startReady();
+      await bed.killApp(report.appPid!, launch);
+      await waitFor(async () => !(await launch.probe()).alive, {
         timeout: bed.readyMs,
         interval: 200,
         what: 'the server to end after its app died',
       });
-      await launcher.forceKill(handle);
+      await launch.kill();
     });
 
-    it('a handle of a server that never ran probes as gone and stops without error', async () => {
-      const ghost = launcher.load(
+    it('a launch of a server that never ran probes as gone and stops without error', async () => {
+      const ghost = launcher.restore(
         {
           serverId: nextId++,
           user: (await bed.spec(0)).server.user,
@@ -214,9 +216,9 @@ export function launcherContract(
         },
         null,
       );
-      const probe = await launcher.probe(ghost);
+      const probe = await ghost.probe();
       assert.deepEqual([probe.answering, probe.alive], [false, false]);
-      await launcher.stop(ghost, { graceMs: 200 });
+      await ghost.stop({ graceMs: 200 });
     });
   });
 }

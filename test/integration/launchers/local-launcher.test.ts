@@ -29,13 +29,13 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
       { catalog, service, app: 'echo', serverId: 90, name: 'flags' },
       await freePort(),
     );
-    const handle = await launcher.start(spec, join(catalog.dir, 'flags.log'));
+    const launch = await launcher.start(spec, join(catalog.dir, 'flags.log'));
     try {
-      const argv = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const argv = readFileSync(`/proc/${launch.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
       assert.equal(argv[0], process.execPath);
       assertRunsWithNodeFlags(argv);
     } finally {
-      await launcher.stop(handle, { graceMs: 1000 });
+      await launch.stop({ graceMs: 1000 });
     }
   });
 
@@ -55,26 +55,23 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
       { catalog, service, app: 'echo', serverId: 91, name: 'late' },
       await freePort(),
     );
-    const handle = await launcher.start(spec, join(catalog.dir, 'late.log'));
+    const launch = await launcher.start(spec, join(catalog.dir, 'late.log'));
     try {
-      const argv = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8');
+      const argv = readFileSync(`/proc/${launch.pid}/cmdline`, 'utf8');
       assert.ok(!argv.includes('proxy/main.js'), `the wrapper already shows the proxy: ${argv}`);
-      const early = await launcher.probe(handle);
-      assert.deepEqual(
-        [early.launched, early.answering, launcher.exitOf(handle)],
-        [true, false, undefined],
-      );
-      const ready = await waitFor(
-        async () => (await launcher.probe(handle)).report?.state === 'ready',
-        { timeout: 15_000, what: 'the proxy behind the wrapper to be ready' },
-      );
+      const early = await launch.probe();
+      assert.deepEqual([early.launched, early.answering, launch.exit()], [true, false, undefined]);
+      const ready = await waitFor(async () => (await launch.probe()).report?.state === 'ready', {
+        timeout: 15_000,
+        what: 'the proxy behind the wrapper to be ready',
+      });
       assert.ok(ready);
     } finally {
-      await launcher.stop(handle, { graceMs: 1000 });
+      await launch.stop({ graceMs: 1000 });
     }
-    const gone = await launcher.probe(handle);
+    const gone = await launch.probe();
     assert.deepEqual([gone.launched, gone.alive], [false, false]);
-    assert.notEqual(launcher.exitOf(handle), undefined, 'the exit of its own child is known');
+    assert.notEqual(launch.exit(), undefined, 'the exit of its own child is known');
   });
 
   launcherContract(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { HubappsError } from '../../../src/errors.js';
 import type { SlurmJobStatus } from '../../../src/protocol/wire.js';
+import type { Announcement, Launch } from '../../../src/launchers/launcher.js';
 import { SlurmLauncher } from '../../../src/launchers/slurm-launcher.js';
 
 /** A Slurm launcher whose "proxy" answers every status question with `status` (what squeue would say). */
@@ -41,6 +42,12 @@ const saved = JSON.stringify({
   server: 'lab',
 });
 
+/** A Slurm launch takes announcements: its announce is there. */
+function announce(l: Launch, where: Announcement): Promise<void> {
+  assert.ok(l.announce, 'a Slurm launch has announce');
+  return l.announce(where);
+}
+
 async function refusal(p: Promise<void>): Promise<HubappsError> {
   const err = await p.then(
     () => undefined,
@@ -53,13 +60,11 @@ async function refusal(p: Promise<void>): Promise<HubappsError> {
 describe("launchers: a Slurm job proxy's announcement", () => {
   it('is refused (403) when Slurm, asked as the user, does not run the job on the announcing node, and nothing is recorded', async () => {
     const launcher = launcherSeeing({ node: 'node7' });
-    const handle = launcher.load(ref, saved);
-    const err = await refusal(
-      launcher.announce(handle, { host: 'node8', port: 41000, runId: '12' }),
-    );
+    const launch = launcher.restore(ref, saved);
+    const err = await refusal(announce(launch, { host: 'node8', port: 41000, runId: '12' }));
     assert.equal(err.status, 403);
     assert.match(err.message, /RUNNING on node7, not running on node8/);
-    assert.equal(launcher.routeTarget(handle), null);
+    assert.equal(launch.routeTarget(), null);
   });
 
   it('is refused (403) while the job is not running, and for another job id', async () => {
@@ -67,7 +72,7 @@ describe("launchers: a Slurm job proxy's announcement", () => {
     assert.equal(
       (
         await refusal(
-          pending.announce(pending.load(ref, saved), { host: 'node8', port: 41000, runId: '12' }),
+          announce(pending.restore(ref, saved), { host: 'node8', port: 41000, runId: '12' }),
         )
       ).status,
       403,
@@ -76,7 +81,7 @@ describe("launchers: a Slurm job proxy's announcement", () => {
     assert.equal(
       (
         await refusal(
-          running.announce(running.load(ref, saved), { host: 'node8', port: 41000, runId: '13' }),
+          announce(running.restore(ref, saved), { host: 'node8', port: 41000, runId: '13' }),
         )
       ).status,
       403,
@@ -85,11 +90,9 @@ describe("launchers: a Slurm job proxy's announcement", () => {
 
   it('is refused (502) when the job runs there but nothing at the address proves the secret', async () => {
     const launcher = launcherSeeing({ node: hostname() });
-    const handle = launcher.load(ref, saved);
-    const err = await refusal(
-      launcher.announce(handle, { host: hostname(), port: 1, runId: '12' }),
-    );
+    const launch = launcher.restore(ref, saved);
+    const err = await refusal(announce(launch, { host: hostname(), port: 1, runId: '12' }));
     assert.equal(err.status, 502);
-    assert.equal(launcher.routeTarget(handle), null);
+    assert.equal(launch.routeTarget(), null);
   });
 });

@@ -56,8 +56,8 @@ describe('the sudo launcher', () => {
       '/run/hubapps/proxies',
     );
     const log = join(tmp.path, 'alice@lab.log');
-    const handle = await launcher.start(request(), log);
-    await waitFor(async () => launcher.exitOf(handle) !== undefined, { timeout: 10_000 });
+    const launch = await launcher.start(request(), log);
+    await waitFor(async () => launch.exit() !== undefined, { timeout: 10_000 });
     assert.deepEqual(readFileSync(`${sudo}.argv`, 'utf8').trimEnd().split('\n'), [
       '-n',
       '-u',
@@ -68,9 +68,9 @@ describe('the sudo launcher', () => {
     const sent = JSON.parse(readFileSync(`${sudo}.stdin`, 'utf8')) as StartRequest;
     assert.match(sent.socket!, /^\/run\/hubapps\/proxies\/p-[0-9a-f]{24}\.sock$/);
     assert.deepEqual(sent, { ...request(), socket: sent.socket, appPort: request().port });
-    assert.equal(handle.state.socket, sent.socket);
+    assert.equal((JSON.parse(launch.save()) as { socket: string }).socket, sent.socket);
     assert.ok(!readFileSync(`${sudo}.argv`, 'utf8').includes('s3cret'));
-    assert.deepEqual(launcher.exitOf(handle), { code: 1, signal: null });
+    assert.deepEqual(launch.exit(), { code: 1, signal: null });
   });
 
   it("turns sudo's refusal in the server's log into sudo_refused with what to check", async () => {
@@ -81,11 +81,11 @@ describe('the sudo launcher', () => {
       '/run/hubapps/proxies',
     );
     const log = join(tmp.path, 'alice@lab.log');
-    const handle = await launcher.start(request(), log);
-    await waitFor(async () => launcher.exitOf(handle) !== undefined, { timeout: 10_000 });
+    const launch = await launcher.start(request(), log);
+    await waitFor(async () => launch.exit() !== undefined, { timeout: 10_000 });
     const failure = explainEarlyExit(
       'sudo',
-      launcher.exitOf(handle)!,
+      launch.exit()!,
       readFileSync(log, 'utf8').trimEnd().split('\n'),
       'alice',
       'hubapps-users',
@@ -112,17 +112,15 @@ describe('the sudo launcher', () => {
 
   it('checks a listener against the uid NSS gives the user, and trusts none for a user NSS no longer knows', async () => {
     const launcher = new SudoLauncher(sudo, '/p', directory, '/run/hubapps/proxies');
-    const handle = launcher.load(
-      { serverId: 7, user: 'alice', port: 40123, secret: 's', kind: 'sudo' },
-      JSON.stringify({ launcherPid: null, proxyPid: null }),
-    );
-    assert.equal((await launcher.target(handle)).uid, 4242);
+    const ref = { serverId: 7, user: 'alice', port: 40123, secret: 's', kind: 'sudo' } as const;
+    const saved = JSON.stringify({ launcherPid: null, proxyPid: null });
+    assert.equal((await launcher.restore(ref, saved).target())?.uid, 4242);
     const gone = new SudoLauncher(
       sudo,
       '/p',
       { lookup: async () => Promise.reject(new HubappsError('unknown_user', 'gone')) },
       '/run/hubapps/proxies',
     );
-    assert.equal((await gone.target(handle)).uid, -1);
+    assert.equal((await gone.restore(ref, saved).target())?.uid, -1);
   });
 });

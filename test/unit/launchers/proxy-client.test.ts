@@ -136,12 +136,9 @@ describe('the service talks only to the real proxy of a server', () => {
     const s = await squatter();
     try {
       const launcher = new LocalLauncher('/nonexistent', '/nonexistent');
-      const probe = await launcher.probe(
-        launcher.load(
-          { serverId: 7, user: 'alice', port: s.port, secret: SECRET, kind: 'local' },
-          null,
-        ),
-      );
+      const probe = await launcher
+        .restore({ serverId: 7, user: 'alice', port: s.port, secret: SECRET, kind: 'local' }, null)
+        .probe();
       assert.equal(probe.answering, false);
       assert.equal(probe.report, undefined);
       assert.equal(probe.launched, false);

@@ -28,7 +28,7 @@ describe('launchers: which proxy listeners the service can check for their owner
       kind: 'slurm' as const,
     };
     const at = (host: string | null) =>
-      launcher.load(
+      launcher.restore(
         ref,
         JSON.stringify({
           jobId: '12',
@@ -38,20 +38,20 @@ describe('launchers: which proxy listeners the service can check for their owner
           server: 'lab',
         }),
       );
-    assert.deepEqual(await launcher.target(at(hostname())), {
+    assert.deepEqual(await at(hostname()).target(), {
       host: hostname(),
       port: 41000,
       secret: ref.secret,
       uid: 4242,
       listener: 'local',
     });
-    assert.deepEqual(await launcher.target(at('node-that-does-not-exist.invalid')), {
+    assert.deepEqual(await at('node-that-does-not-exist.invalid').target(), {
       host: 'node-that-does-not-exist.invalid',
       port: 41000,
       secret: ref.secret,
       uid: -1,
       listener: 'remote',
     });
-    assert.equal(await launcher.target(at(null)), null, 'a job not yet announced has no target');
+    assert.equal(await at(null).target(), null, 'a job not yet announced has no target');
   });
 });

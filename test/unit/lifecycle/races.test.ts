@@ -134,6 +134,18 @@ describe('lifecycle races on a fake launcher and an in-memory route table', func
     assert.deepEqual(bed.launcher.running(), []);
   });
 
+  it('keeps the launch of a server it started until the server ends, and restores one whose row saved other state', async () => {
+    await start('kept');
+    const launches = bed.manager.launches;
+    assert.equal(launches.size, 1);
+    const live = launches.of(bed.row('kept'));
+    assert.equal(launches.of(bed.row('kept')), live, 'the same launch each time');
+    const other = { ...bed.row('kept'), launcher_state: '{"fake":0}' };
+    assert.notEqual(launches.of(other), live, 'a row whose saved state differs is restored');
+    await stop('kept');
+    assert.equal(launches.size, 0);
+  });
+
   it('a proxy that dies before its app is ready: failed with the exit, stopped, no route', async () => {
     const row = await start('crashy');
     bed.launcher.crash(row.id, { code: 3, signal: null });
@@ -141,6 +153,7 @@ describe('lifecycle races on a fake launcher and an in-memory route table', func
     assert.ok(bed.row('crashy').reason, 'the failure says why');
     assert.ok(bed.launcher.calls.includes(`stop ${row.id} routeRemoved`));
     assert.equal(bed.routes.routes.size, 0);
+    assert.equal(bed.manager.launches.size, 0);
   });
 
   it('an app that exits after it ran: the route goes before what is left is killed', async () => {

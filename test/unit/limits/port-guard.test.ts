@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { HubappsError } from '../../../src/errors.js';
 import { guardEntries, HelperPortGuard } from '../../../src/limits/port-guard.js';
-import { proxyOnTcp } from '../../../src/lifecycle/handles.js';
+import { proxyOnTcp } from '../../../src/lifecycle/launches.js';
 import type { ServerRow } from '../../../src/model/server.js';
 import { SudoLauncher } from '../../../src/launchers/sudo-launcher.js';
 import type { UserDirectory } from '../../../src/users/account.js';
