@@ -59,7 +59,7 @@ async function visitorAccount(
 /** Why this server cannot be shared (an error to throw), or null when it can. */
 export function sharingRefusal(
   deps: ApiDeps,
-  row: Pick<ServerRow, 'app' | 'user' | 'name'>,
+  row: { app: string; user: string; name: string },
 ): HubappsError | null {
   if (!deps.urls.hostLayout) {
     return new HubappsError(

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
 import { StreamSlots } from '../limits/streams.js';
-import { checkServerName, checkUserName } from '../names.js';
+import { checkServerName, checkUserName, type ServerName, type UserName } from '../names.js';
 import { ownerOrAdmin, whoOf } from './guards.js';
 import type { ApiDeps } from './deps.js';
 import { parseStartBody, requireJson } from './body.js';
@@ -47,10 +47,11 @@ export function serverRoutes(deps: ApiDeps): Router {
     },
     json,
     async (ctx) => {
+      const { user, name } = namedServer(ctx.params);
       const row = await deps.manager.start(
         whoOf(ctx),
-        ctx.params.user!,
-        ctx.params.name!,
+        user,
+        name,
         parseStartBody(ctx.request.body),
       );
       ctx.status = 202;
@@ -59,7 +60,8 @@ export function serverRoutes(deps: ApiDeps): Router {
   );
 
   router.delete('/users/:user/servers/:name', owner, async (ctx) => {
-    const row = await deps.manager.stop(whoOf(ctx), ctx.params.user!, ctx.params.name!);
+    const { user, name } = namedServer(ctx.params);
+    const row = await deps.manager.stop(whoOf(ctx), user, name);
     ctx.body = presentServer(row, deps.urls);
   });
 
@@ -77,6 +79,11 @@ export function serverRoutes(deps: ApiDeps): Router {
   });
 
   return router;
+}
+
+/** The route's `:user` and `:name` in the types the lifecycle takes (router.param refused bad ones before the guard ran). */
+function namedServer(params: Record<string, string>): { user: UserName; name: ServerName } {
+  return { user: checkUserName(params.user ?? ''), name: checkServerName(params.name ?? '') };
 }
 
 function parseTail(q: unknown): number {

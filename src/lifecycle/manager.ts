@@ -1,5 +1,5 @@
 import { HubappsError } from '../errors.js';
-import { checkServerName } from '../names.js';
+import type { ServerName, UserName } from '../names.js';
 import { tailLog } from '../store/server-logs.js';
 import { pickPort } from '../net/ports.js';
 import type { Announcement, ExitInfo } from '../launchers/launcher.js';
@@ -35,7 +35,12 @@ export class ServerManager {
   }
 
   /** Admit, record and spawn; resolves with the row in 'starting' while readiness is followed in the background. */
-  async start(actor: Actor, user: string, name: string, input: StartInput): Promise<ServerRow> {
+  async start(
+    actor: Actor,
+    user: UserName,
+    name: ServerName,
+    input: StartInput,
+  ): Promise<ServerRow> {
     const { app } = await admitStart(this.deps, actor, user, name, input);
     const row = await claimRow(this.deps, actor, user, name, input, app);
     this.busy.add(row.id);
@@ -183,11 +188,10 @@ export class ServerManager {
   /** Stop a server and wait until its processes and route are gone. Stopping a stopped server is not an error. */
   async stop(
     actor: Actor,
-    user: string,
-    name: string,
+    user: UserName,
+    name: ServerName,
     why = `stopped by ${actor.name}`,
   ): Promise<ServerRow> {
-    checkServerName(name);
     const row = this.deps.store.get(user, name);
     if (!row) throw new HubappsError('no_such_server', `${user} has no server '${name}'`);
     if (!actor.admin && actor.name !== user)

@@ -4,7 +4,7 @@ import { runsOnSlurm } from '../catalog/slurm.js';
 import { usesPort } from '../catalog/placeholders.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { admitResources } from './admit-resources.js';
-import { checkServerName, printable } from '../names.js';
+import { printable, type ServerName, type UserName } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
 import { hostLabel } from '../host-label.js';
 import { logFileFor } from '../store/server-logs.js';
@@ -24,18 +24,17 @@ export interface Actor {
 }
 
 /**
- * Everything that can refuse a start, checked before anything is written or run:
- * the name, the user (NSS), the app and who may use it, the options, and CHP's
+ * Everything that can refuse a start, checked before anything is written or run (the
+ * names were checked where they came in: their types say so): the user (NSS), the app and who may use it, the options, and CHP's
  * reachability (failing fast beats a server that starts but can never be routed).
  */
 export async function admitStart(
   deps: LifecycleDeps,
   actor: Actor,
-  user: string,
-  name: string,
+  user: UserName,
+  name: ServerName,
   input: StartInput,
 ) {
-  checkServerName(name);
   if (!actor.admin && actor.name !== user)
     throw new HubappsError('not_owner', `${actor.name} may not start servers for ${user}`);
   const account = await deps.users.check(user);

@@ -1,10 +1,12 @@
+import type { ServerName, UserName } from '../names.js';
 import type { ServerState } from './states.js';
 
 /** One named server of one user: a row of the servers table, as every layer sees it. */
 export interface ServerRow {
   id: number;
-  user: string;
-  name: string;
+  /** Checked before the row was written, as every name that reaches the store. */
+  user: UserName;
+  name: ServerName;
   app: string;
   state: ServerState;
   reason: string | null;

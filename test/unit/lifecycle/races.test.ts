@@ -8,6 +8,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import { Urls } from '../../../src/config/urls.js';
 import type { LifecycleDeps } from '../../../src/lifecycle/deps.js';
 import { ServerManager } from '../../../src/lifecycle/manager.js';
+import { checkServerName, checkUserName } from '../../../src/names.js';
 import { Metrics } from '../../../src/lifecycle/metrics.js';
 import { reconcile } from '../../../src/lifecycle/reconcile.js';
 import { openDb } from '../../../src/store/db.js';
@@ -87,8 +88,12 @@ describe('lifecycle races on a fake launcher and an in-memory route table', func
   });
 
   const start = (name: string) =>
-    bed.manager.start(ALICE, 'alice', name, { app: 'fake', options: {} });
-  const stop = (name: string) => bed.manager.stop(ALICE, 'alice', name);
+    bed.manager.start(ALICE, checkUserName('alice'), checkServerName(name), {
+      app: 'fake',
+      options: {},
+    });
+  const stop = (name: string) =>
+    bed.manager.stop(ALICE, checkUserName('alice'), checkServerName(name));
   const settledIn = (name: string, state: string) =>
     waitFor(() => bed.row(name).state === state, { timeout: 5000, what: `${name} to be ${state}` });
 

@@ -4,6 +4,7 @@ import { HubappsError } from '../../../src/errors.js';
 import { guardEntries, HelperPortGuard } from '../../../src/limits/port-guard.js';
 import { proxyOnTcp } from '../../../src/lifecycle/launches.js';
 import type { ServerRow } from '../../../src/model/server.js';
+import { checkUserName } from '../../../src/names.js';
 import { SudoLauncher } from '../../../src/launchers/sudo-launcher.js';
 import type { UserDirectory } from '../../../src/users/account.js';
 
@@ -143,12 +144,12 @@ describe('port guard: the service side', () => {
     const entries = await guardEntries(
       [
         row({}),
-        row({ user: 'bob', port: 20002 }),
+        row({ user: checkUserName('bob'), port: 20002 }),
         row({ port: 20003, launcher_state: '{"launcherPid":1,"proxyPid":2,"socket":null}' }),
         row({ port: 20004, launcher: 'slurm' }),
         row({ port: null }),
         row({ port: 20005, launcher_state: null }),
-        row({ user: 'gone', port: 20006 }),
+        row({ user: checkUserName('gone'), port: 20006 }),
       ],
       async (user) => (await directory.lookup(user)).uid,
       (r) => proxyOnTcp(launcher, r),
