@@ -9,7 +9,6 @@ import type { ApiDeps } from './deps.js';
 import { escapeHtml } from '../http/html.js';
 import { accessVia, proxyRow } from './server-access.js';
 import { page } from './pages.js';
-import { MAX_OUTSTANDING_GRANTS } from '../limits/grants.js';
 import { OncePer } from '../limits/once-per.js';
 import type { ServerRow } from '../model/server.js';
 
@@ -92,7 +91,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
         'Not running',
         `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`,
       );
-    const code = deps.authStore.createGrant({
+    const code = deps.codes.createGrant({
       user: who.name,
       admin: who.admin,
       serverId: row.id,
@@ -112,7 +111,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
         ctx,
         429,
         'Too many open requests',
-        `<p>You have ${MAX_OUTSTANDING_GRANTS} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`,
+        `<p>You have ${deps.codes.maxOutstandingGrants} server logins in progress that were never completed. Wait a minute, then <a href="${escapeHtml(deps.urls.serverLink(row.user, row.name))}">open the server</a> again.</p>`,
       );
     }
     ctx.set('Cache-Control', 'no-store');
@@ -131,7 +130,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
       // Bound to the server and the browser in the query itself: another server's proxy or another browser cannot even use up a code.
       const grant =
         typeof body.code === 'string' && typeof body.binding === 'string'
-          ? deps.authStore.useGrant(body.code, row.id, body.binding)
+          ? deps.codes.useGrant(body.code, row.id, body.binding)
           : undefined;
       if (!grant)
         throw new HubappsError(

@@ -100,7 +100,7 @@ export function internalRoutes(deps: ApiDeps): Router {
       const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
       const session =
         typeof body.session === 'string' && body.session !== ''
-          ? deps.authStore.sessionByHash(body.session)
+          ? deps.sessions.sessionByHash(body.session)
           : undefined;
       if (!session) throw new HubappsError('session_ended', 'this browser session has ended');
       if (row.state !== 'running')

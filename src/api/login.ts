@@ -66,7 +66,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     if (!(await deps.hub!.reachable())) return hubDown(ctx, prefix);
     const state = newSecret();
     const { url, verifier } = await oauth.authorizeUrl(state);
-    deps.authStore.saveOAuthState(state, verifier, next);
+    deps.sessions.saveOAuthState(state, verifier, next);
     setCookie(ctx, stateCookie(state), '1', {
       path: statePath,
       secure,
@@ -79,7 +79,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     const marks = state === '' ? [] : cookieValues(ctx.get('cookie'), stateCookie(state));
     const startedHere = marks.length === 1 && marks[0] === '1';
-    const flight = startedHere ? deps.authStore.takeOAuthState(state) : undefined;
+    const flight = startedHere ? deps.sessions.takeOAuthState(state) : undefined;
     if (startedHere) clearCookie(ctx, stateCookie(state), { path: statePath, secure });
     if (!oauth || !flight) {
       return page(
@@ -146,7 +146,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
       }
       const body = ctx.request.body as Record<string, unknown> | undefined;
       const code = typeof body?.code === 'string' ? body.code : '';
-      const row = code ? deps.authStore.useCode(code, 'login') : undefined;
+      const row = code ? deps.codes.useCode(code, 'login') : undefined;
       if (!row)
         return page(
           ctx,
@@ -167,7 +167,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
     );
   const sessionOf = (ctx: Context) => {
     const cookie = ctx.cookies.get(SESSION_COOKIE);
-    return cookie ? { cookie, session: deps.authStore.session(cookie) } : undefined;
+    return cookie ? { cookie, session: deps.sessions.session(cookie) } : undefined;
   };
 
   // A link (an image, a frame, another page's navigation) must not end a session: the page only offers the button.
@@ -198,7 +198,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
           `<p>This logout did not come from hubapps' own page. <a href="${escapeHtml(prefix)}logout">Log out here</a>.</p>`,
         );
       }
-      deps.authStore.deleteSession(found.cookie);
+      deps.sessions.deleteSession(found.cookie);
     }
     clearCookie(ctx, SESSION_COOKIE, { path: prefix, secure });
     loggedOut(ctx);
@@ -239,7 +239,7 @@ async function startSession(
     throw err;
   }
   const admin = await deps.admins.isAdmin(user, hubAdmin);
-  const { cookie } = deps.authStore.createSession(
+  const { cookie } = deps.sessions.createSession(
     user,
     admin,
     deps.config.session_max_age,

@@ -43,7 +43,7 @@ export function tokenRoutes(deps: ApiDeps): Router {
     await deps.users.check(ctx.params.user!);
     const note = optionalString(body.note, 'note', 200) ?? '';
     const expiresIn = optionalSeconds(body.expires_in, 'expires_in', MAX_TOKEN_AGE_S);
-    const { token, row } = deps.authStore.createToken(
+    const { token, row } = deps.tokens.createToken(
       ctx.params.user!,
       note,
       expiresIn,
@@ -56,12 +56,12 @@ export function tokenRoutes(deps: ApiDeps): Router {
 
   router.get('/users/:user/tokens', gate(false), (ctx) => {
     onBehalf(ctx, 'API tokens listed');
-    ctx.body = { tokens: deps.authStore.tokens(ctx.params.user!).map(presentToken) };
+    ctx.body = { tokens: deps.tokens.tokens(ctx.params.user!).map(presentToken) };
   });
 
   router.delete('/users/:user/tokens/:id', gate(false), (ctx) => {
     const id = Number(ctx.params.id);
-    if (!Number.isInteger(id) || !deps.authStore.deleteToken(ctx.params.user!, id))
+    if (!Number.isInteger(id) || !deps.tokens.deleteToken(ctx.params.user!, id))
       throw new HubappsError('no_such_token', `${ctx.params.user} has no token ${ctx.params.id}`);
     onBehalf(ctx, `API token ${id} deleted`);
     ctx.status = 204;
@@ -73,7 +73,7 @@ export function tokenRoutes(deps: ApiDeps): Router {
     const next = safeNext(body.next, deps.urls.servicePrefix());
     const user = ctx.params.user!;
     await deps.users.check(user);
-    const code = deps.authStore.createCode({
+    const code = deps.codes.createCode({
       kind: 'login',
       user,
       admin: await deps.admins.isAdmin(user),

@@ -1,7 +1,6 @@
 import { HubappsError } from '../errors.js';
 import type { CodeRow, SessionRow, TokenRow } from '../model/auth.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
-import { MAX_OUTSTANDING_GRANTS } from '../limits/grants.js';
 import type { Db } from './db.js';
 
 export type { CodeRow, SessionRow, TokenRow } from '../model/auth.js';
@@ -33,6 +32,8 @@ function hotStatements(db: Db) {
 
 /** Sessions, API tokens, single-use codes and OAuth states. */
 export class AuthStore {
+  /** Most unredeemed, unexpired access codes one user may hold at once (fixed; docs/security.md lists it). */
+  readonly maxOutstandingGrants = 20;
   private readonly stmts: ReturnType<typeof hotStatements>;
 
   constructor(private readonly db: Db) {
@@ -175,7 +176,7 @@ export class AuthStore {
 
   /**
    * A per-server access code for one browser (`binding`: the hash of its grant cookie), or
-   * undefined when the user already holds MAX_OUTSTANDING_GRANTS unredeemed ones: a page
+   * undefined when the user already holds maxOutstandingGrants unredeemed ones: a page
    * that loops through authorize cannot fill the table. Counted and inserted in one
    * transaction, so parallel requests cannot overshoot.
    */
@@ -192,7 +193,7 @@ export class AuthStore {
       .transaction(() => {
         if (
           (this.stmts.outstandingGrants.get(g.user, iso(Date.now())) as number) >=
-          MAX_OUTSTANDING_GRANTS
+          this.maxOutstandingGrants
         )
           return undefined;
         return this.createCode({ kind: 'grant', ...g });
