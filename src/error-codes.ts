@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   app_exited: [500, "The app exited before it was ready; see the server's log."],
   app_not_allowed: [
     403,
-    'This app is limited to other users or groups (its `users`/`groups` keys).',
+    'This app is limited to members of some Unix groups (its `allowed_groups` key).',
   ],
   app_not_in_catalog: [
     404,

@@ -51,6 +51,15 @@ export function parseStartBody(body: unknown): StartInput {
   return { app, options: (options as Record<string, unknown> | undefined) ?? {} };
 }
 
+/** The optional body of a stop, `{"remove": true}` as JupyterHub takes it: forget the server too. */
+export function parseStopBody(body: unknown): { remove: boolean } {
+  if (body === undefined) return { remove: false };
+  const { remove } = objectBody(body, ['remove']);
+  if (remove !== undefined && typeof remove !== 'boolean')
+    throw new HubappsError('invalid_body', 'field "remove" must be true or false');
+  return { remove: remove === true };
+}
+
 /** A JSON object with only the `fields` named, as every endpoint with a body wants. */
 export function objectBody(body: unknown, fields: readonly string[]): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))

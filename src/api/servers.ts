@@ -5,15 +5,17 @@ import { StreamSlots } from '../limits/streams.js';
 import { checkServerName, checkUserName, type ServerName, type UserName } from '../names.js';
 import { ownerOrAdmin, whoOf } from './guards.js';
 import type { ApiDeps } from './deps.js';
-import { parseStartBody, requireJson } from './body.js';
+import { parseStartBody, parseStopBody, requireJson } from './body.js';
 import { presentServer } from './present.js';
 import { streamProgress } from './progress.js';
 
 const MAX_TAIL = 5000;
 
+const JSON_BODY = { enableTypes: ['json' as const], jsonLimit: '16kb', encoding: 'utf-8' };
+
 export function serverRoutes(deps: ApiDeps): Router {
   const router = new Router();
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', encoding: 'utf-8' });
+  const json = bodyParser(JSON_BODY);
   const streams = new StreamSlots(deps.config.limits.streams_per_user);
   const owner = ownerOrAdmin(deps);
 
@@ -59,11 +61,26 @@ export function serverRoutes(deps: ApiDeps): Router {
     },
   );
 
-  router.delete('/users/:user/servers/:name', owner, async (ctx) => {
-    const { user, name } = namedServer(ctx.params);
-    const row = await deps.manager.stop(whoOf(ctx), user, name);
-    ctx.body = presentServer(row, deps.urls);
-  });
+  // JupyterHub's DELETE: no body (or {"remove": false}) stops; {"remove": true} also forgets the server.
+  router.delete(
+    '/users/:user/servers/:name',
+    owner,
+    async (ctx, next) => {
+      requireJson(ctx);
+      return next();
+    },
+    bodyParser({ ...JSON_BODY, parsedMethods: ['DELETE'] }),
+    async (ctx) => {
+      const { user, name } = namedServer(ctx.params);
+      if (parseStopBody(ctx.request.body).remove) {
+        await deps.manager.remove(whoOf(ctx), user, name);
+        ctx.status = 204;
+        return;
+      }
+      const row = await deps.manager.stop(whoOf(ctx), user, name);
+      ctx.body = presentServer(row, deps.urls);
+    },
+  );
 
   router.get('/users/:user/servers/:name/progress', owner, async (ctx) => {
     const row = deps.queries.get(ctx.params.user!, ctx.params.name!);

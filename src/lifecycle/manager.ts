@@ -1,6 +1,6 @@
 import { HubappsError } from '../errors.js';
 import type { ServerName, UserName } from '../names.js';
-import { tailLog } from '../store/server-logs.js';
+import { removeLogFile, tailLog } from '../store/server-logs.js';
 import { pickPort } from '../net/ports.js';
 import type { Announcement, ExitInfo } from '../launchers/launcher.js';
 import { ACTIVE_STATES, type ServerRow } from '../store/servers.js';
@@ -203,6 +203,25 @@ export class ServerManager {
     });
     if (stopping) return this.finishStop(stopping, why);
     return this.deps.store.byId(row.id)!;
+  }
+
+  /**
+   * Stop the server if it is active, then forget it (JupyterHub's `{"remove": true}`): its
+   * row, log file, shares and links go; the audit trail keeps its name.
+   */
+  async remove(actor: Actor, user: UserName, name: ServerName): Promise<void> {
+    const row = this.deps.store.get(user, name);
+    if (!row) throw new HubappsError('no_such_server', `${user} has no server '${name}'`);
+    if (!actor.admin && actor.name !== user)
+      throw new HubappsError('not_owner', `${actor.name} may not remove servers of ${user}`);
+    if (this.isActive(row)) await this.stop(actor, user, name, `removed by ${actor.name}`);
+    const gone = this.deps.store.remove(row.id, actor.name);
+    if (!gone)
+      throw new HubappsError(
+        'server_active',
+        `${user}'s server '${name}' is active again (started or stopping meanwhile): stop it, then remove it`,
+      );
+    removeLogFile(gone.log_file);
   }
 
   /**

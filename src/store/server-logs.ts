@@ -77,3 +77,8 @@ export function capLog(file: string, maxBytes: number): boolean {
   }
   return true;
 }
+
+/** The log of a server that was removed goes with it; one already gone is no error. */
+export function removeLogFile(file: string | null): void {
+  if (file) fs.rmSync(file, { force: true });
+}

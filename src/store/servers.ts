@@ -226,6 +226,22 @@ export class ServerStore {
     }
   }
 
+  /**
+   * Forget a server that has ended: its row goes, in one transaction with an audit event
+   * that keeps its user and name (events outlive the row, their server_id set to NULL; its
+   * shares, share links and codes go with it). Undefined, removing nothing, when the server
+   * is active again.
+   */
+  remove(id: number, actor: string): ServerRow | undefined {
+    return this.withEvents((): ServerRow | undefined => {
+      const row = this.byId(id);
+      if (!row || (row.state !== 'stopped' && row.state !== 'failed')) return undefined;
+      this.events.append(row, 'audit', row.state, 'removed', actor);
+      this.db.prepare('DELETE FROM servers WHERE id = ?').run(id);
+      return row;
+    });
+  }
+
   /** Update bookkeeping fields (pids, activity) without a state change or event. */
   update(id: number, fields: ServerFields): void {
     this.applyFields(id, fields, undefined, new Date().toISOString());

@@ -16,9 +16,11 @@ export interface ActionHandlers {
   progress?(s: Server): void;
   /** Open the Sharing dialog (own servers). */
   share?(s: Server): void;
+  /** Offer Remove for servers that have ended (own servers). */
+  removable?: boolean;
 }
 
-/** The buttons of one server row: Open / Progress / Start / Stop / Sharing / Logs, as its state allows. */
+/** The buttons of one server row: Open / Progress / Start / Stop / Sharing / Logs / Remove, as its state allows. */
 export function serverActions(s: Server, x: ActionHandlers): Node[] {
   const name = x.label(s);
   const out: Node[] = [];
@@ -48,7 +50,41 @@ export function serverActions(s: Server, x: ActionHandlers): Node[] {
   }
   if (x.share) out.push(button('share', 'Sharing', `Sharing of ${name}`, () => x.share!(s)));
   out.push(button('logs', 'Logs', `Logs of ${name}`, () => x.logs(s)));
+  if ((s.state === 'stopped' || s.state === 'failed') && x.removable)
+    out.push(
+      button(
+        'remove',
+        'Remove',
+        `Remove ${name}`,
+        (ev) => void remove(s, name, ev.currentTarget as HTMLButtonElement, x.changed),
+      ),
+    );
   return out;
+}
+
+/** Forget an ended server, after asking: its log and shares go with it. */
+async function remove(
+  s: Server,
+  name: string,
+  button: HTMLButtonElement,
+  changed: () => void,
+): Promise<void> {
+  if (
+    !confirm(
+      `Remove ${name}? Its log and its shares go with it; you can start a new server with that name later.`,
+    )
+  )
+    return;
+  button.disabled = true;
+  try {
+    await api('DELETE', serverPath(s.user, s.name), { remove: true });
+    announce(`${name} was removed`);
+  } catch (err) {
+    showError(err instanceof ApiError ? err.message : String(err));
+    button.disabled = false;
+  } finally {
+    changed();
+  }
 }
 
 async function stop(

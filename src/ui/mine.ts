@@ -51,6 +51,7 @@ export class MyServers {
           enter: false,
         }),
       share: (s: Server) => void sharing.open(s),
+      removable: true,
       progress: (s: Server) =>
         this.progress.watch(
           { user: s.user, name: s.name, app: s.app, title: this.title(s.app), enter: false },

@@ -138,6 +138,30 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await page.getByRole('button', { name: 'Start Hello', exact: true }).waitFor();
     });
 
+    it('removes an ended server from "My servers" once the question is answered yes, and keeps it on no', async () => {
+      const { page } = alice;
+      assert.equal(
+        (await stack.api('POST', '/users/alice/servers/leftover', { app: 'hello' })).status,
+        202,
+      );
+      await rowInState(page, '#mine', 'alice', 'leftover', 'Running');
+      assert.equal(
+        await page.getByRole('button', { name: 'Remove leftover', exact: true }).count(),
+        0,
+        'Remove is offered for a running server',
+      );
+      await stack.api('DELETE', '/users/alice/servers/leftover');
+      await rowInState(page, '#mine', 'alice', 'leftover', 'Stopped');
+      const remove = page.getByRole('button', { name: 'Remove leftover', exact: true });
+      page.once('dialog', (d) => void d.dismiss());
+      await remove.click();
+      assert.equal(await stack.state('alice', 'leftover'), 'stopped', 'removed after a no');
+      page.once('dialog', (d) => void d.accept());
+      await remove.click();
+      await row(page, '#mine', 'alice', 'leftover').waitFor({ state: 'detached' });
+      assert.equal(await stack.state('alice', 'leftover'), 'none');
+    });
+
     it("shows a stopped server's log, and says it does not grow any more", async () => {
       const { page } = alice;
       await page.getByRole('button', { name: 'Logs of hello', exact: true }).click();

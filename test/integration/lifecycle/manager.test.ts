@@ -218,6 +218,53 @@ describe('lifecycle: starting and stopping servers (local launcher, real CHP)', 
     assert.equal(res.status, 200);
   });
 
+  it('removes a running server with {"remove": true}: stopped first, then its row and log file gone; the audit trail keeps it and the name is free again', async () => {
+    await stack.api('POST', '/users/alice/servers/gone', { app: 'hello' });
+    await running('alice', 'gone');
+    const row = stack.service.deps.store.get('alice', 'gone')!;
+    assert.ok(fs.existsSync(row.log_file!), 'no log file to remove');
+    const r = await stack.api('DELETE', '/users/alice/servers/gone', { remove: true });
+    assert.equal(r.status, 204, JSON.stringify(r.body));
+    assert.ok(!alive(row.proxy_pid), 'proxy still alive');
+    assert.ok(!alive(row.app_pid), 'app still alive');
+    assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/gone'));
+    assert.equal(
+      stack.service.deps.store.get('alice', 'gone'),
+      undefined,
+      'the row is still there',
+    );
+    assert.equal(fs.existsSync(row.log_file!), false, 'the log file is still there');
+    assert.equal((await stack.api('GET', '/users/alice/servers/gone')).status, 404);
+    const audit = stack.service.deps.store.events.search({
+      user: 'alice',
+      server: 'gone',
+      kind: 'audit',
+      limit: 10,
+    });
+    assert.deepEqual(
+      audit.map((e) => [e.message, e.server_id]),
+      [['removed', null]],
+    );
+    const again = await stack.api('POST', '/users/alice/servers/gone', { app: 'hello' });
+    assert.equal(again.status, 202);
+    await running('alice', 'gone');
+    await stack.api('DELETE', '/users/alice/servers/gone', { remove: true });
+  });
+
+  it('refuses a bad remove body and an unknown server with a JSON error, and removes nothing', async () => {
+    const before = stack.service.deps.store.list().length;
+    const bad = await stack.api('DELETE', '/users/alice/servers/two', { remove: 'yes' });
+    assert.deepEqual([bad.status, bad.body.code], [400, 'invalid_body']);
+    const extra = await stack.api('DELETE', '/users/alice/servers/two', { remove: true, all: 1 });
+    assert.deepEqual([extra.status, extra.body.code], [400, 'unknown_field']);
+    const missing = await stack.api('DELETE', '/users/alice/servers/nosuch', { remove: true });
+    assert.deepEqual([missing.status, missing.body.code], [404, 'no_such_server']);
+    assert.equal(stack.service.deps.store.list().length, before);
+    const kept = await stack.api('DELETE', '/users/alice/servers/two', { remove: false });
+    assert.deepEqual([kept.status, kept.body.state], [200, 'stopped']);
+    assert.ok(stack.service.deps.store.get('alice', 'two'), 'remove: false removed the row');
+  });
+
   it('keeps the per-server log out of reach of other users (mode 0640, service-owned)', () => {
     const row = stack.service.deps.store.get('alice', 'one')!;
     assert.equal(fs.statSync(row.log_file!).mode & 0o777, 0o640);

@@ -130,7 +130,7 @@ function launcherEntry(v: PyValue, app: AppDraft): RuleResult {
   const notes: string[] = [];
   if (v.enabled === false)
     notes.push(
-      'enabled=False has no meaning here: every app in the catalog is on the launcher (allowed_groups limits who sees it)',
+      'enabled=False has no meaning here: every app in the catalog is on the launcher (allowed_groups limits who may start it)',
     );
   if (typeof v.icon_path === 'string' && v.icon_path)
     notes.push(`copy ${v.icon_path} into the catalog directory and set icon: to its file name`);
