@@ -357,6 +357,17 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
       await page.keyboard.press('Enter');
       await page.locator('#progress').waitFor();
       await page.locator('#progress-failure').waitFor({ timeout: 20000 });
+      // The page behind a dialog does not scroll, so the backdrop covers all of what is seen.
+      await page.setViewportSize({ width: 375, height: 320 });
+      assert.ok(
+        await page.evaluate('document.documentElement.scrollHeight > innerHeight * 2'),
+        'the page is too short to scroll behind the dialog',
+      );
+      const before = await page.evaluate('scrollY');
+      await page.mouse.move(10, 310);
+      await page.mouse.wheel(0, 2000);
+      await sleep(500);
+      assert.equal(await page.evaluate('scrollY'), before, 'the page scrolled behind the dialog');
       await page.keyboard.press('Escape');
       await page.locator('#progress').waitFor({ state: 'hidden' });
     });
