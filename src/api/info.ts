@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
 import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
+import type { CatalogApp } from '../catalog/types.js';
 import { HubappsError } from '../errors.js';
 import { limitOptions } from '../limits/resources.js';
 import { printable } from '../names.js';
@@ -44,15 +45,27 @@ export function infoRoutes(deps: ApiDeps): Router {
     };
   });
 
+  // Each caller sees the apps allowed_groups lets them use; admins see every app, to name other users' servers.
   router.get('/apps', signedIn(deps), async (ctx) => {
+    const who = whoOf(ctx);
+    // Whoever the user policy refuses (the admin_token's caller, a user who left the group) may start none of them.
+    const account = await deps.users.check(who.name).then(
+      (a) => a,
+      () => undefined,
+    );
+    const usable = (a: CatalogApp) => account !== undefined && deps.users.appAllowed(account, a);
     ctx.body = {
       apps: deps
         .catalog()
         .list()
+        .filter((a) => who.admin || usable(a))
         .map((a) => ({
           name: a.name,
           title: a.title,
           description: a.description,
+          hidden: a.hidden,
+          category: a.category ?? null,
+          usable: usable(a),
           icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
           runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
           options: runsOnSlurm(deps.config.slurm.apps, a)

@@ -102,7 +102,21 @@ export const appSchema = z
       .array(z.string())
       .default([])
       .describe(
-        'Only members of one of these groups may start the app; empty: everyone in allowed_group.',
+        'Only members of one of these groups may start the app or see it (on the launcher and in GET api/apps); empty: everyone in allowed_group.',
+      ),
+    hidden: z
+      .boolean()
+      .default(false)
+      .describe(
+        'true: no card on the launcher; the app still starts from a link to the launcher with ?start=APP (after a click) or through the API, for those allowed_groups lets in.',
+      ),
+    category: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe(
+        'A heading the launcher groups this card under (e.g. "Notebooks", "Statistics"); apps without one come first, under no heading.',
       ),
     limits: hostLimitsAppSchema
       .optional()

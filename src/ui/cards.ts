@@ -28,7 +28,8 @@ export class Cards {
     private readonly handlers: CardHandlers,
   ) {}
 
-  render(apps: App[], servers: Server[]): void {
+  render(all: App[], servers: Server[]): void {
+    const apps = all.filter((a) => a.usable && !a.hidden);
     if (this.cards.size === 0) {
       if (apps.length === 0)
         this.container.replaceChildren(
@@ -38,7 +39,7 @@ export class Cards {
             'No apps are configured yet. Ask your admin to add some to the catalog.',
           ),
         );
-      else this.container.replaceChildren(...apps.map((a) => this.build(a)));
+      else this.container.replaceChildren(...this.grouped(apps));
     }
     for (const app of apps) {
       const card = this.cards.get(app.name);
@@ -49,6 +50,18 @@ export class Cards {
           servers.filter((s) => s.app === app.name && isActive(s)),
         );
     }
+  }
+
+  /** Cards without a category first, then one heading per category (in the catalog's order) with its cards. */
+  private grouped(apps: App[]): HTMLElement[] {
+    const categories = [...new Set(apps.map((a) => a.category).filter((c) => c !== null))];
+    return [
+      ...apps.filter((a) => a.category === null).map((a) => this.build(a)),
+      ...categories.flatMap((c) => [
+        h('h3', { class: 'category' }, c),
+        ...apps.filter((a) => a.category === c).map((a) => this.build(a)),
+      ]),
+    ];
   }
 
   private build(app: App): HTMLElement {

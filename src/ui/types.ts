@@ -21,6 +21,12 @@ export interface App {
   runs_on: 'host' | 'slurm';
   /** What the user may choose when starting it (resources of a Slurm job). */
   options: StartOption[];
+  /** No card: started only through a link to its visit page. */
+  hidden: boolean;
+  /** The heading its card is grouped under; null: first, under no heading. */
+  category: string | null;
+  /** May this user start it? Only false in an admin's list, which names every app. */
+  usable: boolean;
 }
 
 export interface StartOption {

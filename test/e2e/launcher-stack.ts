@@ -44,6 +44,7 @@ export const APPS = {
   broken: {
     title: 'Broken',
     description: 'Exits at once with an error.',
+    category: 'Troubleshooting',
     command: [
       process.execPath,
       '-e',
@@ -51,6 +52,12 @@ export const APPS = {
       '{port}',
     ],
     ready: { timeout: 20 },
+  },
+  /** Startable by a link to its visit page only: no card. */
+  backstage: {
+    title: 'Backstage',
+    command: [process.execPath, '-e', literal(WEB_APP(0)), '{port}'],
+    hidden: true,
   },
 };
 

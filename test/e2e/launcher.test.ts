@@ -75,9 +75,24 @@ describe('launcher page in a real browser (Chromium, CHP, service in local mode)
   });
 
   describe('alice starts, opens, stops and inspects her servers', () => {
-    it('shows each catalog app as a card with its title, description and icon', async () => {
+    it('shows each catalog app as a card with its title, description and icon, grouped by category, hidden apps left out', async () => {
       const cards = alice.page.locator('#cards .card');
       assert.equal(await cards.count(), 3);
+      const order = await alice.page.locator('#cards > *').evaluateAll((els) =>
+        els.map((e) => {
+          const el = e as unknown as {
+            tagName: string;
+            textContent: string;
+            dataset: { app?: string };
+          };
+          return el.tagName === 'H3' ? `heading ${el.textContent}` : `card ${el.dataset.app}`;
+        }),
+      );
+      assert.deepEqual(
+        order,
+        ['card hello', 'card slow', 'heading Troubleshooting', 'card broken'],
+        'uncategorised cards first, then each category under its heading; no card for the hidden app',
+      );
       const hello = alice.page.locator('.card[data-app="hello"]');
       await hello.getByText('A small web app that answers at once.').waitFor();
       const icon = hello.locator('img.icon');

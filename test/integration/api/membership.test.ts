@@ -49,8 +49,14 @@ describe('membership and app groups are checked on every way in (per-server orig
       ready: { timeout: 10 },
       allowed_groups: [LAB_GROUP],
     };
+    const hideout = {
+      title: 'Hideout',
+      command: [process.execPath, file, '{port}'],
+      ready: { timeout: 10 },
+      hidden: true,
+    };
     stack = await startLocalStack({
-      apps: { lab },
+      apps: { lab: { ...lab, category: 'Research' }, hideout },
       hostLayout: true,
       config: { reconcile_interval: 3600 },
     });
@@ -77,6 +83,39 @@ describe('membership and app groups are checked on every way in (per-server orig
   after(async () => {
     await stack?.stop();
     script?.remove();
+  });
+
+  it('lists to each user only the apps allowed_groups lets them use, hidden ones flagged (still startable), and every app to an admin', async () => {
+    const carol = {
+      authorization: `token ${(await stack.api('POST', '/users/carol/tokens', {})).body.token}`,
+    };
+    const listed = async (headers?: Record<string, string>) =>
+      (await stack.api('GET', '/apps', undefined, headers)).body.apps.map(
+        (a: { name: string; hidden: boolean; category: string | null; usable: boolean }) => [
+          a.name,
+          a.hidden,
+          a.category,
+          a.usable,
+        ],
+      );
+    assert.deepEqual(await listed(carol), [['hideout', true, null, true]]);
+    assert.deepEqual(await listed(alice), [
+      ['hideout', true, null, true],
+      ['lab', false, 'Research', true],
+    ]);
+    assert.deepEqual(await listed(), [
+      ['hideout', true, null, false],
+      ['lab', false, 'Research', false],
+    ]);
+    const started = await stack.api('POST', '/users/carol/servers/hid', { app: 'hideout' }, carol);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const refused = await stack.api('POST', '/users/carol/servers/lab', { app: 'lab' }, carol);
+    assert.deepEqual([refused.status, refused.body.code], [403, 'app_not_allowed']);
+    await waitFor(
+      async () => (await stack.api('GET', '/users/carol/servers/hid')).body.state === 'running',
+      { timeout: 15000, what: 'carol/hid to run' },
+    );
+    await stack.api('DELETE', '/users/carol/servers/hid');
   });
 
   it("refuses the API tokens of a user removed from the allowed group, at the API and at a running server's proxy", async () => {

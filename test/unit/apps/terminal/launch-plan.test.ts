@@ -35,6 +35,7 @@ const TERMINAL: CatalogApp = {
   strip_prefix: true,
   max_servers: 0,
   allowed_groups: [],
+  hidden: false,
   shareable: true,
 };
 
