@@ -117,6 +117,10 @@ describe('lifecycle: apps behind CHP and the per-user proxy', function () {
       logs.body.lines.some((l: string) => l.includes('app: fatal: asked to die')),
       JSON.stringify(logs.body),
     );
-    assert.ok(!(await stack.service.deps.routes.list()).has('/apps/alice/big'));
+    // The state is recorded first and the route removed right after it, so wait for that second step.
+    await waitFor(async () => !(await stack.service.deps.routes.list()).has('/apps/alice/big'), {
+      timeout: 5000,
+      what: "the gone server's route to be removed",
+    });
   });
 });
