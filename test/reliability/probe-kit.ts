@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
+import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS } from '../system/harness.js';
 import type { SystemStack, StoredServer } from '../system/system-stack.js';
 import { addReliabilityApps, raw, sessionFor, tokenFor, type RawAnswer } from './support.js';
@@ -48,6 +49,22 @@ export function marker(): string {
 /** Did the echo app of user/name log a request containing `needle`? */
 export function appSaw(stack: SystemStack, user: string, name: string, needle: string): boolean {
   return readFileSync(join(stack.stateDir, 'logs', `${user}@${name}.log`), 'utf8').includes(needle);
+}
+
+/**
+ * For the allowed cases: the app's line reaches its log through the proxy's pipe a moment
+ * after the answer reached the client, so it is waited for (up to 5 s), not read at once.
+ */
+export async function appSees(
+  stack: SystemStack,
+  user: string,
+  name: string,
+  needle: string,
+): Promise<void> {
+  await waitFor(() => appSaw(stack, user, name, needle), {
+    timeout: 5000,
+    what: `${needle} in the log of ${user}/${name}`,
+  });
 }
 
 /** A request to CHP's public port with the path sent as it is. */

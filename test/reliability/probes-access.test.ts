@@ -6,6 +6,7 @@ import { TEST_USERS } from '../system/harness.js';
 import { SystemStack } from '../system/system-stack.js';
 import {
   appSaw,
+  appSees,
   authorize,
   codeOf,
   countRows,
@@ -67,7 +68,7 @@ describe('reliability: cross-user probes with tokens, sessions and grants are re
       });
       assert.equal(res.status, 200);
       assert.equal(JSON.parse(res.body).user, alice);
-      assert.ok(appSaw(stack, alice, 'a', m));
+      await appSees(stack, alice, 'a', m);
     });
     it("refuses bob's token on alice's server URL in the header, and takes no token from ?token= at all", async () => {
       await refusedAt(alice, 'a', { authorization: `token ${w.bobToken}` }, [403]);
