@@ -5,7 +5,8 @@ import { StreamSlots } from '../limits/streams.js';
 import { checkServerName, checkUserName, type ServerName, type UserName } from '../names.js';
 import { ownerOrAdmin, whoOf } from './guards.js';
 import type { ApiDeps } from './deps.js';
-import { parseStartBody, parseStopBody, requireJson } from './body.js';
+import { parseStartBody, parseStopBody } from './body.js';
+import { ownerOnly } from './server-access.js';
 import { presentServer } from './present.js';
 import { streamProgress } from './progress.js';
 
@@ -40,35 +41,17 @@ export function serverRoutes(deps: ApiDeps): Router {
     ctx.body = presentServer(deps.queries.get(ctx.params.user!, ctx.params.name!), deps.urls);
   });
 
-  router.post(
-    '/users/:user/servers/:name',
-    owner,
-    async (ctx, next) => {
-      requireJson(ctx);
-      return next();
-    },
-    json,
-    async (ctx) => {
-      const { user, name } = namedServer(ctx.params);
-      const row = await deps.manager.start(
-        whoOf(ctx),
-        user,
-        name,
-        parseStartBody(ctx.request.body),
-      );
-      ctx.status = 202;
-      ctx.body = presentServer(row, deps.urls);
-    },
-  );
+  router.post('/users/:user/servers/:name', ownerOnly(deps), json, async (ctx) => {
+    const { user, name } = namedServer(ctx.params);
+    const row = await deps.manager.start(whoOf(ctx), user, name, parseStartBody(ctx.request.body));
+    ctx.status = 202;
+    ctx.body = presentServer(row, deps.urls);
+  });
 
   // JupyterHub's DELETE: no body (or {"remove": false}) stops; {"remove": true} also forgets the server.
   router.delete(
     '/users/:user/servers/:name',
-    owner,
-    async (ctx, next) => {
-      requireJson(ctx);
-      return next();
-    },
+    ownerOnly(deps),
     bodyParser({ ...JSON_BODY, parsedMethods: ['DELETE'] }),
     async (ctx) => {
       const { user, name } = namedServer(ctx.params);

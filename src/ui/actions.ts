@@ -75,33 +75,35 @@ async function remove(
     )
   )
     return;
-  button.disabled = true;
-  try {
+  await busyWhile(button, null, changed, async () => {
     await api('DELETE', serverPath(s.user, s.name), { remove: true });
-    announce(`${name} was removed`);
-  } catch (err) {
-    showError(err instanceof ApiError ? err.message : String(err));
-    button.disabled = false;
-  } finally {
-    changed();
-  }
+    return `${name} was removed`;
+  });
 }
 
-async function stop(
-  s: Server,
-  name: string,
-  button: HTMLButtonElement,
-  changed: () => void,
-): Promise<void> {
-  button.disabled = true;
-  button.textContent = 'Stopping…';
-  try {
+function stop(s: Server, name: string, button: HTMLButtonElement, changed: () => void) {
+  return busyWhile(button, 'Stopping…', changed, async () => {
     const after = await api<Server>('DELETE', serverPath(s.user, s.name));
-    announce(`${name} is ${after.state}`);
+    return `${name} is ${after.state}`;
+  });
+}
+
+/** A row's button while its request runs: disabled (and relabelled), its outcome announced or shown, the lists refreshed either way. */
+async function busyWhile(
+  button: HTMLButtonElement,
+  busyLabel: string | null,
+  changed: () => void,
+  work: () => Promise<string>,
+): Promise<void> {
+  const label = button.textContent;
+  button.disabled = true;
+  if (busyLabel) button.textContent = busyLabel;
+  try {
+    announce(await work());
   } catch (err) {
     showError(err instanceof ApiError ? err.message : String(err));
     button.disabled = false;
-    button.textContent = 'Stop';
+    button.textContent = label;
   } finally {
     changed();
   }
