@@ -9,6 +9,7 @@ import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, signedIn, whoOf } from './guards.js';
 import { presentServer } from './present.js';
+import { presentForm, rememberedValues } from './present-form.js';
 
 export function infoRoutes(deps: ApiDeps): Router {
   const router = new Router();
@@ -54,6 +55,7 @@ export function infoRoutes(deps: ApiDeps): Router {
       () => undefined,
     );
     const usable = (a: CatalogApp) => account !== undefined && deps.users.appAllowed(account, a);
+    const last = deps.queries.lastForms(who.name);
     ctx.body = {
       apps: deps
         .catalog()
@@ -71,6 +73,8 @@ export function infoRoutes(deps: ApiDeps): Router {
           options: runsOnSlurm(deps.config.slurm.apps, a)
             ? startOptions(deps.config.slurm.apps, a)
             : limitOptions(deps.config.server_limits, a),
+          form: presentForm(a, account),
+          form_values: rememberedValues(a, account, last.get(a.name)),
         })),
     };
   });

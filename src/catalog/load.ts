@@ -110,16 +110,20 @@ function loadAppFile(dir: string, file: string, name: string): CatalogApp {
 }
 
 function templateProblems(input: Record<string, unknown>, file: string): ConfigError[] {
-  const { command, environment } = input;
+  const { command, environment, form } = input;
+  const fields =
+    form !== null && typeof form === 'object' && !Array.isArray(form) ? Object.keys(form) : [];
   const problems: ConfigError[] = [];
   if (Array.isArray(command)) {
     command.forEach((arg, i) => {
-      if (typeof arg === 'string') problems.push(...checkPlaceholders(arg, file, `command[${i}]`));
+      if (typeof arg === 'string')
+        problems.push(...checkPlaceholders(arg, file, `command[${i}]`, fields));
     });
   }
   if (environment !== null && typeof environment === 'object' && !Array.isArray(environment)) {
     for (const [k, v] of Object.entries(environment)) {
-      if (typeof v === 'string') problems.push(...checkPlaceholders(v, file, `environment.${k}`));
+      if (typeof v === 'string')
+        problems.push(...checkPlaceholders(v, file, `environment.${k}`, fields));
     }
   }
   return problems;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_APPS, type BuiltinApp } from './constants.js';
+import { formSchema } from './form.js';
 import { slurmAppSchema } from './slurm.js';
 import { hostLimitsAppSchema } from '../limits/resources.js';
 
@@ -33,7 +34,7 @@ export const appSchema = z
       .min(1)
       .optional()
       .describe(
-        'argv of the app (no shell). Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}. Required unless `builtin` is set.',
+        'argv of the app (no shell). Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}, and {form.NAME} for a field of `form`. Required unless `builtin` is set.',
       ),
     builtin: z
       .enum(BUILTIN_APPS)
@@ -53,6 +54,7 @@ export const appSchema = z
       )
       .default({})
       .describe('Extra environment variables (placeholders allowed).'),
+    form: formSchema,
     ready: z
       .strictObject({
         path: z

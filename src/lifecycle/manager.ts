@@ -41,8 +41,8 @@ export class ServerManager {
     name: ServerName,
     input: StartInput,
   ): Promise<ServerRow> {
-    const { app } = await admitStart(this.deps, actor, user, name, input);
-    const row = await claimRow(this.deps, actor, user, name, input, app);
+    const { app, form } = await admitStart(this.deps, actor, user, name, input);
+    const row = await claimRow(this.deps, actor, user, name, { ...input, form }, app);
     this.busy.add(row.id);
     try {
       const started = await this.spawn(row, app.ready.timeout);

@@ -4,6 +4,7 @@ import { runsOnSlurm } from '../catalog/slurm.js';
 import { usesPort } from '../catalog/placeholders.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { admitResources } from './admit-resources.js';
+import { checkFormValues } from '../catalog/form-values.js';
 import { printable, type ServerName, type UserName } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
 import { hostLabel } from '../host-label.js';
@@ -16,6 +17,8 @@ import type { LifecycleDeps } from './deps.js';
 export interface StartInput {
   app: string;
   options: Record<string, unknown>;
+  /** Launch form values by field name; missing fields take their defaults. */
+  form?: Record<string, unknown>;
 }
 
 export interface Actor {
@@ -51,9 +54,13 @@ export async function admitStart(
     );
   }
   admitResources(deps, user, app, input.options);
+  const form = checkFormValues(app, input.form ?? {}, {
+    groups: account.groups,
+    home: account.home,
+  });
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
   await requireChp(deps);
-  return { account, app };
+  return { account, app, form };
 }
 
 /**
@@ -113,6 +120,7 @@ export async function claimRow(
           name,
           app: input.app,
           options: input.options,
+          form: input.form,
           port,
           logFile,
           secret: crypto.randomBytes(32).toString('base64url'),
@@ -138,6 +146,7 @@ export function startRequest(
     server: { id: row.id, user: row.user, name: row.name },
     app: row.app,
     options: JSON.parse(row.options) as Record<string, unknown>,
+    form: JSON.parse(row.form) as Record<string, unknown>,
     port: row.port ?? 0,
     runtimeDir: hostDirs(deps.config).runtime,
     secret: row.secret!,

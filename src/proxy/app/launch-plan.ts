@@ -9,6 +9,7 @@ import { freePort } from '../../net/ports.js';
 import type { BuiltinApp, CatalogApp, PlaceholderValues } from '../../catalog/types.js';
 import type { StartRequest } from '../../protocol/wire.js';
 import { expandPlaceholders, placeholdersIn } from './placeholders.js';
+import { checkedFormValues } from './form-check.js';
 import { APP_SOCKET, makeRuntimeDir } from './runtime-dir.js';
 import { serverMarks } from './marks.js';
 
@@ -56,16 +57,17 @@ export async function planLaunch(
     server: req.server.name,
     home: account.homedir,
   };
+  const form = await checkedFormValues(app, req.form ?? {}, account.homedir);
   const target: AppTarget = socket ? { socket } : { port };
   const base = baseEnvironment(req, account, target, env);
   return {
     argv: app.builtin
       ? [loginShell(account, env), '-l']
-      : command.map((t) => expandPlaceholders(t, values)),
+      : command.map((t) => expandPlaceholders(t, values, form)),
     env: {
       ...base,
       ...(app.builtin ? { COLORTERM: 'truecolor' } : {}),
-      ...expandEach(app.environment, values),
+      ...expandEach(app.environment, values, form),
     },
     cwd: account.homedir,
     target,
@@ -117,8 +119,9 @@ function slurmJobEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
 function expandEach(
   vars: Record<string, string>,
   values: PlaceholderValues,
+  form: Record<string, string>,
 ): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values)]),
+    Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values, form)]),
   );
 }
