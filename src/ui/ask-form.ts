@@ -4,7 +4,7 @@ import type { App, FormField, FormValue } from './types.js';
 
 /** What a start sends: the resource choices and the launch form's values. */
 export interface StartChoice {
-  options: Record<string, number>;
+  options: Record<string, FormValue>;
   form: Record<string, FormValue>;
 }
 
@@ -43,7 +43,7 @@ export function askForm(
       ev.preventDefault();
       if (!form.reportValidity()) return;
       const chosen: StartChoice = { options: {}, form: {} };
-      for (const f of options) chosen.options[f.name] = Number(fieldValue(f, form));
+      for (const f of options) chosen.options[f.name] = fieldValue(f, form);
       for (const f of app.form) chosen.form[f.name] = fieldValue(f, form);
       app.form_values = chosen.form;
       finish(chosen);

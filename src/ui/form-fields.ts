@@ -97,18 +97,9 @@ export function fieldValue(field: FormField, form: HTMLFormElement): FormValue {
   return el.value;
 }
 
-/** The resource choices (host limits or a Slurm job's) are number fields of the same dialog. */
+/** The resource choices (host limits or a Slurm job's) are fields of the same dialog: numbers, or names to pick. */
 export function optionField(o: StartOption): FormField {
-  return {
-    type: 'number',
-    name: o.name,
-    label: o.label,
-    help: '',
-    min: o.min,
-    max: o.max,
-    step: 1,
-    default: o.default,
-  };
+  return o.type === 'select' ? { ...o, help: '' } : { ...o, help: '', step: 1 };
 }
 
 /**

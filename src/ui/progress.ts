@@ -10,7 +10,7 @@ export interface StartSpec {
   /** Shown in the dialog: the app's title. */
   title: string;
   /** The user's resource choices (host limits or a Slurm job's); none for most apps. */
-  options?: Record<string, number>;
+  options?: Record<string, FormValue>;
   /** The launch form's values; none for apps without a form. */
   form?: Record<string, FormValue>;
   /** Go into the app once it is ready (autostart, start-on-visit, or the user's choice). */

@@ -51,13 +51,16 @@ export type FormField = FieldBase &
     | { type: 'path'; kind: 'directory' | 'file'; default: string }
   );
 
-export interface StartOption {
-  name: string;
-  label: string;
-  min: number;
-  max: number;
-  default: number;
-}
+/** A resource choice (host limits or a Slurm job's), shown as a field of the start dialog. */
+export type StartOption =
+  | { name: string; type: 'number'; label: string; min: number; max: number; default: number }
+  | {
+      name: string;
+      type: 'select';
+      label: string;
+      options: { value: string; label: string }[];
+      default: string;
+    };
 
 export interface Server {
   name: string;
