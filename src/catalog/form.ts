@@ -28,7 +28,9 @@ const selectField = z.strictObject({
       }),
     )
     .min(1)
-    .describe('The choices, in the order shown.'),
+    .describe(
+      'The choices, in the order shown, each {value, label, groups}: value fills the placeholder, label is shown (default: the value), groups lets only members of one of those Unix groups pick it (default: everyone).',
+    ),
   default: z
     .string()
     .optional()
@@ -96,6 +98,15 @@ const pathField = z.strictObject({
     .describe('Relative to the home directory; empty: the home directory itself.'),
 });
 
+/** The field types by name, for the generated docs' one table per type. */
+export const FORM_FIELD_TYPES = {
+  select: selectField,
+  number: numberField,
+  text: textField,
+  checkbox: checkboxField,
+  path: pathField,
+} as const;
+
 export const formFieldSchema = z
   .discriminatedUnion('type', [selectField, numberField, textField, checkboxField, pathField])
   .check(fieldIsCoherent);
@@ -113,7 +124,7 @@ export const formSchema = z
   )
   .default({})
   .describe(
-    "Launch form: fields the user fills in before a start; their values fill the placeholders {form.NAME} in command and environment, each inside its own argument. Types: select, number, text, checkbox, path. See docs/apps.md 'Launch forms'.",
+    "Launch form: fields the user fills in before a start; their values fill the placeholders {form.NAME} in command and environment, each inside its own argument. Types: select, number, text, checkbox, path (their keys: 'Launch form fields' below; examples in docs/apps.md).",
   );
 
 export type FormField = z.output<typeof formFieldSchema>;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { problemsOf } from '../../../src/config/error-list.js';
 import { loadCatalog } from '../../../src/catalog/load.js';
 import { configFailure } from '../../helpers/config-error.js';
+import { docRecipe } from '../../e2e/doc-recipes.js';
 
 const JUPYTER = `title: Jupyter
 command: [/usr/bin/jupyter-lab, "--port={port}", "--ServerApp.root_dir={form.workdir}"]
@@ -67,5 +68,22 @@ describe('loading an app file with a launch form', () => {
     );
     const err = configFailure(() => loadCatalog(dir));
     assert.match(err.message, /key 'form.*field names are a lower-case letter/);
+  });
+});
+
+describe('the launch form examples of docs/apps.md', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hubapps-t-form-docs-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('load as they are shown: Jupyter with a working directory, a Slurm app with partition and GPUs', () => {
+    for (const name of ['jupyter', 'train'])
+      writeFileSync(join(dir, `${name}.yaml`), docRecipe(name));
+    const catalog = loadCatalog(dir);
+    assert.equal(catalog.get('jupyter')?.form.workdir?.type, 'path');
+    assert.deepEqual(catalog.get('train')?.slurm?.choices.partition, { options: ['short', 'gpu'] });
+    assert.deepEqual(catalog.get('train')?.slurm?.choices.gpus, { max: 4 });
   });
 });
