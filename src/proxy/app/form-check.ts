@@ -36,7 +36,7 @@ export async function checkedFormValues(
 
 /** Names of the groups this process's user is in, as NSS (LDAP, SSSD) knows them. */
 async function ownGroups(): Promise<string[]> {
-  const { stdout } = await run('id', ['-Gn'], { timeout: 10_000 });
+  const { stdout } = await run('/usr/bin/id', ['-Gn'], { timeout: 10_000 });
   return stdout.trim().split(/\s+/).filter(Boolean);
 }
 
