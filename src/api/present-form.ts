@@ -1,15 +1,25 @@
-import { checkFormValues, defaultValue, pickable, type FormValue } from '../catalog/form-values.js';
+import {
+  checkFormValues,
+  defaultValue,
+  numberMax,
+  pickable,
+  type FormValue,
+} from '../catalog/form-values.js';
 import type { FormField } from '../catalog/form.js';
 import type { CatalogApp } from '../catalog/types.js';
 import type { Account } from '../users/account.js';
 
-/** A launch form field as GET api/apps shows it to one user: select options narrowed to the ones their groups may pick. */
+/** A launch form field as GET api/apps shows it to one user: select options narrowed to the ones their groups may pick, a number's max raised for their groups. */
 export type PresentedField = { name: string; default: FormValue } & Record<string, unknown>;
 
 export function presentForm(app: CatalogApp, account: Account | undefined): PresentedField[] {
   const groups = account?.groups ?? [];
   return Object.entries(app.form).map(([name, field]) => {
     const shown = { ...field, name, default: defaultValue(field, groups) };
+    if (field.type === 'number') {
+      const { max_by_group: _perGroup, ...rest } = shown as typeof shown & typeof field;
+      return { ...rest, max: numberMax(field, groups) };
+    }
     if (field.type !== 'select') return shown;
     return {
       ...shown,

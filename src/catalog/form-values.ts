@@ -76,6 +76,17 @@ export function pickable(
   );
 }
 
+/** The largest number a user in `groups` may choose: `max`, or more through `max_by_group`. */
+export function numberMax(
+  field: Extract<FormField, { type: 'number' }>,
+  groups: readonly string[],
+): number {
+  return Object.entries(field.max_by_group).reduce(
+    (max, [group, m]) => (groups.includes(group) ? Math.max(max, m) : max),
+    field.max,
+  );
+}
+
 /** What is wrong with one value, or null. */
 function checkValue(field: FormField, value: unknown, user: FormUser): string | null {
   switch (field.type) {
@@ -88,8 +99,9 @@ function checkValue(field: FormField, value: unknown, user: FormUser): string | 
     }
     case 'number': {
       if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number';
-      if (value < field.min || value > field.max)
-        return `${value} is outside the allowed range ${field.min} to ${field.max}`;
+      const max = numberMax(field, user.groups);
+      if (value < field.min || value > max)
+        return `${value} is outside the allowed range ${field.min} to ${max}`;
       const steps = (value - field.min) / field.step;
       return Math.abs(steps - Math.round(steps)) < 1e-9
         ? null

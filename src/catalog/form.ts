@@ -43,6 +43,12 @@ const numberField = z.strictObject({
   help,
   min: z.number().describe('Smallest value allowed.'),
   max: z.number().describe('Largest value allowed.'),
+  max_by_group: z
+    .record(GROUP, z.number())
+    .default({})
+    .describe(
+      'Larger maximums for members of these Unix groups, e.g. {gpu-users: 8}; a member of several gets the largest.',
+    ),
   step: z
     .number()
     .positive()
@@ -136,6 +142,9 @@ function fieldIsCoherent(ctx: z.core.ParsePayload<FormField>): void {
     ctx.issues.push({ code: 'custom', input: f, path: [path], message });
   if (f.type === 'number') {
     if (f.min > f.max) fail('max', `max ${f.max} is below min ${f.min}`);
+    for (const [group, max] of Object.entries(f.max_by_group))
+      if (max < f.max)
+        fail('max_by_group', `${group}: ${max} is below max ${f.max}; it may only raise it`);
     if (f.default !== undefined && (f.default < f.min || f.default > f.max))
       fail('default', `default ${f.default} is outside ${f.min}..${f.max}`);
   } else if (f.type === 'select') {

@@ -14,7 +14,7 @@ const app = {
       label: 'Environment',
       options: [{ value: 'base' }, { value: 'torch', label: 'PyTorch', groups: ['gpu'] }],
     },
-    threads: { type: 'number', label: 'Threads', min: 1, max: 4 },
+    threads: { type: 'number', label: 'Threads', min: 1, max: 4, max_by_group: { gpu: 16 } },
   }),
 } as unknown as CatalogApp;
 const account = (groups: string[]): Account => ({
@@ -27,7 +27,7 @@ const account = (groups: string[]): Account => ({
 });
 
 describe('the launch form as GET api/apps shows it', () => {
-  it("lists a select's options only to members of their groups", () => {
+  it("lists a select's options only to members of their groups, and a number's maximum for the user's groups", () => {
     const values = (groups: string[]) =>
       presentForm(app, account(groups))[0]?.options as { value: string }[];
     assert.deepEqual(
@@ -48,6 +48,7 @@ describe('the launch form as GET api/apps shows it', () => {
       step: 1,
       default: 1,
     });
+    assert.equal(presentForm(app, account(['gpu']))[1]?.max, 16);
   });
 
   it('offers again only the remembered values that are still allowed for this user', () => {
@@ -55,6 +56,7 @@ describe('the launch form as GET api/apps shows it', () => {
     assert.deepEqual(rememberedValues(app, account(['gpu']), last), { env: 'torch', threads: 3 });
     assert.deepEqual(rememberedValues(app, account([]), last), { threads: 3 });
     assert.deepEqual(rememberedValues(app, account([]), { threads: 9 }), {});
+    assert.deepEqual(rememberedValues(app, account(['gpu']), { threads: 9 }), { threads: 9 });
     assert.deepEqual(rememberedValues(app, undefined, last), {});
   });
 });

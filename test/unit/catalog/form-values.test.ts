@@ -82,6 +82,23 @@ describe('checking launch form values (service and proxy share this check)', () 
     assert.match(refusal({ threads: null }).message, /must be a number/);
   });
 
+  it("raises a number's maximum for members of the groups max_by_group names, and only for them", () => {
+    const form = formSchema.parse({
+      gpus: { type: 'number', label: 'GPUs', min: 0, max: 1, max_by_group: { beta: 4, staff: 2 } },
+    });
+    const big = { name: 'train', form };
+    assert.deepEqual(checkFormValues(big, { gpus: 4 }, BETA), { gpus: 4 });
+    assert.deepEqual(checkFormValues(big, { gpus: 2 }, ALICE), { gpus: 2 });
+    assert.throws(
+      () => checkFormValues(big, { gpus: 3 }, ALICE),
+      /'gpus' \(GPUs\).*3 is outside the allowed range 0 to 2/,
+    );
+    assert.throws(
+      () => checkFormValues(big, { gpus: 2 }, { groups: ['alice'], home: '/home/alice' }),
+      /outside the allowed range 0 to 1/,
+    );
+  });
+
   it('anchors the text pattern and refuses text past max_length or with control characters', () => {
     assert.match(refusal({ tag: 'ok --rm' }).message, /does not match the pattern \[a-z0-9-\]\*/);
     assert.match(refusal({ tag: 'abc;rm -rf ~' }).message, /does not match the pattern/);

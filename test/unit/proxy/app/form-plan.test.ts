@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formSchema } from '../../../../src/catalog/form.js';
@@ -7,6 +8,9 @@ import { HubappsError } from '../../../../src/errors.js';
 import { planLaunch } from '../../../../src/proxy/app/launch-plan.js';
 import type { StartRequest } from '../../../../src/protocol/wire.js';
 import { tmpDir, type TmpDir } from '../../../helpers/index.js';
+
+/** The primary group of the user running the tests, as the proxy will find it among its own. */
+const OWN_GROUP = execFileSync('/usr/bin/id', ['-gn'], { encoding: 'utf8' }).trim();
 
 const REQUEST = {
   op: 'start',
@@ -50,6 +54,13 @@ const ECHO: CatalogApp = {
       options: [{ value: 'plain' }, { value: 'fast', groups: ['hubapps-t-no-such-group'] }],
     },
     verbose: { type: 'checkbox', label: 'Verbose', true_value: 'high', false_value: 'low' },
+    cores: {
+      type: 'number',
+      label: 'Cores',
+      min: 1,
+      max: 2,
+      max_by_group: { 'hubapps-t-no-such-group': 8, [OWN_GROUP]: 4 },
+    },
   }),
   ready: { path: '/', status_below: 500, kind: 'http' },
   strip_prefix: true,
@@ -138,5 +149,11 @@ describe("the proxy's launch plan with launch form values", () => {
     assert.equal((await refused({ program: '/bin/sh' })).code, 'unknown_form_field');
     const group = await refused({ mode: 'fast' });
     assert.match(group.message, /'fast' is not a value you may choose/);
+  });
+
+  it("raises a number's maximum only for the groups the user is really in, as id reports them", async () => {
+    assert.equal((await plan({ cores: 4 })).argv.length, 5);
+    const beyond = await refused({ cores: 5 });
+    assert.match(beyond.message, /form field 'cores' \(Cores\).*outside the allowed range 1 to 4/);
   });
 });
