@@ -15,16 +15,18 @@ export type PresentedField = { name: string; default: FormValue } & Record<strin
 export function presentForm(app: CatalogApp, account: Account | undefined): PresentedField[] {
   const groups = account?.groups ?? [];
   return Object.entries(app.form).map(([name, field]) => {
-    const shown = { ...field, name, default: defaultValue(field, groups) };
+    const named = { name, default: defaultValue(field, groups) };
     if (field.type === 'number') {
-      const { max_by_group: _perGroup, ...rest } = shown as typeof shown & typeof field;
-      return { ...rest, max: numberMax(field, groups) };
+      // Other groups' maximums are not this user's business.
+      const { max_by_group: _others, ...rest } = field;
+      return { ...rest, ...named, max: numberMax(field, groups) };
     }
-    if (field.type !== 'select') return shown;
-    return {
-      ...shown,
-      options: pickable(field, groups).map((o) => ({ value: o.value, label: o.label ?? o.value })),
-    };
+    if (field.type !== 'select') return { ...field, ...named };
+    const options = pickable(field, groups).map((o) => ({
+      value: o.value,
+      label: o.label ?? o.value,
+    }));
+    return { ...field, ...named, options };
   });
 }
 

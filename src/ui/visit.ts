@@ -54,12 +54,13 @@ async function visit(
     if (err.status === 403)
       return offer({ user, name, app: '', title: '', enter: false, next }, me, progress);
   }
-  const app = apps.find((a) => a.name === (server?.app ?? name) && a.usable);
+  // An admin's list names apps the admin may not use; whether the owner may is the API's answer.
+  const app = apps.find((a) => a.name === (server?.app ?? name) && (a.usable || user !== me.name));
   if (!app)
     return showError(
       `There is no app for ${user}/${name} that you may use: it is not in the catalog, or your admin limited it to some groups. Pick an app below.`,
     );
-  const stopped = !server || !['running', 'pending', 'starting'].includes(server.state);
+  const stopped = !server || ['stopped', 'failed'].includes(server.state);
   if (
     user === me.name &&
     stopped &&
