@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { freePort } from '../../net/ports.js';
 import type { BuiltinApp, CatalogApp, PlaceholderValues } from '../../catalog/types.js';
 import type { StartRequest } from '../../protocol/wire.js';
-import { expandPlaceholders, placeholdersIn } from './placeholders.js';
+import { expandPlaceholders, placeholdersIn, usesFormValue } from './placeholders.js';
+import { HubappsError } from '../../errors.js';
 import { checkedFormValues } from './form-check.js';
 import { APP_SOCKET, makeRuntimeDir } from './runtime-dir.js';
 import { serverMarks } from './marks.js';
@@ -42,6 +43,11 @@ export async function planLaunch(
   env = process.env,
 ): Promise<LaunchPlan> {
   const command = app.command ?? [];
+  if (command[0] !== undefined && usesFormValue(command[0]))
+    throw new HubappsError(
+      'invalid_placeholder',
+      `${app.file}: key 'command[0]': the program cannot come from a launch form value`,
+    );
   const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
   const dir =

@@ -65,3 +65,8 @@ export function placeholdersIn(template: string): Placeholder[] {
     if (KNOWN.has(name) && !found.includes(name as Placeholder)) found.push(name as Placeholder);
   return found;
 }
+
+/** Does a template take a launch form value? The program (argv[0]) never may. */
+export function usesFormValue(template: string): boolean {
+  return [...template.matchAll(TOKEN)].some((m) => m[1]?.startsWith(FORM_PREFIX));
+}

@@ -61,6 +61,18 @@ describe('loading an app file with a launch form', () => {
     );
   });
 
+  it('refuses a form value as the program (command[0]), naming the file and key', () => {
+    writeFileSync(
+      join(dir, 'x.yaml'),
+      'title: X\ncommand: ["/opt/{form.tool}/bin/run"]\nform:\n  tool: {type: select, label: T, options: [{value: a}]}\n',
+    );
+    const err = configFailure(() => loadCatalog(dir));
+    assert.match(
+      err.message,
+      /x\.yaml: key 'command\[0\]': the program cannot come from a launch form value/,
+    );
+  });
+
   it('refuses a field name that is not an identifier, naming the key', () => {
     writeFileSync(
       join(dir, 'x.yaml'),

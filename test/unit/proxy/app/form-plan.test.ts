@@ -151,6 +151,14 @@ describe("the proxy's launch plan with launch form values", () => {
     assert.match(group.message, /'fast' is not a value you may choose/);
   });
 
+  it('refuses to run an app file whose program would come from a form value, whoever wrote it', async () => {
+    const app = { ...ECHO, command: ['/opt/{form.tag}/run', '{port}'] };
+    await assert.rejects(
+      planLaunch(app, { ...REQUEST, form: { tag: 'x' } }, account),
+      /key 'command\[0\]': the program cannot come from a launch form value/,
+    );
+  });
+
   it("raises a number's maximum only for the groups the user is really in, as id reports them", async () => {
     assert.equal((await plan({ cores: 4 })).argv.length, 5);
     const beyond = await refused({ cores: 5 });
