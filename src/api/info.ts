@@ -5,6 +5,7 @@ import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { HubappsError } from '../errors.js';
 import { limitOptions } from '../limits/resources.js';
+import { settingsFor } from '../limits/group-settings.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, signedIn, whoOf } from './guards.js';
@@ -54,6 +55,8 @@ export function infoRoutes(deps: ApiDeps): Router {
       () => undefined,
     );
     const usable = (a: CatalogApp) => account !== undefined && deps.users.appAllowed(account, a);
+    // The caps a user's dialog offers are those of the user's groups (group_settings).
+    const limits = settingsFor(deps.config, account?.groups ?? []).server_limits;
     ctx.body = {
       apps: deps
         .catalog()
@@ -70,7 +73,7 @@ export function infoRoutes(deps: ApiDeps): Router {
           runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
           options: runsOnSlurm(deps.config.slurm.apps, a)
             ? startOptions(deps.config.slurm.apps, a)
-            : limitOptions(deps.config.server_limits, a),
+            : limitOptions(limits, a),
         })),
     };
   });

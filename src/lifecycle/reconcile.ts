@@ -9,7 +9,7 @@ import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';
 import { bestEffort } from './best-effort.js';
-import { cullReason } from './culler.js';
+import { cullerFor, cullReason } from './culler.js';
 import type { ServerManager } from './manager.js';
 import type { Launches } from './launches.js';
 
@@ -120,7 +120,7 @@ async function settle(
       const why = cullReason(
         { ...row, last_activity: r.lastActivity },
         deps.catalog().get(row.app),
-        deps.config.culler,
+        await cullerFor(deps, row.user),
       );
       if (why) {
         report.culled++;

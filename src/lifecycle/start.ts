@@ -4,6 +4,7 @@ import { runsOnSlurm } from '../catalog/slurm.js';
 import { usesPort } from '../catalog/placeholders.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { admitResources } from './admit-resources.js';
+import { settingsFor } from '../limits/group-settings.js';
 import { printable, type ServerName, type UserName } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
 import { hostLabel } from '../host-label.js';
@@ -11,6 +12,7 @@ import { logFileFor } from '../store/server-logs.js';
 import { pickPort } from '../net/ports.js';
 import { hostDirs } from '../launchers/host-dirs.js';
 import type { ServerRow } from '../store/servers.js';
+import type { ServerResources } from '../limits/resources.js';
 import type { LifecycleDeps } from './deps.js';
 
 export interface StartInput {
@@ -50,10 +52,11 @@ export async function admitStart(
       `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`,
     );
   }
-  admitResources(deps, user, app, input.options);
+  const settings = settingsFor(deps.config, account.groups);
+  const resources = admitResources(deps, user, app, input.options, settings.server_limits);
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
   await requireChp(deps);
-  return { account, app };
+  return { account, app, settings, resources };
 }
 
 /**
@@ -99,9 +102,18 @@ export async function claimRow(
   name: string,
   input: StartInput,
   app: CatalogApp,
+  serversPerUser: number,
 ): Promise<ServerRow> {
   const { servers_per_user, servers_total } = deps.config.limits;
-  const quotas = { perUser: servers_per_user, total: servers_total, perApp: app.max_servers };
+  const quotas = {
+    perUser: serversPerUser,
+    perUserKey:
+      serversPerUser === servers_per_user
+        ? 'limits.servers_per_user'
+        : `group_settings of ${user}'s groups`,
+    total: servers_total,
+    perApp: app.max_servers,
+  };
   const needsPort = usesPort(app) || runsOnSlurm(deps.config.slurm.apps, app);
   const logFile = logFileFor(deps.config.log_dir, user, name);
   for (let attempt = 0; ; attempt++) {
@@ -131,6 +143,7 @@ export function startRequest(
   deps: LifecycleDeps,
   row: ServerRow,
   readyTimeoutS: number | undefined,
+  resources?: ServerResources,
 ): StartRequest {
   return {
     op: 'start',
@@ -151,5 +164,6 @@ export function startRequest(
     revalidateMs: deps.config.session_revalidate * 1000,
     readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
     logMaxBytes: deps.config.log_max_bytes,
+    ...(resources ? { resources } : {}),
   };
 }

@@ -95,6 +95,12 @@ export interface StartRequest {
   node?: { specFile: string };
   /** The per-server log's budget in bytes: the proxy drops the app's output past it (log_max_bytes). */
   logMaxBytes: number;
+  /**
+   * Read by the service's own launcher, not by the proxy: the cgroup this server gets, as
+   * admitted for its user (server_limits, the user's group_settings, the start's options).
+   * Absent for a Slurm job and when cgroups are off.
+   */
+  resources?: { memMb: number; cpus: number; pids: number };
 }
 
 /**

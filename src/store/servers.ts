@@ -27,6 +27,8 @@ export interface NewServer {
 /** Most active servers allowed, checked inside the claim's transaction so concurrent starts cannot overshoot (0: no limit). */
 export interface Quotas {
   perUser: number;
+  /** The config key perUser comes from, for the refusal (default: limits.servers_per_user). */
+  perUserKey?: string;
   total: number;
   perApp: number;
 }
@@ -181,7 +183,9 @@ export class ServerStore {
     const refuse = (what: string) =>
       new HubappsError('limit_reached', `${what}; stop a server first`);
     if (q.perUser && count('AND user = ?', s.user) >= q.perUser)
-      throw refuse(`${s.user} already has ${q.perUser} active servers (limits.servers_per_user)`);
+      throw refuse(
+        `${s.user} already has ${q.perUser} active servers (${q.perUserKey ?? 'limits.servers_per_user'})`,
+      );
     if (q.perApp && count('AND app = ?', s.app) >= q.perApp)
       throw refuse(
         `app '${s.app}' already runs ${q.perApp} times on this host (max_servers in its app file)`,
