@@ -32,7 +32,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   const prefix = deps.urls.servicePrefix();
   const secure = deps.urls.publicOrigin.startsWith('https:');
   const callbackPath = `${prefix}oauth_callback`;
-  const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
+  const origins = deps.urls.siteOrigins;
   // __Host- where the scheme allows it (https): no other host, a shared app's under the same
   // registrable domain included, can set a cookie of that name, so none can plant the state of
   // a login it started itself and hand this browser the callback (login CSRF by cookie tossing).

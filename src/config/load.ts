@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { issuesToErrors } from './zod-errors.js';
 import { combineProblems, throwProblems } from './error-list.js';
-import { type Config, type ConfigInput, configSchema } from './schema.js';
+import { type Config, type ConfigInput, type ParsedConfig, configSchema } from './schema.js';
 import { resolveSecret } from './secrets.js';
 import { readYamlMapping } from './yaml.js';
 
@@ -70,6 +70,7 @@ export function loadConfig(
       ),
     );
   }
+  problems.push(...originProblems(cfg, name));
   throwProblems(problems);
 
   return {
@@ -80,6 +81,38 @@ export function loadConfig(
     admin_token: adminToken,
     jupyterhub: { ...cfg.jupyterhub, api_token: hubToken },
   };
+}
+
+/**
+ * An extra origin is trusted as a page of the launcher's site, so it may not be a host
+ * where users' apps answer; an embedding site is someone else's, so it may not be one
+ * of this site's own origins (their framing is app_framing's) nor an app's.
+ */
+function originProblems(cfg: ParsedConfig, file: string): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const onApps = (origin: string) =>
+    cfg.apps_domain !== undefined && underDomain(new URL(origin).hostname, cfg.apps_domain);
+  cfg.extra_origins.forEach((origin, i) => {
+    if (onApps(origin))
+      problems.push(
+        new ConfigError(
+          file,
+          `extra_origins[${i}]`,
+          `${origin} lies on apps_domain: app pages there would count as the launcher's own`,
+        ),
+      );
+  });
+  const own = new Set([new URL(cfg.public_url).origin.toLowerCase(), ...cfg.extra_origins]);
+  cfg.app_embedding.allow.forEach((origin, i) => {
+    const why = own.has(origin)
+      ? "is one of this site's own origins (public_url, extra_origins): app_framing decides about those"
+      : onApps(origin)
+        ? "lies on apps_domain: one server's pages may never frame another's"
+        : null;
+    if (why !== null)
+      problems.push(new ConfigError(file, `app_embedding.allow[${i}]`, `${origin} ${why}`));
+  });
+  return problems;
 }
 
 function underDomain(host: string, domain: string): boolean {

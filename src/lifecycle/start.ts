@@ -143,7 +143,8 @@ export function startRequest(
     secret: row.secret!,
     publicOrigin: deps.urls.serverOrigin(row.user, row.name),
     ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),
-    allowedOrigins: [],
+    // In the host layout a server's only page origin is its own; the site's aliases are not its pages.
+    allowedOrigins: deps.urls.hostLayout ? [] : deps.config.extra_origins,
     framing: { frames: deps.config.app_framing, popups: deps.config.app_popups },
     prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
