@@ -3,6 +3,7 @@ import { issuesToErrors } from './zod-errors.js';
 import { combineProblems, throwProblems } from './error-list.js';
 import { type Config, type ConfigInput, type ParsedConfig, configSchema } from './schema.js';
 import { resolveSecret } from './secrets.js';
+import { isLoopbackHost } from './web-origin.js';
 import { readYamlMapping } from './yaml.js';
 
 /** The name messages use when no file is given. */
@@ -112,7 +113,23 @@ function originProblems(cfg: ParsedConfig, file: string): ConfigError[] {
     if (why !== null)
       problems.push(new ConfigError(file, `app_embedding.allow[${i}]`, `${origin} ${why}`));
   });
+  if (cfg.app_embedding.allow.length > 0) {
+    const why = embeddingProblem(cfg);
+    if (why !== null) problems.push(new ConfigError(file, 'app_embedding.allow', why));
+  }
   return problems;
+}
+
+/**
+ * The sign-in of a framed server hands its one-time code to a page of the server's origin;
+ * on the shared path layout every user's app is on that origin and could take it.
+ */
+function embeddingProblem(cfg: ParsedConfig): string | null {
+  if (cfg.apps_domain === undefined)
+    return "needs per-server origins (apps_domain): the sign-in of a framed server hands its code to the server's origin, which on the path layout every user's app shares";
+  if (cfg.apps_scheme !== 'https' && !isLoopbackHost(cfg.apps_domain))
+    return 'needs apps_scheme https: the cookie of a framed server is Secure and Partitioned, which browsers accept only from secure origins';
+  return null;
 }
 
 function underDomain(host: string, domain: string): boolean {

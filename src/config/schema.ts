@@ -346,7 +346,7 @@ export const configSchema = z.strictObject({
         .array(webOriginSchema)
         .default([])
         .describe(
-          'Origins of other sites whose pages may show servers in a frame (e.g. ["https://lms.example.org"]): added to frame-ancestors beside what app_framing allows. Same form as extra_origins. A user opening a framed server signs in once through a popup (docs/launcher.md, "Embedding in another site"). Must not be public_url, one of extra_origins, or lie on apps_domain. The launcher and the service\'s own pages can never be framed.',
+          'Origins of other sites whose pages may show servers in a frame (e.g. ["https://lms.example.org"]): added to frame-ancestors beside what app_framing allows. Same form as extra_origins. A user opening a framed server signs in once through a popup and gets a cookie partitioned to that site (docs/launcher.md, "Embedding in another site"). Needs apps_domain (per-server origins) with apps_scheme https. Must not be public_url, one of extra_origins, or lie on apps_domain. The launcher and the service\'s own pages can never be framed.',
         ),
     })
     .prefault({})

@@ -21,6 +21,7 @@ import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
 import { GRANT_NONCE_COOKIE, GRANT_PATH } from '../../protocol/wire.js';
 import { takeTokenParam } from '../http/url-path.js';
 import { wantsHtml } from '../http/pages.js';
+import { framedLoad } from '../../http/request-source.js';
 import { log } from '../log.js';
 import { dropHubappsHeaders } from '../http/headers.js';
 
@@ -31,7 +32,14 @@ export type Decision =
   | { ok: true }
   | { ok: false; status: 401 | 403 | 503; message: string }
   /** Not allowed yet: a browser goes to `location` (the service's authorize page) with `setCookie` (its grant cookie) to get in. */
-  | { ok: false; status: 302; message: string; location: string; setCookie: string };
+  | { ok: false; status: 302; message: string; location: string; setCookie: string }
+  /** Not allowed yet, inside a frame: the sign-in page opens `authorizeUrl` in a popup and sets `setCookie` (a partitioned grant cookie). */
+  | {
+      ok: false;
+      status: 401;
+      message: string;
+      signIn: { authorizeUrl: string; setCookie: string };
+    };
 
 /** Sessions live in memory only; a restarted proxy sends the browser through authorize again. */
 const SESSION_TTL_MS = 12 * 3600 * 1000;
@@ -65,6 +73,12 @@ export interface AccessOptions {
   authorizeUrl: string;
   /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
   revalidateMs?: number;
+  /**
+   * Other sites may frame the server (config app_embedding.allow): a framed page load
+   * without a cookie gets the sign-in page instead of a redirect, and the cookies set for
+   * a frame are partitioned to its top-level site (embedded.ts).
+   */
+  embedding?: boolean;
 }
 
 interface Session {
@@ -85,6 +99,9 @@ export class Access {
   private readonly byUser = new Map<string, Set<string>>();
   private readonly cookieAttributes: string;
   private readonly grantCookieAttributes: string;
+  private readonly framedCookieAttributes: string;
+  private readonly framedGrantCookieAttributes: string;
+  private readonly embedding: boolean;
   private readonly authorizeUrl: string;
   private readonly revalidateMs: number;
   /** Open WebSockets by the session cookie that let them in. */
@@ -112,6 +129,9 @@ export class Access {
       this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${secure}`;
       this.grantCookieAttributes = `; Path=${opts.prefix}${GRANT_PATH}; HttpOnly; SameSite=Lax${secure}`;
     }
+    this.embedding = opts.embedding === true;
+    this.framedCookieAttributes = partitioned(this.cookieAttributes);
+    this.framedGrantCookieAttributes = partitioned(this.grantCookieAttributes);
   }
 
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
@@ -144,8 +164,11 @@ export class Access {
     return this.noCredential(req, upgrade);
   }
 
-  /** A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant ends here. */
-  sessionCookie(launcherSession: string, user: string): string {
+  /**
+   * A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant
+   * ends here. `framed`: redeemed inside another site's frame, so the cookie is partitioned.
+   */
+  sessionCookie(launcherSession: string, user: string, framed = false): string {
     let own = this.byUser.get(user);
     if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER)
       this.end(own.values().next().value!);
@@ -161,14 +184,20 @@ export class Access {
     own = this.byUser.get(user);
     if (own === undefined) this.byUser.set(user, (own = new Set()));
     own.add(value);
-    return `${this.cookieName}=${value}${this.cookieAttributes}`;
+    return `${this.cookieName}=${value}${framed ? this.framedCookieAttributes : this.cookieAttributes}`;
+  }
+
+  /** Do cookies set in answer to this request go to a frame's partition? Only when embedding is on. */
+  framed(req: IncomingMessage): boolean {
+    return this.embedding && framedLoad(req);
   }
 
   /** The grant cookie's value in a request (null if absent), and the Set-Cookie that removes it. */
-  takeGrantCookie(req: IncomingMessage): { value: string | null; clear: string } {
+  takeGrantCookie(req: IncomingMessage, framed = false): { value: string | null; clear: string } {
     const header = req.headers.cookie;
     const value = header === undefined ? null : takeCookie(header, this.grantCookieName).value;
-    return { value, clear: `${this.grantCookieName}=${this.grantCookieAttributes}; Max-Age=0` };
+    const attributes = framed ? this.framedGrantCookieAttributes : this.grantCookieAttributes;
+    return { value, clear: `${this.grantCookieName}=${attributes}; Max-Age=0` };
   }
 
   private async revalidate(
@@ -257,6 +286,16 @@ export class Access {
     const nonce = randomBytes(32).toString('base64url');
     const binding = createHash('sha256').update(nonce).digest('base64url');
     const location = `${this.authorizeUrl}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
+    if (this.framed(req)) {
+      // A frame cannot go through authorize itself (no top-level cookies, no grant in a frame): a popup does.
+      const setCookie = `${this.grantCookieName}=${nonce}${this.framedGrantCookieAttributes}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
+      return {
+        ok: false,
+        status: 401,
+        message,
+        signIn: { authorizeUrl: `${location}&embed=1`, setCookie },
+      };
+    }
     const setCookie = `${this.grantCookieName}=${nonce}${this.grantCookieAttributes}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
     return { ok: false, status: 302, message, location, setCookie };
   }
@@ -293,6 +332,16 @@ export class Access {
     own?.delete(value);
     if (own?.size === 0) this.byUser.delete(session.user);
   }
+}
+
+/**
+ * The attributes of a cookie for a frame of another site: sent in a cross-site frame
+ * (SameSite=None) but kept in the partition of that frame's top-level site (CHIPS), so
+ * it works only inside the site that embedded the server when it was set.
+ */
+function partitioned(attributes: string): string {
+  const rest = attributes.replace(/; SameSite=Lax/, '').replace(/; Secure/, '');
+  return `${rest}; Secure; SameSite=None; Partitioned`;
 }
 
 /** A request let in by its cookie may still carry a hubapps token in Authorization: it is not the app's to see. */

@@ -26,6 +26,7 @@ const NOT_ORIGINS: [string, RegExp][] = [
 describe('config: extra_origins and app_embedding.allow (origins, checked strictly)', () => {
   it('keeps origins in lower case, with a port when it is not the default', () => {
     const cfg = load({
+      apps_domain: 'apps-example.org',
       extra_origins: ['https://Jupyter.Example.org', 'https://alias.example.net:8443'],
       app_embedding: { allow: ['https://LMS.example.edu'] },
     });
@@ -38,6 +39,8 @@ describe('config: extra_origins and app_embedding.allow (origins, checked strict
 
   it('accepts plain http only on loopback names (tests, the demo)', () => {
     const cfg = load({
+      apps_domain: 'apps.localhost',
+      apps_scheme: 'http',
       extra_origins: ['http://alias.localhost:8000', 'http://127.0.0.1:9000'],
       app_embedding: { allow: ['http://lms.e2e-embed.localhost:8080'] },
     });
@@ -56,7 +59,9 @@ describe('config: extra_origins and app_embedding.allow (origins, checked strict
       for (const [bad, why] of NOT_ORIGINS) {
         const list = [bad];
         const over =
-          key === 'extra_origins' ? { extra_origins: list } : { app_embedding: { allow: list } };
+          key === 'extra_origins'
+            ? { extra_origins: list }
+            : { apps_domain: 'apps-example.org', app_embedding: { allow: list } };
         const err = configFailure(() => load(over));
         assert.match(err.message, new RegExp(`${key.replace('.', '\\.')}\\[0\\]`), bad);
         assert.match(err.message, why, bad);
@@ -86,6 +91,30 @@ describe('config: extra_origins and app_embedding.allow (origins, checked strict
       assert.match(err.message, /app_embedding\.allow\[0\]/, origin);
       assert.match(err.message, why, origin);
     }
+  });
+
+  it('refuses embedding sites on the path layout, and on plain http outside loopback: the code and the cookie need them', () => {
+    const pathLayout = configFailure(() =>
+      load({ app_embedding: { allow: ['https://lms.example.edu'] } }),
+    );
+    assert.match(
+      pathLayout.message,
+      /app_embedding\.allow.*needs per-server origins \(apps_domain\)/,
+    );
+    const plain = configFailure(() =>
+      load({
+        apps_domain: 'apps-example.org',
+        apps_scheme: 'http',
+        app_embedding: { allow: ['https://lms.example.edu'] },
+      }),
+    );
+    assert.match(plain.message, /app_embedding\.allow.*needs apps_scheme https/);
+    const demo = load({
+      apps_domain: 'apps.localhost',
+      apps_scheme: 'http',
+      app_embedding: { allow: ['http://lms.e2e-embed.localhost:8080'] },
+    });
+    assert.deepEqual(demo.app_embedding.allow, ['http://lms.e2e-embed.localhost:8080']);
   });
 
   it("counts public_url's origin and the extra origins as the site's own pages", () => {
