@@ -248,7 +248,7 @@ function framing(v: unknown): FramingPolicy {
   if (popups !== 'isolate' && popups !== 'allow')
     throw bad("'framing.popups' must be 'isolate' or 'allow'");
   const embedders = array(f.embedders ?? [], 'framing.embedders').map((o, i) =>
-    origin(o, `framing.embedders[${i}]`).toLowerCase(),
+    origin(o, `framing.embedders[${i}]`),
   );
   return { frames, popups, embedders };
 }

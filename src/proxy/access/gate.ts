@@ -18,7 +18,7 @@ import type { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenChecker, TokenVerdict } from './token-check.js';
 import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
-import { GRANT_NONCE_COOKIE, GRANT_PATH } from '../../protocol/wire.js';
+import { AccessCookies, type CookieOptions } from './access-cookies.js';
 import { takeTokenParam } from '../http/url-path.js';
 import { wantsHtml } from '../http/pages.js';
 import { framedLoad } from '../../http/request-source.js';
@@ -57,18 +57,7 @@ const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
 const LOGIN_HINT =
   "log in through the launcher, or send the header 'Authorization: token YOUR_API_TOKEN' (tokens in the URL are not accepted)";
 
-export interface AccessOptions {
-  serverId: number;
-  prefix: string;
-  /** Send the cookie with Secure (the public origin is https). */
-  secureCookie: boolean;
-  /**
-   * The server has its own origin: the cookies are `__Host-` cookies (`Path=/; Secure`, no
-   * Domain), which a sibling host on the apps domain can neither set nor overwrite, and
-   * only those names are trusted. Browsers accept Secure cookies from https origins and
-   * from http://*.localhost (the demo).
-   */
-  hostCookie?: boolean;
+export interface AccessOptions extends CookieOptions {
   /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&binding=…&next=` is appended). */
   authorizeUrl: string;
   /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
@@ -76,7 +65,7 @@ export interface AccessOptions {
   /**
    * Other sites may frame the server (config app_embedding.allow): a framed page load
    * without a cookie gets the sign-in page instead of a redirect, and the cookies set for
-   * a frame are partitioned to its top-level site (embedded.ts).
+   * a frame are partitioned to its top-level site (access-cookies.ts).
    */
   embedding?: boolean;
 }
@@ -91,16 +80,10 @@ interface Session {
 }
 
 export class Access {
-  readonly cookieName: string;
-  /** The grant cookie: set before authorize, brought back to the grant endpoint. */
-  readonly grantCookieName: string;
+  readonly cookies: AccessCookies;
   private readonly sessions = new Map<string, Session>();
   /** Each user's session cookie values, oldest first. */
   private readonly byUser = new Map<string, Set<string>>();
-  private readonly cookieAttributes: string;
-  private readonly grantCookieAttributes: string;
-  private readonly framedCookieAttributes: string;
-  private readonly framedGrantCookieAttributes: string;
   private readonly embedding: boolean;
   private readonly authorizeUrl: string;
   private readonly revalidateMs: number;
@@ -117,21 +100,8 @@ export class Access {
   ) {
     this.authorizeUrl = opts.authorizeUrl;
     this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
-    const secure = opts.secureCookie ? '; Secure' : '';
-    if (opts.hostCookie) {
-      this.cookieName = `__Host-hubapps-${opts.serverId}`;
-      this.grantCookieName = `__Host-${GRANT_NONCE_COOKIE}${opts.serverId}`;
-      this.cookieAttributes = '; Path=/; Secure; HttpOnly; SameSite=Lax';
-      this.grantCookieAttributes = this.cookieAttributes;
-    } else {
-      this.cookieName = `hubapps-proxy-${opts.serverId}`;
-      this.grantCookieName = `${GRANT_NONCE_COOKIE}${opts.serverId}`;
-      this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${secure}`;
-      this.grantCookieAttributes = `; Path=${opts.prefix}${GRANT_PATH}; HttpOnly; SameSite=Lax${secure}`;
-    }
+    this.cookies = new AccessCookies(opts);
     this.embedding = opts.embedding === true;
-    this.framedCookieAttributes = partitioned(this.cookieAttributes);
-    this.framedGrantCookieAttributes = partitioned(this.grantCookieAttributes);
   }
 
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
@@ -140,8 +110,9 @@ export class Access {
     dropHubappsHeaders(req.headers);
     const cookie = req.headers.cookie;
     let stale: string | null = null;
-    if (cookie !== undefined && cookie.includes(this.cookieName)) {
-      const { rest, value } = takeCookie(cookie, this.cookieName);
+    const name = this.cookies.sessionName;
+    if (cookie !== undefined && cookie.includes(name)) {
+      const { rest, value } = takeCookie(cookie, name);
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
       const session = value === null ? undefined : this.session(value);
@@ -184,7 +155,7 @@ export class Access {
     own = this.byUser.get(user);
     if (own === undefined) this.byUser.set(user, (own = new Set()));
     own.add(value);
-    return `${this.cookieName}=${value}${framed ? this.framedCookieAttributes : this.cookieAttributes}`;
+    return `${this.cookies.sessionName}=${value}${this.cookies.sessionAttributes(framed)}`;
   }
 
   /** Do cookies set in answer to this request go to a frame's partition? Only when embedding is on. */
@@ -195,9 +166,9 @@ export class Access {
   /** The grant cookie's value in a request (null if absent), and the Set-Cookie that removes it. */
   takeGrantCookie(req: IncomingMessage, framed = false): { value: string | null; clear: string } {
     const header = req.headers.cookie;
-    const value = header === undefined ? null : takeCookie(header, this.grantCookieName).value;
-    const attributes = framed ? this.framedGrantCookieAttributes : this.grantCookieAttributes;
-    return { value, clear: `${this.grantCookieName}=${attributes}; Max-Age=0` };
+    const name = this.cookies.grantName;
+    const value = header === undefined ? null : takeCookie(header, name).value;
+    return { value, clear: `${name}=${this.cookies.grantAttributes(framed)}; Max-Age=0` };
   }
 
   private async revalidate(
@@ -286,17 +257,16 @@ export class Access {
     const nonce = randomBytes(32).toString('base64url');
     const binding = createHash('sha256').update(nonce).digest('base64url');
     const location = `${this.authorizeUrl}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
-    if (this.framed(req)) {
-      // A frame cannot go through authorize itself (no top-level cookies, no grant in a frame): a popup does.
-      const setCookie = `${this.grantCookieName}=${nonce}${this.framedGrantCookieAttributes}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
+    const framed = this.framed(req);
+    const setCookie = `${this.cookies.grantName}=${nonce}${this.cookies.grantAttributes(framed)}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
+    // A frame cannot go through authorize itself (no top-level cookies, no grant in a frame): a popup does.
+    if (framed)
       return {
         ok: false,
         status: 401,
         message,
         signIn: { authorizeUrl: `${location}&embed=1`, setCookie },
       };
-    }
-    const setCookie = `${this.grantCookieName}=${nonce}${this.grantCookieAttributes}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
     return { ok: false, status: 302, message, location, setCookie };
   }
 
@@ -332,16 +302,6 @@ export class Access {
     own?.delete(value);
     if (own?.size === 0) this.byUser.delete(session.user);
   }
-}
-
-/**
- * The attributes of a cookie for a frame of another site: sent in a cross-site frame
- * (SameSite=None) but kept in the partition of that frame's top-level site (CHIPS), so
- * it works only inside the site that embedded the server when it was set.
- */
-function partitioned(attributes: string): string {
-  const rest = attributes.replace(/; SameSite=Lax/, '').replace(/; Secure/, '');
-  return `${rest}; Secure; SameSite=None; Partitioned`;
 }
 
 /** A request let in by its cookie may still carry a hubapps token in Authorization: it is not the app's to see. */
