@@ -108,7 +108,7 @@ export interface FramingPolicy {
   /**
    * Origins of other sites whose pages may frame the server (config app_embedding.allow),
    * lower case. A browser in such a frame signs in through a popup and gets a partitioned
-   * cookie (proxy/access/embedded.ts). Absent or empty: no other site.
+   * cookie (proxy/http/sign-in-page.ts, proxy/access/access-cookies.ts). Absent or empty: no other site.
    */
   embedders?: string[];
 }
