@@ -26,7 +26,11 @@ async function isolation(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   if (!ctx.response.get('Content-Security-Policy'))
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
   ctx.set('X-Frame-Options', 'DENY');
-  ctx.set('Cross-Origin-Opener-Policy', 'noopener-allow-popups');
+  // Only the popup sign-in of a framed server keeps its opener (api/embed-sign-in.ts).
+  ctx.set(
+    'Cross-Origin-Opener-Policy',
+    ctx.state.keepOpener === true ? 'unsafe-none' : 'noopener-allow-popups',
+  );
 }
 
 /** The service's HTTP app: the REST API under {service_prefix}api/, and the catch-all for servers that are not running. */

@@ -29,7 +29,8 @@ export class Authenticator {
 
   /** @param launcherPrefix where the launcher's pages live, e.g. /services/hubapps/ */
   constructor(
-    private readonly config: Pick<Config, 'admin_token' | 'public_url' | 'trusted_proxies'>,
+    private readonly config: Pick<Config, 'admin_token' | 'public_url' | 'trusted_proxies'> &
+      Partial<Pick<Config, 'extra_origins'>>,
     private readonly store: AuthStore,
     private readonly admins: AdminPolicy,
     /** Tokens outlive a user's membership of the allowed group; each use asks again. */
@@ -39,7 +40,11 @@ export class Authenticator {
     /** In the host layout: tells pages on the apps domain, whose requests never carry the launcher's session. */
     private readonly urls?: Pick<Urls, 'isAppsOrigin'>,
   ) {
-    this.origins = new Set([new URL(config.public_url).origin.toLowerCase()]);
+    this.origins = new Set(
+      [new URL(config.public_url).origin, ...(config.extra_origins ?? [])].map((o) =>
+        o.toLowerCase(),
+      ),
+    );
     this.trusted = new Set(config.trusted_proxies);
   }
 
@@ -148,7 +153,7 @@ export class Authenticator {
     const xsrf = ctx.get('x-xsrf-token');
     if (xsrf && who.session && sameSecret(xsrf, who.session.xsrf)) return;
     const origin = ctx.get('origin') || originOf(ctx.get('referer'));
-    if (origin && origin === new URL(this.config.public_url).origin) return;
+    if (origin && this.origins.has(origin.toLowerCase())) return;
     throw new HubappsError(
       'csrf',
       'cross-site request refused: send the X-XSRF-Token header or use the launcher page',

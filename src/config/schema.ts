@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { USER_NAME } from '../names.js';
 import { serverLimitsConfigSchema } from '../limits/resources.js';
+import { webOriginSchema } from './web-origin.js';
 import { groupSettingProblems, groupSettingsSchema } from '../limits/group-settings.js';
 
 /**
@@ -83,6 +84,12 @@ export const configSchema = z
       .default('http://127.0.0.1:8000')
       .describe(
         'How browsers reach configurable-http-proxy (scheme, host and port, no path). Used for redirects and as the allowed WebSocket Origin.',
+      ),
+    extra_origins: z
+      .array(webOriginSchema)
+      .default([])
+      .describe(
+        'Other public origins this same hubapps is served on, besides public_url: a second host name, an alias behind another reverse proxy (e.g. ["https://jupyter.example.org"]). Each is scheme://host[:port], no path; https, except http on localhost, *.localhost and 127.0.0.1. Requests whose Origin or Referer is one of them count as coming from this site in the Origin and request-source checks of the launcher, the API and (path layout only) every server\'s proxy. List only origins that serve this hubapps: a page of any origin listed here is trusted as a page of the launcher\'s own site. Redirects and links still use public_url. Must not lie on apps_domain.',
       ),
     base_url: urlPrefix
       .default('/')
@@ -334,6 +341,19 @@ export const configSchema = z
       .default('server')
       .describe(
         'Who may show a server\'s pages in a frame: "server" (only pages of the same server; pages of other servers, the launcher and other sites are refused) or "none" (nobody).',
+      ),
+    app_embedding: z
+      .strictObject({
+        allow: z
+          .array(webOriginSchema)
+          .default([])
+          .describe(
+            'Origins of other sites whose pages may show servers in a frame (e.g. ["https://lms.example.org"]): added to frame-ancestors beside what app_framing allows. Same form as extra_origins. A user opening a framed server signs in once through a popup and gets a cookie partitioned to that site (docs/launcher.md, "Embedding in another site"). Needs apps_domain (per-server origins) with apps_scheme https. Must not be public_url, one of extra_origins, or lie on apps_domain. The launcher and the service\'s own pages can never be framed.',
+          ),
+      })
+      .prefault({})
+      .describe(
+        "Embedding servers in other sites' pages (a learning platform, a wiki). Empty allow (the default): no other site may frame them.",
       ),
     app_popups: z
       .enum(['isolate', 'allow'])

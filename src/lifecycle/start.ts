@@ -156,8 +156,13 @@ export function startRequest(
     secret: row.secret!,
     publicOrigin: deps.urls.serverOrigin(row.user, row.name),
     ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),
-    allowedOrigins: [],
-    framing: { frames: deps.config.app_framing, popups: deps.config.app_popups },
+    // In the host layout a server's only page origin is its own; the site's aliases are not its pages.
+    allowedOrigins: deps.urls.hostLayout ? [] : deps.config.extra_origins,
+    framing: {
+      frames: deps.config.app_framing,
+      popups: deps.config.app_popups,
+      embedders: deps.config.app_embedding.allow,
+    },
     prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,

@@ -111,6 +111,12 @@ export interface StartRequest {
 export interface FramingPolicy {
   frames: 'server' | 'none';
   popups: 'isolate' | 'allow';
+  /**
+   * Origins of other sites whose pages may frame the server (config app_embedding.allow),
+   * lower case. A browser in such a frame signs in through a popup and gets a partitioned
+   * cookie (proxy/http/sign-in-page.ts, proxy/access/access-cookies.ts). Absent or empty: no other site.
+   */
+  embedders?: string[];
 }
 
 /** Submit `start` as a Slurm job (run by the proxy as the user on the hub host); answers SlurmSubmitted on stdout. */

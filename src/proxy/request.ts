@@ -247,7 +247,10 @@ function framing(v: unknown): FramingPolicy {
     throw bad("'framing.frames' must be 'server' or 'none'");
   if (popups !== 'isolate' && popups !== 'allow')
     throw bad("'framing.popups' must be 'isolate' or 'allow'");
-  return { frames, popups };
+  const embedders = array(f.embedders ?? [], 'framing.embedders').map((o, i) =>
+    origin(o, `framing.embedders[${i}]`),
+  );
+  return { frames, popups, embedders };
 }
 
 function serviceUrl(v: unknown): string {

@@ -123,6 +123,7 @@ class Supervisor {
           secureCookie: req.publicOrigin.startsWith('https:'),
           hostCookie: req.ownOrigin === true,
           authorizeUrl,
+          embedding: (req.framing.embedders ?? []).length > 0,
           ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
         },
       ),
