@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { USER_NAME } from '../names.js';
 import { serverLimitsConfigSchema } from '../limits/resources.js';
+import { envKeepSchema, environmentSchema } from './app-environment.js';
 
 /**
  * The service configuration, declared once: types, defaults, validation and the text of
@@ -501,6 +502,8 @@ export const configSchema = z.strictObject({
     .describe(
       'The Slurm launcher: the proxy, as the user, submits each listed app as a job (sbatch) and runs on the compute node. See docs/slurm.md.',
     ),
+  environment: environmentSchema,
+  env_keep: envKeepSchema,
   log_level: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
     .default('info')

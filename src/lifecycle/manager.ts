@@ -10,8 +10,16 @@ import { logFailedStart } from './failure-log.js';
 import { addServerRoute } from './publish-route.js';
 import { bestEffort } from './best-effort.js';
 import { Launches, savedLaunch } from './launches.js';
-import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
+import {
+  admitStart,
+  claimRow,
+  newServerToken,
+  startRequest,
+  type Actor,
+  type StartInput,
+} from './start.js';
 import { watchStart } from './watch-start.js';
+import { recordActivity } from './activity.js';
 
 const MAX_PORT_RETRIES = 3;
 
@@ -61,8 +69,10 @@ export class ServerManager {
   }
 
   private async spawn(row: ServerRow, readyTimeoutS: number | undefined): Promise<ServerRow> {
+    const token = newServerToken();
+    this.deps.store.update(row.id, { api_token_hash: token.hash });
     const launch = await this.deps.launcher.start(
-      startRequest(this.deps, row, readyTimeoutS),
+      startRequest(this.deps, row, readyTimeoutS, token.token),
       row.log_file!,
     );
     const started = this.deps.store.transition(row.id, 'starting', {
@@ -329,6 +339,11 @@ export class ServerManager {
     await launch.announce(where);
     this.deps.store.update(row.id, { launcher_state: launch.save() });
     this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
+  }
+
+  /** Activity an app reported itself (JUPYTERHUB_ACTIVITY_URL): the culler counts it as use. */
+  recordActivity(row: ServerRow, at: string): boolean {
+    return recordActivity(this.deps, row, at);
   }
 
   /** One line in the audit trail (events, kind 'audit'), for actions the API takes outside a start or stop. */

@@ -12,6 +12,8 @@ import { pickPort } from '../net/ports.js';
 import { hostDirs } from '../launchers/host-dirs.js';
 import type { ServerRow } from '../store/servers.js';
 import type { LifecycleDeps } from './deps.js';
+import { hostEnvironment } from './host-environment.js';
+import { hashSecret, newSecret } from '../secret-hash.js';
 
 export interface StartInput {
   app: string;
@@ -127,10 +129,21 @@ export async function claimRow(
   }
 }
 
+/**
+ * A fresh API token for the server (a retry on another port gets another one): the clear
+ * token goes to the proxy in the start request, the hash to the row, which must be written
+ * before the proxy starts, so the app can use the token the moment it runs.
+ */
+export function newServerToken(): { token: string; hash: string } {
+  const token = `ha_${newSecret(24)}`;
+  return { token, hash: hashSecret(token) };
+}
+
 export function startRequest(
   deps: LifecycleDeps,
   row: ServerRow,
   readyTimeoutS: number | undefined,
+  apiToken: string,
 ): StartRequest {
   return {
     op: 'start',
@@ -151,5 +164,9 @@ export function startRequest(
     revalidateMs: deps.config.session_revalidate * 1000,
     readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
     logMaxBytes: deps.config.log_max_bytes,
+    apiToken,
+    environment: hostEnvironment(deps.config),
+    group: deps.config.allowed_group,
+    baseUrl: deps.config.base_url,
   };
 }
