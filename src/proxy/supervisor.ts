@@ -123,6 +123,7 @@ class Supervisor {
           secureCookie: req.publicOrigin.startsWith('https:'),
           hostCookie: req.ownOrigin === true,
           authorizeUrl,
+          owner: req.server.user,
           ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
         },
       ),

@@ -26,6 +26,8 @@ import { dropHubappsHeaders } from '../http/headers.js';
 
 /** Who is visiting, for the app: set from the proxy's session; every X-Hubapps-* a client sends is removed, however spelled. */
 export const USER_HEADER = 'x-hubapps-user';
+/** Whose server this is, for the app: on every request it gets, set by the proxy as USER_HEADER is. */
+export const OWNER_HEADER = 'x-hubapps-owner';
 
 export type Decision =
   | { ok: true }
@@ -65,6 +67,8 @@ export interface AccessOptions {
   authorizeUrl: string;
   /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
   revalidateMs?: number;
+  /** The server's owner, named to the app in OWNER_HEADER. */
+  owner?: string;
 }
 
 interface Session {
@@ -87,6 +91,7 @@ export class Access {
   private readonly grantCookieAttributes: string;
   private readonly authorizeUrl: string;
   private readonly revalidateMs: number;
+  private readonly owner: string | undefined;
   /** Open WebSockets by the session cookie that let them in. */
   private readonly sockets = new Map<string, Set<Duplex>>();
   /** The session cookie value that let a request in, for track(). */
@@ -100,6 +105,7 @@ export class Access {
   ) {
     this.authorizeUrl = opts.authorizeUrl;
     this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
+    this.owner = opts.owner;
     const secure = opts.secureCookie ? '; Secure' : '';
     if (opts.hostCookie) {
       this.cookieName = `__Host-hubapps-${opts.serverId}`;
@@ -118,6 +124,7 @@ export class Access {
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
     if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
     dropHubappsHeaders(req.headers);
+    if (this.owner !== undefined) req.headers[OWNER_HEADER] = this.owner;
     const cookie = req.headers.cookie;
     let stale: string | null = null;
     if (cookie !== undefined && cookie.includes(this.cookieName)) {
