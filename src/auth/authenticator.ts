@@ -25,6 +25,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export class Authenticator {
   private readonly origins: ReadonlySet<string>;
+  /**
+   * Server tokens wait for the start-up reconcile: a server that ended while the service was
+   * down still has an active row until then, and its token must not work meanwhile.
+   */
+  private serversChecked = false;
   private readonly trusted: ReadonlySet<string>;
 
   /** @param launcherPrefix where the launcher's pages live, e.g. /services/hubapps/ */
@@ -61,8 +66,14 @@ export class Authenticator {
         via: 'token',
       });
     const server = this.store.serverToken(token);
-    if (server)
+    if (server) {
+      if (!this.serversChecked)
+        throw new HubappsError(
+          'service_starting',
+          "the service has just started and is still checking which servers survived: try this server's token again in a few seconds",
+        );
       return this.member({ name: server.user, admin: false, via: 'server_token', server });
+    }
     if (this.hub && !token.startsWith('ha_')) {
       const user = await this.hub.userForToken(token, client);
       if (user)
@@ -73,6 +84,11 @@ export class Authenticator {
         });
     }
     return undefined;
+  }
+
+  /** The start-up reconcile has settled every row: rows still active are servers that run. */
+  serversSettled(): void {
+    this.serversChecked = true;
   }
 
   private async member(who: Identity): Promise<Identity> {

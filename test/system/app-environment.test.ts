@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_GROUP, TEST_USERS } from './harness.js';
-import { allProcesses } from './proc-scan.js';
+import { allProcesses, isAlive } from './proc-scan.js';
 import { SystemStack } from './system-stack.js';
 
 const { alice, bob } = TEST_USERS;
@@ -221,10 +221,46 @@ describe("system: an app's environment, its own API token and its activity (real
     assert.match(silent!.reason ?? '', /culled: idle for more than 4 s/);
     // Culled after IDLE_S: the reporter, ready as long, must stay past twice that.
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
-    assert.equal(stack.row(alice, 'reporter')?.state, 'running');
+    const log = await stack.api('GET', `/users/${alice}/servers/reporter/logs?tail=20`);
+    assert.equal(stack.row(alice, 'reporter')?.state, 'running', JSON.stringify(log.body));
     const r = await stack.api('GET', `/users/${alice}/servers/reporter`);
     assert.ok(Date.now() - Date.parse(r.body.last_activity) < 3000, JSON.stringify(r.body));
     await stack.api('DELETE', `/users/${alice}/servers/reporter`);
+  });
+
+  it('revokes the token of a server that ended while the service was down, before anyone can use it again', async () => {
+    const row = await stack.startServer(alice, 'gone', 'caller');
+    const gone = (await appGet(alice, 'gone', '/env')).JUPYTERHUB_API_TOKEN as string;
+    await stack.service!.kill9();
+    const pids = [row.launcher_pid!, row.proxy_pid!, row.app_pid!];
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await waitFor(() => pids.every((pid) => !isAlive(pid)) || undefined, {
+      what: "the server's sudo, proxy and app to be gone",
+    });
+    await stack.startService();
+    // Until the start-up reconcile has settled the rows, server tokens get 503; never 200.
+    const statuses: number[] = [];
+    await waitFor(
+      async () => {
+        const answer = await fetch(`${stack.apiUrl}/user`, {
+          headers: { authorization: `token ${gone}` },
+        });
+        await answer.body?.cancel();
+        statuses.push(answer.status);
+        return answer.status !== 503 || undefined;
+      },
+      { what: 'the restarted service to settle its servers' },
+    );
+    assert.deepEqual(
+      statuses.filter((s) => s !== 503),
+      [401],
+      `answers: ${statuses.join(', ')}`,
+    );
+    assert.match(
+      stack.row(alice, 'gone')?.state ?? '',
+      /^(stopped|failed)$/,
+      'the first reconcile marked it gone',
+    );
   });
 
   it('keeps the token of a running server working across a service restart, and revokes it once the server stops', async () => {
@@ -232,10 +268,16 @@ describe("system: an app's environment, its own API token and its activity (real
       fetch(`${stack.apiUrl}/user`, { headers: { authorization: `token ${token}` } });
     await stack.service!.stop();
     await stack.startService();
-    await waitFor(async () => (await stack.api('GET', '/health')).status === 200 || undefined, {
-      what: 'the service to answer again',
-    });
-    assert.equal((await who()).status, 200);
+    const answer = await waitFor(
+      async () => {
+        const r = await who();
+        if (r.status !== 503) return r;
+        await r.body?.cancel();
+        return undefined;
+      },
+      { what: 'the restarted service to settle its servers' },
+    );
+    assert.equal(answer.status, 200, await answer.text());
     const stopped = await stack.api('DELETE', `/users/${alice}/servers/caller`);
     assert.equal(stopped.body.state, 'stopped', JSON.stringify(stopped.body));
     const after = await who();
