@@ -54,7 +54,9 @@ export const appSchema = z
         z.string(),
       )
       .default({})
-      .describe('Extra environment variables (placeholders allowed).'),
+      .describe(
+        'Extra environment variables (placeholders allowed), over hubapps.yaml\'s environment and env_keep; the JUPYTERHUB_* and HUBAPPS_* variables hubapps sets cannot be named (docs/apps.md, "The app\'s environment").',
+      ),
     ready: z
       .strictObject({
         path: z
