@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireRootOrSkip } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { TEST_GROUP, TEST_USERS } from './harness.js';
+import { run, TEST_GROUP, TEST_USERS } from './harness.js';
 import { allProcesses, isAlive } from './proc-scan.js';
 import { SystemStack } from './system-stack.js';
 
@@ -121,6 +121,21 @@ describe("system: an app's environment, its own API token and its activity (real
         );
     assert.ok(!allProcesses().some((p) => p.argv.join(' ').includes(token)), 'an argv holds it');
     assert.ok(!stack.service!.output().includes(token), "the service's output holds it");
+  });
+
+  it("keeps the token from other local accounts: bob cannot read the environment of alice's app or proxy", async () => {
+    const row = stack.row(alice, 'caller')!;
+    const environ = (user: string, pid: number) =>
+      run('runuser', ['-u', user, '--', 'cat', `/proc/${pid}/environ`]);
+    const own = await environ(alice, row.app_pid!);
+    assert.equal(own.code, 0, own.stderr);
+    assert.ok(own.stdout.includes(`JUPYTERHUB_API_TOKEN=${token}`), 'alice reads her own app');
+    for (const pid of [row.app_pid!, row.proxy_pid!]) {
+      const theirs = await environ(bob, pid);
+      assert.notEqual(theirs.code, 0);
+      assert.match(theirs.stderr, /Permission denied/);
+      assert.ok(!theirs.stdout.includes(token));
+    }
   });
 
   it('lets the app call the hubapps API as its user: who it is, and its own server', async () => {
