@@ -104,10 +104,10 @@ async function settle(
         deps.store.update(row.id, { proxy_pid: r.pid, app_pid: r.appPid });
       if (r.lastActivity) recordActivity(deps, row, r.lastActivity);
       if (row.log_file) capLog(row.log_file, deps.config.log_max_bytes);
-      // The app may have reported activity itself since the row was read.
-      const stored = deps.store.byId(row.id)?.last_activity ?? null;
+      // Read again: the proxy's report was just recorded, and the app may have reported since.
+      const stored = deps.store.byId(row.id)?.last_activity ?? row.last_activity;
       const why = cullReason(
-        { ...row, last_activity: latest(latest(stored, row.last_activity), r.lastActivity) },
+        { ...row, last_activity: latest(stored, r.lastActivity) },
         deps.catalog().get(row.app),
         deps.config.culler,
       );
