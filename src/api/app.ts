@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { ApiDeps } from './deps.js';
+import { activityRoutes } from './activity.js';
 import { adminRoutes } from './admin.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { errorMiddleware } from './errors.js';
@@ -69,6 +70,7 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   for (const r of [
     infoRoutes(deps),
     serverRoutes(deps),
+    activityRoutes(deps),
     shareRoutes(deps),
     links.api,
     tokenRoutes(deps),

@@ -8,7 +8,7 @@ import { limitOptions } from '../limits/resources.js';
 import { settingsFor } from '../limits/group-settings.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
-import { adminOnly, signedIn, whoOf } from './guards.js';
+import { adminOnly, signedIn, signedInOrServer, whoOf } from './guards.js';
 import { presentServer } from './present.js';
 
 export function infoRoutes(deps: ApiDeps): Router {
@@ -32,7 +32,7 @@ export function infoRoutes(deps: ApiDeps): Router {
   });
 
   /** Who am I: the launcher page reads its user, admin flag and the XSRF token for its state changes here. */
-  router.get('/user', signedIn(deps), async (ctx) => {
+  router.get('/user', signedInOrServer(deps), async (ctx) => {
     const who = whoOf(ctx);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
@@ -40,6 +40,7 @@ export function infoRoutes(deps: ApiDeps): Router {
       admin: who.admin,
       admin_access: deps.config.admin_access,
       via: who.via,
+      ...(who.server ? { server: who.server.name } : {}),
       xsrf: who.session?.xsrf ?? null,
       autostart_app: deps.config.autostart_app ?? null,
       hub_login: deps.hub !== undefined,

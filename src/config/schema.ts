@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { USER_NAME } from '../names.js';
 import { serverLimitsConfigSchema } from '../limits/resources.js';
 import { webOriginSchema } from './web-origin.js';
+import { envKeepSchema, environmentSchema } from './app-environment.js';
 import { groupSettingProblems, groupSettingsSchema } from '../limits/group-settings.js';
 
 /**
@@ -524,6 +525,8 @@ export const configSchema = z
       .describe(
         'The Slurm launcher: the proxy, as the user, submits each listed app as a job (sbatch) and runs on the compute node. See docs/slurm.md.',
       ),
+    environment: environmentSchema,
+    env_keep: envKeepSchema,
     log_level: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
       .default('info')

@@ -11,8 +11,16 @@ import { addServerRoute } from './publish-route.js';
 import { bestEffort } from './best-effort.js';
 import { Launches, savedLaunch } from './launches.js';
 import type { ServerResources } from '../limits/resources.js';
-import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
+import {
+  admitStart,
+  claimRow,
+  newServerToken,
+  startRequest,
+  type Actor,
+  type StartInput,
+} from './start.js';
 import { watchStart } from './watch-start.js';
+import { recordActivity } from './activity.js';
 
 const MAX_PORT_RETRIES = 3;
 
@@ -71,8 +79,10 @@ export class ServerManager {
   }
 
   private async spawn(row: ServerRow, how: SpawnHow): Promise<ServerRow> {
+    const token = newServerToken();
+    this.deps.store.update(row.id, { api_token_hash: token.hash });
     const launch = await this.deps.launcher.start(
-      startRequest(this.deps, row, how.readyTimeoutS, how.resources),
+      startRequest(this.deps, row, { ...how, apiToken: token.token }),
       row.log_file!,
     );
     const started = this.deps.store.transition(row.id, 'starting', {
@@ -331,6 +341,11 @@ export class ServerManager {
     await launch.announce(where);
     this.deps.store.update(row.id, { launcher_state: launch.save() });
     this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
+  }
+
+  /** Activity an app reported itself (JUPYTERHUB_ACTIVITY_URL): the culler counts it as use. */
+  recordActivity(row: ServerRow, at: string): boolean {
+    return recordActivity(this.deps, row, at);
   }
 
   /** One line in the audit trail (events, kind 'audit'), for actions the API takes outside a start or stop. */

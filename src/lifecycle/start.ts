@@ -14,6 +14,8 @@ import { hostDirs } from '../launchers/host-dirs.js';
 import type { ServerRow } from '../store/servers.js';
 import type { ServerResources } from '../limits/resources.js';
 import type { LifecycleDeps } from './deps.js';
+import { hostEnvironment } from './host-environment.js';
+import { hashSecret, newSecret } from '../secret-hash.js';
 
 export interface StartInput {
   app: string;
@@ -139,12 +141,25 @@ export async function claimRow(
   }
 }
 
-export function startRequest(
-  deps: LifecycleDeps,
-  row: ServerRow,
-  readyTimeoutS: number | undefined,
-  resources?: ServerResources,
-): StartRequest {
+/**
+ * A fresh API token for the server (a retry on another port gets another one): the clear
+ * token goes to the proxy in the start request, the hash to the row, which must be written
+ * before the proxy starts, so the app can use the token the moment it runs.
+ */
+export function newServerToken(): { token: string; hash: string } {
+  const token = `ha_${newSecret(24)}`;
+  return { token, hash: hashSecret(token) };
+}
+
+/** How a start request is made: the readiness timeout, the admitted cgroup, the server's fresh token. */
+export interface StartHow {
+  readyTimeoutS: number | undefined;
+  resources?: ServerResources;
+  apiToken: string;
+}
+
+export function startRequest(deps: LifecycleDeps, row: ServerRow, how: StartHow): StartRequest {
+  const { readyTimeoutS, resources, apiToken } = how;
   return {
     op: 'start',
     version: PROTOCOL_VERSION,
@@ -169,6 +184,10 @@ export function startRequest(
     revalidateMs: deps.config.session_revalidate * 1000,
     readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
     logMaxBytes: deps.config.log_max_bytes,
+    apiToken,
+    environment: hostEnvironment(deps.config),
+    group: deps.config.allowed_group,
+    baseUrl: deps.config.base_url,
     ...(resources ? { resources } : {}),
   };
 }

@@ -101,6 +101,18 @@ export interface StartRequest {
    * Absent for a Slurm job and when cgroups are off.
    */
   resources?: { memMb: number; cpus: number; pids: number };
+  /**
+   * The app's JUPYTERHUB_API_TOKEN: a credential of this server alone (docs/api.md, "Server
+   * tokens"), stored hashed by the service and revoked when the server ends. Only the app's
+   * environment receives it: never argv, never a log line. Absent: the app gets none.
+   */
+  apiToken?: string;
+  /** Variables for every app (config environment and env_keep, resolved); the proxy checks the names again. */
+  environment?: Record<string, string>;
+  /** The app's JUPYTERHUB_GROUP: the allowed-users group (config allowed_group). */
+  group?: string;
+  /** The app's JUPYTERHUB_BASE_URL: the site's base_url ('/' when absent). */
+  baseUrl?: string;
 }
 
 /**

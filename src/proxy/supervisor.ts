@@ -124,6 +124,7 @@ class Supervisor {
           hostCookie: req.ownOrigin === true,
           authorizeUrl,
           embedding: (req.framing.embedders ?? []).length > 0,
+          owner: req.server.user,
           ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
         },
       ),

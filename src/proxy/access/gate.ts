@@ -27,6 +27,8 @@ import { dropHubappsHeaders } from '../http/headers.js';
 
 /** Who is visiting, for the app: set from the proxy's session; every X-Hubapps-* a client sends is removed, however spelled. */
 export const USER_HEADER = 'x-hubapps-user';
+/** Whose server this is, for the app: on every request it gets, set by the proxy as USER_HEADER is. */
+export const OWNER_HEADER = 'x-hubapps-owner';
 
 export type Decision =
   | { ok: true }
@@ -68,6 +70,8 @@ export interface AccessOptions extends CookieOptions {
    * a frame are partitioned to its top-level site (access-cookies.ts).
    */
   embedding?: boolean;
+  /** The server's owner, named to the app in OWNER_HEADER. */
+  owner?: string;
 }
 
 interface Session {
@@ -87,6 +91,7 @@ export class Access {
   private readonly embedding: boolean;
   private readonly authorizeUrl: string;
   private readonly revalidateMs: number;
+  private readonly owner: string | undefined;
   /** Open WebSockets by the session cookie that let them in. */
   private readonly sockets = new Map<string, Set<Duplex>>();
   /** The session cookie value that let a request in, for track(). */
@@ -102,12 +107,14 @@ export class Access {
     this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
     this.cookies = new AccessCookies(opts);
     this.embedding = opts.embedding === true;
+    this.owner = opts.owner;
   }
 
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
     if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
     dropHubappsHeaders(req.headers);
+    if (this.owner !== undefined) req.headers[OWNER_HEADER] = this.owner;
     const cookie = req.headers.cookie;
     let stale: string | null = null;
     const name = this.cookies.sessionName;
