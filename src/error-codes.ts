@@ -178,6 +178,14 @@ export const ERROR_CODES = {
   runtime_dir: [500, "The proxy's runtime directory is unusable; see the message."],
   server_active: [409, 'A server with that name is already active; open it or stop it first.'],
   server_not_running: [403, 'The server is not running.'],
+  server_token_scope: [
+    403,
+    'A server\'s own token (an app\'s JUPYTERHUB_API_TOKEN) may only read that server, stop it and report its activity (docs/api.md, "Server tokens").',
+  ],
+  service_starting: [
+    503,
+    'The service has just started and is still checking which servers survived; try again in a few seconds.',
+  ],
   session_ended: [403, 'The session ended (logout, lost access or the server stopped).'],
   share_exists: [409, 'The server is already shared with them.'],
   share_with_self: [400, 'You cannot share a server with yourself.'],

@@ -169,6 +169,7 @@ export async function serve(
   server.on('request', app.callback());
 
   const adoption = await reconcile(deps, manager, true);
+  auth.serversSettled();
   log.info({ ...adoption, port, launcher: launcher.kind }, 'hubapps serving; servers re-adopted');
 
   let passing = false;

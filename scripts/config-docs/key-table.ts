@@ -28,6 +28,7 @@ const PATTERN_NAMES: Record<string, string> = {
   '^\\/([A-Za-z0-9._~-]+\\/)*$': 'URL path, starting and ending with /',
   '^[A-Za-z0-9._-]+\\.(svg|png)$': 'file name ending in .svg or .png',
   '^[A-Za-z_][A-Za-z0-9_]*$': 'variable name',
+  '^(?!\\d+$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$': 'Unix group name',
 };
 
 /**
@@ -51,7 +52,11 @@ function rows(node: JsonNode, prefix: string): string[][] {
       defaultLabel(child, required.has(name)),
       child.description ?? '',
     ];
-    return child.properties ? [row, ...rows(child, `${key}.`)] : [row];
+    if (child.properties) return [row, ...rows(child, `${key}.`)];
+    // A mapping of names to mappings (group_settings): its keys under a * for the name.
+    const each = child.additionalProperties;
+    if (typeof each === 'object' && each.properties) return [row, ...rows(each, `${key}.*.`)];
+    return [row];
   });
 }
 
@@ -69,6 +74,8 @@ function typeLabel(node: JsonNode): string {
       return `list of ${node.items ? plural(typeLabel(node.items)) : 'values'}${node.minItems ? ` (at least ${node.minItems})` : ''}`;
     case 'object':
       if (node.properties) return 'mapping (keys below)';
+      if (typeof node.additionalProperties === 'object' && node.additionalProperties.properties)
+        return `mapping of ${node.propertyNames ? stringLabel(node.propertyNames) : 'string'} to mappings (keys below, under *)`;
       return `mapping of ${node.propertyNames ? stringLabel(node.propertyNames) : 'string'} to ${
         typeof node.additionalProperties === 'object'
           ? typeLabel(node.additionalProperties)

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { ApiDeps } from './deps.js';
+import { activityRoutes } from './activity.js';
 import { adminRoutes } from './admin.js';
 import type { HubOAuth } from '../auth/oauth.js';
 import { errorMiddleware } from './errors.js';
@@ -26,7 +27,11 @@ async function isolation(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   if (!ctx.response.get('Content-Security-Policy'))
     ctx.set('Content-Security-Policy', "frame-ancestors 'none'");
   ctx.set('X-Frame-Options', 'DENY');
-  ctx.set('Cross-Origin-Opener-Policy', 'noopener-allow-popups');
+  // Only the popup sign-in of a framed server keeps its opener (api/embed-sign-in.ts).
+  ctx.set(
+    'Cross-Origin-Opener-Policy',
+    ctx.state.keepOpener === true ? 'unsafe-none' : 'noopener-allow-popups',
+  );
 }
 
 /** The service's HTTP app: the REST API under {service_prefix}api/, and the catch-all for servers that are not running. */
@@ -65,6 +70,7 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   for (const r of [
     infoRoutes(deps),
     serverRoutes(deps),
+    activityRoutes(deps),
     shareRoutes(deps),
     links.api,
     tokenRoutes(deps),

@@ -9,6 +9,7 @@ import type { ApiDeps } from './deps.js';
 import { escapeHtml } from '../http/html.js';
 import { accessVia, proxyRow } from './server-access.js';
 import { page } from './pages.js';
+import { handOver, keepOpener } from './embed-sign-in.js';
 import { OncePer } from '../limits/once-per.js';
 import type { ServerRow } from '../model/server.js';
 
@@ -42,10 +43,13 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     // A browser flow: only a launcher session grants, never a token a script sent along. Asked
     // first, so a caller without one learns nothing, not even whether the server exists.
     const who = await deps.auth.identify(ctx);
-    if (!who?.session)
+    const embed = ctx.query.embed === '1';
+    if (!who?.session) {
+      if (embed && deps.config.app_embedding.allow.length > 0) keepOpener(ctx);
       return ctx.redirect(
         `${deps.urls.servicePrefix()}login?next=${encodeURIComponent(ctx.originalUrl)}`,
       );
+    }
     const user = String(ctx.query.user ?? '');
     const name = String(ctx.query.server ?? '');
     const row =
@@ -59,6 +63,13 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
         '<p>Access to a server is granted only when the browser opens it as a page, not inside a frame or from a script.</p>',
       );
     }
+    if (embed && deps.config.app_embedding.allow.length === 0)
+      return page(
+        ctx,
+        400,
+        'Embedding is off',
+        '<p>No other site may show servers in a frame here (config <code>app_embedding.allow</code>). Open the server directly.</p>',
+      );
     const serverPrefix = deps.urls.serverPrefix(row.user, row.name);
     const binding = String(ctx.query.binding ?? '');
     if (!BINDING.test(binding)) {
@@ -115,6 +126,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
       );
     }
     ctx.set('Cache-Control', 'no-store');
+    if (embed) return handOver(ctx, code, deps.urls.serverOrigin(row.user, row.name));
     // In the host layout the code travels to the server's own origin, which sets its own cookie there.
     const origin = deps.urls.hostLayout ? deps.urls.serverOrigin(row.user, row.name) : '';
     ctx.redirect(`${origin}${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);

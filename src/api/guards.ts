@@ -5,14 +5,14 @@
  * in state.ts.
  */
 import type { Context, Next } from 'koa';
-import type { Identity } from '../auth/identity.js';
+import type { Identity, ServerTokenRule } from '../auth/identity.js';
 import type { ApiDeps } from './deps.js';
 
 export type Guard = (ctx: Context, next: Next) => Promise<unknown>;
 
 function guard(
   deps: Pick<ApiDeps, 'auth'>,
-  rule: (ctx: Context) => { owner?: string; admin?: boolean },
+  rule: (ctx: Context) => { owner?: string; admin?: boolean; serverToken?: ServerTokenRule },
 ): Guard {
   return async (ctx, next) => {
     ctx.state.who = await deps.auth.require(ctx, rule(ctx));
@@ -27,11 +27,25 @@ export const signedIn = (deps: Pick<ApiDeps, 'auth'>): Guard => guard(deps, () =
 export const adminOnly = (deps: Pick<ApiDeps, 'auth'>): Guard =>
   guard(deps, () => ({ admin: true }));
 
-/** The user the route's `:user` names, or an admin. */
-export const ownerOrAdmin = (deps: Pick<ApiDeps, 'auth'>): Guard =>
-  guard(deps, (ctx) => ({
-    owner: (ctx as Context & { params: Record<string, string> }).params.user,
-  }));
+/**
+ * The user the route's `:user` names, or an admin. With `servers`, also a server token
+ * (docs/api.md, "Server tokens"): of the server the route's `:name` names ('server'), or of
+ * any server of `:user` ('user', for a route whose body names the servers); without, none.
+ */
+export const ownerOrAdmin = (deps: Pick<ApiDeps, 'auth'>, servers?: 'server' | 'user'): Guard =>
+  guard(deps, (ctx) => {
+    const { user, name } = (ctx as Context & { params: Record<string, string> }).params;
+    if (!servers) return { owner: user };
+    const ofUser = user ?? '';
+    return {
+      owner: user,
+      serverToken: servers === 'server' ? { user: ofUser, name: name ?? '' } : { user: ofUser },
+    };
+  });
+
+/** Any logged-in caller, and any server token: for "who am I". */
+export const signedInOrServer = (deps: Pick<ApiDeps, 'auth'>): Guard =>
+  guard(deps, () => ({ serverToken: 'any' }));
 
 /** The identity a guard of this route established; a route without a guard is a bug, and fails loudly. */
 export function whoOf(ctx: Context): Identity {

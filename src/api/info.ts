@@ -5,9 +5,10 @@ import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { HubappsError } from '../errors.js';
 import { limitOptions } from '../limits/resources.js';
+import { settingsFor } from '../limits/group-settings.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
-import { adminOnly, signedIn, whoOf } from './guards.js';
+import { adminOnly, signedIn, signedInOrServer, whoOf } from './guards.js';
 import { presentServer } from './present.js';
 import { presentForm, rememberedValues } from './present-form.js';
 
@@ -32,7 +33,7 @@ export function infoRoutes(deps: ApiDeps): Router {
   });
 
   /** Who am I: the launcher page reads its user, admin flag and the XSRF token for its state changes here. */
-  router.get('/user', signedIn(deps), async (ctx) => {
+  router.get('/user', signedInOrServer(deps), async (ctx) => {
     const who = whoOf(ctx);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
@@ -40,6 +41,7 @@ export function infoRoutes(deps: ApiDeps): Router {
       admin: who.admin,
       admin_access: deps.config.admin_access,
       via: who.via,
+      ...(who.server ? { server: who.server.name } : {}),
       xsrf: who.session?.xsrf ?? null,
       autostart_app: deps.config.autostart_app ?? null,
       hub_login: deps.hub !== undefined,
@@ -56,6 +58,8 @@ export function infoRoutes(deps: ApiDeps): Router {
     );
     const usable = (a: CatalogApp) => account !== undefined && deps.users.appAllowed(account, a);
     const last = deps.queries.lastForms(who.name);
+    // The caps a user's dialog offers are those of the user's groups (group_settings).
+    const limits = settingsFor(deps.config, account?.groups ?? []).server_limits;
     ctx.body = {
       apps: deps
         .catalog()
@@ -72,7 +76,7 @@ export function infoRoutes(deps: ApiDeps): Router {
           runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
           options: runsOnSlurm(deps.config.slurm.apps, a)
             ? startOptions(deps.config.slurm.apps, a)
-            : limitOptions(deps.config.server_limits, a),
+            : limitOptions(limits, a),
           form: presentForm(a, account),
           form_values: rememberedValues(a, account, last.get(a.name)),
         })),

@@ -58,6 +58,12 @@ export function internalRoutes(deps: ApiDeps): Router {
         `proxy of server ${row.id}`,
       );
       if (!who) throw new HubappsError('unauthenticated', 'invalid token');
+      // A server's token opens that server alone (an app calling its own public URL), never its owner's others.
+      if (who.server && who.server.id !== row.id)
+        throw new HubappsError(
+          'server_token_scope',
+          `this token belongs to server ${who.server.name} of ${who.server.user}, not to this one`,
+        );
       if (!mayUseServer(deps, who, row.user))
         throw new HubappsError('not_owner', `${who.name} may not use ${row.user}'s server`);
       const answer: ProxyAuthResponse = { user: who.name, admin: who.admin, ttl: CACHE_SECONDS };

@@ -13,6 +13,7 @@ import { clientAddress } from '../http/client-address.js';
 import { cookieValues } from '../http/cookies.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
 import { clearCookie, setCookie } from './cookies.js';
+import { isEmbedSignIn, keepOpener } from './embed-sign-in.js';
 import type { ApiDeps } from './deps.js';
 import { escapeHtml } from '../http/html.js';
 import { page } from './pages.js';
@@ -32,7 +33,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
   const prefix = deps.urls.servicePrefix();
   const secure = deps.urls.publicOrigin.startsWith('https:');
   const callbackPath = `${prefix}oauth_callback`;
-  const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
+  const origins = deps.urls.siteOrigins;
   // __Host- where the scheme allows it (https): no other host, a shared app's under the same
   // registrable domain included, can set a cookie of that name, so none can plant the state of
   // a login it started itself and hand this browser the callback (login CSRF by cookie tossing).
@@ -72,6 +73,7 @@ export function loginRoutes(deps: ApiDeps, oauth: HubOAuth | undefined): Router 
       secure,
       maxAgeS: OAUTH_STATE_MAX_AGE_S,
     });
+    if (isEmbedSignIn(next, prefix)) keepOpener(ctx);
     ctx.redirect(url);
   });
 
@@ -251,5 +253,6 @@ async function startSession(
     maxAgeS: deps.config.session_max_age,
   });
   deps.manager.audit(null, `${user} logged in${admin ? ' (admin)' : ''}`, user);
+  if (isEmbedSignIn(next, deps.urls.servicePrefix())) keepOpener(ctx);
   ctx.redirect(next);
 }

@@ -102,9 +102,9 @@ export function proxyRow(deps: ApiDeps, serverId: unknown, authorization: string
   return row;
 }
 
-/** Router middleware for a user's own resources (`:user`, and `:name` where the route has it): the owner or an admin (ctx.state.who), JSON bodies only. */
-export function ownerOnly(deps: ApiDeps) {
-  const owner = ownerOrAdmin(deps);
+/** Router middleware for a user's own resources (`:user`, and `:name` where the route has it): the owner or an admin (ctx.state.who), JSON bodies only; `servers` as for ownerOrAdmin. */
+export function ownerOnly(deps: ApiDeps, servers?: 'server' | 'user') {
+  const owner = ownerOrAdmin(deps, servers);
   return async (ctx: RouterContext, next: () => Promise<unknown>): Promise<unknown> => {
     checkUserName(ctx.params.user!);
     if (ctx.params.name !== undefined) checkServerName(ctx.params.name);

@@ -37,7 +37,7 @@ export function serverRoutes(deps: ApiDeps): Router {
     };
   });
 
-  router.get('/users/:user/servers/:name', owner, async (ctx) => {
+  router.get('/users/:user/servers/:name', ownerOrAdmin(deps, 'server'), async (ctx) => {
     ctx.body = presentServer(deps.queries.get(ctx.params.user!, ctx.params.name!), deps.urls);
   });
 
@@ -51,11 +51,16 @@ export function serverRoutes(deps: ApiDeps): Router {
   // JupyterHub's DELETE: no body (or {"remove": false}) stops; {"remove": true} also forgets the server.
   router.delete(
     '/users/:user/servers/:name',
-    ownerOnly(deps),
+    ownerOnly(deps, 'server'),
     bodyParser({ ...JSON_BODY, parsedMethods: ['DELETE'] }),
     async (ctx) => {
       const { user, name } = namedServer(ctx.params);
       if (parseStopBody(ctx.request.body).remove) {
+        if (whoOf(ctx).server)
+          throw new HubappsError(
+            'server_token_scope',
+            "a server's own token may stop its server but not remove it",
+          );
         await deps.manager.remove(whoOf(ctx), user, name);
         ctx.status = 204;
         return;

@@ -60,7 +60,7 @@ export function shareLinkRoutes(deps: ApiDeps): { api: Router; pages: Router } {
 
   const pages = new Router();
   const prefix = deps.urls.servicePrefix();
-  const origins = new Set([deps.urls.publicOrigin.toLowerCase()]);
+  const origins = deps.urls.siteOrigins;
   // Opening the link only shows a button: a prefetch, a frame or a script cannot use up a use.
   pages.get('/share-link', (ctx) => {
     const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';

@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
 import type { Config } from '../config/schema.js';
 import { HubappsError } from '../errors.js';
-import type { AuthStore } from '../store/auth.js';
+import type { AuthStore, ServerTokenOwner } from '../store/auth.js';
 import type { AdminPolicy } from './admins.js';
 import type { Urls } from '../config/urls.js';
 import type { HubClient } from './hub-client.js';
 import type { UserChecker } from '../users/account.js';
-import { bearer, sameSecret, type Identity } from './identity.js';
+import { bearer, sameSecret, type Identity, type ServerTokenRule } from './identity.js';
 import { requestSource, under } from '../http/request-source.js';
 import { clientAddress } from '../http/client-address.js';
 import { cookieValues } from '../http/cookies.js';
@@ -25,11 +25,17 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export class Authenticator {
   private readonly origins: ReadonlySet<string>;
+  /**
+   * Server tokens wait for the start-up reconcile: a server that ended while the service was
+   * down still has an active row until then, and its token must not work meanwhile.
+   */
+  private serversChecked = false;
   private readonly trusted: ReadonlySet<string>;
 
   /** @param launcherPrefix where the launcher's pages live, e.g. /services/hubapps/ */
   constructor(
-    private readonly config: Pick<Config, 'admin_token' | 'public_url' | 'trusted_proxies'>,
+    private readonly config: Pick<Config, 'admin_token' | 'public_url' | 'trusted_proxies'> &
+      Partial<Pick<Config, 'extra_origins'>>,
     private readonly store: AuthStore,
     private readonly admins: AdminPolicy,
     /** Tokens outlive a user's membership of the allowed group; each use asks again. */
@@ -39,7 +45,11 @@ export class Authenticator {
     /** In the host layout: tells pages on the apps domain, whose requests never carry the launcher's session. */
     private readonly urls?: Pick<Urls, 'isAppsOrigin'>,
   ) {
-    this.origins = new Set([new URL(config.public_url).origin.toLowerCase()]);
+    this.origins = new Set(
+      [new URL(config.public_url).origin, ...(config.extra_origins ?? [])].map((o) =>
+        o.toLowerCase(),
+      ),
+    );
     this.trusted = new Set(config.trusted_proxies);
   }
 
@@ -60,6 +70,15 @@ export class Authenticator {
         admin: await this.admins.isAdmin(row.user),
         via: 'token',
       });
+    const server = this.store.serverToken(token);
+    if (server) {
+      if (!this.serversChecked)
+        throw new HubappsError(
+          'service_starting',
+          "the service has just started and is still checking which servers survived: try this server's token again in a few seconds",
+        );
+      return this.member({ name: server.user, admin: false, via: 'server_token', server });
+    }
     if (this.hub && !token.startsWith('ha_')) {
       const user = await this.hub.userForToken(token, client);
       if (user)
@@ -70,6 +89,11 @@ export class Authenticator {
         });
     }
     return undefined;
+  }
+
+  /** The start-up reconcile has settled every row: rows still active are servers that run. */
+  serversSettled(): void {
+    this.serversChecked = true;
   }
 
   private async member(who: Identity): Promise<Identity> {
@@ -105,8 +129,15 @@ export class Authenticator {
     return { name: session.user, admin: session.admin === 1, via: 'session', session };
   }
 
-  /** The caller's identity, or 401; with `owner`, 403 unless the caller is that user or an admin. */
-  async require(ctx: Context, opts: { owner?: string; admin?: boolean } = {}): Promise<Identity> {
+  /**
+   * The caller's identity, or 401; with `owner`, 403 unless the caller is that user or an
+   * admin. A server's own token is refused (403) unless `serverToken` names its server: a
+   * route accepts it only by saying so.
+   */
+  async require(
+    ctx: Context,
+    opts: { owner?: string; admin?: boolean; serverToken?: ServerTokenRule } = {},
+  ): Promise<Identity> {
     const who = await this.identify(ctx);
     if (!who) {
       ctx.set('WWW-Authenticate', 'token');
@@ -115,6 +146,7 @@ export class Authenticator {
         'authentication required: log in, or send "Authorization: token <API token>"',
       );
     }
+    if (who.server) checkServerToken(who.server, opts.serverToken);
     if (who.session) this.checkLauncherPage(ctx);
     if (who.session && !SAFE_METHODS.has(ctx.method)) this.checkSameOrigin(ctx, who);
     if (opts.admin && !who.admin) throw new HubappsError('admin_only', 'this needs an admin');
@@ -148,7 +180,7 @@ export class Authenticator {
     const xsrf = ctx.get('x-xsrf-token');
     if (xsrf && who.session && sameSecret(xsrf, who.session.xsrf)) return;
     const origin = ctx.get('origin') || originOf(ctx.get('referer'));
-    if (origin && origin === new URL(this.config.public_url).origin) return;
+    if (origin && this.origins.has(origin.toLowerCase())) return;
     throw new HubappsError(
       'csrf',
       'cross-site request refused: send the X-XSRF-Token header or use the launcher page',
@@ -162,4 +194,16 @@ function originOf(url: string): string {
   } catch {
     return '';
   }
+}
+
+function checkServerToken(server: ServerTokenOwner, rule: ServerTokenRule | undefined): void {
+  if (
+    rule === 'any' ||
+    (rule && rule.user === server.user && (rule.name === undefined || rule.name === server.name))
+  )
+    return;
+  throw new HubappsError(
+    'server_token_scope',
+    `this token belongs to server ${server.name} of ${server.user}: it may only read that server, stop it and report its activity`,
+  );
 }

@@ -1,14 +1,19 @@
 import crypto from 'node:crypto';
-import type { SessionRow } from '../store/auth.js';
+import type { ServerTokenOwner, SessionRow } from '../store/auth.js';
 
 /** Who is asking, and through what credential. */
 export interface Identity {
   name: string;
   admin: boolean;
-  via: 'admin_token' | 'token' | 'hub_token' | 'session';
+  via: 'admin_token' | 'token' | 'hub_token' | 'session' | 'server_token';
   /** Set when the credential is a launcher session cookie (CSRF rules apply). */
   session?: SessionRow;
+  /** Set when the credential is a server's own token: it acts for that server alone, never as an admin. */
+  server?: ServerTokenOwner;
 }
+
+/** Which server tokens a route accepts: any, those of `user`'s servers, or of the one named `name`. */
+export type ServerTokenRule = 'any' | { user: string; name?: string };
 
 /** Constant-time comparison of two secrets of any length. */
 export function sameSecret(a: string, b: string): boolean {

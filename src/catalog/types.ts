@@ -3,6 +3,7 @@ import { BUILTIN_APPS, type BuiltinApp } from './constants.js';
 import { formSchema } from './form.js';
 import { slurmAppSchema } from './slurm.js';
 import { hostLimitsAppSchema } from '../limits/resources.js';
+import { refusedAppEnvName } from '../protocol/app-env.js';
 
 export {
   BUILTIN_APPS,
@@ -46,14 +47,17 @@ export const appSchema = z
       .record(
         z
           .string()
-          .regex(
-            /^[A-Za-z_][A-Za-z0-9_]*$/,
-            'environment variable names are letters, digits and _',
-          ),
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _')
+          .superRefine((name, ctx) => {
+            const why = refusedAppEnvName(name);
+            if (why) ctx.addIssue({ code: 'custom', message: why });
+          }),
         z.string(),
       )
       .default({})
-      .describe('Extra environment variables (placeholders allowed).'),
+      .describe(
+        'Extra environment variables (placeholders allowed), over hubapps.yaml\'s environment and env_keep; the JUPYTERHUB_* and HUBAPPS_* variables hubapps sets cannot be named (docs/apps.md, "The app\'s environment").',
+      ),
     form: formSchema,
     ready: z
       .strictObject({

@@ -1,8 +1,9 @@
 import { ConfigError } from '../errors.js';
 import { issuesToErrors } from './zod-errors.js';
 import { combineProblems, throwProblems } from './error-list.js';
-import { type Config, type ConfigInput, configSchema } from './schema.js';
+import { type Config, type ConfigInput, type ParsedConfig, configSchema } from './schema.js';
 import { resolveSecret } from './secrets.js';
+import { isLoopbackHost } from './web-origin.js';
 import { readYamlMapping } from './yaml.js';
 
 /** The name messages use when no file is given. */
@@ -70,6 +71,7 @@ export function loadConfig(
       ),
     );
   }
+  problems.push(...originProblems(cfg, name));
   throwProblems(problems);
 
   return {
@@ -80,6 +82,54 @@ export function loadConfig(
     admin_token: adminToken,
     jupyterhub: { ...cfg.jupyterhub, api_token: hubToken },
   };
+}
+
+/**
+ * An extra origin is trusted as a page of the launcher's site, so it may not be a host
+ * where users' apps answer; an embedding site is someone else's, so it may not be one
+ * of this site's own origins (their framing is app_framing's) nor an app's.
+ */
+function originProblems(cfg: ParsedConfig, file: string): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const onApps = (origin: string) =>
+    cfg.apps_domain !== undefined && underDomain(new URL(origin).hostname, cfg.apps_domain);
+  cfg.extra_origins.forEach((origin, i) => {
+    if (onApps(origin))
+      problems.push(
+        new ConfigError(
+          file,
+          `extra_origins[${i}]`,
+          `${origin} lies on apps_domain: app pages there would count as the launcher's own`,
+        ),
+      );
+  });
+  const own = new Set([new URL(cfg.public_url).origin.toLowerCase(), ...cfg.extra_origins]);
+  cfg.app_embedding.allow.forEach((origin, i) => {
+    const why = own.has(origin)
+      ? "is one of this site's own origins (public_url, extra_origins): app_framing decides about those"
+      : onApps(origin)
+        ? "lies on apps_domain: one server's pages may never frame another's"
+        : null;
+    if (why !== null)
+      problems.push(new ConfigError(file, `app_embedding.allow[${i}]`, `${origin} ${why}`));
+  });
+  if (cfg.app_embedding.allow.length > 0) {
+    const why = embeddingProblem(cfg);
+    if (why !== null) problems.push(new ConfigError(file, 'app_embedding.allow', why));
+  }
+  return problems;
+}
+
+/**
+ * The sign-in of a framed server hands its one-time code to a page of the server's origin;
+ * on the shared path layout every user's app is on that origin and could take it.
+ */
+function embeddingProblem(cfg: ParsedConfig): string | null {
+  if (cfg.apps_domain === undefined)
+    return "needs per-server origins (apps_domain): the sign-in of a framed server hands its code to the server's origin, which on the path layout every user's app shares";
+  if (cfg.apps_scheme !== 'https' && !isLoopbackHost(cfg.apps_domain))
+    return 'needs apps_scheme https: the cookie of a framed server is Secure and Partitioned, which browsers accept only from secure origins';
+  return null;
 }
 
 function underDomain(host: string, domain: string): boolean {

@@ -8,7 +8,7 @@ export function joinPath(...parts: string[]): string {
 }
 
 type UrlConfig = Pick<Config, 'base_url' | 'apps_prefix' | 'service_prefix' | 'public_url'> &
-  Partial<Pick<Config, 'apps_domain' | 'apps_scheme' | 'apps_port'>>;
+  Partial<Pick<Config, 'apps_domain' | 'apps_scheme' | 'apps_port' | 'extra_origins'>>;
 
 /**
  * Every URL the service hands out, derived from the config in one place, for both layouts:
@@ -19,6 +19,8 @@ type UrlConfig = Pick<Config, 'base_url' | 'apps_prefix' | 'service_prefix' | 'p
  */
 export class Urls {
   readonly publicOrigin: string;
+  /** The origins of this site's own pages, lower case: public_url's and extra_origins. */
+  readonly siteOrigins: ReadonlySet<string>;
   /** True when each server has its own origin. */
   readonly hostLayout: boolean;
   private readonly appsSuffix: string;
@@ -31,6 +33,9 @@ export class Urls {
     readonly serviceOrigin: string,
   ) {
     this.publicOrigin = new URL(config.public_url).origin;
+    this.siteOrigins = new Set(
+      [this.publicOrigin, ...(config.extra_origins ?? [])].map((o) => o.toLowerCase()),
+    );
     this.hostLayout = config.apps_domain !== undefined;
     this.appsScheme = config.apps_scheme ?? 'https';
     this.appsSuffix = `.${config.apps_domain ?? ''}`;

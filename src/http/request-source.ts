@@ -59,6 +59,24 @@ export function requestSource(
   return origin === undefined || upgrade ? 'unknown' : 'foreign';
 }
 
+/**
+ * A page load inside a frame of another site (fetch metadata only: browsers without it are
+ * never taken for one). Such a load carries only cookies partitioned to the frame's top-level site.
+ */
+export function crossSiteFrameLoad(req: SourceRequest): boolean {
+  return framedLoad(req) && one(req.headers['sec-fetch-site']) === 'cross-site';
+}
+
+/** A GET page load into a frame (an iframe's src, or a frame navigating itself). */
+export function framedLoad(req: SourceRequest): boolean {
+  const dest = one(req.headers['sec-fetch-dest']);
+  return (
+    SAFE.has(req.method ?? 'GET') &&
+    one(req.headers['sec-fetch-mode']) === 'navigate' &&
+    (dest === 'iframe' || dest === 'frame')
+  );
+}
+
 /** Is `url` a page of one of `origins` whose path is below `own`? */
 export function under(url: string, own: string, origins: ReadonlySet<string>): boolean {
   let parsed: URL;

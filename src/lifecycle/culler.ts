@@ -1,6 +1,8 @@
 import type { CatalogApp } from '../catalog/types.js';
 import type { Config } from '../config/schema.js';
 import type { ServerRow } from '../store/servers.js';
+import { settingsFor } from '../limits/group-settings.js';
+import type { LifecycleDeps } from './deps.js';
 
 /**
  * Why a running server should be stopped now, or null. Idle time counts from the last
@@ -23,4 +25,22 @@ export function cullReason(
     return `older than max_age ${culler.max_age} s`;
   }
   return null;
+}
+
+/**
+ * The culler settings for `user`'s servers: the global ones, or what the user's groups set
+ * in group_settings, read at every pass so a change of membership or config applies to
+ * running servers. A user the policy no longer accepts gets the global ones.
+ */
+export async function cullerFor(
+  deps: Pick<LifecycleDeps, 'config' | 'users'>,
+  user: string,
+): Promise<Config['culler']> {
+  if (Object.keys(deps.config.group_settings).length === 0) return deps.config.culler;
+  // A refused user (left the group, account deleted) is not an error here: the global culler applies.
+  const account = await deps.users.check(user).then(
+    (a) => a,
+    () => undefined,
+  );
+  return account ? settingsFor(deps.config, account.groups).culler : deps.config.culler;
 }

@@ -10,10 +10,26 @@ import { logFailedStart } from './failure-log.js';
 import { addServerRoute } from './publish-route.js';
 import { bestEffort } from './best-effort.js';
 import { Launches, savedLaunch } from './launches.js';
-import { admitStart, claimRow, startRequest, type Actor, type StartInput } from './start.js';
+import type { ServerResources } from '../limits/resources.js';
+import {
+  admitStart,
+  claimRow,
+  newServerToken,
+  startRequest,
+  type Actor,
+  type StartInput,
+} from './start.js';
 import { watchStart } from './watch-start.js';
+import { recordActivity } from './activity.js';
 
 const MAX_PORT_RETRIES = 3;
+
+/** How an admitted start is spawned, again when it retries on another port. */
+interface SpawnHow {
+  readyTimeoutS: number | undefined;
+  /** The cgroup admitted for the user (absent: a Slurm job, or cgroups off). */
+  resources: ServerResources | undefined;
+}
 
 /**
  * Starts and stops servers. Every decision is a guarded state transition in SQLite
@@ -41,12 +57,22 @@ export class ServerManager {
     name: ServerName,
     input: StartInput,
   ): Promise<ServerRow> {
-    const { app, form } = await admitStart(this.deps, actor, user, name, input);
-    const row = await claimRow(this.deps, actor, user, name, { ...input, form }, app);
+    const admitted = await admitStart(this.deps, actor, user, name, input);
+    const { app, settings, resources, form } = admitted;
+    const row = await claimRow(
+      this.deps,
+      actor,
+      user,
+      name,
+      { ...input, form },
+      app,
+      settings.servers_per_user,
+    );
     this.busy.add(row.id);
     try {
-      const started = await this.spawn(row, app.ready.timeout);
-      void this.follow(started, app.ready.timeout, 0);
+      const how = { readyTimeoutS: app.ready.timeout, resources };
+      const started = await this.spawn(row, how);
+      void this.follow(started, how, 0);
       return started;
     } catch (err) {
       this.busy.delete(row.id);
@@ -60,9 +86,11 @@ export class ServerManager {
     }
   }
 
-  private async spawn(row: ServerRow, readyTimeoutS: number | undefined): Promise<ServerRow> {
+  private async spawn(row: ServerRow, how: SpawnHow): Promise<ServerRow> {
+    const token = newServerToken();
+    this.deps.store.update(row.id, { api_token_hash: token.hash });
     const launch = await this.deps.launcher.start(
-      startRequest(this.deps, row, readyTimeoutS),
+      startRequest(this.deps, row, { ...how, apiToken: token.token }),
       row.log_file!,
     );
     const started = this.deps.store.transition(row.id, 'starting', {
@@ -83,18 +111,14 @@ export class ServerManager {
     return started;
   }
 
-  private async follow(
-    row: ServerRow,
-    readyTimeoutS: number | undefined,
-    retries: number,
-  ): Promise<void> {
-    const timeoutMs = (readyTimeoutS ?? this.deps.config.spawn_timeout) * 1000;
+  private async follow(row: ServerRow, how: SpawnHow, retries: number): Promise<void> {
+    const timeoutMs = (how.readyTimeoutS ?? this.deps.config.spawn_timeout) * 1000;
     try {
       const outcome = await watchStart(this.deps, this.launches, row, timeoutMs);
       if (outcome.kind === 'superseded') return;
       if (outcome.kind === 'failed') {
         if (outcome.failure.retry && retries < MAX_PORT_RETRIES)
-          return await this.retryOnNewPort(row, readyTimeoutS, retries);
+          return await this.retryOnNewPort(row, how, retries);
         // Also when the watch saw the process gone: a stop of a gone process costs one refused
         // connection, and anything of it that still ran (a proxy whose sudo was killed) ends.
         await bestEffort(
@@ -127,11 +151,7 @@ export class ServerManager {
     }
   }
 
-  private async retryOnNewPort(
-    row: ServerRow,
-    readyTimeoutS: number | undefined,
-    retries: number,
-  ): Promise<void> {
+  private async retryOnNewPort(row: ServerRow, how: SpawnHow, retries: number): Promise<void> {
     const port = await pickPort(this.deps.config.port_range, this.deps.store.usedPorts());
     this.deps.store.update(row.id, { port });
     this.deps.store.progress(row, `port ${row.port} was taken, retrying on ${port}`);
@@ -140,9 +160,9 @@ export class ServerManager {
       message: 'retrying on another port',
     });
     if (!fresh) return;
-    const started = await this.spawn(fresh, readyTimeoutS);
+    const started = await this.spawn(fresh, how);
     this.busy.add(row.id);
-    await this.follow(started, readyTimeoutS, retries + 1);
+    await this.follow(started, how, retries + 1);
   }
 
   /** Ready: route it in CHP, then mark it running; a stop that came first wins and the route goes again. */
@@ -329,6 +349,11 @@ export class ServerManager {
     await launch.announce(where);
     this.deps.store.update(row.id, { launcher_state: launch.save() });
     this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
+  }
+
+  /** Activity an app reported itself (JUPYTERHUB_ACTIVITY_URL): the culler counts it as use. */
+  recordActivity(row: ServerRow, at: string): boolean {
+    return recordActivity(this.deps, row, at);
   }
 
   /** One line in the audit trail (events, kind 'audit'), for actions the API takes outside a start or stop. */

@@ -9,7 +9,8 @@ import type { ServerRow } from '../store/servers.js';
 import { logFailedStart } from './failure-log.js';
 import type { LifecycleDeps } from './deps.js';
 import { bestEffort } from './best-effort.js';
-import { cullReason } from './culler.js';
+import { cullerFor, cullReason } from './culler.js';
+import { latest, recordActivity } from './activity.js';
 import type { ServerManager } from './manager.js';
 import type { Launches } from './launches.js';
 
@@ -99,28 +100,16 @@ async function settle(
       verified.add(row.id);
       const r = probe.report!;
       if (adopting) report.adopted++;
-      if (r.lastActivity !== row.last_activity || r.pid !== row.proxy_pid) {
-        deps.store.update(row.id, {
-          last_activity: r.lastActivity,
-          proxy_pid: r.pid,
-          app_pid: r.appPid,
-        });
-        if (r.lastActivity && r.lastActivity !== row.last_activity && deps.activitySink) {
-          deps
-            .activitySink(row.user, r.lastActivity)
-            .catch((err: unknown) =>
-              deps.log.warn(
-                { err: (err as Error).message },
-                'activity not forwarded to JupyterHub',
-              ),
-            );
-        }
-      }
+      if (r.pid !== row.proxy_pid || r.appPid !== row.app_pid)
+        deps.store.update(row.id, { proxy_pid: r.pid, app_pid: r.appPid });
+      if (r.lastActivity) recordActivity(deps, row, r.lastActivity);
       if (row.log_file) capLog(row.log_file, deps.config.log_max_bytes);
+      // Read again: the proxy's report was just recorded, and the app may have reported since.
+      const stored = deps.store.byId(row.id)?.last_activity ?? row.last_activity;
       const why = cullReason(
-        { ...row, last_activity: r.lastActivity },
+        { ...row, last_activity: latest(stored, r.lastActivity) },
         deps.catalog().get(row.app),
-        deps.config.culler,
+        await cullerFor(deps, row.user),
       );
       if (why) {
         report.culled++;

@@ -5,6 +5,7 @@ import { usesPort } from '../catalog/placeholders.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { admitResources } from './admit-resources.js';
 import { checkFormValues } from '../catalog/form-values.js';
+import { settingsFor } from '../limits/group-settings.js';
 import { printable, type ServerName, type UserName } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
 import { hostLabel } from '../host-label.js';
@@ -12,7 +13,10 @@ import { logFileFor } from '../store/server-logs.js';
 import { pickPort } from '../net/ports.js';
 import { hostDirs } from '../launchers/host-dirs.js';
 import type { ServerRow } from '../store/servers.js';
+import type { ServerResources } from '../limits/resources.js';
 import type { LifecycleDeps } from './deps.js';
+import { hostEnvironment } from './host-environment.js';
+import { hashSecret, newSecret } from '../secret-hash.js';
 
 export interface StartInput {
   app: string;
@@ -53,14 +57,15 @@ export async function admitStart(
       `${user} may not use app '${app.name}': it is limited to groups ${app.allowed_groups.join(', ')}`,
     );
   }
-  admitResources(deps, user, app, input.options);
+  const settings = settingsFor(deps.config, account.groups);
+  const resources = admitResources(deps, user, app, input.options, settings.server_limits);
   const form = checkFormValues(app, input.form ?? {}, {
     groups: account.groups,
     home: account.home,
   });
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
   await requireChp(deps);
-  return { account, app, form };
+  return { account, app, settings, resources, form };
 }
 
 /**
@@ -106,9 +111,18 @@ export async function claimRow(
   name: string,
   input: StartInput,
   app: CatalogApp,
+  serversPerUser: number,
 ): Promise<ServerRow> {
   const { servers_per_user, servers_total } = deps.config.limits;
-  const quotas = { perUser: servers_per_user, total: servers_total, perApp: app.max_servers };
+  const quotas = {
+    perUser: serversPerUser,
+    perUserKey:
+      serversPerUser === servers_per_user
+        ? 'limits.servers_per_user'
+        : `group_settings of ${user}'s groups`,
+    total: servers_total,
+    perApp: app.max_servers,
+  };
   const needsPort = usesPort(app) || runsOnSlurm(deps.config.slurm.apps, app);
   const logFile = logFileFor(deps.config.log_dir, user, name);
   for (let attempt = 0; ; attempt++) {
@@ -135,11 +149,25 @@ export async function claimRow(
   }
 }
 
-export function startRequest(
-  deps: LifecycleDeps,
-  row: ServerRow,
-  readyTimeoutS: number | undefined,
-): StartRequest {
+/**
+ * A fresh API token for the server (a retry on another port gets another one): the clear
+ * token goes to the proxy in the start request, the hash to the row, which must be written
+ * before the proxy starts, so the app can use the token the moment it runs.
+ */
+export function newServerToken(): { token: string; hash: string } {
+  const token = `ha_${newSecret(24)}`;
+  return { token, hash: hashSecret(token) };
+}
+
+/** How a start request is made: the readiness timeout, the admitted cgroup, the server's fresh token. */
+export interface StartHow {
+  readyTimeoutS: number | undefined;
+  resources?: ServerResources;
+  apiToken: string;
+}
+
+export function startRequest(deps: LifecycleDeps, row: ServerRow, how: StartHow): StartRequest {
+  const { readyTimeoutS, resources, apiToken } = how;
   return {
     op: 'start',
     version: PROTOCOL_VERSION,
@@ -152,13 +180,23 @@ export function startRequest(
     secret: row.secret!,
     publicOrigin: deps.urls.serverOrigin(row.user, row.name),
     ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),
-    allowedOrigins: [],
-    framing: { frames: deps.config.app_framing, popups: deps.config.app_popups },
+    // In the host layout a server's only page origin is its own; the site's aliases are not its pages.
+    allowedOrigins: deps.urls.hostLayout ? [] : deps.config.extra_origins,
+    framing: {
+      frames: deps.config.app_framing,
+      popups: deps.config.app_popups,
+      embedders: deps.config.app_embedding.allow,
+    },
     prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,
     revalidateMs: deps.config.session_revalidate * 1000,
     readyTimeoutMs: (readyTimeoutS ?? deps.config.spawn_timeout) * 1000,
     logMaxBytes: deps.config.log_max_bytes,
+    apiToken,
+    environment: hostEnvironment(deps.config),
+    group: deps.config.allowed_group,
+    baseUrl: deps.config.base_url,
+    ...(resources ? { resources } : {}),
   };
 }

@@ -69,8 +69,9 @@ export class HostLimits {
     // Asked at every start: an admin who runs `hubapps cgroup-setup` later needs no restart.
     let why = layoutProblem(this.tree.layout);
     if (!why) {
-      const app = this.app(spec.app) ?? { name: spec.app };
-      const r = serverResources(this.cfg, app, spec.options);
+      const r =
+        spec.resources ??
+        serverResources(this.cfg, this.app(spec.app) ?? { name: spec.app }, spec.options);
       try {
         this.tree.create(id, r);
         return true;

@@ -27,5 +27,7 @@ export interface ServerRow {
   ready_at: string | null;
   stopped_at: string | null;
   last_activity: string | null;
+  /** SHA-256 of the server's API token while it is active (docs/api.md, "Server tokens"), else null. */
+  api_token_hash: string | null;
   updated_at: string;
 }

@@ -97,6 +97,24 @@ export interface StartRequest {
   node?: { specFile: string };
   /** The per-server log's budget in bytes: the proxy drops the app's output past it (log_max_bytes). */
   logMaxBytes: number;
+  /**
+   * Read by the service's own launcher, not by the proxy: the cgroup this server gets, as
+   * admitted for its user (server_limits, the user's group_settings, the start's options).
+   * Absent for a Slurm job and when cgroups are off.
+   */
+  resources?: { memMb: number; cpus: number; pids: number };
+  /**
+   * The app's JUPYTERHUB_API_TOKEN: a credential of this server alone (docs/api.md, "Server
+   * tokens"), stored hashed by the service and revoked when the server ends. Only the app's
+   * environment receives it: never argv, never a log line. Absent: the app gets none.
+   */
+  apiToken?: string;
+  /** Variables for every app (config environment and env_keep, resolved); the proxy checks the names again. */
+  environment?: Record<string, string>;
+  /** The app's JUPYTERHUB_GROUP: the allowed-users group (config allowed_group). */
+  group?: string;
+  /** The app's JUPYTERHUB_BASE_URL: the site's base_url ('/' when absent). */
+  baseUrl?: string;
 }
 
 /**
@@ -107,6 +125,12 @@ export interface StartRequest {
 export interface FramingPolicy {
   frames: 'server' | 'none';
   popups: 'isolate' | 'allow';
+  /**
+   * Origins of other sites whose pages may frame the server (config app_embedding.allow),
+   * lower case. A browser in such a frame signs in through a popup and gets a partitioned
+   * cookie (proxy/http/sign-in-page.ts, proxy/access/access-cookies.ts). Absent or empty: no other site.
+   */
+  embedders?: string[];
 }
 
 /** Submit `start` as a Slurm job (run by the proxy as the user on the hub host); answers SlurmSubmitted on stdout. */

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
+import { refusedEnvName, refusedEnvValue } from '../protocol/app-env.js';
 import {
   PROTOCOL_VERSION,
   type FramingPolicy,
@@ -171,6 +172,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
       4096,
       Number.MAX_SAFE_INTEGER,
     ),
+    ...appContext(req),
     ...(req.node === undefined
       ? {}
       : {
@@ -183,6 +185,30 @@ function checkStart(req: Record<string, unknown>): StartRequest {
           },
         }),
   };
+}
+
+/** What the app's environment gets from the service besides the catalog: each part checked as the config loader did. */
+function appContext(
+  req: Record<string, unknown>,
+): Pick<StartRequest, 'apiToken' | 'environment' | 'group' | 'baseUrl'> {
+  const out: Pick<StartRequest, 'apiToken' | 'environment' | 'group' | 'baseUrl'> = {};
+  if (req.apiToken !== undefined)
+    out.apiToken = matching(req.apiToken, 'apiToken', /^ha_[A-Za-z0-9_-]{16,128}$/, false);
+  if (req.group !== undefined)
+    out.group = matching(req.group, 'group', /^[\x21-\x7e][\x20-\x7e]{0,255}$/, false);
+  if (req.baseUrl !== undefined)
+    out.baseUrl = matching(req.baseUrl, 'baseUrl', /^\/([A-Za-z0-9._~-]+\/)*$/);
+  if (req.environment !== undefined) {
+    const env = object(req.environment, 'environment');
+    for (const [name, value] of Object.entries(env)) {
+      const why =
+        refusedEnvName(name) ??
+        (typeof value === 'string' ? refusedEnvValue(value) : 'values must be strings');
+      if (why) throw bad(`'environment.${name.slice(0, 64)}' is refused: ${why}`);
+    }
+    out.environment = env as Record<string, string>;
+  }
+  return out;
 }
 
 function object(v: unknown, key: string): Record<string, unknown> {
@@ -248,7 +274,10 @@ function framing(v: unknown): FramingPolicy {
     throw bad("'framing.frames' must be 'server' or 'none'");
   if (popups !== 'isolate' && popups !== 'allow')
     throw bad("'framing.popups' must be 'isolate' or 'allow'");
-  return { frames, popups };
+  const embedders = array(f.embedders ?? [], 'framing.embedders').map((o, i) =>
+    origin(o, `framing.embedders[${i}]`),
+  );
+  return { frames, popups, embedders };
 }
 
 function serviceUrl(v: unknown): string {

@@ -123,6 +123,8 @@ class Supervisor {
           secureCookie: req.publicOrigin.startsWith('https:'),
           hostCookie: req.ownOrigin === true,
           authorizeUrl,
+          embedding: (req.framing.embedders ?? []).length > 0,
+          owner: req.server.user,
           ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
         },
       ),

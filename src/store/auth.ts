@@ -2,8 +2,16 @@ import { HubappsError } from '../errors.js';
 import type { CodeRow, SessionRow, TokenRow } from '../model/auth.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
 import type { Db } from './db.js';
+import { sqlStateList, TOKEN_STATES } from './servers.js';
 
 export type { CodeRow, SessionRow, TokenRow } from '../model/auth.js';
+
+/** The server a server token belongs to. */
+export interface ServerTokenOwner {
+  id: number;
+  user: string;
+  name: string;
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -16,6 +24,9 @@ function hotStatements(db: Db) {
       'SELECT * FROM tokens WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)',
     ),
     touchToken: db.prepare('UPDATE tokens SET last_used = ? WHERE id = ?'),
+    serverToken: db.prepare(
+      `SELECT id, user, name FROM servers WHERE api_token_hash = ? AND state IN ${sqlStateList(TOKEN_STATES)}`,
+    ),
     useCode: db.prepare(
       'UPDATE codes SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ? RETURNING *',
     ),
@@ -129,6 +140,11 @@ export class AuthStore {
     if (row && (!row.last_used || Date.now() - Date.parse(row.last_used) > 60_000))
       this.stmts.touchToken.run(iso(Date.now()), row.id);
     return row;
+  }
+
+  /** The server whose API token this is, while that server is active; it is not a user's token. */
+  serverToken(token: string): ServerTokenOwner | undefined {
+    return this.stmts.serverToken.get(hashSecret(token)) as ServerTokenOwner | undefined;
   }
 
   tokens(user: string): TokenRow[] {

@@ -12,6 +12,9 @@ export type { ServerRow } from '../model/server.js';
 export const sqlStateList = (states: readonly ServerState[] = ACTIVE_STATES): string =>
   `(${states.map((s) => `'${s}'`).join(', ')})`;
 
+/** The states in which a server's API token is accepted. */
+export const TOKEN_STATES: readonly ServerState[] = ['pending', 'starting', 'running'];
+
 export interface NewServer {
   user: string;
   name: string;
@@ -29,6 +32,8 @@ export interface NewServer {
 /** Most active servers allowed, checked inside the claim's transaction so concurrent starts cannot overshoot (0: no limit). */
 export interface Quotas {
   perUser: number;
+  /** The config key perUser comes from, for the refusal (default: limits.servers_per_user). */
+  perUserKey?: string;
   total: number;
   perApp: number;
 }
@@ -53,6 +58,7 @@ const FIELD_NAMES = new Set<string>([
   'ready_at',
   'stopped_at',
   'last_activity',
+  'api_token_hash',
 ]);
 
 /**
@@ -159,7 +165,7 @@ export class ServerStore {
           .prepare(
             `UPDATE servers SET app=@app, state='pending', reason=NULL, options=@options, form=@form, port=@port, secret=@secret,
              launcher_pid=NULL, proxy_pid=NULL, app_pid=NULL, launcher=NULL, launcher_state=NULL, log_file=@log_file, started_at=@now, ready_at=NULL,
-             stopped_at=NULL, last_activity=NULL, updated_at=@now WHERE id=@id`,
+             stopped_at=NULL, last_activity=NULL, api_token_hash=NULL, updated_at=@now WHERE id=@id`,
           )
           .run({ ...values, id: existing.id });
       } else {
@@ -197,7 +203,9 @@ export class ServerStore {
     const refuse = (what: string) =>
       new HubappsError('limit_reached', `${what}; stop a server first`);
     if (q.perUser && count('AND user = ?', s.user) >= q.perUser)
-      throw refuse(`${s.user} already has ${q.perUser} active servers (limits.servers_per_user)`);
+      throw refuse(
+        `${s.user} already has ${q.perUser} active servers (${q.perUserKey ?? 'limits.servers_per_user'})`,
+      );
     if (q.perApp && count('AND app = ?', s.app) >= q.perApp)
       throw refuse(
         `app '${s.app}' already runs ${q.perApp} times on this host (max_servers in its app file)`,
@@ -223,6 +231,8 @@ export class ServerStore {
       const fields: ServerFields = { ...opts.fields };
       if (to === 'stopped' || to === 'failed') fields.stopped_at ??= now;
       if (to === 'running') fields.ready_at ??= now;
+      // The server's token dies with it: whatever ends a server (stop, failure, reconcile) revokes it.
+      if (!TOKEN_STATES.includes(to)) fields.api_token_hash = null;
       this.applyFields(id, { ...fields }, to, now);
       const updated = this.byId(id)!;
       this.events.append(updated, 'state', to, opts.message, opts.actor ?? null, now);
@@ -256,6 +266,20 @@ export class ServerStore {
       this.db.prepare('DELETE FROM servers WHERE id = ?').run(id);
       return row;
     });
+  }
+
+  /**
+   * Move the server's last activity forward to `at` (ISO), never back: the proxy's report
+   * and the app's own (JUPYTERHUB_ACTIVITY_URL) race, and the later one wins. True when it moved.
+   */
+  touchActivity(id: number, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          'UPDATE servers SET last_activity = ? WHERE id = ? AND (last_activity IS NULL OR last_activity < ?)',
+        )
+        .run(at, id, at).changes > 0
+    );
   }
 
   /** Update bookkeeping fields (pids, activity) without a state change or event. */

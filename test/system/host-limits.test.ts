@@ -9,7 +9,7 @@ import { TEST_USERS } from './harness.js';
 import { isAlive } from './proc-scan.js';
 import { SystemStack } from './system-stack.js';
 
-const { alice, bob, svc } = TEST_USERS;
+const { alice, bob, carol, svc } = TEST_USERS;
 const CGROUP_NAME = `${svc}-cg`;
 const CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
 const root = (ctrl: string) => `/sys/fs/cgroup/${ctrl}/${CGROUP_NAME}`;
@@ -107,6 +107,8 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
         mem_mb: 100,
         user_mem_mb: 250,
       },
+      // carol's own Unix group (useradd makes one of her name) gives her servers other memory.
+      group_settings: { [carol]: { mem_mb: 80, max_mem_mb: 120 } },
     },
   });
   before(async function () {
@@ -270,6 +272,15 @@ describe('system: per-server resource limits on the host (cgroup v1, real sudo)'
     );
     assert.ok(children > 0 && children < 40, `${children} children started`);
     assert.equal((await stack.api('DELETE', `/users/${alice}/servers/spin`)).status, 200);
+  });
+
+  it("gives a member of a group in group_settings that group's memory for her server's cgroup", async () => {
+    const row = await stack.startServer(carol, 'web', 'web');
+    const limit = (id: number) =>
+      Number(read(`${root('memory')}/server-${id}/memory.limit_in_bytes`)) / MIB;
+    assert.equal(limit(row.id), 80, "carol's group sets mem_mb: 80");
+    assert.equal(limit(stack.row(bob, 'web')!.id), 100, 'bob keeps server_limits.mem_mb');
+    assert.equal((await stack.api('DELETE', `/users/${carol}/servers/web`)).status, 200);
   });
 
   it("removes a stopped server's cgroup from every controller", async () => {

@@ -26,6 +26,8 @@ export interface ServiceProcessOptions {
   /** The service's API health URL: it is up once this answers. */
   healthUrl: string;
   timeoutMs?: number;
+  /** More variables for the service's environment (as its unit's Environment= would set). */
+  env?: Record<string, string>;
 }
 
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ServiceProcess> {
@@ -41,7 +43,11 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
   ];
   const runner = spawn('/usr/sbin/runuser', argv, {
     cwd: '/',
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+    env: {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      LANG: 'C.UTF-8',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

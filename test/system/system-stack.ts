@@ -109,13 +109,15 @@ export class SystemStack {
 
   /**
    * `extra`: more catalog apps and config keys (e.g. slurm) on top of the defaults;
-   * `portGuard`: install the port guard's helper and sudoers rule, and require it.
+   * `portGuard`: install the port guard's helper and sudoers rule, and require it;
+   * `serviceEnv`: more variables in the service's own environment.
    */
   constructor(
     private readonly extra: {
       apps?: Record<string, object>;
       config?: Record<string, unknown>;
       portGuard?: boolean;
+      serviceEnv?: Record<string, string>;
     } = {},
   ) {}
 
@@ -198,6 +200,7 @@ export class SystemStack {
       cliPath: this.cliPath,
       configFile: this.configFile,
       healthUrl: `${this.apiUrl}/health`,
+      ...(this.extra.serviceEnv ? { env: this.extra.serviceEnv } : {}),
     });
   }
 

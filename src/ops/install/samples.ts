@@ -71,6 +71,11 @@ runtime_dir: ${layout.runDir}/users
 #  idle_timeout: 3600
 #limits:
 #  servers_per_user: 5
+# Other values for the members of a Unix group (docs/install.md, "Per-group settings"):
+#group_settings:
+#  staff:
+#    idle_timeout: 0
+#    servers_per_user: 10
 `;
 }
 

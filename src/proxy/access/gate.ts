@@ -18,20 +18,30 @@ import type { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenChecker, TokenVerdict } from './token-check.js';
 import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
-import { GRANT_NONCE_COOKIE, GRANT_PATH } from '../../protocol/wire.js';
+import { AccessCookies, type CookieOptions } from './access-cookies.js';
 import { takeTokenParam } from '../http/url-path.js';
 import { wantsHtml } from '../http/pages.js';
+import { framedLoad } from '../../http/request-source.js';
 import { log } from '../log.js';
 import { dropHubappsHeaders } from '../http/headers.js';
 
 /** Who is visiting, for the app: set from the proxy's session; every X-Hubapps-* a client sends is removed, however spelled. */
 export const USER_HEADER = 'x-hubapps-user';
+/** Whose server this is, for the app: on every request it gets, set by the proxy as USER_HEADER is. */
+export const OWNER_HEADER = 'x-hubapps-owner';
 
 export type Decision =
   | { ok: true }
   | { ok: false; status: 401 | 403 | 503; message: string }
   /** Not allowed yet: a browser goes to `location` (the service's authorize page) with `setCookie` (its grant cookie) to get in. */
-  | { ok: false; status: 302; message: string; location: string; setCookie: string };
+  | { ok: false; status: 302; message: string; location: string; setCookie: string }
+  /** Not allowed yet, inside a frame: the sign-in page opens `authorizeUrl` in a popup and sets `setCookie` (a partitioned grant cookie). */
+  | {
+      ok: false;
+      status: 401;
+      message: string;
+      signIn: { authorizeUrl: string; setCookie: string };
+    };
 
 /** Sessions live in memory only; a restarted proxy sends the browser through authorize again. */
 const SESSION_TTL_MS = 12 * 3600 * 1000;
@@ -49,22 +59,19 @@ const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
 const LOGIN_HINT =
   "log in through the launcher, or send the header 'Authorization: token YOUR_API_TOKEN' (tokens in the URL are not accepted)";
 
-export interface AccessOptions {
-  serverId: number;
-  prefix: string;
-  /** Send the cookie with Secure (the public origin is https). */
-  secureCookie: boolean;
-  /**
-   * The server has its own origin: the cookies are `__Host-` cookies (`Path=/; Secure`, no
-   * Domain), which a sibling host on the apps domain can neither set nor overwrite, and
-   * only those names are trusted. Browsers accept Secure cookies from https origins and
-   * from http://*.localhost (the demo).
-   */
-  hostCookie?: boolean;
+export interface AccessOptions extends CookieOptions {
   /** The service's authorize page for this server, e.g. https://hub.example.org/services/hubapps/authorize?user=alice&server=lab (`&binding=…&next=` is appended). */
   authorizeUrl: string;
   /** How long a checked session is trusted (REVALIDATE_MS; shorter in tests). */
   revalidateMs?: number;
+  /**
+   * Other sites may frame the server (config app_embedding.allow): a framed page load
+   * without a cookie gets the sign-in page instead of a redirect, and the cookies set for
+   * a frame are partitioned to its top-level site (access-cookies.ts).
+   */
+  embedding?: boolean;
+  /** The server's owner, named to the app in OWNER_HEADER. */
+  owner?: string;
 }
 
 interface Session {
@@ -77,16 +84,14 @@ interface Session {
 }
 
 export class Access {
-  readonly cookieName: string;
-  /** The grant cookie: set before authorize, brought back to the grant endpoint. */
-  readonly grantCookieName: string;
+  readonly cookies: AccessCookies;
   private readonly sessions = new Map<string, Session>();
   /** Each user's session cookie values, oldest first. */
   private readonly byUser = new Map<string, Set<string>>();
-  private readonly cookieAttributes: string;
-  private readonly grantCookieAttributes: string;
+  private readonly embedding: boolean;
   private readonly authorizeUrl: string;
   private readonly revalidateMs: number;
+  private readonly owner: string | undefined;
   /** Open WebSockets by the session cookie that let them in. */
   private readonly sockets = new Map<string, Set<Duplex>>();
   /** The session cookie value that let a request in, for track(). */
@@ -100,28 +105,21 @@ export class Access {
   ) {
     this.authorizeUrl = opts.authorizeUrl;
     this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
-    const secure = opts.secureCookie ? '; Secure' : '';
-    if (opts.hostCookie) {
-      this.cookieName = `__Host-hubapps-${opts.serverId}`;
-      this.grantCookieName = `__Host-${GRANT_NONCE_COOKIE}${opts.serverId}`;
-      this.cookieAttributes = '; Path=/; Secure; HttpOnly; SameSite=Lax';
-      this.grantCookieAttributes = this.cookieAttributes;
-    } else {
-      this.cookieName = `hubapps-proxy-${opts.serverId}`;
-      this.grantCookieName = `${GRANT_NONCE_COOKIE}${opts.serverId}`;
-      this.cookieAttributes = `; Path=${opts.prefix}; HttpOnly; SameSite=Lax${secure}`;
-      this.grantCookieAttributes = `; Path=${opts.prefix}${GRANT_PATH}; HttpOnly; SameSite=Lax${secure}`;
-    }
+    this.cookies = new AccessCookies(opts);
+    this.embedding = opts.embedding === true;
+    this.owner = opts.owner;
   }
 
   /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
   authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
     if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
     dropHubappsHeaders(req.headers);
+    if (this.owner !== undefined) req.headers[OWNER_HEADER] = this.owner;
     const cookie = req.headers.cookie;
     let stale: string | null = null;
-    if (cookie !== undefined && cookie.includes(this.cookieName)) {
-      const { rest, value } = takeCookie(cookie, this.cookieName);
+    const name = this.cookies.sessionName;
+    if (cookie !== undefined && cookie.includes(name)) {
+      const { rest, value } = takeCookie(cookie, name);
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
       const session = value === null ? undefined : this.session(value);
@@ -144,8 +142,11 @@ export class Access {
     return this.noCredential(req, upgrade);
   }
 
-  /** A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant ends here. */
-  sessionCookie(launcherSession: string, user: string): string {
+  /**
+   * A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant
+   * ends here. `framed`: redeemed inside another site's frame, so the cookie is partitioned.
+   */
+  sessionCookie(launcherSession: string, user: string, framed = false): string {
     let own = this.byUser.get(user);
     if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER)
       this.end(own.values().next().value!);
@@ -161,14 +162,20 @@ export class Access {
     own = this.byUser.get(user);
     if (own === undefined) this.byUser.set(user, (own = new Set()));
     own.add(value);
-    return `${this.cookieName}=${value}${this.cookieAttributes}`;
+    return `${this.cookies.sessionName}=${value}${this.cookies.sessionAttributes(framed)}`;
+  }
+
+  /** Do cookies set in answer to this request go to a frame's partition? Only when embedding is on. */
+  framed(req: IncomingMessage): boolean {
+    return this.embedding && framedLoad(req);
   }
 
   /** The grant cookie's value in a request (null if absent), and the Set-Cookie that removes it. */
-  takeGrantCookie(req: IncomingMessage): { value: string | null; clear: string } {
+  takeGrantCookie(req: IncomingMessage, framed = false): { value: string | null; clear: string } {
     const header = req.headers.cookie;
-    const value = header === undefined ? null : takeCookie(header, this.grantCookieName).value;
-    return { value, clear: `${this.grantCookieName}=${this.grantCookieAttributes}; Max-Age=0` };
+    const name = this.cookies.grantName;
+    const value = header === undefined ? null : takeCookie(header, name).value;
+    return { value, clear: `${name}=${this.cookies.grantAttributes(framed)}; Max-Age=0` };
   }
 
   private async revalidate(
@@ -257,7 +264,16 @@ export class Access {
     const nonce = randomBytes(32).toString('base64url');
     const binding = createHash('sha256').update(nonce).digest('base64url');
     const location = `${this.authorizeUrl}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
-    const setCookie = `${this.grantCookieName}=${nonce}${this.grantCookieAttributes}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
+    const framed = this.framed(req);
+    const setCookie = `${this.cookies.grantName}=${nonce}${this.cookies.grantAttributes(framed)}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
+    // A frame cannot go through authorize itself (no top-level cookies, no grant in a frame): a popup does.
+    if (framed)
+      return {
+        ok: false,
+        status: 401,
+        message,
+        signIn: { authorizeUrl: `${location}&embed=1`, setCookie },
+      };
     return { ok: false, status: 302, message, location, setCookie };
   }
 

@@ -128,7 +128,8 @@ export async function serveGrant(
   }
   const q = url.indexOf('?');
   const code = q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('code');
-  const grantCookie = deps.access.takeGrantCookie(req);
+  const framed = deps.access.framed(req);
+  const grantCookie = deps.access.takeGrantCookie(req, framed);
   const outcome: GrantOutcome =
     code && grantCookie.value
       ? await deps.grants.redeem(code, grantCookie.value)
@@ -152,7 +153,10 @@ export async function serveGrant(
     );
   }
   log(`access granted to ${outcome.user} by an access code`);
-  const cookies = [deps.access.sessionCookie(outcome.session, outcome.user), grantCookie.clear];
+  const cookies = [
+    deps.access.sessionCookie(outcome.session, outcome.user, framed),
+    grantCookie.clear,
+  ];
   res.writeHead(302, {
     location: outcome.next,
     'set-cookie': cookies,

@@ -65,15 +65,18 @@ export async function planLaunch(
   };
   const form = await checkedFormValues(app, req.form ?? {}, account.homedir);
   const target: AppTarget = socket ? { socket } : { port };
-  const base = baseEnvironment(req, account, target, env);
   return {
     argv: app.builtin
       ? [loginShell(account, env), '-l']
       : command.map((t) => expandPlaceholders(t, values, form)),
+    // Later wins: the account's basics, the host's environment, the app file's, then hubapps' own.
     env: {
-      ...base,
+      ...baseEnvironment(account, env),
+      ...req.environment,
       ...(app.builtin ? { COLORTERM: 'truecolor' } : {}),
       ...expandEach(app.environment, values, form),
+      ...hubappsEnvironment(req, target),
+      ...(req.node ? slurmJobEnvironment(env) : {}),
     },
     cwd: account.homedir,
     target,
@@ -88,13 +91,7 @@ function loginShell(account: Account, env: NodeJS.ProcessEnv): string {
   return shell && shell.startsWith('/') ? shell : '/bin/sh';
 }
 
-function baseEnvironment(
-  req: StartRequest,
-  account: Account,
-  target: AppTarget,
-  env: NodeJS.ProcessEnv,
-): Record<string, string> {
-  const serviceUrl = 'port' in target ? `http://127.0.0.1:${target.port}/` : 'http://localhost/';
+function baseEnvironment(account: Account, env: NodeJS.ProcessEnv): Record<string, string> {
   return {
     PATH: APP_PATH,
     HOME: account.homedir,
@@ -103,13 +100,28 @@ function baseEnvironment(
     SHELL: loginShell(account, env),
     LANG: env.LANG || 'C.UTF-8',
     TERM: 'xterm-256color',
+  };
+}
+
+/**
+ * What apps written for JupyterHub's single-user servers and jupyter-server-proxy look for
+ * (docs/apps.md, "The app's environment"), and the marks that find the server's processes.
+ * The API is the service's loopback address, which the app reaches as its proxy does.
+ */
+function hubappsEnvironment(req: StartRequest, target: AppTarget): Record<string, string> {
+  const serviceUrl = 'port' in target ? `http://127.0.0.1:${target.port}/` : 'http://localhost/';
+  const apiUrl = `${req.serviceUrl}api`;
+  return {
     JUPYTERHUB_USER: req.server.user,
     JUPYTERHUB_SERVER_NAME: req.server.name,
     JUPYTERHUB_SERVICE_PREFIX: req.prefix,
-    JUPYTERHUB_BASE_URL: '/',
+    JUPYTERHUB_BASE_URL: req.baseUrl ?? '/',
     JUPYTERHUB_SERVICE_URL: serviceUrl,
+    JUPYTERHUB_API_URL: apiUrl,
+    JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${req.server.user}/activity`,
+    ...(req.group ? { JUPYTERHUB_GROUP: req.group } : {}),
+    ...(req.apiToken ? { JUPYTERHUB_API_TOKEN: req.apiToken } : {}),
     ...serverMarks(req.server.id, process.pid),
-    ...(req.node ? slurmJobEnvironment(env) : {}),
   };
 }
 

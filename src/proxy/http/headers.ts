@@ -42,6 +42,19 @@ export function setForwardedHeaders(
   if (publicHost !== null) h['x-forwarded-host'] = publicHost;
 }
 
+/**
+ * The CSP directive for the framing policy. 'self' is the whole shared origin in the path
+ * layout; the proxy itself refuses frames from pages outside the prefix
+ * (http/request-source.ts). Embedding sites are named one by one, never by wildcard.
+ */
+export function frameAncestors(framing: FramingPolicy): string {
+  const sources = [
+    ...(framing.frames === 'server' ? ["'self'"] : []),
+    ...(framing.embedders ?? []),
+  ];
+  return `frame-ancestors ${sources.length === 0 ? "'none'" : sources.join(' ')}`;
+}
+
 export class ResponseHeaders {
   private readonly frameAncestors: string;
   private readonly frameOptions: string;
@@ -55,9 +68,8 @@ export class ResponseHeaders {
     private readonly framing: FramingPolicy,
     private readonly rewriter: PrefixRewriter | null,
   ) {
-    // 'self' is the whole shared origin; the proxy itself refuses frames from pages outside the prefix (http/request-source.ts).
-    this.frameAncestors =
-      framing.frames === 'none' ? "frame-ancestors 'none'" : "frame-ancestors 'self'";
+    this.frameAncestors = frameAncestors(framing);
+    // Browsers that know frame-ancestors ignore X-Frame-Options; older ones get the stricter of the two.
     this.frameOptions = framing.frames === 'none' ? 'DENY' : 'SAMEORIGIN';
   }
 

@@ -20,7 +20,8 @@ import type { OriginPolicy } from './origin.js';
 import type { ProxyStatus } from '../status.js';
 import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
 import { checkPath } from './url-path.js';
-import { requestSource } from '../../http/request-source.js';
+import { crossSiteFrameLoad, requestSource } from '../../http/request-source.js';
+import { sendSignInPage } from './sign-in-page.js';
 import { describeError, log } from '../log.js';
 
 export interface ListenerDeps {
@@ -68,6 +69,7 @@ class Listener {
   private readonly page: PageOptions;
   private readonly starting: PageOptions;
   private readonly unauthorized: PageOptions;
+  private readonly embedders: readonly string[];
 
   constructor(private readonly deps: ListenerDeps) {
     this.prefix = deps.request.prefix;
@@ -75,6 +77,7 @@ class Listener {
     this.calls = new CallVerifier(deps.request.secret);
     this.page = { launcher: deps.launcher };
     this.starting = { launcher: deps.launcher, refresh: 2 };
+    this.embedders = deps.request.framing.embedders ?? [];
     this.unauthorized = {
       launcher: deps.launcher,
       headers: { 'www-authenticate': 'token realm="hubapps"' },
@@ -166,9 +169,16 @@ class Listener {
     return this.deps.access.authorize(req, upgrade);
   }
 
-  /** Sub-requests, frames, form posts and upgrades from pages outside this server's prefix (http/request-source.ts). */
+  /**
+   * Sub-requests, frames, form posts and upgrades from pages outside this server's prefix
+   * (http/request-source.ts). With embedding sites configured, a page load into another
+   * site's frame is let on to the credential check: it carries only cookies partitioned to
+   * that frame's top-level site, and frame-ancestors keeps the answer out of any other site.
+   */
   private foreign(req: IncomingMessage, upgrade: boolean): boolean {
-    return requestSource(req, this.prefix, this.deps.origins.allowed, upgrade) === 'foreign';
+    if (requestSource(req, this.prefix, this.deps.origins.allowed, upgrade) !== 'foreign')
+      return false;
+    return !(!upgrade && this.embedders.length > 0 && crossSiteFrameLoad(req));
   }
 
   private grant(req: IncomingMessage, res: ServerResponse, url: string): void {
@@ -190,6 +200,13 @@ class Listener {
   private forward(req: IncomingMessage, res: ServerResponse, d: Admission): void {
     if (!d.ok) {
       if (d.status === 302) return redirect(res, d.location, d.setCookie);
+      if ('signIn' in d)
+        return sendSignInPage(req, res, {
+          ...d.signIn,
+          launcherOrigin: new URL(this.deps.launcher).origin,
+          grantPath: this.deps.grants.path,
+          framing: this.deps.request.framing,
+        });
       return sendPage(
         req,
         res,

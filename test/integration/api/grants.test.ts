@@ -310,6 +310,18 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.equal(db().prepare('SELECT COUNT(*) FROM codes').pluck().get(), before);
   });
 
+  it('refuses the popup sign-in of a framed server (embed=1) while no site may embed servers: 400, no code', async () => {
+    const before = db().prepare('SELECT COUNT(*) FROM codes').pluck().get();
+    const res = await service(
+      `/services/hubapps/authorize?${new URLSearchParams({ user: 'alice', server: 'lab', binding: hashSecret(NONCE), next: '/apps/alice/lab/', embed: '1' })}`,
+      { headers: { ...HTML, cookie: alice } },
+    );
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /app_embedding\.allow/);
+    assert.equal(res.headers.get('cross-origin-opener-policy'), 'noopener-allow-popups');
+    assert.equal(db().prepare('SELECT COUNT(*) FROM codes').pluck().get(), before);
+  });
+
   it('caps the unredeemed access codes one user may hold at 20, and frees the cap as codes are used', async () => {
     db()
       .prepare('UPDATE codes SET used_at = ? WHERE used_at IS NULL')

@@ -13,11 +13,13 @@ import { waitFor } from '../../helpers/wait.js';
 
 const NAV = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 const WS_MODULE = createRequire(import.meta.url).resolve('ws');
-/** Answers every request with the visitor the proxy named, and echoes WebSocket messages. */
+/** Answers every request with the visitor the proxy named (/owner: the owner), and echoes WebSocket messages. */
 const APP_SOURCE = `
 const http = require('http');
 const { WebSocketServer } = require(${JSON.stringify(WS_MODULE)});
-const server = http.createServer((q, s) => s.end('visitor=' + (q.headers['x-hubapps-user'] || '')));
+const server = http.createServer((q, s) =>
+  s.end(q.url === '/owner' ? 'owner=' + q.headers['x-hubapps-owner'] : 'visitor=' + (q.headers['x-hubapps-user'] || '')),
+);
 const wss = new WebSocketServer({ server });
 wss.on('connection', (ws, q) => ws.on('message', (m) => ws.send(q.headers['x-hubapps-user'] + ':' + m)));
 server.listen(+process.argv[2], '127.0.0.1');
@@ -189,6 +191,14 @@ describe('sharing a server on per-server origins (local launcher, real CHPs)', f
       page.body,
       'visitor=bob',
       'the proxy names the visitor and ignores the header the client sent',
+    );
+    const owner = await stack.viaApps(host, '/owner', {
+      headers: { cookie: visit.cookie!, 'x-hubapps-owner': 'bob' },
+    });
+    assert.equal(
+      owner.body,
+      'owner=alice',
+      "the visitor's page learns the owner, not what it claimed",
     );
     assert.equal((await openAsBrowser('carol')).status, 403, 'carol still cannot get in');
     const events = await stack.api('GET', '/events?user=alice&server=lab&kind=audit');

@@ -65,6 +65,16 @@ describe('loading the app catalog', () => {
     assert.equal(app?.ready.timeout, 60);
   });
 
+  it('refuses an environment that names a variable hubapps sets itself, naming the file and the variable', () => {
+    const dir = catalogDir({
+      'bad.yaml': `${GOOD}environment: {JUPYTERHUB_API_TOKEN: x, HUBAPPS_OWN_MARK: y}\n`,
+    });
+    const err = failure(() => loadCatalog(dir));
+    assert.equal(err.file, join(dir, 'bad.yaml'));
+    assert.match(err.message, /environment.*JUPYTERHUB_API_TOKEN.*set by hubapps itself/);
+    assert.ok(!err.message.includes('HUBAPPS_OWN_MARK'), 'other HUBAPPS_ names stay allowed');
+  });
+
   it('refuses an unknown placeholder in the command and names the file, the key and the placeholder', () => {
     const dir = catalogDir({ 'bad.yaml': 'title: Bad\ncommand: [app, --x, "--port={prot}"]\n' });
     const err = failure(() => loadCatalog(dir));

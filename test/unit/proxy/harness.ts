@@ -267,6 +267,7 @@ export interface ProxyOptions {
   port?: number;
   publicOrigin?: string;
   allowedOrigins?: string[];
+  framing?: StartRequest['framing'];
   readyTimeoutMs?: number;
   stopGraceMs?: number;
   logMaxBytes?: number;
@@ -298,7 +299,7 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     secret: randomBytes(24).toString('hex'),
     publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
     allowedOrigins: opts.allowedOrigins ?? [],
-    framing: { frames: 'server', popups: 'isolate' },
+    framing: opts.framing ?? { frames: 'server', popups: 'isolate' },
     prefix: `/apps/${user}/${name}/`,
     serviceUrl: opts.service.url,
     stopGraceMs: opts.stopGraceMs ?? 2000,

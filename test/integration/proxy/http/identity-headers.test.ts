@@ -8,6 +8,8 @@ const FORGED = {
   X_Hubapps_User: 'mallory',
   'x-HUBAPPS_user': 'mallory',
   'X-Hubapps-User': 'mallory',
+  'X-Hubapps-Owner': 'mallory',
+  X_HUBAPPS_OWNER: 'mallory',
   X_HUBAPPS_PROOF: 'forged',
   X_Forwarded_For: '203.0.113.9',
   'x_forwarded-host': 'evil.example',
@@ -22,7 +24,7 @@ function spelled(headers: Record<string, string>, name: string): string[] {
     .map(([, v]) => v);
 }
 
-describe('hubapps-proxy removes every client spelling of its own headers (X_Hubapps_User, X_Forwarded_For, any case)', () => {
+describe('hubapps-proxy removes every client spelling of its own headers (X_Hubapps_User, X_Hubapps_Owner, X_Forwarded_For, any case)', () => {
   let bed: ProxyBed & { proxy: RunningProxy };
   let proxy: RunningProxy;
   let cookie: string;
@@ -36,6 +38,7 @@ describe('hubapps-proxy removes every client spelling of its own headers (X_Huba
 
   function assertOnlyOwn(headers: Record<string, string>, upgrade: boolean): void {
     assert.deepEqual(spelled(headers, 'x-hubapps-user'), ['alice'], JSON.stringify(headers));
+    assert.deepEqual(spelled(headers, 'x-hubapps-owner'), ['alice'], JSON.stringify(headers));
     assert.deepEqual(spelled(headers, 'x-hubapps-proof'), []);
     assert.deepEqual(spelled(headers, 'x-forwarded-for'), ['127.0.0.1']);
     assert.deepEqual(spelled(headers, 'x-forwarded-host'), upgrade ? [] : ['hub.example.org']);
