@@ -42,14 +42,7 @@ export class MyServers {
       label: (s: Server) => s.name,
       logs: (s: Server) => logs.open(s),
       changed: () => void this.poller.now(),
-      restart: (s: Server) =>
-        void this.progress.start({
-          user: s.user,
-          name: s.name,
-          app: s.app,
-          title: this.title(s.app),
-          enter: false,
-        }),
+      restart: (s: Server) => void this.restart(s),
       share: (s: Server) => void sharing.open(s),
       removable: true,
       progress: (s: Server) =>
@@ -116,6 +109,21 @@ export class MyServers {
         name,
         app: app.name,
         title: app.title,
+        enter: false,
+        ...choice,
+      });
+  }
+
+  /** Start an ended server again, asking the app's form first (filled with the values of the latest start). */
+  private async restart(s: Server): Promise<void> {
+    const app = this.apps.find((a) => a.name === s.app);
+    const choice = app ? await askForm(app) : { options: {}, form: {} };
+    if (choice)
+      await this.progress.start({
+        user: s.user,
+        name: s.name,
+        app: s.app,
+        title: this.title(s.app),
         enter: false,
         ...choice,
       });

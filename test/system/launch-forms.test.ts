@@ -118,7 +118,7 @@ describe('system: launch forms in the launcher (Chromium, real sudo, real Unix g
     await stack.waitState(alice, 'formecho', ['stopped']);
   }
 
-  it('starts the app with exactly the values alice chose, and offers them again at her next start', async () => {
+  it('starts the app with exactly the values alice chose, and offers them again when she starts it again', async () => {
     const page = await loginAs(alice);
     await page.getByRole('button', { name: 'Start Form echo', exact: true }).click();
     const dialog = page.locator('#options-dialog');
@@ -136,7 +136,8 @@ describe('system: launch forms in the launcher (Chromium, real sudo, real Unix g
     await stopServer();
 
     await page.reload();
-    await page.getByRole('button', { name: 'Start Form echo', exact: true }).click();
+    // "Start again" in My servers asks the same form, filled in the same way.
+    await page.getByRole('button', { name: 'Start formecho again', exact: true }).click();
     assert.equal(await dialog.getByLabel('Python version').inputValue(), '3.12');
     assert.equal(await dialog.getByLabel('Threads (1–8)').inputValue(), '4');
     assert.equal(await dialog.getByLabel('Tag').inputValue(), 'run-7');
