@@ -62,6 +62,10 @@ export const ERROR_CODES = {
   demo_login_link: [500, 'The demo could not mint its login link.'],
   demo_port: [500, 'The demo found no free port.'],
   foreign_page: [403, 'The request came from a page outside the launcher or this server.'],
+  form_path_missing: [
+    400,
+    'A path chosen in a launch form does not exist for the user, or is not the kind the field asks for; the message names the field.',
+  ],
   host_label_taken: [
     409,
     'Another active server holds that host name; choose another server name.',
@@ -80,6 +84,10 @@ export const ERROR_CODES = {
     'Server names: lower-case letters, digits, `.`, `_`, `-`, at most 63, starting with a letter or digit.',
   ],
   invalid_path: [400, 'The path is not valid here.'],
+  invalid_form_value: [
+    400,
+    "A launch form value is not allowed (wrong type, outside the app's limits, a path outside the home directory); the message names the field.",
+  ],
   invalid_placeholder: [
     500,
     'An app command uses an unknown placeholder; run `hubapps check-config`.',
@@ -210,6 +218,10 @@ export const ERROR_CODES = {
   unexpected_announce: [409, 'An announcement came for a server this launcher did not start.'],
   unknown_app: [404, 'No such app in the catalog.'],
   unknown_field: [400, 'The body has a field the API does not know; the message names it.'],
+  unknown_form_field: [
+    400,
+    "The app's launch form has no such field; the message lists its fields.",
+  ],
   unknown_group: [400, 'No such Unix group.'],
   unknown_option: [400, 'The app has no such resource option.'],
   unknown_user: [404, 'No such Unix user.'],

@@ -1,5 +1,6 @@
 import { type Placeholder, appSchema } from '../../src/catalog/types.js';
 import { keyTable } from './key-table.js';
+import { FORM_FIELD_TYPES } from '../../src/catalog/form.js';
 import { configSchema } from '../../src/config/schema.js';
 
 /** An example service configuration; the unit tests load it, so it stays valid. */
@@ -68,7 +69,15 @@ export function renderConfigDocs(): string {
       '| Placeholder | Meaning |\n|---|---|\n' +
       Object.entries(PLACEHOLDER_MEANINGS)
         .map(([name, meaning]) => `| \`{${name}}\` | ${meaning} |`)
-        .join('\n'),
+        .join('\n') +
+      '\n| `{form.NAME}` | The value of the launch form field NAME (below), inside this one argument. |',
+    '### Launch form fields',
+    'Each entry of `form` is one field, `NAME: {type: TYPE, ...}`; NAME is a lower-case letter, then lower-case letters, digits and `_`. ' +
+      'The keys of each type:',
+    ...Object.entries(FORM_FIELD_TYPES).flatMap(([type, schema]) => [
+      `#### \`type: ${type}\``,
+      keyTable(schema),
+    ]),
   ].join('\n\n')}\n`;
 }
 

@@ -23,19 +23,19 @@ export function requireJson(ctx: Context): void {
   }
 }
 
-/** `{app, options}`: app required, options an object (keys are checked against the app later). */
+/** `{app, options, form}`: app required, options and form objects (keys are checked against the app later). */
 export function parseStartBody(body: unknown): StartInput {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new HubappsError(
       'invalid_body',
-      'the body must be a JSON object {"app": NAME, "options": {}}',
+      'the body must be a JSON object {"app": NAME, "options": {}, "form": {}}',
     );
-  const { app, options, ...rest } = body as Record<string, unknown>;
+  const { app, options, form, ...rest } = body as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length)
     throw new HubappsError(
       'unknown_field',
-      `unknown field '${printable(extra[0]!)}' in the body; expected {"app", "options"}`,
+      `unknown field '${printable(extra[0]!)}' in the body; expected {"app", "options", "form"}`,
     );
   if (typeof app !== 'string' || app === '')
     throw new HubappsError(
@@ -48,7 +48,16 @@ export function parseStartBody(body: unknown): StartInput {
   ) {
     throw new HubappsError('invalid_body', 'field "options" must be an object');
   }
-  return { app, options: (options as Record<string, unknown> | undefined) ?? {} };
+  if (form !== undefined && (form === null || typeof form !== 'object' || Array.isArray(form)))
+    throw new HubappsError(
+      'invalid_body',
+      'field "form" must be an object of launch form values by field name',
+    );
+  return {
+    app,
+    options: (options as Record<string, unknown> | undefined) ?? {},
+    form: (form as Record<string, unknown> | undefined) ?? {},
+  };
 }
 
 /** The optional body of a stop, `{"remove": true}` as JupyterHub takes it: forget the server too. */

@@ -10,6 +10,7 @@ import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, signedIn, signedInOrServer, whoOf } from './guards.js';
 import { presentServer } from './present.js';
+import { presentForm, rememberedValues } from './present-form.js';
 
 export function infoRoutes(deps: ApiDeps): Router {
   const router = new Router();
@@ -56,6 +57,7 @@ export function infoRoutes(deps: ApiDeps): Router {
       () => undefined,
     );
     const usable = (a: CatalogApp) => account !== undefined && deps.users.appAllowed(account, a);
+    const last = deps.queries.lastForms(who.name);
     // The caps a user's dialog offers are those of the user's groups (group_settings).
     const limits = settingsFor(deps.config, account?.groups ?? []).server_limits;
     ctx.body = {
@@ -75,6 +77,8 @@ export function infoRoutes(deps: ApiDeps): Router {
           options: runsOnSlurm(deps.config.slurm.apps, a)
             ? startOptions(deps.config.slurm.apps, a)
             : limitOptions(limits, a),
+          form: presentForm(a, account),
+          form_values: rememberedValues(a, account, last.get(a.name)),
         })),
     };
   });

@@ -11,3 +11,6 @@ export type PlaceholderValues = Record<Placeholder, string>;
 /** Apps that ship with hubapps and run inside the user's hubapps-proxy (src/apps/). */
 export const BUILTIN_APPS = ['terminal'] as const;
 export type BuiltinApp = (typeof BUILTIN_APPS)[number];
+
+/** Names of launch form fields, as {form.NAME} placeholders and API keys use them. */
+export const FORM_FIELD_NAME = /^[a-z][a-z0-9_]*$/;

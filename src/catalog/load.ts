@@ -5,7 +5,7 @@ import { SERVER_NAME } from '../names.js';
 import { issuesToErrors } from '../config/zod-errors.js';
 import { throwProblems } from '../config/error-list.js';
 import { readYamlMapping } from '../config/yaml.js';
-import { checkPlaceholders } from './placeholders.js';
+import { checkPlaceholders, findPlaceholders } from './placeholders.js';
 import { type CatalogApp, appSchema } from './types.js';
 
 /** The apps of one catalog directory, by name. */
@@ -110,16 +110,31 @@ function loadAppFile(dir: string, file: string, name: string): CatalogApp {
 }
 
 function templateProblems(input: Record<string, unknown>, file: string): ConfigError[] {
-  const { command, environment } = input;
+  const { command, environment, form } = input;
+  const fields =
+    form !== null && typeof form === 'object' && !Array.isArray(form) ? Object.keys(form) : [];
   const problems: ConfigError[] = [];
   if (Array.isArray(command)) {
     command.forEach((arg, i) => {
-      if (typeof arg === 'string') problems.push(...checkPlaceholders(arg, file, `command[${i}]`));
+      if (typeof arg === 'string')
+        problems.push(...checkPlaceholders(arg, file, `command[${i}]`, fields));
     });
+    if (
+      typeof command[0] === 'string' &&
+      findPlaceholders(command[0]).some((p) => p.startsWith('form.'))
+    )
+      problems.push(
+        new ConfigError(
+          file,
+          'command[0]',
+          'the program cannot come from a launch form value: name it here and pass the value in a later argument',
+        ),
+      );
   }
   if (environment !== null && typeof environment === 'object' && !Array.isArray(environment)) {
     for (const [k, v] of Object.entries(environment)) {
-      if (typeof v === 'string') problems.push(...checkPlaceholders(v, file, `environment.${k}`));
+      if (typeof v === 'string')
+        problems.push(...checkPlaceholders(v, file, `environment.${k}`, fields));
     }
   }
   return problems;

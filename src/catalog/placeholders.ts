@@ -5,6 +5,7 @@ import { PLACEHOLDERS } from './types.js';
  * The template syntax of app commands and environment values, shared with the proxy's
  * expansion (src/proxy/app/placeholders.ts must follow the same rules):
  *   {name}   a placeholder; name is [a-z_]+
+ *   {form.field}  the value of a launch form field the app declares
  *   {{  }}   a literal '{' or '}'
  * Any other brace is an error, so a typo cannot silently reach the app as literal text.
  */
@@ -16,7 +17,8 @@ export interface ParsedTemplate {
   problems: string[];
 }
 
-const NAME = /^[a-z_]+$/;
+const NAME = /^(?:[a-z_]+|form\.[a-z][a-z0-9_]*)$/;
+const FORM_PREFIX = 'form.';
 const KNOWN: ReadonlySet<string> = new Set(PLACEHOLDERS);
 const ESCAPE_HINT = "write '{{' or '}}' for a literal brace";
 
@@ -48,7 +50,7 @@ export function parseTemplate(template: string): ParsedTemplate {
         parts.push({ name: inner });
       } else {
         problems.push(
-          `'{${inner}}' is not a placeholder: names are lower-case letters and '_'; ${ESCAPE_HINT}`,
+          `'{${inner}}' is not a placeholder: names are lower-case letters and '_', or form.FIELD; ${ESCAPE_HINT}`,
         );
       }
       i = close + 1;
@@ -67,11 +69,31 @@ export function findPlaceholders(template: string): string[] {
   return [...new Set(names)];
 }
 
-/** Every problem of one template (syntax and unknown names), as ConfigErrors naming `file` and `key`. */
-export function checkPlaceholders(template: string, file: string, key: string): ConfigError[] {
+/**
+ * Every problem of one template (syntax, unknown names, form fields the app does not
+ * declare in `formFields`), as ConfigErrors naming `file` and `key`.
+ */
+export function checkPlaceholders(
+  template: string,
+  file: string,
+  key: string,
+  formFields: readonly string[] = [],
+): ConfigError[] {
   const { problems } = parseTemplate(template);
-  const unknown = findPlaceholders(template).filter((name) => !KNOWN.has(name));
+  const used = findPlaceholders(template);
+  const undeclared = used.filter(
+    (name) => name.startsWith(FORM_PREFIX) && !formFields.includes(name.slice(FORM_PREFIX.length)),
+  );
+  const unknown = used.filter((name) => !name.startsWith(FORM_PREFIX) && !KNOWN.has(name));
   return [
+    ...undeclared.map(
+      (name) =>
+        new ConfigError(
+          file,
+          key,
+          `'{${name}}' names no field of this app's form: declare '${name.slice(FORM_PREFIX.length)}' under the key 'form' (fields: ${formFields.join(', ') || 'none'})`,
+        ),
+    ),
     ...unknown.map(
       (name) =>
         new ConfigError(

@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { HubappsError } from '../errors.js';
+import {
+  SLURM_NAME,
+  checkChoices,
+  offeredChoices,
+  slurmChoicesSchema,
+  type StartOption,
+} from './slurm-choices.js';
 
-/** Partition, account and QOS names as sbatch takes them; nothing a shell or an option parser could misread. */
-const SLURM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
-const limit = (what: string) =>
-  z.strictObject({ max: z.number().int().min(1).describe(`Most ${what} a user may ask for.`) });
+export type { StartOption } from './slurm-choices.js';
 
 /** An app file's `slurm` key: what the job asks for by default, and what users may change within limits. */
 export const slurmAppSchema = z.strictObject({
@@ -50,20 +54,7 @@ export const slurmAppSchema = z.strictObject({
     )
     .default([])
     .describe('More sbatch options, one per item (e.g. --constraint=avx2).'),
-  choices: z
-    .strictObject({
-      hours: limit('hours of wall time')
-        .optional()
-        .describe('Offer the option `hours` (replaces time_minutes).'),
-      cpus: limit('cores').optional().describe('Offer the option `cpus` (replaces cpus).'),
-      mem_mb: limit('MB of memory')
-        .optional()
-        .describe('Offer the option `mem_mb` (replaces mem_mb).'),
-    })
-    .prefault({})
-    .describe(
-      'What users may choose when they start the app, up to these limits (the start dialog offers them; the service checks them).',
-    ),
+  choices: slurmChoicesSchema,
 });
 
 export type SlurmApp = z.output<typeof slurmAppSchema>;
@@ -79,8 +70,6 @@ export interface SlurmResources {
   timeMinutes: number;
   extraArgs: string[];
 }
-
-const CHOICE_KEYS = ['hours', 'cpus', 'mem_mb'] as const;
 
 /**
  * Check a start's options against the app's limits and return the job's resources. The
@@ -104,38 +93,27 @@ export function slurmResources(
       `app '${app.name}' has no slurm section in its app file, so it cannot run as a Slurm job`,
     );
   }
-  for (const key of keys) {
-    const choice = (CHOICE_KEYS as readonly string[]).includes(key)
-      ? s.choices[key as (typeof CHOICE_KEYS)[number]]
-      : undefined;
-    if (!choice)
-      throw new HubappsError(
-        'unknown_option',
-        `app '${app.name}' takes no option '${key.slice(0, 40)}'${offered(s)}`,
-      );
-    const v = options[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > choice.max) {
-      throw new HubappsError(
-        'option_out_of_range',
-        `option '${key}' of app '${app.name}' must be a whole number from 1 to ${choice.max}`,
-      );
-    }
-  }
+  checkChoices(app.name, s.choices, options);
   return {
-    ...(s.partition ? { partition: s.partition } : {}),
-    ...(s.account ? { account: s.account } : {}),
+    ...pick('partition', options.partition, s.partition),
+    ...pick('account', options.account, s.account),
     ...(s.qos ? { qos: s.qos } : {}),
     memMb: (options.mem_mb as number | undefined) ?? s.mem_mb,
     cpus: (options.cpus as number | undefined) ?? s.cpus,
-    gpus: s.gpus,
+    gpus: (options.gpus as number | undefined) ?? s.gpus,
     timeMinutes: options.hours !== undefined ? (options.hours as number) * 60 : s.time_minutes,
     extraArgs: s.extra_args,
   };
 }
 
-function offered(s: SlurmApp): string {
-  const keys = CHOICE_KEYS.filter((k) => s.choices[k]);
-  return keys.length ? `; it offers ${keys.join(', ')}` : '';
+/** A name the user chose, else the app's own; absent when neither is set (the cluster's default). */
+function pick<K extends 'partition' | 'account'>(
+  key: K,
+  chosen: unknown,
+  own: string | undefined,
+): Partial<Record<K, string>> {
+  const value = typeof chosen === 'string' ? chosen : own;
+  return (value ? { [key]: value } : {}) as Partial<Record<K, string>>;
 }
 
 /** The sbatch options for these resources (the job name, output and script come from the caller). */
@@ -175,32 +153,19 @@ export function checkStartOptions(
     );
 }
 
-/** A choice the start dialog offers (GET api/apps), with the app's default and the admin's limit. */
-export interface StartOption {
-  name: (typeof CHOICE_KEYS)[number];
-  label: string;
-  min: number;
-  max: number;
-  default: number;
-}
-
+/** The choices the start dialog offers (GET api/apps), with the app's defaults and the admin's limits. */
 export function startOptions(
   slurmApps: readonly string[],
   app: { name: string; slurm?: SlurmApp },
 ): StartOption[] {
   const s = app.slurm;
   if (!s || !runsOnSlurm(slurmApps, app)) return [];
-  const defaults = {
+  return offeredChoices(s.choices, {
+    ...(s.partition ? { partition: s.partition } : {}),
+    ...(s.account ? { account: s.account } : {}),
     hours: Math.max(1, Math.round(s.time_minutes / 60)),
     cpus: s.cpus,
     mem_mb: s.mem_mb,
-  };
-  const labels = { hours: 'Hours', cpus: 'CPU cores', mem_mb: 'Memory (MB)' };
-  return CHOICE_KEYS.filter((k) => s.choices[k]).map((k) => ({
-    name: k,
-    label: labels[k],
-    min: 1,
-    max: s.choices[k]!.max,
-    default: Math.min(defaults[k], s.choices[k]!.max),
-  }));
+    gpus: s.gpus,
+  });
 }

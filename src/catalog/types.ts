@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_APPS, type BuiltinApp } from './constants.js';
+import { formSchema } from './form.js';
 import { slurmAppSchema } from './slurm.js';
 import { hostLimitsAppSchema } from '../limits/resources.js';
 import { refusedAppEnvName } from '../protocol/app-env.js';
@@ -34,7 +35,7 @@ export const appSchema = z
       .min(1)
       .optional()
       .describe(
-        'argv of the app (no shell). Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}. Required unless `builtin` is set.',
+        'argv of the app (no shell). Placeholders: {port} {unix_socket} {base_url} {user} {server} {home}, and {form.NAME} for a field of `form`. Required unless `builtin` is set.',
       ),
     builtin: z
       .enum(BUILTIN_APPS)
@@ -57,6 +58,7 @@ export const appSchema = z
       .describe(
         'Extra environment variables (placeholders allowed), over hubapps.yaml\'s environment and env_keep; the JUPYTERHUB_* and HUBAPPS_* variables hubapps sets cannot be named (docs/apps.md, "The app\'s environment").',
       ),
+    form: formSchema,
     ready: z
       .strictObject({
         path: z

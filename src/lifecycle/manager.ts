@@ -58,8 +58,16 @@ export class ServerManager {
     input: StartInput,
   ): Promise<ServerRow> {
     const admitted = await admitStart(this.deps, actor, user, name, input);
-    const { app, settings, resources } = admitted;
-    const row = await claimRow(this.deps, actor, user, name, input, app, settings.servers_per_user);
+    const { app, settings, resources, form } = admitted;
+    const row = await claimRow(
+      this.deps,
+      actor,
+      user,
+      name,
+      { ...input, form },
+      app,
+      settings.servers_per_user,
+    );
     this.busy.add(row.id);
     try {
       const how = { readyTimeoutS: app.ready.timeout, resources };

@@ -48,6 +48,11 @@ export class ServerQueries {
     return this.deps.store.list(filter);
   }
 
+  /** The launch form values of the user's latest start of each app, by app name. */
+  lastForms(user: string): Map<string, Record<string, unknown>> {
+    return this.deps.store.lastForms(user);
+  }
+
   searchEvents(q: EventQuery): EventRow[] {
     return this.deps.store.events.search(q);
   }

@@ -4,6 +4,7 @@ import { runsOnSlurm } from '../catalog/slurm.js';
 import { usesPort } from '../catalog/placeholders.js';
 import type { CatalogApp } from '../catalog/types.js';
 import { admitResources } from './admit-resources.js';
+import { checkFormValues } from '../catalog/form-values.js';
 import { settingsFor } from '../limits/group-settings.js';
 import { printable, type ServerName, type UserName } from '../names.js';
 import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
@@ -20,6 +21,8 @@ import { hashSecret, newSecret } from '../secret-hash.js';
 export interface StartInput {
   app: string;
   options: Record<string, unknown>;
+  /** Launch form values by field name; missing fields take their defaults. */
+  form?: Record<string, unknown>;
 }
 
 export interface Actor {
@@ -56,9 +59,13 @@ export async function admitStart(
   }
   const settings = settingsFor(deps.config, account.groups);
   const resources = admitResources(deps, user, app, input.options, settings.server_limits);
+  const form = checkFormValues(app, input.form ?? {}, {
+    groups: account.groups,
+    home: account.home,
+  });
   if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
   await requireChp(deps);
-  return { account, app, settings, resources };
+  return { account, app, settings, resources, form };
 }
 
 /**
@@ -127,6 +134,7 @@ export async function claimRow(
           name,
           app: input.app,
           options: input.options,
+          form: input.form,
           port,
           logFile,
           secret: crypto.randomBytes(32).toString('base64url'),
@@ -166,6 +174,7 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, how: StartHow)
     server: { id: row.id, user: row.user, name: row.name },
     app: row.app,
     options: JSON.parse(row.options) as Record<string, unknown>,
+    form: JSON.parse(row.form) as Record<string, unknown>,
     port: row.port ?? 0,
     runtimeDir: hostDirs(deps.config).runtime,
     secret: row.secret!,

@@ -244,12 +244,14 @@ export function checkUserTotals(
   }
 }
 
-/** A choice the start dialog offers (GET api/apps), the same shape as the Slurm options. */
+/** A choice the start dialog offers (GET api/apps): a number field, as the Slurm options' numbers. */
 export interface LimitOption {
   name: (typeof CHOICE_KEYS)[number];
+  type: 'number';
   label: string;
   min: number;
   max: number;
+  step: 1;
   default: number;
 }
 
@@ -261,7 +263,17 @@ export function limitOptions(cfg: ServerLimitsConfig, app: LimitedApp): LimitOpt
     const max = offeredMax(cfg, app, k);
     return max === undefined
       ? []
-      : [{ name: k, label: labels[k], min: 1, max, default: Math.min(defaults[k], max) }];
+      : [
+          {
+            name: k,
+            type: 'number' as const,
+            label: labels[k],
+            min: 1,
+            max,
+            step: 1 as const,
+            default: Math.min(defaults[k], max),
+          },
+        ];
   });
 }
 

@@ -11,6 +11,8 @@ export interface ServerRow {
   state: ServerState;
   reason: string | null;
   options: string;
+  /** The launch form's values (JSON object by field name). */
+  form: string;
   port: number | null;
   secret: string | null;
   launcher_pid: number | null;

@@ -41,8 +41,10 @@ export interface StartRequest {
   server: { id: number; user: string; name: string };
   /** Name of the app in the catalog; the proxy reads the command from the root-owned catalog itself. */
   app: string;
-  /** Validated user options (none are defined yet: always {}). */
+  /** Validated resource choices (host limits or a Slurm job's), checked again by the proxy. */
   options: Record<string, unknown>;
+  /** The launch form's values by field name (every field, defaults filled in), checked again by the proxy against its own catalog. */
+  form?: Record<string, unknown>;
   /**
    * Without `socket`: the loopback port the proxy listens on. With it: the app's {port},
    * allocated by the service from port_range, never given to two live servers.

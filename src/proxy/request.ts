@@ -141,6 +141,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
     },
     app: matching(req.app, 'app', SERVER_NAME),
     options: object(req.options ?? {}, 'options'),
+    form: req.form === undefined ? {} : object(req.form, 'form'),
     // On a socket the proxy needs no port of its own: 0 is an app without {port}.
     port: int(req.port, 'port', req.socket === undefined ? 1 : 0, 65535),
     ...(req.socket === undefined ? {} : { socket: socketPath(req.socket, 'socket') }),

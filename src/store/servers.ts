@@ -20,6 +20,8 @@ export interface NewServer {
   name: string;
   app: string;
   options: Record<string, unknown>;
+  /** The launch form's checked values (none: {}). */
+  form?: Record<string, unknown>;
   /** Null for an app that listens on a unix socket only. */
   port: number | null;
   secret: string;
@@ -103,6 +105,19 @@ export class ServerStore {
     return this.list({ states: ACTIVE_STATES });
   }
 
+  /** The launch form values of the user's most recently started server of `app` (by app name), for the launcher to offer again. */
+  lastForms(user: string): Map<string, Record<string, unknown>> {
+    const rows = this.db
+      .prepare(
+        `SELECT app, form FROM servers WHERE user = ? AND form <> '{}' ORDER BY started_at DESC, id DESC`,
+      )
+      .all(user) as { app: string; form: string }[];
+    const out = new Map<string, Record<string, unknown>>();
+    for (const r of rows)
+      if (!out.has(r.app)) out.set(r.app, JSON.parse(r.form) as Record<string, unknown>);
+    return out;
+  }
+
   countByStateAndApp(): Array<{ state: ServerState; app: string; n: number }> {
     return this.db
       .prepare('SELECT state, app, COUNT(*) AS n FROM servers GROUP BY state, app')
@@ -139,6 +154,7 @@ export class ServerStore {
         name: s.name,
         app: s.app,
         options: JSON.stringify(s.options),
+        form: JSON.stringify(s.form ?? {}),
         port: s.port,
         secret: s.secret,
         log_file: s.logFile,
@@ -147,7 +163,7 @@ export class ServerStore {
       if (existing) {
         this.db
           .prepare(
-            `UPDATE servers SET app=@app, state='pending', reason=NULL, options=@options, port=@port, secret=@secret,
+            `UPDATE servers SET app=@app, state='pending', reason=NULL, options=@options, form=@form, port=@port, secret=@secret,
              launcher_pid=NULL, proxy_pid=NULL, app_pid=NULL, launcher=NULL, launcher_state=NULL, log_file=@log_file, started_at=@now, ready_at=NULL,
              stopped_at=NULL, last_activity=NULL, api_token_hash=NULL, updated_at=@now WHERE id=@id`,
           )
@@ -155,8 +171,8 @@ export class ServerStore {
       } else {
         this.db
           .prepare(
-            `INSERT INTO servers (user, name, app, state, options, port, secret, log_file, created_at, started_at, updated_at)
-             VALUES (@user, @name, @app, 'pending', @options, @port, @secret, @log_file, @now, @now, @now)`,
+            `INSERT INTO servers (user, name, app, state, options, form, port, secret, log_file, created_at, started_at, updated_at)
+             VALUES (@user, @name, @app, 'pending', @options, @form, @port, @secret, @log_file, @now, @now, @now)`,
           )
           .run(values);
       }

@@ -1,5 +1,5 @@
 import { api, ApiError } from './api.js';
-import { askOptions } from './ask-options.js';
+import { askForm } from './ask-form.js';
 import { askServerName } from './ask-name.js';
 import { serverActions } from './actions.js';
 import { Cards } from './cards.js';
@@ -42,14 +42,7 @@ export class MyServers {
       label: (s: Server) => s.name,
       logs: (s: Server) => logs.open(s),
       changed: () => void this.poller.now(),
-      restart: (s: Server) =>
-        void this.progress.start({
-          user: s.user,
-          name: s.name,
-          app: s.app,
-          title: this.title(s.app),
-          enter: false,
-        }),
+      restart: (s: Server) => void this.restart(s),
       share: (s: Server) => void sharing.open(s),
       removable: true,
       progress: (s: Server) =>
@@ -91,15 +84,15 @@ export class MyServers {
   /** The first server of an app takes the app's name, unless an active server of another app holds it. */
   private async startFirst(app: App): Promise<void> {
     if (this.activeNames().includes(app.name)) return this.startAnother(app);
-    const options = await askOptions(app);
-    if (options)
+    const choice = await askForm(app);
+    if (choice)
       await this.progress.start({
         user: this.me.name,
         name: app.name,
         app: app.name,
         title: app.title,
         enter: false,
-        options,
+        ...choice,
       });
   }
 
@@ -109,15 +102,30 @@ export class MyServers {
       this.servers.map((s) => s.name),
     );
     const name = await askServerName(app.title, suggestion, this.activeNames());
-    const options = name ? await askOptions(app) : null;
-    if (name && options)
+    const choice = name ? await askForm(app) : null;
+    if (name && choice)
       await this.progress.start({
         user: this.me.name,
         name,
         app: app.name,
         title: app.title,
         enter: false,
-        options,
+        ...choice,
+      });
+  }
+
+  /** Start an ended server again, asking the app's form first (filled with the values of the latest start). */
+  private async restart(s: Server): Promise<void> {
+    const app = this.apps.find((a) => a.name === s.app);
+    const choice = app ? await askForm(app) : { options: {}, form: {} };
+    if (choice)
+      await this.progress.start({
+        user: s.user,
+        name: s.name,
+        app: s.app,
+        title: this.title(s.app),
+        enter: false,
+        ...choice,
       });
   }
 

@@ -1,6 +1,6 @@
 import { api, ApiError, serverPath } from './api.js';
 import { $, announce } from './dom.js';
-import type { Server, ServerEvent, ServerState } from './types.js';
+import type { FormValue, Server, ServerEvent, ServerState } from './types.js';
 
 /** What to start and where to go afterwards. */
 export interface StartSpec {
@@ -9,8 +9,10 @@ export interface StartSpec {
   app: string;
   /** Shown in the dialog: the app's title. */
   title: string;
-  /** The user's choices (resources of a Slurm job); none for most apps. */
-  options?: Record<string, number>;
+  /** The user's resource choices (host limits or a Slurm job's); none for most apps. */
+  options?: Record<string, FormValue>;
+  /** The launch form's values; none for apps without a form. */
+  form?: Record<string, FormValue>;
   /** Go into the app once it is ready (autostart, start-on-visit, or the user's choice). */
   enter: boolean;
   /** Where to go in: a path below the server's URL (start-on-visit keeps the page that was asked for). */
@@ -63,6 +65,7 @@ export class ProgressView {
       const server = await api<Server>('POST', serverPath(spec.user, spec.name), {
         app: spec.app,
         options: spec.options ?? {},
+        form: spec.form ?? {},
       });
       this.follow(server);
     } catch (err) {

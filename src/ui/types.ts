@@ -27,15 +27,40 @@ export interface App {
   category: string | null;
   /** May this user start it? Only false in an admin's list, which names every app. */
   usable: boolean;
+  /** The launch form's fields, select options narrowed to what this user may pick. */
+  form: FormField[];
+  /** This user's values at their latest start of the app (those still allowed). */
+  form_values: Record<string, FormValue>;
 }
 
-export interface StartOption {
+export type FormValue = string | number | boolean;
+
+interface FieldBase {
   name: string;
   label: string;
-  min: number;
-  max: number;
-  default: number;
+  help: string;
 }
+
+/** A launch form field as GET api/apps shows it (src/api/present-form.ts). */
+export type FormField = FieldBase &
+  (
+    | { type: 'select'; options: { value: string; label: string }[]; default: string }
+    | { type: 'number'; min: number; max: number; step: number; default: number }
+    | { type: 'text'; pattern: string; max_length: number; default: string }
+    | { type: 'checkbox'; default: boolean }
+    | { type: 'path'; kind: 'directory' | 'file'; default: string }
+  );
+
+/** A resource choice (host limits or a Slurm job's), shown as a field of the start dialog. */
+export type StartOption =
+  | { name: string; type: 'number'; label: string; min: number; max: number; default: number }
+  | {
+      name: string;
+      type: 'select';
+      label: string;
+      options: { value: string; label: string }[];
+      default: string;
+    };
 
 export interface Server {
   name: string;

@@ -2,6 +2,9 @@ import { api, ApiError, PREFIX, serverPath } from './api.js';
 import { $, h, showError } from './dom.js';
 import type { ProgressView, StartSpec } from './progress.js';
 import type { App, Me, Server } from './types.js';
+import { askForm } from './ask-form.js';
+
+const PRESET = 'form.';
 
 const AUTOSTARTED = 'hubapps-autostarted';
 
@@ -10,7 +13,8 @@ const AUTOSTARTED = 'hubapps-autostarted';
  * ?start=NAME&user=USER&next=PATH, the same for every server, existing or not (it knows
  * nobody). A running server is entered at once; a stopped one is only offered, never
  * started without a click here: a link from anywhere (another user's page included) can
- * bring the browser to this address. Returns true when the URL asked for such a visit.
+ * bring the browser to this address. `form.NAME=VALUE` parameters pre-fill the app's launch
+ * form, which still waits for the click. Returns true when the URL asked for such a visit.
  */
 export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolean {
   const q = new URLSearchParams(location.search);
@@ -18,15 +22,24 @@ export function handleVisit(me: Me, apps: App[], progress: ProgressView): boolea
   if (!name) return false;
   // Reloading the launcher must not start the server again.
   history.replaceState(null, '', `${PREFIX}${location.hash}`);
-  void visit(q.get('user') ?? me.name, name, q.get('next') ?? undefined, me, apps, progress);
+  const presets = Object.fromEntries(
+    [...q].filter(([k]) => k.startsWith(PRESET)).map(([k, v]) => [k.slice(PRESET.length), v]),
+  );
+  const target = { user: q.get('user') ?? me.name, name, next: q.get('next') ?? undefined };
+  void visit(target, presets, me, apps, progress);
   return true;
+}
+
+interface VisitTarget {
+  user: string;
+  name: string;
+  next: string | undefined;
 }
 
 /** The server as the API shows it to this user (its owner or an admin); a server never started is taken to be named after its app. */
 async function visit(
-  user: string,
-  name: string,
-  next: string | undefined,
+  { user, name, next }: VisitTarget,
+  presets: Record<string, string>,
   me: Me,
   apps: App[],
   progress: ProgressView,
@@ -41,15 +54,44 @@ async function visit(
     if (err.status === 403)
       return offer({ user, name, app: '', title: '', enter: false, next }, me, progress);
   }
-  const app = apps.find((a) => a.name === (server?.app ?? name));
+  // An admin's list names apps the admin may not use; whether the owner may is the API's answer.
+  const app = apps.find((a) => a.name === (server?.app ?? name) && (a.usable || user !== me.name));
   if (!app)
-    return showError(`There is no app for ${user}/${name} in the catalog; pick an app below.`);
+    return showError(
+      `There is no app for ${user}/${name} that you may use: it is not in the catalog, or your admin limited it to some groups. Pick an app below.`,
+    );
+  const stopped = !server || ['stopped', 'failed'].includes(server.state);
+  if (
+    user === me.name &&
+    stopped &&
+    (app.form.length || app.options.length || Object.keys(presets).length)
+  )
+    return void askThenStart({ user, name, app, next }, presets, progress);
   followOrOffer(
     { user, name, app: app.name, title: app.title, enter: true, next },
     server,
     me,
     progress,
   );
+}
+
+/** The app's start dialog, pre-filled with the link's presets; nothing starts before its Start button. */
+async function askThenStart(
+  { user, name, app, next }: VisitTarget & { app: App },
+  presets: Record<string, string>,
+  progress: ProgressView,
+): Promise<void> {
+  const choice = await askForm(app, presets);
+  if (choice)
+    await progress.start({
+      user,
+      name,
+      app: app.name,
+      title: app.title,
+      enter: true,
+      next,
+      ...choice,
+    });
 }
 
 /**

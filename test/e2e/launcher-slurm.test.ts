@@ -15,7 +15,12 @@ const JOB_APP = {
     mem_mb: 128,
     cpus: 1,
     time_minutes: 30,
-    choices: { hours: { max: 4 }, cpus: { max: 2 } },
+    choices: {
+      hours: { max: 4 },
+      cpus: { max: 2 },
+      partition: { options: ['debug'] },
+      gpus: { max: 1 },
+    },
   },
 };
 
@@ -43,7 +48,7 @@ describe('launcher page: starting an app as a Slurm job with a resource choice (
     await stack?.stop();
   });
 
-  it("marks the app as a cluster job, asks for hours and cores within the admin's limits, submits the job with them, and opens the app from the node", async () => {
+  it("marks the app as a cluster job, asks for partition, hours, cores and GPUs within the admin's limits, submits the job with them, and opens the app from the node", async () => {
     const { page, errors } = await loginAs(browser, stack, 'alice');
     await waitForLauncher(page, 'alice');
     await page
@@ -58,6 +63,9 @@ describe('launcher page: starting an app as a Slurm job with a resource choice (
     assert.equal(await hours.getAttribute('max'), '4');
     await hours.fill('3');
     await dialog.getByLabel('CPU cores (1–2)').fill('2');
+    assert.equal(await dialog.getByLabel('Partition').inputValue(), 'debug');
+    assert.equal(await dialog.getByLabel('GPUs (0–1)').inputValue(), '0');
+    assert.equal(await dialog.getByLabel('GPUs (0–1)').getAttribute('max'), '1');
     await screenshot(page, 'slurm-options');
     await dialog.getByRole('button', { name: 'Start', exact: true }).click();
     await page.locator('#progress').waitFor();
@@ -70,6 +78,8 @@ describe('launcher page: starting an app as a Slurm job with a resource choice (
     const job = (await run('scontrol', ['-o', 'show', 'job', jobId])).stdout;
     assert.match(job, /TimeLimit=03:00:00/);
     assert.match(job, /NumCPUs=2/);
+    assert.match(job, /Partition=debug/);
+    assert.deepEqual(JSON.parse(row.options), { partition: 'debug', hours: 3, cpus: 2, gpus: 0 });
     const opened = page.waitForEvent('popup').catch(() => null);
     await page.locator('#progress-open').click();
     const target = (await opened) ?? page;

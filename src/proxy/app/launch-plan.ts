@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { freePort } from '../../net/ports.js';
 import type { BuiltinApp, CatalogApp, PlaceholderValues } from '../../catalog/types.js';
 import type { StartRequest } from '../../protocol/wire.js';
-import { expandPlaceholders, placeholdersIn } from './placeholders.js';
+import { expandPlaceholders, placeholdersIn, usesFormValue } from './placeholders.js';
+import { HubappsError } from '../../errors.js';
+import { checkedFormValues } from './form-check.js';
 import { APP_SOCKET, makeRuntimeDir } from './runtime-dir.js';
 import { serverMarks } from './marks.js';
 
@@ -41,6 +43,11 @@ export async function planLaunch(
   env = process.env,
 ): Promise<LaunchPlan> {
   const command = app.command ?? [];
+  if (command[0] !== undefined && usesFormValue(command[0]))
+    throw new HubappsError(
+      'invalid_placeholder',
+      `${app.file}: key 'command[0]': the program cannot come from a launch form value`,
+    );
   const templates = [...command, ...Object.values(app.environment)];
   const used = new Set(templates.flatMap((t) => placeholdersIn(t)));
   const dir =
@@ -56,17 +63,18 @@ export async function planLaunch(
     server: req.server.name,
     home: account.homedir,
   };
+  const form = await checkedFormValues(app, req.form ?? {}, account.homedir);
   const target: AppTarget = socket ? { socket } : { port };
   return {
     argv: app.builtin
       ? [loginShell(account, env), '-l']
-      : command.map((t) => expandPlaceholders(t, values)),
+      : command.map((t) => expandPlaceholders(t, values, form)),
     // Later wins: the account's basics, the host's environment, the app file's, then hubapps' own.
     env: {
       ...baseEnvironment(account, env),
       ...req.environment,
       ...(app.builtin ? { COLORTERM: 'truecolor' } : {}),
-      ...expandEach(app.environment, values),
+      ...expandEach(app.environment, values, form),
       ...hubappsEnvironment(req, target),
       ...(req.node ? slurmJobEnvironment(env) : {}),
     },
@@ -129,8 +137,9 @@ function slurmJobEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
 function expandEach(
   vars: Record<string, string>,
   values: PlaceholderValues,
+  form: Record<string, string>,
 ): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values)]),
+    Object.entries(vars).map(([k, v]) => [k, expandPlaceholders(v, values, form)]),
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Placeholder expansion for an app's command and environment: {port} {unix_socket}
- * {base_url} {user} {server} {home}; '{{' and '}}' stand for literal braces. The catalog
- * module reuses this to refuse unknown placeholders when it loads a file.
+ * {base_url} {user} {server} {home}, and {form.NAME} for the app's launch form fields;
+ * '{{' and '}}' stand for literal braces. A value is inserted as it is and never read
+ * again, so braces inside a value stay text.
  */
 import { HubappsError } from '../../errors.js';
 import { PLACEHOLDERS, type Placeholder, type PlaceholderValues } from '../../catalog/constants.js';
@@ -25,25 +26,47 @@ export class PlaceholderError extends HubappsError {
 const KNOWN: ReadonlySet<string> = new Set(PLACEHOLDERS);
 const TOKEN = /\{\{|\}\}|\{([^{}]*)\}|[{}]/g;
 
-/** Replace each placeholder with its value; throws PlaceholderError on an unknown name or an unmatched brace. */
-export function expandPlaceholders(template: string, values: PlaceholderValues): string {
+const FORM_PREFIX = 'form.';
+
+/**
+ * Replace each placeholder with its value (`form`: the launch form's values by field name);
+ * throws PlaceholderError on an unknown name or an unmatched brace.
+ */
+export function expandPlaceholders(
+  template: string,
+  values: PlaceholderValues,
+  form: Readonly<Record<string, string>> = {},
+): string {
   return template.replace(TOKEN, (match, name: string | undefined) => {
     if (match === '{{') return '{';
     if (match === '}}') return '}';
     if (name === undefined) throw new PlaceholderError(template, `unmatched '${match}'`);
+    if (name.startsWith(FORM_PREFIX)) {
+      const field = name.slice(FORM_PREFIX.length);
+      const value = Object.hasOwn(form, field) ? form[field] : undefined;
+      if (value !== undefined) return value;
+      throw new PlaceholderError(template, `{${name}} names no field of the app's form`);
+    }
     if (!KNOWN.has(name)) throw new PlaceholderError(template, `unknown placeholder {${name}}`);
     return values[name as Placeholder];
   });
 }
 
-/** The placeholders a template uses (throws like expandPlaceholders on a bad one). */
+/** The built-in placeholders a template uses, form fields left out (throws like expandPlaceholders on a bad one). */
 export function placeholdersIn(template: string): Placeholder[] {
   const found: Placeholder[] = [];
   const probe = Object.fromEntries(PLACEHOLDERS.map((p) => [p, ''])) as PlaceholderValues;
-  expandPlaceholders(template, probe);
-  for (const m of template.matchAll(TOKEN)) {
-    const name = m[1] as Placeholder | undefined;
-    if (name !== undefined && !found.includes(name)) found.push(name);
-  }
+  const names = [...template.matchAll(TOKEN)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]));
+  const formProbe = Object.fromEntries(
+    names.filter((n) => n.startsWith(FORM_PREFIX)).map((n) => [n.slice(FORM_PREFIX.length), '']),
+  );
+  expandPlaceholders(template, probe, formProbe);
+  for (const name of names)
+    if (KNOWN.has(name) && !found.includes(name as Placeholder)) found.push(name as Placeholder);
   return found;
+}
+
+/** Does a template take a launch form value? The program (argv[0]) never may. */
+export function usesFormValue(template: string): boolean {
+  return [...template.matchAll(TOKEN)].some((m) => m[1]?.startsWith(FORM_PREFIX));
 }

@@ -94,8 +94,82 @@ describe('Slurm resources of a catalog app', () => {
   it('offers the start dialog only the choices an app listed in slurm.apps has, defaults within their limits', () => {
     assert.deepEqual(startOptions([], app), []);
     assert.deepEqual(startOptions(['rstudio'], app), [
-      { name: 'hours', label: 'Hours', min: 1, max: 8, default: 2 },
-      { name: 'cpus', label: 'CPU cores', min: 1, max: 4, default: 1 },
+      { name: 'hours', type: 'number', label: 'Hours', min: 1, max: 8, step: 1, default: 2 },
+      { name: 'cpus', type: 'number', label: 'CPU cores', min: 1, max: 4, step: 1, default: 1 },
     ]);
+  });
+});
+
+describe('Slurm choices of partition, account and GPUs', () => {
+  const gpuApp = {
+    name: 'train',
+    slurm: slurmAppSchema.parse({
+      partition: 'short',
+      choices: {
+        partition: { options: ['short', 'gpu'] },
+        account: { options: ['proj-a', 'proj-b'] },
+        gpus: { max: 2 },
+      },
+    }),
+  };
+
+  it('offers them as a select of the allowed names and a number from 0 to the GPU limit', () => {
+    assert.deepEqual(startOptions(['train'], gpuApp), [
+      {
+        name: 'partition',
+        type: 'select',
+        label: 'Partition',
+        options: [
+          { value: 'short', label: 'short' },
+          { value: 'gpu', label: 'gpu' },
+        ],
+        default: 'short',
+      },
+      {
+        name: 'account',
+        type: 'select',
+        label: 'Account',
+        options: [
+          { value: 'proj-a', label: 'proj-a' },
+          { value: 'proj-b', label: 'proj-b' },
+        ],
+        default: 'proj-a',
+      },
+      { name: 'gpus', type: 'number', label: 'GPUs', min: 0, max: 2, step: 1, default: 0 },
+    ]);
+  });
+
+  it('passes the chosen partition, account and GPUs to sbatch, each as one option', () => {
+    const args = sbatchResourceArgs(
+      slurmResources(gpuApp, { partition: 'gpu', account: 'proj-b', gpus: 2 }),
+    );
+    assert.ok(args.includes('--partition=gpu'));
+    assert.ok(args.includes('--account=proj-b'));
+    assert.ok(args.includes('--gpus=2'));
+    assert.deepEqual(
+      sbatchResourceArgs(slurmResources(gpuApp, {})).filter((a) => /partition|gpus/.test(a)),
+      ['--partition=short'],
+    );
+  });
+
+  it('refuses a partition or account outside the list, and GPUs beyond the limit, naming what is allowed', () => {
+    refused(
+      () => slurmResources(gpuApp, { partition: 'gpu --uid=0' }),
+      'option_out_of_range',
+      /'partition'.*one of short, gpu/,
+    );
+    refused(
+      () => slurmResources(gpuApp, { account: 'other' }),
+      'option_out_of_range',
+      /'account'.*one of proj-a, proj-b/,
+    );
+    refused(() => slurmResources(gpuApp, { gpus: 3 }), 'option_out_of_range', /from 0 to 2/);
+    refused(() => slurmResources(gpuApp, { gpus: -1 }), 'option_out_of_range', /from 0 to 2/);
+    refused(() => slurmResources(gpuApp, { partition: 1 }), 'option_out_of_range', /one of/);
+  });
+
+  it('refuses names in the allowed list that sbatch could misread', () => {
+    const r = slurmAppSchema.safeParse({ choices: { partition: { options: ['ok', '--uid=0'] } } });
+    assert.equal(r.success, false);
   });
 });

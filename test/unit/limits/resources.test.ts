@@ -137,7 +137,15 @@ describe("a server's limits on the host", () => {
   it('offers the start dialog the choices within the caps, with the defaults, and none when cgroups are off', () => {
     const a = app({ mem_mb: 2048, choices: { mem_mb: { max: 9000 } } });
     assert.deepEqual(limitOptions(cfg(), a), [
-      { name: 'mem_mb', label: 'Memory (MB)', min: 1, max: 4096, default: 2048 },
+      {
+        name: 'mem_mb',
+        type: 'number',
+        label: 'Memory (MB)',
+        min: 1,
+        max: 4096,
+        step: 1,
+        default: 2048,
+      },
     ]);
     assert.deepEqual(limitOptions(cfg({ cgroups: 'off' }), a), []);
     assert.deepEqual(limitOptions(cfg(), app()), []);

@@ -110,4 +110,15 @@ describe('store: servers and events', () => {
     );
     assert.deepEqual([...store.usedPorts()], [50002]);
   });
+
+  it("keeps each server's launch form values and gives back a user's latest ones per app", () => {
+    const first = store.claim(base({ name: 'one', form: { workdir: 'a' } }));
+    store.transition(first.id, 'stopped', { message: 'done' });
+    const second = store.claim(base({ name: 'two', port: 50002, form: { workdir: 'b' } }));
+    store.claim(base({ name: 'plain', app: 'other', port: 50003 }));
+    store.claim(base({ user: 'bob', name: 'x', port: 50004, form: { workdir: 'bob' } }));
+    assert.equal(second.form, '{"workdir":"b"}');
+    assert.deepEqual([...store.lastForms('alice')], [['files', { workdir: 'b' }]]);
+    assert.deepEqual([...store.lastForms('carol')], []);
+  });
 });

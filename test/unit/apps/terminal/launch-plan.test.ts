@@ -30,6 +30,7 @@ const TERMINAL: CatalogApp = {
   title: 'Terminal',
   description: '',
   builtin: 'terminal',
+  form: {},
   environment: { EDITOR: 'nano', WORK: '{home}/work' },
   ready: { path: '/', status_below: 500, kind: 'http' },
   strip_prefix: true,

@@ -35,6 +35,7 @@ const APP: CatalogApp = {
   title: 'Lab',
   description: '',
   command: ['/usr/bin/lab', '--port={port}'],
+  form: {},
   environment: { R_LIBS_SITE: '/srv/r/{user}', EXTRA: '1' },
   ready: { path: '/', status_below: 500, kind: 'http' },
   strip_prefix: true,
