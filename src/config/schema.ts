@@ -269,6 +269,12 @@ export const configSchema = z
           .describe(
             "POST each server's last activity to JupyterHub (/users/NAME/activity), so the hub's idle culler sees app use. Needs the users:activity scope.",
           ),
+        server_tokens_from_hub: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Ask JupyterHub to issue each server's JUPYTERHUB_API_TOKEN for its owner (POST /users/NAME/tokens), so the app can use it against the hub's API too, with the scopes read:users:name and users:activity on its owner only. hubapps deletes it at the hub when the server ends. Needs the tokens scope on the allowed users (e.g. tokens!group=hubapps-users) for the service's role; when the hub refuses or is down, the server gets a hubapps-only token and the log says why (docs/jupyterhub.md).",
+          ),
         token_cache_seconds: z
           .number()
           .int()

@@ -42,7 +42,11 @@ export async function checkChp(ctx: DoctorContext): Promise<CheckResult[]> {
 
 /** The scopes hubapps uses JupyterHub's API for; missing ones fail. */
 function neededScopes(ctx: DoctorContext): string[] {
-  return ctx.config?.jupyterhub.forward_activity ? ['users:activity'] : [];
+  const hub = ctx.config?.jupyterhub;
+  return [
+    ...(hub?.forward_activity ? ['users:activity'] : []),
+    ...(hub?.server_tokens_from_hub ? ['tokens'] : []),
+  ];
 }
 
 /** JupyterHub's API answers, knows the service's token and grants it what hubapps needs. */
@@ -108,7 +112,7 @@ export async function checkHub(ctx: DoctorContext): Promise<CheckResult[]> {
       ...results,
       fail(
         `the service token lacks the scope(s) ${missing.join(', ')}`,
-        'give the hubapps service a role with these scopes in jupyterhub_config.py (docs/jupyterhub.md), or set jupyterhub.forward_activity: false',
+        'give the hubapps service a role with these scopes in jupyterhub_config.py, tokens limited to the users of hubapps (tokens!group=hubapps-users; docs/jupyterhub.md), or turn off what needs them (jupyterhub.forward_activity, jupyterhub.server_tokens_from_hub)',
       ),
     ];
   }
