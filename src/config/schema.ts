@@ -273,7 +273,7 @@ export const configSchema = z
           .boolean()
           .default(false)
           .describe(
-            "Ask JupyterHub to issue each server's JUPYTERHUB_API_TOKEN for its owner (POST /users/NAME/tokens), so the app can use it against the hub's API too, with the scopes read:users:name and users:activity on its owner only. hubapps deletes it at the hub when the server ends. Needs the tokens scope on the allowed users (e.g. tokens!group=hubapps-users) for the service's role; when the hub refuses or is down, the server gets a hubapps-only token and the log says why (docs/jupyterhub.md).",
+            "Ask JupyterHub to issue each server's JUPYTERHUB_API_TOKEN for its owner (POST /users/NAME/tokens), so the app can use it against the hub's API too, with the scopes read:users:name and users:activity on its owner only. hubapps deletes it at the hub when the server ends. Needs the unfiltered tokens scope in the service's role (JupyterHub 3.0 honours no filtered one), which lets the service's token issue tokens for every hub user: read docs/jupyterhub.md first. When the hub refuses or is down, the server gets a hubapps-only token and the log says why.",
           ),
         token_cache_seconds: z
           .number()
