@@ -20,7 +20,9 @@ export const HUB_TOKEN_DEFAULT_LIFE_S = 7 * 24 * 3600;
  * that refuses or is down never fails a start: the caller makes a hubapps-only token.
  */
 export class HubServerTokens {
-  private sweeping: Promise<void> | undefined;
+  /** The pass running now, and the one asked for meanwhile, which starts after it and looks again. */
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
 
   constructor(
     private readonly hub: Pick<HubClient, 'issueToken' | 'deleteToken'>,
@@ -62,8 +64,20 @@ export class HubServerTokens {
 
   /** Delete at the hub every token no active server holds; one that cannot be deleted now stays listed for the next pass. Never throws. */
   sweep(): Promise<void> {
-    this.sweeping ??= this.deleteOrphans().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    if (!this.running) return this.start();
+    this.next ??= this.running.then(() => {
+      this.next = undefined;
+      return this.start();
+    });
+    return this.next;
+  }
+
+  private start(): Promise<void> {
+    const pass = this.deleteOrphans().finally(() => {
+      if (this.running === pass) this.running = undefined;
+    });
+    this.running = pass;
+    return pass;
   }
 
   private async deleteOrphans(): Promise<void> {

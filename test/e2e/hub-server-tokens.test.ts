@@ -14,6 +14,15 @@ const ENV_APP = `require('http').createServer((q, s) => {
   s.end(JSON.stringify(process.env));
 }).listen(+process.argv[1], '127.0.0.1');`;
 
+const ENV_APPS = {
+  env: {
+    title: 'Environment',
+    // Braces are doubled: a single one is placeholder syntax in the catalog.
+    command: [process.execPath, '-e', ENV_APP.replace(/[{}]/g, '$&$&'), '{port}'],
+    ready: { timeout: 20 },
+  },
+};
+
 /** What JupyterHub 3.0 lists for a token issued with read:users:name!user and users:activity!user (it adds what they imply). */
 const narrowScopes = (user: string) =>
   ['read:users:activity', 'read:users:groups', 'read:users:name', 'users:activity']
@@ -26,14 +35,7 @@ describe('e2e: server tokens issued by a real JupyterHub (jupyterhub.server_toke
     hubKeys: { server_tokens_from_hub: true },
     // The admin token opens any app through its proxy, to read the app's environment.
     config: { admin_access: true },
-    apps: {
-      env: {
-        title: 'Environment',
-        // Braces are doubled: a single one is placeholder syntax in the catalog.
-        command: [process.execPath, '-e', ENV_APP.replace(/[{}]/g, '$&$&'), '{port}'],
-        ready: { timeout: 20 },
-      },
-    },
+    apps: ENV_APPS,
     // JupyterHub 3.0 lets a service issue tokens only with the unfiltered tokens scope
     // (docs/jupyterhub.md). carol is no hub user here, so the hub refuses her servers' tokens.
     // The observer may list users' tokens.
@@ -203,5 +205,37 @@ c.JupyterHub.load_roles.append({"name": "t-token-reader", "scopes": ["read:token
     });
     assert.equal((await hub('/user', token)).status, 403);
     assert.deepEqual(await hubNotes(alice), []);
+  });
+});
+
+describe('e2e: server tokens with jupyterhub.server_tokens_from_hub off (the default)', function () {
+  this.timeout(60_000);
+  const stack = new HubStack({
+    config: { admin_access: true },
+    apps: ENV_APPS,
+  });
+  useHubStack(stack, { setUpMs: 120_000 });
+
+  it('gives the app a token only hubapps accepts: the hub refuses it and was never asked for one', async () => {
+    const api = `${stack.publicUrl}/services/hubapps/api/users/${alice}/servers/lab`;
+    const admin = {
+      authorization: `token ${stack.adminToken}`,
+      'content-type': 'application/json',
+    };
+    const started = await fetch(api, { method: 'POST', headers: admin, body: '{"app":"env"}' });
+    assert.equal(started.status, 202, await started.text());
+    await waitFor(() => stack.server(alice, 'lab')?.state === 'running', {
+      timeout: 30_000,
+      what: `${alice}/lab to run`,
+    });
+    const env = await fetch(`${stack.publicUrl}/apps/${alice}/lab/env`, { headers: admin });
+    const token = ((await env.json()) as Record<string, string>).JUPYTERHUB_API_TOKEN!;
+    assert.match(token, /^ha_/);
+    const atHub = await fetch(`${stack.hub!.apiUrl}/user`, {
+      headers: { authorization: `token ${token}` },
+    });
+    assert.equal(atHub.status, 403);
+    assert.equal((await fetch(api, { headers: { authorization: `token ${token}` } })).status, 200);
+    assert.doesNotMatch(stack.hub!.output(), /POST \/hub\/api\/users\/[^/ ]+\/tokens/);
   });
 });

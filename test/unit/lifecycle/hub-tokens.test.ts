@@ -228,6 +228,23 @@ describe('server tokens issued by JupyterHub (jupyterhub.server_tokens_from_hub)
     assert.deepEqual(hubTokens.orphans(), []);
   });
 
+  it('deletes the token of a server that ends while a pass is already running, in a pass after it', async () => {
+    const tokens = tokensWith(hub.url);
+    const first = newRow('alice');
+    const second = newRow('alice');
+    await issueServerToken(depsWith(tokens), first);
+    await issueServerToken(depsWith(tokens), second);
+    servers.transition(first.id, 'stopped', { message: 'stopped' });
+    const running = tokens.sweep();
+    servers.transition(second.id, 'stopped', { message: 'stopped' });
+    await Promise.all([running, tokens.sweep()]);
+    assert.deepEqual(
+      hub.calls.filter((c) => c.method === 'DELETE').map((c) => c.url),
+      ['/hub/api/users/alice/tokens/a1', '/hub/api/users/alice/tokens/a2'],
+    );
+    assert.deepEqual(hubTokens.orphans(), []);
+  });
+
   it("deletes a retried start's earlier token while the server keeps its new one", async () => {
     const tokens = tokensWith(hub.url);
     const row = newRow('alice');
