@@ -298,6 +298,10 @@ export const configSchema = z
             'With usernames: mapped, hub user name -> Unix account, e.g. {"alice@example.org": alice}. One hub user per account.',
           ),
       })
+      .refine((hub) => !hub.server_tokens_from_hub || (hub.api_url && hub.api_token), {
+        message: 'server_tokens_from_hub needs api_url and api_token: the hub issues the tokens',
+        path: ['server_tokens_from_hub'],
+      })
       .refine((hub) => hub.usernames !== 'mapped' || Object.keys(hub.username_map).length > 0, {
         message: 'usernames: mapped needs username_map with at least one user',
         path: ['username_map'],

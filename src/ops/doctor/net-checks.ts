@@ -116,7 +116,7 @@ export async function checkHub(ctx: DoctorContext): Promise<CheckResult[]> {
       ...results,
       fail(
         `the service token lacks the scope(s) ${missing.join(', ')}`,
-        'give the hubapps service a role with these scopes in jupyterhub_config.py, docs/jupyterhub.md, or turn off what needs them (jupyterhub.forward_activity, jupyterhub.server_tokens_from_hub)',
+        'give the hubapps service a role with these scopes in jupyterhub_config.py (tokens unfiltered; docs/jupyterhub.md), or turn off what needs them (jupyterhub.forward_activity, jupyterhub.server_tokens_from_hub)',
       ),
     ];
   }
