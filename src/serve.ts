@@ -20,6 +20,8 @@ import { ServerQueries } from './lifecycle/queries.js';
 import { ServerManager } from './lifecycle/manager.js';
 import { Metrics } from './lifecycle/metrics.js';
 import { reconcile } from './lifecycle/reconcile.js';
+import { HUB_TOKEN_DEFAULT_LIFE_S, HubServerTokens } from './lifecycle/hub-tokens.js';
+import { HubTokenStore } from './store/hub-tokens.js';
 import { Urls } from './config/urls.js';
 import { buildLauncher } from './launchers/build.js';
 import { auditOomKills, openHostLimits } from './limits/host-limits.js';
@@ -150,6 +152,13 @@ export async function serve(
   const auth = new Authenticator(config, authStore, admins, users, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity)
     deps.activitySink = (user, at) => hub.postActivity(user, at);
+  if (hub && hubConfig.server_tokens_from_hub)
+    deps.hubTokens = new HubServerTokens(
+      hub,
+      new HubTokenStore(db),
+      log,
+      config.culler.max_age || HUB_TOKEN_DEFAULT_LIFE_S,
+    );
   const app = createApp(
     {
       ...deps,

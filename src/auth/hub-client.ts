@@ -13,6 +13,13 @@ export interface HubUser {
   scopes: string[];
 }
 
+/** A token JupyterHub issued: the secret, its id at the hub and its owner's hub name. */
+export interface IssuedHubToken {
+  token: string;
+  id: string;
+  hubUser: string;
+}
+
 /** JupyterHub names a service's OAuth client "service-NAME". */
 export function hubServiceName(clientId: string): string {
   return clientId.startsWith('service-') ? clientId.slice('service-'.length) : clientId;
@@ -149,6 +156,58 @@ export class HubClient {
       );
   }
 
+  /**
+   * Have the hub issue a token for `account`'s hub user with `scopes` (the service needs the
+   * `tokens` scope on that user); undefined when no hub user maps to the account. Throws
+   * hub_error with the hub's own reason when it refuses, hub_unreachable when it is down.
+   */
+  async issueToken(
+    account: string,
+    request: { note: string; expiresInS: number; scopes: readonly string[] },
+  ): Promise<IssuedHubToken | undefined> {
+    const user = this.names.hubName(account);
+    if (user === undefined) return undefined;
+    const res = await this.call(
+      'POST',
+      `/users/${encodeURIComponent(user)}/tokens`,
+      this.serviceToken,
+      {
+        note: request.note,
+        expires_in: request.expiresInS,
+        scopes: request.scopes,
+      },
+    );
+    if (!res.ok)
+      throw new HubappsError(
+        'hub_error',
+        `JupyterHub answered ${res.status} when asked for a token of ${user}: ${await hubReason(res)}`,
+      );
+    const body = (await res.json()) as { token?: unknown; id?: unknown };
+    if (typeof body.token !== 'string' || typeof body.id !== 'string')
+      throw new HubappsError(
+        'hub_error',
+        "JupyterHub's answer to a token request has no token or id",
+      );
+    return { token: body.token, id: body.id, hubUser: user };
+  }
+
+  /** Delete a token the hub issued; one the hub no longer has (deleted, expired, user gone) counts as deleted. */
+  async deleteToken(hubUser: string, id: string): Promise<void> {
+    const res = await this.call(
+      'DELETE',
+      `/users/${encodeURIComponent(hubUser)}/tokens/${encodeURIComponent(id)}`,
+      this.serviceToken,
+    );
+    if (res.ok || res.status === 404) {
+      await res.body?.cancel();
+      return;
+    }
+    throw new HubappsError(
+      'hub_error',
+      `JupyterHub answered ${res.status} when asked to delete token ${id} of ${hubUser}: ${await hubReason(res)}`,
+    );
+  }
+
   private async call(
     method: string,
     path: string,
@@ -185,6 +244,12 @@ function parseHubUser(body: unknown): HubUser {
     groups: strings(b.groups),
     scopes: strings(b.scopes),
   };
+}
+
+/** JupyterHub's JSON error answers carry `message`; the status line says the rest. */
+async function hubReason(res: Response): Promise<string> {
+  const body = (await res.json().catch(() => ({}))) as { message?: unknown };
+  return typeof body.message === 'string' ? body.message.slice(0, 300) : res.statusText;
 }
 
 function strings(v: unknown): string[] {

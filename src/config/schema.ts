@@ -269,6 +269,12 @@ export const configSchema = z
           .describe(
             "POST each server's last activity to JupyterHub (/users/NAME/activity), so the hub's idle culler sees app use. Needs the users:activity scope.",
           ),
+        server_tokens_from_hub: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Ask JupyterHub to issue each server's JUPYTERHUB_API_TOKEN for its owner (POST /users/NAME/tokens), so the app can use it against the hub's API too, with the scopes read:users:name and users:activity on its owner only. hubapps deletes it at the hub when the server ends. Needs the unfiltered tokens scope in the service's role (JupyterHub 3.0 honours no filtered one), which lets the service's token issue tokens for every hub user: read docs/jupyterhub.md first. When the hub refuses or is down, the server gets a hubapps-only token and the log says why.",
+          ),
         token_cache_seconds: z
           .number()
           .int()
@@ -291,6 +297,10 @@ export const configSchema = z
           .describe(
             'With usernames: mapped, hub user name -> Unix account, e.g. {"alice@example.org": alice}. One hub user per account.',
           ),
+      })
+      .refine((hub) => !hub.server_tokens_from_hub || (hub.api_url && hub.api_token), {
+        message: 'server_tokens_from_hub needs api_url and api_token: the hub issues the tokens',
+        path: ['server_tokens_from_hub'],
       })
       .refine((hub) => hub.usernames !== 'mapped' || Object.keys(hub.username_map).length > 0, {
         message: 'usernames: mapped needs username_map with at least one user',

@@ -7,6 +7,7 @@ import type { ServerStore } from '../store/servers.js';
 import type { UserChecker } from '../users/account.js';
 import type { Metrics } from './metrics.js';
 import type { Urls } from '../config/urls.js';
+import type { HubServerTokens } from './hub-tokens.js';
 
 export interface CatalogView {
   get(name: string): CatalogApp | undefined;
@@ -29,4 +30,6 @@ export interface LifecycleDeps {
   metrics: Metrics;
   /** Set when JupyterHub is configured and forward_activity is on: activity goes to the hub's culler too. */
   activitySink?: (user: string, lastActivity: string) => Promise<void>;
+  /** Set when jupyterhub.server_tokens_from_hub is on: servers' tokens come from the hub and are deleted there. */
+  hubTokens?: HubServerTokens;
 }

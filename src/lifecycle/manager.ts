@@ -14,7 +14,7 @@ import type { ServerResources } from '../limits/resources.js';
 import {
   admitStart,
   claimRow,
-  newServerToken,
+  issueServerToken,
   startRequest,
   type Actor,
   type StartInput,
@@ -87,10 +87,9 @@ export class ServerManager {
   }
 
   private async spawn(row: ServerRow, how: SpawnHow): Promise<ServerRow> {
-    const token = newServerToken();
-    this.deps.store.update(row.id, { api_token_hash: token.hash });
+    const apiToken = await issueServerToken(this.deps, row);
     const launch = await this.deps.launcher.start(
-      startRequest(this.deps, row, { ...how, apiToken: token.token }),
+      startRequest(this.deps, row, { ...how, apiToken }),
       row.log_file!,
     );
     const started = this.deps.store.transition(row.id, 'starting', {
@@ -201,6 +200,7 @@ export class ServerManager {
       message: reason,
     });
     if (!failed) return;
+    void this.deps.hubTokens?.sweep();
     this.deps.metrics.spawnFailures.inc({ reason: code });
     logFailedStart(this.deps.log, row, code, reason, err);
   }
@@ -276,13 +276,14 @@ export class ServerManager {
     const to = reason ? 'failed' : 'stopped';
     this.launches.drop(row.id);
     this.busy.delete(row.id);
-    return (
-      this.deps.store.transition(row.id, to, {
-        from: ['stopping'],
-        fields: { reason: reason ?? why },
-        message: reason ?? why,
-      }) ?? this.deps.store.byId(row.id)!
-    );
+    const ended = this.deps.store.transition(row.id, to, {
+      from: ['stopping'],
+      fields: { reason: reason ?? why },
+      message: reason ?? why,
+    });
+    // Before the stop answers: the app's hub token is dead at the hub too when its owner learns it stopped.
+    await this.deps.hubTokens?.sweep();
+    return ended ?? this.deps.store.byId(row.id)!;
   }
 
   /**
@@ -327,6 +328,7 @@ export class ServerManager {
       );
       await this.launches.of(row).kill();
       this.launches.drop(row.id);
+      await this.deps.hubTokens?.sweep();
     }
   }
 

@@ -73,6 +73,8 @@ export async function reconcile(
         : undefined,
     ),
   );
+  // Tokens of servers that ended while the service was down, or whose deletion the hub refused before.
+  await deps.hubTokens?.sweep();
   report.ms = Math.round(performance.now() - t0);
   deps.metrics.reconcileDuration.observe(report.ms / 1000);
   if (report.routesAdded) deps.metrics.routeFixes.inc({ action: 'added' }, report.routesAdded);

@@ -159,6 +159,19 @@ export function newServerToken(): { token: string; hash: string } {
   return { token, hash: hashSecret(token) };
 }
 
+/**
+ * The server's token, already held by its row: issued by the hub when
+ * jupyterhub.server_tokens_from_hub is on and the hub agrees, else made here. Either way a
+ * token of an earlier attempt is no longer the row's (a hub one is then deleted there).
+ */
+export async function issueServerToken(deps: LifecycleDeps, row: ServerRow): Promise<string> {
+  const fromHub = await deps.hubTokens?.issue(row);
+  if (fromHub !== undefined) return fromHub;
+  const token = newServerToken();
+  deps.store.update(row.id, { api_token_hash: token.hash, hub_token_id: null });
+  return token.token;
+}
+
 /** How a start request is made: the readiness timeout, the admitted cgroup, the server's fresh token. */
 export interface StartHow {
   readyTimeoutS: number | undefined;

@@ -29,5 +29,7 @@ export interface ServerRow {
   last_activity: string | null;
   /** SHA-256 of the server's API token while it is active (docs/api.md, "Server tokens"), else null. */
   api_token_hash: string | null;
+  /** The id at JupyterHub of that token when the hub issued it (jupyterhub.server_tokens_from_hub), else null. */
+  hub_token_id: string | null;
   updated_at: string;
 }

@@ -192,8 +192,14 @@ function appContext(
   req: Record<string, unknown>,
 ): Pick<StartRequest, 'apiToken' | 'environment' | 'group' | 'baseUrl'> {
   const out: Pick<StartRequest, 'apiToken' | 'environment' | 'group' | 'baseUrl'> = {};
+  // A hubapps-made token, or one JupyterHub issued (hex, jupyterhub.server_tokens_from_hub).
   if (req.apiToken !== undefined)
-    out.apiToken = matching(req.apiToken, 'apiToken', /^ha_[A-Za-z0-9_-]{16,128}$/, false);
+    out.apiToken = matching(
+      req.apiToken,
+      'apiToken',
+      /^(ha_[A-Za-z0-9_-]{16,128}|[0-9a-f]{32,128})$/,
+      false,
+    );
   if (req.group !== undefined)
     out.group = matching(req.group, 'group', /^[\x21-\x7e][\x20-\x7e]{0,255}$/, false);
   if (req.baseUrl !== undefined)

@@ -59,6 +59,7 @@ const FIELD_NAMES = new Set<string>([
   'stopped_at',
   'last_activity',
   'api_token_hash',
+  'hub_token_id',
 ]);
 
 /**
@@ -165,7 +166,7 @@ export class ServerStore {
           .prepare(
             `UPDATE servers SET app=@app, state='pending', reason=NULL, options=@options, form=@form, port=@port, secret=@secret,
              launcher_pid=NULL, proxy_pid=NULL, app_pid=NULL, launcher=NULL, launcher_state=NULL, log_file=@log_file, started_at=@now, ready_at=NULL,
-             stopped_at=NULL, last_activity=NULL, api_token_hash=NULL, updated_at=@now WHERE id=@id`,
+             stopped_at=NULL, last_activity=NULL, api_token_hash=NULL, hub_token_id=NULL, updated_at=@now WHERE id=@id`,
           )
           .run({ ...values, id: existing.id });
       } else {
@@ -232,7 +233,9 @@ export class ServerStore {
       if (to === 'stopped' || to === 'failed') fields.stopped_at ??= now;
       if (to === 'running') fields.ready_at ??= now;
       // The server's token dies with it: whatever ends a server (stop, failure, reconcile) revokes it.
-      if (!TOKEN_STATES.includes(to)) fields.api_token_hash = null;
+      // A token the hub issued is then held by no server, so store/hub-tokens.ts lists it for deletion there.
+      if (!TOKEN_STATES.includes(to))
+        Object.assign(fields, { api_token_hash: null, hub_token_id: null });
       this.applyFields(id, { ...fields }, to, now);
       const updated = this.byId(id)!;
       this.events.append(updated, 'state', to, opts.message, opts.actor ?? null, now);

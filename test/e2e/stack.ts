@@ -36,7 +36,7 @@ import {
   type ServiceProcessOptions,
 } from '../system/service-process.js';
 import { chromiumInstalled } from './browser.js';
-import { jupyterhubInstalled, startHub, type RunningHub } from './hub.js';
+import { jupyterhubInstalled, startHub, type HubOptions, type RunningHub } from './hub.js';
 
 /**
  * HTML page naming the account it runs as and the visitor the proxy names (X-Hubapps-User); WebSocket messages come back as "echo:<message>".
@@ -120,6 +120,10 @@ export interface HubStackOptions {
   hubHost?: string;
   /** Extra keys for hubapps.yaml. */
   config?: Record<string, unknown>;
+  /** Extra keys for the jupyterhub section of hubapps.yaml. */
+  hubKeys?: Record<string, unknown>;
+  /** Extra apps for the catalog, next to echo and www. */
+  apps?: Record<string, object>;
   /** Install the port guard's helper and sudoers rule, and require the guard. */
   portGuard?: boolean;
 }
@@ -139,6 +143,7 @@ export class HubStack {
   readonly serviceToken = randomBytes(24).toString('base64url');
   private stateDir = '';
   private hubDir = '';
+  private hubOptions?: HubOptions;
   private servicePort = 0;
   private attempted = false;
   private removeRule?: () => Promise<void>;
@@ -196,7 +201,7 @@ export class HubStack {
     };
     this.service = await startServiceProcess(this.serviceOptions);
     this.hubDir = await mkdtemp('/tmp/hubapps-t-hub-');
-    this.hub = await startHub({
+    this.hubOptions = {
       dir: this.hubDir,
       password: this.password,
       bindUrl: `${this.chp.proxyUrl}/`,
@@ -217,12 +222,24 @@ export class HubStack {
       members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.carol, TEST_USERS.mallory],
       extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
       ...(this.options.hubConfig ? { extraConfig: this.options.hubConfig } : {}),
-    });
+    };
+    this.hub = await startHub(this.hubOptions);
   }
 
-  /** SIGKILL the service, as a crash or the OOM killer would, and start it again with the same configuration. */
-  async killAndRestartService(): Promise<void> {
+  /** Stop JupyterHub, as an outage would; restartHub brings it back with its state (users, tokens). */
+  async stopHub(): Promise<void> {
+    await this.hub!.stop();
+  }
+
+  async restartHub(): Promise<void> {
+    await this.hub!.stop();
+    this.hub = await startHub(this.hubOptions!);
+  }
+
+  /** SIGKILL the service, as a crash or the OOM killer would, and start it again with the same configuration (after `meanwhile`, what happens while it is down). */
+  async killAndRestartService(meanwhile?: () => Promise<void>): Promise<void> {
     await this.service!.kill9();
+    await meanwhile?.();
     this.service = await startServiceProcess(this.serviceOptions!);
   }
 
@@ -279,6 +296,7 @@ export class HubStack {
         command: [process.execPath, join(dir, 'www.cjs'), '{port}', '{home}'],
         ready: { timeout: 20 },
       },
+      ...this.options.apps,
     });
   }
 
@@ -317,7 +335,11 @@ export class HubStack {
           }
         : {}),
       admin_token: `file:${join(secrets, 'admin-token')}`,
-      jupyterhub: { api_url: hubApiUrl, api_token: `file:${join(secrets, 'hub-token')}` },
+      jupyterhub: {
+        api_url: hubApiUrl,
+        api_token: `file:${join(secrets, 'hub-token')}`,
+        ...this.options.hubKeys,
+      },
       admin_access: false,
       reconcile_interval: 1,
       stop_grace: 1,

@@ -403,6 +403,17 @@ describe('hubapps doctor (root, checking as hubapps-t-svc, with real sudo and CH
           /give the hubapps service a role with these scopes/,
         );
       });
+
+      it('a service token without the tokens scope, with jupyterhub.server_tokens_from_hub on', async () => {
+        const config = withToken(tokens.scoped);
+        assertFails(
+          await doctor([], {
+            jupyterhub: { ...config.jupyterhub, server_tokens_from_hub: true },
+          }),
+          /the service token lacks the scope\(s\) tokens/,
+          /jupyterhub\.server_tokens_from_hub/,
+        );
+      });
     });
 
     it('an allowed group that does not exist', async () => {

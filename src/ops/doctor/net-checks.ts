@@ -40,9 +40,17 @@ export async function checkChp(ctx: DoctorContext): Promise<CheckResult[]> {
   }
 }
 
-/** The scopes hubapps uses JupyterHub's API for; missing ones fail. */
+/**
+ * The scopes hubapps uses JupyterHub's API for; missing ones fail. `tokens` must be
+ * unfiltered: JupyterHub 3.0 refuses a service's token requests under tokens!group=… or
+ * tokens!user=… (it checks the user as if it were a service).
+ */
 function neededScopes(ctx: DoctorContext): string[] {
-  return ctx.config?.jupyterhub.forward_activity ? ['users:activity'] : [];
+  const hub = ctx.config?.jupyterhub;
+  return [
+    ...(hub?.forward_activity ? ['users:activity'] : []),
+    ...(hub?.server_tokens_from_hub ? ['tokens'] : []),
+  ];
 }
 
 /** JupyterHub's API answers, knows the service's token and grants it what hubapps needs. */
@@ -101,14 +109,14 @@ export async function checkHub(ctx: DoctorContext): Promise<CheckResult[]> {
     ];
   const scopes = who.scopes.filter((s): s is string => typeof s === 'string');
   const missing = neededScopes(ctx).filter(
-    (need) => !scopes.some((s) => s === need || s.startsWith(`${need}!`)),
+    (need) => !scopes.some((s) => s === need || (need !== 'tokens' && s.startsWith(`${need}!`))),
   );
   if (missing.length > 0) {
     return [
       ...results,
       fail(
         `the service token lacks the scope(s) ${missing.join(', ')}`,
-        'give the hubapps service a role with these scopes in jupyterhub_config.py (docs/jupyterhub.md), or set jupyterhub.forward_activity: false',
+        'give the hubapps service a role with these scopes in jupyterhub_config.py (tokens unfiltered; docs/jupyterhub.md), or turn off what needs them (jupyterhub.forward_activity, jupyterhub.server_tokens_from_hub)',
       ),
     ];
   }

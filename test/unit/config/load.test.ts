@@ -68,6 +68,14 @@ describe('loading hubapps.yaml', () => {
     assert.match(err.message, new RegExp(`^${path}: key 'listen\\.port': .*expected number`));
   });
 
+  it('refuses jupyterhub.server_tokens_from_hub without the hub to issue the tokens, naming the key', () => {
+    const err = failure(() =>
+      loadConfig(file('jupyterhub:\n  server_tokens_from_hub: true\n'), undefined, ENV),
+    );
+    assert.equal(err.key, 'jupyterhub.server_tokens_from_hub');
+    assert.match(err.message, /needs api_url and api_token/);
+  });
+
   it('refuses an unknown key and suggests the nearest known key', () => {
     const err = failure(() => loadConfig(file('log_levl: debug\n'), undefined, ENV));
     assert.match(err.message, /: unknown key 'log_levl' \(did you mean 'log_level'\?\)$/);

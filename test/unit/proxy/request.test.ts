@@ -51,6 +51,11 @@ describe("the proxy's check of what the start request puts into the app's enviro
     });
   });
 
+  it('takes a token JupyterHub issued (hex) as sent', () => {
+    const hubToken = '0123456789abcdef0123456789abcdef';
+    assert.equal(parse({ apiToken: hubToken }).apiToken, hubToken);
+  });
+
   it('leaves them out when the service sent none (an older service)', () => {
     const req = parse({});
     assert.equal(req.apiToken, undefined);
@@ -73,6 +78,7 @@ describe("the proxy's check of what the start request puts into the app's enviro
   it('refuses a token, group or base_url of the wrong shape', () => {
     assert.match(refusal({ apiToken: 'secret with spaces' }), /'apiToken' has an invalid value/);
     assert.match(refusal({ apiToken: 'ha_short' }), /'apiToken'/);
+    assert.match(refusal({ apiToken: 'NOT-HEX-0123456789abcdef0123456789' }), /'apiToken'/);
     assert.match(refusal({ group: '' }), /'group'/);
     assert.match(refusal({ baseUrl: '/jh' }), /'baseUrl'/);
     assert.match(refusal({ baseUrl: '/../' }), /'baseUrl'/);
