@@ -78,475 +78,476 @@ export const portGuardSchema = z
     "Keeps other local accounts off the apps' loopback ports (docs/security.md, Local users).",
   );
 
-export const configSchema = z
-  .strictObject({
-    public_url: z
-      .url()
-      .default('http://127.0.0.1:8000')
-      .describe(
-        'How browsers reach configurable-http-proxy (scheme, host and port, no path). Used for redirects and as the allowed WebSocket Origin.',
-      ),
-    extra_origins: z
-      .array(webOriginSchema)
-      .default([])
-      .describe(
-        'Other public origins this same hubapps is served on, besides public_url: a second host name, an alias behind another reverse proxy (e.g. ["https://jupyter.example.org"]). Each is scheme://host[:port], no path; https, except http on localhost, *.localhost and 127.0.0.1. Requests whose Origin or Referer is one of them count as coming from this site in the Origin and request-source checks of the launcher, the API and (path layout only) every server\'s proxy. List only origins that serve this hubapps: a page of any origin listed here is trusted as a page of the launcher\'s own site. Redirects and links still use public_url. Must not lie on apps_domain.',
-      ),
-    base_url: urlPrefix
-      .default('/')
-      .describe("Path prefix of the whole site on the public URL, as in JupyterHub's base_url."),
-    service_prefix: urlPrefix
-      .default('/services/hubapps/')
-      .describe(
-        'Where the launcher page and the REST API live (the API is under {service_prefix}api/). Must match the JupyterHub service name.',
-      ),
-    apps_prefix: urlPrefix
-      .default('/apps/')
-      .describe('Servers are reached at {apps_prefix}{user}/{server}/.'),
-    apps_domain: z
-      .string()
-      .regex(
-        /^(?=.{1,190}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/,
-        'must be a lower-case DNS name with at least two labels, e.g. apps.example.org (no scheme, no port)',
-      )
-      .optional()
-      .describe(
-        'Per-server origins: when set, each server gets its own host name {server}--{user}.{apps_domain} (see docs/security.md, "What each layout protects against"), routed by the apps CHP (apps_chp), and /apps/{user}/{server}/ on public_url redirects there. Needs a wildcard DNS record and, with https, a wildcard certificate. Prefer a registrable domain of its own (apps-example.org rather than apps.example.org). Unset: the path layout, every server under public_url.',
-      ),
-    apps_scheme: z
-      .enum(['https', 'http'])
-      .default('https')
-      .describe(
-        'Scheme browsers use for the apps domain. Keep https: the access cookies are __Host- cookies, which browsers only accept from secure origins (plain http works only on *.localhost, for the demo).',
-      ),
-    apps_port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
-      .optional()
-      .describe(
-        'Port browsers use for the apps domain when it is not the default of apps_scheme (the demo uses the port of its front proxy).',
-      ),
-    apps_chp: z
-      .strictObject({
-        api_url: z
-          .url()
-          .default('http://127.0.0.1:8003')
-          .describe(
-            'REST API of the apps CHP, the second configurable-http-proxy that runs with --host-routing for the apps domain (systemd/hubapps-apps-chp.service).',
-          ),
-        auth_token: secret
-          .default('credential:apps-chp-token')
-          .describe(
-            "The CONFIGPROXY_AUTH_TOKEN the apps CHP was started with (not JupyterHub's CHP token).",
-          ),
-      })
-      .prefault({})
-      .describe(
-        'The apps CHP; used only when apps_domain is set. hubapps adds one route per running server, keyed by host name, and the route "/" to its own page for stopped or unknown servers.',
-      ),
-    listen: z
-      .strictObject({
-        host: z
-          .string()
-          .default('127.0.0.1')
-          .describe(
-            'Address the service binds to. Keep it on loopback: CHP and the proxies reach it there.',
-          ),
-        port: z
-          .number()
-          .int()
-          .min(0)
-          .max(65535)
-          .default(10101)
-          .describe('Port of the service (0: any free port, for tests).'),
-      })
-      .prefault({})
-      .describe("The service's own HTTP listener."),
-    data_dir: path
-      .default('/var/lib/hubapps')
-      .describe('Holds hubapps.sqlite (mode 0600). Owned by the service user, mode 0700.'),
-    log_dir: path
-      .default('/var/log/hubapps')
-      .describe(
-        "Per-server log files (the app's stdout/stderr and the proxy's lines). Owned by the service user, not readable by users.",
-      ),
-    catalog_dir: path
-      .default('/etc/hubapps/apps.d')
-      .describe('The app catalog: one NAME.yaml per app, root-owned.'),
-    allowed_group: z
-      .string()
-      .min(1)
-      .default('hubapps-users')
-      .describe(
-        'Only members of this Unix group (primary or supplementary, NSS: LDAP/SSSD included) may start servers.',
-      ),
-    min_uid: z
-      .number()
-      .int()
-      .min(1)
-      .default(DEFAULT_MIN_UID)
-      .describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
-    launcher: z
-      .enum(['sudo', 'local'])
-      .default('sudo')
-      .describe(
-        '"sudo": start each server as its user with sudo (production). "local": start servers as the service\'s own user, no sudo (demo and development only).',
-      ),
-    sudo_command: path.default('/usr/bin/sudo').describe('The sudo binary.'),
-    proxy_command: path
-      .default('/usr/lib/hubapps/bin/hubapps-proxy')
-      .describe(
-        'The hubapps-proxy program sudo runs as the user. Must be root-owned and match the sudoers rule exactly.',
-      ),
-    port_range: portRangeSchema,
-    port_guard: portGuardSchema,
-    proxy_socket_dir: path
-      .optional()
-      .describe(
-        "Where the per-server proxies listen, one unix socket each (CHP routes to http+unix:// targets). Must be root-owned, mode 3733 (setgid, sticky, no listing), its group the service's and both CHPs' (hubapps.tmpfiles creates /run/hubapps/proxies so). Default: /run/hubapps/proxies with the sudo launcher, {data_dir}/proxies with the local launcher.",
-      ),
-    runtime_dir: path
-      .optional()
-      .describe(
-        'Parent of the private runtime directories of the apps ({unix_socket} sockets, the terminal): each server gets a fresh directory of its own there, mode 0700, made by its user. Must be root-owned, mode 1733 (sticky, no listing) and outside /tmp (hubapps.tmpfiles creates /run/hubapps/users so). Default: /run/hubapps/users with the sudo launcher, {data_dir}/run with the local launcher.',
-      ),
-    chp: z
-      .strictObject({
-        api_url: z
-          .url()
-          .default('http://127.0.0.1:8001')
-          .describe("configurable-http-proxy's REST API."),
-        auth_token: secret
-          .default('env:CONFIGPROXY_AUTH_TOKEN')
-          .describe('The token CHP was started with (CONFIGPROXY_AUTH_TOKEN).'),
-        register_service_route: z
-          .boolean()
-          .default(false)
-          .describe(
-            'Keep the route {service_prefix} -> this service in CHP at all times. Off: JupyterHub owns that route (it adds it for services with a url), and hubapps adds it only while CHP has no route there, e.g. after a CHP restart, until the hub puts its own back. Turn it on when running without JupyterHub (the demo does).',
-          ),
-      })
-      .prefault({})
-      .describe('configurable-http-proxy, which routes browsers to the servers.'),
-    admin_token: secret
-      .optional()
-      .describe(
-        'An API token with admin rights, for scripts and for the first set-up. `hubapps install` makes /etc/hubapps/admin-token (root, 0600), its unit loads it and its sample config sets "credential:admin-token".',
-      ),
-    jupyterhub: z
-      .strictObject({
-        api_url: z
-          .url()
-          .optional()
-          .describe(
-            "JupyterHub's API as the service reaches it over loopback, e.g. http://127.0.0.1:8081/hub/api. Unset: no JupyterHub login (API tokens and login links only).",
-          ),
-        public_hub_url: z
-          .string()
-          .regex(
-            /^(https?:\/\/[^/]+)?\/([A-Za-z0-9._~-]+\/)*$/,
-            'must be a URL or an absolute path ending in "/"',
-          )
-          .default('/hub/')
-          .describe(
-            'Where browsers reach the hub (path on public_url, or a full URL): the OAuth authorize page is {public_hub_url}api/oauth2/authorize.',
-          ),
-        api_token: secret
-          .optional()
-          .describe(
-            'The api_token of the hubapps service in jupyterhub_config.py; also its OAuth client secret.',
-          ),
-        client_id: z
-          .string()
-          .min(1)
-          .default('service-hubapps')
-          .describe('OAuth client id: JupyterHub names it service-{service name}.'),
-        forward_activity: z
-          .boolean()
-          .default(true)
-          .describe(
-            "POST each server's last activity to JupyterHub (/users/NAME/activity), so the hub's idle culler sees app use. Needs the users:activity scope.",
-          ),
-        server_tokens_from_hub: z
-          .boolean()
-          .default(false)
-          .describe(
-            "Ask JupyterHub to issue each server's JUPYTERHUB_API_TOKEN for its owner (POST /users/NAME/tokens), so the app can use it against the hub's API too, with the scopes read:users:name and users:activity on its owner only. hubapps deletes it at the hub when the server ends. Needs the unfiltered tokens scope in the service's role (JupyterHub 3.0 honours no filtered one), which lets the service's token issue tokens for every hub user: read docs/jupyterhub.md first. When the hub refuses or is down, the server gets a hubapps-only token and the log says why.",
-          ),
-        token_cache_seconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(60)
-          .default(30)
-          .describe("How long a JupyterHub token's owner is cached before the hub is asked again."),
-        usernames: z
-          .enum(['unix', 'mapped'])
-          .default('unix')
-          .describe(
-            'How a JupyterHub user becomes a Unix account. "unix": the account of the same name, which is safe only when the hub\'s authenticator logs people in as their own Unix account (PAM, LDAP with the Unix name). "mapped": only the hub users listed in username_map, each as the account given there; every other hub user is refused. Use "mapped" wherever people choose their own hub name (self-signup, an OAuth provider\'s preferred_username): there, whoever names themselves after an account becomes it (docs/jupyterhub.md).',
-          ),
-        username_map: z
-          .record(z.string().min(1), z.string().regex(USER_NAME, 'must be a Unix user name'))
-          .default({})
-          .refine((map) => new Set(Object.values(map)).size === Object.values(map).length, {
-            message: 'maps two hub users to one Unix account',
-          })
-          .describe(
-            'With usernames: mapped, hub user name -> Unix account, e.g. {"alice@example.org": alice}. One hub user per account.',
-          ),
-      })
-      .refine((hub) => !hub.server_tokens_from_hub || (hub.api_url && hub.api_token), {
-        message: 'server_tokens_from_hub needs api_url and api_token: the hub issues the tokens',
-        path: ['server_tokens_from_hub'],
-      })
-      .refine((hub) => hub.usernames !== 'mapped' || Object.keys(hub.username_map).length > 0, {
-        message: 'usernames: mapped needs username_map with at least one user',
-        path: ['username_map'],
-      })
-      .prefault({})
-      .describe('Login through JupyterHub: hubapps is a JupyterHub service and OAuth client.'),
-    admin_users: z
-      .array(z.string())
-      .default([])
-      .describe('Users who are hubapps admins, besides JupyterHub admins.'),
-    admin_groups: z
-      .array(z.string())
-      .default([])
-      .describe('Members of these Unix groups are hubapps admins.'),
-    trusted_proxies: z
-      .array(z.string().min(1))
-      .default(['127.0.0.1', '::1'])
-      .describe(
-        "Addresses of the proxies in front of the service (configurable-http-proxy, nginx) whose X-Forwarded-For is believed when the per-client limits look for the client's address; a request from any other peer is counted under that peer.",
-      ),
-    admin_access: z
-      .boolean()
-      .default(false)
-      .describe("May admins open other users' servers? (They can always list and stop them.)"),
-    sharing_same_site: z
-      .boolean()
-      .default(false)
-      .describe(
-        'Allow sharing although the hub and apps_domain share a registrable domain (hub.example.org with apps.example.org): a shared app\'s pages are then same-site with the hub and can toss cookies onto it. false (the default) refuses sharing there; give the apps their own registrable domain instead (docs/security.md, "Sharing a server").',
-      ),
-    sharing: z
-      .boolean()
-      .default(true)
-      .describe(
-        'May owners share a running server with other allowed users or Unix groups (docs/launcher.md, "Sharing")? Works only with apps_domain set: on the shared path layout sharing is always refused. false turns it off host-wide; existing shares stop working at once.',
-      ),
-    session_revalidate: z
-      .number()
-      .int()
-      .min(1)
-      .max(3600)
-      .default(60)
-      .describe(
-        "Seconds a server's proxy trusts a browser's access before asking the service again: logout, leaving the allowed group or a revoked share end access (and the visitor's open WebSockets) within this time.",
-      ),
-    app_framing: z
-      .enum(['server', 'none'])
-      .default('server')
-      .describe(
-        'Who may show a server\'s pages in a frame: "server" (only pages of the same server; pages of other servers, the launcher and other sites are refused) or "none" (nobody).',
-      ),
-    app_embedding: z
-      .strictObject({
-        allow: z
-          .array(webOriginSchema)
-          .default([])
-          .describe(
-            'Origins of other sites whose pages may show servers in a frame (e.g. ["https://lms.example.org"]): added to frame-ancestors beside what app_framing allows. Same form as extra_origins. A user opening a framed server signs in once through a popup and gets a cookie partitioned to that site (docs/launcher.md, "Embedding in another site"). Needs apps_domain (per-server origins) with apps_scheme https. Must not be public_url, one of extra_origins, or lie on apps_domain. The launcher and the service\'s own pages can never be framed.',
-          ),
-      })
-      .prefault({})
-      .describe(
-        "Embedding servers in other sites' pages (a learning platform, a wiki). Empty allow (the default): no other site may frame them.",
-      ),
-    app_popups: z
-      .enum(['isolate', 'allow'])
-      .default('isolate')
-      .describe(
-        '"isolate": a server\'s pages always open in their own browsing context group (Cross-Origin-Opener-Policy: noopener-allow-popups), so a page that opened them, even of another server on the same origin, gets no handle to script them. "allow": keep window.opener between windows (some apps\' detached windows need it), at the price of that protection.',
-      ),
-    session_max_age: z
-      .number()
-      .int()
-      .min(60)
-      .default(8 * 3600)
-      .describe('Seconds a launcher login lasts.'),
-    autostart_app: z
-      .string()
-      .optional()
-      .describe(
-        'After login, start this app (server name = app name) if needed and go straight into it.',
-      ),
-    reconcile_interval: z
-      .number()
-      .positive()
-      .default(10)
-      .describe('Seconds between reconcile passes (processes <-> database <-> CHP routes).'),
-    spawn_timeout: z
-      .number()
-      .positive()
-      .default(60)
-      .describe('Seconds a start may take when the app sets no ready.timeout.'),
-    stop_grace: z
-      .number()
-      .nonnegative()
-      .default(5)
-      .describe('Seconds an app gets between SIGTERM and SIGKILL when its server stops.'),
-    log_max_bytes: z
-      .number()
-      .int()
-      .min(4096)
-      .default(10 * 1024 * 1024)
-      .describe(
-        "A server's log budget. The proxy stops writing the app's output once the file reaches this size (it notes how much it dropped), and the next reconcile pass cuts the file back to its newest half.",
-      ),
-    events_max_age_days: z
-      .number()
-      .positive()
-      .default(90)
-      .describe(
-        'Days the events table (progress messages, state changes, the audit trail) keeps a row; older rows are deleted on reconcile passes.',
-      ),
-    limits: z
-      .strictObject({
-        servers_per_user: z
-          .number()
-          .int()
-          .min(0)
-          .default(5)
-          .describe('Most servers one user may have active at once (0: no limit).'),
-        servers_total: z
-          .number()
-          .int()
-          .min(0)
-          .default(0)
-          .describe('Most servers active on this host at once (0: no limit).'),
-        tokens_per_user: z
-          .number()
-          .int()
-          .min(0)
-          .default(20)
-          .describe('Most unexpired API tokens one user may hold (0: no limit).'),
-        streams_per_user: z
-          .number()
-          .int()
-          .min(0)
-          .default(10)
-          .describe(
-            'Most progress streams (Server-Sent Events) one user may hold open at once (0: no limit).',
-          ),
-        logins_per_minute: z
-          .number()
-          .int()
-          .min(1)
-          .default(300)
-          .describe(
-            'Unauthenticated /login requests accepted per minute from one client address (trusted_proxies says how it is found); more get 429 (each one asks JupyterHub and writes a login state).',
-          ),
-        logins_per_minute_total: z
-          .number()
-          .int()
-          .min(1)
-          .default(3000)
-          .describe(
-            "Unauthenticated /login requests accepted per minute from all clients together: a backstop far above one client's share.",
-          ),
-        unknown_tokens_per_minute: z
-          .number()
-          .int()
-          .min(1)
-          .default(300)
-          .describe(
-            "Tokens unknown to hubapps that one client address (or one server's proxy) may have checked with JupyterHub per minute; more get 429, so random tokens cannot flood the hub.",
-          ),
-        unknown_tokens_per_minute_total: z
-          .number()
-          .int()
-          .min(1)
-          .default(3000)
-          .describe(
-            "Tokens unknown to hubapps checked with JupyterHub per minute from all clients together: a backstop far above one client's share.",
-          ),
-      })
-      .prefault({})
-      .describe(
-        'Refuse starts beyond these numbers, with a message saying which limit was hit. Per-app limits are max_servers in the app file.',
-      ),
-    server_limits: serverLimitsConfigSchema,
-    culler: z
-      .strictObject({
-        idle_timeout: z
-          .number()
-          .int()
-          .min(0)
-          .default(0)
-          .describe(
-            'Seconds without a real request or WebSocket frame after which a server is stopped, unless its app sets idle_timeout (0: never).',
-          ),
-        max_age: z
-          .number()
-          .int()
-          .min(0)
-          .default(0)
-          .describe('Seconds after which any server is stopped, however busy (0: never).'),
-      })
-      .prefault({})
-      .describe(
-        'Stopping servers nobody uses. Checked on every reconcile pass, from the activity the proxies report.',
-      ),
-    group_settings: groupSettingsSchema,
-    slurm: z
-      .strictObject({
-        apps: z
-          .array(z.string().regex(/^(\*|[a-z0-9][a-z0-9._-]{0,62})$/, 'must be an app name or "*"'))
-          .default([])
-          .describe(
-            'Apps that run as Slurm jobs on compute nodes instead of on this host; "*": every app whose file has a slurm section. Empty: Slurm is not used.',
-          ),
-        service_url: z
-          .url()
-          .optional()
-          .describe(
-            "How proxies on compute nodes reach this service, with its prefix (e.g. http://hubhost.cluster:10101/services/hubapps/); listen.host must then accept that network. Directly, not through a proxy: the proxies' endpoints refuse requests with forwarding headers. Unset: the loopback URL, which works only when the nodes are this host.",
-          ),
-        pending_timeout: z
-          .number()
-          .int()
-          .min(10)
-          .default(600)
-          .describe(
-            "Seconds a job may wait in the queue; then it is cancelled and the start fails, naming the queue's reason.",
-          ),
-        status_cache_ms: z
-          .number()
-          .int()
-          .min(0)
-          .default(1000)
-          .describe('How long one squeue answer about a job is reused while a start is followed.'),
-      })
-      .prefault({})
-      .describe(
-        'The Slurm launcher: the proxy, as the user, submits each listed app as a job (sbatch) and runs on the compute node. See docs/slurm.md.',
-      ),
-    environment: environmentSchema,
-    env_keep: envKeepSchema,
-    log_level: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
-      .default('info')
-      .describe("The service's own log level (JSON lines on stdout, for journald)."),
-  })
-  .check((ctx) => {
-    const { server_limits, group_settings } = ctx.value;
-    for (const p of groupSettingProblems(server_limits, group_settings))
-      ctx.issues.push({ code: 'custom', input: ctx.value, ...p });
-  });
+const configKeys = z.strictObject({
+  public_url: z
+    .url()
+    .default('http://127.0.0.1:8000')
+    .describe(
+      'How browsers reach configurable-http-proxy (scheme, host and port, no path). Used for redirects and as the allowed WebSocket Origin.',
+    ),
+  extra_origins: z
+    .array(webOriginSchema)
+    .default([])
+    .describe(
+      'Other public origins this same hubapps is served on, besides public_url: a second host name, an alias behind another reverse proxy (e.g. ["https://jupyter.example.org"]). Each is scheme://host[:port], no path; https, except http on localhost, *.localhost and 127.0.0.1. Requests whose Origin or Referer is one of them count as coming from this site in the Origin and request-source checks of the launcher, the API and (path layout only) every server\'s proxy. List only origins that serve this hubapps: a page of any origin listed here is trusted as a page of the launcher\'s own site. Redirects and links still use public_url. Must not lie on apps_domain.',
+    ),
+  base_url: urlPrefix
+    .default('/')
+    .describe("Path prefix of the whole site on the public URL, as in JupyterHub's base_url."),
+  service_prefix: urlPrefix
+    .default('/services/hubapps/')
+    .describe(
+      'Where the launcher page and the REST API live (the API is under {service_prefix}api/). Must match the JupyterHub service name.',
+    ),
+  apps_prefix: urlPrefix
+    .default('/apps/')
+    .describe('Servers are reached at {apps_prefix}{user}/{server}/.'),
+  apps_domain: z
+    .string()
+    .regex(
+      /^(?=.{1,190}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/,
+      'must be a lower-case DNS name with at least two labels, e.g. apps.example.org (no scheme, no port)',
+    )
+    .optional()
+    .describe(
+      'Per-server origins: when set, each server gets its own host name {server}--{user}.{apps_domain} (see docs/security.md, "What each layout protects against"), routed by the apps CHP (apps_chp), and /apps/{user}/{server}/ on public_url redirects there. Needs a wildcard DNS record and, with https, a wildcard certificate. Prefer a registrable domain of its own (apps-example.org rather than apps.example.org). Unset: the path layout, every server under public_url.',
+    ),
+  apps_scheme: z
+    .enum(['https', 'http'])
+    .default('https')
+    .describe(
+      'Scheme browsers use for the apps domain. Keep https: the access cookies are __Host- cookies, which browsers only accept from secure origins (plain http works only on *.localhost, for the demo).',
+    ),
+  apps_port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe(
+      'Port browsers use for the apps domain when it is not the default of apps_scheme (the demo uses the port of its front proxy).',
+    ),
+  apps_chp: z
+    .strictObject({
+      api_url: z
+        .url()
+        .default('http://127.0.0.1:8003')
+        .describe(
+          'REST API of the apps CHP, the second configurable-http-proxy that runs with --host-routing for the apps domain (systemd/hubapps-apps-chp.service).',
+        ),
+      auth_token: secret
+        .default('credential:apps-chp-token')
+        .describe(
+          "The CONFIGPROXY_AUTH_TOKEN the apps CHP was started with (not JupyterHub's CHP token).",
+        ),
+    })
+    .prefault({})
+    .describe(
+      'The apps CHP; used only when apps_domain is set. hubapps adds one route per running server, keyed by host name, and the route "/" to its own page for stopped or unknown servers.',
+    ),
+  listen: z
+    .strictObject({
+      host: z
+        .string()
+        .default('127.0.0.1')
+        .describe(
+          'Address the service binds to. Keep it on loopback: CHP and the proxies reach it there.',
+        ),
+      port: z
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(10101)
+        .describe('Port of the service (0: any free port, for tests).'),
+    })
+    .prefault({})
+    .describe("The service's own HTTP listener."),
+  data_dir: path
+    .default('/var/lib/hubapps')
+    .describe('Holds hubapps.sqlite (mode 0600). Owned by the service user, mode 0700.'),
+  log_dir: path
+    .default('/var/log/hubapps')
+    .describe(
+      "Per-server log files (the app's stdout/stderr and the proxy's lines). Owned by the service user, not readable by users.",
+    ),
+  catalog_dir: path
+    .default('/etc/hubapps/apps.d')
+    .describe('The app catalog: one NAME.yaml per app, root-owned.'),
+  allowed_group: z
+    .string()
+    .min(1)
+    .default('hubapps-users')
+    .describe(
+      'Only members of this Unix group (primary or supplementary, NSS: LDAP/SSSD included) may start servers.',
+    ),
+  min_uid: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_MIN_UID)
+    .describe('Accounts with a lower uid (system accounts) are refused. Root is always refused.'),
+  launcher: z
+    .enum(['sudo', 'local'])
+    .default('sudo')
+    .describe(
+      '"sudo": start each server as its user with sudo (production). "local": start servers as the service\'s own user, no sudo (demo and development only).',
+    ),
+  sudo_command: path.default('/usr/bin/sudo').describe('The sudo binary.'),
+  proxy_command: path
+    .default('/usr/lib/hubapps/bin/hubapps-proxy')
+    .describe(
+      'The hubapps-proxy program sudo runs as the user. Must be root-owned and match the sudoers rule exactly.',
+    ),
+  port_range: portRangeSchema,
+  port_guard: portGuardSchema,
+  proxy_socket_dir: path
+    .optional()
+    .describe(
+      "Where the per-server proxies listen, one unix socket each (CHP routes to http+unix:// targets). Must be root-owned, mode 3733 (setgid, sticky, no listing), its group the service's and both CHPs' (hubapps.tmpfiles creates /run/hubapps/proxies so). Default: /run/hubapps/proxies with the sudo launcher, {data_dir}/proxies with the local launcher.",
+    ),
+  runtime_dir: path
+    .optional()
+    .describe(
+      'Parent of the private runtime directories of the apps ({unix_socket} sockets, the terminal): each server gets a fresh directory of its own there, mode 0700, made by its user. Must be root-owned, mode 1733 (sticky, no listing) and outside /tmp (hubapps.tmpfiles creates /run/hubapps/users so). Default: /run/hubapps/users with the sudo launcher, {data_dir}/run with the local launcher.',
+    ),
+  chp: z
+    .strictObject({
+      api_url: z
+        .url()
+        .default('http://127.0.0.1:8001')
+        .describe("configurable-http-proxy's REST API."),
+      auth_token: secret
+        .default('env:CONFIGPROXY_AUTH_TOKEN')
+        .describe('The token CHP was started with (CONFIGPROXY_AUTH_TOKEN).'),
+      register_service_route: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Keep the route {service_prefix} -> this service in CHP at all times. Off: JupyterHub owns that route (it adds it for services with a url), and hubapps adds it only while CHP has no route there, e.g. after a CHP restart, until the hub puts its own back. Turn it on when running without JupyterHub (the demo does).',
+        ),
+    })
+    .prefault({})
+    .describe('configurable-http-proxy, which routes browsers to the servers.'),
+  admin_token: secret
+    .optional()
+    .describe(
+      'An API token with admin rights, for scripts and for the first set-up. `hubapps install` makes /etc/hubapps/admin-token (root, 0600), its unit loads it and its sample config sets "credential:admin-token".',
+    ),
+  jupyterhub: z
+    .strictObject({
+      api_url: z
+        .url()
+        .optional()
+        .describe(
+          "JupyterHub's API as the service reaches it over loopback, e.g. http://127.0.0.1:8081/hub/api. Unset: no JupyterHub login (API tokens and login links only).",
+        ),
+      public_hub_url: z
+        .string()
+        .regex(
+          /^(https?:\/\/[^/]+)?\/([A-Za-z0-9._~-]+\/)*$/,
+          'must be a URL or an absolute path ending in "/"',
+        )
+        .default('/hub/')
+        .describe(
+          'Where browsers reach the hub (path on public_url, or a full URL): the OAuth authorize page is {public_hub_url}api/oauth2/authorize.',
+        ),
+      api_token: secret
+        .optional()
+        .describe(
+          'The api_token of the hubapps service in jupyterhub_config.py; also its OAuth client secret.',
+        ),
+      client_id: z
+        .string()
+        .min(1)
+        .default('service-hubapps')
+        .describe('OAuth client id: JupyterHub names it service-{service name}.'),
+      forward_activity: z
+        .boolean()
+        .default(true)
+        .describe(
+          "POST each server's last activity to JupyterHub (/users/NAME/activity), so the hub's idle culler sees app use. Needs the users:activity scope.",
+        ),
+      server_tokens_from_hub: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Ask JupyterHub to issue each server's JUPYTERHUB_API_TOKEN for its owner (POST /users/NAME/tokens), so the app can use it against the hub's API too, with the scopes read:users:name and users:activity on its owner only. hubapps deletes it at the hub when the server ends. Needs the unfiltered tokens scope in the service's role (JupyterHub 3.0 honours no filtered one), which lets the service's token issue tokens for every hub user: read docs/jupyterhub.md first. When the hub refuses or is down, the server gets a hubapps-only token and the log says why.",
+        ),
+      token_cache_seconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(60)
+        .default(30)
+        .describe("How long a JupyterHub token's owner is cached before the hub is asked again."),
+      usernames: z
+        .enum(['unix', 'mapped'])
+        .default('unix')
+        .describe(
+          'How a JupyterHub user becomes a Unix account. "unix": the account of the same name, which is safe only when the hub\'s authenticator logs people in as their own Unix account (PAM, LDAP with the Unix name). "mapped": only the hub users listed in username_map, each as the account given there; every other hub user is refused. Use "mapped" wherever people choose their own hub name (self-signup, an OAuth provider\'s preferred_username): there, whoever names themselves after an account becomes it (docs/jupyterhub.md).',
+        ),
+      username_map: z
+        .record(z.string().min(1), z.string().regex(USER_NAME, 'must be a Unix user name'))
+        .default({})
+        .refine((map) => new Set(Object.values(map)).size === Object.values(map).length, {
+          message: 'maps two hub users to one Unix account',
+        })
+        .describe(
+          'With usernames: mapped, hub user name -> Unix account, e.g. {"alice@example.org": alice}. One hub user per account.',
+        ),
+    })
+    .refine((hub) => !hub.server_tokens_from_hub || (hub.api_url && hub.api_token), {
+      message: 'server_tokens_from_hub needs api_url and api_token: the hub issues the tokens',
+      path: ['server_tokens_from_hub'],
+    })
+    .refine((hub) => hub.usernames !== 'mapped' || Object.keys(hub.username_map).length > 0, {
+      message: 'usernames: mapped needs username_map with at least one user',
+      path: ['username_map'],
+    })
+    .prefault({})
+    .describe('Login through JupyterHub: hubapps is a JupyterHub service and OAuth client.'),
+  admin_users: z
+    .array(z.string())
+    .default([])
+    .describe('Users who are hubapps admins, besides JupyterHub admins.'),
+  admin_groups: z
+    .array(z.string())
+    .default([])
+    .describe('Members of these Unix groups are hubapps admins.'),
+  trusted_proxies: z
+    .array(z.string().min(1))
+    .default(['127.0.0.1', '::1'])
+    .describe(
+      "Addresses of the proxies in front of the service (configurable-http-proxy, nginx) whose X-Forwarded-For is believed when the per-client limits look for the client's address; a request from any other peer is counted under that peer.",
+    ),
+  admin_access: z
+    .boolean()
+    .default(false)
+    .describe("May admins open other users' servers? (They can always list and stop them.)"),
+  sharing_same_site: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Allow sharing although the hub and apps_domain share a registrable domain (hub.example.org with apps.example.org): a shared app\'s pages are then same-site with the hub and can toss cookies onto it. false (the default) refuses sharing there; give the apps their own registrable domain instead (docs/security.md, "Sharing a server").',
+    ),
+  sharing: z
+    .boolean()
+    .default(true)
+    .describe(
+      'May owners share a running server with other allowed users or Unix groups (docs/launcher.md, "Sharing")? Works only with apps_domain set: on the shared path layout sharing is always refused. false turns it off host-wide; existing shares stop working at once.',
+    ),
+  session_revalidate: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(60)
+    .describe(
+      "Seconds a server's proxy trusts a browser's access before asking the service again: logout, leaving the allowed group or a revoked share end access (and the visitor's open WebSockets) within this time.",
+    ),
+  app_framing: z
+    .enum(['server', 'none'])
+    .default('server')
+    .describe(
+      'Who may show a server\'s pages in a frame: "server" (only pages of the same server; pages of other servers, the launcher and other sites are refused) or "none" (nobody).',
+    ),
+  app_embedding: z
+    .strictObject({
+      allow: z
+        .array(webOriginSchema)
+        .default([])
+        .describe(
+          'Origins of other sites whose pages may show servers in a frame (e.g. ["https://lms.example.org"]): added to frame-ancestors beside what app_framing allows. Same form as extra_origins. A user opening a framed server signs in once through a popup and gets a cookie partitioned to that site (docs/launcher.md, "Embedding in another site"). Needs apps_domain (per-server origins) with apps_scheme https. Must not be public_url, one of extra_origins, or lie on apps_domain. The launcher and the service\'s own pages can never be framed.',
+        ),
+    })
+    .prefault({})
+    .describe(
+      "Embedding servers in other sites' pages (a learning platform, a wiki). Empty allow (the default): no other site may frame them.",
+    ),
+  app_popups: z
+    .enum(['isolate', 'allow'])
+    .default('isolate')
+    .describe(
+      '"isolate": a server\'s pages always open in their own browsing context group (Cross-Origin-Opener-Policy: noopener-allow-popups), so a page that opened them, even of another server on the same origin, gets no handle to script them. "allow": keep window.opener between windows (some apps\' detached windows need it), at the price of that protection.',
+    ),
+  session_max_age: z
+    .number()
+    .int()
+    .min(60)
+    .default(8 * 3600)
+    .describe('Seconds a launcher login lasts.'),
+  autostart_app: z
+    .string()
+    .optional()
+    .describe(
+      'After login, start this app (server name = app name) if needed and go straight into it.',
+    ),
+  reconcile_interval: z
+    .number()
+    .positive()
+    .default(10)
+    .describe('Seconds between reconcile passes (processes <-> database <-> CHP routes).'),
+  spawn_timeout: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('Seconds a start may take when the app sets no ready.timeout.'),
+  stop_grace: z
+    .number()
+    .nonnegative()
+    .default(5)
+    .describe('Seconds an app gets between SIGTERM and SIGKILL when its server stops.'),
+  log_max_bytes: z
+    .number()
+    .int()
+    .min(4096)
+    .default(10 * 1024 * 1024)
+    .describe(
+      "A server's log budget. The proxy stops writing the app's output once the file reaches this size (it notes how much it dropped), and the next reconcile pass cuts the file back to its newest half.",
+    ),
+  events_max_age_days: z
+    .number()
+    .positive()
+    .default(90)
+    .describe(
+      'Days the events table (progress messages, state changes, the audit trail) keeps a row; older rows are deleted on reconcile passes.',
+    ),
+  limits: z
+    .strictObject({
+      servers_per_user: z
+        .number()
+        .int()
+        .min(0)
+        .default(5)
+        .describe('Most servers one user may have active at once (0: no limit).'),
+      servers_total: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe('Most servers active on this host at once (0: no limit).'),
+      tokens_per_user: z
+        .number()
+        .int()
+        .min(0)
+        .default(20)
+        .describe('Most unexpired API tokens one user may hold (0: no limit).'),
+      streams_per_user: z
+        .number()
+        .int()
+        .min(0)
+        .default(10)
+        .describe(
+          'Most progress streams (Server-Sent Events) one user may hold open at once (0: no limit).',
+        ),
+      logins_per_minute: z
+        .number()
+        .int()
+        .min(1)
+        .default(300)
+        .describe(
+          'Unauthenticated /login requests accepted per minute from one client address (trusted_proxies says how it is found); more get 429 (each one asks JupyterHub and writes a login state).',
+        ),
+      logins_per_minute_total: z
+        .number()
+        .int()
+        .min(1)
+        .default(3000)
+        .describe(
+          "Unauthenticated /login requests accepted per minute from all clients together: a backstop far above one client's share.",
+        ),
+      unknown_tokens_per_minute: z
+        .number()
+        .int()
+        .min(1)
+        .default(300)
+        .describe(
+          "Tokens unknown to hubapps that one client address (or one server's proxy) may have checked with JupyterHub per minute; more get 429, so random tokens cannot flood the hub.",
+        ),
+      unknown_tokens_per_minute_total: z
+        .number()
+        .int()
+        .min(1)
+        .default(3000)
+        .describe(
+          "Tokens unknown to hubapps checked with JupyterHub per minute from all clients together: a backstop far above one client's share.",
+        ),
+    })
+    .prefault({})
+    .describe(
+      'Refuse starts beyond these numbers, with a message saying which limit was hit. Per-app limits are max_servers in the app file.',
+    ),
+  server_limits: serverLimitsConfigSchema,
+  culler: z
+    .strictObject({
+      idle_timeout: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe(
+          'Seconds without a real request or WebSocket frame after which a server is stopped, unless its app sets idle_timeout (0: never).',
+        ),
+      max_age: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe('Seconds after which any server is stopped, however busy (0: never).'),
+    })
+    .prefault({})
+    .describe(
+      'Stopping servers nobody uses. Checked on every reconcile pass, from the activity the proxies report.',
+    ),
+  group_settings: groupSettingsSchema,
+  slurm: z
+    .strictObject({
+      apps: z
+        .array(z.string().regex(/^(\*|[a-z0-9][a-z0-9._-]{0,62})$/, 'must be an app name or "*"'))
+        .default([])
+        .describe(
+          'Apps that run as Slurm jobs on compute nodes instead of on this host; "*": every app whose file has a slurm section. Empty: Slurm is not used.',
+        ),
+      service_url: z
+        .url()
+        .optional()
+        .describe(
+          "How proxies on compute nodes reach this service, with its prefix (e.g. http://hubhost.cluster:10101/services/hubapps/); listen.host must then accept that network. Directly, not through a proxy: the proxies' endpoints refuse requests with forwarding headers. Unset: the loopback URL, which works only when the nodes are this host.",
+        ),
+      pending_timeout: z
+        .number()
+        .int()
+        .min(10)
+        .default(600)
+        .describe(
+          "Seconds a job may wait in the queue; then it is cancelled and the start fails, naming the queue's reason.",
+        ),
+      status_cache_ms: z
+        .number()
+        .int()
+        .min(0)
+        .default(1000)
+        .describe('How long one squeue answer about a job is reused while a start is followed.'),
+    })
+    .prefault({})
+    .describe(
+      'The Slurm launcher: the proxy, as the user, submits each listed app as a job (sbatch) and runs on the compute node. See docs/slurm.md.',
+    ),
+  environment: environmentSchema,
+  env_keep: envKeepSchema,
+  log_level: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+    .default('info')
+    .describe("The service's own log level (JSON lines on stdout, for journald)."),
+});
+
+/** The keys, with the rules that span several of them. */
+export const configSchema = configKeys.check((ctx) => {
+  const { server_limits, group_settings } = ctx.value;
+  for (const p of groupSettingProblems(server_limits, group_settings))
+    ctx.issues.push({ code: 'custom', input: ctx.value, ...p });
+});
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
