@@ -85,7 +85,7 @@ export function settingsFor(config: GlobalSettings, groups: readonly string[]): 
   };
   const profiles = groups
     .filter((g, i) => groups.indexOf(g) === i && Object.hasOwn(config.group_settings, g))
-    .map((g) => ({ ...global, ...config.group_settings[g] }));
+    .map((g) => profile(global, config.group_settings[g]!));
   const merged = profiles.length === 0 ? global : combine(profiles);
   return {
     servers_per_user: merged.servers_per_user,
@@ -100,6 +100,18 @@ export function settingsFor(config: GlobalSettings, groups: readonly string[]): 
       user_cpus: merged.user_cpus,
     },
   };
+}
+
+/**
+ * The global values with a group's keys replaced. A group that lowers a cap below the
+ * global default without setting its own default gets the cap as its default: "students
+ * get at most 1 GB" should not make every app without its own limits unstartable for them.
+ */
+function profile(global: Required<GroupSetting>, group: GroupSetting): Required<GroupSetting> {
+  const p = { ...global, ...group };
+  if (group.mem_mb === undefined) p.mem_mb = Math.min(p.mem_mb, p.max_mem_mb);
+  if (group.cpus === undefined) p.cpus = Math.min(p.cpus, p.max_cpus);
+  return p;
 }
 
 function combine(profiles: Required<GroupSetting>[]): Required<GroupSetting> {
@@ -119,28 +131,27 @@ function moreGenerous(key: keyof GroupSetting, a: number, b: number): number {
 }
 
 /**
- * Profiles that could never start a server: a group's default memory or cores above its
- * own cap. Checked when the config loads, so the admin reads the key, not a refused start.
+ * A group that sets a default above its own cap (mem_mb over max_mem_mb, cpus over
+ * max_cpus, either set by the group or inherited) contradicts itself: refused when the
+ * config loads, naming the key, rather than at every start of an app without limits.
  */
 export function groupSettingProblems(
   limits: ServerLimitsConfig,
   groups: Record<string, GroupSetting>,
 ): { path: string[]; message: string }[] {
   return Object.entries(groups).flatMap(([group, s]) => {
-    const mem = s.mem_mb ?? limits.mem_mb;
-    const maxMem = s.max_mem_mb ?? limits.max_mem_mb;
-    const cpus = s.cpus ?? limits.cpus;
-    const maxCpus = s.max_cpus ?? limits.max_cpus;
     const out: { path: string[]; message: string }[] = [];
-    if (mem > maxMem)
+    const maxMem = s.max_mem_mb ?? limits.max_mem_mb;
+    const maxCpus = s.max_cpus ?? limits.max_cpus;
+    if (s.mem_mb !== undefined && s.mem_mb > maxMem)
       out.push({
-        path: ['group_settings', group, s.mem_mb !== undefined ? 'mem_mb' : 'max_mem_mb'],
-        message: `mem_mb ${mem} is above max_mem_mb ${maxMem} for group ${group}: its members could start no server`,
+        path: ['group_settings', group, 'mem_mb'],
+        message: `group ${group} sets mem_mb ${s.mem_mb} above its max_mem_mb ${maxMem}: its servers could not start; lower mem_mb or raise max_mem_mb`,
       });
-    if (cpus > maxCpus)
+    if (s.cpus !== undefined && s.cpus > maxCpus)
       out.push({
-        path: ['group_settings', group, s.cpus !== undefined ? 'cpus' : 'max_cpus'],
-        message: `cpus ${cpus} is above max_cpus ${maxCpus} for group ${group}: its members could start no server`,
+        path: ['group_settings', group, 'cpus'],
+        message: `group ${group} sets cpus ${s.cpus} above its max_cpus ${maxCpus}: its servers could not start; lower cpus or raise max_cpus`,
       });
     return out;
   });

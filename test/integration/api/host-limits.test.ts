@@ -56,8 +56,16 @@ describe('api: per-server limits on this host, as the start dialog and the API s
     const r = await stack.api('GET', '/apps');
     const lab = r.body.apps.find((a: { name: string }) => a.name === 'lab');
     assert.deepEqual(lab.options, [
-      { name: 'mem_mb', label: 'Memory (MB)', min: 1, max: 250, default: 100 },
-      { name: 'cpus', label: 'CPU cores', min: 1, max: 2, default: 1 },
+      {
+        type: 'number',
+        name: 'mem_mb',
+        label: 'Memory (MB)',
+        min: 1,
+        max: 250,
+        step: 1,
+        default: 100,
+      },
+      { type: 'number', name: 'cpus', label: 'CPU cores', min: 1, max: 2, step: 1, default: 1 },
     ]);
     assert.deepEqual(r.body.apps.find((a: { name: string }) => a.name === 'plain').options, []);
   });
@@ -86,6 +94,41 @@ describe('api: per-server limits on this host, as the start dialog and the API s
       r.body.message,
       /alice's active servers hold 250 MB of memory; this start asks for 100 MB more, beyond the 340 MB/,
     );
+    assert.equal(stack.service.deps.store.get('alice', 'b'), undefined);
+  });
+});
+
+describe("api: a group's settings (group_settings) in the start dialog and the API", function () {
+  this.timeout(30000);
+  let stack: LocalStack;
+  before(
+    async () =>
+      // In local mode every account is in the group 'local'.
+      (stack = await startLocalStack({
+        apps: APPS,
+        config: {
+          server_limits: { cgroups: 'auto', max_mem_mb: 250 },
+          group_settings: { local: { max_mem_mb: 120, servers_per_user: 1 } },
+        },
+      })),
+  );
+  after(async () => stack?.stop());
+
+  it("offers the group's caps, refuses a choice above them, and holds the group's members to its servers_per_user", async () => {
+    const apps = await stack.api('GET', '/apps');
+    const lab = apps.body.apps.find((a: { name: string }) => a.name === 'lab');
+    assert.equal(lab.options.find((o: { name: string }) => o.name === 'mem_mb').max, 120);
+    const over = await stack.api('POST', '/users/alice/servers/x', {
+      app: 'lab',
+      options: { mem_mb: 121 },
+    });
+    assert.equal(over.status, 400, JSON.stringify(over.body));
+    assert.match(over.body.message, /from 1 to 120/);
+    const first = await stack.api('POST', '/users/alice/servers/a', { app: 'plain' });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const second = await stack.api('POST', '/users/alice/servers/b', { app: 'plain' });
+    assert.equal(second.status, 429, JSON.stringify(second.body));
+    assert.match(second.body.message, /1 active servers \(group_settings of alice's groups\)/);
     assert.equal(stack.service.deps.store.get('alice', 'b'), undefined);
   });
 });

@@ -89,12 +89,21 @@ describe('group_settings', () => {
     assert.equal(negative.key, 'group_settings.staff.max_age');
   });
 
-  it('refuses a group whose default memory or cores exceed its own cap', () => {
+  it('refuses a group that sets its default memory or cores above its own cap', () => {
     const mem = configFailure(() => load(`${GLOBAL}\ngroup_settings:\n  staff: {mem_mb: 9000}\n`));
     assert.equal(mem.key, 'group_settings.staff.mem_mb');
-    assert.match(mem.message, /mem_mb 9000 is above max_mem_mb 8192 for group staff/);
-    const cap = configFailure(() => load('group_settings:\n  staff: {max_cpus: 0.5}\n'));
-    assert.equal(cap.key, 'group_settings.staff.max_cpus');
+    assert.match(mem.message, /group staff sets mem_mb 9000 above its max_mem_mb 8192/);
+    const cpus = configFailure(() => load('group_settings:\n  staff: {cpus: 2, max_cpus: 1.5}\n'));
+    assert.equal(cpus.key, 'group_settings.staff.cpus');
+  });
+
+  it('gives a group that lowers a cap below the global default that cap as its default', () => {
+    const cfg = load(`${GLOBAL}\ngroup_settings:\n  students: {max_mem_mb: 1024, max_cpus: 0.5}\n`);
+    const s = settingsFor(cfg, ['students']);
+    assert.equal(s.server_limits.mem_mb, 1024);
+    assert.equal(s.server_limits.max_mem_mb, 1024);
+    assert.equal(s.server_limits.cpus, 0.5);
+    assert.equal(settingsFor(cfg, []).server_limits.mem_mb, 2048);
   });
 
   describe('cullerFor', () => {
