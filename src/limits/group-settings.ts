@@ -83,9 +83,11 @@ export function settingsFor(config: GlobalSettings, groups: readonly string[]): 
     user_mem_mb: config.server_limits.user_mem_mb,
     user_cpus: config.server_limits.user_cpus,
   };
-  const profiles = groups
-    .filter((g, i) => groups.indexOf(g) === i && Object.hasOwn(config.group_settings, g))
-    .map((g) => profile(global, config.group_settings[g]!));
+  const profiles = [...new Set(groups)].flatMap((g) =>
+    Object.hasOwn(config.group_settings, g)
+      ? [profile(global, config.group_settings[g] ?? {})]
+      : [],
+  );
   const merged = profiles.length === 0 ? global : combine(profiles);
   return {
     servers_per_user: merged.servers_per_user,
