@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { HubappsError } from '../errors.js';
+import type { NumberOption } from '../limits/resources.js';
 
 /** Partition, account and QOS names as sbatch takes them; nothing a shell or an option parser could misread. */
 export const SLURM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -60,15 +61,7 @@ const LABELS: Record<ChoiceKey, string> = {
 
 /** A choice as the start dialog shows it (GET api/apps `options`): a number field or a select field. */
 export type StartOption =
-  | {
-      name: ChoiceKey;
-      type: 'number';
-      label: string;
-      min: number;
-      max: number;
-      step: 1;
-      default: number;
-    }
+  | NumberOption<ChoiceKey>
   | {
       name: ChoiceKey;
       type: 'select';

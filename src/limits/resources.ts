@@ -244,9 +244,9 @@ export function checkUserTotals(
   }
 }
 
-/** A choice the start dialog offers (GET api/apps): a number field, as the Slurm options' numbers. */
-export interface LimitOption {
-  name: (typeof CHOICE_KEYS)[number];
+/** A number field of the start dialog (GET api/apps `options`): the host's choices here, and the Slurm job's numbers. */
+export interface NumberOption<Name extends string> {
+  name: Name;
   type: 'number';
   label: string;
   min: number;
@@ -254,6 +254,9 @@ export interface LimitOption {
   step: 1;
   default: number;
 }
+
+/** A choice the start dialog offers for a server on this host. */
+export type LimitOption = NumberOption<(typeof CHOICE_KEYS)[number]>;
 
 export function limitOptions(cfg: ServerLimitsConfig, app: LimitedApp): LimitOption[] {
   if (cfg.cgroups === 'off') return [];
