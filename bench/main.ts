@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only hop,demo,spawn,scale] [--json FILE]`: runs the
+ * `npm run bench [-- --quick] [--only hop,guard,demo,spawn,scale] [--json FILE]`: runs the
  * benchmarks of docs/benchmarks.md and prints their figures as Markdown on stdout
  * (progress on stderr). Every process it starts is stopped by pid before it exits. Goals
  * are reported, never enforced: a missed goal does not change the exit code.
@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runDemoSection } from './demo-section.js';
+import { runGuardSection } from './guard-section.js';
 import { runHopSection } from './hop-section.js';
 import { describeMachine } from './machine.js';
 import { renderReport, type BenchResults } from './report.js';
@@ -15,7 +16,7 @@ import { runScaleSection } from './scale-section.js';
 import { runSpawnSection } from './spawn-section.js';
 import { settingsFor } from './settings.js';
 
-const SECTIONS = ['hop', 'demo', 'spawn', 'scale'] as const;
+const SECTIONS = ['hop', 'guard', 'demo', 'spawn', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function note(line: string): void {
@@ -72,6 +73,9 @@ async function main(): Promise<void> {
   };
   await run('hop', 'hop: HTTP and WebSocket through each path, memory of the hops', () =>
     runHopSection(settings.hop, ctx),
+  );
+  await run('guard', 'guard: what the port guard adds to a TCP-only app', () =>
+    runGuardSection(settings.guard, ctx),
   );
   await run('demo', 'demo: what a user of npm run demo waits for', () =>
     runDemoSection(settings.demo, ctx),

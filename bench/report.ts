@@ -1,11 +1,15 @@
 /** The run's figures as Markdown: machine, raw figures per benchmark, ratios, and where each goal stands. */
 import type { DemoReport } from './demo-section.js';
+import type { GuardReport } from './guard-section.js';
 import type { HopReport } from './hop-section.js';
-import { evaluateGoals } from './goals.js';
+import { evaluateGoals, type Goal } from './goals.js';
 import type { Machine } from './machine.js';
 import type { ScaleReport } from './scale-section.js';
 import type { SpawnReport, SpawnStats } from './spawn-section.js';
 import { TIMELINE_PARTS } from './spawn-timeline.js';
+import { n0, n1, n2, n3, table } from './format.js';
+import { renderGuard } from './report-guard.js';
+import { renderScale } from './report-scale.js';
 import { ratio } from './stats.js';
 
 export interface BenchResults {
@@ -14,22 +18,15 @@ export interface BenchResults {
   seconds?: number;
   machine: Machine;
   loadAfter?: number[];
-  sections: { hop?: HopReport; demo?: DemoReport; spawn?: SpawnReport; scale?: ScaleReport };
+  sections: {
+    hop?: HopReport;
+    guard?: GuardReport;
+    demo?: DemoReport;
+    spawn?: SpawnReport;
+    scale?: ScaleReport;
+  };
   /** Sections that threw: their figures are missing from the report. */
   failed: Array<{ section: string; message: string }>;
-}
-
-const n0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toString() : 'n/a');
-const n1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-const n2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-const n3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
-
-function table(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 }
 
 function machine(r: BenchResults): string {
@@ -242,68 +239,19 @@ function spawn(s: SpawnReport): string {
   return out.join('\n');
 }
 
-function scale(s: ScaleReport): string {
-  const a = s.api;
-  const m = s.serviceMemory;
-  return [
-    `## ${s.servers} servers (local launcher)`,
-    '',
-    `Started in ${n1(s.rampS)} s (batches of 10, each awaited until running). Reconcile interval ${s.reconcileIntervalS} s.`,
-    '',
-    table(
-      ['figure', 'p50 ms', 'p95 ms', 'n'],
-      [
-        [
-          'GET /users/USER (10 servers)',
-          n1(a.listUser.p50),
-          n1(a.listUser.p95),
-          String(a.listUser.n),
-        ],
-        [
-          `GET /users (${s.servers} servers)`,
-          n1(a.listAll.p50),
-          n1(a.listAll.p95),
-          String(a.listAll.n),
-        ],
-        ['POST start (202 once spawned)', n1(a.start.p50), n1(a.start.p95), String(a.start.n)],
-        [
-          'POST -> running (progress stream)',
-          n1(a.startToRunning.p50),
-          n1(a.startToRunning.p95),
-          String(a.startToRunning.n),
-        ],
-        ['DELETE stop (answered once stopped)', n1(a.stop.p50), n1(a.stop.p95), String(a.stop.n)],
-      ],
-    ),
-    '',
-    `Reconcile: ${s.reconcile.passes} passes with every server running, mean ${n1(s.reconcile.meanMs)} ms, each <= ${s.reconcile.maxBoundMs} ms (histogram bucket).`,
-    '',
-    `Restart: kill -9 (old process gone after ${n2(s.restart.goneS)} s), start again: health answers after ${n2(s.restart.healthS)} s, all ${s.restart.adopted ?? '?'} servers re-adopted after ${n2(s.restart.adoptedS)} s (adoption pass ${s.restart.adoptionPassMs ?? 'n/a'} ms).`,
-    '',
-    table(
-      ['service memory', 'RSS MB', 'PSS MB'],
-      [
-        ['0 servers', n1(m.idle.rss), n1(m.idle.pss)],
-        [`${s.servers} servers`, n1(m.loaded.rss), n1(m.loaded.pss)],
-        [
-          `${s.servers} servers, after the restart`,
-          m.afterRestart ? n1(m.afterRestart.rss) : 'n/a',
-          m.afterRestart ? n1(m.afterRestart.pss) : 'n/a',
-        ],
-      ],
-    ),
-    '',
-    `The ${s.proxiesMemory.count} idle hubapps-proxy processes together: PSS ${n1(s.proxiesMemory.pss)} MB (${n1(s.proxiesMemory.pss / Math.max(1, s.proxiesMemory.count))} MB each), RSS ${n1(s.proxiesMemory.rss)} MB summed (shared pages counted once per process).`,
-    '',
-  ].join('\n');
+function metLabel(met: Goal['met']): string {
+  if (met === 'reported') return 'reported';
+  if (met === null) return 'not measured';
+  return met ? 'yes' : '**no**';
 }
 
 export function renderReport(r: BenchResults): string {
   const parts = ['# hubapps benchmark run', '', machine(r), ''];
   if (r.sections.hop) parts.push(hop(r.sections.hop));
+  if (r.sections.guard) parts.push(renderGuard(r.sections.guard));
   if (r.sections.demo) parts.push(demo(r.sections.demo));
   if (r.sections.spawn) parts.push(spawn(r.sections.spawn));
-  if (r.sections.scale) parts.push(scale(r.sections.scale));
+  if (r.sections.scale) parts.push(renderScale(r.sections.scale));
   for (const f of r.failed)
     parts.push(`## Section ${f.section} failed`, '', `Its figures are missing: ${f.message}`, '');
   const goals = evaluateGoals(r);
@@ -311,12 +259,8 @@ export function renderReport(r: BenchResults): string {
     '## Goals',
     '',
     table(
-      ['goal', 'measured', 'met'],
-      goals.map((g) => [
-        g.goal,
-        g.measured,
-        g.met === null ? 'not measured' : g.met ? 'yes' : 'no',
-      ]),
+      ['issue', 'goal', 'measured (against a baseline of the same run)', 'met'],
+      goals.map((g) => [g.item, g.goal, g.measured, metLabel(g.met)]),
     ),
     '',
   );

@@ -3,8 +3,11 @@
  * user, listing everyone, start and stop) and reconcile passes, read from the service's
  * Prometheus histogram hubapps_reconcile_duration_seconds.
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from './api-client.js';
+import { PROXY_MAIN } from './hop-stack.js';
+import { cpuMs, descendants } from './procs.js';
 import type { ScaleEnv, ScaleSettings } from './scale-section.js';
 import { serverName } from './scale-section.js';
 import { percentile } from './stats.js';
@@ -67,6 +70,53 @@ export async function measureApi(api: ApiClient, s: ScaleSettings): Promise<ApiL
     start: spread(start),
     startToRunning: spread(startToRunning),
     stop: spread(stop),
+  };
+}
+
+/** GET /users `n` times: with no server yet, the baseline of the listing figures. */
+export async function measureList(api: ApiClient, n: number): Promise<Spread> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) ms.push(ok(await api.call('GET', '/users')).ms);
+  return spread(ms);
+}
+
+export interface IdleCpu {
+  seconds: number;
+  /** CPU the service used in the window, as % of one core. */
+  servicePct: number;
+  /** CPU all proxies used together in the window, as % of one core. */
+  proxiesPct: number;
+  proxies: number;
+}
+
+/** The service's hubapps-proxy children (the local launcher starts them). */
+export function proxyPids(servicePid: number): number[] {
+  return descendants(servicePid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PROXY_MAIN);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Reads the CPU time of the service and its proxies now; end() reads it again. */
+export function startCpuWindow(servicePid: number): { end(): IdleCpu } {
+  const proxies = proxyPids(servicePid);
+  const total = () => proxies.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const t0 = performance.now();
+  const service0 = cpuMs(servicePid);
+  const proxies0 = total();
+  return {
+    end: () => {
+      const ms = performance.now() - t0;
+      return {
+        seconds: ms / 1000,
+        servicePct: ((cpuMs(servicePid) - service0) / ms) * 100,
+        proxiesPct: ((total() - proxies0) / ms) * 100,
+        proxies: proxies.length,
+      };
+    },
   };
 }
 

@@ -5,14 +5,12 @@
  * running and CHP still routes every server. Also the cleanup of whatever a failed run
  * left: proxies and apps found through the database, checked by their command line.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { alive, killAll, type Child } from './procs.js';
-import { INSTANT_APP_BODY } from './instant-app.js';
-import { PROXY_MAIN } from './hop-stack.js';
 import type { ScaleEnv } from './scale-section.js';
+import { isServerProcess, serverRoutes } from './scale-stop.js';
 import { startService } from './service-process.js';
 
 export interface Restart {
@@ -44,7 +42,7 @@ export async function restartAndAdopt(
     const line = env.log.lines
       .slice(seen)
       .find((l) => l.msg === 'hubapps serving; servers re-adopted');
-    if (line && (await allRunning(env, n)) && (await routed(env)) >= n) {
+    if (line && (await allRunning(env, n)) && (await serverRoutes(env)) >= n) {
       const figure = {
         goneS,
         healthS,
@@ -76,14 +74,6 @@ async function allRunning(env: ScaleEnv, n: number): Promise<boolean> {
   return states.filter((s) => s === 'running').length >= n;
 }
 
-async function routed(env: ScaleEnv): Promise<number> {
-  const res = await fetch(`${env.chp.apiUrl}/api/routes`, {
-    headers: { authorization: `token ${env.chpToken}` },
-  });
-  const routes = (await res.json()) as Record<string, { kind?: string }>;
-  return Object.values(routes).filter((r) => r.kind === 'server').length;
-}
-
 /** Proxies and apps recorded in the database that still run (checked by command line, since pids are reused): killed. */
 export async function killLeftovers(env: ScaleEnv): Promise<void> {
   let rows: { launcher_pid: number | null; proxy_pid: number | null; app_pid: number | null }[] =
@@ -100,15 +90,6 @@ export async function killLeftovers(env: ScaleEnv): Promise<void> {
   }
   const pids = rows
     .flatMap((r) => [r.launcher_pid, r.proxy_pid, r.app_pid])
-    .filter((p): p is number => p !== null && alive(p) && ours(p));
+    .filter((p): p is number => p !== null && alive(p) && isServerProcess(p));
   if (pids.length > 0) await killAll(pids, 3000);
-}
-
-function ours(pid: number): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes(PROXY_MAIN) || cmdline.includes(INSTANT_APP_BODY);
-  } catch {
-    return false;
-  }
 }

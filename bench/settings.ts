@@ -7,9 +7,11 @@ import type { HopOptions } from './hop-section.js';
 export interface Settings {
   hop: HopOptions;
   demo: { starts: number };
+  guard: { rounds: number; seconds: number };
   spawn: { sequential: number; concurrent: number; burst: number; sudoRuns: number };
   scale: {
     servers: number;
+    memoryAt: number;
     startBatch: number;
     listCalls: number;
     startStopCalls: number;
@@ -32,11 +34,26 @@ export function settingsFor(quick: boolean): Settings {
       warmupRequests: 100,
     },
     demo: { starts: quick ? 3 : 20 },
+    guard: { rounds: quick ? 1 : 5, seconds: quick ? 1 : 5 },
     spawn: quick
       ? { sequential: 3, concurrent: 3, burst: 5, sudoRuns: 3 }
-      : { sequential: 50, concurrent: 20, burst: 50, sudoRuns: 20 },
+      : { sequential: 50, concurrent: 20, burst: 100, sudoRuns: 20 },
     scale: quick
-      ? { servers: 10, startBatch: 10, listCalls: 30, startStopCalls: 3, reconcileWaitS: 3 }
-      : { servers: 200, startBatch: 10, listCalls: 200, startStopCalls: 20, reconcileWaitS: 10 },
+      ? {
+          servers: 10,
+          memoryAt: 5,
+          startBatch: 5,
+          listCalls: 30,
+          startStopCalls: 3,
+          reconcileWaitS: 3,
+        }
+      : {
+          servers: 1000,
+          memoryAt: 200,
+          startBatch: 20,
+          listCalls: 200,
+          startStopCalls: 20,
+          reconcileWaitS: 10,
+        },
   };
 }
