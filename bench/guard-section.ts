@@ -13,11 +13,12 @@
  * processes before it returns.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { replaceTable } from '../src/limits/port-guard-rules.js';
 import { freePort } from '../src/net/ports.js';
+import { machineCpuMs } from './procs.js';
 import type { RunContext } from './run-context.js';
 import { median } from './stats.js';
 import { runWrk, wrkAvailable } from './wrk.js';
@@ -49,13 +50,6 @@ export interface GuardReport {
 
 function nft(script: string): void {
   execFileSync('nft', ['-f', '-'], { input: script });
-}
-
-/** Busy CPU time of the whole machine so far (user, nice, system, irq, softirq), ms. */
-function machineCpuMs(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
-  const [, user, nice, system, , , irq, softirq] = fields;
-  return (user! + nice! + system! + irq! + softirq!) * 10;
 }
 
 /** The server in a namespace of its own, its port forwarded from this one by pasta. */

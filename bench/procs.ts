@@ -170,3 +170,10 @@ export function memoryOf(pid: number): Memory {
     peakRss: kb(status, 'VmHWM') / 1024,
   };
 }
+
+/** Busy CPU time of the whole machine so far (user, nice, system, irq, softirq; all cores), ms. */
+export function machineCpuMs(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const [, user, nice, system, , , irq, softirq] = fields;
+  return (user! + nice! + system! + irq! + softirq!) * 10;
+}

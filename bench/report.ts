@@ -190,7 +190,7 @@ function demo(d: DemoReport): string {
   ].join('\n');
 }
 
-function spawn(s: SpawnReport): string {
+function spawn(s: SpawnReport, cpus: number): string {
   if (s.skipped) return `## Spawn through sudo\n\nSkipped: ${s.skipped}.\n`;
   const rows: string[][] = [];
   if (s.sequential) rows.push(...spawnStats(`sequential (n=${s.sequential.n})`, s.sequential));
@@ -208,6 +208,11 @@ function spawn(s: SpawnReport): string {
   if (s.concurrent)
     out.push(
       `All ${s.concurrent.n} concurrent starts answered within ${n0(s.concurrent.wallMs)} ms.`,
+      '',
+    );
+  if (s.cpuPerStart)
+    out.push(
+      `CPU time of the whole machine per start (every process: service, sudo, proxy, app, CHP, the bench's client): ${n0(s.cpuPerStart.sequentialMs)} ms sequential (median), ${n0(s.cpuPerStart.concurrentMs)} ms concurrent (total / n). On ${cpus} cores, ${s.concurrent?.n ?? 'n'} starts at once need at least ${n0(((s.concurrent?.n ?? 0) * s.cpuPerStart.concurrentMs) / cpus)} ms of wall time.`,
       '',
     );
   if (s.startCost) {
@@ -250,7 +255,7 @@ export function renderReport(r: BenchResults): string {
   if (r.sections.hop) parts.push(hop(r.sections.hop));
   if (r.sections.guard) parts.push(renderGuard(r.sections.guard));
   if (r.sections.demo) parts.push(demo(r.sections.demo));
-  if (r.sections.spawn) parts.push(spawn(r.sections.spawn));
+  if (r.sections.spawn) parts.push(spawn(r.sections.spawn, r.machine.cpus));
   if (r.sections.scale) parts.push(renderScale(r.sections.scale));
   for (const f of r.failed)
     parts.push(`## Section ${f.section} failed`, '', `Its figures are missing: ${f.message}`, '');

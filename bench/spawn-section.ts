@@ -16,6 +16,7 @@ import { INSTANT_APP_BODY, instantApp, instantAppStartupMs } from './instant-app
 import { timelineOf, TIMELINE_PARTS, type SpawnTimeline } from './spawn-timeline.js';
 import type { RunContext } from './run-context.js';
 import { measureStartCost, type StartCostFigure } from './start-cost.js';
+import { machineCpuMs } from './procs.js';
 import { median, percentile } from './stats.js';
 
 export interface Spread {
@@ -39,6 +40,8 @@ export interface SpawnReport {
   appStartupMs: number;
   sequential: SpawnStats | null;
   concurrent: (SpawnStats & { wallMs: number }) | null;
+  /** CPU time of the whole machine per start (all cores, ms): median of the sequential starts, and the concurrent ones' total / n. */
+  cpuPerStart: { sequentialMs: number; concurrentMs: number } | null;
   /** A larger burst of concurrent starts: do they all succeed? */
   burst: { n: number; succeeded: number; wallMs: number; failures: string[] } | null;
   /** DELETE of a running server, answered once it is stopped (sequential runs). */
@@ -62,6 +65,7 @@ export async function runSpawnSection(
     appStartupMs: Number.NaN,
     sequential: null,
     concurrent: null,
+    cpuPerStart: null,
     burst: null,
     stop: null,
     sudo: null,
@@ -86,14 +90,19 @@ export async function runSpawnSection(
     await api.call('DELETE', `/users/${USER}/servers/warm-up`);
     const seq: SpawnTimeline[] = [];
     const stops: number[] = [];
+    const seqCpu: number[] = [];
     for (let i = 0; i < opts.sequential; i++) {
+      const cpu0 = machineCpuMs();
       seq.push(await startOne(stack, api, `seq-${i}`));
+      seqCpu.push(machineCpuMs() - cpu0);
       stops.push((await api.call('DELETE', `/users/${USER}/servers/seq-${i}`)).ms);
     }
     note(`${opts.sequential} sequential starts done`);
     const names = Array.from({ length: opts.concurrent }, (_, i) => `con-${i}`);
     const w0 = performance.now();
+    const conCpu0 = machineCpuMs();
     const con = await Promise.all(names.map((n) => startOne(stack, api, n)));
+    const conCpuMs = machineCpuMs() - conCpu0;
     const wallMs = performance.now() - w0;
     await Promise.all(names.map((n) => api.call('DELETE', `/users/${USER}/servers/${n}`)));
     note(`${opts.concurrent} concurrent starts done`);
@@ -108,6 +117,7 @@ export async function runSpawnSection(
       appStartupMs: app,
       sequential: stats(seq, app),
       concurrent: { ...stats(con, app), wallMs },
+      cpuPerStart: { sequentialMs: median(seqCpu), concurrentMs: conCpuMs / opts.concurrent },
       burst,
       stop: spread(stops),
       sudo,
