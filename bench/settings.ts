@@ -16,6 +16,7 @@ export interface Settings {
     listCalls: number;
     startStopCalls: number;
     reconcileWaitS: number;
+    reconcileIntervalS: number;
   };
 }
 
@@ -46,6 +47,7 @@ export function settingsFor(quick: boolean): Settings {
           listCalls: 30,
           startStopCalls: 3,
           reconcileWaitS: 3,
+          reconcileIntervalS: 2,
         }
       : {
           servers: 1000,
@@ -53,7 +55,8 @@ export function settingsFor(quick: boolean): Settings {
           startBatch: 20,
           listCalls: 200,
           startStopCalls: 20,
-          reconcileWaitS: 10,
+          reconcileWaitS: 30,
+          reconcileIntervalS: 10,
         },
   };
 }

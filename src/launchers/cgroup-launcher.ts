@@ -57,8 +57,8 @@ class CgroupLaunch extends DelegatingLaunch {
     super(inner);
   }
 
-  override async probe(since?: number): Promise<ProbeResult> {
-    const p = await this.inner.probe(since);
+  override async probe(since?: number, waitMs?: number): Promise<ProbeResult> {
+    const p = await this.inner.probe(since, waitMs);
     if (p.ended) return p;
     // A proxy answers for a moment after its app ended; a start being followed must learn why now.
     const reason =

@@ -17,7 +17,7 @@ import type {
 export interface HandleOps<S extends LaunchState = LaunchState> {
   save(h: LaunchHandle<S>): string;
   target(h: LaunchHandle<S>): Promise<ProxyTarget | null>;
-  probe(h: LaunchHandle<S>, since?: number): Promise<ProbeResult>;
+  probe(h: LaunchHandle<S>, since?: number, waitMs?: number): Promise<ProbeResult>;
   /** Absent: a health report changes nothing of the saved state. */
   observe?(h: LaunchHandle<S>, report: HealthReport): boolean;
   routeTarget(h: LaunchHandle<S>): string | null;
@@ -62,8 +62,8 @@ export class HandleLaunch<S extends LaunchState = LaunchState> implements Launch
     return this.ops.target(this.handle);
   }
 
-  probe(since?: number): Promise<ProbeResult> {
-    return this.ops.probe(this.handle, since);
+  probe(since?: number, waitMs?: number): Promise<ProbeResult> {
+    return this.ops.probe(this.handle, since, waitMs);
   }
 
   observe(report: HealthReport): boolean {
@@ -127,8 +127,8 @@ export class DelegatingLaunch implements Launch {
     return this.inner.target();
   }
 
-  probe(since?: number): Promise<ProbeResult> {
-    return this.inner.probe(since);
+  probe(since?: number, waitMs?: number): Promise<ProbeResult> {
+    return this.inner.probe(since, waitMs);
   }
 
   observe(report: HealthReport): boolean {

@@ -89,8 +89,13 @@ export interface Launch {
    * Every call the launch makes to its proxy goes to this target.
    */
   target(): Promise<ProxyTarget | null>;
-  /** Alive and answering as this server (the proof of the secret, from a listener `target` allows)? Readiness, reconcile and re-adoption use it. */
-  probe(since?: number): Promise<ProbeResult>;
+  /**
+   * Alive and answering as this server (the proof of the secret, from a listener `target`
+   * allows)? Readiness, reconcile and re-adoption use it. `waitMs`: a starting proxy may hold
+   * its answer that long until it has news (progress after `since`, or readiness); a launcher
+   * that cannot wait answers at once.
+   */
+  probe(since?: number, waitMs?: number): Promise<ProbeResult>;
   /** Take in what a health report says (e.g. the proxy's pid); true when the state changed and should be saved. */
   observe(report: HealthReport): boolean;
   /**

@@ -215,9 +215,10 @@ export abstract class ProcessLauncher implements Launcher, HandleOps {
     }
   }
 
-  async probe(handle: LaunchHandle, since = 0): Promise<ProbeResult> {
+  async probe(handle: LaunchHandle, since = 0, waitMs = 0): Promise<ProbeResult> {
+    const res = await fetchHealth(await this.target(handle), since, this.owner, 2000, waitMs);
+    // Read after the call, which may have waited: a proxy that died meanwhile is not alive.
     const alive = this.processAlive(handle);
-    const res = await fetchHealth(await this.target(handle), since, this.owner);
     if (res.ok && res.body.serverId === handle.serverId) {
       return { alive: true, answering: true, launched: alive, report: res.body };
     }

@@ -146,17 +146,19 @@ async function call<T>(
   });
 }
 
+/** `waitMs`: the proxy may hold the answer that long for news (HEALTH_MAX_WAIT_MS); the timeout grows by as much. */
 export function fetchHealth(
   target: ProxyTarget,
   since = 0,
   owner: OwnerCheck = listenerOwnedBy,
   timeoutMs = 2000,
+  waitMs = 0,
 ): Promise<ProxyCallResult<HealthReport>> {
   return call<HealthReport>(
     target,
     'GET',
-    `${PROXY_ENDPOINTS.health}?since=${since}`,
-    timeoutMs,
+    `${PROXY_ENDPOINTS.health}?since=${since}${waitMs > 0 ? `&wait=${waitMs}` : ''}`,
+    timeoutMs + waitMs,
     owner,
   );
 }

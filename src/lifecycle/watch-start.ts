@@ -12,6 +12,13 @@ import type { Launches } from './launches.js';
  * every 25 ms.
  */
 const POLLS_PER_SECOND = 200;
+
+/**
+ * How long a starting proxy may hold a health call until it has news (wire.ts,
+ * HEALTH_MAX_WAIT_MS): the service learns of readiness when it happens, and a start makes a
+ * few calls a second instead of forty. Also how soon a watcher notices a stop or its deadline.
+ */
+const HOLD_MS = 500;
 let watching = 0;
 
 export type WatchOutcome =
@@ -21,9 +28,10 @@ export type WatchOutcome =
   | { kind: 'superseded' };
 
 /**
- * Follow a starting proxy until its app is ready: poll its health (every 25 ms for the
- * first two seconds, since most apps are ready by then; less often while many starts are
- * watched at once, see POLLS_PER_SECOND), copy its progress messages into events,
+ * Follow a starting proxy until its app is ready: ask its health, which the proxy holds until
+ * it has news (HOLD_MS), or poll it where it answers at once (every 25 ms for the first two
+ * seconds; less often while many starts are watched at once, see POLLS_PER_SECOND), copy its
+ * progress messages into events,
  * and notice an early exit (sudo refusal, port taken, app crash) or a timeout.
  */
 export async function watchStart(
@@ -55,7 +63,9 @@ async function watchUntilSettled(
     if (!current || current.state !== 'starting') return { kind: 'superseded' };
     // Asked for each time: the launch's state may grow meanwhile (an announced address).
     const launch = launches.of(current);
-    const probe = await launch.probe(since);
+    const asked = Date.now();
+    const seen = since;
+    const probe = await launch.probe(since, HOLD_MS);
     // An answer counts only while what this start launched (process or job) runs: once it is gone, nothing at its address is this start's proxy.
     const report = probe.launched ? probe.report : undefined;
     if (probe.status && probe.status !== status) deps.store.progress(current, probe.status);
@@ -110,8 +120,11 @@ async function watchUntilSettled(
         },
       };
     }
-    // Most apps are ready within two seconds: poll often until then (a loopback request is
-    // cheap; measured in bench/, back-off alone added ~65 ms to a start), then back off.
+    // A proxy that held the call until it had news is asked again at once. One that answered
+    // at once without news (not listening yet, or a launcher that cannot wait) is polled:
+    // often for the first two seconds, since most apps are ready by then (back-off alone
+    // added ~65 ms to a start, docs/benchmarks.md), then less.
+    if (report && (since > seen || Date.now() - asked >= HOLD_MS / 2)) continue;
     const shared = Math.ceil((1000 * watching) / POLLS_PER_SECOND);
     await sleep(Math.max(Date.now() - started < 2000 ? 25 : 250, shared));
   }

@@ -209,7 +209,18 @@ export interface ProgressMessage {
   message: string;
 }
 
-/** GET /_hubapps/health[?since=SEQ] with the secret. */
+/**
+ * The longest a health call may wait for news (`wait=MS`): long enough that a watched start
+ * makes a few calls a second instead of forty, short enough that a watcher notices a stop
+ * or its deadline soon.
+ */
+export const HEALTH_MAX_WAIT_MS = 1000;
+
+/**
+ * GET /_hubapps/health[?since=SEQ][&wait=MS] with the secret. With `wait`, a proxy whose app
+ * is still starting and that has no progress after SEQ answers at its next progress message
+ * or state change, or after MS (at most HEALTH_MAX_WAIT_MS).
+ */
 export interface HealthReport {
   serverId: number;
   state: ProxyState;

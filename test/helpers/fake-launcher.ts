@@ -50,6 +50,11 @@ export class FakeLauncher implements Launcher, HandleOps {
   readonly calls: string[] = [];
   /** How many times the service asked a fake proxy for its health. */
   probes = 0;
+  /** Fake proxies hold a health call that may wait until their app is past starting, as real ones do. */
+  holds = false;
+  /** Servers whose health call is being held right now; and every server's count of health calls. */
+  readonly held = new Set<number>();
+  readonly probesOf = new Map<number, number>();
   private readonly exitListeners: ((serverId: number, info: ExitInfo) => void)[] = [];
 
   async start(spec: StartRequest): Promise<Launch> {
@@ -120,8 +125,14 @@ export class FakeLauncher implements Launcher, HandleOps {
     };
   }
 
-  async probe(handle: LaunchHandle): Promise<ProbeResult> {
+  async probe(handle: LaunchHandle, _since = 0, waitMs = 0): Promise<ProbeResult> {
     this.probes++;
+    this.probesOf.set(handle.serverId, (this.probesOf.get(handle.serverId) ?? 0) + 1);
+    const end = Date.now() + (this.holds ? waitMs : 0);
+    this.held.add(handle.serverId);
+    while (this.servers.get(handle.serverId)?.phase === 'starting' && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 2));
+    this.held.delete(handle.serverId);
     const s = this.servers.get(handle.serverId);
     if (!s || s.phase === 'stopped') return { alive: false, answering: false, launched: false };
     if (s.phase === 'crashed') return { alive: false, answering: false, launched: false };

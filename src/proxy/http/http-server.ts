@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { CallVerifier, PROOF_HEADER, proveAnswer } from '../../protocol/challenge.js';
 import { HubappsError, errnoCode } from '../../errors.js';
-import { PROXY_ENDPOINTS, type StartRequest } from '../../protocol/wire.js';
+import { HEALTH_MAX_WAIT_MS, PROXY_ENDPOINTS, type StartRequest } from '../../protocol/wire.js';
 import type { Access, Decision } from '../access/gate.js';
 import type { Activity } from './activity.js';
 import type { Forwarder } from './forward.js';
@@ -245,8 +245,13 @@ class Listener {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === PROXY_ENDPOINTS.health && req.method === 'GET') {
-      const since = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('since') ?? 0);
-      return answer(200, this.deps.status.report(Number.isFinite(since) ? since : 0));
+      const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      const since = wholeNumber(query.get('since'));
+      const wait = Math.min(wholeNumber(query.get('wait')), HEALTH_MAX_WAIT_MS);
+      void this.deps.status
+        .changed(since, wait)
+        .then(() => answer(200, this.deps.status.report(since)));
+      return;
     }
     if (path === PROXY_ENDPOINTS.shutdown && req.method === 'POST') {
       answer(202, { status: 202, message: 'stopping' });
@@ -278,6 +283,12 @@ function settle<T>(
 ): void {
   if (value instanceof Promise) value.then(then, fail);
   else then(value);
+}
+
+/** A query value as a whole number >= 0; anything else counts as 0. */
+function wholeNumber(value: string | null): number {
+  const n = Number(value ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
 function expectsContinue(req: IncomingMessage): boolean {

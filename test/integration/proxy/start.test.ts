@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { userInfo } from 'node:os';
-import { PROXY_EXIT } from '../../../src/protocol/wire.js';
+import { PROXY_EXIT, type HealthReport } from '../../../src/protocol/wire.js';
 import { waitFor } from '../../helpers/index.js';
 import {
   makeSpec,
@@ -14,6 +14,22 @@ import {
   type RunningProxy,
 } from '../../unit/proxy/harness.js';
 import { startBed, tearDown } from './bed.js';
+
+/** An HTTP app that sleeps 0.3 s before it listens on the port in argv[1]. */
+const LATE_APP = [
+  'import socket, sys, time',
+  'time.sleep(0.3)',
+  's = socket.socket()',
+  's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+  "s.bind(('127.0.0.1', int(sys.argv[1])))",
+  's.listen()',
+  'while True:',
+  '    c, _ = s.accept()',
+  '    c.recv(65536)',
+  "    c.sendall(b'HTTP/1.1 200 OK\\r\\ncontent-length: 2\\r\\nconnection: close\\r\\n\\r\\nok')",
+  '    c.close()',
+  '',
+].join('\n');
 
 describe('hubapps-proxy start', () => {
   let catalog: Catalog;
@@ -188,6 +204,42 @@ describe('hubapps-proxy start', () => {
     );
     assert.equal(env.HUBAPPS_SERVER_ID, '7');
     assert.equal(readlinkSync(`/proc/${report.appPid}/cwd`), userInfo().homedir);
+  });
+
+  it('holds a health call that asks to wait until it has news, so the service hears of readiness when it happens', async () => {
+    const script = catalog.file('late.py', LATE_APP);
+    catalog.app(
+      'late',
+      `title: Late\ncommand: [/usr/bin/python3, ${JSON.stringify(script)}, "{port}"]\n`,
+    );
+    const proxy = track(await startProxy({ catalog, app: 'late', service }));
+    const first = await waitFor(
+      async () => {
+        const r = await proxy.report();
+        return r.appPid ? r : null;
+      },
+      { what: 'the app started' },
+    );
+    assert.equal(first.state, 'starting', 'the app sleeps before it listens');
+    let seen = first.progress.at(-1)!.seq;
+    for (;;) {
+      const t0 = Date.now();
+      const answer = await proxy.health(seen, undefined, 1000);
+      const report = JSON.parse(answer.body) as HealthReport;
+      const news = report.progress.length > 0 || report.state !== 'starting';
+      // Without news the proxy answers only when the wait is over, never at once.
+      assert.ok(
+        news || Date.now() - t0 >= 1000,
+        `answered after ${Date.now() - t0} ms with nothing new`,
+      );
+      seen = report.progress.at(-1)?.seq ?? seen;
+      if (report.state === 'ready') {
+        assert.match(report.progress.map((p) => p.message).join('\n'), /ready after/);
+        break;
+      }
+    }
+    const ready = await proxy.health(seen, undefined, 1000);
+    assert.equal(JSON.parse(ready.body).state, 'ready', 'a ready proxy answers at once');
   });
 
   it('gives up when the app is not ready in time, kills it and exits non-zero', async () => {

@@ -216,6 +216,27 @@ describe('lifecycle races on a fake launcher and an in-memory route table', func
     for (const name of names) await stop(name);
   });
 
+  it('starts whose proxies hold the health call until they have news are asked a few times a second, and ready is seen on the call that waited', async () => {
+    bed.launcher.holds = true;
+    const names = Array.from({ length: 20 }, (_, i) => `held${i}`);
+    const rows = [];
+    for (const name of names) rows.push(await start(name));
+    await new Promise((r) => setTimeout(r, 200));
+    const before = bed.launcher.probes;
+    await new Promise((r) => setTimeout(r, 1000));
+    const perSecond = bed.launcher.probes - before;
+    // Each watch asks about twice a second (the proxy holds each call up to 500 ms).
+    assert.ok(perSecond <= 60, `${perSecond} health calls in one second`);
+    assert.ok(perSecond >= 20, `${perSecond} health calls in one second: the watches stalled`);
+    const id = rows[0]!.id;
+    await waitFor(() => bed.launcher.held.has(id), { what: 'a held health call' });
+    const asked = bed.launcher.probesOf.get(id);
+    bed.launcher.ready(id);
+    await settledIn('held0', 'running');
+    assert.equal(bed.launcher.probesOf.get(id), asked, 'the call that was waiting answered ready');
+    for (const name of names) await stop(name);
+  });
+
   it('reconcile with CHP down changes no route and no row, and says so', async () => {
     const row = await start('steady');
     bed.launcher.ready(row.id);

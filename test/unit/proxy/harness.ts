@@ -248,7 +248,8 @@ export interface RunningProxy {
   /** Everything the proxy and its app wrote to stdout/stderr so far. */
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  health(since?: number, secret?: string): Promise<Answer>;
+  /** `waitMs`: ask the proxy to hold the answer until it has news (at most that long). */
+  health(since?: number, secret?: string, waitMs?: number): Promise<Answer>;
   report(since?: number): Promise<HealthReport>;
   /** Wait until health says ready; fails with the proxy's output on timeout. */
   ready(timeout?: number): Promise<HealthReport>;
@@ -332,8 +333,12 @@ export function runProxy(spec: unknown, args: string[], stdinText?: string): Run
     child,
     output: () => out,
     exited,
-    health: (since, secret = s.secret) => {
-      const path = `/_hubapps/health${since === undefined ? '' : `?since=${since}`}`;
+    health: (since, secret = s.secret, waitMs) => {
+      const query = [
+        ...(since === undefined ? [] : [`since=${since}`]),
+        ...(waitMs === undefined ? [] : [`wait=${waitMs}`]),
+      ];
+      const path = `/_hubapps/health${query.length ? `?${query.join('&')}` : ''}`;
       return fetchRaw(s.port, path, {
         headers: { authorization: signCall(secret, 'GET', path).header },
       });
