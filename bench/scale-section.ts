@@ -63,7 +63,6 @@ export interface ScaleReport {
   reconcileIntervalS: number;
 }
 
-
 export interface ScaleEnv {
   procs: Processes;
   chp: RunningChp;
