@@ -57,14 +57,11 @@ export async function runStart(request: StartRequest, catalogDir: string): Promi
   const supervisor = new Supervisor(request, output);
   await supervisor.listen();
   const me = userInfo();
-  const [prepared, { Forwarder }] = await Promise.all([
-    prepareLaunch(catalogDir, request, {
-      username: me.username,
-      homedir: me.homedir,
-      shell: me.shell,
-    }),
-    import('./http/forward.js'),
-  ]);
+  const prepared = await prepareLaunch(catalogDir, request, {
+    username: me.username,
+    homedir: me.homedir,
+    shell: me.shell,
+  });
   if (!prepared.ok) {
     supervisor.close();
     throw new ProxyExit(
@@ -72,7 +69,10 @@ export async function runStart(request: StartRequest, catalogDir: string): Promi
       prepared.message,
     );
   }
-  await supervisor.launch(prepared.app, prepared.plan, Forwarder);
+  await supervisor.launch(prepared.app, prepared.plan, async () => {
+    const { Forwarder } = await import('./http/forward.js');
+    return Forwarder;
+  });
 }
 
 class Supervisor {
@@ -172,25 +172,20 @@ class Supervisor {
     this.server.close();
   }
 
+  /**
+   * Starts the app, then loads the forwarding core (undici, some 30-50 ms of module code)
+   * while the app starts up in its own process: the app's start-up hides that time.
+   * Readiness waits for both.
+   */
   async launch(
     catalogApp: CatalogApp,
     plan: LaunchPlan,
-    forwarder: typeof Forwarder,
+    loadForwarder: () => Promise<typeof Forwarder>,
   ): Promise<void> {
     if (this.ending) return;
     this.catalogApp = catalogApp;
     this.plan = plan;
     this.status.appTarget = plan.target;
-    this.forwarder = new forwarder({
-      target: plan.target,
-      prefix: this.req.prefix,
-      stripPrefix: this.catalogApp.strip_prefix,
-      publicOrigin: this.req.publicOrigin,
-      ownOrigin: this.req.ownOrigin === true,
-      framing: this.req.framing,
-      activity: this.activity,
-      onError: (err, req, res, status) => this.onForwardError(err, req, res, status),
-    });
     this.status.progress(`starting ${this.catalogApp.name}`);
     let app: RunningApp;
     if (plan.builtin) {
@@ -207,7 +202,19 @@ class Supervisor {
     }
     this.app = app;
     void app.exited.then((exit) => this.onAppExit(exit));
-    void this.awaitReady(plan);
+    const forwarding = loadForwarder().then((forwarder) => {
+      this.forwarder = new forwarder({
+        target: plan.target,
+        prefix: this.req.prefix,
+        stripPrefix: catalogApp.strip_prefix,
+        publicOrigin: this.req.publicOrigin,
+        ownOrigin: this.req.ownOrigin === true,
+        framing: this.req.framing,
+        activity: this.activity,
+        onError: (err, req, res, status) => this.onForwardError(err, req, res, status),
+      });
+    });
+    void this.awaitReady(plan, forwarding);
   }
 
   private startBuiltin(plan: LaunchPlan): Promise<RunningApp> {
@@ -221,7 +228,7 @@ class Supervisor {
     });
   }
 
-  private async awaitReady(plan: LaunchPlan): Promise<void> {
+  private async awaitReady(plan: LaunchPlan, forwarding: Promise<void>): Promise<void> {
     const ready = this.catalogApp.ready;
     const started = Date.now();
     this.status.progress(
@@ -243,6 +250,12 @@ class Supervisor {
         1,
       );
     }
+    try {
+      await forwarding;
+    } catch (err) {
+      return this.end(`cannot load the forwarding core: ${describeError(err)}`, 1);
+    }
+    if (this.ending) return;
     this.status.state = 'ready';
     this.status.readyAt = new Date();
     this.status.progress(`ready after ${Date.now() - started} ms`);
