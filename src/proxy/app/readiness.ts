@@ -1,16 +1,18 @@
 /**
  * Waiting until the app answers: an HTTP GET below its base path until the status is low
- * enough, or (kind 'tcp') until its port or socket accepts a connection. Polls every
- * 10 ms at first, backing off to 500 ms, so fast apps are routed quickly and slow ones
- * are not hammered: a refused connection costs next to nothing, and 50 ms first steps
- * added ~40 ms to the start of an app ready in 20 ms (docs/benchmarks.md). These polls
- * go straight to the app and never count as activity. A loopback port counts only while
- * every listener on it is the proxy's own user's: another local user who bound the app's
- * port first would otherwise receive the owner's browser traffic.
+ * enough, or (kind 'tcp') until its port or socket accepts a connection. A unix socket's
+ * directory is watched, so the attempt follows the socket's creation at once; otherwise
+ * the proxy polls, every 5 ms for the first half second (a refused loopback connection
+ * costs next to nothing, and most apps are ready by then: each poll step is a delay the
+ * user waits for, docs/benchmarks.md), then backing off to 500 ms so slow apps are not
+ * hammered. These polls go straight to the app and never count as activity. A loopback
+ * port counts only while every listener on it is the proxy's own user's: another local
+ * user who bound the app's port first would otherwise receive the owner's browser traffic.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import { dirname } from 'node:path';
 import { listenerOwnedBy } from '../../procfs/listeners.js';
 import type { AppTarget } from './launch-plan.js';
 
@@ -25,7 +27,8 @@ export interface ReadinessCheck {
 
 export type ReadinessResult = 'ready' | 'timeout' | 'aborted';
 
-const FIRST_DELAY = 10;
+const FAST_DELAY = 5;
+const FAST_FOR = 500;
 const MAX_DELAY = 500;
 const ATTEMPT_TIMEOUT = 5000;
 const STILL_WAITING_EVERY = 10_000;
@@ -38,34 +41,78 @@ export async function waitReady(
 ): Promise<ReadinessResult> {
   const started = Date.now();
   const deadline = started + check.timeoutMs;
-  let wait = FIRST_DELAY;
+  let wait = FAST_DELAY;
   let nextNote = started + STILL_WAITING_EVERY;
   let squatted = false;
-  while (!signal.aborted) {
-    const left = deadline - Date.now();
-    if (left <= 0) return 'timeout';
-    if (await attempt(check, Math.min(left, ATTEMPT_TIMEOUT))) {
-      if (await ours(check.target, uid)) return signal.aborted ? 'aborted' : 'ready';
-      if (!squatted)
+  const waker = new Waker('socket' in check.target ? check.target.socket : null);
+  try {
+    while (!signal.aborted) {
+      const left = deadline - Date.now();
+      if (left <= 0) return 'timeout';
+      if (await attempt(check, Math.min(left, ATTEMPT_TIMEOUT))) {
+        if (await ours(check.target, uid)) return signal.aborted ? 'aborted' : 'ready';
+        if (!squatted)
+          progress(
+            `${describeTarget(check.target)} is held by another user's program: not routing to it`,
+          );
+        squatted = true;
+      }
+      if (Date.now() >= nextNote) {
         progress(
-          `${describeTarget(check.target)} is held by another user's program: not routing to it`,
+          `still waiting for ${describeTarget(check.target)} (${Math.round((Date.now() - started) / 1000)} s)`,
         );
-      squatted = true;
+        nextNote += STILL_WAITING_EVERY;
+      }
+      if (!(await waker.sleep(Math.min(wait, Math.max(0, deadline - Date.now())), signal)))
+        return 'aborted';
+      if (Date.now() - started >= FAST_FOR) wait = Math.min(Math.max(wait, 10) * 1.5, MAX_DELAY);
     }
-    if (Date.now() >= nextNote) {
-      progress(
-        `still waiting for ${describeTarget(check.target)} (${Math.round((Date.now() - started) / 1000)} s)`,
-      );
-      nextNote += STILL_WAITING_EVERY;
-    }
-    try {
-      await delay(Math.min(wait, Math.max(0, deadline - Date.now())), undefined, { signal });
-    } catch {
-      return 'aborted';
-    }
-    wait = Math.min(wait * 1.5, MAX_DELAY);
+    return 'aborted';
+  } finally {
+    waker.close();
   }
-  return 'aborted';
+}
+
+/**
+ * Sleeps between attempts; for a unix socket also wakes when an entry of the socket's
+ * directory changes (the app created its socket). Without a directory to watch, it only
+ * sleeps.
+ */
+class Waker {
+  private watcher: FSWatcher | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(socket: string | null) {
+    if (!socket) return;
+    try {
+      this.watcher = watch(dirname(socket), { persistent: false }, () => this.wake?.());
+      this.watcher.on('error', () => this.close());
+    } catch {
+      this.watcher = null;
+    }
+  }
+
+  /** false when `signal` aborted the sleep. */
+  sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve(false);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.wake = null;
+        resolve(ok);
+      };
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(true), ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wake = () => done(true);
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
 }
 
 export function describeTarget(target: AppTarget): string {
