@@ -1,10 +1,14 @@
 /**
  * Where a proxy start's time goes, without sudo (the spawn section measures sudo apart):
- * an empty node, hubapps-proxy up to listening, and up to its app being ready, once with
- * the compiled catalog that `hubapps check-config` writes and once reading the YAML file
- * (yaml and zod in a worker); and the bundle every launcher runs against the separate
- * modules tsc wrote (scripts/bundle-proxy.ts). Wall time from the spawn and the process's CPU time (user +
- * system, 10 ms ticks) at that moment, medians of `runs` starts each.
+ * an empty node, hubapps-proxy as every launcher runs it (the CommonJS bundle with its V8
+ * code cache) up to listening, and up to its app being ready, once with the compiled
+ * catalog that `hubapps check-config` writes and once reading the YAML file (yaml and zod
+ * in a worker); then the ways to start it that the cache is weighed against: the same
+ * bundle without the cache, the ES module bundle, the separate modules tsc wrote
+ * (scripts/bundle-proxy.ts), and Node's start-up snapshot where it can be built
+ * (start-snapshot.ts). The variants take turns, so a busy moment of the machine weighs on
+ * all of them. Wall time from the spawn and the process's CPU time (user + system, 10 ms
+ * ticks) at that moment, medians of `runs` starts each.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
