@@ -1,30 +1,38 @@
 /**
  * Where a proxy start's time goes, without sudo (the spawn section measures sudo apart):
- * an empty node, hubapps-proxy up to listening, and up to its app being ready, once with
- * the compiled catalog that `hubapps check-config` writes and once reading the YAML file
- * (yaml and zod in a worker); and the bundle every launcher runs against the separate
- * modules tsc wrote (scripts/bundle-proxy.ts). Wall time from the spawn and the process's CPU time (user +
- * system, 10 ms ticks) at that moment, medians of `runs` starts each.
+ * an empty node, hubapps-proxy as every launcher runs it (the CommonJS bundle with its V8
+ * code cache) up to listening, and up to its app being ready, once with the compiled
+ * catalog that `hubapps check-config` writes and once reading the YAML file (yaml and zod
+ * in a worker); then the ways to start it that the cache is weighed against: the same
+ * bundle without the cache, the ES module bundle, the separate modules tsc wrote
+ * (scripts/bundle-proxy.ts), and Node's start-up snapshot where it can be built
+ * (start-snapshot.ts). The variants take turns, so a busy moment of the machine weighs on
+ * all of them. Wall time from the spawn and the process's CPU time (user + system, 10 ms
+ * ticks) at that moment, medians of `runs` starts each.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { compileCatalog } from '../src/catalog/compile.js';
 import { freePort } from '../src/net/ports.js';
+import { BUNDLE_FILE } from '../src/proxy/code-cache.js';
 import {
+  PROXY_ESM_MAIN,
   PROXY_MAIN,
   PROXY_MODULES_MAIN,
   proxyArgs,
   proxyCommandLine,
   spawnCommand,
+  type ProxyCommandLine,
 } from '../src/proxy/command-line.js';
 import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/protocol/wire.js';
 import { instantApp } from './instant-app.js';
 import { cpuMs, type Child, Processes } from './procs.js';
+import { buildProxySnapshot } from './start-snapshot.js';
 import { median } from './stats.js';
 import { signCall } from '../src/protocol/challenge.js';
 
@@ -34,30 +42,89 @@ export interface StartCostFigure {
   cpuMs: number;
 }
 
+/** One way to start the proxy: its entry point, its catalog, and which of its figures the report shows. */
+interface Variant {
+  key: string;
+  label: string;
+  line: (args: string[]) => ProxyCommandLine;
+  catalog: 'compiled' | 'yaml';
+  /** Report spawn -> listening as well as spawn -> ready. */
+  listening: boolean;
+}
+
+const entry = (main: string) => (args: string[]) => proxyCommandLine(args, { main });
+
+const VARIANTS: Variant[] = [
+  {
+    key: 'cached',
+    label: 'hubapps-proxy (CommonJS bundle with its V8 code cache, what every launcher runs)',
+    line: entry(PROXY_MAIN),
+    catalog: 'compiled',
+    listening: true,
+  },
+  {
+    key: 'yaml',
+    label: 'hubapps-proxy reading the YAML (no compiled form)',
+    line: entry(PROXY_MAIN),
+    catalog: 'yaml',
+    listening: false,
+  },
+  {
+    key: 'uncached',
+    label: 'the CommonJS bundle without the code cache',
+    line: entry(join(dirname(PROXY_MAIN), BUNDLE_FILE)),
+    catalog: 'compiled',
+    listening: true,
+  },
+  {
+    key: 'esm',
+    label: 'the ES module bundle, chunks loaded on demand (no code cache)',
+    line: entry(PROXY_ESM_MAIN),
+    catalog: 'compiled',
+    listening: true,
+  },
+  {
+    key: 'modules',
+    label: 'separate modules (not bundled)',
+    line: entry(PROXY_MODULES_MAIN),
+    catalog: 'compiled',
+    listening: true,
+  },
+];
+
 export async function measureStartCost(runs: number): Promise<StartCostFigure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'hubapps-bench-start-'));
   const procs = new Processes();
   try {
-    const compiled = join(dir, 'compiled');
-    const yaml = join(dir, 'yaml');
-    for (const d of [compiled, yaml]) {
+    const catalogs = { compiled: join(dir, 'compiled'), yaml: join(dir, 'yaml') };
+    for (const d of Object.values(catalogs)) {
       await mkdir(d);
       await writeFile(join(d, 'instant.yaml'), stringify(instantApp()));
     }
-    compileCatalog(compiled);
+    compileCatalog(catalogs.compiled);
+    const snapshot = await buildProxySnapshot(dir);
+    const all: Variant[] =
+      'line' in snapshot
+        ? [
+            ...VARIANTS,
+            {
+              key: 'snapshot',
+              label: "node's start-up snapshot of hubapps-proxy",
+              line: snapshot.line,
+              catalog: 'compiled',
+              listening: true,
+            },
+          ]
+        : VARIANTS;
     const empty: number[][] = [];
-    const up: Record<string, number[][]> = { compiled: [], yaml: [], modules: [] };
-    const ready: Record<string, number[][]> = { compiled: [], yaml: [], modules: [] };
+    const up = new Map<string, number[][]>(all.map((v) => [v.key, []]));
+    const ready = new Map<string, number[][]>(all.map((v) => [v.key, []]));
     for (let i = 0; i < runs; i++) {
       empty.push(await emptyNode(procs));
-      for (const [key, catalog, main] of [
-        ['compiled', compiled, PROXY_MAIN],
-        ['yaml', yaml, PROXY_MAIN],
-        ['modules', compiled, PROXY_MODULES_MAIN],
-      ] as const) {
-        const [u, r] = await proxyStart(procs, catalog, main);
-        up[key]!.push(u);
-        ready[key]!.push(r);
+      for (const v of all) {
+        const [u, r] = await proxyStart(procs, v.line(proxyArgs(catalogs[v.catalog])));
+        up.get(v.key)!.push(u!);
+        ready.get(v.key)!.push(r!);
       }
     }
     const fig = (label: string, samples: number[][]): StartCostFigure => ({
@@ -67,14 +134,19 @@ export async function measureStartCost(runs: number): Promise<StartCostFigure[]>
     });
     return [
       fig('node with an empty script (its own start-up)', empty),
-      fig('hubapps-proxy: spawn -> listening (health answers)', up.compiled!),
-      fig('hubapps-proxy: spawn -> app ready, compiled catalog', ready.compiled!),
-      fig('hubapps-proxy: spawn -> app ready, reading the YAML (no compiled form)', ready.yaml!),
-      fig('hubapps-proxy from separate modules (not bundled): spawn -> listening', up.modules!),
-      fig(
-        'hubapps-proxy from separate modules: spawn -> app ready, compiled catalog',
-        ready.modules!,
-      ),
+      ...all.flatMap((v) => [
+        ...(v.listening ? [fig(`${v.label}: spawn -> listening`, up.get(v.key)!)] : []),
+        fig(`${v.label}: spawn -> app ready`, ready.get(v.key)!),
+      ]),
+      ...('failed' in snapshot
+        ? [
+            {
+              label: `node's start-up snapshot of hubapps-proxy: not built (${snapshot.failed})`,
+              wallMs: NaN,
+              cpuMs: NaN,
+            },
+          ]
+        : []),
     ];
   } finally {
     await procs.stopAll();
@@ -99,7 +171,7 @@ async function emptyNode(procs: Processes): Promise<number[]> {
 }
 
 /** [wall, CPU] at listening and [wall, CPU] at ready for one proxy start. */
-async function proxyStart(procs: Processes, catalog: string, main: string): Promise<number[][]> {
+async function proxyStart(procs: Processes, line: ProxyCommandLine): Promise<number[][]> {
   const port = await freePort('127.0.0.1');
   const secret = randomBytes(24).toString('hex');
   const spec: StartRequest = {
@@ -120,7 +192,7 @@ async function proxyStart(procs: Processes, catalog: string, main: string): Prom
     logMaxBytes: 1 << 20,
   };
   const t0 = performance.now();
-  const proxy = spawnCommand(proxyCommandLine(proxyArgs(catalog), { main }));
+  const proxy = spawnCommand(line);
   const child = procs.start('hubapps-proxy', proxy.file, proxy.args, {
     stdin: `${JSON.stringify(spec)}\n`,
   });

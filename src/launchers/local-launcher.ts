@@ -1,4 +1,4 @@
-import { PROXY_MAIN, PROXY_MODULES_MAIN } from '../proxy/command-line.js';
+import { PROXY_MAINS } from '../proxy/command-line.js';
 import { ProcessLauncher } from './process-launcher.js';
 import { localCommand, proxyEnvironment } from './proxy-command.js';
 
@@ -9,8 +9,8 @@ import { localCommand, proxyEnvironment } from './proxy-command.js';
  */
 export class LocalLauncher extends ProcessLauncher {
   readonly kind = 'local' as const;
-  /** This installation's proxy, by its full path: the bundle, or the modules a proxy started before an upgrade ran. */
-  protected readonly marker = [PROXY_MAIN, PROXY_MODULES_MAIN];
+  /** This installation's proxy, by its full path: the entry point this build runs, or one a proxy started before an upgrade ran. */
+  protected readonly marker = PROXY_MAINS;
 
   constructor(
     private readonly catalogDir: string,

@@ -40,8 +40,13 @@ export function alive(pid: number | null | undefined): boolean {
 export function runs(pid: number | null | undefined, needle: string | readonly string[]): boolean {
   if (!pid || !alive(pid)) return false;
   const argv = cmdlineOf(pid);
+  return argv !== null && mentions(argv, needle);
+}
+
+/** Does a word of `argv` contain `needle`, or one of them? */
+export function mentions(argv: readonly string[], needle: string | readonly string[]): boolean {
   const needles = typeof needle === 'string' ? [needle] : needle;
-  return argv !== null && argv.some((a) => needles.some((n) => a.includes(n)));
+  return argv.some((a) => needles.some((n) => a.includes(n)));
 }
 
 /** Our own uid's process whose command line names the proxy. */

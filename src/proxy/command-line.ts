@@ -10,20 +10,34 @@ import { PROXY_NODE_FLAGS } from './node-flags.js';
 import type { RunAsPolicy } from './self-check.js';
 
 /**
- * The entry point every launcher runs: the bundle scripts/bundle-proxy.ts writes beside this
- * file (dist/src/proxy/hubapps-proxy.js), in a checkout or an installation.
+ * The entry point every launcher runs: the loader scripts/bundle-proxy.ts writes beside this
+ * file (dist/src/proxy/hubapps-proxy.cjs, in a checkout or an installation), which runs the
+ * proxy's bundle with its V8 code cache (code-cache.ts).
  */
-export const PROXY_MAIN = fileURLToPath(new URL('./hubapps-proxy.js', import.meta.url));
+export const PROXY_MAIN = fileURLToPath(new URL('./hubapps-proxy.cjs', import.meta.url));
+
+/** PROXY_MAIN's place in an installation's lib directory, for the wrapper `hubapps install` writes. */
+export const PROXY_MAIN_IN_LIB = 'dist/src/proxy/hubapps-proxy.cjs';
+
+/** The ES module bundle, the entry point before the code cache: the benchmark weighs the cache against it, and proxies started by that build ran it. */
+export const PROXY_ESM_MAIN = fileURLToPath(new URL('./hubapps-proxy.js', import.meta.url));
 
 /** The same proxy as the separate modules tsc wrote: the benchmark that weighs the bundle runs it, and proxies started before the bundle ran it. */
 export const PROXY_MODULES_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
+/** Every entry point of this installation's proxy, by its full path: how LocalLauncher recognises its own proxies, whichever build started them. */
+export const PROXY_MAINS: readonly string[] = [PROXY_MAIN, PROXY_ESM_MAIN, PROXY_MODULES_MAIN];
+
 /**
- * What a proxy's command line contains, bundled or not: a proxy started from the modules
- * before an upgrade to the bundle is still recognised (and adopted) after it. LocalLauncher
- * matches the two entries of this installation by their full paths instead.
+ * What a proxy's command line contains, whichever entry point started it: a proxy started
+ * by an earlier build (the ES module bundle, the separate modules) is still recognised
+ * and adopted after an upgrade. LocalLauncher matches PROXY_MAINS by their full paths instead.
  */
-export const PROXY_ENTRIES: readonly string[] = ['proxy/hubapps-proxy.js', 'proxy/main.js'];
+export const PROXY_ENTRIES: readonly string[] = [
+  'proxy/hubapps-proxy.cjs',
+  'proxy/hubapps-proxy.js',
+  'proxy/main.js',
+];
 
 /** A proxy's command line in its parts; the installed wrapper writes them as shell words. */
 export interface ProxyCommandLine {

@@ -21,7 +21,7 @@ import { DEFAULT_MIN_UID } from '../../src/config/schema.js';
 import { compileCatalog } from '../../src/catalog/compile.js';
 import { COMPILED_DIR } from '../../src/catalog/compiled-form.js';
 import { PROXY_ENV, wrapperScript } from '../../src/ops/install/proxy-wrapper.js';
-import { proxyArgs, proxyCommandLine } from '../../src/proxy/command-line.js';
+import { PROXY_MAIN_IN_LIB, proxyArgs, proxyCommandLine } from '../../src/proxy/command-line.js';
 import { TEST_GROUP } from './harness-accounts.js';
 
 /**
@@ -88,8 +88,8 @@ export async function installProxy(
   const proxyPath = join(root, 'bin', 'hubapps-proxy');
   const args =
     opts.proxyArgs ?? proxyArgs(catalogDir, { allowedGroup: TEST_GROUP, minUid: DEFAULT_MIN_UID });
-  // The bundle, as the real wrapper runs it (the packages above are those of the modules it is made of).
-  const entry = join(lib, 'dist', 'src', 'proxy', 'hubapps-proxy.js');
+  // The entry point the real wrapper runs (the packages above are those of the modules it is made of).
+  const entry = join(lib, PROXY_MAIN_IN_LIB);
   if (!existsSync(entry))
     throw new Error(`${entry} does not exist: build first (npm run build bundles it)`);
   await writeFile(

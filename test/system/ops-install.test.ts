@@ -119,7 +119,9 @@ describe('hubapps install on the real machine (test names, removed afterwards)',
     assert.deepEqual([runtime.uid, runtime.mode & 0o7777], [0, 0o1733]);
     for (const path of [
       LAYOUT.proxyPath,
-      join(LAYOUT.libDir, 'dist/src/proxy/hubapps-proxy.js'),
+      join(LAYOUT.libDir, 'dist/src/proxy/hubapps-proxy.cjs'),
+      join(LAYOUT.libDir, 'dist/src/proxy/hubapps-proxy-bundle.cjs'),
+      join(LAYOUT.libDir, 'dist/src/proxy/hubapps-proxy-bundle.v8cache'),
       LAYOUT.sudoersFile,
       LAYOUT.unitFile,
     ]) {

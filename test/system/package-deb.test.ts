@@ -100,7 +100,7 @@ describe('the Debian package (npm run package), installed, upgraded and purged w
       (f) => !f.startsWith(`./usr/lib/${LAYOUT.name}/`) && !dirs.includes(f),
     );
     assert.deepEqual(outside, [`./usr/share/man/man1/${LAYOUT.name}.1.gz`]);
-    assert.ok(files.includes(`./usr/lib/${LAYOUT.name}/lib/dist/src/proxy/hubapps-proxy.js`));
+    assert.ok(files.includes(`./usr/lib/${LAYOUT.name}/lib/dist/src/proxy/hubapps-proxy.cjs`));
     assert.ok(
       files.includes(
         `./usr/lib/${LAYOUT.name}/chp/node_modules/configurable-http-proxy/bin/configurable-http-proxy`,

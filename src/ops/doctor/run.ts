@@ -9,6 +9,7 @@ import type { CheckResult, DoctorContext } from './check.js';
 import { checkCgroups } from './cgroup-checks.js';
 import { checkCatalog, checkConfig } from './config-checks.js';
 import { checkTrustedFiles } from './file-checks.js';
+import { checkProxyCodeCache } from './code-cache-check.js';
 import { checkChp, checkHub } from './net-checks.js';
 import { checkChpEnv } from './chp-env-checks.js';
 import { checkHubUsernames } from './hub-name-checks.js';
@@ -55,6 +56,7 @@ const CHECKS: Array<(ctx: DoctorContext) => CheckResult[] | Promise<CheckResult[
   checkSudoRun,
   checkActiveOwners,
   checkTrustedFiles,
+  checkProxyCodeCache,
   checkCgroups,
   checkPortGuard,
 ];

@@ -5,7 +5,7 @@
  * allows the wrapper with no arguments at all, so the catalog directory is written into it.
  */
 
-import { proxyArgs, proxyCommandLine } from '../../proxy/command-line.js';
+import { PROXY_MAIN_IN_LIB, proxyArgs, proxyCommandLine } from '../../proxy/command-line.js';
 import type { RunAsPolicy } from '../../proxy/self-check.js';
 import { shellQuote } from '../../shell-quote.js';
 
@@ -46,7 +46,7 @@ export function proxyWrapperScript(
 ): string {
   const line = proxyCommandLine(proxyArgs(catalogDir, policy), {
     node,
-    main: `${libDir}/dist/src/proxy/hubapps-proxy.js`,
+    main: `${libDir}/${PROXY_MAIN_IN_LIB}`,
   });
   return wrapperScript({ cleanEnv: PROXY_ENV, ...line });
 }

@@ -2,6 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalLauncher } from '../../../src/launchers/local-launcher.js';
+import {
+  PROXY_ESM_MAIN,
+  PROXY_MAIN,
+  proxyArgs,
+  proxyCommandLine,
+  spawnCommand,
+} from '../../../src/proxy/command-line.js';
 import { echoApp } from '../proxy/apps.js';
 import { Catalog, makeSpec, startFakeService, type FakeService } from '../../unit/proxy/harness.js';
 import { freePort } from '../../helpers/index.js';
@@ -72,6 +79,47 @@ describe('the local launcher (demo and tests: the proxy as the service user, no 
     const gone = await launch.probe();
     assert.deepEqual([gone.launched, gone.alive], [false, false]);
     assert.notEqual(launch.exit(), undefined, 'the exit of its own child is known');
+  });
+
+  it('re-adopts a proxy an earlier build started (the ES module bundle, before the code cache): it answers, and stop ends it', async () => {
+    class EarlierBuild extends LocalLauncher {
+      protected override command() {
+        return spawnCommand(proxyCommandLine(proxyArgs(catalog.dir), { main: PROXY_ESM_MAIN }));
+      }
+    }
+    const spec = makeSpec(
+      { catalog, service, app: 'echo', serverId: 92, name: 'earlier' },
+      await freePort(),
+    );
+    const launch = await new EarlierBuild(catalog.dir, catalog.dir).start(
+      spec,
+      join(catalog.dir, 'earlier.log'),
+    );
+    try {
+      const argv = readFileSync(`/proc/${launch.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(argv.includes(PROXY_ESM_MAIN) && !argv.includes(PROXY_MAIN), argv.join(' '));
+      await waitFor(async () => (await launch.probe()).report?.state === 'ready', {
+        timeout: 15_000,
+        what: "the earlier build's proxy to be ready",
+      });
+      const restored = new LocalLauncher(catalog.dir, catalog.dir).restore(
+        {
+          serverId: 92,
+          user: launch.user,
+          port: launch.port,
+          kind: launch.kind,
+          secret: spec.secret,
+        },
+        launch.save(),
+      );
+      const probe = await restored.probe();
+      assert.deepEqual([probe.answering, probe.launched], [true, true]);
+      await restored.stop({ graceMs: 1000 });
+      const after = await restored.probe();
+      assert.deepEqual([after.answering, after.alive], [false, false]);
+    } finally {
+      await launch.kill();
+    }
   });
 
   launcherContract(

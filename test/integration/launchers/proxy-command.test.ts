@@ -159,7 +159,7 @@ describe('the node-flags check the launch-path tests use', () => {
     assert.throws(() => assertRunsWithNodeFlags(['--liftoff-only', PROXY_MAIN]), /node flags/);
     assert.throws(
       () => assertRunsWithNodeFlags(['--catalog-dir', '/srv/apps.d']),
-      /no .*hubapps-proxy\.js/,
+      /no .*hubapps-proxy\.cjs/,
     );
   });
 });

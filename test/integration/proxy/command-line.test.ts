@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
+  PROXY_ESM_MAIN,
   PROXY_MAIN,
   PROXY_MODULES_MAIN,
   proxyArgs,
@@ -23,11 +24,11 @@ describe('the hubapps-proxy command line', () => {
       '--catalog-dir',
       '/etc/hubapps/apps.d',
     ]);
-    assert.match(PROXY_MAIN, /\/src\/proxy\/hubapps-proxy\.js$/);
+    assert.match(PROXY_MAIN, /\/src\/proxy\/hubapps-proxy\.cjs$/);
     assert.ok(existsSync(PROXY_MAIN), `${PROXY_MAIN} is missing: npm run build bundles it`);
   });
 
-  it('bundles the proxy so that it answers as its separate modules do', () => {
+  it('bundles the proxy (with its code cache, and as ES modules) so that it answers as its separate modules do', () => {
     const run = (main: string, request: string) => {
       const { file, args } = spawnCommand(proxyCommandLine(proxyArgs('/nonexistent'), { main }));
       const out = spawnSync(file, args, { input: request, encoding: 'utf8', timeout: 20_000 });
@@ -37,6 +38,7 @@ describe('the hubapps-proxy command line', () => {
     for (const request of ['{"op":"version","version":1}\n', '{"op":"start","version":1}\n']) {
       const bundled = run(PROXY_MAIN, request);
       assert.deepEqual(bundled, run(PROXY_MODULES_MAIN, request), request);
+      assert.deepEqual(run(PROXY_ESM_MAIN, request), bundled, request);
       assert.ok(bundled.stdout.length + bundled.stderr.length > 0, `no answer to ${request}`);
     }
   });

@@ -43,6 +43,13 @@ describe('hubapps install --root (a scratch root)', () => {
     await install(root);
     const mode = (p: string) => (lstatSync(join(root, p)).mode & 0o7777).toString(8);
     assert.equal(mode('usr/lib/hubapps/lib/dist/src/proxy/main.js'), '644');
+    // The entry point the wrapper runs, the bundle it compiles and its V8 code cache: code, which only root may change.
+    for (const file of [
+      'hubapps-proxy.cjs',
+      'hubapps-proxy-bundle.cjs',
+      'hubapps-proxy-bundle.v8cache',
+    ])
+      assert.equal(mode(`usr/lib/hubapps/lib/dist/src/proxy/${file}`), '644', file);
     assert.equal(
       mode('usr/lib/hubapps/lib/dist/ui/index.html'),
       '644',
@@ -56,7 +63,7 @@ describe('hubapps install --root (a scratch root)', () => {
     assert.equal(readlinkSync(join(root, 'usr/bin/hubapps')), '/usr/lib/hubapps/bin/hubapps');
     assert.match(
       readFileSync(join(root, 'usr/lib/hubapps/bin/hubapps-proxy'), 'utf8'),
-      /^exec \/usr\/bin\/env -i PATH=\/usr\/bin:\/bin LANG=C\.UTF-8 \S+ --liftoff-only --max-semi-space-size=1 \/usr\/lib\/hubapps\/lib\/dist\/src\/proxy\/hubapps-proxy\.js --catalog-dir \/etc\/hubapps\/apps\.d --expect-user-check --allowed-group nogroup --min-uid 1000$/m,
+      /^exec \/usr\/bin\/env -i PATH=\/usr\/bin:\/bin LANG=C\.UTF-8 \S+ --liftoff-only --max-semi-space-size=1 \/usr\/lib\/hubapps\/lib\/dist\/src\/proxy\/hubapps-proxy\.cjs --catalog-dir \/etc\/hubapps\/apps\.d --expect-user-check --allowed-group nogroup --min-uid 1000$/m,
     );
     assert.match(
       readFileSync(join(root, 'etc/sudoers.d/hubapps'), 'utf8'),

@@ -28,7 +28,7 @@ describe('the wrappers install writes', () => {
         allowedGroup: 'hubapps-users',
         minUid: 1000,
       }),
-      '#!/bin/sh\nexec /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 /usr/bin/node --liftoff-only --max-semi-space-size=1 /usr/lib/hubapps/lib/dist/src/proxy/hubapps-proxy.js' +
+      '#!/bin/sh\nexec /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 /usr/bin/node --liftoff-only --max-semi-space-size=1 /usr/lib/hubapps/lib/dist/src/proxy/hubapps-proxy.cjs' +
         ' --catalog-dir /etc/hubapps/apps.d --expect-user-check --allowed-group hubapps-users --min-uid 1000\n',
     );
   });
@@ -44,7 +44,7 @@ describe('the wrappers install writes', () => {
       cleanEnv: ['PATH=/usr/bin:/bin', 'LANG=C.UTF-8'],
       node: '/usr/bin/node',
       nodeFlags: ['--liftoff-only', '--max-semi-space-size=1'],
-      main: '/usr/lib/hubapps/lib/dist/src/proxy/hubapps-proxy.js',
+      main: '/usr/lib/hubapps/lib/dist/src/proxy/hubapps-proxy.cjs',
       args: [
         '--catalog-dir',
         '/etc/hubapps/apps.d',
