@@ -265,6 +265,49 @@ describe('ChpRouteTable under a burst of starts', () => {
   });
 });
 
+describe('ChpRouteTable when configurable-http-proxy is slow, not gone', () => {
+  /** An API that never answers the reachability check and answers every other call after `ms`. */
+  async function slowChecks(ms: number): Promise<Server> {
+    const api = createServer((req, res) => {
+      if (req.url?.includes('inactive_since')) return;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), ms);
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    return api;
+  }
+  const tableAt = (api: Server) =>
+    new ChpRouteTable({
+      apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+      authToken: TOKEN,
+      timeoutMs: 300,
+    });
+
+  it('passes a check that timed out while CHP answered other calls meanwhile (a burst of starts on a busy machine)', async () => {
+    const api = await slowChecks(50);
+    try {
+      const table = tableAt(api);
+      const check = table.reachable();
+      await table.list();
+      await check;
+    } finally {
+      api.closeAllConnections();
+      api.close();
+    }
+  });
+
+  it('still fails a check that timed out when nothing answered meanwhile', async () => {
+    const api = await slowChecks(50);
+    try {
+      const table = tableAt(api);
+      await table.list();
+      await rejectsWith(table.reachable(), 'chp_unreachable', 503);
+    } finally {
+      api.closeAllConnections();
+      api.close();
+    }
+  });
+});
+
 describe('ChpRouteTable when configurable-http-proxy is not there or misbehaves', () => {
   it('reports nothing listening on the API port as chp_unreachable, naming the URL and chp.api_url', async () => {
     const apiUrl = `http://127.0.0.1:${await freePort()}`;
