@@ -5,7 +5,8 @@
  * and wait for the service to send it a secret or route browsers to it. The socket's owner
  * uid and inode in /proc/net/tcp and /proc/net/tcp6 say whose the listener is.
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
 
 /** A listening TCP socket that receives connections to 127.0.0.1:port. */
 export interface Listener {
@@ -25,6 +26,27 @@ const REACHES_LOOPBACK_V6 = new Set([
   '0000000000000000FFFF000000000000',
 ]);
 const LISTEN = '0A';
+const LISTEN_FIELD = ` ${LISTEN} `;
+
+/**
+ * A /proc table read synchronously: the kernel hands it out a page per read, however large
+ * the buffer, and each read through the thread pool costs more than the kernel's own work.
+ * With 17,000 TIME_WAIT sockets on the host (a minute after a load test), readFile took
+ * 60-100 ms for /proc/net/tcp and this loop 24 ms, all of it the kernel's; every start
+ * waits for one such lookup (docs/benchmarks.md, run 9).
+ */
+function readProcFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.allocUnsafe(1 << 16);
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer))
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+    return Buffer.concat(chunks).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Every loopback-reachable listener on this host, by port, read from /proc/net/tcp and tcp6. */
 async function readListeners(): Promise<Map<number, Listener[]>> {
@@ -35,11 +57,15 @@ async function readListeners(): Promise<Map<number, Listener[]>> {
   ] as const) {
     let text: string;
     try {
-      text = await readFile(table, 'utf8');
+      text = readProcFile(table);
     } catch {
       continue; // no IPv6 on this host
     }
     for (const line of text.split('\n').slice(1)) {
+      // Most lines of a busy host are connections (TIME_WAIT by the ten thousand): the state
+      // column is the only field that can read " 0A " (addresses are hex without spaces, the
+      // rest decimal), so they are skipped before the line is split.
+      if (!line.includes(LISTEN_FIELD)) continue;
       // columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const cols = line.trim().split(/\s+/);
       if (cols[3] !== LISTEN || !cols[7] || !cols[9]) continue;
