@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { loadConfig } from '../../../../src/config/load.js';
 import type { DoctorContext } from '../../../../src/ops/doctor/check.js';
 import { checkProxyCodeCache } from '../../../../src/ops/doctor/code-cache-check.js';
 import { wrapperScript } from '../../../../src/ops/install/proxy-wrapper.js';
@@ -11,23 +10,13 @@ import { PROXY_ESM_MAIN, PROXY_MAIN, proxyArgs } from '../../../../src/proxy/com
 import { PROXY_NODE_FLAGS } from '../../../../src/proxy/node-flags.js';
 import { randomBytes } from 'node:crypto';
 import { requireRootOrSkip, tmpDir, type TmpDir } from '../../../helpers/index.js';
+import { doctorContext } from './doctor-context.js';
 
 function context(wrapper: string): DoctorContext {
-  const config = loadConfig(
-    undefined,
+  return doctorContext(
     { proxy_command: wrapper, chp: { auth_token: 'env:T_DOCTOR_CACHE' } },
     { T_DOCTOR_CACHE: 'token' },
   );
-  const { file: _file, ...settings } = config;
-  return {
-    configFile: '/etc/hubapps/hubapps.yaml',
-    config,
-    settings: settings as never,
-    serviceUser: 'hubapps',
-    account: undefined,
-    root: false,
-    sudoersHint: '',
-  };
 }
 
 describe("hubapps doctor: the proxy's V8 code cache", function () {

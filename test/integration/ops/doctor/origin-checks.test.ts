@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
 import { startChp, type RunningChp } from '../../../../src/chp/chp-process.js';
-import { loadConfig } from '../../../../src/config/load.js';
 import type { ConfigInput } from '../../../../src/config/schema.js';
 import type { DoctorContext } from '../../../../src/ops/doctor/check.js';
 import { checkOrigins } from '../../../../src/ops/doctor/origin-checks.js';
+import { doctorContext } from './doctor-context.js';
 
 const TOKEN = 'doctor-origins-test-token';
 
 function context(overrides: Partial<ConfigInput>): DoctorContext {
-  const config = loadConfig(
-    undefined,
+  return doctorContext(
     { chp: { auth_token: 'env:T_DOCTOR_ORIGINS' }, ...overrides },
     { T_DOCTOR_ORIGINS: TOKEN, T_DOCTOR_WRONG: 'wrong' },
   );
-  const { file: _file, ...settings } = config;
-  return {
-    configFile: '/etc/hubapps/hubapps.yaml',
-    config,
-    settings: settings as never,
-    serviceUser: 'hubapps',
-    account: undefined,
-    root: false,
-    sudoersHint: '',
-  };
 }
 
 describe('hubapps doctor: the layout and per-server origins', function () {
