@@ -39,24 +39,25 @@ export function isHostLabel(label: string): boolean {
 }
 
 export const MAX_LABEL = 63;
-const PLAIN_PART = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const PLAIN_PART = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const LABEL = /^[a-z0-9]+(?:--?[a-z0-9]+)*$/;
 const PART_MAX = 20;
+
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
-/** a-z0-9 with single inner hyphens, cut to PART_MAX characters; `empty` when nothing is left. */
-function squeeze(name: string, empty: string): string {
+/** a-z0-9 with single inner hyphens, cut to `max` characters; `empty` when nothing is left. */
+export function squeeze(name: string, empty: string, max = PART_MAX): string {
   const s = name
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, PART_MAX)
+    .slice(0, max)
     .replace(/-+$/, '');
   return s || empty;
 }
 
 /** 16 base32 characters of SHA-256 over "user NUL server" (NUL cannot occur in either name). */
-function digest(user: string, server: string): string {
+export function digest(user: string, server: string): string {
   const bytes = crypto.createHash('sha256').update(`${user}\0${server}`).digest();
   let out = '';
   for (let i = 0; i < 16; i++) {

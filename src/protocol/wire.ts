@@ -5,12 +5,16 @@
  * proxy: TCP), each call signed with a challenge over the per-server secret.
  */
 
+import type { PortKind } from '../port-label.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Private endpoints of the proxy, answered only to calls signed with the secret and never to requests CHP forwarded. */
 export const PROXY_ENDPOINTS = {
   health: '/_hubapps/health',
   shutdown: '/_hubapps/shutdown',
+  /** GET: the ports the server's processes listen on now (PortListing). */
+  ports: '/_hubapps/ports',
 } as const;
 
 /** The service's loopback endpoint a proxy calls to check a user's credential (relative to serviceUrl). */
@@ -18,7 +22,8 @@ export const SERVICE_PROXY_AUTH_PATH = 'api/internal/proxy-auth';
 
 /**
  * Per-server access grants. A browser without the proxy's cookie is sent to the service's
- * page {serviceUrl path}authorize?user=U&server=S&next=PATH; the service checks its launcher
+ * page {serviceUrl path}authorize?user=U&server=S&next=PATH (a port's own host adds
+ * &port=P&port_kind=server|host, and the browser comes back to that host); the service checks its launcher
  * session and sends the browser back to {prefix}_hubapps/grant?code=C; the proxy redeems
  * the code at the service over loopback with the server secret and sets its own cookie.
  */
@@ -115,6 +120,58 @@ export interface StartRequest {
   group?: string;
   /** The app's JUPYTERHUB_BASE_URL: the site's base_url ('/' when absent). */
   baseUrl?: string;
+  /** The user's own ports through this proxy (config user_ports, the app's `ports`); absent: off. */
+  ports?: PortPolicy;
+}
+
+/**
+ * Users' own ports (docs/apps.md, "Your own ports"). The proxy reaches a port of the
+ * `server` kind when a process of this server (marks.ts) listens on it, of the `host` kind
+ * when any process of the owner's uid does; in both cases every loopback listener on the
+ * port must be the owner's. Path layout: {prefix}ports/PORT/ and {prefix}host-ports/PORT/;
+ * per-server origins: the host port-label.ts names. Who may use a port is the service's
+ * answer to PortAccessRequest, asked per (user, port) and cached by the proxy.
+ */
+export interface PortPolicy {
+  /** Inclusive [first, last] ranges of ports that may be proxied (never empty when the policy is present). */
+  ranges: [number, number][];
+  /** Ports opened outside hubapps' servers (kind `host`) may be reached too. */
+  hostPorts: boolean;
+  /** Origins of other sites whose pages may call a port cross-site, token only (CORS), by port range. */
+  cors: { ports: [number, number]; origins: string[] }[];
+}
+/** Below the server prefix (path layout only): a port inside the server, and a port elsewhere on the host. */
+export const PORTS_PATH = 'ports/';
+export const HOST_PORTS_PATH = 'host-ports/';
+
+/** A port the server's processes listen on (kind `server`), from GET PROXY_ENDPOINTS.ports. */
+export interface ListeningPort {
+  port: number;
+  /** The listening process's command name (/proc/PID/comm), e.g. "tensorboard". */
+  command: string;
+  pid: number;
+}
+export interface PortListing {
+  ports: ListeningPort[];
+}
+
+/**
+ * POST {serviceUrl}api/internal/port-access, signed with the secret like announce (signCall):
+ * may `user` (the owner, a visitor of a shared server, an admin) use `port` of this server?
+ * The service applies the policy again, the per-user cap on open forwards, the owner's
+ * per-port share and admin_access, and records the forward. 200 PortAccessAnswer, or
+ * {status, message} (403 refused, 409 cap reached) that the proxy shows the visitor.
+ */
+export const SERVICE_PORT_ACCESS_PATH = 'api/internal/port-access';
+export interface PortAccessRequest {
+  serverId: number;
+  user: string;
+  port: number;
+  kind: PortKind;
+}
+export interface PortAccessAnswer {
+  /** Seconds the proxy may reuse this answer (at most the session re-validation interval). */
+  ttl: number;
 }
 
 /**
@@ -259,6 +316,11 @@ export interface RedeemGrantRequest {
   code: string;
   /** The value of the browser's grant cookie: the code was issued for its hash. */
   binding: string;
+  /**
+   * Redeemed on a port's own host (per-server origins): the code must have been issued for
+   * this port (authorize?…&port=P&port_kind=K), or a server's code would open its ports.
+   */
+  port?: { port: number; kind: PortKind };
 }
 
 export interface RedeemGrantResponse extends ProxyAuthResponse {
