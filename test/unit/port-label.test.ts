@@ -8,14 +8,18 @@ const validServer = (s: string) => SERVER_NAME.test(s) && !s.includes('..');
 const validUser = (u: string) => USER_NAME.test(u) && !u.includes('..');
 const tiny = (extra: string[]) =>
   fc.string({ unit: fc.constantFrom('a', 'b', 'p', 'h', '8', '-', '.', ...extra), maxLength: 40 });
-const anyServer = fc.oneof(
-  fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,62}$/),
-  tiny([]).map((s) => `a${s}`),
-).filter(validServer);
-const anyUser = fc.oneof(
-  fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/),
-  tiny(['A', '_']).map((s) => `b${s}`),
-).filter(validUser);
+const anyServer = fc
+  .oneof(
+    fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,62}$/),
+    tiny([]).map((s) => `a${s}`),
+  )
+  .filter(validServer);
+const anyUser = fc
+  .oneof(
+    fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/),
+    tiny(['A', '_']).map((s) => `b${s}`),
+  )
+  .filter(validUser);
 const anyPort = fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(1, 80, 8787, 65535));
 const anyKind = fc.constantFrom<PortKind>('server', 'host');
 const target = fc.record({ user: anyUser, server: anyServer, port: anyPort, kind: anyKind });
@@ -59,7 +63,11 @@ describe("port labels: each user's port gets its own DNS-safe host name", () => 
           for (const t of targets) {
             const label = portLabel(t.user, t.server, t.port, t.kind);
             const key = `${t.user}/${t.server}:${t.port}/${t.kind}`;
-            assert.equal(seen.get(label), undefined, `${key} and ${seen.get(label)} share ${label}`);
+            assert.equal(
+              seen.get(label),
+              undefined,
+              `${key} and ${seen.get(label)} share ${label}`,
+            );
             seen.set(label, key);
           }
         },
