@@ -142,7 +142,7 @@ export class PortsView {
         ),
       );
     if (e.visitors || p.shared) actions.append(this.shareToggle(e, p, id, what));
-    if (closed)
+    if (p.state !== 'listening')
       actions.append(
         h(
           'button',

@@ -97,8 +97,11 @@ export interface Port {
   port: number;
   /** 'server': a process of the server listens; 'host': one the owner opened outside hubapps. */
   kind: 'server' | 'host';
-  /** 'closed': a port opened before that nothing listens on any more. */
-  state: 'listening' | 'closed';
+  /**
+   * 'closed': a port opened before that nothing listens on any more; 'unknown': the proxy
+   * could not say (a port opened outside hubapps, which the server's listing does not cover).
+   */
+  state: 'listening' | 'closed' | 'unknown';
   /** The listening program's name, when known. */
   command: string | null;
   url: string;
