@@ -1,5 +1,9 @@
 import type { PyValue, Statement } from './parse.js';
-import type { Refusal } from './translate.js';
+/** A note for the admin, on the line that shows the set-up (a migrate-conf Refusal's shape). */
+export interface PortProxyNote {
+  line: number;
+  message: string;
+}
 
 /**
  * Port-proxy set-ups of the old stack that hubapps' `user_ports` replaces: jupyter-server-
@@ -27,8 +31,8 @@ export const PROXY_NOTE = `jupyter-server-proxy's /proxy/PORT maps to hubapps' o
 export const JHPROXY_NOTE = `jhproxy's port proxy maps to user_ports in hubapps.yaml: its proxied ports become user_ports.ranges, its X-Proxy-Token an API token sent as 'Authorization: token TOKEN', its cross-site (AJAX) use user_ports.cors; an address /hub/proxyPORT/USER becomes ${NEW_FORM} (${DOCS})`;
 
 /** One note per statement that shows a port-proxy set-up. */
-export function portProxyNotes(statements: Statement[]): Refusal[] {
-  const notes: Refusal[] = [];
+export function portProxyNotes(statements: Statement[]): PortProxyNote[] {
+  const notes: PortProxyNote[] = [];
   for (const st of statements) {
     const note = noteFor(st);
     if (note) notes.push({ line: st.line, message: `\`${st.text}\`: ${note}` });
