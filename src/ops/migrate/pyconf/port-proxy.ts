@@ -1,9 +1,4 @@
 import type { PyValue, Statement } from './parse.js';
-/** A note for the admin, on the line that shows the set-up (a migrate-conf Refusal's shape). */
-export interface PortProxyNote {
-  line: number;
-  message: string;
-}
 
 /**
  * Port-proxy set-ups of the old stack that hubapps' `user_ports` replaces: jupyter-server-
@@ -12,6 +7,12 @@ export interface PortProxyNote {
  * translated: the admin gets a note naming the setting and the new address form, since
  * `user_ports` lives in hubapps.yaml, not in an app file.
  */
+
+/** A note for the admin, on the line that shows the set-up (a migrate-conf Refusal's shape). */
+export interface PortProxyNote {
+  line: number;
+  message: string;
+}
 
 const DOCS = 'docs/apps.md, "Your own ports"';
 const NEW_FORM =
