@@ -11,6 +11,8 @@ interface Entry {
   readAt: number;
   /** Is the server shared with anyone (then each port gets its "share with visitors" toggle)? Unknown until asked. */
   visitors: boolean | undefined;
+  /** Ports are off for this server (config or its app): no row, and no more asking while it runs. */
+  off: boolean;
 }
 
 /**
@@ -30,7 +32,8 @@ export class PortsView {
 
   /** The row under a server: its ports, once read, while it runs. */
   row(s: Server): HTMLTableRowElement | null {
-    return s.state === 'running' ? (this.entries.get(keyOf(s))?.tr ?? null) : null;
+    const e = s.state === 'running' ? this.entries.get(keyOf(s)) : undefined;
+    return e && !e.off ? e.tr : null;
   }
 
   /** Read the ports of running servers not read within the interval; true when a server got its row just now. */
@@ -38,9 +41,10 @@ export class PortsView {
     const running = new Map(servers.filter((s) => s.state === 'running').map((s) => [keyOf(s), s]));
     for (const k of this.entries.keys()) if (!running.has(k)) this.entries.delete(k);
     // A little slack: the poll's timer may fire a few milliseconds early.
-    const due = [...running.values()].filter(
-      (s) => Date.now() - (this.entries.get(keyOf(s))?.readAt ?? 0) >= this.intervalMs * 0.9,
-    );
+    const due = [...running.values()].filter((s) => {
+      const e = this.entries.get(keyOf(s));
+      return !e?.off && Date.now() - (e?.readAt ?? 0) >= this.intervalMs * 0.9;
+    });
     const added = await Promise.all(due.map((s) => this.load(s)));
     return added.includes(true);
   }
@@ -60,7 +64,11 @@ export class PortsView {
     e.server = s;
     e.readAt = Date.now();
     try {
-      const { ports } = await api<{ ports: Port[] }>('GET', `${serverPath(s.user, s.name)}/ports`);
+      const { ports, enabled } = await api<{ ports: Port[]; enabled?: boolean }>(
+        'GET',
+        `${serverPath(s.user, s.name)}/ports`,
+      );
+      e.off = enabled === false;
       if (ports.length > 0 && e.visitors === undefined) e.visitors = await hasVisitors(s);
       this.draw(e, ports);
     } catch (err) {
@@ -72,7 +80,15 @@ export class PortsView {
   private add(k: string, s: Server): Entry {
     const body = h('td', { colspan: this.width() });
     const tr = h('tr', { class: 'ports', 'data-ports': k }, body);
-    const e: Entry = { server: s, tr, body, shown: '', readAt: 0, visitors: undefined };
+    const e: Entry = {
+      server: s,
+      tr,
+      body,
+      shown: '',
+      readAt: 0,
+      visitors: undefined,
+      off: false,
+    };
     this.entries.set(k, e);
     return e;
   }
