@@ -21,6 +21,11 @@ import {
 } from './start.js';
 import { watchStart } from './watch-start.js';
 import { recordActivity } from './activity.js';
+import { addPortRoute, removePortRoutes } from './port-routes.js';
+import type { PortRef } from '../model/auth.js';
+import type { PortForward } from '../store/server-ports.js';
+import type { ListeningPort } from '../protocol/wire.js';
+import { fetchPorts } from '../launchers/proxy-client.js';
 
 const MAX_PORT_RETRIES = 3;
 
@@ -252,6 +257,7 @@ export class ServerManager {
   async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
     this.busy.add(row.id);
     let reason: string | null = null;
+    await removePortRoutes(this.deps, row);
     const routeRemoved = await this.deps.serverRoutes
       .remove(this.deps.urls.serverRoute(row.user, row.name))
       .then(
@@ -319,6 +325,7 @@ export class ServerManager {
       message: reason ?? 'the app exited',
     });
     if (done) {
+      await removePortRoutes(this.deps, row);
       const route = this.deps.urls.serverRoute(row.user, row.name);
       await bestEffort(
         this.deps.log,
@@ -351,6 +358,43 @@ export class ServerManager {
     await launch.announce(where);
     this.deps.store.update(row.id, { launcher_state: launch.save() });
     this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
+  }
+
+  /** Route a user's own port's host to the server's proxy (per-server origins): its first visit. */
+  openPortRoute(row: ServerRow, p: PortRef): Promise<void> {
+    return addPortRoute(this.deps, this.launches, row, p);
+  }
+
+  /** Forget a forward (and its share); its host's route goes with it. True when there was one. */
+  async forgetPort(row: ServerRow, p: PortRef): Promise<boolean> {
+    const had = this.deps.ports?.remove(row.id, p) ?? false;
+    await removePortRoutes(this.deps, row, [p]);
+    return had;
+  }
+
+  /** A forward dropped to make room under the owner's cap: its host's route goes. */
+  async portDropped(f: PortForward): Promise<void> {
+    await removePortRoutes(this.deps, { id: f.server_id, user: f.user, name: f.name }, [f]);
+  }
+
+  /**
+   * The ports the server's processes listen on now, from its proxy; null when the proxy
+   * cannot say (an older build without the endpoint, or no answer).
+   */
+  async listeningPorts(row: ServerRow): Promise<ListeningPort[] | null> {
+    if (row.state !== 'running') return [];
+    const target = await this.launches.of(row).target();
+    if (!target) return null;
+    const answer = await fetchPorts(target);
+    if (!answer.ok || !Array.isArray(answer.body.ports)) {
+      if (answer.ok || answer.status !== 404)
+        this.deps.log.warn(
+          { server: row.id, err: answer.ok ? 'malformed' : answer.error },
+          'port listing failed',
+        );
+      return null;
+    }
+    return answer.body.ports;
   }
 
   /** Activity an app reported itself (JUPYTERHUB_ACTIVITY_URL): the culler counts it as use. */
