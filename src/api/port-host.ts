@@ -14,7 +14,7 @@ import { checkPortPolicy } from './port-access.js';
  */
 export function serverOfPortLabel(
   label: string,
-  candidates: () => Iterable<Pick<ServerRow, 'user' | 'name'>>,
+  candidates: () => Iterable<{ user: string; name: string }>,
 ): { user: string; name: string; port: PortRef } | undefined {
   const port = parsePortLabel(label);
   if (!port) return undefined;

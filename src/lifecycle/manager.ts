@@ -257,7 +257,7 @@ export class ServerManager {
   async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
     this.busy.add(row.id);
     let reason: string | null = null;
-    await removePortRoutes(this.deps, row);
+    const portRoutes = removePortRoutes(this.deps, row);
     const routeRemoved = await this.deps.serverRoutes
       .remove(this.deps.urls.serverRoute(row.user, row.name))
       .then(
@@ -270,6 +270,7 @@ export class ServerManager {
           return false;
         },
       );
+    await portRoutes;
     try {
       await this.launches.of(row).stop({
         graceMs: this.deps.config.stop_grace * 1000,
@@ -325,13 +326,14 @@ export class ServerManager {
       message: reason ?? 'the app exited',
     });
     if (done) {
-      await removePortRoutes(this.deps, row);
       const route = this.deps.urls.serverRoute(row.user, row.name);
+      const ports = this.deps.urls.hostLayout ? (this.deps.ports?.forServer(row.id) ?? []) : [];
+      const removed = this.deps.serverRoutes.remove(route);
       await bestEffort(
         this.deps.log,
         "removing a gone server's route",
         { server: row.id, route },
-        this.deps.serverRoutes.remove(route),
+        ports.length ? Promise.all([removed, removePortRoutes(this.deps, row, ports)]) : removed,
       );
       await this.launches.of(row).kill();
       this.launches.drop(row.id);
