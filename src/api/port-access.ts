@@ -97,7 +97,7 @@ export async function decidePortAccess(
         `port ${d.port} of ${d.user}'s server '${d.name}' was closed to make room (user_ports.max_open_per_user)`,
         who.name,
       );
-      await deps.manager.portDropped(d);
+      await deps.manager.ports.dropped(d);
     }
   }
   return via;

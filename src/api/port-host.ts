@@ -61,7 +61,7 @@ export async function portHostPage(
   }
   // Refused here already, so a port outside the policy never gets a route.
   checkPortPolicy(deps, row, port);
-  await deps.manager.openPortRoute(row, port);
+  await deps.manager.ports.openRoute(row, port);
   ctx.set('Cache-Control', 'no-store');
   ctx.status = 307;
   ctx.redirect(here);

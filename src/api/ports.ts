@@ -66,7 +66,7 @@ export function portRoutes(deps: ApiDeps): Router {
           `${row.user} has ${opened.open} ports open, the most allowed (user_ports.max_open_per_user); close one first`,
         );
       if (opened.outcome === 'opened' && opened.dropped)
-        await deps.manager.portDropped(opened.dropped);
+        await deps.manager.ports.dropped(opened.dropped);
     }
     if (!deps.ports.setShared(row.id, p, shared)) throw noSuchPort(row, p);
     deps.manager.audit(
@@ -81,7 +81,7 @@ export function portRoutes(deps: ApiDeps): Router {
   router.delete('/users/:user/servers/:name/ports/:port', owner, async (ctx) => {
     const row = namedServer(deps, ctx);
     const p = portOf(ctx);
-    if (!(await deps.manager.forgetPort(row, p))) throw noSuchPort(row, p);
+    if (!(await deps.manager.ports.forget(row, p))) throw noSuchPort(row, p);
     deps.manager.audit(row, `port ${p.port} of server '${row.name}' forgotten`, whoOf(ctx).name);
     ctx.status = 204;
   });
@@ -96,7 +96,7 @@ export async function listPorts(deps: ApiDeps, row: ServerRow): Promise<Presente
   const recorded = deps.ports.forServer(row.id);
   const { policy } = serverPortPolicy(deps, row);
   const listening: ListeningPort[] | null =
-    policy === undefined ? [] : await deps.manager.listeningPorts(row);
+    policy === undefined ? [] : await deps.manager.ports.listening(row);
   const inPolicy = (port: number) => policy?.ranges.some(([a, b]) => a <= port && port <= b);
   const out: PresentedPort[] = [];
   const seen = new Set<number>();

@@ -21,11 +21,8 @@ import {
 } from './start.js';
 import { watchStart } from './watch-start.js';
 import { recordActivity } from './activity.js';
-import { addPortRoute, removePortRoutes } from './port-routes.js';
-import type { PortRef } from '../model/auth.js';
-import type { PortForward } from '../store/server-ports.js';
-import type { ListeningPort } from '../protocol/wire.js';
-import { fetchPorts } from '../launchers/proxy-client.js';
+import { removePortRoutes } from './port-routes.js';
+import { ServerPorts } from './user-ports.js';
 
 const MAX_PORT_RETRIES = 3;
 
@@ -46,10 +43,13 @@ export class ServerManager {
   readonly busy = new Set<number>();
   /** The launch of each server: kept while this process runs it, else restored from its row. */
   readonly launches: Launches;
+  /** Users' own ports of the servers: their routes, forwards and listings. */
+  readonly ports: ServerPorts;
   private closed = false;
 
   constructor(private readonly deps: LifecycleDeps) {
     this.launches = new Launches(deps.launcher);
+    this.ports = new ServerPorts(deps, this.launches);
     deps.launcher.onExit?.(
       (serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info),
     );
@@ -257,7 +257,7 @@ export class ServerManager {
   async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
     this.busy.add(row.id);
     let reason: string | null = null;
-    const portRoutes = removePortRoutes(this.deps, row);
+    const portRoutes = removePortRoutes(this.deps, row, this.ports.routed(row.id));
     const routeRemoved = await this.deps.serverRoutes
       .remove(this.deps.urls.serverRoute(row.user, row.name))
       .then(
@@ -282,6 +282,7 @@ export class ServerManager {
     }
     const to = reason ? 'failed' : 'stopped';
     this.launches.drop(row.id);
+    this.ports.ended(row.id);
     this.busy.delete(row.id);
     const ended = this.deps.store.transition(row.id, to, {
       from: ['stopping'],
@@ -327,7 +328,7 @@ export class ServerManager {
     });
     if (done) {
       const route = this.deps.urls.serverRoute(row.user, row.name);
-      const ports = this.deps.urls.hostLayout ? (this.deps.ports?.forServer(row.id) ?? []) : [];
+      const ports = this.ports.routed(row.id);
       const removed = this.deps.serverRoutes.remove(route);
       await bestEffort(
         this.deps.log,
@@ -337,6 +338,7 @@ export class ServerManager {
       );
       await this.launches.of(row).kill();
       this.launches.drop(row.id);
+      this.ports.ended(row.id);
       await this.deps.hubTokens?.sweep();
     }
   }
@@ -360,43 +362,6 @@ export class ServerManager {
     await launch.announce(where);
     this.deps.store.update(row.id, { launcher_state: launch.save() });
     this.deps.store.progress(row, `listening on ${where.host}:${where.port}`);
-  }
-
-  /** Route a user's own port's host to the server's proxy (per-server origins): its first visit. */
-  openPortRoute(row: ServerRow, p: PortRef): Promise<void> {
-    return addPortRoute(this.deps, this.launches, row, p);
-  }
-
-  /** Forget a forward (and its share); its host's route goes with it. True when there was one. */
-  async forgetPort(row: ServerRow, p: PortRef): Promise<boolean> {
-    const had = this.deps.ports?.remove(row.id, p) ?? false;
-    await removePortRoutes(this.deps, row, [p]);
-    return had;
-  }
-
-  /** A forward dropped to make room under the owner's cap: its host's route goes. */
-  async portDropped(f: PortForward): Promise<void> {
-    await removePortRoutes(this.deps, { id: f.server_id, user: f.user, name: f.name }, [f]);
-  }
-
-  /**
-   * The ports the server's processes listen on now, from its proxy; null when the proxy
-   * cannot say (an older build without the endpoint, or no answer).
-   */
-  async listeningPorts(row: ServerRow): Promise<ListeningPort[] | null> {
-    if (row.state !== 'running') return [];
-    const target = await this.launches.of(row).target();
-    if (!target) return null;
-    const answer = await fetchPorts(target);
-    if (!answer.ok || !Array.isArray(answer.body.ports)) {
-      if (answer.ok || answer.status !== 404)
-        this.deps.log.warn(
-          { server: row.id, err: answer.ok ? 'malformed' : answer.error },
-          'port listing failed',
-        );
-      return null;
-    }
-    return answer.body.ports;
   }
 
   /** Activity an app reported itself (JUPYTERHUB_ACTIVITY_URL): the culler counts it as use. */

@@ -396,6 +396,22 @@ describe("users' own ports: the service's side (per-server origins, local launch
       );
     });
 
+    it('limits the routes first visits add for ports nobody was let into, per server (user_ports.max_open_per_user a minute)', async () => {
+      // 8500 took one of the 3 a minute above.
+      for (const port of [8501, 8502])
+        assert.equal((await stack.viaApps(portHost(port), '/', { headers: NAV })).status, 307);
+      const refused = await stack.viaApps(portHost(8503), '/', { headers: NAV });
+      assert.equal(refused.status, 429);
+      assert.match(
+        refused.body,
+        /new port addresses of alice's server 'lab'.*user_ports\.max_open_per_user/,
+      );
+      assert.ok(!(await portRoutes()).some((r) => r.data.port === 8503));
+      // A recorded forward is not limited (its route is there: the proxy answers, not the service).
+      await stack.service.deps.serverRoutes.remove('/8787--p--lab--alice.apps.localhost');
+      assert.equal((await stack.viaApps(portHost(8787), '/', { headers: NAV })).status, 307);
+    });
+
     it('forgets a forward with its route (DELETE), and leaves no port route once the server stops', async () => {
       const res = await stack.api(
         'DELETE',

@@ -111,7 +111,7 @@ describe("users' own ports: who may use one (port-access)", () => {
       ports,
       manager: {
         audit: (_row: unknown, message: string) => audits.push(message),
-        portDropped: async (f: PortForward) => void dropped.push(f),
+        ports: { dropped: async (f: PortForward) => void dropped.push(f) },
       },
     } as unknown as ApiDeps;
   });

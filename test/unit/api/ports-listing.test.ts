@@ -41,7 +41,7 @@ describe("users' own ports: the listing GET …/ports answers", () => {
         'http://127.0.0.1:1',
       ),
       ports: { forServer: () => rows },
-      manager: { listeningPorts: async () => listing },
+      manager: { ports: { listening: async () => listing } },
     } as unknown as ApiDeps;
   }
 
