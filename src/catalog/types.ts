@@ -153,6 +153,7 @@ export const appSchema = z
             ),
         }),
       ])
+      .meta({ type: 'false, or {ranges: [...]}' })
       .optional()
       .describe(
         'Users\' own ports for servers of this app (docs/apps.md, "Your own ports"): false turns them off; {ranges: [...]} narrows the config\'s user_ports.ranges (every range must lie inside them). Absent: as user_ports says.',

@@ -16,7 +16,8 @@ export const portRangeTextSchema = z
       return z.NEVER;
     }
     return range;
-  });
+  })
+  .meta({ type: 'port N or range "A-B"' });
 
 /** [first, last] of "A-B" or N, or null when it is neither (ports 1-65535, A <= B). */
 export function parsePortRange(text: number | string): [number, number] | null {
