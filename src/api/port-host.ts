@@ -47,7 +47,7 @@ export async function portHostPage(
   notRunning: (user: string, name: string, row: ServerRow | undefined, next: string) => void,
 ): Promise<boolean> {
   if (!parsePortLabel(label)) return false;
-  const found = serverOfPortLabel(label, () => deps.queries.list({ states: ['running'] }));
+  const found = serverOfPortLabel(label, () => deps.queries.list());
   const row = found ? deps.queries.find(found.user, found.name) : undefined;
   if (!found || !row) {
     ctx.set('Cache-Control', 'no-store');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { startChp } from '../../../src/chp/chp-process.js';
 import { reconcile } from '../../../src/lifecycle/reconcile.js';
 import { signCall } from '../../../src/protocol/challenge.js';
+import { portLabel } from '../../../src/port-label.js';
 import { hashSecret } from '../../../src/secret-hash.js';
 import type { ServerRow } from '../../../src/store/servers.js';
 import { httpFetch } from '../../helpers/http-fetch.js';
@@ -394,6 +395,26 @@ describe("users' own ports: the service's side (per-server origins, local launch
           .map((p) => p.port)
           .sort(),
       );
+    });
+
+    it('finds a server with a hashed label by its exact names, and answers its port host with the not-running page once it stops', async () => {
+      await running('alice', 'my_lab', 'lab');
+      const label = portLabel('alice', 'my_lab', 8787, 'server');
+      assert.equal(label.split('--').length, 5, 'the hashed form');
+      const hashed = `${label}.apps.localhost:${stack.appsChp!.port}`;
+      const res = await stack.viaApps(hashed, '/', { headers: NAV });
+      assert.equal(res.status, 307);
+      assert.ok((await portRoutes()).some((r) => r.data.server === 'my_lab'));
+      assert.equal(
+        (await stack.api('DELETE', '/users/alice/servers/my_lab', undefined, alice)).status,
+        200,
+      );
+      assert.ok(
+        !(await portRoutes()).some((r) => r.data.server === 'my_lab'),
+        'its route went with the stop',
+      );
+      const stopped = await stack.viaApps(hashed, '/', { headers: { accept: 'application/json' } });
+      assert.equal(stopped.status, 503);
     });
 
     it('limits the routes first visits add for ports nobody was let into, per server (user_ports.max_open_per_user a minute)', async () => {
