@@ -72,7 +72,7 @@ export async function decidePortAccess(
         ? `${who.name} is an admin, but admins may open other users' ports only with admin_access on`
         : `${who.name} may not use ${row.user}'s server '${row.name}' or its ports`,
     );
-  const what = `port ${p.port}${p.kind === 'host' ? ' (on the host)' : ''} of ${row.user}'s server '${row.name}'`;
+  const what = portName(row, p);
   if (via === 'share') {
     if (deps.ports.get(row.id, p)?.shared !== 1)
       throw new HubappsError(
@@ -80,6 +80,22 @@ export async function decidePortAccess(
         `${row.user} has shared the server '${row.name}' but not ${what}; ask them to share that port in the launcher`,
       );
   }
+  await openForward(deps, row, p, who.name);
+  return via;
+}
+
+/**
+ * Open (or refresh) the forward of `p` within the owner's cap (user_ports.max_open_per_user):
+ * at the cap, the owner's least recently used unshared forward idle for IDLE_FORWARD_MS is
+ * dropped (its host's route too) to make room; with none, 409 port_cap_reached. Audited.
+ */
+export async function openForward(
+  deps: ApiDeps,
+  row: ServerRow,
+  p: PortRef,
+  actor: string,
+): Promise<void> {
+  const what = portName(row, p);
   const idleBefore = new Date(Date.now() - IDLE_FORWARD_MS).toISOString();
   const cap = deps.config.user_ports.max_open_per_user;
   const opened = deps.ports.open(row.id, row.user, p, cap, idleBefore);
@@ -88,19 +104,16 @@ export async function decidePortAccess(
       'port_cap_reached',
       `${row.user} has ${opened.open} ports open, the most allowed (user_ports.max_open_per_user: ${cap}), and all were used in the last ${IDLE_FORWARD_MS / 60_000} minutes: close one in the launcher (My servers) to open ${what}`,
     );
-  if (opened.outcome === 'opened') {
-    deps.manager.audit(row, `${who.name} opened ${what}`, who.name);
-    if (opened.dropped) {
-      const d = opened.dropped;
-      deps.manager.audit(
-        row,
-        `port ${d.port} of ${d.user}'s server '${d.name}' was closed to make room (user_ports.max_open_per_user)`,
-        who.name,
-      );
-      await deps.manager.ports.dropped(d);
-    }
-  }
-  return via;
+  if (opened.outcome !== 'opened') return;
+  deps.manager.audit(row, `${actor} opened ${what}`, actor);
+  if (!opened.dropped) return;
+  const d = opened.dropped;
+  deps.manager.audit(
+    row,
+    `port ${d.port} of ${d.user}'s server '${d.name}' was closed to make room (user_ports.max_open_per_user)`,
+    actor,
+  );
+  await deps.manager.ports.dropped(d);
 }
 
 /** The body of a port-access call, checked field by field. */
@@ -134,6 +147,11 @@ export function parsePortRef(
       code,
     );
   return { port: n, kind: k };
+}
+
+/** "port 8787 of alice's server 'lab'", as messages and the audit trail say it. */
+function portName(row: Pick<ServerRow, 'user' | 'name'>, p: PortRef): string {
+  return `port ${p.port}${p.kind === 'host' ? ' (on the host)' : ''} of ${row.user}'s server '${row.name}'`;
 }
 
 function invalid(

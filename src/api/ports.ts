@@ -9,7 +9,7 @@ import type { ApiDeps } from './deps.js';
 import { objectBody } from './body.js';
 import { whoOf } from './guards.js';
 import { namedServer, ownerOnly, shareCreator, sharingRefusal } from './server-access.js';
-import { checkPortPolicy, IDLE_FORWARD_MS, parsePortRef, serverPortPolicy } from './port-access.js';
+import { checkPortPolicy, openForward, parsePortRef, serverPortPolicy } from './port-access.js';
 
 /**
  * One of a user's own ports as the API lists it. state: 'listening' (a process of the
@@ -52,21 +52,7 @@ export function portRoutes(deps: ApiDeps): Router {
       if (refusal) throw refusal;
       checkPortPolicy(deps, row, p);
       // Sharing a port nobody opened yet opens its forward, within the owner's cap.
-      const idleBefore = new Date(Date.now() - IDLE_FORWARD_MS).toISOString();
-      const opened = deps.ports.open(
-        row.id,
-        row.user,
-        p,
-        deps.config.user_ports.max_open_per_user,
-        idleBefore,
-      );
-      if (opened.outcome === 'cap')
-        throw new HubappsError(
-          'port_cap_reached',
-          `${row.user} has ${opened.open} ports open, the most allowed (user_ports.max_open_per_user); close one first`,
-        );
-      if (opened.outcome === 'opened' && opened.dropped)
-        await deps.manager.ports.dropped(opened.dropped);
+      await openForward(deps, row, p, row.user);
     }
     if (!deps.ports.setShared(row.id, p, shared)) throw noSuchPort(row, p);
     deps.manager.audit(

@@ -163,7 +163,7 @@ describe("users' own ports: who may use one (port-access)", () => {
     assert.match(off.message, /user_ports\.enabled/);
     config.user_ports.enabled = true;
     servers.transition(row.id, 'stopping', { message: 'stop' });
-    const stopped = await refusal(row && servers.byId(row.id)!, owner, 8080);
+    const stopped = await refusal(servers.byId(row.id)!, owner, 8080);
     assert.equal(stopped.code, 'server_not_running');
     assert.match(stopped.message, /start it to reach its ports/);
     assert.equal(ports.forServer(row.id).length, 1, 'no refusal recorded a forward');
