@@ -7,7 +7,8 @@
  */
 import { readProcFile } from './listeners.js';
 
-const ESTABLISHED = '01';
+/** A closed connection's TIME_WAIT row shows uid 0 whoever held it: it says nothing. */
+const TIME_WAIT = '06';
 /** 127.0.0.1 as /proc/net/tcp writes it, and its v4-mapped form in tcp6. */
 const LOOPBACK_V4 = '0100007F';
 const LOOPBACK_MAPPED = '0000000000000000FFFF00000100007F';
@@ -32,7 +33,8 @@ export function acceptedBy(port: number, localPort: number): number | null {
       if (!line.includes(local) || !line.includes(remote)) continue;
       // columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const cols = line.trim().split(/\s+/);
-      if (cols[1] === local && cols[2] === remote && cols[3] === ESTABLISHED)
+      // Any other state: a program that answers and closes at once may already be in FIN_WAIT.
+      if (cols[1] === local && cols[2] === remote && cols[3] !== TIME_WAIT)
         return Number(cols[7]);
     }
   }
