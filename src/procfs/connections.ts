@@ -34,8 +34,7 @@ export function acceptedBy(port: number, localPort: number): number | null {
       // columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const cols = line.trim().split(/\s+/);
       // Any other state: a program that answers and closes at once may already be in FIN_WAIT.
-      if (cols[1] === local && cols[2] === remote && cols[3] !== TIME_WAIT)
-        return Number(cols[7]);
+      if (cols[1] === local && cols[2] === remote && cols[3] !== TIME_WAIT) return Number(cols[7]);
     }
   }
   return null;
