@@ -291,6 +291,8 @@ export interface ProxyOptions {
   allowedOrigins?: string[];
   framing?: StartRequest['framing'];
   ports?: StartRequest['ports'];
+  /** Per-server origins: publicOrigin is the server's own origin and the prefix is '/'. */
+  ownOrigin?: boolean;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
   logMaxBytes?: number;
@@ -323,7 +325,8 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
     allowedOrigins: opts.allowedOrigins ?? [],
     framing: opts.framing ?? { frames: 'server', popups: 'isolate' },
-    prefix: `/apps/${user}/${name}/`,
+    prefix: opts.ownOrigin === true ? '/' : `/apps/${user}/${name}/`,
+    ...(opts.ownOrigin === true ? { ownOrigin: true } : {}),
     serviceUrl: opts.service.url,
     stopGraceMs: opts.stopGraceMs ?? 2000,
     readyTimeoutMs: opts.readyTimeoutMs ?? 15000,
