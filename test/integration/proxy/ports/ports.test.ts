@@ -197,13 +197,17 @@ describe("hubapps-proxy: users' own ports", function () {
     });
   });
 
-  it('refuses a port another account listens on, as a server port and as a host port', async () => {
-    for (const form of ['ports', 'host-ports']) {
+  for (const form of ['host-ports', 'ports'])
+    it(`refuses a port another account listens on, named as ${form}/PORT/`, async () => {
       const a = await proxy.get(`/apps/alice/term/${form}/${foreignPort}/`, TOKEN);
-      assert.equal(a.status, 403, `${form}: ${a.body}`);
+      assert.equal(a.status, 403, a.body);
       assert.match(a.body, new RegExp(`port ${foreignPort} is held by another account`));
       assert.doesNotMatch(a.body, /theirs/);
-    }
+    });
+
+  it("refuses another account's listener for a WebSocket too", async () => {
+    const url = `ws://127.0.0.1:${proxy.spec.port}/apps/alice/term/host-ports/${foreignPort}/`;
+    await assert.rejects(openWs(url, { ...TOKEN, origin: ORIGIN }), { status: 403 });
   });
 
   it("reaches the owner's listener outside the server only as a host port", async () => {
