@@ -23,7 +23,14 @@ import { PortForwarders, portForwardOptions } from './forwarders.js';
 import { checkListener, type ListenerFacts } from './listener-check.js';
 import { refusePort, type OwnPorts, type Refusal } from './policy.js';
 import type { PortAccess } from './port-access.js';
-import { portFromHost, portFromPath, type PortRedirect, type PortRoute } from './route.js';
+import {
+  portFromHost,
+  portFromPath,
+  serverIdentity,
+  type PortRedirect,
+  type PortRoute,
+  type ServerIdentity,
+} from './route.js';
 
 export interface PortDeps {
   request: StartRequest & { ports: NonNullable<StartRequest['ports']> };
@@ -44,22 +51,20 @@ export interface PortDeps {
 }
 
 export class PortRequests {
-  private readonly forwarders: PortForwarders;
+  private readonly forwarders = new PortForwarders();
+  /** Set on per-server origins: port hosts are recognised by their label. */
+  private readonly identity: ServerIdentity | null;
 
   constructor(private readonly deps: PortDeps) {
-    this.forwarders = new PortForwarders();
+    const r = deps.request;
+    this.identity =
+      r.ownOrigin === true ? serverIdentity(r.server.user, r.server.name, r.publicOrigin) : null;
   }
 
   /** The port a request is for, a redirect to add a slash, or null (the server's own request). */
   route(req: IncomingMessage, url: string): PortRoute | PortRedirect | null {
-    const r = this.deps.request;
-    if (r.ownOrigin === true)
-      return portFromHost(req.headers.host, {
-        owner: r.server.user,
-        server: r.server.name,
-        origin: r.publicOrigin,
-      });
-    return portFromPath(url, r.prefix);
+    if (this.identity !== null) return portFromHost(req.headers.host, this.identity);
+    return portFromPath(url, this.deps.request.prefix);
   }
 
   request(req: IncomingMessage, res: ServerResponse, route: PortRoute): void {

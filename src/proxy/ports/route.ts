@@ -55,11 +55,26 @@ export function portFromPath(url: string, prefix: string): PortRoute | PortRedir
   return { port: Number(m[2]), kind, prefix: `${base}/`, stripPrefix: !absolute };
 }
 
+/** A server on its own origin, prepared once for portFromHost. */
 export interface ServerIdentity {
   owner: string;
   server: string;
-  /** The server's own origin (per-server origins), e.g. https://lab--alice.apps.example.org. */
-  origin: string;
+  /** The server's scheme with '//', e.g. 'https://'. */
+  scheme: string;
+  /** '.' + the domain below the server's label, with the origin's port, e.g. '.apps.example.org' or '.apps.localhost:8042'. */
+  suffix: string;
+}
+
+/** The identity of the server whose own origin is `origin`, e.g. https://lab--alice.apps.example.org. */
+export function serverIdentity(owner: string, server: string, origin: string): ServerIdentity {
+  const own = new URL(origin);
+  const domain = own.hostname.slice(own.hostname.indexOf('.') + 1);
+  return {
+    owner,
+    server,
+    scheme: `${own.protocol}//`,
+    suffix: `.${domain}${own.port === '' ? '' : `:${own.port}`}`,
+  };
 }
 
 /**
@@ -70,12 +85,9 @@ export interface ServerIdentity {
  */
 export function portFromHost(host: string | undefined, me: ServerIdentity): PortRoute | null {
   if (host === undefined) return null;
-  const own = new URL(me.origin);
-  const domain = own.hostname.slice(own.hostname.indexOf('.') + 1);
-  const wanted = `.${domain}${own.port === '' ? '' : `:${own.port}`}`;
   const lower = host.toLowerCase();
-  if (!lower.endsWith(wanted)) return null;
-  const label = lower.slice(0, -wanted.length);
+  if (!lower.endsWith(me.suffix)) return null;
+  const label = lower.slice(0, -me.suffix.length);
   const parsed = parsePortLabel(label);
   if (parsed === null || label !== portLabel(me.owner, me.server, parsed.port, parsed.kind))
     return null;
@@ -84,6 +96,6 @@ export function portFromHost(host: string | undefined, me: ServerIdentity): Port
     kind: parsed.kind,
     prefix: '/',
     stripPrefix: false,
-    origin: `${own.protocol}//${lower}`,
+    origin: me.scheme + lower,
   };
 }

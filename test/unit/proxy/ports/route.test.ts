@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { portFromHost, portFromPath } from '../../../../src/proxy/ports/route.js';
+import { portFromHost, portFromPath, serverIdentity } from '../../../../src/proxy/ports/route.js';
 import { portLabel } from '../../../../src/port-label.js';
 
 const PREFIX = '/apps/alice/term/';
@@ -67,7 +67,7 @@ describe('the address of a user port in the path layout', () => {
 });
 
 describe('the host of a user port on per-server origins', () => {
-  const me = { owner: 'alice', server: 'term', origin: 'https://term--alice.apps.example.org' };
+  const me = serverIdentity('alice', 'term', 'https://term--alice.apps.example.org');
 
   it('recognises its own label for both kinds, in any letter case', () => {
     const host = `${portLabel('alice', 'term', 8787, 'server')}.apps.example.org`;
@@ -84,7 +84,7 @@ describe('the host of a user port on per-server origins', () => {
   });
 
   it("keeps the origin's port", () => {
-    const withPort = { ...me, origin: 'http://term--alice.apps.localhost:8042' };
+    const withPort = serverIdentity('alice', 'term', 'http://term--alice.apps.localhost:8042');
     const label = portLabel('alice', 'term', 8787, 'server');
     assert.equal(portFromHost(`${label}.apps.localhost:8042`, withPort)?.port, 8787);
     assert.equal(portFromHost(`${label}.apps.localhost`, withPort), null);
@@ -108,7 +108,10 @@ describe('the host of a user port on per-server origins', () => {
   it('accepts the hashed label of names that do not fit the plain form', () => {
     const long = { owner: 'a'.repeat(30), server: 's'.repeat(30) };
     const label = portLabel(long.owner, long.server, 8080, 'server');
-    const found = portFromHost(`${label}.apps.example.org`, { ...long, origin: me.origin });
+    const found = portFromHost(
+      `${label}.apps.example.org`,
+      serverIdentity(long.owner, long.server, 'https://x.apps.example.org'),
+    );
     assert.equal(found?.port, 8080);
   });
 });
