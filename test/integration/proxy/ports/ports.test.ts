@@ -247,6 +247,24 @@ describe("hubapps-proxy: users' own ports", function () {
     assert.equal(none.status, 401);
   });
 
+  it('opens nothing when the service cannot answer port-access: 503', async () => {
+    service.onPortAccess(() => ({ status: 500, body: 'boom' }));
+    try {
+      const a = await proxy.get(`/apps/alice/term/host-ports/${minePort}/`, {
+        authorization: 'token admin-token',
+      });
+      assert.equal(a.status, 503);
+      assert.match(a.body, /cannot check access to this port right now/);
+      assert.doesNotMatch(a.body, /mine/);
+    } finally {
+      service.onPortAccess((body) =>
+        body.user === 'alice'
+          ? { status: 200, body: { ttl: 30 } }
+          : { status: 403, body: { status: 403, message: `${body.user} may not use this port` } },
+      );
+    }
+  });
+
   it('answers CORS for an allowed origin with a token only, and nothing for others', async () => {
     const pre = await proxy.get(
       base,
