@@ -22,6 +22,7 @@ import { allowedCorsOrigin, answerPreflight, corsHeaders, isPreflight, tokenOnly
 import { PortForwarders, portForwardOptions } from './forwarders.js';
 import { checkListener, type ListenerFacts } from './listener-check.js';
 import { refusePort, type OwnPorts, type Refusal } from './policy.js';
+import { PortSockets } from './port-sockets.js';
 import type { PortAccess } from './port-access.js';
 import {
   portFromHost,
@@ -40,6 +41,8 @@ export interface PortDeps {
   activity: Activity;
   portAccess: PortAccess;
   facts: ListenerFacts;
+  /** How often open WebSockets to ports are asked about again (the session re-validation interval). */
+  revalidateMs: number;
   /** The owner's uid: the proxy runs as the owner. */
   uid: number;
   ownPorts: () => OwnPorts;
@@ -52,11 +55,13 @@ export interface PortDeps {
 
 export class PortRequests {
   private readonly forwarders = new PortForwarders();
+  private readonly sockets: PortSockets;
   /** Set on per-server origins: port hosts are recognised by their label. */
   private readonly identity: ServerIdentity | null;
 
   constructor(private readonly deps: PortDeps) {
     const r = deps.request;
+    this.sockets = new PortSockets(deps.portAccess, deps.revalidateMs);
     this.identity =
       r.ownOrigin === true ? serverIdentity(r.server.user, r.server.name, r.publicOrigin) : null;
   }
@@ -128,6 +133,7 @@ export class PortRequests {
           if (fwd === null) return refuseUpgrade(socket, STARTING.status, STARTING.message);
           this.deps.activity.touch();
           this.deps.access.track(req, socket);
+          this.sockets.track(socket, { user: d.user, port: route.port, kind: route.kind });
           fwd.ws(req, socket, head);
         }, failed);
       },

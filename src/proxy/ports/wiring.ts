@@ -42,11 +42,12 @@ export function portParts(
       ...(app === undefined ? {} : { app }),
     };
   };
+  const revalidateMs = req.revalidateMs ?? REVALIDATE_MS;
   const portAccess = new PortAccess({
     serverId: req.server.id,
     secret: req.secret,
     serviceUrl: req.serviceUrl,
-    revalidateMs: req.revalidateMs ?? REVALIDATE_MS,
+    revalidateMs,
   });
   return {
     ports: (refused) =>
@@ -56,6 +57,7 @@ export function portParts(
         origins: w.origins,
         activity: w.activity,
         portAccess,
+        revalidateMs,
         facts: new ProcListenerFacts(marks),
         uid: process.getuid?.() ?? -1,
         ownPorts,

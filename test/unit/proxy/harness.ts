@@ -293,6 +293,7 @@ export interface ProxyOptions {
   ports?: StartRequest['ports'];
   /** Per-server origins: publicOrigin is the server's own origin and the prefix is '/'. */
   ownOrigin?: boolean;
+  revalidateMs?: number;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
   logMaxBytes?: number;
@@ -332,6 +333,7 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     readyTimeoutMs: opts.readyTimeoutMs ?? 15000,
     logMaxBytes: opts.logMaxBytes ?? 1 << 20,
     ...(opts.ports === undefined ? {} : { ports: opts.ports }),
+    ...(opts.revalidateMs === undefined ? {} : { revalidateMs: opts.revalidateMs }),
   };
 }
 

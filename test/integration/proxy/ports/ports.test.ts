@@ -101,6 +101,7 @@ describe("hubapps-proxy: users' own ports", function () {
       catalog,
       app: 'term',
       service,
+      revalidateMs: 1000,
       ports: {
         ranges: [[1024, 65535]],
         hostPorts: true,
@@ -185,6 +186,26 @@ describe("hubapps-proxy: users' own ports", function () {
     await assert.rejects(openWs(url, { ...TOKEN, origin: 'https://evil.example' }), {
       status: 403,
     });
+  });
+
+  it('closes an open WebSocket once the service no longer allows the user the port', async () => {
+    const url = `ws://127.0.0.1:${proxy.spec.port}${base}live`;
+    const { ws } = await openWs(url, { ...TOKEN, origin: ORIGIN });
+    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    service.onPortAccess(() => ({ status: 403, body: { status: 403, message: 'not shared' } }));
+    try {
+      await waitFor(() => ws.readyState === WebSocket.CLOSED, {
+        timeout: 5000,
+        what: 'the websocket to close',
+      });
+      await closed;
+    } finally {
+      service.onPortAccess((body) =>
+        body.user === 'alice'
+          ? { status: 200, body: { ttl: 30 } }
+          : { status: 403, body: { status: 403, message: `${body.user} may not use this port` } },
+      );
+    }
   });
 
   it('tells a visitor clearly that nothing listens on a free port', async () => {
