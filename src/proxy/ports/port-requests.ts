@@ -100,6 +100,8 @@ export class PortRequests {
             this.deps.activity.touch();
             if (cors !== null)
               for (const [k, v] of Object.entries(corsHeaders(cors))) res.setHeader(k, v);
+            // Only now, past every check, is a client waiting for "100 Continue" invited to send its body.
+            if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
             fwd.web(req, res);
           },
           (err: unknown) => this.internalError(req, res, err),
