@@ -169,6 +169,14 @@ describe("hubapps-proxy: users' own ports", function () {
     assert.deepEqual(r.headers['set-cookie'], [`d=1; Path=/apps/alice/term/ports/${dashPort}/`]);
   });
 
+  it("counts use of a port as the server's activity (the idle culler sees it)", async () => {
+    const before = (await proxy.report()).lastActivity;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await proxy.get(`${base}tick`, TOKEN)).status, 200);
+    const after = (await proxy.report()).lastActivity;
+    assert.ok(after !== null && (before === null || after > before), `${before} -> ${after}`);
+  });
+
   it('redirects ports/PORT without its slash to the slash form', async () => {
     const r = await proxy.get(`/apps/alice/term/ports/${dashPort}?a=1`, TOKEN);
     assert.equal(r.status, 302);
