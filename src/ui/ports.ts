@@ -2,6 +2,9 @@ import { api, ApiError, serverPath } from './api.js';
 import { announce, h, replaceKeepingFocus, showError } from './dom.js';
 import type { Port, Server, Share } from './types.js';
 
+/** How long the page trusts what it last read of a server's shares. */
+const VISITORS_MS = 30_000;
+
 interface Entry {
   server: Server;
   tr: HTMLTableRowElement;
@@ -11,6 +14,8 @@ interface Entry {
   readAt: number;
   /** Is the server shared with anyone (then each port gets its "share with visitors" toggle)? Unknown until asked. */
   visitors: boolean | undefined;
+  /** When `visitors` was asked: shares made elsewhere (another tab, a script) show up within VISITORS_MS. */
+  visitorsAt: number;
   /** Ports are off for this server (config or its app): no row, and no more asking while it runs. */
   off: boolean;
 }
@@ -69,7 +74,13 @@ export class PortsView {
         `${serverPath(s.user, s.name)}/ports`,
       );
       e.off = enabled === false;
-      if (ports.length > 0 && e.visitors === undefined) e.visitors = await hasVisitors(s);
+      if (
+        ports.length > 0 &&
+        (e.visitors === undefined || Date.now() - e.visitorsAt > VISITORS_MS)
+      ) {
+        e.visitorsAt = Date.now();
+        e.visitors = await hasVisitors(s);
+      }
       this.draw(e, ports);
     } catch (err) {
       this.drawProblem(e, err);
@@ -87,6 +98,7 @@ export class PortsView {
       shown: '',
       readAt: 0,
       visitors: undefined,
+      visitorsAt: 0,
       off: false,
     };
     this.entries.set(k, e);

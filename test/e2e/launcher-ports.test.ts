@@ -9,7 +9,7 @@ import { rowInState, waitForLauncher, waitUntilReady } from './launcher-page.js'
 import { APPS_DOMAIN, HubStack } from './stack.js';
 import { useHubStack } from './hub-suite.js';
 
-const { alice } = TEST_USERS;
+const { alice, bob } = TEST_USERS;
 const SERVER = 'terminal';
 
 /**
@@ -17,7 +17,9 @@ const SERVER = 'terminal';
  * the launcher, runs a web server in it, and finds its port under the terminal in "My
  * servers"; Open shows the program's page in a new tab, through CHP and her terminal's
  * proxy (with per-server origins, on the port's own host, which the service routes on its
- * first visit); when the program ends the port shows as closed, and Forget removes it.
+ * first visit; there alice also shares the server with bob, who gets the port only once she
+ * ticks its "Share with visitors"); when the program ends the port shows as closed, and
+ * Forget removes it.
  */
 for (const hostLayout of [false, true])
   describe(`e2e: a program in alice's terminal listens on a port, and the launcher lists and opens it (${hostLayout ? 'per-server origins' : 'path layout'}; real sudo, CHP, JupyterHub, Chromium)`, function () {
@@ -27,6 +29,7 @@ for (const hostLayout of [false, true])
       apps: { terminal: { title: 'Terminal', description: 'A shell', builtin: 'terminal' } },
       config: { user_ports: { enabled: true } },
     });
+    let browser: Browser;
     let context: BrowserContext;
     let launcher: Page;
     let terminal: Page;
@@ -47,7 +50,8 @@ for (const hostLayout of [false, true])
 
     useHubStack(stack, {
       setUpMs: 180_000,
-      ready: async (browser: Browser) => {
+      ready: async (b: Browser) => {
+        browser = b;
         port = await freePort();
         ({ context, page: launcher } = await loginToHubapps(
           browser,
@@ -107,6 +111,45 @@ for (const hostLayout of [false, true])
       }
       await tab.close();
     });
+
+    // Shares need per-server origins.
+    if (hostLayout)
+      it("lets bob, a visitor of the shared terminal, open the port only once alice ticks 'Share with visitors'", async () => {
+        await launcher.getByRole('button', { name: `Sharing of ${SERVER}` }).click();
+        await launcher.locator('#share-name').fill(bob);
+        await launcher.locator('#share-form').getByRole('button', { name: 'Share' }).click();
+        await launcher.locator('#share-list', { hasText: `user ${bob}` }).waitFor();
+        await launcher.locator('#share-close').click();
+        const toggle = portItem().getByRole('checkbox', {
+          name: `Share port ${port} of ${SERVER} with visitors`,
+        });
+        await toggle.waitFor({ timeout: 15_000 });
+        assert.equal(await toggle.isChecked(), false);
+        const url = (await portItem()
+          .getByRole('link', { name: `Open port ${port} of ${SERVER}` })
+          .getAttribute('href'))!;
+
+        const visitor = await loginToHubapps(browser, stack.publicUrl, stack.password, bob, {
+          appsDomain: APPS_DOMAIN,
+        });
+        try {
+          const page = await visitor.context.newPage();
+          await page.goto(url);
+          await page.getByText(`but not port ${port}`).waitFor({ timeout: 15_000 });
+          assert.equal(await page.locator('#mark').count(), 0);
+
+          await toggle.check();
+          await portItem()
+            .getByRole('checkbox', { name: `Share port ${port} of ${SERVER} with visitors` })
+            .and(launcher.locator(':checked:enabled'))
+            .waitFor({ timeout: 15_000 });
+          await page.goto(url);
+          await page.locator('#mark').waitFor({ timeout: 15_000 });
+          assert.equal(await page.locator('#mark').textContent(), `port page of ${alice}`);
+        } finally {
+          await visitor.context.close();
+        }
+      });
 
     it('shows the port as closed, not listening, once the program ends; Forget removes it', async () => {
       await terminal.click('#terminal');
