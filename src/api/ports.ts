@@ -37,7 +37,9 @@ export function portRoutes(deps: ApiDeps): Router {
 
   router.get('/users/:user/servers/:name/ports', owner, async (ctx) => {
     const row = namedServer(deps, ctx);
-    ctx.body = { ports: await listPorts(deps, row) };
+    // enabled: false tells the launcher not to invite the user to open ports this server never forwards.
+    const enabled = serverPortPolicy(deps, row).policy !== undefined;
+    ctx.body = { enabled, ports: await listPorts(deps, row) };
   });
 
   router.patch('/users/:user/servers/:name/ports/:port', owner, json, async (ctx) => {

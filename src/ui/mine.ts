@@ -7,6 +7,7 @@ import { $, connectionProblem } from './dom.js';
 import type { LogsView } from './logs.js';
 import { suggestName } from './names.js';
 import { Poller } from './poller.js';
+import { PortsView } from './ports.js';
 import type { ProgressView } from './progress.js';
 import { COLUMNS, ServerTable } from './server-table.js';
 import { refreshSharedWithMe, SharingDialog } from './sharing.js';
@@ -15,7 +16,7 @@ import { isActive, type App, type Me, type Server } from './types.js';
 const POLL_MS = 2500;
 const ORDER = ['starting', 'pending', 'running', 'stopping', 'failed', 'stopped'];
 
-/** The launcher view: the app cards, "My servers" (with their Sharing dialogs) and "Shared with me", kept current by polling. */
+/** The launcher view: the app cards, "My servers" (with their ports and Sharing dialogs) and "Shared with me", kept current by polling. */
 export class MyServers {
   private servers: Server[] = [];
   readonly poller = new Poller(
@@ -25,6 +26,7 @@ export class MyServers {
   );
   private readonly cards: Cards;
   private readonly table: ServerTable;
+  private readonly ports: PortsView;
 
   constructor(
     private readonly me: Me,
@@ -32,7 +34,16 @@ export class MyServers {
     private readonly progress: ProgressView,
     logs: LogsView,
   ) {
-    const sharing = new SharingDialog($<HTMLDialogElement>('#share-dialog'));
+    const shareDialog = $<HTMLDialogElement>('#share-dialog');
+    const sharing = new SharingDialog(shareDialog);
+    const portsHelp = $<HTMLDialogElement>('#ports-help');
+    $('#ports-help-close', portsHelp).addEventListener('click', () => portsHelp.close());
+    this.ports = new PortsView(
+      () => this.table.width,
+      POLL_MS,
+      () => portsHelp.showModal(),
+    );
+    shareDialog.addEventListener('close', () => this.ports.sharingChanged());
     this.cards = new Cards($('#cards'), {
       start: (app) => void this.startFirst(app),
       startAnother: (app) => void this.startAnother(app),
@@ -56,6 +67,7 @@ export class MyServers {
       $<HTMLTableSectionElement>('#mine tbody'),
       [c.name, c.app, c.state, c.started, c.activity],
       (s) => serverActions(s, handlers),
+      (s) => this.ports.row(s),
     );
   }
 
@@ -74,7 +86,12 @@ export class MyServers {
     this.table.update(this.servers);
     $('#mine').hidden = this.servers.length === 0;
     $('#mine-empty').hidden = this.servers.length > 0;
-    await refreshSharedWithMe(this.me.name);
+    const [, added] = await Promise.all([
+      refreshSharedWithMe(this.me.name),
+      this.ports.refresh(this.servers),
+    ]);
+    // A server whose ports were read for the first time gets its row under its own now, not a poll later.
+    if (added) this.table.update(this.servers);
   }
 
   title(app: string): string {

@@ -12,6 +12,7 @@ interface Row {
   cells: HTMLTableCellElement[];
   actions: HTMLTableCellElement;
   actionsFor: string;
+  detail: HTMLTableRowElement | null;
 }
 
 export const COLUMNS: Record<'user' | 'name' | 'app' | 'state' | 'started' | 'activity', Column> = {
@@ -27,6 +28,7 @@ export const COLUMNS: Record<'user' | 'name' | 'app' | 'state' | 'started' | 'ac
  * A table of servers kept current in place: polls update the cells of existing rows, and
  * a row's buttons are rebuilt only when its state changes, so a keyboard user's focus
  * survives the refresh. On narrow screens CSS turns each row into a card (data-label).
+ * `detail` may give a server a second row under its own (its ports), which moves with it.
  */
 export class ServerTable {
   private readonly rows = new Map<string, Row>();
@@ -35,11 +37,18 @@ export class ServerTable {
     private readonly tbody: HTMLTableSectionElement,
     private readonly columns: Column[],
     private readonly actions: (s: Server) => Node[],
+    private readonly detail: (s: Server) => HTMLTableRowElement | null = () => null,
   ) {}
+
+  /** How many cells a row has, for a detail row that spans them all. */
+  get width(): number {
+    return this.columns.length + 1;
+  }
 
   update(servers: Server[]): void {
     const seen = new Set<string>();
-    servers.forEach((s, i) => {
+    let before: Element | null = null;
+    for (const s of servers) {
       const key = `${s.user}/${s.name}`;
       seen.add(key);
       const row = this.rows.get(key) ?? this.add(key);
@@ -50,22 +59,33 @@ export class ServerTable {
         row.actionsFor = actionsFor;
       }
       // Moving a row that holds focus would blur it: move rows only when the order really changed.
-      if (this.tbody.children[i] !== row.tr)
-        this.tbody.insertBefore(row.tr, this.tbody.children[i] ?? null);
-    });
+      before = this.place(row.tr, before);
+      const detail = this.detail(s);
+      if (detail) before = this.place(detail, before);
+      if (row.detail && row.detail !== detail) row.detail.remove();
+      row.detail = detail;
+    }
     for (const [key, row] of this.rows) {
       if (!seen.has(key)) {
         row.tr.remove();
+        row.detail?.remove();
         this.rows.delete(key);
       }
     }
+  }
+
+  /** Put `tr` right after `before` (first when null) unless it is there already; returns it. */
+  private place(tr: HTMLTableRowElement, before: Element | null): HTMLTableRowElement {
+    const want = before ? before.nextElementSibling : this.tbody.firstElementChild;
+    if (want !== tr) this.tbody.insertBefore(tr, want);
+    return tr;
   }
 
   private add(key: string): Row {
     const cells = this.columns.map((c) => h('td', { 'data-label': c.label }));
     const actions = h('td', { class: 'actions', 'data-label': 'Actions' });
     const tr = h('tr', { 'data-server': key }, ...cells, actions);
-    const row = { tr, cells, actions, actionsFor: '' };
+    const row: Row = { tr, cells, actions, actionsFor: '', detail: null };
     this.rows.set(key, row);
     return row;
   }

@@ -92,6 +92,23 @@ export interface Share {
   url?: string;
 }
 
+/** A port of a running server (GET api/users/USER/servers/NAME/ports). */
+export interface Port {
+  port: number;
+  /** 'server': a process of the server listens; 'host': one the owner opened outside hubapps. */
+  kind: 'server' | 'host';
+  /**
+   * 'closed': a port opened before that nothing listens on any more; 'unknown': the proxy
+   * could not say (a port opened outside hubapps, which the server's listing does not cover).
+   */
+  state: 'listening' | 'closed' | 'unknown';
+  /** The listening program's name, when known. */
+  command: string | null;
+  url: string;
+  /** May the server's visitors (its shares) open this port? */
+  shared: boolean;
+}
+
 export interface ServerEvent {
   id: number;
   at: string;

@@ -26,6 +26,7 @@ interface FileOutcome {
   name: string;
   notes: Refusal[];
   refusals: Refusal[];
+  portProxy: boolean;
   text?: string;
 }
 
@@ -54,8 +55,10 @@ export async function runMigrateConf(argv: string[], io: Io = stdio): Promise<nu
   const outDir = resolve(values.out ?? 'apps.d');
   const taken = new Map<string, string>();
   let refused = 0;
+  const portProxies: string[] = [];
   for (const source of sources) {
     const outcome = convert(source, taken);
+    if (outcome.portProxy) portProxies.push(basename(source));
     const target = join(outDir, `${outcome.name}.yaml`);
     if (outcome.text !== undefined && !values['dry-run']) {
       const clash = writeApp(target, outcome.text, values.force ?? false);
@@ -68,6 +71,7 @@ export async function runMigrateConf(argv: string[], io: Io = stdio): Promise<nu
   io.out(
     `\n${summary}${values['dry-run'] ? ' (dry run: nothing written)' : `; app files in ${outDir}`}\n`,
   );
+  if (portProxies.length > 0) io.out(portProxySummary(portProxies));
   return refused > 0 ? 1 : 0;
 }
 
@@ -94,7 +98,7 @@ function confFiles(path: string): string[] {
 function convert(source: string, taken: Map<string, string>): FileOutcome {
   const raw = basename(source).replace(/\.conf\.py$|\.py$/, '');
   const name = appName(raw);
-  const out: FileOutcome = { source, name, notes: [], refusals: [] };
+  const out: FileOutcome = { source, name, notes: [], refusals: [], portProxy: false };
   if (!SERVER_NAME.test(name)) {
     out.refusals.push({
       line: 0,
@@ -119,6 +123,7 @@ function convert(source: string, taken: Map<string, string>): FileOutcome {
   const t = translateConf(fs.readFileSync(source, 'utf8'), raw);
   out.notes.push(...t.notes);
   out.refusals.push(...t.refusals);
+  out.portProxy = t.portProxy;
   if (out.refusals.length > 0) return out;
   const data = appData(t.app);
   const problems = catalogProblems(data);
@@ -159,6 +164,11 @@ function writeApp(target: string, text: string, force: boolean): string | undefi
   fs.mkdirSync(resolve(target, '..'), { recursive: true });
   fs.writeFileSync(target, text, { mode: 0o644 });
   return undefined;
+}
+
+/** The port proxy is the host's setting, not an app's: say once where it went. */
+function portProxySummary(files: string[]): string {
+  return `\nPort proxy set-up found in ${files.join(', ')} (see the notes above): users' own ports are no app file but user_ports in hubapps.yaml (enabled, ranges, host_ports, max_open_per_user, cors). A port PORT of alice's server SERVER is then at /apps/alice/SERVER/ports/PORT/, or PORT--p--SERVER--alice.APPS_DOMAIN with apps_domain; the launcher lists them under each server. See docs/apps.md, "Your own ports".\n`;
 }
 
 function report(o: FileOutcome, target: string, dryRun: boolean): string {

@@ -1,4 +1,5 @@
 import { parseConfig, PySyntaxError, type PyValue, type Statement } from './parse.js';
+import { portProxyNotes } from './port-proxy.js';
 import { traitRule, type AppDraft } from './traits.js';
 
 /** A line that could not be translated: the file is refused. */
@@ -13,6 +14,8 @@ export interface Translation {
   /** What the admin should know: settings dropped on purpose, behaviour that changes. */
   notes: Refusal[];
   refusals: Refusal[];
+  /** The file sets up a port proxy (/proxy/PORT, jhproxy), which maps to user_ports in hubapps.yaml. */
+  portProxy: boolean;
 }
 
 /** The classes whose settings the standalone proxy reads (StandaloneProxyServer inherits ServerProcess). */
@@ -24,7 +27,12 @@ const ORIGIN_NOTE =
 
 /** Translate one `*.conf.py` file's text; `fallbackTitle` is used when the file names no title. */
 export function translateConf(src: string, fallbackTitle: string): Translation {
-  const out: Translation = { app: { title: fallbackTitle }, notes: [], refusals: [] };
+  const out: Translation = {
+    app: { title: fallbackTitle },
+    notes: [],
+    refusals: [],
+    portProxy: false,
+  };
   let statements: Statement[];
   try {
     statements = parseConfig(src);
@@ -61,6 +69,9 @@ export function translateConf(src: string, fallbackTitle: string): Translation {
       assignment(st, out, seen, refuse);
     }
   }
+  const portNotes = portProxyNotes(statements);
+  out.notes.push(...portNotes);
+  out.portProxy = portNotes.length > 0;
   finish(out, seen.has('command'));
   return out;
 }

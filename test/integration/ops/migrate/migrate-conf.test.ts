@@ -130,6 +130,38 @@ describe('hubapps migrate-conf', () => {
     );
   });
 
+  it('notes where a /proxy/PORT or jhproxy set-up went (user_ports, the new address form), and still converts the app', async () => {
+    writeFileSync(
+      join(src, 'dask.conf.py'),
+      `c.StandaloneProxyServer.command = ["/opt/dask/bin/dask", "scheduler", "--dashboard-address=127.0.0.1:{port}"]
+c.StandaloneProxyServer.environment = {"DASK_DISTRIBUTED__DASHBOARD__LINK": "/user/alice/proxy/8787/status"}
+`,
+    );
+    const hubConf = join(dir.path, 'jupyterhub_config.py');
+    writeFileSync(
+      hubConf,
+      "from jhproxy.handlers import ProxyTokenHandler\nc.JupyterHub.spawner_class = 'jhproxy.spawners.TokenizedDockerSpawner'\n",
+    );
+    const io = bufferIo();
+    await runMigrateConf([src, '--out', out], io);
+    assert.match(io.stdout, /ok\s+dask\.conf\.py ->/);
+    assert.match(io.stdout, /note dask\.conf\.py:2: .*\/proxy\/PORT maps to .*user_ports/);
+    assert.match(
+      io.stdout,
+      /Port proxy set-up found in dask\.conf\.py .*user_ports in hubapps\.yaml/,
+    );
+    assert.match(io.stdout, /\/apps\/alice\/SERVER\/ports\/PORT\//);
+    assert.match(readFileSync(join(out, 'dask.yaml'), 'utf8'), /#\s+line 2: .*user_ports/);
+    const hub = bufferIo();
+    assert.equal(await runMigrateConf([hubConf, '--out', out], hub), 1);
+    assert.match(
+      hub.stdout,
+      /note jupyterhub_config\.py:1: .*jhproxy's port proxy maps to user_ports/,
+    );
+    assert.match(hub.stdout, /note jupyterhub_config\.py:2: .*X-Proxy-Token/);
+    assert.doesNotMatch(io.stdout + hub.stdout, /Port proxy set-up found in files\.conf\.py/);
+  });
+
   it('says so when the directory has no *.conf.py files', async () => {
     await assert.rejects(runMigrateConf([out], bufferIo()), /cannot read|no \*\.conf\.py files/);
     mkdirSync(out);
