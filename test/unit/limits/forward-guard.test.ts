@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { ForwardGuard } from '../../../src/limits/forward-guard.js';
+import type { PortGuard } from '../../../src/limits/port-guard.js';
+import type { ForwardEntry } from '../../../src/limits/port-guard-rules.js';
+import type { Listener } from '../../../src/procfs/listeners.js';
+
+/** A guard that records forwards and refuses them for the ports in `declined`, as the helper does for a listener not the owner's. */
+function fakeGuard() {
+  const calls: string[] = [];
+  const declined = new Set<number>();
+  const guard: PortGuard = {
+    allow: async () => undefined,
+    revoke: async () => undefined,
+    sync: async () => undefined,
+    allowForward: async (port, uid) => {
+      calls.push(`forward ${port} ${uid}`);
+      return !declined.has(port);
+    },
+    revokeForward: async (port, uid) => void calls.push(`unforward ${port} ${uid}`),
+  };
+  return { guard, calls, declined };
+}
+
+describe('port guard: forwards of users’ own ports (the service side)', () => {
+  let wanted: ForwardEntry[];
+  let listening: Record<number, Listener[]>;
+  const make = (guard: PortGuard) =>
+    new ForwardGuard({
+      guard,
+      wanted: async () => wanted,
+      listeners: async (port) => listening[port] ?? [],
+      log: pino({ level: 'silent' }),
+    });
+  beforeEach(() => {
+    wanted = [
+      { port: 6006, uid: 1001 },
+      { port: 8787, uid: 1001 },
+    ];
+    listening = { 6006: [{ uid: 1001, inode: '1' }], 8787: [{ uid: 1002, inode: '2' }] };
+  });
+
+  it("starts with the open forwards whose listener is the owner's, and guards each once", async () => {
+    const g = fakeGuard();
+    const fw = make(g.guard);
+    assert.deepEqual(await fw.initial(), [{ port: 6006, uid: 1001 }]);
+    await fw.open({ port: 6006, uid: 1001 });
+    assert.deepEqual(g.calls, [], 'a port held since start-up went to the helper again');
+    await fw.open({ port: 7000, uid: 1001 });
+    await fw.open({ port: 7000, uid: 1001 });
+    assert.deepEqual(g.calls, ['forward 7000 1001']);
+  });
+
+  it('asks again after the helper declined, and releases only what it holds', async () => {
+    const g = fakeGuard();
+    g.declined.add(7000);
+    const fw = make(g.guard);
+    await fw.open({ port: 7000, uid: 1001 });
+    await fw.open({ port: 7000, uid: 1001 });
+    await fw.close({ port: 7000, uid: 1001 });
+    assert.deepEqual(g.calls, ['forward 7000 1001', 'forward 7000 1001']);
+    g.declined.clear();
+    await fw.open({ port: 7000, uid: 1001 });
+    await fw.close({ port: 7000, uid: 1002 });
+    await fw.close({ port: 7000, uid: 1001 });
+    assert.deepEqual(g.calls.slice(2), ['forward 7000 1001', 'unforward 7000 1001']);
+  });
+
+  it("sweeps: releases a forward no longer open or whose listener changed hands, guards one whose owner's program is back", async () => {
+    const g = fakeGuard();
+    const fw = make(g.guard);
+    await fw.initial();
+    await fw.open({ port: 9000, uid: 1003 });
+    listening[9000] = [{ uid: 1003, inode: '3' }];
+    listening[6006] = [{ uid: 1002, inode: '4' }];
+    listening[8787] = [{ uid: 1001, inode: '5' }];
+    g.calls.length = 0;
+    await fw.sweep();
+    assert.deepEqual(g.calls, ['unforward 6006 1001', 'unforward 9000 1003', 'forward 8787 1001']);
+    g.calls.length = 0;
+    await fw.sweep();
+    assert.deepEqual(g.calls, [], 'a second sweep changed what nothing changed');
+  });
+});
