@@ -7,8 +7,10 @@ export interface ForwardGuardOptions {
   guard: PortGuard;
   /** The forwards open now (recorded, their server running), with their owners' uids. */
   wanted: () => Promise<ForwardEntry[]>;
-  /** Who listens on a loopback port now. */
-  listeners: (port: number) => Promise<Listener[]>;
+  /** Every loopback-reachable listener now, by port: read once per sweep (on a busy host one read of /proc costs milliseconds). */
+  listeners: () => Promise<Map<number, Listener[]>>;
+  /** The uid of a user name (the forward's owner). */
+  uidOf: (user: string) => Promise<number>;
   log: Logger;
   /** How often a sweep looks for forwards whose listener ended or changed hands. */
   everyMs?: number;
@@ -32,16 +34,23 @@ export class ForwardGuard {
 
   /** What start-up's sync should hold: the open forwards whose listener is the owner's. */
   async initial(): Promise<ForwardEntry[]> {
-    const keep: ForwardEntry[] = [];
-    for (const f of await this.opts.wanted())
-      if (await this.ownersListener(f)) {
-        keep.push(f);
-        this.held.set(f.port, f.uid);
-      }
+    const keep = await this.live(await this.opts.wanted());
+    for (const f of keep) this.held.set(f.port, f.uid);
     return keep;
   }
 
-  /** A forward was recorded or used: guard it if it is not. Throws only what the guard throws under `required`. */
+  /** `user` used a forward of `port`: guard it for them. Throws only what the guard throws under `required`. */
+  async openFor(user: string, port: number): Promise<void> {
+    await this.open({ port, uid: await this.opts.uidOf(user) });
+  }
+
+  /** `user`'s forward of `port` was forgotten or dropped. */
+  async closeFor(user: string, port: number): Promise<void> {
+    const uid = await this.opts.uidOf(user).catch(() => null);
+    if (uid !== null) await this.close({ port, uid });
+  }
+
+  /** A forward was recorded or used: guard it if it is not. */
   async open(f: ForwardEntry): Promise<void> {
     if (this.held.get(f.port) === f.uid) return;
     if (await this.opts.guard.allowForward(f.port, f.uid)) this.held.set(f.port, f.uid);
@@ -75,20 +84,26 @@ export class ForwardGuard {
 
   private async sweepOnce(): Promise<void> {
     const wanted = await this.opts.wanted();
+    if (wanted.length === 0 && this.held.size === 0) return;
+    const live = await this.live(wanted);
     const key = (f: ForwardEntry) => `${f.port}:${f.uid}`;
-    const live = new Set<string>();
-    for (const f of wanted) if (await this.ownersListener(f)) live.add(key(f));
+    const liveKeys = new Set(live.map(key));
     for (const [port, uid] of [...this.held])
-      if (!live.has(key({ port, uid }))) await this.close({ port, uid });
-    for (const f of wanted)
-      if (live.has(key(f)) && !this.held.has(f.port))
+      if (!liveKeys.has(key({ port, uid }))) await this.close({ port, uid });
+    for (const f of live)
+      if (!this.held.has(f.port))
         await this.open(f).catch((err: unknown) =>
           this.opts.log.warn({ err, port: f.port }, 'port guard: could not guard a forward'),
         );
   }
 
-  private async ownersListener(f: ForwardEntry): Promise<boolean> {
-    const l = await this.opts.listeners(f.port);
-    return l.length > 0 && l.every((x) => x.uid === f.uid);
+  /** The forwards among `wanted` whose port only their owner's sockets listen on now. */
+  private async live(wanted: ForwardEntry[]): Promise<ForwardEntry[]> {
+    if (wanted.length === 0) return [];
+    const table = await this.opts.listeners();
+    return wanted.filter((f) => {
+      const l = table.get(f.port) ?? [];
+      return l.length > 0 && l.every((x) => x.uid === f.uid);
+    });
   }
 }

@@ -25,11 +25,16 @@ function fakeGuard() {
 describe('port guard: forwards of users’ own ports (the service side)', () => {
   let wanted: ForwardEntry[];
   let listening: Record<number, Listener[]>;
+  let reads = 0;
   const make = (guard: PortGuard) =>
     new ForwardGuard({
       guard,
       wanted: async () => wanted,
-      listeners: async (port) => listening[port] ?? [],
+      listeners: async () => {
+        reads++;
+        return new Map(Object.entries(listening).map(([p, l]) => [Number(p), l]));
+      },
+      uidOf: async (user) => (user === 'alice' ? 1001 : Promise.reject(new Error('no such user'))),
       log: pino({ level: 'silent' }),
     });
   beforeEach(() => {
@@ -75,10 +80,32 @@ describe('port guard: forwards of users’ own ports (the service side)', () => 
     listening[6006] = [{ uid: 1002, inode: '4' }];
     listening[8787] = [{ uid: 1001, inode: '5' }];
     g.calls.length = 0;
+    reads = 0;
     await fw.sweep();
     assert.deepEqual(g.calls, ['unforward 6006 1001', 'unforward 9000 1003', 'forward 8787 1001']);
+    assert.equal(reads, 1, 'a sweep read /proc once per forward');
     g.calls.length = 0;
     await fw.sweep();
     assert.deepEqual(g.calls, [], 'a second sweep changed what nothing changed');
+    wanted = [];
+    await fw.sweep();
+    assert.deepEqual(
+      g.calls,
+      ['unforward 8787 1001'],
+      'a forward of a stopped server stayed guarded',
+    );
+    reads = 0;
+    await fw.sweep();
+    assert.equal(reads, 0, 'a sweep with no forwards read /proc');
+  });
+
+  it('opens and closes by user name, closing nothing for a user who no longer exists', async () => {
+    const g = fakeGuard();
+    const fw = make(g.guard);
+    await fw.openFor('alice', 7000);
+    await fw.closeFor('gone', 7000);
+    await fw.closeFor('alice', 7000);
+    assert.deepEqual(g.calls, ['forward 7000 1001', 'unforward 7000 1001']);
+    await assert.rejects(fw.openFor('gone', 7000), /no such user/);
   });
 });
