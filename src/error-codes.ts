@@ -126,6 +126,7 @@ export const ERROR_CODES = {
     'The server reported ready but its address is unknown; see the service log.',
   ],
   no_such_link: [404, 'No such share link.'],
+  no_such_port: [404, 'The server has no recorded forward of that port.'],
   no_such_server: [404, 'No such server.'],
   no_such_share: [404, 'No such share.'],
   no_such_token: [404, 'No such token.'],
@@ -152,12 +153,28 @@ export const ERROR_CODES = {
     'The app was killed by its memory limit; start it with more memory (if offered) or ask the admin.',
   ],
   package_missing: [500, '`hubapps install` misses a file of the package; reinstall it.'],
+  port_cap_reached: [
+    409,
+    'The owner has `user_ports.max_open_per_user` forwards open and none idle; close one in the launcher (or DELETE …/ports/PORT).',
+  ],
   port_guard_failed: [
     503,
     "The host could not keep other local users off the server's port (port_guard.mode: required); run `hubapps doctor`.",
   ],
   port_in_use: [409, 'The port was taken; start again.'],
+  port_not_allowed: [
+    403,
+    "The port is outside `user_ports.ranges` (or the app's `ports.ranges`), or is a host port while `user_ports.host_ports` is off.",
+  ],
+  port_not_shared: [
+    403,
+    "The server's owner has not shared this port; ask them to share it in the launcher.",
+  ],
   port_taken: [409, 'Another server holds that port; start again.'],
+  ports_off: [
+    403,
+    "Users' own ports are off on this host (`user_ports.enabled`) or for this app (its `ports: false`).",
+  ],
   proxy_exited: [500, "The proxy ended before the app was ready; see the server's log."],
   proxy_not_installed: [
     500,

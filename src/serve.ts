@@ -28,6 +28,7 @@ import { auditOomKills, openHostLimits } from './limits/host-limits.js';
 import { guardEntries, openPortGuard } from './limits/port-guard.js';
 import { proxyOnTcp } from './lifecycle/launches.js';
 import { ShareStore } from './store/shares.js';
+import { PortStore } from './store/server-ports.js';
 import { AuthStore } from './store/auth.js';
 import { openDb } from './store/db.js';
 import { ServerStore } from './store/servers.js';
@@ -108,9 +109,11 @@ export async function serve(
   const urls = new Urls(config, `http://${config.listen.host}:${port}`);
   const metrics = new Metrics(store);
   if (limits) auditOomKills(limits, store, metrics.registry);
+  const ports = new PortStore(db);
   const deps: LifecycleDeps = {
     config,
     store,
+    ports,
     launcher,
     routes,
     serverRoutes,
@@ -169,6 +172,7 @@ export async function serve(
       sessions: authStore,
       tokens: authStore,
       shares: new ShareStore(db, store),
+      ports,
       admins,
       hub,
       version: VERSION,

@@ -15,6 +15,7 @@ import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
 import { shareLinkRoutes } from './share-links.js';
 import { shareRoutes } from './shares.js';
+import { portRoutes } from './ports.js';
 import { launcherUi } from './ui.js';
 
 /**
@@ -72,6 +73,7 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
     serverRoutes(deps),
     activityRoutes(deps),
     shareRoutes(deps),
+    portRoutes(deps),
     links.api,
     tokenRoutes(deps),
     internalRoutes(deps),

@@ -12,6 +12,8 @@ import { page } from './pages.js';
 import { handOver, keepOpener } from './embed-sign-in.js';
 import { OncePer } from '../limits/once-per.js';
 import type { ServerRow } from '../model/server.js';
+import type { PortRef } from '../model/auth.js';
+import { decidePortAccess, parsePortRef } from './port-access.js';
 
 const GRANT_TTL_S = 60;
 const REFUSAL_AUDIT_WINDOW_MS = 60_000;
@@ -71,6 +73,12 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
         '<p>No other site may show servers in a frame here (config <code>app_embedding.allow</code>). Open the server directly.</p>',
       );
     const serverPrefix = deps.urls.serverPrefix(row.user, row.name);
+    let port: PortRef | undefined;
+    try {
+      port = askedPort(ctx.query);
+    } catch (err) {
+      return page(ctx, 400, 'Not a port', `<p>${escapeHtml((err as Error).message)}</p>`);
+    }
     const binding = String(ctx.query.binding ?? '');
     if (!BINDING.test(binding)) {
       return page(
@@ -102,6 +110,16 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
         'Not running',
         `<p>This server is ${escapeHtml(row.state)}. <a href="${escapeHtml(deps.urls.servicePrefix())}">Open the launcher</a>.</p>`,
       );
+    if (port) {
+      try {
+        await decidePortAccess(deps, row, who, port);
+      } catch (err) {
+        if (!(err instanceof HubappsError) || err.status >= 500) throw err;
+        return page(ctx, err.status, 'No access to this port', `<p>${escapeHtml(err.message)}</p>`);
+      }
+    }
+    // A port's own host gets a code for that port alone; in the path layout its path lies under the server's, whose code it shares.
+    const portHost = port && deps.urls.hostLayout ? port : undefined;
     const code = deps.codes.createGrant({
       user: who.name,
       admin: who.admin,
@@ -110,6 +128,7 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
       ttlS: GRANT_TTL_S,
       binding,
       session: who.session.hash,
+      ...(portHost ? { port: portHost } : {}),
     });
     if (code === undefined) {
       refused(
@@ -127,8 +146,12 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     }
     ctx.set('Cache-Control', 'no-store');
     if (embed) return handOver(ctx, code, deps.urls.serverOrigin(row.user, row.name));
-    // In the host layout the code travels to the server's own origin, which sets its own cookie there.
-    const origin = deps.urls.hostLayout ? deps.urls.serverOrigin(row.user, row.name) : '';
+    // In the host layout the code travels to the server's (or the port's) own origin, which sets its own cookie there.
+    const origin = portHost
+      ? deps.urls.portOrigin(row.user, row.name, portHost.port, portHost.kind)
+      : deps.urls.hostLayout
+        ? deps.urls.serverOrigin(row.user, row.name)
+        : '';
     ctx.redirect(`${origin}${serverPrefix}${GRANT_PATH}?code=${encodeURIComponent(code)}`);
   });
 
@@ -140,9 +163,18 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
       const body = ctx.request.body as Partial<RedeemGrantRequest>;
       const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
       // Bound to the server and the browser in the query itself: another server's proxy or another browser cannot even use up a code.
+      const port =
+        body.port === undefined
+          ? undefined
+          : parsePortRef(
+              (body.port as Partial<PortRef> | null)?.port,
+              (body.port as Partial<PortRef> | null)?.kind,
+              'port.kind',
+            );
+      // A port's code redeems only on that port's host, a server's code never on a port's.
       const grant =
         typeof body.code === 'string' && typeof body.binding === 'string'
-          ? deps.codes.useGrant(body.code, row.id, body.binding)
+          ? deps.codes.useGrant(body.code, row.id, body.binding, port)
           : undefined;
       if (!grant)
         throw new HubappsError(
@@ -174,6 +206,12 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     },
   );
   return { pages, internal };
+}
+
+/** The port authorize was asked for (a port's own host adds &port=P&port_kind=K), or undefined; throws on a malformed one. */
+function askedPort(query: Record<string, unknown>): PortRef | undefined {
+  if (query.port === undefined && query.port_kind === undefined) return undefined;
+  return parsePortRef(query.port, query.port_kind, 'port_kind', 'server', 'invalid_query');
 }
 
 /** Fetch metadata, where the browser sends it, must say "a page load in a tab". */

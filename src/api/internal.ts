@@ -5,6 +5,7 @@ import { HubappsError } from '../errors.js';
 import { CallVerifier } from '../protocol/challenge.js';
 import type {
   AnnounceRequest,
+  PortAccessAnswer,
   ProxyAuthRequest,
   ProxyAuthResponse,
   SessionCheckRequest,
@@ -12,6 +13,7 @@ import type {
 import type { ServerRow } from '../model/server.js';
 import type { ApiDeps } from './deps.js';
 import { accessVia, mayUseServer, proxyRow } from './server-access.js';
+import { decidePortAccess, parsePortAccess, PORT_ACCESS_TTL_S } from './port-access.js';
 
 const CACHE_SECONDS = 30;
 
@@ -89,6 +91,25 @@ export function internalRoutes(deps: ApiDeps): Router {
       }
       await deps.manager.announce(row, { host: body.host, port: body.port, runId: body.runId });
       ctx.body = { ok: true };
+    },
+  );
+
+  // A proxy asks whether a user it identified may use one of the owner's own ports (wire.ts, PortAccessRequest).
+  router.post(
+    '/internal/port-access',
+    bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }),
+    async (ctx) => {
+      const row = signedProxyRow(
+        deps,
+        verifiers,
+        (ctx.request.body as { serverId?: unknown })?.serverId,
+        ctx,
+      );
+      const body = parsePortAccess(ctx.request.body);
+      const admin = body.user !== row.user && (await deps.admins.isAdmin(body.user));
+      await decidePortAccess(deps, row, { name: body.user, admin }, body);
+      const answer: PortAccessAnswer = { ttl: PORT_ACCESS_TTL_S };
+      ctx.body = answer;
     },
   );
 

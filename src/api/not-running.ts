@@ -5,6 +5,7 @@ import type { ServerRow } from '../model/server.js';
 import { escapeHtml } from '../http/html.js';
 import type { ApiDeps } from './deps.js';
 import { startOnVisitUrl } from './visit.js';
+import { portHostPage } from './port-host.js';
 
 /**
  * JupyterHub's CHP sends requests below the apps prefix that have no route of their own
@@ -38,8 +39,11 @@ export function notRunningPage(deps: ApiDeps, ctx: Context): void {
  * without a running server here. It gets the not-running page (or start-on-visit) and
  * nothing else: the launcher, the API and the login pages never answer on the apps domain.
  */
-export function appsHostPage(deps: ApiDeps, ctx: Context): void {
+export async function appsHostPage(deps: ApiDeps, ctx: Context): Promise<void> {
   const label = deps.urls.appsLabel(ctx.get('host'));
+  const notRunning = (user: string, name: string, row: ServerRow | undefined, next: string) =>
+    answer(deps, ctx, user, name, row, next);
+  if (label && (await portHostPage(deps, ctx, label, notRunning))) return;
   const found = label ? serverOfLabel(deps, label) : undefined;
   const next = found
     ? `${deps.urls.serverOrigin(found.user, found.name)}${ctx.originalUrl}`

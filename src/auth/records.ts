@@ -1,5 +1,8 @@
 import type { AuthStore } from '../store/auth.js';
 import type { ShareStore } from '../store/shares.js';
+import type { PortRecords } from '../store/server-ports.js';
+
+export type { PortRecords } from '../store/server-ports.js';
 
 /** One-time codes: the grant flow's access codes and login links. */
 export type CodeRecords = Pick<
@@ -46,4 +49,6 @@ export interface AuthRecords {
   sessions: SessionRecords;
   tokens: TokenRecords;
   shares: ShareRecords;
+  /** Users' own ports: the forwards servers' proxies opened, and which the owner shared. */
+  ports: PortRecords;
 }

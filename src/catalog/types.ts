@@ -4,6 +4,7 @@ import { formSchema } from './form.js';
 import { slurmAppSchema } from './slurm.js';
 import { hostLimitsAppSchema } from '../limits/resources.js';
 import { refusedAppEnvName } from '../protocol/app-env.js';
+import { portRangeTextSchema } from '../config/user-ports.js';
 
 export {
   BUILTIN_APPS,
@@ -139,6 +140,23 @@ export const appSchema = z
       .default(true)
       .describe(
         'false: servers of this app can never be shared with other users (config key sharing turns sharing off for every app).',
+      ),
+    ports: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          ranges: z
+            .array(portRangeTextSchema)
+            .min(1, 'list at least one port or range, or write ports: false')
+            .describe(
+              'Ports (N or "A-B") that may be forwarded for this app: inside user_ports.ranges.',
+            ),
+        }),
+      ])
+      .meta({ type: 'false, or {ranges: [...]}' })
+      .optional()
+      .describe(
+        'Users\' own ports for servers of this app (docs/apps.md, "Your own ports"): false turns them off; {ranges: [...]} narrows the config\'s user_ports.ranges (every range must lie inside them). Absent: as user_ports says.',
       ),
   })
   .check(commandOrBuiltin);

@@ -18,6 +18,7 @@ export interface ChpClientOptions {
 
 const KINDS: ReadonlySet<string> = new Set<HubappsRouteData['kind']>([
   'server',
+  'port',
   'catchall',
   'service',
 ]);
@@ -257,5 +258,7 @@ function toEntry(path: string, raw: unknown): RouteEntry | undefined {
   if (typeof r.user === 'string') data.user = r.user;
   if (typeof r.server === 'string') data.server = r.server;
   if (typeof r.serverId === 'number') data.serverId = r.serverId;
+  if (typeof r.port === 'number') data.port = r.port;
+  if (r.portKind === 'server' || r.portKind === 'host') data.portKind = r.portKind;
   return { path, target: r.target, data };
 }

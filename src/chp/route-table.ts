@@ -1,11 +1,20 @@
+import type { PortKind } from '../port-label.js';
+
 /** Data hubapps attaches to each of its CHP routes; routes without `hubapps: true` are never touched. */
 export interface HubappsRouteData {
   hubapps: true;
-  /** 'server': a per-user server; 'catchall': the /apps fallback to the service; 'service': the service's own prefix. */
-  kind: 'server' | 'catchall' | 'service';
+  /**
+   * 'server': a per-user server; 'port': a user's own port's host, routed to its server's
+   * proxy (per-server origins); 'catchall': the /apps fallback to the service; 'service':
+   * the service's own prefix.
+   */
+  kind: 'server' | 'port' | 'catchall' | 'service';
   user?: string;
   server?: string;
   serverId?: number;
+  /** Routes of kind 'port': the port and whether it is inside the server or elsewhere on the host. */
+  port?: number;
+  portKind?: PortKind;
 }
 
 /** The data of a per-user server's route; reconcile compares it with what CHP holds. */
@@ -21,6 +30,15 @@ export function serverRouteData(server: {
     server: server.name,
     serverId: server.id,
   };
+}
+
+/** The data of a user's own port's route (per-server origins). */
+export function portRouteData(
+  server: { id: number; user: string; name: string },
+  port: number,
+  portKind: PortKind,
+): HubappsRouteData {
+  return { ...serverRouteData(server), kind: 'port', port, portKind };
 }
 
 export interface RouteEntry {

@@ -4,6 +4,7 @@ import { serverLimitsConfigSchema } from '../limits/resources.js';
 import { webOriginSchema } from './web-origin.js';
 import { envKeepSchema, environmentSchema } from './app-environment.js';
 import { groupSettingProblems, groupSettingsSchema } from '../limits/group-settings.js';
+import { userPortsSchema } from './user-ports.js';
 
 /**
  * The service configuration, declared once: types, defaults, validation and the text of
@@ -325,6 +326,7 @@ const configKeys = z.strictObject({
     .boolean()
     .default(false)
     .describe("May admins open other users' servers? (They can always list and stop them.)"),
+  user_ports: userPortsSchema,
   sharing_same_site: z
     .boolean()
     .default(false)

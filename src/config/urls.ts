@@ -1,5 +1,7 @@
 import type { Config } from './schema.js';
 import { hostLabel, isHostLabel } from '../host-label.js';
+import { portLabel, type PortKind } from '../port-label.js';
+import { HOST_PORTS_PATH, PORTS_PATH } from '../protocol/wire.js';
 
 /** Join URL path pieces with exactly one '/' between them. */
 export function joinPath(...parts: string[]): string {
@@ -76,6 +78,31 @@ export class Urls {
     return this.hostLayout
       ? `/${this.serverHost(user, name)}`
       : this.pathLayoutPrefix(user, name).slice(0, -1);
+  }
+
+  /** A user's own port's host, '8787--p--lab--alice.apps.example.org' (host layout only). */
+  portHost(user: string, name: string, port: number, kind: PortKind): string {
+    return `${portLabel(user, name, port, kind)}${this.appsSuffix}`;
+  }
+
+  /** The port host's origin, with the apps domain's scheme and port (host layout only). */
+  portOrigin(user: string, name: string, port: number, kind: PortKind): string {
+    return `${this.appsScheme}://${this.portHost(user, name, port, kind)}${this.appsPort}`;
+  }
+
+  /** The apps CHP's route of a port host (host routing). */
+  portRoute(user: string, name: string, port: number, kind: PortKind): string {
+    return `/${this.portHost(user, name, port, kind)}`;
+  }
+
+  /**
+   * Where a browser opens a user's own port: its own host under per-server origins, else
+   * the path below the server's prefix (absolute in the host layout, a path in the path layout).
+   */
+  portUrl(user: string, name: string, port: number, kind: PortKind): string {
+    if (this.hostLayout) return `${this.portOrigin(user, name, port, kind)}/`;
+    const below = kind === 'server' ? PORTS_PATH : HOST_PORTS_PATH;
+    return `${this.serverPrefix(user, name)}${below}${port}/`;
   }
 
   /** The catch-all route in JupyterHub's CHP: stopped servers in the path layout, redirects in the host layout. */

@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import http from 'node:http';
 import { answerProven, PROOF_HEADER, signCall } from '../protocol/challenge.js';
-import { PROXY_ENDPOINTS, type HealthReport } from '../protocol/wire.js';
+import { PROXY_ENDPOINTS, type HealthReport, type PortListing } from '../protocol/wire.js';
 import { listenerOwnedBy } from '../procfs/listeners.js';
 
 /** Says whether the listener on a port is `uid`'s alone; ListenerOwners shares one /proc read between calls. */
@@ -161,6 +161,15 @@ export function fetchHealth(
     timeoutMs + waitMs,
     owner,
   );
+}
+
+/** The ports the server's processes listen on now; a proxy older than this endpoint answers 404. */
+export function fetchPorts(
+  target: ProxyTarget,
+  owner: OwnerCheck = listenerOwnedBy,
+  timeoutMs = 2000,
+): Promise<ProxyCallResult<PortListing>> {
+  return call<PortListing>(target, 'GET', PROXY_ENDPOINTS.ports, timeoutMs, owner);
 }
 
 /** `routeRemoved`: CHP no longer routes to the proxy, so it may free its socket's path as it exits. */

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { RouteTable } from '../chp/route-table.js';
 import type { Launcher } from '../launchers/launcher.js';
 import type { ServerStore } from '../store/servers.js';
+import type { PortStore } from '../store/server-ports.js';
 import type { UserChecker } from '../users/account.js';
 import type { Metrics } from './metrics.js';
 import type { Urls } from '../config/urls.js';
@@ -18,6 +19,8 @@ export interface CatalogView {
 export interface LifecycleDeps {
   config: Config;
   store: ServerStore;
+  /** Users' own ports: the forwards servers' proxies opened (absent: no port routes are kept). */
+  ports?: PortStore;
   launcher: Launcher;
   /** JupyterHub's CHP: the catch-all for /apps and, when configured, the service's own route. */
   routes: RouteTable;

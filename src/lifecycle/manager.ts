@@ -21,6 +21,8 @@ import {
 } from './start.js';
 import { watchStart } from './watch-start.js';
 import { recordActivity } from './activity.js';
+import { removePortRoutes } from './port-routes.js';
+import { ServerPorts } from './user-ports.js';
 
 const MAX_PORT_RETRIES = 3;
 
@@ -41,10 +43,13 @@ export class ServerManager {
   readonly busy = new Set<number>();
   /** The launch of each server: kept while this process runs it, else restored from its row. */
   readonly launches: Launches;
+  /** Users' own ports of the servers: their routes, forwards and listings. */
+  readonly ports: ServerPorts;
   private closed = false;
 
   constructor(private readonly deps: LifecycleDeps) {
     this.launches = new Launches(deps.launcher);
+    this.ports = new ServerPorts(deps, this.launches);
     deps.launcher.onExit?.(
       (serverId: number, info: ExitInfo) => void this.onProcessExit(serverId, info),
     );
@@ -252,6 +257,7 @@ export class ServerManager {
   async finishStop(row: ServerRow, why: string): Promise<ServerRow> {
     this.busy.add(row.id);
     let reason: string | null = null;
+    const portRoutes = removePortRoutes(this.deps, row, this.ports.routed(row.id));
     const routeRemoved = await this.deps.serverRoutes
       .remove(this.deps.urls.serverRoute(row.user, row.name))
       .then(
@@ -264,6 +270,7 @@ export class ServerManager {
           return false;
         },
       );
+    await portRoutes;
     try {
       await this.launches.of(row).stop({
         graceMs: this.deps.config.stop_grace * 1000,
@@ -275,6 +282,7 @@ export class ServerManager {
     }
     const to = reason ? 'failed' : 'stopped';
     this.launches.drop(row.id);
+    this.ports.ended(row.id);
     this.busy.delete(row.id);
     const ended = this.deps.store.transition(row.id, to, {
       from: ['stopping'],
@@ -320,14 +328,17 @@ export class ServerManager {
     });
     if (done) {
       const route = this.deps.urls.serverRoute(row.user, row.name);
+      const ports = this.ports.routed(row.id);
+      const removed = this.deps.serverRoutes.remove(route);
       await bestEffort(
         this.deps.log,
         "removing a gone server's route",
         { server: row.id, route },
-        this.deps.serverRoutes.remove(route),
+        ports.length ? Promise.all([removed, removePortRoutes(this.deps, row, ports)]) : removed,
       );
       await this.launches.of(row).kill();
       this.launches.drop(row.id);
+      this.ports.ended(row.id);
       await this.deps.hubTokens?.sweep();
     }
   }

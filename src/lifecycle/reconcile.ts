@@ -13,6 +13,7 @@ import { cullerFor, cullReason } from './culler.js';
 import { latest, recordActivity } from './activity.js';
 import type { ServerManager } from './manager.js';
 import type { Launches } from './launches.js';
+import { wantedPortRoutes } from './port-routes.js';
 
 const CULLER = { name: 'culler', admin: true };
 
@@ -186,6 +187,7 @@ function wantedRoutes(
         verified: verified.has(row.id),
       });
     }
+    for (const [path, w] of wantedPortRoutes(deps, launches, verified)) want.set(path, w);
     // The apps CHP's root: every host without a server route lands on the service's not-running
     // page. A CHP started with --default-target (the shipped unit) holds "/" itself, untagged,
     // with the same effect: that one is left alone, silently.
@@ -214,8 +216,9 @@ function serviceRoute(deps: LifecycleDeps): { target: string; data: HubappsRoute
 }
 
 /**
- * Routes follow the running rows: add what is missing, drop hubapps server routes nobody
- * runs, keep the fixed ones. A port taken over by someone else while the row still says
+ * Routes follow the running rows: add what is missing, drop hubapps server and port routes
+ * nobody runs (a port's route is wanted while its server runs and its forward is recorded),
+ * keep the fixed ones. A port taken over by someone else while the row still says
  * running gets no route back.
  */
 async function fixRoutes(
@@ -246,7 +249,10 @@ async function fixRoutes(
       );
     } else if (
       w.verified &&
-      (!have || have.target !== w.target || have.data.serverId !== w.data.serverId)
+      (!have ||
+        have.target !== w.target ||
+        have.data.serverId !== w.data.serverId ||
+        have.data.kind !== w.data.kind)
     ) {
       report.routesAdded++;
       tasks.push(table.add(path, w.target, w.data));
@@ -254,7 +260,11 @@ async function fixRoutes(
   }
   for (const [path, have] of routes) {
     // A watched start adds its route just before it turns 'running': not stale.
-    if (!want.has(path) && have.data.kind === 'server' && !busy.has(have.data.serverId ?? -1)) {
+    if (
+      !want.has(path) &&
+      (have.data.kind === 'server' || have.data.kind === 'port') &&
+      !busy.has(have.data.serverId ?? -1)
+    ) {
       report.routesRemoved++;
       tasks.push(table.remove(path));
     }

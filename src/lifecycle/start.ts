@@ -7,7 +7,8 @@ import { admitResources } from './admit-resources.js';
 import { checkFormValues } from '../catalog/form-values.js';
 import { settingsFor } from '../limits/group-settings.js';
 import { printable, type ServerName, type UserName } from '../names.js';
-import { PROTOCOL_VERSION, type StartRequest } from '../protocol/wire.js';
+import { PROTOCOL_VERSION, type PortPolicy, type StartRequest } from '../protocol/wire.js';
+import { portPolicy } from '../catalog/port-policy.js';
 import { hostLabel } from '../host-label.js';
 import { logFileFor } from '../store/server-logs.js';
 import { pickPort } from '../net/ports.js';
@@ -211,5 +212,19 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, how: StartHow)
     group: deps.config.allowed_group,
     baseUrl: deps.config.base_url,
     ...(resources ? { resources } : {}),
+    ...userPorts(deps, row),
   };
+}
+
+/** The server's port policy (config user_ports narrowed by its app's `ports`); nothing when off. */
+function userPorts(deps: LifecycleDeps, row: ServerRow): { ports?: PortPolicy } {
+  const app = deps.catalog().get(row.app);
+  if (!app) return {};
+  try {
+    const ports = portPolicy(deps.config.user_ports, app);
+    return ports ? { ports } : {};
+  } catch (err) {
+    // The admin's file is wrong (check-config says so too); the start fails naming it.
+    throw new HubappsError('config_invalid', (err as Error).message, { expose: true });
+  }
 }

@@ -1,3 +1,5 @@
+import type { PortKind } from '../port-label.js';
+
 /** Rows of the auth tables: browser sessions, API tokens and single-use codes (secrets only as hashes). */
 export interface SessionRow {
   hash: string;
@@ -36,4 +38,13 @@ export interface CodeRow {
   binding: string | null;
   /** Grants: the hash of the launcher session that granted the code. */
   session: string | null;
+  /** Grants for a port's own host: the port and its kind (both null for a server's code). */
+  port: number | null;
+  port_kind: PortKind | null;
+}
+
+/** A user's own port of a server (docs/apps.md, "Your own ports"). */
+export interface PortRef {
+  port: number;
+  kind: PortKind;
 }

@@ -1,5 +1,5 @@
 import { HubappsError } from '../errors.js';
-import type { CodeRow, SessionRow, TokenRow } from '../model/auth.js';
+import type { CodeRow, PortRef, SessionRow, TokenRow } from '../model/auth.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
 import type { Db } from './db.js';
 import { sqlStateList, TOKEN_STATES } from './servers.js';
@@ -31,7 +31,7 @@ function hotStatements(db: Db) {
       'UPDATE codes SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ? RETURNING *',
     ),
     useGrant: db.prepare(
-      "UPDATE codes SET used_at = ? WHERE hash = ? AND kind = 'grant' AND server_id = ? AND binding = ? AND used_at IS NULL AND expires_at > ? RETURNING *",
+      "UPDATE codes SET used_at = ? WHERE hash = ? AND kind = 'grant' AND server_id = ? AND binding = ? AND port IS ? AND port_kind IS ? AND used_at IS NULL AND expires_at > ? RETURNING *",
     ),
     outstandingGrants: db
       .prepare(
@@ -168,12 +168,13 @@ export class AuthStore {
     ttlS: number;
     binding?: string;
     session?: string;
+    port?: PortRef;
   }): string {
     const code = newSecret();
     const now = Date.now();
     this.db
       .prepare(
-        'INSERT INTO codes (hash, kind, user, admin, server_id, next, created_at, expires_at, binding, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO codes (hash, kind, user, admin, server_id, next, created_at, expires_at, binding, session, port, port_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         hashSecret(code),
@@ -186,6 +187,8 @@ export class AuthStore {
         iso(now + c.ttlS * 1000),
         c.binding ?? null,
         c.session ?? null,
+        c.port?.port ?? null,
+        c.port?.kind ?? null,
       );
     return code;
   }
@@ -204,6 +207,8 @@ export class AuthStore {
     ttlS: number;
     binding: string;
     session: string;
+    /** Issued for a port's own host: redeemable there alone (and a server's code never there). */
+    port?: PortRef;
   }): string | undefined {
     return this.db
       .transaction(() => {
@@ -224,13 +229,20 @@ export class AuthStore {
   }
 
   /** Redeem a per-server grant once, only for the server it was issued for, only with the grant cookie of the browser it was issued to. */
-  useGrant(code: string, serverId: number, grantCookie: string): CodeRow | undefined {
+  useGrant(
+    code: string,
+    serverId: number,
+    grantCookie: string,
+    port?: PortRef,
+  ): CodeRow | undefined {
     const now = iso(Date.now());
     return this.stmts.useGrant.get(
       now,
       hashSecret(code),
       serverId,
       hashSecret(grantCookie),
+      port?.port ?? null,
+      port?.kind ?? null,
       now,
     ) as CodeRow | undefined;
   }

@@ -36,6 +36,7 @@ const LAYERS = [
     'names.ts',
     'version.ts',
     'host-label.ts',
+    'port-label.ts',
     'shell-quote.ts',
     'secret-hash.ts',
     'model',

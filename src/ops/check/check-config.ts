@@ -5,6 +5,7 @@ import { compileCatalog } from '../../catalog/compile.js';
 import { COMPILED_DIR } from '../../catalog/compiled-form.js';
 import { UnreadableSecretError } from '../../config/secrets.js';
 import { capProblems } from '../../limits/resources.js';
+import { appPortProblems } from '../../catalog/port-policy.js';
 import { credentialsEnv } from './credentials.js';
 import { inspectCatalog, inspectConfig } from './inspect-config.js';
 import { stdio, type Io } from '../io.js';
@@ -53,7 +54,10 @@ export async function runCheckConfig(argv: string[], io: Io = stdio): Promise<nu
     // A catalog_dir with a problem stands in as its default, which is not where the admin's apps are.
     if (!settings || invalidKeys.has('catalog_dir')) return 1;
     const catalog = inspectCatalog(settings.catalog_dir);
-    const overCaps = capProblems(settings.server_limits, catalog.apps);
+    const overCaps = [
+      ...capProblems(settings.server_limits, catalog.apps),
+      ...appPortProblems(settings.user_ports, catalog.apps),
+    ];
     for (const p of [...catalog.problems.map((c) => c.message), ...overCaps]) io.err(`${p}\n`);
     if (catalog.problems.length + overCaps.length === 0) {
       io.out(

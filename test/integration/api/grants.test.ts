@@ -128,6 +128,27 @@ describe('api: per-server access for proxies (authorize, redeem, token checks)',
     assert.equal(db().prepare('SELECT COUNT(*) FROM codes WHERE hash = ?').pluck().get(code), 0);
   });
 
+  it("in the path layout, sends a port's authorize back to the server's own grant path with a server code (its ports share the server's origin and cookie)", async () => {
+    const next = '/apps/alice/lab/ports/8787/dash';
+    const res = await service(
+      `/services/hubapps/authorize?${new URLSearchParams({ user: 'alice', server: 'lab', binding: hashSecret(NONCE), next, port: '8787', port_kind: 'server' })}`,
+      { headers: { ...HTML, cookie: alice } },
+    );
+    assert.equal(res.status, 302);
+    assert.match(
+      res.headers.get('location')!,
+      /^\/apps\/alice\/lab\/_hubapps\/grant\?code=[\w-]{40,}$/,
+    );
+    const redeemed = await redeem(row('alice'), codeOf(res));
+    assert.equal(redeemed.status, 200);
+    assert.equal(((await redeemed.json()) as { next: string }).next, next);
+    const outside = await service(
+      `/services/hubapps/authorize?${new URLSearchParams({ user: 'alice', server: 'lab', binding: hashSecret(NONCE), next, port: '80', port_kind: 'server' })}`,
+      { headers: { ...HTML, cookie: alice } },
+    );
+    assert.equal(outside.status, 403, 'the port is checked in this layout too');
+  });
+
   it("redeems a code once, only for its own server: another server's proxy can neither use nor burn it", async () => {
     const code = codeOf(await authorize(alice, 'alice', '/apps/alice/lab/tree?x=1'));
     assert.equal((await redeem(row('bob'), code)).status, 403, "bob's proxy redeemed alice's code");

@@ -87,6 +87,24 @@ describe('hubapps check-config', () => {
     assert.equal(readCompiledApp(catalog, 'good')?.title !== undefined, true);
   });
 
+  it("reports an app file whose ports.ranges reach outside the config's user_ports.ranges, naming the file and key", async () => {
+    writeFileSync(
+      config,
+      `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\nuser_ports: {ranges: [8000-8999]}\n`,
+    );
+    writeFileSync(join(catalog, 'tb.yaml'), 'title: TB\ncommand: [tb]\nports: {ranges: [6006]}\n');
+    writeFileSync(
+      join(catalog, 'ok.yaml'),
+      'title: OK\ncommand: [ok]\nports: {ranges: [8080-8090]}\n',
+    );
+    const io = bufferIo();
+    assert.equal(await runCheckConfig(['--config', config, '--unit', unit], io), 1);
+    assert.equal(
+      io.stderr,
+      `${join(catalog, 'tb.yaml')}: key 'ports.ranges': 6006 lies outside the config's user_ports.ranges (8000-8999): an app file may only narrow them\n`,
+    );
+  });
+
   it('reports a secret that cannot be found, naming the key', async () => {
     writeFileSync(config, `catalog_dir: ${catalog}\nchp: {auth_token: "credential:chp-token"}\n`);
     const io = bufferIo();
