@@ -107,3 +107,16 @@ export class ForwardGuard {
     });
   }
 }
+
+/** The guard's wanted forwards from the forwards of running servers: one per port and owner; an owner no longer known is left out. */
+export async function forwardEntries(
+  rows: Array<{ user: string; port: number }>,
+  uidOf: (user: string) => Promise<number>,
+): Promise<ForwardEntry[]> {
+  const seen = new Map<string, ForwardEntry>();
+  for (const r of rows) {
+    const uid = await uidOf(r.user).catch(() => null);
+    if (uid !== null) seen.set(`${r.port}:${uid}`, { port: r.port, uid });
+  }
+  return [...seen.values()];
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { ForwardGuard } from '../../../src/limits/forward-guard.js';
+import { forwardEntries, ForwardGuard } from '../../../src/limits/forward-guard.js';
 import type { PortGuard } from '../../../src/limits/port-guard.js';
 import type { ForwardEntry } from '../../../src/limits/port-guard-rules.js';
 import type { Listener } from '../../../src/procfs/listeners.js';
@@ -107,5 +107,25 @@ describe('port guard: forwards of users’ own ports (the service side)', () => 
     await fw.closeFor('alice', 7000);
     assert.deepEqual(g.calls, ['forward 7000 1001', 'unforward 7000 1001']);
     await assert.rejects(fw.openFor('gone', 7000), /no such user/);
+  });
+
+  it('wants one entry per port and owner from the running servers’ forwards, leaving out owners no longer known', async () => {
+    const uids: Record<string, number> = { alice: 1001, bob: 1002 };
+    const uidOf = async (u: string) => uids[u] ?? Promise.reject(new Error('unknown_user'));
+    assert.deepEqual(
+      await forwardEntries(
+        [
+          { user: 'alice', port: 6006 },
+          { user: 'alice', port: 6006 },
+          { user: 'bob', port: 6006 },
+          { user: 'gone', port: 8787 },
+        ],
+        uidOf,
+      ),
+      [
+        { port: 6006, uid: 1001 },
+        { port: 6006, uid: 1002 },
+      ],
+    );
   });
 });
