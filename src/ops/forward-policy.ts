@@ -6,8 +6,8 @@
  * and that only that account's programs listen on: never 22, never a system service's
  * port, never another account's program.
  */
-import { z } from 'zod';
 import { DEFAULT_MIN_UID } from '../config/schema.js';
+import { userPortsSchema } from '../config/user-ports.js';
 import {
   NOT_OWNERS_LISTENER,
   checkUid,
@@ -40,34 +40,20 @@ export class ForwardRefused extends Error {
   }
 }
 
-const rangeText = z.union([
-  z.number().int(),
-  z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'must be a port N or a range "A-B"'),
-]);
-const userPortsKeys = z
-  .looseObject({
-    enabled: z.boolean().default(true),
-    ranges: z.array(rangeText).default(['1024-65535']),
-  })
-  .prefault({});
-
 /** user_ports and min_uid of root's configuration (`doc`, read from `file`); throws a message naming the key. */
 export function readForwardPolicy(
   doc: Record<string, unknown>,
   file: string,
   appRange: PortRange,
 ): ForwardPolicy {
-  const parsed = userPortsKeys.safeParse(doc.user_ports);
+  // The service's own schema: the helper reads the ranges exactly as the service does.
+  const parsed = userPortsSchema.safeParse(doc.user_ports);
   if (!parsed.success)
     throw new Error(`${file}: key 'user_ports': ${parsed.error.issues[0]?.message}`);
   const minUid = doc.min_uid ?? DEFAULT_MIN_UID;
   if (typeof minUid !== 'number' || !Number.isInteger(minUid) || minUid < 1)
     throw new Error(`${file}: key 'min_uid': must be a positive integer`);
-  const ranges = parsed.data.ranges.map((r) => {
-    const [min = 0, max = min] = String(r).split('-').map(Number);
-    if (min > max) throw new Error(`${file}: key 'user_ports.ranges': '${r}' runs backwards`);
-    return { min, max };
-  });
+  const ranges = parsed.data.ranges.map(([min, max]) => ({ min, max }));
   return { enabled: parsed.data.enabled, ranges, appRange, minUid };
 }
 

@@ -124,7 +124,7 @@ describe('hubapps port-guard: forwards of users’ own ports', () => {
     writeFileSync(config, 'user_ports: {ranges: ["9000-8000"]}\n');
     assert.match(
       helper(['forward', '7000', '1001']).io.stderr,
-      /key 'user_ports\.ranges': '9000-8000' runs backwards/,
+      /key 'user_ports': '9000-8000' is not a port or a range/,
     );
   });
 
