@@ -14,7 +14,10 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { hostLabel } from '../../src/host-label.js';
 import { portLabel } from '../../src/port-label.js';
+import { NAV } from '../helpers/browser-steps.js';
+import { httpFetch } from '../helpers/http-fetch.js';
 import { requireRootOrSkip } from '../helpers/index.js';
+import { useLoginLink } from '../helpers/login-link.js';
 import { freePort } from '../helpers/ports.js';
 import { TermClient } from '../helpers/terminal-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -136,6 +139,13 @@ function firstMessage(url: string, headers: Record<string, string>): Promise<str
     });
     ws.once('error', (err) => resolve(`error ${err.message}`));
   });
+}
+
+/** The name=value of the cookie an answer sets. */
+function cookieOf(res: Response): string {
+  const set = res.headers.get('set-cookie');
+  assert.ok(set, `no cookie set by the answer ${res.status}`);
+  return set.split(';')[0]!;
 }
 
 /** A user's API token, made with the admin token. */
@@ -308,7 +318,7 @@ describe('system: users’ own ports on the path layout (issue 26; real sudo, CH
     assert.ok(entry, `port ${P} is not listed: ${JSON.stringify(listed.body)}`);
     assert.equal(entry.state, 'listening');
     assert.equal(entry.kind, 'server');
-    assert.match(String(entry.command), /port-app/);
+    assert.equal(entry.command, 'node', 'the listing names the program that listens');
     assert.equal(
       (await apiAs(stack, bobToken, 'GET', `/users/${alice}/servers/term/ports`)).status === 200,
       false,
@@ -325,7 +335,10 @@ describe('system: users’ own ports on the path layout (issue 26; real sudo, CH
     );
     const gone = await answer(await via(portPath(P, '/'), aliceToken));
     assert.notEqual(gone.status, 200);
-    assert.match(gone.text, new RegExp(`nothing listens on port ${P}`));
+    assert.match(
+      gone.text,
+      new RegExp(`nothing (in ${alice}'s server 'term' )?listens on port ${P}`),
+    );
     await waitFor(
       async () => !(await stack.portGuard('show')).stdout.includes(`${P} . ${aliceUid}`),
       { timeout: 15_000, what: `the guard to release port ${P} after its program ended` },
@@ -370,10 +383,54 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
   let term: TermClient;
   let P = 0;
   const portHost = () => `${portLabel(alice, 'term', P, 'server')}.${SYSTEM_APPS_DOMAIN}`;
-  const visit = async (user: string) =>
-    answer(
-      await stack.viaAppsChp(portHost(), '/shared', { authorization: `token ${tokens[user]}` }),
-    );
+  /**
+   * A request to the port's host as a browser sends it: the first visit of a host lands on
+   * the service, which routes it and sends the browser back to the same address (307).
+   */
+  const visit = async (user: string) => {
+    const headers = { authorization: `token ${tokens[user]}` };
+    let res = await stack.viaAppsChp(portHost(), '/shared', headers);
+    const again = `http://${portHost()}:${stack.appsChp!.port}/shared`;
+    if (res.status === 307 && res.headers.get('location') === again) {
+      await res.body?.cancel();
+      res = await stack.viaAppsChp(portHost(), '/shared', headers);
+    }
+    return answer(res);
+  };
+
+  /**
+   * A visitor's browser, which has no token for someone else's server: a launcher session
+   * from a login link, then the port host's first visit through the service's authorize
+   * page and back with a code, as browser-steps.ts replays it for servers. The answer where
+   * it stops: the refusal at authorize, or the port's page.
+   */
+  const browse = async (user: string) => {
+    const link = await stack.api('POST', `/users/${user}/login-links`, {});
+    assert.equal(link.status, 201, JSON.stringify(link.body));
+    const origin = new URL(stack.chp!.proxyUrl).origin;
+    const launcher = cookieOf(await useLoginLink(origin, link.body.url as string));
+    const onPortHost = async (path: string, headers: Record<string, string>) => {
+      let res = await stack.viaAppsChp(portHost(), path, headers);
+      if (res.status === 307) {
+        await res.body?.cancel();
+        res = await stack.viaAppsChp(portHost(), path, headers);
+      }
+      return res;
+    };
+    const first = await onPortHost('/shared', NAV);
+    if (first.status !== 302) return answer(first);
+    const grant = cookieOf(first);
+    const authorize = new URL(first.headers.get('location')!);
+    const granted = await httpFetch(`${origin}${authorize.pathname}${authorize.search}`, {
+      headers: { ...NAV, cookie: launcher },
+    });
+    if (granted.status !== 302) return answer(granted);
+    const back = new URL(granted.headers.get('location')!);
+    assert.equal(back.hostname, portHost(), 'the code went to another host than the port’s');
+    const redeemed = await onPortHost(`${back.pathname}${back.search}`, { ...NAV, cookie: grant });
+    if (redeemed.status !== 302) return answer(redeemed);
+    return answer(await onPortHost('/shared', { ...NAV, cookie: cookieOf(redeemed) }));
+  };
 
   before(async function () {
     requireRootOrSkip(this);
@@ -428,9 +485,13 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
       },
     );
     assert.equal(share.status, 201, JSON.stringify(share.body));
-    const before = await visit(bob);
+    const before = await browse(bob);
     assert.notEqual(before.status, 200, 'bob reached a port alice did not share');
     assert.doesNotMatch(before.text, /port-app/);
+    assert.match(
+      before.text,
+      new RegExp(`has shared the server (&#39;|')term\\1 but not port ${P}`),
+    );
     const byBob = await apiAs(
       stack,
       tokens[bob]!,
@@ -451,13 +512,17 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
       },
     );
     assert.equal(shared.status, 200, JSON.stringify(shared.body));
-    await waitFor(async () => (await visit(bob)).status === 200, {
+    let last = before;
+    await waitFor(async () => (last = await browse(bob)).status === 200, {
       timeout: 10_000,
       what: 'bob to get in once the port is shared',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; bob got ${last.status} ${last.text.slice(0, 300)}`);
     });
-    const carols = await visit(carol);
+    const carols = await browse(carol);
     assert.notEqual(carols.status, 200, 'carol got in without a share');
     assert.doesNotMatch(carols.text, /port-app/);
+    assert.match(carols.text, /Not your server/);
   });
 
   it("does not serve the path forms on the server's own origin (they would shadow the app)", async () => {
