@@ -28,6 +28,8 @@ import { SYSTEM_APPS_DOMAIN, SystemStack } from './system-stack.js';
 
 const { alice, bob, carol, mallory } = TEST_USERS;
 const TERMINAL = { title: 'Terminal', builtin: 'terminal' };
+/** session_revalidate of the per-server origins' stack: short, so a port taken back shows quickly. */
+const REVALIDATE_S = 2;
 
 /**
  * The user's own program: answers HTTP with who it is and what it was asked (the path, the
@@ -404,19 +406,21 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
    * page and back with a code, as browser-steps.ts replays it for servers. The answer where
    * it stops: the refusal at authorize, or the port's page.
    */
+  const onPortHost = async (path: string, headers: Record<string, string>) => {
+    let res = await stack.viaAppsChp(portHost(), path, headers);
+    if (res.status === 307) {
+      await res.body?.cancel();
+      res = await stack.viaAppsChp(portHost(), path, headers);
+    }
+    return res;
+  };
+  /** The port host's session cookie of the last browse() that got in. */
+  let session = '';
   const browse = async (user: string) => {
     const link = await stack.api('POST', `/users/${user}/login-links`, {});
     assert.equal(link.status, 201, JSON.stringify(link.body));
     const origin = new URL(stack.chp!.proxyUrl).origin;
     const launcher = cookieOf(await useLoginLink(origin, link.body.url as string));
-    const onPortHost = async (path: string, headers: Record<string, string>) => {
-      let res = await stack.viaAppsChp(portHost(), path, headers);
-      if (res.status === 307) {
-        await res.body?.cancel();
-        res = await stack.viaAppsChp(portHost(), path, headers);
-      }
-      return res;
-    };
     const first = await onPortHost('/shared', NAV);
     if (first.status !== 302) return answer(first);
     const grant = cookieOf(first);
@@ -429,7 +433,8 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
     assert.equal(back.hostname, portHost(), 'the code went to another host than the port’s');
     const redeemed = await onPortHost(`${back.pathname}${back.search}`, { ...NAV, cookie: grant });
     if (redeemed.status !== 302) return answer(redeemed);
-    return answer(await onPortHost('/shared', { ...NAV, cookie: cookieOf(redeemed) }));
+    session = cookieOf(redeemed);
+    return answer(await onPortHost('/shared', { ...NAV, cookie: session }));
   };
 
   before(async function () {
@@ -439,7 +444,10 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
     stack = new SystemStack({
       apps: { terminal: TERMINAL },
       appsLayout: true,
-      config: { user_ports: { ranges: [`${block.min}-${block.max}`] } },
+      config: {
+        user_ports: { ranges: [`${block.min}-${block.max}`] },
+        session_revalidate: REVALIDATE_S,
+      },
     });
     await stack.setUp();
     appFile = join(stack.installed!.root, 'port-app.cjs');
@@ -523,6 +531,29 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
     assert.notEqual(carols.status, 200, 'carol got in without a share');
     assert.doesNotMatch(carols.text, /port-app/);
     assert.match(carols.text, /Not your server/);
+  });
+
+  it('takes the port back from the visitor’s open session once alice no longer shares it, the server’s share kept (the proxy’s port-access check)', async () => {
+    const bobs = session;
+    const open = await onPortHost('/again', { ...NAV, cookie: bobs });
+    assert.equal(open.status, 200, 'bob’s session of the last test does not open the port');
+    await open.body?.cancel();
+    const unshared = await apiAs(
+      stack,
+      tokens[alice]!,
+      'PATCH',
+      `/users/${alice}/servers/term/ports/${P}`,
+      { shared: false },
+    );
+    assert.equal(unshared.status, 200, JSON.stringify(unshared.body));
+    let last = { status: 200, text: '' };
+    await waitFor(
+      async () =>
+        (last = await answer(await onPortHost('/again', { ...NAV, cookie: bobs }))).status !== 200,
+      { timeout: 10 * REVALIDATE_S * 1000, what: 'bob’s session to lose the port' },
+    );
+    assert.doesNotMatch(last.text, /port-app/);
+    assert.match(last.text, new RegExp(`but not port ${P}`));
   });
 
   it("does not serve the path forms on the server's own origin (they would shadow the app)", async () => {
