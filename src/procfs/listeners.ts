@@ -35,7 +35,7 @@ const LISTEN_FIELD = ` ${LISTEN} `;
  * 60-100 ms for /proc/net/tcp and this loop 24 ms, all of it the kernel's; every start
  * waits for one such lookup (docs/benchmarks.md, run 9).
  */
-function readProcFile(path: string): string {
+export function readProcFile(path: string): string {
   const fd = openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];
@@ -49,7 +49,7 @@ function readProcFile(path: string): string {
 }
 
 /** Every loopback-reachable listener on this host, by port, read from /proc/net/tcp and tcp6. */
-async function readListeners(): Promise<Map<number, Listener[]>> {
+export async function readListeners(): Promise<Map<number, Listener[]>> {
   return listenersNow();
 }
 

@@ -3,7 +3,6 @@
  * checks rather than zod so that the 'version' and 'stop' ops start fast and small.
  */
 import type { Readable } from 'node:stream';
-import { HubappsError } from '../errors.js';
 import { SERVER_NAME, USER_NAME } from '../names.js';
 import { refusedEnvName, refusedEnvValue } from '../protocol/app-env.js';
 import {
@@ -15,9 +14,10 @@ import {
   type StopRequest,
 } from '../protocol/wire.js';
 
-export const STDIN_LIMIT = 64 * 1024;
+import { array, bad, bool, int, matching, object, origin, str } from './request-checks.js';
+import { portPolicy } from './ports/request-ports.js';
 
-const bad = (message: string) => new HubappsError('bad_request', message);
+export const STDIN_LIMIT = 64 * 1024;
 
 /** Reads up to the first newline or end of input, whichever comes first; refuses more than `limit` bytes. */
 export function readRequestText(input: Readable, limit = STDIN_LIMIT): Promise<string> {
@@ -173,6 +173,7 @@ function checkStart(req: Record<string, unknown>): StartRequest {
       Number.MAX_SAFE_INTEGER,
     ),
     ...appContext(req),
+    ...(req.ports === undefined ? {} : { ports: portPolicy(req.ports) }),
     ...(req.node === undefined
       ? {}
       : {
@@ -215,60 +216,6 @@ function appContext(
     out.environment = env as Record<string, string>;
   }
   return out;
-}
-
-function object(v: unknown, key: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw bad(`'${key}' must be an object`);
-  return v as Record<string, unknown>;
-}
-
-function array(v: unknown, key: string): unknown[] {
-  if (!Array.isArray(v)) throw bad(`'${key}' must be an array`);
-  return v;
-}
-
-function bool(v: unknown, key: string): boolean {
-  if (typeof v !== 'boolean') throw bad(`'${key}' must be true or false`);
-  return v;
-}
-
-function str(v: unknown, key: string): string {
-  if (typeof v !== 'string') throw bad(`'${key}' must be a string`);
-  return v;
-}
-
-function int(v: unknown, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw bad(`'${key}' must be an integer between ${min} and ${max}`);
-  }
-  return v;
-}
-
-/** Names also end up in paths, so '..' is refused as in names.ts; the secret may contain anything printable. */
-function matching(v: unknown, key: string, re: RegExp, name = true): string {
-  const s = str(v, key);
-  if (!re.test(s) || (name && s.includes('..'))) throw bad(`'${key}' has an invalid value`);
-  return s;
-}
-
-function origin(v: unknown, key: string): string {
-  const s = str(v, key);
-  let url: URL;
-  try {
-    url = new URL(s);
-  } catch {
-    throw bad(`'${key}' must be an origin such as https://hub.example.org`);
-  }
-  if (
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.origin !== s.replace(/\/$/, '')
-  ) {
-    throw bad(
-      `'${key}' must be an origin such as https://hub.example.org (scheme, host and port only)`,
-    );
-  }
-  return url.origin;
 }
 
 /** Absent: the strictest defaults, so an older service cannot loosen the proxy's framing rules. */

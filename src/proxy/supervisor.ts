@@ -17,6 +17,7 @@ import { TokenChecker } from './access/token-check.js';
 import { SessionChecker } from './access/session-check.js';
 import { Grants } from './access/grant.js';
 import { OriginPolicy } from './http/origin.js';
+import { portParts } from './ports/wiring.js';
 import { createListener, listenLoopback, listenSocket } from './http/http-server.js';
 import { listenOnNode } from './node/node-mode.js';
 import type { LaunchPlan } from './app/launch-plan.js';
@@ -82,6 +83,7 @@ class Supervisor {
   private readonly launcher: string;
   private readonly abort = new AbortController();
   private forwarder: Forwarder | null = null;
+  private forwarderClass: typeof Forwarder | null = null;
   private app: RunningApp | null = null;
   private ending = false;
   /**
@@ -107,27 +109,29 @@ class Supervisor {
       serviceUrl: req.serviceUrl,
     });
     const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
+    const access = new Access(
+      tokens,
+      new SessionChecker({
+        serverId: req.server.id,
+        secret: req.secret,
+        serviceUrl: req.serviceUrl,
+      }),
+      {
+        serverId: req.server.id,
+        prefix: req.prefix,
+        secureCookie: req.publicOrigin.startsWith('https:'),
+        hostCookie: req.ownOrigin === true,
+        authorizeUrl,
+        embedding: (req.framing.embedders ?? []).length > 0,
+        owner: req.server.user,
+        ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
+      },
+    );
+    const origins = new OriginPolicy(req.publicOrigin, req.allowedOrigins);
     this.server = createListener({
       request: req,
       status: this.status,
-      access: new Access(
-        tokens,
-        new SessionChecker({
-          serverId: req.server.id,
-          secret: req.secret,
-          serviceUrl: req.serviceUrl,
-        }),
-        {
-          serverId: req.server.id,
-          prefix: req.prefix,
-          secureCookie: req.publicOrigin.startsWith('https:'),
-          hostCookie: req.ownOrigin === true,
-          authorizeUrl,
-          embedding: (req.framing.embedders ?? []).length > 0,
-          owner: req.server.user,
-          ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
-        },
-      ),
+      access,
       grants: new Grants({
         serverId: req.server.id,
         user: req.server.user,
@@ -136,7 +140,7 @@ class Supervisor {
         prefix: req.prefix,
         ownOrigin: req.ownOrigin === true,
       }),
-      origins: new OriginPolicy(req.publicOrigin, req.allowedOrigins),
+      origins,
       activity: this.activity,
       forwarder: () => this.forwarder,
       onShutdown: (routeRemoved) => {
@@ -144,6 +148,14 @@ class Supervisor {
         void this.shutdown('shutdown requested');
       },
       launcher: this.launcher,
+      ...portParts(req, {
+        access,
+        origins,
+        activity: this.activity,
+        status: this.status,
+        forwarderClass: () => this.forwarderClass,
+        launcher: this.launcher,
+      }),
     });
   }
 
@@ -203,6 +215,7 @@ class Supervisor {
     this.app = app;
     void app.exited.then((exit) => this.onAppExit(exit));
     const forwarding = loadForwarder().then((forwarder) => {
+      this.forwarderClass = forwarder;
       this.forwarder = new forwarder({
         target: plan.target,
         prefix: this.req.prefix,

@@ -16,7 +16,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
-import type { TokenChecker, TokenVerdict } from './token-check.js';
+import type { TokenChecker, TokenIdentity, TokenVerdict } from './token-check.js';
+import type { PortKind } from '../../port-label.js';
 import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
 import { AccessCookies, type CookieOptions } from './access-cookies.js';
 import { takeTokenParam } from '../http/url-path.js';
@@ -31,7 +32,8 @@ export const USER_HEADER = 'x-hubapps-user';
 export const OWNER_HEADER = 'x-hubapps-owner';
 
 export type Decision =
-  | { ok: true }
+  /** Let in: `user` is who the session or token belongs to. */
+  | { ok: true; user: string }
   | { ok: false; status: 401 | 403 | 503; message: string }
   /** Not allowed yet: a browser goes to `location` (the service's authorize page) with `setCookie` (its grant cookie) to get in. */
   | { ok: false; status: 302; message: string; location: string; setCookie: string }
@@ -54,7 +56,6 @@ const MAX_SESSIONS_PER_USER = 20;
 const MAX_SESSIONS = 10_000;
 /** A grant cookie outlives the round trip through authorize (and a login on the way) by a margin. */
 const GRANT_COOKIE_MAX_AGE_S = 600;
-const ALLOWED: Decision = { ok: true };
 const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
 const LOGIN_HINT =
   "log in through the launcher, or send the header 'Authorization: token YOUR_API_TOKEN' (tokens in the URL are not accepted)";
@@ -74,8 +75,19 @@ export interface AccessOptions extends CookieOptions {
   owner?: string;
 }
 
+/**
+ * A user's own port on its own host (per-server origins): its session cookies are its own,
+ * granted for that port, and a browser without one asks authorize for that port.
+ */
+export interface PortScope {
+  port: number;
+  kind: PortKind;
+}
+
 interface Session {
   until: number;
+  /** '' for the server itself, 'PORT/KIND' for a port host: a session is accepted only where it was granted. */
+  scope: string;
   /** Who the service granted access to (owner, admin or visitor). */
   user: string;
   /** The launcher session behind it, as the service named it. */
@@ -110,8 +122,15 @@ export class Access {
     this.owner = opts.owner;
   }
 
-  /** Decide about a request; synchronous for a recently checked session cookie or a cached token (the common cases). */
-  authorize(req: IncomingMessage, upgrade: boolean): Decision | Promise<Decision> {
+  /**
+   * Decide about a request; synchronous for a recently checked session cookie or a cached
+   * token (the common cases). `port`: the request is for a port's own host.
+   */
+  authorize(
+    req: IncomingMessage,
+    upgrade: boolean,
+    port?: PortScope,
+  ): Decision | Promise<Decision> {
     if (req.url !== undefined && req.url.includes('token=')) req.url = takeTokenParam(req.url).url;
     dropHubappsHeaders(req.headers);
     if (this.owner !== undefined) req.headers[OWNER_HEADER] = this.owner;
@@ -122,7 +141,8 @@ export class Access {
       const { rest, value } = takeCookie(cookie, name);
       if (rest) req.headers.cookie = rest;
       else delete req.headers.cookie;
-      const session = value === null ? undefined : this.session(value);
+      let session = value === null ? undefined : this.session(value);
+      if (session !== undefined && session.scope !== scopeOf(port)) session = undefined;
       if (session && Date.now() - session.checkedAt < this.revalidateMs)
         return this.letIn(req, value!, session);
       if (session) stale = value;
@@ -130,23 +150,25 @@ export class Access {
     const header = req.headers.authorization;
     const fromHeader = header === undefined ? null : AUTH_SCHEME.exec(header);
     if (fromHeader && stale === null) {
-      const onVerdict = (verdict: TokenVerdict): Decision => {
-        if (verdict !== 'allowed') return this.verdictDecision(verdict);
+      const onVerdict = (who: TokenIdentity): Decision => {
+        if (who.verdict !== 'allowed' || who.user === null)
+          return this.verdictDecision(who.verdict);
         delete req.headers.authorization;
-        return ALLOWED;
+        return { ok: true, user: who.user };
       };
-      const verdict = this.tokens.check(fromHeader[1]!);
-      return typeof verdict === 'string' ? onVerdict(verdict) : verdict.then(onVerdict);
+      const who = this.tokens.identify(fromHeader[1]!);
+      return 'verdict' in who ? onVerdict(who) : who.then(onVerdict);
     }
-    if (stale !== null) return this.revalidate(stale, req, upgrade);
-    return this.noCredential(req, upgrade);
+    if (stale !== null) return this.revalidate(stale, req, upgrade, port);
+    return this.noCredential(req, upgrade, port);
   }
 
   /**
    * A Set-Cookie value for a fresh session granted by `launcherSession`: a redeemed grant
    * ends here. `framed`: redeemed inside another site's frame, so the cookie is partitioned.
+   * `port`: redeemed on that port's own host, where alone the session is accepted.
    */
-  sessionCookie(launcherSession: string, user: string, framed = false): string {
+  sessionCookie(launcherSession: string, user: string, framed = false, port?: PortScope): string {
     let own = this.byUser.get(user);
     if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER)
       this.end(own.values().next().value!);
@@ -155,6 +177,7 @@ export class Access {
     const now = Date.now();
     this.sessions.set(value, {
       until: now + SESSION_TTL_MS,
+      scope: scopeOf(port),
       user,
       launcherSession,
       checkedAt: now,
@@ -182,9 +205,10 @@ export class Access {
     value: string,
     req: IncomingMessage,
     upgrade: boolean,
+    port: PortScope | undefined,
   ): Promise<Decision> {
     const session = this.sessions.get(value);
-    if (!session) return this.noCredential(req, upgrade);
+    if (!session) return this.noCredential(req, upgrade, port);
     const verdict = await this.sessionChecker.check(session.launcherSession);
     // The service being down revokes nothing: the session keeps working and is checked again on the next request.
     if (verdict !== 'ended') {
@@ -192,7 +216,7 @@ export class Access {
       return this.letIn(req, value, session);
     }
     this.end(value);
-    return this.noCredential(req, upgrade);
+    return this.noCredential(req, upgrade, port);
   }
 
   /**
@@ -249,7 +273,8 @@ export class Access {
   private letIn(req: IncomingMessage, value: string, session: Session): Decision {
     req.headers[USER_HEADER] = session.user;
     this.sessionOf.set(req, value);
-    return dropOurToken(req);
+    dropOurToken(req);
+    return { ok: true, user: session.user };
   }
 
   /**
@@ -257,13 +282,14 @@ export class Access {
    * session; anything else (API clients, uploads, WebSockets, sub-resources) gets 401, as
    * a redirect to an HTML login would only confuse it.
    */
-  private noCredential(req: IncomingMessage, upgrade: boolean): Decision {
+  private noCredential(req: IncomingMessage, upgrade: boolean, port?: PortScope): Decision {
     const message = `authentication required: ${LOGIN_HINT}`;
     if (upgrade || (req.method !== 'GET' && req.method !== 'HEAD') || !wantsHtml(req))
       return { ok: false, status: 401, message };
     const nonce = randomBytes(32).toString('base64url');
     const binding = createHash('sha256').update(nonce).digest('base64url');
-    const location = `${this.authorizeUrl}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
+    const forPort = port === undefined ? '' : `&port=${port.port}&port_kind=${port.kind}`;
+    const location = `${this.authorizeUrl}${forPort}&binding=${binding}&next=${encodeURIComponent(req.url ?? '/')}`;
     const framed = this.framed(req);
     const setCookie = `${this.cookies.grantName}=${nonce}${this.cookies.grantAttributes(framed)}; Max-Age=${GRANT_COOKIE_MAX_AGE_S}`;
     // A frame cannot go through authorize itself (no top-level cookies, no grant in a frame): a popup does.
@@ -278,8 +304,7 @@ export class Access {
   }
 
   private verdictDecision(verdict: TokenVerdict): Decision {
-    if (verdict === 'allowed') return ALLOWED;
-    if (verdict === 'denied')
+    if (verdict === 'allowed' || verdict === 'denied')
       return {
         ok: false,
         status: 403,
@@ -312,11 +337,14 @@ export class Access {
 }
 
 /** A request let in by its cookie may still carry a hubapps token in Authorization: it is not the app's to see. */
-function dropOurToken(req: IncomingMessage): Decision {
+function dropOurToken(req: IncomingMessage): void {
   const header = req.headers.authorization;
   if (header !== undefined && AUTH_SCHEME.exec(header)?.[1]?.startsWith('ha_'))
     delete req.headers.authorization;
-  return ALLOWED;
+}
+
+function scopeOf(port: PortScope | undefined): string {
+  return port === undefined ? '' : `${port.port}/${port.kind}`;
 }
 
 /** Split our cookie out of a Cookie header: its value (null if absent) and the header without it. */

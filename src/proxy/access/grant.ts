@@ -14,7 +14,7 @@ import {
   type RedeemGrantRequest,
   type RedeemGrantResponse,
 } from '../../protocol/wire.js';
-import type { Access } from './gate.js';
+import type { Access, PortScope } from './gate.js';
 import { sendPage, type PageOptions } from '../http/pages.js';
 import { postToService, type ServiceAnswer } from './service-call.js';
 import { checkPath } from '../http/url-path.js';
@@ -60,7 +60,8 @@ export class Grants {
     );
   }
 
-  async redeem(code: string, binding: string): Promise<GrantOutcome> {
+  /** `port`: redeemed on that port's own host; the service checks the code was issued for it. */
+  async redeem(code: string, binding: string, port?: PortScope): Promise<GrantOutcome> {
     if (!CODE.test(code) || !CODE.test(binding)) return { kind: 'refused' };
     let answer: ServiceAnswer;
     try {
@@ -68,6 +69,7 @@ export class Grants {
         serverId: this.opts.serverId,
         code,
         binding,
+        ...(port === undefined ? {} : { port: { port: port.port, kind: port.kind } }),
       } satisfies RedeemGrantRequest);
     } catch (err) {
       log(`access code: service unreachable: ${describeError(err)}`);
@@ -111,6 +113,8 @@ export interface GrantPageDeps {
   grants: Grants;
   access: Access;
   page: PageOptions;
+  /** The grant endpoint of a port's own host. */
+  port?: PortScope;
 }
 
 /** Answer GET {prefix}_hubapps/grant?code=C: a cookie and a redirect, or a page that says what went wrong. */
@@ -132,7 +136,7 @@ export async function serveGrant(
   const grantCookie = deps.access.takeGrantCookie(req, framed);
   const outcome: GrantOutcome =
     code && grantCookie.value
-      ? await deps.grants.redeem(code, grantCookie.value)
+      ? await deps.grants.redeem(code, grantCookie.value, deps.port)
       : { kind: 'refused' };
   if (outcome.kind === 'refused') {
     const message =
@@ -152,9 +156,10 @@ export async function serveGrant(
       deps.page,
     );
   }
-  log(`access granted to ${outcome.user} by an access code`);
+  const what = deps.port === undefined ? '' : ` for port ${deps.port.port}`;
+  log(`access granted to ${outcome.user}${what} by an access code`);
   const cookies = [
-    deps.access.sessionCookie(outcome.session, outcome.user, framed),
+    deps.access.sessionCookie(outcome.session, outcome.user, framed, deps.port),
     grantCookie.clear,
   ];
   res.writeHead(302, {

@@ -14,6 +14,11 @@ import { describeError, log } from '../log.js';
 import { postToService, type ServiceAnswer } from './service-call.js';
 
 export type TokenVerdict = 'allowed' | 'denied' | 'unavailable';
+/** A verdict and, when the service named one, whose token it is. */
+export interface TokenIdentity {
+  verdict: TokenVerdict;
+  user: string | null;
+}
 
 const MAX_CACHE = 1000;
 const MAX_TTL_S = 60;
@@ -28,18 +33,21 @@ export interface TokenCheckOptions {
 
 export class TokenChecker {
   private readonly url: URL;
-  private readonly cache = new Map<string, { verdict: TokenVerdict; until: number }>();
-  private readonly inFlight = new Map<string, Promise<TokenVerdict>>();
+  private readonly cache = new Map<string, { who: TokenIdentity; until: number }>();
+  private readonly inFlight = new Map<string, Promise<TokenIdentity>>();
 
   constructor(private readonly opts: TokenCheckOptions) {
     this.url = new URL(SERVICE_PROXY_AUTH_PATH, opts.serviceUrl);
   }
 
-  /** The verdict for a token; synchronous while a cached answer is fresh, so busy API clients stay on the fast path. */
-  check(token: string): TokenVerdict | Promise<TokenVerdict> {
+  /**
+   * The verdict for a token with its user (the port proxy asks the service about that
+   * user); synchronous while a cached answer is fresh, so busy API clients stay on the fast path.
+   */
+  identify(token: string): TokenIdentity | Promise<TokenIdentity> {
     const key = createHash('sha256').update(token).digest('base64');
     const hit = this.cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.verdict;
+    if (hit && hit.until > Date.now()) return hit.who;
     if (hit) this.cache.delete(key);
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -49,7 +57,7 @@ export class TokenChecker {
     return pending;
   }
 
-  private async ask(token: string, key: string): Promise<TokenVerdict> {
+  private async ask(token: string, key: string): Promise<TokenIdentity> {
     let answer: ServiceAnswer;
     try {
       answer = await postToService(this.url, this.opts.secret, {
@@ -58,24 +66,26 @@ export class TokenChecker {
       } satisfies ProxyAuthRequest);
     } catch (err) {
       log(`token check: service unreachable: ${describeError(err)}`);
-      return 'unavailable';
+      return { verdict: 'unavailable', user: null };
     }
-    if (answer.status === 401 || answer.status === 403) return 'denied';
+    if (answer.status === 401 || answer.status === 403) return { verdict: 'denied', user: null };
     const parsed = answer.status === 200 ? parseAnswer(answer.body) : null;
     if (!parsed) {
       log(`token check: unexpected answer from the service (HTTP ${answer.status})`);
-      return 'unavailable';
+      return { verdict: 'unavailable', user: null };
     }
-    const verdict: TokenVerdict =
-      parsed.user === this.opts.user || parsed.admin ? 'allowed' : 'denied';
+    const who: TokenIdentity = {
+      verdict: parsed.user === this.opts.user || parsed.admin ? 'allowed' : 'denied',
+      user: parsed.user,
+    };
     const ttl = Math.min(parsed.ttl, MAX_TTL_S);
-    if (ttl > 0) this.remember(key, verdict, ttl);
-    return verdict;
+    if (ttl > 0) this.remember(key, who, ttl);
+    return who;
   }
 
-  private remember(key: string, verdict: TokenVerdict, ttlS: number): void {
+  private remember(key: string, who: TokenIdentity, ttlS: number): void {
     if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, { verdict, until: Date.now() + ttlS * 1000 });
+    this.cache.set(key, { who, until: Date.now() + ttlS * 1000 });
   }
 }
 

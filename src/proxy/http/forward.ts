@@ -4,7 +4,13 @@
  * adjusted in place before they go (prefix stripped, X-Forwarded-*), bodies stream
  * through untouched.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  ClientRequestArgs,
+  IncomingHttpHeaders,
+  IncomingMessage,
+  ServerResponse,
+} from 'node:http';
+import type { Pool } from 'undici';
 import type { Socket } from 'node:net';
 import type { Activity } from './activity.js';
 import type { AppTarget } from '../app/launch-plan.js';
@@ -26,6 +32,11 @@ export interface ForwardOptions {
   ownOrigin?: boolean;
   framing: FramingPolicy;
   activity: Activity;
+  /** A user's own port: connections are opened by these, which check who accepted them (ports/checked-connect.ts). */
+  connectors?: {
+    http: Pool.Options['connect'];
+    upgrade: ClientRequestArgs['createConnection'];
+  };
   /** The app could not be reached (or the connection broke); `res` is the socket for upgrades, with the status to tell the client. */
   onError: (
     err: Error,
@@ -53,7 +64,7 @@ export class Forwarder {
     this.appHost = 'port' in opts.target ? `127.0.0.1:${opts.target.port}` : 'localhost';
     this.appOrigin = `http://${this.appHost}`;
     this.rewrite = this.rewriteResponses(opts.ownOrigin ? pub.hostname : null);
-    this.http = new HttpHop(opts.target, this.rewrite, opts.onError);
+    this.http = new HttpHop(opts.target, this.rewrite, opts.onError, opts.connectors?.http);
   }
 
   web(req: IncomingMessage, res: ServerResponse): void {
@@ -64,8 +75,15 @@ export class Forwarder {
   ws(req: IncomingMessage, socket: Socket, head: Buffer): void {
     this.prepare(req, true);
     const { target, activity, onError } = this.opts;
+    const connect = this.opts.connectors?.upgrade;
     pipeUpgrade(
-      { target, touch: activity.touch, rewrite: this.rewrite, onError },
+      {
+        target,
+        touch: activity.touch,
+        rewrite: this.rewrite,
+        onError,
+        ...(connect === undefined ? {} : { connect }),
+      },
       req,
       socket,
       head,

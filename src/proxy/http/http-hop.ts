@@ -38,13 +38,20 @@ const RESPONSE_HOP_HEADERS = [
 export class HttpHop {
   private readonly pool: UndiciPool;
 
+  /** `connect`: opens the pool's connections instead of undici (a user's port checks who accepted them). */
   constructor(
     target: AppTarget,
     private readonly rewrite: ResponseRewrite | undefined,
     private readonly onError: HopError,
+    connect?: UndiciPool.Options['connect'],
   ) {
     // No body or header timeouts: long polls, event streams and slow uploads are the app's business.
-    const common = { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4000 };
+    const common = {
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 4000,
+      ...(connect === undefined ? {} : { connect }),
+    };
     this.pool =
       'port' in target
         ? new Pool(`http://127.0.0.1:${target.port}`, common)

@@ -11,16 +11,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { CallVerifier, PROOF_HEADER, proveAnswer } from '../../protocol/challenge.js';
 import { HubappsError, errnoCode } from '../../errors.js';
-import { HEALTH_MAX_WAIT_MS, PROXY_ENDPOINTS, type StartRequest } from '../../protocol/wire.js';
-import type { Access, Decision } from '../access/gate.js';
+import {
+  HEALTH_MAX_WAIT_MS,
+  PROXY_ENDPOINTS,
+  type PortListing,
+  type StartRequest,
+} from '../../protocol/wire.js';
+import type { PortRequests } from '../ports/port-requests.js';
+import type { PortRedirect, PortRoute } from '../ports/route.js';
+import type { Access } from '../access/gate.js';
+import { admit, settle, type Admission, type AdmissionContext } from './admission.js';
 import type { Activity } from './activity.js';
 import type { Forwarder } from './forward.js';
 import { serveGrant, type Grants } from '../access/grant.js';
 import type { OriginPolicy } from './origin.js';
 import type { ProxyStatus } from '../status.js';
 import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
-import { checkPath } from './url-path.js';
-import { crossSiteFrameLoad, requestSource } from '../../http/request-source.js';
+import { requestSource } from '../../http/request-source.js';
 import { sendSignInPage } from './sign-in-page.js';
 import { describeError, log } from '../log.js';
 
@@ -37,6 +44,10 @@ export interface ListenerDeps {
   onShutdown: (routeRemoved: boolean) => void;
   /** Where the pages link to: the launcher's public URL. */
   launcher: string;
+  /** The user's own ports, when the start request enables them (ports/port-requests.ts); given the server's answer to a refused request. */
+  ports?: (refused: Listener['refused']) => PortRequests;
+  /** GET PROXY_ENDPOINTS.ports: where this server's processes listen. */
+  portListing?: () => Promise<PortListing>;
 }
 
 export function createListener(deps: ListenerDeps): Server {
@@ -69,7 +80,8 @@ class Listener {
   private readonly page: PageOptions;
   private readonly starting: PageOptions;
   private readonly unauthorized: PageOptions;
-  private readonly embedders: readonly string[];
+  private readonly admission: AdmissionContext;
+  private readonly ports: PortRequests | null;
 
   constructor(private readonly deps: ListenerDeps) {
     this.prefix = deps.request.prefix;
@@ -77,7 +89,13 @@ class Listener {
     this.calls = new CallVerifier(deps.request.secret);
     this.page = { launcher: deps.launcher };
     this.starting = { launcher: deps.launcher, refresh: 2 };
-    this.embedders = deps.request.framing.embedders ?? [];
+    this.ports = deps.ports?.((req, res, d) => this.refused(req, res, d)) ?? null;
+    this.admission = {
+      access: deps.access,
+      origins: deps.origins,
+      own: this.prefix,
+      embedders: deps.request.framing.embedders ?? [],
+    };
     this.unauthorized = {
       launcher: deps.launcher,
       headers: { 'www-authenticate': 'token realm="hubapps"' },
@@ -86,11 +104,14 @@ class Listener {
 
   request(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
-    if (this.deps.grants.matches(url)) return this.grant(req, res, url);
+    const port = this.portRoute(req, url);
+    if (port !== null && 'redirect' in port) return redirect(res, port.redirect);
+    if (this.deps.grants.matches(url)) return this.grant(req, res, url, port);
     // On its own host the prefix is '/', so the service's endpoints come first; CHP marks what
     // it forwards with X-Forwarded-For, and browsers never reach them that way.
     if (url.startsWith('/_hubapps/') && (this.prefix !== '/' || isPrivateCall(url, req)))
       return this.privateEndpoint(req, res, url);
+    if (port !== null && this.ports !== null) return this.ports.request(req, res, port);
     if (url.startsWith(this.prefix)) return this.proxied(req, res, url);
     if (url === this.base || url.startsWith(`${this.base}?`)) {
       res.writeHead(302, {
@@ -106,6 +127,9 @@ class Listener {
     // A client that goes away before the upgrade is not worth a log line; ws-hop.ts handles later errors.
     socket.on('error', () => undefined);
     const url = req.url ?? '/';
+    const port = this.portRoute(req, url);
+    if (port !== null && 'redirect' in port) return refuseUpgrade(socket, 404, 'not found');
+    if (port !== null && this.ports !== null) return this.ports.upgrade(req, socket, head, port);
     if (!url.startsWith(this.prefix)) return refuseUpgrade(socket, 404, 'not found');
     const go = (d: Admission): void => {
       if (!d.ok) return refuseUpgrade(socket, d.status, d.message);
@@ -116,73 +140,33 @@ class Listener {
       this.deps.access.track(req, socket);
       fwd.ws(req, socket, head);
     };
-    settle(this.admit(req, url, true), go, () => refuseUpgrade(socket, 500, 'internal error'));
+    settle(admit(req, url, true, this.admission), go, () =>
+      refuseUpgrade(socket, 500, 'internal error'),
+    );
   }
 
   private proxied(req: IncomingMessage, res: ServerResponse, url: string): void {
     settle(
-      this.admit(req, url, false),
+      admit(req, url, false, this.admission),
       (d) => this.forward(req, res, d),
       (err) => this.internalError(req, res, err),
     );
   }
 
-  /**
-   * The checks every request for the app passes, in one order for plain requests and
-   * WebSocket upgrades alike: a sound path; then where the request comes from (for an
-   * upgrade also its Origin header); then the credentials. A new check goes here, once.
-   */
-  private admit(
+  private portRoute(req: IncomingMessage, url: string): PortRoute | PortRedirect | null {
+    return this.ports === null ? null : this.ports.route(req, url);
+  }
+
+  /** On a port's own host, the code is redeemed for that port and the page must be that host's. */
+  private grant(
     req: IncomingMessage,
+    res: ServerResponse,
     url: string,
-    upgrade: boolean,
-  ): Admission | Promise<Admission> {
-    const path = checkPath(url);
-    if (path !== 'ok')
-      return {
-        ok: false,
-        status: 400,
-        message:
-          path === 'dotdot'
-            ? "paths with '..' segments are refused"
-            : 'the path is not valid percent-encoding',
-      };
-    if (upgrade && (!this.deps.origins.accepts(req.headers.origin) || this.foreign(req, true))) {
-      log(`refused a websocket from origin ${JSON.stringify(req.headers.origin).slice(0, 200)}`);
-      return {
-        ok: false,
-        status: 403,
-        message: 'this origin may not open websockets to this server',
-      };
-    }
-    if (!upgrade && this.foreign(req, false)) {
-      log(
-        `refused a ${req.method} request for ${url.slice(0, 200)} from a page outside this server (referer ${JSON.stringify(req.headers.referer ?? null).slice(0, 200)})`,
-      );
-      return {
-        ok: false,
-        status: 403,
-        message:
-          'refused: this request comes from a page outside this server (another app or site may not use or frame it)',
-      };
-    }
-    return this.deps.access.authorize(req, upgrade);
-  }
-
-  /**
-   * Sub-requests, frames, form posts and upgrades from pages outside this server's prefix
-   * (http/request-source.ts). With embedding sites configured, a page load into another
-   * site's frame is let on to the credential check: it carries only cookies partitioned to
-   * that frame's top-level site, and frame-ancestors keeps the answer out of any other site.
-   */
-  private foreign(req: IncomingMessage, upgrade: boolean): boolean {
-    if (requestSource(req, this.prefix, this.deps.origins.allowed, upgrade) !== 'foreign')
-      return false;
-    return !(!upgrade && this.embedders.length > 0 && crossSiteFrameLoad(req));
-  }
-
-  private grant(req: IncomingMessage, res: ServerResponse, url: string): void {
-    if (requestSource(req, this.prefix, this.deps.origins.allowed) === 'foreign') {
+    port: PortRoute | null,
+  ): void {
+    const hostOrigin = port?.origin;
+    const origins = hostOrigin === undefined ? this.deps.origins.allowed : new Set([hostOrigin]);
+    if (requestSource(req, this.prefix, origins) === 'foreign') {
       return sendPage(
         req,
         res,
@@ -192,29 +176,30 @@ class Listener {
       );
     }
     const { grants, access } = this.deps;
-    serveGrant(req, res, url, { grants, access, page: this.page }).catch((err: unknown) =>
+    const scope =
+      hostOrigin === undefined || port === null
+        ? {}
+        : { port: { port: port.port, kind: port.kind } };
+    serveGrant(req, res, url, { grants, access, page: this.page, ...scope }).catch((err: unknown) =>
       this.internalError(req, res, err),
     );
   }
 
+  /** A request the checks did not let in: to authorize, to the sign-in page, or a page that says why. */
+  refused(req: IncomingMessage, res: ServerResponse, d: Admission & { ok: false }): void {
+    if (d.status === 302) return redirect(res, d.location, d.setCookie);
+    if ('signIn' in d)
+      return sendSignInPage(req, res, {
+        ...d.signIn,
+        launcherOrigin: new URL(this.deps.launcher).origin,
+        grantPath: this.deps.grants.path,
+        framing: this.deps.request.framing,
+      });
+    sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
+  }
+
   private forward(req: IncomingMessage, res: ServerResponse, d: Admission): void {
-    if (!d.ok) {
-      if (d.status === 302) return redirect(res, d.location, d.setCookie);
-      if ('signIn' in d)
-        return sendSignInPage(req, res, {
-          ...d.signIn,
-          launcherOrigin: new URL(this.deps.launcher).origin,
-          grantPath: this.deps.grants.path,
-          framing: this.deps.request.framing,
-        });
-      return sendPage(
-        req,
-        res,
-        d.status,
-        d.message,
-        d.status === 401 ? this.unauthorized : this.page,
-      );
-    }
+    if (!d.ok) return this.refused(req, res, d);
     this.deps.activity.touch();
     const state = this.deps.status.state;
     const fwd = this.deps.forwarder();
@@ -259,7 +244,20 @@ class Listener {
         new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('route') === 'removed',
       );
     }
-    const known = path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown;
+    if (path === PROXY_ENDPOINTS.ports && req.method === 'GET') {
+      const listing = this.deps.portListing;
+      if (listing === undefined)
+        return answer(404, { status: 404, message: "this server's ports are not served" });
+      listing().then(
+        (ports) => answer(200, ports),
+        (err: unknown) => {
+          log(`listing ports: ${describeError(err)}`);
+          answer(500, { status: 500, message: 'cannot list the ports' });
+        },
+      );
+      return;
+    }
+    const known = (PRIVATE_PATHS as readonly string[]).includes(path);
     answer(known ? 405 : 404, {
       status: known ? 405 : 404,
       message: known ? 'method not allowed' : 'no such endpoint',
@@ -270,19 +268,6 @@ class Listener {
     log(`internal error: ${describeError(err)}`);
     sendPage(req, res, 500, 'internal error in hubapps-proxy; see the server log', this.page);
   }
-}
-
-/** What the checks before the app decide: a bad path or a foreign source (400, 403), or the credential check's own decision. */
-type Admission = Decision | { ok: false; status: 400 | 403; message: string };
-
-/** Go on with a value that may arrive now or later; the checks answer synchronously when no service call is needed. */
-function settle<T>(
-  value: T | Promise<T>,
-  then: (v: T) => void,
-  fail: (err: unknown) => void,
-): void {
-  if (value instanceof Promise) value.then(then, fail);
-  else then(value);
 }
 
 /** A query value as a whole number >= 0; anything else counts as 0. */
@@ -300,14 +285,16 @@ function isPrivateCall(url: string, req: IncomingMessage): boolean {
   const path = url.split('?')[0];
   return (
     req.headers['x-forwarded-for'] === undefined &&
-    (path === PROXY_ENDPOINTS.health || path === PROXY_ENDPOINTS.shutdown)
+    (PRIVATE_PATHS as readonly (string | undefined)[]).includes(path)
   );
 }
 
-function redirect(res: ServerResponse, location: string, setCookie: string): void {
+const PRIVATE_PATHS = Object.values(PROXY_ENDPOINTS);
+
+function redirect(res: ServerResponse, location: string, setCookie?: string): void {
   res.writeHead(302, {
     location,
-    'set-cookie': setCookie,
+    ...(setCookie === undefined ? {} : { 'set-cookie': setCookie }),
     'cache-control': 'no-store',
     'content-length': 0,
   });

@@ -14,6 +14,7 @@
 import {
   request as httpRequest,
   type ClientRequest,
+  type ClientRequestArgs,
   type IncomingHttpHeaders,
   type IncomingMessage,
 } from 'node:http';
@@ -37,6 +38,8 @@ export interface UpgradeOptions {
   onError: UpgradeError;
   /** How long the app may take to answer the handshake. */
   handshakeTimeoutMs?: number;
+  /** Opens the connection instead of node:http (a user's port checks who accepted it). */
+  connect?: ClientRequestArgs['createConnection'];
 }
 
 /** Long enough for an app busy starting a kernel; a client that waits longer has given up anyway. */
@@ -68,7 +71,7 @@ export function pipeUpgrade(
     method: req.method,
     path: req.url,
     headers: req.headers,
-    agent: false,
+    ...(opts.connect === undefined ? { agent: false } : { createConnection: opts.connect }),
     setHost: false,
   });
   let settled = false;

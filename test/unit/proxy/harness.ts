@@ -20,6 +20,7 @@ import { proxyArgs, proxyCommandLine, spawnCommand } from '../../../src/proxy/co
 import type {
   AnnounceRequest,
   HealthReport,
+  PortAccessRequest,
   ProxyAuthRequest,
   RedeemGrantRequest,
   StartRequest,
@@ -86,6 +87,10 @@ export interface FakeService {
   ended: Set<string>;
   /** Answer every redemption with this HTTP status instead (null: back to normal). */
   failRedeems(status: number | null): void;
+  /** Port-access calls received (POST api/internal/port-access), with the Authorization header (a signed call). */
+  portAccess: { body: PortAccessRequest; authorization: string | undefined }[];
+  /** How port-access is answered; by default the owner alice may use every port (ttl 30), anyone else gets 403. */
+  onPortAccess(handler: (body: PortAccessRequest) => { status: number; body: unknown }): void;
   /** Who answers a job proxy's announcement (POST api/internal/announce): an HTTP status. */
   onAnnounce(
     handler: (body: AnnounceRequest, authorization: string | undefined) => Promise<number>,
@@ -98,6 +103,7 @@ export const TEST_GRANT_NONCE = 'g'.repeat(43);
 
 const REDEEM_PATH = '/services/hubapps/api/internal/redeem-grant';
 const ANNOUNCE_PATH = '/services/hubapps/api/internal/announce';
+const PORT_ACCESS_PATH = '/services/hubapps/api/internal/port-access';
 
 export async function startFakeService(): Promise<FakeService> {
   const calls: FakeService['calls'] = [];
@@ -119,6 +125,11 @@ export async function startFakeService(): Promise<FakeService> {
     }
   >();
   const sessionChecks: FakeService['sessionChecks'] = [];
+  const portAccess: FakeService['portAccess'] = [];
+  let portAnswer = (body: PortAccessRequest): { status: number; body: unknown } =>
+    body.user === 'alice'
+      ? { status: 200, body: { ttl: 30 } }
+      : { status: 403, body: { status: 403, message: `${body.user} may not use this port` } };
   const ended = new Set<string>();
   let redeemStatus: number | null = null;
   let announce: (
@@ -157,6 +168,14 @@ export async function startFakeService(): Promise<FakeService> {
     req.on('end', () => {
       if (req.method === 'POST' && req.url === REDEEM_PATH)
         return redeem(text, req.headers.authorization, res);
+      if (req.method === 'POST' && req.url === PORT_ACCESS_PATH) {
+        const body = JSON.parse(text) as PortAccessRequest;
+        portAccess.push({ body, authorization: req.headers.authorization });
+        const answer = portAnswer(body);
+        return res
+          .writeHead(answer.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify(answer.body));
+      }
       if (req.method === 'POST' && req.url === ANNOUNCE_PATH) {
         void announce(JSON.parse(text) as AnnounceRequest, req.headers.authorization).then(
           (status) => res.writeHead(status).end('{}'),
@@ -202,6 +221,8 @@ export async function startFakeService(): Promise<FakeService> {
       return code;
     },
     failRedeems: (status) => (redeemStatus = status),
+    portAccess,
+    onPortAccess: (handler) => (portAnswer = handler),
     onAnnounce: (handler) => (announce = handler),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -269,6 +290,10 @@ export interface ProxyOptions {
   publicOrigin?: string;
   allowedOrigins?: string[];
   framing?: StartRequest['framing'];
+  ports?: StartRequest['ports'];
+  /** Per-server origins: publicOrigin is the server's own origin and the prefix is '/'. */
+  ownOrigin?: boolean;
+  revalidateMs?: number;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
   logMaxBytes?: number;
@@ -301,11 +326,14 @@ export function makeSpec(opts: ProxyOptions, port: number): StartRequest {
     publicOrigin: opts.publicOrigin ?? 'https://hub.example.org',
     allowedOrigins: opts.allowedOrigins ?? [],
     framing: opts.framing ?? { frames: 'server', popups: 'isolate' },
-    prefix: `/apps/${user}/${name}/`,
+    prefix: opts.ownOrigin === true ? '/' : `/apps/${user}/${name}/`,
+    ...(opts.ownOrigin === true ? { ownOrigin: true } : {}),
     serviceUrl: opts.service.url,
     stopGraceMs: opts.stopGraceMs ?? 2000,
     readyTimeoutMs: opts.readyTimeoutMs ?? 15000,
     logMaxBytes: opts.logMaxBytes ?? 1 << 20,
+    ...(opts.ports === undefined ? {} : { ports: opts.ports }),
+    ...(opts.revalidateMs === undefined ? {} : { revalidateMs: opts.revalidateMs }),
   };
 }
 
