@@ -313,6 +313,22 @@ describe('system: users’ own ports on the path layout (issue 26; real sudo, CH
     }
   });
 
+  it('keeps the forward guarded across a restart of the service, whatever happened to the table meanwhile', async () => {
+    assert.match((await stack.portGuard('show')).stdout, new RegExp(`${P} \\. ${aliceUid}`));
+    assert.equal((await stack.portGuard('remove')).code, 0);
+    assert.equal(await connectAs(mallory, P), 'connected', 'the table was not removed');
+    await stack.service!.stop();
+    await stack.startService();
+    assert.match(
+      (await stack.portGuard('show')).stdout,
+      new RegExp(`${P} \\. ${aliceUid}`),
+      'start-up did not sync the open forward',
+    );
+    assert.equal(await connectAs(mallory, P), 'ECONNREFUSED');
+    const got = await answer(await via(portPath(P, '/after'), aliceToken));
+    assert.equal(got.status, 200, got.text);
+  });
+
   it('lists the port as listening with its command, then as closed with a clear refusal once the program exits; the guard lets go', async () => {
     const listed = await apiAs(stack, aliceToken, 'GET', `/users/${alice}/servers/term/ports`);
     assert.equal(listed.status, 200, JSON.stringify(listed.body));
