@@ -271,7 +271,15 @@ describe('system: users’ own ports on the path layout (issue 26; real sudo, CH
         `${who} opened alice's program's WebSocket`,
       );
     }
-    // The forward is open (alice used it above): the guard resets every other account's connection.
+    // mallory, outside the allowed group, gets no credential to send through CHP at all.
+    for (const what of ['tokens', 'login-links']) {
+      const r = await stack.api('POST', `/users/${mallory}/${what}`, {});
+      assert.equal(r.status, 403, `${what} for mallory: ${JSON.stringify(r.body)}`);
+    }
+    // Alice opens the forward: from then on the guard resets every other account's connection.
+    const opened = await via(portPath(P, '/'), aliceToken);
+    assert.equal(opened.status, 200);
+    await opened.body?.cancel();
     await waitFor(async () => (await connectAs(mallory, P)) === 'ECONNREFUSED', {
       timeout: 10_000,
       what: `mallory's direct connection to alice's port ${P} to be reset`,
@@ -314,6 +322,9 @@ describe('system: users’ own ports on the path layout (issue 26; real sudo, CH
   });
 
   it('keeps the forward guarded across a restart of the service, whatever happened to the table meanwhile', async () => {
+    const opened = await via(portPath(P, '/'), aliceToken);
+    assert.equal(opened.status, 200);
+    await opened.body?.cancel();
     assert.match((await stack.portGuard('show')).stdout, new RegExp(`${P} \\. ${aliceUid}`));
     assert.equal((await stack.portGuard('remove')).code, 0);
     assert.equal(await connectAs(mallory, P), 'connected', 'the table was not removed');
