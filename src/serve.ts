@@ -25,7 +25,9 @@ import { HubTokenStore } from './store/hub-tokens.js';
 import { Urls } from './config/urls.js';
 import { buildLauncher } from './launchers/build.js';
 import { auditOomKills, openHostLimits } from './limits/host-limits.js';
+import { forwardEntries, ForwardGuard } from './limits/forward-guard.js';
 import { guardEntries, openPortGuard } from './limits/port-guard.js';
+import { listenersNow } from './procfs/listeners.js';
 import { proxyOnTcp } from './lifecycle/launches.js';
 import { ShareStore } from './store/shares.js';
 import { PortStore } from './store/server-ports.js';
@@ -89,15 +91,24 @@ export async function serve(
           name: 'the apps CHP',
         });
 
+  const ports = new PortStore(db);
+  const uidOf = async (user: string) => (await directory.lookup(user)).uid;
+  const forwards = guard
+    ? new ForwardGuard({
+        guard,
+        wanted: () => forwardEntries(ports.running(), uidOf),
+        listeners: async () => listenersNow(),
+        uidOf,
+        log,
+      })
+    : undefined;
   // Before the API takes requests: a start's allow must not be wiped by this rebuild.
   if (guard)
     await guard.sync(
-      await guardEntries(
-        store.active(),
-        async (user) => (await directory.lookup(user)).uid,
-        (row) => proxyOnTcp(launcher, row),
-      ),
+      await guardEntries(store.active(), uidOf, (row) => proxyOnTcp(launcher, row)),
+      (await forwards?.initial()) ?? [],
     );
+  forwards?.start();
 
   const server = http.createServer();
   server.keepAliveTimeout = 65_000;
@@ -109,11 +120,11 @@ export async function serve(
   const urls = new Urls(config, `http://${config.listen.host}:${port}`);
   const metrics = new Metrics(store);
   if (limits) auditOomKills(limits, store, metrics.registry);
-  const ports = new PortStore(db);
   const deps: LifecycleDeps = {
     config,
     store,
     ports,
+    ...(forwards ? { forwards } : {}),
     launcher,
     routes,
     serverRoutes,
@@ -210,6 +221,7 @@ export async function serve(
     manager,
     async close() {
       clearInterval(timer);
+      forwards?.stop();
       watcher.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -14,7 +14,7 @@ import type { ServerQueries } from '../lifecycle/queries.js';
  */
 export interface ApiDeps
   extends
-    Pick<LifecycleDeps, 'config' | 'catalog' | 'users' | 'urls' | 'log' | 'metrics'>,
+    Pick<LifecycleDeps, 'config' | 'catalog' | 'users' | 'urls' | 'log' | 'metrics' | 'forwards'>,
     AuthRecords {
   /** Every change to a server, and the audit trail. */
   manager: ServerManager;

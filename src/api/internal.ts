@@ -108,6 +108,8 @@ export function internalRoutes(deps: ApiDeps): Router {
       const body = parsePortAccess(ctx.request.body);
       const admin = body.user !== row.user && (await deps.admins.isAdmin(body.user));
       await decidePortAccess(deps, row, { name: body.user, admin }, body);
+      // Whoever asked, the forward is the owner's: from now on only the owner's sockets reach the port directly.
+      await deps.forwards?.openFor(row.user, body.port);
       const answer: PortAccessAnswer = { ttl: PORT_ACCESS_TTL_S };
       ctx.body = answer;
     },

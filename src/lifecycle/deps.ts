@@ -9,6 +9,7 @@ import type { UserChecker } from '../users/account.js';
 import type { Metrics } from './metrics.js';
 import type { Urls } from '../config/urls.js';
 import type { HubServerTokens } from './hub-tokens.js';
+import type { ForwardGuard } from '../limits/forward-guard.js';
 
 export interface CatalogView {
   get(name: string): CatalogApp | undefined;
@@ -35,4 +36,6 @@ export interface LifecycleDeps {
   activitySink?: (user: string, lastActivity: string) => Promise<void>;
   /** Set when jupyterhub.server_tokens_from_hub is on: servers' tokens come from the hub and are deleted there. */
   hubTokens?: HubServerTokens;
+  /** Set with the port guard: users' forwarded ports answer their owners only (src/limits/forward-guard.ts). */
+  forwards?: Pick<ForwardGuard, 'openFor' | 'sweep'>;
 }

@@ -291,6 +291,7 @@ export class ServerManager {
     });
     // Before the stop answers: the app's hub token is dead at the hub too when its owner learns it stopped.
     await this.deps.hubTokens?.sweep();
+    await this.ports.releaseForwards();
     return ended ?? this.deps.store.byId(row.id)!;
   }
 

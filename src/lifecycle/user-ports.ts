@@ -67,12 +67,23 @@ export class ServerPorts {
   async forget(row: ServerRow, p: PortRef): Promise<boolean> {
     const had = this.deps.ports?.remove(row.id, p) ?? false;
     await removePortRoutes(this.deps, row, [p]);
+    await this.releaseForwards();
     return had;
   }
 
   /** A forward dropped to make room under the owner's cap: its host's route goes. */
   async dropped(f: PortForward): Promise<void> {
     await removePortRoutes(this.deps, { id: f.server_id, user: f.user, name: f.name }, [f]);
+    await this.releaseForwards();
+  }
+
+  /** Forwards no longer open (forgotten, dropped, their server ended) give their ports back to every account now, not at the guard's next sweep; never throws. */
+  async releaseForwards(): Promise<void> {
+    await this.deps.forwards
+      ?.sweep()
+      .catch((err: unknown) =>
+        this.deps.log.warn({ err }, 'port guard: forwards not released now'),
+      );
   }
 
   /**

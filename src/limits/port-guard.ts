@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { HubappsError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { ServerRow } from '../model/server.js';
-import { BIND_GUARD_FAILED, type GuardEntry } from './port-guard-rules.js';
+import {
+  BIND_GUARD_FAILED,
+  NOT_OWNERS_LISTENER,
+  type ForwardEntry,
+  type GuardEntry,
+} from './port-guard-rules.js';
 
 /**
  * The service's side of the port guard: tells the root helper which app port belongs to
@@ -15,8 +20,17 @@ export interface PortGuard {
   allow(port: number, uid: number): Promise<void>;
   /** After the server ended; never throws (a stop must not fail on it). */
   revoke(port: number, uid: number): Promise<void>;
-  /** At start-up: exactly these entries, whatever an earlier run left. */
-  sync(entries: GuardEntry[]): Promise<void>;
+  /**
+   * A forward of the owner's own program is open: only `uid` may connect to `port` over
+   * loopback. True when guarded; false when the helper would not (the listener is not
+   * only uid's, the port outside user_ports.ranges) or, under auto, could not. Throws
+   * under `required` when the helper fails.
+   */
+  allowForward(port: number, uid: number): Promise<boolean>;
+  /** The forward is forgotten, its server ended or its listener changed; never throws. */
+  revokeForward(port: number, uid: number): Promise<void>;
+  /** At start-up: exactly these entries and forwards, whatever an earlier run left. */
+  sync(entries: GuardEntry[], forwards?: ForwardEntry[]): Promise<void>;
 }
 
 /** Runs the helper: resolves, or rejects with what it printed. */
@@ -53,15 +67,42 @@ export class HelperPortGuard implements PortGuard {
     await this.call(['revoke', String(port), String(uid)], () => undefined);
   }
 
-  async sync(entries: GuardEntry[]): Promise<void> {
+  async allowForward(port: number, uid: number): Promise<boolean> {
+    let guarded = true;
+    await this.call(['forward', String(port), String(uid)], (why, refused) => {
+      guarded = false;
+      if (!refused && this.opts.mode === 'required') {
+        throw new HubappsError(
+          'port_guard_failed',
+          `could not keep other local users off your port ${port} (${why}); tell your admin to run 'hubapps doctor'`,
+          { expose: true },
+        );
+      }
+    });
+    return guarded;
+  }
+
+  async revokeForward(port: number, uid: number): Promise<void> {
+    await this.call(['unforward', String(port), String(uid)], () => undefined);
+  }
+
+  async sync(entries: GuardEntry[], forwards: ForwardEntry[] = []): Promise<void> {
     await this.call(
-      ['sync', ...entries.map((e) => `${e.port}:${e.uid ?? 'open'}`)],
+      [
+        'sync',
+        ...entries.map((e) => `${e.port}:${e.uid ?? 'open'}`),
+        ...forwards.map((f) => `fwd:${f.port}:${f.uid}`),
+      ],
       () => undefined,
     );
   }
 
-  /** Run one call after the ones before it; a failure is logged, then handed to `failed`. */
-  private call(args: string[], failed: (why: string) => void): Promise<void> {
+  /**
+   * Run one call after the ones before it; a failure is logged, then handed to `failed`.
+   * `refused`: the helper declined a forward (bad arguments, or a listener not the owner's);
+   * it works, so it is not left to rest.
+   */
+  private call(args: string[], failed: (why: string, refused: boolean) => void): Promise<void> {
     const next = this.queue.then(async () => {
       if (this.opts.mode === 'auto' && Date.now() < this.restingUntil) return;
       try {
@@ -76,6 +117,12 @@ export class HelperPortGuard implements PortGuard {
           );
           return;
         }
+        const status = (err as { status?: number }).status;
+        if (args[0] === 'forward' && (status === NOT_OWNERS_LISTENER || status === 2)) {
+          this.opts.log.info({ why, port: args[1] }, 'port guard: forward not guarded');
+          failed(why, true);
+          return;
+        }
         if (this.opts.mode === 'auto') {
           this.restingUntil = Date.now() + (this.opts.retryAfterMs ?? 60_000);
           // Without the table every port is open; with one left from when the helper worked, a port it was not told about stays closed.
@@ -86,7 +133,7 @@ export class HelperPortGuard implements PortGuard {
         } else {
           this.opts.log.error({ why, op: args[0] }, 'port guard: the helper failed');
         }
-        failed(why);
+        failed(why, false);
       }
     });
     // eslint-disable-next-line no-restricted-syntax -- the queue only orders the helper's runs; the caller of `next` gets and logs its failure

@@ -7,16 +7,28 @@ import {
   allowElement,
   checkPort,
   checkUid,
+  forwardElements,
   parseEntry,
   replaceTable,
   revokeElement,
+  unforwardElements,
+  type ForwardEntry,
 } from '../limits/port-guard-rules.js';
+import { listenersNow, type Listener } from '../procfs/listeners.js';
 import {
   applyBindGuard,
   systemBindGuard,
   type BindGuardRunner,
   type BindGuardSettings,
 } from './bind-guard.js';
+import {
+  ForwardRefused,
+  checkForward,
+  forwardArg,
+  parseForwardSet,
+  readForwardPolicy,
+  type ForwardPolicy,
+} from './forward-policy.js';
 import { stdio, type Io } from './io.js';
 import { isRoot, runCommand, type CommandResult } from './system.js';
 
@@ -30,12 +42,17 @@ table port_guard.table and, with port_guard.bind, the BPF bind guard pinned unde
   allow PORT UID     only sockets of UID (and PORT:open entries) may connect to PORT,
                      and only UID (and root) may bind it
   revoke PORT UID    take that back (no error if it was not there)
-  sync [ENTRY ...]   rebuild the table with exactly these entries, PORT:UID or PORT:open
+  forward PORT UID   a user's own program (issue 26): only sockets of UID may connect to
+                     PORT over loopback; PORT must be in user_ports.ranges, outside
+                     port_range, UID at least min_uid, and every listener on PORT UID's
+  unforward PORT UID take that back (no error if it was not there)
+  sync [ENTRY ...]   rebuild the table with exactly these entries, PORT:UID, PORT:open or
+                     fwd:PORT:UID (a forward whose listener is no longer UID's is left out)
   show               print the table and the bind guard's pairs
   remove             delete both (every app port is open again)
 --config must be given once, and name a file owned by root that nobody else may write.
 Exit status: 0 done, 1 failed, 2 bad arguments, 3 the nftables table is changed but the
-bind guard failed.
+bind guard failed, 4 (forward) the port's listener is not only UID's: nothing changed.
 `;
 
 /** What runs nft: tests pass a recorder. */
@@ -49,7 +66,11 @@ const systemNft: Nft = (args, input) =>
     input === undefined ? {} : { input },
   );
 
-type GuardSettings = BindGuardSettings;
+type GuardSettings = BindGuardSettings & { forwards: ForwardPolicy };
+
+/** Who listens on a port: tests pass a table. */
+export type Listeners = (port: number) => Listener[];
+const systemListeners: Listeners = (port) => listenersNow().get(port) ?? [];
 
 /** `hubapps port-guard`: returns the exit status. */
 export function runPortGuard(
@@ -58,6 +79,7 @@ export function runPortGuard(
   nft: Nft = systemNft,
   root = isRoot(),
   bindGuard: BindGuardRunner = systemBindGuard,
+  listeners: Listeners = systemListeners,
 ): number {
   const fail = (message: string, status = 1) => {
     io.err(`hubapps port-guard: ${message}\n`);
@@ -81,9 +103,17 @@ export function runPortGuard(
     return fail((err as Error).message);
   }
   const [op = '', ...rest] = parsed.positionals;
+  if (op === 'forward' || op === 'unforward') {
+    try {
+      runForward(op, rest, settings, nft, listeners);
+      return 0;
+    } catch (err) {
+      return fail((err as Error).message, err instanceof ForwardRefused ? err.status : 1);
+    }
+  }
   let script: string;
   try {
-    script = commandsFor(op, rest, settings);
+    script = commandsFor(op, rest, settings, listeners, io);
   } catch (err) {
     return fail((err as Error).message, 2);
   }
@@ -93,7 +123,9 @@ export function runPortGuard(
     return fail((err as Error).message);
   }
   try {
-    io.out(applyBindGuard(op, rest, settings, bindGuard));
+    // Forwards bind as their owners please: the bind guard is port_range's alone.
+    const ranged = rest.filter((a) => !forwardArg(a));
+    io.out(applyBindGuard(op, ranged, settings, bindGuard));
   } catch (err) {
     return fail((err as Error).message, BIND_GUARD_FAILED);
   }
@@ -159,14 +191,53 @@ function readSettings(file: string): GuardSettings {
   const guard = portGuardSchema.safeParse(doc.port_guard ?? {});
   if (!guard.success)
     throw new Error(`${file}: key 'port_guard': ${guard.error.issues[0]?.message}`);
-  return { table: guard.data.table, range: range.data, bind: guard.data.bind };
+  return {
+    table: guard.data.table,
+    range: range.data,
+    bind: guard.data.bind,
+    forwards: readForwardPolicy(doc, file, range.data),
+  };
+}
+
+/** forward and unforward: one nft transaction against the pairs the table holds now. */
+function runForward(
+  op: 'forward' | 'unforward',
+  args: string[],
+  settings: GuardSettings,
+  nft: Nft,
+  listeners: Listeners,
+): void {
+  if (args.length !== 2) throw new ForwardRefused(`${op} takes PORT UID`, 2);
+  const { table, range } = settings;
+  const [port = '', uid = ''] = args;
+  const pair = checkForward(port, uid, settings.forwards, listeners, op === 'unforward');
+  const held = nft(['-j', 'list', 'set', 'inet', table, 'forwards']);
+  let prefix = '';
+  let pairs: ForwardEntry[] = [];
+  if (held.code === 0) pairs = parseForwardSet(held.stdout);
+  else if (nft(['list', 'table', 'inet', table]).code !== 0) {
+    if (op === 'unforward') return;
+    prefix = replaceTable(table, range, []);
+  } else
+    throw new Error(
+      `table inet ${table} has no forwards set (made by an older hubapps): restart the service, whose start-up sync rebuilds it`,
+    );
+  const script =
+    op === 'forward'
+      ? prefix + forwardElements(table, pair, pairs)
+      : unforwardElements(table, pair, pairs);
+  if (!script) return;
+  const r = nft(['-f', '-'], script);
+  if (r.code !== 0) throw new Error(nftError(r));
 }
 
 /** The nft script of an operation, its arguments checked; show and remove need none. */
 function commandsFor(
   op: string | undefined,
   args: string[],
-  { table, range }: GuardSettings,
+  { table, range, forwards }: GuardSettings,
+  listeners: Listeners,
+  io: Io,
 ): string {
   const pair = () => {
     if (args.length !== 2) throw new Error(`${op} takes PORT UID`);
@@ -177,12 +248,20 @@ function commandsFor(
       return allowElement(table, pair());
     case 'revoke':
       return revokeElement(table, pair());
-    case 'sync':
-      return replaceTable(
-        table,
-        range,
-        args.map((a) => parseEntry(a, range)),
-      );
+    case 'sync': {
+      const fwd: ForwardEntry[] = [];
+      for (const a of args.map(forwardArg).filter((f) => f !== undefined)) {
+        try {
+          fwd.push(checkForward(a[0], a[1], forwards, listeners));
+        } catch (err) {
+          // A program that ended since its forward was recorded: nothing left to guard.
+          if (!(err instanceof ForwardRefused) || err.status === 2) throw err;
+          io.out(`left out fwd:${a[0]}:${a[1]}: ${err.message}\n`);
+        }
+      }
+      const ranged = args.filter((a) => !forwardArg(a)).map((a) => parseEntry(a, range));
+      return replaceTable(table, range, ranged, fwd);
+    }
     case 'show':
     case 'remove':
       if (args.length) throw new Error(`${op} takes no arguments`);

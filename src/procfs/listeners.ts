@@ -50,6 +50,11 @@ export function readProcFile(path: string): string {
 
 /** Every loopback-reachable listener on this host, by port, read from /proc/net/tcp and tcp6. */
 export async function readListeners(): Promise<Map<number, Listener[]>> {
+  return listenersNow();
+}
+
+/** The same, for a caller that runs once and has nothing to wait on (the root helper). */
+export function listenersNow(): Map<number, Listener[]> {
   const byPort = new Map<number, Listener[]>();
   for (const [table, addresses] of [
     ['/proc/net/tcp', REACHES_LOOPBACK_V4],

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,4 +83,35 @@ s.listen({ port: Number(process.argv[1]), host: '127.0.0.1', exclusive: true }, 
 export async function bindAs(user: string, port: number | string): Promise<string> {
   const r = await run('sudo', ['-n', '-u', user, '--', process.execPath, '-e', BIND, String(port)]);
   return r.stdout.trim() || `no answer (${r.stderr.trim()})`;
+}
+
+/** Listens on 127.0.0.1:PORT until killed, printing 'listening' once it does. */
+const LISTEN = String.raw`
+require('net').createServer((c) => { c.on('error', () => undefined); c.end('hi\n'); })
+  .listen(Number(process.argv[1]), '127.0.0.1', () => console.log('listening'));`;
+
+/** A program of `user` listening on 127.0.0.1:`port` (sudo as root); resolves once it listens. */
+export async function listenAs(
+  user: string,
+  port: number | string,
+): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(
+    'sudo',
+    ['-n', '-u', user, '--', process.execPath, '-e', LISTEN, String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => String(d).includes('listening') && resolve());
+    child.once('close', (code) =>
+      reject(new Error(`${user}'s listener on ${port} ended (${code})`)),
+    );
+  });
+  return {
+    // sudo passes SIGTERM on to the program it runs.
+    stop: async () => {
+      child.kill('SIGTERM');
+      await closed;
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { requireRootOrSkip } from '../helpers/index.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, run } from './harness.js';
-import { bindAs, connectAs } from './harness-guard.js';
+import { bindAs, connectAs, listenAs } from './harness-guard.js';
 import { hostDirsFor } from './harness-state.js';
 import { proxySocketOf as socketOf, SystemStack } from './system-stack.js';
 
@@ -198,6 +198,71 @@ describe("system: another local account attacks alice's servers from the shell (
       new RegExp(`${port} \\. ${uid}`),
       'the pair outlived its server',
     );
+  });
+
+  it("cannot connect to alice's own program while her forward of it is open; the helper guards only her own listener, inside user_ports.ranges (issue 26)", async () => {
+    const port = String(await freePort());
+    const [aliceUid, malloryUid, svcUid] = await Promise.all(
+      [alice, mallory, TEST_USERS.svc].map(async (u) => (await run('id', ['-u', u])).stdout.trim()),
+    );
+    const program = await listenAs(alice, port);
+    try {
+      assert.equal(
+        await connectAs(mallory, port),
+        'connected',
+        'without a forward the port is open, as any program of hers',
+      );
+      const given = await stack.portGuard('forward', port, aliceUid);
+      assert.equal(given.code, 0, given.stderr);
+      assert.equal(
+        await connectAs(mallory, port),
+        'ECONNREFUSED',
+        "mallory reached alice's forwarded program",
+      );
+      assert.equal(
+        await connectAs(alice, port),
+        'connected',
+        'alice (and her proxy) no longer reach it',
+      );
+      // A service taken over cannot hand alice's program to mallory, nor guard ports root did not allow.
+      const stolen = await stack.portGuard('forward', port, malloryUid);
+      assert.equal(stolen.code, 4);
+      assert.match(
+        stolen.stderr,
+        new RegExp(`port ${port} has a listener of another uid than ${malloryUid}`),
+      );
+      for (const [p, uid, why] of [
+        ['22', aliceUid, /port 22 is not in user_ports\.ranges/],
+        [String(portMin), aliceUid, /is in port_range/],
+        [port, svcUid, /a system account's/],
+      ] as const) {
+        const r = await stack.portGuard('forward', p, uid);
+        assert.equal(r.code, 2, `forward ${p} ${uid}: ${r.stderr}`);
+        assert.match(r.stderr, why);
+      }
+      assert.equal((await stack.portGuard('unforward', port, aliceUid)).code, 0);
+      assert.equal(
+        await connectAs(mallory, port),
+        'connected',
+        'the port stayed guarded after its forward ended',
+      );
+      assert.equal((await stack.portGuard('forward', port, aliceUid)).code, 0);
+    } finally {
+      await program.stop();
+    }
+    // Her program ended: the next account to listen there is not locked out of its own port by a sync.
+    const next = await listenAs(mallory, port);
+    try {
+      const synced = await stack.portGuard('sync', `fwd:${port}:${aliceUid}`);
+      assert.equal(synced.code, 0, synced.stderr);
+      assert.match(synced.stdout, new RegExp(`left out fwd:${port}:${aliceUid}`));
+      assert.equal(await connectAs(mallory, port), 'connected');
+    } finally {
+      await next.stop();
+      // Put back what the service holds: the app ports of running servers.
+      await stack.service!.stop();
+      await stack.startService();
+    }
   });
 
   it('gets the guard back from a restarted service, whatever happened to the table meanwhile', async () => {

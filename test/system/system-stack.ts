@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { startChp, type RunningChp } from '../../src/chp/chp-process.js';
+import { httpFetch } from '../helpers/http-fetch.js';
 import { freePort } from '../helpers/ports.js';
 import { runAllSteps } from '../helpers/teardown.js';
 import { waitFor } from '../helpers/wait.js';
@@ -45,6 +46,9 @@ export const APPS = {
 };
 
 export const RECONCILE_INTERVAL_S = 1;
+
+/** Per-server origins (`appsLayout`): servers at SERVER--USER.apps.localhost, reached through the apps CHP with a Host header. */
+export const SYSTEM_APPS_DOMAIN = 'apps.localhost';
 
 /** A server row as the service stored it (read straight from SQLite, as root). */
 export interface StoredServer {
@@ -95,6 +99,8 @@ export interface ApiAnswer {
 export class SystemStack {
   installed?: InstalledProxy;
   chp?: RunningChp;
+  /** The apps CHP (appsLayout only). */
+  appsChp?: RunningChp;
   service?: ServiceProcess;
   stateDir = '';
   port = 0;
@@ -110,7 +116,8 @@ export class SystemStack {
   /**
    * `extra`: more catalog apps and config keys (e.g. slurm) on top of the defaults;
    * `portGuard`: install the port guard's helper and sudoers rule, and require it;
-   * `serviceEnv`: more variables in the service's own environment.
+   * `serviceEnv`: more variables in the service's own environment;
+   * `appsLayout`: per-server origins on SYSTEM_APPS_DOMAIN, through a second, host-routing CHP.
    */
   constructor(
     private readonly extra: {
@@ -118,6 +125,7 @@ export class SystemStack {
       config?: Record<string, unknown>;
       portGuard?: boolean;
       serviceEnv?: Record<string, string>;
+      appsLayout?: boolean;
     } = {},
   ) {}
 
@@ -145,6 +153,8 @@ export class SystemStack {
     if (this.extra.portGuard)
       this.guard = await installPortGuard(this.installed, join(this.stateDir, 'hubapps.yaml'));
     this.chp = await startChp({ authToken: this.chpToken });
+    if (this.extra.appsLayout)
+      this.appsChp = await startChp({ authToken: this.chpToken, hostRouting: true });
     // The service must listen on a port known in advance; another process may take it first.
     for (let attempt = 1; ; attempt++) {
       this.port = await freePort();
@@ -180,6 +190,17 @@ export class SystemStack {
       sudo_command: '/usr/bin/sudo',
       proxy_command: this.installed!.proxyPath,
       chp: { api_url: this.chp!.apiUrl, auth_token: `file:${join(secrets, 'chp-token')}` },
+      ...(this.appsChp
+        ? {
+            apps_domain: SYSTEM_APPS_DOMAIN,
+            apps_scheme: 'http',
+            apps_port: this.appsChp.port,
+            apps_chp: {
+              api_url: this.appsChp.apiUrl,
+              auth_token: `file:${join(secrets, 'chp-token')}`,
+            },
+          }
+        : {}),
       admin_token: `file:${join(secrets, 'admin-token')}`,
       admin_access: true,
       reconcile_interval: RECONCILE_INTERVAL_S,
@@ -241,6 +262,15 @@ export class SystemStack {
   /** A request through CHP's public port, as a browser or script sends it. */
   viaChp(path: string, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${this.chp!.proxyUrl}${path}`, { headers, redirect: 'manual' });
+  }
+
+  /** A request through the apps CHP for the origin `host` (e.g. term--alice.apps.localhost), as a browser on that origin sends it. */
+  viaAppsChp(host: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+    if (!this.appsChp)
+      throw new Error('this stack has no apps CHP: start it with appsLayout: true');
+    return httpFetch(`http://127.0.0.1:${this.appsChp.port}${path}`, {
+      headers: { host: `${host}:${this.appsChp.port}`, ...headers },
+    });
   }
 
   /** CHP's whole routing table, straight from its REST API. */
@@ -321,6 +351,7 @@ export class SystemStack {
       () => this.stopServers(),
       () => this.service?.stop(),
       () => this.chp?.stop(),
+      () => this.appsChp?.stop(),
       () => this.removeRule?.(),
       () => this.guard?.remove(),
       // Also kills whatever still runs as a test user (a server the service could not stop, sudo, the service).

@@ -80,10 +80,12 @@ export function checkPortGuard(
       ),
     ];
   }
-  const pairs = (table.stdout.match(/\d+ \. \d+/g) ?? []).length;
+  // The forwards set comes after the owners set (src/limits/port-guard-rules.ts).
+  const [apps = '', forwards = ''] = table.stdout.split(/set forwards \{/);
+  const pairs = (text: string) => (text.match(/\d+ \. \d+/g) ?? []).length;
   return [
     ok(
-      `port guard: table inet ${guard.table}, ${pairs} port(s) held for their owners; ${guard.command} may run as root`,
+      `port guard: table inet ${guard.table}, ${pairs(apps)} port(s) held for their owners, ${pairs(forwards)} forwarded port(s) of users' own programs; ${guard.command} may run as root`,
     ),
     bindGuardCheck(guard, probes, bad),
   ];

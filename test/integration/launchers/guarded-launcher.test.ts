@@ -48,6 +48,8 @@ function recordingGuard(sudoRan: () => boolean) {
     },
     revoke: async (port, uid) => void calls.push(`revoke ${port} ${uid}`),
     sync: async () => void calls.push('sync'),
+    allowForward: async (port, uid) => (calls.push(`forward ${port} ${uid}`), true),
+    revokeForward: async (port, uid) => void calls.push(`unforward ${port} ${uid}`),
   };
   return { guard, calls, state };
 }

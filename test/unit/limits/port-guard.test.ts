@@ -125,6 +125,39 @@ describe('port guard: the service side', () => {
     }
   });
 
+  it('guards forwards through the helper: declined (exit 4, exit 2) is false without resting, a failure throws only under required', async () => {
+    const statuses: Array<number | undefined> = [4, 2];
+    const calls: string[][] = [];
+    const run = async (args: string[]) => {
+      calls.push(args);
+      const status = statuses.shift();
+      if (status !== undefined) throw Object.assign(new Error(`declined ${status}`), { status });
+    };
+    const auto = new HelperPortGuard({ mode: 'auto', log: silent, run, retryAfterMs: 60_000 });
+    assert.equal(await auto.allowForward(6006, 1001), false);
+    assert.equal(await auto.allowForward(6006, 1001), false);
+    assert.equal(
+      await auto.allowForward(6006, 1001),
+      true,
+      'a declined forward left the helper resting',
+    );
+    await auto.revokeForward(6006, 1001);
+    await auto.sync([{ port: 20001, uid: 1001 }], [{ port: 6006, uid: 1001 }]);
+    assert.deepEqual(calls.slice(-2), [
+      ['unforward', '6006', '1001'],
+      ['sync', '20001:1001', 'fwd:6006:1001'],
+    ]);
+    const h = recorder();
+    h.state.failing = 'sudo: a password is required';
+    const required = new HelperPortGuard({ mode: 'required', log: silent, run: h.run });
+    await assert.rejects(required.allowForward(6006, 1001), (err: HubappsError) => {
+      assert.equal(err.code, 'port_guard_failed');
+      assert.match(err.message, /your port 6006 \(sudo: a password is required\)/);
+      return true;
+    });
+    await required.revokeForward(6006, 1001);
+  });
+
   it("rebuilds the guard from the rows a restart finds: owners' app ports, TCP proxies of old rows open, Slurm and socket apps left out", async () => {
     // The sudo launcher reads the saved state, as at a real start-up (nothing is spawned).
     const launcher = new SudoLauncher(

@@ -109,10 +109,14 @@ describe('hubapps doctor: the port guard', () => {
     );
     const good = checkPortGuard(
       ctx,
-      probes(both, { code: 0, stdout: 'elements = { 20001 . 1001, 20002 . 1002 }' }),
+      probes(both, {
+        code: 0,
+        stdout:
+          'set owners { elements = { 20001 . 1001, 20002 . 1002 } }\nset forwards { elements = { 6006 . 1001 } }',
+      }),
     )[0]!;
     assert.equal(good.status, 'ok');
-    assert.match(good.what, /2 port\(s\) held for their owners/);
+    assert.match(good.what, /2 port\(s\) held for their owners, 1 forwarded port\(s\)/);
     const bindOk = checkPortGuard(ctx, probes(both, { code: 0 }))[1]!;
     assert.deepEqual(
       [bindOk.status, bindOk.what],
