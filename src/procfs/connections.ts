@@ -5,7 +5,7 @@
  * L finds the row "local 127.0.0.1:PORT, remote 127.0.0.1:L" and so learns whose listener
  * took the connection: a check made after the connect, which no later bind can race.
  */
-import { readProcFile } from './listeners.js';
+import { tcpTables } from './listeners.js';
 
 /** A closed connection's TIME_WAIT row shows uid 0 whoever held it: it says nothing. */
 const TIME_WAIT = '06';
@@ -17,16 +17,8 @@ const LOOPBACK_MAPPED = '0000000000000000FFFF00000100007F';
 export function acceptedBy(port: number, localPort: number): number | null {
   const server = hex(port);
   const client = hex(localPort);
-  for (const [table, address] of [
-    ['/proc/net/tcp', LOOPBACK_V4],
-    ['/proc/net/tcp6', LOOPBACK_MAPPED],
-  ] as const) {
-    let text: string;
-    try {
-      text = readProcFile(table);
-    } catch {
-      continue; // no IPv6 on this host
-    }
+  for (const [text, v6] of tcpTables()) {
+    const address = v6 ? LOOPBACK_MAPPED : LOOPBACK_V4;
     const local = `${address}:${server}`;
     const remote = `${address}:${client}`;
     for (const line of text.split('\n')) {

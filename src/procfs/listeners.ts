@@ -48,6 +48,19 @@ export function readProcFile(path: string): string {
   }
 }
 
+/** The text of /proc/net/tcp and of /proc/net/tcp6, each with whether it is the IPv6 one; a table that cannot be read (no IPv6 on this host) is left out. */
+export function* tcpTables(): Generator<[text: string, v6: boolean]> {
+  for (const v6 of [false, true]) {
+    let text: string;
+    try {
+      text = readProcFile(v6 ? '/proc/net/tcp6' : '/proc/net/tcp');
+    } catch {
+      continue;
+    }
+    yield [text, v6];
+  }
+}
+
 /** Every loopback-reachable listener on this host, by port, read from /proc/net/tcp and tcp6. */
 export async function readListeners(): Promise<Map<number, Listener[]>> {
   return listenersNow();
@@ -56,16 +69,8 @@ export async function readListeners(): Promise<Map<number, Listener[]>> {
 /** The same, for a caller that runs once and has nothing to wait on (the root helper). */
 export function listenersNow(): Map<number, Listener[]> {
   const byPort = new Map<number, Listener[]>();
-  for (const [table, addresses] of [
-    ['/proc/net/tcp', REACHES_LOOPBACK_V4],
-    ['/proc/net/tcp6', REACHES_LOOPBACK_V6],
-  ] as const) {
-    let text: string;
-    try {
-      text = readProcFile(table);
-    } catch {
-      continue; // no IPv6 on this host
-    }
+  for (const [text, v6] of tcpTables()) {
+    const addresses = v6 ? REACHES_LOOPBACK_V6 : REACHES_LOOPBACK_V4;
     for (const line of text.split('\n').slice(1)) {
       // Most lines of a busy host are connections (TIME_WAIT by the ten thousand): the state
       // column is the only field that can read " 0A " (addresses are hex without spaces, the
