@@ -49,7 +49,8 @@ export function checkPortPolicy(
  * May `who` use port `p` of `row`? The server must run; the port must be in its policy; the
  * owner may, an admin only with admin_access, a visitor let in by a share only when the
  * owner shared this port. The owner's and an admin's use opens (or refreshes) the forward
- * within the owner's cap (user_ports.max_open_per_user); a visitor never opens one.
+ * within the owner's cap (user_ports.max_open_per_user); a visitor's use only refreshes the
+ * one the owner shared, since a port that is not recorded cannot be shared.
  * Throws the refusal, whose message says what to do.
  */
 export async function decidePortAccess(
