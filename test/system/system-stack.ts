@@ -242,11 +242,17 @@ export class SystemStack {
     await this.removeRule?.();
   }
 
-  async api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+  /** The API as the admin, or as the holder of `token` (a user's own, so owner-only calls are the user's). */
+  async api(
+    method: string,
+    path: string,
+    body?: unknown,
+    token = this.adminToken,
+  ): Promise<ApiAnswer> {
     const res = await fetch(`${this.apiUrl}${path}`, {
       method,
       headers: {
-        authorization: `token ${this.adminToken}`,
+        authorization: `token ${token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),

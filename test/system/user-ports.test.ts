@@ -98,30 +98,6 @@ async function programAs(
   };
 }
 
-/** The API as the holder of `token` (a user's own token, so owner-only calls are the user's). */
-async function apiAs(
-  stack: SystemStack,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `token ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) };
-  } catch {
-    return { status: res.status, body: text };
-  }
-}
-
 /** What an answer says, its status and body, for assertions and their messages. */
 async function answer(res: Response): Promise<{ status: number; text: string }> {
   return { status: res.status, text: await res.text() };
@@ -341,7 +317,12 @@ describe('system: users’ own ports on the path layout (issue 26; real sudo, CH
   });
 
   it('lists the port as listening with its command, then as closed with a clear refusal once the program exits; the guard lets go', async () => {
-    const listed = await apiAs(stack, aliceToken, 'GET', `/users/${alice}/servers/term/ports`);
+    const listed = await stack.api(
+      'GET',
+      `/users/${alice}/servers/term/ports`,
+      undefined,
+      aliceToken,
+    );
     assert.equal(listed.status, 200, JSON.stringify(listed.body));
     const entry = (listed.body.ports as Array<Record<string, unknown>>).find((p) => p.port === P);
     assert.ok(entry, `port ${P} is not listed: ${JSON.stringify(listed.body)}`);
@@ -349,14 +330,20 @@ describe('system: users’ own ports on the path layout (issue 26; real sudo, CH
     assert.equal(entry.kind, 'server');
     assert.equal(entry.command, 'node', 'the listing names the program that listens');
     assert.equal(
-      (await apiAs(stack, bobToken, 'GET', `/users/${alice}/servers/term/ports`)).status === 200,
+      (await stack.api('GET', `/users/${alice}/servers/term/ports`, undefined, bobToken)).status ===
+        200,
       false,
       "bob listed alice's ports",
     );
     await term.run(`kill ${termPid}; echo "killed-$?-"`, /killed-0-/);
     await waitFor(
       async () => {
-        const r = await apiAs(stack, aliceToken, 'GET', `/users/${alice}/servers/term/ports`);
+        const r = await stack.api(
+          'GET',
+          `/users/${alice}/servers/term/ports`,
+          undefined,
+          aliceToken,
+        );
         const e = (r.body.ports as Array<Record<string, unknown>>).find((p) => p.port === P);
         return e?.state === 'closed';
       },
@@ -510,14 +497,13 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
   });
 
   it('keeps out a visitor who has the server’s share but not the port’s, until alice shares the port; carol, without either, stays out', async () => {
-    const share = await apiAs(
-      stack,
-      tokens[alice]!,
+    const share = await stack.api(
       'POST',
       `/users/${alice}/servers/term/shares`,
       {
         user: bob,
       },
+      tokens[alice]!,
     );
     assert.equal(share.status, 201, JSON.stringify(share.body));
     const before = await browse(bob);
@@ -527,24 +513,22 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
       before.text,
       new RegExp(`has shared the server (&#39;|')term\\1 but not port ${P}`),
     );
-    const byBob = await apiAs(
-      stack,
-      tokens[bob]!,
+    const byBob = await stack.api(
       'PATCH',
       `/users/${alice}/servers/term/ports/${P}`,
       {
         shared: true,
       },
+      tokens[bob]!,
     );
     assert.notEqual(byBob.status, 200, 'the visitor shared the port himself');
-    const shared = await apiAs(
-      stack,
-      tokens[alice]!,
+    const shared = await stack.api(
       'PATCH',
       `/users/${alice}/servers/term/ports/${P}`,
       {
         shared: true,
       },
+      tokens[alice]!,
     );
     assert.equal(shared.status, 200, JSON.stringify(shared.body));
     let last = before;
@@ -565,12 +549,11 @@ describe('system: a port’s own origin and its share (issue 26; per-server orig
     const open = await onPortHost('/again', { ...NAV, cookie: bobs });
     assert.equal(open.status, 200, 'bob’s session of the last test does not open the port');
     await open.body?.cancel();
-    const unshared = await apiAs(
-      stack,
-      tokens[alice]!,
+    const unshared = await stack.api(
       'PATCH',
       `/users/${alice}/servers/term/ports/${P}`,
       { shared: false },
+      tokens[alice]!,
     );
     assert.equal(unshared.status, 200, JSON.stringify(unshared.body));
     let last = { status: 200, text: '' };
