@@ -2,8 +2,8 @@
  * Users' own ports (issue 26): the same program reached as the server's app, as a user's
  * port through the same proxy (`ports/PORT/`: policy, gate, the cached port-access answer,
  * the listener check, the post-connect check of every new connection), and directly
- * through CHP. HTTP with keep-alive (1 and 32 connections), HTTP with a new connection per
- * request on every hop (where the checks per connection show), and the WebSocket echo.
+ * through CHP. HTTP with keep-alive (1 and 32 connections), HTTP with a new connection to
+ * the program per request (where the checks per connection show), and the WebSocket echo.
  */
 import { readFileSync } from 'node:fs';
 import { measureHttp, measureWs, type HopSettings, type HttpFigure, type WsFigure } from './hop.js';
@@ -12,15 +12,17 @@ import { Processes } from './procs.js';
 import type { RunContext } from './run-context.js';
 
 export interface PortsOptions extends HopSettings {
-  /** wrk connections for the new-connection-per-request runs. */
+  /** wrk connections, rounds and seconds for the new-connection-per-request runs: kept short, since every request leaves a loopback port in TIME_WAIT for 60 s and the ~28,000 ephemeral ports run out (a 5-s third round once got only errors). */
   closeConnections: number;
+  closeRounds: number;
+  closeSeconds: number;
 }
 
 export interface PortsReport {
   settings: PortsOptions;
   port: number;
   http: HttpFigure[];
-  /** Each request on a new connection through every hop. */
+  /** Each request on a new connection to the program. */
   close: HttpFigure[];
   ws: WsFigure[];
   /** Rows of /proc/net/tcp and tcp6 after the new-connection runs: what every post-connect check reads. */
@@ -47,7 +49,13 @@ export async function runPortsSection(opts: PortsOptions, ctx: RunContext): Prom
     // Last: these runs leave tens of thousands of sockets in TIME_WAIT behind.
     const close = await measureHttp(
       stack.closePaths,
-      { ...opts, connections: [opts.closeConnections], warmSeconds: 0 },
+      {
+        ...opts,
+        rounds: opts.closeRounds,
+        seconds: opts.closeSeconds,
+        connections: [opts.closeConnections],
+        warmSeconds: 0,
+      },
       ctx.note,
     );
     return {

@@ -33,7 +33,7 @@ const SERVER = { id: 1, name: 'lab', prefix: `/apps/${USER}/lab/` };
 export interface PortsStack {
   /** Keep-alive paths: the program direct through CHP, the server's app, the program as a port. */
   paths: HopPath[];
-  /** The same, each request on a new connection through every hop (the program closes its end). */
+  /** The same, each request on a new connection to the program (it closes its end; wrk keeps its own). */
   closePaths: HopPath[];
   /** The user's port the program listens on. */
   port: number;
@@ -84,7 +84,7 @@ export async function startPortsStack(procs: Processes): Promise<PortsStack> {
         label,
         url: `${base}/${close ? 'close' : ''}`,
         wsUrl: `${base.replace(/^http/, 'ws')}/`,
-        headers: close ? { ...headers, connection: 'close' } : headers,
+        headers,
         cpuPids,
         hopPids,
       });

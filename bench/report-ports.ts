@@ -57,7 +57,7 @@ export function renderPorts(p: PortsReport): string {
     out.push(httpTable(p.http.filter((f) => f.connections === c)), '');
   }
   out.push(
-    `A new connection per request on every hop (wrk sends \`connection: close\`, the program answers with it), ${s.closeConnections} connections; /proc/net/tcp and tcp6 held ${p.tcpRowsAfterClose} rows after these runs:`,
+    `A new connection to the program per request (it answers with \`connection: close\`; wrk keeps its connections), ${s.closeConnections} connections, ${s.closeRounds} round(s) of ${s.closeSeconds} s; /proc/net/tcp and tcp6 held ${p.tcpRowsAfterClose} rows after these runs:`,
     '',
     httpTable(p.close),
     '',

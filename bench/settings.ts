@@ -44,6 +44,8 @@ export function settingsFor(quick: boolean): Settings {
       connections: [1, 32],
       wsConnections: 32,
       closeConnections: 8,
+      closeRounds: quick ? 1 : 2,
+      closeSeconds: quick ? 1 : 3,
     },
     demo: { starts: quick ? 3 : 20 },
     guard: { rounds: quick ? 1 : 5, seconds: quick ? 1 : 5 },
