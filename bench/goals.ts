@@ -1,11 +1,12 @@
 /**
  * Where one run stands against the goals of issue 29 (and the earlier hop goals of issues 10
- * and 17). Every figure is set against a baseline measured in the same run. A goal whose
+ * and 17, and issue 26's for users' own ports). Every figure is set against a baseline measured in the same run. A goal whose
  * figures are missing (section skipped or failed, peer not available) is reported as not
  * measured, never as met.
  */
 import type { Goal } from './goal.js';
 import { guardGoal, memoryGoals, tcpHopGoals, unixHopGoals } from './goals-hop.js';
+import { portsGoals } from './goals-ports.js';
 import { n1, n2 } from './format.js';
 import type { BenchResults } from './report.js';
 import type { ScaleReport } from './scale-section.js';
@@ -128,7 +129,7 @@ function scaleGoals(s: ScaleReport): Goal[] {
 }
 
 export function evaluateGoals(results: BenchResults): Goal[] {
-  const { hop, guard, scale } = results.sections;
+  const { hop, guard, scale, ports } = results.sections;
   const why = (section: string) => {
     const failed = results.failed.find((f) => f.section === section);
     return failed
@@ -148,5 +149,6 @@ export function evaluateGoals(results: BenchResults): Goal[] {
       met: null,
     });
   if (hop) goals.push(...tcpHopGoals(hop));
+  if (ports) goals.push(...portsGoals(ports));
   return goals;
 }

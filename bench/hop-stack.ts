@@ -21,7 +21,12 @@ import {
   proxyCommandLine,
   spawnCommand,
 } from '../src/proxy/command-line.js';
-import { PROTOCOL_VERSION, type HealthReport, type StartRequest } from '../src/protocol/wire.js';
+import {
+  PROTOCOL_VERSION,
+  type HealthReport,
+  type PortPolicy,
+  type StartRequest,
+} from '../src/protocol/wire.js';
 import { jspAvailable, startJsp } from './jsp.js';
 import { descendants, type Child, type Processes } from './procs.js';
 import {
@@ -35,11 +40,11 @@ import { signCall } from '../src/protocol/challenge.js';
 export { PROXY_MAIN };
 export const TINY_APP = fileURLToPath(new URL('./tiny-app.js', import.meta.url));
 const BARE_HOP = fileURLToPath(new URL('./bare-hop.js', import.meta.url));
-const TOKEN = 'bench-token';
-const USER = 'bench';
+export const TOKEN = 'bench-token';
+export const USER = 'bench';
 
 export type PathKey =
-  'direct' | 'chp' | 'bare' | 'hubapps' | 'hubapps-unix' | 'hubapps-token' | 'jsp';
+  'direct' | 'chp' | 'bare' | 'hubapps' | 'hubapps-unix' | 'hubapps-token' | 'jsp' | 'port';
 
 export interface HopPath {
   key: PathKey;
@@ -214,7 +219,7 @@ function buildPaths(
   return paths;
 }
 
-interface StartedProxy {
+export interface StartedProxy {
   child: Child;
   port: number;
   socket?: string;
@@ -226,25 +231,26 @@ interface StartedProxy {
 const TCP = { id: 1, name: 'hop', prefix: '/apps/bench/hop/' };
 const UNIX = { id: 2, name: 'unix', prefix: '/apps/bench/unix/' };
 
-async function writeCatalog(dir: string): Promise<string> {
+/** `appArgs`: more arguments for the tiny app after its {port}. */
+export async function writeCatalog(dir: string, appArgs: string[] = []): Promise<string> {
   const catalog = join(dir, 'apps.d');
   await mkdir(catalog);
   await writeFile(
     join(catalog, 'tiny.yaml'),
-    stringify({ title: 'Tiny', command: [process.execPath, TINY_APP, '{port}'] }),
+    stringify({ title: 'Tiny', command: [process.execPath, TINY_APP, '{port}', ...appArgs] }),
   );
   // As `hubapps check-config` leaves a production catalog: the proxy reads the compiled form.
   compileCatalog(catalog);
   return catalog;
 }
 
-/** hubapps-proxy as sudo would start it (minus sudo): the StartRequest on stdin, the catalog from argv; on TCP, or on `socket`. */
-async function startProxy(
+/** hubapps-proxy as sudo would start it (minus sudo): the StartRequest on stdin, the catalog from argv; on TCP, or on `socket`; with the user's own ports when `ports` is given. */
+export async function startProxy(
   procs: Processes,
   catalog: string,
   publicOrigin: string,
   service: TokenService,
-  at: { id: number; name: string; prefix: string; socket?: string },
+  at: { id: number; name: string; prefix: string; socket?: string; ports?: PortPolicy },
 ): Promise<StartedProxy> {
   const port = await freePort('127.0.0.1');
   const spec: StartRequest = {
@@ -264,6 +270,7 @@ async function startProxy(
     stopGraceMs: 2000,
     readyTimeoutMs: 15_000,
     logMaxBytes: 1 << 20,
+    ...(at.ports ? { ports: at.ports } : {}),
   };
   const proxy = spawnCommand(proxyCommandLine(proxyArgs(catalog)));
   const child = procs.start(
@@ -343,7 +350,7 @@ export async function waitHealthy(
   );
 }
 
-async function addRoute(
+export async function addRoute(
   chp: RunningChp,
   token: string,
   path: string,
@@ -359,7 +366,7 @@ async function addRoute(
 }
 
 /** Wait until a path serves the app's 1 KiB (jupyter-server-proxy starts its app on the first request). */
-async function untilAnswered(path: HopPath): Promise<void> {
+export async function untilAnswered(path: HopPath): Promise<void> {
   const end = Date.now() + 20_000;
   let last = '';
   while (Date.now() < end) {

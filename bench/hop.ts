@@ -5,7 +5,7 @@
  * of the rounds.
  */
 import type { HopPath, PathKey } from './hop-stack.js';
-import { cpuMs } from './procs.js';
+import { cpuMs, machineCpuMs } from './procs.js';
 import { median } from './stats.js';
 import { runWrk, type WrkResult } from './wrk.js';
 import { runWsEcho, type WsResult } from './ws-bench.js';
@@ -35,6 +35,8 @@ export interface HttpFigure {
   cpuUs: number;
   /** The same for the hop process alone (0 for paths without a hop). */
   hopCpuUs: number;
+  /** CPU time of the whole machine per request (/proc/stat; wrk's own included), µs. */
+  machineCpuUs: number;
   rounds: (WrkResult & Cpu)[];
 }
 
@@ -50,12 +52,15 @@ export interface WsFigure {
   /** CPU time of the path's server-side processes per echoed message in the many-connection run, µs. */
   cpuUs: number;
   hopCpuUs: number;
+  /** The whole machine's CPU per echoed message (the bench's own client included), µs. */
+  machineCpuUs: number;
   rounds: { one: WsResult; many: WsResult & Cpu }[];
 }
 
 interface Cpu {
   cpuUs: number;
   hopCpuUs: number;
+  machineCpuUs: number;
 }
 
 /** Run `fn` and return its result with the CPU µs the path's processes (and its hop alone) spent per unit of `count`. */
@@ -67,12 +72,14 @@ async function withCpu<T>(
   const total = (pids: readonly number[]) => pids.reduce((a, pid) => a + cpuMs(pid), 0);
   const before = total(p.cpuPids);
   const hopBefore = total(p.hopPids);
+  const machineBefore = machineCpuMs();
   const r = await fn();
   const n = Math.max(1, count(r));
   return {
     ...r,
     cpuUs: ((total(p.cpuPids) - before) * 1000) / n,
     hopCpuUs: ((total(p.hopPids) - hopBefore) * 1000) / n,
+    machineCpuUs: ((machineCpuMs() - machineBefore) * 1000) / n,
   };
 }
 
@@ -123,6 +130,7 @@ export async function measureHttp(
         errors: rounds.reduce((a, r) => a + r.errors, 0),
         cpuUs: median(rounds.map((r) => r.cpuUs)),
         hopCpuUs: median(rounds.map((r) => r.hopCpuUs)),
+        machineCpuUs: median(rounds.map((r) => r.machineCpuUs)),
         rounds,
       });
     }
@@ -168,6 +176,7 @@ export async function measureWs(
       msgsPerSMany: median(rounds.map((r) => r.many.msgsPerS)),
       cpuUs: median(rounds.map((r) => r.many.cpuUs)),
       hopCpuUs: median(rounds.map((r) => r.many.hopCpuUs)),
+      machineCpuUs: median(rounds.map((r) => r.many.machineCpuUs)),
       rounds,
     };
   });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only hop,guard,demo,spawn,scale] [--json FILE]`: runs the
+ * `npm run bench [-- --quick] [--only hop,ports,guard,demo,spawn,scale] [--json FILE]`: runs the
  * benchmarks of docs/benchmarks.md and prints their figures as Markdown on stdout
  * (progress on stderr). Every process it starts is stopped by pid before it exits. Goals
  * are reported, never enforced: a missed goal does not change the exit code.
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { runDemoSection } from './demo-section.js';
 import { runGuardSection } from './guard-section.js';
 import { runHopSection } from './hop-section.js';
+import { runPortsSection } from './ports-section.js';
 import { describeMachine } from './machine.js';
 import { renderReport, type BenchResults } from './report.js';
 import { Aborter } from './run-context.js';
@@ -16,7 +17,7 @@ import { runScaleSection } from './scale-section.js';
 import { runSpawnSection } from './spawn-section.js';
 import { settingsFor } from './settings.js';
 
-const SECTIONS = ['demo', 'spawn', 'guard', 'hop', 'scale'] as const;
+const SECTIONS = ['demo', 'spawn', 'guard', 'hop', 'ports', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function note(line: string): void {
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
   );
   await run('hop', 'hop: HTTP and WebSocket through each path, memory of the hops', () =>
     runHopSection(settings.hop, ctx),
+  );
+  await run('ports', "ports: a user's own port against the server's app", () =>
+    runPortsSection(settings.ports, ctx),
   );
   await run('scale', `scale: ${settings.scale.servers} servers with the local launcher`, () =>
     runScaleSection(settings.scale, ctx),

@@ -9,6 +9,8 @@ import type { SpawnReport, SpawnStats } from './spawn-section.js';
 import { TIMELINE_PARTS } from './spawn-timeline.js';
 import { n0, n1, n2, n3, table } from './format.js';
 import { renderGuard } from './report-guard.js';
+import { renderPorts } from './report-ports.js';
+import type { PortsReport } from './ports-section.js';
 import { renderScale } from './report-scale.js';
 import { ratio } from './stats.js';
 
@@ -24,6 +26,7 @@ export interface BenchResults {
     demo?: DemoReport;
     spawn?: SpawnReport;
     scale?: ScaleReport;
+    ports?: PortsReport;
   };
   /** Sections that threw: their figures are missing from the report. */
   failed: Array<{ section: string; message: string }>;
@@ -254,6 +257,7 @@ export function renderReport(r: BenchResults): string {
   const parts = ['# hubapps benchmark run', '', machine(r), ''];
   if (r.sections.hop) parts.push(hop(r.sections.hop));
   if (r.sections.guard) parts.push(renderGuard(r.sections.guard));
+  if (r.sections.ports) parts.push(renderPorts(r.sections.ports));
   if (r.sections.demo) parts.push(demo(r.sections.demo));
   if (r.sections.spawn) parts.push(spawn(r.sections.spawn, r.machine.cpus));
   if (r.sections.scale) parts.push(renderScale(r.sections.scale));

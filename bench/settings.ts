@@ -3,9 +3,11 @@
  * exercises every benchmark in well under a minute (its figures are indicative only).
  */
 import type { HopOptions } from './hop-section.js';
+import type { PortsOptions } from './ports-section.js';
 
 export interface Settings {
   hop: HopOptions;
+  ports: PortsOptions;
   demo: { starts: number };
   guard: { rounds: number; seconds: number };
   spawn: { sequential: number; concurrent: number; burst: number; sudoRuns: number };
@@ -33,6 +35,17 @@ export function settingsFor(quick: boolean): Settings {
       withToken: !quick,
       withJsp: true,
       warmupRequests: 100,
+    },
+    ports: {
+      rounds: quick ? 1 : 3,
+      seconds: quick ? 1 : 5,
+      wsSeconds: quick ? 0.5 : 3,
+      warmSeconds: quick ? 0 : 2,
+      connections: [1, 32],
+      wsConnections: 32,
+      closeConnections: 8,
+      closeRounds: quick ? 1 : 2,
+      closeSeconds: quick ? 1 : 3,
     },
     demo: { starts: quick ? 3 : 20 },
     guard: { rounds: quick ? 1 : 5, seconds: quick ? 1 : 5 },

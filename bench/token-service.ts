@@ -2,11 +2,14 @@
  * A stand-in for the hubapps service's token check (SERVICE_PROXY_AUTH_PATH), run in the
  * bench process: hubapps-proxy asks it once whether the bench token may use the server.
  * It also redeems the one access code BENCH_GRANT (bound to BENCH_GRANT_COOKIE) that gives
- * the bench its session cookie, and answers the proxy's once-a-minute session checks.
+ * the bench its session cookie, answers the proxy's once-a-minute session checks, and says
+ * yes to every question about the user's own ports (the real service's policy, cap and
+ * record are its own cost, asked once per port and minute; the bench measures the proxy's).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  SERVICE_PORT_ACCESS_PATH,
   SERVICE_PROXY_AUTH_PATH,
   SERVICE_REDEEM_GRANT_PATH,
   SERVICE_SESSION_CHECK_PATH,
@@ -23,6 +26,8 @@ export interface TokenService {
   url: string;
   /** Token checks answered so far. */
   calls(): number;
+  /** Port-access questions answered so far. */
+  portCalls(): number;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,7 @@ export async function startTokenService(
   prefix: (serverId: number) => string = () => '/',
 ): Promise<TokenService> {
   let calls = 0;
+  let portCalls = 0;
   const server = createServer((req, res) => {
     let text = '';
     req.setEncoding('utf8');
@@ -42,6 +48,10 @@ export async function startTokenService(
     req.on('end', () => {
       if (req.method === 'POST' && req.url === PREFIX + SERVICE_SESSION_CHECK_PATH)
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.method === 'POST' && req.url === PREFIX + SERVICE_PORT_ACCESS_PATH) {
+        portCalls++;
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ttl":60}');
+      }
       if (req.method === 'POST' && req.url === PREFIX + SERVICE_REDEEM_GRANT_PATH) {
         const grant = JSON.parse(text) as RedeemGrantRequest;
         if (grant.code !== BENCH_GRANT || grant.binding !== BENCH_GRANT_COOKIE)
@@ -78,6 +88,7 @@ export async function startTokenService(
   return {
     url: `http://127.0.0.1:${port}${PREFIX}`,
     calls: () => calls,
+    portCalls: () => portCalls,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
