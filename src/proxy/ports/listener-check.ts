@@ -34,12 +34,8 @@ export async function checkListener(
   facts: ListenerFacts,
 ): Promise<Refusal | null> {
   const listeners = await facts.listeners(port);
-  const where =
-    kind === 'server'
-      ? `in ${who.owner}'s server '${who.server}'`
-      : `for ${who.owner} on this host`;
-  if (listeners.length === 0)
-    return { status: 404, message: `nothing listens on port ${port} ${where} any more` };
+  const where = placeOf(kind, who);
+  if (listeners.length === 0) return nothingListens(port, kind, who);
   if (listeners.some((l) => l.uid !== who.uid))
     return { status: 403, message: `port ${port} is held by another account` };
   if (kind === 'server' && !facts.held(new Set(listeners.map((l) => l.inode)), facts.serverPids()))
@@ -48,6 +44,17 @@ export async function checkListener(
       message: `nothing ${where} listens on port ${port}: the program on it was not started from this server (a port opened elsewhere is host-ports/${port}/)`,
     };
   return null;
+}
+
+/** The refusal for a port nobody listens on (any more). */
+export function nothingListens(port: number, kind: PortKind, who: OwnerInfo): Refusal {
+  return { status: 404, message: `nothing listens on port ${port} ${placeOf(kind, who)} any more` };
+}
+
+function placeOf(kind: PortKind, who: OwnerInfo): string {
+  return kind === 'server'
+    ? `in ${who.owner}'s server '${who.server}'`
+    : `for ${who.owner} on this host`;
 }
 
 /** The facts from /proc, each read at most once per `windowMs`. */

@@ -20,7 +20,7 @@ import { describeError, log } from '../log.js';
 import { httpConnector, PortHijacked, undiciConnector } from './checked-connect.js';
 import { allowedCorsOrigin, answerPreflight, corsHeaders, isPreflight, tokenOnly } from './cors.js';
 import { PortForwarders, portForwardOptions } from './forwarders.js';
-import { checkListener, type ListenerFacts } from './listener-check.js';
+import { checkListener, nothingListens, type ListenerFacts } from './listener-check.js';
 import { refusePort, type OwnPorts, type Refusal } from './policy.js';
 import { PortSockets } from './port-sockets.js';
 import type { PortAccess } from './port-access.js';
@@ -56,6 +56,8 @@ export interface PortDeps {
 export class PortRequests {
   private readonly forwarders = new PortForwarders();
   private readonly sockets: PortSockets;
+  /** When each port last passed the listener check (performance.now()). */
+  private readonly listenerPassed = new Map<string, number>();
   /** Set on per-server origins: port hosts are recognised by their label. */
   private readonly identity: ServerIdentity | null;
 
@@ -151,13 +153,20 @@ export class PortRequests {
   private async mayUse(user: string, route: PortRoute): Promise<Refusal | null> {
     const access = await this.deps.portAccess.check(user, route.port, route.kind);
     if (access !== null) return access;
+    const key = `${route.port}/${route.kind}`;
+    const now = performance.now();
+    const passed = this.listenerPassed.get(key);
+    if (passed !== undefined && now - passed < LISTENER_PASS_MS) return null;
     const r = this.deps.request;
-    return checkListener(
+    const refusal = await checkListener(
       route.port,
       route.kind,
       { owner: r.server.user, server: r.server.name, uid: this.deps.uid },
       this.deps.facts,
     );
+    if (refusal === null) this.listenerPassed.set(key, now);
+    else this.listenerPassed.delete(key);
+    return refusal;
   }
 
   private admission(route: PortRoute, corsAllowed: boolean): AdmissionContext {
@@ -212,19 +221,31 @@ export class PortRequests {
     status: 502 | 504 = 502,
   ): void {
     const hijacked = findHijack(err);
+    // The next request checks the listener again rather than trust a pass from before the failure.
+    this.listenerPassed.delete(`${route.port}/${route.kind}`);
+    const r = this.deps.request;
+    const gone = hasCode(err, 'ECONNREFUSED')
+      ? nothingListens(route.port, route.kind, {
+          owner: r.server.user,
+          server: r.server.name,
+          uid: this.deps.uid,
+        })
+      : null;
     log(`port ${route.port}: forwarding failed: ${describeError(err)}`);
-    const answer: Refusal | { status: 502 | 504; message: string } = hijacked
-      ? {
-          status: hijacked.message.includes('another account') ? 403 : 404,
-          message: hijacked.message,
-        }
-      : {
-          status,
-          message:
-            status === 504
-              ? `the program on port ${route.port} did not answer the WebSocket handshake in time`
-              : `the program on port ${route.port} does not answer`,
-        };
+    const answer: Refusal | { status: 502 | 504; message: string } = gone
+      ? gone
+      : hijacked
+        ? {
+            status: hijacked.message.includes('another account') ? 403 : 404,
+            message: hijacked.message,
+          }
+        : {
+            status,
+            message:
+              status === 504
+                ? `the program on port ${route.port} did not answer the WebSocket handshake in time`
+                : `the program on port ${route.port} does not answer`,
+          };
     if ('writeHead' in res) sendPage(req, res, answer.status, answer.message, this.deps.page);
     else refuseUpgrade(res, answer.status, answer.message);
   }
@@ -235,7 +256,22 @@ export class PortRequests {
   }
 }
 
+/**
+ * How long a port that passed the listener check is not checked again. Looking for the
+ * listener's holder reads every fd of the server's processes, which cost more than the
+ * forwarding itself on a keep-alive connection (docs/benchmarks.md, run 12); a program that
+ * frees the port meanwhile is caught by the check of each new connection (checked-connect.ts).
+ */
+const LISTENER_PASS_MS = 1000;
+
 const STARTING: Refusal = { status: 503, message: 'the server is starting; try again shortly' };
+
+/** Does the error, or one in its cause chain, carry this errno code? */
+function hasCode(err: unknown, code: string): boolean {
+  for (let e = err; e instanceof Error; e = e.cause)
+    if ((e as NodeJS.ErrnoException).code === code) return true;
+  return false;
+}
 
 /** undici may wrap the connector's error; the refusal is found in the cause chain. */
 function findHijack(err: unknown): PortHijacked | null {
