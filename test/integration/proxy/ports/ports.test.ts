@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import WebSocket from 'ws';
 import { CallVerifier } from '../../../../src/protocol/challenge.js';
 import { signCall } from '../../../../src/protocol/challenge.js';
@@ -51,6 +52,24 @@ const TAG = process.env.HUBAPPS_TEST_TAG ?? '';
 const OTHER = `hubapps-t-${TAG}portx`;
 const TOKEN = { authorization: 'token alice-token' };
 const ORIGIN = 'https://hub.example.org';
+
+/** Write `bytes` on one connection and read everything until the proxy closes it or 1.5 s pass. */
+function exchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    let got = '';
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(got);
+    };
+    const timer = setTimeout(done, 1500);
+    socket.on('data', (d) => (got += d.toString('latin1')));
+    socket.once('close', done);
+    socket.once('error', reject);
+    socket.write(bytes);
+  });
+}
 
 function openWs(
   url: string,
@@ -194,6 +213,25 @@ describe("hubapps-proxy: users' own ports", function () {
     await assert.rejects(openWs(url, { ...TOKEN, origin: 'https://evil.example' }), {
       status: 403,
     });
+  });
+
+  it('lets no later request on a connection ride on an earlier one: after a let-in request, a refused upgrade, a refused request (the wire)', async () => {
+    const sneak = `GET ${base}sneak HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const lead = {
+      'after a request let in by its token': `GET ${base}first HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token alice-token\r\n\r\n`,
+      'after an upgrade refused for its Origin': `GET ${base}live HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token alice-token\r\nOrigin: https://evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      'after a request refused for want of a credential': `GET ${base}nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+    };
+    for (const [what, first] of Object.entries(lead)) {
+      const wire = await exchange(proxy.spec.port, first + sneak);
+      assert.ok(
+        !wire.includes('"url":"/sneak"'),
+        `${what}: the program saw the second request: ${wire}`,
+      );
+      const statuses = [...wire.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1]);
+      assert.ok(statuses.length >= 1, `${what}: no answer at all`);
+      if (statuses.length > 1) assert.equal(statuses[1], '401', `${what}: ${wire}`);
+    }
   });
 
   it('closes an open WebSocket once the service no longer allows the user the port', async () => {
