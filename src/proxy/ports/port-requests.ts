@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { errnoCode } from '../../errors.js';
 import type { StartRequest } from '../../protocol/wire.js';
 import type { Access } from '../access/gate.js';
 import type { Activity } from '../http/activity.js';
@@ -20,7 +21,12 @@ import { describeError, log } from '../log.js';
 import { httpConnector, PortHijacked, undiciConnector } from './checked-connect.js';
 import { allowedCorsOrigin, answerPreflight, corsHeaders, isPreflight, tokenOnly } from './cors.js';
 import { PortForwarders, portForwardOptions } from './forwarders.js';
-import { checkListener, nothingListens, type ListenerFacts } from './listener-check.js';
+import {
+  checkListener,
+  nothingListens,
+  type ListenerFacts,
+  type OwnerInfo,
+} from './listener-check.js';
 import { refusePort, type OwnPorts, type Refusal } from './policy.js';
 import { PortSockets } from './port-sockets.js';
 import type { PortAccess } from './port-access.js';
@@ -58,6 +64,8 @@ export class PortRequests {
   private readonly sockets: PortSockets;
   /** When each port last passed the listener check (performance.now()). */
   private readonly listenerPassed = new Map<string, number>();
+  /** Whose ports these are, for the listener check and its messages. */
+  private readonly owner: OwnerInfo;
   /** Set on per-server origins: port hosts are recognised by their label. */
   private readonly identity: ServerIdentity | null;
 
@@ -66,6 +74,7 @@ export class PortRequests {
     this.sockets = new PortSockets(deps.portAccess, deps.revalidateMs);
     this.identity =
       r.ownOrigin === true ? serverIdentity(r.server.user, r.server.name, r.publicOrigin) : null;
+    this.owner = { owner: r.server.user, server: r.server.name, uid: deps.uid };
   }
 
   /** The port a request is for, a redirect to add a slash, or null (the server's own request). */
@@ -157,13 +166,7 @@ export class PortRequests {
     const now = performance.now();
     const passed = this.listenerPassed.get(key);
     if (passed !== undefined && now - passed < LISTENER_PASS_MS) return null;
-    const r = this.deps.request;
-    const refusal = await checkListener(
-      route.port,
-      route.kind,
-      { owner: r.server.user, server: r.server.name, uid: this.deps.uid },
-      this.deps.facts,
-    );
+    const refusal = await checkListener(route.port, route.kind, this.owner, this.deps.facts);
     if (refusal === null) this.listenerPassed.set(key, now);
     else this.listenerPassed.delete(key);
     return refusal;
@@ -220,16 +223,11 @@ export class PortRequests {
     res: ServerResponse | Socket,
     status: 502 | 504 = 502,
   ): void {
-    const hijacked = findHijack(err);
+    const hijacked = inCauses(err, (e) => e instanceof PortHijacked);
     // The next request checks the listener again rather than trust a pass from before the failure.
     this.listenerPassed.delete(`${route.port}/${route.kind}`);
-    const r = this.deps.request;
-    const gone = hasCode(err, 'ECONNREFUSED')
-      ? nothingListens(route.port, route.kind, {
-          owner: r.server.user,
-          server: r.server.name,
-          uid: this.deps.uid,
-        })
+    const gone = inCauses(err, (e) => errnoCode(e) === 'ECONNREFUSED')
+      ? nothingListens(route.port, route.kind, this.owner)
       : null;
     log(`port ${route.port}: forwarding failed: ${describeError(err)}`);
     const answer: Refusal | { status: 502 | 504; message: string } = gone
@@ -266,15 +264,8 @@ const LISTENER_PASS_MS = 1000;
 
 const STARTING: Refusal = { status: 503, message: 'the server is starting; try again shortly' };
 
-/** Does the error, or one in its cause chain, carry this errno code? */
-function hasCode(err: unknown, code: string): boolean {
-  for (let e = err; e instanceof Error; e = e.cause)
-    if ((e as NodeJS.ErrnoException).code === code) return true;
-  return false;
-}
-
-/** undici may wrap the connector's error; the refusal is found in the cause chain. */
-function findHijack(err: unknown): PortHijacked | null {
-  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof PortHijacked) return e;
+/** The error, or the first in its cause chain, that `match` picks: undici wraps the connector's errors. */
+function inCauses(err: unknown, match: (e: Error) => boolean): Error | null {
+  for (let e = err; e instanceof Error; e = e.cause) if (match(e)) return e;
   return null;
 }
