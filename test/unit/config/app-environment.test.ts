@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.js';
 import { configFailure } from '../../helpers/config-error.js';
+import { scratchFiles } from '../../helpers/scratch-files.js';
 
 const ENV = { CONFIGPROXY_AUTH_TOKEN: 'chp-token' };
 
 describe('hubapps.yaml environment and env_keep', () => {
-  let dir: string;
-  let n = 0;
-  const file = (text: string) => {
-    const path = join(dir, `hubapps-${++n}.yaml`);
-    writeFileSync(path, text);
-    return path;
-  };
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hubapps-t-appenv-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const scratch = scratchFiles('hubapps-t-appenv-');
+  const file = scratch.file;
 
   it('are empty by default and read as written', () => {
     assert.deepEqual(loadConfig(undefined, undefined, ENV).environment, {});

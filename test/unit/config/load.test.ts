@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXAMPLE_CONFIG } from '../../../scripts/config-docs/render.js';
 import { DEFAULTS_FILE, loadConfig } from '../../../src/config/load.js';
 import { ConfigErrorList } from '../../../src/config/error-list.js';
 import { configFailure } from '../../helpers/config-error.js';
+import { scratchFiles } from '../../helpers/scratch-files.js';
 
 const ENV = { CONFIGPROXY_AUTH_TOKEN: 'chp-token' };
 
 describe('loading hubapps.yaml', () => {
-  let dir: string;
-  let n = 0;
-  /** Write `text` to a fresh file and return its path. */
-  const file = (text: string) => {
-    const path = join(dir, `hubapps-${++n}.yaml`);
-    writeFileSync(path, text);
-    return path;
-  };
+  const scratch = scratchFiles('hubapps-t-config-');
+  const file = scratch.file;
   const failure = configFailure;
-
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hubapps-t-config-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('uses the defaults for every key when no file is given, and says so as the file name', () => {
     const cfg = loadConfig(undefined, undefined, ENV);
@@ -133,20 +122,20 @@ describe('loading hubapps.yaml', () => {
 
   it('leaves admin_token unset when absent, resolves it when given, and fails naming it when its file is missing', () => {
     assert.equal(loadConfig(file(''), undefined, ENV).admin_token, undefined);
-    const secretFile = join(dir, 'admin-token');
+    const secretFile = join(scratch.dir, 'admin-token');
     writeFileSync(secretFile, 'admin-secret\n');
     assert.equal(
       loadConfig(file(`admin_token: file:${secretFile}\n`), undefined, ENV).admin_token,
       'admin-secret',
     );
-    const missing = join(dir, 'no-such-token');
+    const missing = join(scratch.dir, 'no-such-token');
     const err = failure(() => loadConfig(file(`admin_token: file:${missing}\n`), undefined, ENV));
     assert.equal(err.key, 'admin_token');
     assert.match(err.message, new RegExp(`secret file ${missing} does not exist`));
   });
 
   it('reports a missing config file by name', () => {
-    const path = join(dir, 'does-not-exist.yaml');
+    const path = join(scratch.dir, 'does-not-exist.yaml');
     const err = failure(() => loadConfig(path, undefined, ENV));
     assert.equal(err.file, path);
     assert.equal(err.message, `${path}: config file not found`);
@@ -169,7 +158,7 @@ describe('loading hubapps.yaml', () => {
   });
 
   it('loads the example shown in docs/configuration.md', () => {
-    const credDir = mkdtempSync(join(dir, 'creds-'));
+    const credDir = mkdtempSync(join(scratch.dir, 'creds-'));
     writeFileSync(join(credDir, 'admin-token'), 'from-credential\n');
     const cfg = loadConfig(file(EXAMPLE_CONFIG), undefined, {
       ...ENV,

@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.js';
 import { loadCatalog } from '../../../src/catalog/load.js';
 import { appPortProblems, portPolicy, portRefusal } from '../../../src/catalog/port-policy.js';
 import { configFailure } from '../../helpers/config-error.js';
+import { scratchFiles } from '../../helpers/scratch-files.js';
 
 const ENV = { CONFIGPROXY_AUTH_TOKEN: 'chp-token' };
 
 describe("hubapps.yaml user_ports and an app file's ports", () => {
-  let dir: string;
-  let n = 0;
-  const file = (text: string) => {
-    const path = join(dir, `hubapps-${++n}.yaml`);
-    writeFileSync(path, text);
-    return path;
-  };
+  const scratch = scratchFiles('hubapps-t-userports-');
+  const file = scratch.file;
   const config = (text: string) => loadConfig(file(text), undefined, ENV).user_ports;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hubapps-t-userports-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('defaults to on, ports 1024-65535, no host ports, 20 open forwards, no CORS', () => {
     assert.deepEqual(loadConfig(undefined, undefined, ENV).user_ports, {
@@ -136,7 +127,7 @@ describe("hubapps.yaml user_ports and an app file's ports", () => {
     });
 
     it('reads ports from an app file, and refuses a malformed one naming the file and key', () => {
-      const cat = mkdtempSync(join(dir, 'apps-'));
+      const cat = mkdtempSync(join(scratch.dir, 'apps-'));
       writeFileSync(join(cat, 'tb.yaml'), 'title: TB\ncommand: [tb]\nports: {ranges: [6006]}\n');
       writeFileSync(join(cat, 'off.yaml'), 'title: Off\ncommand: [x]\nports: false\n');
       const apps = loadCatalog(cat);
