@@ -122,6 +122,34 @@ export interface StartRequest {
   baseUrl?: string;
   /** The user's own ports through this proxy (config user_ports, the app's `ports`); absent: off. */
   ports?: PortPolicy;
+  /**
+   * A server JupyterHub started through HubappsSpawner (docs/jupyterhub.md, "Drop-in for
+   * sudospawner"). The hub owns its route (/user/NAME/SERVER/ -> http://127.0.0.1:{port}),
+   * so the proxy listens on loopback TCP `port` (no `socket`) while the app keeps its
+   * guarded `appPort`; `prefix` is the hub's. Browsers sign in through the hub's OAuth flow
+   * for this server and tokens are checked at the hub, each against `accessScopes`; the
+   * service's authorize, grants, shares and users' ports are not used.
+   */
+  hub?: HubBinding;
+}
+
+/** What the hub gave its spawner for one server (Spawner.get_env and friends), as the proxy needs it. */
+export interface HubBinding {
+  /** The hub's API as the proxy reaches it, with a trailing slash, e.g. http://127.0.0.1:8081/hub/api/. */
+  apiUrl: string;
+  /** The public path of the hub's authorize endpoint, e.g. /hub/api/oauth2/authorize. */
+  authorizePath: string;
+  /** The server's token at the hub (JUPYTERHUB_API_TOKEN), its OAuth client secret. Never logged, never stored by the service. */
+  apiToken: string;
+  /** JUPYTERHUB_CLIENT_ID, e.g. jupyterhub-user-alice-lab. */
+  clientId: string;
+  /** JUPYTERHUB_OAUTH_CALLBACK_URL: the redirect_uri the hub registered, e.g. /user/alice/lab/oauth_callback. */
+  callbackPath: string;
+  /** JUPYTERHUB_OAUTH_ACCESS_SCOPES: holding any one of them (or the unfiltered access:servers) lets a hub user in. */
+  accessScopes: string[];
+  /** The hub's names: the user and the server ('' for the default server). */
+  user: string;
+  server: string;
 }
 
 /**
