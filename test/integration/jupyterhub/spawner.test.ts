@@ -78,7 +78,7 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     process.env[envName] = spawnerToken;
     stack = await startLocalStack({
       apps: APPS,
-      config: { jupyterhub: { spawner_token: `env:${envName}` } } as never,
+      config: { jupyterhub: { spawner_token: `env:${envName}` } },
     });
     tokenFile = join(stack.dir, 'spawner-token');
     writeFileSync(tokenFile, `${spawnerToken}\n`, { mode: 0o600 });
