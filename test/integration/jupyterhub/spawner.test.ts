@@ -45,8 +45,9 @@ const APPS = {
 };
 
 interface Step {
-  do: 'start' | 'poll' | 'stop' | 'options_form' | 'options_from_form' | 'state';
+  do: 'start' | 'poll' | 'stop' | 'options_form' | 'options_from_form' | 'state' | 'sse_bytewise';
   formdata?: Record<string, string[]>;
+  text?: string;
 }
 
 interface DriverRun {
@@ -285,6 +286,17 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     assert.equal(refused.results[0]!.error, 'HubappsError');
     assert.match(refused.results[0]!.message!, /authentication required/);
     assert.equal(row('lab')?.state ?? 'stopped', 'stopped', 'nothing started with a wrong token');
+  });
+
+  it('reads the progress stream however it is cut, characters of several bytes included', async () => {
+    const text =
+      'id: 7\nevent: progress\ndata: {"message": "caf\u00e9 \u2013 \u{1F680} ready"}\n\n' +
+      ': keep-alive\n\nevent: done\ndata: {"state": "running"}\n\n';
+    const run = await drive('lab', [{ do: 'sse_bytewise', text }]);
+    assert.deepEqual(run.results[0]!.value, [
+      ['progress', { message: 'caf\u00e9 \u2013 \u{1F680} ready' }],
+      ['done', { state: 'running' }],
+    ]);
   });
 
   it('renders the catalog as the spawn form, escaped, and reads the submitted form back as user_options', async () => {
