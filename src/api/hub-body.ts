@@ -1,3 +1,9 @@
+import {
+  HUB_API_TOKEN,
+  HUB_CLIENT_ID,
+  HUB_MAX_SCOPES,
+  HUB_SCOPE,
+} from '../protocol/hub-binding-rules.js';
 import { HubappsError } from '../errors.js';
 import type { StartInput } from '../lifecycle/start.js';
 import type { HubStart } from '../lifecycle/hub-start.js';
@@ -70,22 +76,28 @@ function parseHub(body: unknown, hubUser: string): Omit<HubStart, 'startTimeoutS
       'invalid_body',
       `field "hub.callback_path" must be ${prefix}oauth_callback (below hub.prefix)`,
     );
-  const apiToken = text('api_token', 256);
-  const clientId = text('client_id', 255);
-  if (apiToken === '' || clientId === '')
+  const apiToken = text('api_token', 512);
+  if (!HUB_API_TOKEN.test(apiToken))
     throw new HubappsError(
       'invalid_body',
-      'fields "hub.api_token" and "hub.client_id" must not be empty',
+      'field "hub.api_token" must be the server\'s token at the hub (16-512 printable characters, no spaces)',
+    );
+  const clientId = text('client_id', 255);
+  if (!HUB_CLIENT_ID.test(clientId))
+    throw new HubappsError(
+      'invalid_body',
+      `field "hub.client_id" must be the hub's OAuth client id of the server, got '${printable(clientId)}'`,
     );
   const scopes = h.access_scopes;
   if (
     !Array.isArray(scopes) ||
-    scopes.length > 64 ||
-    scopes.some((s) => typeof s !== 'string' || s === '' || s.length > 255)
+    scopes.length === 0 ||
+    scopes.length > HUB_MAX_SCOPES ||
+    scopes.some((s) => typeof s !== 'string' || !HUB_SCOPE.test(s))
   )
     throw new HubappsError(
       'invalid_body',
-      'field "hub.access_scopes" must be a list of scope names',
+      `field "hub.access_scopes" must be a list of 1 to ${HUB_MAX_SCOPES} scope names`,
     );
   return {
     binding: {

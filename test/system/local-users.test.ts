@@ -246,7 +246,7 @@ describe("system: another local account attacks alice's servers from the shell (
           prefix,
           api_url: 'http://127.0.0.1:1/hub/api/',
           authorize_path: '/hub/api/oauth2/authorize',
-          api_token: 'hub-token',
+          api_token: 'the-hubs-token-for-this-server',
           client_id: `jupyterhub-user-${alice}-hub`,
           callback_path: `${prefix}oauth_callback`,
           access_scopes: [`access:servers!server=${alice}/hub`],

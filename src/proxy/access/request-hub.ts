@@ -4,20 +4,24 @@
  * loopback TCP), users' own ports, its own origin, a Slurm node, or an app port left to
  * the kernel (every app port of a hub server is one the service guards).
  */
+import {
+  HUB_API_TOKEN,
+  HUB_CLIENT_ID,
+  HUB_MAX_SCOPES,
+  HUB_SCOPE,
+} from '../../protocol/hub-binding-rules.js';
 import type { HubBinding, StartRequest } from '../../protocol/wire.js';
 import { array, bad, matching, object, str } from '../request-checks.js';
 
 const PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,1000}$/;
-const CLIENT_ID = /^[A-Za-z0-9._~@%+-]{1,255}$/;
-const SCOPE = /^[\x21-\x7e]{1,512}$/;
 
 export function hubBinding(v: unknown, prefix: string): HubBinding {
   const h = object(v, 'hub');
   const accessScopes = array(h.accessScopes, 'hub.accessScopes').map((s, i) =>
-    matching(s, `hub.accessScopes[${i}]`, SCOPE, false),
+    matching(s, `hub.accessScopes[${i}]`, HUB_SCOPE, false),
   );
-  if (accessScopes.length === 0 || accessScopes.length > 100)
-    throw bad("'hub.accessScopes' must hold between 1 and 100 scopes");
+  if (accessScopes.length === 0 || accessScopes.length > HUB_MAX_SCOPES)
+    throw bad(`'hub.accessScopes' must hold between 1 and ${HUB_MAX_SCOPES} scopes`);
   const callbackPath = matching(h.callbackPath, 'hub.callbackPath', PATH);
   if (!callbackPath.startsWith(prefix) || callbackPath === prefix)
     throw bad(
@@ -26,8 +30,8 @@ export function hubBinding(v: unknown, prefix: string): HubBinding {
   return {
     apiUrl: apiUrl(h.apiUrl),
     authorizePath: matching(h.authorizePath, 'hub.authorizePath', PATH),
-    apiToken: matching(h.apiToken, 'hub.apiToken', /^[\x21-\x7e]{16,512}$/, false),
-    clientId: matching(h.clientId, 'hub.clientId', CLIENT_ID),
+    apiToken: matching(h.apiToken, 'hub.apiToken', HUB_API_TOKEN, false),
+    clientId: matching(h.clientId, 'hub.clientId', HUB_CLIENT_ID),
     callbackPath,
     accessScopes,
     user: matching(h.user, 'hub.user', /^[^\x00-\x1f\x7f/]{1,255}$/, false),

@@ -7,7 +7,7 @@ const hub = {
   prefix: '/user/alice/lab/',
   api_url: 'http://127.0.0.1:8081/hub/api/',
   authorize_path: '/hub/api/oauth2/authorize',
-  api_token: 'tok',
+  api_token: 'a1b2c3d4e5f6a7b8c9d0',
   client_id: 'jupyterhub-user-alice-lab',
   callback_path: '/user/alice/lab/oauth_callback',
   access_scopes: ['access:servers!server=alice/lab', 'access:servers!user=alice'],
@@ -135,6 +135,24 @@ describe("HubappsSpawner's start body", () => {
       { app: 'lab', hub: { ...hub, access_scopes: [1] } },
       'invalid_body',
       /hub.access_scopes/,
+    ],
+    [
+      'no scope at all (the proxy would let nobody in)',
+      { app: 'lab', hub: { ...hub, access_scopes: [] } },
+      'invalid_body',
+      /hub.access_scopes/,
+    ],
+    [
+      'a token too short to be one the hub made',
+      { app: 'lab', hub: { ...hub, api_token: 'tok' } },
+      'invalid_body',
+      /hub.api_token/,
+    ],
+    [
+      'a client id with a space',
+      { app: 'lab', hub: { ...hub, client_id: 'jupyterhub user' } },
+      'invalid_body',
+      /hub.client_id/,
     ],
     [
       'a zero start_timeout',
