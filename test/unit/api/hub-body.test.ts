@@ -30,7 +30,7 @@ describe("HubappsSpawner's start body", () => {
     assert.deepEqual(input.hub.binding, {
       apiUrl: 'http://127.0.0.1:8081/hub/api/',
       authorizePath: '/hub/api/oauth2/authorize',
-      apiToken: 'tok',
+      apiToken: 'a1b2c3d4e5f6a7b8c9d0',
       clientId: 'jupyterhub-user-alice-lab',
       callbackPath: '/user/alice/lab/oauth_callback',
       accessScopes: ['access:servers!server=alice/lab', 'access:servers!user=alice'],
