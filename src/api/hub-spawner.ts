@@ -65,7 +65,9 @@ export function hubSpawnerRoutes(deps: ApiDeps): Router {
     const { user } = account(ctx);
     // Outside allowed_group (or unknown): refused, as the start would be.
     await deps.users.check(user);
-    ctx.body = { apps: await listApps(deps, { name: user, admin: false }) };
+    // A Slurm app's start is refused for the hub (it routes to loopback only): not offered either.
+    const apps = await listApps(deps, { name: user, admin: false });
+    ctx.body = { apps: apps.filter((a) => a.runs_on !== 'slurm') };
   });
 
   router.post('/users/:hubuser/servers/:name', spawner, bodyParser(JSON_BODY), async (ctx) => {

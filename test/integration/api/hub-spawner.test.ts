@@ -76,9 +76,11 @@ describe('api: the spawner API for JupyterHub (real service, local launcher, rea
     stack = await startLocalStack({
       apps: {
         hello: { title: 'Hello', command: [process.execPath, script.file, '{port}'] },
+        batch: { title: 'Batch', command: [process.execPath, script.file, '{port}'] },
       },
       config: {
         reconcile_interval: 3600,
+        slurm: { apps: ['batch'] },
         jupyterhub: {
           spawner_token: `env:${ENV}`,
           usernames: 'mapped',
@@ -94,7 +96,7 @@ describe('api: the spawner API for JupyterHub (real service, local launcher, rea
     delete process.env[ENV];
   });
 
-  it('lists the apps the hub user may start, for the options form', async () => {
+  it('lists the apps the hub user may start, for the options form, leaving out Slurm apps the hub could not route to', async () => {
     const r = await spawner('GET', `${alice}/apps`);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(
