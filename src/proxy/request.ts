@@ -16,6 +16,7 @@ import {
 
 import { array, bad, bool, int, matching, object, origin, str } from './request-checks.js';
 import { portPolicy } from './ports/request-ports.js';
+import { checkHubServer, hubBinding } from './access/request-hub.js';
 
 export const STDIN_LIMIT = 64 * 1024;
 
@@ -117,6 +118,14 @@ function checkJob(req: Record<string, unknown>, op: SlurmJobRequest['op']): Slur
 const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 
 function checkStart(req: Record<string, unknown>): StartRequest {
+  const start = checkStartFields(req);
+  if (req.hub === undefined) return start;
+  const withHub = { ...start, hub: hubBinding(req.hub, start.prefix) };
+  checkHubServer(withHub);
+  return withHub;
+}
+
+function checkStartFields(req: Record<string, unknown>): StartRequest {
   const server = object(req.server, 'server');
   const prefix = str(req.prefix, 'prefix');
   const ownOrigin = req.ownOrigin === undefined ? false : bool(req.ownOrigin, 'ownOrigin');

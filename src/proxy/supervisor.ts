@@ -8,14 +8,11 @@ import type { Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { HubappsError } from '../errors.js';
 import type { CatalogApp } from '../catalog/types.js';
-import { PROXY_EXIT, SERVICE_AUTHORIZE_PATH, type StartRequest } from '../protocol/wire.js';
+import { PROXY_EXIT, type StartRequest } from '../protocol/wire.js';
 import { prepareLaunch } from './prepare.js';
 import { Activity } from './http/activity.js';
 import { ProxyStatus } from './status.js';
-import { Access } from './access/gate.js';
-import { TokenChecker } from './access/token-check.js';
-import { SessionChecker } from './access/session-check.js';
-import { Grants } from './access/grant.js';
+import { accessParts } from './access/access-wiring.js';
 import { OriginPolicy } from './http/origin.js';
 import { portParts } from './ports/wiring.js';
 import { createListener, listenLoopback, listenSocket } from './http/http-server.js';
@@ -101,45 +98,14 @@ class Supervisor {
     private readonly output: LogBudget,
   ) {
     this.status = new ProxyStatus(req.server.id, this.activity);
-    this.launcher = (req.launcherOrigin ?? req.publicOrigin) + new URL(req.serviceUrl).pathname;
-    const tokens = new TokenChecker({
-      serverId: req.server.id,
-      user: req.server.user,
-      secret: req.secret,
-      serviceUrl: req.serviceUrl,
-    });
-    const authorizeUrl = `${this.launcher}${SERVICE_AUTHORIZE_PATH}?${new URLSearchParams({ user: req.server.user, server: req.server.name })}`;
-    const access = new Access(
-      tokens,
-      new SessionChecker({
-        serverId: req.server.id,
-        secret: req.secret,
-        serviceUrl: req.serviceUrl,
-      }),
-      {
-        serverId: req.server.id,
-        prefix: req.prefix,
-        secureCookie: req.publicOrigin.startsWith('https:'),
-        hostCookie: req.ownOrigin === true,
-        authorizeUrl,
-        embedding: (req.framing.embedders ?? []).length > 0,
-        owner: req.server.user,
-        ...(req.revalidateMs === undefined ? {} : { revalidateMs: req.revalidateMs }),
-      },
-    );
+    const access = accessParts(req);
+    this.launcher = access.home;
     const origins = new OriginPolicy(req.publicOrigin, req.allowedOrigins);
     this.server = createListener({
       request: req,
       status: this.status,
-      access,
-      grants: new Grants({
-        serverId: req.server.id,
-        user: req.server.user,
-        secret: req.secret,
-        serviceUrl: req.serviceUrl,
-        prefix: req.prefix,
-        ownOrigin: req.ownOrigin === true,
-      }),
+      access: access.gate,
+      signIn: access.signIn,
       origins,
       activity: this.activity,
       forwarder: () => this.forwarder,
@@ -148,14 +114,16 @@ class Supervisor {
         void this.shutdown('shutdown requested');
       },
       launcher: this.launcher,
-      ...portParts(req, {
-        access,
-        origins,
-        activity: this.activity,
-        status: this.status,
-        forwarderClass: () => this.forwarderClass,
-        launcher: this.launcher,
-      }),
+      ...(access.service === null
+        ? {}
+        : portParts(req, {
+            access: access.service,
+            origins,
+            activity: this.activity,
+            status: this.status,
+            forwarderClass: () => this.forwarderClass,
+            launcher: this.launcher,
+          })),
     });
   }
 

@@ -16,6 +16,7 @@ import {
   type StepReport,
 } from './steps.js';
 import { chpManualInstall, chpStep, chpUnitStep, hubDropInStep } from './chp.js';
+import { HUB_PYTHON, hubSpawnerStep } from './hub-spawner.js';
 import { stdio, type Io } from '../io.js';
 import { at, makeLayout, type Layout } from './layout.js';
 import { configOptions, ENV_OPTIONS, mergeChpEnv, readIfExists, type SiteOptions } from './site.js';
@@ -23,6 +24,7 @@ import { sourceRoot } from './program-tree.js';
 import { isRoot } from '../system.js';
 
 export const INSTALL_USAGE = `usage: hubapps install [--dry-run] [--root DIR] [--name NAME] [--service-user USER] [--allowed-group GROUP] [--jupyterhub-config]
+                      [--jupyterhub-spawner [--hub-python PATH]]
                       [--public-url URL] [--apps-domain DOMAIN [--apps-scheme https|http] [--apps-port N]]
                       [--chp-ip ADDR] [--chp-port N] [--chp-api-port N] [--hub-url URL]
                       [--apps-chp-port N] [--apps-chp-api-port N] [--service-url URL]
@@ -33,6 +35,10 @@ the configuration or the CHP token.
   --dry-run              print every step, change nothing
   --jupyterhub-config    also write a drop-in for Debian's jupyterhub.service, so the hub
                          reads /etc/jupyterhub/jupyterhub_config.py and starts after CHP
+  --jupyterhub-spawner   also install HubappsSpawner where the hub's Python imports it, its
+                         token /etc/NAME/spawner-token (made once) and the drop-in that gives
+                         the service that token (docs/jupyterhub.md, "Drop-in for sudospawner")
+  --hub-python PATH      the Python JupyterHub runs with (default ${HUB_PYTHON}; a venv's python)
   --root DIR             install below DIR instead of / (a scratch root; no accounts are created)
   --name NAME            name of the installation: /usr/lib/NAME, /etc/NAME, NAME.service, ... (default hubapps)
   --service-user USER    the account the service runs as (default: NAME)
@@ -78,6 +84,8 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
       'service-user': { type: 'string' },
       'allowed-group': { type: 'string' },
       'jupyterhub-config': { type: 'boolean', default: false },
+      'jupyterhub-spawner': { type: 'boolean', default: false },
+      'hub-python': { type: 'string' },
       'public-url': { type: 'string' },
       'apps-domain': { type: 'string' },
       'apps-scheme': { type: 'string' },
@@ -120,7 +128,19 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
   io.out(
     `hubapps install${ctx.dryRun ? ' (dry run: nothing is changed)' : ''}${root ? ` into ${root}` : ''}, from ${ctx.source}\n`,
   );
-  const steps = values['jupyterhub-config'] ? [...STEPS, hubDropInStep] : STEPS;
+  if (values['hub-python'] !== undefined && !values['jupyterhub-spawner'])
+    throw new HubappsError('usage', '--hub-python goes with --jupyterhub-spawner');
+  if (values['hub-python'] !== undefined && !isAbsolute(values['hub-python']))
+    throw new HubappsError(
+      'usage',
+      `--hub-python must be an absolute path, not '${values['hub-python']}'`,
+    );
+  const hubPython = values['hub-python'] ?? HUB_PYTHON;
+  const steps = [
+    ...STEPS,
+    ...(values['jupyterhub-config'] ? [hubDropInStep] : []),
+    ...(values['jupyterhub-spawner'] ? [(c: InstallContext) => hubSpawnerStep(c, hubPython)] : []),
+  ];
   const reports = steps.flatMap((step) => step(ctx));
   for (const line of reports) io.out(formatStep(line));
   const chpMissing = reports.some(

@@ -36,6 +36,10 @@ export interface Layout {
   appsChpTokenFile: string;
   /** The service's admin token (admin_token: credential:admin-token). */
   adminTokenFile: string;
+  /** HubappsSpawner's token (jupyterhub.spawner_token: credential:spawner-token; install --jupyterhub-spawner). */
+  spawnerTokenFile: string;
+  /** The drop-in that hands spawnerTokenFile to the service as a credential. */
+  spawnerDropIn: string;
   /** Ports and targets both CHP units read (install's --chp-port, ...). */
   chpEnvFile: string;
   dataDir: string;
@@ -107,6 +111,8 @@ export function makeLayout(opts: LayoutOptions = {}): Layout {
     chpTokenFile: `${etcDir}/chp-token`,
     appsChpTokenFile: `${etcDir}/apps-chp-token`,
     adminTokenFile: `${etcDir}/admin-token`,
+    spawnerTokenFile: `${etcDir}/spawner-token`,
+    spawnerDropIn: `/etc/systemd/system/${name}.service.d/jupyterhub-spawner.conf`,
     chpEnvFile: `${etcDir}/chp.env`,
     dataDir: `/var/lib/${name}`,
     logDir: `/var/log/${name}`,

@@ -13,7 +13,7 @@
  * reach the app; USER_HEADER names the browser session's user to the app and is never
  * taken from the client.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenChecker, TokenIdentity, TokenVerdict } from './token-check.js';
@@ -21,7 +21,7 @@ import type { PortKind } from '../../port-label.js';
 import { REVALIDATE_MS, type SessionChecker } from './session-check.js';
 import { AccessCookies, type CookieOptions } from './access-cookies.js';
 import { takeTokenParam } from '../http/url-path.js';
-import { wantsHtml } from '../http/pages.js';
+import { wantsHtml, type PageOptions } from '../http/pages.js';
 import { framedLoad } from '../../http/request-source.js';
 import { log } from '../log.js';
 import { dropHubappsHeaders } from '../http/headers.js';
@@ -35,8 +35,8 @@ export type Decision =
   /** Let in: `user` is who the session or token belongs to. */
   | { ok: true; user: string }
   | { ok: false; status: 401 | 403 | 503; message: string }
-  /** Not allowed yet: a browser goes to `location` (the service's authorize page) with `setCookie` (its grant cookie) to get in. */
-  | { ok: false; status: 302; message: string; location: string; setCookie: string }
+  /** Not allowed yet: a browser goes to `location` (the service's or the hub's authorize page) with `setCookie` (its grant or state cookie) to get in. */
+  | { ok: false; status: 302; message: string; location: string; setCookie: string | string[] }
   /** Not allowed yet, inside a frame: the sign-in page opens `authorizeUrl` in a popup and sets `setCookie` (a partitioned grant cookie). */
   | {
       ok: false;
@@ -44,6 +44,35 @@ export type Decision =
       message: string;
       signIn: { authorizeUrl: string; setCookie: string };
     };
+
+/**
+ * What the listener asks of an access policy for the server's own paths: the service's
+ * (Access) or, for a server JupyterHub started, the hub's (HubAccess in hub-gate.ts).
+ */
+export interface AccessGate {
+  authorize(req: IncomingMessage, upgrade: boolean, port?: PortScope): Decision | Promise<Decision>;
+  /** An upgraded connection let in by a browser session: closed when that session's access ends. */
+  track(req: IncomingMessage, socket: Duplex): void;
+}
+
+/**
+ * Where a browser brings back what it got from its sign-in (a one-time code), below the
+ * server prefix: the service's grant endpoint (grant.ts) or the hub's OAuth callback
+ * (hub-oauth.ts). The listener answers it only to top-level page loads.
+ */
+export interface SignInEndpoint {
+  /** The full path, e.g. /apps/alice/lab/_hubapps/grant or /user/alice/lab/oauth_callback. */
+  readonly path: string;
+  /** Is this request URL (path and query) the endpoint? */
+  matches(url: string): boolean;
+  serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: string,
+    page: PageOptions,
+    port?: PortScope,
+  ): Promise<void>;
+}
 
 /** Sessions live in memory only; a restarted proxy sends the browser through authorize again. */
 const SESSION_TTL_MS = 12 * 3600 * 1000;
@@ -95,7 +124,7 @@ interface Session {
   checkedAt: number;
 }
 
-export class Access {
+export class Access implements AccessGate {
   readonly cookies: AccessCookies;
   private readonly sessions = new Map<string, Session>();
   /** Each user's session cookie values, oldest first. */

@@ -14,10 +14,10 @@ import {
   type RedeemGrantRequest,
   type RedeemGrantResponse,
 } from '../../protocol/wire.js';
-import type { Access, PortScope } from './gate.js';
+import type { Access, PortScope, SignInEndpoint } from './gate.js';
 import { sendPage, type PageOptions } from '../http/pages.js';
 import { postToService, type ServiceAnswer } from './service-call.js';
-import { checkPath } from '../http/url-path.js';
+import { targetBelow } from '../http/url-path.js';
 import { describeError, log } from '../log.js';
 
 export type GrantOutcome =
@@ -38,7 +38,6 @@ export interface GrantOptions {
 
 /** The service makes 43 base64url characters; anything unlike a code is refused without asking. */
 const CODE = /^[A-Za-z0-9_-]{16,128}$/;
-const UNSAFE_TARGET = /[\\\u0000-\u001f\u007f]/;
 
 export class Grants {
   /** The full path of the endpoint, e.g. /apps/alice/lab/_hubapps/grant */
@@ -95,17 +94,9 @@ export class Grants {
     return {
       kind: 'granted',
       user: parsed.user,
-      next: this.target(parsed.next),
+      next: targetBelow(parsed.next, this.prefix),
       session: parsed.session,
     };
-  }
-
-  /** `next` only when it stays below this server's prefix: the code's target is data from the browser. */
-  private target(next: string): string {
-    const prefix = this.prefix;
-    if (!next.startsWith(prefix) || UNSAFE_TARGET.test(next) || checkPath(next) !== 'ok')
-      return prefix;
-    return next;
   }
 }
 
@@ -115,6 +106,16 @@ export interface GrantPageDeps {
   page: PageOptions;
   /** The grant endpoint of a port's own host. */
   port?: PortScope;
+}
+
+/** The grant endpoint as the listener sees it: one of the ways a browser signs in. */
+export function grantEndpoint(grants: Grants, access: Access): SignInEndpoint {
+  return {
+    path: grants.path,
+    matches: (url) => grants.matches(url),
+    serve: (req, res, url, page, port) =>
+      serveGrant(req, res, url, { grants, access, page, ...(port === undefined ? {} : { port }) }),
+  };
 }
 
 /** Answer GET {prefix}_hubapps/grant?code=C: a cookie and a redirect, or a page that says what went wrong. */

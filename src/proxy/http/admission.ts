@@ -5,7 +5,7 @@
  * goes here, once.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Access, Decision, PortScope } from '../access/gate.js';
+import type { AccessGate, Decision, PortScope } from '../access/gate.js';
 import type { OriginPolicy } from './origin.js';
 import { checkPath } from './url-path.js';
 import { crossSiteFrameLoad, requestSource } from '../../http/request-source.js';
@@ -15,7 +15,7 @@ import { log } from '../log.js';
 export type Admission = Decision | { ok: false; status: 400 | 403; message: string };
 
 export interface AdmissionContext {
-  access: Access;
+  access: AccessGate;
   /** The origins that are this address: the server's (shared or own), or a port host's own. */
   origins: OriginPolicy;
   /** The path whose pages count as ours (the server's prefix; '/' on an own host). */

@@ -19,11 +19,10 @@ import {
 } from '../../protocol/wire.js';
 import type { PortRequests } from '../ports/port-requests.js';
 import type { PortRedirect, PortRoute } from '../ports/route.js';
-import type { Access } from '../access/gate.js';
+import type { AccessGate, SignInEndpoint } from '../access/gate.js';
 import { admit, settle, type Admission, type AdmissionContext } from './admission.js';
 import type { Activity } from './activity.js';
 import type { Forwarder } from './forward.js';
-import { serveGrant, type Grants } from '../access/grant.js';
 import type { OriginPolicy } from './origin.js';
 import type { ProxyStatus } from '../status.js';
 import { refuseUpgrade, sendPage, type PageOptions } from './pages.js';
@@ -34,8 +33,9 @@ import { describeError, log } from '../log.js';
 export interface ListenerDeps {
   request: StartRequest;
   status: ProxyStatus;
-  access: Access;
-  grants: Grants;
+  access: AccessGate;
+  /** Where a browser brings back its sign-in: the service's grant endpoint or the hub's OAuth callback. */
+  signIn: SignInEndpoint;
   origins: OriginPolicy;
   activity: Activity;
   /** Set once the app's target is known. */
@@ -106,7 +106,7 @@ class Listener {
     const url = req.url ?? '/';
     const port = this.portRoute(req, url);
     if (port !== null && 'redirect' in port) return redirect(res, port.redirect);
-    if (this.deps.grants.matches(url)) return this.grant(req, res, url, port);
+    if (this.deps.signIn.matches(url)) return this.signIn(req, res, url, port);
     // On its own host the prefix is '/', so the service's endpoints come first; CHP marks what
     // it forwards with X-Forwarded-For, and browsers never reach them that way.
     if (url.startsWith('/_hubapps/') && (this.prefix !== '/' || isPrivateCall(url, req)))
@@ -158,7 +158,7 @@ class Listener {
   }
 
   /** On a port's own host, the code is redeemed for that port and the page must be that host's. */
-  private grant(
+  private signIn(
     req: IncomingMessage,
     res: ServerResponse,
     url: string,
@@ -175,14 +175,11 @@ class Listener {
         this.page,
       );
     }
-    const { grants, access } = this.deps;
     const scope =
-      hostOrigin === undefined || port === null
-        ? {}
-        : { port: { port: port.port, kind: port.kind } };
-    serveGrant(req, res, url, { grants, access, page: this.page, ...scope }).catch((err: unknown) =>
-      this.internalError(req, res, err),
-    );
+      hostOrigin === undefined || port === null ? undefined : { port: port.port, kind: port.kind };
+    this.deps.signIn
+      .serve(req, res, url, this.page, scope)
+      .catch((err: unknown) => this.internalError(req, res, err));
   }
 
   /** A request the checks did not let in: to authorize, to the sign-in page, or a page that says why. */
@@ -192,7 +189,7 @@ class Listener {
       return sendSignInPage(req, res, {
         ...d.signIn,
         launcherOrigin: new URL(this.deps.launcher).origin,
-        grantPath: this.deps.grants.path,
+        grantPath: this.deps.signIn.path,
         framing: this.deps.request.framing,
       });
     sendPage(req, res, d.status, d.message, d.status === 401 ? this.unauthorized : this.page);
@@ -291,7 +288,7 @@ function isPrivateCall(url: string, req: IncomingMessage): boolean {
 
 const PRIVATE_PATHS = Object.values(PROXY_ENDPOINTS);
 
-function redirect(res: ServerResponse, location: string, setCookie?: string): void {
+function redirect(res: ServerResponse, location: string, setCookie?: string | string[]): void {
   res.writeHead(302, {
     location,
     ...(setCookie === undefined ? {} : { 'set-cookie': setCookie }),

@@ -43,3 +43,12 @@ export function takeTokenParam(url: string): { url: string; token: string | null
   const path = url.slice(0, q);
   return { url: kept.length ? `${path}?${kept.join('&')}` : path, token: token || null };
 }
+
+const UNSAFE_TARGET = /[\\\u0000-\u001f\u007f]/;
+
+/** Where to send a browser after it signed in: `next` only when it stays below `prefix` (it is data from the browser), else the prefix. */
+export function targetBelow(next: string, prefix: string): string {
+  if (!next.startsWith(prefix) || UNSAFE_TARGET.test(next) || checkPath(next) !== 'ok')
+    return prefix;
+  return next;
+}

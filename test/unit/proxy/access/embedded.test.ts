@@ -57,8 +57,8 @@ describe("hubapps-proxy's access inside another site's frame (app_embedding)", (
     const d = decide(access(true), TOP_LEVEL);
     assert.ok(!d.ok && d.status === 302, JSON.stringify(d));
     assert.doesNotMatch(d.location, /embed=1/);
-    assert.match(d.setCookie, /SameSite=Lax/);
-    assert.doesNotMatch(d.setCookie, /Partitioned|SameSite=None/);
+    assert.match(String(d.setCookie), /SameSite=Lax/);
+    assert.doesNotMatch(String(d.setCookie), /Partitioned|SameSite=None/);
   });
 
   it('gives no sign-in page when no site may embed the server: the framed load is sent to authorize, which refuses frames', () => {
