@@ -1,6 +1,6 @@
 /**
- * The hub stack with hubapps as JupyterHub's spawner: HubappsSpawner (the module from
- * src/jupyterhub, root-owned on the hub's PYTHONPATH) talks to the service with a spawner
+ * The hub stack with hubapps as JupyterHub's spawner: HubappsSpawner (the built module,
+ * copied root-owned onto the hub's PYTHONPATH) talks to the service with a spawner
  * token both share as files, named servers are on, eve is the hub's admin, and alice may
  * open bob's `site` server through a hub role. What the tests ask the hub, the service and
  * /proc about servers lives here too.
@@ -23,7 +23,8 @@ export const HUB_ADMIN = HUB_ONLY_USER;
 export const ALICE_SERVER = 'work';
 export const BOB_SERVER = 'site';
 
-export const SPAWNER_MODULE = join(repoRoot(), 'src', 'jupyterhub', 'hubapps_spawner.py');
+/** As the build puts it next to the compiled service (and `hubapps install --jupyterhub-spawner` takes it from). */
+export const SPAWNER_MODULE = join(repoRoot(), 'dist', 'src', 'jupyterhub', 'hubapps_spawner.py');
 
 export interface Answer {
   status: number;
