@@ -246,6 +246,24 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
       assert.ok(await showsAlicesApp(alicePage), "alice's own tab still shows her app");
     });
 
+    it("does not let bob's own browser cookies (his hub login, his server's proxy cookie) open alice's server, through CHP or at her proxy's port", async () => {
+      const page = await bobCtx.newPage();
+      await page.goto(url(`${BOB_PATH}attack.html`));
+      await confirmAuthorizeIfAsked(page);
+      assert.equal(await page.textContent('#attack'), "bob's page", 'bob opened his own server');
+      await page.close();
+      const cookie = (await bobCtx.cookies(url('/'))).map((c) => `${c.name}=${c.value}`).join('; ');
+      assert.ok(cookie.includes('jupyterhub-hub-login='), cookie.replace(/=[^;]+/g, '=…'));
+      for (const base of [stack.publicUrl, await s.hubTarget(alice, ALICE_SERVER)]) {
+        const res = await fetch(`${base}${ALICE_PATH}`, {
+          headers: { cookie },
+          redirect: 'manual',
+        });
+        assert.ok(!(await res.text()).includes(ALICE_SECRET), base);
+        assert.notEqual(res.status, 200, base);
+      }
+    });
+
     for (const [name, what] of [
       ['fetchApp', 'fetch her app with her cookies'],
       ['frameApp', 'read her app in an iframe'],
