@@ -1,7 +1,8 @@
 /**
  * Build step: tsc compiles only TypeScript, but src/ also holds helpers in other languages
  * that run beside the compiled code (src/ops/bind-guard.py, which the port guard's root
- * helper runs). This copies them to the same place under dist/src, where the installed
+ * helper runs; src/jupyterhub/hubapps_spawner.py, which `install --jupyterhub-spawner`
+ * puts where JupyterHub's Python imports it). This copies them to the same place under dist/src, where the installed
  * program (src/ops/install/program-tree.ts takes all of dist/src) finds them.
  */
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';

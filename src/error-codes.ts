@@ -138,6 +138,10 @@ export const ERROR_CODES = {
   not_allowed: [403, 'You may not open this server.'],
   not_built: [500, 'The program is not built; run `npm run build`.'],
   not_found: [404, 'Nothing here.'],
+  not_hub_server: [
+    409,
+    'A server of that name was started from the hubapps launcher; JupyterHub may not act on it.',
+  ],
   not_owner: [403, 'Only the owner (or an admin with `admin_access`) may do this.'],
   not_recorded_yet: [409, 'The server is not yet starting; retry the announcement.'],
   not_root: [1, 'cli: the command needs root.'],
@@ -215,6 +219,14 @@ export const ERROR_CODES = {
   ],
   source_missing: [500, '`hubapps install` misses its source tree.'],
   spawn_failed: [500, 'The proxy could not be started; see the service log.'],
+  spawner_off: [
+    404,
+    'The spawner API is off: set `jupyterhub.spawner_token` (docs/jupyterhub.md).',
+  ],
+  spawner_only: [
+    403,
+    'The spawner API takes only the spawner token (`jupyterhub.spawner_token`), and that token no other route.',
+  ],
   start_aborted: [409, 'The start was stopped before it finished.'],
   start_timeout: [500, 'The app was not ready within its `timeout`.'],
   stop_failed: [500, 'The server could not be stopped; see the service log.'],

@@ -165,7 +165,7 @@ export async function serve(
       : undefined;
   const auth = new Authenticator(config, authStore, admins, users, hub, urls.servicePrefix(), urls);
   if (hub && hubConfig.forward_activity)
-    deps.activitySink = (user, at) => hub.postActivity(user, at);
+    deps.activitySink = (user, at, hubServer) => hub.postActivity(user, at, hubServer);
   if (hub && hubConfig.server_tokens_from_hub)
     deps.hubTokens = new HubServerTokens(
       hub,

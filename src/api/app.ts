@@ -13,6 +13,7 @@ import { infoRoutes } from './info.js';
 import { internalOnlyDirect, internalRoutes } from './internal.js';
 import { appsHostPage, notRunningPage } from './not-running.js';
 import { serverRoutes } from './servers.js';
+import { hubSpawnerRoutes } from './hub-spawner.js';
 import { shareLinkRoutes } from './share-links.js';
 import { shareRoutes } from './shares.js';
 import { portRoutes } from './ports.js';
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps, oauth: HubOAuth | undefined): Koa {
   for (const r of [
     infoRoutes(deps),
     serverRoutes(deps),
+    hubSpawnerRoutes(deps),
     activityRoutes(deps),
     shareRoutes(deps),
     portRoutes(deps),

@@ -6,6 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import type { Identity, ServerTokenRule } from '../auth/identity.js';
+import { HubappsError } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 
 export type Guard = (ctx: Context, next: Next) => Promise<unknown>;
@@ -46,6 +47,22 @@ export const ownerOrAdmin = (deps: Pick<ApiDeps, 'auth'>, servers?: 'server' | '
 /** Any logged-in caller, and any server token: for "who am I". */
 export const signedInOrServer = (deps: Pick<ApiDeps, 'auth'>): Guard =>
   guard(deps, () => ({ serverToken: 'any' }));
+
+/**
+ * JupyterHub's HubappsSpawner and nothing else (api/hub/): its token, while
+ * jupyterhub.spawner_token is set; without it the routes are not there (404).
+ */
+export const spawnerOnly =
+  (deps: Pick<ApiDeps, 'auth' | 'config'>): Guard =>
+  async (ctx, next) => {
+    if (deps.config.jupyterhub.spawner_token === undefined)
+      throw new HubappsError(
+        'spawner_off',
+        'the spawner API is off: set jupyterhub.spawner_token to use HubappsSpawner',
+      );
+    ctx.state.who = await deps.auth.require(ctx, { spawner: true });
+    return next();
+  };
 
 /** The identity a guard of this route established; a route without a guard is a bug, and fails loudly. */
 export function whoOf(ctx: Context): Identity {

@@ -1,16 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
-import { runsOnSlurm, startOptions } from '../catalog/slurm.js';
-import type { CatalogApp } from '../catalog/types.js';
 import { HubappsError } from '../errors.js';
-import { limitOptions } from '../limits/resources.js';
-import { settingsFor } from '../limits/group-settings.js';
 import { printable } from '../names.js';
 import type { ApiDeps } from './deps.js';
 import { adminOnly, signedIn, signedInOrServer, whoOf } from './guards.js';
 import { presentServer } from './present.js';
-import { presentForm, rememberedValues } from './present-form.js';
+import { listApps } from './app-list.js';
 
 export function infoRoutes(deps: ApiDeps): Router {
   const router = new Router();
@@ -50,37 +46,7 @@ export function infoRoutes(deps: ApiDeps): Router {
 
   // Each caller sees the apps allowed_groups lets them use; admins see every app, to name other users' servers.
   router.get('/apps', signedIn(deps), async (ctx) => {
-    const who = whoOf(ctx);
-    // Whoever the user policy refuses (the admin_token's caller, a user who left the group) may start none of them.
-    const account = await deps.users.check(who.name).then(
-      (a) => a,
-      () => undefined,
-    );
-    const usable = (a: CatalogApp) => account !== undefined && deps.users.appAllowed(account, a);
-    const last = deps.queries.lastForms(who.name);
-    // The caps a user's dialog offers are those of the user's groups (group_settings).
-    const limits = settingsFor(deps.config, account?.groups ?? []).server_limits;
-    ctx.body = {
-      apps: deps
-        .catalog()
-        .list()
-        .filter((a) => who.admin || usable(a))
-        .map((a) => ({
-          name: a.name,
-          title: a.title,
-          description: a.description,
-          hidden: a.hidden,
-          category: a.category ?? null,
-          usable: usable(a),
-          icon: a.icon ? `${deps.urls.servicePrefix()}api/apps/${a.name}/icon` : null,
-          runs_on: runsOnSlurm(deps.config.slurm.apps, a) ? 'slurm' : 'host',
-          options: runsOnSlurm(deps.config.slurm.apps, a)
-            ? startOptions(deps.config.slurm.apps, a)
-            : limitOptions(limits, a),
-          form: presentForm(a, account),
-          form_values: rememberedValues(a, account, last.get(a.name)),
-        })),
-    };
+    ctx.body = { apps: await listApps(deps, whoOf(ctx)) };
   });
 
   router.get('/apps/:name/icon', signedIn(deps), async (ctx) => {

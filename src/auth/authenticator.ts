@@ -35,7 +35,9 @@ export class Authenticator {
   /** @param launcherPrefix where the launcher's pages live, e.g. /services/hubapps/ */
   constructor(
     private readonly config: Pick<Config, 'admin_token' | 'public_url' | 'trusted_proxies'> &
-      Partial<Pick<Config, 'extra_origins'>>,
+      Partial<Pick<Config, 'extra_origins'>> & {
+        jupyterhub?: Pick<Config['jupyterhub'], 'spawner_token'>;
+      },
     private readonly store: AuthStore,
     private readonly admins: AdminPolicy,
     /** Tokens outlive a user's membership of the allowed group; each use asks again. */
@@ -61,6 +63,8 @@ export class Authenticator {
    */
   async fromToken(token: string | undefined, client: string): Promise<Identity | undefined> {
     if (!token) return undefined;
+    // The spawner's token is nobody's: not a user here, and never shown to the hub as one.
+    if (this.isSpawnerToken(token)) return undefined;
     if (this.config.admin_token && sameSecret(token, this.config.admin_token))
       return { name: 'admin', admin: true, via: 'admin_token' };
     const row = this.store.token(token);
@@ -91,6 +95,11 @@ export class Authenticator {
     return undefined;
   }
 
+  private isSpawnerToken(token: string): boolean {
+    const spawner = this.config.jupyterhub?.spawner_token;
+    return spawner !== undefined && sameSecret(token, spawner);
+  }
+
   /** The start-up reconcile has settled every row: rows still active are servers that run. */
   serversSettled(): void {
     this.serversChecked = true;
@@ -112,7 +121,12 @@ export class Authenticator {
 
   async identify(ctx: Context): Promise<Identity | undefined> {
     const header = ctx.get('authorization');
-    if (header) return this.fromToken(bearer(header), clientAddress(ctx.req, this.trusted));
+    if (header) {
+      const token = bearer(header);
+      if (token && this.isSpawnerToken(token))
+        return { name: 'jupyterhub', admin: false, via: 'hub_spawner' };
+      return this.fromToken(token, clientAddress(ctx.req, this.trusted));
+    }
     // A page on an app's host is same-site with the hub when both share a registrable domain,
     // so the browser may attach the launcher's Lax cookie: such a request acts for nobody.
     if (this.urls?.isAppsOrigin(ctx.get('origin'))) return undefined;
@@ -132,11 +146,12 @@ export class Authenticator {
   /**
    * The caller's identity, or 401; with `owner`, 403 unless the caller is that user or an
    * admin. A server's own token is refused (403) unless `serverToken` names its server: a
-   * route accepts it only by saying so.
+   * route accepts it only by saying so. The spawner's token works only where `spawner` is
+   * set, and such a route takes nothing else.
    */
   async require(
     ctx: Context,
-    opts: { owner?: string; admin?: boolean; serverToken?: ServerTokenRule } = {},
+    opts: { owner?: string; admin?: boolean; serverToken?: ServerTokenRule; spawner?: true } = {},
   ): Promise<Identity> {
     const who = await this.identify(ctx);
     if (!who) {
@@ -146,6 +161,13 @@ export class Authenticator {
         'authentication required: log in, or send "Authorization: token <API token>"',
       );
     }
+    if ((who.via === 'hub_spawner') !== (opts.spawner === true))
+      throw new HubappsError(
+        'spawner_only',
+        opts.spawner
+          ? "only JupyterHub's HubappsSpawner (jupyterhub.spawner_token) may use api/hub/"
+          : "the spawner's token (jupyterhub.spawner_token) is accepted on api/hub/ only",
+      );
     if (who.server) checkServerToken(who.server, opts.serverToken);
     if (who.session) this.checkLauncherPage(ctx);
     if (who.session && !SAFE_METHODS.has(ctx.method)) this.checkSameOrigin(ctx, who);

@@ -140,14 +140,22 @@ export class HubClient {
   }
 
   /** `account`'s last activity, under its hub name; an account no hub user maps to has none to send. */
-  async postActivity(account: string, lastActivity: string): Promise<void> {
-    const user = this.names.hubName(account);
+  async postActivity(
+    account: string,
+    lastActivity: string,
+    hubServer?: { user: string; server: string },
+  ): Promise<void> {
+    const user = hubServer?.user ?? this.names.hubName(account);
     if (user === undefined) return;
     const res = await this.call(
       'POST',
       `/users/${encodeURIComponent(user)}/activity`,
       this.serviceToken,
-      { last_activity: lastActivity },
+      {
+        last_activity: lastActivity,
+        // A server the hub started through HubappsSpawner: the hub's own record of it moves too.
+        ...(hubServer ? { servers: { [hubServer.server]: { last_activity: lastActivity } } } : {}),
+      },
     );
     if (!res.ok && res.status !== 404)
       throw new HubappsError(

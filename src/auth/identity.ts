@@ -5,7 +5,8 @@ import type { ServerTokenOwner, SessionRow } from '../store/auth.js';
 export interface Identity {
   name: string;
   admin: boolean;
-  via: 'admin_token' | 'token' | 'hub_token' | 'session' | 'server_token';
+  /** `hub_spawner`: JupyterHub's HubappsSpawner (jupyterhub.spawner_token), accepted on api/hub/ alone. */
+  via: 'admin_token' | 'token' | 'hub_token' | 'session' | 'server_token' | 'hub_spawner';
   /** Set when the credential is a launcher session cookie (CSRF rules apply). */
   session?: SessionRow;
   /** Set when the credential is a server's own token: it acts for that server alone, never as an admin. */

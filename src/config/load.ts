@@ -50,6 +50,10 @@ export function loadConfig(
     cfg.jupyterhub.api_token === undefined
       ? undefined
       : secret(cfg.jupyterhub.api_token, 'jupyterhub.api_token');
+  const spawnerToken =
+    cfg.jupyterhub.spawner_token === undefined
+      ? undefined
+      : secret(cfg.jupyterhub.spawner_token, 'jupyterhub.spawner_token');
   if (cfg.jupyterhub.api_url && !cfg.jupyterhub.api_token) {
     problems.push(
       new ConfigError(
@@ -80,7 +84,7 @@ export function loadConfig(
     chp: { ...cfg.chp, auth_token: authToken },
     apps_chp: { ...cfg.apps_chp, auth_token: appsChpToken },
     admin_token: adminToken,
-    jupyterhub: { ...cfg.jupyterhub, api_token: hubToken },
+    jupyterhub: { ...cfg.jupyterhub, api_token: hubToken, spawner_token: spawnerToken },
   };
 }
 

@@ -258,6 +258,11 @@ const configKeys = z.strictObject({
         .describe(
           'The api_token of the hubapps service in jupyterhub_config.py; also its OAuth client secret.',
         ),
+      spawner_token: secret
+        .optional()
+        .describe(
+          'The token HubappsSpawner (the hub\'s spawner_class, docs/jupyterhub.md "Drop-in for sudospawner") presents to start and stop servers for hub users through api/hub/. `hubapps install --jupyterhub-spawner` makes /etc/hubapps/spawner-token (root, 0600) and sets "credential:spawner-token". Unset: that API is off. It acts only for members of allowed_group, only on servers the hub started, and only there.',
+        ),
       client_id: z
         .string()
         .min(1)
@@ -565,5 +570,8 @@ export interface Config extends Omit<
   /** auth_token is '' when apps_domain is unset (the apps CHP is not used, its token not read). */
   apps_chp: Omit<ParsedConfig['apps_chp'], 'auth_token'> & { auth_token: string };
   admin_token: string | undefined;
-  jupyterhub: Omit<ParsedConfig['jupyterhub'], 'api_token'> & { api_token: string | undefined };
+  jupyterhub: Omit<ParsedConfig['jupyterhub'], 'api_token' | 'spawner_token'> & {
+    api_token: string | undefined;
+    spawner_token: string | undefined;
+  };
 }

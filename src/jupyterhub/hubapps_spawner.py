@@ -104,6 +104,13 @@ class HubappsSpawner(Spawner):
     def clear_state(self):
         super().clear_state()
         self.hubapps_server = ""
+        self.posted().clear()
+
+    def posted(self):
+        """Set once hubapps took this start: the hub may ask for progress before start even runs."""
+        if not hasattr(self, "_posted"):
+            self._posted = asyncio.Event()
+        return self._posted
 
     # Lifecycle ----------------------------------------------------------------------
 
@@ -113,9 +120,8 @@ class HubappsSpawner(Spawner):
         body = dict(self.start_options())
         body["hub"] = self.hub_binding()
         body["start_timeout"] = self.start_timeout
-        self._posted = asyncio.Event()
         await self.hubapps("POST", self.server_path(name), body)
-        self._posted.set()
+        self.posted().set()
         server = await self.wait_for(name, self.start_timeout, until_running=True)
         return server["hub_target"]
 
@@ -175,10 +181,7 @@ class HubappsSpawner(Spawner):
             await asyncio.sleep(WAIT_INTERVAL)
 
     async def progress(self):
-        posted = getattr(self, "_posted", None)
-        if posted is None:
-            return
-        await posted.wait()
+        await self.posted().wait()
         url = self.service_url(self.server_path(self.hubapps_server) + "/progress")
         chunks = asyncio.Queue()
         request = HTTPRequest(

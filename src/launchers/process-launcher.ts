@@ -107,13 +107,12 @@ export abstract class ProcessLauncher implements Launcher, HandleOps {
     try {
       fs.writeSync(fd, attemptLine(spec.server.user, spec.server.name, spec.app));
       const { file, args } = this.wrapCommand(spec.server.id, this.command(spec.server.user));
-      // The row's port is the app's {port}: the proxy itself is reached only on its socket.
-      const socket = join(this.socketDir, socketName());
-      const request: StartRequest = {
-        ...spec,
-        socket,
-        ...(spec.port ? { appPort: spec.port } : {}),
-      };
+      // The row's port is the app's {port}: the proxy itself is reached only on its socket;
+      // the hub's servers excepted, whose proxy the hub reaches on TCP `port` (appPort is set).
+      const socket = spec.hub ? null : join(this.socketDir, socketName());
+      const request: StartRequest = socket
+        ? { ...spec, socket, ...(spec.port ? { appPort: spec.port } : {}) }
+        : spec;
       const child = spawn(file, args, {
         detached: true,
         stdio: ['pipe', fd, fd],

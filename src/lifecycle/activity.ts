@@ -10,12 +10,17 @@ type ActivityDeps = Pick<LifecycleDeps, 'store' | 'activitySink' | 'log'>;
  */
 export function recordActivity(
   deps: ActivityDeps,
-  row: Pick<ServerRow, 'id' | 'user'>,
+  row: Pick<ServerRow, 'id' | 'user'> & Partial<Pick<ServerRow, 'hub_user' | 'hub_server'>>,
   at: string,
 ): boolean {
   if (!deps.store.touchActivity(row.id, at)) return false;
+  // A server the hub started is the hub's server too: its own last_activity moves with it.
+  const hubServer =
+    row.hub_user != null && row.hub_server != null
+      ? { user: row.hub_user, server: row.hub_server }
+      : undefined;
   deps
-    .activitySink?.(row.user, at)
+    .activitySink?.(row.user, at, hubServer)
     .catch((err: unknown) =>
       deps.log.warn({ err: (err as Error).message }, 'activity not forwarded to JupyterHub'),
     );

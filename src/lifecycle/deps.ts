@@ -33,7 +33,11 @@ export interface LifecycleDeps {
   log: Logger;
   metrics: Metrics;
   /** Set when JupyterHub is configured and forward_activity is on: activity goes to the hub's culler too. */
-  activitySink?: (user: string, lastActivity: string) => Promise<void>;
+  activitySink?: (
+    user: string,
+    lastActivity: string,
+    hubServer?: { user: string; server: string },
+  ) => Promise<void>;
   /** Set when jupyterhub.server_tokens_from_hub is on: servers' tokens come from the hub and are deleted there. */
   hubTokens?: HubServerTokens;
   /** Set with the port guard: users' forwarded ports answer their owners only (src/limits/forward-guard.ts). */

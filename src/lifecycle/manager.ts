@@ -15,11 +15,14 @@ import {
   admitStart,
   claimRow,
   issueServerToken,
+  mayActOn,
   startRequest,
   type Actor,
   type StartInput,
 } from './start.js';
 import { watchStart } from './watch-start.js';
+import { hubStarted, readyTimeout } from './hub-start.js';
+import type { HubBinding } from '../protocol/wire.js';
 import { recordActivity } from './activity.js';
 import { removePortRoutes } from './port-routes.js';
 import { ServerPorts } from './user-ports.js';
@@ -31,6 +34,8 @@ interface SpawnHow {
   readyTimeoutS: number | undefined;
   /** The cgroup admitted for the user (absent: a Slurm job, or cgroups off). */
   resources: ServerResources | undefined;
+  /** A hub-started server's binding, its hub token included: kept in memory for the retries only. */
+  hub?: HubBinding;
 }
 
 /**
@@ -75,7 +80,11 @@ export class ServerManager {
     );
     this.busy.add(row.id);
     try {
-      const how = { readyTimeoutS: app.ready.timeout, resources };
+      const how: SpawnHow = {
+        readyTimeoutS: readyTimeout(this.deps, app, input.hub),
+        resources,
+        ...(input.hub ? { hub: input.hub.binding } : {}),
+      };
       const started = await this.spawn(row, how);
       void this.follow(started, how, 0);
       return started;
@@ -156,8 +165,14 @@ export class ServerManager {
   }
 
   private async retryOnNewPort(row: ServerRow, how: SpawnHow, retries: number): Promise<void> {
-    const port = await pickPort(this.deps.config.port_range, this.deps.store.usedPorts());
-    this.deps.store.update(row.id, { port });
+    const used = this.deps.store.usedPorts();
+    const port = await pickPort(this.deps.config.port_range, used);
+    // Which of a hub server's two ports was taken is not known: both move.
+    const appPort =
+      row.app_port === null
+        ? null
+        : await pickPort(this.deps.config.port_range, new Set([...used, port]));
+    this.deps.store.update(row.id, { port, ...(appPort === null ? {} : { app_port: appPort }) });
     this.deps.store.progress(row, `port ${row.port} was taken, retrying on ${port}`);
     const fresh = this.deps.store.transition(row.id, 'pending', {
       from: ['starting'],
@@ -169,9 +184,16 @@ export class ServerManager {
     await this.follow(started, how, retries + 1);
   }
 
-  /** Ready: route it in CHP, then mark it running; a stop that came first wins and the route goes again. */
+  /**
+   * Ready: route it in CHP, then mark it running; a stop that came first wins and the route
+   * goes again. The hub routes its servers itself.
+   */
   private async publish(started: ServerRow): Promise<void> {
     const row = this.deps.store.byId(started.id) ?? started;
+    if (hubStarted(row)) {
+      this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
+      return;
+    }
     const route = this.deps.urls.serverRoute(row.user, row.name);
     const target = this.launches.of(row).routeTarget();
     if (!target)
@@ -219,7 +241,7 @@ export class ServerManager {
   ): Promise<ServerRow> {
     const row = this.deps.store.get(user, name);
     if (!row) throw new HubappsError('no_such_server', `${user} has no server '${name}'`);
-    if (!actor.admin && actor.name !== user)
+    if (!mayActOn(actor, user, hubStarted(row)))
       throw new HubappsError('not_owner', `${actor.name} may not stop servers of ${user}`);
     const stopping = this.deps.store.transition(row.id, 'stopping', {
       from: ['pending', 'starting', 'running'],
@@ -237,7 +259,7 @@ export class ServerManager {
   async remove(actor: Actor, user: UserName, name: ServerName): Promise<void> {
     const row = this.deps.store.get(user, name);
     if (!row) throw new HubappsError('no_such_server', `${user} has no server '${name}'`);
-    if (!actor.admin && actor.name !== user)
+    if (!mayActOn(actor, user, hubStarted(row)))
       throw new HubappsError('not_owner', `${actor.name} may not remove servers of ${user}`);
     if (this.isActive(row)) await this.stop(actor, user, name, `removed by ${actor.name}`);
     const gone = this.deps.store.remove(row.id, actor.name);
@@ -258,18 +280,16 @@ export class ServerManager {
     this.busy.add(row.id);
     let reason: string | null = null;
     const portRoutes = removePortRoutes(this.deps, row, this.ports.routed(row.id));
-    const routeRemoved = await this.deps.serverRoutes
-      .remove(this.deps.urls.serverRoute(row.user, row.name))
-      .then(
-        () => true,
-        (err: unknown) => {
-          this.deps.log.warn(
-            { server: row.id, err: (err as Error).message },
-            'route not removed now; reconcile will',
-          );
-          return false;
-        },
-      );
+    const routeRemoved = await this.removeRoute(row).then(
+      () => true,
+      (err: unknown) => {
+        this.deps.log.warn(
+          { server: row.id, err: (err as Error).message },
+          'route not removed now; reconcile will',
+        );
+        return false;
+      },
+    );
     await portRoutes;
     try {
       await this.launches.of(row).stop({
@@ -330,7 +350,7 @@ export class ServerManager {
     if (done) {
       const route = this.deps.urls.serverRoute(row.user, row.name);
       const ports = this.ports.routed(row.id);
-      const removed = this.deps.serverRoutes.remove(route);
+      const removed = this.removeRoute(row);
       await bestEffort(
         this.deps.log,
         "removing a gone server's route",
@@ -342,6 +362,12 @@ export class ServerManager {
       this.ports.ended(row.id);
       await this.deps.hubTokens?.sweep();
     }
+  }
+
+  /** Drop the server's CHP route; a hub-started server has none of hubapps' (the hub owns its /user/ route). */
+  private removeRoute(row: ServerRow): Promise<void> {
+    if (hubStarted(row)) return Promise.resolve();
+    return this.deps.serverRoutes.remove(this.deps.urls.serverRoute(row.user, row.name));
   }
 
   /** A server's proxy said where it listens (Slurm jobs): the launcher verifies it, then it is saved for routing. */

@@ -14,6 +14,7 @@ import { latest, recordActivity } from './activity.js';
 import type { ServerManager } from './manager.js';
 import type { Launches } from './launches.js';
 import { wantedPortRoutes } from './port-routes.js';
+import { hubStarted } from './hub-start.js';
 
 const CULLER = { name: 'culler', admin: true };
 
@@ -179,6 +180,8 @@ function wantedRoutes(
   const want: Wanted = new Map();
   if (table === deps.serverRoutes) {
     for (const row of deps.store.list({ states: ['running'] })) {
+      // The hub routes the servers it started: their /user/ routes are not hubapps' to keep.
+      if (hubStarted(row)) continue;
       const target = launches.of(row).routeTarget();
       if (!target) continue;
       want.set(deps.urls.serverRoute(row.user, row.name), {

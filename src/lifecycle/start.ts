@@ -7,7 +7,12 @@ import { admitResources } from './admit-resources.js';
 import { checkFormValues } from '../catalog/form-values.js';
 import { settingsFor } from '../limits/group-settings.js';
 import { printable, type ServerName, type UserName } from '../names.js';
-import { PROTOCOL_VERSION, type PortPolicy, type StartRequest } from '../protocol/wire.js';
+import {
+  PROTOCOL_VERSION,
+  type HubBinding,
+  type PortPolicy,
+  type StartRequest,
+} from '../protocol/wire.js';
 import { portPolicy } from '../catalog/port-policy.js';
 import { hostLabel } from '../host-label.js';
 import { logFileFor } from '../store/server-logs.js';
@@ -18,17 +23,28 @@ import type { ServerResources } from '../limits/resources.js';
 import type { LifecycleDeps } from './deps.js';
 import { hostEnvironment } from './host-environment.js';
 import { hashSecret, newSecret } from '../secret-hash.js';
+import { hubAddress, type HubStart, type StartAddress } from './hub-start.js';
 
 export interface StartInput {
   app: string;
   options: Record<string, unknown>;
   /** Launch form values by field name; missing fields take their defaults. */
   form?: Record<string, unknown>;
+  /** Set when JupyterHub starts the server through HubappsSpawner (api/hub/). */
+  hub?: HubStart;
 }
 
 export interface Actor {
   name: string;
   admin: boolean;
+  /** JupyterHub's HubappsSpawner: acts for any allowed user, on servers the hub started only. */
+  spawner?: boolean;
+}
+
+/** Whether `actor` may act on `user`'s server, hub-started (`hub`) or not. */
+export function mayActOn(actor: Actor, user: string, hub: boolean): boolean {
+  if (actor.spawner) return hub;
+  return actor.admin || actor.name === user;
 }
 
 /**
@@ -43,7 +59,7 @@ export async function admitStart(
   name: ServerName,
   input: StartInput,
 ) {
-  if (!actor.admin && actor.name !== user)
+  if (!mayActOn(actor, user, input.hub !== undefined) || (input.hub && !actor.spawner))
     throw new HubappsError('not_owner', `${actor.name} may not start servers for ${user}`);
   const account = await deps.users.check(user);
   const app = deps.catalog().get(input.app);
@@ -64,8 +80,11 @@ export async function admitStart(
     groups: account.groups,
     home: account.home,
   });
-  if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
-  await requireChp(deps);
+  // The hub routes its servers itself: neither a host name nor CHP is needed here.
+  if (!input.hub) {
+    if (deps.urls.hostLayout) checkLabelFree(deps, user, name);
+    await requireChp(deps);
+  }
   return { account, app, settings, resources, form };
 }
 
@@ -127,7 +146,16 @@ export async function claimRow(
   const needsPort = usesPort(app) || runsOnSlurm(deps.config.slurm.apps, app);
   const logFile = logFileFor(deps.config.log_dir, user, name);
   for (let attempt = 0; ; attempt++) {
-    const port = needsPort ? await pickPort(deps.config.port_range, deps.store.usedPorts()) : null;
+    const used = deps.store.usedPorts();
+    // A hub server's proxy listens on TCP where the hub routes to it, its app on a port of its own.
+    const port = needsPort || input.hub ? await pickPort(deps.config.port_range, used) : null;
+    if (port !== null) used.add(port);
+    const hub = input.hub && {
+      user: input.hub.binding.user,
+      server: input.hub.binding.server,
+      prefix: input.hub.prefix,
+      appPort: await pickPort(deps.config.port_range, used),
+    };
     try {
       return deps.store.claim(
         {
@@ -140,6 +168,7 @@ export async function claimRow(
           logFile,
           secret: crypto.randomBytes(32).toString('base64url'),
           actor: actor.name,
+          ...(hub ? { hub } : {}),
         },
         quotas,
       );
@@ -178,6 +207,8 @@ export interface StartHow {
   readyTimeoutS: number | undefined;
   resources?: ServerResources;
   apiToken: string;
+  /** A hub-started server's binding (its row holds the prefix and app port, never the token). */
+  hub?: HubBinding;
 }
 
 export function startRequest(deps: LifecycleDeps, row: ServerRow, how: StartHow): StartRequest {
@@ -189,19 +220,14 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, how: StartHow)
     app: row.app,
     options: JSON.parse(row.options) as Record<string, unknown>,
     form: JSON.parse(row.form) as Record<string, unknown>,
-    port: row.port ?? 0,
+    ...(how.hub ? hubAddress(deps, row, how.hub) : ownAddress(deps, row)),
     runtimeDir: hostDirs(deps.config).runtime,
     secret: row.secret!,
-    publicOrigin: deps.urls.serverOrigin(row.user, row.name),
-    ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),
-    // In the host layout a server's only page origin is its own; the site's aliases are not its pages.
-    allowedOrigins: deps.urls.hostLayout ? [] : deps.config.extra_origins,
     framing: {
       frames: deps.config.app_framing,
       popups: deps.config.app_popups,
       embedders: deps.config.app_embedding.allow,
     },
-    prefix: deps.urls.serverPrefix(row.user, row.name),
     serviceUrl: deps.urls.serviceUrlInternal(),
     stopGraceMs: deps.config.stop_grace * 1000,
     revalidateMs: deps.config.session_revalidate * 1000,
@@ -212,6 +238,18 @@ export function startRequest(deps: LifecycleDeps, row: ServerRow, how: StartHow)
     group: deps.config.allowed_group,
     baseUrl: deps.config.base_url,
     ...(resources ? { resources } : {}),
+  };
+}
+
+/** Where a server hubapps routes lives: its port, prefix and origins, and the users' ports it may open. */
+function ownAddress(deps: LifecycleDeps, row: ServerRow): StartAddress {
+  return {
+    port: row.port ?? 0,
+    publicOrigin: deps.urls.serverOrigin(row.user, row.name),
+    ...(deps.urls.hostLayout ? { ownOrigin: true, launcherOrigin: deps.urls.publicOrigin } : {}),
+    // In the host layout a server's only page origin is its own; the site's aliases are not its pages.
+    allowedOrigins: deps.urls.hostLayout ? [] : deps.config.extra_origins,
+    prefix: deps.urls.serverPrefix(row.user, row.name),
     ...userPorts(deps, row),
   };
 }

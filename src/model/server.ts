@@ -31,5 +31,14 @@ export interface ServerRow {
   api_token_hash: string | null;
   /** The id at JupyterHub of that token when the hub issued it (jupyterhub.server_tokens_from_hub), else null. */
   hub_token_id: string | null;
+  /**
+   * Set for a server JupyterHub started through HubappsSpawner (api/hub/): the hub's user
+   * and server names and the prefix the hub routes to it. Its `port` is then its proxy's
+   * loopback TCP port and `app_port` its app's; all four are null for other servers.
+   */
+  hub_user: string | null;
+  hub_server: string | null;
+  hub_prefix: string | null;
+  app_port: number | null;
   updated_at: string;
 }

@@ -27,6 +27,16 @@ export interface NewServer {
   secret: string;
   logFile: string;
   actor: string;
+  /** A server the hub starts (api/hub/): its binding, and its app's port (`port` is then its proxy's). */
+  hub?: HubRow;
+}
+
+/** What the servers table keeps of a hub-started server. */
+export interface HubRow {
+  user: string;
+  server: string;
+  prefix: string;
+  appPort: number;
 }
 
 /** Most active servers allowed, checked inside the claim's transaction so concurrent starts cannot overshoot (0: no limit). */
@@ -60,6 +70,7 @@ const FIELD_NAMES = new Set<string>([
   'last_activity',
   'api_token_hash',
   'hub_token_id',
+  'app_port',
 ]);
 
 /**
@@ -125,10 +136,14 @@ export class ServerStore {
       .all() as Array<{ state: ServerState; app: string; n: number }>;
   }
 
+  /** Ports active servers hold: their own, and a hub server's app port too. */
   usedPorts(): Set<number> {
     return new Set(
       this.db
-        .prepare(`SELECT port FROM servers WHERE port IS NOT NULL AND state IN ${sqlStateList()}`)
+        .prepare(
+          `SELECT port FROM servers WHERE port IS NOT NULL AND state IN ${sqlStateList()}
+           UNION SELECT app_port FROM servers WHERE app_port IS NOT NULL AND state IN ${sqlStateList()}`,
+        )
         .pluck()
         .all() as number[],
     );
@@ -149,6 +164,11 @@ export class ServerStore {
           `server '${s.name}' of ${s.user} is already ${existing.state}; stop it first or pick another name`,
         );
       }
+      if (existing && s.hub && existing.hub_user === null)
+        throw new HubappsError(
+          'not_hub_server',
+          `${s.user} has a server '${s.name}' started from the hubapps launcher: JupyterHub may not take it over; remove it there or use another server name`,
+        );
       this.checkQuotas(s, quotas);
       const values = {
         user: s.user,
@@ -159,6 +179,10 @@ export class ServerStore {
         port: s.port,
         secret: s.secret,
         log_file: s.logFile,
+        hub_user: s.hub?.user ?? null,
+        hub_server: s.hub?.server ?? null,
+        hub_prefix: s.hub?.prefix ?? null,
+        app_port: s.hub?.appPort ?? null,
         now,
       };
       if (existing) {
@@ -166,14 +190,15 @@ export class ServerStore {
           .prepare(
             `UPDATE servers SET app=@app, state='pending', reason=NULL, options=@options, form=@form, port=@port, secret=@secret,
              launcher_pid=NULL, proxy_pid=NULL, app_pid=NULL, launcher=NULL, launcher_state=NULL, log_file=@log_file, started_at=@now, ready_at=NULL,
-             stopped_at=NULL, last_activity=NULL, api_token_hash=NULL, hub_token_id=NULL, updated_at=@now WHERE id=@id`,
+             stopped_at=NULL, last_activity=NULL, api_token_hash=NULL, hub_token_id=NULL, hub_user=@hub_user, hub_server=@hub_server,
+             hub_prefix=@hub_prefix, app_port=@app_port, updated_at=@now WHERE id=@id`,
           )
           .run({ ...values, id: existing.id });
       } else {
         this.db
           .prepare(
-            `INSERT INTO servers (user, name, app, state, options, form, port, secret, log_file, created_at, started_at, updated_at)
-             VALUES (@user, @name, @app, 'pending', @options, @form, @port, @secret, @log_file, @now, @now, @now)`,
+            `INSERT INTO servers (user, name, app, state, options, form, port, secret, log_file, hub_user, hub_server, hub_prefix, app_port, created_at, started_at, updated_at)
+             VALUES (@user, @name, @app, 'pending', @options, @form, @port, @secret, @log_file, @hub_user, @hub_server, @hub_prefix, @app_port, @now, @now, @now)`,
           )
           .run(values);
       }
