@@ -6,13 +6,13 @@
  * access scope.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { TEST_USERS, runOk } from '../system/harness.js';
+import { TEST_USERS, repoRoot, runOk } from '../system/harness.js';
 import { uidOfUser, uidsOf } from '../system/proc-scan.js';
 import { apiFromPage, webSocketFromPage } from './browser.js';
 import { loginToHubapps } from './hub-login.js';
@@ -31,6 +31,7 @@ import {
   SPAWNER_MODULE,
   SpawnerStack,
 } from './spawner-stack.js';
+import { SPAWNER_DOC_VALUES, spawnerSnippet } from './spawner-config.js';
 import { bobsAttackPage, type AttackName } from './hub-spawner-attack.js';
 
 const { alice, bob } = TEST_USERS;
@@ -311,5 +312,16 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
       const got = await s.spawnerApi('GET', `/users/${alice}/servers/${ALICE_SERVER}`);
       assert.equal(got.body.state, 'running');
     });
+  });
+});
+
+describe('docs/jupyterhub.md, "Drop-in for sudospawner"', () => {
+  it('shows the jupyterhub_config.py lines the spawner test runs, with example values', () => {
+    const doc = readFileSync(join(repoRoot(), 'docs', 'jupyterhub.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Drop-in for sudospawner'));
+    assert.ok(
+      section.includes(`\`\`\`python\n${spawnerSnippet(SPAWNER_DOC_VALUES)}\`\`\``),
+      'the section does not contain spawnerSnippet(SPAWNER_DOC_VALUES) as a python block',
+    );
   });
 });

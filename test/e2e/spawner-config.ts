@@ -24,6 +24,7 @@ export function spawnerSnippet(v: SpawnerSnippetValues): string {
 c.JupyterHub.allow_named_servers = True
 c.HubappsSpawner.hubapps_url = ${py(v.hubappsUrl)}
 c.HubappsSpawner.token_file = ${py(v.tokenFile)}
+c.JupyterHub.cleanup_servers = False
 `;
 }
 
