@@ -131,10 +131,13 @@ export async function spawnFromHome(
 
 /** The hub's "Authorize access" page, shown when a user opens a server that is not her own: confirm it. */
 export async function confirmAuthorizeIfAsked(page: Page): Promise<void> {
-  if (new URL(page.url()).pathname !== '/hub/api/oauth2/authorize') return;
+  const button = page.locator('input[type="submit"][value="Authorize"]');
+  // The hub's refusal (403) is shown at the same address, without the button.
+  if (new URL(page.url()).pathname !== '/hub/api/oauth2/authorize' || (await button.count()) === 0)
+    return;
   await Promise.all([
     page.waitForURL((u) => u.pathname !== '/hub/api/oauth2/authorize', { waitUntil: 'load' }),
-    page.click('input[type="submit"][value="Authorize"]'),
+    button.click(),
   ]);
 }
 

@@ -2,7 +2,7 @@
  * The hub stack with hubapps as JupyterHub's spawner: HubappsSpawner (the built module,
  * copied root-owned onto the hub's PYTHONPATH) talks to the service with a spawner
  * token both share as files, named servers are on, eve is the hub's admin, and alice may
- * open bob's `site` server through a hub role. What the tests ask the hub, the service and
+ * open bob's servers through a hub role. What the tests ask the hub, the service and
  * /proc about servers lives here too.
  */
 import { randomBytes } from 'node:crypto';
@@ -61,7 +61,9 @@ export class SpawnerStack {
           roles: [
             {
               name: 'alice-visits-bob',
-              scopes: [`access:servers!server=${bob}/${BOB_SERVER}`],
+              // !user=, not !server=${bob}/${BOB_SERVER}: JupyterHub 3.0.0 fails every OAuth token of a
+              // user holding a server-filtered scope (jupyterhub/jupyterhub#4569, fixed after 3.0).
+              scopes: [`access:servers!user=${bob}`],
               users: [alice],
             },
           ],
