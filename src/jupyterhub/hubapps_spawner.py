@@ -21,8 +21,7 @@ from jupyterhub.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Integer, Unicode, default
 
-# hubapps' server states (DESIGN.md, "Server lifecycle"); the last two are final.
-ACTIVE_STATES = ("pending", "starting", "running", "stopping")
+# hubapps' final server states (DESIGN.md, "Server lifecycle").
 ENDED_STATES = ("stopped", "failed")
 
 # Where the hub's progress bar stands at each state hubapps reports.
@@ -36,7 +35,7 @@ OPTION_KEYS = ("app", "options", "form")
 
 
 class HubappsError(Exception):
-    """An answer of hubapps, or a reason it could not be asked; the hub shows jupyterhub_message."""
+    """hubapps' refusal, or why it could not be asked; the hub shows jupyterhub_message."""
 
     def __init__(self, message, status=None):
         super().__init__(message)
@@ -58,7 +57,7 @@ class HubappsSpawner(Spawner):
 
     token_file = Unicode(
         "/etc/hubapps/spawner-token",
-        help="File holding the spawner's token (hubapps.yaml jupyterhub.spawner_token); read at each use.",
+        help="File holding the spawner's token (jupyterhub.spawner_token); read at each use.",
     ).tag(config=True)
 
     default_server_name = Unicode(
@@ -107,7 +106,7 @@ class HubappsSpawner(Spawner):
         self.posted().clear()
 
     def posted(self):
-        """Set once hubapps took this start: the hub may ask for progress before start even runs."""
+        """Set once hubapps took this start: the hub may ask for progress before start runs."""
         if not hasattr(self, "_posted"):
             self._posted = asyncio.Event()
         return self._posted
@@ -152,7 +151,7 @@ class HubappsSpawner(Spawner):
         await self.wait_for(name, self.stop_timeout, until_running=False)
 
     async def wait_for(self, name, timeout, until_running):
-        """Ask until the server runs with a target (start) or has ended (stop); hubapps' reason on failure."""
+        """Ask until the server runs with a target (start) or has ended (stop)."""
         deadline = time.monotonic() + timeout
         path = self.server_path(name)
         while True:
@@ -207,7 +206,8 @@ class HubappsSpawner(Spawner):
             if kind == "state":
                 at = max(at, STATE_PROGRESS.get(data.get("state"), at))
             elif kind == "progress":
-                at = min(at + (90 - at) // 4 or 1, 90)
+                # Each message closes a quarter of the gap to 90: it moves, never finishes.
+                at = min(at + ((90 - at) // 4 or 1), 90)
             yield {"progress": at, "message": data.get("message") or data.get("state") or kind}
 
     # The launch form ----------------------------------------------------------------
@@ -220,7 +220,7 @@ class HubappsSpawner(Spawner):
     # hubapps' API -------------------------------------------------------------------
 
     def hubapps_name(self):
-        """The hub's server name is the hubapps server name; the default server has a name of its own."""
+        """The hub's server name is the hubapps server name; the default one has its own."""
         return self.name or self.default_server_name
 
     def server_path(self, name):
@@ -231,7 +231,7 @@ class HubappsSpawner(Spawner):
         return url_path_join(self.hubapps_url, path)
 
     def start_options(self):
-        """user_options as hubapps' start body: the app (or default_app), its options and form values."""
+        """user_options as hubapps' start body: the app (or default_app), options, form values."""
         options = self.user_options or {}
         extra = sorted(set(options) - set(OPTION_KEYS))
         if extra:
@@ -241,10 +241,14 @@ class HubappsSpawner(Spawner):
         app = options.get("app") or self.default_app
         if not app:
             raise HubappsError("choose an app (user option 'app')")
-        return {"app": app, "options": options.get("options") or {}, "form": options.get("form") or {}}
+        return {
+            "app": app,
+            "options": options.get("options") or {},
+            "form": options.get("form") or {},
+        }
 
     def hub_binding(self):
-        """What hubapps' proxy needs to let the hub's users in, as the hub gave it to this spawner."""
+        """What hubapps' proxy needs to let the hub's users in, as the hub gave it."""
         env = self.get_env()
         return {
             "server": self.name,
@@ -268,7 +272,8 @@ class HubappsSpawner(Spawner):
             ) from None
         if not token:
             raise HubappsError(
-                f"the hubapps spawner token file {self.token_file} (HubappsSpawner.token_file) is empty"
+                f"the hubapps spawner token file {self.token_file}"
+                " (HubappsSpawner.token_file) is empty"
             )
         return token
 
@@ -289,7 +294,9 @@ class HubappsSpawner(Spawner):
         try:
             response = await AsyncHTTPClient().fetch(request, raise_error=False)
         except (OSError, HTTPClientError) as err:
-            raise HubappsUnreachable(f"hubapps at {self.hubapps_url} is unreachable: {err}") from None
+            raise HubappsUnreachable(
+                f"hubapps at {self.hubapps_url} is unreachable: {err}"
+            ) from None
         if response.code == 599:
             raise HubappsUnreachable(
                 f"hubapps at {self.hubapps_url} is unreachable: {response.error or 'no answer'}"
@@ -307,7 +314,7 @@ class HubappsSpawner(Spawner):
 
 
 async def sse_events(chunks):
-    """(event, data) pairs of a Server-Sent Events stream whose chunks arrive on a queue (None: the end)."""
+    """(event, data) of a Server-Sent Events stream arriving on a queue (None: its end)."""
     buffer = ""
     while True:
         chunk = await chunks.get()
@@ -369,9 +376,12 @@ def render_form(apps):
             f"<strong>{title}</strong> {description}</label></div>"
         )
         remembered = app.get("form_values") or {}
-        fields = [render_field(name, f, remembered.get(f["name"], f.get("default"))) for f in app.get("form") or []]
+        fields = "".join(
+            render_field(name, f, remembered.get(f["name"], f.get("default")))
+            for f in app.get("form") or []
+        )
         if fields:
-            parts.append(f'<div class="form-group" style="margin-left: 2em">{"".join(fields)}</div>')
+            parts.append(f'<div class="form-group" style="margin-left: 2em">{fields}</div>')
     return "\n".join(parts)
 
 
@@ -393,9 +403,14 @@ def render_field(app, field, value):
     elif kind == "number":
         name = f"{base}.number"
         bounds = "".join(
-            f' {key}="{attr(field[key])}"' for key in ("min", "max", "step") if field.get(key) is not None
+            f' {key}="{attr(field[key])}"'
+            for key in ("min", "max", "step")
+            if field.get(key) is not None
         )
-        control = f'<input class="form-control" type="number" name="{attr(name)}" value="{attr(value)}"{bounds}>'
+        control = (
+            f'<input class="form-control" type="number" name="{attr(name)}"'
+            f' value="{attr(value)}"{bounds}>'
+        )
     elif kind == "checkbox":
         name = f"{base}.checkbox"
         ticked = " checked" if value else ""
@@ -406,5 +421,8 @@ def render_field(app, field, value):
     else:
         name = f"{base}.text"
         limit = f' maxlength="{attr(field["max_length"])}"' if field.get("max_length") else ""
-        control = f'<input class="form-control" type="text" name="{attr(name)}" value="{attr(value)}"{limit}>'
+        control = (
+            f'<input class="form-control" type="text" name="{attr(name)}"'
+            f' value="{attr(value)}"{limit}>'
+        )
     return f'<div><label>{label} {control}</label>{help_html}</div>'

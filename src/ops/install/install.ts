@@ -151,6 +151,7 @@ export async function runInstall(argv: string[], io: Io = stdio): Promise<number
       dryRun: ctx.dryRun,
       chpMissing,
       hubDropIn: values['jupyterhub-config'] ?? false,
+      hubSpawner: values['jupyterhub-spawner'] ?? false,
       appsDomain: site.appsDomain ?? configuredAppsDomain(layout),
     }),
   );
@@ -204,7 +205,13 @@ function nodePath(): string {
 
 function nextSteps(
   l: Layout,
-  opts: { dryRun: boolean; chpMissing: boolean; hubDropIn: boolean; appsDomain?: string },
+  opts: {
+    dryRun: boolean;
+    chpMissing: boolean;
+    hubDropIn: boolean;
+    hubSpawner: boolean;
+    appsDomain?: string;
+  },
 ): string {
   const chpUnit = l.chpUnitFile.split('/').pop()!;
   const appsChpUnit = opts.appsDomain ? ` ${l.appsChpUnitFile.split('/').pop()!}` : '';
@@ -215,6 +222,11 @@ function nextSteps(
       (opts.hubDropIn
         ? ` Put them into ${l.jupyterhubConfig}, which the drop-in makes Debian's hub read.`
         : ` With Debian's jupyterhub package, run install again with --jupyterhub-config first.`),
+    ...(opts.hubSpawner
+      ? [
+          `HubappsSpawner: set jupyterhub.spawner_token: credential:spawner-token in ${l.configFile}, and the spawner lines in ${l.jupyterhubConfig} (${l.libDir}/docs/jupyterhub.md, "Drop-in for sudospawner").`,
+        ]
+      : []),
     `Put the users who may start apps into ${l.allowedGroup}: usermod -aG ${l.allowedGroup} USER`,
     `Check everything: ${l.cliLink} doctor --config ${l.configFile}`,
     ...(opts.appsDomain

@@ -215,7 +215,9 @@ export class HubAccess implements AccessGate {
       answer.user.name !== session.user ||
       !hubAllows(answer.user.scopes, this.hub.accessScopes)
     ) {
-      log(`access of hub user ${session.user} ended: their token lost the access scope`);
+      log(
+        `access of hub user ${session.user} ended: their token no longer carries this server's access scope`,
+      );
       return 'ended';
     }
     return 'valid';

@@ -61,12 +61,16 @@ async def start_with_progress(spawner, progress):
 
     follower = asyncio.ensure_future(follow())
     try:
-        return await spawner.start()
-    finally:
-        try:
-            await asyncio.wait_for(follower, PROGRESS_GRACE)
-        except asyncio.TimeoutError:
-            progress.append({"driver": "progress did not end"})
+        target = await spawner.start()
+    except Exception:
+        # The hub stops reading progress once start has failed.
+        follower.cancel()
+        raise
+    try:
+        await asyncio.wait_for(follower, PROGRESS_GRACE)
+    except asyncio.TimeoutError:
+        progress.append({"driver": "progress did not end"})
+    return target
 
 
 async def run_step(spawner, step, progress):

@@ -40,7 +40,7 @@ const APPS = {
   broken: {
     title: 'Broken',
     command: [PYTHON, '-c', 'import sys; print("broken app gives up"); sys.exit(3)', '{port}'],
-    ready: { timeout: 20 },
+    ready: { timeout: 5 },
   },
 };
 
@@ -157,7 +157,8 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
 
     // Where the hub's CHP will send /user/alice/lab/: the server's proxy answers there.
     const res = await fetch(`${start!.value}/user/${USER}/lab/`, { redirect: 'manual' });
-    assert.ok(res.status < 500, `the proxy answers (${res.status})`);
+    // Without a hub credential it lets nobody in (a 302 to the hub's login for a page load, a 401 otherwise).
+    assert.ok([302, 401].includes(res.status), `the proxy answers ${res.status}`);
   });
 
   it('a new spawner with the saved state (a hub restart) sees it running, stops it, and then sees it stopped', async () => {
@@ -184,7 +185,7 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     }
     const up = await drive('keep', [{ do: 'poll' }, { do: 'stop' }, { do: 'poll' }], { state });
     assert.deepEqual(
-      up.results.map((r) => r.value ?? r.message),
+      up.results.map((r) => ('value' in r ? r.value : r.message)),
       [null, null, 0],
     );
   });
@@ -241,7 +242,7 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
       config: { token_file: wrong },
     });
     assert.equal(refused.results[0]!.error, 'HubappsError');
-    assert.ok(refused.results[0]!.message!.length > 0);
+    assert.match(refused.results[0]!.message!, /authentication required/);
     assert.equal(row('lab')?.state ?? 'stopped', 'stopped', 'nothing started with a wrong token');
   });
 
@@ -260,8 +261,9 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
       },
     ]);
     const form: string = run.results[0]!.value;
-    assert.match(form, /<input type="radio" name="app" value="web" checked>/);
-    assert.match(form, /value="broken"/);
+    // One choice per app, in the catalog's order; the first is picked.
+    assert.match(form, /<input type="radio" name="app" value="broken" checked>/);
+    assert.match(form, /<input type="radio" name="app" value="web">/);
     assert.ok(form.includes('Web &lt;b&gt;files&lt;/b&gt;'), form);
     assert.ok(form.includes('Serves &quot;files&quot; &amp; more'), form);
     assert.ok(!form.includes('<script>'), 'a label cannot inject markup');

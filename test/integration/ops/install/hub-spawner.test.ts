@@ -73,6 +73,10 @@ describe('hubapps install --jupyterhub-spawner (a scratch root)', () => {
     );
     assert.equal(lstatSync(installed).mode & 0o7777, 0o644);
     assert.match(out, new RegExp(`done\\s+HubappsSpawner in ${lib}/hubapps_spawner\\.py`));
+    assert.match(
+      out,
+      /\d\. HubappsSpawner: set jupyterhub\.spawner_token: credential:spawner-token in \/etc\/hubapps\/hubapps\.yaml/,
+    );
     // The hub's Python imports it from there (the scratch root stands in for /).
     const imported = execFileSync(
       HUB_PYTHON,
