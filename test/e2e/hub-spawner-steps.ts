@@ -106,10 +106,16 @@ export async function spawnFromHome(
   });
   await page.goto(`${publicUrl}/hub/home`);
   await page.fill('.new-server-name', server);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === `/hub/spawn/${user}/${server}`),
-    page.click('.new-server-btn'),
-  ]);
+  // The button works once require.js has loaded home.js, which the page's load does not wait for.
+  const spawnPage = (u: URL) => u.pathname === `/hub/spawn/${user}/${server}`;
+  await waitFor(
+    async () => {
+      if (!spawnPage(new URL(page.url()))) await page.click('.new-server-btn');
+      await page.waitForURL(spawnPage, { timeout: 1000 });
+      return true;
+    },
+    { timeout: 15_000, what: '"Add New Server" to open the spawn page' },
+  );
   await chooseApp(page, app);
   await page.click('#spawn_form input[type="submit"]');
   await waitFor(
