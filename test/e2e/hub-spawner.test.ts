@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, repoRoot, runOk } from '../system/harness.js';
-import { uidOfUser, uidsOf } from '../system/proc-scan.js';
+import { processesOfUid, uidOfUser, uidsOf } from '../system/proc-scan.js';
 import { apiFromPage, webSocketFromPage } from './browser.js';
 import { loginToHubapps } from './hub-login.js';
 import { useHubStack } from './hub-suite.js';
@@ -292,19 +292,30 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
   });
 
   describe('restarts', () => {
-    let pidsBefore: number[] = [];
+    let proxiesBefore: number[] = [];
+    let alicesBefore: number[] = [];
+    const alicesProcesses = async () =>
+      processesOfUid(await uidOfUser(alice))
+        .map((p) => p.pid)
+        .sort((a, b) => a - b);
 
     before(async () => {
-      pidsBefore = await s.proxyPids(alice);
-      assert.equal(pidsBefore.length, 1, `alice's proxies: ${pidsBefore.join(',')}`);
+      proxiesBefore = await s.proxyPids(alice);
+      assert.equal(proxiesBefore.length, 1, `alice's proxies: ${proxiesBefore.join(',')}`);
+      alicesBefore = await alicesProcesses();
     });
 
     async function bothAgree(): Promise<void> {
       await waitReady(alice, ALICE_SERVER);
       const row = s.row(alice, ALICE_SERVER);
       assert.equal(row.state, 'running');
-      assert.deepEqual(await s.proxyPids(alice), pidsBefore, 'the same one proxy, no new one');
-      assert.equal(row.proxy_pid, pidsBefore[0]);
+      assert.deepEqual(await s.proxyPids(alice), proxiesBefore, 'the same one proxy, no new one');
+      assert.equal(row.proxy_pid, proxiesBefore[0]);
+      assert.deepEqual(
+        await alicesProcesses(),
+        alicesBefore,
+        "alice's processes, none more or less",
+      );
       await alicePage.goto(url(ALICE_PATH));
       await confirmAuthorizeIfAsked(alicePage);
       assert.equal(await alicePage.textContent('#who'), ALICE_SECRET);
@@ -316,8 +327,17 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
       await bothAgree();
     });
 
-    it('keeps the server running through kill -9 of hubapps, and hub and hubapps agree afterwards', async () => {
-      await stack.killAndRestartService();
+    it('keeps the server running through kill -9 of hubapps (the hub polling meanwhile), and hub and hubapps agree afterwards', async () => {
+      await stack.killAndRestartService(async () => {
+        // The hub polls every second (poll_interval): a poll that ended the server would show here.
+        await new Promise((r) => setTimeout(r, 4000));
+        assert.equal((await s.hubServer(alice, ALICE_SERVER))?.ready, true);
+        assert.match(
+          stack.hub!.output(),
+          /is unreachable: .*; assuming it still runs/,
+          'the hub polled the spawner while hubapps was down',
+        );
+      });
       // Past a reconcile round of the restarted service (reconcile_interval 1 s).
       await new Promise((r) => setTimeout(r, 3000));
       await bothAgree();

@@ -49,6 +49,8 @@ export function spawnerTestConfig(v: SpawnerTestValues): string {
 c.Authenticator.admin_users = set(${JSON.stringify(v.admins)})
 # Every start shows the spawn-pending page, however fast it is (the test reads its progress bar).
 c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
+# The hub polls each server every second, so a restart of hubapps meets its polls.
+c.Spawner.poll_interval = 1
 ${roles}
 c.JupyterHub.services.append({"name": ${py(name)}, "api_token": ${py(token)}})
 c.JupyterHub.load_roles.append({"name": ${py(`${name}-role`)}, "scopes": ${JSON.stringify(scopes)}, "services": [${py(name)}]})
