@@ -54,6 +54,14 @@ export function loadConfig(
     cfg.jupyterhub.spawner_token === undefined
       ? undefined
       : secret(cfg.jupyterhub.spawner_token, 'jupyterhub.spawner_token');
+  if (spawnerToken && (spawnerToken === adminToken || spawnerToken === hubToken))
+    problems.push(
+      new ConfigError(
+        name,
+        'jupyterhub.spawner_token',
+        `must be a secret of its own, not the same as ${spawnerToken === adminToken ? 'admin_token' : 'jupyterhub.api_token'}: each is accepted in different places`,
+      ),
+    );
   if (cfg.jupyterhub.api_url && !cfg.jupyterhub.api_token) {
     problems.push(
       new ConfigError(

@@ -119,7 +119,12 @@ class HubappsSpawner(Spawner):
         body = dict(self.start_options())
         body["hub"] = self.hub_binding()
         body["start_timeout"] = self.start_timeout
-        await self.hubapps("POST", self.server_path(name), body)
+        try:
+            await self.hubapps("POST", self.server_path(name), body)
+        except HubappsError as err:
+            if err.status != 409 or not await self.ended_stale(name):
+                raise
+            await self.hubapps("POST", self.server_path(name), body)
         self.posted().set()
         server = await self.wait_for(name, self.start_timeout, until_running=True)
         return server["hub_target"]
@@ -141,7 +146,26 @@ class HubappsSpawner(Spawner):
         return 0 if server.get("state") in ENDED_STATES else None
 
     async def stop(self, now=False):
-        name = self.hubapps_server or self.hubapps_name()
+        await self.stop_server(self.hubapps_server or self.hubapps_name())
+
+    async def ended_stale(self, name):
+        """
+        Stop a server of this name the hub started earlier and lost track of (it died during
+        a start, or its database was restored): the hub starts a server only when it holds
+        none, so hubapps' one is stale. A server started from the launcher is not the hub's
+        (hubapps refuses to show it here), and stays.
+        """
+        try:
+            await self.hubapps("GET", self.server_path(name))
+        except HubappsError:
+            return False
+        self.log.warning(
+            "%s: hubapps still has %s from an earlier start; stopping it", self._log_name, name
+        )
+        await self.stop_server(name)
+        return True
+
+    async def stop_server(self, name):
         try:
             await self.hubapps("DELETE", self.server_path(name))
         except HubappsError as err:

@@ -12,6 +12,8 @@ export interface ServerRef {
   secret: string;
   /** The launcher that started it (null for rows older than that column: the configured default). */
   kind: LauncherKind | null;
+  /** A hub-started server's app port (`port` is then its proxy's). */
+  appPort?: number;
 }
 
 /**

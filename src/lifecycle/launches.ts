@@ -9,6 +9,7 @@ export function restoreLaunch(launcher: Launcher, row: ServerRow): Launch {
     port: row.port ?? 0,
     secret: row.secret ?? '',
     kind: row.launcher as LauncherKind | null,
+    ...(row.app_port ? { appPort: row.app_port } : {}),
   };
   return launcher.restore(ref, row.launcher_state);
 }

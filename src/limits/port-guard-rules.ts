@@ -104,6 +104,16 @@ export function unforwardElements(table: string, f: ForwardEntry, held: ForwardE
   return `delete element inet ${table} forwards { ${f.port} . ${f.uid} }\ndelete element inet ${table} fwdports { ${f.port} }\n`;
 }
 
+/** Open `port` to every local account's connections (a hub-started server's proxy, which the hub's CHP reaches). */
+export function openElement(table: string, port: number): string {
+  return `add element inet ${table} open { ${port} }\n`;
+}
+
+/** Take that back; adding first makes the delete succeed when it was not there. */
+export function closeElement(table: string, port: number): string {
+  return `${openElement(table, port)}delete element inet ${table} open { ${port} }\n`;
+}
+
 /** An entry as the helper's arguments give it: PORT:UID, or PORT:open. Throws a message naming what is wrong. */
 export function parseEntry(text: string, range: PortRange): GuardEntry {
   const m = /^(\d{1,5}):(\d{1,10}|open)$/.exec(text);

@@ -16,10 +16,14 @@ import {
  * and what the helper may touch are fixed by root (src/ops/port-guard.ts).
  */
 export interface PortGuard {
-  /** Before the app runs: only `uid` may connect to `port`. Throws under `required` when that cannot be done. */
-  allow(port: number, uid: number): Promise<void>;
-  /** After the server ended; never throws (a stop must not fail on it). */
-  revoke(port: number, uid: number): Promise<void>;
+  /**
+   * Before the app runs: only `uid` may connect to `port`. With `open` (the proxy of a
+   * hub-started server, which the hub's CHP reaches over TCP) every local account may
+   * connect, and only `uid` bind. Throws under `required` when that cannot be done.
+   */
+  allow(port: number, uid: number, open?: boolean): Promise<void>;
+  /** After the server ended (`open` as it was allowed); never throws (a stop must not fail on it). */
+  revoke(port: number, uid: number, open?: boolean): Promise<void>;
   /**
    * A forward of the owner's own program is open: only `uid` may connect to `port` over
    * loopback. True when guarded; false when the helper would not (the listener is not
@@ -51,8 +55,8 @@ export class HelperPortGuard implements PortGuard {
 
   constructor(private readonly opts: PortGuardOptions) {}
 
-  async allow(port: number, uid: number): Promise<void> {
-    await this.call(['allow', String(port), String(uid)], (why) => {
+  async allow(port: number, uid: number, open = false): Promise<void> {
+    await this.call([open ? 'open' : 'allow', String(port), String(uid)], (why) => {
       if (this.opts.mode === 'required') {
         throw new HubappsError(
           'port_guard_failed',
@@ -63,8 +67,8 @@ export class HelperPortGuard implements PortGuard {
     });
   }
 
-  async revoke(port: number, uid: number): Promise<void> {
-    await this.call(['revoke', String(port), String(uid)], () => undefined);
+  async revoke(port: number, uid: number, open = false): Promise<void> {
+    await this.call([open ? 'close' : 'revoke', String(port), String(uid)], () => undefined);
   }
 
   async allowForward(port: number, uid: number): Promise<boolean> {
@@ -174,6 +178,11 @@ export async function guardEntries(
   const entries: GuardEntry[] = [];
   for (const row of rows) {
     if (!row.port || row.launcher === 'slurm') continue;
+    // A hub-started server: its proxy is reached over TCP as below, its app port is its owner's.
+    if (row.app_port) {
+      const uid = await uidOf(row.user).catch(() => null);
+      if (uid !== null) entries.push({ port: row.app_port, uid });
+    }
     if (proxyOnTcp(row)) {
       entries.push({ port: row.port, uid: null });
       continue;

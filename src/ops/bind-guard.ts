@@ -54,6 +54,11 @@ export function applyBindGuard(
     case 'allow':
     case 'revoke':
       return call(op, args);
+    // An open port's bind is its owner's as an allowed one's is; only connections differ.
+    case 'open':
+      return call('allow', args);
+    case 'close':
+      return call('revoke', args);
     case 'sync':
       // An open entry belongs to a proxy that listened on TCP before an upgrade: it is bound already.
       return call(

@@ -11,6 +11,8 @@ import {
   parseEntry,
   replaceTable,
   revokeElement,
+  openElement,
+  closeElement,
   unforwardElements,
   type ForwardEntry,
 } from '../limits/port-guard-rules.js';
@@ -42,6 +44,10 @@ table port_guard.table and, with port_guard.bind, the BPF bind guard pinned unde
   allow PORT UID     only sockets of UID (and PORT:open entries) may connect to PORT,
                      and only UID (and root) may bind it
   revoke PORT UID    take that back (no error if it was not there)
+  open PORT UID      every local account may connect to PORT (the proxy of a server
+                     JupyterHub started, which the hub's CHP reaches over TCP), and only
+                     UID (and root) may bind it
+  close PORT UID     take that back (no error if it was not there)
   forward PORT UID   a user's own program (issue 26): only sockets of UID may connect to
                      PORT over loopback; PORT must be in user_ports.ranges, outside
                      port_range, UID at least min_uid, and every listener on PORT UID's
@@ -144,12 +150,15 @@ function applyNft(op: string, script: string, { table, range }: GuardSettings, n
     return r.stdout;
   }
   // allow and revoke change elements of the table: the first one makes it.
-  if ((op === 'allow' || op === 'revoke') && nft(['list', 'table', 'inet', table]).code !== 0)
+  if (ELEMENT_OPS.has(op) && nft(['list', 'table', 'inet', table]).code !== 0)
     script = replaceTable(table, range, []) + script;
   const r = nft(['-f', '-'], script);
   if (r.code !== 0) throw new Error(nftError(r));
   return '';
 }
+
+/** The operations that change elements of the table (the others replace or read it whole). */
+const ELEMENT_OPS = new Set(['allow', 'revoke', 'open', 'close']);
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
@@ -248,6 +257,10 @@ function commandsFor(
       return allowElement(table, pair());
     case 'revoke':
       return revokeElement(table, pair());
+    case 'open':
+      return openElement(table, pair().port);
+    case 'close':
+      return closeElement(table, pair().port);
     case 'sync': {
       const fwd: ForwardEntry[] = [];
       for (const a of args.map(forwardArg).filter((f) => f !== undefined)) {

@@ -48,6 +48,8 @@ export class FakeLauncher implements Launcher, HandleOps {
   readonly servers = new Map<number, FakeServer>();
   /** Every call that changed something, in order: "start 3", "stop 3 routeRemoved", "kill 3". */
   readonly calls: string[] = [];
+  /** The last start request of each server, as the proxy would have read it. */
+  readonly specs = new Map<number, StartRequest>();
   /** How many times the service asked a fake proxy for its health. */
   probes = 0;
   /** Fake proxies hold a health call that may wait until their app is past starting, as real ones do. */
@@ -60,6 +62,7 @@ export class FakeLauncher implements Launcher, HandleOps {
   async start(spec: StartRequest): Promise<Launch> {
     const script = this.scripts.get(spec.server.name) ?? this.scripts.get('default') ?? {};
     this.calls.push(`start ${spec.server.id}`);
+    this.specs.set(spec.server.id, spec);
     if (script.spawnMs) await new Promise((r) => setTimeout(r, script.spawnMs));
     if (script.spawnError) throw script.spawnError;
     const server: FakeServer = {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { basename, join } from 'node:path';
 import { ensureFile, ensureFileOnce } from './ensure.js';
-import { at } from './layout.js';
+import { at, type Layout } from './layout.js';
 import { report, rootOpts, writePath, type InstallContext, type StepReport } from './steps.js';
 import { runCommand } from '../system.js';
 
@@ -61,6 +61,17 @@ function moduleStep(ctx: InstallContext, python: string): StepReport {
   return report(ctx, changed, `HubappsSpawner in ${target} (${python} imports it from there)`);
 }
 
+/** The service's drop-in: the spawner's token as the credential spawner-token. */
+export function renderSpawnerDropIn(layout: Layout): string {
+  const { spawnerDropIn, spawnerTokenFile } = layout;
+  return `# ${spawnerDropIn}: written by \`hubapps install --jupyterhub-spawner\`.
+# The token JupyterHub's HubappsSpawner presents (it reads ${spawnerTokenFile} itself);
+# hubapps.yaml names it as jupyterhub.spawner_token: credential:spawner-token.
+[Service]
+LoadCredential=spawner-token:${spawnerTokenFile}
+`;
+}
+
 function tokenSteps(ctx: InstallContext): StepReport[] {
   const { spawnerTokenFile, spawnerDropIn, unitFile } = ctx.layout;
   const token = ensureFileOnce(
@@ -70,13 +81,12 @@ function tokenSteps(ctx: InstallContext): StepReport[] {
     rootOpts(ctx),
   );
   const unit = basename(unitFile);
-  const dropIn = `# ${spawnerDropIn}: written by \`hubapps install --jupyterhub-spawner\`.
-# The token JupyterHub's HubappsSpawner presents (it reads ${spawnerTokenFile} itself);
-# hubapps.yaml names it as jupyterhub.spawner_token: credential:spawner-token.
-[Service]
-LoadCredential=spawner-token:${spawnerTokenFile}
-`;
-  const unitChanged = ensureFile(writePath(ctx, spawnerDropIn), dropIn, 0o644, rootOpts(ctx));
+  const unitChanged = ensureFile(
+    writePath(ctx, spawnerDropIn),
+    renderSpawnerDropIn(ctx.layout),
+    0o644,
+    rootOpts(ctx),
+  );
   return [
     report(
       ctx,

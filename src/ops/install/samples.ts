@@ -65,6 +65,7 @@ runtime_dir: ${layout.runDir}/users
 #jupyterhub:
 #  api_url: http://127.0.0.1:8081/hub/api
 #  api_token: credential:hub-token
+#  spawner_token: credential:spawner-token   # HubappsSpawner: install --jupyterhub-spawner, docs/jupyterhub.md
 
 # Stop servers nobody uses (seconds; 0: never) and cap how many run.
 #culler:

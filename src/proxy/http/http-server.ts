@@ -52,8 +52,9 @@ export interface ListenerDeps {
 
 export function createListener(deps: ListenerDeps): Server {
   const listener = new Listener(deps);
+  const onSocket = deps.request.socket !== undefined && deps.request.node === undefined;
   const server = createServer((req, res) => {
-    leaveCloseToClient(req, res);
+    if (onSocket) leaveCloseToClient(req, res);
     listener.request(req, res);
   });
   // "100 Continue" only once the request has passed the checks (Listener.forward): a refused
@@ -321,7 +322,11 @@ function json(
  * every request and closes the connection itself once the answer is in. Closing first from
  * this side made CHP fail about one POST in four with EPIPE (its 503 "Proxy Target
  * Missing"); leaving the close to the client fails none. A request waiting for 100 Continue
- * is left alone, so that Node still closes its connection after a refusal.
+ * is left alone, so that Node still closes its connection after a refusal. Only on a
+ * socket: to a TCP target (a hub server, a Slurm job's proxy) CHP sends the client's
+ * `connection: close` through Node's keep-alive agent, which keeps a connection the answer
+ * calls keep-alive and sends the next request on it, and Node's parser reads nothing after a
+ * `close` request: that request got a bare 400, every second one through CHP.
  */
 function leaveCloseToClient(req: IncomingMessage, res: ServerResponse): void {
   if (req.headers.expect === undefined && req.headers.connection?.toLowerCase() === 'close')

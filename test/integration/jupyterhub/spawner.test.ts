@@ -78,7 +78,7 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     process.env[envName] = spawnerToken;
     stack = await startLocalStack({
       apps: APPS,
-      config: { jupyterhub: { spawner_token: `env:${envName}` } } as never,
+      config: { jupyterhub: { spawner_token: `env:${envName}` } },
     });
     tokenFile = join(stack.dir, 'spawner-token');
     writeFileSync(tokenFile, `${spawnerToken}\n`, { mode: 0o600 });
@@ -204,6 +204,42 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     assert.deepEqual(state!.value, { hubapps_server: 'main' });
     assert.equal(stop!.error, undefined, stop!.message);
     assert.equal(row('main')?.app, 'web');
+  });
+
+  it('a start the hub lost track of (it died mid-start) is replaced, not duplicated, by its next start', async () => {
+    const first = await drive('again', [{ do: 'start' }], { user_options: { app: 'web' } });
+    assert.equal(first.results[0]!.error, undefined, first.results[0]!.message);
+    // The hub saved no state: a fresh spawner starts the same server.
+    const second = await drive('again', [{ do: 'start' }, { do: 'stop' }], {
+      user_options: { app: 'web' },
+    });
+    assert.equal(second.results[0]!.error, undefined, second.results[0]!.message);
+    assert.notEqual(second.results[0]!.value, first.results[0]!.value, 'a new proxy');
+    assert.equal(second.results[1]!.error, undefined, second.results[1]!.message);
+    assert.deepEqual(
+      stack.service.deps.store.active().filter((s) => s.name === 'again'),
+      [],
+      'no server of that name left running',
+    );
+  });
+
+  it("leaves a server started from the launcher alone: the hub's start of that name fails with hubapps' reason", async () => {
+    const mine = await stack.api('POST', `/users/${USER}/servers/mine`, { app: 'web' });
+    assert.equal(mine.status, 202, JSON.stringify(mine.body));
+    try {
+      const run = await drive('mine', [{ do: 'start' }, { do: 'stop' }], {
+        user_options: { app: 'web' },
+      });
+      assert.equal(run.results[0]!.error, 'HubappsError');
+      assert.match(run.results[0]!.message!, /mine/);
+      assert.equal(run.results[1]!.error, 'HubappsError', 'nor may the hub stop it');
+      assert.ok(
+        stack.service.deps.store.active().some((s) => s.name === 'mine'),
+        'the launcher server still runs',
+      );
+    } finally {
+      await stack.api('DELETE', `/users/${USER}/servers/mine`);
+    }
   });
 
   it("surfaces hubapps' own message when a start fails, as the hub's error", async () => {

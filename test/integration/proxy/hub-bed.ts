@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../helpers/index.js';
 import { proxyArgs } from '../../../src/proxy/command-line.js';
+import type { HubBinding } from '../../../src/protocol/wire.js';
 import {
   Catalog,
   fetchRaw,
@@ -49,20 +50,11 @@ export async function startHubBed(
     server: 'alice/echo',
   });
   hub.setUser('alice', []);
-  const base = makeSpec(
-    {
-      catalog,
-      app: 'echo',
-      service,
-      publicOrigin: PUBLIC_ORIGIN,
-      ...(opts.revalidateMs === undefined ? {} : { revalidateMs: opts.revalidateMs }),
-    },
-    await freePort(),
-  );
-  const spec = {
-    ...base,
-    prefix: PREFIX,
-    appPort: await freePort(),
+  const proxy = await startHubProxy({
+    catalog,
+    service,
+    publicOrigin: PUBLIC_ORIGIN,
+    revalidateMs: opts.revalidateMs,
     hub: {
       apiUrl: hub.apiUrl,
       authorizePath: '/hub/api/oauth2/authorize',
@@ -73,10 +65,32 @@ export async function startHubBed(
       user: 'alice',
       server: 'echo',
     },
-  };
-  const proxy = runProxy(spec, proxyArgs(catalog.dir));
-  await proxy.ready();
+  });
   return { catalog, service, hub, proxy, apiToken };
+}
+
+/** The proxy of alice's server `echo` at PREFIX as the service starts it for the hub, ready. */
+export async function startHubProxy(o: {
+  catalog: Catalog;
+  service: FakeService;
+  publicOrigin: string;
+  revalidateMs?: number | undefined;
+  hub: HubBinding;
+}): Promise<RunningProxy> {
+  const base = makeSpec(
+    {
+      catalog: o.catalog,
+      app: 'echo',
+      service: o.service,
+      publicOrigin: o.publicOrigin,
+      ...(o.revalidateMs === undefined ? {} : { revalidateMs: o.revalidateMs }),
+    },
+    await freePort(),
+  );
+  const spec = { ...base, prefix: PREFIX, appPort: await freePort(), hub: o.hub };
+  const proxy = runProxy(spec, proxyArgs(o.catalog.dir));
+  await proxy.ready();
+  return proxy;
 }
 
 export async function tearDownHubBed(bed: Partial<HubBed>): Promise<void> {
@@ -97,11 +111,13 @@ export class HubBrowser {
   /** Every answer of the last go(), first to last. */
   hops: { path: string; answer: Answer }[] = [];
 
-  constructor(
-    private readonly bed: HubBed,
-    hubUser: string | null = 'alice',
-  ) {
-    if (hubUser !== null) this.jar.set('fakehub-user', { value: hubUser, path: '/hub/' });
+  private readonly ports: { hub: number; proxy: number };
+
+  /** `at`: the fake hub's bed (the fake's login cookie is set for `hubUser`), or where /hub/ and everything else go (a real hub behind CHP). */
+  constructor(at: HubBed | { hub: number; proxy: number }, hubUser: string | null = 'alice') {
+    this.ports = 'catalog' in at ? { hub: at.hub.port, proxy: at.proxy.spec.port } : at;
+    if (hubUser !== null && 'catalog' in at)
+      this.jar.set('fakehub-user', { value: hubUser, path: '/hub/' });
   }
 
   /** A top-level navigation to `path`, following redirects; the last answer. */
@@ -125,8 +141,9 @@ export class HubBrowser {
     path: string,
     headers: Record<string, string> = {},
     method = 'GET',
+    body?: string,
   ): Promise<Answer> {
-    const port = path.startsWith('/hub/') ? this.bed.hub.port : this.bed.proxy.spec.port;
+    const port = path.startsWith('/hub/') ? this.ports.hub : this.ports.proxy;
     const cookie = this.cookieFor(path);
     const answer = await fetchRaw(port, path, {
       method,
@@ -138,6 +155,7 @@ export class HubBrowser {
         ...(cookie === '' ? {} : { cookie }),
         ...headers,
       },
+      ...(body === undefined ? {} : { body }),
     });
     for (const line of answer.headers['set-cookie'] ?? []) this.store(line);
     return answer;

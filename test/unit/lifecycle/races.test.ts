@@ -1,34 +1,11 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { pino } from 'pino';
-import { stringify } from 'yaml';
-import { loadCatalog } from '../../../src/catalog/load.js';
-import { loadConfig } from '../../../src/config/load.js';
-import { Urls } from '../../../src/config/urls.js';
-import type { LifecycleDeps } from '../../../src/lifecycle/deps.js';
-import { ServerManager } from '../../../src/lifecycle/manager.js';
 import { checkServerName, checkUserName } from '../../../src/names.js';
-import { Metrics } from '../../../src/lifecycle/metrics.js';
 import { reconcile } from '../../../src/lifecycle/reconcile.js';
-import { openDb } from '../../../src/store/db.js';
-import { ServerStore, type ServerRow } from '../../../src/store/servers.js';
-import { LocalUserPolicy } from '../../../src/users/policy.js';
-import { FakeLauncher, MemoryRouteTable } from '../../helpers/fake-launcher.js';
+import { lifecycleBed, type Bed } from '../../helpers/lifecycle-bed.js';
 import { tmpDir, type TmpDir } from '../../helpers/tmp.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const ALICE = { name: 'alice', admin: false };
-
-/** The lifecycle on a fake launcher and an in-memory CHP: no process, no network. */
-interface Bed {
-  manager: ServerManager;
-  deps: LifecycleDeps;
-  launcher: FakeLauncher;
-  routes: MemoryRouteTable;
-  row(name: string): ServerRow;
-  route(name: string): string;
-}
 
 describe('lifecycle races on a fake launcher and an in-memory route table', function () {
   this.timeout(10_000);
@@ -37,50 +14,7 @@ describe('lifecycle races on a fake launcher and an in-memory route table', func
 
   beforeEach(async () => {
     dir = await tmpDir('races');
-    const catalogDir = path.join(dir.path, 'apps.d');
-    fs.mkdirSync(catalogDir);
-    fs.writeFileSync(
-      path.join(catalogDir, 'fake.yaml'),
-      stringify({ title: 'Fake', command: ['/bin/true', '{port}'], ready: { timeout: 5 } }),
-    );
-    process.env.HUBAPPS_T_RACES_CHP = 'not-used';
-    const config = loadConfig(undefined, {
-      public_url: 'http://127.0.0.1:9',
-      data_dir: path.join(dir.path, 'data'),
-      log_dir: path.join(dir.path, 'logs'),
-      catalog_dir: catalogDir,
-      launcher: 'local',
-      chp: { api_url: 'http://127.0.0.1:9', auth_token: 'env:HUBAPPS_T_RACES_CHP' },
-      stop_grace: 1,
-      limits: { servers_per_user: 0 },
-    });
-    fs.mkdirSync(config.data_dir, { recursive: true });
-    fs.mkdirSync(config.log_dir, { recursive: true });
-    const store = new ServerStore(openDb(path.join(config.data_dir, 'hubapps.sqlite')));
-    const launcher = new FakeLauncher();
-    const routes = new MemoryRouteTable(launcher.calls);
-    const catalog = loadCatalog(catalogDir);
-    const urls = new Urls(config, 'http://127.0.0.1:9');
-    const deps: LifecycleDeps = {
-      config,
-      store,
-      launcher,
-      routes,
-      serverRoutes: routes,
-      catalog: () => catalog,
-      users: new LocalUserPolicy(),
-      urls,
-      log: pino({ level: 'silent' }),
-      metrics: new Metrics(store),
-    };
-    bed = {
-      manager: new ServerManager(deps),
-      deps,
-      launcher,
-      routes,
-      row: (name) => store.get('alice', name)!,
-      route: (name) => urls.serverRoute('alice', name),
-    };
+    bed = lifecycleBed(dir.path);
   });
   afterEach(async () => {
     bed?.manager.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chpManualInstall } from '../../../../src/ops/install/chp.js';
+import { renderSpawnerDropIn } from '../../../../src/ops/install/hub-spawner.js';
 import { makeLayout } from '../../../../src/ops/install/layout.js';
 import { repoRoot } from '../../../system/harness-install.js';
 
@@ -25,6 +26,14 @@ describe('docs/install.md says what hubapps install does', () => {
       doc().includes(`\n${chpManualInstall(makeLayout())}\n`),
       chpManualInstall(makeLayout()),
     );
+  });
+
+  it("shows the service's spawner drop-in as install --jupyterhub-spawner writes it", () => {
+    const text = readFileSync(join(repoRoot(), 'docs', 'jupyterhub.md'), 'utf8');
+    const section = text.slice(text.indexOf('\n## Drop-in for sudospawner\n'));
+    const m = /```ini\n([\s\S]*?)```/.exec(section);
+    assert.ok(m, 'no ini block in the drop-in section of docs/jupyterhub.md');
+    assert.equal(m[1], renderSpawnerDropIn(makeLayout()).replace(/^#.*\n/gm, ''));
   });
 
   it('never tells the admin to replace a token that install made', () => {

@@ -103,3 +103,31 @@ describe("the app's environment", () => {
     assert.equal(ours.length, SET_BY_HUBAPPS.size);
   });
 });
+
+describe("a hub server's app", () => {
+  const HUB_REQUEST = {
+    ...REQUEST,
+    prefix: '/user/alice/lab/',
+    hub: {
+      apiUrl: 'http://127.0.0.1:8081/hub/api/',
+      authorizePath: '/hub/api/oauth2/authorize',
+      apiToken: 'hub-api-token-of-this-server-0123',
+      clientId: 'jupyterhub-user-alice-lab',
+      callbackPath: '/user/alice/lab/oauth_callback',
+      accessScopes: ['access:servers!server=alice/lab'],
+      user: 'alice',
+      server: 'lab',
+    },
+  } satisfies StartRequest;
+
+  it('listens on the guarded appPort the service gave, over TCP, while the proxy has no socket', async () => {
+    const plan = await planLaunch(APP, HUB_REQUEST, account, serviceEnv);
+    assert.deepEqual(plan.target, { port: 20001 });
+    assert.deepEqual(plan.argv, ['/usr/bin/lab', '--port=20001']);
+  });
+
+  it("never gets the hub's api token for the server (the proxy's OAuth client secret)", async () => {
+    const { env, argv } = await planLaunch(APP, HUB_REQUEST, account, serviceEnv);
+    assert.ok(![...Object.values(env), ...argv].some((v) => v.includes('hub-api-token')));
+  });
+});
