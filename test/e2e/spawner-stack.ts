@@ -50,6 +50,8 @@ export class SpawnerStack {
 
   constructor() {
     this.hub = new HubStack({
+      // As production runs it: the app's port is its owner's, the proxy's port open to the hub's CHP.
+      portGuard: true,
       secrets: { 'spawner-token': this.spawnerToken },
       hubKeys: (p) => ({ spawner_token: `file:${join(p.secretsDir, 'spawner-token')}` }),
       hubEnv: { PYTHONPATH: this.moduleDir },
