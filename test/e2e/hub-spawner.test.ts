@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { requirePrerequisite } from '../helpers/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { TEST_USERS, repoRoot, runOk } from '../system/harness.js';
+import { connectAs } from '../system/harness-guard.js';
 import { processesOfUid, uidOfUser, uidsOf } from '../system/proc-scan.js';
 import { apiFromPage, webSocketFromPage } from './browser.js';
 import { loginToHubapps } from './hub-login.js';
@@ -213,6 +214,15 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
         }
       });
     }
+
+    it("leaves bob's Unix account only her proxy's port: her app's own port refuses his connections (port guard)", async () => {
+      const { port, app_port } = s.row(alice, ALICE_SERVER);
+      assert.ok(port && app_port && port !== app_port, `ports ${port} ${app_port}`);
+      assert.equal(await connectAs(bob, app_port), 'ECONNREFUSED');
+      assert.equal(await connectAs(alice, app_port), 'connected', 'alice reaches her own app');
+      // Open to local accounts by design (CHP and the hub's wait_up connect to it); the proxy asks for credentials.
+      assert.equal(await connectAs(bob, port), 'connected');
+    });
 
     it("lets alice's own hub token in at both places (the refusals above are about the credential)", async () => {
       for (const base of [stack.publicUrl, direct]) {

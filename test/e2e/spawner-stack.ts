@@ -40,6 +40,15 @@ async function answer(res: Response): Promise<Answer> {
   }
 }
 
+/** What the tests read of a server's row: a hub server's `port` is its proxy's, `app_port` its app's. */
+export interface ServerRow {
+  id: number;
+  state: string;
+  proxy_pid: number | null;
+  port: number | null;
+  app_port: number | null;
+}
+
 export class SpawnerStack {
   readonly spawnerToken = randomBytes(24).toString('base64url');
   /** A hub service token that reads users and their servers. */
@@ -133,12 +142,14 @@ export class SpawnerStack {
   }
 
   /** The server's row in hubapps' database. */
-  row(user: string, name: string): { id: number; state: string; proxy_pid: number | null } {
+  row(user: string, name: string): ServerRow {
     const db = new Database(this.hub.dbFile, { readonly: true, fileMustExist: true });
     try {
       return db
-        .prepare('SELECT id, state, proxy_pid FROM servers WHERE user = ? AND name = ?')
-        .get(user, name) as { id: number; state: string; proxy_pid: number | null };
+        .prepare(
+          'SELECT id, state, proxy_pid, port, app_port FROM servers WHERE user = ? AND name = ?',
+        )
+        .get(user, name) as ServerRow;
     } finally {
       db.close();
     }
