@@ -129,6 +129,28 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
     assert.equal(uidsOf(pid!)?.[1], await uidOfUser(alice));
   });
 
+  it("moves the server's last_activity at the hub when alice uses the app (the hub's culler sees it)", async () => {
+    const before = (await s.hubServer(alice, ALICE_SERVER))?.last_activity as string;
+    const usedAt = Date.now();
+    assert.ok(
+      Date.parse(before) < usedAt,
+      `the hub's last_activity ${before} is older than the use`,
+    );
+    await alicePage.goto(url(`${ALICE_PATH}activity`));
+    assert.equal(await alicePage.textContent('#who'), ALICE_SECRET);
+    await waitFor(
+      async () => {
+        const at = (await s.hubServer(alice, ALICE_SERVER))?.last_activity as string | null;
+        return at !== null && at !== undefined && Date.parse(at) >= usedAt;
+      },
+      {
+        timeout: 20_000,
+        interval: 500,
+        what: "the hub's last_activity of the server to reach the use",
+      },
+    );
+  });
+
   it('lets the hub admin stop it from the admin panel', async () => {
     const { context, page } = await loginToHub(browser, stack.publicUrl, stack.password, HUB_ADMIN);
     await stopFromAdminPanel(page, stack.publicUrl, alice, ALICE_SERVER);
@@ -162,6 +184,25 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
     await alicePage.goto(url(ALICE_PATH));
     await confirmAuthorizeIfAsked(alicePage);
     assert.equal(await alicePage.textContent('#who'), ALICE_SECRET);
+  });
+
+  it("fails a start of an app hubapps does not have, and the hub's progress stream says hubapps' reason", async () => {
+    const started = await s.hubApi(aliceToken, 'POST', `/users/${alice}/servers/broken`, {
+      app: 'no-such-app',
+    });
+    assert.ok([201, 202].includes(started.status), JSON.stringify(started.body));
+    const res = await fetch(url(`/hub/api/users/${alice}/servers/broken/progress`), {
+      headers: { authorization: `token ${aliceToken}` },
+    });
+    const events = (await res.text())
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => JSON.parse(l.slice(5)) as { failed?: boolean; message?: string });
+    const failed = events.find((e) => e.failed);
+    assert.ok(failed, JSON.stringify(events));
+    assert.match(failed.message ?? '', /no-such-app/);
+    assert.equal(await s.hubServer(alice, 'broken'), undefined, 'the hub keeps no broken server');
+    assert.equal((await s.proxyPids(alice)).length, 1, "only the running server's proxy");
   });
 
   describe("who may not open alice's server", () => {
