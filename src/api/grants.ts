@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { hubStarted } from '../lifecycle/hub-start.js';
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { safeNext } from '../auth/redirects.js';
@@ -57,6 +58,13 @@ export function grantRoutes(deps: ApiDeps): { pages: Router; internal: Router } 
     const row =
       USER_NAME.test(user) && SERVER_NAME.test(name) ? deps.queries.find(user, name) : undefined;
     if (!row) return page(ctx, 404, 'No such server', '<p>There is no server at this address.</p>');
+    if (hubStarted(row) && row.hub_prefix)
+      return page(
+        ctx,
+        403,
+        'Opened through JupyterHub',
+        `<p>This server was started through JupyterHub, which lets people in. <a href="${escapeHtml(row.hub_prefix)}">Open it through the hub</a>.</p>`,
+      );
     if (!topLevelNavigation(ctx)) {
       return page(
         ctx,

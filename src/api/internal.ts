@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { hubStarted } from '../lifecycle/hub-start.js';
 import type { Middleware } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { HubappsError } from '../errors.js';
@@ -54,6 +55,11 @@ export function internalRoutes(deps: ApiDeps): Router {
     async (ctx) => {
       const body = ctx.request.body as Partial<ProxyAuthRequest>;
       const row = proxyRow(deps, body.serverId, ctx.get('authorization'));
+      if (hubStarted(row))
+        throw new HubappsError(
+          'not_allowed',
+          'this server was started through JupyterHub: only hub credentials open it, never a hubapps one',
+        );
       // Counted per server: a flood of made-up tokens at one server's proxy exhausts only that proxy's look-ups.
       const who = await deps.auth.fromToken(
         typeof body.token === 'string' ? body.token : undefined,

@@ -1,4 +1,5 @@
 import { bearer, sameSecret, type Identity } from '../auth/identity.js';
+import { hubStarted } from '../lifecycle/hub-start.js';
 import type { RouterContext } from '@koa/router';
 import { HubappsError } from '../errors.js';
 import { checkServerName, checkUserName } from '../names.js';
@@ -32,6 +33,8 @@ export async function accessVia(
   who: Pick<Identity, 'name' | 'admin'>,
   row: ServerRow,
 ): Promise<AccessVia | null> {
+  // The hub lets people into the servers it started (its OAuth and scopes), never hubapps.
+  if (hubStarted(row)) return null;
   if (who.name === row.user) return 'owner';
   if (who.admin && deps.config.admin_access) return 'admin';
   if (sharingRefusal(deps, row) !== null) return null;
@@ -59,8 +62,13 @@ async function visitorAccount(
 /** Why this server cannot be shared (an error to throw), or null when it can. */
 export function sharingRefusal(
   deps: ApiDeps,
-  row: { app: string; user: string; name: string },
+  row: { app: string; user: string; name: string; hub_user?: string | null },
 ): HubappsError | null {
+  if (hubStarted(row))
+    return new HubappsError(
+      'sharing_disabled',
+      "this server was started through JupyterHub, which decides who may open it: share it there (the hub's access:servers scopes), not in hubapps",
+    );
   if (!deps.urls.hostLayout) {
     return new HubappsError(
       'sharing_needs_origins',

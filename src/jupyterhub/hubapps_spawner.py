@@ -11,6 +11,7 @@ One module, nothing beyond the Python standard library, JupyterHub and tornado, 
 """
 
 import asyncio
+import codecs
 import json
 import time
 from html import escape
@@ -340,11 +341,13 @@ class HubappsSpawner(Spawner):
 async def sse_events(chunks):
     """(event, data) of a Server-Sent Events stream arriving on a queue (None: its end)."""
     buffer = ""
+    # A chunk may end inside a character: decode across chunks.
+    decoder = codecs.getincrementaldecoder("utf-8")()
     while True:
         chunk = await chunks.get()
         if chunk is None:
             return
-        buffer += chunk.decode("utf-8")
+        buffer += decoder.decode(chunk)
         while "\n\n" in buffer:
             block, buffer = buffer.split("\n\n", 1)
             kind, data = "message", []

@@ -64,7 +64,7 @@ export function hubAddress(
 }
 
 /** The server was started by the hub (api/hub/): the hub routes it, and its spawner alone acts on it for the hub. */
-export function hubStarted(row: Pick<ServerRow, 'hub_user'>): boolean {
+export function hubStarted(row: { hub_user?: string | null }): boolean {
   // Loose on purpose: a row from before migration 014 (or a test's) has no such column at all.
   return row.hub_user != null;
 }

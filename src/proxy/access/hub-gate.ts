@@ -31,6 +31,9 @@ const SESSION_TTL_MS = 12 * 3600 * 1000;
 const MAX_SESSIONS_PER_USER = 20;
 const MAX_SESSIONS = 10_000;
 const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
+/** The names of a hub server proxy's cookies (access-cookies.ts, hub-state.ts), whichever server's. */
+const PROXY_COOKIE_NAME = /^(?:hubapps-proxy-|hubapps-hub-state-)\d+$/;
+const PROXY_COOKIE = /hubapps-(?:proxy|hub-state)-\d/;
 const LOGIN_HINT =
   "open this server from JupyterHub, or send the header 'Authorization: token YOUR_JUPYTERHUB_TOKEN' (tokens in the URL are not accepted)";
 
@@ -160,17 +163,28 @@ export class HubAccess implements AccessGate {
     }
   }
 
-  /** Our session and state cookies out of the Cookie header (the app never sees them); the session cookie's value. */
+  /**
+   * Every proxy's session and state cookies out of the Cookie header (the app never sees
+   * them), and our session cookie's value. Every proxy's, not only ours: the hub nests
+   * prefixes (the default server's /user/alice/ holds /user/alice/lab/), so a browser sends
+   * the default server's cookies to the named server's app too.
+   */
   private takeOurCookies(req: IncomingMessage): string | null {
     const cookie = req.headers.cookie;
+    if (cookie === undefined || !PROXY_COOKIE.test(cookie)) return null;
     const name = this.cookies.sessionName;
-    if (cookie === undefined || (!cookie.includes(name) && !cookie.includes(this.states.name)))
-      return null;
-    const session = takeCookie(cookie, name);
-    const rest = takeCookie(session.rest, this.states.name).rest;
-    if (rest) req.headers.cookie = rest;
+    let value: string | null = null;
+    const kept: string[] = [];
+    for (const part of cookie.split(';')) {
+      const p = part.trim();
+      const eq = p.indexOf('=');
+      const key = eq < 0 ? p : p.slice(0, eq);
+      if (key === name) value = p.slice(eq + 1);
+      else if (p !== '' && !PROXY_COOKIE_NAME.test(key)) kept.push(p);
+    }
+    if (kept.length > 0) req.headers.cookie = kept.join('; ');
     else delete req.headers.cookie;
-    return session.value;
+    return value;
   }
 
   private async revalidate(

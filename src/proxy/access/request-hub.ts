@@ -60,14 +60,15 @@ function apiUrl(v: unknown): string {
   }
   if (
     (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    !url.pathname.endsWith('/') ||
     url.search ||
     url.hash ||
     url.username ||
     url.password
   )
     throw bad(
-      `'hub.apiUrl' must be an http(s) URL ending in '/', such as http://127.0.0.1:8081/hub/api/`,
+      `'hub.apiUrl' must be an http(s) URL without query or credentials, such as http://127.0.0.1:8081/hub/api/`,
     );
+  // JupyterHub's own Hub.api_url has no trailing slash; the endpoints are resolved below it.
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url.href;
 }

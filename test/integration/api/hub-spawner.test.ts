@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import { HubappsError } from '../../../src/errors.js';
 import type { Account, UserChecker } from '../../../src/users/account.js';
-import { launcherSession, writeAppScript } from '../../helpers/browser-steps.js';
+import { launcherSession, NAV, writeAppScript } from '../../helpers/browser-steps.js';
 import { startLocalStack, type ApiAnswer, type LocalStack } from '../../helpers/stack.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -180,6 +180,47 @@ describe('api: the spawner API for JupyterHub (real service, local launcher, rea
     const stopped = await spawner('DELETE', `${alice}/servers/lab`);
     assert.equal(stopped.body.state, 'stopped');
     await waitFor(() => gone(row.proxy_pid!), { what: 'the adopted proxy to end' });
+  });
+
+  it("gives hubapps' own ways in no access to a hub server: its owner's session and token, a share", async () => {
+    assert.equal(
+      (await spawner('POST', `${alice}/servers/guarded`, hubBody('guarded'))).status,
+      202,
+    );
+    await waitFor(
+      async () => (await spawner('GET', `${alice}/servers/guarded`)).body.state === 'running',
+      { timeout: 15000, what: 'alice/guarded to run' },
+    );
+    const row = stack.service.deps.store.get('alice', 'guarded')!;
+    const token = (await stack.api('POST', '/users/alice/tokens', {})).body.token as string;
+    const asked = await stack.api(
+      'POST',
+      '/internal/proxy-auth',
+      { serverId: row.id, token },
+      { authorization: `token ${row.secret}` },
+    );
+    refused(asked, 403, 'not_allowed', /JupyterHub/);
+    const cookie = await launcherSession(stack, 'alice');
+    const page = await fetch(
+      `${stack.service.urls.serviceOrigin}${stack.service.urls.servicePrefix()}authorize?user=alice&server=guarded&binding=x`,
+      { headers: { cookie, ...NAV }, redirect: 'manual' },
+    );
+    assert.equal(page.status, 403);
+    assert.match(await page.text(), /Opened through JupyterHub/);
+    refused(
+      await stack.api(
+        'POST',
+        '/users/alice/servers/guarded/shares',
+        { user: 'bob' },
+        {
+          authorization: `token ${token}`,
+        },
+      ),
+      403,
+      'sharing_disabled',
+      /JupyterHub/,
+    );
+    assert.equal((await spawner('DELETE', `${alice}/servers/guarded`)).body.state, 'stopped');
   });
 
   it('refuses every credential but the spawner token, and the spawner token everywhere else', async () => {

@@ -1,8 +1,8 @@
 """Drives HubappsSpawner as JupyterHub would, without a hub (test/integration/jupyterhub/spawner.test.ts).
 
 stdin: {"user", "server", "api_token", "config": {trait: value}, "state", "user_options",
-"steps": [{"do": "start" | "poll" | "stop" | "options_form" | "options_from_form" | "state",
-"formdata": {...}}]}. stdout: one JSON object, {"results": [{"value"} | {"error", "message"}],
+"steps": [{"do": "start" | "poll" | "stop" | "options_form" | "options_from_form" | "state" |
+"sse_bytewise", "formdata": {...}, "text": "..."}]}. stdout: one JSON object, {"results": [{"value"} | {"error", "message"}],
 "progress": [events], "state": get_state() at the end}.
 
 The spawner is a real HubappsSpawner on JupyterHub's own ORM (an in-memory database), with
@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from jupyterhub import orm
 from jupyterhub.objects import Hub, Server
 
-from hubapps_spawner import HubappsSpawner
+from hubapps_spawner import HubappsSpawner, sse_events
 
 # How long progress may go on after start returned, as the hub's progress page would wait.
 PROGRESS_GRACE = 5
@@ -87,6 +87,13 @@ async def run_step(spawner, step, progress):
         return spawner.run_options_from_form(step["formdata"])
     if kind == "state":
         return spawner.get_state()
+    if kind == "sse_bytewise":
+        # The stream as a slow network may hand it over: one byte per chunk.
+        chunks = asyncio.Queue()
+        for byte in step["text"].encode("utf-8"):
+            chunks.put_nowait(bytes([byte]))
+        chunks.put_nowait(None)
+        return [[event, data] async for event, data in sse_events(chunks)]
     raise ValueError(f"unknown step {kind}")
 
 

@@ -45,8 +45,9 @@ const APPS = {
 };
 
 interface Step {
-  do: 'start' | 'poll' | 'stop' | 'options_form' | 'options_from_form' | 'state';
+  do: 'start' | 'poll' | 'stop' | 'options_form' | 'options_from_form' | 'state' | 'sse_bytewise';
   formdata?: Record<string, string[]>;
+  text?: string;
 }
 
 interface DriverRun {
@@ -254,6 +255,11 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     assert.match(exits.results[0]!.message!, /hubapps could not start broken: .+/);
     assert.equal(exits.results[1]!.value, 0, 'a failed server polls as ended');
 
+    const option = await drive('x', [{ do: 'start' }], {
+      user_options: { app: 'web', options: { cmd: 'sh' } },
+    });
+    assert.match(option.results[0]!.message!, /no option 'cmd'/);
+
     const none = await drive('x', [{ do: 'start' }]);
     assert.match(none.results[0]!.message!, /choose an app/);
     const odd = await drive('x', [{ do: 'start' }], { user_options: { app: 'web', cmd: 'sh' } });
@@ -282,6 +288,17 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     assert.equal(row('lab')?.state ?? 'stopped', 'stopped', 'nothing started with a wrong token');
   });
 
+  it('reads the progress stream however it is cut, characters of several bytes included', async () => {
+    const text =
+      'id: 7\nevent: progress\ndata: {"message": "caf\u00e9 \u2013 \u{1F680} ready"}\n\n' +
+      ': keep-alive\n\nevent: done\ndata: {"state": "running"}\n\n';
+    const run = await drive('lab', [{ do: 'sse_bytewise', text }]);
+    assert.deepEqual(run.results[0]!.value, [
+      ['progress', { message: 'caf\u00e9 \u2013 \u{1F680} ready' }],
+      ['done', { state: 'running' }],
+    ]);
+  });
+
   it('renders the catalog as the spawn form, escaped, and reads the submitted form back as user_options', async () => {
     const run = await drive('lab', [
       { do: 'options_form' },
@@ -295,6 +312,7 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
           'broken.other.text': ['ignored'],
         },
       },
+      { do: 'options_from_form', formdata: { app: ['web'], 'web.depth.number': ['many'] } },
     ]);
     const form: string = run.results[0]!.value;
     // One choice per app, in the catalog's order; the first is picked.
@@ -306,6 +324,7 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     assert.ok(form.includes('&lt;i&gt;quoted&lt;/i&gt;'));
     assert.ok(form.includes('value="x&quot;y"'));
     assert.match(form, /name="web\.depth\.number" value="2" min="1" max="5" step="1"/);
+    assert.match(run.results[2]!.message!, /depth: 'many' is not a number/);
     assert.deepEqual(run.results[1]!.value, {
       app: 'web',
       form: { depth: 4, flavour: 'x"y', verbose: true },

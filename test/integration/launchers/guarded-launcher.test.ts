@@ -42,11 +42,14 @@ function recordingGuard(sudoRan: () => boolean) {
   const calls: string[] = [];
   const state = { refuse: false };
   const guard: PortGuard = {
-    allow: async (port, uid) => {
-      calls.push(`allow ${port} ${uid}${sudoRan() ? ' (after the spawn)' : ''}`);
+    allow: async (port, uid, open) => {
+      calls.push(
+        `${open ? 'open' : 'allow'} ${port} ${uid}${sudoRan() ? ' (after the spawn)' : ''}`,
+      );
       if (state.refuse) throw new HubappsError('port_guard_failed', 'no');
     },
-    revoke: async (port, uid) => void calls.push(`revoke ${port} ${uid}`),
+    revoke: async (port, uid, open) =>
+      void calls.push(`${open ? 'close' : 'revoke'} ${port} ${uid}`),
     sync: async () => void calls.push('sync'),
     allowForward: async (port, uid) => (calls.push(`forward ${port} ${uid}`), true),
     revokeForward: async (port, uid) => void calls.push(`unforward ${port} ${uid}`),
@@ -104,6 +107,31 @@ describe('the host launcher with its apps’ ports guarded', () => {
     await launcher.start(request(7, 0), join(tmp.path, 'log'));
     await waitFor(() => exits.length > 0, { timeout: 5000, what: 'the exit event' });
     assert.deepEqual(calls, []);
+  });
+
+  it("guards a hub server's app port for its owner and opens its proxy's TCP port, before anything runs, and takes both back", async () => {
+    const { launcher, exits, calls } = make();
+    const hubRequest = {
+      ...request(9, 20001),
+      appPort: 20002,
+      hub: { user: 'alice', server: 'lab' },
+    } as unknown as StartRequest;
+    await launcher.start(hubRequest, join(tmp.path, 'log'));
+    await waitFor(() => exits.length > 0, { timeout: 5000, what: 'the exit event' });
+    await waitFor(() => calls.length === 4, { timeout: 2000, what: 'the release' });
+    assert.deepEqual(calls, [
+      'allow 20002 4242',
+      'open 20001 4242',
+      'revoke 20002 4242',
+      'close 20001 4242',
+    ]);
+    const again = make();
+    const restored = again.launcher.restore(
+      { serverId: 9, user: 'alice', port: 20001, secret: 's', kind: 'sudo', appPort: 20002 },
+      null,
+    );
+    await restored.stop({ graceMs: 100 });
+    assert.deepEqual(again.calls, ['revoke 20002 4242', 'close 20001 4242']);
   });
 
   it('takes the pair back on a stop by a service that restarted since the start (the pair from the row and NSS)', async () => {

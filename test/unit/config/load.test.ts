@@ -134,6 +134,32 @@ describe('loading hubapps.yaml', () => {
     assert.match(err.message, new RegExp(`secret file ${missing} does not exist`));
   });
 
+  it('resolves jupyterhub.spawner_token like the other secrets, and refuses one shared with admin_token or api_token', () => {
+    const token = (name: string, value: string) => {
+      const f = join(scratch.dir, name);
+      writeFileSync(f, `${value}\n`);
+      return f;
+    };
+    const spawner = token('spawner-token', 'spawner-secret');
+    const admin = token('admin-token', 'admin-secret');
+    assert.equal(
+      loadConfig(file(`jupyterhub: {spawner_token: "file:${spawner}"}\n`), undefined, ENV)
+        .jupyterhub.spawner_token,
+      'spawner-secret',
+    );
+    assert.equal(loadConfig(file(''), undefined, ENV).jupyterhub.spawner_token, undefined);
+    const same = token('same-token', 'admin-secret');
+    const err = failure(() =>
+      loadConfig(
+        file(`admin_token: "file:${admin}"\njupyterhub: {spawner_token: "file:${same}"}\n`),
+        undefined,
+        ENV,
+      ),
+    );
+    assert.equal(err.key, 'jupyterhub.spawner_token');
+    assert.match(err.message, /not the same as admin_token/);
+  });
+
   it('reports a missing config file by name', () => {
     const path = join(scratch.dir, 'does-not-exist.yaml');
     const err = failure(() => loadConfig(path, undefined, ENV));

@@ -148,6 +148,39 @@ describe('hubapps port-guard (the root helper)', () => {
     assert.match(shown.io.stderr, /there is no table inet hubapps_x/);
   });
 
+  it("opens a hub server's proxy port to every account's connections and closes it again, its bind its owner's alone", function () {
+    requireRootOrSkip(this, 'needs root (the configuration the helper reads must be root-owned)');
+    const opened = guard(['open', '20004', '1001'], fakeNft(false));
+    assert.equal(opened.status, 0, opened.io.stderr);
+    assert.match(
+      opened.nft.calls.at(-1)!.input!,
+      /^table inet hubapps_x \{\}\n/,
+      'the table is made first',
+    );
+    assert.match(opened.nft.calls.at(-1)!.input!, /add element inet hubapps_x open \{ 20004 \}\n$/);
+    assert.deepEqual(opened.bind.calls, [
+      ['hubapps_x', '20000', '20009', 'allow', '20004', '1001'],
+    ]);
+    const closed = guard(['close', '20004', '1001']);
+    assert.equal(closed.status, 0, closed.io.stderr);
+    assert.equal(
+      closed.nft.calls.at(-1)!.input,
+      'add element inet hubapps_x open { 20004 }\ndelete element inet hubapps_x open { 20004 }\n',
+    );
+    assert.deepEqual(closed.bind.calls, [
+      ['hubapps_x', '20000', '20009', 'revoke', '20004', '1001'],
+    ]);
+    for (const argv of [
+      ['open', '20010', '1001'],
+      ['open', '20004'],
+      ['close', '20004', 'root'],
+    ]) {
+      const r = guard(argv);
+      assert.equal(r.status, 2, argv.join(' '));
+      assert.deepEqual(r.bind.calls, [], `${argv.join(' ')} ran the bind guard`);
+    }
+  });
+
   it('hands every operation to the bind guard after nft, with the range and the table name, open entries left out', function () {
     requireRootOrSkip(this, 'needs root (the configuration the helper reads must be root-owned)');
     const argvs = [

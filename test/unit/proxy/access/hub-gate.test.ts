@@ -137,7 +137,7 @@ describe('the access of a hub server (fake hub)', () => {
     assert.equal(hub.calls.length, 1);
   });
 
-  it('strips its cookies from what the app gets and sets the user and owner headers itself', async () => {
+  it("strips its cookies, and a nesting default server's, from what the app gets, and sets the user and owner headers itself", async () => {
     const a = gate(60_000);
     const cookie = signIn(a);
     const req = request(`${cookie}; other=1; hubapps-hub-state-7=x`, {

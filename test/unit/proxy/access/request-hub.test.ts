@@ -74,6 +74,12 @@ describe("a start request's hub binding", () => {
     });
   }
 
+  it("takes the hub's api URL as JupyterHub writes it (no trailing slash) and resolves its endpoints below it", () => {
+    const req = parseRequest(start({ hub: { ...HUB, apiUrl: 'http://127.0.0.1:8081/hub/api' } }));
+    assert.ok(req.op === 'start');
+    assert.equal(req.hub?.apiUrl, 'http://127.0.0.1:8081/hub/api/');
+  });
+
   it('never names the api token in a refusal', () => {
     const token = 'secret-token-\u0001-0123456789';
     assert.throws(
