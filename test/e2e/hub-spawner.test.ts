@@ -1,96 +1,50 @@
 /**
  * hubapps as JupyterHub's spawner (HubappsSpawner), end to end: Debian's JupyterHub 3.0 with
- * named servers, the CHP it shares with hubapps, hubapps with the sudo launcher, real test
- * accounts and headless Chromium. Users keep the hub's own pages and API; hubapps starts the
- * processes as the user and its proxy lets in only hub credentials carrying the server's
- * access scope.
+ * named servers, the CHP it shares with hubapps, hubapps with the sudo launcher and the port
+ * guard, real test accounts and headless Chromium. Users keep the hub's own pages and API
+ * (/hub/home and its progress bar, the admin panel, the REST API); hubapps starts the
+ * processes as the user, and servers outlive a crash of either side. Who may open a server:
+ * hub-spawner-access.test.ts.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { requirePrerequisite } from '../helpers/index.js';
+import type { Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.js';
-import { TEST_USERS, repoRoot, runOk } from '../system/harness.js';
-import { connectAs } from '../system/harness-guard.js';
+import { TEST_USERS, repoRoot } from '../system/harness.js';
 import { processesOfUid, uidOfUser, uidsOf } from '../system/proc-scan.js';
-import { apiFromPage, webSocketFromPage } from './browser.js';
-import { loginToHubapps } from './hub-login.js';
-import { useHubStack } from './hub-suite.js';
+import { webSocketFromPage } from './browser.js';
 import {
   confirmAuthorizeIfAsked,
-  hubTokenFromPage,
   loginToHub,
   spawnFromHome,
   stopFromAdminPanel,
 } from './hub-spawner-steps.js';
-import {
-  ALICE_SERVER,
-  BOB_SERVER,
-  HUB_ADMIN,
-  SPAWNER_MODULE,
-  SpawnerStack,
-} from './spawner-stack.js';
 import { SPAWNER_DOC_VALUES, spawnerSnippet } from './spawner-config.js';
-import { bobsAttackPage, type AttackName } from './hub-spawner-attack.js';
+import {
+  ALICE_PATH,
+  ALICE_SECRET,
+  ALICE_SERVER,
+  HUB_ADMIN,
+  SpawnerStack,
+  showsAlicesApp,
+} from './spawner-stack.js';
+import { useSpawnerSuite, waitReady } from './spawner-suite.js';
 
-const { alice, bob } = TEST_USERS;
-const ALICE_PATH = `/user/${alice}/${ALICE_SERVER}/`;
-const BOB_PATH = `/user/${bob}/${BOB_SERVER}/`;
-const ALICE_SECRET = `echo app of ${alice}`;
+const { alice } = TEST_USERS;
 
-describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin panel, REST API, sudo, CHP, Chromium)', function () {
+describe('e2e: HubappsSpawner behind a real JupyterHub 3.0: named servers from /hub/home, the admin panel, the REST API, restarts (sudo, CHP, Chromium)', function () {
   this.timeout(90_000);
   const s = new SpawnerStack();
   const stack = s.hub;
-  let browser: Browser;
-  let aliceCtx: BrowserContext;
+  const suite = useSpawnerSuite(s);
   let alicePage: Page;
   /** alice's hub token (her own scopes), as a script of hers holds it. */
   let aliceToken = '';
-  let bobCtx: BrowserContext;
-  let bobToken = '';
   const url = (path: string) => s.url(path);
-  const showsAlicesApp = async (page: Page) =>
-    ((await page.textContent('#who').catch(() => null)) ?? '') === ALICE_SECRET;
 
-  async function waitReady(user: string, server: string): Promise<void> {
-    await waitFor(async () => (await s.hubServer(user, server))?.ready === true, {
-      timeout: 60_000,
-      interval: 250,
-      what: `the hub to report ${user}/${server} ready`,
-    });
-  }
-
-  useHubStack(stack, {
-    setUpMs: 180_000,
-    prerequisites: (ctx) =>
-      requirePrerequisite(
-        ctx,
-        existsSync(SPAWNER_MODULE),
-        `needs the spawner module (${SPAWNER_MODULE})`,
-      ),
-    beforeSetUp: () => s.installModule(),
-    afterTearDown: () => s.removeModule(),
-    ready: async (b) => {
-      browser = b;
-      ({ context: aliceCtx, page: alicePage } = await loginToHub(
-        browser,
-        stack.publicUrl,
-        stack.password,
-        alice,
-      ));
-      aliceToken = await hubTokenFromPage(alicePage, stack.publicUrl, alice);
-      let bobPage: Page;
-      ({ context: bobCtx, page: bobPage } = await loginToHub(
-        browser,
-        stack.publicUrl,
-        stack.password,
-        bob,
-      ));
-      bobToken = await hubTokenFromPage(bobPage, stack.publicUrl, bob);
-    },
+  before(() => {
+    ({ page: alicePage, token: aliceToken } = suite.alice);
   });
 
   it("starts alice's named server from /hub/home (options form, spawn-pending page with hubapps' progress messages) and lands her in the app", async () => {
@@ -114,7 +68,7 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
     );
     assert.ok(seen.bar.length > 0 && Math.max(...seen.bar) <= 100, `bar: ${seen.bar.join(',')}`);
     assert.equal(alicePage.url(), url(ALICE_PATH));
-    await waitReady(alice, ALICE_SERVER);
+    await waitReady(s, alice, ALICE_SERVER);
   });
 
   it('runs the app as alice and answers her over HTTP and over a WebSocket', async () => {
@@ -152,7 +106,12 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
   });
 
   it('lets the hub admin stop it from the admin panel', async () => {
-    const { context, page } = await loginToHub(browser, stack.publicUrl, stack.password, HUB_ADMIN);
+    const { context, page } = await loginToHub(
+      suite.browser,
+      stack.publicUrl,
+      stack.password,
+      HUB_ADMIN,
+    );
     await stopFromAdminPanel(page, stack.publicUrl, alice, ALICE_SERVER);
     await waitFor(async () => !(await s.hubServer(alice, ALICE_SERVER)), {
       timeout: 30_000,
@@ -175,7 +134,7 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
       [201, 202].includes(started.status),
       `${started.status} ${JSON.stringify(started.body)}`,
     );
-    await waitReady(alice, ALICE_SERVER);
+    await waitReady(s, alice, ALICE_SERVER);
     assert.equal(s.row(alice, ALICE_SERVER).state, 'running');
     const res = await fetch(url(ALICE_PATH), { headers: { authorization: `token ${aliceToken}` } });
     assert.equal(res.status, 200);
@@ -205,143 +164,32 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
     assert.equal((await s.proxyPids(alice)).length, 1, "only the running server's proxy");
   });
 
-  describe("who may not open alice's server", () => {
-    let narrowToken = '';
-    let launcherToken = '';
-    let direct = '';
-
-    before(async () => {
-      // Her own token that may start and stop her servers but not open them.
-      narrowToken = await hubTokenFromPage(alicePage, stack.publicUrl, alice, [
-        `servers!user=${alice}`,
-      ]);
-      const launcher = await loginToHubapps(browser, stack.publicUrl, stack.password, alice);
-      const made = await apiFromPage(launcher.page, 'POST', `/users/${alice}/tokens`, {
-        note: 'e2e',
-      });
-      assert.equal(made.status, 201, JSON.stringify(made.body));
-      launcherToken = made.body.token as string;
-      await launcher.context.close();
-      direct = await s.hubTarget(alice, ALICE_SERVER);
+  it("runs the hub's default server as hubapps' server 'default' at /user/alice/, next to her named server in the same browser, and stops it without leaving a process", async () => {
+    const started = await s.hubApi(aliceToken, 'POST', `/users/${alice}/server`, { app: 'echo' });
+    assert.ok([201, 202].includes(started.status), JSON.stringify(started.body));
+    await waitReady(s, alice, '');
+    assert.equal(s.row(alice, 'default').state, 'running');
+    assert.equal((await s.proxyPids(alice)).length, 2);
+    await alicePage.goto(url(`/user/${alice}/there`));
+    await confirmAuthorizeIfAsked(alicePage);
+    assert.equal(await alicePage.textContent('#url'), '/there');
+    assert.equal(await alicePage.textContent('#who'), ALICE_SECRET);
+    // The default server's prefix holds the named one's: each still answers as itself.
+    await alicePage.goto(url(`${ALICE_PATH}here`));
+    assert.equal(await alicePage.textContent('#url'), '/here');
+    const stopped = await s.hubApi(aliceToken, 'DELETE', `/users/${alice}/server`);
+    assert.ok([202, 204].includes(stopped.status), String(stopped.status));
+    await waitFor(async () => !(await s.hubServer(alice, '')), {
+      timeout: 30_000,
+      interval: 250,
+      what: 'the hub to show the default server stopped',
     });
-
-    it("refuses bob's browser at /user/alice/SERVER/ and shows him nothing of the app", async () => {
-      const page = await bobCtx.newPage();
-      const statuses: number[] = [];
-      page.on('response', (r) => {
-        if (r.request().isNavigationRequest() && r.request().frame() === page.mainFrame())
-          statuses.push(r.status());
-      });
-      await page.goto(url(ALICE_PATH));
-      await confirmAuthorizeIfAsked(page);
-      assert.equal(statuses.at(-1), 403, `ended at ${page.url()} (${statuses.join(' ')})`);
-      assert.ok(!(await page.content()).includes(ALICE_SECRET));
-      await page.close();
+    await waitFor(async () => (await s.proxyPids(alice)).length === 1, {
+      timeout: 15_000,
+      what: "the default server's proxy to end",
     });
-
-    for (const [who, token] of [
-      ["bob's hub token", () => bobToken],
-      ["alice's hub token without an access scope (servers!user only)", () => narrowToken],
-      ["alice's hubapps API token", () => launcherToken],
-    ] as const) {
-      it(`refuses ${who}, through CHP and directly at the proxy's port`, async () => {
-        for (const base of [stack.publicUrl, direct]) {
-          const res = await fetch(`${base}${ALICE_PATH}`, {
-            headers: { authorization: `token ${token()}` },
-          });
-          const text = await res.text();
-          assert.ok([401, 403].includes(res.status), `${base}: ${res.status}`);
-          assert.ok(!text.includes(ALICE_SECRET), base);
-        }
-      });
-    }
-
-    it("leaves bob's Unix account only her proxy's port: her app's own port refuses his connections (port guard)", async () => {
-      const { port, app_port } = s.row(alice, ALICE_SERVER);
-      assert.ok(port && app_port && port !== app_port, `ports ${port} ${app_port}`);
-      assert.equal(await connectAs(bob, app_port), 'ECONNREFUSED');
-      assert.equal(await connectAs(alice, app_port), 'connected', 'alice reaches her own app');
-      // Open to local accounts by design (CHP and the hub's wait_up connect to it); the proxy asks for credentials.
-      assert.equal(await connectAs(bob, port), 'connected');
-    });
-
-    it("lets alice's own hub token in at both places (the refusals above are about the credential)", async () => {
-      for (const base of [stack.publicUrl, direct]) {
-        const res = await fetch(`${base}${ALICE_PATH}`, {
-          headers: { authorization: `token ${aliceToken}` },
-        });
-        assert.equal(res.status, 200, base);
-        assert.match(await res.text(), new RegExp(ALICE_SECRET));
-      }
-    });
+    assert.equal(s.row(alice, 'default').state, 'stopped');
   });
-
-  describe("a page of bob's app, which alice may open (a hub role), in her browser", () => {
-    let attack: Page;
-    const run = (name: AttackName) =>
-      attack.evaluate((n) => (globalThis as any).attack[n]() as Promise<string>, name);
-
-    before(async () => {
-      const www = join('/home', bob, 'www');
-      await mkdir(www, { recursive: true });
-      await writeFile(join(www, 'attack.html'), bobsAttackPage(ALICE_PATH));
-      await runOk('chown', ['-R', `${bob}:`, www]);
-      const started = await s.hubApi(bobToken, 'POST', `/users/${bob}/servers/${BOB_SERVER}`, {
-        app: 'www',
-      });
-      assert.ok([201, 202].includes(started.status), JSON.stringify(started.body));
-      await waitReady(bob, BOB_SERVER);
-      attack = await aliceCtx.newPage();
-      await attack.goto(url(`${BOB_PATH}attack.html`));
-      await confirmAuthorizeIfAsked(attack);
-      assert.equal(await attack.textContent('#attack'), "bob's page");
-      assert.ok(await showsAlicesApp(alicePage), "alice's own tab still shows her app");
-    });
-
-    it("does not let bob's own browser cookies (his hub login, his server's proxy cookie) open alice's server, through CHP or at her proxy's port", async () => {
-      const page = await bobCtx.newPage();
-      await page.goto(url(`${BOB_PATH}attack.html`));
-      await confirmAuthorizeIfAsked(page);
-      assert.equal(await page.textContent('#attack'), "bob's page", 'bob opened his own server');
-      await page.close();
-      // All of them, whatever their path: a script can send every cookie of bob's browser anywhere.
-      const cookie = (await bobCtx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-      assert.ok(cookie.includes('jupyterhub-hub-login='), cookie.replace(/=[^;]+/g, '=…'));
-      for (const base of [stack.publicUrl, await s.hubTarget(alice, ALICE_SERVER)]) {
-        const res = await fetch(`${base}${ALICE_PATH}`, {
-          headers: { cookie },
-          redirect: 'manual',
-        });
-        assert.ok(!(await res.text()).includes(ALICE_SECRET), base);
-        assert.notEqual(res.status, 200, base);
-      }
-    });
-
-    const REFUSED = /refused: this request comes from a page outside this server/;
-
-    it('cannot fetch her app with her cookies (with a Referer, without one, a POST)', async () => {
-      const seen = await run('fetchApp');
-      assert.ok(!seen.includes(ALICE_SECRET), seen);
-      assert.match(seen, /^403 .* \| 403 .* \| 403 /);
-    });
-
-    it('cannot read her app in an iframe', async () => {
-      const seen = await run('frameApp');
-      assert.ok(!seen.includes(ALICE_SECRET), seen);
-      assert.match(seen, REFUSED);
-    });
-
-    it('cannot post a form to her app', async () => {
-      const seen = await run('formPost');
-      assert.ok(!seen.includes(ALICE_SECRET), seen);
-      assert.match(seen, REFUSED);
-    });
-
-    it('cannot open a WebSocket to her app', async () => {
-      assert.equal(await run('webSocket'), 'refused');
-    });
-  });
-
   describe('restarts', () => {
     let proxiesBefore: number[] = [];
     let alicesBefore: number[] = [];
@@ -357,7 +205,7 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0 (named servers, admin
     });
 
     async function bothAgree(): Promise<void> {
-      await waitReady(alice, ALICE_SERVER);
+      await waitReady(s, alice, ALICE_SERVER);
       const row = s.row(alice, ALICE_SERVER);
       assert.equal(row.state, 'running');
       assert.deepEqual(await s.proxyPids(alice), proxiesBefore, 'the same one proxy, no new one');

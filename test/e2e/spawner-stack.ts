@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Page } from 'playwright-core';
 import { PROXY_MAIN_IN_LIB } from '../../src/proxy/command-line.js';
 import { allProcesses, uidOfUser } from '../system/proc-scan.js';
 import { TEST_USERS, lockDown, repoRoot } from '../system/harness.js';
@@ -22,6 +23,12 @@ export const HUB_ADMIN = HUB_ONLY_USER;
 /** alice's named server (the echo app) and bob's (his static files). */
 export const ALICE_SERVER = 'work';
 export const BOB_SERVER = 'site';
+export const ALICE_PATH = `/user/${alice}/${ALICE_SERVER}/`;
+/** What alice's echo app shows; none of it may reach anyone else. */
+export const ALICE_SECRET = `echo app of ${alice}`;
+
+export const showsAlicesApp = async (page: Page): Promise<boolean> =>
+  ((await page.textContent('#who').catch(() => null)) ?? '') === ALICE_SECRET;
 
 /** As the build puts it next to the compiled service (and `hubapps install --jupyterhub-spawner` takes it from). */
 export const SPAWNER_MODULE = join(repoRoot(), 'dist', 'src', 'jupyterhub', 'hubapps_spawner.py');
