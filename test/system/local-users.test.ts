@@ -200,6 +200,32 @@ describe("system: another local account attacks alice's servers from the shell (
     );
   });
 
+  it("reaches the TCP proxy of a server JupyterHub started, as the hub's CHP must, but cannot bind its port (open/close)", async () => {
+    // A listener of alice's on a port of port_range stands in for the proxy the hub routes to.
+    const row = await stack.startServer(alice, 'hubproxy', 'web');
+    const port = String(row.port);
+    const uid = (await run('id', ['-u', alice])).stdout.trim();
+    assert.equal(await connectAs(mallory, port), 'ECONNREFUSED', 'guarded as an app port first');
+    assert.equal((await stack.portGuard('revoke', port, uid)).code, 0);
+    assert.equal((await stack.portGuard('open', port, uid)).code, 0);
+    try {
+      assert.equal(await connectAs(mallory, port), 'connected', 'an open port takes every account');
+      assert.equal(await connectAs(alice, port), 'connected');
+      assert.equal(await bindAs(mallory, port), 'EPERM', 'but only its owner binds it');
+      assert.equal(await bindAs(alice, port), 'EADDRINUSE');
+    } finally {
+      assert.equal((await stack.portGuard('close', port, uid)).code, 0);
+    }
+    assert.equal(await connectAs(mallory, port), 'ECONNREFUSED', 'closed again');
+    assert.equal(await bindAs(mallory, port), 'EPERM');
+    assert.doesNotMatch(
+      (await stack.portGuard('show')).stdout,
+      new RegExp(`open[^}]*\\b${port}\\b`),
+    );
+    assert.equal((await stack.portGuard('allow', port, uid)).code, 0);
+    await stack.api('DELETE', `/users/${alice}/servers/hubproxy`);
+  });
+
   it("cannot connect to alice's own program while her forward of it is open; the helper guards only her own listener, inside user_ports.ranges (issue 26)", async () => {
     const port = String(await freePort());
     const [aliceUid, malloryUid, svcUid] = await Promise.all(

@@ -32,7 +32,7 @@ const MAX_SESSIONS_PER_USER = 20;
 const MAX_SESSIONS = 10_000;
 const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
 /** The names of a hub server proxy's cookies (access-cookies.ts, hub-state.ts), whichever server's. */
-const PROXY_COOKIE_NAME = /^(?:hubapps-proxy-|hubapps-hub-state-)\d+$/;
+const PROXY_COOKIE_NAME = /^(?:hubapps-proxy-\d+|hubapps-hub-state-\d+(?:-[\w-]+)?)$/;
 const PROXY_COOKIE = /hubapps-(?:proxy|hub-state)-\d/;
 const LOGIN_HINT =
   "open this server from JupyterHub, or send the header 'Authorization: token YOUR_JUPYTERHUB_TOKEN' (tokens in the URL are not accepted)";
@@ -136,10 +136,11 @@ export class HubAccess implements AccessGate {
     return `${this.cookies.sessionName}=${value}${this.cookies.sessionAttributes(false)}`;
   }
 
-  /** The state cookie's value in a request (null if absent). */
-  stateCookie(req: IncomingMessage): string | null {
+  /** The value of the cookie of the sign-in with `state` (null if absent). */
+  stateCookie(req: IncomingMessage, state: string): string | null {
     const header = req.headers.cookie;
-    return header === undefined ? null : takeCookie(header, this.states.name).value;
+    const name = this.states.cookieName(state);
+    return header === undefined || name === null ? null : takeCookie(header, name).value;
   }
 
   /** "alice/lab", or "alice/" for the default server, as the hub names it. */

@@ -46,13 +46,6 @@ export class HubOAuth implements SignInEndpoint {
     url: string,
     page: PageOptions,
   ): Promise<void> {
-    const clear = this.access.states.clear();
-    const refuse = (status: number, message: string) =>
-      sendPage(req, res, status, message, {
-        ...page,
-        retry: this.prefix,
-        headers: { 'set-cookie': clear },
-      });
     if (req.method !== 'GET')
       return sendPage(req, res, 405, 'the sign-in callback only answers GET', {
         ...page,
@@ -60,9 +53,17 @@ export class HubOAuth implements SignInEndpoint {
       });
     const q = url.indexOf('?');
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-    const state = query.get('state');
-    const cookie = this.access.stateCookie(req);
-    const next = state && cookie ? this.access.states.check(cookie, state) : null;
+    const state = query.get('state') ?? '';
+    const name = this.access.states.cookieName(state);
+    const clear = name === null ? null : this.access.states.clear(name);
+    const refuse = (status: number, message: string) =>
+      sendPage(req, res, status, message, {
+        ...page,
+        retry: this.prefix,
+        ...(clear === null ? {} : { headers: { 'set-cookie': clear } }),
+      });
+    const cookie = this.access.stateCookie(req, state);
+    const next = cookie === null ? null : this.access.states.check(cookie, state);
     if (next === null)
       return refuse(
         403,
@@ -82,18 +83,21 @@ export class HubOAuth implements SignInEndpoint {
     if (who.kind === 'unavailable') return refuse(503, hubDown);
     if (who.kind === 'denied')
       return refuse(403, 'JupyterHub does not accept the token it just issued — try again');
-    const name = who.user.name;
+    const hubUser = who.user.name;
     if (!hubAllows(who.user.scopes, this.hub.accessScopes)) {
-      log(`hub user ${name} signed in but may not use this server: refused`);
+      log(`hub user ${hubUser} signed in but may not use this server: refused`);
       return refuse(
         403,
-        `JupyterHub user ${name} may not use the server ${this.access.serverName()}: ask its owner or an admin for access`,
+        `JupyterHub user ${hubUser} may not use the server ${this.access.serverName()}: ask its owner or an admin for access`,
       );
     }
-    log(`access granted to hub user ${name} by JupyterHub`);
+    log(`access granted to hub user ${hubUser} by JupyterHub`);
     res.writeHead(302, {
       location: targetBelow(next, this.prefix),
-      'set-cookie': [this.access.sessionCookie(name, exchanged.token), clear],
+      'set-cookie': [
+        this.access.sessionCookie(hubUser, exchanged.token),
+        ...(clear === null ? [] : [clear]),
+      ],
       'cache-control': 'no-store',
       'content-length': 0,
     });

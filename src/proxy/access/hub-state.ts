@@ -5,16 +5,21 @@
  * when the state that comes back equals the cookie's. The cookie is sealed with a key
  * that lives in this proxy's memory alone, so a page that can toss cookies onto the
  * server's path (another app on the shared origin) cannot make one the proxy accepts, and
- * nothing is stored per sign-in, so navigations cannot fill the proxy's memory.
+ * nothing is stored per sign-in, so navigations cannot fill the proxy's memory. Each
+ * sign-in has a cookie of its own, named with the start of its state, so tabs that sign in
+ * at the same time (a browser restoring several pages of the server) do not undo each other.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A sign-in outlives the round trip through the hub (and a login there) by a margin. */
 export const STATE_MAX_AGE_S = 600;
-/** Named with the server id: each server's sign-in is its own. */
+/** Named with the server id (each server's sign-in is its own) and the state's first characters. */
 export const STATE_COOKIE = 'hubapps-hub-state-';
+const STATE = /^[A-Za-z0-9_-]{43}$/;
+const NAMED_BY = 12;
 
 export class HubStates {
+  /** hubapps-hub-state-ID: every sign-in's cookie name starts with it. */
   readonly name: string;
   private readonly attributes: string;
   private readonly key = randomBytes(32);
@@ -30,10 +35,8 @@ export class HubStates {
     const state = randomBytes(32).toString('base64url');
     const body = `${state}.${Math.floor(now / 1000)}.${Buffer.from(next).toString('base64url')}`;
     const value = `${body}.${this.seal(body)}`;
-    return {
-      state,
-      setCookie: `${this.name}=${value}${this.attributes}; Max-Age=${STATE_MAX_AGE_S}`,
-    };
+    const setCookie = `${this.name}-${state.slice(0, NAMED_BY)}=${value}${this.attributes}; Max-Age=${STATE_MAX_AGE_S}`;
+    return { state, setCookie };
   }
 
   /** The page the sign-in was for, when `state` is the one sealed in the cookie `value` and still fresh; null otherwise. */
@@ -52,9 +55,14 @@ export class HubStates {
     return Buffer.from(next, 'base64url').toString('utf8');
   }
 
-  /** The Set-Cookie that removes the state cookie (a sign-in is used once). */
-  clear(): string {
-    return `${this.name}=${this.attributes}; Max-Age=0`;
+  /** The name of the cookie of the sign-in with this state; null for anything unlike a state. */
+  cookieName(state: string): string | null {
+    return STATE.test(state) ? `${this.name}-${state.slice(0, NAMED_BY)}` : null;
+  }
+
+  /** The Set-Cookie that removes a sign-in's cookie (a sign-in is used once). */
+  clear(name: string): string {
+    return `${name}=${this.attributes}; Max-Age=0`;
   }
 
   private seal(body: string): string {

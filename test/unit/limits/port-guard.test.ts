@@ -193,5 +193,21 @@ describe('port guard: the service side', () => {
       { port: 20003, uid: null },
       { port: 20005, uid: 1001 },
     ]);
+    // A server JupyterHub started: its app port its owner's, its proxy's TCP port open to the hub's CHP.
+    const hub = await guardEntries(
+      [
+        row({
+          port: 20007,
+          app_port: 20008,
+          launcher_state: '{"launcherPid":1,"proxyPid":2,"socket":null}',
+        }),
+      ],
+      async (user) => (await directory.lookup(user)).uid,
+      (r) => proxyOnTcp(launcher, r),
+    );
+    assert.deepEqual(hub, [
+      { port: 20008, uid: 1001 },
+      { port: 20007, uid: null },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
 import { startChp, type RunningChp } from '../../../../src/chp/chp-process.js';
 import { freePort, requirePrerequisite, tmpDir, type TmpDir } from '../../../helpers/index.js';
 import { jupyterhubInstalled, startHub, type RunningHub } from '../../../e2e/hub.js';
@@ -70,7 +71,7 @@ describe("hubapps-proxy of a hub server against Debian's JupyterHub 3.0", functi
 c.JupyterHub.load_roles.append({"name": "probe-users", "scopes": [${JSON.stringify(ACCESS)}], "users": ["alice"]})`,
     });
     catalog = await Catalog.create();
-    echoApp(catalog, 'echo');
+    echoApp(catalog, 'echo', { websocket: true });
     service = await startFakeService();
     proxy = await startHubProxy({
       catalog,
@@ -166,12 +167,20 @@ ${proxy.output()}`,
     );
   });
 
-  it("ends alice's access within the re-validation interval once she logs out at the hub", async () => {
+  it("ends alice's access and closes her WebSocket (through CHP) within the re-validation interval once she logs out at the hub", async () => {
     const browser = await loggedIn('alice');
     assert.equal((await browser.go(PREFIX)).status, 200);
+    const ws = new WebSocket(`ws://127.0.0.1:${chp.port}${PREFIX}ws`, {
+      headers: { cookie: browser.cookieFor(`${PREFIX}ws`), origin },
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('message', resolve);
+      ws.once('error', reject);
+    });
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     const logout = await browser.request('/hub/logout');
     assert.ok(logout.status < 400, `logout answered ${logout.status}`);
-    await sleep(1200);
+    await Promise.race([closed, sleep(4000).then(() => assert.fail('the websocket stayed open'))]);
     const after = await browser.request(`${PREFIX}page`, { accept: 'application/json' });
     assert.equal(after.status, 401);
   });

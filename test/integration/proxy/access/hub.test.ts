@@ -87,6 +87,24 @@ describe('hubapps-proxy of a server JupyterHub started: the hub signs browsers i
     assert.equal(other.jar.has(SESSION), false);
   });
 
+  it('lets two tabs of one browser sign in at the same time, each to the page it wanted', async () => {
+    const browser = new HubBrowser(bed);
+    const starts = await Promise.all(
+      ['tab-a', 'tab-b'].map((p) => browser.request(`${PREFIX}${p}`)),
+    );
+    const fromHub = await Promise.all(
+      starts.map((s) => {
+        const at = new URL(s.headers.location!, PUBLIC_ORIGIN);
+        return browser.request(at.pathname + at.search);
+      }),
+    );
+    for (const [i, answer] of fromHub.entries()) {
+      const back = await browser.request(answer.headers.location!);
+      assert.equal(back.status, 302, back.body);
+      assert.equal(back.headers.location, `${PREFIX}${['tab-a', 'tab-b'][i]}`);
+    }
+  });
+
   it("refuses a code the hub issued to another server's client (the hub refuses the trade)", async () => {
     bed.hub.register({
       clientId: 'jupyterhub-user-alice-other',

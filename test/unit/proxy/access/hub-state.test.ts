@@ -10,8 +10,17 @@ describe("the hub sign-in's state cookie", () => {
     const { setCookie } = states.issue('/user/alice/lab/tree');
     assert.match(
       setCookie,
-      /^hubapps-hub-state-7=[\w.-]+; Path=\/user\/alice\/lab\/oauth_callback; HttpOnly; SameSite=Lax; Secure; Max-Age=600$/,
+      /^hubapps-hub-state-7-[\w-]{12}=[\w.-]+; Path=\/user\/alice\/lab\/oauth_callback; HttpOnly; SameSite=Lax; Secure; Max-Age=600$/,
     );
+  });
+
+  it("names each sign-in's cookie after its state, so concurrent sign-ins of one browser keep theirs", () => {
+    const one = states.issue('/user/alice/lab/a');
+    const two = states.issue('/user/alice/lab/b');
+    assert.ok(one.setCookie.startsWith(`${states.cookieName(one.state)}=`));
+    assert.ok(two.setCookie.startsWith(`${states.cookieName(two.state)}=`));
+    assert.notEqual(states.cookieName(one.state), states.cookieName(two.state));
+    assert.equal(states.cookieName('not a state'), null);
   });
 
   it('gives back the page the sign-in was for when the state comes back unchanged', () => {
