@@ -184,6 +184,12 @@ describe("e2e: who may open a server HubappsSpawner started (JupyterHub 3.0, CHP
       assert.match(seen, REFUSED);
     });
 
+    it('gets no handle on a window of her app that it opens', async () => {
+      const seen = await run('openWindow');
+      assert.ok(!seen.includes(ALICE_SECRET), seen);
+      assert.match(seen, /^no handle/);
+    });
+
     it('cannot open a WebSocket to her app', async () => {
       assert.equal(await run('webSocket'), 'refused');
     });

@@ -4,7 +4,7 @@
  * role). Each function tries one way to act on her server with her browser's credentials and
  * resolves with whatever the page got to see.
  */
-export type AttackName = 'fetchApp' | 'frameApp' | 'formPost' | 'webSocket';
+export type AttackName = 'fetchApp' | 'frameApp' | 'formPost' | 'webSocket' | 'openWindow';
 
 export function bobsAttackPage(target: string): string {
   return `<!doctype html><title>bob's page</title><h1 id="attack">bob's page</h1><script>
@@ -26,6 +26,11 @@ window.attack = {
     const form = document.createElement('form'); form.method = 'POST'; form.action = '${target}form'; form.target = name;
     form.innerHTML = '<input name="x" value="1">'; document.body.appendChild(form); form.submit();
   }),
+  openWindow: async () => {
+    const w = window.open('${target}');
+    await wait(3000);
+    try { return 'read: ' + w.document.body.innerText; } catch (e) { return 'no handle: closed=' + (w ? w.closed : 'null'); }
+  },
   webSocket: () => new Promise((resolve) => {
     const ws = new WebSocket('ws://' + location.host + '${target}ws');
     const timer = setTimeout(() => resolve('timeout'), 5000);
