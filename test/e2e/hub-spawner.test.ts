@@ -243,6 +243,20 @@ describe('e2e: HubappsSpawner behind a real JupyterHub 3.0: named servers from /
       const got = await s.spawnerApi('GET', `/users/${alice}/servers/${ALICE_SERVER}`);
       assert.equal(got.body.state, 'running');
     });
+
+    it('keeps the server running through a clean stop and start of the hub (cleanup_servers = False)', async () => {
+      await stack.restartHub();
+      await bothAgree();
+    });
+
+    it('keeps the server running through kill -9 of both, the hub coming back first while hubapps is still down', async () => {
+      await stack.killAndRestartService(async () => {
+        await stack.killAndRestartHub();
+        assert.equal((await s.hubServer(alice, ALICE_SERVER))?.ready, true);
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      await bothAgree();
+    });
   });
 });
 
