@@ -10,6 +10,7 @@ import type { ServerRow } from '../model/server.js';
 import { listApps } from './app-list.js';
 import type { ApiDeps } from './deps.js';
 import { spawnerOnly } from './guards.js';
+import { requireJson } from './body.js';
 import { checkHubUser, parseHubStartBody } from './hub-body.js';
 import { presentHubServer } from './present.js';
 import { streamProgress } from './progress.js';
@@ -69,6 +70,7 @@ export function hubSpawnerRoutes(deps: ApiDeps): Router {
 
   router.post('/users/:hubuser/servers/:name', spawner, bodyParser(JSON_BODY), async (ctx) => {
     const { hubUser, user, name } = target(ctx);
+    requireJson(ctx);
     const input = parseHubStartBody(ctx.request.body, hubUser);
     const row = await deps.manager.start(SPAWNER, user, name, input);
     ctx.status = 202;

@@ -14,22 +14,19 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import type { HubBinding } from '../../protocol/wire.js';
 import { OWNER_HEADER, USER_HEADER, takeCookie, type AccessGate, type Decision } from './gate.js';
 import { AccessCookies } from './access-cookies.js';
 import { hubAllows, type HubClient } from './hub-client.js';
 import type { HubTokenChecker } from './hub-token.js';
 import { HubStates } from './hub-state.js';
+import { HubSessions, type HubSession } from './hub-sessions.js';
 import { REVALIDATE_MS } from './session-check.js';
 import { takeTokenParam } from '../http/url-path.js';
 import { wantsHtml } from '../http/pages.js';
 import { dropHubappsHeaders } from '../http/headers.js';
 import { log } from '../log.js';
 
-const SESSION_TTL_MS = 12 * 3600 * 1000;
-const MAX_SESSIONS_PER_USER = 20;
-const MAX_SESSIONS = 10_000;
 const AUTH_SCHEME = /^(?:token|bearer)\s+(\S+)\s*$/i;
 /** The names of a hub server proxy's cookies (access-cookies.ts, hub-state.ts), whichever server's. */
 const PROXY_COOKIE_NAME = /^(?:hubapps-proxy-\d+|hubapps-hub-state-\d+(?:-[\w-]+)?)$/;
@@ -48,15 +45,6 @@ export interface HubAccessOptions {
   owner: string;
 }
 
-interface HubSession {
-  /** The hub user's name. */
-  user: string;
-  /** Their access token for this server, from the OAuth flow: what the hub is asked about. */
-  token: string;
-  until: number;
-  checkedAt: number;
-}
-
 type Verdict = 'valid' | 'ended' | 'unavailable';
 
 export class HubAccess implements AccessGate {
@@ -65,8 +53,7 @@ export class HubAccess implements AccessGate {
   private readonly revalidateMs: number;
   private readonly hub: HubBinding;
   private readonly owner: string;
-  private readonly sessions = new Map<string, HubSession>();
-  private readonly byUser = new Map<string, Set<string>>();
+  private readonly sessions = new HubSessions();
   private readonly inFlight = new Map<string, Promise<Verdict>>();
   private readonly sockets = new Map<string, Set<Duplex>>();
   private readonly sessionOf = new WeakMap<IncomingMessage, string>();
@@ -93,7 +80,7 @@ export class HubAccess implements AccessGate {
     dropHubappsHeaders(req.headers);
     req.headers[OWNER_HEADER] = this.owner;
     const value = this.takeOurCookies(req);
-    const session = value === null ? undefined : this.session(value);
+    const session = value === null ? undefined : this.sessions.get(value);
     if (value !== null && session !== undefined) {
       if (Date.now() - session.checkedAt < this.revalidateMs)
         return this.letIn(req, value, session);
@@ -124,15 +111,7 @@ export class HubAccess implements AccessGate {
 
   /** A Set-Cookie value for a fresh session of `user`, who signed in at the hub and holds `token`. */
   sessionCookie(user: string, token: string): string {
-    let own = this.byUser.get(user);
-    if (own !== undefined && own.size >= MAX_SESSIONS_PER_USER) this.endOldest(own.values());
-    if (this.sessions.size >= MAX_SESSIONS) this.endOldest(this.sessions.keys());
-    const value = randomBytes(32).toString('base64url');
-    const now = Date.now();
-    this.sessions.set(value, { user, token, until: now + SESSION_TTL_MS, checkedAt: now });
-    own = this.byUser.get(user);
-    if (own === undefined) this.byUser.set(user, (own = new Set()));
-    own.add(value);
+    const value = this.sessions.add(user, token, (old) => this.end(old));
     return `${this.cookies.sessionName}=${value}${this.cookies.sessionAttributes(false)}`;
   }
 
@@ -247,7 +226,7 @@ export class HubAccess implements AccessGate {
     }
     await Promise.all(
       [...this.sockets.keys()].map(async (value) => {
-        const session = this.session(value);
+        const session = this.sessions.get(value);
         if (session === undefined) return this.end(value);
         const verdict = await this.check(value, session);
         if (verdict === 'unavailable' && Date.now() - session.checkedAt >= 2 * this.revalidateMs)
@@ -256,15 +235,8 @@ export class HubAccess implements AccessGate {
     );
   }
 
-  private endOldest(values: IterableIterator<string>): void {
-    const oldest = values.next();
-    if (oldest.done !== true) this.end(oldest.value);
-  }
-
   private end(value: string): void {
-    const user = this.sessions.get(value)?.user;
-    this.forget(value);
-    this.closeSockets(value, user, 'access ended');
+    this.closeSockets(value, this.sessions.forget(value), 'access ended');
   }
 
   private closeSockets(value: string, user: string | undefined, why: string): void {
@@ -308,23 +280,6 @@ export class HubAccess implements AccessGate {
       location: `${this.hub.authorizePath}?${query}`,
       setCookie: cookies,
     };
-  }
-
-  private session(value: string): HubSession | undefined {
-    const session = this.sessions.get(value);
-    if (session === undefined) return undefined;
-    if (session.until > Date.now()) return session;
-    this.forget(value);
-    return undefined;
-  }
-
-  private forget(value: string): void {
-    const session = this.sessions.get(value);
-    if (session === undefined) return;
-    this.sessions.delete(value);
-    const own = this.byUser.get(session.user);
-    own?.delete(value);
-    if (own?.size === 0) this.byUser.delete(session.user);
   }
 }
 

@@ -148,6 +148,7 @@ describe('api: the spawner API for JupyterHub (real service, local launcher, rea
     const ended = stack.service.deps.store.get('alice', 'default')!;
     assert.ok(ended.proxy_pid && ended.app_pid);
     await waitFor(() => gone(ended.proxy_pid!) && gone(ended.app_pid!), {
+      timeout: 15000,
       what: "the hub server's processes to end",
     });
     await assert.rejects(fetch(`http://127.0.0.1:${row.port}/`), 'the proxy still listens');
@@ -171,7 +172,7 @@ describe('api: the spawner API for JupyterHub (real service, local launcher, rea
         const r = await spawner('GET', `${alice}/servers/lab`);
         return r.body.state === 'running' && r.body.hub_target ? r : undefined;
       },
-      { what: 'the restarted service to report the hub server' },
+      { timeout: 15000, what: 'the restarted service to report the hub server' },
     );
     const row = stack.service.deps.store.get('alice', 'lab')!;
     assert.equal(after.body.hub_target, `http://127.0.0.1:${row.port}`);
@@ -179,7 +180,10 @@ describe('api: the spawner API for JupyterHub (real service, local launcher, rea
     assert.ok(!(await chpRoutes()).some((r) => r.includes('alice')));
     const stopped = await spawner('DELETE', `${alice}/servers/lab`);
     assert.equal(stopped.body.state, 'stopped');
-    await waitFor(() => gone(row.proxy_pid!), { what: 'the adopted proxy to end' });
+    await waitFor(() => gone(row.proxy_pid!), {
+      timeout: 15000,
+      what: 'the adopted proxy to end',
+    });
   });
 
   it("gives hubapps' own ways in no access to a hub server: its owner's session and token, a share", async () => {
@@ -284,6 +288,14 @@ describe('api: the spawner API for JupyterHub (real service, local launcher, rea
     ];
     for (const [body, code, message] of bad)
       refused(await spawner('POST', `${alice}/servers/x`, body), 400, code, message);
+    refused(
+      await stack.api('POST', `${alice}/servers/x`, 'app=hello', {
+        authorization: `token ${SPAWNER_TOKEN}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+      415,
+      'unsupported_media_type',
+    );
     assert.equal(stack.service.deps.store.list().length, before, 'a row was written');
   });
 
