@@ -190,10 +190,27 @@ export class ServerManager {
    */
   private async publish(started: ServerRow): Promise<void> {
     const row = this.deps.store.byId(started.id) ?? started;
-    if (hubStarted(row)) {
-      this.deps.store.transition(row.id, 'running', { from: ['starting'], message: 'ready' });
-      return;
-    }
+    const route = hubStarted(row) ? null : await this.addRoute(row);
+    const running = this.deps.store.transition(row.id, 'running', {
+      from: ['starting'],
+      message: 'ready',
+    });
+    if (!running && route)
+      return bestEffort(
+        this.deps.log,
+        'removing the route of a server stopped while it became ready',
+        { server: row.id, route },
+        this.deps.serverRoutes.remove(route),
+      );
+    if (!running) return;
+    this.deps.metrics.spawnDuration.observe(
+      { app: row.app },
+      (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000,
+    );
+  }
+
+  /** Route a ready server in CHP; returns the route's path. */
+  private async addRoute(row: ServerRow): Promise<string> {
     const route = this.deps.urls.serverRoute(row.user, row.name);
     const target = this.launches.of(row).routeTarget();
     if (!target)
@@ -202,21 +219,7 @@ export class ServerManager {
         'the server reported ready but its address is not known',
       );
     await addServerRoute(this.deps, route, target, serverRouteData(row));
-    const running = this.deps.store.transition(row.id, 'running', {
-      from: ['starting'],
-      message: 'ready',
-    });
-    if (!running)
-      return bestEffort(
-        this.deps.log,
-        'removing the route of a server stopped while it became ready',
-        { server: row.id, route },
-        this.deps.serverRoutes.remove(route),
-      );
-    this.deps.metrics.spawnDuration.observe(
-      { app: row.app },
-      (Date.parse(running.ready_at!) - Date.parse(running.started_at!)) / 1000,
-    );
+    return route;
   }
 
   private fail(row: ServerRow, reason: string, code: string, err?: unknown): void {
