@@ -22,6 +22,8 @@ interface Pair {
 export class GuardedLauncher extends DelegatingLauncher {
   /** Pairs this instance allowed, for exit events (which carry only the server id). */
   private readonly allowed = new Map<number, Pair[]>();
+  /** Releases under way, so a stop returns only once the exit event's release has finished too. */
+  private readonly releasing = new Map<number, Promise<void>>();
 
   constructor(
     inner: Launcher,
@@ -70,7 +72,8 @@ export class GuardedLauncher extends DelegatingLauncher {
 
   /** A launch restored after a restart is not in `allowed`: its pair comes from the row and NSS. */
   private async releaseLaunch(l: Launch, appPort?: number): Promise<void> {
-    if (this.allowed.has(l.serverId)) return this.release(l.serverId);
+    if (this.allowed.has(l.serverId) || this.releasing.has(l.serverId))
+      return this.release(l.serverId);
     if (l.port <= 0) return;
     const uid = await this.directory.lookup(l.user).then(
       (a) => a.uid,
@@ -80,11 +83,18 @@ export class GuardedLauncher extends DelegatingLauncher {
     for (const p of pairsOf(l.port, appPort, uid)) await this.guard.revoke(p.port, p.uid, p.open);
   }
 
-  private async release(serverId: number): Promise<void> {
+  /** Take the server's pairs back; a second caller (the exit event, then the stop) waits for the same release. */
+  private release(serverId: number): Promise<void> {
+    const running = this.releasing.get(serverId);
+    if (running) return running;
     const pairs = this.allowed.get(serverId);
-    if (!pairs) return;
+    if (!pairs) return Promise.resolve();
     this.allowed.delete(serverId);
-    for (const p of pairs) await this.guard.revoke(p.port, p.uid, p.open);
+    const done = (async () => {
+      for (const p of pairs) await this.guard.revoke(p.port, p.uid, p.open);
+    })().finally(() => this.releasing.delete(serverId));
+    this.releasing.set(serverId, done);
+    return done;
   }
 }
 

@@ -68,6 +68,12 @@ export async function admitStart(
       'unknown_app',
       `no app '${printable(input.app)}' in the catalog; GET ${deps.urls.servicePrefix()}api/apps lists them`,
     );
+  // The hub routes to 127.0.0.1: a job on another node has no address it could use.
+  if (input.hub && runsOnSlurm(deps.config.slurm.apps, app))
+    throw new HubappsError(
+      'app_not_allowed',
+      `app '${app.name}' runs as a Slurm job, which JupyterHub cannot route to: start it from the hubapps launcher`,
+    );
   if (!deps.users.appAllowed(account, app)) {
     throw new HubappsError(
       'app_not_allowed',

@@ -27,7 +27,7 @@ export interface Bed {
 /** A bed in `dir` with one app, `fake` (ready.timeout 5 s), and alice's servers at hand. */
 export function lifecycleBed(dir: string, config: Partial<ConfigInput> = {}): Bed {
   const catalogDir = path.join(dir, 'apps.d');
-  fs.mkdirSync(catalogDir);
+  fs.mkdirSync(catalogDir, { recursive: true });
   fs.writeFileSync(
     path.join(catalogDir, 'fake.yaml'),
     stringify({ title: 'Fake', command: ['/bin/true', '{port}'], ready: { timeout: 5 } }),

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -99,6 +100,9 @@ Promise.all(tries.map(([p, host]) => new Promise((done) => {
   s.listen({ port: p, host, exclusive: true }, () => done([p + '@' + host, 'bound']));
 }))).then((r) => console.log(JSON.stringify(Object.fromEntries(r))));`;
 
+const SPAWNER_ENV = 'HUBAPPS_T_SPAWNER_TOKEN';
+const SPAWNER_TOKEN = randomBytes(24).toString('base64url');
+
 describe("system: another local account attacks alice's servers from the shell (real sudo, real users)", function () {
   this.timeout(120_000);
   let stack: SystemStack;
@@ -109,7 +113,11 @@ describe("system: another local account attacks alice's servers from the shell (
     portMin = await freePort();
     stack = new SystemStack({
       apps: { terminal: TERMINAL },
-      config: { port_range: { min: portMin, max: portMin + 1 } },
+      config: {
+        port_range: { min: portMin, max: portMin + 1 },
+        jupyterhub: { spawner_token: `env:${SPAWNER_ENV}` },
+      },
+      serviceEnv: { [SPAWNER_ENV]: SPAWNER_TOKEN },
       portGuard: true,
     });
     await stack.setUp();
@@ -224,6 +232,69 @@ describe("system: another local account attacks alice's servers from the shell (
     );
     assert.equal((await stack.portGuard('allow', port, uid)).code, 0);
     await stack.api('DELETE', `/users/${alice}/servers/hubproxy`);
+  });
+
+  it("reaches a hub-started server's proxy on TCP (run as alice by sudo) but never its app, whose port stays alice's; both released at stop", async () => {
+    const prefix = `/user/${alice}/hub/`;
+    const started = await stack.api(
+      'POST',
+      `/hub/users/${alice}/servers/hub`,
+      {
+        app: 'web',
+        hub: {
+          server: 'hub',
+          prefix,
+          api_url: 'http://127.0.0.1:1/hub/api/',
+          authorize_path: '/hub/api/oauth2/authorize',
+          api_token: 'hub-token',
+          client_id: `jupyterhub-user-${alice}-hub`,
+          callback_path: `${prefix}oauth_callback`,
+          access_scopes: [`access:servers!server=${alice}/hub`],
+        },
+      },
+      SPAWNER_TOKEN,
+    );
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const row = await stack.waitState(alice, 'hub', ['running']);
+    const proxyPort = String(row.port);
+    const appPort = String(row.app_port);
+    assert.ok(row.app_port && row.port !== row.app_port, `ports ${proxyPort} ${appPort}`);
+    assert.equal(
+      (await run('ps', ['-o', 'user=', '-p', String(row.proxy_pid)])).stdout.trim(),
+      alice,
+      'the proxy runs as alice',
+    );
+    assert.equal(
+      await connectAs(mallory, proxyPort),
+      'connected',
+      "the hub's CHP reaches the proxy",
+    );
+    assert.equal(await connectAs(mallory, appPort), 'ECONNREFUSED', "mallory reached alice's app");
+    assert.equal(await connectAs(alice, appPort), 'connected');
+    assert.equal(await bindAs(mallory, proxyPort), 'EPERM');
+    const answer = await fetch(`http://127.0.0.1:${proxyPort}${prefix}`, { redirect: 'manual' });
+    assert.ok([302, 401, 403].includes(answer.status), `the proxy answered ${answer.status}`);
+    await answer.body?.cancel();
+    // The guard's table and the bind guard's pairs, while it runs and after it stopped.
+    const uid = (await run('id', ['-u', alice])).stdout.trim();
+    const held = {
+      'the app pair': new RegExp(`${appPort} \\. ${uid}`),
+      'the open proxy port': new RegExp(`set open \\{[^}]*elements = \\{[^}]*\\b${proxyPort}\\b`),
+      'the proxy port bind pair': new RegExp(`^${proxyPort} ${uid}$`, 'm'),
+    };
+    const live = (await stack.portGuard('show')).stdout;
+    for (const [what, re] of Object.entries(held)) assert.match(live, re, `${what} is missing`);
+    const stopped = await stack.api(
+      'DELETE',
+      `/hub/users/${alice}/servers/hub`,
+      undefined,
+      SPAWNER_TOKEN,
+    );
+    assert.equal(stopped.body.state, 'stopped', JSON.stringify(stopped.body));
+    const after = (await stack.portGuard('show')).stdout;
+    for (const [what, re] of Object.entries(held))
+      assert.doesNotMatch(after, re, `${what} outlived its server`);
+    assert.equal(await connectAs(mallory, proxyPort), 'ECONNREFUSED');
   });
 
   it("cannot connect to alice's own program while her forward of it is open; the helper guards only her own listener, inside user_ports.ranges (issue 26)", async () => {

@@ -63,6 +63,8 @@ export interface StoredServer {
   proxy_pid: number | null;
   app_pid: number | null;
   launcher_state: string | null;
+  /** A server JupyterHub started: its app's port (`port` is its proxy's). */
+  app_port: number | null;
 }
 
 /** The unix socket a server's proxy listens on, as the launcher saved it. */
@@ -293,7 +295,7 @@ export class SystemStack {
     const db = new Database(this.dbFile, { readonly: true, fileMustExist: true });
     try {
       const sql =
-        'SELECT id, user, name, state, reason, port, secret, launcher_pid, proxy_pid, app_pid, launcher_state FROM servers';
+        'SELECT id, user, name, state, reason, port, secret, launcher_pid, proxy_pid, app_pid, launcher_state, app_port FROM servers';
       return (
         user === undefined ? db.prepare(sql).all() : db.prepare(`${sql} WHERE user = ?`).all(user)
       ) as StoredServer[];

@@ -140,6 +140,23 @@ describe('lifecycle of servers the hub starts (fake launcher, in-memory CHP)', f
     assert.ok(row.id > 0);
   });
 
+  it('refuses an app that runs as a Slurm job, which the hub could not route to, writing nothing', async () => {
+    const slurm = lifecycleBed(`${dir.path}/slurm`, { slurm: { apps: ['fake'] } });
+    try {
+      await assert.rejects(
+        slurm.manager.start(SPAWNER, checkUserName('alice'), checkServerName('lab'), {
+          app: 'fake',
+          options: {},
+          hub: hubStart('lab'),
+        }),
+        (err: unknown) => code('app_not_allowed')(err) && /Slurm job/.test((err as Error).message),
+      );
+      assert.equal(slurm.deps.store.list().length, 0);
+    } finally {
+      slurm.manager.close();
+    }
+  });
+
   it("waits the app's timeout, never beyond the hub's start_timeout", () => {
     const cfg = { config: { spawn_timeout: 120 } } as never;
     assert.equal(readyTimeout(cfg, { ready: { timeout: 30 } } as never, undefined), 30);
