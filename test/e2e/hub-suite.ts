@@ -12,6 +12,10 @@ export interface HubSuiteOptions {
   setUpMs: number;
   /** The suite's own prerequisites, checked before anything starts. */
   prerequisites?: (ctx: Mocha.Context) => void;
+  /** The suite's own set-up before the stack comes up (e.g. files the hub's config names). */
+  beforeSetUp?: () => Promise<void>;
+  /** The suite's own tear-down after the stack is down. */
+  afterTearDown?: () => Promise<void>;
   /** The suite's own set-up, once the stack and Chromium are up. */
   ready?: (browser: Browser) => Promise<void>;
 }
@@ -22,6 +26,7 @@ export function useHubStack(stack: HubStack, opts: HubSuiteOptions): void {
     this.timeout(opts.setUpMs);
     requireHubStackPrerequisites(this);
     opts.prerequisites?.(this);
+    await opts.beforeSetUp?.();
     await stack.setUp();
     browser = await launchChromium();
     await opts.ready?.(browser);
@@ -32,6 +37,10 @@ export function useHubStack(stack: HubStack, opts: HubSuiteOptions): void {
   after(async function () {
     this.timeout(60_000);
     await browser?.close();
-    await stack.tearDown();
+    try {
+      await stack.tearDown();
+    } finally {
+      await opts.afterTearDown?.();
+    }
   });
 }

@@ -19,6 +19,8 @@ export function jupyterhubInstalled(): boolean {
 export interface HubOptions extends Omit<TestHubValues, 'dir'> {
   dir: string;
   password: string;
+  /** More variables for the hub's environment. */
+  env?: Record<string, string>;
 }
 
 export interface RunningHub {
@@ -29,6 +31,8 @@ export interface RunningHub {
   output(): string;
   /** SIGTERM, SIGKILL after 5 s; resolves once the process is gone. Safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would (the hub cleans nothing up); resolves once the process is gone. */
+  kill9(): Promise<void>;
 }
 
 export async function startHub(opts: HubOptions): Promise<RunningHub> {
@@ -41,6 +45,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       LANG: 'C.UTF-8',
       HOME: opts.dir,
       E2E_HUB_PASSWORD: opts.password,
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,6 +62,11 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     output: () => output,
     async stop() {
       await stopChild(child, exited);
+      process.off('exit', killOnExit);
+    },
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
       process.off('exit', killOnExit);
     },
   };

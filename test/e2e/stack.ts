@@ -107,11 +107,23 @@ export function requireHubStackPrerequisites(ctx: Mocha.Context): void {
 /** Per-server origins in the tests: servers at http://SERVER--USER.apps.localhost:PORT, which Chromium resolves to loopback. */
 export const APPS_DOMAIN = 'apps.localhost';
 
+/** Where the stack put things, known only while it is being set up: for options that refer to them. */
+export interface HubStackPaths {
+  /** The service's secrets directory (0700, the service user's); `secrets` are written there. */
+  secretsDir: string;
+  /** Where the hub and CHP reach the service, e.g. http://127.0.0.1:PORT */
+  serviceUrl: string;
+}
+
 export interface HubStackOptions {
   /** Start CHP with --default-target at the hub, as docs/install.md recommends. */
   chpDefaultTarget?: boolean;
   /** Extra lines for jupyterhub_config.py. */
-  hubConfig?: string;
+  hubConfig?: string | ((paths: HubStackPaths) => string);
+  /** More variables for JupyterHub's environment (e.g. PYTHONPATH for a spawner module). */
+  hubEnv?: Record<string, string>;
+  /** More secret files (name -> value) in the service's secrets directory. */
+  secrets?: Record<string, string>;
   /** Per-server origins: a second, host-routing CHP for *.apps.localhost. */
   hostLayout?: boolean;
   /** The apps domain of the host layout instead of APPS_DOMAIN. */
@@ -121,7 +133,7 @@ export interface HubStackOptions {
   /** Extra keys for hubapps.yaml. */
   config?: Record<string, unknown>;
   /** Extra keys for the jupyterhub section of hubapps.yaml. */
-  hubKeys?: Record<string, unknown>;
+  hubKeys?: Record<string, unknown> | ((paths: HubStackPaths) => Record<string, unknown>);
   /** Extra apps for the catalog, next to echo and www. */
   apps?: Record<string, object>;
   /** Install the port guard's helper and sudoers rule, and require the guard. */
@@ -221,9 +233,23 @@ export class HubStack {
       ],
       members: [TEST_USERS.alice, TEST_USERS.bob, TEST_USERS.carol, TEST_USERS.mallory],
       extraServices: [{ name: 'e2e-observer', token: this.observerToken, scopes: ['read:users'] }],
-      ...(this.options.hubConfig ? { extraConfig: this.options.hubConfig } : {}),
+      ...(this.options.hubConfig ? { extraConfig: this.resolve(this.options.hubConfig) } : {}),
+      ...(this.options.hubEnv ? { env: this.options.hubEnv } : {}),
     };
     this.hub = await startHub(this.hubOptions);
+  }
+
+  get paths(): HubStackPaths {
+    return {
+      secretsDir: join(this.stateDir, 'secrets'),
+      serviceUrl: `http://127.0.0.1:${this.servicePort}`,
+    };
+  }
+
+  private resolve<T>(option: T | ((paths: HubStackPaths) => T)): T {
+    return typeof option === 'function'
+      ? (option as (paths: HubStackPaths) => T)(this.paths)
+      : option;
   }
 
   /** Stop JupyterHub, as an outage would; restartHub brings it back with its state (users, tokens). */
@@ -233,6 +259,12 @@ export class HubStack {
 
   async restartHub(): Promise<void> {
     await this.hub!.stop();
+    this.hub = await startHub(this.hubOptions!);
+  }
+
+  /** SIGKILL JupyterHub, as a crash would, and start it again with the same configuration and database. */
+  async killAndRestartHub(): Promise<void> {
+    await this.hub!.kill9();
     this.hub = await startHub(this.hubOptions!);
   }
 
@@ -306,6 +338,7 @@ export class HubStack {
       'chp-token': this.chpToken,
       'admin-token': this.adminToken,
       'hub-token': this.serviceToken,
+      ...this.options.secrets,
     });
   }
 
@@ -338,7 +371,7 @@ export class HubStack {
       jupyterhub: {
         api_url: hubApiUrl,
         api_token: `file:${join(secrets, 'hub-token')}`,
-        ...this.options.hubKeys,
+        ...(this.options.hubKeys ? this.resolve(this.options.hubKeys) : {}),
       },
       admin_access: false,
       reconcile_interval: 1,
