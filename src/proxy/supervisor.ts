@@ -191,6 +191,7 @@ class Supervisor {
         publicOrigin: this.req.publicOrigin,
         ownOrigin: this.req.ownOrigin === true,
         framing: this.req.framing,
+        ...(this.req.hub ? { visitorSandbox: { owner: this.req.hub.user } } : {}),
         activity: this.activity,
         onError: (err, req, res, status) => this.onForwardError(err, req, res, status),
       });

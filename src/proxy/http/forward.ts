@@ -19,7 +19,8 @@ import { HttpHop, type ResponseRewrite } from './http-hop.js';
 import { log } from '../log.js';
 import { pipeUpgrade } from './ws-hop.js';
 import { PrefixRewriter } from './rewrite.js';
-import { ResponseHeaders, setForwardedHeaders } from './headers.js';
+import { ResponseHeaders, sandboxForVisitor, setForwardedHeaders } from './headers.js';
+import { USER_HEADER } from '../access/gate.js';
 import type { FramingPolicy } from '../../protocol/wire.js';
 
 export interface ForwardOptions {
@@ -31,6 +32,11 @@ export interface ForwardOptions {
   /** The server has its own host (publicOrigin): cookies the app scopes to a wider Domain are dropped. */
   ownOrigin?: boolean;
   framing: FramingPolicy;
+  /**
+   * A server JupyterHub started, on the hub's shared origin: pages answered to anyone but
+   * `owner` (the hub user; a hub admin, a role's holder) are sandboxed (headers.ts, VISITOR_SANDBOX).
+   */
+  visitorSandbox?: { owner: string };
   activity: Activity;
   /** A user's own port: connections are opened by these, which check who accepted them (ports/checked-connect.ts). */
   connectors?: {
@@ -125,8 +131,10 @@ export class Forwarder {
     ]);
     const rewriter = this.opts.stripPrefix ? new PrefixRewriter(this.opts.prefix, ownHosts) : null;
     const headers = new ResponseHeaders(this.opts.prefix, this.opts.framing, rewriter);
+    const owner = this.opts.visitorSandbox?.owner;
     return (h: IncomingHttpHeaders, req: IncomingMessage) => {
       headers.apply(h, req.headers.host);
+      if (owner !== undefined && req.headers[USER_HEADER] !== owner) sandboxForVisitor(h);
       if (cookieHost !== null) keepCookiesOnHost(h, cookieHost);
     };
   }

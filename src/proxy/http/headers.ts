@@ -96,3 +96,20 @@ export class ResponseHeaders {
     return withOnePath(value, (path) => (path.startsWith(this.prefix) ? path : this.prefix));
   }
 }
+
+/**
+ * On the hub's shared origin every server's pages are same-origin with each other, and a
+ * WebSocket handshake carries nothing (no Referer, no fetch metadata) that tells a page of
+ * bob's server from one of alice's. So when alice visits bob's server (as a hub admin, or
+ * through a role), his pages reach her browser as a sandbox without allow-same-origin: they
+ * run in an opaque origin, their requests are cross-site (her Lax cookies stay home, her
+ * proxies refuse their Origin "null"), and they cannot script her other tabs.
+ */
+export const VISITOR_SANDBOX =
+  'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-top-navigation-by-user-activation';
+
+/** Add VISITOR_SANDBOX to an answer's policies (a further policy can only narrow the app's own). */
+export function sandboxForVisitor(headers: IncomingHttpHeaders): void {
+  const csp = headers['content-security-policy'];
+  headers['content-security-policy'] = csp ? `${csp}, ${VISITOR_SANDBOX}` : VISITOR_SANDBOX;
+}

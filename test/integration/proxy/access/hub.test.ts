@@ -147,6 +147,24 @@ describe('hubapps-proxy of a server JupyterHub started: the hub signs browsers i
     assert.equal(bearer.status, 200);
   });
 
+  it("sandboxes the server's pages for every hub user but its owner (an admin's or a role's visit), never for the owner", async () => {
+    const own = await bed.proxy.get(`${PREFIX}api`, {
+      authorization: `token ${bed.hub.token('alice', accessScopesFor('alice/echo'))}`,
+    });
+    assert.equal(own.status, 200);
+    assert.doesNotMatch(String(own.headers['content-security-policy']), /sandbox/);
+    bed.hub.setUser('eve', ['access:servers']);
+    const visit = await bed.proxy.get(`${PREFIX}api`, {
+      authorization: `token ${bed.hub.token('eve', ['access:servers'])}`,
+    });
+    assert.equal(visit.status, 200);
+    assert.match(
+      String(visit.headers['content-security-policy']),
+      /(?:^|, )sandbox allow-scripts /,
+    );
+    assert.doesNotMatch(String(visit.headers['content-security-policy']), /allow-same-origin/);
+  });
+
   it('refuses a token without the scope, an unknown token, a hubapps token (never shown to the hub) and ?token=', async () => {
     const narrow = bed.hub.token('alice', ['read:users:name!user=alice']);
     assert.equal(
