@@ -238,7 +238,14 @@ class HubappsSpawner(Spawner):
     # The launch form ----------------------------------------------------------------
 
     async def render_options_form(self):
-        answer = await self.hubapps("GET", f"api/hub/users/{quote(self.user.name, safe='')}/apps")
+        try:
+            answer = await self.hubapps(
+                "GET", f"api/hub/users/{quote(self.user.name, safe='')}/apps"
+            )
+        except HubappsError as err:
+            # The spawn page shows this instead of the hub's bare 500; a start still says why it fails.
+            self.log.warning("hubapps could not list the apps of %s: %s", self.user.name, err)
+            return f'<p class="alert alert-warning">The list of apps is not available: {escape(str(err))}</p>'
         apps = [a for a in answer.get("apps", []) if a.get("usable", True) and not a.get("hidden")]
         return render_form(apps)
 

@@ -286,6 +286,14 @@ describe('HubappsSpawner (Python, driven as JupyterHub drives it) against the re
     assert.equal(refused.results[0]!.error, 'HubappsError');
     assert.match(refused.results[0]!.message!, /authentication required/);
     assert.equal(row('lab')?.state ?? 'stopped', 'stopped', 'nothing started with a wrong token');
+
+    // The spawn page shows why it has no apps to offer, rather than the hub's bare 500.
+    const form = await drive('lab', [{ do: 'options_form' }], { config: { token_file: wrong } });
+    assert.equal(form.results[0]!.error, undefined, form.results[0]!.message);
+    assert.match(
+      String(form.results[0]!.value),
+      /^<p class="alert alert-warning">The list of apps is not available: .*authentication required/,
+    );
   });
 
   it('reads the progress stream however it is cut, characters of several bytes included', async () => {
