@@ -13,6 +13,7 @@
  * reach the app; USER_HEADER names the browser session's user to the app and is never
  * taken from the client.
  */
+import { SessionSockets } from './session-sockets.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,7 +24,6 @@ import { AccessCookies, type CookieOptions } from './access-cookies.js';
 import { takeTokenParam } from '../http/url-path.js';
 import { wantsHtml, type PageOptions } from '../http/pages.js';
 import { framedLoad } from '../../http/request-source.js';
-import { log } from '../log.js';
 import { dropHubappsHeaders } from '../http/headers.js';
 
 /** Who is visiting, for the app: set from the proxy's session; every X-Hubapps-* a client sends is removed, however spelled. */
@@ -134,10 +134,9 @@ export class Access implements AccessGate {
   private readonly revalidateMs: number;
   private readonly owner: string | undefined;
   /** Open WebSockets by the session cookie that let them in. */
-  private readonly sockets = new Map<string, Set<Duplex>>();
+  private readonly sockets: SessionSockets;
   /** The session cookie value that let a request in, for track(). */
   private readonly sessionOf = new WeakMap<IncomingMessage, string>();
-  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly tokens: TokenChecker,
@@ -146,6 +145,7 @@ export class Access implements AccessGate {
   ) {
     this.authorizeUrl = opts.authorizeUrl;
     this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
+    this.sockets = new SessionSockets(this.revalidateMs, () => this.sweep());
     this.cookies = new AccessCookies(opts);
     this.embedding = opts.embedding === true;
     this.owner = opts.owner;
@@ -256,28 +256,13 @@ export class Access implements AccessGate {
   track(req: IncomingMessage, socket: Duplex): void {
     const value = this.sessionOf.get(req);
     if (value === undefined || !this.sessions.has(value)) return;
-    let set = this.sockets.get(value);
-    if (!set) this.sockets.set(value, (set = new Set()));
-    set.add(socket);
-    socket.once('close', () => {
-      set.delete(socket);
-      if (set.size === 0 && this.sockets.get(value) === set) this.sockets.delete(value);
-    });
-    if (this.sweeper === null) {
-      this.sweeper = setInterval(() => void this.sweep(), this.revalidateMs);
-      this.sweeper.unref();
-    }
+    this.sockets.add(value, socket);
   }
 
   /** Ask the service about every session that holds open WebSockets, once per interval, so a revoked one loses them in time. */
   private async sweep(): Promise<void> {
-    if (this.sockets.size === 0) {
-      clearInterval(this.sweeper!);
-      this.sweeper = null;
-      return;
-    }
     await Promise.all(
-      [...this.sockets.keys()].map(async (value) => {
+      this.sockets.sessions().map(async (value) => {
         const session = this.session(value);
         const verdict = session
           ? await this.sessionChecker.check(session.launcherSession)
@@ -292,11 +277,7 @@ export class Access implements AccessGate {
   private end(value: string): void {
     const user = this.sessions.get(value)?.user;
     this.forget(value);
-    const set = this.sockets.get(value);
-    if (!set) return;
-    this.sockets.delete(value);
-    log(`closing ${set.size} websocket(s) of ${user ?? 'an expired session'}: access ended`);
-    for (const socket of set) socket.destroy();
+    this.sockets.close(value, user, 'access ended');
   }
 
   private letIn(req: IncomingMessage, value: string, session: Session): Decision {

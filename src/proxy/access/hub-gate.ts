@@ -21,6 +21,7 @@ import { hubAllows, type HubClient } from './hub-client.js';
 import type { HubTokenChecker } from './hub-token.js';
 import { HubStates } from './hub-state.js';
 import { HubSessions, type HubSession } from './hub-sessions.js';
+import { SessionSockets } from './session-sockets.js';
 import { REVALIDATE_MS } from './session-check.js';
 import { takeTokenParam } from '../http/url-path.js';
 import { wantsHtml } from '../http/pages.js';
@@ -55,9 +56,9 @@ export class HubAccess implements AccessGate {
   private readonly owner: string;
   private readonly sessions = new HubSessions();
   private readonly inFlight = new Map<string, Promise<Verdict>>();
-  private readonly sockets = new Map<string, Set<Duplex>>();
   private readonly sessionOf = new WeakMap<IncomingMessage, string>();
-  private sweeper: NodeJS.Timeout | null = null;
+  /** Open WebSockets by the session cookie that let them in. */
+  private readonly sockets: SessionSockets;
 
   constructor(
     private readonly client: HubClient,
@@ -67,6 +68,7 @@ export class HubAccess implements AccessGate {
     this.hub = opts.hub;
     this.owner = opts.owner;
     this.revalidateMs = opts.revalidateMs ?? REVALIDATE_MS;
+    this.sockets = new SessionSockets(this.revalidateMs, () => this.sweep());
     this.cookies = new AccessCookies({
       serverId: opts.serverId,
       prefix: opts.prefix,
@@ -130,17 +132,7 @@ export class HubAccess implements AccessGate {
   track(req: IncomingMessage, socket: Duplex): void {
     const value = this.sessionOf.get(req);
     if (value === undefined || !this.sessions.has(value)) return;
-    let set = this.sockets.get(value);
-    if (!set) this.sockets.set(value, (set = new Set()));
-    set.add(socket);
-    socket.once('close', () => {
-      set.delete(socket);
-      if (set.size === 0 && this.sockets.get(value) === set) this.sockets.delete(value);
-    });
-    if (this.sweeper === null) {
-      this.sweeper = setInterval(() => void this.sweep(), this.revalidateMs);
-      this.sweeper.unref();
-    }
+    this.sockets.add(value, socket);
   }
 
   /**
@@ -219,32 +211,19 @@ export class HubAccess implements AccessGate {
 
   /** Every interval, the sessions that hold open WebSockets are checked; past the grace of an unreachable hub their sockets close. */
   private async sweep(): Promise<void> {
-    if (this.sockets.size === 0) {
-      if (this.sweeper !== null) clearInterval(this.sweeper);
-      this.sweeper = null;
-      return;
-    }
     await Promise.all(
-      [...this.sockets.keys()].map(async (value) => {
+      this.sockets.sessions().map(async (value) => {
         const session = this.sessions.get(value);
         if (session === undefined) return this.end(value);
         const verdict = await this.check(value, session);
         if (verdict === 'unavailable' && Date.now() - session.checkedAt >= 2 * this.revalidateMs)
-          this.closeSockets(value, session.user, 'JupyterHub does not answer');
+          this.sockets.close(value, session.user, 'JupyterHub does not answer');
       }),
     );
   }
 
   private end(value: string): void {
-    this.closeSockets(value, this.sessions.forget(value), 'access ended');
-  }
-
-  private closeSockets(value: string, user: string | undefined, why: string): void {
-    const set = this.sockets.get(value);
-    if (!set) return;
-    this.sockets.delete(value);
-    log(`closing ${set.size} websocket(s) of ${user ?? 'an expired session'}: ${why}`);
-    for (const socket of set) socket.destroy();
+    this.sockets.close(value, this.sessions.forget(value), 'access ended');
   }
 
   private letIn(req: IncomingMessage, value: string, session: HubSession): Decision {
