@@ -4,7 +4,6 @@
  * token hash for min(ttl, 60) s, and concurrent checks of one token share one call, so a
  * busy API client costs one round trip a minute.
  */
-import { createHash } from 'node:crypto';
 import {
   SERVICE_PROXY_AUTH_PATH,
   type ProxyAuthRequest,
@@ -12,15 +11,10 @@ import {
 } from '../../protocol/wire.js';
 import { describeError, log } from '../log.js';
 import { postToService, type ServiceAnswer } from './service-call.js';
+import { TokenAnswers, type TokenAnswer, type TokenIdentity } from './token-answers.js';
 
-export type TokenVerdict = 'allowed' | 'denied' | 'unavailable';
-/** A verdict and, when the service named one, whose token it is. */
-export interface TokenIdentity {
-  verdict: TokenVerdict;
-  user: string | null;
-}
+export type { TokenIdentity, TokenVerdict } from './token-answers.js';
 
-const MAX_CACHE = 1000;
 const MAX_TTL_S = 60;
 
 export interface TokenCheckOptions {
@@ -33,8 +27,7 @@ export interface TokenCheckOptions {
 
 export class TokenChecker {
   private readonly url: URL;
-  private readonly cache = new Map<string, { who: TokenIdentity; until: number }>();
-  private readonly inFlight = new Map<string, Promise<TokenIdentity>>();
+  private readonly answers = new TokenAnswers((token) => this.ask(token));
 
   constructor(private readonly opts: TokenCheckOptions) {
     this.url = new URL(SERVICE_PROXY_AUTH_PATH, opts.serviceUrl);
@@ -45,19 +38,10 @@ export class TokenChecker {
    * user); synchronous while a cached answer is fresh, so busy API clients stay on the fast path.
    */
   identify(token: string): TokenIdentity | Promise<TokenIdentity> {
-    const key = createHash('sha256').update(token).digest('base64');
-    const hit = this.cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.who;
-    if (hit) this.cache.delete(key);
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.ask(token, key).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return this.answers.identify(token);
   }
 
-  private async ask(token: string, key: string): Promise<TokenIdentity> {
+  private async ask(token: string): Promise<TokenAnswer> {
     let answer: ServiceAnswer;
     try {
       answer = await postToService(this.url, this.opts.secret, {
@@ -66,26 +50,20 @@ export class TokenChecker {
       } satisfies ProxyAuthRequest);
     } catch (err) {
       log(`token check: service unreachable: ${describeError(err)}`);
-      return { verdict: 'unavailable', user: null };
+      return { who: { verdict: 'unavailable', user: null }, ttlMs: 0 };
     }
-    if (answer.status === 401 || answer.status === 403) return { verdict: 'denied', user: null };
+    if (answer.status === 401 || answer.status === 403)
+      return { who: { verdict: 'denied', user: null }, ttlMs: 0 };
     const parsed = answer.status === 200 ? parseAnswer(answer.body) : null;
     if (!parsed) {
       log(`token check: unexpected answer from the service (HTTP ${answer.status})`);
-      return { verdict: 'unavailable', user: null };
+      return { who: { verdict: 'unavailable', user: null }, ttlMs: 0 };
     }
     const who: TokenIdentity = {
       verdict: parsed.user === this.opts.user || parsed.admin ? 'allowed' : 'denied',
       user: parsed.user,
     };
-    const ttl = Math.min(parsed.ttl, MAX_TTL_S);
-    if (ttl > 0) this.remember(key, who, ttl);
-    return who;
-  }
-
-  private remember(key: string, who: TokenIdentity, ttlS: number): void {
-    if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, { who, until: Date.now() + ttlS * 1000 });
+    return { who, ttlMs: Math.max(0, Math.min(parsed.ttl, MAX_TTL_S)) * 1000 };
   }
 }
 
