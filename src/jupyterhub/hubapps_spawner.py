@@ -22,7 +22,7 @@ from jupyterhub.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Integer, Unicode, default
 
-# hubapps' final server states (DESIGN.md, "Server lifecycle").
+# hubapps' final server states (src/model/states.ts).
 ENDED_STATES = ("stopped", "failed")
 
 # Where the hub's progress bar stands at each state hubapps reports.
