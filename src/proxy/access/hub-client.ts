@@ -6,12 +6,10 @@
  * expanded scopes). Bounded in time and answer size like the calls to the service. Neither
  * the api token nor a user's token ever goes into a log line.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { boundedCall, type CallAnswer } from './bounded-call.js';
 import type { HubBinding } from '../../protocol/wire.js';
 import { describeError, log } from '../log.js';
 
-const CALL_TIMEOUT_MS = 5000;
 const MAX_BODY = 64 * 1024;
 
 /** A hub user as GET {apiUrl}user names them (JupyterHub's user model, the fields the proxy reads). */
@@ -34,10 +32,7 @@ export type CodeAnswer =
   | { kind: 'refused' }
   | { kind: 'unavailable' };
 
-interface HubAnswer {
-  status: number;
-  body: string;
-}
+type HubAnswer = CallAnswer;
 
 /**
  * Holding the unfiltered `access:servers`, or any one of the server's own access scopes
@@ -120,32 +115,7 @@ function call(
   headers: Record<string, string>,
   body?: string,
 ): Promise<HubAnswer> {
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const onAnswer = (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) res.destroy(new Error('answer too large'));
-        else chunks.push(c);
-      });
-      res.once('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.once('error', reject);
-    };
-    const req = request(
-      url,
-      { method, timeout: CALL_TIMEOUT_MS, headers: { accept: 'application/json', ...headers } },
-      onAnswer,
-    );
-    req.once('timeout', () =>
-      req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })),
-    );
-    req.once('error', reject);
-    req.end(body);
-  });
+  return boundedCall(url, method, { accept: 'application/json', ...headers }, MAX_BODY, body);
 }
 
 function accessToken(text: string): string | null {

@@ -3,16 +3,12 @@
  * per-server secret. Bounded in time and in answer size: a service that hangs or babbles
  * must not hold a browser's request or the proxy's memory.
  */
-import { request } from 'node:http';
 import { signCall } from '../../protocol/challenge.js';
+import { boundedCall, type CallAnswer } from './bounded-call.js';
 
-const CALL_TIMEOUT_MS = 5000;
 const MAX_BODY = 16 * 1024;
 
-export interface ServiceAnswer {
-  status: number;
-  body: string;
-}
+export type ServiceAnswer = CallAnswer;
 
 /**
  * Rejects when the service cannot be reached or does not answer in time; any HTTP status
@@ -27,36 +23,15 @@ export function postToService(
 ): Promise<ServiceAnswer> {
   const body = JSON.stringify(payload);
   const authorization = signed ? signCall(secret, 'POST', url.pathname).header : `Bearer ${secret}`;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        timeout: CALL_TIMEOUT_MS,
-        headers: {
-          authorization,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) res.destroy(new Error('answer too large'));
-          else chunks.push(c);
-        });
-        res.once('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.once('error', reject);
-      },
-    );
-    req.once('timeout', () =>
-      req.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })),
-    );
-    req.once('error', reject);
-    req.end(body);
-  });
+  return boundedCall(
+    url,
+    'POST',
+    {
+      authorization,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    },
+    MAX_BODY,
+    body,
+  );
 }
